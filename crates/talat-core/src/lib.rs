@@ -1,0 +1,18 @@
+//! Domain types shared by every talat crate.
+//!
+//! Nothing here performs I/O or holds state: these are the words the gateway, the journal and the
+//! engine speak. Money is integer fixed-point everywhere (see [`money`]).
+
+pub mod command;
+pub mod event;
+pub mod ids;
+pub mod market;
+pub mod money;
+pub mod reject;
+
+pub use command::{Command, Input, NewOrder, OrderKind, Side, StpMode, TierLimits, TimeInForce};
+pub use event::{Account, DoneReason, Event, PostingCause};
+pub use ids::{AssetId, ClientId, ExternalId, MarketId, OrderId, Seq, UserId};
+pub use market::{AssetSpec, MarketSpec, TradingMode};
+pub use money::{Amount, Price, Qty};
+pub use reject::RejectReason;

@@ -1,0 +1,145 @@
+//! Integer fixed-point money. No float ever touches an amount.
+//!
+//! * [`Amount`]: a quantity of one asset in that asset's smallest unit (satang for THB at scale 2,
+//!   satoshi for BTC at scale 8).
+//! * [`Qty`]: an order quantity, in the base asset's smallest unit.
+//! * [`Price`]: quote per one whole base unit, in units of `10^-price_scale` of the quote asset.
+//!
+//! The quote value of `qty` at `price` is `price * qty / notional_divisor` quote units, where
+//! `notional_divisor = 10^(price_scale + base_scale - quote_scale)`. Products are computed in
+//! `u128`; inputs are bounded ([`MAX_PRICE`], [`MAX_QTY`]) so that even the running sum of an
+//! order's fills cannot overflow.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Amount(pub u64);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Qty(pub u64);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Price(pub u64);
+
+/// Largest accepted price in price units (2^50 ≈ 1.1e15: 11 trillion THB at scale 2).
+pub const MAX_PRICE: u64 = 1 << 50;
+/// Largest accepted order quantity in base units (2^60 ≈ 1.15e18).
+pub const MAX_QTY: u64 = 1 << 60;
+/// Largest single ledger movement accepted from outside (deposit, withdrawal, compensation).
+pub const MAX_AMOUNT: u64 = 1 << 62;
+/// Fee rates are parts per million of the amount received: 2_500 ppm = 0.25 %.
+pub const FEE_PPM_ONE: u64 = 1_000_000;
+/// Band widths are basis points of the reference price: 2_000 bps = 20 %.
+pub const BPS_ONE: u64 = 10_000;
+
+/// `price * qty` exactly, in units of `1 / notional_divisor` of a quote unit.
+#[inline]
+pub fn notional_scaled(price: Price, qty: Qty) -> u128 {
+    debug_assert!(price.0 <= MAX_PRICE && qty.0 <= MAX_QTY);
+    price.0 as u128 * qty.0 as u128
+}
+
+#[inline]
+pub fn div_ceil_u128(n: u128, d: u128) -> u128 {
+    debug_assert!(d > 0);
+    n.div_ceil(d)
+}
+
+/// `10^exp` for the small exponents market scales produce; `None` past `u128`'s range.
+pub fn pow10(exp: u32) -> Option<u128> {
+    10u128.checked_pow(exp)
+}
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+    #[inline]
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+    #[inline]
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+}
+
+/// Formats `units` of an asset with `scale` decimals, trailing zeros trimmed (Bitkub style:
+/// `1000`, `0.1`, never `1000.00`).
+pub fn format_units(units: u128, scale: u8) -> String {
+    let scale = scale as usize;
+    let digits = units.to_string();
+    if scale == 0 {
+        return digits;
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int_part, frac_part) = padded.split_at(padded.len() - scale);
+    let frac_trimmed = frac_part.trim_end_matches('0');
+    if frac_trimmed.is_empty() {
+        int_part.to_string()
+    } else {
+        format!("{int_part}.{frac_trimmed}")
+    }
+}
+
+/// Parses a non-negative decimal string into units at `scale` decimals, exactly. Rejects signs,
+/// exponents, more decimals than `scale`, empty strings and overflow.
+pub fn parse_units(text: &str, scale: u8) -> Option<u128> {
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (text, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if text.contains('.') && frac_part.is_empty() {
+        return None;
+    }
+    if frac_part.len() > scale as usize {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for b in int_part.bytes() {
+        value = value.checked_mul(10)?.checked_add((b - b'0') as u128)?;
+    }
+    for i in 0..scale as usize {
+        let digit = frac_part.as_bytes().get(i).map_or(0, |b| (b - b'0') as u128);
+        value = value.checked_mul(10)?.checked_add(digit)?;
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_trims_trailing_zeros() {
+        assert_eq!(format_units(100_000, 2), "1000");
+        assert_eq!(format_units(10_000_000, 8), "0.1");
+        assert_eq!(format_units(5, 2), "0.05");
+        assert_eq!(format_units(0, 8), "0");
+        assert_eq!(format_units(123, 0), "123");
+    }
+
+    #[test]
+    fn parse_is_exact_and_strict() {
+        assert_eq!(parse_units("1000", 2), Some(100_000));
+        assert_eq!(parse_units("0.1", 8), Some(10_000_000));
+        assert_eq!(parse_units(".5", 2), Some(50));
+        assert_eq!(parse_units("0.001", 2), None);
+        assert_eq!(parse_units("-1", 2), None);
+        assert_eq!(parse_units("1e5", 2), None);
+        assert_eq!(parse_units("", 2), None);
+        assert_eq!(parse_units("1.", 2), None);
+        assert_eq!(parse_units("99999999999999999999999999999999999999999", 2), None);
+    }
+
+    #[test]
+    fn parse_format_round_trip() {
+        for (units, scale) in [(0u128, 2u8), (1, 8), (123_456_789, 8), (10, 0), (100, 2)] {
+            assert_eq!(parse_units(&format_units(units, scale), scale), Some(units));
+        }
+    }
+}

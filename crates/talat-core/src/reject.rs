@@ -1,0 +1,74 @@
+//! Why the engine refused a command. A rejection changes no state. Each reason maps onto one
+//! Bitkub v3 error code (../shared/reference/bitkub-api.md §13.1).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+pub enum RejectReason {
+    #[error("user not found")]
+    UnknownUser,
+    #[error("invalid parameter")]
+    InvalidParameter,
+    #[error("amend changes nothing")]
+    AmendNoChange,
+    #[error("asset not found")]
+    UnknownAsset,
+    #[error("already listed")]
+    AlreadyListed,
+    #[error("invalid symbol")]
+    UnknownMarket,
+    #[error("invalid amount")]
+    InvalidAmount,
+    #[error("invalid rate")]
+    InvalidRate,
+    #[error("rate outside the market's price band")]
+    OutsidePriceBand,
+    #[error("stop price would trigger immediately")]
+    StopWouldTrigger,
+    #[error("amount too low")]
+    AmountTooLow,
+    #[error("insufficient balance")]
+    InsufficientBalance,
+    #[error("post-only order would match")]
+    PostOnlyWouldTake,
+    #[error("order not found")]
+    UnknownOrder,
+    #[error("KYC level 1 is required to proceed")]
+    TradingNotAllowed,
+    #[error("too many open orders")]
+    TooManyOpenOrders,
+    #[error("withdrawal exceeds the daily limit")]
+    WithdrawalLimitExceeded,
+    #[error("withdrawal not found or already completed")]
+    UnknownWithdrawal,
+    #[error("cancel only mode")]
+    CancelOnlyMode,
+    #[error("market accepts only post-only limit orders")]
+    PostOnlyMode,
+    #[error("market is halted")]
+    MarketHalted,
+    #[error("exchange is under maintenance")]
+    Maintenance,
+}
+
+impl RejectReason {
+    /// The Bitkub v3 `error` code a client sees for this reason.
+    pub fn bitkub_code(self) -> u16 {
+        use RejectReason::*;
+        match self {
+            UnknownUser => 9,
+            InvalidParameter | AmendNoChange | UnknownAsset | AlreadyListed | UnknownWithdrawal => 10,
+            UnknownMarket => 11,
+            InvalidAmount => 12,
+            InvalidRate | StopWouldTrigger => 13,
+            OutsidePriceBand | PostOnlyWouldTake => 14,
+            AmountTooLow => 15,
+            InsufficientBalance => 18,
+            UnknownOrder => 21,
+            TradingNotAllowed => 25,
+            TooManyOpenOrders => 30,
+            WithdrawalLimitExceeded => 47,
+            CancelOnlyMode | PostOnlyMode | MarketHalted | Maintenance => 55,
+        }
+    }
+}
