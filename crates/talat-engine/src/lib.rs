@@ -1,1 +1,380 @@
-pub fn placeholder() {}
+//! talat's matching engine: a pure state machine. [`Engine::apply`] takes one sequenced
+//! [`Input`] and appends the [`Event`]s it caused; it does no I/O, reads no clock (time comes
+//! with the input), uses no randomness, no floats, and never iterates an unordered map, so the
+//! same inputs give byte-identical state on any machine.
+//!
+//! Module map:
+//! * [`ledger`] — double-entry balances; every change is a posting.
+//! * [`orders`] — the slab of live orders and their hold/fee/rounding arithmetic.
+//! * [`book`] — price levels, FIFO queues and waiting stop orders of one market.
+//! * `admin`, `funds`, `trading`, `matching` — the command handlers.
+//! * [`snapshot`] — canonical snapshot, restore and state hash.
+//! * [`invariants`] — conservation, held = owed, book consistency; run after every command in
+//!   debug builds and tests, on demand in release.
+//!
+//! Every handler validates everything first and mutates only after: a rejected command
+//! changes nothing but the sequence number.
+
+pub mod book;
+pub mod invariants;
+pub mod ledger;
+pub mod orders;
+pub mod snapshot;
+
+mod admin;
+mod funds;
+mod matching;
+mod trading;
+
+use book::Book;
+use ledger::{Balance, Ledger};
+use orders::{Order, OrderStore, NIL};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use talat_core::money::pow10;
+use talat_core::{
+    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Input, MarketId, MarketSpec, OrderId, Price, RejectReason,
+    Seq, Side, TierLimits, UserId,
+};
+
+pub use invariants::InvariantViolation;
+pub use snapshot::SnapshotError;
+
+/// Bounds on everything the engine stores. Part of the state (snapshotted), so replicas agree.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EngineConfig {
+    pub max_users: u32,
+    pub max_assets: u16,
+    pub max_markets: u16,
+    /// Live orders (resting and stop) across all markets.
+    pub max_live_orders: u32,
+    pub max_open_orders_per_user: u32,
+    /// How many (user, client_id) pairs are remembered for idempotent retries, oldest forgotten
+    /// first.
+    pub client_id_window: u32,
+    /// Run the full invariant check after every command (slow: O(state)). On in debug builds.
+    #[serde(skip, default = "default_check_invariants")]
+    pub check_invariants_every_command: bool,
+}
+
+fn default_check_invariants() -> bool {
+    cfg!(debug_assertions)
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_users: 10_000_000,
+            max_assets: 1_000,
+            max_markets: 10_000,
+            max_live_orders: 50_000_000,
+            max_open_orders_per_user: 100_000,
+            client_id_window: 1_000_000,
+            check_invariants_every_command: default_check_invariants(),
+        }
+    }
+}
+
+pub(crate) struct MarketState {
+    pub spec: MarketSpec,
+    pub base: AssetId,
+    pub quote: AssetId,
+    /// `10^(price_scale + base_scale − quote_scale)`: quote units = price × qty / divisor.
+    pub notional_divisor: u128,
+    pub last_price: Option<Price>,
+    pub book: Book,
+}
+
+impl MarketState {
+    /// The band's centre: the last trade, else the configured opening price.
+    pub fn reference_price(&self) -> Option<Price> {
+        self.last_price.or(self.spec.opening_price)
+    }
+
+    /// The asset an order on `side` holds: quote for a buy, base for a sell.
+    pub fn held_asset(&self, side: Side) -> AssetId {
+        match side {
+            Side::Buy => self.quote,
+            Side::Sell => self.base,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct UserState {
+    /// Self-trade-prevention group: the lowest user id among linked accounts.
+    pub stp_group: UserId,
+    pub limits: TierLimits,
+    #[serde(skip)]
+    pub open_orders: u32,
+    /// Today's withdrawal usage per asset: (asset, Bangkok day number, amount used).
+    pub withdrawn_today: Vec<(AssetId, u32, u64)>,
+    #[serde(skip, default = "nil")]
+    pub orders_head: u32,
+    #[serde(skip, default = "nil")]
+    pub orders_tail: u32,
+}
+
+fn nil() -> u32 {
+    NIL
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum WithdrawalState {
+    Pending { user: UserId, asset: AssetId, amount: u64, fee: u64, day: u32 },
+    Settled,
+    Released,
+}
+
+pub struct Engine {
+    pub(crate) config: EngineConfig,
+    pub(crate) last_seq: Seq,
+    pub(crate) last_ts_ms: u64,
+    pub(crate) next_order_id: u64,
+    pub(crate) maintenance: bool,
+    pub(crate) assets: Vec<AssetSpec>,
+    pub(crate) asset_by_code: BTreeMap<String, AssetId>,
+    pub(crate) markets: Vec<MarketState>,
+    pub(crate) market_by_symbol: BTreeMap<String, MarketId>,
+    pub(crate) users: Vec<UserState>,
+    pub(crate) ledger: Ledger,
+    pub(crate) orders: OrderStore,
+    /// (user, client_id) → order, for idempotent placement; `client_id_fifo` evicts the oldest.
+    pub(crate) client_ids: FxHashMap<(UserId, ClientId), OrderId>,
+    pub(crate) client_id_fifo: VecDeque<(UserId, ClientId)>,
+    pub(crate) deposits: BTreeSet<ExternalId>,
+    pub(crate) withdrawals: BTreeMap<ExternalId, WithdrawalState>,
+    pub(crate) compensations: BTreeSet<ExternalId>,
+}
+
+/// Result of validating a command: a rejection carries the reason; nothing was changed.
+pub(crate) type Checked<T> = Result<T, RejectReason>;
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            config,
+            last_seq: 0,
+            last_ts_ms: 0,
+            next_order_id: 1,
+            maintenance: false,
+            assets: Vec::new(),
+            asset_by_code: BTreeMap::new(),
+            markets: Vec::new(),
+            market_by_symbol: BTreeMap::new(),
+            users: Vec::new(),
+            ledger: Ledger::default(),
+            orders: OrderStore::default(),
+            client_ids: FxHashMap::default(),
+            client_id_fifo: VecDeque::new(),
+            deposits: BTreeSet::new(),
+            withdrawals: BTreeMap::new(),
+            compensations: BTreeSet::new(),
+        }
+    }
+
+    /// Applies one sequenced command, appending its events to `out`. Sequence numbers must
+    /// follow one another without gaps (the journal guarantees it; anything else is a bug).
+    pub fn apply(&mut self, input: &Input, out: &mut Vec<Event>) {
+        assert_eq!(input.seq, self.last_seq + 1, "engine: command out of sequence");
+        self.last_seq = input.seq;
+        // Time never runs backwards inside the engine, whatever the sequencer's clock did.
+        self.last_ts_ms = self.last_ts_ms.max(input.ts_ms);
+        let first_event = out.len();
+        let result = self.dispatch(&input.command, out);
+        if let Err(reason) = result {
+            debug_assert_eq!(out.len(), first_event, "a rejected command must emit nothing else");
+            out.push(Event::Rejected { reason });
+        }
+        if self.config.check_invariants_every_command {
+            if let Err(violation) = self.check_invariants() {
+                panic!("engine invariant broken after seq {}: {violation} (command {:?})", input.seq, input.command);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, command: &Command, out: &mut Vec<Event>) -> Checked<()> {
+        match command {
+            Command::ListAsset(spec) => self.list_asset(spec, out),
+            Command::ListMarket(spec) => self.list_market(spec, out),
+            Command::SetMarketMode { market, mode } => self.set_market_mode(*market, *mode, out),
+            Command::SetMaintenance { on } => self.set_maintenance(*on, out),
+            Command::SetFees { market, maker_fee_ppm, taker_fee_ppm } => {
+                self.set_fees(*market, *maker_fee_ppm, *taker_fee_ppm, out)
+            }
+            Command::SetBand { market, band_bps } => self.set_band(*market, *band_bps, out),
+            Command::CreateUser => self.create_user(out),
+            Command::LinkAccounts { a, b } => self.link_accounts(*a, *b, out),
+            Command::SetTierLimits { user, limits } => self.set_tier_limits(*user, limits, out),
+            Command::Deposit { user, asset, amount, external_id } => self.deposit(*user, *asset, *amount, external_id, out),
+            Command::WithdrawalHold { user, asset, amount, fee, withdrawal_id } => {
+                self.withdrawal_hold(*user, *asset, *amount, *fee, withdrawal_id, out)
+            }
+            Command::WithdrawalSettle { withdrawal_id } => self.withdrawal_settle(withdrawal_id, out),
+            Command::WithdrawalRelease { withdrawal_id } => self.withdrawal_release(withdrawal_id, out),
+            Command::Compensate { user, asset, amount, reference } => self.compensate(*user, *asset, *amount, reference, out),
+            Command::PlaceOrder(order) => self.place_order(order, out),
+            Command::AmendOrder { user, order, price, qty } => self.amend_order(*user, *order, *price, *qty, out),
+            Command::CancelOrder { user, order } => self.cancel_order(*user, *order, out),
+            Command::CancelAll { user, market } => self.cancel_all(*user, *market, out),
+        }
+    }
+
+    // ---- read access (for the gateway's published views, tests and tools) ----
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn set_check_invariants_every_command(&mut self, on: bool) {
+        self.config.check_invariants_every_command = on;
+    }
+
+    pub fn last_seq(&self) -> Seq {
+        self.last_seq
+    }
+
+    pub fn last_ts_ms(&self) -> u64 {
+        self.last_ts_ms
+    }
+
+    pub fn maintenance(&self) -> bool {
+        self.maintenance
+    }
+
+    pub fn user_count(&self) -> u32 {
+        self.users.len() as u32
+    }
+
+    pub fn assets(&self) -> &[AssetSpec] {
+        &self.assets
+    }
+
+    pub fn asset_id(&self, code: &str) -> Option<AssetId> {
+        self.asset_by_code.get(code).copied()
+    }
+
+    pub fn market_id(&self, symbol: &str) -> Option<MarketId> {
+        self.market_by_symbol.get(symbol).copied()
+    }
+
+    pub fn market_count(&self) -> u16 {
+        self.markets.len() as u16
+    }
+
+    pub fn market_spec(&self, market: MarketId) -> Option<&MarketSpec> {
+        self.markets.get(market.index()).map(|m| &m.spec)
+    }
+
+    pub fn market_assets(&self, market: MarketId) -> Option<(AssetId, AssetId)> {
+        self.markets.get(market.index()).map(|m| (m.base, m.quote))
+    }
+
+    pub fn last_price(&self, market: MarketId) -> Option<Price> {
+        self.markets.get(market.index()).and_then(|m| m.last_price)
+    }
+
+    pub fn balance(&self, user: UserId, asset: AssetId) -> Option<Balance> {
+        (user.index() < self.users.len() && asset.index() < self.assets.len()).then(|| self.ledger.balance(user, asset))
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn live_order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    pub fn order(&self, id: OrderId) -> Option<&Order> {
+        self.orders.slot_of(id).map(|slot| self.orders.get(slot))
+    }
+
+    /// Aggregated depth: up to `levels` (price, total quantity) pairs of one side, best first.
+    pub fn depth(&self, market: MarketId, side: Side, levels: usize) -> Vec<(Price, u64)> {
+        let Some(m) = self.markets.get(market.index()) else { return Vec::new() };
+        let map = m.book.side(side);
+        let to_pair = |(p, l): (&u64, &book::Level)| (Price(*p), l.total_qty);
+        match side {
+            Side::Buy => map.iter().rev().take(levels).map(to_pair).collect(),
+            Side::Sell => map.iter().take(levels).map(to_pair).collect(),
+        }
+    }
+
+    /// A user's live orders (resting and stop) in placement order.
+    pub fn open_orders(&self, user: UserId) -> Vec<&Order> {
+        let mut out = Vec::new();
+        let Some(u) = self.users.get(user.index()) else { return out };
+        let mut slot = u.orders_head;
+        while slot != NIL {
+            let o = self.orders.get(slot);
+            out.push(o);
+            slot = o.user_next;
+        }
+        out
+    }
+
+    // ---- helpers shared by the handlers ----
+
+    pub(crate) fn user(&self, user: UserId) -> Checked<&UserState> {
+        self.users.get(user.index()).ok_or(RejectReason::UnknownUser)
+    }
+
+    pub(crate) fn market(&self, market: MarketId) -> Checked<&MarketState> {
+        self.markets.get(market.index()).ok_or(RejectReason::UnknownMarket)
+    }
+
+    pub(crate) fn asset(&self, asset: AssetId) -> Checked<&AssetSpec> {
+        self.assets.get(asset.index()).ok_or(RejectReason::UnknownAsset)
+    }
+
+    /// Links a newly live order at the end of its user's order list.
+    pub(crate) fn link_user_order(&mut self, slot: u32) {
+        let user = self.orders.get(slot).user;
+        let u = &mut self.users[user.index()];
+        let old_tail = u.orders_tail;
+        u.orders_tail = slot;
+        if old_tail == NIL {
+            u.orders_head = slot;
+        }
+        u.open_orders += 1;
+        let o = self.orders.get_mut(slot);
+        o.user_prev = old_tail;
+        o.user_next = NIL;
+        if old_tail != NIL {
+            self.orders.get_mut(old_tail).user_next = slot;
+        }
+    }
+
+    pub(crate) fn unlink_user_order(&mut self, slot: u32) {
+        let (user, prev, next) = {
+            let o = self.orders.get(slot);
+            (o.user, o.user_prev, o.user_next)
+        };
+        if prev != NIL {
+            self.orders.get_mut(prev).user_next = next;
+        }
+        if next != NIL {
+            self.orders.get_mut(next).user_prev = prev;
+        }
+        let u = &mut self.users[user.index()];
+        if u.orders_head == slot {
+            u.orders_head = next;
+        }
+        if u.orders_tail == slot {
+            u.orders_tail = prev;
+        }
+        u.open_orders -= 1;
+    }
+
+    pub(crate) fn notional_divisor(base_scale: u8, quote_scale: u8, price_scale: u8) -> Option<u128> {
+        let exp = (price_scale as u32 + base_scale as u32).checked_sub(quote_scale as u32)?;
+        pow10(exp)
+    }
+}
+
+/// Bangkok (UTC+7) calendar day number of a Unix-ms time: daily limits reset at Thai midnight.
+pub(crate) fn bangkok_day(ts_ms: u64) -> u32 {
+    const BANGKOK_OFFSET_MS: u64 = 7 * 3_600_000;
+    ((ts_ms + BANGKOK_OFFSET_MS) / 86_400_000) as u32
+}

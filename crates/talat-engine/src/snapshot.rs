@@ -1,0 +1,304 @@
+//! Snapshot, restore and state hash.
+//!
+//! A snapshot is the engine's canonical logical state — not its memory layout: books are
+//! written level by level in queue order, orders without slab slots or links, maps in key order,
+//! balances without trailing zero entries. Restoring rebuilds the indexes from that, so an engine
+//! restored from a snapshot and one that never stopped produce the same snapshot bytes, and the
+//! state hash is simply SHA-256 over those bytes.
+//!
+//! Format: `MAGIC` (8 bytes), format version (u32 little-endian), postcard payload.
+
+use crate::book::Book;
+use crate::ledger::{Balance, Ledger, SystemAccounts};
+use crate::orders::{Order, OrderState, OrderStore, NIL};
+use crate::{Engine, EngineConfig, MarketState, UserState, WithdrawalState};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use talat_core::{AssetSpec, ClientId, ExternalId, MarketId, MarketSpec, OrderId, Price, Qty, Side, StpMode, UserId};
+
+const MAGIC: &[u8; 8] = b"TALATSNP";
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a talat snapshot (bad magic)")]
+    BadMagic,
+    #[error("snapshot format version {0} is not supported (this build reads {SNAPSHOT_FORMAT_VERSION})")]
+    UnsupportedVersion(u32),
+    #[error("snapshot payload is malformed: {0}")]
+    Malformed(String),
+    #[error("snapshot state violates an invariant: {0}")]
+    Invalid(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotV1 {
+    config: EngineConfig,
+    last_seq: u64,
+    last_ts_ms: u64,
+    next_order_id: u64,
+    maintenance: bool,
+    assets: Vec<AssetSpec>,
+    markets: Vec<MarketSnap>,
+    users: Vec<UserState>,
+    balances: Vec<Vec<(u64, u64)>>,
+    system: Vec<(i128, i128, i128, i128)>,
+    client_ids: Vec<(UserId, ClientId, OrderId)>,
+    deposits: Vec<ExternalId>,
+    withdrawals: Vec<(ExternalId, WithdrawalState)>,
+    compensations: Vec<ExternalId>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MarketSnap {
+    spec: MarketSpec,
+    last_price: Option<Price>,
+    /// Best first, oldest first within a level.
+    bids: Vec<OrderSnap>,
+    asks: Vec<OrderSnap>,
+    /// In trigger order.
+    buy_stops: Vec<OrderSnap>,
+    sell_stops: Vec<OrderSnap>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OrderSnap {
+    id: OrderId,
+    user: UserId,
+    side: Side,
+    price: Price,
+    stop_price: Price,
+    open_qty: Qty,
+    filled_qty: Qty,
+    budget: u64,
+    post_only: bool,
+    stp: StpMode,
+    ts_ms: u64,
+    client_id: Option<ClientId>,
+    held: u64,
+    cum_quote_scaled: u128,
+    cum_quote_settled: u64,
+    cum_fee_scaled: u128,
+    cum_fee_charged: u64,
+}
+
+impl OrderSnap {
+    fn of(o: &Order) -> OrderSnap {
+        OrderSnap {
+            id: o.id,
+            user: o.user,
+            side: o.side,
+            price: o.price,
+            stop_price: o.stop_price,
+            open_qty: o.open_qty,
+            filled_qty: o.filled_qty,
+            budget: o.budget,
+            post_only: o.post_only,
+            stp: o.stp,
+            ts_ms: o.ts_ms,
+            client_id: o.client_id.clone(),
+            held: o.held,
+            cum_quote_scaled: o.cum_quote_scaled,
+            cum_quote_settled: o.cum_quote_settled,
+            cum_fee_scaled: o.cum_fee_scaled,
+            cum_fee_charged: o.cum_fee_charged,
+        }
+    }
+
+    fn into_order(self, market: MarketId, state: OrderState) -> Order {
+        Order {
+            id: self.id,
+            user: self.user,
+            market,
+            side: self.side,
+            state,
+            price: self.price,
+            stop_price: self.stop_price,
+            open_qty: self.open_qty,
+            filled_qty: self.filled_qty,
+            budget: self.budget,
+            post_only: self.post_only,
+            stp: self.stp,
+            ts_ms: self.ts_ms,
+            client_id: self.client_id,
+            held: self.held,
+            cum_quote_scaled: self.cum_quote_scaled,
+            cum_quote_settled: self.cum_quote_settled,
+            cum_fee_scaled: self.cum_fee_scaled,
+            cum_fee_charged: self.cum_fee_charged,
+            prev: NIL,
+            next: NIL,
+            user_prev: NIL,
+            user_next: NIL,
+        }
+    }
+}
+
+impl Engine {
+    /// The canonical snapshot of the whole state.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snap_orders = |slots: Vec<u32>| slots.into_iter().map(|s| OrderSnap::of(self.orders.get(s))).collect();
+        let markets = self
+            .markets
+            .iter()
+            .map(|m| MarketSnap {
+                spec: m.spec.clone(),
+                last_price: m.last_price,
+                bids: snap_orders(m.book.queue_order(&self.orders, Side::Buy)),
+                asks: snap_orders(m.book.queue_order(&self.orders, Side::Sell)),
+                buy_stops: snap_orders(m.book.buy_stops.values().copied().collect()),
+                sell_stops: snap_orders(m.book.sell_stops.values().copied().collect()),
+            })
+            .collect();
+        let balances = (0..self.users.len())
+            .map(|u| {
+                let mut list: Vec<(u64, u64)> =
+                    self.ledger.user_balances(UserId(u as u32)).iter().map(|b| (b.available, b.held)).collect();
+                while list.last() == Some(&(0, 0)) {
+                    list.pop();
+                }
+                list
+            })
+            .collect();
+        let system = (0..self.assets.len())
+            .map(|a| {
+                let s = self.ledger.system(talat_core::AssetId(a as u16));
+                (s.fee_revenue, s.rounding, s.custody, s.compensation)
+            })
+            .collect();
+        let client_ids = self
+            .client_id_fifo
+            .iter()
+            .map(|(user, cid)| (*user, cid.clone(), self.client_ids[&(*user, cid.clone())]))
+            .collect();
+        let snap = SnapshotV1 {
+            config: self.config.clone(),
+            last_seq: self.last_seq,
+            last_ts_ms: self.last_ts_ms,
+            next_order_id: self.next_order_id,
+            maintenance: self.maintenance,
+            assets: self.assets.clone(),
+            markets,
+            users: self.users.clone(),
+            balances,
+            system,
+            client_ids,
+            deposits: self.deposits.iter().cloned().collect(),
+            withdrawals: self.withdrawals.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            compensations: self.compensations.iter().cloned().collect(),
+        };
+        let mut bytes = Vec::with_capacity(1 << 16);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
+        postcard::to_io(&snap, &mut bytes).expect("serialising a snapshot into a Vec cannot fail");
+        bytes
+    }
+
+    /// SHA-256 of the canonical snapshot: equal for equal states on any machine.
+    pub fn state_hash(&self) -> [u8; 32] {
+        Sha256::digest(self.snapshot()).into()
+    }
+
+    /// Rebuilds an engine from snapshot bytes and checks every invariant before returning it.
+    pub fn restore(bytes: &[u8]) -> Result<Engine, SnapshotError> {
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(SnapshotError::BadMagic);
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != SNAPSHOT_FORMAT_VERSION {
+            return Err(SnapshotError::UnsupportedVersion(version));
+        }
+        let snap: SnapshotV1 = postcard::from_bytes(&bytes[12..]).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+        let engine = Engine::from_snapshot(snap)?;
+        engine.check_invariants().map_err(|v| SnapshotError::Invalid(v.0))?;
+        Ok(engine)
+    }
+
+    fn from_snapshot(snap: SnapshotV1) -> Result<Engine, SnapshotError> {
+        let malformed = |what: &str| SnapshotError::Malformed(what.to_string());
+        let mut engine = Engine::new(snap.config);
+        engine.last_seq = snap.last_seq;
+        engine.last_ts_ms = snap.last_ts_ms;
+        engine.next_order_id = snap.next_order_id;
+        engine.maintenance = snap.maintenance;
+        for (i, asset) in snap.assets.iter().enumerate() {
+            engine.asset_by_code.insert(asset.code.clone(), talat_core::AssetId(i as u16));
+        }
+        engine.assets = snap.assets;
+        if snap.system.len() != engine.assets.len() || snap.balances.len() != snap.users.len() {
+            return Err(malformed("account tables do not match the asset and user lists"));
+        }
+        let system = snap
+            .system
+            .iter()
+            .map(|&(fee_revenue, rounding, custody, compensation)| SystemAccounts { fee_revenue, rounding, custody, compensation })
+            .collect();
+        let mut balances = Vec::with_capacity(snap.balances.len());
+        for list in &snap.balances {
+            if list.len() > engine.assets.len() {
+                return Err(malformed("a user has balances of unlisted assets"));
+            }
+            balances.push(list.iter().map(|&(available, held)| Balance { available, held }).collect());
+        }
+        engine.ledger = Ledger::from_parts(balances, system);
+        engine.users = snap.users;
+        for u in &mut engine.users {
+            (u.orders_head, u.orders_tail, u.open_orders) = (NIL, NIL, 0);
+        }
+        let mut orders = OrderStore::default();
+        let mut all: Vec<(OrderId, u32)> = Vec::new();
+        for (mi, ms) in snap.markets.into_iter().enumerate() {
+            let market = MarketId(mi as u16);
+            let base = *engine.asset_by_code.get(&ms.spec.base).ok_or_else(|| malformed("market of an unlisted asset"))?;
+            let quote = *engine.asset_by_code.get(&ms.spec.quote).ok_or_else(|| malformed("market of an unlisted asset"))?;
+            let notional_divisor = Engine::notional_divisor(
+                engine.assets[base.index()].scale,
+                engine.assets[quote.index()].scale,
+                ms.spec.price_scale,
+            )
+            .ok_or_else(|| malformed("market scales"))?;
+            let mut book = Book::default();
+            for o in ms.bids.into_iter().chain(ms.asks) {
+                check_user(&o, engine.users.len())?;
+                let slot = orders.insert(o.into_order(market, OrderState::Resting));
+                book.push_back(&mut orders, slot);
+                all.push((orders.get(slot).id, slot));
+            }
+            for o in ms.buy_stops.into_iter().chain(ms.sell_stops) {
+                check_user(&o, engine.users.len())?;
+                let (side, stop_price, id) = (o.side, o.stop_price, o.id);
+                let slot = orders.insert(o.into_order(market, OrderState::Stop));
+                book.add_stop(side, stop_price, id, slot);
+                all.push((id, slot));
+            }
+            engine.market_by_symbol.insert(ms.spec.symbol.clone(), market);
+            engine.markets.push(MarketState { spec: ms.spec, base, quote, notional_divisor, last_price: ms.last_price, book });
+        }
+        engine.orders = orders;
+        all.sort();
+        for (_, slot) in all {
+            engine.link_user_order(slot);
+        }
+        let mut client_ids = FxHashMap::default();
+        let mut fifo = VecDeque::with_capacity(snap.client_ids.len());
+        for (user, cid, order) in snap.client_ids {
+            client_ids.insert((user, cid.clone()), order);
+            fifo.push_back((user, cid));
+        }
+        engine.client_ids = client_ids;
+        engine.client_id_fifo = fifo;
+        engine.deposits = snap.deposits.into_iter().collect();
+        engine.withdrawals = snap.withdrawals.into_iter().collect();
+        engine.compensations = snap.compensations.into_iter().collect();
+        Ok(engine)
+    }
+}
+
+fn check_user(o: &OrderSnap, user_count: usize) -> Result<(), SnapshotError> {
+    if o.user.index() >= user_count {
+        return Err(SnapshotError::Malformed(format!("order {} belongs to no known user", o.id)));
+    }
+    Ok(())
+}
