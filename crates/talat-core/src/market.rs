@@ -70,10 +70,10 @@ impl MarketSpec {
     }
 
     pub fn is_on_price_grid(&self, price: Price) -> bool {
-        price.0 > 0 && price.0 % self.price_step == 0
+        price.0 > 0 && price.0.is_multiple_of(self.price_step)
     }
 
     pub fn is_on_qty_grid(&self, qty: Qty) -> bool {
-        qty.0 > 0 && qty.0 % self.qty_step == 0
+        qty.0 > 0 && qty.0.is_multiple_of(self.qty_step)
     }
 }

@@ -112,6 +112,10 @@ impl OrderStore {
         self.by_id.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
     pub fn insert(&mut self, order: Order) -> u32 {
         let id = order.id;
         let slot = match self.free.pop() {

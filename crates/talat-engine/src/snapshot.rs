@@ -139,6 +139,23 @@ impl OrderSnap {
 impl Engine {
     /// The canonical snapshot of the whole state.
     pub fn snapshot(&self) -> Vec<u8> {
+        encode(&self.snapshot_parts())
+    }
+
+    /// SHA-256 of the canonical snapshot: equal for equal states on any machine.
+    pub fn state_hash(&self) -> [u8; 32] {
+        Sha256::digest(self.snapshot()).into()
+    }
+
+    /// The state hash without the sequence clock (last sequence number and time): unchanged by
+    /// a rejected command, which is how tests show that a rejection changes nothing.
+    pub fn content_hash(&self) -> [u8; 32] {
+        let mut parts = self.snapshot_parts();
+        (parts.last_seq, parts.last_ts_ms) = (0, 0);
+        Sha256::digest(encode(&parts)).into()
+    }
+
+    fn snapshot_parts(&self) -> SnapshotV1 {
         let snap_orders = |slots: Vec<u32>| slots.into_iter().map(|s| OrderSnap::of(self.orders.get(s))).collect();
         let markets = self
             .markets
@@ -173,7 +190,7 @@ impl Engine {
             .iter()
             .map(|(user, cid)| (*user, cid.clone(), self.client_ids[&(*user, cid.clone())]))
             .collect();
-        let snap = SnapshotV1 {
+        SnapshotV1 {
             config: self.config.clone(),
             last_seq: self.last_seq,
             last_ts_ms: self.last_ts_ms,
@@ -188,17 +205,7 @@ impl Engine {
             deposits: self.deposits.iter().cloned().collect(),
             withdrawals: self.withdrawals.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             compensations: self.compensations.iter().cloned().collect(),
-        };
-        let mut bytes = Vec::with_capacity(1 << 16);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
-        postcard::to_io(&snap, &mut bytes).expect("serialising a snapshot into a Vec cannot fail");
-        bytes
-    }
-
-    /// SHA-256 of the canonical snapshot: equal for equal states on any machine.
-    pub fn state_hash(&self) -> [u8; 32] {
-        Sha256::digest(self.snapshot()).into()
+        }
     }
 
     /// Rebuilds an engine from snapshot bytes and checks every invariant before returning it.
@@ -294,6 +301,14 @@ impl Engine {
         engine.compensations = snap.compensations.into_iter().collect();
         Ok(engine)
     }
+}
+
+fn encode(snap: &SnapshotV1) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 << 16);
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
+    postcard::to_io(snap, &mut bytes).expect("serialising a snapshot into a Vec cannot fail");
+    bytes
 }
 
 fn check_user(o: &OrderSnap, user_count: usize) -> Result<(), SnapshotError> {
