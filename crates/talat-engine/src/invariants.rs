@@ -5,7 +5,7 @@
 use crate::orders::{OrderState, NIL};
 use crate::{Engine, WithdrawalState};
 use std::collections::BTreeMap;
-use talat_core::{AssetId, Side, UserId};
+use talat_core::{AssetId, Price, Side, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -51,7 +51,8 @@ impl Engine {
         let mut on_books = 0usize;
         for (mi, m) in self.markets.iter().enumerate() {
             for side in [Side::Buy, Side::Sell] {
-                for (&price, level) in m.book.side(side) {
+                for level in m.book.levels(side) {
+                    let price = level.price;
                     let (mut slot, mut prev, mut count, mut total) = (level.head, NIL, 0u32, 0u64);
                     while slot != NIL {
                         let o = self.orders.get(slot);
@@ -59,6 +60,7 @@ impl Engine {
                         ensure!(o.market.index() == mi && o.side == side && o.price.0 == price, "order {} is on the wrong level", o.id);
                         ensure!(o.open_qty.0 > 0, "order {} rests with nothing open", o.id);
                         ensure!(o.prev == prev, "order {} has a broken back link", o.id);
+                        
                         count += 1;
                         total += o.open_qty.0;
                         ensure!(count <= level.count, "level {price} of market {mi} has more orders than counted");
@@ -70,6 +72,10 @@ impl Engine {
                     ensure!(total == level.total_qty, "level {price} of market {mi}: total {} vs {total}", level.total_qty);
                     on_books += count as usize;
                 }
+            }
+            for side in [Side::Buy, Side::Sell] {
+                let first = m.book.levels(side).next().map(|l| Price(l.price));
+                ensure!(m.book.best(side) == first, "market {} caches a stale best {:?} price", m.spec.symbol, side);
             }
             if let (Some(bid), Some(ask)) = (m.book.best(Side::Buy), m.book.best(Side::Sell)) {
                 ensure!(bid < ask, "market {} is crossed: bid {} ≥ ask {}", m.spec.symbol, bid.0, ask.0);

@@ -293,12 +293,7 @@ impl Engine {
     /// Aggregated depth: up to `levels` (price, total quantity) pairs of one side, best first.
     pub fn depth(&self, market: MarketId, side: Side, levels: usize) -> Vec<(Price, u64)> {
         let Some(m) = self.markets.get(market.index()) else { return Vec::new() };
-        let map = m.book.side(side);
-        let to_pair = |(p, l): (&u64, &book::Level)| (Price(*p), l.total_qty);
-        match side {
-            Side::Buy => map.iter().rev().take(levels).map(to_pair).collect(),
-            Side::Sell => map.iter().take(levels).map(to_pair).collect(),
-        }
+        m.book.levels(side).take(levels).map(|l| (Price(l.price), l.total_qty)).collect()
     }
 
     /// A user's live orders (resting and stop) in placement order.

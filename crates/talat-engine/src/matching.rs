@@ -64,7 +64,7 @@ impl Engine {
         // Every iteration fills or removes a maker, or ends the loop: bounded by the book size.
         loop {
             let m = &self.markets[market.index()];
-            let Some(best) = m.book.best(maker_side) else { return MatchEnd::Exhausted };
+            let Some((best, maker)) = m.book.best_head(maker_side) else { return MatchEnd::Exhausted };
             let price_ok = match (side, bound) {
                 (_, None) => true,
                 (Side::Buy, Some(b)) => best.0 <= b,
@@ -73,7 +73,6 @@ impl Engine {
             if !price_ok {
                 return MatchEnd::Exhausted;
             }
-            let maker = m.book.side(maker_side)[&best.0].head;
             let t = self.orders.get(taker);
             let want = if is_market_buy {
                 self.affordable_qty(market, taker, best)
@@ -125,8 +124,8 @@ impl Engine {
         let divisor = self.markets[market.index()].notional_divisor;
         let mo = self.orders.get_mut(maker);
         mo.open_qty.0 -= qty;
-        let (maker_side, maker_price, maker_done) = (mo.side, mo.price, mo.open_qty.0 == 0);
-        self.markets[market.index()].book.reduce_level(maker_side, maker_price, qty);
+        let (maker_level, maker_done) = (mo.level, mo.open_qty.0 == 0);
+        self.markets[market.index()].book.reduce_level(maker_level, qty);
         self.release_excess_hold(market, maker, out);
         if maker_done {
             self.finish(maker, DoneReason::SelfTradePrevented, out);
@@ -171,9 +170,9 @@ impl Engine {
         s.open_qty.0 -= qty.0;
         let (seller, sell_id) = (s.user, s.id);
 
+        let maker_level = self.orders.get(maker).level;
         let m = &mut self.markets[market.index()];
-        let maker_side = taker_side.opposite();
-        m.book.reduce_level(maker_side, price, qty.0);
+        m.book.reduce_level(maker_level, qty.0);
         m.last_price = Some(price);
 
         let ledger = &mut self.ledger;

@@ -48,6 +48,8 @@ pub struct Order {
     pub cum_fee_scaled: u128,
     /// Fee charged so far: ceil(cum_fee_scaled / 1e6).
     pub cum_fee_charged: u64,
+    /// Slot of the price level the order rests on (`NIL` unless resting).
+    pub level: u32,
     pub prev: u32,
     pub next: u32,
     pub user_prev: u32,

@@ -128,6 +128,7 @@ impl OrderSnap {
             cum_quote_settled: self.cum_quote_settled,
             cum_fee_scaled: self.cum_fee_scaled,
             cum_fee_charged: self.cum_fee_charged,
+            level: NIL,
             prev: NIL,
             next: NIL,
             user_prev: NIL,

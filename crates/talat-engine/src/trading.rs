@@ -155,6 +155,7 @@ impl Engine {
             cum_quote_settled: 0,
             cum_fee_scaled: 0,
             cum_fee_charged: 0,
+            level: NIL,
             prev: NIL,
             next: NIL,
             user_prev: NIL,
@@ -330,11 +331,12 @@ impl Engine {
         }
 
         // ---- validated: mutate from here on ----
-        let (side, old_price, old_qty, old_held, post_only) = (o.side, o.price, o.open_qty, o.held, o.post_only);
+        let (old_price, old_qty, old_held, post_only) = (o.price, o.open_qty, o.held, o.post_only);
         let kept_priority = new_price == old_price && new_qty <= old_qty;
         let book = &mut self.markets[market.index()].book;
         if kept_priority {
-            book.reduce_level(side, old_price, old_qty.0 - new_qty.0);
+            let level = self.orders.get(slot).level;
+            book.reduce_level(level, old_qty.0 - new_qty.0);
         } else {
             book.unlink(&mut self.orders, slot);
         }
