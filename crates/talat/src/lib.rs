@@ -1,0 +1,5 @@
+//! Library side of the `talat` binary: the pieces its subcommands wire together, kept here so
+//! that benches and tests can reach them. No domain logic lives here.
+
+pub mod bench_engine;
+pub mod demo;
