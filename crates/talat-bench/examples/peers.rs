@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p talat-bench --example peers -- [normal|large] [--ops N] [--rounds R]
-//!     [--seed S] [--peers matchcore,orderbook-rs,lobster] [--no-latency] [--json FILE]
+//!     [--seed S] [--peers matchcore,orderbook-rs,lobster] [--no-latency] [--no-sweep] [--json FILE]
 //! ```
 //! The `talat bench engine` command is the supported front end; this
 //! example exists so the crate can be exercised on its own.
@@ -16,6 +16,7 @@ use talat_bench::workload::{generate, WorkloadConfig};
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut kind = "normal".to_string();
+    let mut sweep = true;
     let (mut ops, mut seed, mut json) = (None, 42u64, None);
     let mut cfg = RunConfig::default();
     let mut peers = Peer::ALL.to_vec();
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
             "--rounds" => cfg.rounds = val().parse().unwrap_or(cfg.rounds),
             "--seed" => seed = val().parse().unwrap_or(seed),
             "--no-latency" => cfg.latency = false,
+            "--no-sweep" => sweep = false,
             "--json" => json = Some(val()),
             "--peers" => {
                 let names = val();
@@ -44,10 +46,11 @@ fn main() -> ExitCode {
             }
         }
     }
-    let wcfg = match kind.as_str() {
+    let mut wcfg = match kind.as_str() {
         "large" => WorkloadConfig::large(seed, ops.unwrap_or(3_000_000)),
         _ => WorkloadConfig::normal(seed, ops.unwrap_or(3_000_000)),
     };
+    wcfg.sweep = sweep;
     eprintln!("generating {kind} workload ...");
     let w = generate(&wcfg);
     let report = run_peers(&w, &cfg, &peers);

@@ -70,6 +70,9 @@ pub struct WorkloadSummary {
     pub fingerprint: String,
     pub markets: u32,
     pub accounts: u64,
+    /// Whether crossing ops may want more than their limit offers (see
+    /// `WorkloadConfig::sweep`).
+    pub sweep: bool,
     pub warmup_ops: u64,
     pub stream_ops: u64,
     pub mix: StreamStats,
@@ -86,6 +89,7 @@ impl WorkloadSummary {
             fingerprint: format!("{:016x}", w.fingerprint()),
             markets: w.spec.markets,
             accounts: w.spec.accounts,
+            sweep: w.config.sweep,
             warmup_ops: w.warmup.len() as u64,
             stream_ops: w.stream.len() as u64,
             mix: w.stats.clone(),
@@ -164,8 +168,10 @@ impl Report {
         let pct = |n: u64| 100.0 * n as f64 / mix.total().max(1) as f64;
         let _ = writeln!(
             s,
-            "workload {} seed {} fingerprint {}: {} market(s), {} accounts, {} warm-up places ({} resting on {} levels), {} stream ops",
-            w.name, w.seed, w.fingerprint, w.markets, w.accounts, w.warmup_ops, w.resting_after_warmup, w.price_levels_after_warmup, w.stream_ops
+            "workload {}{} seed {} fingerprint {}: {} market(s), {} accounts, {} warm-up places ({} resting on {} levels), {} stream ops",
+            w.name,
+            if w.sweep { "" } else { " (no sweeping)" },
+            w.seed, w.fingerprint, w.markets, w.accounts, w.warmup_ops, w.resting_after_warmup, w.price_levels_after_warmup, w.stream_ops
         );
         let _ = writeln!(
             s,

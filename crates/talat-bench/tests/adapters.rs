@@ -2,7 +2,9 @@
 //! says: the counts of resting orders are checked, not merely "no panic".
 
 use talat_bench::peers::{LobsterBooks, MatchcoreBooks, OrderbookRsBooks};
-use talat_bench::workload::{BookSpec, MarketOp, Op, Side, Tif, Workload};
+use talat_bench::workload::{
+    generate, BookSpec, MarketOp, Op, Side, Tif, Workload, WorkloadConfig,
+};
 use talat_bench::{BookUnderTest, Outcome};
 
 const MID: u64 = 1_000;
@@ -213,9 +215,24 @@ fn orderbook_rs_and_lobster_replay_a_stream_exactly_like_the_model() {
     let w = Workload::normal(3, 20_000);
     agrees_with_the_model(OrderbookRsBooks::new(&w.spec), &w);
     agrees_with_the_model(LobsterBooks::new(&w.spec), &w);
-    let mut multi = talat_bench::workload::WorkloadConfig::large(4, 20_000);
+    let mut multi = WorkloadConfig::large(4, 20_000);
     multi.resting_per_market = 500;
-    let w = talat_bench::workload::generate(&multi);
+    let w = generate(&multi);
+    agrees_with_the_model(OrderbookRsBooks::new(&w.spec), &w);
+    agrees_with_the_model(LobsterBooks::new(&w.spec), &w);
+}
+
+/// On a stream whose crossing ops never want more than their limit offers,
+/// matchcore's limit-less matching (below) makes no difference, and all
+/// three engines replay it exactly like the model.
+#[test]
+fn every_adapter_replays_a_non_sweeping_stream_exactly_like_the_model() {
+    let cfg = WorkloadConfig {
+        sweep: false,
+        ..WorkloadConfig::normal(5, 20_000)
+    };
+    let w = generate(&cfg);
+    agrees_with_the_model(MatchcoreBooks::new(&w.spec), &w);
     agrees_with_the_model(OrderbookRsBooks::new(&w.spec), &w);
     agrees_with_the_model(LobsterBooks::new(&w.spec), &w);
 }

@@ -33,6 +33,13 @@ pub struct WorkloadConfig {
     /// best opposite price so that it trades. IOCs always aim at liquidity.
     pub gtc_cross_bp: u64,
     pub move_cross_bp: u64,
+    /// Whether a crossing op may want more than the liquidity within its
+    /// limit price (true: realistic; the excess rests or, for IOC, expires).
+    /// False caps crossing places at that liquidity and keeps a move that
+    /// would exceed it passive, so that an engine which ignores limit
+    /// prices while matching (matchcore 0.4.0) still replays the stream
+    /// exactly; the cost is a slightly lower trading share.
+    pub sweep: bool,
 }
 
 impl WorkloadConfig {
@@ -53,6 +60,7 @@ impl WorkloadConfig {
             cancel_bp: 600,
             gtc_cross_bp: 1_000,
             move_cross_bp: 200,
+            sweep: true,
         }
     }
 
@@ -151,18 +159,19 @@ impl Gen<'_> {
         }
         let side = random_side(&mut self.rng);
         let through = self.rng.below(3);
-        // With nothing to trade against an IOC is priced at mid: it is still
-        // sent (engines must handle it) and simply expires.
-        let price = self
-            .crossing_price(market, side, through)
-            .unwrap_or_else(|| {
-                if tif == Tif::Ioc {
-                    self.cfg.mid_price_ticks
-                } else {
-                    self.passive_price(side)
-                }
-            });
-        let (id, account, qty) = (self.new_id(), self.account(), size(&mut self.rng));
+        let crossing = self.crossing_price(market, side, through);
+        let price = match crossing {
+            Some(p) => p,
+            // With nothing to trade against, an IOC is priced at mid: it is
+            // still sent (engines must handle it) and simply expires.
+            None if tif == Tif::Ioc => self.cfg.mid_price_ticks,
+            None => self.passive_price(side),
+        };
+        let (id, account, mut qty) = (self.new_id(), self.account(), size(&mut self.rng));
+        if crossing.is_some() && !self.cfg.sweep {
+            // At least 1: a crossing price exists only over a non-empty side.
+            qty = qty.min(self.books[market].available_within(side, price));
+        }
         Op::Place {
             id,
             account,
@@ -184,7 +193,9 @@ impl Gen<'_> {
     fn amend(&mut self, market: usize) -> Option<Op> {
         let (id, o) = self.books[market].pick_live(&mut self.rng)?;
         let crossing = if self.rng.chance(self.cfg.move_cross_bp, 10_000) {
-            self.crossing_price(market, o.side, 0)
+            self.crossing_price(market, o.side, 0).filter(|&p| {
+                self.cfg.sweep || o.qty <= self.books[market].available_within(o.side, p)
+            })
         } else {
             None
         };
@@ -349,6 +360,7 @@ pub fn generate(cfg: &WorkloadConfig) -> Workload {
     Workload {
         name: cfg.name.clone(),
         seed: cfg.seed,
+        config: cfg.clone(),
         spec,
         warmup,
         stream,

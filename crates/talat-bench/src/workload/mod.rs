@@ -129,6 +129,8 @@ pub struct BookState {
 pub struct Workload {
     pub name: String,
     pub seed: u64,
+    /// The config it was generated from (`generate(&w.config)` rebuilds it).
+    pub config: WorkloadConfig,
     pub spec: BookSpec,
     /// Places only, none crossing: builds the resting book.
     pub warmup: Vec<MarketOp>,

@@ -61,6 +61,18 @@ impl ModelBook {
         }
     }
 
+    /// Lots an order of `side` limited at `limit` could take right now.
+    pub fn available_within(&self, side: Side, limit: u64) -> u64 {
+        let levels: Box<dyn Iterator<Item = &VecDeque<u64>>> = match side {
+            Side::Buy => Box::new(self.asks.range(..=limit).map(|(_, q)| q)),
+            Side::Sell => Box::new(self.bids.range(limit..).map(|(_, q)| q)),
+        };
+        levels
+            .flat_map(|q| q.iter())
+            .map(|id| self.orders[id].qty)
+            .sum()
+    }
+
     pub fn get(&self, id: u64) -> Option<&Resting> {
         self.orders.get(&id)
     }

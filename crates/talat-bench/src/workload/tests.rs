@@ -179,3 +179,49 @@ fn large_config_is_ten_deep_books_and_a_hundred_thousand_accounts() {
     assert!(max_account > 90_000 && max_account <= 100_000);
     assert!((95_000..=105_000).contains(&w.after_stream.resting_orders));
 }
+
+#[test]
+fn without_sweeping_no_crossing_op_wants_more_than_its_limit_offers() {
+    let w = generate(&WorkloadConfig {
+        sweep: false,
+        ..WorkloadConfig::normal(13, 50_000)
+    });
+    let mut book = ModelBook::new();
+    for mo in w.warmup.iter().chain(&w.stream) {
+        match mo.op {
+            Op::Place {
+                id,
+                account,
+                side,
+                price_ticks,
+                qty_lots,
+                tif,
+            } => {
+                let avail = book.available_within(side, price_ticks);
+                assert!(
+                    avail == 0 || qty_lots <= avail,
+                    "{mo:?} wants {qty_lots}, {avail} available"
+                );
+                book.place(id, account, side, price_ticks, qty_lots, tif);
+            }
+            Op::Cancel { id, .. } => {
+                book.cancel(id);
+            }
+            Op::Amend {
+                id,
+                new_price_ticks,
+                new_qty_lots,
+                ..
+            } => {
+                let side = book.get(id).unwrap().side;
+                let avail = book.available_within(side, new_price_ticks);
+                assert!(avail == 0 || new_qty_lots <= avail, "{mo:?}");
+                book.amend(id, new_price_ticks, new_qty_lots);
+            }
+        }
+    }
+    // Still an exchange-core-like stream.
+    let trading = pct(w.stats.trading, w.stats.total());
+    assert!((3.5..7.5).contains(&trading), "trading {trading:.2}%");
+    assert!((900..=1_100).contains(&w.after_stream.resting_orders));
+}
