@@ -4,6 +4,7 @@
 //! is touched only when a level appears or disappears.
 
 use crate::orders::{OrderStore, NIL};
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use talat_core::{OrderId, Price, Side};
@@ -26,6 +27,10 @@ pub struct Book {
     free_levels: Vec<u32>,
     bid_index: BTreeMap<u64, u32>,
     ask_index: BTreeMap<u64, u32>,
+    /// Price → level slot for lookups only (never iterated): a hash probe instead of a B-tree
+    /// search for the common case of joining an existing level.
+    bid_lookup: FxHashMap<u64, u32>,
+    ask_lookup: FxHashMap<u64, u32>,
     best_bid: Option<(u64, u32)>,
     best_ask: Option<(u64, u32)>,
     /// Buy stops trigger when the last price rises to their stop: lowest stop first, then oldest.
@@ -86,11 +91,11 @@ impl Book {
 
     /// The level slot for `price` on `side`, created (and the best updated) if new.
     fn level_for(&mut self, side: Side, price: u64) -> u32 {
-        let index = match side {
-            Side::Buy => &mut self.bid_index,
-            Side::Sell => &mut self.ask_index,
+        let (index, lookup) = match side {
+            Side::Buy => (&mut self.bid_index, &mut self.bid_lookup),
+            Side::Sell => (&mut self.ask_index, &mut self.ask_lookup),
         };
-        if let Some(&slot) = index.get(&price) {
+        if let Some(&slot) = lookup.get(&price) {
             return slot;
         }
         let level = Level { price, head: NIL, tail: NIL, total_qty: 0, count: 0 };
@@ -105,6 +110,7 @@ impl Book {
             }
         };
         index.insert(price, slot);
+        lookup.insert(price, slot);
         match side {
             Side::Buy if self.best_bid.is_none_or(|(best, _)| price > best) => self.best_bid = Some((price, slot)),
             Side::Sell if self.best_ask.is_none_or(|(best, _)| price < best) => self.best_ask = Some((price, slot)),
@@ -119,12 +125,14 @@ impl Book {
         match side {
             Side::Buy => {
                 self.bid_index.remove(&price);
+                self.bid_lookup.remove(&price);
                 if self.best_bid.is_some_and(|(_, s)| s == slot) {
                     self.best_bid = self.bid_index.last_key_value().map(|(p, s)| (*p, *s));
                 }
             }
             Side::Sell => {
                 self.ask_index.remove(&price);
+                self.ask_lookup.remove(&price);
                 if self.best_ask.is_some_and(|(_, s)| s == slot) {
                     self.best_ask = self.ask_index.first_key_value().map(|(p, s)| (*p, *s));
                 }
