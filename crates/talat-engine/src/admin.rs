@@ -73,7 +73,9 @@ impl Engine {
         let notional_divisor = Engine::notional_divisor(base_scale, quote_scale, spec.price_scale)
             .expect("exponent checked above");
         let market = MarketId(self.markets.len() as u16);
-        self.markets.push(MarketState { spec: spec.clone(), base, quote, notional_divisor, last_price: None, book: Book::default() });
+        let mut state = MarketState { spec: spec.clone(), base, quote, notional_divisor, last_price: None, band_limits: None, book: Book::default() };
+        state.refresh_band();
+        self.markets.push(state);
         self.market_by_symbol.insert(spec.symbol.clone(), market);
         out.push(Event::MarketListed { market });
         Ok(())
@@ -105,7 +107,9 @@ impl Engine {
     pub(crate) fn set_band(&mut self, market: MarketId, band_bps: u32, out: &mut Vec<Event>) -> Checked<()> {
         self.market(market)?;
         check_band(band_bps)?;
-        self.markets[market.index()].spec.band_bps = band_bps;
+        let m = &mut self.markets[market.index()];
+        m.spec.band_bps = band_bps;
+        m.refresh_band();
         out.push(Event::BandChanged { market, band_bps });
         Ok(())
     }

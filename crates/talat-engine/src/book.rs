@@ -18,65 +18,77 @@ pub struct Level {
     pub count: u32,
 }
 
-/// Price levels live in a slab; each side's `BTreeMap` maps price → level slot and is searched
-/// only when a level appears or disappears. A resting order knows its level slot, so filling,
-/// reducing or unlinking it costs no search, and the best price of each side is cached.
+/// Price levels live in a slab; each side's `BTreeMap` orders price → level slot and a hash map
+/// finds a price's level without a tree search. A resting order knows its level slot, so
+/// filling, reducing or unlinking it costs no search, and the best price of each side is cached.
+///
+/// A level that empties stays indexed (with `count == 0`) so that an order moving onto a recently
+/// vacated price — most of an order book's traffic — changes no index. Empty levels are skipped by
+/// every reader and collected in one ordered pass once they outnumber the live levels of their
+/// side (and a floor of [`EMPTY_LEVELS_FLOOR`]), which bounds both their memory and the scan for
+/// a new best price.
 #[derive(Default)]
 pub struct Book {
     levels: Vec<Level>,
     free_levels: Vec<u32>,
-    bid_index: BTreeMap<u64, u32>,
-    ask_index: BTreeMap<u64, u32>,
-    /// Price → level slot for lookups only (never iterated): a hash probe instead of a B-tree
-    /// search for the common case of joining an existing level.
-    bid_lookup: FxHashMap<u64, u32>,
-    ask_lookup: FxHashMap<u64, u32>,
-    best_bid: Option<(u64, u32)>,
-    best_ask: Option<(u64, u32)>,
+    bids: SideIndex,
+    asks: SideIndex,
     /// Buy stops trigger when the last price rises to their stop: lowest stop first, then oldest.
     pub buy_stops: BTreeMap<(u64, OrderId), u32>,
     /// Sell stops trigger when the last price falls to their stop: highest stop first, then oldest.
     pub sell_stops: BTreeMap<(Reverse<u64>, OrderId), u32>,
 }
 
+/// Empty levels a side may keep before they are collected, whatever its live level count.
+pub const EMPTY_LEVELS_FLOOR: usize = 64;
+
+#[derive(Default)]
+struct SideIndex {
+    ordered: BTreeMap<u64, u32>,
+    /// Lookup only, never iterated.
+    lookup: FxHashMap<u64, u32>,
+    best: Option<(u64, u32)>,
+    live_levels: usize,
+    empty_levels: usize,
+}
+
 impl Book {
     #[inline]
-    fn index(&self, side: Side) -> &BTreeMap<u64, u32> {
+    fn index(&self, side: Side) -> &SideIndex {
         match side {
-            Side::Buy => &self.bid_index,
-            Side::Sell => &self.ask_index,
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
         }
     }
 
-    /// Levels of one side, best first.
+    /// Non-empty levels of one side, best first.
     pub fn levels(&self, side: Side) -> Box<dyn Iterator<Item = &Level> + '_> {
         let level = move |(_, &slot): (&u64, &u32)| &self.levels[slot as usize];
+        let live = |l: &&Level| l.count > 0;
         match side {
-            Side::Buy => Box::new(self.bid_index.iter().rev().map(level)),
-            Side::Sell => Box::new(self.ask_index.iter().map(level)),
+            Side::Buy => Box::new(self.bids.ordered.iter().rev().map(level).filter(live)),
+            Side::Sell => Box::new(self.asks.ordered.iter().map(level).filter(live)),
         }
     }
 
     pub fn level_count(&self, side: Side) -> usize {
-        self.index(side).len()
+        self.index(side).live_levels
+    }
+
+    /// Levels kept empty on one side (bounded; see the type's documentation).
+    pub fn empty_level_count(&self, side: Side) -> usize {
+        self.index(side).empty_levels
     }
 
     #[inline]
     pub fn best(&self, side: Side) -> Option<Price> {
-        match side {
-            Side::Buy => self.best_bid.map(|(p, _)| Price(p)),
-            Side::Sell => self.best_ask.map(|(p, _)| Price(p)),
-        }
+        self.index(side).best.map(|(p, _)| Price(p))
     }
 
     /// The best price of a side and the oldest order at it.
     #[inline]
     pub fn best_head(&self, side: Side) -> Option<(Price, u32)> {
-        let best = match side {
-            Side::Buy => self.best_bid,
-            Side::Sell => self.best_ask,
-        };
-        best.map(|(price, level)| (Price(price), self.levels[level as usize].head))
+        self.index(side).best.map(|(price, level)| (Price(price), self.levels[level as usize].head))
     }
 
     /// Whether an order on `side` at `price` would match the opposite side's best.
@@ -89,55 +101,92 @@ impl Book {
         }
     }
 
-    /// The level slot for `price` on `side`, created (and the best updated) if new.
+    /// The level slot for `price` on `side`, indexed if new, revived if empty; the best is
+    /// updated when the level (now about to receive an order) beats it.
     fn level_for(&mut self, side: Side, price: u64) -> u32 {
-        let (index, lookup) = match side {
-            Side::Buy => (&mut self.bid_index, &mut self.bid_lookup),
-            Side::Sell => (&mut self.ask_index, &mut self.ask_lookup),
+        let index = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
         };
-        if let Some(&slot) = lookup.get(&price) {
-            return slot;
-        }
-        let level = Level { price, head: NIL, tail: NIL, total_qty: 0, count: 0 };
-        let slot = match self.free_levels.pop() {
-            Some(slot) => {
-                self.levels[slot as usize] = level;
+        let slot = match index.lookup.get(&price) {
+            Some(&slot) => {
+                if self.levels[slot as usize].count == 0 {
+                    index.empty_levels -= 1;
+                    index.live_levels += 1;
+                }
                 slot
             }
             None => {
-                self.levels.push(level);
-                (self.levels.len() - 1) as u32
+                let level = Level { price, head: NIL, tail: NIL, total_qty: 0, count: 0 };
+                let slot = match self.free_levels.pop() {
+                    Some(slot) => {
+                        self.levels[slot as usize] = level;
+                        slot
+                    }
+                    None => {
+                        assert!(self.levels.len() < NIL as usize, "level slab full");
+                        self.levels.push(level);
+                        (self.levels.len() - 1) as u32
+                    }
+                };
+                index.ordered.insert(price, slot);
+                index.lookup.insert(price, slot);
+                index.live_levels += 1;
+                slot
             }
         };
-        index.insert(price, slot);
-        lookup.insert(price, slot);
-        match side {
-            Side::Buy if self.best_bid.is_none_or(|(best, _)| price > best) => self.best_bid = Some((price, slot)),
-            Side::Sell if self.best_ask.is_none_or(|(best, _)| price < best) => self.best_ask = Some((price, slot)),
-            _ => {}
+        let beats_best = match (side, index.best) {
+            (_, None) => true,
+            (Side::Buy, Some((best, _))) => price > best,
+            (Side::Sell, Some((best, _))) => price < best,
+        };
+        if beats_best {
+            index.best = Some((price, slot));
         }
         slot
     }
 
-    /// Drops an empty level; if it was the best, the next one becomes best.
-    fn drop_level(&mut self, side: Side, price: u64, slot: u32) {
-        self.free_levels.push(slot);
-        match side {
-            Side::Buy => {
-                self.bid_index.remove(&price);
-                self.bid_lookup.remove(&price);
-                if self.best_bid.is_some_and(|(_, s)| s == slot) {
-                    self.best_bid = self.bid_index.last_key_value().map(|(p, s)| (*p, *s));
-                }
-            }
-            Side::Sell => {
-                self.ask_index.remove(&price);
-                self.ask_lookup.remove(&price);
-                if self.best_ask.is_some_and(|(_, s)| s == slot) {
-                    self.best_ask = self.ask_index.first_key_value().map(|(p, s)| (*p, *s));
-                }
-            }
+    /// Marks a level empty; if it was the best, the next live level becomes best. Collects the
+    /// side's empty levels when they have grown past their bound.
+    fn level_emptied(&mut self, side: Side, price: u64, slot: u32) {
+        let levels = &self.levels;
+        let index = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        index.live_levels -= 1;
+        index.empty_levels += 1;
+        if index.best.is_some_and(|(_, s)| s == slot) {
+            let live = |(p, s): (&u64, &u32)| (levels[*s as usize].count > 0).then_some((*p, *s));
+            index.best = match side {
+                Side::Buy => index.ordered.range(..price).rev().find_map(live),
+                Side::Sell => index.ordered.range(price + 1..).find_map(live),
+            };
         }
+        if index.empty_levels > index.live_levels.max(EMPTY_LEVELS_FLOOR) {
+            self.collect_empty_levels(side);
+        }
+    }
+
+    /// Drops every empty level of one side, in price order (deterministic).
+    fn collect_empty_levels(&mut self, side: Side) {
+        let index = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let levels = &self.levels;
+        let free_levels = &mut self.free_levels;
+        index.ordered.retain(|_, slot| {
+            let keep = levels[*slot as usize].count > 0;
+            if !keep {
+                free_levels.push(*slot);
+            }
+            keep
+        });
+        let ordered = &index.ordered;
+        index.lookup.retain(|price, _| ordered.contains_key(price));
+        index.empty_levels = 0;
+        debug_assert_eq!(index.ordered.len(), index.live_levels);
     }
 
     /// Appends the order in `slot` to the back of its price level.
@@ -177,8 +226,9 @@ impl Book {
         level.count -= 1;
         if level.count == 0 {
             debug_assert_eq!(level.total_qty, 0);
+            (level.head, level.tail) = (NIL, NIL);
             let price = level.price;
-            self.drop_level(side, price, level_slot);
+            self.level_emptied(side, price, level_slot);
         } else {
             if level.head == slot {
                 level.head = next;

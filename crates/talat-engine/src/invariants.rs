@@ -73,6 +73,7 @@ impl Engine {
                     on_books += count as usize;
                 }
             }
+            ensure!(m.band() == m.compute_band(), "market {} caches a stale price band", m.spec.symbol);
             for side in [Side::Buy, Side::Sell] {
                 let first = m.book.levels(side).next().map(|l| Price(l.price));
                 ensure!(m.book.best(side) == first, "market {} caches a stale best {:?} price", m.spec.symbol, side);

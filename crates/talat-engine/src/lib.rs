@@ -82,10 +82,25 @@ pub(crate) struct MarketState {
     /// `10^(price_scale + base_scale − quote_scale)`: quote units = price × qty / divisor.
     pub notional_divisor: u128,
     pub last_price: Option<Price>,
+    /// Inclusive price limits of the band, recomputed whenever the reference price or the band
+    /// width changes (see `refresh_band`), so orders do not pay for 128-bit arithmetic.
+    pub band_limits: Option<(u64, u64)>,
     pub book: Book,
 }
 
 impl MarketState {
+    /// Sets the last trade price and recomputes the band around it.
+    pub fn set_last_price(&mut self, price: Price) {
+        if self.last_price != Some(price) {
+            self.last_price = Some(price);
+            self.refresh_band();
+        }
+    }
+
+    pub fn refresh_band(&mut self) {
+        self.band_limits = self.compute_band();
+    }
+
     /// The band's centre: the last trade, else the configured opening price.
     pub fn reference_price(&self) -> Option<Price> {
         self.last_price.or(self.spec.opening_price)
@@ -294,6 +309,11 @@ impl Engine {
     pub fn depth(&self, market: MarketId, side: Side, levels: usize) -> Vec<(Price, u64)> {
         let Some(m) = self.markets.get(market.index()) else { return Vec::new() };
         m.book.levels(side).take(levels).map(|l| (Price(l.price), l.total_qty)).collect()
+    }
+
+    /// Live and kept-empty price levels of one side of a market (see [`book::Book`]).
+    pub fn level_counts(&self, market: MarketId, side: Side) -> Option<(usize, usize)> {
+        self.markets.get(market.index()).map(|m| (m.book.level_count(side), m.book.empty_level_count(side)))
     }
 
     /// A user's live orders (resting and stop) in placement order.

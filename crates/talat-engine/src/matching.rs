@@ -173,7 +173,7 @@ impl Engine {
         let maker_level = self.orders.get(maker).level;
         let m = &mut self.markets[market.index()];
         m.book.reduce_level(maker_level, qty.0);
-        m.last_price = Some(price);
+        m.set_last_price(price);
 
         let ledger = &mut self.ledger;
         ledger.post(quote, Account::Held(buyer), Account::Available(seller), paid.min(received), PostingCause::Trade, out);

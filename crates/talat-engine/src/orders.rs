@@ -3,7 +3,7 @@
 //! `user_next` chain one user's open orders (for cancel-all) in placement order.
 
 use rustc_hash::FxHashMap;
-use talat_core::money::{div_ceil_u128, notional_scaled, FEE_PPM_ONE};
+use talat_core::money::{div_ceil_u128, div_floor_u128, notional_scaled, FEE_PPM_ONE};
 use talat_core::{ClientId, MarketId, OrderId, Price, Qty, Side, StpMode, UserId};
 
 pub const NIL: u32 = u32::MAX;
@@ -81,7 +81,7 @@ impl Order {
         self.cum_quote_scaled += notional_scaled(price, qty);
         let settled = match self.side {
             Side::Buy => div_ceil_u128(self.cum_quote_scaled, notional_divisor),
-            Side::Sell => self.cum_quote_scaled / notional_divisor,
+            Side::Sell => div_floor_u128(self.cum_quote_scaled, notional_divisor),
         } as u64;
         let delta = settled - self.cum_quote_settled;
         self.cum_quote_settled = settled;

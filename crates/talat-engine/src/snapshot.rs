@@ -282,7 +282,9 @@ impl Engine {
                 all.push((id, slot));
             }
             engine.market_by_symbol.insert(ms.spec.symbol.clone(), market);
-            engine.markets.push(MarketState { spec: ms.spec, base, quote, notional_divisor, last_price: ms.last_price, book });
+            let mut state = MarketState { spec: ms.spec, base, quote, notional_divisor, last_price: ms.last_price, band_limits: None, book };
+            state.refresh_band();
+            engine.markets.push(state);
         }
         engine.orders = orders;
         all.sort();

@@ -21,7 +21,12 @@ struct Admitted {
 
 impl MarketState {
     /// Inclusive price limits of the band around the reference price, if a band applies.
+    #[inline]
     pub(crate) fn band(&self) -> Option<(u64, u64)> {
+        self.band_limits
+    }
+
+    pub(crate) fn compute_band(&self) -> Option<(u64, u64)> {
         let reference = self.reference_price()? .0 as u128;
         let band_bps = self.spec.band_bps as u128;
         if band_bps == 0 {

@@ -329,3 +329,37 @@ fn the_client_id_window_is_bounded() {
     h.place(place("a"));
     assert!(matches!(h.apply(place("c")).as_slice(), [Event::Duplicate { .. }]));
 }
+
+#[test]
+fn emptied_levels_are_reused_collected_and_never_seen() {
+    let mut h = Harness::new();
+    let (maker, taker) = (h.rich_user(), h.rich_user());
+    // 300 bids on 300 prices; cancelling most of them (invariants are checked after every
+    // command, including that the cached best is the best live level) forces the emptied
+    // levels past their bound, so they are collected.
+    let mut bids = Vec::new();
+    for i in 0..300u64 {
+        let (id, _) = h.place(Harness::limit(maker, Side::Buy, 900_000 + i * 100, 10_000));
+        bids.push(id);
+    }
+    for (i, id) in bids.iter().enumerate().rev() {
+        if i % 10 != 0 {
+            h.ok(Command::CancelOrder { user: maker, order: *id });
+        }
+    }
+    let depth = h.engine.depth(BTC_THB, Side::Buy, 1_000);
+    assert_eq!(depth.len(), 30, "only live levels are reported");
+    let (live, empty) = h.engine.level_counts(BTC_THB, Side::Buy).unwrap();
+    assert_eq!(live, 30);
+    assert!(empty <= talat_engine::book::EMPTY_LEVELS_FLOOR, "270 emptied levels were collected down to {empty}");
+    assert_eq!(depth[0].0, Price((900_000 + 290 * 100) * THB_1));
+    // Orders moving back onto vacated prices revive levels; a sell sweeps through them in order.
+    for i in 0..50u64 {
+        h.place(Harness::limit(maker, Side::Buy, 900_000 + i * 100 + 50, 10_000));
+    }
+    let (_, events) = h.place(Harness::order(taker, Side::Sell, OrderKind::Market { amount: Amount(10_000 * 80) }));
+    let prices: Vec<u64> = Harness::trades(&events).iter().map(|t| t.2).collect();
+    assert_eq!(prices.len(), 80);
+    assert!(prices.windows(2).all(|w| w[0] > w[1]), "best price first, every level once");
+    assert!(h.engine.depth(BTC_THB, Side::Buy, 1_000).is_empty());
+}
