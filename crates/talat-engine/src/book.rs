@@ -24,7 +24,7 @@ pub struct Level {
 ///
 /// A level that empties stays indexed (with `count == 0`) so that an order moving onto a recently
 /// vacated price — most of an order book's traffic — changes no index. Empty levels are skipped by
-/// every reader and collected in one ordered pass once they outnumber the live levels of their
+/// every reader and collected in one ordered pass once they outnumber twice the live levels of their
 /// side (and a floor of [`EMPTY_LEVELS_FLOOR`]), which bounds both their memory and the scan for
 /// a new best price.
 #[derive(Default)]
@@ -163,7 +163,7 @@ impl Book {
                 Side::Sell => index.ordered.range(price + 1..).find_map(live),
             };
         }
-        if index.empty_levels > index.live_levels.max(EMPTY_LEVELS_FLOOR) {
+        if index.empty_levels > (2 * index.live_levels).max(EMPTY_LEVELS_FLOOR) {
             self.collect_empty_levels(side);
         }
     }
@@ -176,17 +176,18 @@ impl Book {
         };
         let levels = &self.levels;
         let free_levels = &mut self.free_levels;
-        index.ordered.retain(|_, slot| {
+        let lookup = &mut index.lookup;
+        index.ordered.retain(|price, slot| {
             let keep = levels[*slot as usize].count > 0;
             if !keep {
                 free_levels.push(*slot);
+                lookup.remove(price);
             }
             keep
         });
-        let ordered = &index.ordered;
-        index.lookup.retain(|price, _| ordered.contains_key(price));
         index.empty_levels = 0;
         debug_assert_eq!(index.ordered.len(), index.live_levels);
+        debug_assert_eq!(index.lookup.len(), index.live_levels);
     }
 
     /// Appends the order in `slot` to the back of its price level.

@@ -160,3 +160,27 @@ mod tests {
         books.engine().check_invariants().unwrap();
     }
 }
+
+#[cfg(test)]
+mod stp_tests {
+    use super::*;
+    use talat_bench::Workload;
+
+    /// The workload's price-time model lets an account trade with itself; talat always applies
+    /// self-trade prevention (expire-taker), so its books can differ from the model's. Count
+    /// both, to show that every disagreement is explained by prevented self-trades.
+    #[test]
+    fn disagreements_with_the_workload_model_come_from_self_trade_prevention() {
+        let w = Workload::normal(42, 200_000);
+        let mut books = TalatBooks::new(&w.spec);
+        for op in &w.warmup {
+            books.apply(op);
+        }
+        let (mut prevented, mut unknown) = (0u64, 0u64);
+        for op in &w.stream {
+            unknown += (books.apply(op) == Outcome::UnknownOrder) as u64;
+            prevented += books.events.iter().filter(|e| matches!(e, Event::SelfTradePrevented { .. })).count() as u64;
+        }
+        assert!(prevented > 0 || unknown == 0, "unknown orders ({unknown}) without any prevented self-trade");
+    }
+}
