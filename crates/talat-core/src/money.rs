@@ -79,6 +79,45 @@ impl Amount {
     }
 }
 
+/// A precomputed test of divisibility by a fixed step (Granlund–Montgomery, Hacker's Delight
+/// §10-17): one multiplication and a rotate instead of a division, because every order checks
+/// its price and quantity against the market's grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridStep {
+    step: u64,
+    /// Multiplicative inverse of the step's odd part modulo 2^64.
+    inverse: u64,
+    /// Trailing zero bits of the step.
+    shift: u32,
+    /// Largest quotient: `u64::MAX / step`.
+    max_quotient: u64,
+}
+
+impl GridStep {
+    pub fn new(step: u64) -> GridStep {
+        assert!(step > 0, "a grid step is positive");
+        let shift = step.trailing_zeros();
+        let odd = step >> shift;
+        // Newton's iteration doubles the correct low bits each round: 3 → 6 → 12 → 24 → 48 → 96.
+        let mut inverse = odd;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inverse)));
+        }
+        debug_assert_eq!(odd.wrapping_mul(inverse), 1);
+        GridStep { step, inverse, shift, max_quotient: u64::MAX / step }
+    }
+
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Whether `value` is a multiple of the step.
+    #[inline]
+    pub fn divides(&self, value: u64) -> bool {
+        value.wrapping_mul(self.inverse).rotate_right(self.shift) <= self.max_quotient
+    }
+}
+
 /// Formats `units` of an asset with `scale` decimals, trailing zeros trimmed (Bitkub style:
 /// `1000`, `0.1`, never `1000.00`).
 pub fn format_units(units: u128, scale: u8) -> String {
@@ -136,6 +175,21 @@ mod tests {
         for (n, d) in [(0u128, 7u128), (10, 3), (9, 3), (u64::MAX as u128, 10), (u64::MAX as u128 + 1, 10), (1u128 << 100, 3), (5, 1 << 70)] {
             assert_eq!(div_ceil_u128(n, d), n.div_ceil(d));
             assert_eq!(div_floor_u128(n, d), n / d);
+        }
+    }
+
+    #[test]
+    fn grid_divisibility_agrees_with_the_remainder() {
+        let steps = [1u64, 2, 3, 5, 7, 10, 12, 100, 1_000, 1_000_000, 48, 1 << 40, 3 << 20, 999_999_937, u64::MAX];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for &step in &steps {
+            let grid = GridStep::new(step);
+            for k in 0..2_000u64 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                for value in [k, x, x - x % step, step.wrapping_mul(k), (x - x % step).wrapping_add(1), u64::MAX - k] {
+                    assert_eq!(grid.divides(value), value % step == 0, "step {step} value {value}");
+                }
+            }
         }
     }
 

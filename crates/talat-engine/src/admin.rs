@@ -73,9 +73,7 @@ impl Engine {
         let notional_divisor = Engine::notional_divisor(base_scale, quote_scale, spec.price_scale)
             .expect("exponent checked above");
         let market = MarketId(self.markets.len() as u16);
-        let mut state = MarketState { spec: spec.clone(), base, quote, notional_divisor, last_price: None, band_limits: None, book: Book::default() };
-        state.refresh_band();
-        self.markets.push(state);
+        self.markets.push(MarketState::new(spec.clone(), base, quote, notional_divisor, None, Book::default()));
         self.market_by_symbol.insert(spec.symbol.clone(), market);
         out.push(Event::MarketListed { market });
         Ok(())

@@ -74,6 +74,11 @@ impl Engine {
                 }
             }
             ensure!(m.band() == m.compute_band(), "market {} caches a stale price band", m.spec.symbol);
+            ensure!(
+                m.price_grid.step() == m.spec.price_step && m.qty_grid.step() == m.spec.qty_step,
+                "market {} caches a stale grid",
+                m.spec.symbol
+            );
             for side in [Side::Buy, Side::Sell] {
                 let first = m.book.levels(side).next().map(|l| Price(l.price));
                 ensure!(m.book.best(side) == first, "market {} caches a stale best {:?} price", m.spec.symbol, side);

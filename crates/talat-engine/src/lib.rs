@@ -31,7 +31,7 @@ use ledger::{Balance, Ledger};
 use orders::{Order, OrderStore, NIL};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use talat_core::money::pow10;
+use talat_core::money::{pow10, GridStep};
 use talat_core::{
     AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Input, MarketId, MarketSpec, OrderId, Price, RejectReason,
     Seq, Side, TierLimits, UserId,
@@ -85,10 +85,32 @@ pub(crate) struct MarketState {
     /// Inclusive price limits of the band, recomputed whenever the reference price or the band
     /// width changes (see `refresh_band`), so orders do not pay for 128-bit arithmetic.
     pub band_limits: Option<(u64, u64)>,
+    pub price_grid: GridStep,
+    pub qty_grid: GridStep,
+    /// `min_quote × notional_divisor`, so the minimum check needs no division (saturated: an
+    /// unreachable minimum stays unreachable).
+    pub min_quote_scaled: u128,
     pub book: Book,
 }
 
 impl MarketState {
+    pub fn new(spec: MarketSpec, base: AssetId, quote: AssetId, notional_divisor: u128, last_price: Option<Price>, book: Book) -> MarketState {
+        let mut state = MarketState {
+            price_grid: GridStep::new(spec.price_step),
+            qty_grid: GridStep::new(spec.qty_step),
+            min_quote_scaled: (spec.min_quote.0 as u128).checked_mul(notional_divisor).unwrap_or(u128::MAX),
+            spec,
+            base,
+            quote,
+            notional_divisor,
+            last_price,
+            band_limits: None,
+            book,
+        };
+        state.refresh_band();
+        state
+    }
+
     /// Sets the last trade price and recomputes the band around it.
     pub fn set_last_price(&mut self, price: Price) {
         if self.last_price != Some(price) {

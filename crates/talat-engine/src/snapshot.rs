@@ -282,9 +282,7 @@ impl Engine {
                 all.push((id, slot));
             }
             engine.market_by_symbol.insert(ms.spec.symbol.clone(), market);
-            let mut state = MarketState { spec: ms.spec, base, quote, notional_divisor, last_price: ms.last_price, band_limits: None, book };
-            state.refresh_band();
-            engine.markets.push(state);
+            engine.markets.push(MarketState::new(ms.spec, base, quote, notional_divisor, ms.last_price, book));
         }
         engine.orders = orders;
         all.sort();

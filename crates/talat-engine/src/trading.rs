@@ -38,14 +38,14 @@ impl MarketState {
     }
 
     fn check_price(&self, price: Price) -> Checked<()> {
-        if price.0 > MAX_PRICE || !self.spec.is_on_price_grid(price) {
+        if price.0 == 0 || price.0 > MAX_PRICE || !self.price_grid.divides(price.0) {
             return Err(RejectReason::InvalidRate);
         }
         Ok(())
     }
 
     fn check_qty(&self, qty: Qty) -> Checked<()> {
-        if qty.0 > MAX_QTY || !self.spec.is_on_qty_grid(qty) {
+        if qty.0 == 0 || qty.0 > MAX_QTY || !self.qty_grid.divides(qty.0) {
             return Err(RejectReason::InvalidAmount);
         }
         Ok(())
@@ -58,9 +58,11 @@ impl MarketState {
         }
     }
 
-    /// Quote value of `qty` at `price`, rounded down, against the market's minimum.
+    /// Quote value of `qty` at `price`, rounded down, against the market's minimum:
+    /// `floor(p·q / D) ≥ min ⟺ p·q ≥ min·D` for a whole `min`.
+    #[inline]
     fn check_min_quote(&self, price: Price, qty: Qty) -> Checked<()> {
-        if notional_scaled(price, qty) / self.notional_divisor < self.spec.min_quote.0 as u128 {
+        if notional_scaled(price, qty) < self.min_quote_scaled {
             return Err(RejectReason::AmountTooLow);
         }
         Ok(())
