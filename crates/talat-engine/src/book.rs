@@ -271,6 +271,11 @@ impl Book {
         assert!(removed.is_some(), "removing a missing stop order");
     }
 
+    #[inline]
+    pub fn has_stops(&self) -> bool {
+        !self.buy_stops.is_empty() || !self.sell_stops.is_empty()
+    }
+
     /// The next stop the last trade price `last` triggers, removed from the waiting set. Buy
     /// stops are served before sell stops; within a side, by trigger price then age.
     pub fn pop_triggered_stop(&mut self, last: Price) -> Option<u32> {

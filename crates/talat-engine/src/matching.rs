@@ -20,11 +20,11 @@ impl Engine {
     /// Runs the order in `slot` (state `Taking`) against the book, then rests or ends it.
     pub(crate) fn take(&mut self, market: MarketId, slot: u32, tif: TimeInForce, out: &mut Vec<Event>) {
         debug_assert_eq!(self.orders.get(slot).state, OrderState::Taking);
-        let end = if self.markets[market.index()].spec.mode == TradingMode::Open {
-            self.match_order(market, slot, out)
-        } else {
-            MatchEnd::Exhausted
-        };
+        let m = &self.markets[market.index()];
+        let o = self.orders.get(slot);
+        // Most limit orders land on the book without touching the other side.
+        let may_match = m.spec.mode == TradingMode::Open && (o.price.0 == 0 || m.book.crosses(o.side, o.price));
+        let end = if may_match { self.match_order(market, slot, out) } else { MatchEnd::Exhausted };
         let o = self.orders.get(slot);
         let is_market_order = o.price.0 == 0;
         if let MatchEnd::ExpiredBySelfTrade = end {
@@ -249,7 +249,7 @@ impl Engine {
     pub(crate) fn run_triggered_stops(&mut self, market: MarketId, out: &mut Vec<Event>) {
         loop {
             let m = &mut self.markets[market.index()];
-            if m.spec.mode != TradingMode::Open {
+            if m.spec.mode != TradingMode::Open || !m.book.has_stops() {
                 return;
             }
             let Some(last) = m.last_price else { return };
