@@ -80,6 +80,9 @@ impl Engine {
                 m.spec.symbol
             );
             for side in [Side::Buy, Side::Sell] {
+                let (live, empty) = (m.book.level_count(side), m.book.empty_level_count(side));
+                ensure!(live == m.book.levels(side).count(), "market {} miscounts its live levels", m.spec.symbol);
+                ensure!(empty <= (2 * live).max(crate::book::EMPTY_LEVELS_FLOOR), "market {} keeps {empty} empty levels", m.spec.symbol);
                 let first = m.book.levels(side).next().map(|l| Price(l.price));
                 ensure!(m.book.best(side) == first, "market {} caches a stale best {:?} price", m.spec.symbol, side);
             }
