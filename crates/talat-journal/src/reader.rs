@@ -12,7 +12,7 @@ use crate::segment::segment_name;
 use crate::storage::{read_full_at, Access, Storage};
 use crate::watermark::{WaitOutcome, Watermark};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Initial read buffer; it grows (up to one maximal frame) only if a record needs it.
@@ -38,6 +38,8 @@ pub struct JournalReader<S: Storage> {
     start_seq: u64,
     /// Cached durable watermark; refreshed only when reached, to keep the hot path lock-free.
     durable_limit: u64,
+    /// File offset of the frame last yielded, for [`JournalReader::last_position`].
+    last_offset_bytes: u64,
 }
 
 impl<S: Storage> JournalReader<S> {
@@ -64,7 +66,15 @@ impl<S: Storage> JournalReader<S> {
             next_seq: segment_first_seq.unwrap_or(start_seq),
             start_seq,
             durable_limit,
+            last_offset_bytes: 0,
         }
+    }
+
+    /// The segment file and byte offset of the record this reader returned last. The journal
+    /// validates frames only; a caller that finds something wrong inside a payload (a command
+    /// that does not decode, a checkpoint that does not match) uses this to name the place.
+    pub fn last_position(&self) -> (&Path, u64) {
+        (&self.file_path, self.last_offset_bytes)
     }
 
     /// Seq of the next record this reader will yield.
@@ -138,6 +148,7 @@ impl<S: Storage> JournalReader<S> {
             self.pos += frame_len;
             self.next_seq += 1;
             if self.next_seq > self.start_seq {
+                self.last_offset_bytes = self.buf_file_offset + start as u64;
                 return Ok(Some((start, frame_len)));
             }
         }

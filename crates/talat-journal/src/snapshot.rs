@@ -250,6 +250,31 @@ impl<S: Storage> SnapshotStore<S> {
         Ok(seqs)
     }
 
+    /// Removes every snapshot file but the newest `keep` (by seq, valid or not), so the snapshot
+    /// directory stays bounded. Returns the seqs kept, oldest first. Keeping two or more lets
+    /// recovery fall back to an older snapshot when the newest one is damaged, provided the
+    /// journal still holds the records after the older one (archive only what the oldest kept
+    /// snapshot covers).
+    pub fn retain_newest(&self, keep: usize) -> Result<Vec<u64>, SnapshotError> {
+        assert!(keep >= 1, "keeping no snapshot would throw away the one just written");
+        let seqs = self.list_seqs()?;
+        let cut = seqs.len().saturating_sub(keep);
+        if cut == 0 {
+            return Ok(seqs);
+        }
+        for &seq in &seqs[..cut] {
+            let path = self.dir.join(snapshot_name(seq));
+            self.storage
+                .remove_file(&path)
+                .map_err(|e| io_error("remove", &path, e))?;
+            tracing::info!(file = %path.display(), "old snapshot removed");
+        }
+        self.storage
+            .fsync_dir(&self.dir)
+            .map_err(|e| io_error("fsync directory", &self.dir, e))?;
+        Ok(seqs[cut..].to_vec())
+    }
+
     /// Loads and verifies the snapshot at `seq`.
     pub fn load(&self, seq: u64) -> Result<Snapshot, SnapshotError> {
         let path = self.dir.join(snapshot_name(seq));

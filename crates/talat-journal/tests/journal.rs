@@ -545,3 +545,41 @@ fn bench_functions_run_on_a_tiny_configuration() {
     assert_eq!(replay.records, 5_000);
     assert_eq!(replay.bytes, 5_000 * (64 + HEADER_BYTES as u64));
 }
+
+#[test]
+fn retain_newest_keeps_the_newest_snapshots_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SnapshotStore::open(dir.path()).unwrap();
+    assert!(store.retain_newest(2).unwrap().is_empty());
+    for seq in [3, 9, 20, 41] {
+        store.write(seq, &[seq as u8; 32], b"state").unwrap();
+    }
+    assert_eq!(store.retain_newest(2).unwrap(), vec![20, 41]);
+    assert_eq!(store.list_seqs().unwrap(), vec![20, 41]);
+    assert_eq!(store.retain_newest(5).unwrap(), vec![20, 41]);
+    assert_eq!(store.retain_newest(1).unwrap(), vec![41]);
+}
+
+#[test]
+fn reader_names_the_file_and_offset_of_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig {
+        segment_max_bytes: 200,
+        ..JournalConfig::default()
+    };
+    let mut journal = Journal::open(dir.path(), config).unwrap();
+    append_commands(&mut journal, 12, 3);
+    let mut reader = journal.read_from(1).unwrap();
+    let (mut file, mut offset) = (PathBuf::new(), 0u64);
+    while let Some(record) = reader.next_record().unwrap() {
+        let seq = record.seq;
+        let (path, at) = reader.last_position();
+        if path != file {
+            assert_eq!(at, 0, "seq {seq} opens a new segment at its start");
+            assert_eq!(path, segment_path(dir.path(), seq));
+            (file, offset) = (path.to_path_buf(), 0);
+        }
+        assert_eq!(at, offset, "seq {seq}");
+        offset += frame_len(seq);
+    }
+}
