@@ -72,3 +72,41 @@ impl RejectReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RejectReason::*;
+
+    /// The codes clients see (../shared/reference/bitkub-api.md §13.1), pinned.
+    #[test]
+    fn every_reason_has_its_bitkub_code() {
+        let table = [
+            (UnknownUser, 9),
+            (InvalidParameter, 10),
+            (AmendNoChange, 10),
+            (UnknownAsset, 10),
+            (AlreadyListed, 10),
+            (UnknownWithdrawal, 10),
+            (UnknownMarket, 11),
+            (InvalidAmount, 12),
+            (InvalidRate, 13),
+            (StopWouldTrigger, 13),
+            (OutsidePriceBand, 14),
+            (PostOnlyWouldTake, 14),
+            (AmountTooLow, 15),
+            (InsufficientBalance, 18),
+            (UnknownOrder, 21),
+            (TradingNotAllowed, 25),
+            (TooManyOpenOrders, 30),
+            (WithdrawalLimitExceeded, 47),
+            (CancelOnlyMode, 55),
+            (PostOnlyMode, 55),
+            (MarketHalted, 55),
+            (Maintenance, 55),
+        ];
+        for (reason, code) in table {
+            assert_eq!(reason.bitkub_code(), code, "{reason:?}");
+            assert!(!reason.to_string().is_empty());
+        }
+    }
+}

@@ -363,3 +363,25 @@ fn emptied_levels_are_reused_collected_and_never_seen() {
     assert!(prices.windows(2).all(|w| w[0] > w[1]), "best price first, every level once");
     assert!(h.engine.depth(BTC_THB, Side::Buy, 1_000).is_empty());
 }
+
+#[test]
+fn open_orders_per_user_are_bounded() {
+    let mut h = Harness::new();
+    let mut config = h.engine.config().clone();
+    config.max_open_orders_per_user = 3;
+    h.engine = talat_engine::Engine::new(config);
+    h.seq = 0;
+    for (code, scale) in [("THB", 2), ("BTC", 8)] {
+        h.ok(Command::ListAsset(AssetSpec { code: code.into(), scale }));
+    }
+    h.ok(Command::ListMarket(MarketSpec::with_defaults("BTC", "THB", 2, 1, 1)));
+    let user = h.user();
+    h.deposit(user, THB, 1_000_000 * THB_1);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(h.place(Harness::limit(user, Side::Buy, 900_000 + i, 10_000)).0);
+    }
+    h.rejects(Harness::limit(user, Side::Buy, 900_100, 10_000), RejectReason::TooManyOpenOrders);
+    h.ok(Command::CancelOrder { user, order: ids[0] });
+    h.place(Harness::limit(user, Side::Buy, 900_100, 10_000));
+}

@@ -68,8 +68,10 @@ impl TalatBooks {
             market.opening_price = Some(Price(spec.mid_price_ticks));
             self.setup_ok(Command::ListMarket(market));
         }
-        let per_user_quote = 1u64 << 50;
-        let per_user_base = 1u64 << 50;
+        // As much as the engine's per-asset outstanding cap allows, shared by every account:
+        // still far more than any account's orders in the stream can hold.
+        let per_user = ((u64::MAX / 4) / (spec.accounts + 1)).min(1 << 50);
+        let (per_user_quote, per_user_base) = (per_user, per_user);
         for user in 0..=spec.accounts {
             self.setup_ok(Command::CreateUser);
             let user = UserId(user as u32);
