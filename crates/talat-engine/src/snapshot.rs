@@ -257,8 +257,20 @@ impl Engine {
         }
         let mut orders = OrderStore::default();
         let mut all: Vec<(OrderId, u32)> = Vec::new();
+        let mut seen_ids = std::collections::BTreeSet::new();
         for (mi, ms) in snap.markets.into_iter().enumerate() {
             let market = MarketId(mi as u16);
+            if ms.spec.price_step == 0 || ms.spec.qty_step == 0 {
+                return Err(malformed("a market with a zero price or quantity step"));
+            }
+            for o in ms.bids.iter().chain(&ms.asks).chain(&ms.buy_stops).chain(&ms.sell_stops) {
+                if !seen_ids.insert(o.id) || o.id.0 >= snap.next_order_id {
+                    return Err(malformed("an order id is repeated or not yet issued"));
+                }
+            }
+            if ms.bids.iter().chain(&ms.asks).any(|o| o.open_qty.0 == 0 || o.price.0 == 0) {
+                return Err(malformed("a resting order with no quantity or price"));
+            }
             let base = *engine.asset_by_code.get(&ms.spec.base).ok_or_else(|| malformed("market of an unlisted asset"))?;
             let quote = *engine.asset_by_code.get(&ms.spec.quote).ok_or_else(|| malformed("market of an unlisted asset"))?;
             let notional_divisor = Engine::notional_divisor(
