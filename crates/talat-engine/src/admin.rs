@@ -1,8 +1,7 @@
 //! Listing, market configuration and account administration commands.
 
 use crate::book::Book;
-use crate::orders::NIL;
-use crate::{Checked, Engine, MarketState, UserState};
+use crate::{Checked, Engine, MarketState, UserHot, UserState};
 use talat_core::market::MAX_ASSET_CODE_BYTES;
 use talat_core::money::{BPS_ONE, FEE_PPM_ONE, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{AssetId, AssetSpec, Event, MarketId, MarketSpec, RejectReason, TierLimits, TradingMode, UserId};
@@ -117,14 +116,9 @@ impl Engine {
             return Err(RejectReason::InvalidParameter);
         }
         let user = UserId(self.users.len() as u32);
-        self.users.push(UserState {
-            stp_group: user,
-            limits: TierLimits::default(),
-            open_orders: 0,
-            withdrawn_today: Vec::new(),
-            orders_head: NIL,
-            orders_tail: NIL,
-        });
+        let state = UserState { stp_group: user, limits: TierLimits::default(), withdrawn_today: Vec::new() };
+        self.users_hot.push(UserHot::of(&state));
+        self.users.push(state);
         self.ledger.add_user();
         out.push(Event::UserCreated { user });
         Ok(())
@@ -139,9 +133,10 @@ impl Engine {
             return Err(RejectReason::InvalidParameter);
         }
         let merged = group_a.min(group_b);
-        for u in self.users.iter_mut() {
+        for (u, hot) in self.users.iter_mut().zip(self.users_hot.iter_mut()) {
             if u.stp_group == group_a || u.stp_group == group_b {
                 u.stp_group = merged;
+                hot.stp_group = merged;
             }
         }
         out.push(Event::AccountsLinked { a, b });
@@ -160,6 +155,7 @@ impl Engine {
         }
         let mut limits = limits.clone();
         limits.daily_withdrawal.sort();
+        self.users_hot[user.index()].can_trade = limits.can_trade;
         self.users[user.index()].limits = limits;
         out.push(Event::TierLimitsSet { user });
         Ok(())

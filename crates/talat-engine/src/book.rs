@@ -3,7 +3,7 @@
 //! live levels; they are ordered by a `BTreeMap` (deterministic iteration, ~50 ns a search) that
 //! is touched only when a level appears or disappears.
 
-use crate::orders::{OrderStore, NIL};
+use crate::orders::{Links, OrderStore, NIL};
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -206,21 +206,22 @@ impl Book {
         }
         level.total_qty += qty;
         level.count += 1;
-        let o = orders.get_mut(slot);
-        o.prev = old_tail;
-        o.next = NIL;
-        o.level = level_slot;
+        orders.get_mut(slot).level = level_slot;
+        let links = orders.links_mut(slot);
+        links.prev = old_tail;
+        links.next = NIL;
         if old_tail != NIL {
-            orders.get_mut(old_tail).next = slot;
+            orders.links_mut(old_tail).next = slot;
         }
     }
 
     /// Unlinks the order in `slot` from its level, dropping the level if it empties.
     pub fn unlink(&mut self, orders: &mut OrderStore, slot: u32) {
-        let (side, qty, prev, next, level_slot) = {
+        let (side, qty, level_slot) = {
             let o = orders.get(slot);
-            (o.side, o.open_qty.0, o.prev, o.next, o.level)
+            (o.side, o.open_qty.0, o.level)
         };
+        let Links { prev, next, .. } = *orders.links(slot);
         let level = &mut self.levels[level_slot as usize];
         debug_assert!(level.count > 0, "unlinking from an empty level");
         level.total_qty -= qty;
@@ -239,15 +240,15 @@ impl Book {
             }
         }
         if prev != NIL {
-            orders.get_mut(prev).next = next;
+            orders.links_mut(prev).next = next;
         }
         if next != NIL {
-            orders.get_mut(next).prev = prev;
+            orders.links_mut(next).prev = prev;
         }
-        let o = orders.get_mut(slot);
-        o.prev = NIL;
-        o.next = NIL;
-        o.level = NIL;
+        let links = orders.links_mut(slot);
+        links.prev = NIL;
+        links.next = NIL;
+        orders.get_mut(slot).level = NIL;
     }
 
     /// Reduces a level's total after one of its orders' open quantity fell by `qty` in place.
@@ -299,7 +300,7 @@ impl Book {
             let mut slot = level.head;
             while slot != NIL {
                 slots.push(slot);
-                slot = orders.get(slot).next;
+                slot = orders.links(slot).next;
             }
         }
         slots

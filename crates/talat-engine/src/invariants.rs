@@ -59,13 +59,13 @@ impl Engine {
                         ensure!(o.state == OrderState::Resting, "order {} on the book is not resting", o.id);
                         ensure!(o.market.index() == mi && o.side == side && o.price.0 == price, "order {} is on the wrong level", o.id);
                         ensure!(o.open_qty.0 > 0, "order {} rests with nothing open", o.id);
-                        ensure!(o.prev == prev, "order {} has a broken back link", o.id);
+                        ensure!(self.orders.links(slot).prev == prev, "order {} has a broken back link", o.id);
                         
                         count += 1;
                         total += o.open_qty.0;
                         ensure!(count <= level.count, "level {price} of market {mi} has more orders than counted");
                         prev = slot;
-                        slot = o.next;
+                        slot = self.orders.links(slot).next;
                     }
                     ensure!(level.tail == prev, "level {price} of market {mi} has a wrong tail");
                     ensure!(count == level.count && count > 0, "level {price} of market {mi}: count {} vs {count}", level.count);
@@ -128,18 +128,24 @@ impl Engine {
 
     fn check_user_lists(&self) -> Result<(), InvariantViolation> {
         let mut total = 0usize;
-        for (u, state) in self.users.iter().enumerate() {
+        ensure!(self.users_hot.len() == self.users.len(), "user tables differ in length");
+        for (u, (state, hot)) in self.users.iter().zip(&self.users_hot).enumerate() {
+            ensure!(
+                hot.stp_group == state.stp_group && hot.can_trade == state.limits.can_trade,
+                "user {u}'s cached group or trading permission is stale"
+            );
+            let state = hot;
             let (mut slot, mut prev, mut count, mut last_id) = (state.orders_head, NIL, 0u32, 0u64);
             while slot != NIL {
                 let o = self.orders.get(slot);
                 ensure!(o.user.index() == u, "order {} is in the wrong user's list", o.id);
-                ensure!(o.user_prev == prev, "order {} has a broken user back link", o.id);
+                ensure!(self.orders.links(slot).user_prev == prev, "order {} has a broken user back link", o.id);
                 ensure!(o.id.0 > last_id, "user {u}'s orders are out of placement order");
                 last_id = o.id.0;
                 count += 1;
                 ensure!(count <= state.open_orders, "user {u} has more orders listed than counted");
                 prev = slot;
-                slot = o.user_next;
+                slot = self.orders.links(slot).user_next;
             }
             ensure!(state.orders_tail == prev, "user {u}'s order list has a wrong tail");
             ensure!(count == state.open_orders, "user {u}: {} open orders counted, {count} listed", state.open_orders);

@@ -142,18 +142,26 @@ pub(crate) struct UserState {
     /// Self-trade-prevention group: the lowest user id among linked accounts.
     pub stp_group: UserId,
     pub limits: TierLimits,
-    #[serde(skip)]
-    pub open_orders: u32,
     /// Today's withdrawal usage per asset: (asset, Bangkok day number, amount used).
     pub withdrawn_today: Vec<(AssetId, u32, u64)>,
-    #[serde(skip, default = "nil")]
+}
+
+/// What every order reads or writes of its user, packed apart from [`UserState`] so that with
+/// many users it stays in cache: a mirror of `stp_group` and `limits.can_trade`, and the head,
+/// tail and length of the user's open-order list (derived; rebuilt on restore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UserHot {
+    pub stp_group: UserId,
+    pub can_trade: bool,
+    pub open_orders: u32,
     pub orders_head: u32,
-    #[serde(skip, default = "nil")]
     pub orders_tail: u32,
 }
 
-fn nil() -> u32 {
-    NIL
+impl UserHot {
+    pub fn of(state: &UserState) -> UserHot {
+        UserHot { stp_group: state.stp_group, can_trade: state.limits.can_trade, open_orders: 0, orders_head: NIL, orders_tail: NIL }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -174,6 +182,7 @@ pub struct Engine {
     pub(crate) markets: Vec<MarketState>,
     pub(crate) market_by_symbol: BTreeMap<String, MarketId>,
     pub(crate) users: Vec<UserState>,
+    pub(crate) users_hot: Vec<UserHot>,
     pub(crate) ledger: Ledger,
     pub(crate) orders: OrderStore,
     /// (user, client_id) → order, for idempotent placement; `client_id_fifo` evicts the oldest.
@@ -200,6 +209,7 @@ impl Engine {
             markets: Vec::new(),
             market_by_symbol: BTreeMap::new(),
             users: Vec::new(),
+            users_hot: Vec::new(),
             ledger: Ledger::default(),
             orders: OrderStore::default(),
             client_ids: FxHashMap::default(),
@@ -341,12 +351,12 @@ impl Engine {
     /// A user's live orders (resting and stop) in placement order.
     pub fn open_orders(&self, user: UserId) -> Vec<&Order> {
         let mut out = Vec::new();
-        let Some(u) = self.users.get(user.index()) else { return out };
+        let Some(u) = self.users_hot.get(user.index()) else { return out };
         let mut slot = u.orders_head;
         while slot != NIL {
             let o = self.orders.get(slot);
             out.push(o);
-            slot = o.user_next;
+            slot = self.orders.links(slot).user_next;
         }
         out
     }
@@ -355,6 +365,11 @@ impl Engine {
 
     pub(crate) fn user(&self, user: UserId) -> Checked<&UserState> {
         self.users.get(user.index()).ok_or(RejectReason::UnknownUser)
+    }
+
+    #[inline]
+    pub(crate) fn user_hot(&self, user: UserId) -> Checked<&UserHot> {
+        self.users_hot.get(user.index()).ok_or(RejectReason::UnknownUser)
     }
 
     pub(crate) fn market(&self, market: MarketId) -> Checked<&MarketState> {
@@ -368,33 +383,31 @@ impl Engine {
     /// Links a newly live order at the end of its user's order list.
     pub(crate) fn link_user_order(&mut self, slot: u32) {
         let user = self.orders.get(slot).user;
-        let u = &mut self.users[user.index()];
+        let u = &mut self.users_hot[user.index()];
         let old_tail = u.orders_tail;
         u.orders_tail = slot;
         if old_tail == NIL {
             u.orders_head = slot;
         }
         u.open_orders += 1;
-        let o = self.orders.get_mut(slot);
-        o.user_prev = old_tail;
-        o.user_next = NIL;
+        let links = self.orders.links_mut(slot);
+        links.user_prev = old_tail;
+        links.user_next = NIL;
         if old_tail != NIL {
-            self.orders.get_mut(old_tail).user_next = slot;
+            self.orders.links_mut(old_tail).user_next = slot;
         }
     }
 
     pub(crate) fn unlink_user_order(&mut self, slot: u32) {
-        let (user, prev, next) = {
-            let o = self.orders.get(slot);
-            (o.user, o.user_prev, o.user_next)
-        };
+        let user = self.orders.get(slot).user;
+        let orders::Links { user_prev: prev, user_next: next, .. } = *self.orders.links(slot);
         if prev != NIL {
-            self.orders.get_mut(prev).user_next = next;
+            self.orders.links_mut(prev).user_next = next;
         }
         if next != NIL {
-            self.orders.get_mut(next).user_prev = prev;
+            self.orders.links_mut(next).user_prev = prev;
         }
-        let u = &mut self.users[user.index()];
+        let u = &mut self.users_hot[user.index()];
         if u.orders_head == slot {
             u.orders_head = next;
         }

@@ -59,7 +59,7 @@ impl Engine {
         } else {
             m.band().map(|(low, high)| if side == Side::Buy { high } else { low })
         };
-        let group = self.users[user.index()].stp_group;
+        let group = self.users_hot[user.index()].stp_group;
         let maker_side = side.opposite();
         // Every iteration fills or removes a maker, or ends the loop: bounded by the book size.
         loop {
@@ -84,7 +84,7 @@ impl Engine {
             }
             let mo = self.orders.get(maker);
             let qty = want.min(mo.open_qty.0);
-            if self.users[mo.user.index()].stp_group == group {
+            if self.users_hot[mo.user.index()].stp_group == group {
                 out.push(Event::SelfTradePrevented { market, taker_order: t.id, maker_order: mo.id, qty: Qty(qty), mode: stp });
                 match stp {
                     StpMode::ExpireTaker => return MatchEnd::ExpiredBySelfTrade,

@@ -11,7 +11,7 @@
 use crate::book::Book;
 use crate::ledger::{Balance, Ledger, SystemAccounts};
 use crate::orders::{Order, OrderState, OrderStore, NIL};
-use crate::{Engine, EngineConfig, MarketState, UserState, WithdrawalState};
+use crate::{Engine, EngineConfig, MarketState, UserHot, UserState, WithdrawalState};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -129,10 +129,6 @@ impl OrderSnap {
             cum_fee_scaled: self.cum_fee_scaled,
             cum_fee_charged: self.cum_fee_charged,
             level: NIL,
-            prev: NIL,
-            next: NIL,
-            user_prev: NIL,
-            user_next: NIL,
         }
     }
 }
@@ -251,10 +247,8 @@ impl Engine {
             balances.push(list.iter().map(|&(available, held)| Balance { available, held }).collect());
         }
         engine.ledger = Ledger::from_parts(balances, system);
+        engine.users_hot = snap.users.iter().map(UserHot::of).collect();
         engine.users = snap.users;
-        for u in &mut engine.users {
-            (u.orders_head, u.orders_tail, u.open_orders) = (NIL, NIL, 0);
-        }
         let mut orders = OrderStore::default();
         let mut all: Vec<(OrderId, u32)> = Vec::new();
         let mut seen_ids = std::collections::BTreeSet::new();

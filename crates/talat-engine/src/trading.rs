@@ -93,7 +93,7 @@ impl MarketState {
 
 impl Engine {
     fn check_trading_allowed(&self, user: UserId, market: MarketId) -> Checked<&MarketState> {
-        let u = self.user(user)?;
+        let u = self.user_hot(user)?;
         let m = self.market(market)?;
         if self.maintenance {
             return Err(RejectReason::Maintenance);
@@ -101,7 +101,7 @@ impl Engine {
         if m.spec.mode == TradingMode::Halted {
             return Err(RejectReason::MarketHalted);
         }
-        if !u.limits.can_trade {
+        if !u.can_trade {
             return Err(RejectReason::TradingNotAllowed);
         }
         Ok(m)
@@ -119,7 +119,7 @@ impl Engine {
                 return Ok(());
             }
         }
-        if self.users[new.user.index()].open_orders >= self.config.max_open_orders_per_user
+        if self.users_hot[new.user.index()].open_orders >= self.config.max_open_orders_per_user
             || self.orders.len() >= self.config.max_live_orders as usize
         {
             return Err(RejectReason::TooManyOpenOrders);
@@ -163,10 +163,6 @@ impl Engine {
             cum_fee_scaled: 0,
             cum_fee_charged: 0,
             level: NIL,
-            prev: NIL,
-            next: NIL,
-            user_prev: NIL,
-            user_next: NIL,
         });
         self.link_user_order(slot);
         out.push(Event::OrderAccepted { order: id, user: new.user, market: new.market, side: new.side, client_id: new.client_id.clone() });
@@ -249,7 +245,7 @@ impl Engine {
     /// taker. Bounded by the book's size and stops as soon as the quantity is covered.
     fn fok_fillable(&self, new: &NewOrder, limit: Price, qty: Qty) -> bool {
         let m = &self.markets[new.market.index()];
-        let group = self.users[new.user.index()].stp_group;
+        let group = self.users_hot[new.user.index()].stp_group;
         let mut covered = 0u64;
         for slot in m.book.queue_order(&self.orders, new.side.opposite()) {
             let maker = self.orders.get(slot);
@@ -260,7 +256,7 @@ impl Engine {
             if !acceptable {
                 return false;
             }
-            if self.users[maker.user.index()].stp_group == group {
+            if self.users_hot[maker.user.index()].stp_group == group {
                 if new.stp == StpMode::ExpireMaker {
                     continue;
                 }
@@ -292,7 +288,7 @@ impl Engine {
     }
 
     pub(crate) fn amend_order(&mut self, user: UserId, id: OrderId, price: Option<Price>, qty: Option<Qty>, out: &mut Vec<Event>) -> Checked<()> {
-        self.user(user)?;
+        self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
         let o = self.orders.get(slot);
         if o.user != user {
@@ -367,7 +363,7 @@ impl Engine {
     }
 
     pub(crate) fn cancel_order(&mut self, user: UserId, id: OrderId, out: &mut Vec<Event>) -> Checked<()> {
-        self.user(user)?;
+        self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
         let o = self.orders.get(slot);
         if o.user != user {
@@ -386,7 +382,7 @@ impl Engine {
     /// Cancels every live order of the user, or of the user in one market. Orders in halted
     /// markets stay (a halted market is frozen); naming a halted market is refused.
     pub(crate) fn cancel_all(&mut self, user: UserId, market: Option<MarketId>, out: &mut Vec<Event>) -> Checked<()> {
-        self.user(user)?;
+        self.user_hot(user)?;
         if let Some(market) = market {
             if self.market(market)?.spec.mode == TradingMode::Halted {
                 return Err(RejectReason::MarketHalted);
@@ -395,10 +391,10 @@ impl Engine {
         if self.maintenance {
             return Err(RejectReason::Maintenance);
         }
-        let mut slot = self.users[user.index()].orders_head;
+        let mut slot = self.users_hot[user.index()].orders_head;
         while slot != NIL {
             let o = self.orders.get(slot);
-            let next = o.user_next;
+            let next = self.orders.links(slot).user_next;
             let cancellable = market.is_none_or(|m| m == o.market) && self.markets[o.market.index()].spec.mode != TradingMode::Halted;
             if cancellable {
                 self.finish(slot, DoneReason::Cancelled, out);
