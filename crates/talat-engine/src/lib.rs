@@ -98,7 +98,7 @@ impl MarketState {
         let mut state = MarketState {
             price_grid: GridStep::new(spec.price_step),
             qty_grid: GridStep::new(spec.qty_step),
-            min_quote_scaled: (spec.min_quote.0 as u128).checked_mul(notional_divisor).unwrap_or(u128::MAX),
+            min_quote_scaled: (spec.min_quote.0 as u128).saturating_mul(notional_divisor),
             spec,
             base,
             quote,
