@@ -10,12 +10,15 @@ use talat_core::{
 };
 use talat_engine::{Engine, EngineConfig};
 
-/// (base, quote, price scale, price step, quantity step, reference price in price units).
+/// Prices and THB amounts are in satang (THB at scale 2).
+const SATANG: u64 = 100;
+
+/// (base, base scale, price step in satang, quantity step in base units, reference price in satang).
 pub const DEMO_MARKETS: [(&str, u8, u64, u64, u64); 4] = [
-    ("BTC", 8, 1, 1_000, 3_500_000_00),
-    ("ETH", 8, 1, 10_000, 120_000_00),
-    ("USDT", 6, 1, 10_000, 33_50),
-    ("KUB", 8, 1, 100_000, 45_00),
+    ("BTC", 8, 1, 1_000, 3_500_000 * SATANG),
+    ("ETH", 8, 1, 10_000, 120_000 * SATANG),
+    ("USDT", 6, 1, 10_000, 3_350),
+    ("KUB", 8, 1, 100_000, 45 * SATANG),
 ];
 
 pub struct Demo {
@@ -66,15 +69,15 @@ impl Demo {
         }
         let maker = demo.user();
         let customer = demo.user();
-        demo.fund(maker, AssetId(0), 1_000_000_000_00);
-        demo.fund(customer, AssetId(0), 100_000_00);
+        demo.fund(maker, AssetId(0), 1_000_000_000 * SATANG);
+        demo.fund(customer, AssetId(0), 100_000 * SATANG);
         for (i, (_, scale, ..)) in DEMO_MARKETS.iter().enumerate() {
             demo.fund(maker, AssetId(1 + i as u16), 10_000 * 10u64.pow(*scale as u32));
         }
         for (i, (_, scale, price_step, qty_step, reference)) in DEMO_MARKETS.iter().enumerate() {
             let market = MarketId(i as u16);
             // Quotes worth about 20,000 THB each, 0.05 % apart.
-            let qty_units = ((20_000_00u128 * 10u128.pow(*scale as u32) / *reference as u128) as u64 / qty_step).max(1) * qty_step;
+            let qty_units = (((20_000 * SATANG) as u128 * 10u128.pow(*scale as u32) / *reference as u128) as u64 / qty_step).max(1) * qty_step;
             for level in 1..=10u64 {
                 let offset = (reference * level / 2_000 / price_step).max(1) * price_step;
                 for (side, price) in [(Side::Buy, reference - offset), (Side::Sell, reference + offset)] {
@@ -88,7 +91,7 @@ impl Demo {
             user: customer,
             market: MarketId(0),
             side: Side::Buy,
-            kind: OrderKind::Market { amount: Amount(50_000_00) },
+            kind: OrderKind::Market { amount: Amount(50_000 * SATANG) },
             client_id: None,
             stp: StpMode::ExpireTaker,
         }));
@@ -97,7 +100,7 @@ impl Demo {
             user: customer,
             market: MarketId(0),
             side: Side::Sell,
-            kind: OrderKind::Limit { price: Price(3_520_000_00), qty: Qty(btc / 2 / 1_000 * 1_000), tif: TimeInForce::Gtc },
+            kind: OrderKind::Limit { price: Price(3_520_000 * SATANG), qty: Qty(btc / 2 / 1_000 * 1_000), tif: TimeInForce::Gtc },
             client_id: None,
             stp: StpMode::ExpireTaker,
         }));
