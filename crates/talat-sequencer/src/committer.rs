@@ -1,0 +1,340 @@
+//! The commit pipeline of one batch, in the order that makes "acknowledged = durable" true:
+//!
+//! 1. stamp: the next engine seqs and one time for the batch (from the injected clock, never
+//!    going backwards);
+//! 2. journal: a checkpoint record first if one is due, then one record per command; one
+//!    `append_batch`, i.e. one fdatasync;
+//! 3. only then apply the commands to the engine, in order, collecting each one's events;
+//! 4. afterwards: schedule a checkpoint, take a snapshot if due, archive what snapshots cover.
+//!
+//! A journal failure poisons the committer: the batch is not acknowledged, and nothing is ever
+//! committed again by this process.
+
+use crate::clock::Clock;
+use crate::error::{CommitError, ReplayFault};
+use crate::replay;
+use crate::snapshots::{SnapshotTaker, Written};
+use crate::ticket::Outcome;
+use talat_core::{Command, Input};
+use talat_engine::Engine;
+use talat_journal::storage::Storage;
+use talat_journal::{AppendError, Journal, JournalError, Record, RecordKind};
+
+/// Counters of what a node has done since it opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CommitStats {
+    pub batches: u64,
+    pub commands: u64,
+    pub checkpoints: u64,
+    pub snapshots_taken: u64,
+    pub snapshots_written: u64,
+    pub snapshot_failures: u64,
+    pub segments_archived: u64,
+}
+
+pub(crate) struct Committer<S: Storage> {
+    pub(crate) engine: Engine,
+    pub(crate) journal: Journal<S>,
+    pub(crate) snapshots: SnapshotTaker<S>,
+    clock: Box<dyn Clock>,
+    checkpoint_every: u64,
+    /// A checkpoint must lead the next batch: the engine's last seq is a multiple of
+    /// `checkpoint_every` and no checkpoint for it is journaled yet.
+    checkpoint_due: bool,
+    archive: bool,
+    last_ts_ms: u64,
+    poisoned: Option<String>,
+    stats: CommitStats,
+    // Scratch, reused by every batch.
+    inputs: Vec<Input>,
+    payload: Vec<u8>,
+    payload_ends: Vec<usize>,
+}
+
+impl<S: Storage> Committer<S> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        engine: Engine,
+        journal: Journal<S>,
+        snapshots: SnapshotTaker<S>,
+        clock: Box<dyn Clock>,
+        checkpoint_every: u64,
+        checkpoint_due: bool,
+        archive: bool,
+    ) -> Self {
+        assert!(checkpoint_every >= 1);
+        let last_ts_ms = engine.last_ts_ms();
+        Committer {
+            engine,
+            journal,
+            snapshots,
+            clock,
+            checkpoint_every,
+            checkpoint_due,
+            archive,
+            last_ts_ms,
+            poisoned: None,
+            stats: CommitStats::default(),
+            inputs: Vec::new(),
+            payload: Vec::new(),
+            payload_ends: Vec::new(),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        self.stats
+    }
+
+    /// Most commands the next batch may hold, so that every checkpoint lands exactly after a
+    /// command whose engine seq is a multiple of `checkpoint_every`.
+    pub(crate) fn room(&self) -> usize {
+        let left = self.checkpoint_every - self.engine.last_seq() % self.checkpoint_every;
+        usize::try_from(left).unwrap_or(usize::MAX)
+    }
+
+    fn poison(&mut self, cause: String) -> CommitError {
+        tracing::error!(%cause, "journal failure: the sequencer stops; restart to recover");
+        self.poisoned = Some(cause.clone());
+        CommitError { cause }
+    }
+
+    fn check_poisoned(&self) -> Result<(), CommitError> {
+        match &self.poisoned {
+            Some(cause) => Err(CommitError {
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Journals `commands` (drained) with one fdatasync, then applies them and appends one
+    /// [`Outcome`] per command to `outcomes`, in order.
+    ///
+    /// # Panics
+    /// If `commands` is empty or longer than [`Committer::room`] (caller bugs).
+    pub(crate) fn commit(
+        &mut self,
+        commands: &mut Vec<Command>,
+        outcomes: &mut Vec<Outcome>,
+    ) -> Result<(), CommitError> {
+        self.check_poisoned()?;
+        assert!(!commands.is_empty(), "an empty batch has nothing to commit");
+        assert!(
+            commands.len() <= self.room(),
+            "a batch may not run past a checkpoint"
+        );
+        let ts_ms = self.clock.now_ms().max(self.last_ts_ms);
+        self.last_ts_ms = ts_ms;
+        let first_command_seq = self.engine.last_seq() + 1;
+
+        self.inputs.clear();
+        self.payload_ends.clear();
+        let mut payload = std::mem::take(&mut self.payload);
+        payload.clear();
+        for (i, command) in commands.drain(..).enumerate() {
+            let input = Input {
+                seq: first_command_seq + i as u64,
+                ts_ms,
+                command,
+            };
+            // The same bytes as `Input::encode` (postcard), written into one reused buffer.
+            payload =
+                postcard::to_extend(&input, payload).expect("serialising into a Vec cannot fail");
+            self.payload_ends.push(payload.len());
+            self.inputs.push(input);
+        }
+        self.payload = payload;
+
+        let mut journal_seq = self.journal.next_seq();
+        let mut records = Vec::with_capacity(self.inputs.len() + 1);
+        let hash;
+        if self.checkpoint_due {
+            hash = self.engine.state_hash();
+            records.push(Record::checkpoint(journal_seq, ts_ms, &hash));
+            journal_seq += 1;
+        }
+        let first_command_journal_seq = journal_seq;
+        let mut start = 0;
+        for (i, &end) in self.payload_ends.iter().enumerate() {
+            records.push(Record::command(
+                journal_seq + i as u64,
+                ts_ms,
+                &self.payload[start..end],
+            ));
+            start = end;
+        }
+        let appended = self.journal.append_batch(&records);
+        drop(records);
+        match appended {
+            Ok(_) => {}
+            Err(AppendError::PayloadTooLarge {
+                seq,
+                payload_bytes,
+                max_bytes,
+            }) => {
+                // Admission bounds every command well below the journal's limit.
+                panic!("bug: record {seq} has {payload_bytes} bytes, above the journal's {max_bytes}; admission must bound command size");
+            }
+            Err(error) => return Err(self.poison(error.to_string())),
+        }
+        if self.checkpoint_due {
+            self.checkpoint_due = false;
+            self.stats.checkpoints += 1;
+        }
+
+        // Durable: now, and only now, execute.
+        for (i, input) in self.inputs.drain(..).enumerate() {
+            let mut events = Vec::new();
+            self.engine.apply(&input, &mut events);
+            outcomes.push(Outcome {
+                seq: input.seq,
+                journal_seq: first_command_journal_seq + i as u64,
+                ts_ms,
+                events,
+            });
+        }
+        if self.engine.last_seq().is_multiple_of(self.checkpoint_every) {
+            self.checkpoint_due = true;
+        }
+        self.stats.batches += 1;
+        self.stats.commands += self.engine.last_seq() + 1 - first_command_seq;
+        let last_journal_seq = self.journal.next_seq() - 1;
+        if self
+            .snapshots
+            .maybe_take(&self.engine, last_journal_seq, ts_ms)
+        {
+            self.stats.snapshots_taken += 1;
+        }
+        self.collect_snapshots()
+    }
+
+    /// Work between batches: a snapshot that came due by time, and the results of snapshot
+    /// writes (archiving what they cover).
+    pub(crate) fn tick(&mut self) -> Result<(), CommitError> {
+        self.check_poisoned()?;
+        let now_ms = self.clock.now_ms();
+        if self.journal.next_seq() > self.journal.span().first_seq {
+            let last_journal_seq = self.journal.next_seq() - 1;
+            if self
+                .snapshots
+                .maybe_take(&self.engine, last_journal_seq, now_ms)
+            {
+                self.stats.snapshots_taken += 1;
+            }
+        }
+        self.collect_snapshots()
+    }
+
+    /// Takes a snapshot of the current state now and waits until it is durable (tools, tests
+    /// and an orderly shutdown). Nothing to do if the journal is empty.
+    pub(crate) fn snapshot_now(&mut self) -> Result<(), CommitError> {
+        self.check_poisoned()?;
+        if self.journal.next_seq() == self.journal.span().first_seq && self.engine.last_seq() == 0 {
+            return Ok(());
+        }
+        let last_journal_seq = self.journal.next_seq() - 1;
+        let now_ms = self.clock.now_ms();
+        self.snapshots
+            .take_now(&self.engine, last_journal_seq, now_ms);
+        self.stats.snapshots_taken += 1;
+        let finished = self.snapshots.wait_pending();
+        self.handle_written(finished)
+    }
+
+    fn collect_snapshots(&mut self) -> Result<(), CommitError> {
+        let finished = self.snapshots.poll();
+        self.handle_written(finished)
+    }
+
+    fn handle_written(
+        &mut self,
+        finished: Vec<Result<Written, String>>,
+    ) -> Result<(), CommitError> {
+        for result in finished {
+            match result {
+                Ok(written) => {
+                    self.stats.snapshots_written += 1;
+                    tracing::debug!(journal_seq = written.journal_seq, "snapshot durable");
+                    if self.archive {
+                        self.archive_through(written.oldest_kept_seq)?;
+                    }
+                }
+                Err(reason) => {
+                    // The journal still holds everything; recovery will just replay more.
+                    self.stats.snapshot_failures += 1;
+                    tracing::error!(%reason, "snapshot write failed; the journal is not archived past it");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn archive_through(&mut self, journal_seq: u64) -> Result<(), CommitError> {
+        match self.journal.archive_segments_through(journal_seq) {
+            Ok(report) => {
+                self.stats.segments_archived += report.segments_moved as u64;
+                Ok(())
+            }
+            Err(error @ (JournalError::Fatal(_) | JournalError::Poisoned { .. })) => {
+                Err(self.poison(error.to_string()))
+            }
+            Err(error) => {
+                tracing::error!(%error, "archiving journal segments failed; they stay in place");
+                Ok(())
+            }
+        }
+    }
+
+    /// Appends replicated records (already durable on the primary) to this node's journal with
+    /// one fdatasync, then applies them through `replayer`-equivalent checks. Used by a standby.
+    pub(crate) fn append_replicated(
+        &mut self,
+        records: &[Record<'_>],
+    ) -> Result<Result<(), (u64, ReplayFault)>, CommitError> {
+        self.check_poisoned()?;
+        if let Err(error) = self.journal.append_batch(records) {
+            return Err(self.poison(error.to_string()));
+        }
+        // Verified exactly as recovery verifies.
+        let mut result = Ok(());
+        let mut input = None;
+        let mut events = Vec::new();
+        for record in records {
+            let applied = match record.kind {
+                RecordKind::Command => {
+                    replay::apply_command(&mut self.engine, record, &mut events, &mut input)
+                }
+                RecordKind::Checkpoint => replay::verify_checkpoint(&self.engine, record),
+            };
+            if let Err(fault) = applied {
+                result = Err((record.seq, fault));
+                break;
+            }
+        }
+        let last_kind = records.last().map(|r| r.kind);
+        if result.is_ok() {
+            self.last_ts_ms = self
+                .last_ts_ms
+                .max(records.last().map_or(0, |r| r.timestamp_ms));
+            self.checkpoint_due = self.engine.last_seq() > 0
+                && self.engine.last_seq().is_multiple_of(self.checkpoint_every)
+                && last_kind != Some(RecordKind::Checkpoint);
+            let last_journal_seq = self.journal.next_seq() - 1;
+            let now_ms = self.clock.now_ms();
+            if self
+                .snapshots
+                .maybe_take(&self.engine, last_journal_seq, now_ms)
+            {
+                self.stats.snapshots_taken += 1;
+            }
+            self.collect_snapshots()?;
+        }
+        Ok(result)
+    }
+
+    /// Waits for a snapshot being written, then stops the writer.
+    pub(crate) fn close(&mut self) -> Result<(), CommitError> {
+        let finished = self.snapshots.finish();
+        self.handle_written(finished)
+    }
+}
