@@ -303,15 +303,7 @@ fn a_client_id_retry_returns_the_first_outcome() {
 
 #[test]
 fn the_client_id_window_is_bounded() {
-    let mut h = Harness::new();
-    let mut config = h.engine.config().clone();
-    config.client_id_window = 2;
-    h.engine = talat_engine::Engine::new(config);
-    h.seq = 0;
-    for (code, scale) in [("THB", 2), ("BTC", 8)] {
-        h.ok(Command::ListAsset(AssetSpec { code: code.into(), scale }));
-    }
-    h.ok(Command::ListMarket(MarketSpec::with_defaults("BTC", "THB", 2, 1, 1)));
+    let mut h = Harness::with_config(talat_engine::EngineConfig { client_id_window: 2, ..talat_engine::EngineConfig::default() });
     let user = h.user();
     h.deposit(user, THB, 1_000_000 * THB_1);
     let place = |cid: &str| Command::PlaceOrder(NewOrder {
@@ -366,15 +358,7 @@ fn emptied_levels_are_reused_collected_and_never_seen() {
 
 #[test]
 fn open_orders_per_user_are_bounded() {
-    let mut h = Harness::new();
-    let mut config = h.engine.config().clone();
-    config.max_open_orders_per_user = 3;
-    h.engine = talat_engine::Engine::new(config);
-    h.seq = 0;
-    for (code, scale) in [("THB", 2), ("BTC", 8)] {
-        h.ok(Command::ListAsset(AssetSpec { code: code.into(), scale }));
-    }
-    h.ok(Command::ListMarket(MarketSpec::with_defaults("BTC", "THB", 2, 1, 1)));
+    let mut h = Harness::with_config(talat_engine::EngineConfig { max_open_orders_per_user: 3, ..talat_engine::EngineConfig::default() });
     let user = h.user();
     h.deposit(user, THB, 1_000_000 * THB_1);
     let mut ids = Vec::new();

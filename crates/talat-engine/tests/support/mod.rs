@@ -29,9 +29,18 @@ impl Harness {
         Harness::with_markets(|_| {})
     }
 
+    /// The standard assets and markets on an engine with `config`.
+    pub fn with_config(config: EngineConfig) -> Harness {
+        Harness::build(config, |_| {})
+    }
+
     /// Lists the standard assets and markets, letting the caller adjust each market spec.
     pub fn with_markets(adjust: impl Fn(&mut MarketSpec)) -> Harness {
-        let mut h = Harness { engine: Engine::new(EngineConfig::default()), seq: 0, ts_ms: 1_700_000_000_000 };
+        Harness::build(EngineConfig::default(), adjust)
+    }
+
+    fn build(config: EngineConfig, adjust: impl Fn(&mut MarketSpec)) -> Harness {
+        let mut h = Harness { engine: Engine::new(config), seq: 0, ts_ms: 1_700_000_000_000 };
         for (code, scale) in [("THB", 2), ("BTC", 8), ("ETH", 8)] {
             h.ok(Command::ListAsset(AssetSpec { code: code.into(), scale }));
         }
