@@ -255,8 +255,8 @@ impl<S: Storage> Committer<S> {
                 Ok(written) => {
                     self.stats.snapshots_written += 1;
                     tracing::debug!(journal_seq = written.journal_seq, "snapshot durable");
-                    if self.archive {
-                        self.archive_through(written.oldest_kept_seq)?;
+                    if let (true, Some(seq)) = (self.archive, written.oldest_kept_seq) {
+                        self.archive_through(seq)?;
                     }
                 }
                 Err(reason) => {

@@ -45,7 +45,8 @@ pub struct SnapshotPolicy {
     /// Snapshot files kept; older ones are removed. Two or more let recovery fall back to an
     /// older snapshot if the newest is damaged.
     pub keep: usize,
-    /// Move journal segments that the oldest kept snapshot covers to `journal/archive/`.
+    /// Once `keep` snapshots exist, move the journal segments that the oldest of them covers to
+    /// `journal/archive/` (so recovery can still fall back to any kept snapshot).
     pub archive_covered_segments: bool,
     /// Write snapshots on a background thread (the sequencer only copies the state). Off: the
     /// sequencer writes them itself, which is slower but deterministic for fault-injection tests.

@@ -19,8 +19,9 @@ use talat_journal::SnapshotStore;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Written {
     pub(crate) journal_seq: u64,
-    /// Seq of the oldest snapshot still kept: journal records up to it are covered twice over.
-    pub(crate) oldest_kept_seq: u64,
+    /// Seq of the oldest snapshot kept, once as many as the policy keeps exist: journal
+    /// segments up to it may be archived.
+    pub(crate) oldest_kept_seq: Option<u64>,
 }
 
 struct Job {
@@ -222,7 +223,9 @@ fn write<S: Storage>(store: &SnapshotStore<S>, job: Job, keep: usize) -> Result<
         .write(job.journal_seq, &hash, &job.state)
         .map_err(|e| e.to_string())?;
     let kept = store.retain_newest(keep).map_err(|e| e.to_string())?;
-    let oldest_kept_seq = kept.first().copied().unwrap_or(job.journal_seq);
+    // Archive only once `keep` snapshots exist, and only what the oldest of them covers: then
+    // recovery can still fall back from a damaged newest snapshot to an older one.
+    let oldest_kept_seq = (kept.len() >= keep).then(|| kept[0]);
     Ok(Written {
         journal_seq: job.journal_seq,
         oldest_kept_seq,
