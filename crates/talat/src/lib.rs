@@ -3,3 +3,8 @@
 
 pub mod bench_engine;
 pub mod demo;
+pub mod driver;
+pub mod journal_tools;
+pub mod progress;
+pub mod state_report;
+pub mod wire;

@@ -1,6 +1,11 @@
 //! The `talat` command line. Wiring only: every subcommand calls into the crates.
 
 use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use talat::driver::{self, DriverOptions};
+use talat::journal_tools::{self, BenchJournalOptions};
 use talat::bench_engine::TalatBooks;
 use talat_bench::peers::Peer;
 use talat_bench::report::{Report, WorkloadSummary};
@@ -18,18 +23,112 @@ struct Cli {
 enum Cmd {
     /// Runs the demo exchange in-process (markets, a liquidity bot, a demo customer) and prints
     /// its books, balances and state hash.
-    Demo,
+    Demo {
+        /// Also journal the demo's commands into this new data directory (for `talat replay`
+        /// and `talat verify`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Rebuilds the state at any point of a stopped node's journal and prints its state hash,
+    /// a balance summary and the books.
+    Replay(ReplayArgs),
+    /// Replays everything a stopped node's journal holds, checking every checkpoint, every
+    /// invariant and every snapshot; exits non-zero naming the first violation.
+    Verify(VerifyArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         what: BenchCmd,
     },
+    /// Runs the sequencer on a data directory behind a framed TCP protocol on loopback (the
+    /// real-crash test's target until the gateway exists).
+    #[command(hide = true)]
+    SequencerDriver(DriverArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// Stop after this engine command (default: the end of the journal).
+    #[arg(long)]
+    to: Option<u64>,
+    /// Price levels shown per side of each book.
+    #[arg(long, default_value_t = 5)]
+    levels: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// Check every invariant after every command (slow) instead of at every checkpoint.
+    #[arg(long)]
+    every_command: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct JournalBenchArgs {
+    /// Where to put the scratch directory (on the disk to measure, not a tmpfs).
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// Length of each throughput/latency run, in milliseconds.
+    #[arg(long, default_value_t = 2_000)]
+    run_ms: u64,
+    /// Offered load of the open-loop runs, commands per second.
+    #[arg(long, default_value_t = 100_000)]
+    rate: u64,
+    /// Commands in the journal that recovery and replay-from-scratch are measured on.
+    #[arg(long, default_value_t = 10_000_000)]
+    commands: u64,
+    /// Skip building the long journal (recovery and replay figures).
+    #[arg(long)]
+    skip_recovery: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct DriverArgs {
+    #[arg(long)]
+    data: PathBuf,
+    /// Loopback address to listen on (port 0: any free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    #[arg(long, default_value_t = 100_000)]
+    checkpoint_every: u64,
+    #[arg(long, default_value_t = 1_000_000)]
+    snapshot_every: u64,
+    #[arg(long, default_value_t = 600_000)]
+    snapshot_every_ms: u64,
+    #[arg(long, default_value_t = 64 << 20)]
+    segment_max_bytes: u64,
+    #[arg(long, default_value_t = 4_096)]
+    max_batch: usize,
+    /// Keep every journal segment instead of archiving what snapshots cover.
+    #[arg(long)]
+    no_archive: bool,
+    /// Run the engine's full invariant check after every command.
+    #[arg(long)]
+    check_invariants: bool,
 }
 
 #[derive(Subcommand)]
 enum BenchCmd {
     /// The matching engine against peer order-book crates on one exchange-core-like op stream.
     Engine(EngineBenchArgs),
+    /// Durable commands/s and acknowledgement latency with group commit (journal alone, and
+    /// the sequencer with the real engine), recovery time of a long journal, replay speed.
+    Journal(JournalBenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -57,11 +156,122 @@ struct EngineBenchArgs {
     json: bool,
 }
 
-fn main() {
+fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Demo => print!("{}", talat::demo::Demo::build().report()),
+        Cmd::Demo { data } => {
+            print!("{}", talat::demo::Demo::build().report());
+            if let Some(data) = data {
+                let journaled = talat::demo::journal_demo(&data).map(|(count, hash)| {
+                    format!(
+                        "journaled {count} commands into {} (state hash there {})\n",
+                        data.display(),
+                        talat_sequencer::hex(&hash)
+                    )
+                });
+                return finish("talat demo", journaled);
+            }
+        }
         Cmd::Bench { what: BenchCmd::Engine(args) } => bench_engine(args),
+        Cmd::Bench { what: BenchCmd::Journal(args) } => {
+            let options = BenchJournalOptions {
+                dir: args.dir,
+                run_ms: args.run_ms.max(1),
+                offered_rate_per_s: args.rate.max(1),
+                commands: args.commands,
+                skip_recovery: args.skip_recovery,
+                json: args.json,
+            };
+            return finish("talat bench journal", journal_tools::bench_journal(&options));
+        }
+        Cmd::Replay(args) => {
+            let output = journal_tools::replay(&args.data, args.to, args.levels, args.json);
+            return finish("talat replay", output);
+        }
+        Cmd::Verify(args) => {
+            let output = journal_tools::verify(&args.data, args.every_command, args.json);
+            if args.json {
+                if let Err(error) = &output {
+                    println!("{}", serde_json::json!({ "ok": false, "error": error }));
+                }
+            }
+            return finish("talat verify", output.map_err(|e| format!("FAILED: {e}")));
+        }
+        Cmd::SequencerDriver(args) => return sequencer_driver(args),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Logs go to stderr; TALAT_LOG=error|warn|info|debug|trace sets the level (default warn, so
+/// recovery's torn-tail truncation is always shown).
+fn init_logging() {
+    let level = std::env::var("TALAT_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::WARN);
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .init();
+}
+
+fn finish(command: &str, output: Result<String, String>) -> ExitCode {
+    match output {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{command}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sequencer_driver(args: DriverArgs) -> ExitCode {
+    use talat_sequencer::{NodeConfig, SequencerConfig, SnapshotPolicy};
+    let mut node = NodeConfig::default();
+    node.journal.segment_max_bytes = args.segment_max_bytes;
+    node.engine.check_invariants_every_command = args.check_invariants;
+    node.checkpoint_every_commands = args.checkpoint_every.max(1);
+    node.snapshots = SnapshotPolicy {
+        every_commands: args.snapshot_every,
+        every_ms: args.snapshot_every_ms,
+        archive_covered_segments: !args.no_archive,
+        ..SnapshotPolicy::default()
+    };
+    let options = DriverOptions {
+        data_dir: args.data,
+        listen: args.listen,
+        node,
+        sequencer: SequencerConfig { max_batch_commands: args.max_batch.clamp(1, 65_536), ..SequencerConfig::default() },
+        max_connections: 64,
+    };
+    let stopped = driver::run(options, |recovery, address| {
+        if let Some(sentence) = &recovery.truncated_tail {
+            eprintln!("recovery {sentence}");
+        }
+        eprintln!(
+            "recovered: snapshot {}, replayed {} commands ({} checkpoints verified) in {} ms",
+            recovery.snapshot.as_ref().map_or("none".into(), |s| format!("at journal record {}", s.journal_seq)),
+            recovery.replayed.commands,
+            recovery.replayed.checkpoints,
+            recovery.total_us() / 1_000
+        );
+        // The first line on stdout is the contract with whoever started the driver.
+        println!("listening on {address}");
+    });
+    match stopped {
+        Ok(reason) => {
+            eprintln!("talat sequencer-driver: stopped: {reason}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("talat sequencer-driver: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
