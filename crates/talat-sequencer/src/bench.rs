@@ -107,6 +107,9 @@ pub struct SequencerBenchConfig {
     pub users: u32,
     pub markets: u16,
     pub seed: u64,
+    /// Node policy during the runs (as in production: checkpoints and snapshots on).
+    pub checkpoint_every: u64,
+    pub snapshot_every: u64,
 }
 
 impl Default for SequencerBenchConfig {
@@ -119,6 +122,8 @@ impl Default for SequencerBenchConfig {
             users: 1_000,
             markets: 2,
             seed: 42,
+            checkpoint_every: 100_000,
+            snapshot_every: 1_000_000,
         }
     }
 }
@@ -140,6 +145,13 @@ pub struct SequencerRun {
     /// Saturation: submission to acknowledgement. Open loop: scheduled arrival to
     /// acknowledgement.
     pub ack_latency_us: LatencyUs,
+    /// Checkpoints journaled during the run and the mean time the sequencer spent hashing the
+    /// state for one (it stalls the pipeline for that long).
+    pub checkpoints: u64,
+    pub checkpoint_hash_ms_mean: f64,
+    /// Snapshots taken during the run and the mean time spent copying the state for one.
+    pub snapshots: u64,
+    pub snapshot_copy_ms_mean: f64,
 }
 
 fn node_config(checkpoint_every: u64, snapshot_every: u64, archive: bool) -> NodeConfig {
@@ -183,11 +195,14 @@ pub fn bench_sequencer(
         .map(|&n| (format!("max-batch-{n}"), n, None))
         .collect();
     modes.push(("adaptive".into(), config.adaptive_max_batch, None));
-    modes.push((
-        "adaptive".into(),
-        config.adaptive_max_batch,
-        Some(config.offered_rate_per_s),
-    ));
+    // An offered rate of 0 skips the open-loop run.
+    if config.offered_rate_per_s > 0 {
+        modes.push((
+            "adaptive".into(),
+            config.adaptive_max_batch,
+            Some(config.offered_rate_per_s),
+        ));
+    }
     for (index, (mode, max_batch, rate)) in modes.into_iter().enumerate() {
         progress(&match rate {
             Some(rate) => format!("{mode} open loop at {rate}/s"),
@@ -214,11 +229,15 @@ fn run_sequencer(
         markets: config.markets,
         ..WorkloadConfig::default()
     });
-    let mut node = Node::open(path, node_config(100_000, 1_000_000, true), SystemClock)?;
+    let mut node = Node::open(
+        path,
+        node_config(config.checkpoint_every, config.snapshot_every, true),
+        SystemClock,
+    )?;
     for outcome in node.commit(workload.setup())? {
         workload.observe(&outcome.events);
     }
-    let batches_before = node.stats().batches;
+    let before = node.stats();
     let sequencer = node.start(SequencerConfig {
         max_batch_commands: max_batch,
         ..SequencerConfig::default()
@@ -300,7 +319,11 @@ fn run_sequencer(
     let node = sequencer
         .shutdown()
         .map_err(|reason| BenchError::Other(reason.to_string()))?;
-    let batches = node.stats().batches - batches_before;
+    let after = node.stats();
+    let batches = after.batches - before.batches;
+    let checkpoints = after.checkpoints - before.checkpoints;
+    let snapshots = after.snapshots_taken - before.snapshots_taken;
+    let mean_ms = |us: u64, n: u64| us as f64 / 1_000.0 / n.max(1) as f64;
     node.close()?;
     let elapsed = last_ack.saturating_duration_since(start);
     let elapsed_s = elapsed.as_secs_f64().max(1e-9);
@@ -314,6 +337,13 @@ fn run_sequencer(
         commands_per_s: acknowledged as f64 / elapsed_s,
         mean_batch: acknowledged as f64 / batches.max(1) as f64,
         ack_latency_us: LatencyUs::from_ns(&latencies),
+        checkpoints,
+        checkpoint_hash_ms_mean: mean_ms(
+            after.checkpoint_hash_us - before.checkpoint_hash_us,
+            checkpoints,
+        ),
+        snapshots,
+        snapshot_copy_ms_mean: mean_ms(after.snapshot_copy_us - before.snapshot_copy_us, snapshots),
     })
 }
 

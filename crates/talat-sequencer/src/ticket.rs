@@ -62,16 +62,24 @@ enum SlotState {
     Taken,
 }
 
+struct Inner {
+    state: SlotState,
+    /// The submitter is asleep on the condition variable. Set and read under the mutex, so the
+    /// sequencer signals (a system call) only when someone actually waits — with thousands of
+    /// tickets per batch, most are collected after they resolved.
+    waiting: bool,
+}
+
 struct Slot {
-    state: Mutex<SlotState>,
+    inner: Mutex<Inner>,
     ready: Condvar,
 }
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding this lock cannot leave the state half-written (every write is
         // one assignment), so a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -87,7 +95,10 @@ pub(crate) struct Completer {
 
 pub(crate) fn ticket() -> (Completer, Ticket) {
     let slot = Arc::new(Slot {
-        state: Mutex::new(SlotState::Pending),
+        inner: Mutex::new(Inner {
+            state: SlotState::Pending,
+            waiting: false,
+        }),
         ready: Condvar::new(),
     });
     (
@@ -114,11 +125,14 @@ impl Completer {
 }
 
 fn resolve(slot: &Slot, result: Resolution, at: Instant) {
-    let mut state = slot.lock();
-    assert!(matches!(*state, SlotState::Pending), "resolved twice");
-    *state = SlotState::Done { result, at };
-    drop(state);
-    slot.ready.notify_all();
+    let mut inner = slot.lock();
+    assert!(matches!(inner.state, SlotState::Pending), "resolved twice");
+    inner.state = SlotState::Done { result, at };
+    let waiting = inner.waiting;
+    drop(inner);
+    if waiting {
+        slot.ready.notify_all();
+    }
 }
 
 impl Drop for Completer {
@@ -147,16 +161,17 @@ impl Ticket {
 
     /// Like [`Ticket::wait`], also returning the instant the sequencer acknowledged it.
     pub fn wait_timed(self) -> (Result<Outcome, NotAcknowledged>, Instant) {
-        let mut state = self.slot.lock();
+        let mut inner = self.slot.lock();
         // Bounded by the sequencer: it resolves every ticket it accepted, or drops it.
-        while matches!(*state, SlotState::Pending) {
-            state = self
+        while matches!(inner.state, SlotState::Pending) {
+            inner.waiting = true;
+            inner = self
                 .slot
                 .ready
-                .wait(state)
+                .wait(inner)
                 .unwrap_or_else(|e| e.into_inner());
         }
-        take(&mut state)
+        take(&mut inner.state)
     }
 
     /// The resolution if it arrives within `timeout`; otherwise the ticket is handed back.
@@ -165,26 +180,27 @@ impl Ticket {
         timeout: Duration,
     ) -> Result<(Result<Outcome, NotAcknowledged>, Instant), Ticket> {
         let deadline = Instant::now() + timeout;
-        let mut state = self.slot.lock();
-        while matches!(*state, SlotState::Pending) {
+        let mut inner = self.slot.lock();
+        while matches!(inner.state, SlotState::Pending) {
             let now = Instant::now();
             if now >= deadline {
-                drop(state);
+                drop(inner);
                 return Err(self);
             }
-            state = self
+            inner.waiting = true;
+            inner = self
                 .slot
                 .ready
-                .wait_timeout(state, deadline - now)
+                .wait_timeout(inner, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        Ok(take(&mut state))
+        Ok(take(&mut inner.state))
     }
 
     /// Whether the ticket is resolved (waiting would not block).
     pub fn is_ready(&self) -> bool {
-        !matches!(*self.slot.lock(), SlotState::Pending)
+        !matches!(self.slot.lock().state, SlotState::Pending)
     }
 }
 
