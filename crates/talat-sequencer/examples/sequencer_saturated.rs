@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(|s| s.parse())
         .transpose()?
-        .unwrap_or(100_000);
+        .unwrap_or(1_000_000);
     let snapshot_every = args
         .next()
         .map(|s| s.parse())

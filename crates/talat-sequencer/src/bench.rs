@@ -122,7 +122,7 @@ impl Default for SequencerBenchConfig {
             users: 1_000,
             markets: 2,
             seed: 42,
-            checkpoint_every: 100_000,
+            checkpoint_every: 1_000_000,
             snapshot_every: 1_000_000,
         }
     }
@@ -363,7 +363,7 @@ impl Default for BuildConfig {
     fn default() -> Self {
         BuildConfig {
             commands: 10_000_000,
-            checkpoint_every: 100_000,
+            checkpoint_every: 1_000_000,
             // Snapshots at 1.5 M, 3 M, … 9 M: recovery of 10 M replays a 1 M-command tail.
             snapshot_every: 1_500_000,
             users: 1_000,
@@ -471,7 +471,7 @@ pub struct RecoveryReport {
 /// Opens the node in `dir` (as a restart would) and reports how long recovery took.
 pub fn bench_recovery(dir: &Path) -> Result<RecoveryReport, BenchError> {
     let start = Instant::now();
-    let node = Node::open(dir, node_config(100_000, 0, false), SystemClock)?;
+    let node = Node::open(dir, node_config(1_000_000, 0, false), SystemClock)?;
     let total = start.elapsed();
     let info = node.recovery().clone();
     let state_hash = hex(&node.engine().state_hash());

@@ -104,7 +104,7 @@ struct DriverArgs {
     /// Loopback address to listen on (port 0: any free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 1_000_000)]
     checkpoint_every: u64,
     #[arg(long, default_value_t = 1_000_000)]
     snapshot_every: u64,
