@@ -13,14 +13,14 @@ use crate::ticket::{Completer, StopReason};
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use talat_core::Command;
+use crate::committer::Encoded;
 use talat_journal::storage::Storage;
 
 /// Work run on the sequencer thread between batches, with the node in hand.
 pub(crate) type Control<S> = Box<dyn FnOnce(&mut Node<S>) + Send>;
 
 struct Queues<S: Storage> {
-    lanes: [VecDeque<(Command, Completer)>; 3],
+    lanes: [VecDeque<(Encoded, Completer)>; 3],
     controls: VecDeque<Control<S>>,
     /// Set once: submissions are refused from then on.
     closed: Option<StopReason>,
@@ -69,7 +69,7 @@ impl<S: Storage> Admission<S> {
     pub(crate) fn submit(
         &self,
         lane: Lane,
-        command: Command,
+        command: Encoded,
         completer: Completer,
     ) -> Result<(), (SubmitError, Completer)> {
         let mut queues = self.lock();
@@ -115,7 +115,7 @@ impl<S: Storage> Admission<S> {
     pub(crate) fn drain(
         &self,
         max_commands: usize,
-        commands: &mut Vec<Command>,
+        commands: &mut Vec<Encoded>,
         completers: &mut Vec<Completer>,
         controls: &mut Vec<Control<S>>,
         idle_wait: Duration,

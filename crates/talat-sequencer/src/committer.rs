@@ -20,6 +20,34 @@ use talat_engine::Engine;
 use talat_journal::storage::Storage;
 use talat_journal::{AppendError, Journal, JournalError, Record, RecordKind};
 
+/// A command with its postcard bytes, encoded by whoever submitted it.
+///
+/// A postcard struct is the concatenation of its fields, so the journal payload of
+/// `Input { seq, ts_ms, command }` is `varint(seq) ++ varint(ts_ms) ++ postcard(command)`: the
+/// sequencer prepends two varints to these bytes instead of encoding the command itself. A test
+/// holds this equal to `Input::encode`.
+pub(crate) struct Encoded {
+    pub(crate) command: Command,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Encoded {
+    pub(crate) fn new(command: Command) -> Self {
+        let bytes = postcard::to_stdvec(&command).expect("serialising into a Vec cannot fail");
+        Encoded { command, bytes }
+    }
+}
+
+/// Appends `value` as postcard's unsigned varint (LEB128: 7 bits a byte, low bits first).
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    // At most 10 bytes for a u64.
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
 /// Initial capacity of a command's event list.
 const EVENTS_PER_COMMAND_HINT: usize = 8;
 
@@ -121,7 +149,7 @@ impl<S: Storage> Committer<S> {
     /// If `commands` is empty or longer than [`Committer::room`] (caller bugs).
     pub(crate) fn commit(
         &mut self,
-        commands: &mut Vec<Command>,
+        commands: &mut Vec<Encoded>,
         outcomes: &mut Vec<Outcome>,
     ) -> Result<(), CommitError> {
         self.check_poisoned()?;
@@ -136,21 +164,19 @@ impl<S: Storage> Committer<S> {
 
         self.inputs.clear();
         self.payload_ends.clear();
-        let mut payload = std::mem::take(&mut self.payload);
-        payload.clear();
-        for (i, command) in commands.drain(..).enumerate() {
-            let input = Input {
-                seq: first_command_seq + i as u64,
+        self.payload.clear();
+        for (i, encoded) in commands.drain(..).enumerate() {
+            let seq = first_command_seq + i as u64;
+            push_varint(&mut self.payload, seq);
+            push_varint(&mut self.payload, ts_ms);
+            self.payload.extend_from_slice(&encoded.bytes);
+            self.payload_ends.push(self.payload.len());
+            self.inputs.push(Input {
+                seq,
                 ts_ms,
-                command,
-            };
-            // The same bytes as `Input::encode` (postcard), written into one reused buffer.
-            payload =
-                postcard::to_extend(&input, payload).expect("serialising into a Vec cannot fail");
-            self.payload_ends.push(payload.len());
-            self.inputs.push(input);
+                command: encoded.command,
+            });
         }
-        self.payload = payload;
 
         let mut journal_seq = self.journal.next_seq();
         let mut records = Vec::with_capacity(self.inputs.len() + 1);
@@ -342,5 +368,28 @@ impl<S: Storage> Committer<S> {
     pub(crate) fn close(&mut self) -> Result<(), CommitError> {
         let finished = self.snapshots.finish();
         self.handle_written(finished)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Workload, WorkloadConfig};
+
+    #[test]
+    fn varints_and_pre_encoded_commands_make_exactly_input_encode() {
+        let mut workload = Workload::new(WorkloadConfig::default());
+        let mut commands = workload.setup();
+        commands.extend((0..2_000).map(|_| workload.next_command()));
+        let stamps = [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX - 1, u64::MAX];
+        for (i, command) in commands.into_iter().enumerate() {
+            let (seq, ts_ms) = (stamps[i % stamps.len()], stamps[(i / 3) % stamps.len()]);
+            let encoded = Encoded::new(command.clone());
+            let mut payload = Vec::new();
+            push_varint(&mut payload, seq);
+            push_varint(&mut payload, ts_ms);
+            payload.extend_from_slice(&encoded.bytes);
+            assert_eq!(payload, Input { seq, ts_ms, command }.encode());
+        }
     }
 }

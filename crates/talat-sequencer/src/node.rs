@@ -8,7 +8,7 @@
 //!   journal and applies it, verifying checkpoints (it can later be started as a primary).
 
 use crate::clock::Clock;
-use crate::committer::{CommitStats, Committer};
+use crate::committer::{CommitStats, Committer, Encoded};
 use crate::config::{NodeConfig, SequencerConfig};
 use crate::datadir::DirLock;
 use crate::error::{CommitError, FollowError, OpenError};
@@ -130,7 +130,7 @@ impl<S: Storage> Node<S> {
         // Each pass commits at least one command.
         while rest.peek().is_some() {
             let room = self.committer.room().min(SYNC_COMMIT_CHUNK_MAX);
-            chunk.extend(rest.by_ref().take(room));
+            chunk.extend(rest.by_ref().take(room).map(Encoded::new));
             self.committer.commit(&mut chunk, &mut outcomes)?;
         }
         Ok(outcomes)

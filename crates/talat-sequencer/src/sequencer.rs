@@ -12,6 +12,7 @@
 //! [`StopReason::Fatal`] — the process must exit and recover on restart.
 
 use crate::admission::{Admission, Control, Drained};
+use crate::committer::Encoded;
 use crate::config::SequencerConfig;
 use crate::error::SubmitError;
 use crate::lane::Lane;
@@ -95,16 +96,16 @@ impl<S: Storage> SequencerHandle<S> {
     /// Offers `command` to `lane` (normally [`Lane::of`] the command). On `Ok` the command is
     /// queued; the ticket resolves once it is durable and executed. Never blocks.
     pub fn submit(&self, command: Command, lane: Lane) -> Result<Ticket, SubmitError> {
-        let bytes = postcard::experimental::serialized_size(&command)
-            .expect("measuring a command cannot fail");
-        if bytes > self.max_command_bytes {
+        // Encoding here, on the submitter's thread, takes that work off the sequencer thread.
+        let encoded = Encoded::new(command);
+        if encoded.bytes.len() > self.max_command_bytes {
             return Err(SubmitError::TooLarge {
-                bytes,
+                bytes: encoded.bytes.len(),
                 max_bytes: self.max_command_bytes,
             });
         }
         let (completer, ticket) = ticket::ticket();
-        match self.admission.submit(lane, command, completer) {
+        match self.admission.submit(lane, encoded, completer) {
             Ok(()) => Ok(ticket),
             Err((error, completer)) => {
                 completer.discard();
