@@ -6,6 +6,7 @@
 //! variable only when every queue is empty, and submitters signal only then (an uncontended push
 //! costs no system call).
 
+use crate::committer::Encoded;
 use crate::error::SubmitError;
 use crate::lane::Lane;
 use crate::node::Node;
@@ -13,7 +14,6 @@ use crate::ticket::{Completer, StopReason};
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use crate::committer::Encoded;
 use talat_journal::storage::Storage;
 
 /// Work run on the sequencer thread between batches, with the node in hand.

@@ -337,12 +337,13 @@ impl<S: Storage> Committer<S> {
         let mut input = None;
         let mut events = Vec::new();
         for record in records {
-            let applied = match record.kind {
-                RecordKind::Command => {
-                    replay::apply_command(&mut self.engine, record, &mut events, &mut input)
-                }
-                RecordKind::Checkpoint => replay::verify_checkpoint(&self.engine, record),
-            };
+            let applied = replay::apply_body(
+                &mut self.engine,
+                record.timestamp_ms,
+                replay::decode(record),
+                &mut events,
+                &mut input,
+            );
             if let Err(fault) = applied {
                 result = Err((record.seq, fault));
                 break;
@@ -381,7 +382,17 @@ mod tests {
         let mut workload = Workload::new(WorkloadConfig::default());
         let mut commands = workload.setup();
         commands.extend((0..2_000).map(|_| workload.next_command()));
-        let stamps = [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX - 1, u64::MAX];
+        let stamps = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            1 << 35,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
         for (i, command) in commands.into_iter().enumerate() {
             let (seq, ts_ms) = (stamps[i % stamps.len()], stamps[(i / 3) % stamps.len()]);
             let encoded = Encoded::new(command.clone());
@@ -389,7 +400,15 @@ mod tests {
             push_varint(&mut payload, seq);
             push_varint(&mut payload, ts_ms);
             payload.extend_from_slice(&encoded.bytes);
-            assert_eq!(payload, Input { seq, ts_ms, command }.encode());
+            assert_eq!(
+                payload,
+                Input {
+                    seq,
+                    ts_ms,
+                    command
+                }
+                .encode()
+            );
         }
     }
 }
