@@ -247,24 +247,28 @@ impl Engine {
         let m = &self.markets[new.market.index()];
         let group = self.users_hot[new.user.index()].stp_group;
         let mut covered = 0u64;
-        for slot in m.book.queue_order(&self.orders, new.side.opposite()) {
-            let maker = self.orders.get(slot);
+        for level in m.book.levels(new.side.opposite()) {
             let acceptable = match new.side {
-                Side::Buy => maker.price <= limit,
-                Side::Sell => maker.price >= limit,
+                Side::Buy => level.price <= limit.0,
+                Side::Sell => level.price >= limit.0,
             };
             if !acceptable {
                 return false;
             }
-            if self.users_hot[maker.user.index()].stp_group == group {
-                if new.stp == StpMode::ExpireMaker {
-                    continue;
+            let mut slot = level.head;
+            while slot != NIL {
+                let maker = self.orders.get(slot);
+                if self.users_hot[maker.user.index()].stp_group == group {
+                    if new.stp != StpMode::ExpireMaker {
+                        return false;
+                    }
+                } else {
+                    covered += maker.open_qty.0;
+                    if covered >= qty.0 {
+                        return true;
+                    }
                 }
-                return false;
-            }
-            covered += maker.open_qty.0;
-            if covered >= qty.0 {
-                return true;
+                slot = self.orders.links(slot).next;
             }
         }
         false
