@@ -43,6 +43,8 @@ pub enum OfflineError {
     BeyondEnd { to: u64, last_command_seq: u64 },
     #[error("the state at engine seq {to} cannot be rebuilt: {reason}")]
     NotRetained { to: u64, reason: String },
+    #[error("nothing to verify from: {reason}")]
+    NoStart { reason: String },
     #[error("after engine command {last_command_seq} (journal record {journal_seq}): {fault}")]
     Final {
         journal_seq: u64,
@@ -302,10 +304,10 @@ pub fn verify(
             .iter()
             .copied()
             .find(|&seq| seq + 1 >= span.first_seq)
-            .ok_or_else(|| OfflineError::NotRetained {
-                to: 0,
+            .ok_or_else(|| OfflineError::NoStart {
                 reason: format!(
-                    "the journal starts at record {} and no snapshot can start it",
+                    "the journal starts at record {} (older segments are archived) and no \
+                     snapshot can start it",
                     span.first_seq
                 ),
             })?;
