@@ -187,7 +187,7 @@ pub struct Engine {
     pub(crate) orders: OrderStore,
     /// (user, client_id) → order, for idempotent placement; `client_id_fifo` evicts the oldest.
     pub(crate) client_ids: FxHashMap<(UserId, ClientId), OrderId>,
-    pub(crate) client_id_fifo: VecDeque<(UserId, ClientId)>,
+    pub(crate) client_id_fifo: VecDeque<(UserId, ClientId, OrderId)>,
     pub(crate) deposits: BTreeSet<ExternalId>,
     pub(crate) withdrawals: BTreeMap<ExternalId, WithdrawalState>,
     pub(crate) compensations: BTreeSet<ExternalId>,

@@ -15,7 +15,7 @@ use crate::{Engine, EngineConfig, MarketState, UserHot, UserState, WithdrawalSta
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use talat_core::{AssetSpec, ClientId, ExternalId, MarketId, MarketSpec, OrderId, Price, Qty, Side, StpMode, UserId};
 
 const MAGIC: &[u8; 8] = b"TALATSNP";
@@ -33,7 +33,8 @@ pub enum SnapshotError {
     Invalid(String),
 }
 
-#[derive(Serialize, Deserialize)]
+/// The snapshot as read back. [`SnapshotView`] writes the same layout from borrowed state.
+#[derive(Deserialize)]
 struct SnapshotV1 {
     config: EngineConfig,
     last_seq: u64,
@@ -51,7 +52,7 @@ struct SnapshotV1 {
     compensations: Vec<ExternalId>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct MarketSnap {
     spec: MarketSpec,
     last_price: Option<Price>,
@@ -63,7 +64,7 @@ struct MarketSnap {
     sell_stops: Vec<OrderSnap>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct OrderSnap {
     id: OrderId,
     user: UserId,
@@ -85,28 +86,6 @@ struct OrderSnap {
 }
 
 impl OrderSnap {
-    fn of(o: &Order) -> OrderSnap {
-        OrderSnap {
-            id: o.id,
-            user: o.user,
-            side: o.side,
-            price: o.price,
-            stop_price: o.stop_price,
-            open_qty: o.open_qty,
-            filled_qty: o.filled_qty,
-            budget: o.budget,
-            post_only: o.post_only,
-            stp: o.stp,
-            ts_ms: o.ts_ms,
-            client_id: o.client_id.clone(),
-            held: o.held,
-            cum_quote_scaled: o.cum_quote_scaled,
-            cum_quote_settled: o.cum_quote_settled,
-            cum_fee_scaled: o.cum_fee_scaled,
-            cum_fee_charged: o.cum_fee_charged,
-        }
-    }
-
     fn into_order(self, market: MarketId, state: OrderState) -> Order {
         Order {
             id: self.id,
@@ -136,72 +115,61 @@ impl OrderSnap {
 impl Engine {
     /// The canonical snapshot of the whole state.
     pub fn snapshot(&self) -> Vec<u8> {
-        encode(&self.snapshot_parts())
+        let mut bytes = Vec::with_capacity(1 << 16);
+        write_snapshot(&self.view(), &mut bytes);
+        bytes
     }
 
-    /// SHA-256 of the canonical snapshot: equal for equal states on any machine.
+    /// SHA-256 of the canonical snapshot: equal for equal states on any machine. The snapshot is
+    /// streamed into the hasher from a borrowed view: nothing is cloned or buffered, so a
+    /// checkpoint costs one pass over the state.
     pub fn state_hash(&self) -> [u8; 32] {
-        Sha256::digest(self.snapshot()).into()
+        hash_view(&self.view())
     }
 
     /// The state hash without the sequence clock (last sequence number and time): unchanged by
     /// a rejected command, which is how tests show that a rejection changes nothing.
     pub fn content_hash(&self) -> [u8; 32] {
-        let mut parts = self.snapshot_parts();
-        (parts.last_seq, parts.last_ts_ms) = (0, 0);
-        Sha256::digest(encode(&parts)).into()
+        let mut view = self.view();
+        (view.last_seq, view.last_ts_ms) = (0, 0);
+        hash_view(&view)
     }
 
-    fn snapshot_parts(&self) -> SnapshotV1 {
-        let snap_orders = |slots: Vec<u32>| slots.into_iter().map(|s| OrderSnap::of(self.orders.get(s))).collect();
-        let markets = self
-            .markets
-            .iter()
-            .map(|m| MarketSnap {
-                spec: m.spec.clone(),
-                last_price: m.last_price,
-                bids: snap_orders(m.book.queue_order(&self.orders, Side::Buy)),
-                asks: snap_orders(m.book.queue_order(&self.orders, Side::Sell)),
-                buy_stops: snap_orders(m.book.buy_stops.values().copied().collect()),
-                sell_stops: snap_orders(m.book.sell_stops.values().copied().collect()),
-            })
-            .collect();
-        let balances = (0..self.users.len())
-            .map(|u| {
-                let mut list: Vec<(u64, u64)> =
-                    self.ledger.user_balances(UserId(u as u32)).iter().map(|b| (b.available, b.held)).collect();
-                while list.last() == Some(&(0, 0)) {
-                    list.pop();
-                }
-                list
-            })
-            .collect();
-        let system = (0..self.assets.len())
-            .map(|a| {
-                let s = self.ledger.system(talat_core::AssetId(a as u16));
-                (s.fee_revenue, s.rounding, s.custody, s.compensation)
-            })
-            .collect();
-        let client_ids = self
-            .client_id_fifo
-            .iter()
-            .map(|(user, cid)| (*user, cid.clone(), self.client_ids[&(*user, cid.clone())]))
-            .collect();
-        SnapshotV1 {
-            config: self.config.clone(),
+    /// The state as the snapshot writes it, borrowed; field for field the layout of
+    /// [`SnapshotV1`], which reads it back.
+    fn view(&self) -> SnapshotView<'_> {
+        let orders = |slots: Vec<u32>| slots.into_iter().map(|s| OrderView::of(self.orders.get(s))).collect();
+        SnapshotView {
+            config: &self.config,
             last_seq: self.last_seq,
             last_ts_ms: self.last_ts_ms,
             next_order_id: self.next_order_id,
             maintenance: self.maintenance,
-            assets: self.assets.clone(),
-            markets,
-            users: self.users.clone(),
-            balances,
-            system,
-            client_ids,
-            deposits: self.deposits.iter().cloned().collect(),
-            withdrawals: self.withdrawals.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            compensations: self.compensations.iter().cloned().collect(),
+            assets: &self.assets,
+            markets: self
+                .markets
+                .iter()
+                .map(|m| MarketView {
+                    spec: &m.spec,
+                    last_price: m.last_price,
+                    bids: orders(m.book.queue_order(&self.orders, Side::Buy)),
+                    asks: orders(m.book.queue_order(&self.orders, Side::Sell)),
+                    buy_stops: orders(m.book.buy_stops.values().copied().collect()),
+                    sell_stops: orders(m.book.sell_stops.values().copied().collect()),
+                })
+                .collect(),
+            users: &self.users,
+            balances: (0..self.users.len()).map(|u| BalancesView(self.ledger.user_balances(UserId(u as u32)))).collect(),
+            system: (0..self.assets.len())
+                .map(|a| {
+                    let s = self.ledger.system(talat_core::AssetId(a as u16));
+                    (s.fee_revenue, s.rounding, s.custody, s.compensation)
+                })
+                .collect(),
+            client_ids: self.client_id_fifo.iter().map(|(user, cid, order)| (user, cid, order)).collect(),
+            deposits: &self.deposits,
+            withdrawals: SeqOf(self.withdrawals.iter()),
+            compensations: &self.compensations,
         }
     }
 
@@ -299,7 +267,7 @@ impl Engine {
         let mut fifo = VecDeque::with_capacity(snap.client_ids.len());
         for (user, cid, order) in snap.client_ids {
             client_ids.insert((user, cid.clone()), order);
-            fifo.push_back((user, cid));
+            fifo.push_back((user, cid, order));
         }
         engine.client_ids = client_ids;
         engine.client_id_fifo = fifo;
@@ -310,12 +278,122 @@ impl Engine {
     }
 }
 
-fn encode(snap: &SnapshotV1) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 << 16);
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
-    postcard::to_io(snap, &mut bytes).expect("serialising a snapshot into a Vec cannot fail");
-    bytes
+// ---- the borrowed view the snapshot and the hashes are written from ----
+
+#[derive(Serialize)]
+struct SnapshotView<'a> {
+    config: &'a EngineConfig,
+    last_seq: u64,
+    last_ts_ms: u64,
+    next_order_id: u64,
+    maintenance: bool,
+    assets: &'a [AssetSpec],
+    markets: Vec<MarketView<'a>>,
+    users: &'a [UserState],
+    balances: Vec<BalancesView<'a>>,
+    system: Vec<(i128, i128, i128, i128)>,
+    client_ids: Vec<(&'a UserId, &'a ClientId, &'a OrderId)>,
+    deposits: &'a BTreeSet<ExternalId>,
+    withdrawals: SeqOf<std::collections::btree_map::Iter<'a, ExternalId, WithdrawalState>>,
+    compensations: &'a BTreeSet<ExternalId>,
+}
+
+#[derive(Serialize)]
+struct MarketView<'a> {
+    spec: &'a MarketSpec,
+    last_price: Option<Price>,
+    bids: Vec<OrderView<'a>>,
+    asks: Vec<OrderView<'a>>,
+    buy_stops: Vec<OrderView<'a>>,
+    sell_stops: Vec<OrderView<'a>>,
+}
+
+/// Field for field [`OrderSnap`].
+#[derive(Serialize)]
+struct OrderView<'a> {
+    id: OrderId,
+    user: UserId,
+    side: Side,
+    price: Price,
+    stop_price: Price,
+    open_qty: Qty,
+    filled_qty: Qty,
+    budget: u64,
+    post_only: bool,
+    stp: StpMode,
+    ts_ms: u64,
+    client_id: &'a Option<ClientId>,
+    held: u64,
+    cum_quote_scaled: u128,
+    cum_quote_settled: u64,
+    cum_fee_scaled: u128,
+    cum_fee_charged: u64,
+}
+
+impl OrderView<'_> {
+    fn of(o: &Order) -> OrderView<'_> {
+        OrderView {
+            id: o.id,
+            user: o.user,
+            side: o.side,
+            price: o.price,
+            stop_price: o.stop_price,
+            open_qty: o.open_qty,
+            filled_qty: o.filled_qty,
+            budget: o.budget,
+            post_only: o.post_only,
+            stp: o.stp,
+            ts_ms: o.ts_ms,
+            client_id: &o.client_id,
+            held: o.held,
+            cum_quote_scaled: o.cum_quote_scaled,
+            cum_quote_settled: o.cum_quote_settled,
+            cum_fee_scaled: o.cum_fee_scaled,
+            cum_fee_charged: o.cum_fee_charged,
+        }
+    }
+}
+
+/// Serialises a (cheaply cloned) iterator as a sequence.
+struct SeqOf<I>(I);
+
+impl<I: Iterator<Item = T> + Clone, T: Serialize> Serialize for SeqOf<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// One user's balances without trailing zero entries, as `(available, held)` pairs.
+#[derive(Clone, Copy)]
+struct BalancesView<'a>(&'a [Balance]);
+
+impl Serialize for BalancesView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let used = self.0.iter().rposition(|b| *b != Balance::default()).map_or(0, |i| i + 1);
+        serializer.collect_seq(self.0[..used].iter().map(|b| (b.available, b.held)))
+    }
+}
+
+fn write_snapshot(view: &SnapshotView<'_>, out: &mut impl std::io::Write) {
+    out.write_all(MAGIC).expect("snapshot sink");
+    out.write_all(&SNAPSHOT_FORMAT_VERSION.to_le_bytes()).expect("snapshot sink");
+    postcard::to_io(view, out).expect("serialising a snapshot into memory cannot fail");
+}
+
+fn hash_view(view: &SnapshotView<'_>) -> [u8; 32] {
+    struct HashSink(Sha256);
+    impl std::io::Write for HashSink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = HashSink(Sha256::new());
+    write_snapshot(view, &mut sink);
+    sink.0.finalize().into()
 }
 
 fn check_user(o: &OrderSnap, user_count: usize) -> Result<(), SnapshotError> {

@@ -282,12 +282,11 @@ impl Engine {
 
     fn remember_client_id(&mut self, new: &NewOrder, id: OrderId) {
         let Some(client_id) = &new.client_id else { return };
-        let key = (new.user, client_id.clone());
-        self.client_ids.insert(key.clone(), id);
-        self.client_id_fifo.push_back(key);
+        self.client_ids.insert((new.user, client_id.clone()), id);
+        self.client_id_fifo.push_back((new.user, client_id.clone(), id));
         while self.client_id_fifo.len() > self.config.client_id_window as usize {
-            let oldest = self.client_id_fifo.pop_front().expect("non-empty");
-            self.client_ids.remove(&oldest);
+            let (user, client_id, _) = self.client_id_fifo.pop_front().expect("non-empty");
+            self.client_ids.remove(&(user, client_id));
         }
     }
 
