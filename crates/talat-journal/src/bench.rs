@@ -80,7 +80,8 @@ pub struct LatencyUs {
 }
 
 impl LatencyUs {
-    fn from_ns(histogram: &Histogram<u64>) -> Self {
+    /// Percentiles of a histogram recorded in nanoseconds (shared with the sequencer's bench).
+    pub fn from_ns(histogram: &Histogram<u64>) -> Self {
         let us = |ns: u64| ns as f64 / 1_000.0;
         if histogram.is_empty() {
             return LatencyUs::default();

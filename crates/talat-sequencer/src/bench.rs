@@ -58,33 +58,7 @@ pub enum BenchError {
     Other(String),
 }
 
-/// Latency percentiles in microseconds (timing figures, not money).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct LatencyUs {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-    pub mean: f64,
-}
-
-impl LatencyUs {
-    fn from_ns(histogram: &Histogram<u64>) -> Self {
-        if histogram.is_empty() {
-            return LatencyUs::default();
-        }
-        let us = |ns: u64| ns as f64 / 1_000.0;
-        LatencyUs {
-            p50: us(histogram.value_at_quantile(0.50)),
-            p90: us(histogram.value_at_quantile(0.90)),
-            p99: us(histogram.value_at_quantile(0.99)),
-            p999: us(histogram.value_at_quantile(0.999)),
-            max: us(histogram.max()),
-            mean: histogram.mean() / 1_000.0,
-        }
-    }
-}
+pub use talat_journal::bench::LatencyUs;
 
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MAX_NS, 3).expect("static bounds are valid")
