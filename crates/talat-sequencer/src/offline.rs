@@ -261,13 +261,7 @@ fn last_command_seq(parts: &Parts<FsStorage>, span: SeqSpan) -> Result<u64, Offl
     };
     let mut replayer = Replayer::new(engine, after_seq, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(after_seq + 1)?;
-    replay::run(
-        &mut replayer,
-        &mut reader,
-        Until::End,
-        &mut |_, _| Ok(()),
-        &mut |_| {},
-    )?;
+    replay::run_to_end(&mut replayer, &mut reader)?;
     Ok(replayer.engine().last_seq())
 }
 

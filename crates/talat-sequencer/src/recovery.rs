@@ -11,7 +11,7 @@
 use crate::config::NodeConfig;
 use crate::datadir::{self, journal_dir, snapshot_dir};
 use crate::error::{hex, OpenError};
-use crate::replay::{self, InvariantChecks, ReplayStats, Replayer, Until};
+use crate::replay::{self, InvariantChecks, ReplayStats, Replayer};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use talat_engine::{Engine, EngineConfig};
@@ -177,13 +177,7 @@ pub(crate) fn recover<S: Storage>(
     let restored = Instant::now();
     let mut replayer = Replayer::new(engine, after_seq, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(after_seq + 1)?;
-    replay::run(
-        &mut replayer,
-        &mut reader,
-        Until::End,
-        &mut |_, _| Ok(()),
-        &mut |_| {},
-    )?;
+    replay::run_to_end(&mut replayer, &mut reader)?;
     replayer
         .finish()
         .map_err(|fault| OpenError::Invariant(fault.to_string()))?;

@@ -292,6 +292,12 @@ enum ReadAhead {
     Failed(JournalError),
 }
 
+/// Replays every record after the replayer's position to the durable end, with no observer or
+/// progress: what recovery and offline tools do once they know where to start.
+pub fn run_to_end<S: Storage>(replayer: &mut Replayer, reader: &mut JournalReader<S>) -> Result<bool, ReplayError> {
+    run(replayer, reader, Until::End, &mut |_, _| Ok(()), &mut |_| {})
+}
+
 /// Feeds `replayer` from `reader` until `until` or the durable end of the journal, calling
 /// `observer` after every record and `progress` every [`PROGRESS_EVERY_RECORDS`] records.
 /// Returns whether `until` was reached (always true for [`Until::End`]).
