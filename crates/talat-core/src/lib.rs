@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or holds state: these are the words the gateway, the journal and the
 //! engine speak. Money is integer fixed-point everywhere (see [`money`]).
 
+pub mod applied;
 pub mod command;
 pub mod event;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod market;
 pub mod money;
 pub mod reject;
 
+pub use applied::Applied;
 pub use command::{Command, Input, NewOrder, OrderKind, Side, StpMode, TierLimits, TimeInForce};
 pub use event::{Account, DoneReason, Event, PostingCause};
 pub use ids::{AssetId, ClientId, ExternalId, MarketId, OrderId, Seq, UserId};

@@ -13,9 +13,10 @@
 use crate::clock::Clock;
 use crate::error::{CommitError, ReplayFault};
 use crate::replay;
+use crate::publish::Publisher;
 use crate::snapshots::{SnapshotTaker, Written};
 use crate::ticket::Outcome;
-use talat_core::{Command, Input};
+use talat_core::{Applied, Command, Input};
 use talat_engine::Engine;
 use talat_journal::storage::Storage;
 use talat_journal::{AppendError, Journal, JournalError, Record, RecordKind};
@@ -80,6 +81,8 @@ pub(crate) struct Committer<S: Storage> {
     last_ts_ms: u64,
     poisoned: Option<String>,
     stats: CommitStats,
+    /// Told of every applied batch (see [`crate::publish`]).
+    publisher: Option<Box<dyn Publisher>>,
     // Scratch, reused by every batch.
     inputs: Vec<Input>,
     payload: Vec<u8>,
@@ -110,10 +113,15 @@ impl<S: Storage> Committer<S> {
             last_ts_ms,
             poisoned: None,
             stats: CommitStats::default(),
+            publisher: None,
             inputs: Vec::new(),
             payload: Vec::new(),
             payload_ends: Vec::new(),
         }
+    }
+
+    pub(crate) fn set_publisher(&mut self, publisher: Box<dyn Publisher>) {
+        self.publisher = Some(publisher);
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
@@ -218,16 +226,30 @@ impl<S: Storage> Committer<S> {
         }
 
         // Durable: now, and only now, execute.
+        let mut published = match self.publisher {
+            Some(_) => Vec::with_capacity(self.inputs.len()),
+            None => Vec::new(),
+        };
         for (i, input) in self.inputs.drain(..).enumerate() {
             // Most commands emit a handful of events; one allocation instead of regrowing.
             let mut events = Vec::with_capacity(EVENTS_PER_COMMAND_HINT);
             self.engine.apply(&input, &mut events);
+            let seq = input.seq;
+            if self.publisher.is_some() {
+                published.push(Applied {
+                    input,
+                    events: events.clone(),
+                });
+            }
             outcomes.push(Outcome {
-                seq: input.seq,
+                seq,
                 journal_seq: first_command_journal_seq + i as u64,
                 ts_ms,
                 events,
             });
+        }
+        if let Some(publisher) = self.publisher.as_mut() {
+            publisher.publish(published);
         }
         if self.engine.last_seq().is_multiple_of(self.checkpoint_every) {
             self.checkpoint_due = true;

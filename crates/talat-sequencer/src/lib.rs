@@ -29,6 +29,7 @@
 //! | [`clock`] | the injected time source (`SystemClock`, `ManualClock`) |
 //! | [`lane`] | which bounded queue a command waits in |
 //! | `admission` | the bounded lanes and the sequencer's wake-up |
+//! | [`publish`] | how readers of the engine's output are told of each applied batch |
 //! | [`ticket`] | a submitter's one-shot wait for its `Outcome` |
 //! | `committer` | one batch: stamp, journal + fdatasync, apply, checkpoint/snapshot policy |
 //! | `snapshots` | taking, writing (background thread), pruning snapshots; what to archive |
@@ -48,6 +49,7 @@ pub mod datadir;
 pub mod lane;
 pub mod node;
 pub mod offline;
+pub mod publish;
 pub mod replay;
 pub mod sequencer;
 pub mod ticket;
@@ -65,6 +67,7 @@ pub use config::{NodeConfig, SequencerConfig, SnapshotPolicy};
 pub use error::{hex, CommitError, FollowError, OpenError, ReplayError, ReplayFault, SubmitError};
 pub use lane::Lane;
 pub use node::Node;
+pub use publish::Publisher;
 pub use recovery::{RecoveryInfo, SnapshotInfo};
 pub use sequencer::{Sequencer, SequencerHandle};
 pub use ticket::{NotAcknowledged, Outcome, StopReason, Ticket};

@@ -191,6 +191,12 @@ impl<S: Storage> Node<S> {
         }
     }
 
+    /// Installs the publisher told of every batch this node commits from now on (see
+    /// [`crate::publish`]).
+    pub fn set_publisher(&mut self, publisher: impl crate::publish::Publisher) {
+        self.committer.set_publisher(Box::new(publisher));
+    }
+
     /// Hands the node to a sequencer thread; see [`Sequencer`].
     pub fn start(self, config: SequencerConfig) -> Sequencer<S> {
         Sequencer::start(self, config)

@@ -68,6 +68,8 @@ struct Inner {
     /// sequencer signals (a system call) only when someone actually waits — with thousands of
     /// tickets per batch, most are collected after they resolved.
     waiting: bool,
+    /// An async submitter's waker (see the `Future` impl of [`Ticket`]).
+    waker: Option<std::task::Waker>,
 }
 
 struct Slot {
@@ -98,6 +100,7 @@ pub(crate) fn ticket() -> (Completer, Ticket) {
         inner: Mutex::new(Inner {
             state: SlotState::Pending,
             waiting: false,
+            waker: None,
         }),
         ready: Condvar::new(),
     });
@@ -129,9 +132,13 @@ fn resolve(slot: &Slot, result: Resolution, at: Instant) {
     assert!(matches!(inner.state, SlotState::Pending), "resolved twice");
     inner.state = SlotState::Done { result, at };
     let waiting = inner.waiting;
+    let waker = inner.waker.take();
     drop(inner);
     if waiting {
         slot.ready.notify_all();
+    }
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 
@@ -204,6 +211,30 @@ impl Ticket {
     }
 }
 
+/// Async waiting: the ticket resolves like [`Ticket::wait`] without blocking a thread (the
+/// gateway awaits thousands of tickets on a couple of runtime threads).
+impl std::future::Future for Ticket {
+    type Output = Result<Outcome, NotAcknowledged>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut inner = self.slot.lock();
+        if matches!(inner.state, SlotState::Pending) {
+            let stale = match &inner.waker {
+                Some(waker) => !waker.will_wake(cx.waker()),
+                None => true,
+            };
+            if stale {
+                inner.waker = Some(cx.waker().clone());
+            }
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(take(&mut inner.state).0)
+    }
+}
+
 fn take(state: &mut SlotState) -> (Result<Outcome, NotAcknowledged>, Instant) {
     match std::mem::replace(state, SlotState::Taken) {
         SlotState::Done { result, at } => (result.map_err(|reason| NotAcknowledged { reason }), at),
@@ -246,6 +277,31 @@ mod tests {
                 reason: StopReason::Crashed(_)
             })
         ));
+    }
+
+    #[test]
+    fn a_ticket_is_a_future_woken_by_its_completion() {
+        use std::future::Future;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::task::{Context, Poll, Wake, Waker};
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        let (completer, mut ticket) = ticket();
+        let mut pinned = std::pin::Pin::new(&mut ticket);
+        assert!(pinned.as_mut().poll(&mut cx).is_pending());
+        completer.complete(Ok(outcome(9)), Instant::now());
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        match pinned.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(outcome)) => assert_eq!(outcome.seq, 9),
+            other => panic!("expected the outcome, got {other:?}"),
+        }
     }
 
     #[test]
