@@ -2,9 +2,12 @@
 //! that benches and tests can reach them. No domain logic lives here.
 
 pub mod bench_engine;
+pub mod bot;
 pub mod demo;
 pub mod driver;
+pub mod exchange;
 pub mod journal_tools;
 pub mod progress;
+pub mod serve;
 pub mod state_report;
 pub mod wire;

@@ -29,6 +29,10 @@ enum Cmd {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Runs the exchange: the Bitkub-compatible REST and WebSocket API on 127.0.0.1:8080 over a
+    /// journaled engine in ./data. A fresh directory gets the demo exchange (markets, a liquidity
+    /// bot, a demo user whose API key and secret are printed).
+    Serve(ServeArgs),
     /// Rebuilds the state at any point of a stopped node's journal and prints its state hash,
     /// a balance summary and the books.
     Replay(ReplayArgs),
@@ -44,6 +48,40 @@ enum Cmd {
     /// real-crash test's target until the gateway exists).
     #[command(hide = true)]
     SequencerDriver(DriverArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A talat.toml (every key optional; see README).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory (journal, snapshots, query store, master key). Default ./data.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Listen address, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Do not set up the demo exchange in a fresh directory.
+    #[arg(long)]
+    no_demo: bool,
+    /// Do not run the liquidity bot.
+    #[arg(long)]
+    no_bot: bool,
+    /// Funded load-test users (demo only; `talat loadgen` derives their keys).
+    #[arg(long)]
+    load_users: Option<u32>,
+    /// Liquidity bot period in milliseconds.
+    #[arg(long)]
+    bot_interval_ms: Option<u64>,
+    /// Turn the per-user rate limits off (benchmarks of the raw request path only).
+    #[arg(long)]
+    no_rate_limits: bool,
+    /// Decimals in responses: numbers (as Bitkub's docs) or strings.
+    #[arg(long)]
+    decimals: Option<String>,
+    /// Print the address and demo credentials as one JSON line.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -199,8 +237,40 @@ fn main() -> ExitCode {
             return finish("talat verify", output.map_err(|e| format!("FAILED: {e}")));
         }
         Cmd::SequencerDriver(args) => return sequencer_driver(args),
+        Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
     }
     ExitCode::SUCCESS
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let mut config = talat::serve::load_config(args.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.api.listen = listen;
+    }
+    if args.no_demo {
+        config.demo.enabled = false;
+    }
+    if args.no_bot {
+        config.demo.bot = false;
+    }
+    if let Some(n) = args.load_users {
+        config.demo.load_users = n;
+    }
+    if let Some(ms) = args.bot_interval_ms {
+        config.demo.bot_interval_ms = ms;
+    }
+    if args.no_rate_limits {
+        config.api.rate_limits = false;
+    }
+    if let Some(style) = args.decimals {
+        config.api.decimals = match style.as_str() {
+            "numbers" => talat_api::decimal::DecimalStyle::Numbers,
+            "strings" => talat_api::decimal::DecimalStyle::Strings,
+            other => return Err(format!("--decimals must be numbers or strings, not {other:?}")),
+        };
+    }
+    let data_dir = args.data.or_else(|| config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
+    talat::serve::run(talat::serve::ServeOptions { config, data_dir, json_banner: args.json })
 }
 
 /// Logs go to stderr; TALAT_LOG=error|warn|info|debug|trace sets the level (default warn, so

@@ -1,0 +1,6 @@
+//! Who is calling: API keys and request signatures.
+
+pub mod keys;
+pub mod sign;
+
+pub use keys::{ApiKey, KeyRing, MasterKey, Perms};

@@ -1,0 +1,60 @@
+//! The gateway's settings (`[api]` in talat.toml); every one has a default.
+
+use crate::decimal::DecimalStyle;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address the HTTP and WebSocket server listens on.
+    pub listen: String,
+    /// Largest accepted `X-BTK-TIMESTAMP` distance from the server clock, either way.
+    pub timestamp_window_ms: u64,
+    /// Decimals that the reference shows as JSON numbers: `numbers` (the docs) or `strings`.
+    pub decimals: DecimalStyle,
+    /// Largest request body; larger ones are refused unread.
+    pub max_body_bytes: usize,
+    /// Per-user / per-IP limits of the reference (§14); off only for benchmarks of the raw path.
+    pub rate_limits: bool,
+    /// How long a caller over a limit is blocked.
+    pub rate_block_s: u32,
+    /// Public requests per second per IP address (reads of market data).
+    pub public_per_ip_per_s: u32,
+    /// New orders are shed once the place lane holds this many commands (a fraction of its
+    /// capacity: the rest is the burst a batch absorbs).
+    pub place_high_water: usize,
+    /// New orders are shed once this many are in flight in this gateway (submitted, not yet
+    /// answered): bounds the gateway's memory and the latency a new order can see.
+    pub max_inflight_places: usize,
+    /// What a shed client is told to wait (`Retry-After`).
+    pub busy_retry_after_s: u32,
+    /// Open WebSocket connections, all kinds together.
+    pub max_ws_connections: usize,
+    /// Private WebSocket connections per API key (the reference's 5).
+    pub max_private_ws_per_key: usize,
+    /// A private connection is closed after this long without a ping (the reference: 5 min).
+    pub private_ws_idle_s: u64,
+    /// And after this long in any case (the reference: 2 h).
+    pub private_ws_max_age_s: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: "127.0.0.1:8080".into(),
+            timestamp_window_ms: 30_000,
+            decimals: DecimalStyle::Numbers,
+            max_body_bytes: 64 * 1024,
+            rate_limits: true,
+            rate_block_s: 30,
+            public_per_ip_per_s: 1_000,
+            place_high_water: 16_384,
+            max_inflight_places: 16_384,
+            busy_retry_after_s: 1,
+            max_ws_connections: 10_000,
+            max_private_ws_per_key: 5,
+            private_ws_idle_s: 300,
+            private_ws_max_age_s: 7_200,
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The read models: what the engine published, kept current by one applier thread, read by
+//! every request without ever touching the engine thread (DESIGN invariant 8).
+//!
+//! Built once from the recovered engine (before the sequencer starts), then advanced by each
+//! batch the sequencer publishes. Every batch bumps [`ReadModel::applied_seq`], so a request that
+//! was acknowledged at seq S can wait for the models to reach S and then read its own write.
+//! Each batch also becomes one [`Feed`] for the WebSocket fan-out.
+
+mod market;
+mod orders;
+
+pub use market::{DayStats, Level, MarketInfo, MarketState, Resting, TradeView, RECENT_TRADES_MAX};
+pub use orders::{OrderStatus, OrderType, OrderView};
+
+use parking_lot::RwLock;
+use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use talat_core::{Account, Applied, AssetId, AssetSpec, Command, Event, MarketId, OrderId, Side, UserId};
+use talat_engine::Engine;
+use tokio::sync::{broadcast, watch};
+
+/// User shards: a request locks one shard, the applier one at a time.
+const USER_SHARDS: usize = 64;
+/// Feeds buffered for WebSocket tasks; a task further behind is told it lagged and resyncs.
+pub const FEED_CAPACITY: usize = 4_096;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BalanceView {
+    pub available: u64,
+    pub held: u64,
+}
+
+#[derive(Debug, Default)]
+struct UserView {
+    balances: Vec<BalanceView>,
+    open: FxHashMap<OrderId, OrderView>,
+}
+
+/// A fill as the private stream reports it.
+#[derive(Clone, Debug)]
+pub struct MatchView {
+    pub order: OrderView,
+    pub trade: TradeView,
+    pub is_maker: bool,
+    /// Fee charged on this fill, in the asset the order receives.
+    pub fee: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum PrivateUpdate {
+    Order(OrderView),
+    Match(MatchView),
+}
+
+/// What one published batch changed, for the WebSocket fan-out.
+#[derive(Clone, Debug, Default)]
+pub struct Feed {
+    pub seq: u64,
+    pub ts_ms: u64,
+    /// Markets whose bids / asks / trades changed: (market, bids, asks, new trades).
+    pub markets: Vec<MarketChange>,
+    pub private: Vec<(UserId, PrivateUpdate)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MarketChange {
+    pub market: MarketId,
+    pub bids: bool,
+    pub asks: bool,
+    pub trades: Vec<TradeView>,
+}
+
+pub struct ReadModel {
+    assets: RwLock<Vec<AssetSpec>>,
+    markets: RwLock<Vec<Arc<RwLock<MarketState>>>>,
+    symbols: RwLock<FxHashMap<String, MarketId>>,
+    users: Vec<RwLock<FxHashMap<UserId, UserView>>>,
+    /// Open order → owner, for events that name only the order.
+    owners: RwLock<FxHashMap<OrderId, (UserId, MarketId)>>,
+    user_count: std::sync::atomic::AtomicU32,
+    maintenance: AtomicBool,
+    applied: watch::Sender<u64>,
+    feed: broadcast::Sender<Arc<Feed>>,
+}
+
+impl ReadModel {
+    /// The models of `engine`'s state (the recovered engine, before the sequencer starts).
+    pub fn from_engine(engine: &Engine) -> ReadModel {
+        let (applied, _) = watch::channel(engine.last_seq());
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let model = ReadModel {
+            assets: RwLock::new(engine.assets().to_vec()),
+            markets: RwLock::new(Vec::new()),
+            symbols: RwLock::new(FxHashMap::default()),
+            users: (0..USER_SHARDS).map(|_| RwLock::new(FxHashMap::default())).collect(),
+            owners: RwLock::new(FxHashMap::default()),
+            user_count: std::sync::atomic::AtomicU32::new(engine.user_count()),
+            maintenance: AtomicBool::new(engine.maintenance()),
+            applied,
+            feed,
+        };
+        for m in 0..engine.market_count() {
+            let id = MarketId(m);
+            let spec = engine.market_spec(id).expect("listed market").clone();
+            model.add_market(id, spec, engine.last_price(id).map(|p| p.0), 0);
+        }
+        let asset_count = engine.assets().len();
+        for u in 0..engine.user_count() {
+            let user = UserId(u);
+            let mut view = UserView::default();
+            for a in 0..asset_count {
+                let b = engine.balance(user, AssetId(a as u16)).unwrap_or_default();
+                view.balances.push(BalanceView { available: b.available, held: b.held });
+            }
+            for o in engine.open_orders(user) {
+                let kind = match o.budget {
+                    0 if o.stop_price.0 != 0 => talat_core::OrderKind::StopLimit {
+                        stop_price: o.stop_price,
+                        price: o.price,
+                        qty: talat_core::Qty(o.open_qty.0 + o.filled_qty.0),
+                    },
+                    _ => talat_core::OrderKind::Limit {
+                        price: o.price,
+                        qty: talat_core::Qty(o.open_qty.0 + o.filled_qty.0),
+                        tif: if o.post_only { talat_core::TimeInForce::PostOnly } else { talat_core::TimeInForce::Gtc },
+                    },
+                };
+                let mut order = OrderView::from_kind(o.id, user, o.market, o.side, &kind, o.client_id.as_ref().map(|c| c.0.clone()), o.ts_ms);
+                order.open_qty = o.open_qty.0;
+                order.filled_qty = o.filled_qty.0;
+                order.filled_quote = o.cum_quote_settled;
+                order.fee = o.cum_fee_charged;
+                if o.state == talat_engine::orders::OrderState::Stop {
+                    order.status = OrderStatus::Untriggered;
+                } else {
+                    order.status = order.live_status();
+                    let market = model.market(o.market).expect("an order's market is listed");
+                    market.write().rest(o.id, o.side, o.price.0, Resting { user, qty: o.open_qty.0, ts_ms: o.ts_ms });
+                }
+                model.owners.write().insert(o.id, (user, o.market));
+                view.open.insert(o.id, order);
+            }
+            model.users[shard(user)].write().insert(user, view);
+        }
+        model
+    }
+
+    fn add_market(&self, id: MarketId, spec: talat_core::MarketSpec, last_price: Option<u64>, ts_ms: u64) {
+        let assets = self.assets.read();
+        let scale_of = |code: &str| assets.iter().find(|a| a.code == code).map_or(0, |a| a.scale);
+        let info = Arc::new(MarketInfo {
+            id,
+            pairing_id: id.0 as u32 + 1,
+            base_scale: scale_of(&spec.base),
+            quote_scale: scale_of(&spec.quote),
+            spec,
+            listed_ts_ms: ts_ms,
+        });
+        let mut markets = self.markets.write();
+        assert_eq!(markets.len(), id.index(), "markets are listed in id order");
+        self.symbols.write().insert(info.spec.symbol.clone(), id);
+        markets.push(Arc::new(RwLock::new(MarketState::new(info, last_price))));
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    pub fn applied_seq(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Resolves once the models reflect engine seq `seq`.
+    pub async fn wait_for_seq(&self, seq: u64) {
+        let mut rx = self.applied.subscribe();
+        // The sender lives as long as the model; an error would mean it was dropped.
+        let _ = rx.wait_for(|applied| *applied >= seq).await;
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Feed>> {
+        self.feed.subscribe()
+    }
+
+    pub fn maintenance(&self) -> bool {
+        self.maintenance.load(Ordering::Relaxed)
+    }
+
+    pub fn assets(&self) -> Vec<AssetSpec> {
+        self.assets.read().clone()
+    }
+
+    pub fn asset_id(&self, code: &str) -> Option<AssetId> {
+        self.assets.read().iter().position(|a| a.code == code).map(|i| AssetId(i as u16))
+    }
+
+    pub fn market_count(&self) -> usize {
+        self.markets.read().len()
+    }
+
+    pub fn market(&self, id: MarketId) -> Option<Arc<RwLock<MarketState>>> {
+        self.markets.read().get(id.index()).cloned()
+    }
+
+    /// Looks a market up by `BASE_QUOTE` (any case).
+    pub fn market_by_symbol(&self, symbol: &str) -> Option<Arc<RwLock<MarketState>>> {
+        let id = *self.symbols.read().get(&symbol.to_ascii_uppercase())?;
+        self.market(id)
+    }
+
+    pub fn markets(&self) -> Vec<Arc<RwLock<MarketState>>> {
+        self.markets.read().clone()
+    }
+
+    pub fn user_exists(&self, user: UserId) -> bool {
+        user.0 < self.user_count.load(Ordering::Relaxed)
+    }
+
+    /// Balances of every listed asset (zero where the user holds nothing).
+    pub fn balances(&self, user: UserId) -> Vec<(AssetSpec, BalanceView)> {
+        let assets = self.assets.read().clone();
+        let shard = self.users[shard(user)].read();
+        let view = shard.get(&user);
+        assets
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let b = view.and_then(|v| v.balances.get(i)).copied().unwrap_or_default();
+                (spec, b)
+            })
+            .collect()
+    }
+
+    pub fn balance(&self, user: UserId, asset: AssetId) -> BalanceView {
+        let shard = self.users[shard(user)].read();
+        shard.get(&user).and_then(|v| v.balances.get(asset.index())).copied().unwrap_or_default()
+    }
+
+    /// The user's open orders (optionally of one market), oldest first.
+    pub fn open_orders(&self, user: UserId, market: Option<MarketId>) -> Vec<OrderView> {
+        let shard = self.users[shard(user)].read();
+        let mut orders: Vec<OrderView> = shard
+            .get(&user)
+            .map(|v| v.open.values().filter(|o| market.is_none_or(|m| o.market == m)).cloned().collect())
+            .unwrap_or_default();
+        orders.sort_by_key(|o| o.id);
+        orders
+    }
+
+    pub fn open_order(&self, user: UserId, order: OrderId) -> Option<OrderView> {
+        self.users[shard(user)].read().get(&user).and_then(|v| v.open.get(&order).cloned())
+    }
+
+    // ---- the applier ---------------------------------------------------------------------------
+
+    /// Applies one published batch (called by the single applier thread, in seq order).
+    pub fn apply_batch(&self, batch: &[Applied]) {
+        let Some(last) = batch.last() else { return };
+        let mut feed = Feed { seq: last.seq(), ts_ms: last.ts_ms(), ..Feed::default() };
+        for applied in batch {
+            assert_eq!(applied.seq(), self.applied_seq() + 1, "batches arrive in seq order");
+            self.apply_one(applied, &mut feed);
+            self.applied.send_replace(applied.seq());
+        }
+        if self.feed.receiver_count() > 0 && (!feed.markets.is_empty() || !feed.private.is_empty()) {
+            let _ = self.feed.send(Arc::new(feed));
+        }
+    }
+
+    fn apply_one(&self, applied: &Applied, feed: &mut Feed) {
+        let ts_ms = applied.ts_ms();
+        for event in &applied.events {
+            match event {
+                Event::AssetListed { asset } => {
+                    if let Command::ListAsset(spec) = &applied.input.command {
+                        let mut assets = self.assets.write();
+                        assert_eq!(assets.len(), asset.index());
+                        assets.push(spec.clone());
+                    }
+                }
+                Event::MarketListed { market } => {
+                    if let Command::ListMarket(spec) = &applied.input.command {
+                        self.add_market(*market, spec.clone(), None, ts_ms);
+                    }
+                }
+                Event::MarketModeChanged { market, mode } => {
+                    if let Some(m) = self.market(*market) {
+                        let mut m = m.write();
+                        m.mode = *mode;
+                        let mut info = (*m.info).clone();
+                        info.spec.mode = *mode;
+                        m.info = Arc::new(info);
+                    }
+                }
+                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => {
+                    self.update_spec(*market, |spec| {
+                        spec.maker_fee_ppm = *maker_fee_ppm;
+                        spec.taker_fee_ppm = *taker_fee_ppm;
+                    });
+                }
+                Event::BandChanged { market, band_bps } => self.update_spec(*market, |spec| spec.band_bps = *band_bps),
+                Event::MaintenanceChanged { on } => self.maintenance.store(*on, Ordering::Relaxed),
+                Event::UserCreated { user } => {
+                    self.user_count.fetch_max(user.0 + 1, Ordering::Relaxed);
+                    self.users[shard(*user)].write().entry(*user).or_default();
+                }
+                Event::Posting { asset, from, to, amount, .. } => {
+                    self.post(*from, *asset, amount.0, false);
+                    self.post(*to, *asset, amount.0, true);
+                }
+                Event::OrderAccepted { order, user, market, side, client_id } => {
+                    let Command::PlaceOrder(new) = &applied.input.command else {
+                        unreachable!("only PlaceOrder accepts orders")
+                    };
+                    let view = OrderView::from_kind(*order, *user, *market, *side, &new.kind, client_id.as_ref().map(|c| c.0.clone()), ts_ms);
+                    self.owners.write().insert(*order, (*user, *market));
+                    self.users[shard(*user)].write().entry(*user).or_default().open.insert(*order, view);
+                }
+                Event::StopAccepted { order, .. } => {
+                    if let Some(view) = self.with_order(*order, |o| {
+                        o.status = OrderStatus::Untriggered;
+                        o.clone()
+                    }) {
+                        feed.private.push((view.user, PrivateUpdate::Order(view)));
+                    }
+                }
+                Event::StopTriggered { order, .. } => {
+                    self.with_order(*order, |o| {
+                        o.status = OrderStatus::New;
+                        o.triggered_ms = Some(ts_ms);
+                    });
+                }
+                Event::OrderRested { order, market, side, price, qty } => {
+                    let view = self.with_order(*order, |o| {
+                        o.open_qty = qty.0;
+                        o.price = price.0;
+                        o.status = o.live_status();
+                        o.updated_ms = ts_ms;
+                        o.clone()
+                    });
+                    if let (Some(view), Some(m)) = (view, self.market(*market)) {
+                        m.write().rest(*order, *side, price.0, Resting { user: view.user, qty: qty.0, ts_ms });
+                        touch(feed, *market, *side);
+                        feed.private.push((view.user, PrivateUpdate::Order(view)));
+                    }
+                }
+                Event::Trade { market, maker_order, taker_order, maker_user, taker_user, taker_side, price, qty, quote_paid, quote_received, maker_fee, taker_fee } => {
+                    let (buyer, seller) = match taker_side {
+                        Side::Buy => (*taker_user, *maker_user),
+                        Side::Sell => (*maker_user, *taker_user),
+                    };
+                    let trade = TradeView {
+                        seq: applied.seq(),
+                        ts_ms,
+                        price: price.0,
+                        qty: qty.0,
+                        quote: quote_paid.0,
+                        taker_side: *taker_side,
+                        maker_order: *maker_order,
+                        taker_order: *taker_order,
+                        buyer,
+                        seller,
+                    };
+                    if let Some(m) = self.market(*market) {
+                        let mut m = m.write();
+                        m.reduce(*maker_order, qty.0);
+                        m.record_trade(trade);
+                    }
+                    touch(feed, *market, taker_side.opposite());
+                    push_trade(feed, *market, trade);
+                    for (order, is_maker, fee) in [(*maker_order, true, maker_fee.0), (*taker_order, false, taker_fee.0)] {
+                        let view = self.with_order(order, |o| {
+                            o.filled_qty += qty.0;
+                            o.filled_quote += if o.side == Side::Buy { quote_paid.0 } else { quote_received.0 };
+                            o.fee += fee;
+                            if is_maker {
+                                o.open_qty = o.open_qty.saturating_sub(qty.0);
+                            }
+                            o.status = o.live_status();
+                            o.updated_ms = ts_ms;
+                            o.clone()
+                        });
+                        if let Some(view) = view {
+                            feed.private.push((view.user, PrivateUpdate::Match(MatchView { order: view, trade, is_maker, fee })));
+                        }
+                    }
+                }
+                Event::SelfTradePrevented { market, maker_order, qty, mode, .. } => {
+                    if *mode == talat_core::StpMode::Decrement {
+                        if let Some(m) = self.market(*market) {
+                            m.write().reduce(*maker_order, qty.0);
+                        }
+                        self.with_order(*maker_order, |o| o.open_qty = o.open_qty.saturating_sub(qty.0));
+                        let side = self.owners.read().get(maker_order).and_then(|(u, _)| self.open_order(*u, *maker_order)).map(|o| o.side);
+                        if let Some(side) = side {
+                            touch(feed, *market, side);
+                        }
+                    }
+                }
+                Event::OrderAmended { order, price, qty, kept_priority } => {
+                    let view = self.with_order(*order, |o| {
+                        o.price = price.0;
+                        o.qty = o.filled_qty + qty.0;
+                        o.open_qty = qty.0;
+                        o.updated_ms = ts_ms;
+                        o.clone()
+                    });
+                    if let Some(view) = view {
+                        if let Some(m) = self.market(view.market) {
+                            m.write().amend(*order, price.0, qty.0, *kept_priority);
+                        }
+                        touch(feed, view.market, view.side);
+                        feed.private.push((view.user, PrivateUpdate::Order(view)));
+                    }
+                }
+                Event::OrderDone { order, reason, .. } => {
+                    let Some((user, market)) = self.owners.write().remove(order) else { continue };
+                    if let Some(m) = self.market(market) {
+                        m.write().remove(*order);
+                    }
+                    let view = self.users[shard(user)].write().get_mut(&user).and_then(|v| v.open.remove(order));
+                    if let Some(mut view) = view {
+                        view.finish(*reason, ts_ms);
+                        touch(feed, market, view.side);
+                        feed.private.push((user, PrivateUpdate::Order(view)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A new order that neither rested nor finished in this command (an untriggered stop is
+        // reported above) still gets its "new" update.
+        if let Command::PlaceOrder(_) = &applied.input.command {
+            for event in &applied.events {
+                if let Event::OrderAccepted { order, user, .. } = event {
+                    let reported = feed.private.iter().any(|(_, u)| matches!(u, PrivateUpdate::Order(o) if o.id == *order));
+                    if !reported {
+                        if let Some(view) = self.open_order(*user, *order) {
+                            feed.private.push((*user, PrivateUpdate::Order(view)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn update_spec(&self, market: MarketId, change: impl FnOnce(&mut talat_core::MarketSpec)) {
+        if let Some(m) = self.market(market) {
+            let mut m = m.write();
+            let mut info = (*m.info).clone();
+            change(&mut info.spec);
+            m.info = Arc::new(info);
+        }
+    }
+
+    fn post(&self, account: Account, asset: AssetId, amount: u64, credit: bool) {
+        let (user, held) = match account {
+            Account::Available(user) => (user, false),
+            Account::Held(user) => (user, true),
+            _ => return,
+        };
+        let mut shard = self.users[shard(user)].write();
+        let view = shard.entry(user).or_default();
+        if view.balances.len() <= asset.index() {
+            view.balances.resize(asset.index() + 1, BalanceView::default());
+        }
+        let b = &mut view.balances[asset.index()];
+        let slot = if held { &mut b.held } else { &mut b.available };
+        *slot = if credit {
+            slot.checked_add(amount).expect("a balance fits in u64 (the engine bounds it)")
+        } else {
+            slot.checked_sub(amount).expect("the engine never posts a user below zero")
+        };
+    }
+
+    fn with_order<T>(&self, order: OrderId, f: impl FnOnce(&mut OrderView) -> T) -> Option<T> {
+        let (user, _) = *self.owners.read().get(&order)?;
+        let mut shard = self.users[shard(user)].write();
+        shard.get_mut(&user)?.open.get_mut(&order).map(f)
+    }
+}
+
+fn shard(user: UserId) -> usize {
+    user.index() % USER_SHARDS
+}
+
+fn change_of(feed: &mut Feed, market: MarketId) -> &mut MarketChange {
+    let at = match feed.markets.iter().position(|c| c.market == market) {
+        Some(at) => at,
+        None => {
+            feed.markets.push(MarketChange { market, bids: false, asks: false, trades: Vec::new() });
+            feed.markets.len() - 1
+        }
+    };
+    &mut feed.markets[at]
+}
+
+fn touch(feed: &mut Feed, market: MarketId, side: Side) {
+    let change = change_of(feed, market);
+    match side {
+        Side::Buy => change.bids = true,
+        Side::Sell => change.asks = true,
+    }
+}
+
+/// Trades kept per market in one feed (the socket sends at most 30 anyway).
+const FEED_TRADES_MAX: usize = 64;
+
+fn push_trade(feed: &mut Feed, market: MarketId, trade: TradeView) {
+    let change = change_of(feed, market);
+    if change.trades.len() < FEED_TRADES_MAX {
+        change.trades.push(trade);
+    }
+}

@@ -1,0 +1,61 @@
+//! The HTTP surface: which path goes to which handler.
+
+pub mod legacy;
+pub mod public;
+pub mod secure;
+pub mod ws;
+
+use crate::error::ApiError;
+use crate::gateway::AppState;
+use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+/// The caller's address (the server is started with connect info).
+pub type Peer = ConnectInfo<SocketAddr>;
+
+pub fn ip_of(peer: Peer) -> IpAddr {
+    peer.0.ip()
+}
+
+pub fn now_ms_of(state: &AppState) -> u64 {
+    state.now_ms()
+}
+
+/// `{"error":0,"result":…}`.
+pub fn ok_v3<T: Serialize>(result: T) -> Response {
+    Json(serde_json::json!({"error": 0, "result": result})).into_response()
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/api/status", get(public::status))
+        .route("/api/servertime", get(public::servertime))
+        .route("/api/v3/servertime", get(public::servertime))
+        .route("/api/v3/market/symbols", get(public::symbols))
+        .route("/api/v3/market/ticker", get(public::ticker))
+        .route("/api/v3/market/bids", get(public::bids))
+        .route("/api/v3/market/asks", get(public::asks))
+        .route("/api/v3/market/depth", get(public::depth))
+        .route("/api/v3/market/trades", get(public::trades))
+        .route("/api/market/symbols", get(legacy::symbols))
+        .route("/api/market/ticker", get(legacy::ticker))
+        .route("/api/market/trades", get(legacy::trades))
+        .route("/api/market/bids", get(legacy::bids))
+        .route("/api/market/asks", get(legacy::asks))
+        .route("/api/market/books", get(legacy::books))
+        .route("/api/market/depth", get(legacy::depth))
+        .merge(secure::routes())
+        .merge(ws::routes())
+        .fallback(fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found()
+}

@@ -1,0 +1,564 @@
+//! Signed v3 endpoints (reference §10): wallet, balances, place-bid/ask, cancel-order, open
+//! orders, order info, user limits and credits — and talat's own additions (IOC, FOK,
+//! stop-limit, amend, cancel-all, STP per order) under `/api/v3/talat/`, signed the same way.
+//!
+//! Every handler refuses a bad request before submitting anything, so a refusal changes nothing.
+
+use super::ok_v3;
+use crate::auth::ApiKey;
+use crate::decimal::{DecimalError, Dec};
+use crate::error::ApiError;
+use crate::gateway::{rejection, AppState, MarketRef};
+use crate::limits::{Caller, Endpoint};
+use crate::params::Params;
+use crate::read::{OrderStatus, OrderType, OrderView};
+use axum::body::Body;
+use axum::extract::{FromRequest, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use talat_core::money::{MAX_AMOUNT, MAX_PRICE, MAX_QTY};
+use talat_core::{Amount, ClientId, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
+use talat_sequencer::Lane;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v3/market/wallet", post(wallet))
+        .route("/api/v3/market/balances", post(balances))
+        .route("/api/v3/user/trading-credits", post(trading_credits))
+        .route("/api/v3/user/limits", post(user_limits))
+        .route("/api/v3/market/place-bid", post(place_bid))
+        .route("/api/v3/market/place-ask", post(place_ask))
+        .route("/api/v3/market/cancel-order", post(cancel_order))
+        .route("/api/v3/market/wstoken", post(wstoken))
+        .route("/api/v3/market/my-open-orders", get(my_open_orders))
+        .route("/api/v3/market/order-info", get(order_info))
+        .route("/api/v3/talat/place-order", post(place_order))
+        .route("/api/v3/talat/amend-order", post(amend_order))
+        .route("/api/v3/talat/cancel-all", post(cancel_all))
+}
+
+/// A request whose signature, timestamp and key address checked out, with its parameters.
+pub struct Signed {
+    pub key: Arc<ApiKey>,
+    pub params: Params,
+}
+
+impl FromRequest<AppState> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let max_bytes = state.config.max_body_bytes;
+        let bytes = axum::body::to_bytes(Body::new(body), max_bytes).await.map_err(|_| ApiError::body_too_large(max_bytes))?;
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        // The request target exactly as received: path plus `?query`.
+        let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        let key = state.authenticate(&parts.headers, parts.method.as_str(), target, &bytes, ip)?;
+        let params = Params::parse(parts.uri.query(), &bytes)?;
+        Ok(Signed { key, params })
+    }
+}
+
+fn limit(state: &AppState, key: &ApiKey, endpoint: Endpoint) -> Result<(), ApiError> {
+    state.limit(Caller::User(key.user.0), endpoint)
+}
+
+fn require_trade(key: &ApiKey) -> Result<(), ApiError> {
+    if key.perms.trade {
+        Ok(())
+    } else {
+        Err(ApiError::permission_denied("trade"))
+    }
+}
+
+async fn wallet(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::Wallet)?;
+    let style = state.config.decimals;
+    let mut out = Map::new();
+    for (asset, balance) in state.read.balances(signed.key.user) {
+        out.insert(asset.code.clone(), serde_json::to_value(Dec::styled(balance.available, asset.scale, style)).expect("serialises"));
+    }
+    Ok(ok_v3(out))
+}
+
+async fn balances(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::Balances)?;
+    let style = state.config.decimals;
+    let mut out = Map::new();
+    for (asset, balance) in state.read.balances(signed.key.user) {
+        out.insert(
+            asset.code.clone(),
+            json!({
+                "available": Dec::styled(balance.available, asset.scale, style),
+                "reserved": Dec::styled(balance.held, asset.scale, style),
+            }),
+        );
+    }
+    Ok(ok_v3(out))
+}
+
+/// talat has no fee credits: the balance is always zero.
+async fn trading_credits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::User)?;
+    Ok(ok_v3(0))
+}
+
+async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::User)?;
+    let rate = state
+        .market("BTC_THB", false)
+        .ok()
+        .and_then(|m| {
+            let last = m.state.read().last_price?;
+            Some(Dec::num(last, m.info.spec.price_scale))
+        })
+        .unwrap_or(Dec::num(0u64, 0));
+    // Level-1 defaults until onboarding sets per-customer tiers (issue #6); usage counts
+    // withdrawals, which this exchange does not take over the API yet.
+    Ok(ok_v3(json!({
+        "limits": {"crypto": {"deposit": 0, "withdraw": 0}, "fiat": {"deposit": 2_500_000, "withdraw": 2_500_000}},
+        "usage": {
+            "crypto": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0, "deposit_thb_equivalent": 0, "withdraw_thb_equivalent": 0},
+            "fiat": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0}
+        },
+        "rate": rate,
+    })))
+}
+
+/// The order-book socket no longer takes a token (deprecated 2022); SDKs still ask for one.
+async fn wstoken(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::Wallet)?;
+    let (token, _) = crate::auth::keys::generate_credentials();
+    Ok(ok_v3(token))
+}
+
+// ---- placing -------------------------------------------------------------------------------
+
+fn amount_error(e: DecimalError) -> ApiError {
+    match e {
+        DecimalError::Negative => ApiError::invalid_amount("invalid amount: amt must not be negative"),
+        DecimalError::TooPrecise(scale) => ApiError::invalid_amount(format!("invalid amount: amt has more than {scale} decimals")),
+        DecimalError::TooLarge => ApiError::invalid_amount("invalid amount: amt is too large"),
+        DecimalError::NotANumber => ApiError::invalid_amount("invalid amount: amt must be a number"),
+    }
+}
+
+fn rate_error(e: DecimalError) -> ApiError {
+    match e {
+        DecimalError::Negative => ApiError::invalid_rate("invalid rate: rat must not be negative"),
+        DecimalError::TooPrecise(scale) => ApiError::invalid_rate(format!("invalid rate: rat has more than {scale} decimals")),
+        DecimalError::TooLarge => ApiError::invalid_rate("invalid rate: rat is too large"),
+        DecimalError::NotANumber => ApiError::invalid_rate("invalid rate: rat must be a number"),
+    }
+}
+
+fn client_id_of(params: &Params) -> Result<Option<ClientId>, ApiError> {
+    match params.opt_str("client_id")? {
+        None => Ok(None),
+        Some(text) => {
+            let id = ClientId(text);
+            if id.is_valid() {
+                Ok(Some(id))
+            } else {
+                Err(ApiError::invalid_parameter("client_id must be 1 to 96 printable ASCII characters without spaces"))
+            }
+        }
+    }
+}
+
+/// The fee a placement expects to pay, as Bitkub reports it (in THB) with what it receives.
+struct Estimate {
+    fee_quote: u128,
+    receive: u128,
+    receive_scale: u8,
+}
+
+fn estimate(market: &MarketRef, side: Side, amount: u64, price: u64) -> Estimate {
+    let info = &market.info;
+    let ppm = info.spec.taker_fee_ppm as u128;
+    match side {
+        Side::Buy => {
+            // amount is quote to spend; what is left after the fee buys base at `price`.
+            let fee = (amount as u128 * ppm).div_ceil(1_000_000);
+            let receive = if price == 0 { 0 } else { (amount as u128 - fee) * market.divisor() / price as u128 };
+            Estimate { fee_quote: fee, receive, receive_scale: info.base_scale }
+        }
+        Side::Sell => {
+            let gross = market.notional_floor(price, amount);
+            let fee = (gross * ppm).div_ceil(1_000_000);
+            Estimate { fee_quote: fee, receive: gross - fee, receive_scale: info.quote_scale }
+        }
+    }
+}
+
+/// place-bid / place-ask (§10.4–10.5): `amt` is THB for a bid, base quantity for an ask.
+async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, ApiError> {
+    let endpoint = if side == Side::Buy { Endpoint::PlaceBid } else { Endpoint::PlaceAsk };
+    limit(&state, &signed.key, endpoint)?;
+    require_trade(&signed.key)?;
+    let p = &signed.params;
+    let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let info = Arc::clone(&market.info);
+    let typ = p.opt_str("typ")?.unwrap_or_else(|| "limit".into());
+    let amount_scale = if side == Side::Buy { info.quote_scale } else { info.base_scale };
+    let amount = match p.decimal("amt", amount_scale, MAX_AMOUNT) {
+        None => return Err(ApiError::invalid_amount("invalid amount: amt is required")),
+        Some(r) => r.map_err(amount_error)?,
+    };
+    if amount == 0 {
+        return Err(ApiError::invalid_amount("invalid amount: amt must be greater than zero"));
+    }
+    let rate = match p.decimal("rat", info.spec.price_scale, MAX_PRICE) {
+        None => None,
+        Some(r) => Some(r.map_err(rate_error)?),
+    };
+    let post_only = p.opt_bool("post_only")?.unwrap_or(false);
+    let client_id = client_id_of(p)?;
+    let kind = match typ.as_str() {
+        "limit" => {
+            let price = rate.filter(|r| *r > 0).ok_or_else(|| ApiError::invalid_rate("invalid rate: a limit order needs rat greater than zero"))?;
+            let qty = match side {
+                Side::Buy => {
+                    // Spend at most `amt`: the largest quantity on the grid whose cost fits.
+                    let raw = amount as u128 * market.divisor() / price as u128;
+                    let step = info.spec.qty_step.max(1) as u128;
+                    (raw / step * step).min(MAX_QTY as u128) as u64
+                }
+                Side::Sell => amount,
+            };
+            if qty == 0 {
+                return Err(ApiError::new(15, "amount too low: amt buys less than one quantity step at this rate"));
+            }
+            let tif = if post_only { TimeInForce::PostOnly } else { TimeInForce::Gtc };
+            OrderKind::Limit { price: Price(price), qty: Qty(qty), tif }
+        }
+        "market" => {
+            if rate.unwrap_or(0) != 0 {
+                return Err(ApiError::invalid_rate("invalid rate: a market order takes rat 0"));
+            }
+            if post_only {
+                return Err(ApiError::invalid_parameter("a market order cannot be post_only"));
+            }
+            OrderKind::Market { amount: Amount(amount) }
+        }
+        _ => return Err(ApiError::invalid_parameter("typ must be limit or market")),
+    };
+    let command = Command::PlaceOrder(NewOrder { user: signed.key.user, market: info.id, side, kind, client_id: client_id.clone(), stp: StpMode::default() });
+    let outcome = state.submit_place(command).await?;
+    if let Some(refused) = rejection(&outcome) {
+        return Err(refused);
+    }
+    let order = accepted_order(&outcome).ok_or_else(|| ApiError::unavailable("the engine returned no order"))?;
+    let est = estimate(&market, side, amount, rate.unwrap_or(0));
+    let style = state.config.decimals;
+    let mut result = json!({
+        "id": order.0.to_string(),
+        "typ": typ,
+        "amt": Dec::styled(amount, amount_scale, style),
+        "rat": Dec::styled(rate.unwrap_or(0), info.spec.price_scale, style),
+        "fee": Dec::styled(est.fee_quote, info.quote_scale, style),
+        "cre": Dec::styled(0u64, info.quote_scale, style),
+        "rec": Dec::styled(est.receive, est.receive_scale, style),
+        "ts": (outcome.ts_ms / 1000).to_string(),
+    });
+    if let Some(ci) = client_id {
+        result["ci"] = Value::String(ci.0);
+    }
+    Ok(ok_v3(result))
+}
+
+/// The order a place outcome created — or, for a retried client id, the one it created first.
+fn accepted_order(outcome: &talat_sequencer::Outcome) -> Option<OrderId> {
+    outcome.events.iter().find_map(|e| match e {
+        Event::OrderAccepted { order, .. } => Some(*order),
+        Event::Duplicate { order } => *order,
+        _ => None,
+    })
+}
+
+async fn place_bid(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    place(state, signed, Side::Buy).await
+}
+
+async fn place_ask(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    place(state, signed, Side::Sell).await
+}
+
+fn side_of(params: &Params) -> Result<Side, ApiError> {
+    match params.opt_str("sd")?.map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("buy") => Ok(Side::Buy),
+        Some("sell") => Ok(Side::Sell),
+        _ => Err(ApiError::invalid_side()),
+    }
+}
+
+fn order_id_of(params: &Params) -> Result<OrderId, ApiError> {
+    let text = params.opt_str("id")?.ok_or_else(|| ApiError::invalid_parameter("id is required"))?;
+    text.parse::<u64>().map(OrderId).map_err(|_| ApiError::order_not_found())
+}
+
+/// cancel-order (§10.6): `sym` in either order, `id`, `sd`. Served from the cancel lane, which
+/// the sequencer drains before anything else, in every trading mode but a halt.
+async fn cancel_order(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::CancelOrder)?;
+    require_trade(&signed.key)?;
+    let p = &signed.params;
+    let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let order = order_id_of(p)?;
+    let side = side_of(p)?;
+    let user = signed.key.user;
+    match state.read.open_order(user, order) {
+        Some(o) if o.market == market.info.id && o.side == side => {}
+        _ => return Err(ApiError::order_not_found()),
+    }
+    let outcome = state.submit(Command::CancelOrder { user, order }, Lane::Cancel).await?;
+    if let Some(refused) = rejection(&outcome) {
+        return Err(refused);
+    }
+    Ok(ok_v3(json!({})))
+}
+
+// ---- reading one's orders ------------------------------------------------------------------
+
+/// An open order in the my-open-orders shape (§10.7): strings but `ts`.
+fn open_order_json(market: &MarketRef, o: &OrderView) -> Value {
+    let info = &market.info;
+    let (amount, amount_scale) = match o.side {
+        Side::Buy if o.order_type == OrderType::Market => (o.budget.saturating_sub(o.filled_quote) as u128, info.quote_scale),
+        Side::Buy => (market.notional_floor(o.price, o.open_qty), info.quote_scale),
+        Side::Sell => (o.open_qty as u128, info.base_scale),
+    };
+    let ppm = info.spec.maker_fee_ppm as u128;
+    let (fee, receive, receive_scale) = match o.side {
+        Side::Buy => {
+            let fee = (amount * ppm).div_ceil(1_000_000);
+            let receive = if o.price == 0 { 0 } else { (amount - fee) * market.divisor() / o.price as u128 };
+            (fee, receive, info.base_scale)
+        }
+        Side::Sell => {
+            let gross = market.notional_floor(o.price, o.open_qty);
+            let fee = (gross * ppm).div_ceil(1_000_000);
+            (fee, gross - fee, info.quote_scale)
+        }
+    };
+    let text = |units: u128, scale: u8| talat_core::money::format_units(units, scale);
+    json!({
+        "id": o.id.0.to_string(),
+        "side": if o.side == Side::Buy { "buy" } else { "sell" },
+        "type": o.order_type.as_str(),
+        "rate": text(o.price as u128, info.spec.price_scale),
+        "fee": text(fee, info.quote_scale),
+        "credit": "0",
+        "amount": text(amount, amount_scale),
+        "receive": text(receive, receive_scale),
+        "parent_id": "0",
+        "super_id": "0",
+        "client_id": o.client_id.clone().unwrap_or_default(),
+        "ts": o.created_ms,
+    })
+}
+
+async fn my_open_orders(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::MyOpenOrders)?;
+    let market = state.market(&signed.params.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let orders = state.read.open_orders(signed.key.user, Some(market.info.id));
+    let list: Vec<Value> = orders.iter().map(|o| open_order_json(&market, o)).collect();
+    Ok(ok_v3(list))
+}
+
+/// order-info (§10.9) of an open order; closed orders come from the query store.
+async fn order_info(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::OrderInfo)?;
+    let p = &signed.params;
+    let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let order = order_id_of(p).map_err(|_| ApiError::lookup_not_found())?;
+    let side = side_of(p)?;
+    let o = state.read.open_order(signed.key.user, order).filter(|o| o.market == market.info.id && o.side == side).ok_or_else(ApiError::lookup_not_found)?;
+    Ok(ok_v3(order_info_json(&state, &market, &o, Vec::new())))
+}
+
+pub fn order_info_json(state: &AppState, market: &MarketRef, o: &OrderView, history: Vec<Value>) -> Value {
+    let info = &market.info;
+    let style = state.config.decimals;
+    // Amounts in Bitkub's sense: THB for a buy, base for a sell.
+    let (total, filled, scale) = match o.side {
+        Side::Buy => {
+            let total = if o.order_type == OrderType::Market { o.budget as u128 } else { market.notional_floor(o.price, o.qty) };
+            (total, o.filled_quote as u128, info.quote_scale)
+        }
+        Side::Sell => (o.qty as u128, o.filled_qty as u128, info.base_scale),
+    };
+    // The fee in THB: a sell pays it in THB; a buy pays it in base, valued at its price.
+    let fee = match o.side {
+        Side::Sell => o.fee as u128,
+        Side::Buy => market.notional_floor(o.price, o.fee),
+    };
+    let status = match o.status {
+        OrderStatus::Filled => "filled",
+        s if s.is_final() => "cancelled",
+        _ => "unfilled",
+    };
+    json!({
+        "id": o.id.0.to_string(),
+        "first": o.id.0.to_string(),
+        "parent": "0",
+        "last": o.id.0.to_string(),
+        "client_id": o.client_id.clone().unwrap_or_default(),
+        "post_only": o.post_only(),
+        "amount": talat_core::money::format_units(total, scale),
+        "rate": Dec::styled(o.price, info.spec.price_scale, style),
+        "fee": Dec::styled(fee, info.quote_scale, style),
+        "credit": Dec::styled(0u64, info.quote_scale, style),
+        "filled": Dec::styled(filled, scale, style),
+        "total": Dec::styled(total, scale, style),
+        "status": status,
+        "partial_filled": o.filled_qty > 0 && o.status != OrderStatus::Filled,
+        "remaining": Dec::styled(total.saturating_sub(filled), scale, style),
+        "history": history,
+    })
+}
+
+// ---- talat's additions ---------------------------------------------------------------------
+
+fn stp_of(params: &Params) -> Result<StpMode, ApiError> {
+    Ok(match params.opt_str("stp")?.as_deref() {
+        None | Some("expire_taker") => StpMode::ExpireTaker,
+        Some("expire_maker") => StpMode::ExpireMaker,
+        Some("expire_both") => StpMode::ExpireBoth,
+        Some("decrement") => StpMode::Decrement,
+        Some(_) => return Err(ApiError::invalid_parameter("stp must be expire_taker, expire_maker, expire_both or decrement")),
+    })
+}
+
+/// `place-order`: `sym`, `sd`, `typ` (limit | market | stop_limit), `amt` (base quantity;
+/// quote to spend for a market buy), `rat`, `stop` (stop-limit trigger), `tif` (gtc | ioc |
+/// fok | post_only), `stp`, `client_id`.
+async fn place_order(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::Extension)?;
+    require_trade(&signed.key)?;
+    let p = &signed.params;
+    let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let info = Arc::clone(&market.info);
+    let side = side_of(p)?;
+    let typ = p.opt_str("typ")?.unwrap_or_else(|| "limit".into());
+    let price_of = |key: &str| -> Result<u64, ApiError> {
+        match p.decimal(key, info.spec.price_scale, MAX_PRICE) {
+            None => Err(ApiError::invalid_rate(format!("invalid rate: {key} is required"))),
+            Some(r) => r.map_err(rate_error).and_then(|v| if v == 0 { Err(ApiError::invalid_rate(format!("invalid rate: {key} must be greater than zero"))) } else { Ok(v) }),
+        }
+    };
+    let amount_scale = if typ == "market" && side == Side::Buy { info.quote_scale } else { info.base_scale };
+    let amount = match p.decimal("amt", amount_scale, MAX_AMOUNT) {
+        None => return Err(ApiError::invalid_amount("invalid amount: amt is required")),
+        Some(r) => r.map_err(amount_error)?,
+    };
+    if amount == 0 {
+        return Err(ApiError::invalid_amount("invalid amount: amt must be greater than zero"));
+    }
+    let tif = match p.opt_str("tif")?.as_deref() {
+        None | Some("gtc") => TimeInForce::Gtc,
+        Some("ioc") => TimeInForce::Ioc,
+        Some("fok") => TimeInForce::Fok,
+        Some("post_only") => TimeInForce::PostOnly,
+        Some(_) => return Err(ApiError::invalid_parameter("tif must be gtc, ioc, fok or post_only")),
+    };
+    let qty = || -> Result<Qty, ApiError> {
+        if amount > MAX_QTY {
+            return Err(ApiError::invalid_amount("invalid amount: amt is too large"));
+        }
+        Ok(Qty(amount))
+    };
+    let kind = match typ.as_str() {
+        "limit" => OrderKind::Limit { price: Price(price_of("rat")?), qty: qty()?, tif },
+        "market" => OrderKind::Market { amount: Amount(amount) },
+        "stop_limit" => OrderKind::StopLimit { stop_price: Price(price_of("stop")?), price: Price(price_of("rat")?), qty: qty()? },
+        _ => return Err(ApiError::invalid_parameter("typ must be limit, market or stop_limit")),
+    };
+    let client_id = client_id_of(p)?;
+    let command = Command::PlaceOrder(NewOrder { user: signed.key.user, market: info.id, side, kind, client_id, stp: stp_of(p)? });
+    let outcome = state.submit_place(command).await?;
+    if let Some(refused) = rejection(&outcome) {
+        return Err(refused);
+    }
+    let order = accepted_order(&outcome).ok_or_else(|| ApiError::unavailable("the engine returned no order"))?;
+    let status = status_after(&state, signed.key.user, order, &outcome);
+    Ok(ok_v3(json!({"id": order.0.to_string(), "status": status, "ts": outcome.ts_ms})))
+}
+
+/// What became of an order right after its command: still open (or untriggered) or done.
+fn status_after(state: &AppState, user: talat_core::UserId, order: OrderId, outcome: &talat_sequencer::Outcome) -> &'static str {
+    if let Some(o) = state.read.open_order(user, order) {
+        return o.status.as_str();
+    }
+    let filled = outcome.events.iter().any(|e| matches!(e, Event::Trade { maker_order, taker_order, .. } if *maker_order == order || *taker_order == order));
+    let done = outcome.events.iter().find_map(|e| match e {
+        Event::OrderDone { order: o, reason, .. } if *o == order => Some(*reason),
+        _ => None,
+    });
+    match done {
+        Some(talat_core::DoneReason::Filled) => "filled",
+        Some(_) if filled => "partial_filled_canceled",
+        Some(_) => "canceled",
+        None => "new",
+    }
+}
+
+/// `amend-order`: `sym`, `id`, and a new `rat` and/or `amt` (base quantity still open).
+async fn amend_order(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::Extension)?;
+    require_trade(&signed.key)?;
+    let p = &signed.params;
+    let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
+    let order = order_id_of(p)?;
+    let user = signed.key.user;
+    if !state.read.open_order(user, order).is_some_and(|o| o.market == market.info.id) {
+        return Err(ApiError::order_not_found());
+    }
+    let price = match p.decimal("rat", market.info.spec.price_scale, MAX_PRICE) {
+        None => None,
+        Some(r) => Some(Price(r.map_err(rate_error)?)),
+    };
+    let qty = match p.decimal("amt", market.info.base_scale, MAX_QTY) {
+        None => None,
+        Some(r) => Some(Qty(r.map_err(amount_error)?)),
+    };
+    if price.is_none() && qty.is_none() {
+        return Err(ApiError::invalid_parameter("give rat and/or amt to amend"));
+    }
+    let outcome = state.submit(Command::AmendOrder { user, order, price, qty }, Lane::Place).await?;
+    if let Some(refused) = rejection(&outcome) {
+        return Err(refused);
+    }
+    let kept_priority = outcome.events.iter().any(|e| matches!(e, Event::OrderAmended { kept_priority: true, .. }));
+    Ok(ok_v3(json!({"id": order.0.to_string(), "status": status_after(&state, user, order, &outcome), "kept_priority": kept_priority})))
+}
+
+/// `cancel-all`: every open order of the caller, or of one market with `sym`. On the cancel lane.
+async fn cancel_all(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::CancelOrder)?;
+    require_trade(&signed.key)?;
+    let market = match signed.params.opt_str("sym")? {
+        Some(sym) => Some(state.market(&sym, true)?.info.id),
+        None => None,
+    };
+    let outcome = state.submit(Command::CancelAll { user: signed.key.user, market }, Lane::Cancel).await?;
+    if let Some(refused) = rejection(&outcome) {
+        return Err(refused);
+    }
+    let cancelled: Vec<String> = outcome
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::OrderDone { order, .. } => Some(order.0.to_string()),
+            _ => None,
+        })
+        .collect();
+    Ok(ok_v3(json!({"cancelled": cancelled})))
+}

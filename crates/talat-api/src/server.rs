@@ -1,0 +1,106 @@
+//! Assembling a running gateway: the read models fed by the sequencer's publisher through one
+//! applier thread, the HTTP server, and the background upkeep (rate-limit sweeping).
+//!
+//! ```text
+//! sequencer thread ──publish(batch)──▶ bounded channel ──▶ applier thread ──▶ ReadModel
+//!                                       (back-pressure)          │             (+ Feed → WS)
+//!                                                                └──▶ followers (query store)
+//! ```
+
+use crate::gateway::{AppState, Gateway};
+use crate::read::ReadModel;
+use std::net::SocketAddr;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use talat_core::Applied;
+use talat_sequencer::Publisher;
+
+/// Published batches waiting for the applier; when full, the sequencer waits (and its lanes
+/// fill, and new orders are shed) rather than memory growing.
+pub const PUBLISH_QUEUE_BATCHES: usize = 1_024;
+
+pub type Batch = Arc<Vec<Applied>>;
+
+/// The sequencer's end of the publish channel.
+pub struct ChannelPublisher {
+    tx: SyncSender<Batch>,
+}
+
+impl Publisher for ChannelPublisher {
+    fn publish(&mut self, batch: Vec<Applied>) {
+        // The applier outlives the sequencer; if it died, the process is going down anyway and
+        // the journal holds everything.
+        if self.tx.send(Arc::new(batch)).is_err() {
+            tracing::error!("the read-model applier is gone; batches are no longer published");
+        }
+    }
+}
+
+pub fn publish_channel() -> (ChannelPublisher, Receiver<Batch>) {
+    let (tx, rx) = sync_channel(PUBLISH_QUEUE_BATCHES);
+    (ChannelPublisher { tx }, rx)
+}
+
+/// Something else that follows the published batches after the read models (the query store's
+/// projector). Called on the applier thread; may block briefly (back-pressure).
+pub type Follower = Box<dyn FnMut(&Batch) + Send>;
+
+/// Runs the applier until the publisher is dropped (the sequencer stopped).
+pub fn spawn_applier(read: Arc<ReadModel>, rx: Receiver<Batch>, mut followers: Vec<Follower>) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("talat-applier".into())
+        .spawn(move || {
+            while let Ok(batch) = rx.recv() {
+                read.apply_batch(&batch);
+                metrics::gauge!("talat_read_applied_seq").set(read.applied_seq() as f64);
+                for follower in followers.iter_mut() {
+                    follower(&batch);
+                }
+            }
+        })
+        .expect("spawning the applier thread")
+}
+
+/// Serves `gateway` on `listener` until `shutdown` resolves.
+pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let sweeper = {
+        let gateway = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                gateway.limits.sweep();
+            }
+        })
+    };
+    let app = crate::routes::router(gateway);
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}
+
+/// The wall clock in Unix milliseconds.
+pub fn system_clock_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Builds the gateway state.
+pub fn gateway(config: crate::config::ApiConfig, sequencer: talat_sequencer::SequencerHandle, read: Arc<ReadModel>, master: crate::auth::MasterKey, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> AppState {
+    let limits = crate::limits::RateLimits::new(config.rate_limits, config.rate_block_s, config.public_per_ip_per_s);
+    Arc::new(Gateway {
+        config,
+        sequencer,
+        read,
+        keys: Default::default(),
+        master,
+        limits,
+        inflight_places: Default::default(),
+        ws_connections: Default::default(),
+        private_ws_per_key: Default::default(),
+        metrics,
+        clock: Arc::new(system_clock_ms),
+    })
+}

@@ -1,0 +1,192 @@
+//! `talat serve`: one process running the whole exchange — node (journal + engine) behind the
+//! sequencer, read models, the HTTP/WebSocket gateway, and in a fresh directory the demo
+//! exchange with its liquidity bot. Wiring only.
+
+use crate::bot::{self, BotConfig, BotMarket};
+use crate::exchange::{self, DemoAccounts, MARKETS};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use talat_api::auth::{MasterKey, Perms};
+use talat_api::config::ApiConfig;
+use talat_api::read::ReadModel;
+use talat_api::server;
+use talat_core::{Command, MarketId, UserId};
+use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
+
+/// `talat.toml`: every key optional.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    pub data_dir: Option<PathBuf>,
+    pub api: ApiConfig,
+    pub demo: DemoConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Set up the demo exchange in a fresh data directory.
+    pub enabled: bool,
+    /// Funded load-test users whose credentials `talat loadgen` derives (demo only).
+    pub load_users: u32,
+    pub bot: bool,
+    pub bot_interval_ms: u64,
+    pub bot_levels: u32,
+    /// Reference price of BTC_THB in THB (the others keep their built-in references).
+    pub btc_reference_thb: Option<u64>,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig { enabled: true, load_users: 1_000, bot: true, bot_interval_ms: 1_000, bot_levels: 10, btc_reference_thb: None }
+    }
+}
+
+pub struct ServeOptions {
+    pub config: ServeConfig,
+    pub data_dir: PathBuf,
+    /// Print credentials and the listening address as one JSON line (for scripts and tests).
+    pub json_banner: bool,
+}
+
+pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, String> {
+    match path {
+        None => Ok(ServeConfig::default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+}
+
+pub fn run(options: ServeOptions) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("talat-api").build().map_err(|e| e.to_string())?;
+    runtime.block_on(run_async(options))
+}
+
+async fn run_async(options: ServeOptions) -> Result<(), String> {
+    let ServeOptions { config, data_dir, json_banner } = options;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
+    let mut node_config = NodeConfig::default();
+    node_config.engine.check_invariants_every_command = false;
+    let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
+    let recovery = node.recovery();
+    tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
+
+    let read = Arc::new(ReadModel::from_engine(node.engine()));
+    let (publisher, published) = server::publish_channel();
+    node.set_publisher(publisher);
+    let applier = server::spawn_applier(Arc::clone(&read), published, Vec::new());
+    let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
+
+    let demo_path = data_dir.join("demo.json");
+    let accounts = if node.engine().market_count() == 0 && config.demo.enabled {
+        let accounts = set_up_demo(&mut node, &master, config.demo.load_users)?;
+        write_json(&demo_path, &accounts)?;
+        Some(accounts)
+    } else if demo_path.exists() {
+        let text = std::fs::read_to_string(&demo_path).map_err(|e| format!("{}: {e}", demo_path.display()))?;
+        Some(serde_json::from_str::<DemoAccounts>(&text).map_err(|e| format!("{}: {e}", demo_path.display()))?)
+    } else {
+        None
+    };
+
+    let listen = config.api.listen.clone();
+    let sequencer = node.start(SequencerConfig::default());
+    let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), master.clone(), Some(metrics));
+    let mut banner = serde_json::json!({"listen": listen});
+    if let Some(accounts) = &accounts {
+        let secret = master
+            .open(&accounts.customer_key, &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(), &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        gateway.keys.insert(accounts.customer_key.clone(), UserId(accounts.customer), secret.clone(), Perms::ALL, Vec::new());
+        for i in 0..accounts.load_count {
+            let (key, secret) = exchange::demo_load_credentials(i);
+            gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
+        }
+        banner["demo_user"] = serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});
+        banner["load_users"] = serde_json::json!(accounts.load_count);
+        if config.demo.bot {
+            let markets = (0..MARKETS.len())
+                .map(|i| {
+                    let m = MARKETS[i];
+                    let reference = match (i, config.demo.btc_reference_thb) {
+                        (0, Some(thb)) => thb * 100,
+                        _ => m.reference,
+                    };
+                    BotMarket { market: MarketId(i as u16), reference, price_step: m.price_step, qty_step: m.qty_step.max(1), base_scale: m.base_scale }
+                })
+                .collect();
+            let bot_config = BotConfig { maker: UserId(accounts.maker), taker: UserId(accounts.taker), interval_ms: config.demo.bot_interval_ms, levels: config.demo.bot_levels, markets, seed: 0x7a1a7 };
+            tokio::spawn(bot::run(Arc::clone(&gateway), bot_config));
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("listening on {listen}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    banner["listen"] = serde_json::json!(local.to_string());
+    if json_banner {
+        println!("{banner}");
+    } else {
+        println!("talat is serving on http://{local}");
+        if let Some(user) = banner.get("demo_user") {
+            println!("demo user {}: API key {}", user["user_id"], user["api_key"].as_str().unwrap_or(""));
+            println!("            API secret {}", user["api_secret"].as_str().unwrap_or(""));
+        }
+        println!("Ctrl-C stops it; everything acknowledged is in {}", data_dir.display());
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    server::serve(Arc::clone(&gateway), listener, shutdown).await.map_err(|e| e.to_string())?;
+    tracing::info!("shutting down: committing what was admitted");
+    drop(gateway);
+    let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
+    node.close().map_err(|e| e.to_string())?;
+    let _ = applier.join();
+    Ok(())
+}
+
+/// Journals the demo exchange into a fresh node: markets, bot accounts, the demo customer and
+/// the load users, all funded.
+fn set_up_demo(node: &mut Node, master: &MasterKey, load_users: u32) -> Result<DemoAccounts, String> {
+    let commit = |node: &mut Node, commands: Vec<Command>| node.commit(commands).map_err(|e| e.to_string());
+    commit(node, exchange::listing_commands())?;
+    let users = commit(node, vec![Command::CreateUser; 3 + load_users as usize])?;
+    let ids: Vec<UserId> = users.iter().map(|o| exchange::created_user(&o.events).ok_or("creating a demo user failed")).collect::<Result<_, _>>()?;
+    let (maker, taker, customer) = (ids[0], ids[1], ids[2]);
+    let mut funding = Vec::new();
+    funding.extend(exchange::funding_commands(maker, 1_000_000_000, "maker"));
+    funding.extend(exchange::funding_commands(taker, 100_000_000, "taker"));
+    funding.extend(exchange::funding_commands(customer, 1_000_000, "customer"));
+    for user in &ids[3..] {
+        funding.extend(exchange::funding_commands(*user, 10_000_000, "load"));
+    }
+    let outcomes = commit(node, funding)?;
+    if let Some(bad) = outcomes.iter().find(|o| o.events.iter().any(|e| matches!(e, talat_core::Event::Rejected { .. }))) {
+        return Err(format!("demo funding was refused: {:?}", bad.events));
+    }
+    let (key, secret) = talat_api::auth::keys::generate_credentials();
+    let (sealed, nonce) = master.seal(&key, secret.as_bytes());
+    Ok(DemoAccounts {
+        maker: maker.0,
+        taker: taker.0,
+        customer: customer.0,
+        load_first: ids.get(3).map_or(0, |u| u.0),
+        load_count: load_users,
+        customer_key: key,
+        customer_secret_sealed: hex::encode(sealed),
+        customer_secret_nonce: hex::encode(nonce),
+    })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
