@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use talat_api::gateway::Gateway;
-use talat_core::{Amount, Command, MarketId, NewOrder, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId};
+use talat_core::{Amount, Command, Event, MarketId, OrderId, NewOrder, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId};
 use talat_sequencer::Lane;
 
 #[derive(Clone, Debug)]
@@ -53,6 +53,11 @@ fn on_grid(value: u64, step: u64) -> u64 {
 pub async fn run(gateway: Arc<Gateway>, config: BotConfig) {
     let mut rng = Rng(config.seed | 1);
     let mut references: Vec<u64> = config.markets.iter().map(|m| m.reference).collect();
+    let mut live: Vec<Vec<OrderId>> = vec![Vec::new(); config.markets.len()];
+    // Quotes left by an earlier run of the bot are cleared once.
+    for m in &config.markets {
+        submit(&gateway, Command::CancelAll { user: config.maker, market: Some(m.market) }, Lane::Cancel).await;
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(config.interval_ms.max(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -67,20 +72,30 @@ pub async fn run(gateway: Arc<Gateway>, config: BotConfig) {
             let up = rng.below(2) == 0 || r < m.reference * 9 / 10;
             let r = if up && r < m.reference * 11 / 10 { r + drift } else { r.saturating_sub(drift).max(m.price_step) };
             references[i] = on_grid(r, m.price_step);
-            requote(&gateway, &config, m, references[i], &mut rng).await;
+            requote(&gateway, &config, m, references[i], &mut rng, &mut live[i]).await;
         }
     }
 }
 
-async fn submit(gateway: &Gateway, command: Command, lane: Lane) {
-    // The bot never retries: a refused or shed command is just skipped this tick.
-    if let Err(error) = gateway.submit(command, lane).await {
-        tracing::debug!(%error, "liquidity bot command not applied");
+/// Submits and returns the id of the order it created, if any. The bot never retries: a
+/// refused or shed command is just skipped this tick.
+async fn submit(gateway: &Gateway, command: Command, lane: Lane) -> Option<OrderId> {
+    match gateway.submit(command, lane).await {
+        Ok(outcome) => outcome.events.iter().find_map(|e| match e {
+            Event::OrderRested { order, .. } => Some(*order),
+            _ => None,
+        }),
+        Err(error) => {
+            tracing::debug!(%error, "liquidity bot command not applied");
+            None
+        }
     }
 }
 
-async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference: u64, rng: &mut Rng) {
-    submit(gateway, Command::CancelAll { user: config.maker, market: Some(m.market) }, Lane::Cancel).await;
+/// Places the new quotes first and only then cancels the previous ones, so the book is never
+/// empty between two ticks.
+async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference: u64, rng: &mut Rng, live: &mut Vec<OrderId>) {
+    let previous = std::mem::take(live);
     // Quotes of 5,000–25,000 THB, 0.05 % apart.
     for level in 1..=config.levels as u64 {
         let offset = on_grid(reference * level / 2_000, m.price_step);
@@ -92,8 +107,13 @@ async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference
             let qty = on_grid(((thb_satang as u128 * 10u128.pow(m.base_scale as u32)) / price as u128) as u64, m.qty_step);
             let kind = OrderKind::Limit { price: Price(price), qty: Qty(qty), tif: TimeInForce::PostOnly };
             let order = NewOrder { user: config.maker, market: m.market, side, kind, client_id: None, stp: StpMode::ExpireTaker };
-            submit(gateway, Command::PlaceOrder(order), Lane::Place).await;
+            if let Some(id) = submit(gateway, Command::PlaceOrder(order), Lane::Place).await {
+                live.push(id);
+            }
         }
+    }
+    for order in previous {
+        submit(gateway, Command::CancelOrder { user: config.maker, order }, Lane::Cancel).await;
     }
     // One time in three, a small market order from the taker makes a trade.
     if rng.below(3) == 0 {

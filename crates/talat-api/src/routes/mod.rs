@@ -1,6 +1,7 @@
 //! The HTTP surface: which path goes to which handler.
 
 pub mod legacy;
+pub mod ops;
 pub mod public;
 pub mod secure;
 pub mod ws;
@@ -51,11 +52,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/market/depth", get(legacy::depth))
         .merge(secure::routes())
         .merge(ws::routes())
+        .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(ops::openapi))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn(ops::track))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
 
 async fn fallback() -> ApiError {
     ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    let mut error = ApiError::invalid_parameter("method not allowed on this endpoint");
+    error.status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    error
 }

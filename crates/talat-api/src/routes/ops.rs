@@ -1,0 +1,40 @@
+//! Operations endpoints: Prometheus `/metrics`, the OpenAPI description, and the request
+//! latency layer that feeds the per-endpoint histograms.
+
+use crate::gateway::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
+use talat_sequencer::Lane;
+
+/// The OpenAPI 3 description of every endpoint, talat's additions included.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let depths = state.sequencer.lane_depths();
+    for lane in [Lane::Cancel, Lane::MoneyOut, Lane::Place] {
+        metrics::gauge!("talat_lane_depth", "lane" => lane.name()).set(depths[lane.index()] as f64);
+    }
+    metrics::gauge!("talat_ws_connections").set(state.ws_connections.load(Ordering::Relaxed) as f64);
+    metrics::gauge!("talat_inflight_places").set(state.inflight_places.load(Ordering::Relaxed) as f64);
+    metrics::gauge!("talat_engine_applied_seq").set(state.read.applied_seq() as f64);
+    let body = state.metrics.as_ref().map(|handle| handle.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Records each request's latency and status under its route (not its raw path: bounded labels).
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    metrics::histogram!("talat_api_request_seconds", "route" => route.clone()).record(seconds);
+    metrics::counter!("talat_api_requests_total", "route" => route, "status" => response.status().as_u16().to_string()).increment(1);
+    response
+}
