@@ -12,6 +12,8 @@ pub struct ApiConfig {
     pub timestamp_window_ms: u64,
     /// Decimals that the reference shows as JSON numbers: `numbers` (the docs) or `strings`.
     pub decimals: DecimalStyle,
+    /// Open HTTP connections held at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
     /// Largest request body; larger ones are refused unread.
     pub max_body_bytes: usize,
     /// Per-user / per-IP limits of the reference (§14); off only for benchmarks of the raw path.
@@ -44,6 +46,7 @@ impl Default for ApiConfig {
             listen: "127.0.0.1:8080".into(),
             timestamp_window_ms: 30_000,
             decimals: DecimalStyle::Numbers,
+            max_connections: 4_096,
             max_body_bytes: 64 * 1024,
             rate_limits: true,
             rate_block_s: 30,

@@ -7,6 +7,7 @@ pub mod decimal;
 pub mod error;
 pub mod gateway;
 pub mod limits;
+pub mod listener;
 pub mod params;
 pub mod read;
 pub mod routes;

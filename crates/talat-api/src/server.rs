@@ -74,7 +74,10 @@ pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdow
             }
         })
     };
+    let max_connections = gateway.config.max_connections;
     let app = crate::routes::router(gateway);
+    // `tap_io` makes axum hand out the peer address as `ConnectInfo<SocketAddr>`.
+    let listener = axum::serve::ListenerExt::tap_io(crate::listener::LimitedListener::new(listener, max_connections), |_| {});
     let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;
