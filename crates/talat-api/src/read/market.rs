@@ -49,7 +49,11 @@ pub struct TradeView {
     pub ts_ms: u64,
     pub price: u64,
     pub qty: u64,
+    /// Quote the buyer paid for this fill.
     pub quote: u64,
+    /// Quote the seller was credited for it (before fees); differs from `quote` by the
+    /// per-order rounding, at most one unit.
+    pub quote_received: u64,
     pub taker_side: Side,
     pub maker_order: OrderId,
     pub taker_order: OrderId,

@@ -353,6 +353,7 @@ impl ReadModel {
                         price: price.0,
                         qty: qty.0,
                         quote: quote_paid.0,
+                        quote_received: quote_received.0,
                         taker_side: *taker_side,
                         maker_order: *maker_order,
                         taker_order: *taker_order,

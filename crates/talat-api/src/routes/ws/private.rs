@@ -220,19 +220,14 @@ pub fn order_update(info: &MarketInfo, o: &OrderView) -> OrderUpdate {
 
 /// One fill of `m.order` (the order as it stands after the fill).
 ///
-/// A buy's quote is exact (the trade carries what the buyer paid). A sell's is exact on its
-/// first fill (the order's running total); later fills show the fill's value floored, which
-/// can be one unit below what the per-order rounding credited.
+/// Exact on both sides: the trade carries what the buyer paid and what the seller was credited.
 pub fn match_update(info: &MarketInfo, m: &MatchView) -> MatchUpdate {
     let o = &m.order;
     let t = &m.trade;
     let ((spend, spend_scale), (receive, receive_scale)) = currencies(info, o.side);
     let (executed, received_gross) = match o.side {
         Side::Buy => (t.quote as u128, t.qty as u128),
-        Side::Sell => {
-            let quote = if o.filled_qty == t.qty { o.filled_quote as u128 } else { t.price as u128 * t.qty as u128 / divisor(info) };
-            (t.qty as u128, quote)
-        }
+        Side::Sell => (t.qty as u128, t.quote_received as u128),
     };
     let complete = o.status == OrderStatus::Filled || (o.qty > 0 && o.filled_qty >= o.qty);
     let fee_ppm = if m.is_maker { info.spec.maker_fee_ppm } else { info.spec.taker_fee_ppm };
@@ -633,7 +628,7 @@ mod tests {
 
         let kind = OrderKind::Limit { price: Price(340_000_000), qty: Qty(100_000), tif: TimeInForce::Gtc };
         let order = |owner: UserId, id: u64| OrderView::from_kind(OrderId(id), owner, MarketId(0), Side::Buy, &kind, None, 1_000);
-        let trade = TradeView { seq: 9, ts_ms: 2_000, price: 340_000_000, qty: 40_000, quote: 136_000, taker_side: Side::Sell, maker_order: OrderId(7), taker_order: OrderId(8), buyer: user.user, seller: ex.users[1].user };
+        let trade = TradeView { seq: 9, ts_ms: 2_000, price: 340_000_000, qty: 40_000, quote: 136_000, quote_received: 136_000, taker_side: Side::Sell, maker_order: OrderId(7), taker_order: OrderId(8), buyer: user.user, seller: ex.users[1].user };
         let mut filled = order(user.user, 7);
         filled.filled_qty = 40_000;
         filled.filled_quote = 136_000;
