@@ -3,6 +3,7 @@
 pub mod legacy;
 pub mod ops;
 pub mod public;
+pub mod retired;
 pub mod secure;
 pub mod ws;
 
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/market/books", get(legacy::books))
         .route("/api/market/depth", get(legacy::depth))
         .merge(secure::routes())
+        .merge(retired::routes())
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))

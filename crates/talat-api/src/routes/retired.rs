@@ -1,0 +1,67 @@
+//! The v3 crypto endpoints Bitkub removed from its docs (April 2025) and the deprecated v3 fiat
+//! endpoints (reference §11): SDKs still call them, so they answer in the v3 shape, signed like
+//! every other call. talat has no crypto custody or bank accounts over this API yet: lists are
+//! truthfully empty, and requests to move money out are refused with a clear code.
+
+use super::secure::Signed;
+use crate::error::ApiError;
+use crate::gateway::AppState;
+use crate::limits::{Caller, Endpoint};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v3/crypto/addresses", post(crypto_list))
+        .route("/api/v3/crypto/deposit-history", post(crypto_list))
+        .route("/api/v3/crypto/withdraw-history", post(crypto_list))
+        .route("/api/v3/crypto/withdraw", post(crypto_withdraw))
+        .route("/api/v3/crypto/internal-withdraw", post(crypto_withdraw))
+        .route("/api/v3/crypto/generate-address", post(generate_address))
+        .route("/api/v3/fiat/accounts", post(fiat_list))
+        .route("/api/v3/fiat/deposit-history", post(fiat_list))
+        .route("/api/v3/fiat/withdraw-history", post(fiat_list))
+        .route("/api/v3/fiat/withdraw", post(fiat_withdraw))
+}
+
+fn empty_page() -> Response {
+    Json(json!({"error": 0, "result": [], "pagination": {"page": 1, "last": 1}})).into_response()
+}
+
+async fn crypto_list(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    Ok(empty_page())
+}
+
+async fn crypto_withdraw(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.withdraw {
+        return Err(ApiError::permission_denied("withdraw"));
+    }
+    Err(ApiError::new(51, "crypto withdrawals are not available over this API"))
+}
+
+async fn generate_address(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.deposit {
+        return Err(ApiError::permission_denied("deposit"));
+    }
+    Err(ApiError::new(41, "crypto deposit addresses are not available over this API"))
+}
+
+async fn fiat_list(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Fiat)?;
+    Ok(empty_page())
+}
+
+/// No bank account is registered for anyone over this API, so any account id is unknown.
+async fn fiat_withdraw(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Fiat)?;
+    if !signed.key.perms.withdraw {
+        return Err(ApiError::permission_denied("withdraw"));
+    }
+    Err(ApiError::new(48, "invalid bank account: no bank account is registered for this user"))
+}
