@@ -85,11 +85,3 @@ pub fn created_user(events: &[Event]) -> Option<UserId> {
     })
 }
 
-/// TEMPORARY until talat-loadgen lands (it owns this derivation): the credentials of demo load
-/// user `index`.
-pub fn demo_load_credentials(index: u32) -> (String, String) {
-    use sha2::{Digest, Sha256};
-    let key = hex::encode(Sha256::digest(format!("talat-demo-load-key:{index}")));
-    let secret = hex::encode(Sha256::digest(format!("talat-demo-load-secret:{index}")));
-    (key, secret)
-}

@@ -12,6 +12,11 @@ use talat_bench::report::{Report, WorkloadSummary};
 use talat_bench::runner::{measure, passes_per_engine, progress_bar, run_peer, timer_overhead_ns, RunConfig};
 use talat_bench::Workload;
 
+/// The gateway allocates per request on several threads; glibc's malloc serialises them on its
+/// arena locks (a quarter of the server's time under load in a profile). mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "talat", version, about = "talat — a self-hosted digital-asset exchange")]
 struct Cli {
@@ -33,6 +38,10 @@ enum Cmd {
     /// journaled engine in ./data. A fresh directory gets the demo exchange (markets, a liquidity
     /// bot, a demo user whose API key and secret are printed).
     Serve(ServeArgs),
+    /// Open-loop load generator against a running `talat serve`: signed place / cancel / read
+    /// requests at a target rate on keep-alive connections; throughput, latency percentiles per
+    /// endpoint, errors by code.
+    Loadgen(LoadgenArgs),
     /// Rebuilds the state at any point of a stopped node's journal and prints its state hash,
     /// a balance summary and the books.
     Replay(ReplayArgs),
@@ -80,6 +89,55 @@ struct ServeArgs {
     #[arg(long)]
     decimals: Option<String>,
     /// Print the address and demo credentials as one JSON line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct LoadgenArgs {
+    /// Base URL of the exchange.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Offered requests per second (open loop).
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Demo load users to spread the load over (`talat serve --load-users`).
+    #[arg(long, default_value_t = 1000)]
+    users: u32,
+    /// Keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// Generator threads.
+    #[arg(long, default_value_t = 1)]
+    threads: u32,
+    /// Request mix, e.g. place=70,cancel=20,read=10.
+    #[arg(long, default_value = "place=70,cancel=20,read=10")]
+    mix: String,
+    /// Reads to rotate: balances, depth, open-orders.
+    #[arg(long, default_value = "balances,depth,open-orders")]
+    reads: String,
+    #[arg(long, default_value = "BTC_THB")]
+    symbol: String,
+    /// Reference price (default: from the ticker).
+    #[arg(long)]
+    price: Option<String>,
+    /// Orders are priced within this many percent of the reference.
+    #[arg(long, default_value_t = 1.0)]
+    band_pct: f64,
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// After the run, look up every acknowledged order (none may be missing).
+    #[arg(long)]
+    verify: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
 }
@@ -237,9 +295,34 @@ fn main() -> ExitCode {
             return finish("talat verify", output.map_err(|e| format!("FAILED: {e}")));
         }
         Cmd::SequencerDriver(args) => return sequencer_driver(args),
+        Cmd::Loadgen(args) => return finish("talat loadgen", loadgen(args)),
         Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
     }
     ExitCode::SUCCESS
+}
+
+fn loadgen(args: LoadgenArgs) -> Result<String, String> {
+    let mut config = talat_loadgen::LoadgenConfig::default();
+    config.url = args.url;
+    config.rate_per_s = args.rate;
+    config.duration_s = args.duration;
+    config.users = args.users;
+    config.connections = args.connections;
+    config.threads = args.threads;
+    config.mix = args.mix.parse().map_err(|e| format!("--mix: {e}"))?;
+    config.reads = talat_loadgen::ReadKind::parse_list(&args.reads).map_err(|e| format!("--reads: {e}"))?;
+    config.symbol = args.symbol;
+    config.reference_price = args.price;
+    config.band_pct = args.band_pct;
+    config.timeout_ms = args.timeout_ms;
+    config.seed = args.seed;
+    config.verify = args.verify;
+    let report = talat_loadgen::run_blocking(config, talat_loadgen::Progress::from_quiet(args.quiet || args.json)).map_err(|e| e.to_string())?;
+    let text = if args.json { format!("{}\n", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?) } else { format!("{report}") };
+    match &report.verify {
+        Some(v) if v.missing > 0 => Err(format!("{text}FAILED: {} acknowledged orders are missing", v.missing)),
+        _ => Ok(text),
+    }
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {

@@ -102,7 +102,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         gateway.keys.insert(accounts.customer_key.clone(), UserId(accounts.customer), secret.clone(), Perms::ALL, Vec::new());
         for i in 0..accounts.load_count {
-            let (key, secret) = exchange::demo_load_credentials(i);
+            let (key, secret) = talat_loadgen::demo_load_credentials(i);
             gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
         }
         banner["demo_user"] = serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});

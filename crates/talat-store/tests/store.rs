@@ -1,0 +1,572 @@
+//! The store against a real engine stream, on SQLite and on a real PostgreSQL.
+//!
+//! Each scenario is an `async fn(&TestDb)`. On SQLite every scenario is its own test; on
+//! PostgreSQL one test starts a throwaway server and runs every scenario on a fresh database
+//! (one server start instead of one per scenario keeps the suite at a few seconds).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+use talat_core::*;
+use talat_store::*;
+
+// ---------------------------------------------------------------------------------------------
+// A trading stream: fills across levels, market orders, FOK, IOC, post-only rejection, an
+// insufficient-balance rejection, cancels, an amend, a stop that triggers, self-trade
+// prevention, a second market, withdrawals settled and released, a compensation, a duplicate
+// deposit — over several minutes so that candles span buckets.
+
+struct Story {
+    sim: Sim,
+    cancelled: OrderId,
+    killed: OrderId,
+    first_taker: OrderId,
+    market_buy: OrderId,
+    stop: OrderId,
+    amended: OrderId,
+    stp_taker: OrderId,
+    resting: OrderId,
+    pending_stop: OrderId,
+    users: [UserId; 4],
+}
+
+fn trading_story() -> Story {
+    let mut sim = Sim::new();
+    let (a, b, c) = (sim.rich_user(), sim.rich_user(), sim.rich_user());
+    let d = sim.user();
+    sim.deposit(d, THB, 100 * THB_1);
+    sim.tick(1_000);
+
+    sim.limit(a, Side::Sell, 1_000_000, 10_000_000);
+    sim.limit(a, Side::Sell, 1_001_000, 10_000_000);
+    sim.limit(a, Side::Sell, 1_002_000, 20_000_000);
+    let amended = sim.limit(b, Side::Buy, 990_000, 5_000_000);
+    sim.limit(b, Side::Buy, 995_000, 5_000_000);
+    sim.tick(30_000);
+
+    // Fills the 1_000_000 ask and half of the 1_001_000 one.
+    let first_taker = sim.limit(c, Side::Buy, 1_001_000, 15_000_000);
+    sim.tick(45_000);
+    let market_buy = sim.place_in(BTC_THB, c, Side::Buy, OrderKind::Market { amount: Amount(50_000 * THB_1) }).0.expect("accepted");
+    sim.place_in(BTC_THB, c, Side::Sell, OrderKind::Market { amount: Amount(3_000_000) }).0.expect("accepted");
+    sim.tick(61_000);
+
+    let post_only = OrderKind::Limit { price: Price(1_002_000 * THB_1), qty: Qty(1_000_000), tif: TimeInForce::PostOnly };
+    let reason = sim.rejected(Command::PlaceOrder(NewOrder { user: b, market: BTC_THB, side: Side::Buy, kind: post_only, client_id: None, stp: StpMode::ExpireTaker }));
+    assert_eq!(reason, RejectReason::PostOnlyWouldTake);
+    let poor = OrderKind::Limit { price: Price(1_000_000 * THB_1), qty: Qty(1_000_000), tif: TimeInForce::Gtc };
+    let reason = sim.rejected(Command::PlaceOrder(NewOrder { user: d, market: BTC_THB, side: Side::Buy, kind: poor, client_id: None, stp: StpMode::ExpireTaker }));
+    assert_eq!(reason, RejectReason::InsufficientBalance);
+    let fok = OrderKind::Limit { price: Price(1_002_000 * THB_1), qty: Qty(BTC_1), tif: TimeInForce::Fok };
+    let killed = sim.place_in(BTC_THB, b, Side::Buy, fok).0.expect("accepted, then killed");
+    let ioc = OrderKind::Limit { price: Price(1_002_000 * THB_1), qty: Qty(30_000_000), tif: TimeInForce::Ioc };
+    sim.place_in(BTC_THB, b, Side::Buy, ioc).0.expect("accepted");
+
+    let cancelled = sim.limit(a, Side::Sell, 1_010_000, 10_000_000);
+    sim.tick(5_000);
+    sim.ok(Command::CancelOrder { user: a, order: cancelled });
+    sim.ok(Command::AmendOrder { user: b, order: amended, price: Some(Price(992_000 * THB_1)), qty: Some(Qty(4_000_000)) });
+    let stop_kind = OrderKind::StopLimit { stop_price: Price(994_000 * THB_1), price: Price(993_000 * THB_1), qty: Qty(2_000_000) };
+    let stop = sim.place_in(BTC_THB, a, Side::Sell, stop_kind).0.expect("accepted");
+    sim.tick(70_000);
+    let resting = sim.limit(c, Side::Sell, 995_000, 5_000_000);
+    // Hits the amended 992_000 bid: the last price falls below the stop, which triggers.
+    sim.place_in(BTC_THB, c, Side::Sell, OrderKind::Market { amount: Amount(5_000_000) }).0.expect("accepted");
+    // Fills the triggered stop, then reaches c's own 995_000 ask: self-trade prevention
+    // expires the taker.
+    let stp_taker = sim.limit(c, Side::Buy, 995_000, 3_000_000);
+    let far_stop = OrderKind::StopLimit { stop_price: Price(900_000 * THB_1), price: Price(899_000 * THB_1), qty: Qty(2_000_000) };
+    let pending_stop = sim.place_in(BTC_THB, a, Side::Sell, far_stop).0.expect("accepted");
+
+    sim.tick(3_600_000);
+    let eth = |p: u64, q: u64| OrderKind::Limit { price: Price(p * THB_1), qty: Qty(q), tif: TimeInForce::Gtc };
+    sim.place_in(ETH_THB, a, Side::Sell, eth(50_000, BTC_1)).0.expect("accepted");
+    sim.place_in(ETH_THB, b, Side::Buy, eth(50_000, BTC_1 / 2)).0.expect("accepted");
+
+    sim.ok(Command::WithdrawalHold { user: a, asset: THB, amount: Amount(1_000 * THB_1), fee: Amount(10 * THB_1), withdrawal_id: ExternalId("w1".into()) });
+    sim.ok(Command::WithdrawalHold { user: b, asset: BTC, amount: Amount(BTC_1 / 10), fee: Amount(10_000), withdrawal_id: ExternalId("w2".into()) });
+    sim.tick(1_000);
+    sim.ok(Command::WithdrawalSettle { withdrawal_id: ExternalId("w1".into()) });
+    sim.ok(Command::WithdrawalRelease { withdrawal_id: ExternalId("w2".into()) });
+    sim.ok(Command::Compensate { user: c, asset: THB, amount: Amount(5 * THB_1), reference: ExternalId("comp-1".into()) });
+    let dup = sim.ok(Command::Deposit { user: d, asset: THB, amount: Amount(100 * THB_1), external_id: ExternalId("dep-7".into()) });
+    assert!(matches!(dup.as_slice(), [Event::Duplicate { .. }]), "{dup:?}");
+    sim.ok(Command::SetFees { market: ETH_THB, maker_fee_ppm: 1_000, taker_fee_ppm: 2_000 });
+    sim.ok(Command::SetMarketMode { market: ETH_THB, mode: TradingMode::CancelOnly });
+
+    Story { sim, cancelled, killed, first_taker, market_buy, stop, amended, stp_taker, resting, pending_stop, users: [a, b, c, d] }
+}
+
+/// Projects the log in chunks of varying sizes, so orders are updated both within one
+/// transaction and across transactions.
+async fn project_in_chunks(store: &Store, log: &[Applied]) {
+    let sizes = [1usize, 2, 7, 3, 11, 5];
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= log.len() {
+            break;
+        }
+        let end = (at + size).min(log.len());
+        let seq = store.project(&log[at..end]).await.expect("projecting");
+        assert_eq!(seq, log[end - 1].input.seq);
+        at = end;
+    }
+}
+
+/// Everything the store answers, checked against the events (and, for balances, the engine).
+async fn check_against_log(store: &Store, sim: &Sim) {
+    let log = &sim.log;
+    assert_eq!(store.projected_seq().await.unwrap(), sim.seq);
+
+    // Listings.
+    let assets = store.assets().await.unwrap();
+    assert_eq!(assets.iter().map(|a| (a.asset, a.code.as_str(), a.scale)).collect::<Vec<_>>(), vec![(THB, "THB", 2), (BTC, "BTC", 8), (ETH, "ETH", 8)]);
+    let markets = store.markets().await.unwrap();
+    assert_eq!(markets.len(), 2);
+    assert_eq!((markets[0].market, markets[0].symbol.as_str(), markets[0].base_asset, markets[0].quote_asset), (BTC_THB, "BTC_THB", BTC, THB));
+    assert_eq!((markets[1].maker_fee_ppm, markets[1].taker_fee_ppm, markets[1].mode), (1_000, 2_000, TradingMode::CancelOnly));
+    assert_eq!(markets[0].mode, TradingMode::Open);
+
+    // Orders: exactly the accepted ones, each as its events say.
+    let expected = expected_orders(log);
+    let users: Vec<UserId> = (0..sim.engine_users()).map(UserId).collect();
+    let mut total = 0;
+    for &user in &users {
+        for market in [BTC_THB, ETH_THB] {
+            let page = store.order_history(user, market, &HistoryQuery { page: Some(1), limit: 1, ..Default::default() }).await.unwrap();
+            total += page.total.unwrap();
+        }
+    }
+    assert_eq!(total, expected.len() as u64, "one row per accepted order, none for rejected ones");
+    for (id, e) in &expected {
+        let row = store.order(*id).await.unwrap().unwrap_or_else(|| panic!("order {id:?} missing"));
+        assert_eq!((row.user, row.market, row.side), (e.user, e.market, e.side), "{id:?}");
+        assert_eq!((row.filled_qty, row.filled_quote, row.fee), (e.filled_qty, e.filled_quote, e.fee), "{id:?}");
+        assert_eq!(row.created_ts_ms, e.created_ts_ms);
+        match e.done {
+            Some((reason, remaining)) => {
+                assert_eq!(row.status.done_reason(), Some(reason), "{id:?}");
+                assert_eq!(row.remaining_qty, Some(remaining), "{id:?}");
+                assert!(row.closed_ts_ms.is_some());
+            }
+            None => {
+                assert!(!row.status.is_final(), "{id:?} is live but {:?}", row.status);
+                assert_eq!(row.closed_ts_ms, None);
+            }
+        }
+        let fills = store.fills_of(*id, MAX_LIMIT).await.unwrap();
+        assert_eq!(fills.iter().map(|f| f.qty).sum::<u64>(), e.filled_qty, "{id:?}");
+        assert_eq!(fills.iter().map(|f| f.quote).sum::<u64>(), e.filled_quote, "{id:?}");
+        assert!(fills.iter().all(|f| f.order == *id && f.side == e.side && f.user == e.user));
+    }
+
+    // Trades: every one, with its stable id, newest first per market.
+    let trades = trades_in(log);
+    for market in [BTC_THB, ETH_THB] {
+        let want: Vec<(u64, u32, u64, u64, u64)> = trades
+            .iter()
+            .rev()
+            .filter_map(|(seq, idx, _, e)| match e {
+                Event::Trade { market: m, price, qty, quote_paid, .. } if *m == market => Some((*seq, *idx, price.0, qty.0, quote_paid.0)),
+                _ => None,
+            })
+            .collect();
+        let got: Vec<_> = store.recent_trades(market, MAX_LIMIT).await.unwrap().iter().map(|t| (t.seq, t.idx, t.price, t.qty, t.quote_paid)).collect();
+        assert_eq!(got, want, "trades of {market:?}");
+        let latest = store.recent_trades(market, 2).await.unwrap();
+        assert_eq!(latest.len(), want.len().min(2));
+    }
+
+    // Postings: all of them; per asset they sum to zero, and each user's accounts end where the
+    // engine's balances are.
+    let mut balances: BTreeMap<(AssetId, Account), i128> = BTreeMap::new();
+    let mut count = 0;
+    for asset in [THB, BTC, ETH] {
+        let mut after = None;
+        loop {
+            let page = store.postings_of_asset(asset, after, 7).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some((last.seq, last.idx));
+            for p in &page {
+                count += 1;
+                *balances.entry((asset, p.from)).or_default() -= p.amount as i128;
+                *balances.entry((asset, p.to)).or_default() += p.amount as i128;
+            }
+        }
+        let sum: i128 = balances.iter().filter(|((a, _), _)| *a == asset).map(|(_, v)| v).sum();
+        assert_eq!(sum, 0, "postings of {asset:?} sum to zero");
+        for &user in &users {
+            let b = sim.engine.balance(user, asset).unwrap();
+            assert_eq!(balances.get(&(asset, Account::Available(user))).copied().unwrap_or(0), b.available as i128);
+            assert_eq!(balances.get(&(asset, Account::Held(user))).copied().unwrap_or(0), b.held as i128);
+        }
+    }
+    let posting_events = log.iter().flat_map(|a| &a.events).filter(|e| matches!(e, Event::Posting { .. })).count();
+    assert_eq!(count, posting_events);
+    for &user in &users {
+        let mine = store.postings_of(user, THB, 3).await.unwrap();
+        let want: Vec<(u64, u32)> = log
+            .iter()
+            .rev()
+            .flat_map(|a| {
+                let seq = a.input.seq;
+                let ps: Vec<_> = a.events.iter().filter(|e| matches!(e, Event::Posting { .. })).enumerate().collect();
+                ps.into_iter().rev().filter_map(move |(i, e)| match e {
+                    Event::Posting { asset, from, to, .. } if *asset == THB && (account_user(*from) == Some(user) || account_user(*to) == Some(user)) => Some((seq, i as u32)),
+                    _ => None,
+                })
+            })
+            .take(3)
+            .collect();
+        assert_eq!(mine.iter().map(|p| (p.seq, p.idx)).collect::<Vec<_>>(), want, "latest THB postings of {user:?}");
+    }
+
+    // Candles: OHLCV per bucket exactly as the trades say, for every resolution.
+    for market in [BTC_THB, ETH_THB] {
+        for resolution in Resolution::ALL {
+            let mut want: BTreeMap<u64, Ohlcv> = BTreeMap::new();
+            for (_, _, ts, e) in &trades {
+                let Event::Trade { market: m, price, qty, quote_paid, .. } = e else { unreachable!() };
+                if *m != market {
+                    continue;
+                }
+                let c = want.entry(resolution.bucket_start(*ts)).or_insert((price.0, price.0, price.0, price.0, 0, 0, 0));
+                c.1 = c.1.max(price.0);
+                c.2 = c.2.min(price.0);
+                c.3 = price.0;
+                c.4 += qty.0;
+                c.5 += quote_paid.0;
+                c.6 += 1;
+            }
+            let got = store.candles(market, resolution, 0, u64::MAX, MAX_CANDLES).await.unwrap();
+            let got: BTreeMap<u64, _> = got.iter().map(|c| (c.bucket_start_s, (c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.trades))).collect();
+            assert_eq!(got, want, "{market:?} {resolution:?}");
+        }
+    }
+}
+
+/// open, high, low, close, volume, quote volume, trades.
+type Ohlcv = (u64, u64, u64, u64, u64, u64, u64);
+
+fn account_user(a: Account) -> Option<UserId> {
+    match a {
+        Account::Available(u) | Account::Held(u) => Some(u),
+        _ => None,
+    }
+}
+
+trait EngineUsers {
+    fn engine_users(&self) -> u32;
+}
+
+impl EngineUsers for Sim {
+    fn engine_users(&self) -> u32 {
+        self.log.iter().flat_map(|a| &a.events).filter(|e| matches!(e, Event::UserCreated { .. })).count() as u32
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async fn projects_a_real_trading_stream(db: &TestDb) {
+    let story = trading_story();
+    let store = db.connect().await;
+    assert_eq!(store.projected_seq().await.unwrap(), 0);
+    project_in_chunks(&store, &story.sim.log).await;
+    check_against_log(&store, &story.sim).await;
+
+    let [a, b, c, d] = story.users;
+    let order = |id| {
+        let store = store.clone();
+        async move { store.order(id).await.unwrap().unwrap() }
+    };
+    let cancelled = order(story.cancelled).await;
+    assert_eq!((cancelled.status, cancelled.remaining_qty, cancelled.filled_qty), (OrderStatus::Cancelled, Some(10_000_000), 0));
+    let killed = order(story.killed).await;
+    assert_eq!((killed.status, killed.filled_qty, killed.tif), (OrderStatus::Killed, 0, TimeInForce::Fok));
+    let first = order(story.first_taker).await;
+    assert_eq!((first.status, first.filled_qty, first.order_type), (OrderStatus::Filled, 15_000_000, OrderType::Limit));
+    // 0.1 BTC at 1_000_000 and 0.05 at 1_001_000, in satang; the fee is in BTC (a buy).
+    assert_eq!(first.filled_quote, 10_000_000 + 5_005_000);
+    assert!(first.fee > 0);
+    let market_buy = order(story.market_buy).await;
+    assert_eq!((market_buy.order_type, market_buy.qty, market_buy.amount, market_buy.price), (OrderType::Market, None, Some(5_000_000), None));
+    assert!(market_buy.filled_qty > 0 && market_buy.filled_quote <= 5_000_000);
+    let stop = order(story.stop).await;
+    // Triggered, rested, then filled by the self-trade-prevented taker.
+    assert_eq!((stop.order_type, stop.stop_price, stop.status), (OrderType::StopLimit, Some(994_000 * THB_1), OrderStatus::Filled));
+    assert_eq!((stop.filled_qty, stop.fee), (2_000_000, 4_965));
+    let amended = order(story.amended).await;
+    assert_eq!((amended.price, amended.qty), (Some(992_000 * THB_1), Some(4_000_000)));
+    assert_eq!((amended.status, amended.filled_qty), (OrderStatus::Filled, 4_000_000));
+    let stp = order(story.stp_taker).await;
+    assert_eq!((stp.status, stp.filled_qty, stp.remaining_qty), (OrderStatus::SelfTradePrevented, 2_000_000, Some(1_000_000)));
+    assert!(store.order(OrderId(1_000_000)).await.unwrap().is_none());
+
+    let open = store.open_orders(a, Some(BTC_THB), MAX_LIMIT).await.unwrap();
+    assert_eq!(open.iter().map(|o| (o.order, o.status)).collect::<Vec<_>>(), vec![(story.pending_stop, OrderStatus::Stop)]);
+    let open = store.open_orders(c, None, MAX_LIMIT).await.unwrap();
+    assert_eq!(open.iter().map(|o| (o.order, o.status)).collect::<Vec<_>>(), vec![(story.resting, OrderStatus::Open)]);
+    assert_eq!(open[0].filled_qty, 2_000_000);
+
+    let deposits = store.deposits_of(d, 10).await.unwrap();
+    assert_eq!(deposits.len(), 1, "the duplicate deposit is not a second row");
+    assert_eq!((deposits[0].asset, deposits[0].amount), (THB, 100 * THB_1));
+    assert_eq!(store.deposits_of(a, 10).await.unwrap().len(), 3);
+    let w = store.withdrawals_of(a, 10).await.unwrap();
+    assert_eq!((w[0].withdrawal_id.as_str(), w[0].status, w[0].amount, w[0].fee), ("w1", WithdrawalStatus::Settled, 1_000 * THB_1, 10 * THB_1));
+    let w = store.withdrawals_of(b, 10).await.unwrap();
+    assert_eq!((w[0].withdrawal_id.as_str(), w[0].status), ("w2", WithdrawalStatus::Released));
+    let comp = store.compensations_of(c, 10).await.unwrap();
+    assert_eq!((comp[0].external_id.as_str(), comp[0].amount), ("comp-1", 5 * THB_1));
+}
+
+async fn projecting_is_idempotent_and_resumes_after_a_crash(db: &TestDb) {
+    let story = trading_story();
+    let log = &story.sim.log;
+    let mid = log.len() / 2;
+
+    // First life: two transactions, then the process "dies" between transactions.
+    let store = db.connect().await;
+    store.project(&log[..mid / 2]).await.unwrap();
+    store.project(&log[mid / 2..mid]).await.unwrap();
+    // The same batch again changes nothing.
+    assert_eq!(store.project(&log[..mid]).await.unwrap(), log[mid - 1].input.seq);
+    store.close().await;
+    drop(store);
+
+    // Second life: the store knows where it stands; a transaction that fails half-way leaves
+    // nothing behind.
+    let store = db.connect().await;
+    let at = store.projected_seq().await.unwrap();
+    assert_eq!(at, log[mid - 1].input.seq);
+    let trades_before = store.recent_trades(BTC_THB, MAX_LIMIT).await.unwrap().len();
+    let mut poisoned = log[mid..].to_vec();
+    let bogus_seq = poisoned.last().unwrap().input.seq + 1;
+    poisoned.push(Applied {
+        input: Input { seq: bogus_seq, ts_ms: story.sim.ts_ms, command: Command::CancelOrder { user: UserId(0), order: OrderId(999_999) } },
+        events: vec![Event::OrderDone { order: OrderId(999_999), reason: DoneReason::Cancelled, remaining: Qty(1) }],
+    });
+    let err = store.project(&poisoned).await.unwrap_err();
+    assert!(matches!(err, StoreError::Inconsistent { .. }), "{err}");
+    assert_eq!(store.projected_seq().await.unwrap(), at, "a failed transaction moves nothing");
+    assert_eq!(store.recent_trades(BTC_THB, MAX_LIMIT).await.unwrap().len(), trades_before);
+
+    // A gap is refused.
+    let err = store.project(&log[mid + 1..]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Gap { projected, next } if projected == at && next == at + 2), "{err}");
+
+    // Overlapping batches in one call (a replay that started early, then the live batches):
+    // every command is taken once.
+    let overlap: Vec<Applied> = log[mid - 3..mid + 4].iter().chain(&log[mid + 1..mid + 6]).cloned().collect();
+    assert_eq!(store.project(&overlap).await.unwrap(), log[mid + 5].input.seq);
+    // One command at a time, as the replay callback hands them over.
+    let next = &log[mid + 6];
+    assert_eq!(store.project_one(&next.input, &next.events).await.unwrap(), next.input.seq);
+    assert_eq!(store.project_one(&next.input, &next.events).await.unwrap(), next.input.seq);
+
+    // Replaying from the start skips what is there and projects the rest.
+    assert_eq!(store.project(log).await.unwrap(), story.sim.seq);
+    check_against_log(&store, &story.sim).await;
+    // And once more: nothing changes.
+    assert_eq!(store.project(log).await.unwrap(), story.sim.seq);
+    check_against_log(&store, &story.sim).await;
+    assert!(store.project(&[]).await.is_ok());
+}
+
+async fn order_history_pages_and_cursors(db: &TestDb) {
+    let mut sim = Sim::new();
+    let (u, other) = (sim.rich_user(), sim.rich_user());
+    let mut mine = Vec::new();
+    for i in 0..23u64 {
+        // Three orders per time stamp: ties are broken by order id.
+        if i % 3 == 0 {
+            sim.tick(1_000);
+        }
+        mine.push((sim.limit(u, Side::Buy, 900_000 + i * 100, 100_000), sim.ts_ms));
+        sim.limit(other, Side::Buy, 900_000 + i * 100, 100_000);
+        let eth = OrderKind::Limit { price: Price(40_000 * THB_1), qty: Qty(BTC_1 / 10), tif: TimeInForce::Gtc };
+        sim.place_in(ETH_THB, u, Side::Buy, eth);
+    }
+    let store = db.connect().await;
+    store.project(&sim.log).await.unwrap();
+    let newest_first: Vec<OrderId> = mine.iter().rev().map(|(id, _)| *id).collect();
+
+    // Page mode.
+    let mut paged = Vec::new();
+    for page in 1..=5u32 {
+        let p = store.order_history(u, BTC_THB, &HistoryQuery { page: Some(page), limit: 5, ..Default::default() }).await.unwrap();
+        assert_eq!((p.total, p.last_page, p.page), (Some(23), Some(5), Some(page)));
+        assert_eq!(p.has_next, page < 5);
+        assert_eq!(p.orders.len(), if page < 5 { 5 } else { 3 });
+        assert!(p.orders.iter().all(|o| o.user == u && o.market == BTC_THB));
+        paged.extend(p.orders.iter().map(|o| o.order));
+    }
+    assert_eq!(paged, newest_first, "pages cover every order once, newest first");
+    let past = store.order_history(u, BTC_THB, &HistoryQuery { page: Some(6), limit: 5, ..Default::default() }).await.unwrap();
+    assert!(past.orders.is_empty() && !past.has_next);
+
+    // Keyset mode.
+    let mut keyset = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let p = store.order_history(u, BTC_THB, &HistoryQuery { cursor, limit: 4, ..Default::default() }).await.unwrap();
+        assert_eq!(p.total, None);
+        keyset.extend(p.orders.iter().map(|o| o.order));
+        if !p.has_next {
+            assert_eq!(p.next_cursor, None);
+            break;
+        }
+        cursor = p.next_cursor;
+        assert_eq!(cursor, p.orders.last().map(OrderRow::cursor));
+    }
+    assert_eq!(keyset, newest_first, "cursors cover every order once, newest first");
+
+    // A time window, inclusive at both ends, in both modes.
+    let (start, end) = (mine[6].1, mine[14].1);
+    let window: Vec<OrderId> = mine.iter().rev().filter(|(_, ts)| *ts >= start && *ts <= end).map(|(id, _)| *id).collect();
+    let p = store.order_history(u, BTC_THB, &HistoryQuery { page: Some(1), limit: 100, start_ms: Some(start), end_ms: Some(end), ..Default::default() }).await.unwrap();
+    assert_eq!(p.orders.iter().map(|o| o.order).collect::<Vec<_>>(), window);
+    assert_eq!(p.total, Some(window.len() as u64));
+    let q = HistoryQuery { cursor: Some(p.orders[1].cursor()), limit: 100, start_ms: Some(start), end_ms: Some(end), ..Default::default() };
+    let rest = store.order_history(u, BTC_THB, &q).await.unwrap();
+    assert_eq!(rest.orders.iter().map(|o| o.order).collect::<Vec<_>>(), window[2..].to_vec());
+
+    // Limits are clamped, never unbounded.
+    let one = store.order_history(u, BTC_THB, &HistoryQuery { limit: 0, ..Default::default() }).await.unwrap();
+    assert_eq!(one.orders.len(), 1);
+    assert!(one.has_next);
+    let empty = store.order_history(UserId(99), BTC_THB, &HistoryQuery { page: Some(1), limit: 5, ..Default::default() }).await.unwrap();
+    assert_eq!((empty.total, empty.last_page, empty.orders.len()), (Some(0), Some(1), 0));
+}
+
+async fn the_projector_coalesces_catches_up_and_stops_on_failure(db: &TestDb) {
+    let story = trading_story();
+    let log = Arc::new(story.sim.log.clone());
+    let store = db.connect().await;
+    let handle = Projector::spawn(store.clone(), 2);
+
+    // Live path: batches from a plain thread, as the sequencer's publisher sends them. The
+    // first half goes through the projector; then a restart catches up with a replay.
+    let half = log.len() / 2;
+    let sender = handle.clone();
+    let first: Vec<Arc<Vec<Applied>>> = log[..half].chunks(3).map(|c| Arc::new(c.to_vec())).collect();
+    tokio::task::spawn_blocking(move || first.into_iter().try_for_each(|b| sender.send(b))).await.unwrap().unwrap();
+    let half_seq = log[half - 1].input.seq;
+    tokio::time::timeout(Duration::from_secs(60), handle.wait_for(half_seq)).await.unwrap().unwrap();
+    assert!(handle.projected_seq() >= half_seq);
+    assert_eq!(handle.shutdown().await.unwrap(), half_seq);
+    assert!(matches!(handle.send_async(Arc::new(Vec::new())).await, Err(ProjectorError::Stopped)));
+
+    // Restart: replay from the beginning (earlier than needed) through a Catchup.
+    let store = db.connect().await;
+    let handle = Projector::spawn(store.clone(), 2);
+    let replayer = handle.clone();
+    let replay = log.clone();
+    let last = tokio::task::spawn_blocking(move || {
+        let mut catchup = Catchup::new(&replayer, 5);
+        for a in replay.iter() {
+            catchup.push(&a.input, &a.events);
+        }
+        catchup.finish()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(last, Some(story.sim.seq));
+    tokio::time::timeout(Duration::from_secs(60), handle.wait_for(story.sim.seq)).await.unwrap().unwrap();
+    check_against_log(&store, &story.sim).await;
+
+    // A gap stops the projector loudly; the store stays where it was.
+    let gap = Applied { input: Input { seq: story.sim.seq + 5, ts_ms: story.sim.ts_ms, command: Command::CreateUser }, events: vec![] };
+    handle.send_async(Arc::new(vec![gap])).await.unwrap();
+    let err = tokio::time::timeout(Duration::from_secs(60), handle.wait_for(story.sim.seq + 5)).await.unwrap().unwrap_err();
+    assert!(matches!(&err, ProjectorError::Failed(e) if matches!(**e, StoreError::Gap { .. })), "{err}");
+    assert!(handle.failure().is_some());
+    let sender = handle.clone();
+    let refused = tokio::task::spawn_blocking(move || sender.send(Arc::new(Vec::new()))).await.unwrap();
+    assert!(matches!(refused, Err(ProjectorError::Failed(_))));
+    assert!(handle.shutdown().await.is_err());
+    assert_eq!(store.projected_seq().await.unwrap(), story.sim.seq);
+}
+
+async fn api_keys_are_stored_and_revoked(db: &TestDb) {
+    let store = db.connect().await;
+    let key = |name: &str, user: u32, created_ms: u64| ApiKeyRow {
+        api_key: name.to_string(),
+        user: UserId(user),
+        secret_ciphertext: vec![0, 1, 2, 255, 0],
+        secret_nonce: vec![9; 12],
+        perms: PERM_TRADE | PERM_WITHDRAW,
+        ip_allow: "127.0.0.1,10.0.0.1".into(),
+        created_ms,
+        revoked_ms: None,
+    };
+    store.insert_api_key(&key("k1", 1, 10)).await.unwrap();
+    store.insert_api_key(&key("k2", 2, 20)).await.unwrap();
+    assert!(matches!(store.insert_api_key(&key("k1", 3, 30)).await, Err(StoreError::DuplicateApiKey(k)) if k == "k1"));
+    assert_eq!(store.api_keys().await.unwrap(), vec![key("k1", 1, 10), key("k2", 2, 20)]);
+    assert!(store.revoke_api_key("k1", 50).await.unwrap());
+    assert!(!store.revoke_api_key("k1", 60).await.unwrap(), "the first revocation stands");
+    assert!(!store.revoke_api_key("nope", 60).await.unwrap());
+    let k1 = store.api_key("k1").await.unwrap().unwrap();
+    assert_eq!(k1.revoked_ms, Some(50));
+    assert!(!k1.allows(PERM_TRADE));
+    let k2 = store.api_key("k2").await.unwrap().unwrap();
+    assert!(k2.allows(PERM_TRADE) && !k2.allows(PERM_DEPOSIT));
+    assert_eq!(store.api_keys_of(UserId(2)).await.unwrap(), vec![key("k2", 2, 20)]);
+    assert!(store.api_key("nope").await.unwrap().is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runners
+
+macro_rules! suite {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(&TestDb::sqlite()).await;
+                }
+            )+
+        }
+
+        /// Every scenario on a real PostgreSQL server started for this test.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_suite() {
+            let server = pg::PgServer::start();
+            $(
+                eprintln!("postgres: {}", stringify!($scenario));
+                $scenario(&TestDb::postgres(&server).await).await;
+            )+
+        }
+    };
+}
+
+suite!(
+    projects_a_real_trading_stream,
+    projecting_is_idempotent_and_resumes_after_a_crash,
+    order_history_pages_and_cursors,
+    the_projector_coalesces_catches_up_and_stops_on_failure,
+    api_keys_are_stored_and_revoked,
+);
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    assert!(matches!(Store::connect("mysql://localhost/x").await, Err(StoreError::UnsupportedUrl(_))));
+}
+
+#[tokio::test]
+async fn an_in_memory_store_works() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let mut sim = Sim::new();
+    sim.rich_user();
+    store.project(&sim.log).await.unwrap();
+    assert_eq!(store.projected_seq().await.unwrap(), sim.seq);
+    assert_eq!(store.deposits_of(UserId(0), 10).await.unwrap().len(), 3);
+}
