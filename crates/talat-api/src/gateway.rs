@@ -19,7 +19,9 @@ pub struct Gateway {
     pub config: ApiConfig,
     pub sequencer: SequencerHandle,
     pub read: Arc<ReadModel>,
-    // store: added with talat-store
+    /// The query store (history, closed orders, candles, API keys) and its projector.
+    pub store: Option<talat_store::Store>,
+    pub projector: Option<talat_store::ProjectorHandle>,
     pub keys: KeyRing,
     pub master: MasterKey,
     pub limits: RateLimits,
@@ -141,6 +143,23 @@ impl Gateway {
         let outcome = ticket.await.map_err(|not_acked| ApiError::unavailable(not_acked))?;
         self.read.wait_for_seq(outcome.seq).await;
         Ok(outcome)
+    }
+}
+
+impl Gateway {
+    /// The store, caught up to at least what the read models show (so a client that saw its
+    /// order acknowledged finds it in history). Errors if there is no store or it stopped.
+    pub async fn store_at_read_seq(&self) -> Result<&talat_store::Store, ApiError> {
+        let (Some(store), Some(projector)) = (&self.store, &self.projector) else {
+            return Err(ApiError::unavailable("the query store is not configured"));
+        };
+        let seq = self.read.applied_seq();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(5), projector.wait_for(seq)).await;
+        match waited {
+            Ok(Ok(())) => Ok(store),
+            Ok(Err(e)) => Err(ApiError::unavailable(format!("the query store stopped: {e}"))),
+            Err(_) => Err(ApiError::unavailable("the query store is behind; retry shortly")),
+        }
     }
 }
 

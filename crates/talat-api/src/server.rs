@@ -85,18 +85,78 @@ pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdow
     result
 }
 
+/// A follower that hands every published batch to the query store's projector (blocking when
+/// its queue is full: back-pressure, bounded memory).
+pub fn store_follower(projector: talat_store::ProjectorHandle) -> Follower {
+    Box::new(move |batch: &Batch| {
+        if let Err(error) = projector.send(Arc::clone(batch)) {
+            tracing::error!(%error, "the query store projector stopped; history is frozen until a restart catches it up from the journal");
+        }
+    })
+}
+
+/// Loads every active API key from the store into the ring, opening each secret with the
+/// master key.
+pub async fn load_keys(gateway: &Gateway) -> Result<usize, String> {
+    let Some(store) = &gateway.store else { return Ok(0) };
+    let rows = store.api_keys().await.map_err(|e| e.to_string())?;
+    let mut loaded = 0;
+    for row in rows.into_iter().filter(|r| r.revoked_ms.is_none()) {
+        let secret = gateway.master.open(&row.api_key, &row.secret_ciphertext, &row.secret_nonce).map_err(|e| e.to_string())?;
+        let ip_allow = row.ip_allow.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect::<Result<Vec<std::net::IpAddr>, _>>().map_err(|e| format!("key {}: bad IP in its allow-list: {e}", row.api_key))?;
+        gateway.keys.insert(row.api_key, row.user, secret, crate::auth::Perms::from_bits(row.perms as i64), ip_allow);
+        loaded += 1;
+    }
+    Ok(loaded)
+}
+
+/// Creates an API key for `user`: stored sealed, active at once. Returns (key, secret).
+pub async fn create_key(gateway: &Gateway, user: talat_core::UserId, perms: crate::auth::Perms, ip_allow: Vec<std::net::IpAddr>) -> Result<(String, String), String> {
+    let (key, secret) = crate::auth::keys::generate_credentials();
+    if let Some(store) = &gateway.store {
+        let (sealed, nonce) = gateway.master.seal(&key, secret.as_bytes());
+        let row = talat_store::ApiKeyRow {
+            api_key: key.clone(),
+            user,
+            secret_ciphertext: sealed,
+            secret_nonce: nonce,
+            perms: perms.bits() as u32,
+            ip_allow: ip_allow.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(","),
+            created_ms: gateway.now_ms(),
+            revoked_ms: None,
+        };
+        store.insert_api_key(&row).await.map_err(|e| e.to_string())?;
+    }
+    gateway.keys.insert(key.clone(), user, secret.clone().into_bytes(), perms, ip_allow);
+    Ok((key, secret))
+}
+
 /// The wall clock in Unix milliseconds.
 pub fn system_clock_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Builds the gateway state.
-pub fn gateway(config: crate::config::ApiConfig, sequencer: talat_sequencer::SequencerHandle, read: Arc<ReadModel>, master: crate::auth::MasterKey, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> AppState {
+#[allow(clippy::too_many_arguments)]
+pub fn gateway(
+    config: crate::config::ApiConfig,
+    sequencer: talat_sequencer::SequencerHandle,
+    read: Arc<ReadModel>,
+    store: Option<(talat_store::Store, talat_store::ProjectorHandle)>,
+    master: crate::auth::MasterKey,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+) -> AppState {
+    let (store, projector) = match store {
+        Some((s, p)) => (Some(s), Some(p)),
+        None => (None, None),
+    };
     let limits = crate::limits::RateLimits::new(config.rate_limits, config.rate_block_s, config.public_per_ip_per_s);
     Arc::new(Gateway {
         config,
         sequencer,
         read,
+        store,
+        projector,
         keys: Default::default(),
         master,
         limits,

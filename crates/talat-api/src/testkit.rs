@@ -2,7 +2,7 @@
 //! HTTP server on a free loopback port — for the gateway's tests and for other crates' tests
 //! that need a live API. Not used by `talat serve`.
 
-use crate::auth::{keys::generate_credentials, MasterKey, Perms};
+use crate::auth::{MasterKey, Perms};
 use crate::config::ApiConfig;
 use crate::gateway::AppState;
 use crate::read::ReadModel;
@@ -53,9 +53,11 @@ impl TestExchange {
         node_config.engine.check_invariants_every_command = true;
         let mut node = Node::open(dir.path(), node_config, SystemClock).expect("a fresh node opens");
         let read = Arc::new(ReadModel::from_engine(node.engine()));
+        let store = talat_store::Store::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.expect("the store opens");
+        let projector = talat_store::Projector::spawn(store.clone(), 64);
         let (publisher, published) = server::publish_channel();
         node.set_publisher(publisher);
-        server::spawn_applier(Arc::clone(&read), published, Vec::new());
+        server::spawn_applier(Arc::clone(&read), published, vec![server::store_follower(projector.clone())]);
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");
         let ids: Vec<UserId> = created
@@ -77,11 +79,10 @@ impl TestExchange {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let config = ApiConfig { listen: addr.to_string(), ..config };
-        let gateway = server::gateway(config, sequencer.handle(), read, master, None);
+        let gateway = server::gateway(config, sequencer.handle(), read, Some((store, projector)), master, None);
         let mut test_users = Vec::new();
         for user in ids {
-            let (key, secret) = generate_credentials();
-            gateway.keys.insert(key.clone(), user, secret.clone().into_bytes(), Perms::ALL, Vec::new());
+            let (key, secret) = server::create_key(&gateway, user, Perms::ALL, Vec::new()).await.expect("a key is stored");
             test_users.push(TestUser { user, key, secret });
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

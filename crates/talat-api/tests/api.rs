@@ -282,3 +282,70 @@ async fn rate_limits_answer_429_and_block() {
     assert_eq!(metrics.status().as_u16(), 200);
     ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_closed_orders_and_candles_come_from_the_store() {
+    let ex = exchange().await;
+    let c = Client::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let body = format!(r#"{{"sym":"BTC_THB","amt":1000,"rat":{},"typ":"limit","client_id":"h{i}"}}"#, 3_400_000 + i);
+        let (_, placed) = c.signed(&ex, 0, "POST", "/api/v3/market/place-bid", &body).await;
+        ids.push(placed["result"]["id"].as_str().unwrap().to_string());
+    }
+    let cancel = format!(r#"{{"sym":"BTC_THB","id":"{}","sd":"buy"}}"#, ids[0]);
+    assert_eq!(code(&c.signed(&ex, 0, "POST", "/api/v3/market/cancel-order", &cancel).await.1), 0);
+    // The cancelled order is known to order-info (from the store) as cancelled.
+    let (_, info) = c.signed(&ex, 0, "GET", &format!("/api/v3/market/order-info?sym=BTC_THB&id={}&sd=buy", ids[0]), "").await;
+    assert_eq!(info["result"]["status"], "cancelled", "{info}");
+    // Page mode: newest first, 2 a page, 3 pages.
+    let (_, page1) = c.signed(&ex, 0, "GET", "/api/v3/market/my-order-history?sym=BTC_THB&p=1&lmt=2", "").await;
+    assert_eq!(code(&page1), 0, "{page1}");
+    assert_eq!(page1["result"].as_array().unwrap().len(), 2);
+    assert_eq!(page1["result"][0]["order_id"], ids[4].as_str());
+    assert_eq!(page1["pagination"], json!({"page":1,"last":3,"next":2,"prev":null}));
+    // Keyset mode walks the same five with no gap or repeat.
+    let mut seen = Vec::new();
+    let mut cursor = "e30=".to_string();
+    for _ in 0..5 {
+        let target = format!("/api/v3/market/my-order-history?sym=BTC_THB&lmt=2&pagination_type=keyset&cursor={}", cursor.replace('=', "%3D"));
+        let (_, page) = c.signed(&ex, 0, "GET", &target, "").await;
+        assert_eq!(code(&page), 0, "{page}");
+        for item in page["result"].as_array().unwrap() {
+            seen.push(item["order_id"].as_str().unwrap().to_string());
+        }
+        if !page["pagination"]["has_next"].as_bool().unwrap() {
+            break;
+        }
+        cursor = page["pagination"]["cursor"].as_str().unwrap().to_string();
+    }
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(seen, expected);
+    // The documented validation rules.
+    for bad in [
+        "/api/v3/market/my-order-history?sym=BTC_THB&p=1&cursor=e30%3D&pagination_type=keyset",
+        "/api/v3/market/my-order-history?sym=BTC_THB&cursor=e30%3D",
+        "/api/v3/market/my-order-history?sym=BTC_THB&p=1&pagination_type=keyset",
+        "/api/v3/market/my-order-history?sym=BTC_THB&lmt=0",
+        "/api/v3/market/my-order-history?sym=BTC_THB&start=10&end=5",
+        "/api/v3/market/my-order-history?sym=BTC_THB&pagination_type=sideways",
+    ] {
+        assert_eq!(code(&c.signed(&ex, 0, "GET", bad, "").await.1), 10, "{bad}");
+    }
+    assert_eq!(code(&c.signed(&ex, 0, "GET", "/api/v3/market/my-order-history", "").await.1), 11);
+    // A trade makes a candle.
+    let (_, ask) = c.signed(&ex, 1, "POST", "/api/v3/market/place-ask", r#"{"sym":"BTC_THB","amt":0.001,"rat":3400004,"typ":"limit"}"#).await;
+    assert_eq!(code(&ask), 0);
+    let now_s = ex.gateway.now_ms() / 1000;
+    let (_, tv) = c.get(&ex, &format!("/tradingview/history?symbol=BTC_THB&resolution=1&from={}&to={}", now_s - 120, now_s + 60)).await;
+    assert_eq!(tv["s"], "ok", "{tv}");
+    assert_eq!(tv["c"][0], json!(3400004));
+    // The ask meets the best bid: 1,000 THB at 3,400,004 is 0.00029411 BTC.
+    assert_eq!(tv["v"][0], json!(0.00029411));
+    let (_, none) = c.get(&ex, "/tradingview/history?symbol=BTC_THB&resolution=1&from=0&to=60").await;
+    assert_eq!(none["s"], "no_data");
+    let (_, bad) = c.get(&ex, "/tradingview/history?symbol=BTC_THB&resolution=7&from=0&to=60").await;
+    assert_eq!(code(&bad), 10);
+    ex.stop().await;
+}

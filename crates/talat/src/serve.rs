@@ -19,6 +19,9 @@ use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
 #[serde(default, deny_unknown_fields)]
 pub struct ServeConfig {
     pub data_dir: Option<PathBuf>,
+    /// The query store: `sqlite://PATH` or `postgres://…` (default: SQLite in the data
+    /// directory).
+    pub store_url: Option<String>,
     pub api: ApiConfig,
     pub demo: DemoConfig,
 }
@@ -70,6 +73,11 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
     let mut node_config = NodeConfig::default();
     node_config.engine.check_invariants_every_command = false;
+    let store_url = config.store_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("store.db").display()));
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
+    let projector = talat_store::Projector::spawn(store.clone(), 64);
+    catch_up_store(&data_dir, &store, &projector).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
@@ -77,12 +85,23 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let read = Arc::new(ReadModel::from_engine(node.engine()));
     let (publisher, published) = server::publish_channel();
     node.set_publisher(publisher);
-    let applier = server::spawn_applier(Arc::clone(&read), published, Vec::new());
+    let applier = server::spawn_applier(Arc::clone(&read), published, vec![server::store_follower(projector.clone())]);
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
     let demo_path = data_dir.join("demo.json");
     let accounts = if node.engine().market_count() == 0 && config.demo.enabled {
         let accounts = set_up_demo(&mut node, &master, config.demo.load_users)?;
+        let row = talat_store::ApiKeyRow {
+            api_key: accounts.customer_key.clone(),
+            user: UserId(accounts.customer),
+            secret_ciphertext: hex::decode(&accounts.customer_secret_sealed).map_err(|e| e.to_string())?,
+            secret_nonce: hex::decode(&accounts.customer_secret_nonce).map_err(|e| e.to_string())?,
+            perms: Perms::ALL.bits() as u32,
+            ip_allow: String::new(),
+            created_ms: talat_api::server::system_clock_ms(),
+            revoked_ms: None,
+        };
+        store.insert_api_key(&row).await.map_err(|e| e.to_string())?;
         write_json(&demo_path, &accounts)?;
         Some(accounts)
     } else if demo_path.exists() {
@@ -94,13 +113,14 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
 
     let listen = config.api.listen.clone();
     let sequencer = node.start(SequencerConfig::default());
-    let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), master.clone(), Some(metrics));
+    let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
+    let keys = server::load_keys(&gateway).await?;
+    tracing::info!(keys, "API keys loaded from the store");
     let mut banner = serde_json::json!({"listen": listen});
     if let Some(accounts) = &accounts {
         let secret = master
             .open(&accounts.customer_key, &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(), &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default())
             .map_err(|e| e.to_string())?;
-        gateway.keys.insert(accounts.customer_key.clone(), UserId(accounts.customer), secret.clone(), Perms::ALL, Vec::new());
         for i in 0..accounts.load_count {
             let (key, secret) = talat_loadgen::demo_load_credentials(i);
             gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
@@ -148,6 +168,34 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
     node.close().map_err(|e| e.to_string())?;
     let _ = applier.join();
+    let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
+    tracing::info!(projected, "query store closed");
+    Ok(())
+}
+
+/// Brings the query store up to the journal before the node opens: the commands it has not
+/// projected (a crash between the journal and the store) are replayed and projected again.
+async fn catch_up_store(data_dir: &Path, store: &talat_store::Store, projector: &talat_store::ProjectorHandle) -> Result<(), String> {
+    if !talat_sequencer::datadir::journal_dir(data_dir).exists() {
+        return Ok(());
+    }
+    let projected = store.projected_seq().await.map_err(|e| e.to_string())?;
+    let dir = data_dir.to_path_buf();
+    let handle = projector.clone();
+    let (report, last) = tokio::task::spawn_blocking(move || {
+        let mut catchup = talat_store::Catchup::new(&handle, 4_096);
+        let report = talat_sequencer::offline::replay_since(&dir, projected, &mut |input, events| catchup.push(input, events));
+        (report, catchup.finish())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let report = report.map_err(|e| format!("catching the query store up from the journal: {e}"))?;
+    if let Some(seq) = last.map_err(|e| e.to_string())? {
+        projector.wait_for(seq).await.map_err(|e| e.to_string())?;
+    }
+    if report.observed > 0 {
+        tracing::warn!(from = projected, commands = report.observed, "the query store was behind the journal and has caught up");
+    }
     Ok(())
 }
 

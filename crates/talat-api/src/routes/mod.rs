@@ -1,5 +1,6 @@
 //! The HTTP surface: which path goes to which handler.
 
+pub mod history;
 pub mod legacy;
 pub mod ops;
 pub mod public;
@@ -44,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v3/market/asks", get(public::asks))
         .route("/api/v3/market/depth", get(public::depth))
         .route("/api/v3/market/trades", get(public::trades))
+        .route("/tradingview/history", get(history::tradingview))
+        .route("/api/v3/market/my-order-history", get(history::my_order_history))
         .route("/api/market/symbols", get(legacy::symbols))
         .route("/api/market/ticker", get(legacy::ticker))
         .route("/api/market/trades", get(legacy::trades))

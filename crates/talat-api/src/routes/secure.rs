@@ -380,8 +380,11 @@ async fn order_info(State(state): State<AppState>, signed: Signed) -> Result<Res
     let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
     let order = order_id_of(p).map_err(|_| ApiError::lookup_not_found())?;
     let side = side_of(p)?;
-    let o = state.read.open_order(signed.key.user, order).filter(|o| o.market == market.info.id && o.side == side).ok_or_else(ApiError::lookup_not_found)?;
-    Ok(ok_v3(order_info_json(&state, &market, &o, Vec::new())))
+    match state.read.open_order(signed.key.user, order).filter(|o| o.market == market.info.id && o.side == side) {
+        // An open order with no fill needs nothing the read models lack.
+        Some(o) if o.filled_qty == 0 => Ok(ok_v3(order_info_json(&state, &market, &o, Vec::new()))),
+        _ => Ok(ok_v3(super::history::closed_order_info(&state, &market, signed.key.user, order, side).await?)),
+    }
 }
 
 pub fn order_info_json(state: &AppState, market: &MarketRef, o: &OrderView, history: Vec<Value>) -> Value {
