@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod limits;
 pub mod listener;
 pub mod params;
+pub mod projection;
 pub mod read;
 pub mod routes;
 pub mod server;

@@ -71,6 +71,9 @@ pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdow
             loop {
                 tick.tick().await;
                 gateway.limits.sweep();
+                // The store's connection threads come and go with its pool: keep them at the
+                // lowest priority so that projection never competes with matching.
+                crate::projection::lower_threads_named("sqlx-sqlite");
             }
         })
     };
@@ -83,16 +86,6 @@ pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdow
         .await;
     sweeper.abort();
     result
-}
-
-/// A follower that hands every published batch to the query store's projector (blocking when
-/// its queue is full: back-pressure, bounded memory).
-pub fn store_follower(projector: talat_store::ProjectorHandle) -> Follower {
-    Box::new(move |batch: &Batch| {
-        if let Err(error) = projector.send(Arc::clone(batch)) {
-            tracing::error!(%error, "the query store projector stopped; history is frozen until a restart catches it up from the journal");
-        }
-    })
 }
 
 /// Loads every active API key from the store into the ring, opening each secret with the

@@ -57,7 +57,8 @@ impl TestExchange {
         let projector = talat_store::Projector::spawn(store.clone(), 64);
         let (publisher, published) = server::publish_channel();
         node.set_publisher(publisher);
-        server::spawn_applier(Arc::clone(&read), published, vec![server::store_follower(projector.clone())]);
+        server::spawn_applier(Arc::clone(&read), published, Vec::new());
+        crate::projection::spawn(&node, projector.clone()).expect("the store's follower starts");
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");
         let ids: Vec<UserId> = created

@@ -78,6 +78,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
     let projector = talat_store::Projector::spawn(store.clone(), 64);
     catch_up_store(&data_dir, &store, &projector).await?;
+    talat_api::projection::lower_threads_named("sqlx-sqlite");
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
@@ -85,7 +86,8 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let read = Arc::new(ReadModel::from_engine(node.engine()));
     let (publisher, published) = server::publish_channel();
     node.set_publisher(publisher);
-    let applier = server::spawn_applier(Arc::clone(&read), published, vec![server::store_follower(projector.clone())]);
+    let applier = server::spawn_applier(Arc::clone(&read), published, Vec::new());
+    let follower = talat_api::projection::spawn(&node, projector.clone())?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
     let demo_path = data_dir.join("demo.json");
@@ -168,6 +170,8 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
     node.close().map_err(|e| e.to_string())?;
     let _ = applier.join();
+    // The follower ends once it has projected everything the closed journal holds.
+    let _ = tokio::task::spawn_blocking(move || follower.join()).await;
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
     tracing::info!(projected, "query store closed");
     Ok(())
