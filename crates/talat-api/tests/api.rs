@@ -349,3 +349,37 @@ async fn history_closed_orders_and_candles_come_from_the_store() {
     assert_eq!(code(&bad), 10);
     ex.stop().await;
 }
+
+/// bitkub-python sends `{}` with every GET: the connection must stay usable afterwards, even
+/// when the body arrives after the headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_with_a_body_keeps_the_connection_alive() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ex = exchange().await;
+    let mut socket = tokio::net::TcpStream::connect(ex.addr).await.unwrap();
+    for path in ["/api/v3/market/ticker?sym=BTC_THB", "/api/v3/servertime", "/api/status"] {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n");
+        socket.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        socket.write_all(b"{}").await.unwrap();
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read until the whole response (headers + content-length body) is in.
+        loop {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut buf)).await.expect("an answer").unwrap();
+            assert!(n > 0, "the server closed the connection after {path}");
+            response.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&response);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())).unwrap();
+                if response.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&response);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(!text.to_ascii_lowercase().contains("connection: close"), "{text}");
+    }
+    ex.stop().await;
+}

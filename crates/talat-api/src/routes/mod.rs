@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::buffer_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

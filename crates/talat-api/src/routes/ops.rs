@@ -28,6 +28,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
+/// Reads every request's body before routing, up to the body limit. Bitkub clients send `{}`
+/// with GET requests; a handler that ignores a body leaves it unread, and hyper then closes
+/// the keep-alive connection — which a client reusing the connection sees as a dropped request.
+/// Reading it here keeps every connection reusable and lets the signed extractor take it whole.
+pub async fn buffer_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let has_body = request.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || request.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(request).await;
+    }
+    let max_bytes = state.config.max_body_bytes;
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, max_bytes).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => crate::error::ApiError::body_too_large(max_bytes).into_response(),
+    }
+}
+
 /// Records each request's latency and status under its route (not its raw path: bounded labels).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());

@@ -110,20 +110,24 @@ async fn trading_credits(State(state): State<AppState>, signed: Signed) -> Resul
     Ok(ok_v3(0))
 }
 
+/// Level-1 daily limit in THB until onboarding sets per-customer tiers (issue #6).
+const LEVEL1_DAILY_LIMIT_THB: u64 = 2_500_000;
+
 async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::User)?;
-    let rate = state
-        .market("BTC_THB", false)
-        .ok()
-        .and_then(|m| {
-            let last = m.state.read().last_price?;
-            Some(Dec::num(last, m.info.spec.price_scale))
-        })
-        .unwrap_or(Dec::num(0u64, 0));
-    // Level-1 defaults until onboarding sets per-customer tiers (issue #6); usage counts
-    // withdrawals, which this exchange does not take over the API yet.
+    // Crypto limits are in BTC at the last BTC_THB price (the reference's convention).
+    let btc = state.market("BTC_THB", false).ok().and_then(|m| Some((m.state.read().last_price?, m)));
+    let (rate, crypto) = match btc {
+        Some((last, m)) => {
+            let thb_in_price_units = LEVEL1_DAILY_LIMIT_THB as u128 * 10u128.pow(m.info.spec.price_scale as u32);
+            let btc_units = thb_in_price_units * 10u128.pow(m.info.base_scale as u32) / last as u128;
+            (Dec::num(last, m.info.spec.price_scale), Dec::num(btc_units, m.info.base_scale))
+        }
+        None => (Dec::num(0u64, 0), Dec::num(0u64, 0)),
+    };
+    // Usage counts withdrawals, which this exchange does not take over the API yet.
     Ok(ok_v3(json!({
-        "limits": {"crypto": {"deposit": 0, "withdraw": 0}, "fiat": {"deposit": 2_500_000, "withdraw": 2_500_000}},
+        "limits": {"crypto": {"deposit": crypto, "withdraw": crypto}, "fiat": {"deposit": LEVEL1_DAILY_LIMIT_THB, "withdraw": LEVEL1_DAILY_LIMIT_THB}},
         "usage": {
             "crypto": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0, "deposit_thb_equivalent": 0, "withdraw_thb_equivalent": 0},
             "fiat": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0}
