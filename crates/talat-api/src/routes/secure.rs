@@ -116,7 +116,10 @@ const LEVEL1_DAILY_LIMIT_THB: u64 = 2_500_000;
 async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::User)?;
     // Crypto limits are in BTC at the last BTC_THB price (the reference's convention).
-    let btc = state.market("BTC_THB", false).ok().and_then(|m| Some((m.state.read().last_price?, m)));
+    let btc = state.market("BTC_THB", false).ok().and_then(|m| {
+        let last = m.state.read().last_price?;
+        Some((last, m))
+    });
     let (rate, crypto) = match btc {
         Some((last, m)) => {
             let thb_in_price_units = LEVEL1_DAILY_LIMIT_THB as u128 * 10u128.pow(m.info.spec.price_scale as u32);
