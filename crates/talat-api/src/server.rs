@@ -1,65 +1,29 @@
-//! Assembling a running gateway: the read models fed by the sequencer's publisher through one
-//! applier thread, the HTTP server, and the background upkeep (rate-limit sweeping).
+//! Assembling a running gateway: the read models kept current by the sequencer's publisher,
+//! the HTTP server, and the background upkeep (rate-limit sweeping, store thread priority).
 //!
 //! ```text
-//! sequencer thread ──publish(batch)──▶ bounded channel ──▶ applier thread ──▶ ReadModel
-//!                                       (back-pressure)          │             (+ Feed → WS)
-//!                                                                └──▶ followers (query store)
+//! sequencer thread: journal + fdatasync ─▶ engine ─▶ publish: ReadModel::apply_batch ─▶ acks
+//!                                                              └─▶ Feed → WebSocket tasks
+//! journal on disk ─▶ store follower (own engine copy, lowest priority) ─▶ query store
 //! ```
+//!
+//! The read models are applied on the sequencer thread before the batch's tickets resolve: an
+//! acknowledged client always reads its own write, with no extra thread hop per request. The
+//! apply is a few hash and tree updates per event, small next to the batch's fdatasync.
 
 use crate::gateway::{AppState, Gateway};
 use crate::read::ReadModel;
 use std::net::SocketAddr;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use talat_core::Applied;
 use talat_sequencer::Publisher;
 
-/// Published batches waiting for the applier; when full, the sequencer waits (and its lanes
-/// fill, and new orders are shed) rather than memory growing.
-pub const PUBLISH_QUEUE_BATCHES: usize = 1_024;
-
-pub type Batch = Arc<Vec<Applied>>;
-
-/// The sequencer's end of the publish channel.
-pub struct ChannelPublisher {
-    tx: SyncSender<Batch>,
-}
-
-impl Publisher for ChannelPublisher {
-    fn publish(&mut self, batch: Vec<Applied>) {
-        // The applier outlives the sequencer; if it died, the process is going down anyway and
-        // the journal holds everything.
-        if self.tx.send(Arc::new(batch)).is_err() {
-            tracing::error!("the read-model applier is gone; batches are no longer published");
-        }
+/// The publisher that keeps `read` current.
+pub fn read_model_publisher(read: Arc<ReadModel>) -> impl Publisher {
+    move |batch: Vec<Applied>| {
+        read.apply_batch(&batch);
+        metrics::gauge!("talat_read_applied_seq").set(read.applied_seq() as f64);
     }
-}
-
-pub fn publish_channel() -> (ChannelPublisher, Receiver<Batch>) {
-    let (tx, rx) = sync_channel(PUBLISH_QUEUE_BATCHES);
-    (ChannelPublisher { tx }, rx)
-}
-
-/// Something else that follows the published batches after the read models (the query store's
-/// projector). Called on the applier thread; may block briefly (back-pressure).
-pub type Follower = Box<dyn FnMut(&Batch) + Send>;
-
-/// Runs the applier until the publisher is dropped (the sequencer stopped).
-pub fn spawn_applier(read: Arc<ReadModel>, rx: Receiver<Batch>, mut followers: Vec<Follower>) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("talat-applier".into())
-        .spawn(move || {
-            while let Ok(batch) = rx.recv() {
-                read.apply_batch(&batch);
-                metrics::gauge!("talat_read_applied_seq").set(read.applied_seq() as f64);
-                for follower in followers.iter_mut() {
-                    follower(&batch);
-                }
-            }
-        })
-        .expect("spawning the applier thread")
 }
 
 /// Serves `gateway` on `listener` until `shutdown` resolves.

@@ -55,9 +55,7 @@ impl TestExchange {
         let read = Arc::new(ReadModel::from_engine(node.engine()));
         let store = talat_store::Store::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.expect("the store opens");
         let projector = talat_store::Projector::spawn(store.clone(), 64);
-        let (publisher, published) = server::publish_channel();
-        node.set_publisher(publisher);
-        server::spawn_applier(Arc::clone(&read), published, Vec::new());
+                node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
         crate::projection::spawn(&node, projector.clone()).expect("the store's follower starts");
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");

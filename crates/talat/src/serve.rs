@@ -84,9 +84,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
 
     let read = Arc::new(ReadModel::from_engine(node.engine()));
-    let (publisher, published) = server::publish_channel();
-    node.set_publisher(publisher);
-    let applier = server::spawn_applier(Arc::clone(&read), published, Vec::new());
+        node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
     let follower = talat_api::projection::spawn(&node, projector.clone())?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
@@ -169,7 +167,6 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     drop(gateway);
     let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
     node.close().map_err(|e| e.to_string())?;
-    let _ = applier.join();
     // The follower ends once it has projected everything the closed journal holds.
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;

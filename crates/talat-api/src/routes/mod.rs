@@ -13,7 +13,7 @@ use crate::gateway::AppState;
 use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 
@@ -28,10 +28,40 @@ pub fn now_ms_of(state: &AppState) -> u64 {
     state.now_ms()
 }
 
-/// `{"error":0,"result":…}`.
+/// `{"error":0,"result":…}`, serialised straight from `result` (no intermediate JSON tree).
 pub fn ok_v3<T: Serialize>(result: T) -> Response {
-    Json(serde_json::json!({"error": 0, "result": result})).into_response()
+    #[derive(Serialize)]
+    struct V3<T> {
+        error: u8,
+        result: T,
+    }
+    json_response(&V3 { error: 0, result })
 }
+
+pub fn json_response<T: Serialize>(value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"))], bytes).into_response(),
+        Err(error) => ApiError::unavailable(format!("serialising the answer: {error}")).into_response(),
+    }
+}
+
+/// A JSON object from key/value pairs in order (asset codes → balances) without building a map.
+pub struct Pairs<K, V>(pub Vec<(K, V)>);
+
+impl<K: AsRef<str>, V: Serialize> Serialize for Pairs<K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+/// `{}`.
+#[derive(Serialize)]
+pub struct Empty {}
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;

@@ -4,7 +4,7 @@
 //!
 //! Every handler refuses a bad request before submitting anything, so a refusal changes nothing.
 
-use super::ok_v3;
+use super::{ok_v3, Empty, Pairs};
 use crate::auth::ApiKey;
 use crate::decimal::{DecimalError, Dec};
 use crate::error::ApiError;
@@ -17,7 +17,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_core::money::{MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, ClientId, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
@@ -81,27 +81,25 @@ fn require_trade(key: &ApiKey) -> Result<(), ApiError> {
 async fn wallet(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::Wallet)?;
     let style = state.config.decimals;
-    let mut out = Map::new();
-    for (asset, balance) in state.read.balances(signed.key.user) {
-        out.insert(asset.code.clone(), serde_json::to_value(Dec::styled(balance.available, asset.scale, style)).expect("serialises"));
-    }
-    Ok(ok_v3(out))
+    let balances = state.read.balances(signed.key.user);
+    Ok(ok_v3(Pairs(balances.into_iter().map(|(asset, b)| (asset.code, Dec::styled(b.available, asset.scale, style))).collect())))
 }
 
 async fn balances(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::Balances)?;
-    let style = state.config.decimals;
-    let mut out = Map::new();
-    for (asset, balance) in state.read.balances(signed.key.user) {
-        out.insert(
-            asset.code.clone(),
-            json!({
-                "available": Dec::styled(balance.available, asset.scale, style),
-                "reserved": Dec::styled(balance.held, asset.scale, style),
-            }),
-        );
+    #[derive(serde::Serialize)]
+    struct Balance {
+        available: Dec,
+        reserved: Dec,
     }
-    Ok(ok_v3(out))
+    let style = state.config.decimals;
+    let balances = state.read.balances(signed.key.user);
+    Ok(ok_v3(Pairs(
+        balances
+            .into_iter()
+            .map(|(asset, b)| (asset.code, Balance { available: Dec::styled(b.available, asset.scale, style), reserved: Dec::styled(b.held, asset.scale, style) }))
+            .collect(),
+    )))
 }
 
 /// talat has no fee credits: the balance is always zero.
@@ -264,21 +262,31 @@ async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, 
     }
     let order = accepted_order(&outcome).ok_or_else(|| ApiError::unavailable("the engine returned no order"))?;
     let est = estimate(&market, side, amount, rate.unwrap_or(0));
-    let style = state.config.decimals;
-    let mut result = json!({
-        "id": order.0.to_string(),
-        "typ": typ,
-        "amt": Dec::styled(amount, amount_scale, style),
-        "rat": Dec::styled(rate.unwrap_or(0), info.spec.price_scale, style),
-        "fee": Dec::styled(est.fee_quote, info.quote_scale, style),
-        "cre": Dec::styled(0u64, info.quote_scale, style),
-        "rec": Dec::styled(est.receive, est.receive_scale, style),
-        "ts": (outcome.ts_ms / 1000).to_string(),
-    });
-    if let Some(ci) = client_id {
-        result["ci"] = Value::String(ci.0);
+    #[derive(serde::Serialize)]
+    struct Placed {
+        id: String,
+        typ: String,
+        amt: Dec,
+        rat: Dec,
+        fee: Dec,
+        cre: Dec,
+        rec: Dec,
+        ts: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ci: Option<String>,
     }
-    Ok(ok_v3(result))
+    let style = state.config.decimals;
+    Ok(ok_v3(Placed {
+        id: order.0.to_string(),
+        typ,
+        amt: Dec::styled(amount, amount_scale, style),
+        rat: Dec::styled(rate.unwrap_or(0), info.spec.price_scale, style),
+        fee: Dec::styled(est.fee_quote, info.quote_scale, style),
+        cre: Dec::styled(0u64, info.quote_scale, style),
+        rec: Dec::styled(est.receive, est.receive_scale, style),
+        ts: (outcome.ts_ms / 1000).to_string(),
+        ci: client_id.map(|c| c.0),
+    }))
 }
 
 /// The order a place outcome created — or, for a retried client id, the one it created first.
@@ -329,13 +337,30 @@ async fn cancel_order(State(state): State<AppState>, signed: Signed) -> Result<R
     if let Some(refused) = rejection(&outcome) {
         return Err(refused);
     }
-    Ok(ok_v3(json!({})))
+    Ok(ok_v3(Empty {}))
 }
 
 // ---- reading one's orders ------------------------------------------------------------------
 
 /// An open order in the my-open-orders shape (§10.7): strings but `ts`.
-fn open_order_json(market: &MarketRef, o: &OrderView) -> Value {
+#[derive(serde::Serialize)]
+pub struct OpenOrderJson {
+    id: String,
+    side: &'static str,
+    #[serde(rename = "type")]
+    order_type: &'static str,
+    rate: String,
+    fee: String,
+    credit: &'static str,
+    amount: String,
+    receive: String,
+    parent_id: &'static str,
+    super_id: &'static str,
+    client_id: String,
+    ts: u64,
+}
+
+fn open_order_json(market: &MarketRef, o: &OrderView) -> OpenOrderJson {
     let info = &market.info;
     let (amount, amount_scale) = match o.side {
         Side::Buy if o.order_type == OrderType::Market => (o.budget.saturating_sub(o.filled_quote) as u128, info.quote_scale),
@@ -356,27 +381,27 @@ fn open_order_json(market: &MarketRef, o: &OrderView) -> Value {
         }
     };
     let text = |units: u128, scale: u8| talat_core::money::format_units(units, scale);
-    json!({
-        "id": o.id.0.to_string(),
-        "side": if o.side == Side::Buy { "buy" } else { "sell" },
-        "type": o.order_type.as_str(),
-        "rate": text(o.price as u128, info.spec.price_scale),
-        "fee": text(fee, info.quote_scale),
-        "credit": "0",
-        "amount": text(amount, amount_scale),
-        "receive": text(receive, receive_scale),
-        "parent_id": "0",
-        "super_id": "0",
-        "client_id": o.client_id.clone().unwrap_or_default(),
-        "ts": o.created_ms,
-    })
+    OpenOrderJson {
+        id: o.id.0.to_string(),
+        side: if o.side == Side::Buy { "buy" } else { "sell" },
+        order_type: o.order_type.as_str(),
+        rate: text(o.price as u128, info.spec.price_scale),
+        fee: text(fee, info.quote_scale),
+        credit: "0",
+        amount: text(amount, amount_scale),
+        receive: text(receive, receive_scale),
+        parent_id: "0",
+        super_id: "0",
+        client_id: o.client_id.clone().unwrap_or_default(),
+        ts: o.created_ms,
+    }
 }
 
 async fn my_open_orders(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::MyOpenOrders)?;
     let market = state.market(&signed.params.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
     let orders = state.read.open_orders(signed.key.user, Some(market.info.id));
-    let list: Vec<Value> = orders.iter().map(|o| open_order_json(&market, o)).collect();
+    let list: Vec<OpenOrderJson> = orders.iter().map(|o| open_order_json(&market, o)).collect();
     Ok(ok_v3(list))
 }
 
