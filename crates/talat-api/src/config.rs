@@ -28,6 +28,10 @@ pub struct ApiConfig {
     /// New orders are shed once this many are in flight in this gateway (submitted, not yet
     /// answered): bounds the gateway's memory and the latency a new order can see.
     pub max_inflight_places: usize,
+    /// New orders admitted per second across all users (0: no such cap). The capacity the
+    /// operator declares from a benchmark: beyond it, new orders are shed at once instead of
+    /// queueing, so cancels and reads keep their latency during a surge.
+    pub max_new_orders_per_s: u32,
     /// What a shed client is told to wait (`Retry-After`).
     pub busy_retry_after_s: u32,
     /// Open WebSocket connections, all kinds together.
@@ -53,6 +57,7 @@ impl Default for ApiConfig {
             public_per_ip_per_s: 1_000,
             place_high_water: 16_384,
             max_inflight_places: 16_384,
+            max_new_orders_per_s: 0,
             busy_retry_after_s: 1,
             max_ws_connections: 10_000,
             max_private_ws_per_key: 5,

@@ -26,6 +26,8 @@ pub struct Gateway {
     pub master: MasterKey,
     pub limits: RateLimits,
     pub inflight_places: AtomicUsize,
+    /// The exchange-wide new-order budget (`max_new_orders_per_s`), if set.
+    pub new_order_budget: Option<governor::DefaultDirectRateLimiter>,
     pub ws_connections: AtomicUsize,
     pub private_ws_per_key: parking_lot::Mutex<rustc_hash::FxHashMap<String, usize>>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -114,6 +116,12 @@ impl Gateway {
     /// Submits a command that creates exposure (a new order): shed at once when the place lane
     /// is past its high-water mark or this gateway has too many in flight.
     pub async fn submit_place(&self, command: Command) -> Result<Outcome, ApiError> {
+        if let Some(budget) = &self.new_order_budget {
+            if budget.check().is_err() {
+                metrics::counter!("talat_api_shed_total", "reason" => "capacity").increment(1);
+                return Err(ApiError::system_busy(self.config.busy_retry_after_s));
+            }
+        }
         let depth = self.sequencer.lane_depths()[Lane::Place.index()];
         if depth >= self.config.place_high_water {
             metrics::counter!("talat_api_shed_total", "reason" => "lane").increment(1);

@@ -108,7 +108,9 @@ pub fn gateway(
         None => (None, None),
     };
     let limits = crate::limits::RateLimits::new(config.rate_limits, config.rate_block_s, config.public_per_ip_per_s);
+    let new_order_budget = std::num::NonZeroU32::new(config.max_new_orders_per_s).map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n)));
     Arc::new(Gateway {
+        new_order_budget,
         config,
         sequencer,
         read,

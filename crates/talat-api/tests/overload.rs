@@ -87,3 +87,35 @@ async fn cancels_are_served_while_new_orders_are_shed() {
     println!("acknowledged {} new orders, shed {shed}, served {} cancels", acknowledged.len(), to_cancel.len());
     Arc::try_unwrap(ex).ok().expect("all tasks done").stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_capacity_sheds_the_excess_and_only_the_excess() {
+    let config = ApiConfig { rate_limits: false, max_new_orders_per_s: 20, ..ApiConfig::default() };
+    let ex = TestExchange::start(config, 1, SequencerConfig::default()).await;
+    let http = reqwest::Client::new();
+    let (mut ok, mut shed) = (0, 0);
+    for i in 0..100 {
+        let body = format!(r#"{{"sym":"BTC_THB","amt":1000,"rat":{},"typ":"limit"}}"#, 3_000_000 + i);
+        let (status, retry_after, reply) = signed(&http, &ex, 0, "POST", "/api/v3/market/place-bid", &body).await;
+        match status {
+            200 => ok += 1,
+            503 => {
+                assert_eq!((reply["error"].as_i64(), retry_after.as_deref()), (Some(90), Some("1")));
+                shed += 1;
+            }
+            other => panic!("unexpected {other} {reply}"),
+        }
+    }
+    // The burst allowance is one second's worth; the loop takes well under the time to refill
+    // many more, so most of the 100 are shed.
+    assert!((20..100).contains(&ok), "admitted {ok}");
+    assert_eq!(ok + shed, 100);
+    // Cancels are not new orders: every one is served.
+    let (_, _, open) = signed(&http, &ex, 0, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await;
+    for order in open["result"].as_array().unwrap() {
+        let body = format!(r#"{{"sym":"BTC_THB","id":"{}","sd":"buy"}}"#, order["id"].as_str().unwrap());
+        let (status, _, reply) = signed(&http, &ex, 0, "POST", "/api/v3/market/cancel-order", &body).await;
+        assert_eq!((status, reply["error"].as_i64()), (200, Some(0)));
+    }
+    ex.stop().await;
+}

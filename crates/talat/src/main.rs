@@ -85,6 +85,10 @@ struct ServeArgs {
     /// Turn the per-user rate limits off (benchmarks of the raw request path only).
     #[arg(long)]
     no_rate_limits: bool,
+    /// Declared capacity: new orders admitted per second across all users (beyond it they are
+    /// shed with 503 and Retry-After; 0 = no cap).
+    #[arg(long)]
+    max_new_orders_per_s: Option<u32>,
     /// Decimals in responses: numbers (as Bitkub's docs) or strings.
     #[arg(long)]
     decimals: Option<String>,
@@ -341,6 +345,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     }
     if let Some(ms) = args.bot_interval_ms {
         config.demo.bot_interval_ms = ms;
+    }
+    if let Some(n) = args.max_new_orders_per_s {
+        config.api.max_new_orders_per_s = n;
     }
     if args.no_rate_limits {
         config.api.rate_limits = false;
