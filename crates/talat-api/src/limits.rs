@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -75,7 +75,8 @@ pub struct RateLimits {
     block: Duration,
     limiters: FxHashMap<u8, DefaultKeyedRateLimiter<Caller>>,
     public_per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    blocked: Mutex<FxHashMap<(Caller, u8), Instant>>,
+    /// Read on every request, written only when someone is blocked or unblocked.
+    blocked: RwLock<FxHashMap<(Caller, u8), Instant>>,
 }
 
 impl RateLimits {
@@ -100,7 +101,7 @@ impl RateLimits {
             block: Duration::from_secs(block_s as u64),
             limiters,
             public_per_ip: RateLimiter::keyed(Quota::per_second(per_ip)),
-            blocked: Mutex::new(FxHashMap::default()),
+            blocked: RwLock::new(FxHashMap::default()),
         }
     }
 
@@ -111,14 +112,12 @@ impl RateLimits {
         }
         let key = (caller, endpoint.index());
         let now = Instant::now();
-        {
-            let mut blocked = self.blocked.lock();
-            if let Some(until) = blocked.get(&key) {
-                if *until > now {
-                    return Err(ApiError::rate_limited(remaining_s(*until - now)));
-                }
-                blocked.remove(&key);
+        let until = self.blocked.read().get(&key).copied();
+        if let Some(until) = until {
+            if until > now {
+                return Err(ApiError::rate_limited(remaining_s(until - now)));
             }
+            self.blocked.write().remove(&key);
         }
         let over_endpoint = self.limiters[&endpoint.index()].check_key(&caller).is_err();
         let over_ip = match caller {
@@ -126,7 +125,7 @@ impl RateLimits {
             Caller::User(_) => false,
         };
         if over_endpoint || over_ip {
-            let mut blocked = self.blocked.lock();
+            let mut blocked = self.blocked.write();
             if blocked.len() >= BLOCKED_MAX {
                 blocked.retain(|_, until| *until > now);
             }
@@ -148,7 +147,7 @@ impl RateLimits {
         self.public_per_ip.retain_recent();
         self.public_per_ip.shrink_to_fit();
         let instant = Instant::now();
-        self.blocked.lock().retain(|_, until| *until > instant);
+        self.blocked.write().retain(|_, until| *until > instant);
     }
 }
 

@@ -171,6 +171,10 @@ impl ReadModel {
 
     /// Resolves once the models reflect engine seq `seq`.
     pub async fn wait_for_seq(&self, seq: u64) {
+        // The usual case: the publisher applied the batch before its tickets resolved.
+        if self.applied_seq() >= seq {
+            return;
+        }
         let mut rx = self.applied.subscribe();
         // The sender lives as long as the model; an error would mean it was dropped.
         let _ = rx.wait_for(|applied| *applied >= seq).await;
