@@ -56,7 +56,7 @@ impl Default for ApiConfig {
             rate_block_s: 30,
             public_per_ip_per_s: 1_000,
             place_high_water: 16_384,
-            max_inflight_places: 16_384,
+            max_inflight_places: 256,
             max_new_orders_per_s: 0,
             busy_retry_after_s: 1,
             max_ws_connections: 10_000,

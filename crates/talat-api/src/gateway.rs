@@ -116,12 +116,6 @@ impl Gateway {
     /// Submits a command that creates exposure (a new order): shed at once when the place lane
     /// is past its high-water mark or this gateway has too many in flight.
     pub async fn submit_place(&self, command: Command) -> Result<Outcome, ApiError> {
-        if let Some(budget) = &self.new_order_budget {
-            if budget.check().is_err() {
-                metrics::counter!("talat_api_shed_total", "reason" => "capacity").increment(1);
-                return Err(ApiError::system_busy(self.config.busy_retry_after_s));
-            }
-        }
         let depth = self.sequencer.lane_depths()[Lane::Place.index()];
         if depth >= self.config.place_high_water {
             metrics::counter!("talat_api_shed_total", "reason" => "lane").increment(1);
@@ -134,6 +128,24 @@ impl Gateway {
             return Err(ApiError::system_busy(self.config.busy_retry_after_s));
         }
         self.submit(command, Lane::Place).await
+    }
+
+    /// Spends one unit of the exchange-wide new-order budget, or sheds the request. Checked
+    /// before the request is even authenticated (`routes::ops::admit_new_order`), so a shed
+    /// order costs as little as possible while the exchange is over capacity.
+    pub fn admit_new_order(&self) -> Result<(), ApiError> {
+        if let Some(budget) = &self.new_order_budget {
+            if budget.check().is_err() {
+                metrics::counter!("talat_api_shed_total", "reason" => "capacity").increment(1);
+                return Err(ApiError::system_busy(self.config.busy_retry_after_s));
+            }
+        }
+        let depth = self.sequencer.lane_depths()[Lane::Place.index()];
+        if depth >= self.config.place_high_water || self.inflight_places.load(Ordering::Relaxed) >= self.config.max_inflight_places {
+            metrics::counter!("talat_api_shed_total", "reason" => "early").increment(1);
+            return Err(ApiError::system_busy(self.config.busy_retry_after_s));
+        }
+        Ok(())
     }
 
     /// Submits to the command's lane and waits until it is durable, executed and visible in the

@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/market/asks", get(legacy::asks))
         .route("/api/market/books", get(legacy::books))
         .route("/api/market/depth", get(legacy::depth))
-        .merge(secure::routes())
+        .merge(secure::routes(state.clone()))
         .merge(retired::routes())
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))

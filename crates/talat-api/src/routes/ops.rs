@@ -45,6 +45,15 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     }
 }
 
+/// New-order endpoints only: shed before any work (authentication, parsing) when the exchange
+/// is over its declared capacity or its queues are full.
+pub async fn admit_new_order(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match state.admit_new_order() {
+        Ok(()) => next.run(request).await,
+        Err(shed) => shed.into_response(),
+    }
+}
+
 /// Records each request's latency and status under its route (not its raw path: bounded labels).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());

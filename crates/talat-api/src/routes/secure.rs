@@ -23,19 +23,22 @@ use talat_core::money::{MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, ClientId, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
 use talat_sequencer::Lane;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
+    let new_orders = Router::new()
+        .route("/api/v3/market/place-bid", post(place_bid))
+        .route("/api/v3/market/place-ask", post(place_ask))
+        .route("/api/v3/talat/place-order", post(place_order))
+        .route_layer(axum::middleware::from_fn_with_state(state, super::ops::admit_new_order));
     Router::new()
+        .merge(new_orders)
         .route("/api/v3/market/wallet", post(wallet))
         .route("/api/v3/market/balances", post(balances))
         .route("/api/v3/user/trading-credits", post(trading_credits))
         .route("/api/v3/user/limits", post(user_limits))
-        .route("/api/v3/market/place-bid", post(place_bid))
-        .route("/api/v3/market/place-ask", post(place_ask))
         .route("/api/v3/market/cancel-order", post(cancel_order))
         .route("/api/v3/market/wstoken", post(wstoken))
         .route("/api/v3/market/my-open-orders", get(my_open_orders))
         .route("/api/v3/market/order-info", get(order_info))
-        .route("/api/v3/talat/place-order", post(place_order))
         .route("/api/v3/talat/amend-order", post(amend_order))
         .route("/api/v3/talat/cancel-all", post(cancel_all))
 }
