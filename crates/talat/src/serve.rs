@@ -84,7 +84,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
 
     let read = Arc::new(ReadModel::from_engine(node.engine()));
-        node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
+    node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
     let follower = talat_api::projection::spawn(&node, projector.clone())?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
