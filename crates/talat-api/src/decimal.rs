@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn prints_numbers_or_strings_exactly() {
-        let n = serde_json::to_string(&Dec::num(188_379_27u64, 2)).unwrap();
+        let n = serde_json::to_string(&Dec::num(18_837_927_u64, 2)).unwrap();
         assert_eq!(n, "188379.27");
         let s = serde_json::to_string(&Dec::str(10_000_000u64, 8)).unwrap();
         assert_eq!(s, "\"0.1\"");

@@ -160,7 +160,7 @@ impl Gateway {
             Err(SubmitError::TooLarge { .. }) => return Err(ApiError::invalid_parameter("command too large")),
             Err(other) => return Err(ApiError::unavailable(other)),
         };
-        let outcome = ticket.await.map_err(|not_acked| ApiError::unavailable(not_acked))?;
+        let outcome = ticket.await.map_err(ApiError::unavailable)?;
         self.read.wait_for_seq(outcome.seq).await;
         Ok(outcome)
     }

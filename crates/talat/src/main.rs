@@ -306,21 +306,23 @@ fn main() -> ExitCode {
 }
 
 fn loadgen(args: LoadgenArgs) -> Result<String, String> {
-    let mut config = talat_loadgen::LoadgenConfig::default();
-    config.url = args.url;
-    config.rate_per_s = args.rate;
-    config.duration_s = args.duration;
-    config.users = args.users;
-    config.connections = args.connections;
-    config.threads = args.threads;
-    config.mix = args.mix.parse().map_err(|e| format!("--mix: {e}"))?;
-    config.reads = talat_loadgen::ReadKind::parse_list(&args.reads).map_err(|e| format!("--reads: {e}"))?;
-    config.symbol = args.symbol;
-    config.reference_price = args.price;
-    config.band_pct = args.band_pct;
-    config.timeout_ms = args.timeout_ms;
-    config.seed = args.seed;
-    config.verify = args.verify;
+    let config = talat_loadgen::LoadgenConfig {
+        url: args.url,
+        rate_per_s: args.rate,
+        duration_s: args.duration,
+        users: args.users,
+        connections: args.connections,
+        threads: args.threads,
+        mix: args.mix.parse().map_err(|e| format!("--mix: {e}"))?,
+        reads: talat_loadgen::ReadKind::parse_list(&args.reads).map_err(|e| format!("--reads: {e}"))?,
+        symbol: args.symbol,
+        reference_price: args.price,
+        band_pct: args.band_pct,
+        timeout_ms: args.timeout_ms,
+        seed: args.seed,
+        verify: args.verify,
+        ..talat_loadgen::LoadgenConfig::default()
+    };
     let report = talat_loadgen::run_blocking(config, talat_loadgen::Progress::from_quiet(args.quiet || args.json)).map_err(|e| e.to_string())?;
     let text = if args.json { format!("{}\n", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?) } else { format!("{report}") };
     match &report.verify {

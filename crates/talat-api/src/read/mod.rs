@@ -388,16 +388,15 @@ impl ReadModel {
                         }
                     }
                 }
-                Event::SelfTradePrevented { market, maker_order, qty, mode, .. } => {
-                    if *mode == talat_core::StpMode::Decrement {
-                        if let Some(m) = self.market(*market) {
-                            m.write().reduce(*maker_order, qty.0);
-                        }
-                        self.with_order(*maker_order, |o| o.open_qty = o.open_qty.saturating_sub(qty.0));
-                        let side = self.owners.read().get(maker_order).and_then(|(u, _)| self.open_order(*u, *maker_order)).map(|o| o.side);
-                        if let Some(side) = side {
-                            touch(feed, *market, side);
-                        }
+                // Decrement shrinks the resting maker; the other modes end orders with OrderDone.
+                Event::SelfTradePrevented { market, maker_order, qty, mode: talat_core::StpMode::Decrement, .. } => {
+                    if let Some(m) = self.market(*market) {
+                        m.write().reduce(*maker_order, qty.0);
+                    }
+                    self.with_order(*maker_order, |o| o.open_qty = o.open_qty.saturating_sub(qty.0));
+                    let side = self.owners.read().get(maker_order).and_then(|(u, _)| self.open_order(*u, *maker_order)).map(|o| o.side);
+                    if let Some(side) = side {
+                        touch(feed, *market, side);
                     }
                 }
                 Event::OrderAmended { order, price, qty, kept_priority } => {

@@ -81,9 +81,9 @@ pub fn order_view(row: &OrderRow) -> OrderView {
 /// order-info from the store, with the order's fills (closed orders, and open ones with fills).
 pub async fn closed_order_info(state: &AppState, market: &MarketRef, user: talat_core::UserId, order: OrderId, side: Side) -> Result<Value, ApiError> {
     let store = state.store_at_read_seq().await?;
-    let row = store.order(order).await.map_err(|e| ApiError::unavailable(e))?;
+    let row = store.order(order).await.map_err(ApiError::unavailable)?;
     let row = row.filter(|r| r.user == user && r.market == market.info.id && r.side == side).ok_or_else(ApiError::lookup_not_found)?;
-    let fills = store.fills_of(order, FILLS_MAX).await.map_err(|e| ApiError::unavailable(e))?;
+    let fills = store.fills_of(order, FILLS_MAX).await.map_err(ApiError::unavailable)?;
     let info = &market.info;
     let style = state.config.decimals;
     let history: Vec<Value> = fills
@@ -223,7 +223,7 @@ pub async fn my_order_history(State(state): State<AppState>, signed: Signed) -> 
     };
     let query = HistoryQuery { page: if keyset { None } else { Some(page.unwrap_or(1) as u32) }, cursor, limit, start_ms, end_ms };
     let store = state.store_at_read_seq().await?;
-    let result = store.order_history(signed.key.user, market.info.id, &query).await.map_err(|e| ApiError::unavailable(e))?;
+    let result = store.order_history(signed.key.user, market.info.id, &query).await.map_err(ApiError::unavailable)?;
     let items: Vec<HistoryItem> = result.orders.iter().map(|row| history_item(&market, row)).collect();
     let pagination = if keyset {
         json!({"cursor": result.next_cursor.as_ref().map(encode_cursor).unwrap_or_else(|| "e30=".into()), "has_next": result.has_next})
@@ -253,7 +253,7 @@ pub async fn tradingview(State(state): State<AppState>, peer: Peer, Query(query)
         return Err(ApiError::invalid_parameter("from must not be after to"));
     }
     let store = state.store_at_read_seq().await?;
-    let mut candles = store.candles(market.info.id, resolution, from_s, to_s, talat_store::MAX_CANDLES).await.map_err(|e| ApiError::unavailable(e))?;
+    let mut candles = store.candles(market.info.id, resolution, from_s, to_s, talat_store::MAX_CANDLES).await.map_err(ApiError::unavailable)?;
     candles.sort_by_key(|c| c.bucket_start_s);
     if candles.is_empty() {
         return Ok(Json(json!({"s": "no_data"})).into_response());

@@ -556,7 +556,7 @@ async fn amend_order(State(state): State<AppState>, signed: Signed) -> Result<Re
     let market = state.market(&p.str("sym").map_err(|_| ApiError::invalid_symbol())?, true)?;
     let order = order_id_of(p)?;
     let user = signed.key.user;
-    if !state.read.open_order(user, order).is_some_and(|o| o.market == market.info.id) {
+    if state.read.open_order(user, order).is_none_or(|o| o.market != market.info.id) {
         return Err(ApiError::order_not_found());
     }
     let price = match p.decimal("rat", market.info.spec.price_scale, MAX_PRICE) {
