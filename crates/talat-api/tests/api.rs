@@ -383,3 +383,51 @@ async fn a_get_with_a_body_keeps_the_connection_alive() {
     }
     ex.stop().await;
 }
+
+/// talat's additions: IOC, FOK, stop-limit, STP mode per order, amend, cancel-all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extensions_place_amend_and_cancel_all() {
+    let ex = exchange().await;
+    let c = Client::new();
+    let place = "/api/v3/talat/place-order";
+    // A resting ask of 0.01 BTC at 3,500,000 by user 1.
+    let (_, ask) = c.signed(&ex, 1, "POST", place, r#"{"sym":"BTC_THB","sd":"sell","typ":"limit","amt":0.01,"rat":3500000}"#).await;
+    assert_eq!((code(&ask), ask["result"]["status"].as_str()), (0, Some("open")), "{ask}");
+    let ask_id = ask["result"]["id"].as_str().unwrap().to_string();
+    // FOK for more than rests: killed, nothing trades.
+    let (_, fok) = c.signed(&ex, 0, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"fok","amt":0.02,"rat":3500000}"#).await;
+    assert_eq!((code(&fok), fok["result"]["status"].as_str()), (0, Some("canceled")), "{fok}");
+    // IOC for part of it: fills what it can, the rest is cancelled.
+    let (_, ioc) = c.signed(&ex, 0, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"ioc","amt":0.004,"rat":3500000}"#).await;
+    assert_eq!(ioc["result"]["status"], "filled", "{ioc}");
+    // Self-trade with decrement: user 1 buys into its own ask; both shrink, nothing trades.
+    let (_, stp) = c.signed(&ex, 1, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"ioc","amt":0.001,"rat":3500000,"stp":"decrement"}"#).await;
+    assert_eq!(code(&stp), 0, "{stp}");
+    let (_, open) = c.signed(&ex, 1, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await;
+    assert_eq!(open["result"][0]["amount"], "0.005", "0.01 − 0.004 filled − 0.001 decremented: {open}");
+    // Amend: lower the price (loses priority), then shrink (keeps it).
+    let amend = "/api/v3/talat/amend-order";
+    let (_, moved) = c.signed(&ex, 1, "POST", amend, &format!(r#"{{"sym":"BTC_THB","id":"{ask_id}","rat":3600000}}"#)).await;
+    assert_eq!((code(&moved), moved["result"]["kept_priority"].as_bool()), (0, Some(false)), "{moved}");
+    let (_, shrunk) = c.signed(&ex, 1, "POST", amend, &format!(r#"{{"sym":"BTC_THB","id":"{ask_id}","amt":0.002}}"#)).await;
+    assert_eq!(shrunk["result"]["kept_priority"], true, "{shrunk}");
+    let (_, asks) = c.get(&ex, "/api/v3/market/asks?sym=BTC_THB").await;
+    assert_eq!((asks["result"][0]["price"].as_str(), asks["result"][0]["size"].as_str()), (Some("3600000"), Some("0.002")));
+    // A stop-limit waits untriggered; cancel-all takes it and the ask.
+    let (_, stop) = c.signed(&ex, 1, "POST", place, r#"{"sym":"BTC_THB","sd":"sell","typ":"stop_limit","amt":0.001,"stop":3300000,"rat":3290000}"#).await;
+    assert_eq!(stop["result"]["status"], "untriggered", "{stop}");
+    let (_, all) = c.signed(&ex, 1, "POST", "/api/v3/talat/cancel-all", r#"{"sym":"BTC_THB"}"#).await;
+    assert_eq!(all["result"]["cancelled"].as_array().unwrap().len(), 2, "{all}");
+    // Bad inputs to the extensions.
+    for (body, expected) in [
+        (r#"{"sym":"BTC_THB","sd":"sell","typ":"limit","tif":"gtd","amt":0.01,"rat":3500000}"#, 10),
+        (r#"{"sym":"BTC_THB","sd":"sell","typ":"limit","stp":"none","amt":0.01,"rat":3500000}"#, 10),
+        (r#"{"sym":"BTC_THB","sd":"sell","typ":"stop_limit","amt":0.01,"rat":3500000}"#, 13),
+        (r#"{"sym":"BTC_THB","sd":"hold","typ":"limit","amt":0.01,"rat":3500000}"#, 22),
+        (r#"{"sym":"BTC_THB","sd":"sell","typ":"iceberg","amt":0.01,"rat":3500000}"#, 10),
+    ] {
+        assert_eq!(code(&c.signed(&ex, 1, "POST", place, body).await.1), expected, "{body}");
+    }
+    assert_eq!(code(&c.signed(&ex, 1, "POST", amend, &format!(r#"{{"sym":"BTC_THB","id":"{ask_id}"}}"#)).await.1), 21, "a cancelled order cannot be amended");
+    ex.stop().await;
+}

@@ -171,23 +171,19 @@ impl MarketState {
         Some(qty)
     }
 
-    /// Changes a resting order's price and quantity: in place if it keeps its priority (same
-    /// price, no growth), else at the back of its new level.
+    /// Shrinks a resting order in place (an amend that keeps its priority: same price, no
+    /// growth). An amend that loses priority is a `remove` followed by the engine's new rest.
     pub fn amend(&mut self, order: OrderId, price: u64, qty: u64, kept_priority: bool) {
+        assert!(kept_priority, "only priority-keeping amends change an order in place");
         let Some(&(side, old_price, position)) = self.index.get(&order) else { return };
-        let resting = match side {
-            Side::Buy => self.bids.get(&(Reverse(old_price), position)).map(|e| e.1),
-            Side::Sell => self.asks.get(&(old_price, position)).map(|e| e.1),
+        assert_eq!(price, old_price, "an amend that keeps priority keeps the price");
+        let open = match side {
+            Side::Buy => self.bids.get(&(Reverse(old_price), position)).map(|e| e.1.qty),
+            Side::Sell => self.asks.get(&(old_price, position)).map(|e| e.1.qty),
         }
         .expect("the index and the book agree");
-        if kept_priority && price == old_price && qty <= resting.qty {
-            self.reduce(order, resting.qty - qty);
-            return;
-        }
-        self.remove(order);
-        if qty > 0 {
-            self.rest(order, side, price, Resting { qty, ..resting });
-        }
+        assert!(qty <= open, "an amend that keeps priority does not grow");
+        self.reduce(order, open - qty);
     }
 
     pub fn is_resting(&self, order: OrderId) -> bool {

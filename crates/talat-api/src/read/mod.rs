@@ -409,7 +409,14 @@ impl ReadModel {
                     });
                     if let Some(view) = view {
                         if let Some(m) = self.market(view.market) {
-                            m.write().amend(*order, price.0, qty.0, *kept_priority);
+                            // Losing priority, the engine takes the order off the book and runs
+                            // it again as a taker: its OrderRested (or fills) follow.
+                            let mut m = m.write();
+                            if *kept_priority {
+                                m.amend(*order, price.0, qty.0, true);
+                            } else {
+                                m.remove(*order);
+                            }
                         }
                         touch(feed, view.market, view.side);
                         feed.private.push((view.user, PrivateUpdate::Order(view)));
