@@ -321,6 +321,8 @@ impl ReadModel {
                 Event::StopAccepted { order, .. } => {
                     if let Some(view) = self.with_order(*order, |o| {
                         o.status = OrderStatus::Untriggered;
+                        // Waiting, its whole quantity is open (not on the book).
+                        o.open_qty = o.qty;
                         o.clone()
                     }) {
                         feed.private.push((view.user, PrivateUpdate::Order(view)));
