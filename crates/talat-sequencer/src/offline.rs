@@ -211,18 +211,7 @@ pub fn rebuild(
         None => parts.store.newest_valid(span)?,
         Some(to) => snapshot_at_or_before(&parts.store, span, to)?,
     };
-    let (engine, after_seq, start) = match snapshot {
-        Some(snapshot) => {
-            let engine = recovery::restore(&snapshot)?;
-            let info = recovery::snapshot_info(&snapshot, &engine);
-            (engine, snapshot.seq, Start::Snapshot(info))
-        }
-        None => (
-            Engine::new(parts.engine_config.clone()),
-            GENESIS_SEQ - 1,
-            Start::Genesis,
-        ),
-    };
+    let (engine, after_seq, start) = starting_point(&parts, snapshot)?;
     let mut replayer = Replayer::new(engine, after_seq, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(after_seq + 1)?;
     let total = span.next_seq - 1 - after_seq;
@@ -383,6 +372,19 @@ fn compare_snapshot(
     Ok(())
 }
 
+/// The engine a replay starts from — `snapshot` restored, or a new engine at genesis — with
+/// the journal seq it stands after.
+fn starting_point(parts: &Parts<FsStorage>, snapshot: Option<Snapshot>) -> Result<(Engine, u64, Start), OfflineError> {
+    Ok(match snapshot {
+        Some(snapshot) => {
+            let engine = recovery::restore(&snapshot)?;
+            let info = recovery::snapshot_info(&snapshot, &engine);
+            (engine, snapshot.seq, Start::Snapshot(info))
+        }
+        None => (Engine::new(parts.engine_config.clone()), GENESIS_SEQ - 1, Start::Genesis),
+    })
+}
+
 /// What [`replay_since`] did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ReplaySince {
@@ -405,18 +407,7 @@ pub fn replay_since(
     let (_lock, parts) = open_offline(data_dir)?;
     let span = parts.journal.span();
     let snapshot = snapshot_at_or_before(&parts.store, span, after_command_seq)?;
-    let (engine, after_seq, start) = match snapshot {
-        Some(snapshot) => {
-            let engine = recovery::restore(&snapshot)?;
-            let info = recovery::snapshot_info(&snapshot, &engine);
-            (engine, snapshot.seq, Start::Snapshot(info))
-        }
-        None => (
-            Engine::new(parts.engine_config.clone()),
-            GENESIS_SEQ - 1,
-            Start::Genesis,
-        ),
-    };
+    let (engine, after_seq, start) = starting_point(&parts, snapshot)?;
     assert!(engine.last_seq() <= after_command_seq, "the start lies at or before the asked seq");
     let mut replayer = Replayer::new(engine, after_seq, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(after_seq + 1)?;

@@ -74,15 +74,7 @@ pub async fn ticker(State(state): State<AppState>, peer: Peer, Query(query): Que
 pub async fn trades(State(state): State<AppState>, peer: Peer, Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
     public_limit(&state, peer, Endpoint::Trades)?;
     let (market, lmt) = sym_and_limit(&state, &query)?;
-    let info = &market.info;
-    let list: Vec<Value> = market
-        .state
-        .read()
-        .recent_trades(lmt)
-        .into_iter()
-        .map(|t| json!([t.ts_ms / 1000, Dec::num(t.price, info.spec.price_scale), Dec::num(t.qty, info.base_scale), if t.taker_side == Side::Buy { "BUY" } else { "SELL" }]))
-        .collect();
-    Ok(ok_v3(list))
+    Ok(ok_v3(super::public::trade_rows(&market, lmt, 1000)))
 }
 
 /// `[order_id, ts_s, volume, rate, amount]` rows of one side.

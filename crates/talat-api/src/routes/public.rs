@@ -260,18 +260,21 @@ pub async fn depth(State(state): State<AppState>, peer: Peer, Query(query): Quer
     Ok(ok_v3(depth_value(&market, lmt)))
 }
 
-pub async fn trades(State(state): State<AppState>, peer: Peer, Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
-    public_limit(&state, peer, Endpoint::Trades)?;
-    let (market, lmt) = sym_and_limit(&state, &query)?;
+/// `[ts, rate, amount, "BUY"|"SELL"]`, newest first; `ts` is ms divided by `ts_divisor` (1 for
+/// v3, 1000 for the legacy seconds).
+pub fn trade_rows(market: &MarketRef, lmt: usize, ts_divisor: u64) -> Vec<Value> {
     let info = &market.info;
-    let list: Vec<Value> = market
+    market
         .state
         .read()
         .recent_trades(lmt)
         .into_iter()
-        .map(|t| {
-            json!([t.ts_ms, Dec::num(t.price, info.spec.price_scale), Dec::num(t.qty, info.base_scale), if t.taker_side == Side::Buy { "BUY" } else { "SELL" }])
-        })
-        .collect();
-    Ok(ok_v3(list))
+        .map(|t| json!([t.ts_ms / ts_divisor, Dec::num(t.price, info.spec.price_scale), Dec::num(t.qty, info.base_scale), if t.taker_side == Side::Buy { "BUY" } else { "SELL" }]))
+        .collect()
+}
+
+pub async fn trades(State(state): State<AppState>, peer: Peer, Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
+    public_limit(&state, peer, Endpoint::Trades)?;
+    let (market, lmt) = sym_and_limit(&state, &query)?;
+    Ok(ok_v3(trade_rows(&market, lmt, 1)))
 }
