@@ -21,6 +21,12 @@ use talat_sequencer::Node;
 const CHUNK_COMMANDS: usize = 4_096;
 /// How long the follower sleeps at the durable end before looking again.
 const IDLE_WAIT_MS: u64 = 20;
+/// How long commands may wait in the follower to make one larger store transaction, unless a
+/// reader is waiting for them. Every SQLite commit rewrites the index pages it touched, so a
+/// transaction a few milliseconds wide costs nearly as much as one this wide.
+const GATHER_MS: u64 = 200;
+/// The follower's sleep while it holds commands back (how soon it notices a waiting reader).
+const GATHER_POLL_MS: u64 = 5;
 
 /// Starts the follower from the node's current state (call before the node starts serving:
 /// the copy and the reader must begin at the same record).
@@ -40,21 +46,29 @@ pub fn spawn(node: &Node, projector: talat_store::ProjectorHandle) -> Result<Joi
 
 fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, projector: talat_store::ProjectorHandle) {
     let mut chunk: Vec<Applied> = Vec::with_capacity(CHUNK_COMMANDS);
+    // When the first command of the current chunk was taken.
+    let mut chunk_started = std::time::Instant::now();
+    let mut writer_gone = false;
     // Ends when the journal's writer is gone and every durable record was projected.
     loop {
         let record = match reader.next_record() {
             Ok(Some(record)) => record,
             Ok(None) => {
-                if !chunk.is_empty() && !send(&projector, &mut chunk) {
+                if writer_gone {
+                    if !chunk.is_empty() {
+                        send(&projector, &mut chunk);
+                    }
                     return;
                 }
-                match reader.wait_for_records(IDLE_WAIT_MS) {
-                    WaitOutcome::Closed => {
-                        // One last look: everything durable is readable now.
-                        if matches!(reader.next_record(), Ok(None)) {
-                            return;
-                        }
-                    }
+                let gathered_enough = chunk_started.elapsed() >= std::time::Duration::from_millis(GATHER_MS);
+                if !chunk.is_empty() && (gathered_enough || projector.take_demand()) && !send(&projector, &mut chunk) {
+                    return;
+                }
+                let wait_ms = if chunk.is_empty() { IDLE_WAIT_MS } else { GATHER_POLL_MS };
+                match reader.wait_for_records(wait_ms) {
+                    // The writer is gone: everything durable is readable now, so the next
+                    // time the end is reached is the last.
+                    WaitOutcome::Closed => writer_gone = true,
                     WaitOutcome::Advanced | WaitOutcome::TimedOut => {}
                 }
                 continue;
@@ -69,6 +83,9 @@ fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, projecto
             return;
         }
         if let Some(Step::Command { input, events, .. }) = replayer.last_step() {
+            if chunk.is_empty() {
+                chunk_started = std::time::Instant::now();
+            }
             chunk.push(Applied { input: input.clone(), events: events.to_vec() });
             if chunk.len() >= CHUNK_COMMANDS && !send(&projector, &mut chunk) {
                 return;
@@ -86,6 +103,29 @@ fn send(projector: &talat_store::ProjectorHandle, chunk: &mut Vec<Applied>) -> b
             false
         }
     }
+}
+
+/// A single-threaded tokio runtime on its own thread at nice 19, for background work such as
+/// the store's projector: its CPU then goes to request handling first. The thread lives as
+/// long as the process.
+pub fn background_runtime(name: &str) -> Result<tokio::runtime::Handle, String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            lowest_priority();
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = tx.send(Ok(runtime.handle().clone()));
+            runtime.block_on(std::future::pending::<()>());
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv().map_err(|e| e.to_string())?
 }
 
 /// Puts the calling thread at nice 19: it runs on cores matching does not need.

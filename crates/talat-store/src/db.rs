@@ -80,7 +80,9 @@ pub(crate) async fn open(url: &str) -> Result<(AnyPool, Backend), StoreError> {
                     // WAL: readers never wait for the projector's transaction, nor it for them.
                     // synchronous=NORMAL: a power cut may lose the last transactions, never
                     // consistency; meta.projected_seq falls back with them and replay refills it.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;").await?;
+                    // temp_store=MEMORY: statement journals (multi-row upserts inside the
+                    // projector's transaction) stay in memory instead of temp-file writes.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;").await?;
                     Ok(())
                 })
             })

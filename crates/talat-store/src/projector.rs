@@ -17,6 +17,7 @@
 
 use crate::error::StoreError;
 use crate::store::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use talat_core::{Applied, Event, Input, Seq};
 use tokio::sync::{mpsc, watch, Notify};
@@ -44,11 +45,17 @@ impl Projector {
     /// Starts the projector task on the current tokio runtime (call from within one).
     /// `capacity` (at least 1) is how many batches may wait before `send` blocks.
     pub fn spawn(store: Store, capacity: usize) -> ProjectorHandle {
+        Projector::spawn_on(store, capacity, &tokio::runtime::Handle::current())
+    }
+
+    /// [`Projector::spawn`] on the given runtime (for instance one whose thread runs at a low
+    /// priority, so projection never competes with request handling).
+    pub fn spawn_on(store: Store, capacity: usize, runtime: &tokio::runtime::Handle) -> ProjectorHandle {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let (status_tx, status_rx) = watch::channel(Status::default());
         let stop = Arc::new(Notify::new());
-        tokio::spawn(run(store, rx, status_tx, stop.clone()));
-        ProjectorHandle { tx, status: status_rx, stop }
+        runtime.spawn(run(store, rx, status_tx, stop.clone()));
+        ProjectorHandle { tx, status: status_rx, stop, demand: Arc::new(AtomicBool::new(false)) }
     }
 }
 
@@ -103,9 +110,18 @@ pub struct ProjectorHandle {
     tx: mpsc::Sender<Arc<Vec<Applied>>>,
     status: watch::Receiver<Status>,
     stop: Arc<Notify>,
+    /// Set by a reader that waits for a seq not yet projected; a feeder that holds commands
+    /// back to build larger transactions flushes at once when it sees it.
+    demand: Arc<AtomicBool>,
 }
 
 impl ProjectorHandle {
+    /// True once since a reader last began waiting for the store (clears the mark). A feeder
+    /// that batches by time calls this to learn that someone is waiting on its batch.
+    pub fn take_demand(&self) -> bool {
+        self.demand.load(Ordering::Relaxed) && self.demand.swap(false, Ordering::AcqRel)
+    }
+
     fn stopped(&self) -> ProjectorError {
         match self.failure() {
             Some(e) => ProjectorError::Failed(e),
@@ -139,6 +155,9 @@ impl ProjectorHandle {
     /// was acknowledged at `seq`). Fails if the projector stops first.
     pub async fn wait_for(&self, seq: Seq) -> Result<(), ProjectorError> {
         let mut status = self.status.clone();
+        if status.borrow().seq < seq {
+            self.demand.store(true, Ordering::Release);
+        }
         let reached = status.wait_for(|s| s.seq >= seq || s.failure.is_some()).await.map(|s| s.failure.clone());
         match reached {
             Ok(None) => Ok(()),

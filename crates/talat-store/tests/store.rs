@@ -452,12 +452,22 @@ async fn the_projector_coalesces_catches_up_and_stops_on_failure(db: &TestDb) {
     // Live path: batches from a plain thread, as the sequencer's publisher sends them. The
     // first half goes through the projector; then a restart catches up with a replay.
     let half = log.len() / 2;
+    // A reader that waits for a seq not yet projected marks demand, once, for a feeder that
+    // gathers commands by time; a reader whose seq is already there does not.
+    assert!(!handle.take_demand());
+    let early = log[0].input.seq;
+    assert!(tokio::time::timeout(Duration::from_millis(20), handle.wait_for(early)).await.is_err());
+    assert!(handle.take_demand());
+    assert!(!handle.take_demand());
     let sender = handle.clone();
     let first: Vec<Arc<Vec<Applied>>> = log[..half].chunks(3).map(|c| Arc::new(c.to_vec())).collect();
     tokio::task::spawn_blocking(move || first.into_iter().try_for_each(|b| sender.send(b))).await.unwrap().unwrap();
     let half_seq = log[half - 1].input.seq;
     tokio::time::timeout(Duration::from_secs(60), handle.wait_for(half_seq)).await.unwrap().unwrap();
     assert!(handle.projected_seq() >= half_seq);
+    handle.take_demand();
+    handle.wait_for(half_seq).await.unwrap();
+    assert!(!handle.take_demand(), "a reader that need not wait marks no demand");
     assert_eq!(handle.shutdown().await.unwrap(), half_seq);
     assert!(matches!(handle.send_async(Arc::new(Vec::new())).await, Err(ProjectorError::Stopped)));
 

@@ -76,7 +76,9 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_url = config.store_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("store.db").display()));
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
-    let projector = talat_store::Projector::spawn(store.clone(), 64);
+    // The projector's SQL building runs on its own nice-19 thread, not on the request workers.
+    let store_runtime = talat_api::projection::background_runtime("talat-store")?;
+    let projector = talat_store::Projector::spawn_on(store.clone(), 64, &store_runtime);
     catch_up_store(&data_dir, &store, &projector).await?;
     talat_api::projection::lower_threads_named("sqlx-sqlite");
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
