@@ -206,7 +206,11 @@ impl<S: Storage> Committer<S> {
             ));
             start = end;
         }
+        let append_started = std::time::Instant::now();
         let appended = self.journal.append_batch(&records);
+        // Write + fdatasync of the batch: what every acknowledgement in it waited for.
+        metrics::histogram!("talat_journal_append_seconds").record(append_started.elapsed().as_secs_f64());
+        metrics::histogram!("talat_batch_commands").record(records.len() as f64);
         drop(records);
         match appended {
             Ok(_) => {}
@@ -226,6 +230,7 @@ impl<S: Storage> Committer<S> {
         }
 
         // Durable: now, and only now, execute.
+        let apply_started = std::time::Instant::now();
         let mut published = match self.publisher {
             Some(_) => Vec::with_capacity(self.inputs.len()),
             None => Vec::new(),
@@ -251,6 +256,8 @@ impl<S: Storage> Committer<S> {
         if let Some(publisher) = self.publisher.as_mut() {
             publisher.publish(published);
         }
+        // Matching plus the read models' update, on this thread, before the tickets resolve.
+        metrics::histogram!("talat_batch_apply_seconds").record(apply_started.elapsed().as_secs_f64());
         if self.engine.last_seq().is_multiple_of(self.checkpoint_every) {
             self.checkpoint_due = true;
         }
