@@ -28,6 +28,17 @@ pub fn read_model_publisher(read: Arc<ReadModel>) -> impl Publisher {
 
 /// Serves `gateway` on `listener` until `shutdown` resolves.
 pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    serve_with(gateway, axum::Router::new(), listener, shutdown).await
+}
+
+/// [`serve`] with `extra` routes merged into the gateway's router (see
+/// [`crate::routes::router_with`]).
+pub async fn serve_with(
+    gateway: AppState,
+    extra: axum::Router<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let sweeper = {
         let gateway = Arc::clone(&gateway);
         tokio::spawn(async move {
@@ -42,7 +53,7 @@ pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdow
         })
     };
     let max_connections = gateway.config.max_connections;
-    let app = crate::routes::router(gateway);
+    let app = crate::routes::router_with(gateway, extra);
     // `tap_io` makes axum hand out the peer address as `ConnectInfo<SocketAddr>`.
     let listener = axum::serve::ListenerExt::tap_io(crate::listener::LimitedListener::new(listener, max_connections), |_| {});
     let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

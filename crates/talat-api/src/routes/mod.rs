@@ -64,6 +64,12 @@ impl<K: AsRef<str>, V: Serialize> Serialize for Pairs<K, V> {
 pub struct Empty {}
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The gateway's router plus `extra` routes (the web app and staff console, which live in their
+/// own crate), under the same body buffering, limits and latency tracking.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/api/status", get(public::status))
@@ -89,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))
+        .merge(extra)
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn(ops::track))
