@@ -36,6 +36,9 @@ pub struct ApiConfig {
     pub busy_retry_after_s: u32,
     /// Open WebSocket connections, all kinds together.
     pub max_ws_connections: usize,
+    /// Open WebSocket connections from one IP address, all kinds together: one client cannot
+    /// take every slot.
+    pub max_ws_per_ip: usize,
     /// Private WebSocket connections per API key (the reference's 5).
     pub max_private_ws_per_key: usize,
     /// A private connection is closed after this long without a ping (the reference: 5 min).
@@ -60,6 +63,7 @@ impl Default for ApiConfig {
             max_new_orders_per_s: 0,
             busy_retry_after_s: 1,
             max_ws_connections: 10_000,
+            max_ws_per_ip: 200,
             max_private_ws_per_key: 5,
             private_ws_idle_s: 300,
             private_ws_max_age_s: 7_200,

@@ -29,6 +29,8 @@ pub struct Gateway {
     /// The exchange-wide new-order budget (`max_new_orders_per_s`), if set.
     pub new_order_budget: Option<governor::DefaultDirectRateLimiter>,
     pub ws_connections: AtomicUsize,
+    /// Open WebSocket connections per peer IP (entries removed at zero).
+    pub ws_per_ip: parking_lot::Mutex<rustc_hash::FxHashMap<std::net::IpAddr, usize>>,
     pub private_ws_per_key: parking_lot::Mutex<rustc_hash::FxHashMap<String, usize>>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Wall clock for servertime and timestamp checks (ms).

@@ -132,6 +132,7 @@ pub fn gateway(
         limits,
         inflight_places: Default::default(),
         ws_connections: Default::default(),
+        ws_per_ip: Default::default(),
         private_ws_per_key: Default::default(),
         metrics,
         clock: Arc::new(system_clock_ms),

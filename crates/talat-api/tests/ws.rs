@@ -543,3 +543,27 @@ async fn connections_beyond_the_limit_are_refused_and_slots_come_back() {
     wait_until("the refused socket's slot is released", || ex.gateway.ws_connections.load(std::sync::atomic::Ordering::Acquire) == 1).await;
     ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_socket() {
+    let config = ApiConfig { max_ws_connections: 10, max_ws_per_ip: 2, ..ApiConfig::default() };
+    let ex = exchange(config).await;
+    let a = connect(&ex, "/websocket-api/orderbook/1").await;
+    let _b = connect(&ex, "/websocket-api/market.ticker.thb_btc").await;
+    match try_connect(&ex, "/websocket-api/orderbook/1", Some("t/1")).await {
+        Err(WsError::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+            let body = String::from_utf8(response.body().clone().unwrap_or_default()).unwrap();
+            assert!(body.contains("\"error\":30") && body.contains("this address"), "{body}");
+        }
+        Err(other) => panic!("refused with HTTP 429, not {other}"),
+        Ok(_) => panic!("a third socket from one address is refused"),
+    }
+    // The refusal took no slot; closing one frees one for the same address.
+    assert_eq!(ex.gateway.ws_connections.load(std::sync::atomic::Ordering::Acquire), 2);
+    drop(a);
+    wait_until("the address's slot is free", || ex.gateway.ws_per_ip.lock().values().sum::<usize>() == 1).await;
+    let _c = connect(&ex, "/websocket-api/orderbook/1").await;
+    assert_eq!(ex.gateway.ws_connections.load(std::sync::atomic::Ordering::Acquire), 2);
+    ex.stop().await;
+}

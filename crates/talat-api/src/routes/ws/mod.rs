@@ -24,6 +24,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use std::borrow::Cow;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,27 +53,51 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/private", get(private::handler))
 }
 
-/// One open WebSocket, counted in `Gateway::ws_connections` until dropped.
+/// One open WebSocket, counted in `Gateway::ws_connections` and in its IP's entry of
+/// `Gateway::ws_per_ip` until dropped.
 pub struct WsSlot {
     gateway: AppState,
+    ip: IpAddr,
 }
 
 impl WsSlot {
-    /// Takes a slot if fewer than `max_ws_connections` are open.
-    pub fn acquire(gateway: &AppState) -> Option<WsSlot> {
+    /// Takes a slot if fewer than `max_ws_connections` are open in all and fewer than
+    /// `max_ws_per_ip` from `ip`; otherwise the refusal to answer with.
+    pub fn acquire(gateway: &AppState, ip: IpAddr) -> Result<WsSlot, ApiError> {
+        {
+            let mut per_ip = gateway.ws_per_ip.lock();
+            let open = per_ip.entry(ip).or_insert(0);
+            if *open >= gateway.config.max_ws_per_ip {
+                metrics::counter!("talat_api_shed_total", "reason" => "ws_per_ip").increment(1);
+                return Err(refusal(30, StatusCode::TOO_MANY_REQUESTS, "too many WebSocket connections from this address"));
+            }
+            *open += 1;
+        }
         let max = gateway.config.max_ws_connections;
-        gateway
-            .ws_connections
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < max).then_some(open + 1))
-            .ok()?;
+        let taken = gateway.ws_connections.fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < max).then_some(open + 1));
+        if taken.is_err() {
+            release_ip(gateway, ip);
+            return Err(too_many_connections(gateway));
+        }
         metrics::gauge!("talat_api_ws_connections").increment(1.0);
-        Some(WsSlot { gateway: Arc::clone(gateway) })
+        Ok(WsSlot { gateway: Arc::clone(gateway), ip })
+    }
+}
+
+fn release_ip(gateway: &Gateway, ip: IpAddr) {
+    let mut per_ip = gateway.ws_per_ip.lock();
+    let open = per_ip.get_mut(&ip).expect("an acquired slot's IP is counted");
+    assert!(*open > 0);
+    *open -= 1;
+    if *open == 0 {
+        per_ip.remove(&ip);
     }
 }
 
 impl Drop for WsSlot {
     fn drop(&mut self) {
         self.gateway.ws_connections.fetch_sub(1, Ordering::AcqRel);
+        release_ip(&self.gateway, self.ip);
         metrics::gauge!("talat_api_ws_connections").decrement(1.0);
     }
 }

@@ -9,7 +9,8 @@
 //! the feed gets a fresh snapshot.
 
 use super::public::ticker_message;
-use super::{close, code, configure, not_upgradable, send_text, too_many_connections, WsSlot};
+use super::{close, code, configure, not_upgradable, send_text, WsSlot};
+use crate::routes::{ip_of, Peer};
 use crate::decimal::Dec;
 use crate::gateway::AppState;
 use crate::read::{MarketInfo, MarketState, TradeView};
@@ -102,13 +103,14 @@ pub fn market_of_pairing_id(state: &AppState, text: &str) -> Result<Arc<RwLock<M
     state.read.market(MarketId(index)).ok_or_else(unknown)
 }
 
-pub async fn handler(State(state): State<AppState>, Path(pairing_id): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+pub async fn handler(State(state): State<AppState>, peer: Peer, Path(pairing_id): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return not_upgradable(rejection).into_response(),
     };
-    let Some(slot) = WsSlot::acquire(&state) else {
-        return too_many_connections(&state).into_response();
+    let slot = match WsSlot::acquire(&state, ip_of(peer)) {
+        Ok(slot) => slot,
+        Err(refused) => return refused.into_response(),
     };
     let market = market_of_pairing_id(&state, &pairing_id);
     configure(ws).on_upgrade(move |socket| run(state, slot, market, socket))

@@ -16,7 +16,7 @@
 //! sell), which `fee_currency` names.
 
 use super::public::txn_id;
-use super::{close, code, configure, not_upgradable, refusal, send_text, too_many_connections, WsSlot};
+use super::{close, code, configure, not_upgradable, refusal, send_text, WsSlot};
 use crate::auth::{sign, ApiKey};
 use crate::decimal::Dec;
 use crate::gateway::{AppState, Gateway};
@@ -327,8 +327,9 @@ pub async fn handler(State(state): State<AppState>, peer: Peer, headers: HeaderM
     if !has_agent {
         return refusal(10, StatusCode::BAD_REQUEST, "a User-Agent header is required on the private WebSocket handshake (e.g. python-bot/1.0)").into_response();
     }
-    let Some(slot) = WsSlot::acquire(&state) else {
-        return too_many_connections(&state).into_response();
+    let slot = match WsSlot::acquire(&state, ip_of(peer)) {
+        Ok(slot) => slot,
+        Err(refused) => return refused.into_response(),
     };
     let ip = ip_of(peer);
     configure(ws).on_upgrade(move |socket| Session::new(state, ip).run(slot, socket))

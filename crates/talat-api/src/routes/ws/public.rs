@@ -8,7 +8,8 @@
 //! market per published batch. A trade stream sends one message per trade (the stream was
 //! retired upstream on 2026-05-18; it is served in its documented shape for old clients).
 
-use super::{close, code, configure, not_upgradable, number, send_text, too_many_connections, WsSlot};
+use super::{close, code, configure, not_upgradable, number, send_text, WsSlot};
+use crate::routes::{ip_of, Peer};
 use crate::gateway::AppState;
 use crate::read::{MarketChange, MarketState, ReadModel, TradeView};
 use crate::routes::public::ticker_figures;
@@ -179,13 +180,14 @@ pub fn trade_message(m: &MarketState, trade: &TradeView) -> TradeMessage {
     }
 }
 
-pub async fn handler(State(state): State<AppState>, Path(streams): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+pub async fn handler(State(state): State<AppState>, peer: Peer, Path(streams): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return not_upgradable(rejection).into_response(),
     };
-    let Some(slot) = WsSlot::acquire(&state) else {
-        return too_many_connections(&state).into_response();
+    let slot = match WsSlot::acquire(&state, ip_of(peer)) {
+        Ok(slot) => slot,
+        Err(refused) => return refused.into_response(),
     };
     let parsed = parse_streams(&state.read, &streams);
     configure(ws).on_upgrade(move |socket| run(state, slot, parsed, socket))
