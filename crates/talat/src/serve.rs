@@ -86,6 +86,10 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
 
     let read = Arc::new(ReadModel::from_engine(node.engine()));
+    // Listing times live in the store (caught up above), not in the engine.
+    for row in store.markets().await.map_err(|e| format!("query store: {e}"))? {
+        read.set_listed_ts_ms(row.market, row.listed_ts_ms);
+    }
     node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
     let follower = talat_api::projection::spawn(&node, projector.clone())?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;

@@ -121,5 +121,11 @@ async fn acknowledged_orders_survive_sigkill_of_the_server() {
     }
     let open = signed(&http, &target, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await.unwrap();
     assert!(open["result"].as_array().unwrap().len() >= acked.len(), "every acknowledged bid still rests");
+    // Listing times come back from the store after a restart (the engine does not keep them).
+    let symbols: Value = http.get(format!("{}/api/v3/market/symbols", server.url)).send().await.unwrap().json().await.unwrap();
+    for market in symbols["result"].as_array().expect("symbols") {
+        let created = market["created_at"].as_str().expect("created_at");
+        assert!(!created.starts_with("1970"), "a listing time survives the restart: {market}");
+    }
     println!("{} acknowledged orders all found after {KILLS} SIGKILLs ({:?} to check)", acked.len(), started.elapsed());
 }

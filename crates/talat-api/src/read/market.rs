@@ -12,7 +12,7 @@ pub const RECENT_TRADES_MAX: usize = 1_000;
 const MINUTES_PER_DAY: u64 = 1_440;
 
 /// A market's static facts plus the ids and scales needed to print it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct MarketInfo {
     pub id: MarketId,
     /// Bitkub's `pairing_id` (symbol id of the order-book WebSocket): the market id plus one.
@@ -20,7 +20,22 @@ pub struct MarketInfo {
     pub spec: MarketSpec,
     pub base_scale: u8,
     pub quote_scale: u8,
-    pub listed_ts_ms: u64,
+    /// When the market was listed. The engine does not keep it, so after a restart the read
+    /// model starts at 0 and the gateway fills it in from the query store.
+    pub listed_ts_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Clone for MarketInfo {
+    fn clone(&self) -> MarketInfo {
+        MarketInfo {
+            id: self.id,
+            pairing_id: self.pairing_id,
+            spec: self.spec.clone(),
+            base_scale: self.base_scale,
+            quote_scale: self.quote_scale,
+            listed_ts_ms: self.listed_ts_ms.load(std::sync::atomic::Ordering::Relaxed).into(),
+        }
+    }
 }
 
 impl MarketInfo {

@@ -146,6 +146,13 @@ impl ReadModel {
         model
     }
 
+    /// Sets when `market` was listed (from the query store, after a restart).
+    pub fn set_listed_ts_ms(&self, market: MarketId, ts_ms: u64) {
+        if let Some(state) = self.market(market) {
+            state.read().info.listed_ts_ms.store(ts_ms, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn add_market(&self, id: MarketId, spec: talat_core::MarketSpec, last_price: Option<u64>, ts_ms: u64) {
         let assets = self.assets.read();
         let scale_of = |code: &str| assets.iter().find(|a| a.code == code).map_or(0, |a| a.scale);
@@ -155,7 +162,7 @@ impl ReadModel {
             base_scale: scale_of(&spec.base),
             quote_scale: scale_of(&spec.quote),
             spec,
-            listed_ts_ms: ts_ms,
+            listed_ts_ms: ts_ms.into(),
         });
         let mut markets = self.markets.write();
         assert_eq!(markets.len(), id.index(), "markets are listed in id order");
