@@ -48,6 +48,12 @@ impl TestExchange {
     /// Starts an exchange with `users` funded users (10,000,000 THB, 10 BTC, 100 ETH each),
     /// each with an API key of every permission.
     pub async fn start(config: ApiConfig, users: usize, sequencer_config: SequencerConfig) -> TestExchange {
+        TestExchange::start_with(config, users, sequencer_config, |_| axum::Router::new()).await
+    }
+
+    /// [`TestExchange::start`] with extra routes (built from the gateway) merged into the
+    /// server's router, as `talat serve` mounts the web API.
+    pub async fn start_with(config: ApiConfig, users: usize, sequencer_config: SequencerConfig, extra: impl FnOnce(AppState) -> axum::Router<AppState>) -> TestExchange {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut node_config = NodeConfig::default();
         node_config.engine.check_invariants_every_command = true;
@@ -84,10 +90,11 @@ impl TestExchange {
             let (key, secret) = server::create_key(&gateway, user, Perms::ALL, Vec::new()).await.expect("a key is stored");
             test_users.push(TestUser { user, key, secret });
         }
+        let extra = extra(Arc::clone(&gateway));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serving = Arc::clone(&gateway);
         let server = tokio::spawn(async move {
-            let _ = server::serve(serving, listener, async {
+            let _ = server::serve_with(serving, extra, listener, async {
                 let _ = rx.await;
             })
             .await;

@@ -16,7 +16,7 @@
 //! Module map: `db` (URLs, pool, migrations), `stage` (events → rows, pure), `project` (rows →
 //! multi-row statements), `sql` (the multi-row statement builder), `candles` (buckets and
 //! resolutions), `store` (the handle and the write transaction), `queries` and `rows` (reads),
-//! `keys` (API keys), `codec` (enum words and checked integers), `projector`.
+//! `keys` (API keys), `web` (web accounts, staff, sessions, audit), `codec` (enum words and checked integers), `projector`.
 
 mod candles;
 mod codec;
@@ -30,6 +30,7 @@ mod rows;
 mod sql;
 mod stage;
 mod store;
+mod web;
 
 pub use candles::Resolution;
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
@@ -40,3 +41,4 @@ pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COM
 pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
 pub use rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
 pub use store::Store;
+pub use web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};

@@ -122,7 +122,13 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
     let keys = server::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
+    let web = talat_web::Web::new(Arc::clone(&gateway), talat_web::WebConfig { demo: config.demo.enabled, ..Default::default() })?;
+    let staff_path = data_dir.join("demo-staff.json");
+    let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &staff_path).await?) } else { None };
     let mut banner = serde_json::json!({"listen": listen});
+    if let Some(staff) = &demo_staff {
+        banner["demo_staff"] = staff.clone();
+    }
     if let Some(accounts) = &accounts {
         let secret = master
             .open(&accounts.customer_key, &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(), &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default())
@@ -160,6 +166,11 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
             println!("demo user {}: API key {}", user["user_id"], user["api_key"].as_str().unwrap_or(""));
             println!("            API secret {}", user["api_secret"].as_str().unwrap_or(""));
         }
+        if let Some(staff) = banner.get("demo_staff").and_then(|s| s.as_object()) {
+            for (email, password) in staff {
+                println!("staff {email}: password {}", password.as_str().unwrap_or("(see demo-staff.json)"));
+            }
+        }
         println!("Ctrl-C stops it; everything acknowledged is in {}", data_dir.display());
     }
     use std::io::Write;
@@ -168,7 +179,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    server::serve(Arc::clone(&gateway), listener, shutdown).await.map_err(|e| e.to_string())?;
+    server::serve_with(Arc::clone(&gateway), talat_web::routes(web), listener, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
     let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
@@ -244,4 +255,30 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Creates the demo staff (one per role) if missing and returns `{email: password}`: new
+/// passwords are written to `path` (owner-only, like the master key), older ones read back.
+async fn demo_staff(web: &talat_web::Web, path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let mut known: serde_json::Map<String, serde_json::Value> = match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+        Err(_) => serde_json::Map::new(),
+    };
+    for (email, password) in web.ensure_demo_staff().await? {
+        if let Some(p) = password {
+            known.insert(email, serde_json::Value::String(p));
+        }
+    }
+    let text = serde_json::to_vec_pretty(&known).map_err(|e| e.to_string())?;
+    write_private(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::Value::Object(known))
+}
+
+/// Writes `bytes` to `path`, readable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

@@ -1,0 +1,324 @@
+//! The web app's and the staff console's tables: customer accounts, staff, sessions and the
+//! append-only audit log (the database itself refuses UPDATE and DELETE on it, see migration
+//! 0002). Secrets arrive hashed (passwords, session tokens) or sealed (TOTP); this module only
+//! stores the bytes it is given.
+
+use crate::codec::int;
+use crate::error::StoreError;
+use crate::rows::Cols;
+use crate::store::Store;
+use sqlx::any::AnyRow;
+use talat_core::UserId;
+
+/// A sealed secret and its nonce.
+pub type Sealed = (Vec<u8>, Vec<u8>);
+
+/// Most rows one listing returns.
+pub const MAX_WEB_ROWS: i64 = 500;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebAccountRow {
+    pub id: u64,
+    pub email: String,
+    pub password_hash: String,
+    /// Sealed TOTP secret and its nonce (set by 2FA setup, active once `totp_enabled`).
+    pub totp: Option<Sealed>,
+    pub totp_enabled: bool,
+    pub user: UserId,
+    pub locked: bool,
+    /// Tier limits (JSON) in force when the account was locked.
+    pub saved_limits: Option<String>,
+    pub created_ms: u64,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, email, password_hash, totp_sealed, totp_nonce, totp_enabled, user_id, locked, saved_limits, created_ms";
+
+fn sealed(row: &AnyRow) -> Result<Option<Sealed>, StoreError> {
+    use sqlx::Row;
+    let s: Option<Vec<u8>> = row.try_get("totp_sealed")?;
+    let n: Option<Vec<u8>> = row.try_get("totp_nonce")?;
+    Ok(s.zip(n))
+}
+
+impl WebAccountRow {
+    fn read(row: &AnyRow) -> Result<WebAccountRow, StoreError> {
+        let c = Cols::new(row, "web_accounts");
+        Ok(WebAccountRow {
+            id: c.u64("id")?,
+            email: c.text("email")?,
+            password_hash: c.text("password_hash")?,
+            totp: sealed(row)?,
+            totp_enabled: c.bool("totp_enabled")?,
+            user: c.user("user_id")?,
+            locked: c.bool("locked")?,
+            saved_limits: c.opt_text("saved_limits")?,
+            created_ms: c.u64("created_ms")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: u64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub totp: Option<Sealed>,
+    pub totp_enabled: bool,
+    pub created_ms: u64,
+}
+
+const STAFF_COLUMNS: &str = "id, email, password_hash, role, totp_sealed, totp_nonce, totp_enabled, created_ms";
+
+impl StaffRow {
+    fn read(row: &AnyRow) -> Result<StaffRow, StoreError> {
+        let c = Cols::new(row, "staff");
+        Ok(StaffRow {
+            id: c.u64("id")?,
+            email: c.text("email")?,
+            password_hash: c.text("password_hash")?,
+            role: c.text("role")?,
+            totp: sealed(row)?,
+            totp_enabled: c.bool("totp_enabled")?,
+            created_ms: c.u64("created_ms")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Hex SHA-256 of the cookie's token.
+    pub token_sha256: String,
+    /// `customer` or `staff`.
+    pub kind: String,
+    pub owner_id: u64,
+    pub csrf: String,
+    pub created_ms: u64,
+    pub last_seen_ms: u64,
+}
+
+const SESSION_COLUMNS: &str = "token_sha256, kind, owner_id, csrf, created_ms, last_seen_ms";
+
+impl SessionRow {
+    fn read(row: &AnyRow) -> Result<SessionRow, StoreError> {
+        let c = Cols::new(row, "web_sessions");
+        Ok(SessionRow {
+            token_sha256: c.text("token_sha256")?,
+            kind: c.text("kind")?,
+            owner_id: c.u64("owner_id")?,
+            csrf: c.text("csrf")?,
+            created_ms: c.u64("created_ms")?,
+            last_seen_ms: c.u64("last_seen_ms")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Assigned by the database; ignored on insert.
+    pub id: u64,
+    pub ts_ms: u64,
+    pub staff_id: u64,
+    pub staff_email: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub outcome: String,
+}
+
+const AUDIT_COLUMNS: &str = "id, ts_ms, staff_id, staff_email, role, action, target, detail, outcome";
+
+impl AuditRow {
+    fn read(row: &AnyRow) -> Result<AuditRow, StoreError> {
+        let c = Cols::new(row, "staff_audit");
+        Ok(AuditRow {
+            id: c.u64("id")?,
+            ts_ms: c.u64("ts_ms")?,
+            staff_id: c.u64("staff_id")?,
+            staff_email: c.text("staff_email")?,
+            role: c.text("role")?,
+            action: c.text("action")?,
+            target: c.text("target")?,
+            detail: c.text("detail")?,
+            outcome: c.text("outcome")?,
+        })
+    }
+}
+
+impl Store {
+    // ---- customer accounts ----------------------------------------------------------------
+
+    /// Inserts an account; `None` if the email is taken (emails are stored lower-cased by the
+    /// caller). Returns the new id.
+    pub async fn insert_web_account(&self, email: &str, password_hash: &str, user: UserId, created_ms: u64) -> Result<Option<u64>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let row = sqlx::query("INSERT INTO web_accounts (email, password_hash, totp_enabled, user_id, locked, created_ms) VALUES ($1, $2, 0, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id")
+            .bind(email)
+            .bind(password_hash)
+            .bind(i64::from(user.0))
+            .bind(int(created_ms)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Cols::new(&r, "web_accounts").u64("id")).transpose()
+    }
+
+    pub async fn web_account_by_email(&self, email: &str) -> Result<Option<WebAccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE email = $1");
+        sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await?.as_ref().map(WebAccountRow::read).transpose()
+    }
+
+    pub async fn web_account(&self, id: u64) -> Result<Option<WebAccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE id = $1");
+        sqlx::query(&sql).bind(int(id)?).fetch_optional(&self.pool).await?.as_ref().map(WebAccountRow::read).transpose()
+    }
+
+    pub async fn web_account_of_user(&self, user: UserId) -> Result<Option<WebAccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE user_id = $1");
+        sqlx::query(&sql).bind(i64::from(user.0)).fetch_optional(&self.pool).await?.as_ref().map(WebAccountRow::read).transpose()
+    }
+
+    /// Accounts whose email contains `needle` (lower-cased by the caller) or whose engine user
+    /// id is `user`, oldest first, at most `limit` (≤ [`MAX_WEB_ROWS`]).
+    pub async fn search_web_accounts(&self, needle: &str, user: Option<UserId>, limit: i64) -> Result<Vec<WebAccountRow>, StoreError> {
+        // `instr`/`strpos` differ between the dialects; LIKE with escaped wildcards is common.
+        let escaped: String = needle.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+        let pattern = format!("%{escaped}%");
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE email LIKE $1 ESCAPE '\\' OR user_id = $2 ORDER BY id LIMIT $3");
+        let rows = sqlx::query(&sql)
+            .bind(pattern)
+            .bind(user.map(|u| i64::from(u.0)).unwrap_or(-1))
+            .bind(limit.clamp(0, MAX_WEB_ROWS))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(WebAccountRow::read).collect()
+    }
+
+    /// Sets (or clears) the sealed TOTP secret and whether it is active.
+    pub async fn set_web_account_totp(&self, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query("UPDATE web_accounts SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3 WHERE id = $4")
+            .bind(totp.map(|t| t.0.to_vec()))
+            .bind(totp.map(|t| t.1.to_vec()))
+            .bind(i64::from(enabled))
+            .bind(int(id)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a lock (with the limits to restore) or an unlock (`saved_limits` cleared).
+    pub async fn set_web_account_lock(&self, id: u64, locked: bool, saved_limits: Option<&str>) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query("UPDATE web_accounts SET locked = $1, saved_limits = $2 WHERE id = $3")
+            .bind(i64::from(locked))
+            .bind(saved_limits)
+            .bind(int(id)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- staff ----------------------------------------------------------------------------
+
+    /// Inserts a staff member; `None` if the email is taken.
+    pub async fn insert_staff(&self, email: &str, password_hash: &str, role: &str, created_ms: u64) -> Result<Option<u64>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let row = sqlx::query("INSERT INTO staff (email, password_hash, role, totp_enabled, created_ms) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id")
+            .bind(email)
+            .bind(password_hash)
+            .bind(role)
+            .bind(int(created_ms)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Cols::new(&r, "staff").u64("id")).transpose()
+    }
+
+    pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffRow>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1");
+        sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await?.as_ref().map(StaffRow::read).transpose()
+    }
+
+    pub async fn staff(&self, id: u64) -> Result<Option<StaffRow>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1");
+        sqlx::query(&sql).bind(int(id)?).fetch_optional(&self.pool).await?.as_ref().map(StaffRow::read).transpose()
+    }
+
+    // ---- sessions -------------------------------------------------------------------------
+
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query("INSERT INTO web_sessions (token_sha256, kind, owner_id, csrf, created_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(s.token_sha256.as_str())
+            .bind(s.kind.as_str())
+            .bind(int(s.owner_id)?)
+            .bind(s.csrf.as_str())
+            .bind(int(s.created_ms)?)
+            .bind(int(s.last_seen_ms)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, token_sha256: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM web_sessions WHERE token_sha256 = $1");
+        sqlx::query(&sql).bind(token_sha256).fetch_optional(&self.pool).await?.as_ref().map(SessionRow::read).transpose()
+    }
+
+    pub async fn touch_session(&self, token_sha256: &str, last_seen_ms: u64) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query("UPDATE web_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2").bind(int(last_seen_ms)?).bind(token_sha256).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query("DELETE FROM web_sessions WHERE token_sha256 = $1").bind(token_sha256).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Deletes sessions idle since before `idle_before_ms` or created before `created_before_ms`.
+    pub async fn delete_expired_sessions(&self, idle_before_ms: u64, created_before_ms: u64) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let done = sqlx::query("DELETE FROM web_sessions WHERE last_seen_ms < $1 OR created_ms < $2")
+            .bind(int(idle_before_ms)?)
+            .bind(int(created_before_ms)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    // ---- audit ----------------------------------------------------------------------------
+
+    /// Appends one entry; returns its id.
+    pub async fn append_audit(&self, e: &AuditRow) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let row = sqlx::query("INSERT INTO staff_audit (ts_ms, staff_id, staff_email, role, action, target, detail, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(int(e.ts_ms)?)
+            .bind(int(e.staff_id)?)
+            .bind(e.staff_email.as_str())
+            .bind(e.role.as_str())
+            .bind(e.action.as_str())
+            .bind(e.target.as_str())
+            .bind(e.detail.as_str())
+            .bind(e.outcome.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Cols::new(&row, "staff_audit").u64("id")
+    }
+
+    /// Entries newest first, below `before_id` if given, at most `limit` (≤ [`MAX_WEB_ROWS`]).
+    pub async fn audit_entries(&self, before_id: Option<u64>, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+        let before = before_id.map(int).transpose()?.unwrap_or(i64::MAX);
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM staff_audit WHERE id < $1 ORDER BY id DESC LIMIT $2");
+        let rows = sqlx::query(&sql).bind(before).bind(limit.clamp(0, MAX_WEB_ROWS)).fetch_all(&self.pool).await?;
+        rows.iter().map(AuditRow::read).collect()
+    }
+
+    /// Runs one raw statement (tests: proving the audit log refuses UPDATE and DELETE).
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
+    }
+}

@@ -1,0 +1,376 @@
+//! The staff console: login, role-checked routes, and the audit log. Every action that changes
+//! something appends exactly one audit entry — success, validation failure, engine refusal or a
+//! refused role — before it answers.
+
+use crate::body;
+use crate::customer::{account_json, balances_json, check_login, mode_name, totp_aad};
+use crate::error::{WebError, WebResult};
+use crate::orders::{order_json, refused};
+use crate::session::{self, Kind};
+use crate::Web;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use talat_api::gateway::MarketRef;
+use talat_core::{Amount, Command, TierLimits, TradingMode, UserId};
+use talat_sequencer::Lane;
+use talat_store::{AuditRow, StaffRow};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Operator,
+    Support,
+    Kyc,
+    Compliance,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Operator, Role::Support, Role::Kyc, Role::Compliance, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Support => "support",
+            Role::Kyc => "kyc",
+            Role::Compliance => "compliance",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// What each route allows (docs/web-api.md, staff console table).
+pub mod allow {
+    use super::Role::{self, *};
+    pub const DASHBOARD: &[Role] = &[Operator, Admin];
+    pub const MARKETS: &[Role] = &[Operator, Admin];
+    pub const MODE: &[Role] = &[Operator, Admin];
+    pub const FEES: &[Role] = &[Admin];
+    pub const BAND: &[Role] = &[Admin];
+    pub const MAINTENANCE: &[Role] = &[Operator, Admin];
+    pub const USERS: &[Role] = &[Support, Compliance, Admin];
+    pub const LOCK: &[Role] = &[Compliance, Admin];
+    pub const AUDIT: &[Role] = &[Compliance, Admin];
+}
+
+/// The console pages a role may open.
+fn pages(role: Role) -> Vec<&'static str> {
+    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+}
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/web/api/console/login", post(login))
+        .route("/web/api/console/logout", post(logout))
+        .route("/web/api/console/me", get(me))
+        .route("/web/api/console/dashboard", get(dashboard))
+        .route("/web/api/console/markets", get(markets))
+        .route("/web/api/console/markets/{symbol}/mode", post(set_mode))
+        .route("/web/api/console/markets/{symbol}/fees", post(set_fees))
+        .route("/web/api/console/markets/{symbol}/band", post(set_band))
+        .route("/web/api/console/maintenance", post(maintenance))
+        .route("/web/api/console/users", get(users))
+        .route("/web/api/console/users/{user_id}", get(user))
+        .route("/web/api/console/users/{user_id}/lock", post(lock))
+        .route("/web/api/console/audit", get(audit))
+}
+
+/// A signed-in staff member.
+pub struct Staff {
+    pub session: session::Session,
+    pub row: StaffRow,
+    pub role: Role,
+}
+
+impl Staff {
+    fn require(&self, roles: &[Role]) -> WebResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(WebError::forbidden(format!("the {} role may not do this", self.role.as_str())))
+        }
+    }
+}
+
+async fn staff(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
+    let session = web.session(Kind::Staff, method, headers).await?;
+    let row = web.store.staff(session.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the staff account no longer exists"))?;
+    let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
+    Ok(Staff { session, row, role })
+}
+
+pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
+    let m = body::object(&headers, &body, true)?;
+    let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
+    let password = body::str(&m, "password")?;
+    let code = body::opt_str(&m, "totp")?;
+    if !web.limits.allow(peer.ip(), &email) {
+        return Err(WebError::rate_limited());
+    }
+    let row = web.store.staff_by_email(&email).await?;
+    let secret = match row.as_ref().and_then(|r| r.totp.as_ref().filter(|_| r.totp_enabled).map(|t| (r.id, t))) {
+        Some((id, (sealed, nonce))) => Some(web.gateway.master.open(&totp_aad("staff", id), sealed, nonce).map_err(WebError::internal)?),
+        None => None,
+    };
+    check_login(password, row.as_ref().map(|r| r.password_hash.clone()), secret.as_deref().map(|s| (s, true)), code, web.gateway.now_ms() / 1000).await?;
+    let row = row.expect("checked above");
+    let (token, csrf) = web.open_session(Kind::Staff, row.id).await?;
+    let mut response = Json(json!({"staff": {"id": row.id, "email": row.email, "role": row.role}, "csrf": csrf})).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&token));
+    Ok(response)
+}
+
+async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
+    let s = staff(&web, &method, &headers).await?;
+    web.close_session(&s.session).await?;
+    let mut response = Json(json!({})).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie());
+    Ok(response)
+}
+
+async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    Ok(Json(json!({"staff": {"id": s.row.id, "email": s.row.email, "role": s.row.role}, "csrf": s.session.csrf, "pages": pages(s.role)})))
+}
+
+async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::DASHBOARD)?;
+    let g = &web.gateway;
+    let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    let live = crate::dashboard::Live { ts_ms: g.now_ms(), applied_seq: g.read.applied_seq(), lanes: g.sequencer.lane_depths(), ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed) };
+    Ok(Json(crate::dashboard::dashboard(&text, &live)))
+}
+
+async fn markets(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::MARKETS)?;
+    let list: Vec<Value> = web
+        .gateway
+        .read
+        .markets()
+        .iter()
+        .map(|m| {
+            let m = m.read();
+            let spec = &m.info.spec;
+            let last = m.last_price.map(|p| talat_core::money::format_units(p as u128, spec.price_scale));
+            json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm, "band_bps": spec.band_bps, "last_price": last})
+        })
+        .collect();
+    Ok(Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": list})))
+}
+
+/// One audited console action: checks the role, parses, submits, and records the outcome
+/// (whatever it is) before answering.
+struct Action<'a> {
+    web: &'a Web,
+    staff: &'a Staff,
+    action: &'static str,
+    target: String,
+}
+
+impl Action<'_> {
+    async fn record(&self, detail: &str, result: &WebResult<Value>) -> WebResult<()> {
+        let outcome = match result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => match e.bitkub_code {
+                Some(code) => format!("{}:{code}: {}", e.code, e.message),
+                None => format!("{}: {}", e.code, e.message),
+            },
+        };
+        let row = AuditRow {
+            id: 0,
+            ts_ms: self.web.gateway.now_ms(),
+            staff_id: self.staff.row.id,
+            staff_email: self.staff.row.email.clone(),
+            role: self.staff.row.role.clone(),
+            action: self.action.into(),
+            target: self.target.clone(),
+            detail: detail.into(),
+            outcome,
+        };
+        self.web.store.append_audit(&row).await?;
+        Ok(())
+    }
+
+    /// Runs `f` (after the role check), audits, answers.
+    async fn run<F, Fut>(self, roles: &[Role], m: &Map<String, Value>, f: F) -> WebResult<Json<Value>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = WebResult<Value>>,
+    {
+        let result = match self.staff.require(roles) {
+            Ok(()) => f().await,
+            Err(e) => Err(e),
+        };
+        // The detail is the request as given (reason included); it never holds a secret.
+        let detail = serde_json::to_string(m).unwrap_or_default();
+        self.record(&detail, &result).await?;
+        result.map(Json)
+    }
+}
+
+async fn submit_admin(web: &Web, command: Command) -> WebResult<Value> {
+    let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
+    match refused(&outcome) {
+        Some(e) => Err(e),
+        None => Ok(json!({"seq": outcome.seq})),
+    }
+}
+
+fn market_of(web: &Web, symbol: &str) -> WebResult<MarketRef> {
+    web.gateway.market(symbol, false).map_err(|_| WebError::not_found(format!("no market {symbol}")))
+}
+
+async fn set_mode(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "market.mode", target: symbol.clone() };
+    act.run(allow::MODE, &m, || async {
+        let market = market_of(&web, &symbol)?;
+        let mode = match body::str(&m, "mode")? {
+            "open" => TradingMode::Open,
+            "post_only" => TradingMode::PostOnly,
+            "cancel_only" => TradingMode::CancelOnly,
+            "halted" => TradingMode::Halted,
+            _ => return Err(WebError::invalid("mode", "mode must be open, post_only, cancel_only or halted")),
+        };
+        body::reason(&m)?;
+        submit_admin(&web, Command::SetMarketMode { market: market.info.id, mode }).await
+    })
+    .await
+}
+
+async fn set_fees(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "market.fees", target: symbol.clone() };
+    act.run(allow::FEES, &m, || async {
+        let market = market_of(&web, &symbol)?;
+        let maker = body::u32(&m, "maker_fee_ppm")?;
+        let taker = body::u32(&m, "taker_fee_ppm")?;
+        body::reason(&m)?;
+        submit_admin(&web, Command::SetFees { market: market.info.id, maker_fee_ppm: maker, taker_fee_ppm: taker }).await
+    })
+    .await
+}
+
+async fn set_band(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "market.band", target: symbol.clone() };
+    act.run(allow::BAND, &m, || async {
+        let market = market_of(&web, &symbol)?;
+        let band = body::u32(&m, "band_bps")?;
+        body::reason(&m)?;
+        submit_admin(&web, Command::SetBand { market: market.info.id, band_bps: band }).await
+    })
+    .await
+}
+
+async fn maintenance(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "maintenance", target: "exchange".into() };
+    act.run(allow::MAINTENANCE, &m, || async {
+        let on = body::bool(&m, "on")?;
+        body::reason(&m)?;
+        submit_admin(&web, Command::SetMaintenance { on }).await
+    })
+    .await
+}
+
+async fn users(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::USERS)?;
+    let needle = q.get("q").map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
+    if needle.chars().count() > 254 {
+        return Err(WebError::invalid("q", "the search is too long"));
+    }
+    let user = needle.parse::<u32>().ok().map(UserId);
+    let rows = web.store.search_web_accounts(&needle, user, 50).await?;
+    Ok(Json(json!({"users": rows.iter().map(account_json).collect::<Vec<_>>()})))
+}
+
+fn user_id_of(text: &str) -> WebResult<UserId> {
+    text.parse::<u32>().map(UserId).map_err(|_| WebError::invalid("user_id", "user_id must be a number"))
+}
+
+async fn user(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(user_id): Path<String>) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::USERS)?;
+    let user = user_id_of(&user_id)?;
+    let account = web.store.web_account_of_user(user).await?.ok_or_else(|| WebError::not_found("no web account for this user"))?;
+    let open: Vec<Value> = web
+        .gateway
+        .read
+        .open_orders(user, None)
+        .iter()
+        .filter_map(|o| {
+            let state = web.gateway.read.market(o.market)?;
+            let info = Arc::clone(&state.read().info);
+            Some(order_json(&MarketRef { state, info }, o))
+        })
+        .collect();
+    Ok(Json(json!({"account": account_json(&account), "balances": balances_json(&web, user), "open_orders": open})))
+}
+
+/// Lock: the engine's tier limits say no trading and no withdrawal of any listed asset. Unlock
+/// restores the limits saved at lock time (the defaults if none were saved).
+async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(user_id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "user.lock", target: format!("user:{user_id}") };
+    act.run(allow::LOCK, &m, || async {
+        let user = user_id_of(&user_id)?;
+        let locked = body::bool(&m, "locked")?;
+        body::reason(&m)?;
+        let account = web.store.web_account_of_user(user).await?.ok_or_else(|| WebError::not_found("no web account for this user"))?;
+        if account.locked == locked {
+            return Err(WebError::conflict(if locked { "the account is already locked" } else { "the account is not locked" }));
+        }
+        let (limits, saved) = if locked {
+            let frozen = web.gateway.read.assets().iter().filter_map(|a| web.gateway.read.asset_id(&a.code)).map(|id| (id, Amount(0))).collect();
+            // The engine's current limits are not in the read models; onboarding has not set
+            // any yet (issue #6), so what unlock restores is the default.
+            let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
+            (TierLimits { can_trade: false, daily_withdrawal: frozen }, Some(saved))
+        } else {
+            let restored = match &account.saved_limits {
+                Some(text) => serde_json::from_str(text).map_err(WebError::internal)?,
+                None => TierLimits::default(),
+            };
+            (restored, None)
+        };
+        let result = submit_admin(&web, Command::SetTierLimits { user, limits }).await?;
+        web.store.set_web_account_lock(account.id, locked, saved.as_deref()).await?;
+        let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+        Ok(json!({"account": account_json(&account), "seq": result["seq"]}))
+    })
+    .await
+}
+
+async fn audit(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::AUDIT)?;
+    let before = match q.get("before_id").filter(|s| !s.is_empty()) {
+        Some(t) => Some(t.parse::<u64>().map_err(|_| WebError::invalid("before_id", "before_id must be a number"))?),
+        None => None,
+    };
+    let limit = match q.get("limit").filter(|s| !s.is_empty()) {
+        Some(t) => t.parse::<i64>().ok().filter(|l| (1..=talat_store::MAX_WEB_ROWS).contains(l)).ok_or_else(|| WebError::invalid("limit", "limit must be 1 to 500"))?,
+        None => 100,
+    };
+    let rows = web.store.audit_entries(before, limit).await?;
+    let entries: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"id": r.id, "ts_ms": r.ts_ms, "staff_email": r.staff_email, "role": r.role, "action": r.action, "target": r.target, "detail": r.detail, "outcome": r.outcome}))
+        .collect();
+    Ok(Json(json!({"entries": entries})))
+}

@@ -1,0 +1,322 @@
+//! Customer routes: signup, login, logout, me, 2FA, API keys, market status and balances.
+
+use crate::body;
+use crate::error::{WebError, WebResult};
+use crate::secrets;
+use crate::session::{self, Kind};
+use crate::Web;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use talat_core::money::format_units;
+use talat_core::{Amount, Command, Event, ExternalId, TradingMode, UserId};
+use talat_sequencer::Lane;
+use talat_store::WebAccountRow;
+
+pub fn account_json(a: &WebAccountRow) -> Value {
+    json!({"id": a.id, "email": a.email, "user_id": a.user.0, "totp_enabled": a.totp_enabled, "locked": a.locked, "created_ms": a.created_ms})
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    email.len() <= 254 && !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(|c| c.is_whitespace() || c.is_control()) && !domain.contains('@')
+}
+
+fn check_password(password: &str) -> WebResult<()> {
+    if password.chars().count() < 10 {
+        return Err(WebError::invalid("password", "the password needs at least 10 characters"));
+    }
+    if password.len() > 256 {
+        return Err(WebError::invalid("password", "the password may have at most 256 bytes"));
+    }
+    if password.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(WebError::invalid("password", "the password must not be all digits"));
+    }
+    Ok(())
+}
+
+/// The answer with the session cookie set.
+fn with_cookie(token: &str, body: Value) -> Response {
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(token));
+    response
+}
+
+/// Demo funds for a new customer: 1,000,000 THB and 1 BTC (if listed).
+fn demo_funding(web: &Web, user: UserId) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for (code, whole) in [("THB", 1_000_000u64), ("BTC", 1)] {
+        let Some(asset) = web.gateway.read.asset_id(code) else { continue };
+        let Some(spec) = web.gateway.read.assets().into_iter().find(|a| a.code == code) else { continue };
+        let units = whole * 10u64.pow(spec.scale as u32);
+        commands.push(Command::Deposit { user, asset, amount: Amount(units), external_id: ExternalId(format!("demo-signup:{}:{code}", user.0)) });
+    }
+    commands
+}
+
+pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
+    let m = body::object(&headers, &body, true)?;
+    let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(WebError::invalid("email", "that is not an email address"));
+    }
+    let password = body::str(&m, "password")?.to_string();
+    check_password(&password)?;
+    if web.store.web_account_by_email(&email).await?.is_some() {
+        return Err(WebError::conflict("an account with this email exists"));
+    }
+    let hash = secrets::blocking(move || secrets::hash_password(&password)).await;
+    let outcome = web.gateway.submit(Command::CreateUser, Lane::Place).await?;
+    let user = outcome
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::UserCreated { user } => Some(*user),
+            _ => None,
+        })
+        .ok_or_else(|| WebError::internal("the engine created no user"))?;
+    // A concurrent signup with the same email loses here; its engine user stays unused.
+    let id = web.store.insert_web_account(&email, &hash, user, web.gateway.now_ms()).await?.ok_or_else(|| WebError::conflict("an account with this email exists"))?;
+    if web.config.demo {
+        for command in demo_funding(&web, user) {
+            let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
+            if let Some(Event::Rejected { reason }) = outcome.events.iter().find(|e| matches!(e, Event::Rejected { .. })) {
+                tracing::warn!("demo funding of user {} refused: {reason}", user.0);
+            }
+        }
+    }
+    let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
+    let (token, csrf) = web.open_session(Kind::Customer, id).await?;
+    Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
+}
+
+/// Checks a password (and TOTP when enabled) in constant-ish time; the caller maps failures.
+pub(crate) async fn check_login(password: &str, hash: Option<String>, totp: Option<(&[u8], bool)>, code: Option<&str>, now_s: u64) -> WebResult<()> {
+    let known = hash.is_some();
+    let hash = hash.unwrap_or_else(|| secrets::dummy_hash().to_string());
+    let password = password.to_string();
+    let ok = secrets::blocking(move || secrets::verify_password(&password, &hash)).await;
+    if !(ok && known) {
+        return Err(WebError::unauthenticated("wrong email or password"));
+    }
+    if let Some((secret, true)) = totp {
+        match code.filter(|c| !c.is_empty()) {
+            None => return Err(WebError::totp_required()),
+            Some(c) if !secrets::totp_ok(secret, c, now_s) => return Err(WebError::unauthenticated("wrong two-factor code")),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn totp_aad(kind: &str, id: u64) -> String {
+    format!("totp:{kind}:{id}")
+}
+
+pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
+    let m = body::object(&headers, &body, true)?;
+    let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
+    let password = body::str(&m, "password")?;
+    let code = body::opt_str(&m, "totp")?;
+    if !web.limits.allow(peer.ip(), &email) {
+        return Err(WebError::rate_limited());
+    }
+    let account = web.store.web_account_by_email(&email).await?;
+    let secret = match account.as_ref().and_then(|a| a.totp.as_ref().filter(|_| a.totp_enabled).map(|t| (a.id, t))) {
+        Some((id, (sealed, nonce))) => Some(web.gateway.master.open(&totp_aad("account", id), sealed, nonce).map_err(WebError::internal)?),
+        None => None,
+    };
+    let now_s = web.gateway.now_ms() / 1000;
+    check_login(password, account.as_ref().map(|a| a.password_hash.clone()), secret.as_deref().map(|s| (s, true)), code, now_s).await?;
+    let account = account.expect("checked above");
+    let (token, csrf) = web.open_session(Kind::Customer, account.id).await?;
+    Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
+}
+
+/// The signed-in customer's account.
+pub(crate) async fn customer(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<(session::Session, WebAccountRow)> {
+    let s = web.session(Kind::Customer, method, headers).await?;
+    let account = web.store.web_account(s.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the account no longer exists"))?;
+    Ok((s, account))
+}
+
+pub async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
+    let s = web.session(Kind::Customer, &method, &headers).await?;
+    web.close_session(&s).await?;
+    let mut response = Json(json!({})).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie());
+    Ok(response)
+}
+
+pub async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let (s, account) = customer(&web, &method, &headers).await?;
+    Ok(Json(json!({"account": account_json(&account), "csrf": s.csrf})))
+}
+
+pub async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    if account.totp_enabled {
+        return Err(WebError::conflict("two-factor authentication is already on; disable it first"));
+    }
+    let secret = secrets::new_totp_secret();
+    let (sealed, nonce) = web.gateway.master.seal(&totp_aad("account", account.id), &secret);
+    web.store.set_web_account_totp(account.id, Some((&sealed, &nonce)), false).await?;
+    let (b32, url) = secrets::totp_setup(&secret, &account.email);
+    Ok(Json(json!({"secret": b32, "otpauth_url": url})))
+}
+
+/// The pending or active TOTP secret of an account, opened.
+fn open_totp(web: &Web, account: &WebAccountRow) -> WebResult<Vec<u8>> {
+    let (sealed, nonce) = account.totp.as_ref().ok_or_else(|| WebError::invalid("code", "set up two-factor authentication first"))?;
+    web.gateway.master.open(&totp_aad("account", account.id), sealed, nonce).map_err(WebError::internal)
+}
+
+async fn totp_switch(web: Arc<Web>, method: Method, headers: HeaderMap, body: Bytes, enable: bool) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false)?;
+    let code = body::str(&m, "code")?;
+    if account.totp_enabled == enable {
+        return Err(WebError::conflict(if enable { "two-factor authentication is already on" } else { "two-factor authentication is off" }));
+    }
+    let secret = open_totp(&web, &account)?;
+    if !secrets::totp_ok(&secret, code, web.gateway.now_ms() / 1000) {
+        return Err(WebError::invalid("code", "wrong two-factor code"));
+    }
+    if enable {
+        let (sealed, nonce) = account.totp.as_ref().expect("opened above");
+        web.store.set_web_account_totp(account.id, Some((sealed, nonce)), true).await?;
+    } else {
+        web.store.set_web_account_totp(account.id, None, false).await?;
+    }
+    let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+    Ok(Json(json!({"account": account_json(&account)})))
+}
+
+pub async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, method, headers, body, true).await
+}
+
+pub async fn totp_disable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, method, headers, body, false).await
+}
+
+fn perm_names(bits: u32) -> Vec<&'static str> {
+    [(talat_store::PERM_TRADE, "trade"), (talat_store::PERM_DEPOSIT, "deposit"), (talat_store::PERM_WITHDRAW, "withdraw")].into_iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| n).collect()
+}
+
+pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let rows = web.store.api_keys_of(account.user).await?;
+    let keys: Vec<Value> = rows
+        .iter()
+        .filter(|r| r.revoked_ms.is_none())
+        .map(|r| {
+            let ips: Vec<&str> = r.ip_allow.split(',').filter(|s| !s.is_empty()).collect();
+            // The full key id is what DELETE takes; the prefix is what the page shows.
+            json!({"key": r.api_key, "key_prefix": &r.api_key[..8.min(r.api_key.len())], "permissions": perm_names(r.perms), "ip_allow": ips, "created_ms": r.created_ms})
+        })
+        .collect();
+    Ok(Json(json!({"keys": keys})))
+}
+
+pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false)?;
+    let mut perms = talat_api::auth::Perms::default();
+    for p in body::str_list(&m, "permissions", 3)? {
+        match p {
+            "trade" => perms.trade = true,
+            "deposit" => perms.deposit = true,
+            "withdraw" => perms.withdraw = true,
+            _ => return Err(WebError::invalid("permissions", "permissions are trade, deposit and withdraw")),
+        }
+    }
+    if perms == talat_api::auth::Perms::default() {
+        return Err(WebError::invalid("permissions", "choose at least one permission"));
+    }
+    let ips = body::str_list(&m, "ip_allow", 20)?
+        .into_iter()
+        .map(|s| s.trim().parse::<std::net::IpAddr>().map_err(|_| WebError::invalid("ip_allow", format!("{s:?} is not an IP address"))))
+        .collect::<WebResult<Vec<_>>>()?;
+    if web.gateway.keys.count_of(account.user) >= talat_api::auth::keys::KEYS_PER_USER_MAX {
+        return Err(WebError::conflict(format!("at most {} keys per account", talat_api::auth::keys::KEYS_PER_USER_MAX)));
+    }
+    let (key, secret) = talat_api::server::create_key(&web.gateway, account.user, perms, ips.clone()).await.map_err(WebError::internal)?;
+    let names = perm_names(perms.bits() as u32);
+    Ok(Json(json!({"key": key, "secret": secret, "key_prefix": &key[..8], "permissions": names, "ip_allow": ips, "created_ms": web.gateway.now_ms()})))
+}
+
+pub async fn revoke_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(key): Path<String>) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let row = web.store.api_key(&key).await?.filter(|r| r.user == account.user && r.revoked_ms.is_none()).ok_or_else(|| WebError::not_found("no such key"))?;
+    // Out of the ring first: from here the key authenticates nothing.
+    web.gateway.keys.remove(&row.api_key);
+    web.store.revoke_api_key(&row.api_key, web.gateway.now_ms()).await?;
+    Ok(Json(json!({})))
+}
+
+pub fn mode_name(mode: TradingMode) -> &'static str {
+    match mode {
+        TradingMode::Open => "open",
+        TradingMode::PostOnly => "post_only",
+        TradingMode::CancelOnly => "cancel_only",
+        TradingMode::Halted => "halted",
+    }
+}
+
+/// Public: needs no session (the login page shows it too).
+pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
+    let markets: Vec<Value> = web
+        .gateway
+        .read
+        .markets()
+        .iter()
+        .map(|m| {
+            let m = m.read();
+            json!({"symbol": m.info.spec.symbol, "mode": mode_name(m.mode)})
+        })
+        .collect();
+    Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets}))
+}
+
+/// Each asset with its THB value at the last price of `<ASSET>_THB` (its opening price before
+/// the first trade; 0 when there is no such market).
+pub(crate) fn balances_json(web: &Web, user: UserId) -> Value {
+    let mut total: u128 = 0;
+    let thb_scale = web.gateway.read.assets().iter().find(|a| a.code == "THB").map(|a| a.scale).unwrap_or(2);
+    let assets: Vec<Value> = web
+        .gateway
+        .read
+        .balances(user)
+        .into_iter()
+        .map(|(asset, b)| {
+            let units = b.available as u128 + b.held as u128;
+            let value = if asset.code == "THB" {
+                units
+            } else {
+                web.gateway
+                    .market(&format!("{}_THB", asset.code), false)
+                    .ok()
+                    .and_then(|m| {
+                        // Before the first trade, the opening (reference) price.
+                        let last = m.state.read().last_price.or(m.info.spec.opening_price.map(|p| p.0))?;
+                        Some(last as u128 * units / m.divisor())
+                    })
+                    .unwrap_or(0)
+            };
+            total += value;
+            json!({"asset": asset.code, "available": format_units(b.available as u128, asset.scale), "held": format_units(b.held as u128, asset.scale), "value_thb": format_units(value, thb_scale)})
+        })
+        .collect();
+    json!({"assets": assets, "total_thb": format_units(total, thb_scale)})
+}
+
+pub async fn balances(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    Ok(Json(balances_json(&web, account.user)))
+}

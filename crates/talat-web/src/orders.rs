@@ -1,0 +1,204 @@
+//! Orders through the web API: the same gateway path as the Bitkub API (admission, shedding,
+//! the engine's checks), with inputs checked here first so a bad one names its field.
+
+use crate::body;
+use crate::customer::customer;
+use crate::error::{WebError, WebResult};
+use crate::Web;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use talat_api::gateway::MarketRef;
+use talat_api::read::{OrderType, OrderView};
+use talat_core::money::{format_units, parse_units, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
+use talat_core::{Amount, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
+use talat_sequencer::{Lane, Outcome};
+
+/// The engine's refusal in an outcome, as the web API reports it.
+pub(crate) fn refused(outcome: &Outcome) -> Option<WebError> {
+    outcome.events.iter().find_map(|e| match e {
+        Event::Rejected { reason } => Some(WebError::rejected(*reason)),
+        _ => None,
+    })
+}
+
+/// A positive decimal string at `scale` decimals, at most `max` units, on the `step` grid.
+fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, max: u64, step: u64) -> WebResult<u64> {
+    let text = body::str(m, field)?;
+    let units = parse_units(text, scale).ok_or_else(|| WebError::invalid(field, format!("{field} must be a decimal number with at most {scale} decimals")))?;
+    if units == 0 {
+        return Err(WebError::invalid(field, format!("{field} must be greater than zero")));
+    }
+    let units = u64::try_from(units).ok().filter(|u| *u <= max).ok_or_else(|| WebError::invalid(field, format!("{field} is too large")))?;
+    if step > 1 && units % step != 0 {
+        return Err(WebError::invalid(field, format!("{field} must be a multiple of {}", format_units(step as u128, scale))));
+    }
+    Ok(units)
+}
+
+pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
+    let info = &market.info;
+    let typ = match o.order_type {
+        OrderType::Limit if o.post_only() => "post_only",
+        OrderType::Limit => "limit",
+        OrderType::Market => "market",
+        OrderType::StopLimit => "stop_limit",
+    };
+    // `amount` as it was given: THB for a market buy, base quantity otherwise.
+    let (amount, filled) = if o.order_type == OrderType::Market && o.side == Side::Buy {
+        (format_units(o.budget as u128, info.quote_scale), format_units(o.filled_quote as u128, info.quote_scale))
+    } else {
+        (format_units(o.qty as u128, info.base_scale), format_units(o.filled_qty as u128, info.base_scale))
+    };
+    let price = |p: u64| if p == 0 { Value::Null } else { Value::String(format_units(p as u128, info.spec.price_scale)) };
+    json!({
+        "id": o.id.0.to_string(),
+        "symbol": info.spec.symbol,
+        "side": if o.side == Side::Buy { "buy" } else { "sell" },
+        "type": typ,
+        "price": price(o.price),
+        "stop_price": price(o.stop_price),
+        "amount": amount,
+        "filled": filled,
+        "status": o.status.as_str(),
+        "ts_ms": o.created_ms,
+    })
+}
+
+pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false)?;
+    let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
+    let info = Arc::clone(&market.info);
+    let side = match body::str(&m, "side")? {
+        "buy" => Side::Buy,
+        "sell" => Side::Sell,
+        _ => return Err(WebError::invalid("side", "side must be buy or sell")),
+    };
+    let typ = body::str(&m, "type")?;
+    let (ps, pstep) = (info.spec.price_scale, info.spec.price_step);
+    let kind = match typ {
+        "limit" | "post_only" => {
+            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            let tif = if typ == "post_only" { TimeInForce::PostOnly } else { TimeInForce::Gtc };
+            OrderKind::Limit { price: Price(price), qty: Qty(qty), tif }
+        }
+        "market" => {
+            if body::opt_str(&m, "price")?.is_some() {
+                return Err(WebError::invalid("price", "a market order takes no price"));
+            }
+            let amount = match side {
+                Side::Buy => decimal(&m, "amount", info.quote_scale, MAX_AMOUNT, 1)?,
+                Side::Sell => decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?,
+            };
+            OrderKind::Market { amount: Amount(amount) }
+        }
+        "stop_limit" => {
+            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
+            let stop = decimal(&m, "stop_price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            OrderKind::StopLimit { stop_price: Price(stop), price: Price(price), qty: Qty(qty) }
+        }
+        _ => return Err(WebError::invalid("type", "type must be limit, market, post_only or stop_limit")),
+    };
+    // The same capacity budget the Bitkub API spends before it authenticates.
+    web.gateway.admit_new_order()?;
+    let command = Command::PlaceOrder(NewOrder { user: account.user, market: info.id, side, kind, client_id: None, stp: StpMode::default() });
+    let outcome = web.gateway.submit_place(command).await?;
+    if let Some(e) = refused(&outcome) {
+        return Err(e);
+    }
+    let id = outcome
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::OrderAccepted { order, .. } => Some(*order),
+            _ => None,
+        })
+        .ok_or_else(|| WebError::internal("the engine returned no order"))?;
+    // Still open: the read model has it. Done at once (filled, expired): report what happened.
+    let order = match web.gateway.read.open_order(account.user, id) {
+        Some(o) => order_json(&market, &o),
+        None => {
+            let filled = outcome.events.iter().any(|e| matches!(e, Event::Trade { .. }));
+            let done = outcome.events.iter().find_map(|e| match e {
+                Event::OrderDone { order, reason, .. } if *order == id => Some(*reason),
+                _ => None,
+            });
+            let status = match done {
+                Some(talat_core::DoneReason::Filled) => "filled",
+                Some(_) if filled => "partial_filled_canceled",
+                _ => "canceled",
+            };
+            json!({"id": id.0.to_string(), "symbol": info.spec.symbol, "side": if side == Side::Buy { "buy" } else { "sell" }, "type": typ, "status": status, "ts_ms": outcome.ts_ms})
+        }
+    };
+    Ok(Json(json!({"order": order})))
+}
+
+pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let filter = match q.get("symbol").filter(|s| !s.is_empty()) {
+        Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?),
+        None => None,
+    };
+    let orders = web.gateway.read.open_orders(account.user, filter.as_ref().map(|m| m.info.id));
+    let list: Vec<Value> = orders
+        .iter()
+        .filter_map(|o| {
+            let market = web.gateway.read.market(o.market)?;
+            let info = Arc::clone(&market.read().info);
+            Some(order_json(&MarketRef { state: market, info }, o))
+        })
+        .collect();
+    Ok(Json(json!({"orders": list})))
+}
+
+pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let order = id.parse::<u64>().map(OrderId).map_err(|_| WebError::invalid("id", "id must be an order number"))?;
+    if web.gateway.read.open_order(account.user, order).is_none() {
+        return Err(WebError::not_found("no such open order"));
+    }
+    let outcome = web.gateway.submit(Command::CancelOrder { user: account.user, order }, Lane::Cancel).await?;
+    if let Some(e) = refused(&outcome) {
+        return Err(e);
+    }
+    Ok(Json(json!({})))
+}
+
+pub async fn cancel_all(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false)?;
+    let market = match body::opt_str(&m, "symbol")? {
+        Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),
+        None => None,
+    };
+    let outcome = web.gateway.submit(Command::CancelAll { user: account.user, market }, Lane::Cancel).await?;
+    if let Some(e) = refused(&outcome) {
+        return Err(e);
+    }
+    let cancelled = outcome.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count();
+    Ok(Json(json!({"cancelled": cancelled})))
+}
+
+/// Not served yet: the history pages need the store's per-user queries across markets.
+pub async fn history(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    customer(&web, &method, &headers).await?;
+    Err(WebError::not_found("order history is not available yet"))
+}
+
+pub async fn trades(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    customer(&web, &method, &headers).await?;
+    Err(WebError::not_found("trade history is not available yet"))
+}
+
+pub async fn funds(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    customer(&web, &method, &headers).await?;
+    Err(WebError::not_found("funds history is not available yet"))
+}

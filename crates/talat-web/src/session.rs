@@ -1,0 +1,113 @@
+//! Session cookies: `talat_session`, HttpOnly, SameSite=Strict, Path=/; a random 256-bit token
+//! of which only the SHA-256 is stored; idle timeout 30 min, absolute 12 h; and the CSRF check
+//! every non-GET request must pass.
+
+use crate::error::{WebError, WebResult};
+use crate::secrets;
+use crate::Web;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use subtle::ConstantTimeEq;
+use talat_store::SessionRow;
+
+pub const COOKIE: &str = "talat_session";
+pub const IDLE_MS: u64 = 30 * 60 * 1000;
+pub const ABSOLUTE_MS: u64 = 12 * 60 * 60 * 1000;
+/// `last_seen_ms` is written at most this often, so reads do not each cost a write.
+const TOUCH_EVERY_MS: u64 = 60 * 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Staff,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer",
+            Kind::Staff => "staff",
+        }
+    }
+}
+
+/// A live session: whose, and its CSRF token.
+pub struct Session {
+    pub token_sha256: String,
+    pub owner_id: u64,
+    pub csrf: String,
+}
+
+/// The cookie's token, if the request carries one.
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn set_cookie(token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", ABSOLUTE_MS / 1000)).expect("hex is a valid header value")
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("talat_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+impl Web {
+    /// Opens a session for `owner_id`; returns (cookie token, csrf token).
+    pub async fn open_session(&self, kind: Kind, owner_id: u64) -> WebResult<(String, String)> {
+        let token = secrets::token();
+        let csrf = secrets::token();
+        let now = self.gateway.now_ms();
+        let row = SessionRow { token_sha256: secrets::sha256_hex(&token), kind: kind.as_str().into(), owner_id, csrf: csrf.clone(), created_ms: now, last_seen_ms: now };
+        self.store.insert_session(&row).await?;
+        Ok((token, csrf))
+    }
+
+    /// The request's session of `kind`: 401 without a live one, 403 `csrf` when a non-GET
+    /// request lacks the session's token.
+    pub async fn session(&self, kind: Kind, method: &Method, headers: &HeaderMap) -> WebResult<Session> {
+        let token = cookie_token(headers).ok_or_else(|| WebError::unauthenticated("not signed in"))?;
+        let hash = secrets::sha256_hex(&token);
+        let row = self.store.session(&hash).await?.filter(|r| r.kind == kind.as_str()).ok_or_else(|| WebError::unauthenticated("not signed in"))?;
+        let now = self.gateway.now_ms();
+        if now.saturating_sub(row.last_seen_ms) > IDLE_MS || now.saturating_sub(row.created_ms) > ABSOLUTE_MS {
+            self.store.delete_session(&hash).await?;
+            return Err(WebError::unauthenticated("the session expired; sign in again"));
+        }
+        if method != Method::GET && method != Method::HEAD {
+            let given = headers.get("x-csrf-token").map(|v| v.as_bytes()).unwrap_or(b"");
+            if given.is_empty() || !bool::from(given.ct_eq(row.csrf.as_bytes())) {
+                return Err(WebError::csrf());
+            }
+        }
+        if now.saturating_sub(row.last_seen_ms) > TOUCH_EVERY_MS {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(Session { token_sha256: hash, owner_id: row.owner_id, csrf: row.csrf })
+    }
+
+    pub async fn close_session(&self, session: &Session) -> WebResult<()> {
+        Ok(self.store.delete_session(&session.token_sha256).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_must_look_like_a_token() {
+        let mut h = HeaderMap::new();
+        let t = "ab".repeat(32);
+        h.insert(header::COOKIE, HeaderValue::from_str(&format!("a=1; {COOKIE}={t}; b=2")).unwrap());
+        assert_eq!(cookie_token(&h), Some(t));
+        h.insert(header::COOKIE, HeaderValue::from_static("talat_session=short"));
+        assert_eq!(cookie_token(&h), None);
+    }
+}

@@ -1,0 +1,412 @@
+//! The web API against a live exchange (test kit: real node, store and server), through HTTP
+//! with a cookie-keeping client, as the browser apps use it.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use talat_api::config::ApiConfig;
+use talat_api::testkit::TestExchange;
+use talat_sequencer::SequencerConfig;
+use talat_web::{Role, Web, WebConfig};
+
+struct Kit {
+    ex: TestExchange,
+    web: Arc<Web>,
+}
+
+async fn start(config: WebConfig) -> Kit {
+    let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
+    let put = Arc::clone(&slot);
+    let ex = TestExchange::start_with(ApiConfig::default(), 1, SequencerConfig::default(), move |gateway| {
+        let web = Web::new(gateway, config).expect("the test kit has a store");
+        *put.lock().unwrap() = Some(Arc::clone(&web));
+        talat_web::routes(web)
+    })
+    .await;
+    let web = slot.lock().unwrap().take().expect("routes were built");
+    Kit { ex, web }
+}
+
+fn relaxed() -> WebConfig {
+    WebConfig { demo: true, logins_per_ip_per_min: 10_000, logins_per_email_per_min: 10 }
+}
+
+/// A browser: keeps cookies, remembers the CSRF token.
+struct Browser {
+    http: Client,
+    base: String,
+    csrf: Option<String>,
+}
+
+impl Browser {
+    fn new(kit: &Kit) -> Browser {
+        Browser { http: Client::builder().cookie_store(true).build().unwrap(), base: kit.ex.url.clone(), csrf: None }
+    }
+
+    async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(csrf) = &self.csrf {
+            req = req.header("X-CSRF-Token", csrf);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        if let Some(c) = v.get("csrf").and_then(Value::as_str) {
+            self.csrf = Some(c.to_string());
+        }
+        (status, v)
+    }
+    async fn get(&mut self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+    async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+    async fn delete(&mut self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+}
+
+async fn signed_up(kit: &Kit, email: &str) -> (Browser, Value) {
+    let mut b = Browser::new(kit);
+    let (s, v) = b.post("/web/api/signup", json!({"email": email, "password": "a good password"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (b, v["account"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_me_logout_login_and_bad_inputs() {
+    let kit = start(relaxed()).await;
+    let mut b = Browser::new(&kit);
+    // The session cookie's attributes.
+    let resp = b.http.post(format!("{}/web/api/signup", b.base)).json(&json!({"email": "Alice@Example.com", "password": "a good password"})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("talat_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["account"]["email"], "alice@example.com");
+    b.csrf = Some(v["csrf"].as_str().unwrap().to_string());
+    let (s, me) = b.get("/web/api/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["account"]["email"], "alice@example.com");
+    // Demo funds.
+    let (_, bal) = b.get("/web/api/balances").await;
+    let thb = bal["assets"].as_array().unwrap().iter().find(|a| a["asset"] == "THB").unwrap().clone();
+    assert_eq!(thb["available"], "1000000");
+    let btc = bal["assets"].as_array().unwrap().iter().find(|a| a["asset"] == "BTC").unwrap().clone();
+    assert_eq!(btc["value_thb"], "3500000", "1 BTC at the opening price");
+    assert_eq!(bal["total_thb"], "4500000");
+
+    assert_eq!(b.post("/web/api/logout", json!({})).await.0, 200);
+    assert_eq!(b.get("/web/api/me").await.1["error"], "unauthenticated");
+    let (s, v) = b.post("/web/api/login", json!({"email": "alice@example.com", "password": "a good password"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(b.get("/web/api/me").await.0, 200);
+
+    // Bad inputs: each names its field and creates nothing.
+    let mut other = Browser::new(&kit);
+    let cases = [
+        (json!({"email": "nope", "password": "a good password"}), 400, "invalid", Some("email")),
+        (json!({"password": "a good password"}), 400, "invalid", Some("email")),
+        (json!({"email": "b@example.com", "password": "short"}), 400, "invalid", Some("password")),
+        (json!({"email": "b@example.com", "password": "12345678901"}), 400, "invalid", Some("password")),
+        (json!({"email": "b@example.com", "password": 5}), 400, "invalid", Some("password")),
+        (json!({"email": "ALICE@example.com", "password": "a good password"}), 409, "conflict", None),
+    ];
+    for (body, status, code, field) in cases {
+        let (s, v) = other.post("/web/api/signup", body.clone()).await;
+        assert_eq!((s.as_u16(), v["error"].as_str()), (status, Some(code)), "{body} → {v}");
+        assert_eq!(v["field"].as_str(), field, "{body} → {v}");
+    }
+    assert!(kit.web.store.web_account_by_email("b@example.com").await.unwrap().is_none());
+    // A form post (not JSON) is refused.
+    let resp = other.http.post(format!("{}/web/api/signup", other.base)).header("content-type", "application/x-www-form-urlencoded").body("email=c@example.com&password=aaaaaaaaaaaa").send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let (s, v) = other.post("/web/api/login", json!({"email": "alice@example.com", "password": "wrong password"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")));
+    let (s, v) = other.post("/web/api/login", json!({"email": "nobody@example.com", "password": "wrong password"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")));
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_rate_limited_per_email() {
+    let kit = start(relaxed()).await;
+    signed_up(&kit, "rl@example.com").await;
+    let mut b = Browser::new(&kit);
+    let mut codes = Vec::new();
+    for _ in 0..11 {
+        codes.push(b.post("/web/api/login", json!({"email": "rl@example.com", "password": "wrong password"})).await.0.as_u16());
+    }
+    assert_eq!(&codes[..10], &[401; 10]);
+    let (s, v) = b.post("/web/api/login", json!({"email": "rl@example.com", "password": "a good password"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (429, Some("rate_limited")));
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_is_required_and_changes_nothing() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "csrf@example.com").await;
+    let good = b.csrf.clone();
+    for bad in [None, Some("0".repeat(64))] {
+        b.csrf = bad;
+        let (s, v) = b.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0.001"})).await;
+        assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("csrf")), "{v}");
+        let (s, _) = b.post("/web/api/keys", json!({"permissions": ["trade"]})).await;
+        assert_eq!(s, 403);
+    }
+    b.csrf = good;
+    assert_eq!(b.get("/web/api/orders/open").await.1["orders"].as_array().unwrap().len(), 0);
+    assert_eq!(b.get("/web/api/keys").await.1["keys"].as_array().unwrap().len(), 0);
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_setup_enable_and_login() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "totp@example.com").await;
+    let (s, v) = b.post("/web/api/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let secret = totp_rs::Secret::Encoded(v["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
+    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": "000000"})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("code")), "a wrong code does not enable");
+    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["account"]["totp_enabled"], true);
+    let mut c = Browser::new(&kit);
+    let creds = json!({"email": "totp@example.com", "password": "a good password"});
+    let (s, v) = c.post("/web/api/login", creds.clone()).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("totp_required")));
+    let mut wrong = creds.clone();
+    wrong["totp"] = json!(if totp.generate_current().unwrap() == "123456" { "654321" } else { "123456" });
+    let (s, v) = c.post("/web/api/login", wrong).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")));
+    let mut right = creds.clone();
+    right["totp"] = json!(totp.generate_current().unwrap());
+    let (s, v) = c.post("/web/api/login", right).await;
+    assert_eq!(s, 200, "{v}");
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_work_signed_until_revoked() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "keys@example.com").await;
+    let (s, v) = b.post("/web/api/keys", json!({"permissions": ["trade", "bogus"]})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("permissions")));
+    let (s, v) = b.post("/web/api/keys", json!({"permissions": ["trade"], "ip_allow": ["not-an-ip"]})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("ip_allow")));
+    let (s, created) = b.post("/web/api/keys", json!({"permissions": ["trade"], "ip_allow": []})).await;
+    assert_eq!(s, 200, "{created}");
+    let key = created["key"].as_str().unwrap().to_string();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let (_, list) = b.get("/web/api/keys").await;
+    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&secret), "the secret is shown once only");
+    let (http, base) = (b.http.clone(), b.base.clone());
+    let signed = |key: &str| {
+        let ts = kit.ex.gateway.now_ms().to_string();
+        let sig = talat_api::auth::sign::sign(secret.as_bytes(), &ts, "POST", "/api/v3/market/balances", b"{}");
+        http.post(format!("{base}/api/v3/market/balances")).header("X-BTK-APIKEY", key).header("X-BTK-TIMESTAMP", ts).header("X-BTK-SIGN", sig).header("content-type", "application/json").body("{}")
+    };
+    let v: Value = signed(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["error"], 0, "{v}");
+    assert!(v["result"]["THB"]["available"].is_number(), "{v}");
+    let (s, _) = b.delete(&format!("/web/api/keys/{key}")).await;
+    assert_eq!(s, 200);
+    let v: Value = signed(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["error"], 3, "a revoked key is refused: {v}");
+    assert_eq!(b.get("/web/api/keys").await.1["keys"].as_array().unwrap().len(), 0);
+    assert_eq!(b.delete(&format!("/web/api/keys/{key}")).await.0, 404);
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_place_cancel_and_cancel_all() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "trader@example.com").await;
+    let order = |price: &str| json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": price, "amount": "0.001"});
+    let bad = [
+        (json!({"symbol": "NOPE_THB", "side": "buy", "type": "limit", "price": "1", "amount": "1"}), "symbol"),
+        (json!({"symbol": "BTC_THB", "side": "up", "type": "limit", "price": "1", "amount": "1"}), "side"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "iceberg", "price": "1", "amount": "1"}), "type"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "1.001", "amount": "1"}), "price"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "amount": "1"}), "price"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "-1", "amount": "1"}), "price"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0.000000001"}), "amount"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0"}), "amount"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "stop_limit", "price": "3000000", "amount": "0.1"}), "stop_price"),
+        (json!({"symbol": "BTC_THB", "side": "buy", "type": "market", "price": "3000000", "amount": "100"}), "price"),
+    ];
+    for (body, field) in bad {
+        let (s, v) = b.post("/web/api/orders", body.clone()).await;
+        assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str()), (400, Some("invalid"), Some(field)), "{body} → {v}");
+    }
+    assert_eq!(b.get("/web/api/orders/open").await.1["orders"].as_array().unwrap().len(), 0);
+    // Engine refusals: too little money.
+    let (s, v) = b.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "100"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (422, Some("rejected"), Some(18)), "{v}");
+
+    let (s, v) = b.post("/web/api/orders", order("3000000")).await;
+    assert_eq!(s, 200, "{v}");
+    let o = &v["order"];
+    assert_eq!((o["status"].as_str(), o["price"].as_str(), o["amount"].as_str(), o["type"].as_str()), (Some("open"), Some("3000000"), Some("0.001"), Some("limit")));
+    let id = o["id"].as_str().unwrap().to_string();
+    let (_, bal) = b.get("/web/api/balances").await;
+    let thb = bal["assets"].as_array().unwrap().iter().find(|a| a["asset"] == "THB").unwrap().clone();
+    assert_eq!(thb["held"], "3000");
+    assert_eq!(b.delete(&format!("/web/api/orders/{id}")).await.0, 200);
+    assert_eq!(b.delete(&format!("/web/api/orders/{id}")).await.0, 404);
+    assert_eq!(b.get("/web/api/orders/open").await.1["orders"].as_array().unwrap().len(), 0);
+    for p in ["3000000", "3000001", "3000002"] {
+        assert_eq!(b.post("/web/api/orders", order(p)).await.0, 200);
+    }
+    let (s, v) = b.post("/web/api/orders/cancel-all", json!({"symbol": "BTC_THB"})).await;
+    assert_eq!((s.as_u16(), v["cancelled"].as_u64()), (200, Some(3)), "{v}");
+    assert_eq!(b.get("/web/api/orders/open").await.1["orders"].as_array().unwrap().len(), 0);
+    kit.ex.stop().await;
+}
+
+/// Signs in one staff member of each role.
+async fn staff_browsers(kit: &Kit) -> Vec<(Role, Browser)> {
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}@staff.test", role.as_str());
+        kit.web.create_staff(&email, "staff password 1", role).await.unwrap();
+        let mut b = Browser::new(kit);
+        let (s, v) = b.post("/web/api/console/login", json!({"email": email, "password": "staff password 1"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["staff"]["role"], role.as_str());
+        out.push((role, b));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_role_matrix() {
+    use Role::*;
+    let kit = start(relaxed()).await;
+    let (_, account) = signed_up(&kit, "target@example.com").await;
+    let user = account["user_id"].as_u64().unwrap();
+    let mut staff = staff_browsers(&kit).await;
+    // (method, path, body, roles allowed). Mutations are chosen to succeed and be repeatable.
+    let routes: Vec<(Method, String, Option<Value>, Vec<Role>)> = vec![
+        (Method::GET, "/web/api/console/me".into(), None, vec![Operator, Support, Kyc, Compliance, Admin]),
+        (Method::GET, "/web/api/console/dashboard".into(), None, vec![Operator, Admin]),
+        (Method::GET, "/web/api/console/markets".into(), None, vec![Operator, Admin]),
+        (Method::POST, "/web/api/console/markets/ETH_THB/mode".into(), Some(json!({"mode": "open", "reason": "matrix"})), vec![Operator, Admin]),
+        (Method::POST, "/web/api/console/markets/ETH_THB/fees".into(), Some(json!({"maker_fee_ppm": 2500, "taker_fee_ppm": 2500, "reason": "matrix"})), vec![Admin]),
+        (Method::POST, "/web/api/console/markets/ETH_THB/band".into(), Some(json!({"band_bps": 2000, "reason": "matrix"})), vec![Admin]),
+        (Method::POST, "/web/api/console/maintenance".into(), Some(json!({"on": false, "reason": "matrix"})), vec![Operator, Admin]),
+        (Method::GET, "/web/api/console/users?q=target".into(), None, vec![Support, Compliance, Admin]),
+        (Method::GET, format!("/web/api/console/users/{user}"), None, vec![Support, Compliance, Admin]),
+        (Method::GET, "/web/api/console/audit".into(), None, vec![Compliance, Admin]),
+    ];
+    for (method, path, body, allowed) in &routes {
+        for (role, b) in staff.iter_mut() {
+            let (s, v) = b.call(method.clone(), path, body.clone()).await;
+            if allowed.contains(role) {
+                assert_eq!(s, 200, "{role:?} {method} {path}: {v}");
+            } else {
+                assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("forbidden")), "{role:?} {method} {path}: {v}");
+            }
+        }
+    }
+    // Lock (then unlock, so that each allowed role's call succeeds).
+    for (role, b) in staff.iter_mut() {
+        let path = format!("/web/api/console/users/{user}/lock");
+        let (s, v) = b.post(&path, json!({"locked": true, "reason": "matrix"})).await;
+        if [Compliance, Admin].contains(role) {
+            assert_eq!(s, 200, "{role:?}: {v}");
+            assert_eq!(b.post(&path, json!({"locked": false, "reason": "matrix"})).await.0, 200);
+        } else {
+            assert_eq!(s, 403, "{role:?}: {v}");
+        }
+    }
+    let pages: Vec<Value> = {
+        let mut out = Vec::new();
+        for (_, b) in staff.iter_mut() {
+            out.push(b.get("/web/api/console/me").await.1["pages"].clone());
+        }
+        out
+    };
+    assert_eq!(pages, vec![json!(["dashboard", "markets"]), json!(["users"]), json!([]), json!(["users", "audit"]), json!(["dashboard", "markets", "users", "audit"])]);
+    // A customer session is not a staff session.
+    let (mut customer, _) = signed_up(&kit, "not-staff@example.com").await;
+    assert_eq!(customer.get("/web/api/console/me").await.0, 401);
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halt_lock_and_audit() {
+    let kit = start(relaxed()).await;
+    let (mut cust, account) = signed_up(&kit, "halted@example.com").await;
+    let user = account["user_id"].as_u64().unwrap();
+    let mut staff = staff_browsers(&kit).await;
+    let order = json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0.001"});
+    let (_, placed) = cust.post("/web/api/orders", order.clone()).await;
+    let resting = placed["order"]["id"].as_str().unwrap().to_string();
+
+    // Lock: no new orders; cancel still works; unlock restores.
+    let compliance = &mut staff[3].1;
+    let (s, v) = compliance.post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": true, "reason": "fraud check"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["account"]["locked"], true);
+    let (s, v) = cust.post("/web/api/orders", order.clone()).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (422, Some("rejected"), Some(25)), "{v}");
+    let (s, v) = cust.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0.002"})).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = compliance.post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(cust.post("/web/api/orders", order.clone()).await.0, 200);
+
+    // An operator halts BTC_THB: status shows it, the engine refuses new orders, cancel... is
+    // refused in a halt too (the engine freezes the book), and works again once reopened.
+    let operator = &mut staff[0].1;
+    let (s, v) = operator.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "halted", "reason": "incident"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, status) = cust.get("/web/api/status").await;
+    let btc = status["markets"].as_array().unwrap().iter().find(|m| m["symbol"] == "BTC_THB").unwrap().clone();
+    assert_eq!(btc["mode"], "halted");
+    let (s, v) = cust.post("/web/api/orders", order.clone()).await;
+    assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(55)), "{v}");
+    let (s, v) = operator.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "cancel_only", "reason": "unwinding"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = cust.post("/web/api/orders", order.clone()).await;
+    assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(55)), "{v}");
+    let (s, v) = cust.delete(&format!("/web/api/orders/{resting}")).await;
+    assert_eq!(s, 200, "cancel works in cancel-only: {v}");
+    // A refused action is audited too: a bad mode.
+    let (s, _) = operator.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "sideways", "reason": "typo"})).await;
+    assert_eq!(s, 400);
+
+    let admin = &mut staff[4].1;
+    let (_, audit) = admin.get("/web/api/console/audit").await;
+    let entries = audit["entries"].as_array().unwrap();
+    let actions: Vec<(String, String)> = entries.iter().rev().map(|e| (e["action"].as_str().unwrap().to_string(), e["outcome"].as_str().unwrap().split(':').next().unwrap().to_string())).collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("user.lock".to_string(), "ok".to_string()),
+            ("user.lock".into(), "ok".into()),
+            ("market.mode".into(), "ok".into()),
+            ("market.mode".into(), "ok".into()),
+            ("market.mode".into(), "invalid".into()),
+        ]
+    );
+    assert!(entries.iter().all(|e| e["detail"].as_str().unwrap().contains("reason")));
+    assert_eq!(entries.last().unwrap()["staff_email"], "compliance@staff.test");
+
+    // The database refuses to rewrite history.
+    let store = &kit.web.store;
+    assert!(store.execute_raw("UPDATE staff_audit SET outcome = 'ok'").await.is_err());
+    assert!(store.execute_raw("DELETE FROM staff_audit").await.is_err());
+    assert_eq!(store.audit_entries(None, 100).await.unwrap().len(), 5);
+    kit.ex.stop().await;
+}
