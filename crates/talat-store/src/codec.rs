@@ -164,6 +164,12 @@ pub enum WithdrawalStatus {
     Released,
 }
 
+impl WithdrawalStatus {
+    pub fn as_str(self) -> &'static str {
+        self.as_word()
+    }
+}
+
 words!(WithdrawalStatus, "withdrawal status" {
     WithdrawalStatus::Pending => "pending",
     WithdrawalStatus::Settled => "settled",

@@ -131,9 +131,18 @@ impl Store {
     /// The user's orders in `market`, newest first (Bitkub's my-order-history: one row per
     /// order with its fill totals and fee).
     pub async fn order_history(&self, user: UserId, market: MarketId, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
+        self.user_order_history(user, Some(market), q).await
+    }
+
+    /// [`Store::order_history`] in one market or, with `market` `None`, across all of them (the
+    /// web app's history page; index `orders_user`).
+    pub async fn user_order_history(&self, user: UserId, market: Option<MarketId>, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = clamp(q.limit, MAX_LIMIT);
         let mut f = Filter::default();
-        f.and("user_id = ? AND market_id = ?", &[Val::Int(user.0.into()), Val::Int(market.0.into())]);
+        f.and("user_id = ?", &[Val::Int(user.0.into())]);
+        if let Some(m) = market {
+            f.and("market_id = ?", &[Val::Int(m.0.into())]);
+        }
         if let Some(start) = q.start_ms {
             f.and("created_ts_ms >= ?", &[Val::Int(int(start)?)]);
         }
@@ -181,6 +190,35 @@ impl Store {
         let rows = sqlx::query(&sql).bind(int(order.0)?).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
         let trades = read_all(rows, TradeRow::read)?;
         Ok(trades.iter().filter_map(|t| t.fill_of(order)).collect())
+    }
+
+    /// The user's fills across markets (or in `market`), newest first: one per side of a trade
+    /// the user was on (a self-trade gives two, the maker's first). As in `fills_of`: one
+    /// index-ordered read per side (`trades_maker_user*`, `trades_taker_user*`), each stopping
+    /// at the limit.
+    pub async fn user_fills(&self, user: UserId, market: Option<MarketId>, limit: u32) -> Result<Vec<FillRow>, StoreError> {
+        let cols = TradeRow::COLUMNS;
+        let in_market = if market.is_some() { " AND market_id = $3" } else { "" };
+        let sql = format!(
+            "SELECT {cols}, as_maker FROM (SELECT {cols}, CAST(1 AS BIGINT) AS as_maker FROM trades WHERE maker_user = $1{in_market} \
+             ORDER BY seq DESC, idx DESC LIMIT $2) AS m \
+             UNION ALL SELECT {cols}, as_maker FROM (SELECT {cols}, CAST(0 AS BIGINT) AS as_maker FROM trades WHERE taker_user = $1{in_market} \
+             ORDER BY seq DESC, idx DESC LIMIT $2) AS t \
+             ORDER BY seq DESC, idx DESC, as_maker DESC LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(i64::from(user.0)).bind(clamp(limit, MAX_LIMIT));
+        if let Some(m) = market {
+            query = query.bind(i64::from(m.0));
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let trade = TradeRow::read(row)?;
+                let as_maker = row.try_get::<i64, _>("as_maker")? != 0;
+                let order = if as_maker { trade.maker_order } else { trade.taker_order };
+                trade.fill_of(order).ok_or_else(|| StoreError::corrupt("trades", "a fill of neither order"))
+            })
+            .collect()
     }
 
     /// The market's latest trades, newest first.

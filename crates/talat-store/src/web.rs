@@ -277,14 +277,21 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes sessions idle since before `idle_before_ms` or created before `created_before_ms`.
-    pub async fn delete_expired_sessions(&self, idle_before_ms: u64, created_before_ms: u64) -> Result<u64, StoreError> {
+    /// Deletes at most `limit` (≤ [`MAX_WEB_ROWS`]) sessions idle since before `idle_before_ms`
+    /// or created before `created_before_ms`; returns how many went. Bounded so one call holds
+    /// the writer lock briefly; the caller repeats while a call deletes `limit`. Both conditions
+    /// are index reads (`web_sessions_last_seen`, `web_sessions_created`).
+    pub async fn delete_expired_sessions(&self, idle_before_ms: u64, created_before_ms: u64, limit: i64) -> Result<u64, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let done = sqlx::query("DELETE FROM web_sessions WHERE last_seen_ms < $1 OR created_ms < $2")
-            .bind(int(idle_before_ms)?)
-            .bind(int(created_before_ms)?)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM web_sessions WHERE token_sha256 IN \
+             (SELECT token_sha256 FROM web_sessions WHERE last_seen_ms < $1 OR created_ms < $2 LIMIT $3)",
+        )
+        .bind(int(idle_before_ms)?)
+        .bind(int(created_before_ms)?)
+        .bind(limit.clamp(0, MAX_WEB_ROWS))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 

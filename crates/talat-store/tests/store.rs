@@ -531,6 +531,170 @@ async fn api_keys_are_stored_and_revoked(db: &TestDb) {
     assert!(store.api_key("nope").await.unwrap().is_none());
 }
 
+/// The web app's per-user reads across markets: order history (all markets or one, paged),
+/// fills from either side of a trade, bounded by their limits.
+async fn user_histories_across_markets(db: &TestDb) {
+    let mut sim = Sim::new();
+    let (u, v) = (sim.rich_user(), sim.rich_user());
+    let eth = OrderKind::Limit { price: Price(40_000 * THB_1), qty: Qty(BTC_1 / 10), tif: TimeInForce::Gtc };
+    let mut mine = Vec::new();
+    for i in 0..5u64 {
+        sim.tick(1_000);
+        // BTC: u's sell rests and v takes it (u is the maker).
+        mine.push(sim.limit(u, Side::Sell, 1_000_000 + i * 100, 100_000));
+        sim.limit(v, Side::Buy, 1_000_000 + i * 100, 100_000);
+        // ETH: v's sell rests and u takes it (u is the taker).
+        sim.place_in(ETH_THB, v, Side::Sell, eth);
+        mine.push(sim.place_in(ETH_THB, u, Side::Buy, eth).0.unwrap());
+    }
+    sim.tick(1_000);
+    let open = sim.limit(u, Side::Buy, 900_000, 100_000);
+    mine.push(open);
+    let store = db.connect().await;
+    store.project(&sim.log).await.unwrap();
+    let newest_first: Vec<OrderId> = mine.iter().rev().copied().collect();
+
+    // Orders in every market, newest first, paged.
+    let mut paged = Vec::new();
+    for page in 1..=3u32 {
+        let p = store.user_order_history(u, None, &HistoryQuery { page: Some(page), limit: 4, ..Default::default() }).await.unwrap();
+        assert_eq!((p.total, p.last_page, p.page), (Some(11), Some(3), Some(page)));
+        paged.extend(p.orders.iter().map(|o| o.order));
+    }
+    assert_eq!(paged, newest_first);
+    let eth_only = store.user_order_history(u, Some(ETH_THB), &HistoryQuery { page: Some(1), limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(eth_only.total, Some(5));
+    assert!(eth_only.orders.iter().all(|o| o.market == ETH_THB && o.user == u));
+    assert_eq!(
+        store.order_history(u, BTC_THB, &HistoryQuery { page: Some(1), limit: 100, ..Default::default() }).await.unwrap().total,
+        Some(6),
+        "order_history is the one-market case"
+    );
+
+    // Fills: the market's trades seen from u's side, newest first.
+    let mut expected = Vec::new();
+    for m in [BTC_THB, ETH_THB] {
+        for t in store.recent_trades(m, 1_000).await.unwrap() {
+            if t.maker_user == u {
+                expected.push(t.fill_of(t.maker_order).unwrap());
+            }
+            if t.taker_user == u {
+                expected.push(t.fill_of(t.taker_order).unwrap());
+            }
+        }
+    }
+    expected.sort_by_key(|f| std::cmp::Reverse((f.seq, f.idx)));
+    assert_eq!(expected.len(), 10);
+    let fills = store.user_fills(u, None, 1_000).await.unwrap();
+    assert_eq!(fills, expected);
+    assert!(fills.iter().all(|f| f.user == u && f.is_maker == (f.market == BTC_THB)));
+    assert!(fills.iter().all(|f| f.side == if f.market == BTC_THB { Side::Sell } else { Side::Buy }));
+    let btc = store.user_fills(u, Some(BTC_THB), 1_000).await.unwrap();
+    assert_eq!(btc, expected.iter().filter(|f| f.market == BTC_THB).cloned().collect::<Vec<_>>());
+    assert_eq!(store.user_fills(u, None, 3).await.unwrap(), expected[..3].to_vec(), "the newest `limit`");
+    assert_eq!(store.user_fills(u, None, 0).await.unwrap().len(), 1, "limits are clamped");
+    let theirs = store.user_fills(v, Some(ETH_THB), 1_000).await.unwrap();
+    assert!(theirs.len() == 5 && theirs.iter().all(|f| f.is_maker && f.side == Side::Sell));
+    assert!(store.user_fills(UserId(99), None, 10).await.unwrap().is_empty());
+}
+
+/// Migration 0002's tables and the queries on them, on both databases: accounts, staff,
+/// sessions (with the bounded sweep) and the audit log, which refuses UPDATE and DELETE (and
+/// TRUNCATE on PostgreSQL).
+async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
+    let store = db.connect().await;
+
+    // Accounts.
+    let id = store.insert_web_account("ann@example.com", "hash-a", UserId(7), 1_000).await.unwrap().expect("inserted");
+    assert_eq!(store.insert_web_account("ann@example.com", "hash-b", UserId(8), 1_001).await.unwrap(), None, "the email is taken");
+    let other = store.insert_web_account("b_b@example.org", "hash-c", UserId(9), 1_002).await.unwrap().unwrap();
+    let ann = store.web_account(id).await.unwrap().unwrap();
+    assert_eq!((ann.email.as_str(), ann.password_hash.as_str(), ann.user, ann.created_ms), ("ann@example.com", "hash-a", UserId(7), 1_000));
+    assert!(!ann.totp_enabled && !ann.locked && ann.totp.is_none() && ann.saved_limits.is_none());
+    assert_eq!(store.web_account_by_email("ann@example.com").await.unwrap().unwrap().id, id);
+    assert_eq!(store.web_account_of_user(UserId(9)).await.unwrap().unwrap().id, other);
+    assert!(store.web_account(999).await.unwrap().is_none());
+    let ids = |rows: Vec<WebAccountRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.search_web_accounts("example", None, 10).await.unwrap()), vec![id, other]);
+    assert_eq!(ids(store.search_web_accounts("b_b", None, 10).await.unwrap()), vec![other]);
+    assert_eq!(ids(store.search_web_accounts("n_e", None, 10).await.unwrap()), Vec::<u64>::new(), "_ is not a wildcard");
+    assert_eq!(ids(store.search_web_accounts("zzz", Some(UserId(7)), 10).await.unwrap()), vec![id]);
+    store.set_web_account_totp(id, Some((&[1, 2, 0, 255], &[9; 12])), true).await.unwrap();
+    store.set_web_account_lock(id, true, Some("{\"max\":0}")).await.unwrap();
+    let ann = store.web_account(id).await.unwrap().unwrap();
+    assert_eq!(ann.totp, Some((vec![1, 2, 0, 255], vec![9; 12])));
+    assert!(ann.totp_enabled && ann.locked);
+    assert_eq!(ann.saved_limits.as_deref(), Some("{\"max\":0}"));
+
+    // Staff.
+    let staff = store.insert_staff("ops@talat.local", "hash-s", "operator", 2_000).await.unwrap().unwrap();
+    assert_eq!(store.insert_staff("ops@talat.local", "x", "admin", 2_001).await.unwrap(), None);
+    let s = store.staff_by_email("ops@talat.local").await.unwrap().unwrap();
+    assert_eq!((s.id, s.role.as_str()), (staff, "operator"));
+    assert_eq!(store.staff(staff).await.unwrap().unwrap().email, "ops@talat.local");
+
+    // Sessions, and the sweep: bounded per call, expired ones only.
+    let session = |n: u32, created_ms: u64, last_seen_ms: u64| SessionRow {
+        token_sha256: format!("{n:064x}"),
+        kind: "customer".into(),
+        owner_id: id,
+        csrf: format!("csrf-{n}"),
+        created_ms,
+        last_seen_ms,
+    };
+    let live = session(0, 10_000, 10_000);
+    store.insert_session(&live).await.unwrap();
+    for n in 1..=3 {
+        store.insert_session(&session(n, 9_000, 1_000 + u64::from(n))).await.unwrap(); // idle
+    }
+    for n in 4..=5 {
+        store.insert_session(&session(n, 100, 9_999)).await.unwrap(); // too old
+    }
+    assert_eq!(store.session(&live.token_sha256).await.unwrap(), Some(live.clone()));
+    let (idle_before, created_before) = (5_000, 500);
+    assert_eq!(store.delete_expired_sessions(idle_before, created_before, 2).await.unwrap(), 2);
+    assert_eq!(store.delete_expired_sessions(idle_before, created_before, 2).await.unwrap(), 2);
+    assert_eq!(store.delete_expired_sessions(idle_before, created_before, 2).await.unwrap(), 1);
+    assert_eq!(store.delete_expired_sessions(idle_before, created_before, 2).await.unwrap(), 0);
+    for n in 1..=5 {
+        assert!(store.session(&format!("{n:064x}")).await.unwrap().is_none());
+    }
+    store.touch_session(&live.token_sha256, 12_000).await.unwrap();
+    assert_eq!(store.session(&live.token_sha256).await.unwrap().unwrap().last_seen_ms, 12_000);
+    store.delete_session(&live.token_sha256).await.unwrap();
+    assert!(store.session(&live.token_sha256).await.unwrap().is_none());
+
+    // The audit log: appended, listed newest first, never rewritten.
+    let entry = |n: u64| AuditRow {
+        id: 0,
+        ts_ms: 3_000 + n,
+        staff_id: staff,
+        staff_email: "ops@talat.local".into(),
+        role: "operator".into(),
+        action: format!("action-{n}"),
+        target: "BTC_THB".into(),
+        detail: "a reason".into(),
+        outcome: "ok".into(),
+    };
+    let mut appended = Vec::new();
+    for n in 0..3 {
+        appended.push(store.append_audit(&entry(n)).await.unwrap());
+    }
+    assert!(appended.windows(2).all(|w| w[0] < w[1]));
+    let all = store.audit_entries(None, 100).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), appended.iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(all[0], AuditRow { id: appended[2], ..entry(2) });
+    let older = store.audit_entries(Some(appended[2]), 1).await.unwrap();
+    assert_eq!(older.iter().map(|e| e.id).collect::<Vec<_>>(), vec![appended[1]]);
+    assert!(store.execute_raw("UPDATE staff_audit SET outcome = 'forged'").await.is_err(), "UPDATE is refused");
+    assert!(store.execute_raw("DELETE FROM staff_audit").await.is_err(), "DELETE is refused");
+    assert!(store.execute_raw(&format!("DELETE FROM staff_audit WHERE id = {}", appended[0])).await.is_err());
+    if store.backend() == Backend::Postgres {
+        assert!(store.execute_raw("TRUNCATE staff_audit").await.is_err(), "TRUNCATE is refused");
+    }
+    assert_eq!(store.audit_entries(None, 100).await.unwrap(), all, "nothing changed");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runners
 
@@ -564,6 +728,8 @@ suite!(
     order_history_pages_and_cursors,
     the_projector_coalesces_catches_up_and_stops_on_failure,
     api_keys_are_stored_and_revoked,
+    user_histories_across_markets,
+    web_tables_and_the_append_only_audit_log,
 );
 
 #[tokio::test]

@@ -6,7 +6,8 @@
 //!
 //! Module map: `error` (the error shape), `body` (JSON fields), `secrets` (argon2id, TOTP,
 //! tokens), `session` (cookie, expiry, CSRF), `limits` (login attempts), `customer` (signup,
-//! login, 2FA, keys, balances, status), `orders`, `console` (staff routes, roles, audit),
+//! login, 2FA, keys, balances, status), `orders`, `history` (order, trade and funds history from
+//! the query store), `console` (staff routes, roles, audit),
 //! `dashboard` (Prometheus text → numbers).
 
 pub mod body;
@@ -14,6 +15,7 @@ pub mod console;
 pub mod customer;
 pub mod dashboard;
 pub mod error;
+pub mod history;
 pub mod limits;
 pub mod orders;
 pub mod secrets;
@@ -21,7 +23,9 @@ pub mod session;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use talat_api::gateway::Gateway;
 
 pub use console::Role;
@@ -47,14 +51,41 @@ pub struct Web {
     pub store: talat_store::Store,
     pub config: WebConfig,
     pub limits: limits::LoginLimits,
+    /// Whether the session sweeper runs (started once, by the first `routes`).
+    sweeper_started: AtomicBool,
 }
+
+/// How often expired sessions are swept, rows deleted per statement, and most statements per
+/// sweep (a sweep that hits the cap leaves the rest to the next one).
+pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(180);
+pub const SESSION_SWEEP_BATCH: i64 = 500;
+pub const SESSION_SWEEP_MAX_BATCHES: u32 = 20;
 
 impl Web {
     /// Needs the gateway's query store (accounts, sessions and the audit log live there).
     pub fn new(gateway: Arc<Gateway>, config: WebConfig) -> Result<Arc<Web>, String> {
         let store = gateway.store.clone().ok_or("the web API needs the query store")?;
         let limits = limits::LoginLimits::new(config.logins_per_ip_per_min, config.logins_per_email_per_min);
-        Ok(Arc::new(Web { gateway, store, config, limits }))
+        Ok(Arc::new(Web { gateway, store, config, limits, sweeper_started: AtomicBool::new(false) }))
+    }
+
+    /// Deletes expired sessions (idle past [`session::IDLE_MS`] or older than
+    /// [`session::ABSOLUTE_MS`]; `session` refuses them anyway, this only reclaims the rows):
+    /// at most [`SESSION_SWEEP_MAX_BATCHES`] statements of [`SESSION_SWEEP_BATCH`] rows, each
+    /// taking the store's writer lock briefly. Returns how many were deleted.
+    pub async fn sweep_sessions(&self) -> Result<u64, talat_store::StoreError> {
+        let now = self.gateway.now_ms();
+        let (idle_before, created_before) = (now.saturating_sub(session::IDLE_MS), now.saturating_sub(session::ABSOLUTE_MS));
+        let mut total = 0;
+        for _ in 0..SESSION_SWEEP_MAX_BATCHES {
+            let deleted = self.store.delete_expired_sessions(idle_before, created_before, SESSION_SWEEP_BATCH).await?;
+            total += deleted;
+            if deleted < SESSION_SWEEP_BATCH as u64 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        Ok(total)
     }
 
     /// Creates `<role>@talat.local` for every role that has no account yet, with a random
@@ -85,8 +116,31 @@ impl Web {
     }
 }
 
-/// Every `/web/api/…` route, ready to merge into the gateway's router.
+/// Sweeps expired sessions every `every` (the first sweep at once) for as long as `web` lives:
+/// the task keeps only a weak reference and ends when the `Web` is dropped.
+pub fn spawn_session_sweeper(web: &Arc<Web>, every: Duration) -> tokio::task::JoinHandle<()> {
+    let weak = Arc::downgrade(web);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(web) = weak.upgrade() else { break };
+            match web.sweep_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!("web sessions: swept {n} expired"),
+                Err(e) => tracing::warn!("web sessions: sweep failed: {e}"),
+            }
+        }
+    })
+}
+
+/// Every `/web/api/…` route, ready to merge into the gateway's router. Inside a Tokio runtime
+/// the first call also starts the session sweeper ([`SESSION_SWEEP_EVERY`]).
 pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
+    if tokio::runtime::Handle::try_current().is_ok() && !web.sweeper_started.swap(true, Ordering::AcqRel) {
+        spawn_session_sweeper(&web, SESSION_SWEEP_EVERY);
+    }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
         .route("/web/api/login", post(customer::login))
@@ -102,10 +156,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/orders", post(orders::place))
         .route("/web/api/orders/open", get(orders::open))
         .route("/web/api/orders/cancel-all", post(orders::cancel_all))
-        .route("/web/api/orders/history", get(orders::history))
+        .route("/web/api/orders/history", get(history::orders))
         .route("/web/api/orders/{id}", delete(orders::cancel))
-        .route("/web/api/trades/history", get(orders::trades))
-        .route("/web/api/funds/history", get(orders::funds))
+        .route("/web/api/trades/history", get(history::trades))
+        .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
         .with_state(web)
 }

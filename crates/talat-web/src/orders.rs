@@ -40,6 +40,13 @@ fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, m
     Ok(units)
 }
 
+/// A listed market by id, as the gateway hands it out by symbol.
+pub(crate) fn market_ref(web: &Web, id: talat_core::MarketId) -> Option<MarketRef> {
+    let state = web.gateway.read.market(id)?;
+    let info = Arc::clone(&state.read().info);
+    Some(MarketRef { state, info })
+}
+
 pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
     let info = &market.info;
     let typ = match o.order_type {
@@ -148,14 +155,7 @@ pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
         None => None,
     };
     let orders = web.gateway.read.open_orders(account.user, filter.as_ref().map(|m| m.info.id));
-    let list: Vec<Value> = orders
-        .iter()
-        .filter_map(|o| {
-            let market = web.gateway.read.market(o.market)?;
-            let info = Arc::clone(&market.read().info);
-            Some(order_json(&MarketRef { state: market, info }, o))
-        })
-        .collect();
+    let list: Vec<Value> = orders.iter().filter_map(|o| Some(order_json(&market_ref(&web, o.market)?, o))).collect();
     Ok(Json(json!({"orders": list})))
 }
 
@@ -185,20 +185,4 @@ pub async fn cancel_all(State(web): State<Arc<Web>>, method: Method, headers: He
     }
     let cancelled = outcome.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count();
     Ok(Json(json!({"cancelled": cancelled})))
-}
-
-/// Not served yet: the history pages need the store's per-user queries across markets.
-pub async fn history(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    customer(&web, &method, &headers).await?;
-    Err(WebError::not_found("order history is not available yet"))
-}
-
-pub async fn trades(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    customer(&web, &method, &headers).await?;
-    Err(WebError::not_found("trade history is not available yet"))
-}
-
-pub async fn funds(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    customer(&web, &method, &headers).await?;
-    Err(WebError::not_found("funds history is not available yet"))
 }

@@ -410,3 +410,280 @@ async fn halt_lock_and_audit() {
     assert_eq!(store.audit_entries(None, 100).await.unwrap().len(), 5);
     kit.ex.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// History pages (orders, trades, funds) from the query store.
+
+/// Runs one command as the exchange's operator would (funding, withdrawals); must be accepted.
+async fn operator(kit: &Kit, command: talat_core::Command) {
+    let outcome = kit.web.gateway.submit(command.clone(), talat_sequencer::Lane::MoneyOut).await.unwrap();
+    assert!(!outcome.events.iter().any(|e| matches!(e, talat_core::Event::Rejected { .. })), "{command:?}: {:?}", outcome.events);
+}
+
+fn user_of(account: &Value) -> talat_core::UserId {
+    talat_core::UserId(account["user_id"].as_u64().unwrap() as u32)
+}
+
+async fn placed(b: &mut Browser, symbol: &str, side: &str, price: &str, amount: &str) -> Value {
+    let (s, v) = b.post("/web/api/orders", json!({"symbol": symbol, "side": side, "type": "limit", "price": price, "amount": amount})).await;
+    assert_eq!(s, 200, "{v}");
+    v["order"].clone()
+}
+
+fn list<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
+    v[key].as_array().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|o| o["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_and_trade_history_after_placing_cancelling_and_filling() {
+    let kit = start(relaxed()).await;
+    let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
+    let (mut bob, bob_account) = signed_up(&kit, "bob@example.com").await;
+    let eth = kit.web.gateway.read.asset_id("ETH").unwrap();
+    let ext = talat_core::ExternalId("eth-for-bob".into());
+    operator(&kit, talat_core::Command::Deposit { user: user_of(&bob_account), asset: eth, amount: talat_core::Amount(1_000_000_000), external_id: ext }).await;
+
+    // Nothing yet.
+    let (s, v) = alice.get("/web/api/orders/history").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((list(&v, "orders").len(), v["page"].as_u64(), v["last_page"].as_u64()), (0, Some(1), Some(1)));
+    assert_eq!(list(&alice.get("/web/api/trades/history").await.1, "trades").len(), 0);
+
+    // Each read comes straight after the write it must show: the store is waited on.
+    let cancelled = placed(&mut alice, "BTC_THB", "buy", "3000000", "0.001").await;
+    let cancelled_id = cancelled["id"].as_str().unwrap().to_string();
+    assert_eq!(alice.delete(&format!("/web/api/orders/{cancelled_id}")).await.0, 200);
+    let (_, v) = alice.get("/web/api/orders/history").await;
+    assert_eq!(list(&v, "orders")[0]["status"], "canceled", "{v}");
+
+    let bob_btc = placed(&mut bob, "BTC_THB", "sell", "3500000", "0.01").await;
+    let btc_buy = placed(&mut alice, "BTC_THB", "buy", "3500000", "0.004").await;
+    assert_eq!(btc_buy["status"], "filled", "{btc_buy}");
+    let bob_eth = placed(&mut bob, "ETH_THB", "sell", "120000", "0.5").await;
+    let eth_buy = placed(&mut alice, "ETH_THB", "buy", "120000", "0.5").await;
+    assert_eq!(eth_buy["status"], "filled", "{eth_buy}");
+    let open = placed(&mut alice, "BTC_THB", "buy", "3000000", "0.002").await;
+    let want: Vec<String> = [&open, &eth_buy, &btc_buy, &cancelled].iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+
+    // Order history: every market, newest first, in the shape of `order`.
+    let (s, v) = alice.get("/web/api/orders/history").await;
+    assert_eq!(s, 200, "{v}");
+    let orders = list(&v, "orders");
+    assert_eq!(ids(orders), want);
+    assert_eq!(orders.iter().map(|o| o["status"].as_str().unwrap()).collect::<Vec<_>>(), ["open", "filled", "filled", "canceled"]);
+    assert_eq!((v["page"].as_u64(), v["last_page"].as_u64(), v["total"].as_u64()), (Some(1), Some(1), Some(4)));
+    let eth_row = &orders[1];
+    assert_eq!(
+        (eth_row["symbol"].as_str(), eth_row["side"].as_str(), eth_row["type"].as_str(), eth_row["price"].as_str(), eth_row["amount"].as_str(), eth_row["filled"].as_str()),
+        (Some("ETH_THB"), Some("buy"), Some("limit"), Some("120000"), Some("0.5"), Some("0.5")),
+        "{eth_row}"
+    );
+    assert!(eth_row["ts_ms"].as_u64().unwrap() > 0 && eth_row["stop_price"].is_null());
+    assert_eq!(orders[0]["filled"], "0");
+
+    // Pages.
+    let (_, p1) = alice.get("/web/api/orders/history?limit=3").await;
+    let (_, p2) = alice.get("/web/api/orders/history?limit=3&page=2").await;
+    let (_, p3) = alice.get("/web/api/orders/history?page=3&limit=3").await;
+    assert_eq!((p1["page"].as_u64(), p1["last_page"].as_u64(), p2["page"].as_u64(), p2["last_page"].as_u64()), (Some(1), Some(2), Some(2), Some(2)));
+    assert_eq!([ids(list(&p1, "orders")), ids(list(&p2, "orders"))].concat(), want);
+    assert!(list(&p3, "orders").is_empty(), "past the last page: {p3}");
+    assert_eq!(p3["last_page"], 2);
+
+    // Symbol filter.
+    let (_, btc) = alice.get("/web/api/orders/history?symbol=BTC_THB").await;
+    assert_eq!(ids(list(&btc, "orders")), [&want[0], &want[2], &want[3]].map(String::clone));
+    let (_, eth_only) = alice.get("/web/api/orders/history?symbol=ETH_THB&page=1&limit=200").await;
+    assert_eq!(ids(list(&eth_only, "orders")), [want[1].clone()]);
+    let (_, empty_symbol) = alice.get("/web/api/orders/history?symbol=").await;
+    assert_eq!(ids(list(&empty_symbol, "orders")), want, "an empty symbol is every market");
+    // Bob's history is his own: two resting sells, partly and wholly filled.
+    let (_, theirs) = bob.get("/web/api/orders/history").await;
+    assert_eq!(ids(list(&theirs, "orders")), [&bob_eth, &bob_btc].map(|o| o["id"].as_str().unwrap().to_string()));
+    assert_eq!(list(&theirs, "orders").iter().map(|o| o["status"].as_str().unwrap()).collect::<Vec<_>>(), ["filled", "partial_filled"]);
+
+    // Trade history: alice took both trades (buys, fee in what she received).
+    let (s, v) = alice.get("/web/api/trades/history").await;
+    assert_eq!(s, 200, "{v}");
+    let trades = list(&v, "trades");
+    assert_eq!(trades.len(), 2, "{v}");
+    let t = &trades[0];
+    assert_eq!(
+        (t["symbol"].as_str(), t["side"].as_str(), t["price"].as_str(), t["amount"].as_str(), t["quote"].as_str(), t["order_id"].as_str(), t["fee_asset"].as_str(), t["is_maker"].as_bool()),
+        (Some("ETH_THB"), Some("buy"), Some("120000"), Some("0.5"), Some("60000"), eth_buy["id"].as_str(), Some("ETH"), Some(false)),
+        "{t}"
+    );
+    assert!(t["ts_ms"].as_u64().unwrap() > 0 && t["fee"].as_str().unwrap().parse::<f64>().is_ok());
+    assert_eq!((trades[1]["symbol"].as_str(), trades[1]["amount"].as_str(), trades[1]["order_id"].as_str()), (Some("BTC_THB"), Some("0.004"), btc_buy["id"].as_str()));
+    let (_, btc_trades) = alice.get("/web/api/trades/history?symbol=BTC_THB").await;
+    assert_eq!(list(&btc_trades, "trades").len(), 1);
+    assert_eq!(list(&btc_trades, "trades")[0]["price"], "3500000");
+    let (_, newest) = alice.get("/web/api/trades/history?limit=1").await;
+    assert_eq!(list(&newest, "trades").len(), 1);
+    assert_eq!(list(&newest, "trades")[0]["symbol"], "ETH_THB");
+    // Bob made both: sells, maker, fee in THB.
+    let (_, v) = bob.get("/web/api/trades/history").await;
+    let theirs = list(&v, "trades");
+    assert!(theirs.len() == 2 && theirs.iter().all(|t| t["side"] == "sell" && t["is_maker"] == true && t["fee_asset"] == "THB"), "{v}");
+    assert_eq!(theirs[1]["order_id"], bob_btc["id"]);
+
+    // Bad parameters: 400 `invalid`, naming the field.
+    let bad = [
+        ("/web/api/orders/history?symbol=NOPE_THB", "symbol"),
+        ("/web/api/orders/history?page=0", "page"),
+        ("/web/api/orders/history?page=abc", "page"),
+        ("/web/api/orders/history?page=-1", "page"),
+        ("/web/api/orders/history?page=100001", "page"),
+        ("/web/api/orders/history?limit=0", "limit"),
+        ("/web/api/orders/history?limit=201", "limit"),
+        ("/web/api/orders/history?limit=1.5", "limit"),
+        ("/web/api/trades/history?symbol=btc-thb", "symbol"),
+        ("/web/api/trades/history?limit=0", "limit"),
+        ("/web/api/trades/history?limit=1000", "limit"),
+        ("/web/api/trades/history?limit=x", "limit"),
+        ("/web/api/funds/history?limit=201", "limit"),
+    ];
+    for (path, field) in bad {
+        let (s, v) = alice.get(path).await;
+        assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str()), (400, Some("invalid"), Some(field)), "{path} → {v}");
+    }
+    // Signed out: 401.
+    let mut nobody = Browser::new(&kit);
+    for path in ["/web/api/orders/history", "/web/api/trades/history", "/web/api/funds/history"] {
+        let (s, v) = nobody.get(path).await;
+        assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")), "{path} → {v}");
+    }
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_history_pages_through_many_orders() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "pages@example.com").await;
+    let mut placed_ids = Vec::new();
+    for i in 0..7 {
+        let o = placed(&mut b, "BTC_THB", "buy", &format!("{}", 3_000_000 + i), "0.001").await;
+        placed_ids.push(o["id"].as_str().unwrap().to_string());
+    }
+    let (s, v) = b.post("/web/api/orders/cancel-all", json!({})).await;
+    assert_eq!((s.as_u16(), v["cancelled"].as_u64()), (200, Some(7)));
+    placed_ids.reverse();
+    let mut seen = Vec::new();
+    for page in 1..=4 {
+        let (s, v) = b.get(&format!("/web/api/orders/history?page={page}&limit=2")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!((v["page"].as_u64(), v["last_page"].as_u64(), v["total"].as_u64()), (Some(page), Some(4), Some(7)));
+        let orders = list(&v, "orders");
+        assert!(orders.iter().all(|o| o["status"] == "canceled"), "{v}");
+        seen.extend(ids(orders));
+    }
+    assert_eq!(seen, placed_ids, "every order once, newest first");
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funds_history_lists_demo_deposits_and_withdrawals() {
+    let kit = start(relaxed()).await;
+    let (mut alice, account) = signed_up(&kit, "funds@example.com").await;
+    let (mut other, _) = signed_up(&kit, "other@example.com").await;
+
+    // The demo signup's deposits.
+    let (s, v) = alice.get("/web/api/funds/history").await;
+    assert_eq!(s, 200, "{v}");
+    let items = list(&v, "items");
+    assert_eq!(items.len(), 2, "{v}");
+    let mut deposits: Vec<(&str, &str, &str, &str)> =
+        items.iter().map(|i| (i["kind"].as_str().unwrap(), i["asset"].as_str().unwrap(), i["amount"].as_str().unwrap(), i["status"].as_str().unwrap())).collect();
+    deposits.sort();
+    assert_eq!(deposits, [("deposit", "BTC", "1", "credited"), ("deposit", "THB", "1000000", "credited")]);
+    assert!(items.iter().all(|i| i["ts_ms"].as_u64().unwrap() > 0));
+    assert_eq!(items[0]["asset"], "BTC", "newest first: BTC was credited after THB");
+
+    // A withdrawal, held then settled; another held then released.
+    let thb = kit.web.gateway.read.asset_id("THB").unwrap();
+    let user = user_of(&account);
+    let hold = |id: &str, amount: u64| talat_core::Command::WithdrawalHold {
+        user,
+        asset: thb,
+        amount: talat_core::Amount(amount),
+        fee: talat_core::Amount(1_000),
+        withdrawal_id: talat_core::ExternalId(id.into()),
+    };
+    operator(&kit, hold("w-1", 2_500_050)).await;
+    let (_, v) = alice.get("/web/api/funds/history").await;
+    let w = &list(&v, "items")[0];
+    assert_eq!(
+        (w["kind"].as_str(), w["asset"].as_str(), w["amount"].as_str(), w["fee"].as_str(), w["status"].as_str(), w["id"].as_str()),
+        (Some("withdrawal"), Some("THB"), Some("25000.5"), Some("10"), Some("pending"), Some("w-1")),
+        "{v}"
+    );
+    operator(&kit, talat_core::Command::WithdrawalSettle { withdrawal_id: talat_core::ExternalId("w-1".into()) }).await;
+    operator(&kit, hold("w-2", 100)).await;
+    operator(&kit, talat_core::Command::WithdrawalRelease { withdrawal_id: talat_core::ExternalId("w-2".into()) }).await;
+    let (_, v) = alice.get("/web/api/funds/history").await;
+    let items = list(&v, "items");
+    assert_eq!(items.len(), 4, "{v}");
+    let head: Vec<(&str, &str)> = items[..2].iter().map(|i| (i["id"].as_str().unwrap(), i["status"].as_str().unwrap())).collect();
+    assert_eq!(head, [("w-2", "released"), ("w-1", "settled")]);
+    assert!(items[2..].iter().all(|i| i["kind"] == "deposit"));
+    let (_, v) = alice.get("/web/api/funds/history?limit=1").await;
+    assert_eq!(ids(list(&v, "items")), ["w-2"]);
+    // Another customer sees only their own.
+    let (_, v) = other.get("/web/api/funds/history").await;
+    assert!(list(&v, "items").iter().all(|i| i["kind"] == "deposit"), "{v}");
+    assert_eq!(list(&v, "items").len(), 2);
+    let (s, v) = alice.get("/web/api/funds/history?limit=0").await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("limit")));
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_are_swept() {
+    let kit = start(relaxed()).await;
+    let (mut b, account) = signed_up(&kit, "sweep@example.com").await;
+    let now = kit.web.gateway.now_ms();
+    let owner = account["id"].as_u64().unwrap();
+    let stale = |n: u64, created_ms: u64, last_seen_ms: u64| talat_store::SessionRow {
+        token_sha256: format!("{n:064x}"),
+        kind: "customer".into(),
+        owner_id: owner,
+        csrf: "x".into(),
+        created_ms,
+        last_seen_ms,
+    };
+    let expired = |n: u64| if n.is_multiple_of(2) { stale(n, now - 60 * 60 * 1000, now - 31 * 60 * 1000) } else { stale(n, now - 13 * 60 * 60 * 1000, now) };
+    for n in 1..=6 {
+        kit.web.store.insert_session(&expired(n)).await.unwrap();
+    }
+    // Idle for 29 minutes: still live, kept.
+    kit.web.store.insert_session(&stale(7, now - 60 * 60 * 1000, now - 29 * 60 * 1000)).await.unwrap();
+    assert_eq!(kit.web.sweep_sessions().await.unwrap(), 6);
+    assert_eq!(kit.web.sweep_sessions().await.unwrap(), 0);
+    assert!(kit.web.store.session(&format!("{:064x}", 7)).await.unwrap().is_some());
+    assert_eq!(b.get("/web/api/me").await.0, 200, "the browser's session is live");
+
+    // The periodic task does the same on its own.
+    for n in 11..=13 {
+        kit.web.store.insert_session(&expired(n)).await.unwrap();
+    }
+    let task = talat_web::spawn_session_sweeper(&kit.web, std::time::Duration::from_millis(20));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut left = 0;
+        for n in 11..=13 {
+            left += kit.web.store.session(&format!("{n:064x}")).await.unwrap().is_some() as usize;
+        }
+        if left == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sweeper did not run");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert_eq!(b.get("/web/api/me").await.0, 200);
+    kit.ex.stop().await;
+}
