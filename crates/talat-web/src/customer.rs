@@ -278,7 +278,8 @@ pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
         .iter()
         .map(|m| {
             let m = m.read();
-            json!({"symbol": m.info.spec.symbol, "mode": mode_name(m.mode)})
+            let spec = &m.info.spec;
+            json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm})
         })
         .collect();
     Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets}))

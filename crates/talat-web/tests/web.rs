@@ -374,6 +374,8 @@ async fn halt_lock_and_audit() {
     let (_, status) = cust.get("/web/api/status").await;
     let btc = status["markets"].as_array().unwrap().iter().find(|m| m["symbol"] == "BTC_THB").unwrap().clone();
     assert_eq!(btc["mode"], "halted");
+    // The order form shows the market's own fee.
+    assert!(btc["taker_fee_ppm"].as_u64().is_some() && btc["maker_fee_ppm"].as_u64().is_some(), "{btc}");
     let (s, v) = cust.post("/web/api/orders", order.clone()).await;
     assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(55)), "{v}");
     let (s, v) = operator.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "cancel_only", "reason": "unwinding"})).await;

@@ -179,7 +179,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    server::serve_with(Arc::clone(&gateway), talat_web::routes(web), listener, shutdown).await.map_err(|e| e.to_string())?;
+    server::serve_with(Arc::clone(&gateway), talat_web::routes(web).merge(talat_webapp::routes()), listener, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
     let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;

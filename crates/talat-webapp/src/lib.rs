@@ -1,0 +1,85 @@
+//! The browser apps, embedded: the customer app at `/` and the staff console at `/console`,
+//! built from `web/` by `build.rs` (Vite) and served from memory. Hashed assets under
+//! `/assets/` are cached for a year (immutable); the HTML pages are revalidated every time.
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use include_dir::{include_dir, Dir};
+
+static DIST: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../web/dist");
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+/// `GET /` (index.html), `GET /console` (console.html) and `GET /assets/*`.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(|| async { file("index.html", REVALIDATE) }))
+        .route("/index.html", get(|| async { file("index.html", REVALIDATE) }))
+        .route("/console", get(|| async { file("console.html", REVALIDATE) }))
+        .route("/console/", get(|| async { file("console.html", REVALIDATE) }))
+        .route("/assets/{*path}", get(|Path(path): Path<String>| async move { file(&format!("assets/{path}"), IMMUTABLE) }))
+}
+
+/// The MIME type of a built file, by extension.
+pub fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file(path: &str, cache: &'static str) -> Response {
+    match DIST.get_file(path) {
+        Some(f) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
+                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+                (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            ],
+            f.contents(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], "not found").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn get_path(path: &str) -> Response {
+        routes::<()>().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn pages_and_assets_are_served_with_types_and_cache_headers() {
+        let index = get_path("/").await;
+        assert_eq!(index.status(), StatusCode::OK);
+        assert_eq!(index.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(index.headers()[header::CACHE_CONTROL], REVALIDATE);
+        assert_eq!(get_path("/console").await.status(), StatusCode::OK);
+
+        let asset = DIST.get_dir("assets").and_then(|d| d.files().find(|f| f.path().extension().is_some_and(|e| e == "js"))).expect("a built script");
+        let url = format!("/{}", asset.path().display());
+        let res = get_path(&url).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], IMMUTABLE);
+        assert_eq!(get_path("/assets/nope.js").await.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,77 @@
+// The customer app: shell (nav, language, banner), session and routes.
+import "../style.css";
+import { h, clear, every } from "../lib/dom";
+import { get, post } from "../lib/api";
+import { t, getLang, setLang, type Lang } from "../lib/i18n";
+import { startRouter, navigate } from "../lib/router";
+import { session, loadMe, setAccount, onSessionChange, type Status } from "./state";
+import { marketsPage, portfolioPage, ordersPage, keysPage, securityPage, loginPage, signupPage } from "./pages";
+import { tradePage } from "./trade";
+
+const header = h("header", { class: "top" });
+const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
+const view = h("main", { id: "view" });
+const footer = h("footer", {}, "Charts by ", h("a", { href: "https://www.tradingview.com/", target: "_blank", rel: "noopener" }, "TradingView"), " Lightweight Charts™ · talat");
+document.getElementById("app")!.append(header, banner, view, footer);
+
+let route = "";
+
+function renderHeader(): void {
+  const link = (hash: string, label: string, name: string) => h("a", { href: hash, class: route === name ? "active" : "", "aria-current": route === name ? "page" : undefined }, t(label));
+  const lang = h("select", { id: "lang", "aria-label": t("Language"), onchange: (e: Event) => { setLang((e.target as HTMLSelectElement).value as Lang); rerender(); } },
+    h("option", { value: "th", selected: getLang() === "th" }, "ไทย"), h("option", { value: "en", selected: getLang() === "en" }, "English"));
+  const acct = session.account
+    ? [h("span", { class: "muted" }, session.account.email), h("button", { type: "button", onclick: logout }, t("Log out"))]
+    : [link("#/login", "Log in", "login"), link("#/signup", "Sign up", "signup")];
+  clear(header,
+    h("a", { href: "#/markets", class: "brand" }, "talat"),
+    h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security")]),
+    h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
+}
+
+async function logout(): Promise<void> {
+  try { await post("/web/api/logout"); } catch { /* the session may have expired already */ }
+  setAccount(null, "");
+  navigate("#/login");
+}
+
+/** The banner: maintenance, and every market that is not open (the current one first). */
+export function renderBanner(): void {
+  const s = session.status;
+  const lines: string[] = [];
+  if (s?.maintenance) lines.push(t("The exchange is in maintenance: only cancels are accepted."));
+  const current = location.hash.startsWith("#/trade/") ? decodeURIComponent(location.hash.split("/")[2] ?? "") : "";
+  const markets = [...(s?.markets ?? [])].sort((a, b) => (b.symbol === current ? 1 : 0) - (a.symbol === current ? 1 : 0));
+  for (const m of markets) {
+    if (m.mode === "halted") lines.push(`${m.symbol} ${t("is halted: no orders are accepted.")}`);
+    else if (m.mode === "cancel_only") lines.push(`${m.symbol} ${t("is cancel-only: new orders are refused.")}`);
+    else if (m.mode === "post_only" && m.symbol === current) lines.push(`${m.symbol} ${t("is post-only: only post-only limit orders are accepted.")}`);
+  }
+  clear(banner, lines.map((l) => h("p", {}, l)));
+  banner.className = lines.length ? "banner on" : "banner";
+}
+
+every(2000, async () => {
+  session.status = await get<Status>("/web/api/status");
+  renderBanner();
+});
+
+const needsLogin = (render: (v: HTMLElement, p: string[]) => any) => (v: HTMLElement, p: string[]) => {
+  if (!session.account) { navigate("#/login"); return; }
+  return render(v, p);
+};
+
+let rerender = () => {};
+onSessionChange(renderHeader);
+await loadMe();
+rerender = startRouter(view, {
+  markets: marketsPage,
+  trade: tradePage,
+  portfolio: needsLogin(portfolioPage),
+  orders: needsLogin(ordersPage),
+  keys: needsLogin(keysPage),
+  security: needsLogin(securityPage),
+  login: loginPage,
+  signup: signupPage,
+}, "markets", (name) => { route = name; renderHeader(); renderBanner(); });

@@ -1,0 +1,262 @@
+// Customer pages other than the trading page: markets, portfolio, orders, API keys, security,
+// log in and sign up.
+import { h, clear, field, table, every } from "../lib/dom";
+import { get, post, del, v3, symbols, wsUrl, ApiError } from "../lib/api";
+import { t, num, pct, dateTime } from "../lib/i18n";
+import { navigate } from "../lib/router";
+import { decOf } from "../lib/dec";
+import { session, setAccount, type Account } from "./state";
+
+const errorBox = () => h("div", { class: "form-error", role: "alert" });
+
+function showError(box: HTMLElement, e: unknown): void {
+  box.textContent = e instanceof ApiError ? e.message : String(e);
+}
+
+// ---- markets ----
+
+export async function marketsPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("Markets")));
+  const syms = await symbols();
+  const tickers = new Map<string, any>();
+  const box = h("div");
+  view.append(box);
+  const render = () => clear(box, table(
+    [t("Symbol"), t("Last price"), t("24h change"), t("Bid"), t("Ask"), t("24h high"), t("24h low"), t("Volume (THB)")],
+    syms.map((s) => {
+      const tk = tickers.get(s.symbol) ?? {};
+      const ch = Number(tk.percent_change ?? 0);
+      const p = (x: unknown) => num(decOf(x), s.price_scale);
+      return [h("a", { href: `#/trade/${s.symbol}` }, s.symbol), p(tk.last), h("span", { class: ch > 0 ? "up" : ch < 0 ? "down" : "" }, pct(ch)),
+        p(tk.highest_bid), p(tk.lowest_ask), p(tk.high_24_hr), p(tk.low_24_hr), num(decOf(tk.quote_volume), 2)];
+    }), t("Markets")));
+  for (const tk of await v3<any[]>("/api/v3/market/ticker")) tickers.set(tk.symbol, tk);
+  render();
+  // Live: the ticker stream of every market (stream names are quote first: thb_btc).
+  const streams = syms.map((s) => `market.ticker.${s.quote_asset}_${s.base_asset}`.toLowerCase()).join(",");
+  const ws = new WebSocket(wsUrl(`/websocket-api/${streams}`));
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    const s = syms.find((x) => x.pairing_id === m.id);
+    if (!s) return;
+    tickers.set(s.symbol, { last: m.last, percent_change: m.percentChange, highest_bid: m.highestBid, lowest_ask: m.lowestAsk, high_24_hr: m.high24hr, low_24_hr: m.low24hr, quote_volume: m.quoteVolume });
+    render();
+  };
+  return () => ws.close();
+}
+
+// ---- portfolio ----
+
+export async function portfolioPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("Portfolio")));
+  const bal = h("section"), funds = h("section"), trades = h("section");
+  view.append(bal, funds, trades);
+  const stop = every(5000, async () => {
+    const b = await get<{ assets: any[]; total_thb: string }>("/web/api/balances");
+    clear(bal, h("p", { class: "total" }, `${t("Total value")}: ฿${num(b.total_thb)}`),
+      table([t("Asset"), t("Available"), t("Held"), t("Value (THB)")], b.assets.map((a) => [a.asset, num(a.available), num(a.held), num(a.value_thb)]), "Balances"));
+  });
+  const f = await get<{ items: any[] }>("/web/api/funds/history").catch(() => ({ items: [] }));
+  clear(funds, h("h2", {}, t("Deposits and withdrawals")),
+    table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, num(i.amount), i.status]), t("Deposits and withdrawals")));
+  const tr = await get<{ trades: any[] }>("/web/api/trades/history?limit=50").catch(() => ({ trades: [] }));
+  clear(trades, h("h2", {}, t("Trade history")), tradesTable(tr.trades));
+  return stop;
+}
+
+export function tradesTable(trades: any[]) {
+  return table([t("Time"), t("Symbol"), t("Side"), t("Price"), t("Amount"), t("Fee")],
+    trades.map((x) => [dateTime(x.ts_ms), x.symbol, h("span", { class: x.side === "buy" ? "up" : "down" }, t(x.side === "buy" ? "Buy" : "Sell")), num(x.price), num(x.amount), num(x.fee)]), t("Trade history"));
+}
+
+export function ordersTable(orders: any[], onCancel?: (o: any) => void) {
+  const headers = [t("Time"), t("Symbol"), t("Side"), t("Order type"), t("Price"), t("Amount"), t("Filled"), t("Status")];
+  if (onCancel) headers.push("");
+  return table(headers, orders.map((o) => {
+    const row: any[] = [dateTime(o.ts_ms), o.symbol, h("span", { class: o.side === "buy" ? "up" : "down" }, t(o.side === "buy" ? "Buy" : "Sell")), o.type,
+      o.type === "stop_limit" ? `${num(o.stop_price)} → ${num(o.price)}` : num(o.price), num(o.amount), num(o.filled), o.status];
+    if (onCancel) row.push(h("button", { type: "button", class: "small", "aria-label": `${t("Cancel")} ${o.id}`, onclick: () => onCancel(o) }, t("Cancel")));
+    return row;
+  }), onCancel ? t("Open orders") : t("Order history"));
+}
+
+// ---- orders ----
+
+export async function ordersPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("Order history")));
+  const box = h("section"), trades = h("section");
+  view.append(box, trades);
+  const load = async (page: number) => {
+    const r = await get<{ orders: any[]; page: number; last_page: number }>(`/web/api/orders/history?page=${page}&limit=20`);
+    clear(box, ordersTable(r.orders), h("div", { class: "pager" },
+      h("button", { type: "button", disabled: r.page <= 1, onclick: () => load(r.page - 1) }, t("Previous")),
+      ` ${r.page} / ${Math.max(r.last_page, 1)} `,
+      h("button", { type: "button", disabled: r.page >= r.last_page, onclick: () => load(r.page + 1) }, t("Next"))));
+  };
+  await load(1).catch((e) => showError(box, e));
+  const tr = await get<{ trades: any[] }>("/web/api/trades/history?limit=100").catch(() => ({ trades: [] }));
+  clear(trades, h("h2", {}, t("Trade history")), tradesTable(tr.trades));
+}
+
+// ---- API keys ----
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:]+$/;
+
+export async function keysPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("API keys")));
+  const list = h("section"), secretBox = h("div", { class: "secret", "aria-live": "polite" });
+  const perms = ["trade", "deposit", "withdraw"].map((p) => ({ p, box: h("input", { type: "checkbox", id: `perm-${p}`, checked: p === "trade" }) }));
+  const permError = h("div", { class: "field-error" });
+  const ips = field(t("IP allow-list"), h("input", { type: "text", placeholder: "203.0.113.5, 2001:db8::1" }));
+  const err = errorBox();
+  const form = h("form", { novalidate: true, "aria-label": t("Create key") },
+    h("fieldset", {}, h("legend", {}, t("Permissions")), perms.map(({ p, box }) => h("label", { class: "check" }, box, ` ${p}`)), permError),
+    ips.wrap, h("button", { type: "submit" }, t("Create key")), err);
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    const chosen = perms.filter((x) => x.box.checked).map((x) => x.p);
+    const ipList = ips.input.value.split(",").map((s) => s.trim()).filter(Boolean);
+    let ok = true;
+    permError.textContent = chosen.length ? "" : t("Choose at least one permission.");
+    permError.setAttribute("role", chosen.length ? "none" : "alert");
+    if (!chosen.length) ok = false;
+    const badIp = ipList.find((ip) => !IPV4.test(ip) && !(ip.includes(":") && IPV6.test(ip)));
+    ips.error(badIp ? `${t("Enter IPv4 or IPv6 addresses, separated by commas.")} (${badIp})` : null);
+    if (badIp) ok = false;
+    if (!ok) return;
+    try {
+      const k = await post<{ key: string; secret: string }>("/web/api/keys", { permissions: chosen, ip_allow: ipList });
+      clear(secretBox, h("p", { role: "alert" }, t("Copy the secret now: it is shown this once.")),
+        h("dl", {}, h("dt", {}, t("Key")), h("dd", { class: "mono", "data-testid": "new-key" }, k.key), h("dt", {}, t("Secret")), h("dd", { class: "mono", "data-testid": "new-secret" }, k.secret)));
+      await load();
+    } catch (e) { showError(err, e); }
+  };
+  view.append(form, secretBox, list);
+  const load = async () => {
+    const r = await get<{ keys: any[] }>("/web/api/keys");
+    clear(list, table([t("Key"), t("Permissions"), t("IP allow-list"), t("Created"), ""], r.keys.map((k) => [
+      h("span", { class: "mono" }, k.key_prefix), (k.permissions ?? []).join(", "), (k.ip_allow ?? []).join(", ") || "—", dateTime(k.created_ms),
+      h("button", { type: "button", class: "small danger", "aria-label": `${t("Revoke")} ${k.key_prefix}`, onclick: async () => { try { await del(`/web/api/keys/${encodeURIComponent(k.key ?? k.key_prefix)}`); } catch (e) { showError(err, e); } await load(); } }, t("Revoke")),
+    ]), t("API keys")));
+  };
+  await load();
+}
+
+// ---- security (2FA) ----
+
+export async function securityPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("Two-factor authentication")));
+  const box = h("section");
+  view.append(box);
+  const render = () => {
+    const a = session.account!;
+    const code = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
+    const err = errorBox();
+    const checkCode = () => {
+      const ok = /^\d{6}$/.test(code.input.value.trim());
+      code.error(ok ? null : t("Enter the 6-digit code."));
+      return ok;
+    };
+    if (a.totp_enabled) {
+      const form = h("form", { novalidate: true }, h("p", {}, t("2FA is on.")), code.wrap, h("button", { type: "submit" }, t("Disable 2FA")), err);
+      form.onsubmit = async (e) => {
+        e.preventDefault();
+        if (!checkCode()) return;
+        try { const r = await post<{ account: Account }>("/web/api/2fa/disable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e) { showError(err, e); }
+      };
+      clear(box, form);
+      return;
+    }
+    const setup = h("button", { type: "button" }, t("Set up 2FA"));
+    const secretArea = h("div");
+    setup.onclick = async () => {
+      try {
+        const s = await post<{ secret: string; otpauth_url: string }>("/web/api/2fa/setup");
+        const form = h("form", { novalidate: true },
+          h("p", {}, "Secret: ", h("code", { "data-testid": "totp-secret", class: "mono" }, s.secret)),
+          h("p", { class: "muted small" }, s.otpauth_url), code.wrap, h("button", { type: "submit" }, t("Enable 2FA")), err);
+        form.onsubmit = async (e) => {
+          e.preventDefault();
+          if (!checkCode()) return;
+          try { const r = await post<{ account: Account }>("/web/api/2fa/enable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e) { showError(err, e); }
+        };
+        clear(secretArea, form);
+      } catch (e) { showError(err, e); secretArea.append(err); }
+    };
+    clear(box, h("p", {}, t("2FA is off.")), setup, secretArea);
+  };
+  render();
+}
+
+// ---- log in, sign up ----
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function credentialFields() {
+  const email = field(t("Email"), h("input", { type: "email", autocomplete: "username" }));
+  const password = field(t("Password"), h("input", { type: "password", autocomplete: "current-password" }));
+  return { email, password };
+}
+
+export function loginPage(view: HTMLElement) {
+  const { email, password } = credentialFields();
+  const totp = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
+  totp.wrap.hidden = true;
+  const err = errorBox();
+  const form = h("form", { novalidate: true, class: "card", "aria-label": t("Log in") }, h("h1", {}, t("Log in")), email.wrap, password.wrap, totp.wrap,
+    h("button", { type: "submit" }, t("Log in")), err, h("p", { class: "muted" }, t("No account yet?"), " ", h("a", { href: "#/signup" }, t("Sign up"))));
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    let ok = true;
+    email.error(EMAIL.test(email.input.value.trim()) ? null : (ok = false, t("Enter a valid email address.")));
+    password.error(password.input.value ? null : (ok = false, t("Required.")));
+    if (!totp.wrap.hidden) totp.error(/^\d{6}$/.test(totp.input.value.trim()) ? null : (ok = false, t("Enter the 6-digit code.")));
+    if (!ok) return;
+    const body: any = { email: email.input.value.trim(), password: password.input.value };
+    if (!totp.wrap.hidden) body.totp = totp.input.value.trim();
+    try {
+      const r = await post<{ account: Account; csrf: string }>("/web/api/login", body);
+      setAccount(r.account, r.csrf);
+      navigate("#/markets");
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "totp_required") {
+        totp.wrap.hidden = false;
+        totp.input.focus();
+        totp.error(totp.input.value ? e.message : null);
+        if (!totp.input.value) err.textContent = e.message;
+      } else showError(err, e);
+    }
+  };
+  view.append(form);
+}
+
+export function signupPage(view: HTMLElement) {
+  const { email, password } = credentialFields();
+  password.input.autocomplete = "new-password";
+  const err = errorBox();
+  const form = h("form", { novalidate: true, class: "card", "aria-label": t("Sign up") }, h("h1", {}, t("Sign up")), email.wrap, password.wrap,
+    h("p", { class: "muted small" }, t("At least 10 characters, not all digits.")),
+    h("button", { type: "submit" }, t("Sign up")), err, h("p", { class: "muted" }, t("Have an account?"), " ", h("a", { href: "#/login" }, t("Log in"))));
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    let ok = true;
+    email.error(EMAIL.test(email.input.value.trim()) ? null : (ok = false, t("Enter a valid email address.")));
+    const pw = password.input.value;
+    password.error(pw.length >= 10 && !/^\d+$/.test(pw) ? null : (ok = false, t("At least 10 characters, not all digits.")));
+    if (!ok) return;
+    try {
+      const r = await post<{ account: Account; csrf: string }>("/web/api/signup", { email: email.input.value.trim(), password: pw });
+      setAccount(r.account, r.csrf);
+      navigate("#/markets");
+    } catch (e) {
+      if (e instanceof ApiError && e.field === "email") email.error(e.message);
+      else if (e instanceof ApiError && e.field === "password") password.error(e.message);
+      else showError(err, e);
+    }
+  };
+  view.append(form);
+}

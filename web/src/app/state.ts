@@ -1,0 +1,47 @@
+// The signed-in customer (or null) and the exchange status, shared by the pages.
+import { get, setCsrf } from "../lib/api";
+
+export interface Account {
+  id: number | string;
+  email: string;
+  user_id: number;
+  totp_enabled: boolean;
+  locked: boolean;
+  created_ms: number;
+}
+
+export interface Status {
+  maintenance: boolean;
+  markets: { symbol: string; mode: string; maker_fee_ppm?: number; taker_fee_ppm?: number }[];
+}
+
+export const session: { account: Account | null; status: Status | null } = { account: null, status: null };
+
+const listeners = new Set<() => void>();
+export function onSessionChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+export function setAccount(a: Account | null, csrf?: string): void {
+  session.account = a;
+  if (csrf !== undefined) setCsrf(csrf);
+  listeners.forEach((f) => f());
+}
+
+export async function loadMe(): Promise<void> {
+  try {
+    const me = await get<{ account: Account; csrf: string }>("/web/api/me");
+    setAccount(me.account, me.csrf);
+  } catch {
+    setAccount(null, "");
+  }
+}
+
+export function modeOf(symbol: string): string {
+  return session.status?.markets.find((m) => m.symbol === symbol)?.mode ?? "open";
+}
+
+/** The taker fee of a market in ppm: from /web/api/status when it carries it, else the default 0.25%. */
+export function takerPpm(symbol: string): number {
+  return session.status?.markets.find((m) => m.symbol === symbol)?.taker_fee_ppm ?? 2500;
+}

@@ -1,0 +1,257 @@
+// The trading page of one market: candles, depth, live book and tape, order form, the
+// customer's open orders and history.
+import type { UTCTimestamp } from "lightweight-charts";
+import { h, clear, field, table, every } from "../lib/dom";
+import { get, post, del, symbols, wsUrl, ApiError, type SymbolInfo } from "../lib/api";
+import { t, num, time, pct } from "../lib/i18n";
+import { candleChart, drawDepth } from "../lib/chart";
+import { isDec, isMultipleOf, toUnits, fromUnits, mul, mulPpm, add, cmp, decOf, scaleOf } from "../lib/dec";
+import { session, modeOf, takerPpm } from "./state";
+import { ordersTable, tradesTable } from "./pages";
+import { navigate } from "../lib/router";
+
+const RESOLUTIONS: [string, string, number][] = [["1m", "1", 60], ["5m", "5", 300], ["15m", "15", 900], ["1h", "60", 3600], ["4h", "240", 14400], ["1D", "1D", 86400]];
+
+type Row = [number, number, number, ...unknown[]]; // [vol, rate, amount, …] of the book socket
+
+export async function tradePage(view: HTMLElement, params: string[]) {
+  const all = await symbols();
+  const sym = all.find((s) => s.symbol === params[0]) ?? all[0];
+  if (!sym) return;
+  if (sym.symbol !== params[0]) { navigate(`#/trade/${sym.symbol}`); return; }
+  const cleanups: (() => void)[] = [];
+
+  // ---- header ----
+  const pick = h("select", { "aria-label": t("Market"), onchange: (e: Event) => navigate(`#/trade/${(e.target as HTMLSelectElement).value}`) },
+    all.map((s) => h("option", { value: s.symbol, selected: s.symbol === sym.symbol }, s.symbol)));
+  const tickerBox = h("div", { class: "ticker-line" });
+  view.append(h("div", { class: "trade-head" }, h("h1", {}, sym.symbol), pick, tickerBox));
+
+  // ---- layout ----
+  const chartEl = h("div", { class: "chart", role: "img", "aria-label": t("Chart") });
+  const resBar = h("div", { class: "res-bar", role: "group", "aria-label": "Resolution" });
+  const depthCanvas = h("canvas", { class: "depth", role: "img", "aria-label": t("Depth") });
+  const bidsBox = h("div"), asksBox = h("div"), tapeBox = h("div");
+  const formBox = h("section", { class: "panel" });
+  const mine = h("section", { class: "panel wide" });
+  view.append(h("div", { class: "trade-grid" },
+    h("section", { class: "panel chart-panel" }, resBar, chartEl, h("h2", {}, t("Depth")), depthCanvas),
+    h("section", { class: "panel" }, h("h2", {}, t("Order book")), asksBox, bidsBox),
+    h("section", { class: "panel" }, h("h2", {}, t("Recent trades")), tapeBox),
+    formBox), mine);
+
+  // ---- candles ----
+  const { chart, series } = candleChart(chartEl);
+  cleanups.push(() => chart.remove());
+  let res = RESOLUTIONS[0];
+  let lastBar: { time: number; open: number; high: number; low: number; close: number } | null = null;
+  const loadCandles = async () => {
+    clear(resBar, RESOLUTIONS.map((r) => h("button", { type: "button", class: r === res ? "small active" : "small", "aria-pressed": String(r === res), onclick: () => { res = r; loadCandles(); } }, r[0])));
+    const to = Math.floor(Date.now() / 1000) + res[2];
+    const from = to - res[2] * 300;
+    const r = await fetch(`/tradingview/history?symbol=${sym.symbol}&resolution=${res[1]}&from=${from}&to=${to}`).then((x) => x.json()).catch(() => ({ s: "error" }));
+    const bars = r.s === "ok" ? r.t.map((tm: number, i: number) => ({ time: tm as UTCTimestamp, open: +r.o[i], high: +r.h[i], low: +r.l[i], close: +r.c[i] })) : [];
+    series.setData(bars);
+    lastBar = bars.length ? { ...bars[bars.length - 1] } : null;
+  };
+  await loadCandles();
+  /** A live trade extends the last candle or opens the next one (floats: display only). */
+  const onTrade = (tsS: number, price: number) => {
+    const bucket = Math.floor(tsS / res[2]) * res[2];
+    if (lastBar && bucket < lastBar.time) return;
+    if (!lastBar || bucket > lastBar.time) lastBar = { time: bucket, open: price, high: price, low: price, close: price };
+    else lastBar = { ...lastBar, high: Math.max(lastBar.high, price), low: Math.min(lastBar.low, price), close: price };
+    series.update({ ...lastBar, time: lastBar.time as UTCTimestamp });
+  };
+
+  // ---- live book and tape ----
+  let best = { bid: "", ask: "" };
+  let updateSummary = () => {};
+  let refreshMine = () => {};
+  let lastRefresh = 0;
+  /** The customer's orders again after a trade, at most once a second. */
+  const refreshSoon = () => {
+    const now = Date.now();
+    if (now - lastRefresh < 1000) return;
+    lastRefresh = now;
+    refreshMine();
+  };
+  const bookTable = (rows: Row[], side: "bids" | "asks") => table([t("Price"), t("Amount"), t("Total")],
+    rows.map((r) => [h("span", { class: side === "bids" ? "up" : "down" }, num(decOf(r[1]), sym.price_scale)), num(decOf(r[2])), num(decOf(r[0]))]), side === "bids" ? "Bids" : "Asks");
+  let bids: Row[] = [], asks: Row[] = [];
+  const renderBook = () => {
+    clear(asksBox, bookTable([...asks].slice(0, 15).reverse(), "asks"));
+    clear(bidsBox, bookTable(bids.slice(0, 15), "bids"));
+    best = { bid: bids[0] ? decOf(bids[0][1]) : "", ask: asks[0] ? decOf(asks[0][1]) : "" };
+    drawDepth(depthCanvas, bids.map((r) => [Number(r[1]), Number(r[2])]), asks.map((r) => [Number(r[1]), Number(r[2])]));
+    updateSummary();
+  };
+  const renderTape = (trades: any[]) => clear(tapeBox, table([t("Time"), t("Price"), t("Amount")],
+    trades.slice(0, 20).map((x) => [time(x[0] * 1000), h("span", { class: x[3] === "BUY" ? "up" : "down" }, num(decOf(x[1]), sym.price_scale)), num(decOf(x[2]))]), t("Recent trades")));
+  const renderTicker = (d: any) => clear(tickerBox,
+    h("span", {}, `${t("Last price")} `, h("b", {}, num(decOf(d.last), sym.price_scale))), h("span", { class: Number(d.percentChange) >= 0 ? "up" : "down" }, pct(d.percentChange ?? 0)),
+    h("span", {}, `${t("24h high")} ${num(decOf(d.high24hr))}`), h("span", {}, `${t("24h low")} ${num(decOf(d.low24hr))}`));
+  let ws: WebSocket | null = null, closed = false;
+  const connect = () => {
+    ws = new WebSocket(wsUrl(`/websocket-api/orderbook/${sym.pairing_id}`));
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m.event === "bidschanged") { bids = m.data; renderBook(); }
+      else if (m.event === "askschanged") { asks = m.data; renderBook(); }
+      else if (m.event === "tradeschanged") {
+        const [trades, b, a] = m.data;
+        bids = b; asks = a; renderBook(); renderTape(trades);
+        for (const x of [...trades].reverse()) if (x[6]) onTrade(x[0], Number(x[1]));
+        if (session.account) refreshSoon();
+      } else if (m.event === "ticker") renderTicker(m.data);
+    };
+    ws.onclose = () => { if (!closed) setTimeout(connect, 2000); };
+  };
+  connect();
+  cleanups.push(() => { closed = true; ws?.close(); });
+
+  // ---- order form ----
+  const summary = h("dl", { class: "summary", "aria-live": "polite" });
+  if (session.account) {
+    buildForm(formBox, sym, summary, () => best, (f) => (updateSummary = f), () => refreshMine());
+    const stop = every(5000, () => refreshMine());
+    cleanups.push(stop);
+    const mineError = h("div", { class: "form-error", role: "alert" });
+    /** Runs a cancel; its refusal is shown, never thrown. */
+    const act = async (fn: () => Promise<unknown>) => {
+      mineError.textContent = "";
+      try { await fn(); } catch (e) { mineError.textContent = e instanceof ApiError ? e.message : String(e); }
+      refreshMine();
+    };
+    refreshMine = () => loadMine().catch((e) => console.warn(e));
+    const loadMine = async () => {
+      const [open, hist, tr] = await Promise.all([
+        get<{ orders: any[] }>(`/web/api/orders/open?symbol=${sym.symbol}`),
+        get<{ orders: any[] }>(`/web/api/orders/history?symbol=${sym.symbol}&limit=10`).catch(() => ({ orders: [] })),
+        get<{ trades: any[] }>(`/web/api/trades/history?symbol=${sym.symbol}&limit=10`).catch(() => ({ trades: [] })),
+      ]);
+      const cancelAll = h("button", { type: "button", class: "small danger", disabled: !open.orders.length, onclick: () => act(() => post("/web/api/orders/cancel-all", { symbol: sym.symbol })) }, t("Cancel all"));
+      clear(mine, h("div", { class: "row-between" }, h("h2", {}, t("Open orders")), cancelAll), mineError,
+        h("div", { id: "open-orders" }, ordersTable(open.orders, (o) => act(() => del(`/web/api/orders/${o.id}?symbol=${sym.symbol}`)))),
+        h("h2", {}, t("Order history")), ordersTable(hist.orders), h("h2", {}, t("Trade history")), tradesTable(tr.trades));
+    };
+  } else {
+    formBox.append(h("p", {}, h("a", { href: "#/login" }, t("Log in")), " / ", h("a", { href: "#/signup" }, t("Sign up"))));
+  }
+  return () => cleanups.forEach((f) => f());
+}
+
+/** The order form: validates as the engine does (price and quantity steps, minimum value) and
+ *  shows fee and total before anything is sent. Amounts stay decimal strings. */
+function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best: () => { bid: string; ask: string }, setUpdate: (f: () => void) => void, placed: () => void) {
+  let side: "buy" | "sell" = "buy";
+  const sideBar = h("div", { class: "side-bar", role: "group", "aria-label": t("Side") });
+  const type = h("select", {}, [["limit", "Limit"], ["market", "Market"], ["post_only", "Post-only"], ["stop_limit", "Stop-limit"]].map(([v, l]) => h("option", { value: v }, t(l))));
+  const typeF = field(t("Order type"), type);
+  const stopF = field(`${t("Stop price")} (${sym.quote_asset})`, h("input", { type: "text", inputmode: "decimal", autocomplete: "off" }));
+  const priceF = field(`${t("Price")} (${sym.quote_asset})`, h("input", { type: "text", inputmode: "decimal", autocomplete: "off" }));
+  const amountF = field(`${t("Amount")} (${sym.base_asset})`, h("input", { type: "text", inputmode: "decimal", autocomplete: "off" }));
+  const amountLabel = amountF.wrap.querySelector("label")!;
+  const submit = h("button", { type: "submit", class: "buy" });
+  const err = h("div", { class: "form-error", role: "alert" });
+  const hint = h("p", { class: "muted small" }, `${t("Price")} step ${sym.price_step} · ${t("Amount")} step ${sym.quantity_step} · min ${sym.min_quote_size} ${sym.quote_asset}`);
+  const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err);
+  const isMarketBuy = () => type.value === "market" && side === "buy";
+
+  const layout = () => {
+    clear(sideBar, (["buy", "sell"] as const).map((s) => h("button", { type: "button", class: `small ${s === side ? (s === "buy" ? "buy" : "sell") : ""}`, "aria-pressed": String(s === side), onclick: () => { side = s; layout(); } }, t(s === "buy" ? "Buy" : "Sell"))));
+    stopF.wrap.hidden = type.value !== "stop_limit";
+    priceF.wrap.hidden = type.value === "market";
+    amountLabel.textContent = isMarketBuy() ? t("Spend (THB)") : `${t("Amount")} (${sym.base_asset})`;
+    submit.textContent = `${t(side === "buy" ? "Buy" : "Sell")} ${sym.base_asset}`;
+    submit.className = side;
+    update();
+  };
+  type.onchange = layout;
+
+  /** Every field's problem (or null), without touching the page. */
+  const problems = () => {
+    const p: { stop: string | null; price: string | null; amount: string | null } = { stop: null, price: null, amount: null };
+    const checkPrice = (v: string) => {
+      if (!v) return t("Required.");
+      if (!isDec(v)) return t("Enter a number such as 1.5.");
+      if (toUnits(v, sym.price_scale) === 0n) return t("Must be more than zero.");
+      if (!isMultipleOf(v, sym.price_step)) return `${t("Price must be a multiple of")} ${sym.price_step}.`;
+      return null;
+    };
+    const price = priceF.input.value.trim(), amount = amountF.input.value.trim(), stop = stopF.input.value.trim();
+    if (type.value === "stop_limit") p.stop = checkPrice(stop);
+    if (type.value !== "market") p.price = checkPrice(price);
+    if (!amount) p.amount = t("Required.");
+    else if (!isDec(amount)) p.amount = t("Enter a number such as 1.5.");
+    else if (cmp(amount, "0") === 0) p.amount = t("Must be more than zero.");
+    else if (isMarketBuy()) {
+      if (toUnits(amount, sym.quote_asset_scale) === null) p.amount = `${t("Amount must be a multiple of")} ${fromUnits(1n, sym.quote_asset_scale)}.`;
+      else if (cmp(amount, sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${sym.min_quote_size} ${sym.quote_asset}.`;
+    } else if (!isMultipleOf(amount, sym.quantity_step)) p.amount = `${t("Amount must be a multiple of")} ${sym.quantity_step}.`;
+    else {
+      const ref = type.value === "market" ? best().bid : p.price ? "" : price;
+      if (ref && cmp(mul(ref, amount), sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${sym.min_quote_size} ${sym.quote_asset}.`;
+    }
+    return p;
+  };
+
+  /** Value, fee and total (the fee at the taker rate, the most it can be). */
+  const update = () => {
+    const p = problems();
+    const amount = amountF.input.value.trim();
+    const price = type.value === "market" ? (side === "buy" ? best().ask : best().bid) : priceF.input.value.trim();
+    const ppm = takerPpm(sym.symbol);
+    const qs = sym.quote_asset_scale;
+    const round = (s: string, up: boolean) => {
+      const u = toUnits(s.replace(/(\.\d*?)0*$/, "$1"), Math.max(scaleOf(s), qs))!;
+      const d = 10n ** BigInt(Math.max(scaleOf(s), qs) - qs);
+      return fromUnits(up ? (u + d - 1n) / d : u / d, qs, qs);
+    };
+    let value = "", fee = "", total = "";
+    if (!p.amount && (isMarketBuy() || (isDec(price) && price !== "" && !p.price))) {
+      value = isMarketBuy() ? amount : mul(price, amount);
+      fee = round(mulPpm(value, ppm), true);
+      value = round(value, side === "buy");
+      total = side === "buy" ? (isMarketBuy() ? value : add(value, fee)) : add(value, fee, -1);
+    }
+    const approx = type.value === "market" ? "≈ " : "";
+    clear(summary,
+      h("dt", {}, `${t("Fee")} (${(ppm / 10000).toFixed(2)}%)`), h("dd", { "data-testid": "fee" }, fee ? `${approx}${num(fee)} ${sym.quote_asset}` : "—"),
+      h("dt", {}, t("Total")), h("dd", { "data-testid": "total" }, total ? `${approx}${num(total)} ${sym.quote_asset}` : "—"));
+  };
+  setUpdate(update);
+  for (const f of [stopF, priceF, amountF]) {
+    f.input.addEventListener("input", () => { f.error(null); update(); });
+    f.input.addEventListener("blur", () => { const p = problems(); const k = f === stopF ? "stop" : f === priceF ? "price" : "amount"; if (f.input.value.trim()) f.error(p[k]); });
+  }
+
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    const p = problems();
+    stopF.error(p.stop); priceF.error(p.price); amountF.error(p.amount);
+    if (p.stop || p.price || p.amount) return;
+    const body: Record<string, string> = { symbol: sym.symbol, side, type: type.value, amount: amountF.input.value.trim() };
+    if (type.value !== "market") body.price = priceF.input.value.trim();
+    if (type.value === "stop_limit") body.stop_price = stopF.input.value.trim();
+    const mode = modeOf(sym.symbol);
+    submit.disabled = true;
+    try {
+      await post("/web/api/orders", body);
+      err.textContent = "";
+      err.append(h("span", { class: "ok" }, t("Order placed.")));
+      amountF.input.value = "";
+      update();
+      placed();
+    } catch (e) {
+      if (e instanceof ApiError && e.field && ({ price: priceF, amount: amountF, stop_price: stopF } as any)[e.field]) ({ price: priceF, amount: amountF, stop_price: stopF } as any)[e.field].error(e.message);
+      else err.textContent = e instanceof ApiError ? e.message : String(e);
+      if (mode !== "open") console.info("market mode", mode);
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  box.append(form);
+  layout();
+}

@@ -1,0 +1,105 @@
+// Console pages: markets (modes, fees, band, maintenance), users (search, detail, lock) and
+// the audit log. Every change asks for a reason.
+import { h, clear, field, table } from "../lib/dom";
+import { get, post, ApiError } from "../lib/api";
+import { num, dateTime } from "../lib/i18n";
+
+const MODES: [string, string][] = [["halted", "Halt"], ["cancel_only", "Cancel-only"], ["post_only", "Post-only"], ["open", "Resume"]];
+
+function reasonField() {
+  return field("Reason", h("input", { type: "text", autocomplete: "off", placeholder: "why (kept in the audit log)" }));
+}
+
+/** Runs a change: checks the reason, shows the outcome in `out`. */
+async function change(reason: ReturnType<typeof reasonField>, out: HTMLElement, path: string, body: Record<string, unknown>, done: () => void) {
+  out.textContent = "";
+  const r = reason.input.value.trim();
+  if (!r) { reason.error("Give a reason: it goes into the audit log."); reason.input.focus(); return; }
+  reason.error(null);
+  try {
+    await post(path, { ...body, reason: r });
+    out.textContent = "Done.";
+    out.className = "ok";
+    done();
+  } catch (e) {
+    out.className = "form-error";
+    out.textContent = e instanceof ApiError ? e.message : String(e);
+  }
+}
+
+const isUint = (s: string) => /^\d+$/.test(s.trim());
+
+export async function marketsPage(view: HTMLElement) {
+  view.append(h("h1", {}, "Markets"));
+  const reason = reasonField();
+  const out = h("div", { role: "status", "aria-live": "polite" });
+  const box = h("div");
+  view.append(reason.wrap, out, box);
+  const load = async () => {
+    const r = await get<{ maintenance: boolean; markets: any[] }>("/web/api/console/markets");
+    const maint = h("button", { type: "button", class: r.maintenance ? "" : "danger", onclick: () => change(reason, out, "/web/api/console/maintenance", { on: !r.maintenance }, load) },
+      r.maintenance ? "End maintenance" : "Start maintenance");
+    clear(box, h("p", {}, `Maintenance: ${r.maintenance ? "ON" : "off"} `, maint),
+      table(["Symbol", "Mode", "Maker fee (ppm)", "Taker fee (ppm)", "Band (bps)", "Last price", "Mode actions", "Fees and band"], r.markets.map((m) => {
+        const maker = h("input", { type: "text", value: m.maker_fee_ppm, "aria-label": `Maker fee ppm ${m.symbol}`, size: 6 });
+        const taker = h("input", { type: "text", value: m.taker_fee_ppm, "aria-label": `Taker fee ppm ${m.symbol}`, size: 6 });
+        const band = h("input", { type: "text", value: m.band_bps, "aria-label": `Band bps ${m.symbol}`, size: 6 });
+        const feeErr = h("div", { class: "field-error" });
+        const bad = (msg: string) => { feeErr.textContent = msg; feeErr.setAttribute("role", "alert"); };
+        return [m.symbol, h("span", { class: `mode ${m.mode}` }, m.mode), m.maker_fee_ppm, m.taker_fee_ppm, m.band_bps, num(m.last_price),
+          h("div", { class: "actions" }, MODES.filter(([mode]) => mode !== m.mode).map(([mode, label]) =>
+            h("button", { type: "button", class: "small", "aria-label": `${label} ${m.symbol}`, onclick: () => change(reason, out, `/web/api/console/markets/${m.symbol}/mode`, { mode }, load) }, label))),
+          h("div", { class: "actions" }, maker, taker,
+            h("button", { type: "button", class: "small", "aria-label": `Set fees ${m.symbol}`, onclick: () => {
+              feeErr.textContent = "";
+              if (!isUint(maker.value) || !isUint(taker.value)) return bad("Fees are whole numbers of ppm (2500 = 0.25%).");
+              change(reason, out, `/web/api/console/markets/${m.symbol}/fees`, { maker_fee_ppm: Number(maker.value), taker_fee_ppm: Number(taker.value) }, load);
+            } }, "Set fees"),
+            band,
+            h("button", { type: "button", class: "small", "aria-label": `Set band ${m.symbol}`, onclick: () => {
+              feeErr.textContent = "";
+              if (!isUint(band.value)) return bad("The band is a whole number of basis points.");
+              change(reason, out, `/web/api/console/markets/${m.symbol}/band`, { band_bps: Number(band.value) }, load);
+            } }, "Set band"), feeErr)];
+      }), "Markets"));
+  };
+  await load();
+}
+
+export async function usersPage(view: HTMLElement) {
+  view.append(h("h1", {}, "Users"));
+  const q = field("Search (email or user id)", h("input", { type: "search" }));
+  const list = h("div"), detail = h("section");
+  const form = h("form", { novalidate: true, role: "search" }, q.wrap, h("button", { type: "submit" }, "Search"));
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const r = await get<{ users: any[] }>(`/web/api/console/users?q=${encodeURIComponent(q.input.value.trim())}`);
+    clear(list, table(["User id", "Email", "2FA", "Locked", "Created", ""], r.users.map((u) => [u.user_id, u.email, u.totp_enabled ? "on" : "off", u.locked ? "LOCKED" : "no", dateTime(u.created_ms),
+      h("button", { type: "button", class: "small", onclick: () => showUser(u.user_id) }, "Open")]), "Users"));
+  };
+  const showUser = async (id: number) => {
+    const r = await get<{ account: any; balances: any; open_orders: any[] }>(`/web/api/console/users/${id}`);
+    const reason = reasonField();
+    const out = h("div", { role: "status" });
+    const bals = Array.isArray(r.balances) ? r.balances : (r.balances?.assets ?? []);
+    clear(detail, h("h2", {}, `${r.account.email} (user ${r.account.user_id})`), h("p", {}, `Locked: ${r.account.locked ? "yes" : "no"}`),
+      reason.wrap, h("button", { type: "button", class: r.account.locked ? "" : "danger", onclick: () => change(reason, out, `/web/api/console/users/${id}/lock`, { locked: !r.account.locked }, () => showUser(id)) }, r.account.locked ? "Unlock" : "Lock"), out,
+      h("h3", {}, "Balances"), table(["Asset", "Available", "Held"], bals.map((b: any) => [b.asset, num(b.available), num(b.held)]), "Balances"),
+      h("h3", {}, "Open orders"), table(["Id", "Symbol", "Side", "Type", "Price", "Amount", "Filled"], (r.open_orders ?? []).map((o) => [o.id, o.symbol, o.side, o.type, num(o.price), num(o.amount), num(o.filled)]), "Open orders"));
+  };
+  view.append(form, list, detail);
+}
+
+export async function auditPage(view: HTMLElement) {
+  view.append(h("h1", {}, "Audit log"));
+  const box = h("div");
+  view.append(box);
+  const load = async (before?: number) => {
+    const r = await get<{ entries: any[] }>(`/web/api/console/audit?limit=50${before ? `&before_id=${before}` : ""}`);
+    const last = r.entries[r.entries.length - 1];
+    clear(box, table(["Id", "Time", "Staff", "Role", "Action", "Target", "Detail", "Outcome"], r.entries.map((e) => [e.id, dateTime(e.ts_ms), e.staff_email, e.role, e.action, e.target,
+      typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail), e.outcome]), "Audit log"),
+      h("div", { class: "pager" }, before && h("button", { type: "button", onclick: () => load() }, "Newest"), last && r.entries.length === 50 && h("button", { type: "button", onclick: () => load(last.id) }, "Older")));
+  };
+  await load();
+}

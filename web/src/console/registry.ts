@@ -1,0 +1,18 @@
+// The console's page registry. Adding a page: write `render(view)` in its own file and add one
+// entry here; the nav shows it only when /web/api/console/me lists its id in `pages`.
+import type { Render } from "../lib/router";
+import { dashboardPage } from "./dashboard";
+import { marketsPage, usersPage, auditPage } from "./pages";
+
+export interface ConsolePage {
+  id: string; // as the server names it in `pages`
+  title: string;
+  render: Render;
+}
+
+export const PAGES: ConsolePage[] = [
+  { id: "dashboard", title: "Dashboard", render: dashboardPage },
+  { id: "markets", title: "Markets", render: marketsPage },
+  { id: "users", title: "Users", render: usersPage },
+  { id: "audit", title: "Audit log", render: auditPage },
+];

@@ -1,0 +1,73 @@
+// Charts: lightweight-charts for candles and time series (its attribution logo is kept on), a
+// small canvas for the depth chart.
+import { createChart, CandlestickSeries, LineSeries, ColorType, type IChartApi, type UTCTimestamp } from "lightweight-charts";
+
+export const chartLayout = {
+  layout: { background: { type: ColorType.Solid, color: "#131722" }, textColor: "#c9d1d9", attributionLogo: true },
+  grid: { vertLines: { color: "#1f2430" }, horzLines: { color: "#1f2430" } },
+  timeScale: { timeVisible: true, secondsVisible: false },
+};
+
+export function candleChart(el: HTMLElement) {
+  const chart = createChart(el, { ...chartLayout, autoSize: true });
+  const series = chart.addSeries(CandlestickSeries, { upColor: "#26a69a", downColor: "#ef5350", borderVisible: false, wickUpColor: "#26a69a", wickDownColor: "#ef5350" });
+  return { chart, series };
+}
+
+/** A time-series chart with named lines; `push(t, values)` appends one point per line. */
+export function lineChart(el: HTMLElement, names: string[]) {
+  const colors = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8"];
+  const chart: IChartApi = createChart(el, { ...chartLayout, autoSize: true, timeScale: { timeVisible: true, secondsVisible: true } });
+  const lines = names.map((title, i) => chart.addSeries(LineSeries, { color: colors[i % colors.length], lineWidth: 2, title }));
+  let last = 0;
+  return {
+    chart,
+    push(tSec: number, values: number[]) {
+      if (tSec <= last) return;
+      last = tSec;
+      values.forEach((v, i) => lines[i].update({ time: tSec as UTCTimestamp, value: v }));
+    },
+  };
+}
+
+/** Cumulative bids (green, left) and asks (red, right) on a canvas. Floats: display only. */
+export function drawDepth(canvas: HTMLCanvasElement, bids: [number, number][], asks: [number, number][]): void {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 300, hgt = canvas.clientHeight || 160;
+  canvas.width = w * dpr;
+  canvas.height = hgt * dpr;
+  const g = canvas.getContext("2d")!;
+  g.scale(dpr, dpr);
+  g.fillStyle = "#131722";
+  g.fillRect(0, 0, w, hgt);
+  if (!bids.length && !asks.length) return;
+  const cum = (rows: [number, number][]) => {
+    let s = 0;
+    return rows.map(([p, q]) => [p, (s += q)] as [number, number]);
+  };
+  const b = cum(bids), a = cum(asks);
+  const prices = [...b, ...a].map((r) => r[0]);
+  const lo = Math.min(...prices), hi = Math.max(...prices);
+  const top = Math.max(...[...b, ...a].map((r) => r[1]), 1e-12);
+  const x = (p: number) => (hi === lo ? w / 2 : ((p - lo) / (hi - lo)) * (w - 20) + 10);
+  const y = (q: number) => hgt - 18 - (q / top) * (hgt - 28);
+  const area = (rows: [number, number][], stroke: string, fill: string) => {
+    if (!rows.length) return;
+    g.beginPath();
+    g.moveTo(x(rows[0][0]), hgt - 18);
+    for (const [p, q] of rows) g.lineTo(x(p), y(q));
+    g.lineTo(x(rows[rows.length - 1][0]), hgt - 18);
+    g.closePath();
+    g.fillStyle = fill;
+    g.fill();
+    g.strokeStyle = stroke;
+    g.stroke();
+  };
+  area(b, "#26a69a", "rgba(38,166,154,0.25)");
+  area(a, "#ef5350", "rgba(239,83,80,0.25)");
+  g.fillStyle = "#8b949e";
+  g.font = "11px sans-serif";
+  g.fillText(lo.toLocaleString(), 4, hgt - 4);
+  const hiText = hi.toLocaleString();
+  g.fillText(hiText, w - g.measureText(hiText).width - 4, hgt - 4);
+}

@@ -1,0 +1,30 @@
+// Hash routing: "#/trade/BTC_THB" → the route "trade" with params ["BTC_THB"]. A render may
+// return a cleanup, called when the route changes (sockets, timers).
+
+export type Cleanup = () => void;
+export type Render = (view: HTMLElement, params: string[]) => void | Cleanup | Promise<void | Cleanup>;
+
+export function startRouter(view: HTMLElement, routes: Record<string, Render>, fallback: string, onRoute?: (name: string) => void): () => void {
+  let cleanup: Cleanup | void;
+  let seq = 0;
+  const go = async () => {
+    const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+    const name = parts[0] && routes[parts[0]] ? parts[0] : fallback;
+    if (cleanup) cleanup();
+    cleanup = undefined;
+    view.replaceChildren();
+    onRoute?.(name);
+    const mine = ++seq;
+    const result = await routes[name](view, parts.slice(1));
+    if (mine !== seq) result && result();
+    else cleanup = result;
+  };
+  window.addEventListener("hashchange", go);
+  go();
+  return go;
+}
+
+export function navigate(hash: string): void {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = hash;
+}
