@@ -22,15 +22,16 @@ const CHUNK_COMMANDS: usize = 4_096;
 /// How long the follower sleeps at the durable end before looking again.
 const IDLE_WAIT_MS: u64 = 20;
 /// How long commands may wait in the follower to make one larger store transaction, unless a
-/// reader is waiting for them. Every SQLite commit rewrites the index pages it touched, so a
-/// transaction a few milliseconds wide costs nearly as much as one this wide.
-const GATHER_MS: u64 = 200;
+/// reader is waiting for them (the default of `store_gather_ms`). Every SQLite commit rewrites
+/// the index pages it touched, so a transaction a few milliseconds wide costs nearly as much as
+/// one this wide.
+pub const DEFAULT_GATHER_MS: u64 = 200;
 /// The follower's sleep while it holds commands back (how soon it notices a waiting reader).
 const GATHER_POLL_MS: u64 = 5;
 
 /// Starts the follower from the node's current state (call before the node starts serving:
 /// the copy and the reader must begin at the same record).
-pub fn spawn(node: &Node, projector: talat_store::ProjectorHandle) -> Result<JoinHandle<()>, String> {
+pub fn spawn(node: &Node, projector: talat_store::ProjectorHandle, gather_ms: u64) -> Result<JoinHandle<()>, String> {
     let engine = talat_engine::Engine::restore(&node.engine().snapshot()).map_err(|e| format!("copying the engine for the store's follower: {e}"))?;
     let next = node.journal_span().next_seq;
     let reader = node.read_from(next).map_err(|e| e.to_string())?;
@@ -39,12 +40,12 @@ pub fn spawn(node: &Node, projector: talat_store::ProjectorHandle) -> Result<Joi
         .name("talat-projection".into())
         .spawn(move || {
             lowest_priority();
-            follow(reader, replayer, projector)
+            follow(reader, replayer, projector, std::time::Duration::from_millis(gather_ms))
         })
         .map_err(|e| e.to_string())
 }
 
-fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, projector: talat_store::ProjectorHandle) {
+fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, projector: talat_store::ProjectorHandle, gather: std::time::Duration) {
     let mut chunk: Vec<Applied> = Vec::with_capacity(CHUNK_COMMANDS);
     // When the first command of the current chunk was taken.
     let mut chunk_started = std::time::Instant::now();
@@ -60,7 +61,7 @@ fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, projecto
                     }
                     return;
                 }
-                let gathered_enough = chunk_started.elapsed() >= std::time::Duration::from_millis(GATHER_MS);
+                let gathered_enough = chunk_started.elapsed() >= gather;
                 if !chunk.is_empty() && (gathered_enough || projector.take_demand()) && !send(&projector, &mut chunk) {
                     return;
                 }

@@ -62,7 +62,7 @@ impl TestExchange {
         let store = talat_store::Store::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.expect("the store opens");
         let projector = talat_store::Projector::spawn(store.clone(), 64);
                 node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
-        crate::projection::spawn(&node, projector.clone()).expect("the store's follower starts");
+        crate::projection::spawn(&node, projector.clone(), crate::projection::DEFAULT_GATHER_MS).expect("the store's follower starts");
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");
         let ids: Vec<UserId> = created

@@ -119,6 +119,7 @@ impl<S: Storage> Admission<S> {
         completers: &mut Vec<Completer>,
         controls: &mut Vec<Control<S>>,
         idle_wait: Duration,
+        gather: Duration,
     ) -> Drained {
         assert!(max_commands >= 1);
         let mut queues = self.lock();
@@ -136,6 +137,12 @@ impl<S: Storage> Admission<S> {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
             queues.idle = false;
+        }
+        if !gather.is_zero() && queues.closed.is_none() && queues.lanes.iter().map(|l| l.len()).sum::<usize>() < max_commands {
+            // Let more arrive before this group commit (submitters do not wake a busy thread).
+            drop(queues);
+            std::thread::sleep(gather);
+            queues = self.lock();
         }
         controls.extend(queues.controls.drain(..));
         let mut room = max_commands;

@@ -185,6 +185,7 @@ fn run<S: Storage>(
         armed: true,
     };
     let idle_wait = Duration::from_millis(config.idle_wait_ms);
+    let gather = Duration::from_micros(config.gather_us);
     let mut commands = Vec::with_capacity(config.max_batch_commands);
     let mut completers = Vec::with_capacity(config.max_batch_commands);
     let mut outcomes = Vec::with_capacity(config.max_batch_commands);
@@ -198,6 +199,7 @@ fn run<S: Storage>(
             &mut completers,
             &mut controls,
             idle_wait,
+            gather,
         );
         for control in controls.drain(..) {
             control(&mut node);

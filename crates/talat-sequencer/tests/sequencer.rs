@@ -10,7 +10,7 @@ use talat_core::{Command, Event, ExternalId, Input, OrderId, UserId};
 use talat_journal::storage::FaultyStorage;
 use talat_journal::storage::Storage;
 use talat_sequencer::{
-    Lane, ManualClock, Node, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason,
+    Lane, ManualClock, Node, NodeConfig, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason,
     SubmitError,
 };
 
@@ -303,4 +303,33 @@ fn snapshots_come_due_by_time_on_the_injected_clock() {
         3
     );
     assert_eq!(reopened.recovery().replayed.commands, 0);
+}
+
+#[test]
+fn a_gather_window_makes_one_group_commit_of_what_arrives_within_it() {
+    // The same arrivals — one command, then the rest 20 ms later — with and without a window.
+    let batches_with = |gather_us: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        // Checkpoints end a batch: put them out of the way of this one.
+        let config = NodeConfig { checkpoint_every_commands: 1_000, ..small_config() };
+        let node = Node::open(dir.path(), config, ManualClock::new(START_MS)).unwrap();
+        let sequencer = node.start(SequencerConfig { gather_us, ..SequencerConfig::default() });
+        let handle = sequencer.handle();
+        let commands = workload(9).setup();
+        assert!(commands.len() >= 2, "the setup has several commands");
+        let first = handle.submit(commands[0].clone(), Lane::of(&commands[0])).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let rest: Vec<_> = commands[1..].iter().map(|c| handle.submit(c.clone(), Lane::of(c)).unwrap()).collect();
+        first.wait().unwrap();
+        for ticket in rest {
+            ticket.wait().unwrap();
+        }
+        let node = sequencer.shutdown().unwrap();
+        let stats = node.stats();
+        assert_eq!(stats.commands, commands.len() as u64);
+        node.close().unwrap();
+        stats.batches
+    };
+    assert!(batches_with(0) >= 2, "without a window the first command commits alone");
+    assert_eq!(batches_with(100_000), 1, "a 100 ms window takes everything that came within it");
 }

@@ -15,15 +15,33 @@ use talat_core::{Command, MarketId, UserId};
 use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
 
 /// `talat.toml`: every key optional.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServeConfig {
     pub data_dir: Option<PathBuf>,
     /// The query store: `sqlite://PATH` or `postgres://…` (default: SQLite in the data
     /// directory).
     pub store_url: Option<String>,
+    /// Longest time the store's journal follower holds commands to write them in one
+    /// transaction (unless a reader waits for them); 0 writes whatever is there at once.
+    pub store_gather_ms: u64,
+    /// The sequencer waits this long for more commands before each group commit (0: none).
+    pub sequencer_gather_us: u64,
     pub api: ApiConfig,
     pub demo: DemoConfig,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            data_dir: None,
+            store_url: None,
+            store_gather_ms: talat_api::projection::DEFAULT_GATHER_MS,
+            sequencer_gather_us: 0,
+            api: ApiConfig::default(),
+            demo: DemoConfig::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -91,7 +109,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
         read.set_listed_ts_ms(row.market, row.listed_ts_ms);
     }
     node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
-    let follower = talat_api::projection::spawn(&node, projector.clone())?;
+    let follower = talat_api::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
     let demo_path = data_dir.join("demo.json");
@@ -118,7 +136,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     };
 
     let listen = config.api.listen.clone();
-    let sequencer = node.start(SequencerConfig::default());
+    let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
     let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
     let keys = server::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
