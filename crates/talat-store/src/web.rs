@@ -196,8 +196,16 @@ impl Store {
 
     /// Sets (or clears) the sealed TOTP secret and whether it is active.
     pub async fn set_web_account_totp(&self, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
+        self.set_totp("web_accounts", id, totp, enabled).await
+    }
+
+    /// The one TOTP update of the two tables that carry a sealed secret (a fixed name, never
+    /// input).
+    async fn set_totp(&self, table: &'static str, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
+        assert!(matches!(table, "web_accounts" | "staff"), "TOTP lives in web_accounts and staff only");
         let _writer = self.write_lock.lock().await;
-        sqlx::query("UPDATE web_accounts SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3 WHERE id = $4")
+        let sql = format!("UPDATE {table} SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3 WHERE id = $4");
+        sqlx::query(&sql)
             .bind(totp.map(|t| t.0.to_vec()))
             .bind(totp.map(|t| t.1.to_vec()))
             .bind(i64::from(enabled))
@@ -242,6 +250,11 @@ impl Store {
     pub async fn staff(&self, id: u64) -> Result<Option<StaffRow>, StoreError> {
         let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1");
         sqlx::query(&sql).bind(int(id)?).fetch_optional(&self.pool).await?.as_ref().map(StaffRow::read).transpose()
+    }
+
+    /// Sets (or clears) a staff member's sealed TOTP secret and whether it is active.
+    pub async fn set_staff_totp(&self, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
+        self.set_totp("staff", id, totp, enabled).await
     }
 
     // ---- sessions -------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-//! The staff console: login, role-checked routes, and the audit log. Every action that changes
-//! something appends exactly one audit entry — success, validation failure, engine refusal or a
-//! refused role — before it answers.
+//! The staff console: login, two-factor setup, role-checked routes, and the audit log. Every
+//! action that changes something appends exactly one audit entry — success, validation failure,
+//! engine refusal or a refused role — before it answers.
+//!
+//! When [`crate::WebConfig::require_staff_2fa`] is set, a staff member without 2FA gets a
+//! restricted session: `me`, `logout` and the `2fa/*` routes work, every other route answers 403
+//! `2fa_required` (checked in [`staff`], so a new route is restricted unless it opts out).
 
 use crate::body;
 use crate::customer::{account_json, balances_json, check_login, mode_name, totp_aad};
+use crate::secrets;
 use crate::error::{WebError, WebResult};
 use crate::orders::{order_json, refused};
 use crate::session::{self, Kind};
@@ -64,9 +69,22 @@ pub mod allow {
     pub const AUDIT: &[Role] = &[Compliance, Admin];
 }
 
-/// The console pages a role may open.
+/// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
 fn pages(role: Role) -> Vec<&'static str> {
-    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT), ("security", &Role::ALL)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+}
+
+/// The pages of a signed-in staff member: only `security` while 2FA is required but not on.
+fn pages_of(s: &Staff) -> Vec<&'static str> {
+    if s.restricted {
+        vec!["security"]
+    } else {
+        pages(s.role)
+    }
+}
+
+fn staff_json(row: &StaffRow) -> Value {
+    json!({"id": row.id, "email": row.email, "role": row.role, "totp_enabled": row.totp_enabled})
 }
 
 pub fn routes() -> Router<Arc<Web>> {
@@ -74,6 +92,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/login", post(login))
         .route("/web/api/console/logout", post(logout))
         .route("/web/api/console/me", get(me))
+        .route("/web/api/console/2fa/setup", post(totp_setup))
+        .route("/web/api/console/2fa/enable", post(totp_enable))
         .route("/web/api/console/dashboard", get(dashboard))
         .route("/web/api/console/markets", get(markets))
         .route("/web/api/console/markets/{symbol}/mode", post(set_mode))
@@ -91,6 +111,8 @@ pub struct Staff {
     pub session: session::Session,
     pub row: StaffRow,
     pub role: Role,
+    /// 2FA is required and this staff member has not enabled it yet.
+    pub restricted: bool,
 }
 
 impl Staff {
@@ -103,11 +125,22 @@ impl Staff {
     }
 }
 
+/// The signed-in staff member, refused (403 `2fa_required`) while the session is restricted.
 async fn staff(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
+    let s = staff_even_restricted(web, method, headers).await?;
+    if s.restricted {
+        return Err(WebError::two_factor_required());
+    }
+    Ok(s)
+}
+
+/// The signed-in staff member, restricted or not: only for `me`, `logout` and `2fa/*`.
+async fn staff_even_restricted(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
     let session = web.session(Kind::Staff, method, headers).await?;
     let row = web.store.staff(session.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the staff account no longer exists"))?;
     let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
-    Ok(Staff { session, row, role })
+    let restricted = web.config.require_staff_2fa && !row.totp_enabled;
+    Ok(Staff { session, row, role, restricted })
 }
 
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
@@ -125,23 +158,68 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     };
     check_login(password, row.as_ref().map(|r| r.password_hash.clone()), secret.as_deref().map(|s| (s, true)), code, web.gateway.now_ms() / 1000).await?;
     let row = row.expect("checked above");
+    let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
+    // Without 2FA where it is required, the password opens a restricted session only.
+    let restricted = web.config.require_staff_2fa && !row.totp_enabled;
+    let pages = if restricted { vec!["security"] } else { pages(role) };
     let (token, csrf) = web.open_session(Kind::Staff, row.id).await?;
-    let mut response = Json(json!({"staff": {"id": row.id, "email": row.email, "role": row.role}, "csrf": csrf})).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&token));
+    let mut response = Json(json!({"staff": staff_json(&row), "csrf": csrf, "pages": pages, "two_factor_required": restricted})).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(Kind::Staff, &token));
     Ok(response)
 }
 
 async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
-    let s = staff(&web, &method, &headers).await?;
+    let s = staff_even_restricted(&web, &method, &headers).await?;
     web.close_session(&s.session).await?;
     let mut response = Json(json!({})).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie());
+    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(Kind::Staff));
     Ok(response)
 }
 
 async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
-    Ok(Json(json!({"staff": {"id": s.row.id, "email": s.row.email, "role": s.row.role}, "csrf": s.session.csrf, "pages": pages(s.role)})))
+    let s = staff_even_restricted(&web, &method, &headers).await?;
+    Ok(Json(json!({"staff": staff_json(&s.row), "csrf": s.session.csrf, "pages": pages_of(&s), "two_factor_required": s.restricted})))
+}
+
+/// Starts (or restarts) 2FA setup: a new secret, stored sealed and inactive until `enable`.
+/// Audited as `staff.2fa.setup` (the secret is never in the audit log).
+async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let s = staff_even_restricted(&web, &method, &headers).await?;
+    let act = Action { web: &web, staff: &s, action: "staff.2fa.setup", target: format!("staff:{}", s.row.id) };
+    act.run_detail(&Role::ALL, "{}".into(), || async {
+        if s.row.totp_enabled {
+            return Err(WebError::conflict("two-factor authentication is already on"));
+        }
+        let secret = secrets::new_totp_secret();
+        let (sealed, nonce) = web.gateway.master.seal(&totp_aad("staff", s.row.id), &secret);
+        web.store.set_staff_totp(s.row.id, Some((&sealed, &nonce)), false).await?;
+        let (b32, url) = secrets::totp_setup(&secret, &s.row.email);
+        Ok(json!({"secret": b32, "otpauth_url": url}))
+    })
+    .await
+}
+
+/// Turns 2FA on with a current code of the pending secret; a restricted session becomes a full
+/// one. Audited as `staff.2fa.enable`, a wrong code included (the code is not recorded).
+async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff_even_restricted(&web, &method, &headers).await?;
+    let act = Action { web: &web, staff: &s, action: "staff.2fa.enable", target: format!("staff:{}", s.row.id) };
+    act.run_detail(&Role::ALL, "{}".into(), || async {
+        let m = body::object(&headers, &body, false)?;
+        let code = body::str(&m, "code")?;
+        if s.row.totp_enabled {
+            return Err(WebError::conflict("two-factor authentication is already on"));
+        }
+        let (sealed, nonce) = s.row.totp.as_ref().ok_or_else(|| WebError::invalid("code", "set up two-factor authentication first"))?;
+        let secret = web.gateway.master.open(&totp_aad("staff", s.row.id), sealed, nonce).map_err(WebError::internal)?;
+        if !secrets::totp_ok(&secret, code, web.gateway.now_ms() / 1000) {
+            return Err(WebError::invalid("code", "wrong two-factor code"));
+        }
+        web.store.set_staff_totp(s.row.id, Some((sealed, nonce)), true).await?;
+        let row = web.store.staff(s.row.id).await?.ok_or_else(|| WebError::internal("the staff account vanished"))?;
+        Ok(json!({"staff": staff_json(&row), "pages": pages(s.role), "two_factor_required": false}))
+    })
+    .await
 }
 
 async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
@@ -208,12 +286,21 @@ impl Action<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = WebResult<Value>>,
     {
+        // The detail is the request as given (reason included); it never holds a secret.
+        let detail = serde_json::to_string(m).unwrap_or_default();
+        self.run_detail(roles, detail, f).await
+    }
+
+    /// [`Action::run`] with the audit detail given (for requests that carry a secret).
+    async fn run_detail<F, Fut>(self, roles: &[Role], detail: String, f: F) -> WebResult<Json<Value>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = WebResult<Value>>,
+    {
         let result = match self.staff.require(roles) {
             Ok(()) => f().await,
             Err(e) => Err(e),
         };
-        // The detail is the request as given (reason included); it never holds a secret.
-        let detail = serde_json::to_string(m).unwrap_or_default();
         self.record(&detail, &result).await?;
         result.map(Json)
     }

@@ -43,7 +43,7 @@ fn check_password(password: &str) -> WebResult<()> {
 /// The answer with the session cookie set.
 fn with_cookie(token: &str, body: Value) -> Response {
     let mut response = Json(body).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(token));
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(Kind::Customer, token));
     response
 }
 
@@ -149,7 +149,7 @@ pub async fn logout(State(web): State<Arc<Web>>, method: Method, headers: Header
     let s = web.session(Kind::Customer, &method, &headers).await?;
     web.close_session(&s).await?;
     let mut response = Json(json!({})).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie());
+    response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(Kind::Customer));
     Ok(response)
 }
 

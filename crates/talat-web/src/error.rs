@@ -34,6 +34,10 @@ impl WebError {
     pub fn forbidden(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
+    /// A staff session that may only set up two-factor authentication (it is required).
+    pub fn two_factor_required() -> WebError {
+        WebError::new(StatusCode::FORBIDDEN, "2fa_required", "two-factor authentication is required: set it up on the Security page first")
+    }
     pub fn csrf() -> WebError {
         WebError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token header")
     }

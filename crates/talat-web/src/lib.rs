@@ -7,7 +7,7 @@
 //! Module map: `error` (the error shape), `body` (JSON fields), `secrets` (argon2id, TOTP,
 //! tokens), `session` (cookie, expiry, CSRF), `limits` (login attempts), `customer` (signup,
 //! login, 2FA, keys, balances, status), `orders`, `history` (order, trade and funds history from
-//! the query store), `console` (staff routes, roles, audit),
+//! the query store), `console` (staff routes, roles, staff 2FA, audit),
 //! `dashboard` (Prometheus text → numbers).
 
 pub mod body;
@@ -38,11 +38,22 @@ pub struct WebConfig {
     /// Login attempts per minute per client address, and per email.
     pub logins_per_ip_per_min: u32,
     pub logins_per_email_per_min: u32,
+    /// Staff must use two-factor authentication: a staff member without it gets only a
+    /// restricted session (the Security page, to set it up) until it is enabled.
+    pub require_staff_2fa: bool,
+}
+
+impl WebConfig {
+    /// The defaults of a demo (`demo`) or production server: staff 2FA is required except in
+    /// demo mode, where the demo staff log in with a password.
+    pub fn for_mode(demo: bool) -> WebConfig {
+        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo }
+    }
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { demo: false, logins_per_ip_per_min: 10, logins_per_email_per_min: 10 }
+        WebConfig::for_mode(false)
     }
 }
 

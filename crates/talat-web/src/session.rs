@@ -1,6 +1,8 @@
-//! Session cookies: `talat_session`, HttpOnly, SameSite=Strict, Path=/; a random 256-bit token
-//! of which only the SHA-256 is stored; idle timeout 30 min, absolute 12 h; and the CSRF check
-//! every non-GET request must pass.
+//! Session cookies — customers `talat_session` (Path=/), staff `talat_staff`
+//! (Path=/web/api/console), both HttpOnly, SameSite=Strict: a random 256-bit token of which only
+//! the SHA-256 is stored; idle timeout 30 min, absolute 12 h; and the CSRF check every non-GET
+//! request must pass. Each kind reads only its own cookie, and a session row of the other kind is
+//! refused, so one browser can hold both sessions and neither authenticates the other's routes.
 
 use crate::error::{WebError, WebResult};
 use crate::secrets;
@@ -9,7 +11,11 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use subtle::ConstantTimeEq;
 use talat_store::SessionRow;
 
+/// The customer session cookie.
 pub const COOKIE: &str = "talat_session";
+/// The staff session cookie, sent only to the console API.
+pub const STAFF_COOKIE: &str = "talat_staff";
+pub const STAFF_COOKIE_PATH: &str = "/web/api/console";
 pub const IDLE_MS: u64 = 30 * 60 * 1000;
 pub const ABSOLUTE_MS: u64 = 12 * 60 * 60 * 1000;
 /// `last_seen_ms` is written at most this often, so reads do not each cost a write.
@@ -28,6 +34,22 @@ impl Kind {
             Kind::Staff => "staff",
         }
     }
+
+    /// The cookie's name.
+    pub fn cookie(self) -> &'static str {
+        match self {
+            Kind::Customer => COOKIE,
+            Kind::Staff => STAFF_COOKIE,
+        }
+    }
+
+    /// The cookie's path.
+    pub fn cookie_path(self) -> &'static str {
+        match self {
+            Kind::Customer => "/",
+            Kind::Staff => STAFF_COOKIE_PATH,
+        }
+    }
 }
 
 /// A live session: whose, and its CSRF token.
@@ -37,25 +59,25 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// The cookie's token, if the request carries one.
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+/// The token of the cookie `name`, if the request carries one.
+fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-pub fn set_cookie(token: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", ABSOLUTE_MS / 1000)).expect("hex is a valid header value")
+pub fn set_cookie(kind: Kind, token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("{}={token}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}", kind.cookie(), kind.cookie_path(), ABSOLUTE_MS / 1000)).expect("hex is a valid header value")
 }
 
-pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("talat_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+pub fn clear_cookie(kind: Kind) -> HeaderValue {
+    HeaderValue::from_str(&format!("{}=; HttpOnly; SameSite=Strict; Path={}; Max-Age=0", kind.cookie(), kind.cookie_path())).expect("a valid header value")
 }
 
 impl Web {
@@ -72,7 +94,7 @@ impl Web {
     /// The request's session of `kind`: 401 without a live one, 403 `csrf` when a non-GET
     /// request lacks the session's token.
     pub async fn session(&self, kind: Kind, method: &Method, headers: &HeaderMap) -> WebResult<Session> {
-        let token = cookie_token(headers).ok_or_else(|| WebError::unauthenticated("not signed in"))?;
+        let token = cookie_token(headers, kind.cookie()).ok_or_else(|| WebError::unauthenticated("not signed in"))?;
         let hash = secrets::sha256_hex(&token);
         let row = self.store.session(&hash).await?.filter(|r| r.kind == kind.as_str()).ok_or_else(|| WebError::unauthenticated("not signed in"))?;
         let now = self.gateway.now_ms();
@@ -106,8 +128,22 @@ mod tests {
         let mut h = HeaderMap::new();
         let t = "ab".repeat(32);
         h.insert(header::COOKIE, HeaderValue::from_str(&format!("a=1; {COOKIE}={t}; b=2")).unwrap());
-        assert_eq!(cookie_token(&h), Some(t));
+        assert_eq!(cookie_token(&h, COOKIE), Some(t.clone()));
+        assert_eq!(cookie_token(&h, STAFF_COOKIE), None, "a customer cookie is not a staff cookie");
+        h.insert(header::COOKIE, HeaderValue::from_str(&format!("{STAFF_COOKIE}={t}")).unwrap());
+        assert_eq!(cookie_token(&h, STAFF_COOKIE), Some(t));
+        assert_eq!(cookie_token(&h, COOKIE), None, "a staff cookie is not a customer cookie");
         h.insert(header::COOKIE, HeaderValue::from_static("talat_session=short"));
-        assert_eq!(cookie_token(&h), None);
+        assert_eq!(cookie_token(&h, COOKIE), None);
+    }
+
+    #[test]
+    fn each_kind_has_its_own_cookie_and_path() {
+        let c = set_cookie(Kind::Customer, &"ab".repeat(32));
+        assert!(c.to_str().unwrap().starts_with("talat_session=") && c.to_str().unwrap().contains("; Path=/;"));
+        let s = set_cookie(Kind::Staff, &"ab".repeat(32));
+        assert!(s.to_str().unwrap().starts_with("talat_staff=") && s.to_str().unwrap().contains("; Path=/web/api/console;"));
+        assert!(s.to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
+        assert_eq!(clear_cookie(Kind::Staff).to_str().unwrap(), "talat_staff=; HttpOnly; SameSite=Strict; Path=/web/api/console; Max-Age=0");
     }
 }

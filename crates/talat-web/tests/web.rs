@@ -28,7 +28,7 @@ async fn start(config: WebConfig) -> Kit {
 }
 
 fn relaxed() -> WebConfig {
-    WebConfig { demo: true, logins_per_ip_per_min: 10_000, logins_per_email_per_min: 10 }
+    WebConfig { demo: true, logins_per_ip_per_min: 10_000, logins_per_email_per_min: 10, require_staff_2fa: false }
 }
 
 /// A browser: keeps cookies, remembers the CSRF token.
@@ -336,7 +336,10 @@ async fn console_role_matrix() {
         }
         out
     };
-    assert_eq!(pages, vec![json!(["dashboard", "markets"]), json!(["users"]), json!([]), json!(["users", "audit"]), json!(["dashboard", "markets", "users", "audit"])]);
+    assert_eq!(
+        pages,
+        vec![json!(["dashboard", "markets", "security"]), json!(["users", "security"]), json!(["security"]), json!(["users", "audit", "security"]), json!(["dashboard", "markets", "users", "audit", "security"])]
+    );
     // A customer session is not a staff session.
     let (mut customer, _) = signed_up(&kit, "not-staff@example.com").await;
     assert_eq!(customer.get("/web/api/console/me").await.0, 401);
@@ -687,5 +690,224 @@ async fn expired_sessions_are_swept() {
     }
     task.abort();
     assert_eq!(b.get("/web/api/me").await.0, 200);
+    kit.ex.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Separate staff and customer sessions; staff two-factor authentication.
+
+/// The token a `Set-Cookie` answer sets for `name`.
+fn cookie_set(resp: &reqwest::Response, name: &str) -> (String, String) {
+    let header = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie set"));
+    let token = header[name.len() + 1..].split(';').next().unwrap().to_string();
+    (header, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_customer_sessions_use_separate_cookies() {
+    let kit = start(relaxed()).await;
+    kit.web.create_staff("ops@staff.test", "staff password 1", Role::Operator).await.unwrap();
+    let raw = Client::new();
+    let base = kit.ex.url.clone();
+    // The cookies' names and attributes.
+    let resp = raw.post(format!("{base}/web/api/signup")).json(&json!({"email": "both@example.com", "password": "a good password"})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let (header, customer_token) = cookie_set(&resp, "talat_session");
+    assert!(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/;"), "{header}");
+    let resp = raw.post(format!("{base}/web/api/console/login")).json(&json!({"email": "ops@staff.test", "password": "staff password 1"})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let (header, staff_token) = cookie_set(&resp, "talat_staff");
+    assert!(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/web/api/console;"), "{header}");
+    assert!(!resp.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("talat_session=")), "staff login leaves the customer cookie alone");
+
+    // Each cookie authenticates its own routes only, whatever name it is sent under.
+    let status = |path: &str, cookie: String| {
+        let req = raw.get(format!("{base}{path}")).header("cookie", cookie);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status("/web/api/me", format!("talat_session={customer_token}")).await, 200);
+    assert_eq!(status("/web/api/console/me", format!("talat_staff={staff_token}")).await, 200);
+    assert_eq!(status("/web/api/console/me", format!("talat_session={customer_token}")).await, 401, "a customer cookie is no staff session");
+    assert_eq!(status("/web/api/console/me", format!("talat_staff={customer_token}")).await, 401, "nor is a customer token under the staff name");
+    assert_eq!(status("/web/api/console/dashboard", format!("talat_session={customer_token}")).await, 401);
+    assert_eq!(status("/web/api/me", format!("talat_staff={staff_token}")).await, 401, "a staff cookie is no customer session");
+    assert_eq!(status("/web/api/me", format!("talat_session={staff_token}")).await, 401, "nor is a staff token under the customer name");
+    assert_eq!(status("/web/api/balances", format!("talat_session={staff_token}")).await, 401);
+    // Both at once: each route picks its own.
+    let both = format!("talat_session={customer_token}; talat_staff={staff_token}");
+    assert_eq!(status("/web/api/me", both.clone()).await, 200);
+    assert_eq!(status("/web/api/console/me", both).await, 200);
+
+    // One browser holds both sessions; logging out of one keeps the other.
+    let mut b = Browser::new(&kit);
+    let (s, v) = b.post("/web/api/signup", json!({"email": "staffer@example.com", "password": "a good password"})).await;
+    assert_eq!(s, 200, "{v}");
+    let customer_csrf = b.csrf.clone();
+    b.csrf = None;
+    let (s, v) = b.post("/web/api/console/login", json!({"email": "ops@staff.test", "password": "staff password 1"})).await;
+    assert_eq!(s, 200, "{v}");
+    let staff_csrf = b.csrf.clone();
+    assert_eq!(b.get("/web/api/me").await.1["account"]["email"], "staffer@example.com");
+    assert_eq!(b.get("/web/api/console/me").await.1["staff"]["email"], "ops@staff.test");
+    // The CSRF token of one session is no good for the other.
+    b.csrf = staff_csrf.clone();
+    assert_eq!(b.post("/web/api/logout", json!({})).await.1["error"], "csrf");
+    b.csrf = customer_csrf.clone();
+    assert_eq!(b.post("/web/api/console/logout", json!({})).await.1["error"], "csrf");
+    assert_eq!(b.post("/web/api/logout", json!({})).await.0, 200);
+    assert_eq!(b.get("/web/api/me").await.0, 401);
+    assert_eq!(b.get("/web/api/console/me").await.0, 200, "the staff session survives the customer's logout");
+    let (s, v) = b.post("/web/api/login", json!({"email": "staffer@example.com", "password": "a good password"})).await;
+    assert_eq!(s, 200, "{v}");
+    b.csrf = staff_csrf;
+    let (s, v) = b.post("/web/api/console/logout", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(b.get("/web/api/console/me").await.0, 401);
+    assert_eq!(b.get("/web/api/me").await.0, 200, "the customer session survives the staff logout");
+    kit.ex.stop().await;
+}
+
+/// A TOTP generator for a base32 secret as the setup route returns it.
+fn totp_of(setup: &Value) -> totp_rs::TOTP {
+    let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap()
+}
+
+/// A six-digit code that is not valid now (nor a step either side).
+fn wrong_code(totp: &totp_rs::TOTP) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let valid = [totp.generate(now - 30), totp.generate(now), totp.generate(now + 30), totp.generate(now + 60)];
+    (0..).map(|n: u32| format!("{:06}", n * 111_111 % 1_000_000)).find(|c| !valid.contains(c)).unwrap()
+}
+
+/// (action, outcome code) of every audit entry, oldest first.
+async fn audit_actions(kit: &Kit) -> Vec<(String, String)> {
+    let rows = kit.web.store.audit_entries(None, 100).await.unwrap();
+    rows.iter().rev().map(|r| (r.action.clone(), r.outcome.split(':').next().unwrap().to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_two_factor_setup_enable_and_login() {
+    let kit = start(relaxed()).await;
+    kit.web.create_staff("admin2fa@staff.test", "staff password 1", Role::Admin).await.unwrap();
+    let creds = json!({"email": "admin2fa@staff.test", "password": "staff password 1"});
+    let mut b = Browser::new(&kit);
+    let (s, v) = b.post("/web/api/console/login", creds.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["staff"]["totp_enabled"].as_bool(), v["two_factor_required"].as_bool()), (Some(false), Some(false)), "{v}");
+    // Enable before setup: nothing to check the code against.
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": "123456"})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("code")), "{v}");
+    let (s, setup) = b.post("/web/api/console/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{setup}");
+    let url = setup["otpauth_url"].as_str().unwrap();
+    assert!(url.starts_with("otpauth://totp/") && url.contains("admin2fa"), "{url}");
+    let totp = totp_of(&setup);
+    // Not active until enabled: the password alone still logs in.
+    let mut other = Browser::new(&kit);
+    assert_eq!(other.post("/web/api/console/login", creds.clone()).await.0, 200);
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": wrong_code(&totp)})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str()), (400, Some("invalid"), Some("code")), "a wrong code does not enable: {v}");
+    assert!(!kit.web.store.staff_by_email("admin2fa@staff.test").await.unwrap().unwrap().totp_enabled);
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["staff"]["totp_enabled"], true);
+    assert_eq!(b.get("/web/api/console/me").await.1["staff"]["totp_enabled"], true);
+    // Once on, setup cannot replace the secret.
+    let (s, v) = b.post("/web/api/console/2fa/setup", json!({})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "{v}");
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "{v}");
+
+    // Login now needs the code: missing → totp_required, wrong → refused, right → in.
+    let mut c = Browser::new(&kit);
+    let (s, v) = c.post("/web/api/console/login", creds.clone()).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("totp_required")), "{v}");
+    let mut wrong = creds.clone();
+    wrong["totp"] = json!(wrong_code(&totp));
+    let (s, v) = c.post("/web/api/console/login", wrong).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")), "{v}");
+    assert_eq!(c.get("/web/api/console/me").await.0, 401);
+    let mut right = creds.clone();
+    right["totp"] = json!(totp.generate_current().unwrap());
+    let (s, v) = c.post("/web/api/console/login", right).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(c.get("/web/api/console/dashboard").await.0, 200);
+
+    // Every 2FA change is audited, refusals included; neither secret nor code is recorded.
+    assert_eq!(
+        audit_actions(&kit).await,
+        [("staff.2fa.enable", "invalid"), ("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok"), ("staff.2fa.setup", "conflict"), ("staff.2fa.enable", "conflict")]
+            .map(|(a, o)| (a.to_string(), o.to_string()))
+            .to_vec()
+    );
+    let rows = kit.web.store.audit_entries(None, 100).await.unwrap();
+    let secret = setup["secret"].as_str().unwrap();
+    for r in &rows {
+        assert_eq!((r.staff_email.as_str(), r.role.as_str(), r.target.as_str()), ("admin2fa@staff.test", "admin", format!("staff:{}", v["staff"]["id"]).as_str()));
+        assert!(!r.detail.contains(secret) && !r.outcome.contains(secret) && r.detail == "{}", "{r:?}");
+    }
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_staff_2fa_restricts_the_session_until_enabled() {
+    assert!(WebConfig::default().require_staff_2fa && !WebConfig::for_mode(true).require_staff_2fa && WebConfig::for_mode(false).require_staff_2fa);
+    let kit = start(WebConfig { require_staff_2fa: true, ..relaxed() }).await;
+    kit.web.create_staff("op@staff.test", "staff password 1", Role::Operator).await.unwrap();
+    let creds = json!({"email": "op@staff.test", "password": "staff password 1"});
+    let mut b = Browser::new(&kit);
+    let (s, v) = b.post("/web/api/console/login", creds.clone()).await;
+    assert_eq!(s, 200, "the password opens a restricted session: {v}");
+    assert_eq!((v["pages"].clone(), v["two_factor_required"].as_bool()), (json!(["security"]), Some(true)), "{v}");
+    let (s, me) = b.get("/web/api/console/me").await;
+    assert_eq!((s.as_u16(), me["pages"].clone(), me["two_factor_required"].as_bool()), (200, json!(["security"]), Some(true)), "{me}");
+    // Every other console route: 403 2fa_required, and nothing changes.
+    let refused: Vec<(Method, &str, Option<Value>)> = vec![
+        (Method::GET, "/web/api/console/dashboard", None),
+        (Method::GET, "/web/api/console/markets", None),
+        (Method::POST, "/web/api/console/markets/BTC_THB/mode", Some(json!({"mode": "halted", "reason": "x"}))),
+        (Method::POST, "/web/api/console/markets/BTC_THB/fees", Some(json!({"maker_fee_ppm": 1, "taker_fee_ppm": 1, "reason": "x"}))),
+        (Method::POST, "/web/api/console/markets/BTC_THB/band", Some(json!({"band_bps": 1, "reason": "x"}))),
+        (Method::POST, "/web/api/console/maintenance", Some(json!({"on": true, "reason": "x"}))),
+        (Method::GET, "/web/api/console/users?q=a", None),
+        (Method::GET, "/web/api/console/users/1", None),
+        (Method::POST, "/web/api/console/users/1/lock", Some(json!({"locked": true, "reason": "x"}))),
+        (Method::GET, "/web/api/console/audit", None),
+    ];
+    for (method, path, body) in &refused {
+        let (s, v) = b.call(method.clone(), path, body.clone()).await;
+        assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("2fa_required")), "{method} {path}: {v}");
+    }
+    assert!(!kit.web.gateway.read.maintenance());
+    assert!(audit_actions(&kit).await.is_empty(), "a restricted session attempts nothing");
+
+    // Set up and enable from the restricted session: a wrong code keeps it restricted.
+    let (s, setup) = b.post("/web/api/console/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{setup}");
+    let totp = totp_of(&setup);
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": wrong_code(&totp)})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("code")), "{v}");
+    assert_eq!(b.get("/web/api/console/dashboard").await.1["error"], "2fa_required");
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["pages"], json!(["dashboard", "markets", "security"]));
+    // The same session is now a full one.
+    let (_, me) = b.get("/web/api/console/me").await;
+    assert_eq!((me["pages"].clone(), me["two_factor_required"].as_bool()), (json!(["dashboard", "markets", "security"]), Some(false)), "{me}");
+    assert_eq!(b.get("/web/api/console/dashboard").await.0, 200);
+
+    // From now on the login needs the code, and gives a full session.
+    let mut c = Browser::new(&kit);
+    assert_eq!(c.post("/web/api/console/login", creds.clone()).await.1["error"], "totp_required");
+    let mut wrong = creds.clone();
+    wrong["totp"] = json!(wrong_code(&totp));
+    assert_eq!(c.post("/web/api/console/login", wrong).await.0, 401);
+    let mut right = creds.clone();
+    right["totp"] = json!(totp.generate_current().unwrap());
+    let (s, v) = c.post("/web/api/console/login", right).await;
+    assert_eq!((s.as_u16(), v["two_factor_required"].as_bool()), (200, Some(false)), "{v}");
+    assert_eq!(c.get("/web/api/console/markets").await.0, 200);
+    assert_eq!(audit_actions(&kit).await, [("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok")].map(|(a, o)| (a.to_string(), o.to_string())).to_vec());
     kit.ex.stop().await;
 }

@@ -29,6 +29,9 @@ pub struct ServeConfig {
     pub sequencer_gather_us: u64,
     pub api: ApiConfig,
     pub demo: DemoConfig,
+    /// Staff must use two-factor authentication to do anything in the console (default: off in
+    /// demo mode, so the demo staff can log in with a password; on otherwise).
+    pub require_staff_2fa: Option<bool>,
 }
 
 impl Default for ServeConfig {
@@ -40,6 +43,7 @@ impl Default for ServeConfig {
             sequencer_gather_us: 0,
             api: ApiConfig::default(),
             demo: DemoConfig::default(),
+            require_staff_2fa: None,
         }
     }
 }
@@ -140,7 +144,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
     let keys = server::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
-    let web = talat_web::Web::new(Arc::clone(&gateway), talat_web::WebConfig { demo: config.demo.enabled, ..Default::default() })?;
+    let web = talat_web::Web::new(Arc::clone(&gateway), talat_web::WebConfig { require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled), ..talat_web::WebConfig::for_mode(config.demo.enabled) })?;
     let staff_path = data_dir.join("demo-staff.json");
     let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &staff_path).await?) } else { None };
     let mut banner = serde_json::json!({"listen": listen});

@@ -5,7 +5,7 @@ import { get, post, setCsrf, ApiError } from "../lib/api";
 import { startRouter, navigate } from "../lib/router";
 import { PAGES } from "./registry";
 
-interface Me { staff: { id: number; email: string; role: string }; csrf: string; pages: string[] }
+interface Me { staff: { id: number; email: string; role: string; totp_enabled: boolean }; csrf: string; pages: string[]; two_factor_required: boolean }
 
 const root = document.getElementById("app")!;
 const header = h("header", { class: "top console" });
@@ -60,7 +60,9 @@ function shell(me: Me): void {
   const routes: Record<string, any> = {};
   for (const p of PAGES) {
     routes[p.id] = me.pages.includes(p.id) ? p.render : (v: HTMLElement) => {
-      v.append(h("div", { class: "form-error", role: "alert" }, `Your role (${me.staff.role}) may not open the page “${p.title}”.`));
+      v.append(h("div", { class: "form-error", role: "alert" }, me.two_factor_required
+        ? `Set up two-factor authentication on the Security page before opening “${p.title}”.`
+        : `Your role (${me.staff.role}) may not open the page “${p.title}”.`));
     };
   }
   routes.home = (v: HTMLElement) => {

@@ -3,6 +3,7 @@
 import type { Render } from "../lib/router";
 import { dashboardPage } from "./dashboard";
 import { marketsPage, usersPage, auditPage } from "./pages";
+import { securityPage } from "./security";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -15,4 +16,5 @@ export const PAGES: ConsolePage[] = [
   { id: "markets", title: "Markets", render: marketsPage },
   { id: "users", title: "Users", render: usersPage },
   { id: "audit", title: "Audit log", render: auditPage },
+  { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on
 ];
