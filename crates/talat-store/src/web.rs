@@ -194,9 +194,18 @@ impl Store {
         rows.iter().map(WebAccountRow::read).collect()
     }
 
-    /// Sets (or clears) the sealed TOTP secret and whether it is active.
+    /// Sets (or clears) the sealed TOTP secret and whether it is active. Setting it inactive
+    /// (a new secret from setup, or 2FA turned off) also forgets the last used time step, which
+    /// belongs to the old secret; enabling keeps it (the enabling code stays used).
     pub async fn set_web_account_totp(&self, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
         self.set_totp("web_accounts", id, totp, enabled).await
+    }
+
+    /// Records that a customer's TOTP code for time step `step` was used: true if `step` is
+    /// later than the last one used (now `step`), false if not (a replay; nothing changes).
+    /// One conditional UPDATE, so of two concurrent uses of one code only one gets true.
+    pub async fn use_web_account_totp_step(&self, id: u64, step: u64) -> Result<bool, StoreError> {
+        self.use_totp_step("web_accounts", id, step).await
     }
 
     /// The one TOTP update of the two tables that carry a sealed secret (a fixed name, never
@@ -204,7 +213,8 @@ impl Store {
     async fn set_totp(&self, table: &'static str, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
         assert!(matches!(table, "web_accounts" | "staff"), "TOTP lives in web_accounts and staff only");
         let _writer = self.write_lock.lock().await;
-        let sql = format!("UPDATE {table} SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3 WHERE id = $4");
+        let reset = if enabled { "" } else { ", totp_last_step = 0" };
+        let sql = format!("UPDATE {table} SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3{reset} WHERE id = $4");
         sqlx::query(&sql)
             .bind(totp.map(|t| t.0.to_vec()))
             .bind(totp.map(|t| t.1.to_vec()))
@@ -213,6 +223,17 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The one replay check of the two tables (a fixed name, never input): the row's
+    /// `totp_last_step` moves to `step` only if it is below it; 0 rows updated is a replay.
+    async fn use_totp_step(&self, table: &'static str, id: u64, step: u64) -> Result<bool, StoreError> {
+        assert!(matches!(table, "web_accounts" | "staff"), "TOTP lives in web_accounts and staff only");
+        let _writer = self.write_lock.lock().await;
+        let sql = format!("UPDATE {table} SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $3");
+        let step = int(step)?;
+        let done = sqlx::query(&sql).bind(step).bind(int(id)?).bind(step).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a lock (with the limits to restore) or an unlock (`saved_limits` cleared).
@@ -255,6 +276,12 @@ impl Store {
     /// Sets (or clears) a staff member's sealed TOTP secret and whether it is active.
     pub async fn set_staff_totp(&self, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
         self.set_totp("staff", id, totp, enabled).await
+    }
+
+    /// Records that a staff member's TOTP code for time step `step` was used; see
+    /// [`Store::use_web_account_totp_step`].
+    pub async fn use_staff_totp_step(&self, id: u64, step: u64) -> Result<bool, StoreError> {
+        self.use_totp_step("staff", id, step).await
     }
 
     // ---- sessions -------------------------------------------------------------------------

@@ -598,8 +598,8 @@ async fn user_histories_across_markets(db: &TestDb) {
     assert!(store.user_fills(UserId(99), None, 10).await.unwrap().is_empty());
 }
 
-/// Migration 0002's tables and the queries on them, on both databases: accounts, staff,
-/// sessions (with the bounded sweep) and the audit log, which refuses UPDATE and DELETE (and
+/// Migrations 0002's and 0004's tables and the queries on them, on both databases: accounts,
+/// staff (with TOTP replay protection), sessions (with the bounded sweep) and the audit log, which refuses UPDATE and DELETE (and
 /// TRUNCATE on PostgreSQL).
 async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     let store = db.connect().await;
@@ -632,6 +632,35 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     let s = store.staff_by_email("ops@talat.local").await.unwrap().unwrap();
     assert_eq!((s.id, s.role.as_str()), (staff, "operator"));
     assert_eq!(store.staff(staff).await.unwrap().unwrap().email, "ops@talat.local");
+
+    // TOTP replay protection (migration 0004): a time step is used once, and only a later one
+    // after it; a new or cleared secret forgets the last step, enabling keeps it.
+    assert!(store.use_web_account_totp_step(id, 56_666_667).await.unwrap());
+    assert!(!store.use_web_account_totp_step(id, 56_666_667).await.unwrap(), "the same step again");
+    assert!(!store.use_web_account_totp_step(id, 56_666_666).await.unwrap(), "an earlier step");
+    assert!(store.use_web_account_totp_step(other, 56_666_667).await.unwrap(), "per account");
+    assert!(store.use_web_account_totp_step(id, 56_666_668).await.unwrap(), "a later step");
+    assert!(!store.use_web_account_totp_step(999, 56_666_669).await.unwrap(), "no such account");
+    store.set_web_account_totp(id, Some((&[1, 2, 0, 255], &[9; 12])), true).await.unwrap();
+    assert!(!store.use_web_account_totp_step(id, 56_666_668).await.unwrap(), "enabling keeps the last step");
+    store.set_web_account_totp(id, Some((&[3], &[4; 12])), false).await.unwrap();
+    assert!(store.use_web_account_totp_step(id, 56_666_668).await.unwrap(), "a new secret starts afresh");
+    store.set_web_account_totp(id, Some((&[1, 2, 0, 255], &[9; 12])), true).await.unwrap();
+    assert!(store.use_staff_totp_step(staff, 56_666_667).await.unwrap());
+    assert!(!store.use_staff_totp_step(staff, 56_666_667).await.unwrap(), "staff: the same step again");
+    assert!(store.use_staff_totp_step(staff, 56_666_668).await.unwrap(), "staff: a later step");
+    // Concurrent uses of one step, through two stores (two pools, two writer locks): exactly
+    // one wins, by the conditional UPDATE alone.
+    let second = db.connect().await;
+    let tries = (0..8).map(|n| {
+        let store = if n % 2 == 0 { store.clone() } else { second.clone() };
+        tokio::spawn(async move { store.use_staff_totp_step(staff, 56_666_700).await.unwrap() })
+    });
+    let mut wins = 0;
+    for t in tries.collect::<Vec<_>>() {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1, "one of the concurrent uses of a step");
 
     // Sessions, and the sweep: bounded per call, expired ones only.
     let session = |n: u32, created_ms: u64, last_seen_ms: u64| SessionRow {

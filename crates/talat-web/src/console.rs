@@ -7,7 +7,7 @@
 //! `2fa_required` (checked in [`staff`], so a new route is restricted unless it opts out).
 
 use crate::body;
-use crate::customer::{account_json, balances_json, check_login, mode_name, totp_aad};
+use crate::customer::{account_json, balances_json, mode_name, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::error::{WebError, WebResult};
 use crate::orders::{order_json, refused};
@@ -144,19 +144,10 @@ async fn staff_even_restricted(web: &Web, method: &Method, headers: &HeaderMap) 
 }
 
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let m = body::object(&headers, &body, true)?;
-    let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
-    let password = body::str(&m, "password")?;
-    let code = body::opt_str(&m, "totp")?;
-    if !web.limits.allow(peer.ip(), &email) {
-        return Err(WebError::rate_limited());
-    }
-    let row = web.store.staff_by_email(&email).await?;
-    let secret = match row.as_ref().and_then(|r| r.totp.as_ref().filter(|_| r.totp_enabled).map(|t| (r.id, t))) {
-        Some((id, (sealed, nonce))) => Some(web.gateway.master.open(&totp_aad("staff", id), sealed, nonce).map_err(WebError::internal)?),
-        None => None,
-    };
-    check_login(password, row.as_ref().map(|r| r.password_hash.clone()), secret.as_deref().map(|s| (s, true)), code, web.gateway.now_ms() / 1000).await?;
+    let form = LoginForm::read(&web, peer, &headers, &body)?;
+    let row = web.store.staff_by_email(&form.email).await?;
+    let credentials = row.as_ref().map(|r| Credentials { id: r.id, password_hash: r.password_hash.clone(), totp: r.totp.as_ref().filter(|_| r.totp_enabled) });
+    form.check(&web, Kind::Staff, credentials).await?;
     let row = row.expect("checked above");
     let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
     // Without 2FA where it is required, the password opens a restricted session only.
@@ -212,8 +203,9 @@ async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: Heade
         }
         let (sealed, nonce) = s.row.totp.as_ref().ok_or_else(|| WebError::invalid("code", "set up two-factor authentication first"))?;
         let secret = web.gateway.master.open(&totp_aad("staff", s.row.id), sealed, nonce).map_err(WebError::internal)?;
-        if !secrets::totp_ok(&secret, code, web.gateway.now_ms() / 1000) {
-            return Err(WebError::invalid("code", "wrong two-factor code"));
+        let step = secrets::totp_step(&secret, code, web.gateway.now_ms() / 1000).ok_or_else(|| WebError::invalid("code", "wrong two-factor code"))?;
+        if !web.store.use_staff_totp_step(s.row.id, step).await? {
+            return Err(WebError::invalid("code", TOTP_REPLAYED));
         }
         web.store.set_staff_totp(s.row.id, Some((sealed, nonce)), true).await?;
         let row = web.store.staff(s.row.id).await?.ok_or_else(|| WebError::internal("the staff account vanished"))?;

@@ -4,6 +4,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 /// A fresh random token: 32 bytes as 64 hex digits.
@@ -61,9 +62,20 @@ pub fn totp_setup(secret: &[u8], account: &str) -> (String, String) {
     (Secret::Raw(secret.to_vec()).to_encoded().to_string(), t.get_url())
 }
 
-/// Whether `code` is right now (or one step either side), at Unix time `now_s`.
-pub fn totp_ok(secret: &[u8], code: &str, now_s: u64) -> bool {
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && totp(secret, "x").check(code, now_s)
+/// Seconds per TOTP time step.
+pub const TOTP_STEP_S: u64 = 30;
+
+/// The time step (Unix seconds / 30) that `code` is the code of, checked at Unix time `now_s`
+/// against the current step and one either side; `None` for a wrong code. If a code happens to
+/// be right for two of them, the later step is returned (the one that uses up more). Pure: the
+/// caller refuses a step that is not later than the last one used (RFC 6238 §5.2).
+pub fn totp_step(secret: &[u8], code: &str, now_s: u64) -> Option<u64> {
+    if !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let t = totp(secret, "x");
+    let now = now_s / TOTP_STEP_S;
+    (now.saturating_sub(1)..=now + 1).rev().find(|step| bool::from(t.generate(step * TOTP_STEP_S).as_bytes().ct_eq(code.as_bytes())))
 }
 
 #[cfg(test)]
@@ -84,10 +96,51 @@ mod tests {
         let secret = new_totp_secret();
         let t = totp(&secret, "a");
         let now = 1_700_000_000;
-        assert!(totp_ok(&secret, &t.generate(now), now));
-        assert!(totp_ok(&secret, &t.generate(now - 30), now));
-        assert!(totp_ok(&secret, &t.generate(now + 30), now));
-        assert!(!totp_ok(&secret, &t.generate(now - 90), now));
-        assert!(!totp_ok(&secret, "12345", now));
+        assert!(totp_step(&secret, &t.generate(now), now).is_some());
+        assert!(totp_step(&secret, &t.generate(now - 30), now).is_some());
+        assert!(totp_step(&secret, &t.generate(now + 30), now).is_some());
+        assert!(totp_step(&secret, &t.generate(now - 90), now).is_none());
+        assert!(totp_step(&secret, "12345", now).is_none());
+        assert!(totp_step(&secret, "1234567", now).is_none());
+        assert!(totp_step(&secret, "12345a", now).is_none());
+    }
+
+    /// A secret whose codes for `steps` are all different (so each code matches exactly one
+    /// step), found deterministically.
+    fn distinct_secret(steps: &[u64]) -> Vec<u8> {
+        (0u8..)
+            .map(|n| vec![n; 20])
+            .find(|s| {
+                let t = totp(s, "a");
+                let codes: Vec<String> = steps.iter().map(|k| t.generate(k * TOTP_STEP_S)).collect();
+                codes.iter().enumerate().all(|(i, c)| !codes[..i].contains(c))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn totp_step_is_the_step_the_code_belongs_to_within_one_either_side() {
+        // Step 56_666_667 runs from Unix second 1_700_000_010 to 1_700_000_039.
+        let step = 56_666_667u64;
+        let start = step * TOTP_STEP_S;
+        assert_eq!(start, 1_700_000_010);
+        let secret = distinct_secret(&[step - 3, step - 2, step - 1, step, step + 1, step + 2, step + 3, 0, 1]);
+        let t = totp(&secret, "a");
+        let code = |k: u64| t.generate(k * TOTP_STEP_S);
+        for now in [start, start + 20, start + TOTP_STEP_S - 1] {
+            assert_eq!(totp_step(&secret, &code(step), now), Some(step), "now {now}");
+            assert_eq!(totp_step(&secret, &code(step - 1), now), Some(step - 1), "previous step, now {now}");
+            assert_eq!(totp_step(&secret, &code(step + 1), now), Some(step + 1), "next step, now {now}");
+            assert_eq!(totp_step(&secret, &code(step - 2), now), None, "two steps back, now {now}");
+            assert_eq!(totp_step(&secret, &code(step + 2), now), None, "two steps ahead, now {now}");
+        }
+        // The window edges in seconds: the previous step's code is good until the current step
+        // ends, the next step's code from the first second of the current step.
+        assert_eq!(totp_step(&secret, &code(step - 1), start + TOTP_STEP_S), None, "one second too late");
+        assert_eq!(totp_step(&secret, &code(step + 1), start - 1), None, "one second too early");
+        assert_eq!(totp_step(&secret, &code(step + 1), start + 2 * TOTP_STEP_S - 1), Some(step + 1), "now the current step");
+        // Step 0: no step -1 to look at, and no underflow.
+        assert_eq!(totp_step(&secret, &code(0), 5), Some(0));
+        assert_eq!(totp_step(&secret, &code(1), 5), Some(1));
     }
 }

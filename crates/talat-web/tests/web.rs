@@ -165,6 +165,33 @@ async fn csrf_is_required_and_changes_nothing() {
     kit.ex.stop().await;
 }
 
+/// What a replayed TOTP code is told.
+const REPLAYED: &str = "this code was already used; wait for the next one";
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// The current TOTP time step (30 s).
+fn now_step() -> u64 {
+    unix_ms() / 30_000
+}
+
+/// The current time step once at least 10 s of it are left (sleeping into the next step if
+/// not): the codes of that step and of one either side then stay good for a short test.
+async fn settled_step() -> u64 {
+    let left = 30_000 - unix_ms() % 30_000;
+    if left < 10_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(left + 100)).await;
+    }
+    now_step()
+}
+
+/// The code of time step `step`.
+fn code_at(totp: &totp_rs::TOTP, step: u64) -> String {
+    totp.generate(step * 30)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_factor_setup_enable_and_login() {
     let kit = start(relaxed()).await;
@@ -172,26 +199,68 @@ async fn two_factor_setup_enable_and_login() {
     let (s, v) = b.post("/web/api/2fa/setup", json!({})).await;
     assert_eq!(s, 200, "{v}");
     assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
-    let secret = totp_rs::Secret::Encoded(v["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
-    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
-    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": "000000"})).await;
+    let totp = totp_of(&v);
+    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": wrong_code(&totp)})).await;
     assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("code")), "a wrong code does not enable");
-    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    // Three steps in play: the previous one enables, the current and the next one log in.
+    let step = settled_step().await;
+    let (s, v) = b.post("/web/api/2fa/enable", json!({"code": code_at(&totp, step - 1)})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["account"]["totp_enabled"], true);
     let mut c = Browser::new(&kit);
     let creds = json!({"email": "totp@example.com", "password": "a good password"});
+    let with_code = |code: String| {
+        let mut body = creds.clone();
+        body["totp"] = json!(code);
+        body
+    };
     let (s, v) = c.post("/web/api/login", creds.clone()).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("totp_required")));
-    let mut wrong = creds.clone();
-    wrong["totp"] = json!(if totp.generate_current().unwrap() == "123456" { "654321" } else { "123456" });
-    let (s, v) = c.post("/web/api/login", wrong).await;
-    assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")));
-    let mut right = creds.clone();
-    right["totp"] = json!(totp.generate_current().unwrap());
-    let (s, v) = c.post("/web/api/login", right).await;
+    let (s, v) = c.post("/web/api/login", with_code(wrong_code(&totp))).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["message"].as_str()), (401, Some("unauthenticated"), Some("wrong two-factor code")), "{v}");
+    // Enabling used up its code: the same code does not log in.
+    let (s, v) = c.post("/web/api/login", with_code(code_at(&totp, step - 1))).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["message"].as_str()), (401, Some("unauthenticated"), Some(REPLAYED)), "{v}");
+    assert_eq!(c.get("/web/api/me").await.0, 401);
+    // The current step's code logs in once; again (from another browser too) it is refused.
+    let (s, v) = c.post("/web/api/login", with_code(code_at(&totp, step))).await;
     assert_eq!(s, 200, "{v}");
+    let mut d = Browser::new(&kit);
+    let (s, v) = d.post("/web/api/login", with_code(code_at(&totp, step))).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["message"].as_str()), (401, Some("unauthenticated"), Some(REPLAYED)), "{v}");
+    assert_eq!(d.get("/web/api/me").await.0, 401);
+    // The next step's code is new: several logins with it at once, exactly one gets in.
+    let next = code_at(&totp, step + 1);
+    let tries = (0..3).map(|_| {
+        let mut e = Browser::new(&kit);
+        let body = with_code(next.clone());
+        async move { e.post("/web/api/login", body).await }
+    });
+    let answers = futures_join_all(tries).await;
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(ok, 1, "one concurrent login with a code passes: {answers:?}");
+    for (s, v) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!((s.as_u16(), v["message"].as_str()), (401, Some(REPLAYED)), "{v}");
+    }
+    // Turning 2FA off needs an unused code too: the last one used is refused like a wrong one.
+    let (s, v) = b.post("/web/api/2fa/disable", json!({"code": next})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str(), v["message"].as_str()), (400, Some("invalid"), Some("code"), Some(REPLAYED)), "{v}");
+    assert!(kit.web.store.web_account_by_email("totp@example.com").await.unwrap().unwrap().totp_enabled);
     kit.ex.stop().await;
+}
+
+/// Runs the futures at once (each on its own task) and returns their outputs in order.
+async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -809,17 +878,20 @@ async fn staff_two_factor_setup_enable_and_login() {
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": wrong_code(&totp)})).await;
     assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str()), (400, Some("invalid"), Some("code")), "a wrong code does not enable: {v}");
     assert!(!kit.web.store.staff_by_email("admin2fa@staff.test").await.unwrap().unwrap().totp_enabled);
-    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    // Three steps in play: the previous one enables, the current and the next one log in.
+    let step = settled_step().await;
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step - 1)})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["staff"]["totp_enabled"], true);
     assert_eq!(b.get("/web/api/console/me").await.1["staff"]["totp_enabled"], true);
     // Once on, setup cannot replace the secret.
     let (s, v) = b.post("/web/api/console/2fa/setup", json!({})).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "{v}");
-    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "{v}");
 
-    // Login now needs the code: missing → totp_required, wrong → refused, right → in.
+    // Login now needs the code: missing → totp_required, wrong → refused, used → refused,
+    // right → in (once).
     let mut c = Browser::new(&kit);
     let (s, v) = c.post("/web/api/console/login", creds.clone()).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("totp_required")), "{v}");
@@ -828,11 +900,24 @@ async fn staff_two_factor_setup_enable_and_login() {
     let (s, v) = c.post("/web/api/console/login", wrong).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")), "{v}");
     assert_eq!(c.get("/web/api/console/me").await.0, 401);
-    let mut right = creds.clone();
-    right["totp"] = json!(totp.generate_current().unwrap());
-    let (s, v) = c.post("/web/api/console/login", right).await;
+    let with_code = |step: u64| {
+        let mut body = creds.clone();
+        body["totp"] = json!(code_at(&totp, step));
+        body
+    };
+    let (s, v) = c.post("/web/api/console/login", with_code(step - 1)).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["message"].as_str()), (401, Some("unauthenticated"), Some(REPLAYED)), "enabling used up its code: {v}");
+    assert_eq!(c.get("/web/api/console/me").await.0, 401);
+    let (s, v) = c.post("/web/api/console/login", with_code(step)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(c.get("/web/api/console/dashboard").await.0, 200);
+    let mut d = Browser::new(&kit);
+    let (s, v) = d.post("/web/api/console/login", with_code(step)).await;
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["message"].as_str()), (401, Some("unauthenticated"), Some(REPLAYED)), "a code logs in once: {v}");
+    assert_eq!(d.get("/web/api/console/me").await.0, 401);
+    let (s, v) = d.post("/web/api/console/login", with_code(step + 1)).await;
+    assert_eq!(s, 200, "the next step's code: {v}");
+    assert_eq!(d.get("/web/api/console/dashboard").await.0, 200);
 
     // Every 2FA change is audited, refusals included; neither secret nor code is recorded.
     assert_eq!(
@@ -889,7 +974,8 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": wrong_code(&totp)})).await;
     assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("code")), "{v}");
     assert_eq!(b.get("/web/api/console/dashboard").await.1["error"], "2fa_required");
-    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    let step = now_step();
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["pages"], json!(["dashboard", "markets", "security"]));
     // The same session is now a full one.
@@ -903,8 +989,11 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let mut wrong = creds.clone();
     wrong["totp"] = json!(wrong_code(&totp));
     assert_eq!(c.post("/web/api/console/login", wrong).await.0, 401);
+    let mut used = creds.clone();
+    used["totp"] = json!(code_at(&totp, step));
+    assert_eq!(c.post("/web/api/console/login", used).await.0, 401, "the enabling code is used up");
     let mut right = creds.clone();
-    right["totp"] = json!(totp.generate_current().unwrap());
+    right["totp"] = json!(code_at(&totp, step + 1));
     let (s, v) = c.post("/web/api/console/login", right).await;
     assert_eq!((s.as_u16(), v["two_factor_required"].as_bool()), (200, Some(false)), "{v}");
     assert_eq!(c.get("/web/api/console/markets").await.0, 200);
