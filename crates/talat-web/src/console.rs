@@ -7,7 +7,7 @@
 //! `2fa_required` (checked in [`staff`], so a new route is restricted unless it opts out).
 
 use crate::body;
-use crate::customer::{account_json, balances_json, mode_name, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
+use crate::customer::{account_json, balances_json, markets_json, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::error::{WebError, WebResult};
 use crate::orders::{order_json, refused};
@@ -224,18 +224,7 @@ async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
 
 async fn markets(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
     staff(&web, &method, &headers).await?.require(allow::MARKETS)?;
-    let list: Vec<Value> = web
-        .gateway
-        .read
-        .markets()
-        .iter()
-        .map(|m| {
-            let m = m.read();
-            let spec = &m.info.spec;
-            let last = m.last_price.map(|p| talat_core::money::format_units(p as u128, spec.price_scale));
-            json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm, "band_bps": spec.band_bps, "last_price": last})
-        })
-        .collect();
+    let list = markets_json(&web, true);
     Ok(Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": list})))
 }
 

@@ -318,20 +318,28 @@ pub fn mode_name(mode: TradingMode) -> &'static str {
     }
 }
 
-/// Public: needs no session (the login page shows it too).
-pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
-    let markets: Vec<Value> = web
-        .gateway
+/// Every market's symbol, mode and fees; for staff also its band and last price.
+pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
+    web.gateway
         .read
         .markets()
         .iter()
         .map(|m| {
             let m = m.read();
             let spec = &m.info.spec;
-            json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm})
+            let mut row = json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
+            if for_staff {
+                row["band_bps"] = json!(spec.band_bps);
+                row["last_price"] = json!(m.last_price.map(|p| format_units(p as u128, spec.price_scale)));
+            }
+            row
         })
-        .collect();
-    Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets}))
+        .collect()
+}
+
+/// Public: needs no session (the login page shows it too).
+pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
+    Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets_json(&web, false)}))
 }
 
 /// Each asset with its THB value at the last price of `<ASSET>_THB` (its opening price before
