@@ -136,6 +136,7 @@ pub fn lowest_priority() {
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        idle_policy(tid as libc::pid_t);
     }
 }
 
@@ -152,8 +153,20 @@ pub fn lower_threads_named(prefix: &str) {
                 // SAFETY: changes the scheduling weight of one of this process's threads.
                 unsafe {
                     libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+                    idle_policy(tid as libc::pid_t);
                 }
             }
         }
+    }
+}
+
+/// SCHED_IDLE: the thread runs only on a core nothing else wants, and any waking request or
+/// sequencer thread preempts it at once (nice 19 alone still gets time slices of its own).
+#[cfg(target_os = "linux")]
+unsafe fn idle_policy(tid: libc::pid_t) {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: changes the scheduling policy of one of this process's threads.
+    unsafe {
+        libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
     }
 }
