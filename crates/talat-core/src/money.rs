@@ -119,20 +119,48 @@ impl GridStep {
 }
 
 /// Formats `units` of an asset with `scale` decimals, trailing zeros trimmed (Bitkub style:
-/// `1000`, `0.1`, never `1000.00`).
+/// `1000`, `0.1`, never `1000.00`). One allocation: it runs for every amount in every answer.
 pub fn format_units(units: u128, scale: u8) -> String {
-    let scale = scale as usize;
-    let digits = units.to_string();
-    if scale == 0 {
-        return digits;
+    let mut out = String::with_capacity(24);
+    write_units(&mut out, units, scale);
+    out
+}
+
+/// [`format_units`] appended to `out`.
+pub fn write_units(out: &mut String, units: u128, scale: u8) {
+    // u128::MAX has 39 digits; a scale pads to at most 256 + 1.
+    let mut digits = [b'0'; 40 + u8::MAX as usize];
+    // Least significant digit first. u64 division is several times cheaper than u128's, and
+    // every real balance fits in a u64.
+    let mut len = 0usize;
+    let mut rest = units;
+    while rest > u64::MAX as u128 {
+        digits[len] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
     }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int_part, frac_part) = padded.split_at(padded.len() - scale);
-    let frac_trimmed = frac_part.trim_end_matches('0');
-    if frac_trimmed.is_empty() {
-        int_part.to_string()
-    } else {
-        format!("{int_part}.{frac_trimmed}")
+    let mut small = rest as u64;
+    loop {
+        digits[len] = b'0' + (small % 10) as u8;
+        small /= 10;
+        len += 1;
+        if small == 0 {
+            break;
+        }
+    }
+    let scale = scale as usize;
+    // At least one integer digit: `digits` is pre-filled with '0' for the padding.
+    let len = len.max(scale + 1);
+    let frac_zeros = digits[..scale].iter().take_while(|&&d| d == b'0').count();
+    out.reserve(len + 1);
+    for &d in digits[scale..len].iter().rev() {
+        out.push(d as char);
+    }
+    if frac_zeros < scale {
+        out.push('.');
+        for &d in digits[frac_zeros..scale].iter().rev() {
+            out.push(d as char);
+        }
     }
 }
 
@@ -200,6 +228,15 @@ mod tests {
         assert_eq!(format_units(5, 2), "0.05");
         assert_eq!(format_units(0, 8), "0");
         assert_eq!(format_units(123, 0), "123");
+        assert_eq!(format_units(120, 0), "120");
+        assert_eq!(format_units(1_000_000_010, 2), "10000000.1");
+        assert_eq!(format_units(u128::MAX, 0), u128::MAX.to_string());
+        assert_eq!(format_units(u128::MAX, 38), "3.40282366920938463463374607431768211455");
+        assert_eq!(format_units(1, 30), "0.000000000000000000000000000001");
+        assert_eq!(format_units(u64::MAX as u128 + 1, 1), "1844674407370955161.6");
+        let mut out = String::from("x=");
+        write_units(&mut out, 250, 2);
+        assert_eq!(out, "x=2.5");
     }
 
     #[test]
@@ -213,6 +250,25 @@ mod tests {
         assert_eq!(parse_units("", 2), None);
         assert_eq!(parse_units("1.", 2), None);
         assert_eq!(parse_units("99999999999999999999999999999999999999999", 2), None);
+    }
+
+    /// The obvious formatting, kept as the oracle for the fast one.
+    fn format_by_strings(units: u128, scale: u8) -> String {
+        let scale = scale as usize;
+        let padded = format!("{units:0>width$}", width = scale + 1);
+        let (int_part, frac_part) = padded.split_at(padded.len() - scale);
+        match frac_part.trim_end_matches('0') {
+            "" => int_part.to_string(),
+            frac => format!("{int_part}.{frac}"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_format_matches_the_oracle(units in proptest::prelude::any::<u128>(), small in 0u64..10_000_000, scale in 0u8..=40) {
+            proptest::prop_assert_eq!(format_units(units, scale), format_by_strings(units, scale));
+            proptest::prop_assert_eq!(format_units(small as u128, scale), format_by_strings(small as u128, scale));
+        }
     }
 
     #[test]
