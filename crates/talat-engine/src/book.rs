@@ -24,13 +24,15 @@ pub struct Level {
 ///
 /// A level that empties stays indexed (with `count == 0`) so that an order moving onto a recently
 /// vacated price — most of an order book's traffic — changes no index. Empty levels are skipped by
-/// every reader and collected in one ordered pass once they outnumber twice the live levels of their
-/// side (and a floor of [`EMPTY_LEVELS_FLOOR`]), which bounds both their memory and the scan for
-/// a new best price.
+/// every reader, dropped when the scan for a new best price passes them, and collected in one
+/// ordered pass once they outnumber twice the live levels of their side (and a floor of
+/// [`EMPTY_LEVELS_FLOOR`]), which bounds both their memory and that scan.
 #[derive(Default)]
 pub struct Book {
     levels: Vec<Level>,
     free_levels: Vec<u32>,
+    /// Scratch for [`Book::level_emptied`]: the empty levels its scan passed. Always empty between calls.
+    passed_empty: Vec<(u64, u32)>,
     bids: SideIndex,
     asks: SideIndex,
     /// Buy stops trigger when the last price rises to their stop: lowest stop first, then oldest.
@@ -157,11 +159,30 @@ impl Book {
         index.live_levels -= 1;
         index.empty_levels += 1;
         if index.best.is_some_and(|(_, s)| s == slot) {
-            let live = |(p, s): (&u64, &u32)| (levels[*s as usize].count > 0).then_some((*p, *s));
-            index.best = match side {
-                Side::Buy => index.ordered.range(..price).rev().find_map(live),
-                Side::Sell => index.ordered.range(price + 1..).find_map(live),
+            // The empty levels between the old best and the new one are dropped as they are
+            // passed: a best that moves back and forth over them (a busy touch) would otherwise
+            // walk them again each time, a cache miss per level. The old best itself stays
+            // indexed for the order likely to come back to its price.
+            let passed = &mut self.passed_empty;
+            debug_assert!(passed.is_empty());
+            let mut live = |(p, s): (&u64, &u32)| {
+                let found = levels[*s as usize].count > 0;
+                if !found {
+                    passed.push((*p, *s));
+                }
+                found.then_some((*p, *s))
             };
+            index.best = match side {
+                Side::Buy => index.ordered.range(..price).rev().find_map(&mut live),
+                Side::Sell => index.ordered.range(price + 1..).find_map(&mut live),
+            };
+            // Bounded by the side's empty levels, themselves bounded (see the type's documentation).
+            for (passed_price, passed_slot) in passed.drain(..) {
+                index.ordered.remove(&passed_price);
+                index.lookup.remove(&passed_price);
+                self.free_levels.push(passed_slot);
+                index.empty_levels -= 1;
+            }
         }
         if index.empty_levels > (2 * index.live_levels).max(EMPTY_LEVELS_FLOOR) {
             self.collect_empty_levels(side);

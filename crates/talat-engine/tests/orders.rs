@@ -357,6 +357,35 @@ fn emptied_levels_are_reused_collected_and_never_seen() {
 }
 
 #[test]
+fn a_best_price_moving_back_and_forth_walks_the_empty_levels_below_it_once() {
+    let mut h = Harness::new();
+    let (maker, taker) = (h.rich_user(), h.rich_user());
+    // A live bid at 900 000, 40 emptied levels above it (below the touch), and a best at 901 000.
+    h.place(Harness::limit(maker, Side::Buy, 900_000, 10_000));
+    let mut emptied = Vec::new();
+    for i in 1..=40u64 {
+        emptied.push(h.place(Harness::limit(maker, Side::Buy, 900_000 + i * 10, 10_000)).0);
+    }
+    // Best first: each cancel empties the best and finds the next live level right below it.
+    for id in emptied.into_iter().rev() {
+        h.ok(Command::CancelOrder { user: maker, order: id });
+    }
+    assert_eq!(h.engine.level_counts(BTC_THB, Side::Buy), Some((1, 40)));
+    for round in 0..5 {
+        // A bid above the touch becomes best; a sell takes it; the new best is found below.
+        h.place(Harness::limit(maker, Side::Buy, 901_000, 10_000));
+        let (_, events) = h.place(Harness::limit(taker, Side::Sell, 901_000, 10_000));
+        assert_eq!(Harness::trades(&events).len(), 1);
+        assert_eq!(h.engine.depth(BTC_THB, Side::Buy, 1)[0].0, Price(900_000 * THB_1), "round {round}");
+        // The first scan dropped the 40 empty levels it passed; only the vacated best is kept.
+        assert_eq!(h.engine.level_counts(BTC_THB, Side::Buy), Some((1, 1)), "round {round}");
+    }
+    // A bid onto a dropped price still rests and becomes best.
+    h.place(Harness::limit(maker, Side::Buy, 900_200, 10_000));
+    assert_eq!(h.engine.depth(BTC_THB, Side::Buy, 2), vec![(Price(900_200 * THB_1), 10_000), (Price(900_000 * THB_1), 10_000)]);
+}
+
+#[test]
 fn open_orders_per_user_are_bounded() {
     let mut h = Harness::with_config(talat_engine::EngineConfig { max_open_orders_per_user: 3, ..talat_engine::EngineConfig::default() });
     let user = h.user();
