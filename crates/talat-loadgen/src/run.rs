@@ -2,18 +2,16 @@
 //! its lane of the open-loop timeline, then the report (and `--verify`).
 
 use crate::config::LoadgenConfig;
-use crate::http::{self, connect, exchange, with_connection, Driver, Sender, Target};
+use crate::http::{self, Connection, Method, Target};
 use crate::market::Market;
 use crate::progress::Progress;
 use crate::report::{endpoint_rows, outcome_rows, GeneratorReport, LatencySummary, Report, Totals};
 use crate::schedule::{Lane, Next};
 use crate::sign::now_ms;
-use crate::stats::{Live, Recorder, TransportError};
+use crate::stats::{Live, Recorder};
 use crate::timer::{LaneTimer, TimerHub};
 use crate::workload::{build_request, parse_code, Routes, User, Workload};
 use crate::LoadgenError;
-use bytes::Bytes;
-use hyper::Method;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -45,13 +43,6 @@ pub(crate) enum End {
     Broken,
 }
 
-/// Connects within `timeout`.
-pub(crate) async fn connect_within(target: &Target, timeout: Duration) -> std::io::Result<(Sender, Driver)> {
-    tokio::time::timeout(timeout, connect(target))
-        .await
-        .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")))
-}
-
 /// Runs the load described by `config` against its `--url` and returns the report. Runs on the
 /// caller's tokio runtime (`config.threads` is [`run_blocking`]'s business).
 pub async fn run(config: LoadgenConfig, progress: Progress) -> Result<Report, LoadgenError> {
@@ -59,16 +50,16 @@ pub async fn run(config: LoadgenConfig, progress: Progress) -> Result<Report, Lo
     let target = Target::resolve(&config.url).await?;
     let timeout = Duration::from_millis(config.timeout_ms);
 
-    let symbols = http::get_json(&target, "/api/v3/market/symbols").await?;
-    let ticker = http::get_json(&target, &format!("/api/v3/market/ticker?sym={}", config.symbol)).await?;
+    let symbols = http::get_json(&target, "/api/v3/market/symbols", timeout).await?;
+    let ticker = http::get_json(&target, &format!("/api/v3/market/ticker?sym={}", config.symbol), timeout).await?;
     let market = Arc::new(Market::discover(&symbols, &ticker, &config.symbol, config.reference_price.as_deref())?);
-    let routes = Arc::new(Routes::new(target.host.clone(), &market.symbol));
+    let routes = Arc::new(Routes::new(&target.host, &market.symbol));
     check_credentials(&target, &routes, &config, timeout).await?;
 
     let lanes = config.effective_connections();
     let mut connections = Vec::with_capacity(lanes as usize);
     for _ in 0..lanes {
-        let connection = connect_within(&target, timeout).await.map_err(|e| LoadgenError::Connect(format!("{}: {e}", target.addr)))?;
+        let connection = Connection::open(&target, timeout).await.map_err(|e| LoadgenError::Connect(format!("{}: {e}", target.addr)))?;
         connections.push(connection);
     }
 
@@ -220,54 +211,47 @@ async fn check_credentials(target: &Target, routes: &Routes, config: &LoadgenCon
     if config.users > 1 {
         indexes.push(config.users - 1);
     }
-    let (sender, driver) = connect_within(target, timeout).await.map_err(|e| LoadgenError::Connect(format!("{}: {e}", target.addr)))?;
-    with_connection(sender, driver, |mut sender| async move {
-        for index in indexes {
-            let user = User::demo(index);
-            let request = build_request(
-                routes,
-                Some(&user),
-                Method::POST,
-                &"/api/v3/market/balances".parse().expect("static"),
-                Bytes::from_static(b"{}"),
-                now_ms(),
-            );
-            let reply = tokio::time::timeout(timeout, exchange(&mut sender, request))
-                .await
-                .map_err(|_| LoadgenError::Connect("balances check timed out".into()))?
-                .map_err(|e| LoadgenError::Connect(format!("balances check: {e}")))?;
-            let code = parse_code(&reply.body);
-            if reply.status != 200 || code != Some(0) {
-                let hint = if code == Some(3) {
-                    format!(
-                        ": the server does not know load user {index}; start `talat serve` in demo mode with at least {} load users",
-                        config.users
-                    )
-                } else {
-                    String::new()
-                };
-                return Err(LoadgenError::Credentials(format!(
-                    "load user {index}: balances answered HTTP {} {}{hint}",
-                    reply.status,
-                    String::from_utf8_lossy(&reply.body)
-                )));
-            }
+    let open = || async { Connection::open(target, timeout).await.map_err(|e| LoadgenError::Connect(format!("{}: {e}", target.addr))) };
+    let mut connection = open().await?;
+    for index in indexes {
+        // The server may close after an answer, even one that passed.
+        if !connection.is_usable() {
+            connection = open().await?;
         }
-        Ok(())
-    })
-    .await
+        let user = User::demo(index);
+        let request = connection.request_buf();
+        build_request(request, routes, Some(&user), Method::Post, "/api/v3/market/balances", b"{}", now_ms());
+        let reply = connection.exchange().await.map_err(|e| LoadgenError::Connect(format!("balances check: {e}")))?;
+        let code = parse_code(reply.body);
+        if reply.status != 200 || code != Some(0) {
+            let hint = if code == Some(3) {
+                format!(
+                    ": the server does not know load user {index}; start `talat serve` in demo mode with at least {} load users",
+                    config.users
+                )
+            } else {
+                String::new()
+            };
+            return Err(LoadgenError::Credentials(format!(
+                "load user {index}: balances answered HTTP {} {}{hint}",
+                reply.status,
+                String::from_utf8_lossy(reply.body)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One connection's lane: reconnects when the connection fails, until every slot is sent
 /// or dropped.
-async fn lane_task(shared: Arc<RunShared>, mut lane: Lane, mut work: Workload, mut timer: LaneTimer, first: (Sender, Driver)) {
+async fn lane_task(shared: Arc<RunShared>, mut lane: Lane, mut work: Workload, mut timer: LaneTimer, first: Connection) {
     timer.sleep_until(shared.start).await;
     let live = &shared.recorder.live;
     let mut connection = Some(first);
     loop {
-        let (sender, driver) = match connection.take() {
+        let mut connection = match connection.take() {
             Some(c) => c,
-            None => match connect_within(&shared.target, shared.timeout).await {
+            None => match Connection::open(&shared.target, shared.timeout).await {
                 Ok(c) => {
                     Live::add(&live.reconnects, 1);
                     c
@@ -284,7 +268,7 @@ async fn lane_task(shared: Arc<RunShared>, mut lane: Lane, mut work: Workload, m
                 }
             },
         };
-        if with_connection(sender, driver, |sender| drive(&shared, &mut lane, &mut work, &mut timer, sender)).await == End::Done {
+        if drive(&shared, &mut lane, &mut work, &mut timer, &mut connection).await == End::Done {
             return;
         }
     }
@@ -295,15 +279,18 @@ fn elapsed_ns(start: Instant) -> u64 {
 }
 
 /// Sends the lane's slots on one connection, one at a time, each when due.
-async fn drive(shared: &RunShared, lane: &mut Lane, work: &mut Workload, timer: &mut LaneTimer, mut sender: Sender) -> End {
+async fn drive(shared: &RunShared, lane: &mut Lane, work: &mut Workload, timer: &mut LaneTimer, connection: &mut Connection) -> End {
     let recorder = &shared.recorder;
     let live = &recorder.live;
     loop {
-        // Ready before taking a slot: a connection closed while idle costs no request.
-        if sender.ready().await.is_err() {
+        // Checked before taking a slot: a connection closed while idle costs no request.
+        if !connection.is_usable() {
             return End::Broken;
         }
-        let (next, dropped) = lane.next(elapsed_ns(shared.start));
+        // One clock read for both decisions: clock reads are a visible share of the
+        // generator's own CPU.
+        let now = Instant::now();
+        let (next, dropped) = lane.next(now.saturating_duration_since(shared.start).as_nanos() as u64);
         Live::add(&live.not_sent_backlog, dropped);
         let intended = match next {
             Next::Done => return End::Done,
@@ -311,30 +298,27 @@ async fn drive(shared: &RunShared, lane: &mut Lane, work: &mut Workload, timer: 
                 timer.sleep_until(shared.start + Duration::from_nanos(until_ns)).await;
                 continue;
             }
-            Next::Send { .. } if Instant::now() > shared.stop_sending_at => {
+            Next::Send { .. } if now > shared.stop_sending_at => {
                 Live::add(&live.not_sent_backlog, 1 + lane.drop_remaining());
                 return End::Done;
             }
             Next::Send { intended_ns, .. } => shared.start + Duration::from_nanos(intended_ns),
         };
         let planned = work.plan(live);
-        let request = work.request(&planned, now_ms());
+        work.request(&planned, now_ms(), connection.request_buf());
         let sent_at = Instant::now();
         let lag_us = sent_at.saturating_duration_since(intended).as_micros() as u64;
         Live::add(&live.sent, 1);
-        let result = tokio::time::timeout(shared.timeout, exchange(&mut sender, request)).await;
         let endpoint = planned.endpoint();
-        match result {
-            Ok(Ok(reply)) => {
+        match connection.exchange().await {
+            Ok(reply) => {
                 let latency_us = Instant::now().saturating_duration_since(intended).as_micros() as u64;
-                let status = reply.status.as_u16();
-                let (code, acked) = work.settle(&planned, Some((status, &reply.body)), live);
-                recorder.answered(endpoint, status, code, latency_us, lag_us, acked);
+                let (code, acked) = work.settle(&planned, Some((reply.status, reply.body)), live);
+                recorder.answered(endpoint, reply.status, code, latency_us, lag_us, acked);
             }
-            Ok(Err(_)) | Err(_) => {
-                let error = if result.is_err() { TransportError::Timeout } else { TransportError::Connection };
+            Err(error) => {
                 let _ = work.settle(&planned, None, live);
-                recorder.failed(endpoint, error, lag_us);
+                recorder.failed(endpoint, error.transport(), lag_us);
                 // The connection's state is unknown after a failure or an abandoned answer.
                 return End::Broken;
             }

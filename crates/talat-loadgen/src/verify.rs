@@ -4,15 +4,13 @@
 //! waited out (its `Retry-After`) and retried rather than counted against the order.
 
 use crate::config::LoadgenConfig;
-use crate::http::{exchange, with_connection, Sender, Target};
+use crate::http::{Connection, Method, Target};
 use crate::progress::Progress;
 use crate::report::{outcome_rows, LatencySummary, MissingOrder, VerifyReport};
-use crate::run::{connect_within, End};
+use crate::run::End;
 use crate::sign::now_ms;
-use crate::stats::{AckedOrder, Endpoint, Recorder, TransportError};
+use crate::stats::{AckedOrder, Endpoint, Recorder};
 use crate::workload::{build_request, parse_code, Routes, User};
-use bytes::Bytes;
-use hyper::Method;
 use indicatif::ProgressBar;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -132,7 +130,7 @@ async fn verify_lane(shared: Arc<Shared>, mut users: Vec<VerifyUser>) -> Counts 
     let mut counts = Counts::default();
     let mut failures = 0;
     while users.iter().any(|u| !u.pending.is_empty()) {
-        let (sender, driver) = match connect_within(&shared.target, shared.timeout).await {
+        let mut connection = match Connection::open(&shared.target, shared.timeout).await {
             Ok(c) => {
                 failures = 0;
                 c
@@ -146,7 +144,7 @@ async fn verify_lane(shared: Arc<Shared>, mut users: Vec<VerifyUser>) -> Counts 
                 continue;
             }
         };
-        if with_connection(sender, driver, |sender| lookups(&shared, &mut users, &mut counts, sender)).await == End::Done {
+        if lookups(&shared, &mut users, &mut counts, &mut connection).await == End::Done {
             break;
         }
     }
@@ -157,11 +155,8 @@ async fn verify_lane(shared: Arc<Shared>, mut users: Vec<VerifyUser>) -> Counts 
 }
 
 /// Looks up orders on one connection until none are left or the connection fails.
-async fn lookups(shared: &Shared, users: &mut [VerifyUser], counts: &mut Counts, mut sender: Sender) -> End {
+async fn lookups(shared: &Shared, users: &mut [VerifyUser], counts: &mut Counts, connection: &mut Connection) -> End {
     loop {
-        if sender.ready().await.is_err() {
-            return End::Broken;
-        }
         // The user whose turn comes first; users are few per connection, a scan is enough.
         let Some(slot) = (0..users.len()).filter(|&i| !users[i].pending.is_empty()).min_by_key(|&i| users[i].next_allowed) else {
             return End::Done;
@@ -170,25 +165,28 @@ async fn lookups(shared: &Shared, users: &mut [VerifyUser], counts: &mut Counts,
         if u.next_allowed > Instant::now() {
             tokio::time::sleep_until(u.next_allowed.into()).await;
         }
+        // Checked after the wait, right before sending: a connection closed while idle costs
+        // no attempt.
+        if !connection.is_usable() {
+            return End::Broken;
+        }
         let order = u.pending.front_mut().expect("chosen for having pending orders");
-        let uri = shared.routes.order_info(order.id, order.buy);
-        let request = build_request(&shared.routes, Some(&u.user), Method::GET, &uri, Bytes::new(), now_ms());
+        let target = shared.routes.order_info(order.id, order.buy);
+        build_request(connection.request_buf(), &shared.routes, Some(&u.user), Method::Get, &target, b"", now_ms());
         let sent_at = Instant::now();
         u.next_allowed = sent_at + shared.per_user_interval;
         order.attempts += 1;
-        let result = tokio::time::timeout(shared.timeout, exchange(&mut sender, request)).await;
-        let reply = match result {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(_)) | Err(_) => {
-                let error = if result.is_err() { TransportError::Timeout } else { TransportError::Connection };
-                shared.recorder.failed(Endpoint::OrderInfo, error, 0);
+        let reply = match connection.exchange().await {
+            Ok(reply) => reply,
+            Err(error) => {
+                shared.recorder.failed(Endpoint::OrderInfo, error.transport(), 0);
                 give_up_if_exhausted(shared, u, counts);
                 return End::Broken;
             }
         };
         let latency_us = sent_at.elapsed().as_micros() as u64;
-        let status = reply.status.as_u16();
-        let code = parse_code(&reply.body);
+        let status = reply.status;
+        let code = parse_code(reply.body);
         shared.recorder.answered(Endpoint::OrderInfo, status, code, latency_us, 0, None);
         let order = u.pending.front().expect("still there");
         match (status, code) {

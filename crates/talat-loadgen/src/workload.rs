@@ -5,65 +5,58 @@
 
 use crate::config::{LoadgenConfig, Mix, ReadKind};
 use crate::decimal::write_units;
+use crate::http::{write_body, write_header, write_request_line, Method};
 use crate::market::Market;
 use crate::rng::Rng;
 use crate::sign::{demo_load_credentials, format_u64, Signer};
 use crate::stats::{AckedOrder, Endpoint, Live};
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, Uri};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
-pub const X_BTK_APIKEY: HeaderName = HeaderName::from_static("x-btk-apikey");
-pub const X_BTK_TIMESTAMP: HeaderName = HeaderName::from_static("x-btk-timestamp");
-pub const X_BTK_SIGN: HeaderName = HeaderName::from_static("x-btk-sign");
-const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-
 /// Depth levels asked for by the depth read.
 const DEPTH_LEVELS: u32 = 10;
 
-/// The request targets of a run, built once; cloning a `Uri` only bumps a reference count.
+/// The request targets (path and query) of a run, built once.
 #[derive(Debug)]
 pub struct Routes {
-    pub host: HeaderValue,
+    /// `Host` of every request.
+    pub host: String,
     pub symbol: String,
-    place_bid: Uri,
-    place_ask: Uri,
-    cancel: Uri,
-    balances: Uri,
-    depth: Uri,
-    open_orders: Uri,
+    place_bid: String,
+    place_ask: String,
+    cancel: String,
+    balances: String,
+    depth: String,
+    open_orders: String,
     /// `{"sym":"BTC_THB",` — every POST body with a symbol starts so.
     body_prefix: Vec<u8>,
 }
 
-fn uri(text: String) -> Uri {
-    Uri::from_maybe_shared(Bytes::from(text)).expect("paths built from an alphanumeric symbol are valid")
-}
-
 impl Routes {
-    pub fn new(host: HeaderValue, symbol: &str) -> Routes {
+    /// `symbol` goes verbatim into request targets and JSON bodies: it is the market's name
+    /// as the server spells it, which discovery matched (ignoring ASCII case) to the validated
+    /// `--symbol`, so it is ASCII letters, digits and `_`.
+    pub fn new(host: &str, symbol: &str) -> Routes {
+        debug_assert!(symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{symbol:?}");
         Routes {
-            host,
+            host: host.to_string(),
             symbol: symbol.to_string(),
-            place_bid: uri("/api/v3/market/place-bid".into()),
-            place_ask: uri("/api/v3/market/place-ask".into()),
-            cancel: uri("/api/v3/market/cancel-order".into()),
-            balances: uri("/api/v3/market/balances".into()),
-            depth: uri(format!("/api/v3/market/depth?sym={symbol}&lmt={DEPTH_LEVELS}")),
-            open_orders: uri(format!("/api/v3/market/my-open-orders?sym={symbol}")),
+            place_bid: "/api/v3/market/place-bid".into(),
+            place_ask: "/api/v3/market/place-ask".into(),
+            cancel: "/api/v3/market/cancel-order".into(),
+            balances: "/api/v3/market/balances".into(),
+            depth: format!("/api/v3/market/depth?sym={symbol}&lmt={DEPTH_LEVELS}"),
+            open_orders: format!("/api/v3/market/my-open-orders?sym={symbol}"),
             body_prefix: format!(r#"{{"sym":"{symbol}","#).into_bytes(),
         }
     }
 
     /// `GET /api/v3/market/order-info?sym=…&id=…&sd=…` (verification).
-    pub fn order_info(&self, id: u64, buy: bool) -> Uri {
-        uri(format!("/api/v3/market/order-info?sym={}&id={id}&sd={}", self.symbol, side_name(buy)))
+    pub fn order_info(&self, id: u64, buy: bool) -> String {
+        format!("/api/v3/market/order-info?sym={}&id={id}&sd={}", self.symbol, side_name(buy))
     }
 }
 
@@ -78,7 +71,8 @@ fn side_name(buy: bool) -> &'static str {
 /// A load user: credentials, signing key, and what the generator knows of its orders.
 pub struct User {
     pub index: u32,
-    pub key: HeaderValue,
+    /// `X-BTK-APIKEY`: lowercase hex.
+    pub key: String,
     pub signer: Signer,
     next_is_ask: bool,
     read_turn: usize,
@@ -91,7 +85,7 @@ impl User {
         let (key, secret) = demo_load_credentials(index);
         User {
             index,
-            key: HeaderValue::from_str(&key).expect("hex is a valid header value"),
+            key,
             signer: Signer::new(secret.as_bytes()),
             next_is_ask: false,
             read_turn: 0,
@@ -106,34 +100,31 @@ impl User {
     }
 }
 
-/// A signed request (or an unsigned one for public endpoints).
+/// Writes a signed request (or an unsigned one for public endpoints) into `out`, whole:
+/// request line, `Host`, `Content-Type` for a POST, the three `X-BTK-*` headers,
+/// `Content-Length`, body. The signature covers `target` and `body` exactly as they are sent.
 pub fn build_request(
+    out: &mut Vec<u8>,
     routes: &Routes,
     user: Option<&User>,
     method: Method,
-    uri: &Uri,
-    body: Bytes,
+    target: &str,
+    body: &[u8],
     timestamp_ms: u64,
-) -> Request<Full<Bytes>> {
-    let mut headers = HeaderMap::with_capacity(6);
-    headers.insert(HOST, routes.host.clone());
-    if method == Method::POST {
-        headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+) {
+    write_request_line(out, method, target, &routes.host);
+    if method == Method::Post {
+        write_header(out, b"Content-Type", b"application/json");
     }
     if let Some(user) = user {
         let mut buf = [0u8; 20];
         let timestamp = format_u64(timestamp_ms, &mut buf);
-        let target = uri.path_and_query().map_or("/", |p| p.as_str());
-        let signature = user.signer.sign(timestamp, method.as_str(), target, &body);
-        headers.insert(X_BTK_APIKEY, user.key.clone());
-        headers.insert(X_BTK_TIMESTAMP, HeaderValue::from_bytes(timestamp).expect("digits are a valid header value"));
-        headers.insert(X_BTK_SIGN, HeaderValue::from_bytes(&signature).expect("hex is a valid header value"));
+        let signature = user.signer.sign(timestamp, method.as_str(), target, body);
+        write_header(out, b"X-BTK-APIKEY", user.key.as_bytes());
+        write_header(out, b"X-BTK-TIMESTAMP", timestamp);
+        write_header(out, b"X-BTK-SIGN", &signature);
     }
-    let mut request = Request::new(Full::new(body));
-    *request.method_mut() = method;
-    *request.uri_mut() = uri.clone();
-    *request.headers_mut() = headers;
-    request
+    write_body(out, method, body);
 }
 
 /// The kind of one request, decided before it is built.
@@ -176,6 +167,8 @@ pub struct Workload {
     open_cap: usize,
     market: Arc<Market>,
     routes: Arc<Routes>,
+    /// The body of the request being built, reused (a body is under a hundred bytes).
+    body: Vec<u8>,
 }
 
 impl Workload {
@@ -193,6 +186,7 @@ impl Workload {
             open_cap: config.open_orders_per_user as usize,
             market,
             routes,
+            body: Vec::with_capacity(128),
         }
     }
 
@@ -233,31 +227,31 @@ impl Workload {
         Planned { slot, op }
     }
 
-    /// The signed HTTP request for `planned`.
-    pub fn request(&mut self, planned: &Planned, timestamp_ms: u64) -> Request<Full<Bytes>> {
-        let routes = &*self.routes;
-        let user = &self.users[planned.slot];
+    /// Writes the signed HTTP request for `planned` into `out` (emptied first by the caller).
+    pub fn request(&mut self, planned: &Planned, timestamp_ms: u64, out: &mut Vec<u8>) {
+        let Workload { users, rng, band_ppm, market, routes, body, .. } = self;
+        let routes = &**routes;
+        let user = &users[planned.slot];
+        body.clear();
         match planned.op {
             Op::Place { buy } => {
-                let price = self.market.price_at(self.rng.symmetric(self.band_ppm));
-                let qty = self.market.order_qty(price);
-                let mut body = Vec::with_capacity(routes.body_prefix.len() + 64);
+                let price = market.price_at(rng.symmetric(*band_ppm));
+                let qty = market.order_qty(price);
                 body.extend_from_slice(&routes.body_prefix);
                 body.extend_from_slice(br#""amt":"#);
                 if buy {
                     // place-bid's amt is the THB to spend.
-                    write_units(&mut body, self.market.bid_amount(price, qty), self.market.quote_scale);
+                    write_units(body, market.bid_amount(price, qty), market.quote_scale);
                 } else {
-                    write_units(&mut body, qty, self.market.base_scale);
+                    write_units(body, qty, market.base_scale);
                 }
                 body.extend_from_slice(br#","rat":"#);
-                write_units(&mut body, price, self.market.price_scale);
+                write_units(body, price, market.price_scale);
                 body.extend_from_slice(br#","typ":"limit"}"#);
-                let uri = if buy { &routes.place_bid } else { &routes.place_ask };
-                build_request(routes, Some(user), Method::POST, uri, Bytes::from(body), timestamp_ms)
+                let target = if buy { &routes.place_bid } else { &routes.place_ask };
+                build_request(out, routes, Some(user), Method::Post, target, body, timestamp_ms);
             }
             Op::Cancel { id, buy } => {
-                let mut body = Vec::with_capacity(routes.body_prefix.len() + 48);
                 body.extend_from_slice(&routes.body_prefix);
                 body.extend_from_slice(br#""id":""#);
                 let mut buf = [0u8; 20];
@@ -265,16 +259,12 @@ impl Workload {
                 body.extend_from_slice(br#"","sd":""#);
                 body.extend_from_slice(side_name(buy).as_bytes());
                 body.extend_from_slice(br#""}"#);
-                build_request(routes, Some(user), Method::POST, &routes.cancel, Bytes::from(body), timestamp_ms)
+                build_request(out, routes, Some(user), Method::Post, &routes.cancel, body, timestamp_ms);
             }
-            Op::Read(ReadKind::Balances) => {
-                build_request(routes, Some(user), Method::POST, &routes.balances, Bytes::from_static(b"{}"), timestamp_ms)
-            }
+            Op::Read(ReadKind::Balances) => build_request(out, routes, Some(user), Method::Post, &routes.balances, b"{}", timestamp_ms),
             // Public: no signature to compute or check.
-            Op::Read(ReadKind::Depth) => build_request(routes, None, Method::GET, &routes.depth, Bytes::new(), timestamp_ms),
-            Op::Read(ReadKind::OpenOrders) => {
-                build_request(routes, Some(user), Method::GET, &routes.open_orders, Bytes::new(), timestamp_ms)
-            }
+            Op::Read(ReadKind::Depth) => build_request(out, routes, None, Method::Get, &routes.depth, b"", timestamp_ms),
+            Op::Read(ReadKind::OpenOrders) => build_request(out, routes, Some(user), Method::Get, &routes.open_orders, b"", timestamp_ms),
         }
     }
 
@@ -386,7 +376,6 @@ pub fn parse_place(body: &[u8]) -> (Option<i64>, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
     fn market() -> Arc<Market> {
         Arc::new(Market {
@@ -404,14 +393,48 @@ mod tests {
 
     fn workload(mix: Mix, users: u32) -> Workload {
         let config = LoadgenConfig { mix, users, ..LoadgenConfig::default() };
-        let routes = Arc::new(Routes::new(HeaderValue::from_static("127.0.0.1:8080"), "BTC_THB"));
+        let routes = Arc::new(Routes::new("127.0.0.1:8080", "BTC_THB"));
         Workload::new(&config, 1, 0, market(), routes)
     }
 
-    async fn body_of(request: Request<Full<Bytes>>) -> (Request<()>, String) {
-        let (parts, body) = request.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        (Request::from_parts(parts, ()), String::from_utf8(bytes.to_vec()).unwrap())
+    /// A request as a server reads it.
+    #[derive(Debug)]
+    struct Sent {
+        method: String,
+        target: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Sent {
+        fn header(&self, name: &str) -> Option<&str> {
+            let mut found = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+            let value = found.next().map(|(_, v)| v.as_str());
+            assert!(found.next().is_none(), "{name} twice");
+            value
+        }
+    }
+
+    /// Parses the request bytes as a server would: one whole request, nothing after it.
+    fn parse_sent(bytes: &[u8]) -> Sent {
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut request = httparse::Request::new(&mut headers);
+        let httparse::Status::Complete(head_len) = request.parse(bytes).unwrap() else { panic!("partial request") };
+        assert_eq!(request.version, Some(1));
+        let headers: Vec<(String, String)> =
+            request.headers.iter().map(|h| (h.name.to_string(), String::from_utf8(h.value.to_vec()).unwrap())).collect();
+        let body = String::from_utf8(bytes[head_len..].to_vec()).unwrap();
+        let sent = Sent { method: request.method.unwrap().into(), target: request.path.unwrap().into(), headers, body };
+        let length = sent.header("content-length").map_or(0, |l| l.parse().unwrap());
+        assert_eq!(sent.body.len(), length, "Content-Length matches the body: {sent:?}");
+        assert_eq!(sent.header("host"), Some("127.0.0.1:8080"));
+        sent
+    }
+
+    fn request_of(w: &mut Workload, planned: &Planned, timestamp_ms: u64) -> Sent {
+        let mut out = Vec::new();
+        w.request(planned, timestamp_ms, &mut out);
+        parse_sent(&out)
     }
 
     #[test]
@@ -427,8 +450,8 @@ mod tests {
         assert_eq!(parse_code(br#"[{"symbol":"BTC_THB"}]"#), None);
     }
 
-    #[tokio::test]
-    async fn places_alternate_sides_and_are_signed_on_the_grid() {
+    #[test]
+    fn places_alternate_sides_and_are_signed_on_the_grid() {
         let mut w = workload(Mix { place: 1, cancel: 0, read: 0 }, 1);
         let live = Live::default();
         let mut sides = Vec::new();
@@ -436,8 +459,9 @@ mod tests {
             let planned = w.plan(&live);
             let Op::Place { buy } = planned.op else { panic!("{planned:?}") };
             sides.push(buy);
-            let (request, body) = body_of(w.request(&planned, 1_699_376_552_354)).await;
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let request = request_of(&mut w, &planned, 1_699_376_552_354);
+            let body = &request.body;
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
             assert_eq!(v["sym"], "BTC_THB");
             assert_eq!(v["typ"], "limit");
             // JSON numbers, on the price grid, within ±1% of 3.5M.
@@ -448,24 +472,24 @@ mod tests {
             let amt = v["amt"].as_f64().unwrap();
             if buy {
                 assert!((11.0..11.1).contains(&amt), "{body}");
-                assert_eq!(request.uri().path(), "/api/v3/market/place-bid");
+                assert_eq!(request.target, "/api/v3/market/place-bid");
             } else {
                 assert!(amt * rat >= 11.0 && amt * rat < 11.1, "{body}");
-                assert_eq!(request.uri().path(), "/api/v3/market/place-ask");
+                assert_eq!(request.target, "/api/v3/market/place-ask");
             }
-            let h = request.headers();
-            assert_eq!(h["x-btk-apikey"], demo_load_credentials(0).0.as_str());
-            assert_eq!(h["x-btk-timestamp"], "1699376552354");
-            assert_eq!(h["content-type"], "application/json");
+            assert_eq!(request.method, "POST");
+            assert_eq!(request.header("x-btk-apikey"), Some(demo_load_credentials(0).0.as_str()));
+            assert_eq!(request.header("x-btk-timestamp"), Some("1699376552354"));
+            assert_eq!(request.header("content-type"), Some("application/json"));
             let (_, secret) = demo_load_credentials(0);
-            let expected = Signer::new(secret.as_bytes()).sign(b"1699376552354", "POST", request.uri().path(), body.as_bytes());
-            assert_eq!(h["x-btk-sign"].as_bytes(), &expected);
+            let expected = Signer::new(secret.as_bytes()).sign(b"1699376552354", "POST", &request.target, body.as_bytes());
+            assert_eq!(request.header("x-btk-sign").map(str::as_bytes), Some(&expected[..]));
         }
         assert_eq!(sides, [true, false, true, false, true, false]);
     }
 
-    #[tokio::test]
-    async fn cancels_take_acknowledged_orders_newest_first_and_fall_back_to_places() {
+    #[test]
+    fn cancels_take_acknowledged_orders_newest_first_and_fall_back_to_places() {
         let mut w = workload(Mix { place: 0, cancel: 1, read: 0 }, 1);
         let live = Live::default();
         // Nothing acknowledged yet: the cancel becomes a place.
@@ -482,9 +506,12 @@ mod tests {
 
         let cancel = w.plan(&live);
         assert_eq!(cancel.op, Op::Cancel { id: 42, buy: false });
-        let (request, body) = body_of(w.request(&cancel, 1)).await;
-        assert_eq!(request.uri().path(), "/api/v3/market/cancel-order");
-        assert_eq!(body, r#"{"sym":"BTC_THB","id":"42","sd":"sell"}"#);
+        let request = request_of(&mut w, &cancel, 1);
+        assert_eq!(request.target, "/api/v3/market/cancel-order");
+        assert_eq!(request.body, r#"{"sym":"BTC_THB","id":"42","sd":"sell"}"#);
+        let (_, secret) = demo_load_credentials(0);
+        let expected = Signer::new(secret.as_bytes()).sign(b"1", "POST", "/api/v3/market/cancel-order", request.body.as_bytes());
+        assert_eq!(request.header("x-btk-sign").map(str::as_bytes), Some(&expected[..]));
         // Shed: the order stays cancellable. Answered: it is gone.
         assert_eq!(w.settle(&cancel, Some((503, br#"{"error":90}"#)), &live).0, Some(90));
         assert_eq!(w.users()[0].open_orders().count(), 2);
@@ -510,20 +537,27 @@ mod tests {
         assert_eq!(Live::get(&live.acked_places), 10);
     }
 
-    #[tokio::test]
-    async fn reads_rotate_and_users_take_turns() {
+    #[test]
+    fn reads_rotate_and_users_take_turns() {
         let mut w = workload(Mix { place: 0, cancel: 0, read: 1 }, 2);
         let live = Live::default();
         let mut seen = Vec::new();
         for _ in 0..6 {
             let planned = w.plan(&live);
-            let (request, body) = body_of(w.request(&planned, 5)).await;
-            seen.push((w.users()[planned.slot].index, request.method().clone(), request.uri().to_string(), body));
+            let request = request_of(&mut w, &planned, 5);
+            let user = w.users()[planned.slot].index;
             if planned.endpoint() == Endpoint::Depth {
-                assert!(!request.headers().contains_key("x-btk-sign"), "depth is public");
+                assert_eq!(request.header("x-btk-sign"), None, "depth is public");
+                assert_eq!(request.header("x-btk-apikey"), None);
             } else {
-                assert!(request.headers().contains_key("x-btk-sign"));
+                // The signed target is path and query, exactly as sent.
+                let (_, secret) = demo_load_credentials(user);
+                let expected = Signer::new(secret.as_bytes()).sign(b"5", &request.method, &request.target, request.body.as_bytes());
+                assert_eq!(request.header("x-btk-sign").map(str::as_bytes), Some(&expected[..]), "{request:?}");
             }
+            // Only a POST says what its body is.
+            assert_eq!(request.header("content-type").is_some(), request.method == "POST");
+            seen.push((user, request.method, request.target, request.body));
         }
         let uris: Vec<_> = seen.iter().map(|s| (s.0, s.2.as_str())).collect();
         assert_eq!(
@@ -537,16 +571,16 @@ mod tests {
                 (1, "/api/v3/market/my-open-orders?sym=BTC_THB"),
             ]
         );
-        assert_eq!(seen[0].1, Method::POST);
+        assert_eq!(seen[0].1, "POST");
         assert_eq!(seen[0].3, "{}");
-        assert_eq!(seen[4].1, Method::GET);
+        assert_eq!(seen[4].1, "GET");
         assert_eq!(seen[4].3, "");
     }
 
     #[test]
     fn lanes_split_users_without_overlap() {
         let config = LoadgenConfig { users: 10, ..LoadgenConfig::default() };
-        let routes = Arc::new(Routes::new(HeaderValue::from_static("h"), "BTC_THB"));
+        let routes = Arc::new(Routes::new("h", "BTC_THB"));
         let mut all: Vec<u32> = (0..3)
             .flat_map(|lane| Workload::new(&config, 3, lane, market(), routes.clone()).users().iter().map(|u| u.index).collect::<Vec<_>>())
             .collect();
