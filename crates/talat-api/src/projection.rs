@@ -140,22 +140,30 @@ pub fn lowest_priority() {
     }
 }
 
-/// Puts every thread of this process whose name starts with `prefix` at nice 19 (the store
-/// driver's own worker threads, which this code does not create).
-pub fn lower_threads_named(prefix: &str) {
-    #[cfg(target_os = "linux")]
-    {
-        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return };
-        for task in tasks.flatten() {
-            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::id_t>() else { continue };
+/// The ids of this process's threads whose name starts with `prefix` (the store driver's
+/// worker threads, which this code does not create).
+pub fn threads_named(prefix: &str) -> std::collections::BTreeSet<u32> {
+    let mut found = std::collections::BTreeSet::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return found };
+    for task in tasks.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() {
             if name.starts_with(prefix) {
-                // SAFETY: changes the scheduling weight of one of this process's threads.
-                unsafe {
-                    libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-                    idle_policy(tid as libc::pid_t);
-                }
+                found.insert(tid);
             }
+        }
+    }
+    found
+}
+
+/// Puts the given threads of this process at the lowest priority (nice 19, SCHED_IDLE).
+pub fn lower_threads(tids: &std::collections::BTreeSet<u32>) {
+    #[cfg(target_os = "linux")]
+    for &tid in tids {
+        // SAFETY: changes the scheduling weight and policy of one of this process's threads.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+            idle_policy(tid as libc::pid_t);
         }
     }
 }

@@ -46,9 +46,6 @@ pub async fn serve_with(
             loop {
                 tick.tick().await;
                 gateway.limits.sweep();
-                // The store's connection threads come and go with its pool: keep them at the
-                // lowest priority so that projection never competes with matching.
-                crate::projection::lower_threads_named("sqlx-sqlite");
             }
         })
     };

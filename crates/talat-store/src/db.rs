@@ -63,19 +63,36 @@ fn target(url: &str) -> Result<Target, StoreError> {
     Ok(Target { backend: Backend::Sqlite, url: full, parent_dir, in_memory })
 }
 
+/// How many connections a pool keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PoolShape {
+    /// Up to 8, opened on demand: the shared pool.
+    Shared,
+    /// Exactly one, opened now and kept for the pool's life: a writer whose connection (and, on
+    /// SQLite, the driver's worker thread behind it) must stay the same one.
+    Dedicated,
+}
+
 /// Opens the pool and brings the schema up to date.
-pub(crate) async fn open(url: &str) -> Result<(AnyPool, Backend), StoreError> {
+pub(crate) async fn open(url: &str, shape: PoolShape) -> Result<(AnyPool, Backend), StoreError> {
     install_default_drivers();
     let target = target(url)?;
     if let Some(dir) = &target.parent_dir {
         std::fs::create_dir_all(dir)?;
     }
     let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+    if shape == PoolShape::Dedicated {
+        options = options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+    }
     options = match target.backend {
         Backend::Sqlite => {
             // An in-memory database lives and dies with its one connection.
-            let max = if target.in_memory { 1 } else { 8 };
-            options.max_connections(max).min_connections(if target.in_memory { 1 } else { 0 }).after_connect(|conn, _meta| {
+            let (max, min) = match shape {
+                PoolShape::Dedicated => (1, 1),
+                PoolShape::Shared if target.in_memory => (1, 1),
+                PoolShape::Shared => (8, 0),
+            };
+            options.max_connections(max).min_connections(min).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL: readers never wait for the projector's transaction, nor it for them.
                     // synchronous=NORMAL: a power cut may lose the last transactions, never
@@ -87,6 +104,7 @@ pub(crate) async fn open(url: &str) -> Result<(AnyPool, Backend), StoreError> {
                 })
             })
         }
+        Backend::Postgres if shape == PoolShape::Dedicated => options,
         Backend::Postgres => options.max_connections(8),
     };
     let pool = options.connect(&target.url).await?;

@@ -8,6 +8,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// [`crate::Store::dedicated`] was asked for something it cannot open.
+    #[error("a dedicated pool: {0}")]
+    Dedicated(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("creating the database directory: {0}")]

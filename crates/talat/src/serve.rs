@@ -98,11 +98,17 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_url = config.store_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("store.db").display()));
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
-    // The projector's SQL building runs on its own nice-19 thread, not on the request workers.
+    // The projector writes through a connection of its own whose SQLite worker thread (the one
+    // that appears when it opens) runs at the lowest priority, like the projector's runtime
+    // thread: projection never competes with matching, while the shared pool serves customers'
+    // history reads and logins at normal priority.
+    let sqlite_threads_before = talat_api::projection::threads_named("sqlx-sqlite");
+    let projector_store = store.dedicated(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
+    let projector_threads = &talat_api::projection::threads_named("sqlx-sqlite") - &sqlite_threads_before;
+    talat_api::projection::lower_threads(&projector_threads);
     let store_runtime = talat_api::projection::background_runtime("talat-store")?;
-    let projector = talat_store::Projector::spawn_on(store.clone(), 64, &store_runtime);
+    let projector = talat_store::Projector::spawn_on(projector_store, 64, &store_runtime);
     catch_up_store(&data_dir, &store, &projector).await?;
-    talat_api::projection::lower_threads_named("sqlx-sqlite");
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
