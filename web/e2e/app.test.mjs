@@ -230,7 +230,7 @@ test("an admin finds the customer, locks and unlocks them, and the audit log sho
   }
 });
 
-test("a staff member enables 2FA on the Security page, logs out, and logs back in with a code", async () => {
+test("a staff member enables 2FA on the Security page, logs back in with a code; after losing it an admin resets it on the Staff page", async () => {
   const staff = await browser();
   try {
     const p = staff.page;
@@ -269,6 +269,54 @@ test("a staff member enables 2FA on the Security page, logs out, and logs back i
     await p.getByText(`${email} (${role})`).waitFor();
     await p.goto(`${BASE}/console#/security`);
     await p.getByText("2FA is on.").waitFor();
+
+    // The authenticator is lost: an admin resets the 2FA on the Staff page, with a reason.
+    const admin = await browser();
+    try {
+      const a = admin.page;
+      await signIn(a, "admin");
+      await a.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Staff" }).click();
+      const list = a.getByRole("table", { name: "Staff" });
+      const row = list.getByRole("row").filter({ hasText: email });
+      await row.getByRole("cell", { name: "on", exact: true }).waitFor();
+      // No reset button for the admin's own row: another admin must do it.
+      await list.getByRole("row").filter({ hasText: "admin@talat.local" }).getByText("yours: another admin resets it").waitFor();
+      await row.getByRole("button", { name: `Reset 2FA of ${email}` }).click();
+      const form = a.getByRole("form", { name: `Reset 2FA of ${email}` });
+      // No reason: refused in the form, nothing sent; one too long: the server's message by the field.
+      const writes = recordWrites(a);
+      await form.getByRole("button", { name: "Confirm reset" }).click();
+      await form.getByText("Give a reason: it goes into the audit log.").waitFor();
+      assert.deepEqual(writes, []);
+      await form.getByLabel("Reason").fill("x".repeat(501));
+      await form.getByRole("button", { name: "Confirm reset" }).click();
+      await form.getByText("reason must be 1 to 500 printable characters").waitFor();
+      await form.getByLabel("Reason").fill("e2e: kyc lost the authenticator");
+      await shot(a, "console-staff");
+      await form.getByRole("button", { name: "Confirm reset" }).click();
+      await a.getByText(`2FA of ${email} is reset; 1 session ended.`).waitFor();
+      await row.getByRole("cell", { name: "off", exact: true }).waitFor();
+      assert.equal(await row.getByRole("button").count(), 0, "nothing left to reset");
+      await a.goto(`${BASE}/console#/audit`);
+      const entry = a.getByRole("table", { name: "Audit log" }).getByRole("row").filter({ hasText: "staff.2fa.reset" }).filter({ hasText: "e2e: kyc lost the authenticator" });
+      await entry.first().waitFor();
+      assert.match(await entry.first().textContent(), /staff:\d+.*ok/);
+      assert.deepEqual(admin.offsite, []);
+      assert.deepEqual(admin.errors, []);
+    } finally {
+      await admin.close();
+    }
+    // The staff member's session is gone; the password alone logs in again (demo mode does not
+    // require 2FA), and the Security page offers a fresh setup.
+    await p.reload();
+    await p.getByRole("button", { name: "Log in" }).waitFor();
+    await p.getByLabel("Email").fill(email);
+    await p.getByLabel("Password").fill(password);
+    await p.getByRole("button", { name: "Log in" }).click();
+    await p.getByText(`${email} (${role})`).waitFor();
+    await p.goto(`${BASE}/console#/security`);
+    await p.getByText("2FA is off.").waitFor();
+    await p.getByRole("button", { name: "Set up 2FA" }).waitFor();
     assert.deepEqual(staff.offsite, []);
     assert.deepEqual(staff.errors, []);
   } finally {

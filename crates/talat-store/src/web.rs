@@ -284,6 +284,35 @@ impl Store {
         self.use_totp_step("staff", id, step).await
     }
 
+    /// Every staff member, oldest first (at most [`MAX_WEB_ROWS`]).
+    pub async fn staff_list(&self) -> Result<Vec<StaffRow>, StoreError> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY id LIMIT $1");
+        let rows = sqlx::query(&sql).bind(MAX_WEB_ROWS).fetch_all(&self.pool).await?;
+        rows.iter().map(StaffRow::read).collect()
+    }
+
+    /// Resets a staff member's 2FA (an admin's doing, for one who lost the authenticator): the
+    /// sealed secret, the enabled flag and the last used time step are cleared and every staff
+    /// session of theirs is deleted, in one transaction. Only while 2FA is on: `None` (nothing
+    /// changes) when there is no such staff member or 2FA is off, so of two concurrent resets
+    /// one gets `Some`. Returns how many sessions were ended.
+    pub async fn reset_staff_totp(&self, id: u64) -> Result<Option<u64>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let id = int(id)?;
+        let mut tx = self.pool.begin().await?;
+        let cleared = sqlx::query("UPDATE staff SET totp_sealed = NULL, totp_nonce = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = $1 AND totp_enabled = 1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if cleared != 1 {
+            return Ok(None);
+        }
+        let ended = sqlx::query("DELETE FROM web_sessions WHERE kind = 'staff' AND owner_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(Some(ended))
+    }
+
     // ---- sessions -------------------------------------------------------------------------
 
     pub async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {

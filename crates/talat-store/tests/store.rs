@@ -599,7 +599,7 @@ async fn user_histories_across_markets(db: &TestDb) {
 }
 
 /// Migrations 0002's and 0004's tables and the queries on them, on both databases: accounts,
-/// staff (with TOTP replay protection), sessions (with the bounded sweep) and the audit log, which refuses UPDATE and DELETE (and
+/// staff (with TOTP replay protection and the admin's 2FA reset), sessions (with the bounded sweep) and the audit log, which refuses UPDATE and DELETE (and
 /// TRUNCATE on PostgreSQL).
 async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     let store = db.connect().await;
@@ -692,6 +692,33 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     assert_eq!(store.session(&live.token_sha256).await.unwrap().unwrap().last_seen_ms, 12_000);
     store.delete_session(&live.token_sha256).await.unwrap();
     assert!(store.session(&live.token_sha256).await.unwrap().is_none());
+
+    // The staff list, and an admin's reset of a staff member's 2FA: secret, flag and last step
+    // cleared, that staff member's sessions (staff kind only) ended, in one go; only while 2FA
+    // is on.
+    let kyc = store.insert_staff("kyc@talat.local", "hash-k", "kyc", 2_002).await.unwrap().unwrap();
+    let listed = store.staff_list().await.unwrap();
+    assert_eq!(listed.iter().map(|r| (r.id, r.email.as_str(), r.role.as_str())).collect::<Vec<_>>(), vec![(staff, "ops@talat.local", "operator"), (kyc, "kyc@talat.local", "kyc")]);
+    store.set_staff_totp(staff, Some((&[5, 6], &[7; 12])), true).await.unwrap();
+    assert!(store.staff_list().await.unwrap()[0].totp_enabled);
+    let staff_session = |n: u32, kind: &str, owner_id: u64| SessionRow { token_sha256: format!("{:064x}", 100 + n), kind: kind.into(), owner_id, csrf: format!("csrf-s{n}"), created_ms: 10_000, last_seen_ms: 10_000 };
+    let sessions = [staff_session(0, "staff", staff), staff_session(1, "staff", staff), staff_session(2, "customer", staff), staff_session(3, "staff", kyc)];
+    for s in &sessions {
+        store.insert_session(s).await.unwrap();
+    }
+    assert_eq!(store.reset_staff_totp(kyc).await.unwrap(), None, "2FA is off: nothing to reset");
+    assert_eq!(store.reset_staff_totp(999).await.unwrap(), None, "no such staff member");
+    assert!(store.session(&sessions[3].token_sha256).await.unwrap().is_some(), "a refused reset ends no session");
+    assert_eq!(store.reset_staff_totp(staff).await.unwrap(), Some(2), "both of the staff member's sessions");
+    let s = store.staff(staff).await.unwrap().unwrap();
+    assert!(!s.totp_enabled && s.totp.is_none(), "{s:?}");
+    assert!(store.session(&sessions[0].token_sha256).await.unwrap().is_none());
+    assert!(store.session(&sessions[1].token_sha256).await.unwrap().is_none());
+    assert!(store.session(&sessions[2].token_sha256).await.unwrap().is_some(), "a customer session with the same owner id stays");
+    assert!(store.session(&sessions[3].token_sha256).await.unwrap().is_some(), "another staff member's session stays");
+    assert!(store.use_staff_totp_step(staff, 1).await.unwrap(), "the last used step is forgotten");
+    assert_eq!(store.reset_staff_totp(staff).await.unwrap(), None, "a second reset finds 2FA off");
+    assert_eq!((s.email.as_str(), s.role.as_str(), s.password_hash.as_str()), ("ops@talat.local", "operator", "hash-s"), "nothing else changes");
 
     // The audit log: appended, listed newest first, never rewritten.
     let entry = |n: u64| AuditRow {

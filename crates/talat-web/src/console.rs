@@ -1,6 +1,7 @@
-//! The staff console: login, two-factor setup, role-checked routes, and the audit log. Every
-//! action that changes something appends exactly one audit entry — success, validation failure,
-//! engine refusal or a refused role — before it answers.
+//! The staff console: login, two-factor setup (and an admin's reset of another staff member's),
+//! role-checked routes, and the audit log. Every action that changes something appends exactly
+//! one audit entry — success, validation failure, engine refusal or a refused role — before it
+//! answers.
 //!
 //! When [`crate::WebConfig::require_staff_2fa`] is set, a staff member without 2FA gets a
 //! restricted session: `me`, `logout` and the `2fa/*` routes work, every other route answers 403
@@ -67,11 +68,13 @@ pub mod allow {
     pub const USERS: &[Role] = &[Support, Compliance, Admin];
     pub const LOCK: &[Role] = &[Compliance, Admin];
     pub const AUDIT: &[Role] = &[Compliance, Admin];
+    pub const STAFF: &[Role] = &[Admin];
+    pub const STAFF_2FA_RESET: &[Role] = &[Admin];
 }
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
 fn pages(role: Role) -> Vec<&'static str> {
-    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT), ("security", &Role::ALL)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT), ("staff", allow::STAFF), ("security", &Role::ALL)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
 }
 
 /// The pages of a signed-in staff member: only `security` while 2FA is required but not on.
@@ -104,6 +107,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/users/{user_id}", get(user))
         .route("/web/api/console/users/{user_id}/lock", post(lock))
         .route("/web/api/console/audit", get(audit))
+        .route("/web/api/console/staff", get(staff_list))
+        .route("/web/api/console/staff/{staff_id}/2fa/reset", post(reset_staff_totp))
 }
 
 /// A signed-in staff member.
@@ -441,4 +446,38 @@ async fn audit(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, 
         .map(|r| json!({"id": r.id, "ts_ms": r.ts_ms, "staff_email": r.staff_email, "role": r.role, "action": r.action, "target": r.target, "detail": r.detail, "outcome": r.outcome}))
         .collect();
     Ok(Json(json!({"entries": entries})))
+}
+
+async fn staff_list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    staff(&web, &method, &headers).await?.require(allow::STAFF)?;
+    let rows = web.store.staff_list().await?;
+    Ok(Json(json!({"staff": rows.iter().map(staff_json).collect::<Vec<_>>()})))
+}
+
+/// An admin resets another staff member's 2FA (a lost authenticator): the secret, the enabled
+/// flag and the last used step are cleared and that staff member's sessions end, so the next
+/// login takes the password alone (a restricted session where 2FA is required, until they
+/// enrol again). Four eyes: an admin's own 2FA is reset by another admin. Audited as
+/// `staff.2fa.reset` with the reason, refusals included.
+async fn reset_staff_totp(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(staff_id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+    let s = staff(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "staff.2fa.reset", target: format!("staff:{staff_id}") };
+    act.run(allow::STAFF_2FA_RESET, &m, || async {
+        let id = staff_id.parse::<u64>().ok().filter(|&n| i64::try_from(n).is_ok()).ok_or_else(|| WebError::invalid("staff_id", "staff_id must be a number"))?;
+        body::reason(&m)?;
+        let target = web.store.staff(id).await?.ok_or_else(|| WebError::not_found(format!("no staff member {id}")))?;
+        if target.id == s.row.id {
+            return Err(WebError::forbidden("you may not reset your own two-factor authentication: another admin must do it"));
+        }
+        let off = || WebError::conflict(format!("{} does not have two-factor authentication on", target.email));
+        if !target.totp_enabled {
+            return Err(off());
+        }
+        // Conditional on 2FA being on, so a concurrent reset of the same staff member loses.
+        let ended = web.store.reset_staff_totp(id).await?.ok_or_else(off)?;
+        let row = web.store.staff(id).await?.ok_or_else(|| WebError::internal("the staff account vanished"))?;
+        Ok(json!({"staff": staff_json(&row), "sessions_ended": ended}))
+    })
+    .await
 }

@@ -376,6 +376,7 @@ async fn console_role_matrix() {
         (Method::GET, "/web/api/console/users?q=target".into(), None, vec![Support, Compliance, Admin]),
         (Method::GET, format!("/web/api/console/users/{user}"), None, vec![Support, Compliance, Admin]),
         (Method::GET, "/web/api/console/audit".into(), None, vec![Compliance, Admin]),
+        (Method::GET, "/web/api/console/staff".into(), None, vec![Admin]),
     ];
     for (method, path, body, allowed) in &routes {
         for (role, b) in staff.iter_mut() {
@@ -398,6 +399,17 @@ async fn console_role_matrix() {
             assert_eq!(s, 403, "{role:?}: {v}");
         }
     }
+    // 2FA reset: only an admin gets past the role check (to a refusal of its own: the operator's
+    // 2FA is off).
+    let operator_id = kit.web.store.staff_by_email("operator@staff.test").await.unwrap().unwrap().id;
+    for (role, b) in staff.iter_mut() {
+        let (s, v) = b.post(&format!("/web/api/console/staff/{operator_id}/2fa/reset"), json!({"reason": "matrix"})).await;
+        if *role == Admin {
+            assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "{role:?}: {v}");
+        } else {
+            assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("forbidden")), "{role:?}: {v}");
+        }
+    }
     let pages: Vec<Value> = {
         let mut out = Vec::new();
         for (_, b) in staff.iter_mut() {
@@ -407,7 +419,7 @@ async fn console_role_matrix() {
     };
     assert_eq!(
         pages,
-        vec![json!(["dashboard", "markets", "security"]), json!(["users", "security"]), json!(["security"]), json!(["users", "audit", "security"]), json!(["dashboard", "markets", "users", "audit", "security"])]
+        vec![json!(["dashboard", "markets", "security"]), json!(["users", "security"]), json!(["security"]), json!(["users", "audit", "security"]), json!(["dashboard", "markets", "users", "audit", "staff", "security"])]
     );
     // A customer session is not a staff session.
     let (mut customer, _) = signed_up(&kit, "not-staff@example.com").await;
@@ -959,6 +971,8 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
         (Method::GET, "/web/api/console/users/1", None),
         (Method::POST, "/web/api/console/users/1/lock", Some(json!({"locked": true, "reason": "x"}))),
         (Method::GET, "/web/api/console/audit", None),
+        (Method::GET, "/web/api/console/staff", None),
+        (Method::POST, "/web/api/console/staff/1/2fa/reset", Some(json!({"reason": "x"}))),
     ];
     for (method, path, body) in &refused {
         let (s, v) = b.call(method.clone(), path, body.clone()).await;
@@ -998,5 +1012,146 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     assert_eq!((s.as_u16(), v["two_factor_required"].as_bool()), (200, Some(false)), "{v}");
     assert_eq!(c.get("/web/api/console/markets").await.0, 200);
     assert_eq!(audit_actions(&kit).await, [("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok")].map(|(a, o)| (a.to_string(), o.to_string())).to_vec());
+    kit.ex.stop().await;
+}
+
+/// A staff member of `role` who has enrolled in 2FA (signed in, set up, enabled with the code of
+/// `step`): a browser with a full session, the authenticator, and the staff id.
+async fn enrolled(kit: &Kit, email: &str, role: Role, step: u64) -> (Browser, totp_rs::TOTP, u64) {
+    kit.web.create_staff(email, "staff password 1", role).await.unwrap();
+    let mut b = Browser::new(kit);
+    let (s, v) = b.post("/web/api/console/login", json!({"email": email, "password": "staff password 1"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, setup) = b.post("/web/api/console/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{setup}");
+    let totp = totp_of(&setup);
+    let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
+    assert_eq!((s.as_u16(), v["staff"]["totp_enabled"].as_bool()), (200, Some(true)), "{v}");
+    let id = v["staff"]["id"].as_u64().unwrap();
+    (b, totp, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_resets_another_staff_members_2fa() {
+    let kit = start(WebConfig { require_staff_2fa: true, ..relaxed() }).await;
+    let step = settled_step().await;
+    let (mut admin, _, admin_id) = enrolled(&kit, "admin@staff.test", Role::Admin, step).await;
+    let (mut second_admin, _, _) = enrolled(&kit, "admin2@staff.test", Role::Admin, step).await;
+    let (mut op, op_totp, op_id) = enrolled(&kit, "op@staff.test", Role::Operator, step).await;
+    kit.web.create_staff("support@staff.test", "staff password 1", Role::Support).await.unwrap();
+    let support_id = kit.web.store.staff_by_email("support@staff.test").await.unwrap().unwrap().id;
+    // The operator is signed in twice (a code of the next step for the second login).
+    let op_creds = json!({"email": "op@staff.test", "password": "staff password 1"});
+    let mut op2 = Browser::new(&kit);
+    let mut with_code = op_creds.clone();
+    with_code["totp"] = json!(code_at(&op_totp, step + 1));
+    let (s, v) = op2.post("/web/api/console/login", with_code).await;
+    assert_eq!((s.as_u16(), v["two_factor_required"].as_bool()), (200, Some(false)), "{v}");
+
+    // The staff list: admins only.
+    let (s, v) = admin.get("/web/api/console/staff").await;
+    assert_eq!(s, 200, "{v}");
+    let listed: Vec<(String, String, bool)> = v["staff"].as_array().unwrap().iter().map(|r| (r["email"].as_str().unwrap().into(), r["role"].as_str().unwrap().into(), r["totp_enabled"].as_bool().unwrap())).collect();
+    let row = |e: &str, r: &str, t: bool| (e.to_string(), r.to_string(), t);
+    assert_eq!(listed, vec![row("admin@staff.test", "admin", true), row("admin2@staff.test", "admin", true), row("op@staff.test", "operator", true), row("support@staff.test", "support", false)]);
+    assert_eq!(v["staff"][0]["id"].as_u64(), Some(admin_id));
+    assert!(v["staff"][0].get("password_hash").is_none() && !v.to_string().contains("totp_sealed"), "no secret in the list: {v}");
+    let (s, v) = op.get("/web/api/console/staff").await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("forbidden")), "{v}");
+
+    // Refusals, each changing nothing.
+    let reset = |id: &str| format!("/web/api/console/staff/{id}/2fa/reset");
+    let op_path = reset(&op_id.to_string());
+    let (s, v) = op.post(&reset(&admin_id.to_string()), json!({"reason": "not mine to do"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("forbidden")), "an operator may not: {v}");
+    let csrf = admin.csrf.take();
+    let (s, v) = admin.post(&op_path, json!({"reason": "no csrf"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (403, Some("csrf")), "{v}");
+    admin.csrf = csrf;
+    let long = "x".repeat(501);
+    let cases: Vec<(String, Value, u16, &str, Option<&str>)> = vec![
+        (reset("999"), json!({"reason": "lost phone"}), 404, "not_found", None),
+        (reset("abc"), json!({"reason": "lost phone"}), 400, "invalid", Some("staff_id")),
+        (reset("9223372036854775808"), json!({"reason": "lost phone"}), 400, "invalid", Some("staff_id")),
+        (op_path.clone(), json!({}), 400, "invalid", Some("reason")),
+        (op_path.clone(), json!({"reason": "   "}), 400, "invalid", Some("reason")),
+        (op_path.clone(), json!({"reason": long}), 400, "invalid", Some("reason")),
+        (op_path.clone(), json!({"reason": 5}), 400, "invalid", Some("reason")),
+        (reset(&admin_id.to_string()), json!({"reason": "my own phone"}), 403, "forbidden", None),
+        (reset(&support_id.to_string()), json!({"reason": "2FA is off"}), 409, "conflict", None),
+    ];
+    for (path, body, status, code, field) in &cases {
+        let (s, v) = admin.post(path, body.clone()).await;
+        assert_eq!((s.as_u16(), v["error"].as_str(), v["field"].as_str()), (*status, Some(*code), *field), "{path} {body}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
+    assert!(kit.web.store.staff(op_id).await.unwrap().unwrap().totp_enabled, "nothing changed");
+    assert!(kit.web.store.staff(admin_id).await.unwrap().unwrap().totp_enabled);
+    assert_eq!(op.get("/web/api/console/dashboard").await.0, 200);
+    assert_eq!(op2.get("/web/api/console/dashboard").await.0, 200);
+
+    // The reset: 2FA off, both of the operator's sessions ended; the admin's own stays.
+    let (s, v) = admin.post(&op_path, json!({"reason": "  lost phone, ticket 42  "})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["staff"]["id"].as_u64(), v["staff"]["totp_enabled"].as_bool(), v["sessions_ended"].as_u64()), (Some(op_id), Some(false), Some(2)), "{v}");
+    let row = kit.web.store.staff(op_id).await.unwrap().unwrap();
+    assert!(!row.totp_enabled && row.totp.is_none(), "{row:?}");
+    for b in [&mut op, &mut op2] {
+        let (s, v) = b.get("/web/api/console/me").await;
+        assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")), "the old session is gone: {v}");
+    }
+    assert_eq!(admin.get("/web/api/console/me").await.0, 200);
+    let (s, v) = admin.post(&op_path, json!({"reason": "again"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (409, Some("conflict")), "now off: {v}");
+    // The operator logs in with the password alone, to a restricted session, and enrols again.
+    let mut fresh = Browser::new(&kit);
+    let (s, v) = fresh.post("/web/api/console/login", op_creds.clone()).await;
+    assert_eq!((s.as_u16(), v["pages"].clone(), v["two_factor_required"].as_bool()), (200, json!(["security"]), Some(true)), "{v}");
+    assert_eq!(fresh.get("/web/api/console/dashboard").await.1["error"], "2fa_required");
+    let (s, v) = fresh.post("/web/api/console/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "enrolment starts afresh: {v}");
+
+    // Four eyes: another admin resets the first admin's 2FA.
+    let (s, v) = second_admin.post(&reset(&admin_id.to_string()), json!({"reason": "admin lost phone"})).await;
+    assert_eq!((s.as_u16(), v["sessions_ended"].as_u64()), (200, Some(1)), "{v}");
+    assert_eq!(admin.get("/web/api/console/me").await.0, 401);
+
+    // Every attempt is audited (refusals by the role and by the checks included, not the CSRF
+    // failure, refused before anything), with the target and the reason; no secret.
+    let rows = kit.web.store.audit_entries(None, 100).await.unwrap();
+    let resets: Vec<(String, String, String, String)> = rows
+        .iter()
+        .rev()
+        .filter(|r| r.action == "staff.2fa.reset")
+        .map(|r| (r.staff_email.clone(), r.target.clone(), r.outcome.split(':').next().unwrap().to_string(), r.detail.clone()))
+        .collect();
+    let entry = |who: &str, target: String, outcome: &str, detail: Value| (who.to_string(), target, outcome.to_string(), if detail.is_null() { "{}".to_string() } else { detail.to_string() });
+    let (a, op_t, admin_t) = ("admin@staff.test", format!("staff:{op_id}"), format!("staff:{admin_id}"));
+    assert_eq!(
+        resets,
+        vec![
+            entry("op@staff.test", admin_t.clone(), "forbidden", json!({"reason": "not mine to do"})),
+            entry(a, "staff:999".into(), "not_found", json!({"reason": "lost phone"})),
+            entry(a, "staff:abc".into(), "invalid", json!({"reason": "lost phone"})),
+            entry(a, "staff:9223372036854775808".into(), "invalid", json!({"reason": "lost phone"})),
+            entry(a, op_t.clone(), "invalid", Value::Null),
+            entry(a, op_t.clone(), "invalid", json!({"reason": "   "})),
+            entry(a, op_t.clone(), "invalid", json!({"reason": long})),
+            entry(a, op_t.clone(), "invalid", json!({"reason": 5})),
+            entry(a, admin_t.clone(), "forbidden", json!({"reason": "my own phone"})),
+            entry(a, format!("staff:{support_id}"), "conflict", json!({"reason": "2FA is off"})),
+            entry(a, op_t.clone(), "ok", json!({"reason": "  lost phone, ticket 42  "})),
+            entry(a, op_t.clone(), "conflict", json!({"reason": "again"})),
+            entry("admin2@staff.test", admin_t.clone(), "ok", json!({"reason": "admin lost phone"})),
+        ]
+    );
+    let op_reset = rows.iter().find(|r| r.action == "staff.2fa.reset" && r.outcome == "ok" && r.target == op_t).unwrap();
+    assert_eq!(op_reset.role, "admin");
+    for r in &rows {
+        assert!(!r.detail.contains("totp") && !r.detail.contains("secret") && !r.outcome.contains("secret"), "{r:?}");
+    }
+    // The audit page shows them too.
+    let (_, audit) = second_admin.get("/web/api/console/audit").await;
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "staff.2fa.reset" && e["detail"].as_str().unwrap().contains("lost phone, ticket 42")), "{audit}");
     kit.ex.stop().await;
 }

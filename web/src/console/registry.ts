@@ -4,6 +4,7 @@ import type { Render } from "../lib/router";
 import { dashboardPage } from "./dashboard";
 import { marketsPage, usersPage, auditPage } from "./pages";
 import { securityPage } from "./security";
+import { staffPage } from "./staff";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -16,5 +17,6 @@ export const PAGES: ConsolePage[] = [
   { id: "markets", title: "Markets", render: marketsPage },
   { id: "users", title: "Users", render: usersPage },
   { id: "audit", title: "Audit log", render: auditPage },
+  { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on
 ];
