@@ -57,6 +57,7 @@ fn main() {
         ..LoadgenConfig::default()
     };
     let result = talat_loadgen::run_blocking(config, Progress::Auto);
+    let server_cpu_s = process_cpu_s(child.id());
     // Closing its stdin ends the server; wait for it rather than leave it behind.
     drop(child.stdin.take());
     let _ = child.wait();
@@ -73,6 +74,27 @@ fn main() {
         1e6 / cpu,
         t.not_sent_generator_backlog
     );
+    // The server's side of the floor: what answering costs with no work behind it.
+    if let (Some(cpu_s), true) = (server_cpu_s, t.answered > 0) {
+        println!(
+            "SERVER cpu={:.2}µs/request ({:.2} cores at {:.0} answered/s), the bare HTTP path's cost on this machine",
+            cpu_s * 1e6 / t.answered as f64,
+            cpu_s * t.answered_per_s / t.answered as f64,
+            t.answered_per_s
+        );
+    }
+}
+
+/// User plus system CPU seconds a process has used (Linux `/proc/<pid>/stat`), if readable.
+fn process_cpu_s(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let ticks_per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks_per_s > 0).then(|| ticks as f64 / ticks_per_s as f64)
 }
 
 /// The trivial server: answers at once, ids for places, nothing checked.
