@@ -129,15 +129,11 @@ pub fn background_runtime(name: &str) -> Result<tokio::runtime::Handle, String> 
     rx.recv().map_err(|e| e.to_string())?
 }
 
-/// Puts the calling thread at nice 19: it runs on cores matching does not need.
+/// Puts the calling thread at the lowest priority: it runs on cores matching does not need.
 pub fn lowest_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on this thread's id only changes its scheduling weight.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-        idle_policy(tid as libc::pid_t);
-    }
+    // SAFETY: gettid has no preconditions.
+    lower_thread(unsafe { libc::syscall(libc::SYS_gettid) } as u32);
 }
 
 /// The ids of this process's threads whose name starts with `prefix` (the store driver's
@@ -156,25 +152,23 @@ pub fn threads_named(prefix: &str) -> std::collections::BTreeSet<u32> {
     found
 }
 
-/// Puts the given threads of this process at the lowest priority (nice 19, SCHED_IDLE).
+/// Puts the given threads of this process at the lowest priority.
 pub fn lower_threads(tids: &std::collections::BTreeSet<u32>) {
-    #[cfg(target_os = "linux")]
     for &tid in tids {
-        // SAFETY: changes the scheduling weight and policy of one of this process's threads.
-        unsafe {
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
-            idle_policy(tid as libc::pid_t);
-        }
+        lower_thread(tid);
     }
 }
 
-/// SCHED_IDLE: the thread runs only on a core nothing else wants, and any waking request or
-/// sequencer thread preempts it at once (nice 19 alone still gets time slices of its own).
-#[cfg(target_os = "linux")]
-unsafe fn idle_policy(tid: libc::pid_t) {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: changes the scheduling policy of one of this process's threads.
+/// Nice 19 and SCHED_IDLE: the thread runs only on a core nothing else wants, and any waking
+/// request or sequencer thread preempts it at once (nice 19 alone still gets time slices of its
+/// own).
+fn lower_thread(tid: u32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: changes the scheduling weight and policy of one of this process's threads.
     unsafe {
-        libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        libc::sched_setscheduler(tid as libc::pid_t, libc::SCHED_IDLE, &libc::sched_param { sched_priority: 0 });
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = tid;
 }
