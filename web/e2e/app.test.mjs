@@ -3,7 +3,7 @@
 //   TALAT_URL=http://127.0.0.1:8080 TALAT_DATA=./data node --test e2e/
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, browser, recordWrites, shot, totp, staffPassword, grouped, units, fromUnits } from "./lib.mjs";
+import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits } from "./lib.mjs";
 
 /** A price as the book prints it: grouped, padded to the market's price scale. */
 const shown = (s, scale) => { const [i, f = ""] = s.split("."); return grouped(scale ? `${i}.${f.padEnd(scale, "0")}` : i); };
@@ -54,16 +54,7 @@ test("2FA: set up, log out, log in with the code", async () => {
   await page.getByLabel("2FA code").fill(totp(secret, enabledStep));
   await page.getByRole("button", { name: "Enable 2FA" }).click();
   await page.getByText("2FA is on.").waitFor();
-  await page.getByRole("button", { name: "Log out" }).click();
-  await page.getByRole("button", { name: "Log in" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByLabel("2FA code").waitFor({ state: "visible" });
-  // A code is good once: wait for the next step if the one used to enable is still current.
-  while (Math.floor(Date.now() / 30000) === enabledStep) await page.waitForTimeout(500);
-  await page.getByLabel("2FA code").fill(totp(secret));
-  await page.getByRole("button", { name: "Log in" }).click();
+  await reloginWithTotp(page, email, password, secret, enabledStep);
   await page.getByRole("button", { name: "Log out" }).waitFor();
 });
 
@@ -256,16 +247,7 @@ test("a staff member enables 2FA on the Security page, logs back in with a code;
     await p.getByRole("button", { name: "Enable 2FA" }).click();
     await p.getByText("2FA is on.").waitFor();
     await shot(p, "console-security");
-    await p.getByRole("button", { name: "Log out" }).click();
-    await p.getByRole("button", { name: "Log in" }).waitFor();
-    await p.getByLabel("Email").fill(email);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Log in" }).click();
-    await p.getByLabel("2FA code").waitFor({ state: "visible" });
-    // A code is good once: wait for the next step if the one used to enable is still current.
-    while (Math.floor(Date.now() / 30000) === enabledStep) await p.waitForTimeout(500);
-    await p.getByLabel("2FA code").fill(totp(secret));
-    await p.getByRole("button", { name: "Log in" }).click();
+    await reloginWithTotp(p, email, password, secret, enabledStep);
     await p.getByText(`${email} (${role})`).waitFor();
     await p.goto(`${BASE}/console#/security`);
     await p.getByText("2FA is on.").waitFor();

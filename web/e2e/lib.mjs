@@ -64,6 +64,20 @@ export function totp(secret, step = Math.floor(Date.now() / 30000)) {
 }
 
 /** Demo staff passwords by role: from TALAT_STAFF (JSON) or `<data>/demo.json`. */
+/** Logs out, then back in with the password and a TOTP code. A code is good once: it waits for
+ *  the next time step if the one used to enable 2FA (`enabledStep`) is still current. */
+export async function reloginWithTotp(page, email, password, secret, enabledStep) {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log in" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByLabel("2FA code").waitFor({ state: "visible" });
+  while (Math.floor(Date.now() / 30000) === enabledStep) await page.waitForTimeout(500);
+  await page.getByLabel("2FA code").fill(totp(secret));
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
 export function staffPassword(role) {
   const email = `${role}@talat.local`;
   const sources = [];
