@@ -9,5 +9,6 @@ pub mod exchange;
 pub mod journal_tools;
 pub mod progress;
 pub mod serve;
+pub mod staffing;
 pub mod state_report;
 pub mod wire;

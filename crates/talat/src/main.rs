@@ -48,6 +48,9 @@ enum Cmd {
     /// Replays everything a stopped node's journal holds, checking every checkpoint, every
     /// invariant and every snapshot; exits non-zero naming the first violation.
     Verify(VerifyArgs),
+    /// Erlang C staffing: the agents needed to answer a share of contacts within a time, with
+    /// the service level, average speed of answer and occupancy they give.
+    Staffing(StaffingArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -93,6 +96,31 @@ struct ServeArgs {
     #[arg(long)]
     decimals: Option<String>,
     /// Print the address and demo credentials as one JSON line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct StaffingArgs {
+    /// Contacts expected per interval.
+    #[arg(long)]
+    arrivals: f64,
+    /// Interval length in minutes.
+    #[arg(long)]
+    interval_min: u32,
+    /// Average handling time per contact, in seconds.
+    #[arg(long)]
+    aht_s: f64,
+    /// Service-level target: percent of contacts answered within --answer-s.
+    #[arg(long)]
+    target_pct: f64,
+    /// Answer-time threshold of the target, in seconds.
+    #[arg(long)]
+    answer_s: f64,
+    /// Paid time lost to breaks, training and absence, in percent (for the rostered count).
+    #[arg(long, default_value_t = 0.0)]
+    shrinkage_pct: f64,
+    /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
 }
@@ -301,8 +329,32 @@ fn main() -> ExitCode {
         Cmd::SequencerDriver(args) => return sequencer_driver(args),
         Cmd::Loadgen(args) => return finish("talat loadgen", loadgen(args)),
         Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
+        Cmd::Staffing(args) => return staffing(args),
     }
     ExitCode::SUCCESS
+}
+
+/// Bad figures are a usage error: exit code 2, like clap's own.
+fn staffing(args: StaffingArgs) -> ExitCode {
+    let options = talat::staffing::StaffingOptions {
+        arrivals: args.arrivals,
+        interval_min: args.interval_min,
+        aht_s: args.aht_s,
+        target_pct: args.target_pct,
+        answer_s: args.answer_s,
+        shrinkage_pct: args.shrinkage_pct,
+        json: args.json,
+    };
+    match talat::staffing::report(&options) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("talat staffing: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn loadgen(args: LoadgenArgs) -> Result<String, String> {

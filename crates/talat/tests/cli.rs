@@ -84,3 +84,88 @@ fn replay_and_verify_a_journaled_demo_and_refuse_bad_input() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["ok"], false);
 }
+
+fn talat_staffing(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_talat"))
+        .arg("staffing")
+        .args(args)
+        .output()
+        .expect("the talat binary runs")
+}
+
+/// Case 2 of the worked Erlang C table (exchange-domain.md §5): 100 contacts per 30 min at
+/// 180 s, 80 % within 20 s → 14 agents, SL 88.84 %, ASA 7.84 s.
+const CASE_2: [&str; 10] = [
+    "--arrivals",
+    "100",
+    "--interval-min",
+    "30",
+    "--aht-s",
+    "180",
+    "--target-pct",
+    "80",
+    "--answer-s",
+    "20",
+];
+
+#[test]
+fn staffing_answers_the_worked_case_as_json_and_as_a_table() {
+    let json = talat_staffing(&[&CASE_2[..], &["--shrinkage-pct", "30", "--json"]].concat());
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["agents"], 14);
+    assert_eq!(value["rostered"], 20);
+    let figure = |key: &str| {
+        value[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {value}"))
+    };
+    assert_eq!((figure("service_level") * 10_000.0).round(), 8_884.0);
+    assert_eq!((figure("asa_s") * 100.0).round(), 784.0);
+    assert_eq!((figure("p_wait") * 10_000.0).round(), 1_741.0);
+    assert_eq!(figure("traffic_erlangs"), 10.0);
+    assert_eq!((figure("occupancy") * 1_000.0).round(), 714.0);
+
+    let table = talat_staffing(&CASE_2);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let out = text(&table.stdout);
+    assert!(
+        out.contains("14 agents needed") && out.contains("88.84 %") && out.contains("7.84 s"),
+        "{out}"
+    );
+    assert!(
+        out.contains("79.56 %") && out.contains("misses"),
+        "13 agents miss: {out}"
+    );
+}
+
+#[test]
+fn staffing_refuses_bad_figures_with_exit_code_2() {
+    let mut args = CASE_2;
+    args[7] = "150";
+    let bad = talat_staffing(&args);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr)
+            .contains("target must be a percentage strictly between 0 and 100, got 150"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(bad.stdout.is_empty());
+
+    let shrinkage = talat_staffing(&[&CASE_2[..], &["--shrinkage-pct", "100"]].concat());
+    assert_eq!(shrinkage.status.code(), Some(2));
+    assert!(
+        text(&shrinkage.stderr).contains("shrinkage"),
+        "{}",
+        text(&shrinkage.stderr)
+    );
+
+    let missing = talat_staffing(&["--arrivals", "100"]);
+    assert_eq!(missing.status.code(), Some(2), "clap's usage error");
+    assert!(
+        text(&missing.stderr).contains("--interval-min"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
