@@ -16,6 +16,13 @@ pub struct ApiConfig {
     pub max_connections: usize,
     /// Largest request body; larger ones are refused unread.
     pub max_body_bytes: usize,
+    /// Largest body of a request whose path starts with one of `upload_path_prefixes` (support
+    /// tickets and KYC documents carry files).
+    pub max_upload_bytes: usize,
+    pub upload_path_prefixes: Vec<String>,
+    /// Upload-sized bodies read at once; another one meanwhile is refused (503) unread, so
+    /// uploads can hold at most this many × `max_upload_bytes` of memory.
+    pub max_concurrent_uploads: usize,
     /// Per-user / per-IP limits of the reference (§14); off only for benchmarks of the raw path.
     pub rate_limits: bool,
     /// How long a caller over a limit is blocked.
@@ -55,6 +62,9 @@ impl Default for ApiConfig {
             decimals: DecimalStyle::Numbers,
             max_connections: 4_096,
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 8 * 1024 * 1024,
+            upload_path_prefixes: vec!["/web/api/support/".into(), "/web/api/console/support/".into()],
+            max_concurrent_uploads: 8,
             rate_limits: true,
             rate_block_s: 30,
             public_per_ip_per_s: 1_000,

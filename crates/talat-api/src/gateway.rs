@@ -33,6 +33,8 @@ pub struct Gateway {
     pub ws_per_ip: parking_lot::Mutex<rustc_hash::FxHashMap<std::net::IpAddr, usize>>,
     pub private_ws_per_key: parking_lot::Mutex<rustc_hash::FxHashMap<String, usize>>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Upload-sized bodies being read (`max_concurrent_uploads` permits).
+    pub upload_permits: tokio::sync::Semaphore,
     /// Wall clock for servertime and timestamp checks (ms).
     pub clock: Arc<dyn Fn() -> u64 + Send + Sync>,
 }

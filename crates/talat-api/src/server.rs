@@ -117,8 +117,10 @@ pub fn gateway(
     };
     let limits = crate::limits::RateLimits::new(config.rate_limits, config.rate_block_s, config.public_per_ip_per_s);
     let new_order_budget = std::num::NonZeroU32::new(config.max_new_orders_per_s).map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n)));
+    let upload_permits = tokio::sync::Semaphore::new(config.max_concurrent_uploads);
     Arc::new(Gateway {
         new_order_budget,
+        upload_permits,
         config,
         sequencer,
         read,

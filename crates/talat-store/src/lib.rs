@@ -16,7 +16,7 @@
 //! Module map: `db` (URLs, pool, migrations), `stage` (events → rows, pure), `project` (rows →
 //! multi-row statements), `sql` (the multi-row statement builder), `candles` (buckets and
 //! resolutions), `store` (the handle and the write transaction), `queries` and `rows` (reads),
-//! `keys` (API keys), `web` (web accounts, staff, sessions, audit), `codec` (enum words and checked integers), `projector`.
+//! `keys` (API keys), `web` (web accounts, staff, sessions, audit), `support` (tickets, incidents, roster, mail outbox), `codec` (enum words and checked integers), `projector`.
 
 mod candles;
 mod codec;
@@ -30,6 +30,7 @@ mod rows;
 mod sql;
 mod stage;
 mod store;
+mod support;
 mod web;
 
 pub use candles::Resolution;
@@ -41,4 +42,7 @@ pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COM
 pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
 pub use rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
 pub use store::Store;
+pub use support::{
+    AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts, TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
+};
 pub use web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};

@@ -11,6 +11,12 @@ const MAX_BODY: usize = 16 * 1024;
 /// request must say `Content-Type: application/json` — a cross-site HTML form cannot, which is
 /// what protects signup and login (no session, so no CSRF token yet).
 pub fn object(headers: &HeaderMap, body: &[u8], require_type: bool) -> WebResult<Map<String, Value>> {
+    object_up_to(headers, body, require_type, MAX_BODY)
+}
+
+/// [`object`] for the few routes whose bodies carry files (the gateway's upload cap applies
+/// first).
+pub fn object_up_to(headers: &HeaderMap, body: &[u8], require_type: bool, max_bytes: usize) -> WebResult<Map<String, Value>> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -18,7 +24,7 @@ pub fn object(headers: &HeaderMap, body: &[u8], require_type: bool) -> WebResult
     if require_type && !is_json {
         return Err(WebError::invalid("content-type", "the request must be sent as Content-Type: application/json"));
     }
-    if body.len() > MAX_BODY {
+    if body.len() > max_bytes {
         return Err(WebError::invalid("body", "request body too large"));
     }
     if body.iter().all(|b| b.is_ascii_whitespace()) {

@@ -70,11 +70,32 @@ pub mod allow {
     pub const AUDIT: &[Role] = &[Compliance, Admin];
     pub const STAFF: &[Role] = &[Admin];
     pub const STAFF_2FA_RESET: &[Role] = &[Admin];
+    pub const SUPPORT_READ: &[Role] = &[Support, Compliance, Admin];
+    pub const SUPPORT_WRITE: &[Role] = &[Support, Admin];
+    pub const COMPLAINT: &[Role] = &[Support, Compliance, Admin];
+    pub const INCIDENTS_READ: &[Role] = &[Operator, Support, Admin];
+    pub const INCIDENTS_CREATE: &[Role] = &[Operator, Admin];
+    pub const INCIDENTS_ANSWER: &[Role] = &[Operator, Support, Admin];
+    pub const STAFFING: &[Role] = &[Support, Compliance, Admin];
+    pub const ROSTER: &[Role] = &[Admin];
+    pub const MAIL: &[Role] = &[Support, Admin];
 }
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
 fn pages(role: Role) -> Vec<&'static str> {
-    [("dashboard", allow::DASHBOARD), ("markets", allow::MARKETS), ("users", allow::USERS), ("audit", allow::AUDIT), ("staff", allow::STAFF), ("security", &Role::ALL)].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+    [
+        ("dashboard", allow::DASHBOARD),
+        ("markets", allow::MARKETS),
+        ("users", allow::USERS),
+        ("support", allow::SUPPORT_READ),
+        ("incidents", allow::INCIDENTS_READ),
+        ("staffing", allow::STAFFING),
+        ("reports", allow::STAFFING),
+        ("mail", allow::MAIL),
+        ("audit", allow::AUDIT),
+        ("staff", allow::STAFF),
+        ("security", &Role::ALL),
+    ].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
 }
 
 /// The pages of a signed-in staff member: only `security` while 2FA is required but not on.
@@ -121,7 +142,7 @@ pub struct Staff {
 }
 
 impl Staff {
-    fn require(&self, roles: &[Role]) -> WebResult<()> {
+    pub(crate) fn require(&self, roles: &[Role]) -> WebResult<()> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
@@ -131,7 +152,7 @@ impl Staff {
 }
 
 /// The signed-in staff member, refused (403 `2fa_required`) while the session is restricted.
-async fn staff(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
+pub(crate) async fn staff(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
     let s = staff_even_restricted(web, method, headers).await?;
     if s.restricted {
         return Err(WebError::two_factor_required());
@@ -224,7 +245,11 @@ async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     let g = &web.gateway;
     let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     let live = crate::dashboard::Live { ts_ms: g.now_ms(), applied_seq: g.read.applied_seq(), lanes: g.sequencer.lane_depths(), ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed) };
-    Ok(Json(crate::dashboard::dashboard(&text, &live)))
+    let mut body = crate::dashboard::dashboard(&text, &live);
+    // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
+    let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
+    body["support"] = json!({"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open});
+    Ok(Json(body))
 }
 
 async fn markets(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
@@ -235,11 +260,11 @@ async fn markets(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
 
 /// One audited console action: checks the role, parses, submits, and records the outcome
 /// (whatever it is) before answering.
-struct Action<'a> {
-    web: &'a Web,
-    staff: &'a Staff,
-    action: &'static str,
-    target: String,
+pub(crate) struct Action<'a> {
+    pub(crate) web: &'a Web,
+    pub(crate) staff: &'a Staff,
+    pub(crate) action: &'static str,
+    pub(crate) target: String,
 }
 
 impl Action<'_> {
@@ -267,7 +292,7 @@ impl Action<'_> {
     }
 
     /// Runs `f` (after the role check), audits, answers.
-    async fn run<F, Fut>(self, roles: &[Role], m: &Map<String, Value>, f: F) -> WebResult<Json<Value>>
+    pub(crate) async fn run<F, Fut>(self, roles: &[Role], m: &Map<String, Value>, f: F) -> WebResult<Json<Value>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = WebResult<Value>>,
@@ -278,7 +303,7 @@ impl Action<'_> {
     }
 
     /// [`Action::run`] with the audit detail given (for requests that carry a secret).
-    async fn run_detail<F, Fut>(self, roles: &[Role], detail: String, f: F) -> WebResult<Json<Value>>
+    pub(crate) async fn run_detail<F, Fut>(self, roles: &[Role], detail: String, f: F) -> WebResult<Json<Value>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = WebResult<Value>>,

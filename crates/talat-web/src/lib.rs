@@ -8,7 +8,8 @@
 //! tokens), `session` (cookie, expiry, CSRF), `limits` (login attempts), `customer` (signup,
 //! login, 2FA, keys, balances, status), `orders`, `history` (order, trade and funds history from
 //! the query store), `console` (staff routes, roles, staff 2FA, audit),
-//! `dashboard` (Prometheus text → numbers).
+//! `dashboard` (Prometheus text → numbers), `support` (tickets, complaints, incidents,
+//! staffing and reports; the rules are `talat-support`'s).
 
 pub mod body;
 pub mod console;
@@ -20,6 +21,7 @@ pub mod limits;
 pub mod orders;
 pub mod secrets;
 pub mod session;
+pub mod support;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -41,13 +43,15 @@ pub struct WebConfig {
     /// Staff must use two-factor authentication: a staff member without it gets only a
     /// restricted session (the Security page, to set it up) until it is enabled.
     pub require_staff_2fa: bool,
+    /// Customer support: the business calendar, SLA targets, escalation mail.
+    pub support: support::SupportConfig,
 }
 
 impl WebConfig {
     /// The defaults of a demo (`demo`) or production server: staff 2FA is required except in
     /// demo mode, where the demo staff log in with a password.
     pub fn for_mode(demo: bool) -> WebConfig {
-        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo }
+        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo, support: support::SupportConfig::default() }
     }
 }
 
@@ -151,6 +155,7 @@ pub fn spawn_session_sweeper(web: &Arc<Web>, every: Duration) -> tokio::task::Jo
 pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
     if tokio::runtime::Handle::try_current().is_ok() && !web.sweeper_started.swap(true, Ordering::AcqRel) {
         spawn_session_sweeper(&web, SESSION_SWEEP_EVERY);
+        support::sweep::spawn(&web, support::sweep::SWEEP_EVERY);
     }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
@@ -172,5 +177,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/trades/history", get(history::trades))
         .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
+        .merge(support::routes())
         .with_state(web)
 }

@@ -1,81 +1,12 @@
 //! The web API against a live exchange (test kit: real node, store and server), through HTTP
 //! with a cookie-keeping client, as the browser apps use it.
 
-use reqwest::{Client, Method, StatusCode};
+mod common;
+
+use common::*;
+use reqwest::{Client, Method};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
-use talat_api::config::ApiConfig;
-use talat_api::testkit::TestExchange;
-use talat_sequencer::SequencerConfig;
-use talat_web::{Role, Web, WebConfig};
-
-struct Kit {
-    ex: TestExchange,
-    web: Arc<Web>,
-}
-
-async fn start(config: WebConfig) -> Kit {
-    let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
-    let put = Arc::clone(&slot);
-    let ex = TestExchange::start_with(ApiConfig::default(), 1, SequencerConfig::default(), move |gateway| {
-        let web = Web::new(gateway, config).expect("the test kit has a store");
-        *put.lock().unwrap() = Some(Arc::clone(&web));
-        talat_web::routes(web)
-    })
-    .await;
-    let web = slot.lock().unwrap().take().expect("routes were built");
-    Kit { ex, web }
-}
-
-fn relaxed() -> WebConfig {
-    WebConfig { demo: true, logins_per_ip_per_min: 10_000, logins_per_email_per_min: 10, require_staff_2fa: false }
-}
-
-/// A browser: keeps cookies, remembers the CSRF token.
-struct Browser {
-    http: Client,
-    base: String,
-    csrf: Option<String>,
-}
-
-impl Browser {
-    fn new(kit: &Kit) -> Browser {
-        Browser { http: Client::builder().cookie_store(true).build().unwrap(), base: kit.ex.url.clone(), csrf: None }
-    }
-
-    async fn call(&mut self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(csrf) = &self.csrf {
-            req = req.header("X-CSRF-Token", csrf);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        if let Some(c) = v.get("csrf").and_then(Value::as_str) {
-            self.csrf = Some(c.to_string());
-        }
-        (status, v)
-    }
-    async fn get(&mut self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, None).await
-    }
-    async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(body)).await
-    }
-    async fn delete(&mut self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::DELETE, path, None).await
-    }
-}
-
-async fn signed_up(kit: &Kit, email: &str) -> (Browser, Value) {
-    let mut b = Browser::new(kit);
-    let (s, v) = b.post("/web/api/signup", json!({"email": email, "password": "a good password"})).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    (b, v["account"].clone())
-}
+use talat_web::{Role, WebConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signup_me_logout_login_and_bad_inputs() {
@@ -343,20 +274,6 @@ async fn orders_place_cancel_and_cancel_all() {
 }
 
 /// Signs in one staff member of each role.
-async fn staff_browsers(kit: &Kit) -> Vec<(Role, Browser)> {
-    let mut out = Vec::new();
-    for role in Role::ALL {
-        let email = format!("{}@staff.test", role.as_str());
-        kit.web.create_staff(&email, "staff password 1", role).await.unwrap();
-        let mut b = Browser::new(kit);
-        let (s, v) = b.post("/web/api/console/login", json!({"email": email, "password": "staff password 1"})).await;
-        assert_eq!(s, 200, "{v}");
-        assert_eq!(v["staff"]["role"], role.as_str());
-        out.push((role, b));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_role_matrix() {
     use Role::*;
@@ -419,7 +336,13 @@ async fn console_role_matrix() {
     };
     assert_eq!(
         pages,
-        vec![json!(["dashboard", "markets", "security"]), json!(["users", "security"]), json!(["security"]), json!(["users", "audit", "security"]), json!(["dashboard", "markets", "users", "audit", "staff", "security"])]
+        vec![
+            json!(["dashboard", "markets", "incidents", "security"]),
+            json!(["users", "support", "incidents", "staffing", "reports", "mail", "security"]),
+            json!(["security"]),
+            json!(["users", "support", "staffing", "reports", "audit", "security"]),
+            json!(["dashboard", "markets", "users", "support", "incidents", "staffing", "reports", "mail", "audit", "staff", "security"])
+        ]
     );
     // A customer session is not a staff session.
     let (mut customer, _) = signed_up(&kit, "not-staff@example.com").await;
@@ -991,10 +914,10 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let step = now_step();
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["pages"], json!(["dashboard", "markets", "security"]));
+    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "security"]));
     // The same session is now a full one.
     let (_, me) = b.get("/web/api/console/me").await;
-    assert_eq!((me["pages"].clone(), me["two_factor_required"].as_bool()), (json!(["dashboard", "markets", "security"]), Some(false)), "{me}");
+    assert_eq!((me["pages"].clone(), me["two_factor_required"].as_bool()), (json!(["dashboard", "markets", "incidents", "security"]), Some(false)), "{me}");
     assert_eq!(b.get("/web/api/console/dashboard").await.0, 200);
 
     // From now on the login needs the code, and gives a full session.

@@ -39,9 +39,25 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     if !has_body {
         return next.run(request).await;
     }
-    let max_bytes = state.config.max_body_bytes;
+    let path = request.uri().path();
+    let upload = state.config.upload_path_prefixes.iter().any(|p| path.starts_with(p.as_str()));
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    // Upload paths may carry files: a larger cap, taken only under a permit when the body may
+    // exceed the usual cap (a chunked body may, so it needs one too). No permit → refused
+    // unread, so memory stays bounded by the permits.
+    let needs_permit = upload && declared.is_none_or(|n| n > state.config.max_body_bytes);
+    let _permit = if needs_permit {
+        match state.upload_permits.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => return crate::error::ApiError::system_busy(state.config.busy_retry_after_s).into_response(),
+        }
+    } else {
+        None
+    };
+    let max_bytes = if needs_permit { state.config.max_upload_bytes } else { state.config.max_body_bytes };
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, max_bytes).await {
+        // The permit is held until the answer: the body lives as long as the handler.
         Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Err(_) => crate::error::ApiError::body_too_large(max_bytes).into_response(),
     }

@@ -1,0 +1,90 @@
+//! Customer support over the web API (contract: docs/web-api.md, "Support"): customers open
+//! and follow tickets, staff answer them from the console, complaints follow the regulator's
+//! lifecycle, incidents answer many tickets at once, and the console plans staffing and prints
+//! the monthly reports. The rules (SLA clocks on the business calendar, the complaint
+//! lifecycle, Erlang C) are `talat-support`'s, a pure crate; the tables are `talat-store`'s.
+//! Every change — its event history, its audit entry when staff made it, and the mail that
+//! announces it (the outbox) — is stored in one transaction or not at all.
+//!
+//! Module map: `input` (fields, links, attachments), `clocks` (a ticket's SLA clocks from its
+//! history), `view` (JSON), `customer`, `console` (queue, reply, assign, priority, complaint),
+//! `incidents`, `staffing`, `reports`, `sweep` (escalation, breaches, closing resolved tickets).
+
+pub mod clocks;
+pub mod console;
+pub mod customer;
+pub mod incidents;
+pub mod input;
+pub mod reports;
+pub mod staffing;
+pub mod sweep;
+pub mod view;
+
+use crate::Web;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use talat_support::calendar::BusinessCalendar;
+use talat_support::lifecycle::{TicketRules, TransitionError};
+use talat_support::sla::SlaPolicy;
+
+/// Support's settings: the business calendar the clocks run on, the SLA targets, where
+/// escalations are mailed, and how long a resolved ticket stays open to a reply.
+#[derive(Clone, Debug)]
+pub struct SupportConfig {
+    pub calendar: BusinessCalendar,
+    pub policy: SlaPolicy,
+    pub lead_email: String,
+    /// How long a resolved ticket may be reopened, and when it closes by itself.
+    pub ticket_rules: TicketRules,
+    /// Where outgoing mail says it comes from, and the link customers follow.
+    pub site_name: String,
+}
+
+impl Default for SupportConfig {
+    fn default() -> Self {
+        SupportConfig {
+            calendar: BusinessCalendar::default(),
+            policy: SlaPolicy::default(),
+            lead_email: "support-lead@talat.local".into(),
+            ticket_rules: TicketRules::default(),
+            site_name: "talat".into(),
+        }
+    }
+}
+
+/// A move the ticket lifecycle does not allow: 409 with the rule's words.
+pub fn refused_move(e: TransitionError) -> crate::error::WebError {
+    crate::error::WebError::conflict(e.to_string())
+}
+
+/// Most tickets a customer's list or the console's queue shows.
+pub const MAX_LISTED: i64 = 200;
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/web/api/support/tickets", get(customer::list).post(customer::create))
+        .route("/web/api/support/tickets/{id}", get(customer::show))
+        .route("/web/api/support/tickets/{id}/messages", post(customer::message))
+        .route("/web/api/support/tickets/{id}/complaint", post(customer::complaint))
+        .route("/web/api/support/attachments/{id}", get(customer::attachment))
+        .route("/web/api/console/support/tickets", get(console::queue))
+        .route("/web/api/console/support/tickets/{id}", get(console::show))
+        .route("/web/api/console/support/tickets/{id}/reply", post(console::reply))
+        .route("/web/api/console/support/tickets/{id}/assign", post(console::assign))
+        .route("/web/api/console/support/tickets/{id}/priority", post(console::priority))
+        .route("/web/api/console/support/tickets/{id}/complaint", post(console::complaint))
+        .route("/web/api/console/support/attachments/{id}", get(console::attachment))
+        .route("/web/api/console/support/incidents", get(incidents::list).post(incidents::create))
+        .route("/web/api/console/support/incidents/{id}/link", post(incidents::link))
+        .route("/web/api/console/support/incidents/{id}/reply", post(incidents::reply))
+        .route("/web/api/console/support/staffing", get(staffing::plan))
+        .route("/web/api/console/support/roster", post(staffing::set_roster))
+        .route("/web/api/console/support/reports/complaints", get(reports::complaints))
+        .route("/web/api/console/support/reports/sla", get(reports::sla))
+        .route("/web/api/console/mail", get(console::mail))
+        // axum's extractors stop at 2 MB by default; these bodies may carry files (the
+        // gateway's upload cap and permits apply first).
+        .layer(DefaultBodyLimit::max(input::MAX_SUPPORT_BODY_BYTES))
+}
