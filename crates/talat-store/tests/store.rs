@@ -751,6 +751,89 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     assert_eq!(store.audit_entries(None, 100).await.unwrap(), all, "nothing changed");
 }
 
+
+/// Migration 0005's tables on both databases: a ticket is created with its message,
+/// attachments, events and mail in one transaction; a change applies only at the version it
+/// was made against (so two staff cannot both apply a change to stale state); the event history
+/// refuses UPDATE and DELETE; incidents, the roster and the outbox.
+async fn support_tables_and_conditional_changes(db: &TestDb) {
+    use talat_store::{NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, TicketChange};
+    let store = db.connect().await;
+    let new = NewTicket {
+        account_id: 4,
+        category: "withdrawal".into(),
+        priority: "high".into(),
+        subject: "Stuck".into(),
+        status: "open".into(),
+        link_kind: Some("order".into()),
+        link_ref: Some("12".into()),
+        complaint_status: None,
+        complaint_reason: None,
+        created_ms: 1_000,
+    };
+    let first = NewMessage { author: "customer".into(), author_id: 4, internal: false, body: "help".into() };
+    let file = NewAttachment { file_name: "a.txt".into(), content_type: "text/plain".into(), sha256: "ab".repeat(32), content: b"hello".to_vec() };
+    let created = NewEvent { actor: "customer".into(), actor_id: 4, kind: "created".into(), from_state: None, to_state: Some("open".into()), detail: String::new() };
+    let mail = |id: u64| vec![NewMail { kind: "ticket.received".into(), to_addr: "c@example.com".into(), subject: format!("#{id}"), body: "got it".into() }];
+    let t = store.create_ticket(&new, &first, &[file], &[created], &mail).await.unwrap();
+    assert_eq!((t.version, t.status.as_str(), t.created_ms, t.link_ref.as_deref()), (0, "open", 1_000, Some("12")));
+    let files = store.ticket_attachments(t.id).await.unwrap();
+    assert_eq!((files.len(), files[0].size_bytes), (1, 5));
+    assert_eq!(store.attachment(files[0].id).await.unwrap().unwrap().1, b"hello");
+    assert_eq!(store.outbox(10).await.unwrap()[0].subject, format!("#{}", t.id));
+
+    // A change at the right version applies with its message, event and mail; the same change
+    // again (now stale) changes nothing at all.
+    let mut change = TicketChange { ticket_id: t.id, expect_version: 0, now_ms: 2_000, ..Default::default() };
+    change.set.push(("status", Set::Text("waiting_customer".into())));
+    change.set.push(("first_response_ms", Set::Int(2_000)));
+    change.set.push(("assignee_staff_id", Set::Null));
+    change.message = Some((NewMessage { author: "staff".into(), author_id: 1, internal: false, body: "which address?".into() }, Vec::new()));
+    change.events.push(NewEvent { actor: "staff".into(), actor_id: 1, kind: "status".into(), from_state: Some("open".into()), to_state: Some("waiting_customer".into()), detail: String::new() });
+    change.mail.push(NewMail { kind: "ticket.answered".into(), to_addr: "c@example.com".into(), subject: "answer".into(), body: "see app".into() });
+    assert!(store.change_ticket(&change).await.unwrap());
+    assert!(!store.change_ticket(&change).await.unwrap(), "a stale version is refused");
+    let t2 = store.ticket(t.id).await.unwrap().unwrap();
+    assert_eq!((t2.version, t2.status.as_str(), t2.first_response_ms, t2.updated_ms), (1, "waiting_customer", Some(2_000), 2_000));
+    assert_eq!(store.ticket_messages(t.id).await.unwrap().len(), 2, "the stale change added no message");
+    assert_eq!(store.ticket_events(t.id).await.unwrap().len(), 2);
+    assert_eq!(store.outbox(10).await.unwrap().len(), 2);
+    assert!(store.execute_raw("UPDATE support_events SET detail = 'forged'").await.is_err(), "UPDATE is refused");
+    assert!(store.execute_raw("DELETE FROM support_events").await.is_err(), "DELETE is refused");
+
+    // Queue filters, counts, report reads.
+    let q = |statuses: Vec<&str>| QueueFilter { statuses: statuses.into_iter().map(String::from).collect(), limit: 50, ..Default::default() };
+    assert_eq!(store.ticket_queue(&q(vec![])).await.unwrap().len(), 1);
+    assert_eq!(store.ticket_queue(&q(vec!["resolved"])).await.unwrap().len(), 0);
+    assert_eq!(store.ticket_queue(&QueueFilter { text: Some("STU".into()), limit: 50, ..Default::default() }).await.unwrap().len(), 1, "subject search ignores case");
+    assert_eq!(store.ticket_queue(&QueueFilter { text: Some(format!("#{}", t.id)), limit: 50, ..Default::default() }).await.unwrap().len(), 1, "or finds the id");
+    let counts = store.support_counts(0).await.unwrap();
+    assert_eq!((counts.open, counts.waiting_customer, counts.complaints_open), (0, 1, 0));
+    assert_eq!(store.tickets_created_between(0, 1_001, 10).await.unwrap().len(), 1);
+    assert_eq!(store.ticket_arrivals_since(500, 10).await.unwrap(), vec![1_000]);
+
+    // Incidents and the roster.
+    let i = store.create_incident("Outage", "node down", 1, 3_000).await.unwrap();
+    let mut link = TicketChange { ticket_id: t.id, expect_version: 1, now_ms: 3_000, ..Default::default() };
+    link.set.push(("incident_id", Set::Int(i.id)));
+    assert!(store.change_ticket(&link).await.unwrap());
+    assert_eq!(store.incident(i.id).await.unwrap().unwrap().ticket_count, 1);
+    assert!(store.resolve_incident(i.id, 4_000).await.unwrap());
+    assert!(!store.resolve_incident(i.id, 4_001).await.unwrap(), "resolved once");
+    assert_eq!(store.roster().await.unwrap(), vec![0; 48]);
+    let roster: Vec<u32> = (0..48).collect();
+    store.set_roster(&roster).await.unwrap();
+    assert_eq!(store.roster().await.unwrap(), roster);
+
+    // The outbox: pending, a failed attempt, a sent one.
+    let pending = store.pending_mail(3, 10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    store.mail_attempted(pending[0].id, 5_000, Some("connection refused")).await.unwrap();
+    store.mail_attempted(pending[1].id, 5_000, None).await.unwrap();
+    let left = store.pending_mail(3, 10).await.unwrap();
+    assert_eq!((left.len(), left[0].attempts, left[0].last_error.as_deref()), (1, 1, Some("connection refused")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runners
 
@@ -786,6 +869,7 @@ suite!(
     api_keys_are_stored_and_revoked,
     user_histories_across_markets,
     web_tables_and_the_append_only_audit_log,
+    support_tables_and_conditional_changes,
 );
 
 #[tokio::test]
