@@ -8,7 +8,7 @@
 //! tokens), `session` (cookie, expiry, CSRF), `limits` (login attempts), `customer` (signup,
 //! login, 2FA, keys, balances, status), `orders`, `history` (order, trade and funds history from
 //! the query store), `console` (staff routes, roles, staff 2FA, audit),
-//! `dashboard` (Prometheus text → numbers), `support` (tickets, complaints, incidents,
+//! `dashboard` (Prometheus text → numbers), `mail` (the outbox's SMTP sender), `support` (tickets, complaints, incidents,
 //! staffing and reports; the rules are `talat-support`'s).
 
 pub mod body;
@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod error;
 pub mod history;
 pub mod limits;
+pub mod mail;
 pub mod orders;
 pub mod secrets;
 pub mod session;

@@ -356,3 +356,86 @@ async fn support_routes_are_role_checked() {
     assert_eq!(alice.get("/web/api/console/support/tickets").await.0, 401);
     kit.ex.stop().await;
 }
+
+/// A minimal SMTP server on loopback that accepts every mail and hands its DATA to the test
+/// (just enough of RFC 5321 for one client: greeting, EHLO, MAIL, RCPT, DATA, QUIT).
+async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            tx.send(data.take().unwrap()).unwrap();
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_is_delivered_over_smtp_and_failures_are_retried() {
+    use talat_web::mail::{deliver, transport, MailConfig};
+    let kit = start(relaxed()).await;
+    let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
+    open_ticket(&mut alice, "Mail me").await;
+
+    // A relay that is down: the attempt is recorded, the mail stays pending.
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let down = MailConfig { smtp_url: Some(format!("smtp://127.0.0.1:{closed_port}")), timeout_ms: 2_000, ..MailConfig::default() };
+    let d = deliver(&kit.web, &down, &transport(&down).unwrap().unwrap()).await.unwrap();
+    assert_eq!((d.sent, d.failed), (0, 1));
+    let row = &outbox(&kit).await[0];
+    assert_eq!((row.sent_ms, row.attempts), (None, 1));
+    assert!(row.last_error.is_some());
+
+    // The relay is up: delivered once, marked sent, not sent again.
+    let (port, mut received) = smtp_sink().await;
+    let up = MailConfig { smtp_url: Some(format!("smtp://127.0.0.1:{port}")), ..MailConfig::default() };
+    let d = deliver(&kit.web, &up, &transport(&up).unwrap().unwrap()).await.unwrap();
+    assert_eq!((d.sent, d.failed), (1, 0));
+    let data = received.recv().await.unwrap();
+    assert!(data.contains("To: alice@example.com") && data.contains("Mail me"), "{data}");
+    assert!(outbox(&kit).await[0].sent_ms.is_some());
+    assert_eq!(deliver(&kit.web, &up, &transport(&up).unwrap().unwrap()).await.unwrap(), Default::default());
+
+    for bad in ["smtps://x:1", "smtp://nohost", "smtp://:25", "smtp://h:99999"] {
+        assert!(transport(&MailConfig { smtp_url: Some(bad.into()), ..MailConfig::default() }).is_err(), "{bad}");
+    }
+    kit.ex.stop().await;
+}

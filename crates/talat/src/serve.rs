@@ -32,6 +32,11 @@ pub struct ServeConfig {
     /// Staff must use two-factor authentication to do anything in the console (default: off in
     /// demo mode, so the demo staff can log in with a password; on otherwise).
     pub require_staff_2fa: Option<bool>,
+    /// Customer support: business calendar and holidays, SLA targets, escalation mail, ticket
+    /// rules (`[support]`).
+    pub support: talat_web::support::SupportConfig,
+    /// The outbox's SMTP relay (`[mail]`; none in the demo: the console's Mail page shows it).
+    pub mail: talat_web::mail::MailConfig,
 }
 
 impl Default for ServeConfig {
@@ -44,6 +49,8 @@ impl Default for ServeConfig {
             api: ApiConfig::default(),
             demo: DemoConfig::default(),
             require_staff_2fa: None,
+            support: Default::default(),
+            mail: Default::default(),
         }
     }
 }
@@ -150,7 +157,16 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
     let keys = server::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
-    let web = talat_web::Web::new(Arc::clone(&gateway), talat_web::WebConfig { require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled), ..talat_web::WebConfig::for_mode(config.demo.enabled) })?;
+    let web = talat_web::Web::new(
+        Arc::clone(&gateway),
+        talat_web::WebConfig {
+            require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled),
+            support: config.support.clone(),
+            ..talat_web::WebConfig::for_mode(config.demo.enabled)
+        },
+    )?;
+    config.support.validate()?;
+    let _mail_sender = talat_web::mail::spawn(&web, config.mail.clone())?;
     let staff_path = data_dir.join("demo-staff.json");
     let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &staff_path).await?) } else { None };
     let mut banner = serde_json::json!({"listen": listen});

@@ -31,7 +31,8 @@ use talat_support::sla::SlaPolicy;
 
 /// Support's settings: the business calendar the clocks run on, the SLA targets, where
 /// escalations are mailed, and how long a resolved ticket stays open to a reply.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SupportConfig {
     pub calendar: BusinessCalendar,
     pub policy: SlaPolicy,
@@ -51,6 +52,18 @@ impl Default for SupportConfig {
             ticket_rules: TicketRules::default(),
             site_name: "talat".into(),
         }
+    }
+}
+
+impl SupportConfig {
+    /// Checks what deserialising cannot (the calendar checks itself as it is read).
+    pub fn validate(&self) -> Result<(), String> {
+        self.policy.validate().map_err(|e| format!("support.policy: {e}"))?;
+        self.ticket_rules.validate().map_err(|e| format!("support.ticket_rules: {e}"))?;
+        if !self.lead_email.contains('@') {
+            return Err(format!("support.lead_email {:?} is not an email address", self.lead_email));
+        }
+        Ok(())
     }
 }
 
