@@ -439,3 +439,24 @@ async fn the_outbox_is_delivered_over_smtp_and_failures_are_retried() {
     }
     kit.ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_raised_while_waiting_on_the_customer_starts_paused() {
+    let kit = start(relaxed()).await;
+    let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
+    let id = open_ticket(&mut alice, "Slow").await["id"].as_u64().unwrap();
+    let mut staff = staff_browsers(&kit).await;
+    let (s, _) = staff_of(&mut staff, Role::Support).post(&format!("/web/api/console/support/tickets/{id}/reply"), json!({"text": "Please send a screenshot."})).await;
+    assert_eq!(s, 200);
+    let (s, v) = alice.post(&format!("/web/api/support/tickets/{id}/complaint"), json!({"reason": "slow"})).await;
+    assert_eq!(s, 200, "{v}");
+    let t = &v["ticket"];
+    assert_eq!((t["status"].as_str(), t["complaint"]["status"].as_str()), (Some("waiting_customer"), Some("received")));
+    assert_eq!(t["clocks"]["resolution"]["state"], "paused", "the outcome clock waits with the ticket: {t}");
+    assert_eq!(t["clocks"]["resolution"]["target_min"], 30 * 24 * 60, "a complaint's outcome is due in 30 calendar days");
+    // Staff's reasons do not overwrite the customer's.
+    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/support/tickets/{id}/complaint"), json!({"status": "acknowledged", "reason": "looking"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ticket"]["complaint"]["reason"], "slow");
+    kit.ex.stop().await;
+}

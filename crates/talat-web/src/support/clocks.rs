@@ -49,8 +49,11 @@ pub fn clocks(calendar: &BusinessCalendar, policy: &SlaPolicy, t: &TicketRow, ev
         let end = stopped_ms.unwrap_or(u64::MAX);
         let pauses: Vec<(u64, Option<u64>)> = all_pauses
             .iter()
-            .filter(|(from, _)| *from < end && *from >= started_ms)
-            .map(|&(from, to)| match (to, stopped_ms) {
+            // A pause that began before this clock started (a complaint raised while the
+            // ticket waited on the customer) counts from the clock's start.
+            .filter(|(from, to)| *from < end && to.is_none_or(|t| t > started_ms))
+            .map(|&(from, to)| (from.max(started_ms), to))
+            .map(|(from, to)| match (to, stopped_ms) {
                 (Some(to), Some(stop)) => (from, Some(to.min(stop))),
                 (None, Some(stop)) => (from, Some(stop)),
                 (to, None) => (from, to),

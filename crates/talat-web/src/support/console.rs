@@ -250,8 +250,11 @@ pub async fn complaint(State(web): State<Arc<Web>>, method: Method, headers: Hea
             }
         }
         change.set.push(("complaint_status", Set::Text(to.as_str().into())));
-        if let Some(r) = &reason {
-            change.set.push(("complaint_reason", Set::Text(r.clone())));
+        // `complaint_reason` stays the customer's words; staff's reasons live in the events.
+        if t.complaint_reason.is_none() && to == ComplaintStatus::Received {
+            if let Some(r) = &reason {
+                change.set.push(("complaint_reason", Set::Text(r.clone())));
+            }
         }
         match to {
             ComplaintStatus::Acknowledged => change.set.push(("complaint_acknowledged_ms", Set::Int(now))),
