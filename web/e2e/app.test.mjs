@@ -257,7 +257,7 @@ test("a staff member enables 2FA on the Security page, logs back in with a code;
     try {
       const a = admin.page;
       await signIn(a, "admin");
-      await a.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Staff" }).click();
+      await a.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Staff", exact: true }).click();
       const list = a.getByRole("table", { name: "Staff" });
       const row = list.getByRole("row").filter({ hasText: email });
       await row.getByRole("cell", { name: "on", exact: true }).waitFor();

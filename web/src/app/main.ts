@@ -7,6 +7,7 @@ import { startRouter, navigate } from "../lib/router";
 import { session, loadMe, setAccount, onSessionChange, type Status } from "./state";
 import { marketsPage, portfolioPage, ordersPage, keysPage, securityPage, loginPage, signupPage } from "./pages";
 import { tradePage } from "./trade";
+import { supportPage } from "./support";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
@@ -26,7 +27,7 @@ function renderHeader(): void {
   clear(header,
     h("a", { href: "#/markets", class: "brand" }, "talat"),
     h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
-      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security")]),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/support", "Support", "support")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
 
@@ -72,6 +73,7 @@ rerender = startRouter(view, {
   orders: needsLogin(ordersPage),
   keys: needsLogin(keysPage),
   security: needsLogin(securityPage),
+  support: needsLogin(supportPage),
   login: loginPage,
   signup: signupPage,
 }, "markets", (name) => { route = name; renderHeader(); renderBanner(); });

@@ -35,7 +35,9 @@ export function dashboardPage(view: HTMLElement) {
     ws.push(tS, [n(d.ws_connections)]);
     const tile = (label: string, value: string) => h("div", { class: "tile" }, h("div", { class: "muted small" }, label), h("div", { class: "big" }, value));
     clear(tiles, tile("Applied seq", String(d.applied_seq)), tile("Ops/s", opsPerS.toFixed(1)), tile("Requests", String(d.requests_total)),
-      tile("Journal p99", `${n(d.journal_append_ms?.p99).toFixed(2)} ms`), tile("Request p99", `${n(d.request_ms?.p99).toFixed(2)} ms`), tile("WebSockets", String(d.ws_connections)));
+      tile("Journal p99", `${n(d.journal_append_ms?.p99).toFixed(2)} ms`), tile("Request p99", `${n(d.request_ms?.p99).toFixed(2)} ms`), tile("WebSockets", String(d.ws_connections)),
+      d.support && [tile("Tickets open", String(n(d.support.open))), tile("Tickets at risk", String(n(d.support.at_risk))),
+        tile("SLA breached", String(n(d.support.breached))), tile("Complaints open", String(n(d.support.complaints_open)))]);
     prev = d;
   });
   return stop;

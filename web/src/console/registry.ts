@@ -5,6 +5,8 @@ import { dashboardPage } from "./dashboard";
 import { marketsPage, usersPage, auditPage } from "./pages";
 import { securityPage } from "./security";
 import { staffPage } from "./staff";
+import { supportPage, incidentsPage, mailPage } from "./support";
+import { staffingPage, reportsPage } from "./support-reports";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -16,6 +18,11 @@ export const PAGES: ConsolePage[] = [
   { id: "dashboard", title: "Dashboard", render: dashboardPage },
   { id: "markets", title: "Markets", render: marketsPage },
   { id: "users", title: "Users", render: usersPage },
+  { id: "support", title: "Support", render: supportPage }, // the ticket queue and one ticket (#/support/<id>)
+  { id: "incidents", title: "Incidents", render: incidentsPage },
+  { id: "staffing", title: "Staffing", render: staffingPage },
+  { id: "reports", title: "Reports", render: reportsPage }, // complaints (printable, CSV) and SLA attainment
+  { id: "mail", title: "Mail", render: mailPage }, // the outbox
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

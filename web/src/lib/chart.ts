@@ -1,6 +1,6 @@
 // Charts: lightweight-charts for candles and time series (its attribution logo is kept on), a
 // small canvas for the depth chart.
-import { createChart, CandlestickSeries, LineSeries, ColorType, type IChartApi, type UTCTimestamp } from "lightweight-charts";
+import { createChart, CandlestickSeries, LineSeries, HistogramSeries, LineType, ColorType, type IChartApi, type UTCTimestamp, type Time } from "lightweight-charts";
 
 export const chartLayout = {
   layout: { background: { type: ColorType.Solid, color: "#131722" }, textColor: "#c9d1d9", attributionLogo: true },
@@ -26,6 +26,30 @@ export function lineChart(el: HTMLElement, names: string[]) {
       if (tSec <= last) return;
       last = tSec;
       values.forEach((v, i) => lines[i].update({ time: tSec as UTCTimestamp, value: v }));
+    },
+  };
+}
+
+/** "09:30" from minutes of the day. */
+export const hhmm = (min: number) => `${String(Math.floor(min / 60) % 24).padStart(2, "0")}:${String(min % 60).padStart(2, "0")}`;
+
+/** Values per interval of one day (time axis: minutes of the day, shown as HH:MM): each series a
+ *  histogram (bars) or a stepped line. `set` replaces every series' points. */
+export function dayChart(el: HTMLElement, series: { title: string; kind: "histogram" | "step"; color: string }[]) {
+  const fmt = (t: Time) => hhmm(Math.round(Number(t) / 60) % 1440); // day 2 of 1970: time 0 is avoided
+  const chart: IChartApi = createChart(el, {
+    ...chartLayout, autoSize: true,
+    timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: fmt, fixLeftEdge: true, fixRightEdge: true },
+    localization: { timeFormatter: fmt },
+  });
+  const added = series.map((s) => s.kind === "histogram"
+    ? chart.addSeries(HistogramSeries, { color: s.color, title: s.title, priceFormat: { type: "price", precision: 0, minMove: 1 } })
+    : chart.addSeries(LineSeries, { color: s.color, title: s.title, lineWidth: 2, lineType: LineType.WithSteps, priceFormat: { type: "price", precision: 0, minMove: 1 } }));
+  return {
+    chart,
+    set(points: { minute: number; values: number[] }[]) {
+      added.forEach((line, i) => line.setData(points.map((p) => ({ time: (86400 + p.minute * 60) as UTCTimestamp, value: p.values[i] }))));
+      chart.timeScale().fitContent();
     },
   };
 }
