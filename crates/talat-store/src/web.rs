@@ -29,9 +29,19 @@ pub struct WebAccountRow {
     /// Tier limits (JSON) in force when the account was locked.
     pub saved_limits: Option<String>,
     pub created_ms: u64,
+    /// Onboarding (migration 0006): when the email was verified, the KYC level (0–2), when the
+    /// admission policy admitted the customer (`None`: waitlisted since `waitlisted_ms`), the
+    /// risk rating and when it is next due for review.
+    pub email_verified_ms: Option<u64>,
+    pub kyc_level: u8,
+    pub admitted_ms: Option<u64>,
+    pub waitlisted_ms: Option<u64>,
+    pub risk_rating: Option<String>,
+    pub next_review_ms: Option<u64>,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, email, password_hash, totp_sealed, totp_nonce, totp_enabled, user_id, locked, saved_limits, created_ms";
+const ACCOUNT_COLUMNS: &str = "id, email, password_hash, totp_sealed, totp_nonce, totp_enabled, user_id, locked, saved_limits, created_ms, \
+     email_verified_ms, kyc_level, admitted_ms, waitlisted_ms, risk_rating, next_review_ms";
 
 fn sealed(row: &AnyRow) -> Result<Option<Sealed>, StoreError> {
     use sqlx::Row;
@@ -53,6 +63,12 @@ impl WebAccountRow {
             locked: c.bool("locked")?,
             saved_limits: c.opt_text("saved_limits")?,
             created_ms: c.u64("created_ms")?,
+            email_verified_ms: c.opt_u64("email_verified_ms")?,
+            kyc_level: c.u32("kyc_level")?.try_into().map_err(|_| StoreError::corrupt("web_accounts", "kyc_level above 255"))?,
+            admitted_ms: c.opt_u64("admitted_ms")?,
+            waitlisted_ms: c.opt_u64("waitlisted_ms")?,
+            risk_rating: c.opt_text("risk_rating")?,
+            next_review_ms: c.opt_u64("next_review_ms")?,
         })
     }
 }

@@ -19,7 +19,17 @@ use talat_sequencer::Lane;
 use talat_store::WebAccountRow;
 
 pub fn account_json(a: &WebAccountRow) -> Value {
-    json!({"id": a.id, "email": a.email, "user_id": a.user.0, "totp_enabled": a.totp_enabled, "locked": a.locked, "created_ms": a.created_ms})
+    json!({
+        "id": a.id,
+        "email": a.email,
+        "user_id": a.user.0,
+        "totp_enabled": a.totp_enabled,
+        "locked": a.locked,
+        "created_ms": a.created_ms,
+        "email_verified": a.email_verified_ms.is_some(),
+        "kyc_level": a.kyc_level,
+        "admitted": a.admitted_ms.is_some(),
+    })
 }
 
 fn valid_email(email: &str) -> bool {
@@ -90,6 +100,8 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
             }
         }
     }
+    let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
+    crate::kyc::on_signup(&web, &account).await?;
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
     let (token, csrf) = web.open_session(Kind::Customer, id).await?;
     Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))

@@ -17,6 +17,7 @@ pub mod customer;
 pub mod dashboard;
 pub mod error;
 pub mod history;
+pub mod kyc;
 pub mod limits;
 pub mod mail;
 pub mod orders;
@@ -46,13 +47,15 @@ pub struct WebConfig {
     pub require_staff_2fa: bool,
     /// Customer support: the business calendar, SLA targets, escalation mail.
     pub support: support::SupportConfig,
+    /// Onboarding and KYC: levels and limits, documents, screening, admission.
+    pub onboarding: kyc::OnboardingConfig,
 }
 
 impl WebConfig {
     /// The defaults of a demo (`demo`) or production server: staff 2FA is required except in
     /// demo mode, where the demo staff log in with a password.
     pub fn for_mode(demo: bool) -> WebConfig {
-        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo, support: support::SupportConfig::default() }
+        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo, support: support::SupportConfig::default(), onboarding: kyc::OnboardingConfig::default() }
     }
 }
 
@@ -157,6 +160,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
     if tokio::runtime::Handle::try_current().is_ok() && !web.sweeper_started.swap(true, Ordering::AcqRel) {
         spawn_session_sweeper(&web, SESSION_SWEEP_EVERY);
         support::sweep::spawn(&web, support::sweep::SWEEP_EVERY);
+        kyc::spawn_background(&web);
     }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
@@ -179,5 +183,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
         .merge(support::routes())
+        .merge(kyc::routes())
         .with_state(web)
 }

@@ -1,0 +1,1 @@
+//! Uploaded documents, content-addressed on disk (stub: being written).

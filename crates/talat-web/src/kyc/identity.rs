@@ -1,0 +1,1 @@
+//! Identity verification behind a provider trait, with a simulator (stub: being written).
