@@ -21,10 +21,12 @@
 //! | [`knowledge`] | the crypto knowledge test: load, validate, grade, public view |
 //! | [`uploads`] | checking uploaded images and PDFs; content-addressed storage |
 //! | [`levels`] | KYC levels 0–2 and their daily withdrawal limits |
+//! | [`admission`] | whether the exchange can take one more customer (engine, support, KYC capacity) |
 //!
 //! Errors are `thiserror` enums whose messages are written to be shown: to customers for
 //! input checks, to staff for list imports, configuration and storage.
 
+pub mod admission;
 pub mod country;
 pub mod date;
 pub mod dob;
