@@ -18,15 +18,18 @@
 //! resolutions), `store` (the handle and the write transaction), `queries` and `rows` (reads),
 //! `keys` (API keys), `web` (web accounts, staff, sessions, audit), `support` (tickets, incidents, roster, mail outbox), `codec` (enum words and checked integers), `projector`.
 
+mod admission;
 mod candles;
 mod codec;
 mod db;
 mod error;
 mod keys;
+mod onboarding;
 mod project;
 mod projector;
 mod queries;
 mod rows;
+mod screening;
 mod sql;
 mod stage;
 mod store;
@@ -37,10 +40,14 @@ pub use candles::Resolution;
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;
 pub use error::StoreError;
+pub use onboarding::{KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, KycHitRow, NewKycApplication, NewKycDocument, NewKycEvent, MAX_KYC_ROWS};
 pub use keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
 pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
 pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
 pub use rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
+pub use screening::{
+    ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow, ScreeningSubjectRow, MAX_SCREENING_ROWS,
+};
 pub use store::Store;
 pub use support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts, TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,

@@ -79,6 +79,12 @@ pub mod allow {
     pub const STAFFING: &[Role] = &[Support, Compliance, Admin];
     pub const ROSTER: &[Role] = &[Admin];
     pub const MAIL: &[Role] = &[Support, Admin];
+    /// Onboarding: reading the KYC queue, deciding applications, screening, admission.
+    pub const KYC_READ: &[Role] = &[Kyc, Compliance, Admin];
+    pub const KYC_DECIDE: &[Role] = &[Kyc, Admin];
+    pub const KYC_SCREENING_READ: &[Role] = &[Kyc, Compliance, Admin];
+    pub const KYC_SCREENING_DECIDE: &[Role] = &[Compliance, Admin];
+    pub const KYC_ADMISSION: &[Role] = &[Kyc, Support, Compliance, Admin];
 }
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
@@ -92,6 +98,9 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("staffing", allow::STAFFING),
         ("reports", allow::STAFFING),
         ("mail", allow::MAIL),
+        ("kyc", allow::KYC_READ),
+        ("screening", allow::KYC_SCREENING_READ),
+        ("admission", allow::KYC_ADMISSION),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),
@@ -317,7 +326,7 @@ impl Action<'_> {
     }
 }
 
-async fn submit_admin(web: &Web, command: Command) -> WebResult<Value> {
+pub(crate) async fn submit_admin(web: &Web, command: Command) -> WebResult<Value> {
     let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
     match refused(&outcome) {
         Some(e) => Err(e),
@@ -436,8 +445,8 @@ async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, P
         }
         let (limits, saved) = if locked {
             let frozen = web.gateway.read.assets().iter().filter_map(|a| web.gateway.read.asset_id(&a.code)).map(|id| (id, Amount(0))).collect();
-            // The engine's current limits are not in the read models; onboarding has not set
-            // any yet (issue #6), so what unlock restores is the default.
+            // The engine's current limits are not in the read models. With KYC, unlocking
+            // re-applies the customer's level (below); without it, the default is restored.
             let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
             (TierLimits { can_trade: false, daily_withdrawal: frozen }, Some(saved))
         } else {
@@ -450,6 +459,11 @@ async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, P
         let result = submit_admin(&web, Command::SetTierLimits { user, limits }).await?;
         web.store.set_web_account_lock(account.id, locked, saved.as_deref()).await?;
         let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+        if !locked && web.config.onboarding.require_kyc {
+            // Unlocked: the limits of the customer's KYC level, not the engine's default.
+            let level = talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?;
+            crate::kyc::levels::apply(&web, &account, level).await?;
+        }
         Ok(json!({"account": account_json(&account), "seq": result["seq"]}))
     })
     .await

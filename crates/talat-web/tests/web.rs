@@ -338,10 +338,10 @@ async fn console_role_matrix() {
         pages,
         vec![
             json!(["dashboard", "markets", "incidents", "security"]),
-            json!(["users", "support", "incidents", "staffing", "reports", "mail", "security"]),
-            json!(["security"]),
-            json!(["users", "support", "staffing", "reports", "audit", "security"]),
-            json!(["dashboard", "markets", "users", "support", "incidents", "staffing", "reports", "mail", "audit", "staff", "security"])
+            json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
+            json!(["kyc", "screening", "admission", "security"]),
+            json!(["users", "support", "staffing", "reports", "kyc", "screening", "admission", "audit", "security"]),
+            json!(["dashboard", "markets", "users", "support", "incidents", "staffing", "reports", "mail", "kyc", "screening", "admission", "audit", "staff", "security"])
         ]
     );
     // A customer session is not a staff session.

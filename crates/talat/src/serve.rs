@@ -37,6 +37,9 @@ pub struct ServeConfig {
     pub support: talat_web::support::SupportConfig,
     /// The outbox's SMTP relay (`[mail]`; none in the demo: the console's Mail page shows it).
     pub mail: talat_web::mail::MailConfig,
+    /// Onboarding and KYC: levels and their limits, documents (default `<data>/uploads`),
+    /// screening, risk, the knowledge test, the admission model (`[onboarding]`).
+    pub onboarding: talat_web::kyc::OnboardingConfig,
 }
 
 impl Default for ServeConfig {
@@ -51,6 +54,7 @@ impl Default for ServeConfig {
             require_staff_2fa: None,
             support: Default::default(),
             mail: Default::default(),
+            onboarding: Default::default(),
         }
     }
 }
@@ -162,6 +166,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
         talat_web::WebConfig {
             require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled),
             support: config.support.clone(),
+            onboarding: onboarding_config(&config, &data_dir)?,
             ..talat_web::WebConfig::for_mode(config.demo.enabled)
         },
     )?;
@@ -299,6 +304,22 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `[onboarding]` with what only `serve` knows filled in (the uploads directory inside the
+/// data directory, the web app's address for mail links), checked.
+fn onboarding_config(config: &ServeConfig, data_dir: &std::path::Path) -> Result<talat_web::kyc::OnboardingConfig, String> {
+    let mut o = config.onboarding.clone();
+    if o.uploads_dir.is_none() {
+        o.uploads_dir = Some(data_dir.join("uploads"));
+    }
+    if o.public_url == talat_web::kyc::OnboardingConfig::default().public_url {
+        o.public_url = format!("http://{}", config.api.listen);
+    }
+    o.admission.validate().map_err(|e| format!("onboarding.{e}"))?;
+    o.levels.validate().map_err(|e| format!("onboarding.levels: {e}"))?;
+    o.risk.validate().map_err(|e| format!("onboarding.risk: {e}"))?;
+    Ok(o)
 }
 
 /// Creates the demo staff (one per role) if missing and returns `{email: password}`: new

@@ -169,3 +169,16 @@ fn staffing_refuses_bad_figures_with_exit_code_2() {
         text(&missing.stderr)
     );
 }
+
+/// The README's settings example is a valid talat.toml (every section it shows parses, and
+/// the support settings pass their checks), so the documentation cannot drift from the code.
+#[test]
+fn the_readme_settings_example_parses() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
+    let settings = readme.split("### Settings").nth(1).expect("a Settings section");
+    let block = settings.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("a toml block in Settings");
+    let config: talat::serve::ServeConfig = toml::from_str(block).unwrap_or_else(|e| panic!("README settings: {e}"));
+    config.support.validate().expect("the README's support settings are valid");
+    assert_eq!(config.support.policy.escalate_at_pct, 80);
+    assert_eq!(config.mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:25"));
+}

@@ -1,10 +1,77 @@
-//! Email verification (stub: being written).
+//! Email verification: a random token goes out in a mail (through the outbox) as the link
+//! `{public_url}/#/verify?token=…`; only its SHA-256 is stored. Using it marks the account's
+//! email verified (once); a resend is allowed once a minute.
 
-use crate::error::WebResult;
+use crate::body;
+use crate::customer::{account_json, customer};
+use crate::error::{WebError, WebResult};
+use crate::secrets;
 use crate::Web;
-use talat_store::WebAccountRow;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method};
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use talat_store::{NewMail, WebAccountRow};
+
+/// At most one verification mail per account per this many milliseconds.
+pub const RESEND_EVERY_MS: u64 = 60_000;
+/// A link works for this long.
+pub const TOKEN_VALID_MS: u64 = 7 * 24 * 3_600_000;
+
+fn verification_mail(web: &Web, to: &str, token: &str) -> NewMail {
+    let site = &web.config.support.site_name;
+    let link = format!("{}/#/verify?token={token}", web.config.onboarding.public_url.trim_end_matches('/'));
+    NewMail {
+        kind: "email.verify".into(),
+        to_addr: to.into(),
+        subject: format!("[{site}] Confirm your email address"),
+        body: format!(
+            "Welcome to {site}.\n\nPlease confirm your email address by opening this link:\n\n{link}\n\nThe link works for 7 days. If you did not sign up, ignore this mail.\n\n— {site}"
+        ),
+    }
+}
 
 /// Queues the verification mail for a new account (a fresh token; only its hash is stored).
-pub async fn send_verification(_web: &Web, _account: &WebAccountRow) -> WebResult<()> {
+pub async fn send_verification(web: &Web, account: &WebAccountRow) -> WebResult<()> {
+    let token = secrets::token();
+    let mail = verification_mail(web, &account.email, &token);
+    web.store.create_email_verification(account.id, &secrets::sha256_hex(&token), web.gateway.now_ms(), &mail).await?;
     Ok(())
+}
+
+/// `POST /web/api/email/verify {token}` → `{account}`.
+pub async fn verify(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    let m = body::object(&headers, &body, false)?;
+    let token = body::str(&m, "token")?.trim();
+    let wrong = || WebError::invalid("token", "this verification link is wrong, expired or already used");
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(wrong());
+    }
+    let now = web.gateway.now_ms();
+    // Someone else's token is refused like a wrong one.
+    if !web.store.use_email_verification(account.id, &secrets::sha256_hex(&token.to_ascii_lowercase()), now.saturating_sub(TOKEN_VALID_MS), now).await? {
+        return Err(wrong());
+    }
+    super::levels::recompute(&web, account.id).await?;
+    let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+    Ok(Json(json!({"account": account_json(&account)})))
+}
+
+/// `POST /web/api/email/resend` → `{}`; at most one a minute (429).
+pub async fn resend(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
+    let (_, account) = customer(&web, &method, &headers).await?;
+    if account.email_verified_ms.is_some() {
+        return Err(WebError::conflict("the email address is already verified"));
+    }
+    let now = web.gateway.now_ms();
+    if let Some(last) = web.store.last_email_verification_ms(account.id).await? {
+        if now.saturating_sub(last) < RESEND_EVERY_MS {
+            return Err(WebError::rate_limited());
+        }
+    }
+    send_verification(&web, &account).await?;
+    Ok(Json(json!({})))
 }
