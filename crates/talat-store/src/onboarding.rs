@@ -95,7 +95,7 @@ pub struct NewKycApplication {
 /// What [`Store::create_kyc_application`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KycCreate {
-    Created(KycApplicationRow),
+    Created(Box<KycApplicationRow>),
     /// The account already has an application of this level under review (or approved).
     AlreadyOpen,
     /// Another account's live application has the same `id_key`.
@@ -310,19 +310,7 @@ async fn insert_events(tx: &mut Transaction<'static, Any>, application_id: i64, 
     Ok(())
 }
 
-async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
-    for m in mail {
-        sqlx::query("INSERT INTO mail_outbox (kind, to_addr, subject, body, created_ms, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
-            .bind(m.kind.as_str())
-            .bind(m.to_addr.as_str())
-            .bind(m.subject.as_str())
-            .bind(m.body.as_str())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
+use crate::support::insert_mail;
 
 /// Attaches the account's free documents to an application; false if one is not available.
 async fn attach(tx: &mut Transaction<'static, Any>, application_id: i64, account_id: i64, documents: &[u64]) -> Result<Option<u64>, StoreError> {
@@ -498,7 +486,7 @@ impl Store {
         tx.commit().await?;
         drop(_writer);
         let row = self.kyc_application(id as u64).await?.ok_or_else(|| StoreError::corrupt("kyc_applications", format!("application {id} vanished after its insert")))?;
-        Ok(KycCreate::Created(row))
+        Ok(KycCreate::Created(Box::new(row)))
     }
 
     /// Applies `change` if the application is still at its expected version; `false` (nothing

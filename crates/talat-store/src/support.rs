@@ -402,7 +402,8 @@ async fn insert_events(tx: &mut Transaction<'static, Any>, ticket_id: i64, event
     Ok(())
 }
 
-async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
+/// Queues mail inside the caller's transaction (shared with onboarding's changes).
+pub(crate) async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
     for m in mail {
         sqlx::query("INSERT INTO mail_outbox (kind, to_addr, subject, body, created_ms, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
             .bind(m.kind.as_str())

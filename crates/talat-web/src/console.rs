@@ -443,27 +443,32 @@ async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, P
         if account.locked == locked {
             return Err(WebError::conflict(if locked { "the account is already locked" } else { "the account is not locked" }));
         }
+        let kyc_level = if web.config.onboarding.require_kyc {
+            Some(talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?)
+        } else {
+            None
+        };
+        // What an unlock restores: with KYC, the limits of the customer's level (re-applied
+        // from the level at unlock, so an approval during the lock counts); without, these.
         let (limits, saved) = if locked {
             let frozen = web.gateway.read.assets().iter().filter_map(|a| web.gateway.read.asset_id(&a.code)).map(|id| (id, Amount(0))).collect();
-            // The engine's current limits are not in the read models. With KYC, unlocking
-            // re-applies the customer's level (below); without it, the default is restored.
-            let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
+            let restore = match kyc_level {
+                Some(level) => crate::kyc::levels::limits_for(&web, level),
+                None => TierLimits::default(),
+            };
+            let saved = serde_json::to_string(&restore).map_err(WebError::internal)?;
             (TierLimits { can_trade: false, daily_withdrawal: frozen }, Some(saved))
         } else {
-            let restored = match &account.saved_limits {
-                Some(text) => serde_json::from_str(text).map_err(WebError::internal)?,
-                None => TierLimits::default(),
+            let restored = match (kyc_level, &account.saved_limits) {
+                (Some(level), _) => crate::kyc::levels::limits_for(&web, level),
+                (None, Some(text)) => serde_json::from_str(text).map_err(WebError::internal)?,
+                (None, None) => TierLimits::default(),
             };
             (restored, None)
         };
         let result = submit_admin(&web, Command::SetTierLimits { user, limits }).await?;
         web.store.set_web_account_lock(account.id, locked, saved.as_deref()).await?;
         let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
-        if !locked && web.config.onboarding.require_kyc {
-            // Unlocked: the limits of the customer's KYC level, not the engine's default.
-            let level = talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?;
-            crate::kyc::levels::apply(&web, &account, level).await?;
-        }
         Ok(json!({"account": account_json(&account), "seq": result["seq"]}))
     })
     .await

@@ -30,7 +30,7 @@ async fn sign_ups_past_capacity_wait_in_order_and_are_admitted_when_a_place_free
     let kit = start(one_review_place(uploads.path())).await;
     let (_, a) = signed_up(&kit, "a@example.com").await;
     assert_eq!(a["admitted"], true, "the first customer fits: {a}");
-    let (_, b) = signed_up(&kit, "b@example.com").await;
+    let (mut b_browser, b) = signed_up(&kit, "b@example.com").await;
     let (_, c) = signed_up(&kit, "c@example.com").await;
     assert_eq!((b["admitted"].as_bool(), c["admitted"].as_bool()), (Some(false), Some(false)), "the review place is taken");
 
@@ -45,6 +45,10 @@ async fn sign_ups_past_capacity_wait_in_order_and_are_admitted_when_a_place_free
     let c_wait = admission::waitlist_json(&kit.web, &c_row).await.unwrap();
     assert_eq!((b_wait["position"].as_u64(), c_wait["position"].as_u64()), (Some(1), Some(2)));
     assert_eq!(b_wait["binding"], "kyc");
+    // The customer sees the same on their KYC status.
+    let (s, v) = b_browser.get("/web/api/kyc").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["admitted"].as_bool(), v["waitlist"]["position"].as_u64(), v["next_step"].as_str()), (Some(false), Some(1), Some("verify_email")), "{v}"); // the email can be verified while waiting
     assert_eq!((b_wait["estimate_ms"].as_u64(), c_wait["estimate_ms"].as_u64()), (Some(86_400_000), Some(2 * 86_400_000)), "one review a day");
 
     // The console shows the model: its inputs, every limit, the decision, the waitlist.

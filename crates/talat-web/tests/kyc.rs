@@ -497,3 +497,45 @@ async fn console_roles_on_the_kyc_routes() {
     let (s, _) = staff_of(&mut staff, Role::Admin).post(&reject, json!({"reason": "test"})).await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_screening_hits_block_approval_and_a_lock_is_respected() {
+    let env = start_kyc().await;
+    let kit = &env.kit;
+    let (mut hana, id) = ready(kit, "hana@example.com").await;
+    let user = kit.web.store.web_account(id).await.unwrap().unwrap().user.0;
+    let (photo, selfie) = (document(&mut hana, "id_photo", 16).await, document(&mut hana, "selfie", 17).await);
+    let app_id = submit_level1(&mut hana, level1_form(&thai_id("110170023073"), photo, selfie)).await["id"].as_u64().unwrap();
+    pass_knowledge(&mut hana).await;
+    let mut staff = staff_browsers(kit).await;
+
+    // An open hit (as the screening module records them) blocks the approval.
+    kit.web
+        .store
+        .execute_raw(&format!(
+            "INSERT INTO screening_hits (account_id, list_name, entity_id, entity_version, score_milli, matched_name, reasons, status, created_ms) \
+             VALUES ({id}, 'un', 'QDi.9', 1, 910, 'Hana Example', '[\"name\"]', 'open', 1)"
+        ))
+        .await
+        .unwrap();
+    let approve = format!("/web/api/console/kyc/applications/{app_id}/approve");
+    let (s, v) = staff_of(&mut staff, Role::Kyc).post(&approve, json!({"reason": "ok"})).await;
+    assert_eq!((s.as_u16(), v["message"].as_str()), (409, Some("resolve the screening hits first")), "{v}");
+    let (_, d) = staff_of(&mut staff, Role::Compliance).get(&format!("/web/api/console/kyc/applications/{app_id}")).await;
+    assert_eq!(d["application"]["screening_hits"][0]["entity_id"], "QDi.9", "{d}");
+    kit.web.store.execute_raw(&format!("UPDATE screening_hits SET status = 'cleared' WHERE account_id = {id}")).await.unwrap();
+
+    // Compliance locks the customer; the approval records level 1 but does not lift the lock.
+    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": true, "reason": "investigation"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = staff_of(&mut staff, Role::Kyc).post(&approve, json!({"reason": "ok"})).await;
+    assert_eq!((s.as_u16(), v["customer_level"].as_u64()), (200, Some(1)), "{v}");
+    let (s, v) = hana.post("/web/api/orders", ORDER()).await;
+    assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(25)), "still locked: {v}");
+    // Unlocking restores the level-1 limits saved at approval.
+    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = hana.post("/web/api/orders", ORDER()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(hold(kit, user, "BTC", 100_000_000, 1).await, Err(RejectReason::WithdrawalLimitExceeded));
+}

@@ -319,6 +319,7 @@ fn onboarding_config(config: &ServeConfig, data_dir: &std::path::Path) -> Result
     o.admission.validate().map_err(|e| format!("onboarding.{e}"))?;
     o.levels.validate().map_err(|e| format!("onboarding.levels: {e}"))?;
     o.risk.validate().map_err(|e| format!("onboarding.risk: {e}"))?;
+    talat_web::kyc::identity::provider(&o.identity_provider).map_err(|e| format!("onboarding.identity_provider: {e}"))?;
     Ok(o)
 }
 

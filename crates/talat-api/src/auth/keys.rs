@@ -123,6 +123,16 @@ impl MasterKey {
         (sealed, nonce.to_vec())
     }
 
+    /// A 32-byte key for one `purpose` (e.g. the keyed hash of ID numbers), derived from the
+    /// master key with HMAC-SHA-256, so it is stable across restarts and never the master key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_slice()).expect("HMAC takes any key length");
+        mac.update(b"talat-derive:");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn open(&self, api_key: &str, sealed: &[u8], nonce: &[u8]) -> Result<Vec<u8>, KeyError> {
         if nonce.len() != 12 {
             return Err(KeyError::Unseal(api_key.to_string()));

@@ -190,8 +190,7 @@ async fn status(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap)
         Some(a) => customer_application_json(&web, a).await?,
         None => Value::Null,
     };
-    // The waitlist position is the admission module's (lead): not known here yet.
-    let waitlist: Option<Value> = None;
+    let waitlist = super::admission::waitlist_json(&web, &account).await?;
     Ok(Json(json!({
         "level": account.kyc_level,
         "email_verified": account.email_verified_ms.is_some(),
@@ -462,7 +461,7 @@ fn may_apply(account: &WebAccountRow) -> WebResult<()> {
 
 fn created(create: KycCreate) -> WebResult<KycApplicationRow> {
     match create {
-        KycCreate::Created(row) => Ok(row),
+        KycCreate::Created(row) => Ok(*row),
         KycCreate::AlreadyOpen => Err(WebError::conflict("you already have an application under review or approved")),
         KycCreate::DuplicateIdentity => Err(WebError::conflict("this ID already belongs to another account")),
         KycCreate::DocumentUnavailable(d) => Err(WebError::conflict(format!("document {d} is no longer available; upload it again"))),
