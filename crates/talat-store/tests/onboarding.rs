@@ -7,6 +7,7 @@
 //! Each scenario is an `async fn(&TestDb)`; on SQLite each is its own test, on PostgreSQL one
 //! test starts a throwaway server and runs every scenario on a fresh database.
 
+#[macro_use]
 mod support;
 
 use support::*;
@@ -179,28 +180,5 @@ async fn knowledge_results_and_screening_hits(db: &TestDb) {
     assert_eq!((hits[0].list_name.as_str(), hits[0].entity_version, hits[0].score_milli, hits[0].status.as_str(), hits[0].decided_by), ("un", 3, 950, "open", None));
 }
 
-macro_rules! suite {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(&TestDb::sqlite()).await;
-                }
-            )+
-        }
-
-        /// Every scenario on a real PostgreSQL server started for this test.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let server = pg::PgServer::start();
-            $(
-                eprintln!("postgres: {}", stringify!($scenario));
-                $scenario(&TestDb::postgres(&server).await).await;
-            )+
-        }
-    };
-}
 
 suite!(email_verification_is_used_once, applications_documents_and_conditional_changes, knowledge_results_and_screening_hits);

@@ -3,6 +3,7 @@
 //! recorded without duplicates with the applications' screening status following them, and
 //! decisions conditional on the hit still being open.
 
+#[macro_use]
 mod support;
 
 use support::*;
@@ -158,28 +159,5 @@ async fn two_reviewers_cannot_both_decide(db: &TestDb) {
     }
 }
 
-macro_rules! suite {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(&TestDb::sqlite()).await;
-                }
-            )+
-        }
-
-        /// Every scenario on a real PostgreSQL server started for this test.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let server = pg::PgServer::start();
-            $(
-                eprintln!("postgres: {}", stringify!($scenario));
-                $scenario(&TestDb::postgres(&server).await).await;
-            )+
-        }
-    };
-}
 
 suite!(lists_load_in_one_transaction_and_replace_by_name, hits_follow_the_applications_and_decisions_are_conditional, two_reviewers_cannot_both_decide);

@@ -4,6 +4,7 @@
 //! PostgreSQL one test starts a throwaway server and runs every scenario on a fresh database
 //! (one server start instead of one per scenario keeps the suite at a few seconds).
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeMap;
@@ -837,29 +838,6 @@ async fn support_tables_and_conditional_changes(db: &TestDb) {
 // ---------------------------------------------------------------------------------------------
 // Runners
 
-macro_rules! suite {
-    ($($scenario:ident),+ $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(&TestDb::sqlite()).await;
-                }
-            )+
-        }
-
-        /// Every scenario on a real PostgreSQL server started for this test.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_suite() {
-            let server = pg::PgServer::start();
-            $(
-                eprintln!("postgres: {}", stringify!($scenario));
-                $scenario(&TestDb::postgres(&server).await).await;
-            )+
-        }
-    };
-}
 
 suite!(
     projects_a_real_trading_stream,

@@ -135,9 +135,14 @@ impl Web {
     }
 }
 
-/// Sweeps expired sessions every `every` (the first sweep at once) for as long as `web` lives:
-/// the task keeps only a weak reference and ends when the `Web` is dropped.
-pub fn spawn_session_sweeper(web: &Arc<Web>, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs `job` every `every` (the first run at once) for as long as `web` lives: the task keeps
+/// only a weak reference and ends when the `Web` is dropped. A run that overruns delays the
+/// next rather than bunching them up. Every background sweep of the web API runs this way.
+pub fn spawn_periodic<F, Fut>(web: &Arc<Web>, every: Duration, job: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(Arc<Web>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let weak = Arc::downgrade(web);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -145,11 +150,18 @@ pub fn spawn_session_sweeper(web: &Arc<Web>, every: Duration) -> tokio::task::Jo
         loop {
             tick.tick().await;
             let Some(web) = weak.upgrade() else { break };
-            match web.sweep_sessions().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!("web sessions: swept {n} expired"),
-                Err(e) => tracing::warn!("web sessions: sweep failed: {e}"),
-            }
+            job(web).await;
+        }
+    })
+}
+
+/// Sweeps expired sessions every `every`.
+pub fn spawn_session_sweeper(web: &Arc<Web>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(web, every, |web| async move {
+        match web.sweep_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!("web sessions: swept {n} expired"),
+            Err(e) => tracing::warn!("web sessions: sweep failed: {e}"),
         }
     })
 }

@@ -203,3 +203,32 @@ pub fn trades_in(log: &[Applied]) -> Vec<(u64, u32, u64, Event)> {
     }
     out
 }
+
+/// `suite!(scenario, …)`: each scenario (an `async fn(&TestDb)`) as its own SQLite test, and all
+/// of them in one test on a real PostgreSQL server started for it (one server per file keeps
+/// the suite fast). The calling file needs `TestDb` and `pg` in scope.
+#[allow(unused_macros)] // dedicated.rs shares this module but runs no suite
+macro_rules! suite {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(&TestDb::sqlite()).await;
+                }
+            )+
+        }
+
+        /// Every scenario on a real PostgreSQL server started for this test.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_suite() {
+            let server = pg::PgServer::start();
+            $(
+                eprintln!("postgres: {}", stringify!($scenario));
+                $scenario(&TestDb::postgres(&server).await).await;
+            )+
+        }
+    };
+}
+

@@ -93,18 +93,11 @@ pub async fn sweep(web: &Web) -> WebResult<usize> {
 }
 
 pub fn spawn(web: &Arc<Web>, every: Duration) {
-    let weak = Arc::downgrade(web);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(web) = weak.upgrade() else { break };
-            match sweep(&web).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("admission: {n} waitlisted sign-ups admitted"),
-                Err(e) => tracing::warn!("admission sweep failed: {}", e.message),
-            }
+    crate::spawn_periodic(web, every, |web| async move {
+        match sweep(&web).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("admission: {n} waitlisted sign-ups admitted"),
+            Err(e) => tracing::warn!("admission sweep failed: {}", e.message),
         }
     });
 }

@@ -97,18 +97,11 @@ pub async fn sweep_at(web: &Web, now_ms: u64) -> Result<Swept, talat_store::Stor
 
 /// Sweeps every `every` for as long as `web` lives (a weak reference, like the session sweeper).
 pub fn spawn(web: &Arc<Web>, every: Duration) -> tokio::task::JoinHandle<()> {
-    let weak = Arc::downgrade(web);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(web) = weak.upgrade() else { break };
-            match sweep(&web).await {
-                Ok(s) if s == Swept::default() => {}
-                Ok(s) => tracing::info!("support sweep: {} escalated, {} breached, {} closed", s.escalated, s.breached, s.closed),
-                Err(e) => tracing::warn!("support sweep failed: {e}"),
-            }
+    crate::spawn_periodic(web, every, |web| async move {
+        match sweep(&web).await {
+            Ok(s) if s == Swept::default() => {}
+            Ok(s) => tracing::info!("support sweep: {} escalated, {} breached, {} closed", s.escalated, s.breached, s.closed),
+            Err(e) => tracing::warn!("support sweep failed: {e}"),
         }
     })
 }
