@@ -8,12 +8,14 @@ import { session, loadMe, setAccount, onSessionChange, type Status } from "./sta
 import { marketsPage, portfolioPage, ordersPage, keysPage, securityPage, loginPage, signupPage } from "./pages";
 import { tradePage } from "./trade";
 import { supportPage } from "./support";
+import { kycPage, verifyPage } from "./kyc";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
+const kycNote = h("div", { id: "kyc-note", class: "kyc-note", "data-testid": "kyc-note" });
 const view = h("main", { id: "view" });
 const footer = h("footer", {}, "Charts by ", h("a", { href: "https://www.tradingview.com/", target: "_blank", rel: "noopener" }, "TradingView"), " Lightweight Charts™ · talat");
-document.getElementById("app")!.append(header, banner, view, footer);
+document.getElementById("app")!.append(header, banner, kycNote, view, footer);
 
 let route = "";
 
@@ -27,7 +29,7 @@ function renderHeader(): void {
   clear(header,
     h("a", { href: "#/markets", class: "brand" }, "talat"),
     h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
-      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/support", "Support", "support")]),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
 
@@ -51,6 +53,16 @@ export function renderBanner(): void {
   }
   clear(banner, lines.map((l) => h("p", {}, l)));
   banner.className = lines.length ? "banner on" : "banner";
+  renderKycNote();
+}
+
+/** Below level 1 a customer cannot trade: say so on every page but the KYC pages themselves. */
+function renderKycNote(): void {
+  const a = session.account;
+  const show = !!a && a.kyc_level === 0 && route !== "kyc" && route !== "verify";
+  clear(kycNote, show ? h("p", {}, t(a!.email_verified === false ? "Verify your email, then your identity, to start trading." : "Verify your identity to start trading."), " ",
+    h("a", { href: "#/kyc" }, t("Verify your identity"))) : null);
+  kycNote.className = show ? "kyc-note on" : "kyc-note";
 }
 
 every(2000, async () => {
@@ -64,7 +76,7 @@ const needsLogin = (render: (v: HTMLElement, p: string[]) => any) => (v: HTMLEle
 };
 
 let rerender = () => {};
-onSessionChange(renderHeader);
+onSessionChange(() => { renderHeader(); renderKycNote(); });
 await loadMe();
 rerender = startRouter(view, {
   markets: marketsPage,
@@ -74,6 +86,8 @@ rerender = startRouter(view, {
   keys: needsLogin(keysPage),
   security: needsLogin(securityPage),
   support: needsLogin(supportPage),
+  kyc: needsLogin(kycPage),
+  verify: verifyPage,
   login: loginPage,
   signup: signupPage,
 }, "markets", (name) => { route = name; renderHeader(); renderBanner(); });

@@ -6,6 +6,7 @@ import { t, num, pct, dateTime } from "../lib/i18n";
 import { navigate } from "../lib/router";
 import { decOf } from "../lib/dec";
 import { session, setAccount, type Account } from "./state";
+import { levelPanel } from "./kyc";
 
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 
@@ -49,6 +50,11 @@ export async function marketsPage(view: HTMLElement) {
 
 export async function portfolioPage(view: HTMLElement) {
   view.append(h("h1", {}, t("Portfolio")));
+  // The level and what it allows (fresh: a reviewer may have approved since the page loaded).
+  const lvlBox = h("div");
+  view.append(lvlBox);
+  clear(lvlBox, levelPanel(session.account?.kyc_level));
+  get<{ level: number }>("/web/api/kyc").then((k) => clear(lvlBox, levelPanel(k.level))).catch(() => {});
   const bal = h("section"), funds = h("section"), trades = h("section");
   view.append(bal, funds, trades);
   const stop = every(5000, async () => {

@@ -8,6 +8,11 @@ export interface Account {
   totp_enabled: boolean;
   locked: boolean;
   created_ms: number;
+  // Onboarding (docs/web-api.md, "Onboarding and KYC").
+  email_verified?: boolean;
+  kyc_level?: number;
+  admitted?: boolean;
+  waitlist?: { position: number; estimate_ms: number | null } | null;
 }
 
 export interface Status {

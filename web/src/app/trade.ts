@@ -8,6 +8,7 @@ import { candleChart, drawDepth } from "../lib/chart";
 import { isDec, isMultipleOf, toUnits, fromUnits, mul, mulPpm, add, cmp, decOf, scaleOf } from "../lib/dec";
 import { session, modeOf, takerPpm } from "./state";
 import { ordersTable, tradesTable } from "./pages";
+import { kycRefusal } from "./kyc";
 import { navigate } from "../lib/router";
 
 const RESOLUTIONS: [string, string, number][] = [["1m", "1", 60], ["5m", "5", 300], ["15m", "15", 900], ["1h", "60", 3600], ["4h", "240", 14400], ["1D", "1D", 86400]];
@@ -246,7 +247,11 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
       placed();
     } catch (e) {
       if (e instanceof ApiError && e.field && ({ price: priceF, amount: amountF, stop_price: stopF } as any)[e.field]) ({ price: priceF, amount: amountF, stop_price: stopF } as any)[e.field].error(e.message);
-      else err.textContent = e instanceof ApiError ? e.message : String(e);
+      else {
+        const kyc = kycRefusal(e);
+        if (kyc) clear(err, kyc);
+        else err.textContent = e instanceof ApiError ? e.message : String(e);
+      }
       if (mode !== "open") console.info("market mode", mode);
     } finally {
       submit.disabled = false;

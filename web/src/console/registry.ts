@@ -7,6 +7,7 @@ import { securityPage } from "./security";
 import { staffPage } from "./staff";
 import { supportPage, incidentsPage, mailPage } from "./support";
 import { staffingPage, reportsPage } from "./support-reports";
+import { kycPage, screeningPage, admissionPage } from "./kyc";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -23,6 +24,9 @@ export const PAGES: ConsolePage[] = [
   { id: "staffing", title: "Staffing", render: staffingPage },
   { id: "reports", title: "Reports", render: reportsPage }, // complaints (printable, CSV) and SLA attainment
   { id: "mail", title: "Mail", render: mailPage }, // the outbox
+  { id: "kyc", title: "KYC", render: kycPage }, // the review queue and one application (#/kyc/<id>)
+  { id: "screening", title: "Screening", render: screeningPage }, // sanctions hits and lists
+  { id: "admission", title: "Admission", render: admissionPage }, // the capacity model, limits and waitlist
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

@@ -54,6 +54,28 @@ export function dayChart(el: HTMLElement, series: { title: string; kind: "histog
   };
 }
 
+/** Bars per category (lightweight-charts has a time axis only: category i sits at day i + 2, its
+ *  label shown for the time). The series overlap, the later drawn in front: e.g. capacity
+ *  behind, used in front. `set` replaces every category. */
+export function barChart(el: HTMLElement, series: { title: string; color: string }[]) {
+  let labels: string[] = [];
+  const at = (t: Time) => labels[Math.round(Number(t) / 86400) - 2] ?? "";
+  const chart: IChartApi = createChart(el, {
+    ...chartLayout, autoSize: true,
+    timeScale: { timeVisible: false, tickMarkFormatter: at, fixLeftEdge: true, fixRightEdge: true, barSpacing: 60 },
+    localization: { timeFormatter: at },
+  });
+  const added = series.map((s) => chart.addSeries(HistogramSeries, { color: s.color, title: s.title, priceFormat: { type: "price", precision: 1, minMove: 0.1 } }));
+  return {
+    chart,
+    set(points: { label: string; values: number[] }[]) {
+      labels = points.map((p) => p.label);
+      added.forEach((bars, i) => bars.setData(points.map((p, j) => ({ time: ((j + 2) * 86400) as UTCTimestamp, value: p.values[i] }))));
+      chart.timeScale().fitContent();
+    },
+  };
+}
+
 /** Cumulative bids (green, left) and asks (red, right) on a canvas. Floats: display only. */
 export function drawDepth(canvas: HTMLCanvasElement, bids: [number, number][], asks: [number, number][]): void {
   const dpr = window.devicePixelRatio || 1;

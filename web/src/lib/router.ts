@@ -1,4 +1,5 @@
-// Hash routing: "#/trade/BTC_THB" → the route "trade" with params ["BTC_THB"]. A render may
+// Hash routing: "#/trade/BTC_THB" → the route "trade" with params ["BTC_THB"]; a query after
+// "?" ("#/verify?token=…") is read with hashQuery(). A render may
 // return a cleanup, called when the route changes (sockets, timers).
 
 export type Cleanup = () => void;
@@ -8,7 +9,7 @@ export function startRouter(view: HTMLElement, routes: Record<string, Render>, f
   let cleanup: Cleanup | void;
   let seq = 0;
   const go = async () => {
-    const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+    const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").filter(Boolean).map(decodeURIComponent);
     const name = parts[0] && routes[parts[0]] ? parts[0] : fallback;
     if (cleanup) cleanup();
     cleanup = undefined;
@@ -22,6 +23,12 @@ export function startRouter(view: HTMLElement, routes: Record<string, Render>, f
   window.addEventListener("hashchange", go);
   go();
   return go;
+}
+
+/** The query of the hash ("#/verify?token=abc" → token=abc). */
+export function hashQuery(): URLSearchParams {
+  const i = location.hash.indexOf("?");
+  return new URLSearchParams(i < 0 ? "" : location.hash.slice(i + 1));
 }
 
 export function navigate(hash: string): void {
