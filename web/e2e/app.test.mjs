@@ -5,9 +5,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
 import { randomBytes, randomInt } from "node:crypto";
-import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits } from "./lib.mjs";
+import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits, signIn, png } from "./lib.mjs";
 
 /** A price as the book prints it: grouped, padded to the market's price scale. */
 const shown = (s, scale) => { const [i, f = ""] = s.split("."); return grouped(scale ? `${i}.${f.padEnd(scale, "0")}` : i); };
@@ -18,39 +17,9 @@ const customer = await browser();
 const { page } = customer;
 after(() => customer.close());
 
-/** Staff login; waits out the per-address login limit (10 a minute in demo mode). */
-async function signIn(page, role) {
-  const { email, password } = staffPassword(role);
-  await page.goto(`${BASE}/console`);
-  for (let attempt = 0; ; attempt++) {
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    const who = page.getByText(`${email} (${role})`);
-    const limited = page.getByText("too many attempts");
-    await who.or(limited).first().waitFor({ timeout: 15000 });
-    if (await who.count()) return;
-    assert.ok(attempt < 12, "still rate-limited after a minute");
-    await page.waitForTimeout(7000);
-  }
-}
 
 /** A valid PNG of `w`×`h` noise (RGB, so it does not compress below the upload minimum). */
-function noisePng(w, h) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
-    return Buffer.concat([len, body, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
-  const rows = [];
-  for (let y = 0; y < h; y++) rows.push(Buffer.from([0]), randomBytes(w * 3)); // filter byte + pixels
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
-}
+const noisePng = (w, h) => png(w, h, () => randomBytes(w * 3));
 
 /** A Thai national ID with a right check digit (not starting with 9: the identity simulator refuses those). */
 function thaiId() {

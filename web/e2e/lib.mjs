@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHmac } from "node:crypto";
+import { deflateSync } from "node:zlib";
+import assert from "node:assert/strict";
 
 export const BASE = process.env.TALAT_URL ?? "http://127.0.0.1:8080";
 export const SHOTS = process.env.TALAT_SCREENSHOTS ?? "";
@@ -104,3 +106,40 @@ export function grouped(s) {
 /** Units of a decimal string at `scale`. */
 export const units = (s, scale) => { const [i, f = ""] = String(s).split("."); return BigInt(i + f.padEnd(scale, "0").slice(0, scale)); };
 export const fromUnits = (u, scale) => { const d = u.toString().padStart(scale + 1, "0"); const f = d.slice(d.length - scale).replace(/0+$/, ""); return d.slice(0, d.length - scale) + (scale && f ? "." + f : ""); };
+
+/** Staff login; waits out the per-address login limit (10 a minute in demo mode; every test
+ *  file logs in from 127.0.0.1). */
+export async function signIn(page, role) {
+  const { email, password } = staffPassword(role);
+  await page.goto(`${BASE}/console`);
+  for (let attempt = 0; ; attempt++) {
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    const who = page.getByText(`${email} (${role})`);
+    const limited = page.getByText("too many attempts");
+    await who.or(limited).first().waitFor({ timeout: 15000 });
+    if (await who.count()) return;
+    assert.ok(attempt < 12, "still rate-limited after a minute");
+    await page.waitForTimeout(7000);
+  }
+}
+
+/** A valid 8-bit RGB PNG of `w`×`h` whose rows `row(y)` gives (3·w bytes each), built here:
+ *  signature, IHDR, IDAT, IEND with their CRCs. */
+export function png(w, h, row) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < h; y++) rows.push(Buffer.from([0]), row(y)); // filter byte + pixels
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+}
+

@@ -5,24 +5,10 @@
 // of it: logins are rate-limited per address and the other test file logs in too.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { deflateSync } from "node:zlib";
-import { BASE, browser, recordWrites, shot, staffPassword } from "./lib.mjs";
+import { BASE, browser, recordWrites, shot, signIn, png as encodePng } from "./lib.mjs";
 
-/** A valid 2×2 RGB PNG, built here (signature, IHDR, IDAT, IEND with their CRCs). */
-function tinyPng() {
-  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
-    return Buffer.concat([len, body, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(2, 0); ihdr.writeUInt32BE(2, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
-  const rows = Buffer.from([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255]); // filter byte + 2 pixels per row
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
-}
+/** A valid 2×2 RGB PNG (red, green / blue, white). */
+const tinyPng = () => encodePng(2, 2, (y) => Buffer.from(y === 0 ? [255, 0, 0, 0, 255, 0] : [0, 0, 255, 255, 255, 255]));
 
 const png = tinyPng();
 const email = `support-e2e-${Date.now()}@example.com`;
@@ -33,22 +19,6 @@ const c = customer.page, s = staff.page;
 after(async () => { await customer.close(); await staff.close(); });
 let ticketId = "";
 
-/** Staff login; waits out the per-address login limit (the other test file logs in many times). */
-async function signIn(page, role) {
-  const { email, password } = staffPassword(role);
-  await page.goto(`${BASE}/console`);
-  for (let attempt = 0; ; attempt++) {
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    const who = page.getByText(`${email} (${role})`);
-    const limited = page.getByText("too many attempts");
-    await who.or(limited).first().waitFor({ timeout: 15000 });
-    if (await who.count()) return;
-    assert.ok(attempt < 12, "still rate-limited after a minute");
-    await page.waitForTimeout(7000);
-  }
-}
 
 const myTickets = () => c.evaluate(() => fetch("/web/api/support/tickets").then((r) => r.json()));
 

@@ -29,7 +29,8 @@ function typeOf(f: File): string {
   return ({ png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", pdf: "application/pdf", txt: "text/plain" } as Record<string, string>)[ext] ?? "";
 }
 
-function readBase64(f: File): Promise<string> {
+/** A file's bytes as base64 (what the JSON API takes for uploads). */
+export function readBase64(f: File): Promise<string> {
   return new Promise((resolve, reject) => {
     const r = new FileReader();
     r.onload = () => {

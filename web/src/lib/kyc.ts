@@ -85,17 +85,7 @@ export async function checkUpload(f: File, purpose: string): Promise<UploadProbl
   return null;
 }
 
-export function fileBase64(f: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => {
-      const url = String(r.result ?? "");
-      resolve(url.slice(url.indexOf(",") + 1)); // "data:<type>;base64,<data>"
-    };
-    r.onerror = () => reject(r.error ?? new Error(`cannot read ${f.name}`));
-    r.readAsDataURL(f);
-  });
-}
+export { readBase64 as fileBase64 } from "./files";
 
 /** A refusal's `field` matched exactly to a form slot, else by prefix ("documents[0]" → "documents"). */
 export function fieldFor<T>(e: unknown, slots: Record<string, T>): T | null {
