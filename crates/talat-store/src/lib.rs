@@ -40,7 +40,7 @@ pub use candles::Resolution;
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;
 pub use error::StoreError;
-pub use onboarding::{KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, KycHitRow, NewKycApplication, NewKycDocument, NewKycEvent, MAX_KYC_ROWS};
+pub use onboarding::{KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent, MAX_KYC_ROWS};
 pub use keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
 pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
 pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};

@@ -213,45 +213,6 @@ impl KnowledgeResultRow {
     }
 }
 
-/// A screening hit on a customer as a KYC reviewer sees it (the screening module writes them).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KycHitRow {
-    pub id: u64,
-    pub account_id: u64,
-    pub list_name: String,
-    pub entity_id: String,
-    pub entity_version: u64,
-    pub score_milli: u64,
-    pub matched_name: String,
-    pub reasons: String,
-    /// `open`, `cleared`, `confirmed`.
-    pub status: String,
-    pub created_ms: u64,
-    pub decided_by: Option<u64>,
-    pub decision_reason: Option<String>,
-    pub decided_ms: Option<u64>,
-}
-
-impl KycHitRow {
-    fn read(row: &AnyRow) -> Result<KycHitRow, StoreError> {
-        let c = Cols::new(row, "screening_hits");
-        Ok(KycHitRow {
-            id: c.u64("id")?,
-            account_id: c.u64("account_id")?,
-            list_name: c.text("list_name")?,
-            entity_id: c.text("entity_id")?,
-            entity_version: c.u64("entity_version")?,
-            score_milli: c.u64("score_milli")?,
-            matched_name: c.text("matched_name")?,
-            reasons: c.text("reasons")?,
-            status: c.text("status")?,
-            created_ms: c.u64("created_ms")?,
-            decided_by: c.opt_u64("decided_by")?,
-            decision_reason: c.opt_text("decision_reason")?,
-            decided_ms: c.opt_u64("decided_ms")?,
-        })
-    }
-}
 
 /// One change to an application, applied only if it is still at `expect_version`: the new
 /// column values, its events, the account's new level / risk rating, and the customer's mail —
@@ -614,20 +575,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(KnowledgeResultRow::read).collect()
-    }
-
-    // ---- screening hits (read only here) -----------------------------------------------------
-
-    /// A customer's screening hits, oldest first.
-    pub async fn kyc_hits_of_account(&self, account_id: u64) -> Result<Vec<KycHitRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, account_id, list_name, entity_id, entity_version, score_milli, matched_name, reasons, status, created_ms, decided_by, \
-             decision_reason, decided_ms FROM screening_hits WHERE account_id = $1 ORDER BY id LIMIT $2",
-        )
-        .bind(int(account_id)?)
-        .bind(MAX_KYC_ROWS)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(KycHitRow::read).collect()
     }
 }

@@ -167,7 +167,7 @@ async fn knowledge_results_and_screening_hits(db: &TestDb) {
     assert_eq!(r.iter().map(|r| (r.score_pct, r.passed, r.test_version.as_str())).collect::<Vec<_>>(), vec![(100, true, "kt-1"), (50, false, "kt-1")]);
     assert!(store.knowledge_results(a + 1, 10).await.unwrap().is_empty());
 
-    assert!(store.kyc_hits_of_account(a).await.unwrap().is_empty());
+    assert!(store.screening_hits_of_account(a, 100).await.unwrap().is_empty());
     store
         .execute_raw(&format!(
             "INSERT INTO screening_hits (account_id, list_name, entity_id, entity_version, score_milli, matched_name, reasons, status, created_ms) \
@@ -175,7 +175,7 @@ async fn knowledge_results_and_screening_hits(db: &TestDb) {
         ))
         .await
         .unwrap();
-    let hits = store.kyc_hits_of_account(a).await.unwrap();
+    let hits = store.screening_hits_of_account(a, 100).await.unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!((hits[0].list_name.as_str(), hits[0].entity_version, hits[0].score_milli, hits[0].status.as_str(), hits[0].decided_by), ("un", 3, 950, "open", None));
 }

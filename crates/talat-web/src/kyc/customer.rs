@@ -497,7 +497,7 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
 
     // Screening: hits are recorded by the screening module for a reviewer.
     let screened = screening::screen_account(&web, account.id, &form.subject()).await?;
-    let hits = web.store.kyc_hits_of_account(account.id).await?;
+    let hits = web.store.screening_hits_of_account(account.id, talat_store::MAX_KYC_ROWS).await?;
     let confirmed = hits.iter().any(|h| h.status == "confirmed");
     let pep = hits.iter().any(|h| h.status != "cleared" && h.list_name.to_ascii_lowercase().contains("pep"));
     let screening_status = if confirmed {

@@ -124,7 +124,7 @@ async fn detail_json(web: &Web, app: &KycApplicationRow) -> WebResult<Value> {
     v["risk_factors"] = parse(&app.risk_factors);
     v["screening_hits"] = web
         .store
-        .kyc_hits_of_account(app.account_id)
+        .screening_hits_of_account(app.account_id, talat_store::MAX_KYC_ROWS)
         .await?
         .iter()
         .map(|h| {
@@ -225,7 +225,7 @@ async fn approve(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
         let app = load(&web, &id).await?;
         open_for_decision(&app)?;
         // Open hits on the customer block an approval, whatever the application recorded.
-        let hits = web.store.kyc_hits_of_account(app.account_id).await?;
+        let hits = web.store.screening_hits_of_account(app.account_id, talat_store::MAX_KYC_ROWS).await?;
         if hits.iter().any(|h| h.status == "confirmed") || app.screening_status == "confirmed" {
             return Err(WebError::conflict("a sanctions match was confirmed for this customer: the application cannot be approved"));
         }
