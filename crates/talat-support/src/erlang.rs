@@ -343,6 +343,14 @@ mod tests {
         occupancy_decimals: i32,
     }
 
+    impl Row {
+        /// A row of the reference's table as printed: percentages and ASA at `decimals`, the
+        /// occupancy at one more; `[agents, p_wait %, SL %, ASA s, occupancy]`.
+        fn printed(decimals: i32, [agents, p_wait_pct, sl_pct, asa_s, occupancy]: [f64; 5]) -> Row {
+            Row { agents: agents as u32, p_wait_pct, sl_pct, asa_s, occupancy, decimals, occupancy_decimals: decimals + 1 }
+        }
+    }
+
     fn check_row(traffic: f64, aht_s: f64, answer_s: f64, row: &Row) {
         let m = evaluate(traffic, row.agents, aht_s, answer_s).expect("stable queue");
         let d = row.decimals;
@@ -397,15 +405,7 @@ mod tests {
     fn worked_case_1_360_per_half_hour() {
         let input = input(360.0, 30, 240.0, 80.0, 15.0);
         assert_eq!(input.traffic_erlangs(), 48.0);
-        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row {
-            agents,
-            p_wait_pct,
-            sl_pct,
-            asa_s,
-            occupancy,
-            decimals: 2,
-            occupancy_decimals: 3,
-        };
+        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row::printed(2, [agents as f64, p_wait_pct, sl_pct, asa_s, occupancy]);
         check_case(
             input,
             row(54, 30.13, 79.29, 12.05, 0.889),
@@ -417,15 +417,7 @@ mod tests {
     fn worked_case_2_100_per_half_hour() {
         let input = input(100.0, 30, 180.0, 80.0, 20.0);
         assert_eq!(input.traffic_erlangs(), 10.0);
-        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row {
-            agents,
-            p_wait_pct,
-            sl_pct,
-            asa_s,
-            occupancy,
-            decimals: 2,
-            occupancy_decimals: 3,
-        };
+        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row::printed(2, [agents as f64, p_wait_pct, sl_pct, asa_s, occupancy]);
         check_case(
             input,
             row(13, 28.53, 79.56, 17.12, 0.769),
@@ -435,15 +427,7 @@ mod tests {
 
     #[test]
     fn worked_case_3_surge() {
-        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row {
-            agents,
-            p_wait_pct,
-            sl_pct,
-            asa_s,
-            occupancy,
-            decimals: 1,
-            occupancy_decimals: 2,
-        };
+        let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row::printed(1, [agents as f64, p_wait_pct, sl_pct, asa_s, occupancy]);
         // Before the surge: 120 per 30 min at 300 s is 20 Erlangs → 25 agents.
         let before = input(120.0, 30, 300.0, 80.0, 20.0);
         assert_eq!(before.traffic_erlangs(), 20.0);
