@@ -63,7 +63,12 @@ impl Default for ApiConfig {
             max_connections: 4_096,
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
-            upload_path_prefixes: vec!["/web/api/support/".into(), "/web/api/console/support/".into(), "/web/api/kyc/".into(), "/web/api/console/screening/".into()],
+            upload_path_prefixes: vec![
+                "/web/api/support/".into(),
+                "/web/api/console/support/".into(),
+                "/web/api/kyc/".into(),
+                "/web/api/console/screening/".into(),
+            ],
             max_concurrent_uploads: 8,
             rate_limits: true,
             rate_block_s: 30,

@@ -49,10 +49,7 @@ pub fn parse_decimal(token: &str, scale: u8) -> Result<u128, DecimalError> {
         return Err(if exponent > 0 { DecimalError::TooLarge } else { DecimalError::TooPrecise(scale) });
     }
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if (int_part.is_empty() && frac_part.is_empty())
-        || !int_part.bytes().all(|b| b.is_ascii_digit())
-        || !frac_part.bytes().all(|b| b.is_ascii_digit())
-    {
+    if (int_part.is_empty() && frac_part.is_empty()) || !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
         return Err(DecimalError::NotANumber);
     }
     // value = digits × 10^(exponent − frac_len); in units: × 10^scale.

@@ -19,12 +19,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, message: impl Into<Cow<'static, str>>) -> ApiError {
-        ApiError {
-            code,
-            status: StatusCode::OK,
-            message: message.into(),
-            retry_after_s: None,
-        }
+        ApiError { code, status: StatusCode::OK, message: message.into(), retry_after_s: None }
     }
 
     pub fn invalid_json(detail: impl std::fmt::Display) -> ApiError {
@@ -107,12 +102,7 @@ impl ApiError {
     /// The sequencer stopped (shutdown or a fatal journal error); the request's fate is unknown
     /// unless it was refused before submission.
     pub fn unavailable(detail: impl std::fmt::Display) -> ApiError {
-        ApiError {
-            code: 90,
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: Cow::Owned(format!("server error: {detail}")),
-            retry_after_s: Some(5),
-        }
+        ApiError { code: 90, status: StatusCode::SERVICE_UNAVAILABLE, message: Cow::Owned(format!("server error: {detail}")), retry_after_s: Some(5) }
     }
 
     pub fn rejected(reason: RejectReason) -> ApiError {
@@ -131,9 +121,7 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error": self.code, "message": self.message });
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after_s {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         metrics::counter!("talat_api_errors_total", "code" => self.code.to_string()).increment(1);
         response

@@ -85,9 +85,7 @@ impl Gateway {
     }
 
     pub fn check_timestamp(&self, timestamp: &str) -> Result<(), ApiError> {
-        let ts_ms: u64 = timestamp
-            .parse()
-            .map_err(|_| ApiError::invalid_timestamp("invalid timestamp: expected Unix milliseconds"))?;
+        let ts_ms: u64 = timestamp.parse().map_err(|_| ApiError::invalid_timestamp("invalid timestamp: expected Unix milliseconds"))?;
         let now_ms = self.now_ms();
         let window_ms = self.config.timestamp_window_ms;
         if ts_ms.abs_diff(now_ms) > window_ms {

@@ -83,8 +83,27 @@ impl RateLimits {
     pub fn new(enabled: bool, block_s: u32, public_per_ip_per_s: u32) -> RateLimits {
         use Endpoint::*;
         let all = [
-            Ticker, Depth, Symbols, Trades, Bids, Asks, OrderInfo, MyOpenOrders, MyOrderHistory, PlaceBid, PlaceAsk,
-            CancelOrder, Balances, Wallet, ServerTime, Status, Fiat, User, TradingView, Crypto, Extension,
+            Ticker,
+            Depth,
+            Symbols,
+            Trades,
+            Bids,
+            Asks,
+            OrderInfo,
+            MyOpenOrders,
+            MyOrderHistory,
+            PlaceBid,
+            PlaceAsk,
+            CancelOrder,
+            Balances,
+            Wallet,
+            ServerTime,
+            Status,
+            Fiat,
+            User,
+            TradingView,
+            Crypto,
+            Extension,
         ];
         let limiters = all
             .into_iter()

@@ -27,7 +27,11 @@ pub fn read_model_publisher(read: Arc<ReadModel>) -> impl Publisher {
 }
 
 /// Serves `gateway` on `listener` until `shutdown` resolves.
-pub async fn serve(gateway: AppState, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    gateway: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     serve_with(gateway, axum::Router::new(), listener, shutdown).await
 }
 
@@ -53,9 +57,7 @@ pub async fn serve_with(
     let app = crate::routes::router_with(gateway, extra);
     // `tap_io` makes axum hand out the peer address as `ConnectInfo<SocketAddr>`.
     let listener = axum::serve::ListenerExt::tap_io(crate::listener::LimitedListener::new(listener, max_connections), |_| {});
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     result
 }
@@ -68,7 +70,13 @@ pub async fn load_keys(gateway: &Gateway) -> Result<usize, String> {
     let mut loaded = 0;
     for row in rows.into_iter().filter(|r| r.revoked_ms.is_none()) {
         let secret = gateway.master.open(&row.api_key, &row.secret_ciphertext, &row.secret_nonce).map_err(|e| e.to_string())?;
-        let ip_allow = row.ip_allow.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect::<Result<Vec<std::net::IpAddr>, _>>().map_err(|e| format!("key {}: bad IP in its allow-list: {e}", row.api_key))?;
+        let ip_allow = row
+            .ip_allow
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse())
+            .collect::<Result<Vec<std::net::IpAddr>, _>>()
+            .map_err(|e| format!("key {}: bad IP in its allow-list: {e}", row.api_key))?;
         gateway.keys.insert(row.api_key, row.user, secret, crate::auth::Perms::from_bits(row.perms as i64), ip_allow);
         loaded += 1;
     }
@@ -76,7 +84,12 @@ pub async fn load_keys(gateway: &Gateway) -> Result<usize, String> {
 }
 
 /// Creates an API key for `user`: stored sealed, active at once. Returns (key, secret).
-pub async fn create_key(gateway: &Gateway, user: talat_core::UserId, perms: crate::auth::Perms, ip_allow: Vec<std::net::IpAddr>) -> Result<(String, String), String> {
+pub async fn create_key(
+    gateway: &Gateway,
+    user: talat_core::UserId,
+    perms: crate::auth::Perms,
+    ip_allow: Vec<std::net::IpAddr>,
+) -> Result<(String, String), String> {
     let (key, secret) = crate::auth::keys::generate_credentials();
     if let Some(store) = &gateway.store {
         let (sealed, nonce) = gateway.master.seal(&key, secret.as_bytes());

@@ -53,7 +53,12 @@ impl TestExchange {
 
     /// [`TestExchange::start`] with extra routes (built from the gateway) merged into the
     /// server's router, as `talat serve` mounts the web API.
-    pub async fn start_with(config: ApiConfig, users: usize, sequencer_config: SequencerConfig, extra: impl FnOnce(AppState) -> axum::Router<AppState>) -> TestExchange {
+    pub async fn start_with(
+        config: ApiConfig,
+        users: usize,
+        sequencer_config: SequencerConfig,
+        extra: impl FnOnce(AppState) -> axum::Router<AppState>,
+    ) -> TestExchange {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut node_config = NodeConfig::default();
         node_config.engine.check_invariants_every_command = true;
@@ -61,7 +66,7 @@ impl TestExchange {
         let read = Arc::new(ReadModel::from_engine(node.engine()));
         let store = talat_store::Store::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.expect("the store opens");
         let projector = talat_store::Projector::spawn(store.clone(), 64);
-                node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
+        node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
         crate::projection::spawn(&node, projector.clone(), crate::projection::DEFAULT_GATHER_MS).expect("the store's follower starts");
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");
@@ -75,7 +80,12 @@ impl TestExchange {
         let mut funding = Vec::new();
         for user in &ids {
             for (asset, units) in [(0u16, 1_000_000_000u64), (1, 1_000_000_000), (2, 10_000_000_000)] {
-                funding.push(Command::Deposit { user: *user, asset: AssetId(asset), amount: Amount(units), external_id: ExternalId(format!("test-{}-{asset}", user.0)) });
+                funding.push(Command::Deposit {
+                    user: *user,
+                    asset: AssetId(asset),
+                    amount: Amount(units),
+                    external_id: ExternalId(format!("test-{}-{asset}", user.0)),
+                });
             }
         }
         node.commit(funding).expect("funding commits");
@@ -99,7 +109,16 @@ impl TestExchange {
             })
             .await;
         });
-        TestExchange { url: format!("http://{addr}"), addr, gateway, users: test_users, sequencer: Some(sequencer), shutdown: Some(tx), server: Some(server), _dir: dir }
+        TestExchange {
+            url: format!("http://{addr}"),
+            addr,
+            gateway,
+            users: test_users,
+            sequencer: Some(sequencer),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        }
     }
 
     /// The three signing headers for a request by user `i`, at the server's current time.

@@ -48,7 +48,8 @@ async fn place_list_inspect_and_cancel_orders() {
     let ex = exchange().await;
     let c = Client::new();
     // A bid of 1,000 THB at 3,400,000 rests (below the opening price, inside the band).
-    let (status, placed) = c.signed(&ex, 0, "POST", "/api/v3/market/place-bid", r#"{"sym": "btc_thb", "amt": 1000, "rat": 3400000, "typ": "limit", "client_id": "bid-1"}"#).await;
+    let (status, placed) =
+        c.signed(&ex, 0, "POST", "/api/v3/market/place-bid", r#"{"sym": "btc_thb", "amt": 1000, "rat": 3400000, "typ": "limit", "client_id": "bid-1"}"#).await;
     assert_eq!((status, code(&placed)), (200, 0), "{placed}");
     let id = placed["result"]["id"].as_str().unwrap().to_string();
     assert_eq!(placed["result"]["ci"], "bid-1");
@@ -246,7 +247,8 @@ async fn public_endpoints_have_the_reference_shapes() {
     assert!(legacy_ticker["THB_BTC"]["id"] == 1);
     let (_, depth) = c.get(&ex, "/api/market/depth?sym=THB_BTC&lmt=5").await;
     assert!(depth["asks"].is_array() && depth.get("error").is_none());
-    for bad in ["/api/v3/market/depth?sym=NOPE_THB", "/api/v3/market/bids", "/api/v3/market/trades?sym=BTC_THB&lmt=0", "/api/v3/market/asks?sym=BTC_THB&lmt=x"] {
+    for bad in ["/api/v3/market/depth?sym=NOPE_THB", "/api/v3/market/bids", "/api/v3/market/trades?sym=BTC_THB&lmt=0", "/api/v3/market/asks?sym=BTC_THB&lmt=x"]
+    {
         let (status, reply) = c.get(&ex, bad).await;
         assert_eq!(status, 200);
         assert!(matches!(code(&reply), 10 | 11), "{bad} → {reply}");
@@ -371,7 +373,8 @@ async fn a_get_with_a_body_keeps_the_connection_alive() {
             response.extend_from_slice(&buf[..n]);
             let text = String::from_utf8_lossy(&response);
             if let Some(end) = text.find("\r\n\r\n") {
-                let length: usize = text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())).unwrap();
+                let length: usize =
+                    text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())).unwrap();
                 if response.len() >= end + 4 + length {
                     break;
                 }
@@ -401,7 +404,8 @@ async fn the_extensions_place_amend_and_cancel_all() {
     let (_, ioc) = c.signed(&ex, 0, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"ioc","amt":0.004,"rat":3500000}"#).await;
     assert_eq!(ioc["result"]["status"], "filled", "{ioc}");
     // Self-trade with decrement: user 1 buys into its own ask; both shrink, nothing trades.
-    let (_, stp) = c.signed(&ex, 1, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"ioc","amt":0.001,"rat":3500000,"stp":"decrement"}"#).await;
+    let (_, stp) =
+        c.signed(&ex, 1, "POST", place, r#"{"sym":"BTC_THB","sd":"buy","typ":"limit","tif":"ioc","amt":0.001,"rat":3500000,"stp":"decrement"}"#).await;
     assert_eq!(code(&stp), 0, "{stp}");
     let (_, open) = c.signed(&ex, 1, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await;
     assert_eq!(open["result"][0]["amount"], "0.005", "0.01 − 0.004 filled − 0.001 decremented: {open}");

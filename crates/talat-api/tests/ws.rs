@@ -195,7 +195,21 @@ async fn ticker_streams_send_numbers_on_connect_and_after_trades() {
     let first = next_json(&mut ws).await;
     assert_eq!(first["stream"], "market.ticker.thb_btc");
     assert_eq!(first["id"], 1);
-    for field in ["last", "lowestAsk", "lowestAskSize", "highestBid", "highestBidSize", "change", "percentChange", "baseVolume", "quoteVolume", "high24hr", "low24hr", "open", "close"] {
+    for field in [
+        "last",
+        "lowestAsk",
+        "lowestAskSize",
+        "highestBid",
+        "highestBidSize",
+        "change",
+        "percentChange",
+        "baseVolume",
+        "quoteVolume",
+        "high24hr",
+        "low24hr",
+        "open",
+        "close",
+    ] {
         assert!(first[field].is_number(), "{field} is a number: {first}");
     }
     assert_eq!(first["isFrozen"], 0);
@@ -272,7 +286,10 @@ async fn private(ex: &TestExchange, i: usize, subscribe: bool) -> Ws {
         for channel in ["order_update", "match_update"] {
             send(&mut ws, json!({"event": "subscribe", "channel": channel})).await;
             let answer = next_json(&mut ws).await;
-            assert_eq!(answer, json!({"event": "subscribe", "channel": channel, "code": "200", "message": "Success", "data": {"message": "Subscribed successfully"}, "connection_id": answer["connection_id"], "timestamp": answer["timestamp"]}));
+            assert_eq!(
+                answer,
+                json!({"event": "subscribe", "channel": channel, "code": "200", "message": "Success", "data": {"message": "Subscribed successfully"}, "connection_id": answer["connection_id"], "timestamp": answer["timestamp"]})
+            );
         }
     }
     ws
@@ -419,9 +436,23 @@ async fn private_pushes_own_order_and_match_updates_only() {
 
     // A market buy of 100 THB as taker: price is null, and only user 0's order is reported.
     let ask3 = place(&ex, 1, BTC, Side::Sell, 350_000_000, 100_000).await;
-    let market_buy = submit(&ex, NewOrder { user: ex.users[0].user, market: BTC, side: Side::Buy, kind: OrderKind::Market { amount: Amount(10_000) }, client_id: None, stp: StpMode::default() }).await;
+    let market_buy = submit(
+        &ex,
+        NewOrder {
+            user: ex.users[0].user,
+            market: BTC,
+            side: Side::Buy,
+            kind: OrderKind::Market { amount: Amount(10_000) },
+            client_id: None,
+            stp: StpMode::default(),
+        },
+    )
+    .await;
     let fill = next_matching(&mut mine, "the market buy's match", |v| v["event"] == "match_update").await;
-    assert_eq!((fill["data"]["order_id"].as_str(), fill["data"]["is_maker"].as_bool(), fill["data"]["type"].as_str()), (Some(market_buy.0.to_string().as_str()), Some(false), Some("market")));
+    assert_eq!(
+        (fill["data"]["order_id"].as_str(), fill["data"]["is_maker"].as_bool(), fill["data"]["type"].as_str()),
+        (Some(market_buy.0.to_string().as_str()), Some(false), Some("market"))
+    );
     let last = next_matching(&mut mine, "the market buy's final state", |v| v["event"] == "order_update" && v["data"]["status"] != "partial_filled").await;
     assert_eq!(last["data"]["order_id"], market_buy.0.to_string());
     assert_eq!(last["data"]["price"], Value::Null);

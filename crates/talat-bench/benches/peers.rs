@@ -9,12 +9,7 @@ use talat_bench::peers::{LobsterBooks, MatchcoreBooks, OrderbookRsBooks};
 use talat_bench::workload::{BookSpec, Workload};
 use talat_bench::BookUnderTest;
 
-fn bench_engine<B: BookUnderTest>(
-    c: &mut Criterion,
-    w: &Workload,
-    name: &str,
-    build: impl Fn(&BookSpec) -> B,
-) {
+fn bench_engine<B: BookUnderTest>(c: &mut Criterion, w: &Workload, name: &str, build: impl Fn(&BookSpec) -> B) {
     let mut group = c.benchmark_group("exchange-core-like stream");
     group.throughput(Throughput::Elements(w.stream.len() as u64));
     // A few seconds per engine: enough for stable medians on a 2-core VM.

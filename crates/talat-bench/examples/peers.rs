@@ -33,9 +33,7 @@ fn main() -> ExitCode {
                 let names = val();
                 peers = names.split(',').filter_map(Peer::from_name).collect();
                 if peers.is_empty() {
-                    eprintln!(
-                        "no known peer in {names:?}; known: matchcore, orderbook-rs, lobster"
-                    );
+                    eprintln!("no known peer in {names:?}; known: matchcore, orderbook-rs, lobster");
                     return ExitCode::FAILURE;
                 }
             }

@@ -25,11 +25,7 @@ impl OutcomeCounts {
 
     /// From counts indexed by `Outcome as usize`.
     pub fn from_raw(raw: [u64; 3]) -> Self {
-        Self {
-            done: raw[0],
-            unknown_order: raw[1],
-            rejected: raw[2],
-        }
+        Self { done: raw[0], unknown_order: raw[1], rejected: raw[2] }
     }
 }
 
@@ -126,11 +122,7 @@ fn div(a: f64, b: f64) -> Option<f64> {
 
 impl Report {
     pub fn new(workload: WorkloadSummary, timer_overhead_ns: u64) -> Self {
-        Self {
-            workload,
-            timer_overhead_ns,
-            engines: Vec::new(),
-        }
+        Self { workload, timer_overhead_ns, engines: Vec::new() }
     }
 
     pub fn engine(&self, name: &str) -> Option<&EngineFigures> {
@@ -171,7 +163,14 @@ impl Report {
             "workload {}{} seed {} fingerprint {}: {} market(s), {} accounts, {} warm-up places ({} resting on {} levels), {} stream ops",
             w.name,
             if w.sweep { "" } else { " (no sweeping)" },
-            w.seed, w.fingerprint, w.markets, w.accounts, w.warmup_ops, w.resting_after_warmup, w.price_levels_after_warmup, w.stream_ops
+            w.seed,
+            w.fingerprint,
+            w.markets,
+            w.accounts,
+            w.warmup_ops,
+            w.resting_after_warmup,
+            w.price_levels_after_warmup,
+            w.stream_ops
         );
         let _ = writeln!(
             s,
@@ -186,22 +185,10 @@ impl Report {
         let _ = writeln!(
             s,
             "{:<14} {:>12} {:>21} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8}",
-            "engine",
-            "ops/s (med)",
-            "rounds min..max",
-            "p50 ns",
-            "p99 ns",
-            "p99.9 ns",
-            "max ns",
-            "unknown",
-            "rejected"
+            "engine", "ops/s (med)", "rounds min..max", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "unknown", "rejected"
         );
         for e in &self.engines {
-            let lo = e
-                .ops_per_s_rounds
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min);
+            let lo = e.ops_per_s_rounds.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = e.ops_per_s_rounds.iter().copied().fold(0.0, f64::max);
             let _ = writeln!(
                 s,
@@ -230,15 +217,7 @@ impl Report {
         let mut s = String::new();
         let f = |r: Option<f64>| r.map_or("n/a".to_string(), |x| format!("{x:.2}×"));
         for r in self.ratios(engine) {
-            let _ = writeln!(
-                s,
-                "{} vs {}: {:.2}× throughput, p50 {}, p99 {}",
-                r.engine,
-                r.peer,
-                r.throughput,
-                f(r.p50),
-                f(r.p99)
-            );
+            let _ = writeln!(s, "{} vs {}: {:.2}× throughput, p50 {}, p99 {}", r.engine, r.peer, r.throughput, f(r.p50), f(r.p99));
         }
         s
     }
@@ -262,45 +241,22 @@ mod tests {
     use super::*;
 
     fn fig(name: &str, ops: f64, p50: u64, p99: u64) -> EngineFigures {
-        EngineFigures {
-            name: name.into(),
-            ops_per_s_median: ops,
-            ops_per_s_rounds: vec![ops],
-            p50_ns: p50,
-            p99_ns: p99,
-            ..Default::default()
-        }
+        EngineFigures { name: name.into(), ops_per_s_median: ops, ops_per_s_rounds: vec![ops], p50_ns: p50, p99_ns: p99, ..Default::default() }
     }
 
     #[test]
     fn ratios_are_engine_over_peer_and_skip_self() {
-        let r = Report {
-            engines: vec![
-                fig("talat", 4e6, 100, 1_000),
-                fig("a", 2e6, 200, 4_000),
-                fig("b", 8e6, 0, 0),
-            ],
-            ..Default::default()
-        };
+        let r = Report { engines: vec![fig("talat", 4e6, 100, 1_000), fig("a", 2e6, 200, 4_000), fig("b", 8e6, 0, 0)], ..Default::default() };
         let rs = r.ratios("talat");
         assert_eq!(rs.len(), 2);
-        assert_eq!(
-            (rs[0].peer.as_str(), rs[0].throughput, rs[0].p50, rs[0].p99),
-            ("a", 2.0, Some(2.0), Some(4.0))
-        );
-        assert_eq!(
-            (rs[1].peer.as_str(), rs[1].throughput, rs[1].p50),
-            ("b", 0.5, None)
-        );
+        assert_eq!((rs[0].peer.as_str(), rs[0].throughput, rs[0].p50, rs[0].p99), ("a", 2.0, Some(2.0), Some(4.0)));
+        assert_eq!((rs[1].peer.as_str(), rs[1].throughput, rs[1].p50), ("b", 0.5, None));
         assert!(r.ratios("nobody").is_empty());
     }
 
     #[test]
     fn json_round_trips_and_table_names_every_engine() {
-        let r = Report {
-            engines: vec![fig("x", 1.5e6, 300, 900)],
-            ..Default::default()
-        };
+        let r = Report { engines: vec![fig("x", 1.5e6, 300, 900)], ..Default::default() };
         let back: Report = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(back, r);
         let t = r.table();

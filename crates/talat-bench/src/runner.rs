@@ -34,11 +34,7 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self {
-            rounds: 5,
-            latency: true,
-            progress: true,
-        }
+        Self { rounds: 5, latency: true, progress: true }
     }
 }
 
@@ -48,9 +44,7 @@ pub fn progress_bar(total_passes: u64, enabled: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(total_passes), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}") {
         pb.set_style(style.progress_chars("=> "));
     }
     pb
@@ -63,10 +57,7 @@ pub fn passes_per_engine(cfg: &RunConfig) -> u64 {
 
 /// Builds a book and feeds it the warm-up. Returns it with the outcome
 /// counts of the warm-up (every op should be `Done`).
-fn warmed<B: BookUnderTest>(
-    w: &Workload,
-    build: &mut impl FnMut(&BookSpec) -> B,
-) -> (B, OutcomeCounts) {
+fn warmed<B: BookUnderTest>(w: &Workload, build: &mut impl FnMut(&BookSpec) -> B) -> (B, OutcomeCounts) {
     let mut book = build(&w.spec);
     let mut counts = OutcomeCounts::default();
     for op in &w.warmup {
@@ -91,12 +82,7 @@ fn run_stream<B: BookUnderTest>(book: &mut B, stream: &[MarketOp]) -> (Duration,
 /// against ~24 ns for `Instant::now()` (measured on the project's VM), so
 /// the histogram carries less of the clock and more of the engine.
 #[inline(never)]
-fn run_stream_timed<B: BookUnderTest>(
-    book: &mut B,
-    stream: &[MarketOp],
-    clock: &quanta::Clock,
-    hist: &mut Histogram<u64>,
-) -> [u64; 3] {
+fn run_stream_timed<B: BookUnderTest>(book: &mut B, stream: &[MarketOp], clock: &quanta::Clock, hist: &mut Histogram<u64>) -> [u64; 3] {
     let mut counts = [0u64; 3];
     for op in stream {
         let t0 = clock.raw();
@@ -134,12 +120,7 @@ fn median(xs: &[f64]) -> f64 {
 
 /// Measures one engine on `w`. `build` makes a fresh engine (one book per
 /// market of `spec`) and is called once per pass, outside the timer.
-pub fn measure<B: BookUnderTest>(
-    w: &Workload,
-    cfg: &RunConfig,
-    pb: &ProgressBar,
-    mut build: impl FnMut(&BookSpec) -> B,
-) -> EngineFigures {
+pub fn measure<B: BookUnderTest>(w: &Workload, cfg: &RunConfig, pb: &ProgressBar, mut build: impl FnMut(&BookSpec) -> B) -> EngineFigures {
     let rounds = cfg.rounds.max(1);
     let stream_ops = w.stream.len() as u64;
     let mut name = "";
@@ -189,8 +170,7 @@ pub fn measure<B: BookUnderTest>(
         pb.set_message(format!("{name}: latency pass"));
         let clock = quanta::Clock::new();
         // 1 ns .. 10 s at 3 significant digits; anything slower saturates.
-        let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
-            .expect("static histogram bounds are valid");
+        let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("static histogram bounds are valid");
         let (mut book, _) = warmed(w, &mut build);
         run_stream_timed(&mut book, &w.stream, &clock, &mut hist);
         drop(book);
@@ -207,26 +187,13 @@ pub fn measure<B: BookUnderTest>(
     figures
 }
 
-fn check_warmup<B: BookUnderTest>(
-    book: &B,
-    w: &Workload,
-    warm: &OutcomeCounts,
-    notes: &mut Vec<String>,
-) {
+fn check_warmup<B: BookUnderTest>(book: &B, w: &Workload, warm: &OutcomeCounts, notes: &mut Vec<String>) {
     if warm.unknown_order + warm.rejected > 0 {
-        notes.push(format!(
-            "warm-up: {} unknown-order and {} rejected of {} places",
-            warm.unknown_order,
-            warm.rejected,
-            w.warmup.len()
-        ));
+        notes.push(format!("warm-up: {} unknown-order and {} rejected of {} places", warm.unknown_order, warm.rejected, w.warmup.len()));
     }
     let resting = book.resting_orders();
     if resting != w.after_warmup.resting_orders {
-        notes.push(format!(
-            "after warm-up {resting} orders rest; the reference model has {}",
-            w.after_warmup.resting_orders
-        ));
+        notes.push(format!("after warm-up {resting} orders rest; the reference model has {}", w.after_warmup.resting_orders));
     }
 }
 
@@ -234,16 +201,10 @@ fn check_stream(w: &Workload, counts: &OutcomeCounts, resting: u64, notes: &mut 
     // The generator only refers to orders its exact price-time model holds
     // live, so an engine matching price-time like it answers every op.
     if counts.unknown_order + counts.rejected > 0 {
-        notes.push(format!(
-            "stream: {} unknown-order and {} rejected answers (the reference model expects none)",
-            counts.unknown_order, counts.rejected
-        ));
+        notes.push(format!("stream: {} unknown-order and {} rejected answers (the reference model expects none)", counts.unknown_order, counts.rejected));
     }
     if resting != w.after_stream.resting_orders {
-        notes.push(format!(
-            "after the stream {resting} orders rest; the reference model has {}",
-            w.after_stream.resting_orders
-        ));
+        notes.push(format!("after the stream {resting} orders rest; the reference model has {}", w.after_stream.resting_orders));
     }
 }
 
@@ -254,9 +215,7 @@ pub fn run_peer(peer: Peer, w: &Workload, cfg: &RunConfig, pb: &ProgressBar) -> 
         Peer::OrderbookRs => measure(w, cfg, pb, OrderbookRsBooks::new),
         Peer::Lobster => measure(w, cfg, pb, LobsterBooks::new),
     };
-    figures
-        .notes
-        .splice(0..0, peer.notes().iter().map(|s| s.to_string()));
+    figures.notes.splice(0..0, peer.notes().iter().map(|s| s.to_string()));
     figures
 }
 
@@ -265,10 +224,7 @@ pub fn run_peer(peer: Peer, w: &Workload, cfg: &RunConfig, pb: &ProgressBar) -> 
 /// bar and pushes the figures into `report.engines`.
 pub fn run_peers(w: &Workload, cfg: &RunConfig, peers: &[Peer]) -> Report {
     let pb = progress_bar(passes_per_engine(cfg) * peers.len() as u64, cfg.progress);
-    let mut report = Report::new(
-        WorkloadSummary::of(w),
-        timer_overhead_ns(&quanta::Clock::new()),
-    );
+    let mut report = Report::new(WorkloadSummary::of(w), timer_overhead_ns(&quanta::Clock::new()));
     for &peer in peers {
         report.engines.push(run_peer(peer, w, cfg, &pb));
     }
@@ -277,8 +233,4 @@ pub fn run_peers(w: &Workload, cfg: &RunConfig, peers: &[Peer]) -> Report {
 }
 
 // Keep the outcome discriminants and the counting arrays in step.
-const _: () = assert!(
-    Outcome::Done as usize == 0
-        && Outcome::UnknownOrder as usize == 1
-        && Outcome::Rejected as usize == 2
-);
+const _: () = assert!(Outcome::Done as usize == 0 && Outcome::UnknownOrder as usize == 1 && Outcome::Rejected as usize == 2);

@@ -2,9 +2,7 @@
 //! says: the counts of resting orders are checked, not merely "no panic".
 
 use talat_bench::peers::{LobsterBooks, MatchcoreBooks, OrderbookRsBooks};
-use talat_bench::workload::{
-    generate, BookSpec, MarketOp, Op, Side, Tif, Workload, WorkloadConfig,
-};
+use talat_bench::workload::{generate, BookSpec, MarketOp, Op, Side, Tif, Workload, WorkloadConfig};
 use talat_bench::{BookUnderTest, Outcome};
 
 const MID: u64 = 1_000;
@@ -23,39 +21,15 @@ fn spec(markets: u32) -> BookSpec {
 }
 
 fn place(market: u32, id: u64, side: Side, price: u64, qty: u64, tif: Tif) -> MarketOp {
-    MarketOp {
-        market,
-        op: Op::Place {
-            id,
-            account: id % 10 + 1,
-            side,
-            price_ticks: price,
-            qty_lots: qty,
-            tif,
-        },
-    }
+    MarketOp { market, op: Op::Place { id, account: id % 10 + 1, side, price_ticks: price, qty_lots: qty, tif } }
 }
 
 fn cancel(market: u32, id: u64) -> MarketOp {
-    MarketOp {
-        market,
-        op: Op::Cancel {
-            id,
-            account: id % 10 + 1,
-        },
-    }
+    MarketOp { market, op: Op::Cancel { id, account: id % 10 + 1 } }
 }
 
 fn amend(market: u32, id: u64, price: u64, qty: u64) -> MarketOp {
-    MarketOp {
-        market,
-        op: Op::Amend {
-            id,
-            account: id % 10 + 1,
-            new_price_ticks: price,
-            new_qty_lots: qty,
-        },
-    }
+    MarketOp { market, op: Op::Amend { id, account: id % 10 + 1, new_price_ticks: price, new_qty_lots: qty } }
 }
 
 /// Places, cancels and amends that never cross: every engine must agree.
@@ -63,48 +37,20 @@ fn passive_lifecycle(b: &mut dyn BookUnderTest) {
     let name = b.name();
     // Ten non-crossing orders: five bids below mid, five asks above.
     for i in 0..5 {
-        assert_eq!(
-            b.apply(&place(0, 1 + i, Side::Buy, MID - 1 - i, 3, Tif::Gtc)),
-            Outcome::Done,
-            "{name}"
-        );
-        assert_eq!(
-            b.apply(&place(0, 6 + i, Side::Sell, MID + 1 + i, 3, Tif::Gtc)),
-            Outcome::Done,
-            "{name}"
-        );
+        assert_eq!(b.apply(&place(0, 1 + i, Side::Buy, MID - 1 - i, 3, Tif::Gtc)), Outcome::Done, "{name}");
+        assert_eq!(b.apply(&place(0, 6 + i, Side::Sell, MID + 1 + i, 3, Tif::Gtc)), Outcome::Done, "{name}");
     }
     assert_eq!(b.resting_orders(), 10, "{name}: ten placed");
     assert_eq!(b.apply(&cancel(0, 3)), Outcome::Done, "{name}");
     assert_eq!(b.resting_orders(), 9, "{name}: one cancelled");
-    assert_eq!(
-        b.apply(&cancel(0, 3)),
-        Outcome::UnknownOrder,
-        "{name}: cancelled twice"
-    );
-    assert_eq!(
-        b.apply(&cancel(0, 99)),
-        Outcome::UnknownOrder,
-        "{name}: never placed"
-    );
-    assert_eq!(
-        b.apply(&amend(0, 3, MID - 20, 3)),
-        Outcome::UnknownOrder,
-        "{name}: amend of a cancelled order"
-    );
+    assert_eq!(b.apply(&cancel(0, 3)), Outcome::UnknownOrder, "{name}: cancelled twice");
+    assert_eq!(b.apply(&cancel(0, 99)), Outcome::UnknownOrder, "{name}: never placed");
+    assert_eq!(b.apply(&amend(0, 3, MID - 20, 3)), Outcome::UnknownOrder, "{name}: amend of a cancelled order");
     // A passive move keeps the order resting.
     assert_eq!(b.apply(&amend(0, 1, MID - 30, 3)), Outcome::Done, "{name}");
-    assert_eq!(
-        b.resting_orders(),
-        9,
-        "{name}: a move neither adds nor removes"
-    );
+    assert_eq!(b.resting_orders(), 9, "{name}: a move neither adds nor removes");
     // An IOC that cannot trade leaves nothing behind.
-    assert_eq!(
-        b.apply(&place(0, 20, Side::Buy, MID, 5, Tif::Ioc)),
-        Outcome::Done,
-        "{name}"
-    );
+    assert_eq!(b.apply(&place(0, 20, Side::Buy, MID, 5, Tif::Ioc)), Outcome::Done, "{name}");
     assert_eq!(b.resting_orders(), 9, "{name}: IOC never rests");
 }
 
@@ -116,31 +62,15 @@ fn crossing_at_one_level(b: &mut dyn BookUnderTest) {
     b.apply(&place(0, 3, Side::Buy, MID - 1, 5, Tif::Gtc));
     assert_eq!(b.resting_orders(), 3, "{name}");
     // IOC buys 7 at MID+1: #1 filled, #2 has 3 left.
-    assert_eq!(
-        b.apply(&place(0, 4, Side::Buy, MID + 1, 7, Tif::Ioc)),
-        Outcome::Done,
-        "{name}"
-    );
+    assert_eq!(b.apply(&place(0, 4, Side::Buy, MID + 1, 7, Tif::Ioc)), Outcome::Done, "{name}");
     assert_eq!(b.resting_orders(), 2, "{name}: maker #1 filled, IOC gone");
-    assert_eq!(
-        b.apply(&cancel(0, 1)),
-        Outcome::UnknownOrder,
-        "{name}: #1 was filled"
-    );
+    assert_eq!(b.apply(&cancel(0, 1)), Outcome::UnknownOrder, "{name}: #1 was filled");
     // Move the bid up onto the ask: buys #2's last 3, rests 2 at MID+1.
     assert_eq!(b.apply(&amend(0, 3, MID + 1, 5)), Outcome::Done, "{name}");
-    assert_eq!(
-        b.resting_orders(),
-        1,
-        "{name}: #2 filled, #3 rests with the remainder"
-    );
+    assert_eq!(b.resting_orders(), 1, "{name}: #2 filled, #3 rests with the remainder");
     assert_eq!(b.apply(&cancel(0, 2)), Outcome::UnknownOrder, "{name}");
     // A GTC sell for exactly the remainder fills it and does not rest.
-    assert_eq!(
-        b.apply(&place(0, 5, Side::Sell, MID + 1, 2, Tif::Gtc)),
-        Outcome::Done,
-        "{name}"
-    );
+    assert_eq!(b.apply(&place(0, 5, Side::Sell, MID + 1, 2, Tif::Gtc)), Outcome::Done, "{name}");
     assert_eq!(b.resting_orders(), 0, "{name}: book empty");
 }
 
@@ -149,16 +79,8 @@ fn markets_are_separate(b: &mut dyn BookUnderTest) {
     let name = b.name();
     b.apply(&place(0, 1, Side::Sell, MID, 5, Tif::Gtc));
     b.apply(&place(1, 2, Side::Buy, MID + 5, 5, Tif::Gtc));
-    assert_eq!(
-        b.resting_orders(),
-        2,
-        "{name}: a buy in market 1 does not meet a sell in market 0"
-    );
-    assert_eq!(
-        b.apply(&place(7, 3, Side::Buy, MID, 1, Tif::Gtc)),
-        Outcome::Rejected,
-        "{name}: no market 7"
-    );
+    assert_eq!(b.resting_orders(), 2, "{name}: a buy in market 1 does not meet a sell in market 0");
+    assert_eq!(b.apply(&place(7, 3, Side::Buy, MID, 1, Tif::Gtc)), Outcome::Rejected, "{name}: no market 7");
 }
 
 /// A generated stream, replayed: the engine must end exactly where the
@@ -182,11 +104,7 @@ fn agrees_with_the_model(mut b: impl BookUnderTest, w: &Workload) {
 }
 
 fn all(spec: &BookSpec) -> Vec<Box<dyn BookUnderTest>> {
-    vec![
-        Box::new(MatchcoreBooks::new(spec)),
-        Box::new(OrderbookRsBooks::new(spec)),
-        Box::new(LobsterBooks::new(spec)),
-    ]
+    vec![Box::new(MatchcoreBooks::new(spec)), Box::new(OrderbookRsBooks::new(spec)), Box::new(LobsterBooks::new(spec))]
 }
 
 #[test]
@@ -227,10 +145,7 @@ fn orderbook_rs_and_lobster_replay_a_stream_exactly_like_the_model() {
 /// three engines replay it exactly like the model.
 #[test]
 fn every_adapter_replays_a_non_sweeping_stream_exactly_like_the_model() {
-    let cfg = WorkloadConfig {
-        sweep: false,
-        ..WorkloadConfig::normal(5, 20_000)
-    };
+    let cfg = WorkloadConfig { sweep: false, ..WorkloadConfig::normal(5, 20_000) };
     let w = generate(&cfg);
     agrees_with_the_model(MatchcoreBooks::new(&w.spec), &w);
     agrees_with_the_model(OrderbookRsBooks::new(&w.spec), &w);
@@ -250,11 +165,7 @@ fn matchcore_sweeps_past_the_limit_price() {
     b.apply(&place(0, 2, Side::Sell, MID + 50, 5, Tif::Gtc));
     // Price-time with limits: buys 5 at MID+1, rests 5 at MID+1 (2 resting).
     b.apply(&place(0, 3, Side::Buy, MID + 1, 10, Tif::Gtc));
-    assert_eq!(
-        b.resting_orders(),
-        0,
-        "matchcore bought #2 at MID+50 with a MID+1 limit"
-    );
+    assert_eq!(b.resting_orders(), 0, "matchcore bought #2 at MID+50 with a MID+1 limit");
 }
 
 #[test]

@@ -70,13 +70,23 @@ pub enum TimeInForce {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OrderKind {
-    Limit { price: Price, qty: Qty, tif: TimeInForce },
+    Limit {
+        price: Price,
+        qty: Qty,
+        tif: TimeInForce,
+    },
     /// Bitkub market order: a buy spends `amount` of the quote asset, a sell sells `amount` of
     /// the base asset. Whatever cannot fill now (within the price band) expires.
-    Market { amount: Amount },
+    Market {
+        amount: Amount,
+    },
     /// Becomes a GTC limit at `price` when the last trade reaches `stop_price` (at or above for a
     /// buy, at or below for a sell). Funds are held from placement.
-    StopLimit { stop_price: Price, price: Price, qty: Qty },
+    StopLimit {
+        stop_price: Price,
+        price: Price,
+        qty: Qty,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,29 +119,78 @@ pub enum Command {
     // --- listing and configuration (staff) ---
     ListAsset(AssetSpec),
     ListMarket(MarketSpec),
-    SetMarketMode { market: MarketId, mode: TradingMode },
-    SetMaintenance { on: bool },
-    SetFees { market: MarketId, maker_fee_ppm: u32, taker_fee_ppm: u32 },
-    SetBand { market: MarketId, band_bps: u32 },
+    SetMarketMode {
+        market: MarketId,
+        mode: TradingMode,
+    },
+    SetMaintenance {
+        on: bool,
+    },
+    SetFees {
+        market: MarketId,
+        maker_fee_ppm: u32,
+        taker_fee_ppm: u32,
+    },
+    SetBand {
+        market: MarketId,
+        band_bps: u32,
+    },
 
     // --- accounts ---
     CreateUser,
     /// Puts two users in one self-trade-prevention group (linked accounts of one person).
-    LinkAccounts { a: UserId, b: UserId },
-    SetTierLimits { user: UserId, limits: TierLimits },
+    LinkAccounts {
+        a: UserId,
+        b: UserId,
+    },
+    SetTierLimits {
+        user: UserId,
+        limits: TierLimits,
+    },
 
     // --- money in and out ---
-    Deposit { user: UserId, asset: AssetId, amount: Amount, external_id: ExternalId },
-    WithdrawalHold { user: UserId, asset: AssetId, amount: Amount, fee: Amount, withdrawal_id: ExternalId },
-    WithdrawalSettle { withdrawal_id: ExternalId },
-    WithdrawalRelease { withdrawal_id: ExternalId },
-    Compensate { user: UserId, asset: AssetId, amount: Amount, reference: ExternalId },
+    Deposit {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        external_id: ExternalId,
+    },
+    WithdrawalHold {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        fee: Amount,
+        withdrawal_id: ExternalId,
+    },
+    WithdrawalSettle {
+        withdrawal_id: ExternalId,
+    },
+    WithdrawalRelease {
+        withdrawal_id: ExternalId,
+    },
+    Compensate {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        reference: ExternalId,
+    },
 
     // --- trading ---
     PlaceOrder(NewOrder),
     /// New price and/or new open quantity. Priority is kept only when the price is unchanged and
     /// the quantity does not grow.
-    AmendOrder { user: UserId, order: OrderId, price: Option<Price>, qty: Option<Qty> },
-    CancelOrder { user: UserId, order: OrderId },
-    CancelAll { user: UserId, market: Option<MarketId> },
+    AmendOrder {
+        user: UserId,
+        order: OrderId,
+        price: Option<Price>,
+        qty: Option<Qty>,
+    },
+    CancelOrder {
+        user: UserId,
+        order: OrderId,
+    },
+    CancelAll {
+        user: UserId,
+        market: Option<MarketId>,
+    },
 }

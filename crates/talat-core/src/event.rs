@@ -51,29 +51,82 @@ pub enum DoneReason {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
-    Rejected { reason: RejectReason },
+    Rejected {
+        reason: RejectReason,
+    },
     /// A retried command whose (user, client_id) or external id was seen before: nothing
     /// changed, and this names the first outcome.
-    Duplicate { order: Option<OrderId> },
+    Duplicate {
+        order: Option<OrderId>,
+    },
 
-    AssetListed { asset: AssetId },
-    MarketListed { market: MarketId },
-    MarketModeChanged { market: MarketId, mode: TradingMode },
-    MaintenanceChanged { on: bool },
-    FeesChanged { market: MarketId, maker_fee_ppm: u32, taker_fee_ppm: u32 },
-    BandChanged { market: MarketId, band_bps: u32 },
+    AssetListed {
+        asset: AssetId,
+    },
+    MarketListed {
+        market: MarketId,
+    },
+    MarketModeChanged {
+        market: MarketId,
+        mode: TradingMode,
+    },
+    MaintenanceChanged {
+        on: bool,
+    },
+    FeesChanged {
+        market: MarketId,
+        maker_fee_ppm: u32,
+        taker_fee_ppm: u32,
+    },
+    BandChanged {
+        market: MarketId,
+        band_bps: u32,
+    },
 
-    UserCreated { user: UserId },
-    AccountsLinked { a: UserId, b: UserId },
-    TierLimitsSet { user: UserId },
+    UserCreated {
+        user: UserId,
+    },
+    AccountsLinked {
+        a: UserId,
+        b: UserId,
+    },
+    TierLimitsSet {
+        user: UserId,
+    },
 
     /// One double-entry movement: `amount` of `asset` from `from` to `to`.
-    Posting { asset: AssetId, from: Account, to: Account, amount: Amount, cause: PostingCause },
-    DepositCredited { user: UserId, asset: AssetId, amount: Amount, external_id: ExternalId },
-    WithdrawalHeld { user: UserId, asset: AssetId, amount: Amount, fee: Amount, withdrawal_id: ExternalId },
-    WithdrawalSettled { withdrawal_id: ExternalId },
-    WithdrawalReleased { withdrawal_id: ExternalId },
-    Compensated { user: UserId, asset: AssetId, amount: Amount, reference: ExternalId },
+    Posting {
+        asset: AssetId,
+        from: Account,
+        to: Account,
+        amount: Amount,
+        cause: PostingCause,
+    },
+    DepositCredited {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        external_id: ExternalId,
+    },
+    WithdrawalHeld {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        fee: Amount,
+        withdrawal_id: ExternalId,
+    },
+    WithdrawalSettled {
+        withdrawal_id: ExternalId,
+    },
+    WithdrawalReleased {
+        withdrawal_id: ExternalId,
+    },
+    Compensated {
+        user: UserId,
+        asset: AssetId,
+        amount: Amount,
+        reference: ExternalId,
+    },
 
     /// An order passed validation and its funds are held.
     OrderAccepted {
@@ -84,10 +137,23 @@ pub enum Event {
         client_id: Option<ClientId>,
     },
     /// The order (or its remainder) now rests on the book at `price` with `qty` open.
-    OrderRested { order: OrderId, market: MarketId, side: Side, price: Price, qty: Qty },
+    OrderRested {
+        order: OrderId,
+        market: MarketId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    },
     /// A stop order is waiting for its trigger (its funds are held).
-    StopAccepted { order: OrderId, market: MarketId, stop_price: Price },
-    StopTriggered { order: OrderId, market: MarketId },
+    StopAccepted {
+        order: OrderId,
+        market: MarketId,
+        stop_price: Price,
+    },
+    StopTriggered {
+        order: OrderId,
+        market: MarketId,
+    },
     Trade {
         market: MarketId,
         maker_order: OrderId,
@@ -105,8 +171,23 @@ pub enum Event {
         maker_fee: Amount,
         taker_fee: Amount,
     },
-    SelfTradePrevented { market: MarketId, taker_order: OrderId, maker_order: OrderId, qty: Qty, mode: StpMode },
-    OrderAmended { order: OrderId, price: Price, qty: Qty, kept_priority: bool },
+    SelfTradePrevented {
+        market: MarketId,
+        taker_order: OrderId,
+        maker_order: OrderId,
+        qty: Qty,
+        mode: StpMode,
+    },
+    OrderAmended {
+        order: OrderId,
+        price: Price,
+        qty: Qty,
+        kept_priority: bool,
+    },
     /// The order left the book (or never rested) with `remaining` unfilled.
-    OrderDone { order: OrderId, reason: DoneReason, remaining: Qty },
+    OrderDone {
+        order: OrderId,
+        reason: DoneReason,
+        remaining: Qty,
+    },
 }

@@ -14,9 +14,7 @@ const MAX_FEE_PPM: u32 = (FEE_PPM_ONE / 10) as u32;
 const MAX_NOTIONAL_DIVISOR_EXP: u32 = 30;
 
 fn valid_asset_code(code: &str) -> bool {
-    !code.is_empty()
-        && code.len() <= MAX_ASSET_CODE_BYTES
-        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    !code.is_empty() && code.len() <= MAX_ASSET_CODE_BYTES && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 impl Engine {
@@ -69,8 +67,7 @@ impl Engine {
             // Quote amounts would need more decimals than the quote asset books.
             return Err(RejectReason::InvalidParameter);
         }
-        let notional_divisor = Engine::notional_divisor(base_scale, quote_scale, spec.price_scale)
-            .expect("exponent checked above");
+        let notional_divisor = Engine::notional_divisor(base_scale, quote_scale, spec.price_scale).expect("exponent checked above");
         let market = MarketId(self.markets.len() as u16);
         self.markets.push(MarketState::new(spec.clone(), base, quote, notional_divisor, None, Book::default()));
         self.market_by_symbol.insert(spec.symbol.clone(), market);

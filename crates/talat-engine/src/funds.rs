@@ -83,11 +83,7 @@ impl Engine {
             return Err(RejectReason::InsufficientBalance);
         }
         let day = bangkok_day(self.last_ts_ms);
-        let used_today = u
-            .withdrawn_today
-            .iter()
-            .find(|(a, d, _)| *a == asset && *d == day)
-            .map_or(0, |(_, _, used)| *used);
+        let used_today = u.withdrawn_today.iter().find(|(a, d, _)| *a == asset && *d == day).map_or(0, |(_, _, used)| *used);
         if let Some((_, limit)) = u.limits.daily_withdrawal.iter().find(|(a, _)| *a == asset) {
             if used_today + total > limit.0 {
                 return Err(RejectReason::WithdrawalLimitExceeded);

@@ -60,7 +60,7 @@ impl Engine {
                         ensure!(o.market.index() == mi && o.side == side && o.price.0 == price, "order {} is on the wrong level", o.id);
                         ensure!(o.open_qty.0 > 0, "order {} rests with nothing open", o.id);
                         ensure!(self.orders.links(slot).prev == prev, "order {} has a broken back link", o.id);
-                        
+
                         count += 1;
                         total += o.open_qty.0;
                         ensure!(count <= level.count, "level {price} of market {mi} has more orders than counted");
@@ -74,11 +74,7 @@ impl Engine {
                 }
             }
             ensure!(m.band() == m.compute_band(), "market {} caches a stale price band", m.spec.symbol);
-            ensure!(
-                m.price_grid.step() == m.spec.price_step && m.qty_grid.step() == m.spec.qty_step,
-                "market {} caches a stale grid",
-                m.spec.symbol
-            );
+            ensure!(m.price_grid.step() == m.spec.price_step && m.qty_grid.step() == m.spec.qty_step, "market {} caches a stale grid", m.spec.symbol);
             for side in [Side::Buy, Side::Sell] {
                 let (live, empty) = (m.book.level_count(side), m.book.empty_level_count(side));
                 ensure!(live == m.book.levels(side).count(), "market {} miscounts its live levels", m.spec.symbol);
@@ -130,10 +126,7 @@ impl Engine {
         let mut total = 0usize;
         ensure!(self.users_hot.len() == self.users.len(), "user tables differ in length");
         for (u, (state, hot)) in self.users.iter().zip(&self.users_hot).enumerate() {
-            ensure!(
-                hot.stp_group == state.stp_group && hot.can_trade == state.limits.can_trade,
-                "user {u}'s cached group or trading permission is stale"
-            );
+            ensure!(hot.stp_group == state.stp_group && hot.can_trade == state.limits.can_trade, "user {u}'s cached group or trading permission is stale");
             let state = hot;
             let (mut slot, mut prev, mut count, mut last_id) = (state.orders_head, NIL, 0u32, 0u64);
             while slot != NIL {

@@ -33,8 +33,7 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use talat_core::money::{pow10, GridStep};
 use talat_core::{
-    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Input, MarketId, MarketSpec, OrderId, Price, RejectReason,
-    Seq, Side, TierLimits, UserId,
+    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, Seq, Side, TierLimits, UserId,
 };
 
 pub use invariants::InvariantViolation;
@@ -246,17 +245,13 @@ impl Engine {
             Command::ListMarket(spec) => self.list_market(spec, out),
             Command::SetMarketMode { market, mode } => self.set_market_mode(*market, *mode, out),
             Command::SetMaintenance { on } => self.set_maintenance(*on, out),
-            Command::SetFees { market, maker_fee_ppm, taker_fee_ppm } => {
-                self.set_fees(*market, *maker_fee_ppm, *taker_fee_ppm, out)
-            }
+            Command::SetFees { market, maker_fee_ppm, taker_fee_ppm } => self.set_fees(*market, *maker_fee_ppm, *taker_fee_ppm, out),
             Command::SetBand { market, band_bps } => self.set_band(*market, *band_bps, out),
             Command::CreateUser => self.create_user(out),
             Command::LinkAccounts { a, b } => self.link_accounts(*a, *b, out),
             Command::SetTierLimits { user, limits } => self.set_tier_limits(*user, limits, out),
             Command::Deposit { user, asset, amount, external_id } => self.deposit(*user, *asset, *amount, external_id, out),
-            Command::WithdrawalHold { user, asset, amount, fee, withdrawal_id } => {
-                self.withdrawal_hold(*user, *asset, *amount, *fee, withdrawal_id, out)
-            }
+            Command::WithdrawalHold { user, asset, amount, fee, withdrawal_id } => self.withdrawal_hold(*user, *asset, *amount, *fee, withdrawal_id, out),
             Command::WithdrawalSettle { withdrawal_id } => self.withdrawal_settle(withdrawal_id, out),
             Command::WithdrawalRelease { withdrawal_id } => self.withdrawal_release(withdrawal_id, out),
             Command::Compensate { user, asset, amount, reference } => self.compensate(*user, *asset, *amount, reference, out),

@@ -4,9 +4,7 @@
 use crate::orders::OrderState;
 use crate::Engine;
 use talat_core::money::div_ceil_u128;
-use talat_core::{
-    Account, Amount, DoneReason, Event, MarketId, PostingCause, Price, Qty, Side, StpMode, TimeInForce, TradingMode,
-};
+use talat_core::{Account, Amount, DoneReason, Event, MarketId, PostingCause, Price, Qty, Side, StpMode, TimeInForce, TradingMode};
 
 /// How the taker's matching loop ended.
 enum MatchEnd {
@@ -54,11 +52,7 @@ impl Engine {
         let (side, user, stp) = (t.side, t.user, t.stp);
         let is_market_buy = side == Side::Buy && t.price.0 == 0;
         // A limit order stops at its limit; a market order at the edge of the price band.
-        let bound = if t.price.0 > 0 {
-            Some(t.price.0)
-        } else {
-            m.band().map(|(low, high)| if side == Side::Buy { high } else { low })
-        };
+        let bound = if t.price.0 > 0 { Some(t.price.0) } else { m.band().map(|(low, high)| if side == Side::Buy { high } else { low }) };
         let group = self.users_hot[user.index()].stp_group;
         let maker_side = side.opposite();
         // Every iteration fills or removes a maker, or ends the loop: bounded by the book size.
@@ -74,11 +68,7 @@ impl Engine {
                 return MatchEnd::Exhausted;
             }
             let t = self.orders.get(taker);
-            let want = if is_market_buy {
-                self.affordable_qty(market, taker, best)
-            } else {
-                t.open_qty.0
-            };
+            let want = if is_market_buy { self.affordable_qty(market, taker, best) } else { t.open_qty.0 };
             if want == 0 {
                 return MatchEnd::Exhausted;
             }

@@ -202,11 +202,8 @@ impl Engine {
         if snap.system.len() != engine.assets.len() || snap.balances.len() != snap.users.len() {
             return Err(malformed("account tables do not match the asset and user lists"));
         }
-        let system = snap
-            .system
-            .iter()
-            .map(|&(fee_revenue, rounding, custody, compensation)| SystemAccounts { fee_revenue, rounding, custody, compensation })
-            .collect();
+        let system =
+            snap.system.iter().map(|&(fee_revenue, rounding, custody, compensation)| SystemAccounts { fee_revenue, rounding, custody, compensation }).collect();
         let mut balances = Vec::with_capacity(snap.balances.len());
         for list in &snap.balances {
             if list.len() > engine.assets.len() {
@@ -235,12 +232,8 @@ impl Engine {
             }
             let base = *engine.asset_by_code.get(&ms.spec.base).ok_or_else(|| malformed("market of an unlisted asset"))?;
             let quote = *engine.asset_by_code.get(&ms.spec.quote).ok_or_else(|| malformed("market of an unlisted asset"))?;
-            let notional_divisor = Engine::notional_divisor(
-                engine.assets[base.index()].scale,
-                engine.assets[quote.index()].scale,
-                ms.spec.price_scale,
-            )
-            .ok_or_else(|| malformed("market scales"))?;
+            let notional_divisor = Engine::notional_divisor(engine.assets[base.index()].scale, engine.assets[quote.index()].scale, ms.spec.price_scale)
+                .ok_or_else(|| malformed("market scales"))?;
             let mut book = Book::default();
             for o in ms.bids.into_iter().chain(ms.asks) {
                 check_user(&o, engine.users.len())?;

@@ -5,8 +5,7 @@ use crate::orders::{Order, OrderState, NIL};
 use crate::{Checked, Engine, MarketState};
 use talat_core::money::{div_ceil_u128, notional_scaled, BPS_ONE, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{
-    Account, DoneReason, Event, MarketId, NewOrder, OrderId, OrderKind, PostingCause, Price, Qty, RejectReason, Side,
-    StpMode, TimeInForce, TradingMode, UserId,
+    Account, DoneReason, Event, MarketId, NewOrder, OrderId, OrderKind, PostingCause, Price, Qty, RejectReason, Side, StpMode, TimeInForce, TradingMode, UserId,
 };
 
 /// What an order entering the book is, after validation.
@@ -27,7 +26,7 @@ impl MarketState {
     }
 
     pub(crate) fn compute_band(&self) -> Option<(u64, u64)> {
-        let reference = self.reference_price()? .0 as u128;
+        let reference = self.reference_price()?.0 as u128;
         let band_bps = self.spec.band_bps as u128;
         if band_bps == 0 {
             return None;
@@ -119,9 +118,7 @@ impl Engine {
                 return Ok(());
             }
         }
-        if self.users_hot[new.user.index()].open_orders >= self.config.max_open_orders_per_user
-            || self.orders.len() >= self.config.max_live_orders as usize
-        {
+        if self.users_hot[new.user.index()].open_orders >= self.config.max_open_orders_per_user || self.orders.len() >= self.config.max_live_orders as usize {
             return Err(RejectReason::TooManyOpenOrders);
         }
         let admitted = self.admit(m, new)?;

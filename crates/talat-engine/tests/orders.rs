@@ -188,7 +188,8 @@ fn amend_keeps_priority_only_when_price_is_unchanged_and_quantity_does_not_grow(
     let (m1, m2, taker) = (h.rich_user(), h.rich_user(), h.rich_user());
     let (first, _) = h.place(Harness::limit(m1, Side::Sell, 1_000_000, 10_000_000));
     let (second, _) = h.place(Harness::limit(m2, Side::Sell, 1_000_000, 10_000_000));
-    let amend = |user, order, price: Option<u64>, qty: Option<u64>| Command::AmendOrder { user, order, price: price.map(|p| Price(p * THB_1)), qty: qty.map(Qty) };
+    let amend =
+        |user, order, price: Option<u64>, qty: Option<u64>| Command::AmendOrder { user, order, price: price.map(|p| Price(p * THB_1)), qty: qty.map(Qty) };
     let events = h.ok(amend(m1, first, None, Some(5_000_000)));
     assert!(events.iter().any(|e| matches!(e, Event::OrderAmended { kept_priority: true, .. })));
     assert_eq!(h.balance(m1, BTC), (100 * BTC_1 - 5_000_000, 5_000_000));
@@ -213,7 +214,14 @@ fn cancel_and_cancel_all_release_holds() {
     let user = h.rich_user();
     let (a, _) = h.place(Harness::limit(user, Side::Buy, 900_000, 1_000_000));
     h.place(Harness::limit(user, Side::Buy, 900_000, 2_000_000));
-    let eth = Command::PlaceOrder(NewOrder { user, market: ETH_THB, side: Side::Sell, kind: OrderKind::Limit { price: Price(100_000 * THB_1), qty: Qty(BTC_1), tif: TimeInForce::Gtc }, client_id: None, stp: StpMode::ExpireTaker });
+    let eth = Command::PlaceOrder(NewOrder {
+        user,
+        market: ETH_THB,
+        side: Side::Sell,
+        kind: OrderKind::Limit { price: Price(100_000 * THB_1), qty: Qty(BTC_1), tif: TimeInForce::Gtc },
+        client_id: None,
+        stp: StpMode::ExpireTaker,
+    });
     h.place(eth);
     let events = h.ok(Command::CancelOrder { user, order: a });
     assert_eq!(Harness::done(&events, a), Some((DoneReason::Cancelled, 1_000_000)));
@@ -233,12 +241,21 @@ fn price_band_edges_and_grid() {
     let user = h.rich_user();
     // ±20 % of 1,000,000 THB: 800,000.00 to 1,200,000.00 inclusive.
     h.place(Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(80_000_000), qty: Qty(10_000), tif: TimeInForce::Gtc }));
-    h.rejects(Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(79_999_999), qty: Qty(10_000), tif: TimeInForce::Gtc }), RejectReason::OutsidePriceBand);
+    h.rejects(
+        Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(79_999_999), qty: Qty(10_000), tif: TimeInForce::Gtc }),
+        RejectReason::OutsidePriceBand,
+    );
     h.place(Harness::order(user, Side::Sell, OrderKind::Limit { price: Price(120_000_000), qty: Qty(10_000), tif: TimeInForce::Gtc }));
-    h.rejects(Harness::order(user, Side::Sell, OrderKind::Limit { price: Price(120_000_001), qty: Qty(10_000), tif: TimeInForce::Gtc }), RejectReason::OutsidePriceBand);
+    h.rejects(
+        Harness::order(user, Side::Sell, OrderKind::Limit { price: Price(120_000_001), qty: Qty(10_000), tif: TimeInForce::Gtc }),
+        RejectReason::OutsidePriceBand,
+    );
     let mut h = Harness::with_markets(|m| m.price_step = 100);
     let user = h.rich_user();
-    h.rejects(Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(100_000_050), qty: Qty(10_000), tif: TimeInForce::Gtc }), RejectReason::InvalidRate);
+    h.rejects(
+        Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(100_000_050), qty: Qty(10_000), tif: TimeInForce::Gtc }),
+        RejectReason::InvalidRate,
+    );
     h.rejects(Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(0), qty: Qty(10_000), tif: TimeInForce::Gtc }), RejectReason::InvalidRate);
     h.rejects(Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(u64::MAX), qty: Qty(10_000), tif: TimeInForce::Gtc }), RejectReason::InvalidRate);
 }
@@ -267,11 +284,25 @@ fn every_malformed_order_is_rejected_without_effect() {
     h.rejects(Harness::order(user, Side::Buy, OrderKind::Market { amount: Amount(0) }), RejectReason::InvalidAmount);
     h.rejects(Harness::order(user, Side::Sell, OrderKind::Market { amount: Amount(150) }), RejectReason::InvalidAmount);
     h.rejects(
-        Command::PlaceOrder(NewOrder { user, market: MarketId(77), side: Side::Buy, kind: OrderKind::Market { amount: Amount(100_000) }, client_id: None, stp: StpMode::ExpireTaker }),
+        Command::PlaceOrder(NewOrder {
+            user,
+            market: MarketId(77),
+            side: Side::Buy,
+            kind: OrderKind::Market { amount: Amount(100_000) },
+            client_id: None,
+            stp: StpMode::ExpireTaker,
+        }),
         RejectReason::UnknownMarket,
     );
     h.rejects(
-        Command::PlaceOrder(NewOrder { user, market: BTC_THB, side: Side::Buy, kind: OrderKind::Market { amount: Amount(100_000) }, client_id: Some(ClientId("has space".into())), stp: StpMode::ExpireTaker }),
+        Command::PlaceOrder(NewOrder {
+            user,
+            market: BTC_THB,
+            side: Side::Buy,
+            kind: OrderKind::Market { amount: Amount(100_000) },
+            client_id: Some(ClientId("has space".into())),
+            stp: StpMode::ExpireTaker,
+        }),
         RejectReason::InvalidParameter,
     );
     h.rejects(Command::CancelOrder { user, order: OrderId(12345) }, RejectReason::UnknownOrder);
@@ -306,14 +337,16 @@ fn the_client_id_window_is_bounded() {
     let mut h = Harness::with_config(talat_engine::EngineConfig { client_id_window: 2, ..talat_engine::EngineConfig::default() });
     let user = h.user();
     h.deposit(user, THB, 1_000_000 * THB_1);
-    let place = |cid: &str| Command::PlaceOrder(NewOrder {
-        user,
-        market: BTC_THB,
-        side: Side::Buy,
-        kind: OrderKind::Limit { price: Price(100_000_000), qty: Qty(100_000), tif: TimeInForce::Gtc },
-        client_id: Some(ClientId(cid.into())),
-        stp: StpMode::ExpireTaker,
-    });
+    let place = |cid: &str| {
+        Command::PlaceOrder(NewOrder {
+            user,
+            market: BTC_THB,
+            side: Side::Buy,
+            kind: OrderKind::Limit { price: Price(100_000_000), qty: Qty(100_000), tif: TimeInForce::Gtc },
+            client_id: Some(ClientId(cid.into())),
+            stp: StpMode::ExpireTaker,
+        })
+    };
     h.place(place("a"));
     h.place(place("b"));
     h.place(place("c"));

@@ -458,16 +458,39 @@ fn arbitrary_command() -> impl Strategy<Value = Command> {
     ];
     prop_oneof![
         (uid.clone(), any::<u16>(), side, kind, stp_strategy(), ".{0,120}").prop_map(|(user, m, side, kind, stp, cid)| Command::PlaceOrder(NewOrder {
-            user, market: MarketId(m % 4), side, kind, client_id: Some(ClientId(cid)), stp })),
+            user,
+            market: MarketId(m % 4),
+            side,
+            kind,
+            client_id: Some(ClientId(cid)),
+            stp
+        })),
         (uid.clone(), n, proptest::option::of(n), proptest::option::of(n)).prop_map(|(user, o, p, q)| Command::AmendOrder {
-            user, order: OrderId(o % 64), price: p.map(Price), qty: q.map(Qty) }),
+            user,
+            order: OrderId(o % 64),
+            price: p.map(Price),
+            qty: q.map(Qty)
+        }),
         (uid.clone(), n).prop_map(|(user, o)| Command::CancelOrder { user, order: OrderId(o % 64) }),
         (uid.clone(), any::<u16>(), n, ".{0,100}").prop_map(|(user, a, amount, id)| Command::Deposit {
-            user, asset: AssetId(a % 5), amount: Amount(amount), external_id: ExternalId(id) }),
+            user,
+            asset: AssetId(a % 5),
+            amount: Amount(amount),
+            external_id: ExternalId(id)
+        }),
         (uid.clone(), any::<u16>(), n, n, ".{0,10}").prop_map(|(user, a, amount, fee, id)| Command::WithdrawalHold {
-            user, asset: AssetId(a % 5), amount: Amount(amount), fee: Amount(fee), withdrawal_id: ExternalId(id) }),
+            user,
+            asset: AssetId(a % 5),
+            amount: Amount(amount),
+            fee: Amount(fee),
+            withdrawal_id: ExternalId(id)
+        }),
         (uid.clone(), any::<u16>(), n, ".{0,10}").prop_map(|(user, a, amount, id)| Command::Compensate {
-            user, asset: AssetId(a % 5), amount: Amount(amount), reference: ExternalId(id) }),
+            user,
+            asset: AssetId(a % 5),
+            amount: Amount(amount),
+            reference: ExternalId(id)
+        }),
         (any::<u16>(), any::<u32>(), any::<u32>()).prop_map(|(m, a, b)| Command::SetFees { market: MarketId(m % 4), maker_fee_ppm: a, taker_fee_ppm: b }),
         (any::<u16>(), any::<u32>()).prop_map(|(m, b)| Command::SetBand { market: MarketId(m % 4), band_bps: b }),
         (uid.clone(), uid).prop_map(|(a, b)| Command::LinkAccounts { a, b }),

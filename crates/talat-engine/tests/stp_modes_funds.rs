@@ -5,7 +5,14 @@ use support::*;
 use talat_core::*;
 
 fn with_stp(user: UserId, side: Side, price_thb: u64, qty: u64, stp: StpMode) -> Command {
-    Command::PlaceOrder(NewOrder { user, market: BTC_THB, side, kind: OrderKind::Limit { price: Price(price_thb * THB_1), qty: Qty(qty), tif: TimeInForce::Gtc }, client_id: None, stp })
+    Command::PlaceOrder(NewOrder {
+        user,
+        market: BTC_THB,
+        side,
+        kind: OrderKind::Limit { price: Price(price_thb * THB_1), qty: Qty(qty), tif: TimeInForce::Gtc },
+        client_id: None,
+        stp,
+    })
 }
 
 /// A user with a resting sell of 0.1 BTC at 1,000,000 and, behind it, another user's sell.
@@ -79,7 +86,8 @@ fn trading_modes() {
     let mut h = Harness::new();
     let (a, b) = (h.rich_user(), h.rich_user());
     let (resting, _) = h.place(Harness::limit(a, Side::Sell, 1_000_000, 10_000_000));
-    let post_only = |user, price| Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(price * THB_1), qty: Qty(1_000_000), tif: TimeInForce::PostOnly });
+    let post_only =
+        |user, price| Harness::order(user, Side::Buy, OrderKind::Limit { price: Price(price * THB_1), qty: Qty(1_000_000), tif: TimeInForce::PostOnly });
 
     h.ok(Command::SetMarketMode { market: BTC_THB, mode: TradingMode::PostOnly });
     h.rejects(Harness::limit(b, Side::Buy, 1_000_000, 1_000_000), RejectReason::PostOnlyMode);
@@ -112,7 +120,8 @@ fn kyc_tier_gates_trading_and_daily_withdrawals() {
     let user = h.rich_user();
     h.ok(Command::SetTierLimits { user, limits: TierLimits { can_trade: false, daily_withdrawal: vec![(THB, Amount(100 * THB_1))] } });
     h.rejects(Harness::limit(user, Side::Buy, 1_000_000, 1_000_000), RejectReason::TradingNotAllowed);
-    let hold = |id: &str, amount| Command::WithdrawalHold { user, asset: THB, amount: Amount(amount), fee: Amount(THB_1), withdrawal_id: ExternalId(id.into()) };
+    let hold =
+        |id: &str, amount| Command::WithdrawalHold { user, asset: THB, amount: Amount(amount), fee: Amount(THB_1), withdrawal_id: ExternalId(id.into()) };
     h.ok(hold("w1", 60 * THB_1));
     h.rejects(hold("w2", 40 * THB_1), RejectReason::WithdrawalLimitExceeded);
     // Releasing a withdrawal gives today's limit back.
@@ -147,7 +156,8 @@ fn withdrawal_hold_then_settle_or_release() {
     let mut h = Harness::new();
     let user = h.user();
     h.deposit(user, BTC, 1_000_000);
-    let hold = |id: &str, amount| Command::WithdrawalHold { user, asset: BTC, amount: Amount(amount), fee: Amount(1_000), withdrawal_id: ExternalId(id.into()) };
+    let hold =
+        |id: &str, amount| Command::WithdrawalHold { user, asset: BTC, amount: Amount(amount), fee: Amount(1_000), withdrawal_id: ExternalId(id.into()) };
     h.rejects(hold("w1", 1_000_000), RejectReason::InsufficientBalance);
     h.ok(hold("w1", 500_000));
     assert_eq!(h.balance(user, BTC), (499_000, 501_000));

@@ -7,21 +7,12 @@
 //! clean up after themselves; the replay journal is removed at the end.
 
 use std::path::PathBuf;
-use talat_journal::bench::{
-    bench_group_commit, bench_replay, write_sample_journal, GroupCommitConfig,
-};
+use talat_journal::bench::{bench_group_commit, bench_replay, write_sample_journal, GroupCommitConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| "target/journal-bench".to_string()),
-    );
-    let replay_records: u64 = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(2_000_000);
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/journal-bench".to_string()));
+    let replay_records: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2_000_000);
 
     let mut config = GroupCommitConfig::default();
     if let Some(rate) = args.next() {

@@ -150,10 +150,7 @@ fn nanos(duration: Duration) -> u64 {
 }
 
 /// Runs every configured batch mode in a fresh subdirectory of `dir` (removed afterwards).
-pub fn bench_group_commit(
-    dir: &Path,
-    config: &GroupCommitConfig,
-) -> Result<GroupCommitReport, BenchError> {
+pub fn bench_group_commit(dir: &Path, config: &GroupCommitConfig) -> Result<GroupCommitReport, BenchError> {
     assert!(config.payload_bytes <= JournalConfig::default().max_payload_bytes);
     assert!(config.offered_rate_per_s > 0 && config.run_duration_ms > 0);
     assert!(config.adaptive_max_batch >= 1 && config.admission_queue_capacity >= 1);
@@ -166,21 +163,13 @@ pub fn bench_group_commit(
         std::fs::remove_dir_all(&run_dir)?;
     }
     let mut open_loop = Vec::new();
-    let modes = config
-        .fixed_batch_sizes
-        .iter()
-        .map(|&b| Batching::Fixed(b))
-        .chain([Batching::Adaptive]);
+    let modes = config.fixed_batch_sizes.iter().map(|&b| Batching::Fixed(b)).chain([Batching::Adaptive]);
     for mode in modes {
         let run_dir = fresh_dir(dir, &format!("open-{}", mode.name()))?;
         open_loop.push(run_open_loop(&run_dir, config, mode)?);
         std::fs::remove_dir_all(&run_dir)?;
     }
-    Ok(GroupCommitReport {
-        config: config.clone(),
-        saturation,
-        open_loop,
-    })
+    Ok(GroupCommitReport { config: config.clone(), saturation, open_loop })
 }
 
 fn fresh_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
@@ -192,17 +181,10 @@ fn fresh_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
 }
 
 fn journal_config(config: &GroupCommitConfig) -> JournalConfig {
-    JournalConfig {
-        segment_max_bytes: config.segment_max_bytes,
-        ..JournalConfig::default()
-    }
+    JournalConfig { segment_max_bytes: config.segment_max_bytes, ..JournalConfig::default() }
 }
 
-fn run_saturation(
-    dir: &Path,
-    config: &GroupCommitConfig,
-    batch: usize,
-) -> Result<RunReport, BenchError> {
+fn run_saturation(dir: &Path, config: &GroupCommitConfig, batch: usize) -> Result<RunReport, BenchError> {
     let mut journal = Journal::open(dir, journal_config(config))?;
     let payload = vec![0x5A; config.payload_bytes];
     let mut records: Vec<Record<'_>> = Vec::with_capacity(batch);
@@ -216,9 +198,7 @@ fn run_saturation(
         let next_seq = journal.next_seq();
         let timestamp_ms = start.elapsed().as_millis() as u64;
         records.clear();
-        records.extend(
-            (0..batch as u64).map(|i| Record::command(next_seq + i, timestamp_ms, &payload)),
-        );
+        records.extend((0..batch as u64).map(|i| Record::command(next_seq + i, timestamp_ms, &payload)));
         let began = Instant::now();
         journal.append_batch(&records)?;
         let took_ns = nanos(began.elapsed());
@@ -228,16 +208,7 @@ fn run_saturation(
         batches += 1;
     }
     let elapsed = start.elapsed();
-    Ok(report(
-        format!("fixed-{batch}"),
-        None,
-        acked,
-        0,
-        batches,
-        elapsed,
-        &ack_ns,
-        &batch_ns,
-    ))
+    Ok(report(format!("fixed-{batch}"), None, acked, 0, batches, elapsed, &ack_ns, &batch_ns))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -268,10 +239,7 @@ fn produce(queue: mpsc::SyncSender<Instant>, rate_per_s: u64, duration: Duration
         }
         let due = ((rate_per_s as u128 * elapsed.as_nanos()) / 1_000_000_000) as u64;
         while offered < due.min(total) {
-            let scheduled = start
-                + Duration::from_nanos(
-                    (offered as u128 * 1_000_000_000 / rate_per_s as u128) as u64,
-                );
+            let scheduled = start + Duration::from_nanos((offered as u128 * 1_000_000_000 / rate_per_s as u128) as u64);
             match queue.try_send(scheduled) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => shed += 1,
@@ -284,11 +252,7 @@ fn produce(queue: mpsc::SyncSender<Instant>, rate_per_s: u64, duration: Duration
     (offered, shed)
 }
 
-fn run_open_loop(
-    dir: &Path,
-    config: &GroupCommitConfig,
-    mode: Batching,
-) -> Result<RunReport, BenchError> {
+fn run_open_loop(dir: &Path, config: &GroupCommitConfig, mode: Batching) -> Result<RunReport, BenchError> {
     let mut journal = Journal::open(dir, journal_config(config))?;
     let payload = vec![0x5A; config.payload_bytes];
     let max_batch = match mode {
@@ -320,10 +284,7 @@ fn run_open_loop(
         let next_seq = journal.next_seq();
         let timestamp_ms = start.elapsed().as_millis() as u64;
         records.clear();
-        records.extend(
-            (0..pending.len() as u64)
-                .map(|i| Record::command(next_seq + i, timestamp_ms, &payload)),
-        );
+        records.extend((0..pending.len() as u64).map(|i| Record::command(next_seq + i, timestamp_ms, &payload)));
         let began = Instant::now();
         journal.append_batch(&records)?;
         let acked_at = Instant::now();
@@ -339,21 +300,8 @@ fn run_open_loop(
     }
     let elapsed = start.elapsed();
     let (offered, shed) = producer.join().expect("producer thread does not panic");
-    assert_eq!(
-        offered,
-        acked + shed,
-        "every offered command is acknowledged or shed"
-    );
-    Ok(report(
-        mode.name(),
-        Some(rate),
-        acked,
-        shed,
-        batches,
-        elapsed,
-        &ack_ns,
-        &batch_ns,
-    ))
+    assert_eq!(offered, acked + shed, "every offered command is acknowledged or shed");
+    Ok(report(mode.name(), Some(rate), acked, shed, batches, elapsed, &ack_ns, &batch_ns))
 }
 
 /// Blocks until exactly `n` commands are pending or the producer is gone; returns whether the
@@ -405,11 +353,7 @@ fn report(
         elapsed_ms: seconds * 1_000.0,
         commands_per_s: records as f64 / seconds,
         syncs_per_s: batches as f64 / seconds,
-        mean_batch_records: if batches == 0 {
-            0.0
-        } else {
-            records as f64 / batches as f64
-        },
+        mean_batch_records: if batches == 0 { 0.0 } else { records as f64 / batches as f64 },
         ack_latency_us: LatencyUs::from_ns(ack_ns),
         batch_latency_us: LatencyUs::from_ns(batch_ns),
     }
@@ -417,19 +361,10 @@ fn report(
 
 /// Writes a journal of `records` commands of `payload_bytes` each in batches of `batch_records`
 /// into `dir` (which must not hold a journal yet), e.g. to feed [`bench_replay`].
-pub fn write_sample_journal(
-    dir: &Path,
-    records: u64,
-    payload_bytes: usize,
-    batch_records: usize,
-) -> Result<(), BenchError> {
+pub fn write_sample_journal(dir: &Path, records: u64, payload_bytes: usize, batch_records: usize) -> Result<(), BenchError> {
     assert!(batch_records >= 1);
     let mut journal = Journal::open(dir, JournalConfig::default())?;
-    assert_eq!(
-        journal.span().first_seq,
-        journal.span().next_seq,
-        "sample journal directory must be empty"
-    );
+    assert_eq!(journal.span().first_seq, journal.span().next_seq, "sample journal directory must be empty");
     let mut payload = vec![0u8; payload_bytes];
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(batch_records);
     let first_seq = journal.next_seq();
@@ -441,17 +376,10 @@ pub fn write_sample_journal(
         batch.clear();
         for seq in next_seq..next_seq + count {
             // Vary the payload so that checksums are not computed over identical bytes.
-            payload
-                .iter_mut()
-                .zip(seq.to_le_bytes().iter().cycle())
-                .for_each(|(b, s)| *b = *s);
+            payload.iter_mut().zip(seq.to_le_bytes().iter().cycle()).for_each(|(b, s)| *b = *s);
             batch.push(payload.clone());
         }
-        let records: Vec<Record<'_>> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Record::command(next_seq + i as u64, next_seq, p))
-            .collect();
+        let records: Vec<Record<'_>> = batch.iter().enumerate().map(|(i, p)| Record::command(next_seq + i as u64, next_seq, p)).collect();
         journal.append_batch(&records)?;
     }
     Ok(())
@@ -470,8 +398,7 @@ pub fn bench_replay(dir: &Path) -> Result<ReplayReport, JournalError> {
     while let Some(record) = reader.next_record()? {
         records += 1;
         bytes += record.frame_len() as u64;
-        fold =
-            fold.wrapping_add(record.seq ^ u64::from(record.payload.first().copied().unwrap_or(0)));
+        fold = fold.wrapping_add(record.seq ^ u64::from(record.payload.first().copied().unwrap_or(0)));
     }
     let read_seconds = reading.elapsed().as_secs_f64();
     std::hint::black_box(fold);

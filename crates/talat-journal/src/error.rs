@@ -93,11 +93,7 @@ pub enum JournalError {
 
 impl JournalError {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        JournalError::Io {
-            op,
-            path: path.into(),
-            source,
-        }
+        JournalError::Io { op, path: path.into(), source }
     }
 }
 
@@ -111,12 +107,6 @@ pub enum AppendError {
     #[error("the journal writer is poisoned by an earlier fatal error: {cause}")]
     Poisoned { cause: String },
     /// Rejected before any I/O; nothing was written and the writer stays usable.
-    #[error(
-        "record seq {seq} has a {payload_bytes}-byte payload, above the {max_bytes}-byte limit"
-    )]
-    PayloadTooLarge {
-        seq: u64,
-        payload_bytes: usize,
-        max_bytes: usize,
-    },
+    #[error("record seq {seq} has a {payload_bytes}-byte payload, above the {max_bytes}-byte limit")]
+    PayloadTooLarge { seq: u64, payload_bytes: usize, max_bytes: usize },
 }

@@ -71,22 +71,12 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// A command record carrying opaque payload bytes.
     pub fn command(seq: u64, timestamp_ms: u64, payload: &'a [u8]) -> Self {
-        Record {
-            seq,
-            timestamp_ms,
-            kind: RecordKind::Command,
-            payload,
-        }
+        Record { seq, timestamp_ms, kind: RecordKind::Command, payload }
     }
 
     /// A checkpoint record: `state_hash` is the engine state after every record below `seq`.
     pub fn checkpoint(seq: u64, timestamp_ms: u64, state_hash: &'a StateHash) -> Self {
-        Record {
-            seq,
-            timestamp_ms,
-            kind: RecordKind::Checkpoint,
-            payload: state_hash,
-        }
+        Record { seq, timestamp_ms, kind: RecordKind::Checkpoint, payload: state_hash }
     }
 
     /// The state hash if this is a checkpoint record.
@@ -94,9 +84,7 @@ impl<'a> Record<'a> {
         match self.kind {
             RecordKind::Command => None,
             // Length is validated on encode and decode, so the conversion cannot fail.
-            RecordKind::Checkpoint => {
-                Some(self.payload.try_into().expect("checkpoint is 32 bytes"))
-            }
+            RecordKind::Checkpoint => Some(self.payload.try_into().expect("checkpoint is 32 bytes")),
         }
     }
 
@@ -107,12 +95,7 @@ impl<'a> Record<'a> {
 
     /// An owned copy.
     pub fn to_owned_record(&self) -> RecordBuf {
-        RecordBuf {
-            seq: self.seq,
-            timestamp_ms: self.timestamp_ms,
-            kind: self.kind,
-            payload: self.payload.to_vec(),
-        }
+        RecordBuf { seq: self.seq, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: self.payload.to_vec() }
     }
 }
 
@@ -127,12 +110,7 @@ pub struct RecordBuf {
 
 impl RecordBuf {
     pub fn as_record(&self) -> Record<'_> {
-        Record {
-            seq: self.seq,
-            timestamp_ms: self.timestamp_ms,
-            kind: self.kind,
-            payload: &self.payload,
-        }
+        Record { seq: self.seq, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: &self.payload }
     }
 }
 
@@ -174,33 +152,15 @@ impl std::fmt::Display for FrameDefect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             FrameDefect::ShortHeader { available_bytes } => {
-                write!(
-                    f,
-                    "only {available_bytes} bytes left, a header needs {HEADER_BYTES}"
-                )
+                write!(f, "only {available_bytes} bytes left, a header needs {HEADER_BYTES}")
             }
-            FrameDefect::LengthOutOfRange { frame_len } => write!(
-                f,
-                "frame length {frame_len} outside {HEADER_BYTES}..={FRAME_MAX_BYTES}"
-            ),
-            FrameDefect::ShortFrame {
-                frame_len,
-                available_bytes,
-            } => write!(
-                f,
-                "frame length {frame_len} but only {available_bytes} bytes left"
-            ),
-            FrameDefect::Checksum { stored, computed } => write!(
-                f,
-                "crc32c mismatch: stored {stored:#010x}, computed {computed:#010x}"
-            ),
+            FrameDefect::LengthOutOfRange { frame_len } => write!(f, "frame length {frame_len} outside {HEADER_BYTES}..={FRAME_MAX_BYTES}"),
+            FrameDefect::ShortFrame { frame_len, available_bytes } => write!(f, "frame length {frame_len} but only {available_bytes} bytes left"),
+            FrameDefect::Checksum { stored, computed } => write!(f, "crc32c mismatch: stored {stored:#010x}, computed {computed:#010x}"),
             FrameDefect::Version { version } => write!(f, "unknown format version {version}"),
             FrameDefect::Kind { kind } => write!(f, "unknown record kind {kind}"),
             FrameDefect::Reserved => write!(f, "reserved header bytes are not zero"),
-            FrameDefect::CheckpointLength { payload_bytes } => write!(
-                f,
-                "checkpoint payload is {payload_bytes} bytes, expected {STATE_HASH_BYTES}"
-            ),
+            FrameDefect::CheckpointLength { payload_bytes } => write!(f, "checkpoint payload is {payload_bytes} bytes, expected {STATE_HASH_BYTES}"),
         }
     }
 }
@@ -234,9 +194,7 @@ pub fn encode(record: &Record<'_>, out: &mut Vec<u8>) {
 /// Lets a buffered reader know how many bytes to fetch before calling [`decode`].
 pub fn peek_frame_len(bytes: &[u8]) -> Result<usize, FrameDefect> {
     if bytes.len() < HEADER_BYTES {
-        return Err(FrameDefect::ShortHeader {
-            available_bytes: bytes.len(),
-        });
+        return Err(FrameDefect::ShortHeader { available_bytes: bytes.len() });
     }
     let frame_len = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
     if (frame_len as usize) < HEADER_BYTES || frame_len as usize > FRAME_MAX_BYTES {
@@ -247,9 +205,7 @@ pub fn peek_frame_len(bytes: &[u8]) -> Result<usize, FrameDefect> {
 
 /// The seq field of a header whose checksum may not hold: only for error messages.
 pub fn unverified_seq(bytes: &[u8]) -> Option<u64> {
-    bytes
-        .get(16..24)
-        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    bytes.get(16..24).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 /// Decodes and fully validates the frame at the start of `bytes`; returns the record and the
@@ -258,10 +214,7 @@ pub fn unverified_seq(bytes: &[u8]) -> Option<u64> {
 pub fn decode(bytes: &[u8]) -> Result<(Record<'_>, usize), FrameDefect> {
     let frame_len = peek_frame_len(bytes)?;
     if frame_len > bytes.len() {
-        return Err(FrameDefect::ShortFrame {
-            frame_len: frame_len as u32,
-            available_bytes: bytes.len(),
-        });
+        return Err(FrameDefect::ShortFrame { frame_len: frame_len as u32, available_bytes: bytes.len() });
     }
     let frame = &bytes[..frame_len];
     let stored = u32::from_le_bytes(frame[0..4].try_into().expect("4 bytes"));
@@ -279,9 +232,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Record<'_>, usize), FrameDefect> {
     }
     let payload = &frame[HEADER_BYTES..];
     if kind == RecordKind::Checkpoint && payload.len() != STATE_HASH_BYTES {
-        return Err(FrameDefect::CheckpointLength {
-            payload_bytes: payload.len(),
-        });
+        return Err(FrameDefect::CheckpointLength { payload_bytes: payload.len() });
     }
     let record = Record {
         seq: u64::from_le_bytes(frame[16..24].try_into().expect("8 bytes")),
@@ -315,10 +266,7 @@ pub fn any_valid_frame_in(bytes: &[u8], from: usize) -> bool {
     while offset + HEADER_BYTES <= bytes.len() {
         let candidate = &bytes[offset..];
         let plausible = match peek_frame_len(candidate) {
-            Ok(frame_len) => {
-                frame_len <= candidate.len()
-                    && u16::from_le_bytes([candidate[8], candidate[9]]) == FORMAT_VERSION
-            }
+            Ok(frame_len) => frame_len <= candidate.len() && u16::from_le_bytes([candidate[8], candidate[9]]) == FORMAT_VERSION,
             Err(_) => false,
         };
         if plausible && decode(candidate).is_ok() {
@@ -370,10 +318,7 @@ mod tests {
             for bit in 0..8 {
                 let mut damaged = bytes.clone();
                 damaged[byte] ^= 1 << bit;
-                assert!(
-                    decode(&damaged).is_err(),
-                    "flip of bit {bit} in byte {byte} went unnoticed"
-                );
+                assert!(decode(&damaged).is_err(), "flip of bit {bit} in byte {byte} went unnoticed");
             }
         }
     }
@@ -383,10 +328,7 @@ mod tests {
         let bytes = frame_of(&Record::command(42, 99, b"0123456789abcdef"));
         for len in 0..bytes.len() {
             let defect = decode(&bytes[..len]).unwrap_err();
-            assert!(matches!(
-                defect,
-                FrameDefect::ShortHeader { .. } | FrameDefect::ShortFrame { .. }
-            ));
+            assert!(matches!(defect, FrameDefect::ShortHeader { .. } | FrameDefect::ShortFrame { .. }));
         }
     }
 

@@ -44,11 +44,7 @@ pub struct JournalConfig {
 
 impl Default for JournalConfig {
     fn default() -> Self {
-        JournalConfig {
-            segment_max_bytes: 64 << 20,
-            max_payload_bytes: 1 << 20,
-            first_seq: 1,
-        }
+        JournalConfig { segment_max_bytes: 64 << 20, max_payload_bytes: 1 << 20, first_seq: 1 }
     }
 }
 
@@ -113,27 +109,16 @@ impl Journal<FsStorage> {
 impl<S: Storage> Journal<S> {
     /// Opens the journal in `dir` on `storage`: validates every segment, truncates a torn tail
     /// of the last one (see [`RecoveryReport::truncated`]), and errors on any other damage.
-    pub fn open_with(
-        storage: S,
-        dir: impl AsRef<Path>,
-        config: JournalConfig,
-    ) -> Result<Self, JournalError> {
+    pub fn open_with(storage: S, dir: impl AsRef<Path>, config: JournalConfig) -> Result<Self, JournalError> {
         config.assert_valid();
         let dir = dir.as_ref().to_path_buf();
         let recovered = recovery::recover(&storage, &dir, config.first_seq)?;
         let active = match recovered.segments.last() {
             Some(last) => {
                 let path = dir.join(segment_name(last.first_seq));
-                let file = storage
-                    .open(&path, Access::ReadWrite)
-                    .map_err(|e| JournalError::io("open", &path, e))?;
-                let len_bytes = file
-                    .len_bytes()
-                    .map_err(|e| JournalError::io("stat", &path, e))?;
-                assert_eq!(
-                    len_bytes, last.len_bytes,
-                    "recovery left the active segment at its valid length"
-                );
+                let file = storage.open(&path, Access::ReadWrite).map_err(|e| JournalError::io("open", &path, e))?;
+                let len_bytes = file.len_bytes().map_err(|e| JournalError::io("stat", &path, e))?;
+                assert_eq!(len_bytes, last.len_bytes, "recovery left the active segment at its valid length");
                 Some(file)
             }
             None => None,
@@ -172,10 +157,7 @@ impl<S: Storage> Journal<S> {
     /// `next_seq` is durable.
     pub fn span(&self) -> SeqSpan {
         let first_seq = self.segments.first().map_or(self.next_seq, |s| s.first_seq);
-        SeqSpan {
-            first_seq,
-            next_seq: self.next_seq,
-        }
+        SeqSpan { first_seq, next_seq: self.next_seq }
     }
 
     /// Seq the next appended record must carry.
@@ -198,33 +180,16 @@ impl<S: Storage> Journal<S> {
     /// checkpoint does not carry exactly 32 bytes. These are bugs in the sequencer, not input.
     pub fn append_batch(&mut self, batch: &[Record<'_>]) -> Result<u64, AppendError> {
         if let Some(cause) = &self.poisoned {
-            return Err(AppendError::Poisoned {
-                cause: cause.clone(),
-            });
+            return Err(AppendError::Poisoned { cause: cause.clone() });
         }
-        assert!(
-            !batch.is_empty(),
-            "an empty batch has nothing to make durable"
-        );
+        assert!(!batch.is_empty(), "an empty batch has nothing to make durable");
         for (index, record) in batch.iter().enumerate() {
-            assert_eq!(
-                record.seq,
-                self.next_seq + index as u64,
-                "journal seqs must be contiguous"
-            );
+            assert_eq!(record.seq, self.next_seq + index as u64, "journal seqs must be contiguous");
             if record.kind == RecordKind::Checkpoint {
-                assert_eq!(
-                    record.payload.len(),
-                    STATE_HASH_BYTES,
-                    "a checkpoint carries a 32-byte state hash"
-                );
+                assert_eq!(record.payload.len(), STATE_HASH_BYTES, "a checkpoint carries a 32-byte state hash");
             }
             if record.payload.len() > self.config.max_payload_bytes {
-                return Err(AppendError::PayloadTooLarge {
-                    seq: record.seq,
-                    payload_bytes: record.payload.len(),
-                    max_bytes: self.config.max_payload_bytes,
-                });
+                return Err(AppendError::PayloadTooLarge { seq: record.seq, payload_bytes: record.payload.len(), max_bytes: self.config.max_payload_bytes });
             }
         }
         match self.write_and_sync(batch) {
@@ -264,13 +229,7 @@ impl<S: Storage> Journal<S> {
         }
         self.flush_write_buf()?;
         let path = self.active_path();
-        self.active_file()
-            .fdatasync()
-            .map_err(|source| FatalError {
-                op: "fdatasync",
-                path,
-                source,
-            })?;
+        self.active_file().fdatasync().map_err(|source| FatalError { op: "fdatasync", path, source })?;
         Ok(self.next_seq - 1)
     }
 
@@ -291,17 +250,8 @@ impl<S: Storage> Journal<S> {
             return Ok(());
         }
         let path = self.active_path();
-        let active = self
-            .active
-            .as_mut()
-            .expect("a segment exists before frames are staged");
-        active
-            .append(&self.write_buf)
-            .map_err(|source| FatalError {
-                op: "write",
-                path,
-                source,
-            })?;
+        let active = self.active.as_mut().expect("a segment exists before frames are staged");
+        active.append(&self.write_buf).map_err(|source| FatalError { op: "write", path, source })?;
         self.segments.last_mut().expect("active segment").len_bytes += self.write_buf.len() as u64;
         self.write_buf.clear();
         Ok(())
@@ -313,37 +263,14 @@ impl<S: Storage> Journal<S> {
         assert_eq!(first_seq, self.next_seq);
         if self.active.is_some() {
             let path = self.active_path();
-            self.active_file()
-                .fdatasync()
-                .map_err(|source| FatalError {
-                    op: "fdatasync",
-                    path,
-                    source,
-                })?;
+            self.active_file().fdatasync().map_err(|source| FatalError { op: "fdatasync", path, source })?;
         }
         let path = self.dir.join(segment_name(first_seq));
-        let file = self
-            .storage
-            .create_new(&path)
-            .map_err(|source| FatalError {
-                op: "create segment",
-                path: path.clone(),
-                source,
-            })?;
+        let file = self.storage.create_new(&path).map_err(|source| FatalError { op: "create segment", path: path.clone(), source })?;
         self.active = Some(file);
-        self.segments.push(SegmentMeta {
-            first_seq,
-            next_seq: first_seq,
-            len_bytes: 0,
-        });
+        self.segments.push(SegmentMeta { first_seq, next_seq: first_seq, len_bytes: 0 });
         // Without this, a crash could lose the new file's name even though its data were synced.
-        self.storage
-            .fsync_dir(&self.dir)
-            .map_err(|source| FatalError {
-                op: "fsync directory",
-                path: self.dir.clone(),
-                source,
-            })?;
+        self.storage.fsync_dir(&self.dir).map_err(|source| FatalError { op: "fsync directory", path: self.dir.clone(), source })?;
         tracing::debug!(segment = %path.display(), "journal rolled to a new segment");
         Ok(())
     }
@@ -362,31 +289,14 @@ impl<S: Storage> Journal<S> {
     pub fn read_from(&self, seq: u64) -> Result<JournalReader<S>, JournalError> {
         let span = self.span();
         if seq < span.first_seq {
-            return Err(JournalError::NotRetained {
-                seq,
-                first_seq: span.first_seq,
-            });
+            return Err(JournalError::NotRetained { seq, first_seq: span.first_seq });
         }
         let durable_next_seq = self.watermark.durable_next_seq();
         if seq > durable_next_seq {
-            return Err(JournalError::BeyondEnd {
-                seq,
-                next_seq: durable_next_seq,
-            });
+            return Err(JournalError::BeyondEnd { seq, next_seq: durable_next_seq });
         }
-        let segment_first_seq = self
-            .segments
-            .iter()
-            .rev()
-            .map(|s| s.first_seq)
-            .find(|&first| first <= seq);
-        Ok(JournalReader::new(
-            self.storage.clone(),
-            self.dir.clone(),
-            Arc::clone(&self.watermark),
-            segment_first_seq,
-            seq,
-        ))
+        let segment_first_seq = self.segments.iter().rev().map(|s| s.first_seq).find(|&first| first <= seq);
+        Ok(JournalReader::new(self.storage.clone(), self.dir.clone(), Arc::clone(&self.watermark), segment_first_seq, seq))
     }
 
     /// Moves to `archive/` every segment whose records all have seq `<= seq` (typically the seq
@@ -397,34 +307,21 @@ impl<S: Storage> Journal<S> {
     /// If `seq` is not durable yet: a snapshot can only cover durable records.
     pub fn archive_segments_through(&mut self, seq: u64) -> Result<ArchiveReport, JournalError> {
         if let Some(cause) = &self.poisoned {
-            return Err(JournalError::Poisoned {
-                cause: cause.clone(),
-            });
+            return Err(JournalError::Poisoned { cause: cause.clone() });
         }
-        assert!(
-            seq < self.watermark.durable_next_seq(),
-            "only durable records can be covered by a snapshot"
-        );
+        assert!(seq < self.watermark.durable_next_seq(), "only durable records can be covered by a snapshot");
         let archive_dir = self.dir.join(ARCHIVE_DIR);
-        self.storage
-            .create_dir_all(&archive_dir)
-            .map_err(|e| JournalError::io("create_dir_all", &archive_dir, e))?;
+        self.storage.create_dir_all(&archive_dir).map_err(|e| JournalError::io("create_dir_all", &archive_dir, e))?;
         let mut moved = 0;
         // Bounded by the number of segments; the active (last) one always stays.
         while self.segments.len() > 1 && self.segments[0].next_seq - 1 <= seq {
             let name = segment_name(self.segments[0].first_seq);
             let from = self.dir.join(&name);
             let to = archive_dir.join(&name);
-            self.storage
-                .rename(&from, &to)
-                .map_err(|e| JournalError::io("rename", &from, e))?;
+            self.storage.rename(&from, &to).map_err(|e| JournalError::io("rename", &from, e))?;
             for dir in [archive_dir.clone(), self.dir.clone()] {
                 if let Err(source) = self.storage.fsync_dir(&dir) {
-                    let fatal = FatalError {
-                        op: "fsync directory",
-                        path: dir,
-                        source,
-                    };
+                    let fatal = FatalError { op: "fsync directory", path: dir, source };
                     self.poison(&fatal);
                     return Err(fatal.into());
                 }
@@ -433,10 +330,7 @@ impl<S: Storage> Journal<S> {
             self.segments.remove(0);
             moved += 1;
         }
-        Ok(ArchiveReport {
-            segments_moved: moved,
-            first_seq: self.span().first_seq,
-        })
+        Ok(ArchiveReport { segments_moved: moved, first_seq: self.span().first_seq })
     }
 }
 

@@ -52,17 +52,11 @@ pub mod storage;
 mod watermark;
 
 pub use error::{AppendError, Corruption, FatalError, JournalError, Problem};
-pub use frame::{
-    FrameDefect, Record, RecordBuf, RecordKind, StateHash, FORMAT_VERSION, FRAME_MAX_BYTES,
-    HEADER_BYTES, PAYLOAD_MAX_BYTES, STATE_HASH_BYTES,
-};
+pub use frame::{FrameDefect, Record, RecordBuf, RecordKind, StateHash, FORMAT_VERSION, FRAME_MAX_BYTES, HEADER_BYTES, PAYLOAD_MAX_BYTES, STATE_HASH_BYTES};
 pub use journal::{ArchiveReport, Journal, JournalConfig, SeqSpan, ARCHIVE_DIR};
 pub use reader::JournalReader;
 pub use recovery::{RecoveryReport, TruncatedTail};
-pub use replication::{
-    replicate_into, send_stream, ReplicationError, SendOptions, SendSummary, StreamEnd,
-    StreamReceiver,
-};
+pub use replication::{replicate_into, send_stream, ReplicationError, SendOptions, SendSummary, StreamEnd, StreamReceiver};
 pub use segment::{segment_name, TornTail};
 pub use snapshot::{Snapshot, SnapshotError, SnapshotStore, GENESIS_SEQ};
 pub use watermark::WaitOutcome;

@@ -45,13 +45,7 @@ pub struct JournalReader<S: Storage> {
 impl<S: Storage> JournalReader<S> {
     /// `segment_first_seq`: the segment holding `start_seq`, or `None` if `start_seq` is the
     /// first record of a segment that does not exist yet.
-    pub(crate) fn new(
-        storage: S,
-        dir: PathBuf,
-        watermark: Arc<Watermark>,
-        segment_first_seq: Option<u64>,
-        start_seq: u64,
-    ) -> Self {
+    pub(crate) fn new(storage: S, dir: PathBuf, watermark: Arc<Watermark>, segment_first_seq: Option<u64>, start_seq: u64) -> Self {
         let durable_limit = watermark.durable_next_seq();
         JournalReader {
             storage,
@@ -130,14 +124,12 @@ impl<S: Storage> JournalReader<S> {
                 }
                 return Err(self.corruption(Problem::MissingDurableRecord).into());
             }
-            let frame_len = frame::peek_frame_len(&self.buf[self.pos..self.filled])
-                .map_err(|defect| self.corruption(Problem::Frame(defect)))?;
+            let frame_len = frame::peek_frame_len(&self.buf[self.pos..self.filled]).map_err(|defect| self.corruption(Problem::Frame(defect)))?;
             if !self.ensure_buffered(frame_len)? {
                 return Err(self.corruption(Problem::MissingDurableRecord).into());
             }
             let start = self.pos;
-            let (record, used) = frame::decode(&self.buf[start..start + frame_len])
-                .map_err(|defect| self.corruption(Problem::Frame(defect)))?;
+            let (record, used) = frame::decode(&self.buf[start..start + frame_len]).map_err(|defect| self.corruption(Problem::Frame(defect)))?;
             debug_assert_eq!(used, frame_len);
             if record.seq != self.next_seq {
                 let found = record.seq;
@@ -173,8 +165,7 @@ impl<S: Storage> JournalReader<S> {
             self.buf.resize(bytes, 0);
         }
         let offset = self.buf_file_offset + self.filled as u64;
-        let read = read_full_at(file, offset, &mut self.buf[self.filled..])
-            .map_err(|e| JournalError::io("read", &self.file_path, e))?;
+        let read = read_full_at(file, offset, &mut self.buf[self.filled..]).map_err(|e| JournalError::io("read", &self.file_path, e))?;
         self.filled += read;
         Ok(self.filled - self.pos >= bytes)
     }
@@ -185,14 +176,7 @@ impl<S: Storage> JournalReader<S> {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // A durable record with no bytes where they must be: never skip past it.
-                return Err(Corruption {
-                    file: path,
-                    offset_bytes: 0,
-                    expected_seq: first_seq,
-                    found_seq: None,
-                    problem: Problem::MissingDurableRecord,
-                }
-                .into());
+                return Err(Corruption { file: path, offset_bytes: 0, expected_seq: first_seq, found_seq: None, problem: Problem::MissingDurableRecord }.into());
             }
             Err(e) => return Err(JournalError::io("open", &path, e)),
         };

@@ -46,31 +46,13 @@ pub enum ReplicationError {
     #[error("bad replication stream header: {0}")]
     BadHeader(&'static str),
     #[error("replication stream at byte {stream_offset}: expected seq {expected_seq}: {defect}")]
-    Frame {
-        stream_offset: u64,
-        expected_seq: u64,
-        defect: FrameDefect,
-    },
-    #[error(
-        "replication stream at byte {stream_offset}: expected seq {expected_seq}, got {found_seq}"
-    )]
-    SeqNotContiguous {
-        stream_offset: u64,
-        expected_seq: u64,
-        found_seq: u64,
-    },
-    #[error(
-        "replication stream ended inside the frame of seq {expected_seq} at byte {stream_offset}"
-    )]
-    Truncated {
-        stream_offset: u64,
-        expected_seq: u64,
-    },
+    Frame { stream_offset: u64, expected_seq: u64, defect: FrameDefect },
+    #[error("replication stream at byte {stream_offset}: expected seq {expected_seq}, got {found_seq}")]
+    SeqNotContiguous { stream_offset: u64, expected_seq: u64, found_seq: u64 },
+    #[error("replication stream ended inside the frame of seq {expected_seq} at byte {stream_offset}")]
+    Truncated { stream_offset: u64, expected_seq: u64 },
     #[error("stream starts at seq {stream_start_seq} but the local journal expects seq {journal_next_seq}")]
-    StartMismatch {
-        stream_start_seq: u64,
-        journal_next_seq: u64,
-    },
+    StartMismatch { stream_start_seq: u64, journal_next_seq: u64 },
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(transparent)]
@@ -88,10 +70,7 @@ pub struct SendOptions {
 
 impl Default for SendOptions {
     fn default() -> Self {
-        SendOptions {
-            idle_wait_ms: 50,
-            last_seq: None,
-        }
+        SendOptions { idle_wait_ms: 50, last_seq: None }
     }
 }
 
@@ -139,9 +118,7 @@ fn decode_header(header: &[u8; STREAM_HEADER_BYTES]) -> Result<u64, ReplicationE
     if header[10..12] != [0, 0] {
         return Err(ReplicationError::BadHeader("reserved bytes not zero"));
     }
-    Ok(u64::from_le_bytes(
-        header[12..20].try_into().expect("8 bytes"),
-    ))
+    Ok(u64::from_le_bytes(header[12..20].try_into().expect("8 bytes")))
 }
 
 /// Streams durable records from `reader` to `out`, following the journal live: records made
@@ -156,12 +133,7 @@ pub fn send_stream<S: Storage, W: Write>(
 ) -> Result<SendSummary, ReplicationError> {
     let mut out = BufWriter::with_capacity(STREAM_BUF_BYTES, out);
     out.write_all(&encode_header(reader.next_seq()))?;
-    let mut summary = SendSummary {
-        records: 0,
-        bytes: 0,
-        next_seq: reader.next_seq(),
-        end: StreamEnd::Stopped,
-    };
+    let mut summary = SendSummary { records: 0, bytes: 0, next_seq: reader.next_seq(), end: StreamEnd::Stopped };
     if options.last_seq.is_some_and(|last| last < summary.next_seq) {
         out.flush()?;
         summary.end = StreamEnd::ReachedLastSeq;
@@ -213,14 +185,7 @@ impl<R: Read> StreamReceiver<R> {
         let mut header = [0u8; STREAM_HEADER_BYTES];
         input.read_exact(&mut header)?;
         let start_seq = decode_header(&header)?;
-        Ok(StreamReceiver {
-            input,
-            buf: vec![0; STREAM_BUF_BYTES],
-            pos: 0,
-            filled: 0,
-            buf_stream_offset: STREAM_HEADER_BYTES as u64,
-            next_seq: start_seq,
-        })
+        Ok(StreamReceiver { input, buf: vec![0; STREAM_BUF_BYTES], pos: 0, filled: 0, buf_stream_offset: STREAM_HEADER_BYTES as u64, next_seq: start_seq })
     }
 
     /// Seq of the next record the stream must carry.
@@ -236,8 +201,7 @@ impl<R: Read> StreamReceiver<R> {
             }
             return Err(self.truncated());
         }
-        let frame_len = frame::peek_frame_len(&self.buf[self.pos..self.filled])
-            .map_err(|d| self.frame_error(d))?;
+        let frame_len = frame::peek_frame_len(&self.buf[self.pos..self.filled]).map_err(|d| self.frame_error(d))?;
         if !self.fill(frame_len)? {
             return Err(self.truncated());
         }
@@ -263,15 +227,10 @@ impl<R: Read> StreamReceiver<R> {
     /// Validates and consumes the fully buffered frame at `pos`.
     fn take_frame(&mut self, frame_len: usize) -> Result<(usize, usize), ReplicationError> {
         let start = self.pos;
-        let (record, used) =
-            frame::decode(&self.buf[start..start + frame_len]).map_err(|d| self.frame_error(d))?;
+        let (record, used) = frame::decode(&self.buf[start..start + frame_len]).map_err(|d| self.frame_error(d))?;
         assert_eq!(used, frame_len);
         if record.seq != self.next_seq {
-            return Err(ReplicationError::SeqNotContiguous {
-                stream_offset: self.stream_offset(),
-                expected_seq: self.next_seq,
-                found_seq: record.seq,
-            });
+            return Err(ReplicationError::SeqNotContiguous { stream_offset: self.stream_offset(), expected_seq: self.next_seq, found_seq: record.seq });
         }
         self.pos += frame_len;
         self.next_seq += 1;
@@ -308,18 +267,11 @@ impl<R: Read> StreamReceiver<R> {
     }
 
     fn frame_error(&self, defect: FrameDefect) -> ReplicationError {
-        ReplicationError::Frame {
-            stream_offset: self.stream_offset(),
-            expected_seq: self.next_seq,
-            defect,
-        }
+        ReplicationError::Frame { stream_offset: self.stream_offset(), expected_seq: self.next_seq, defect }
     }
 
     fn truncated(&self) -> ReplicationError {
-        ReplicationError::Truncated {
-            stream_offset: self.stream_offset(),
-            expected_seq: self.next_seq,
-        }
+        ReplicationError::Truncated { stream_offset: self.stream_offset(), expected_seq: self.next_seq }
     }
 }
 
@@ -334,10 +286,7 @@ pub fn replicate_into<R: Read, S: Storage>(
 ) -> Result<u64, ReplicationError> {
     assert!(max_batch_records >= 1);
     if receiver.next_seq() != journal.next_seq() {
-        return Err(ReplicationError::StartMismatch {
-            stream_start_seq: receiver.next_seq(),
-            journal_next_seq: journal.next_seq(),
-        });
+        return Err(ReplicationError::StartMismatch { stream_start_seq: receiver.next_seq(), journal_next_seq: journal.next_seq() });
     }
     let mut batch: Vec<RecordBuf> = Vec::with_capacity(max_batch_records);
     let mut appended = 0;
@@ -371,10 +320,7 @@ mod tests {
         for byte in 0..STREAM_HEADER_BYTES {
             let mut damaged = header;
             damaged[byte] ^= 0x10;
-            assert!(
-                decode_header(&damaged).is_err(),
-                "damage at byte {byte} went unnoticed"
-            );
+            assert!(decode_header(&damaged).is_err(), "damage at byte {byte} went unnoticed");
         }
     }
 
@@ -388,39 +334,20 @@ mod tests {
 
     #[test]
     fn receiver_validates_contiguity_and_truncation() {
-        let good = stream_of(
-            5,
-            &[Record::command(5, 0, b"a"), Record::command(6, 0, b"b")],
-        );
+        let good = stream_of(5, &[Record::command(5, 0, b"a"), Record::command(6, 0, b"b")]);
         let mut receiver = StreamReceiver::new(&good[..]).unwrap();
         assert_eq!(receiver.next_record().unwrap().unwrap().payload, b"a");
         assert_eq!(receiver.next_buffered_record().unwrap().unwrap().seq, 6);
         assert!(receiver.next_record().unwrap().is_none());
 
-        let gap = stream_of(
-            5,
-            &[Record::command(5, 0, b"a"), Record::command(7, 0, b"b")],
-        );
+        let gap = stream_of(5, &[Record::command(5, 0, b"a"), Record::command(7, 0, b"b")]);
         let mut receiver = StreamReceiver::new(&gap[..]).unwrap();
         receiver.next_record().unwrap();
-        assert!(matches!(
-            receiver.next_record(),
-            Err(ReplicationError::SeqNotContiguous {
-                expected_seq: 6,
-                found_seq: 7,
-                ..
-            })
-        ));
+        assert!(matches!(receiver.next_record(), Err(ReplicationError::SeqNotContiguous { expected_seq: 6, found_seq: 7, .. })));
 
         let cut = &good[..good.len() - 1];
         let mut receiver = StreamReceiver::new(cut).unwrap();
         receiver.next_record().unwrap();
-        assert!(matches!(
-            receiver.next_record(),
-            Err(ReplicationError::Truncated {
-                expected_seq: 6,
-                ..
-            })
-        ));
+        assert!(matches!(receiver.next_record(), Err(ReplicationError::Truncated { expected_seq: 6, .. })));
     }
 }

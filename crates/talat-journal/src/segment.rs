@@ -57,12 +57,7 @@ pub struct ScanOutcome {
 /// write was cut short by a crash before its fdatasync returned, so it was never acknowledged and
 /// is reported for truncation. Any other defect, and any defect in an earlier segment (which was
 /// fully synced before the next segment was created), is corruption.
-pub fn scan_segment(
-    path: &Path,
-    bytes: &[u8],
-    first_seq: u64,
-    is_last: bool,
-) -> Result<ScanOutcome, Corruption> {
+pub fn scan_segment(path: &Path, bytes: &[u8], first_seq: u64, is_last: bool) -> Result<ScanOutcome, Corruption> {
     let mut offset = 0usize;
     let mut expected_seq = first_seq;
     // Bounded: each pass consumes a frame of at least HEADER_BYTES, or returns.
@@ -96,21 +91,11 @@ pub fn scan_segment(
                         }),
                     });
                 }
-                return Err(Corruption {
-                    file: path.to_path_buf(),
-                    offset_bytes: offset as u64,
-                    expected_seq,
-                    found_seq,
-                    problem: Problem::Frame(defect),
-                });
+                return Err(Corruption { file: path.to_path_buf(), offset_bytes: offset as u64, expected_seq, found_seq, problem: Problem::Frame(defect) });
             }
         }
     }
-    Ok(ScanOutcome {
-        records: expected_seq - first_seq,
-        valid_bytes: offset as u64,
-        torn_tail: None,
-    })
+    Ok(ScanOutcome { records: expected_seq - first_seq, valid_bytes: offset as u64, torn_tail: None })
 }
 
 #[cfg(test)]
@@ -121,10 +106,7 @@ mod tests {
     fn segment(first_seq: u64, count: u64) -> Vec<u8> {
         let mut out = Vec::new();
         for seq in first_seq..first_seq + count {
-            encode(
-                &Record::command(seq, seq * 10, format!("cmd{seq}").as_bytes()),
-                &mut out,
-            );
+            encode(&Record::command(seq, seq * 10, format!("cmd{seq}").as_bytes()), &mut out);
         }
         out
     }
@@ -135,10 +117,7 @@ mod tests {
         assert_eq!(parse_segment_name(&segment_name(u64::MAX)), Some(u64::MAX));
         assert_eq!(parse_segment_name("journal-1.log"), None);
         assert_eq!(parse_segment_name("journal-0000000000000000000x.log"), None);
-        assert_eq!(
-            parse_segment_name("snapshot-00000000000000000001.snap"),
-            None
-        );
+        assert_eq!(parse_segment_name("snapshot-00000000000000000001.snap"), None);
         assert!(segment_name(9) < segment_name(10));
     }
 
@@ -146,14 +125,7 @@ mod tests {
     fn clean_segment_scans_fully() {
         let bytes = segment(5, 3);
         let outcome = scan_segment(Path::new("s"), &bytes, 5, true).unwrap();
-        assert_eq!(
-            outcome,
-            ScanOutcome {
-                records: 3,
-                valid_bytes: bytes.len() as u64,
-                torn_tail: None
-            }
-        );
+        assert_eq!(outcome, ScanOutcome { records: 3, valid_bytes: bytes.len() as u64, torn_tail: None });
     }
 
     #[test]
@@ -187,9 +159,6 @@ mod tests {
         let err = scan_segment(Path::new("seg"), &bytes, 1, true).unwrap_err();
         assert_eq!(err.offset_bytes, second as u64);
         assert_eq!(err.expected_seq, 2);
-        assert!(matches!(
-            err.problem,
-            Problem::Frame(FrameDefect::Checksum { .. })
-        ));
+        assert!(matches!(err.problem, Problem::Frame(FrameDefect::Checksum { .. })));
     }
 }

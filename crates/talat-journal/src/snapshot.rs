@@ -66,18 +66,11 @@ pub enum SnapshotError {
     /// A valid snapshot covers records the journal does not have: the journal lost durable
     /// records or belongs to another instance.
     #[error("snapshot at seq {snapshot_seq} is ahead of the journal, whose next seq is {journal_next_seq}")]
-    AheadOfJournal {
-        snapshot_seq: u64,
-        journal_next_seq: u64,
-    },
+    AheadOfJournal { snapshot_seq: u64, journal_next_seq: u64 },
 }
 
 fn io_error(op: &'static str, path: &Path, source: io::Error) -> SnapshotError {
-    SnapshotError::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    }
+    SnapshotError::Io { op, path: path.to_path_buf(), source }
 }
 
 fn snapshot_name(seq: u64) -> String {
@@ -112,10 +105,7 @@ fn encode(seq: u64, state_hash: &StateHash, state: &[u8]) -> Vec<u8> {
 /// Checks a whole snapshot file; returns (seq, hash, state range start).
 fn decode(bytes: &[u8]) -> Result<(u64, StateHash), String> {
     if bytes.len() < HEADER_BYTES {
-        return Err(format!(
-            "{} bytes, shorter than the {HEADER_BYTES}-byte header",
-            bytes.len()
-        ));
+        return Err(format!("{} bytes, shorter than the {HEADER_BYTES}-byte header", bytes.len()));
     }
     if bytes[0..8] != MAGIC {
         return Err("wrong magic".into());
@@ -123,9 +113,7 @@ fn decode(bytes: &[u8]) -> Result<(u64, StateHash), String> {
     let stored = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     let computed = crc32c::crc32c(&bytes[12..]);
     if stored != computed {
-        return Err(format!(
-            "crc32c mismatch: stored {stored:#010x}, computed {computed:#010x}"
-        ));
+        return Err(format!("crc32c mismatch: stored {stored:#010x}, computed {computed:#010x}"));
     }
     let version = u16::from_le_bytes([bytes[12], bytes[13]]);
     if version != SNAPSHOT_VERSION {
@@ -138,10 +126,7 @@ fn decode(bytes: &[u8]) -> Result<(u64, StateHash), String> {
     let state_hash: StateHash = bytes[24..56].try_into().expect("32 bytes");
     let state_len = u64::from_le_bytes(bytes[56..64].try_into().expect("8 bytes"));
     if state_len != (bytes.len() - HEADER_BYTES) as u64 {
-        return Err(format!(
-            "header says {state_len} state bytes, file has {}",
-            bytes.len() - HEADER_BYTES
-        ));
+        return Err(format!("header says {state_len} state bytes, file has {}", bytes.len() - HEADER_BYTES));
     }
     Ok((seq, state_hash))
 }
@@ -163,28 +148,17 @@ impl<S: Storage> SnapshotStore<S> {
     /// Opens the snapshot directory, removing temp files left by a crash mid-write.
     pub fn open_with(storage: S, dir: impl AsRef<Path>) -> Result<Self, SnapshotError> {
         let dir = dir.as_ref().to_path_buf();
-        storage
-            .create_dir_all(&dir)
-            .map_err(|e| io_error("create_dir_all", &dir, e))?;
-        let names = storage
-            .list_files(&dir)
-            .map_err(|e| io_error("list", &dir, e))?;
+        storage.create_dir_all(&dir).map_err(|e| io_error("create_dir_all", &dir, e))?;
+        let names = storage.list_files(&dir).map_err(|e| io_error("list", &dir, e))?;
         let mut removed = false;
-        for name in names
-            .iter()
-            .filter(|n| n.starts_with(PREFIX) && n.ends_with(TMP_SUFFIX))
-        {
+        for name in names.iter().filter(|n| n.starts_with(PREFIX) && n.ends_with(TMP_SUFFIX)) {
             let path = dir.join(name);
             tracing::warn!(file = %path.display(), "removing a snapshot temp file left by a crash");
-            storage
-                .remove_file(&path)
-                .map_err(|e| io_error("remove", &path, e))?;
+            storage.remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
             removed = true;
         }
         if removed {
-            storage
-                .fsync_dir(&dir)
-                .map_err(|e| io_error("fsync directory", &dir, e))?;
+            storage.fsync_dir(&dir).map_err(|e| io_error("fsync directory", &dir, e))?;
         }
         Ok(SnapshotStore { storage, dir })
     }
@@ -196,56 +170,28 @@ impl<S: Storage> SnapshotStore<S> {
     /// Atomically and durably writes the snapshot of the state after record `seq`. When this
     /// returns `Ok` the snapshot survives a crash, and segments it covers may be archived.
     /// An error leaves no new snapshot visible after restart, or a complete one; never a partial.
-    pub fn write(
-        &self,
-        seq: u64,
-        state_hash: &StateHash,
-        state: &[u8],
-    ) -> Result<PathBuf, SnapshotError> {
+    pub fn write(&self, seq: u64, state_hash: &StateHash, state: &[u8]) -> Result<PathBuf, SnapshotError> {
         let bytes = encode(seq, state_hash, state);
-        assert!(
-            bytes.len() as u64 <= SNAPSHOT_FILE_MAX_BYTES,
-            "snapshot larger than this store reads back"
-        );
+        assert!(bytes.len() as u64 <= SNAPSHOT_FILE_MAX_BYTES, "snapshot larger than this store reads back");
         let final_path = self.dir.join(snapshot_name(seq));
-        let tmp_path = self.dir.join(format!(
-            "{PREFIX}{seq:0width$}{TMP_SUFFIX}",
-            width = SEQ_DIGITS
-        ));
+        let tmp_path = self.dir.join(format!("{PREFIX}{seq:0width$}{TMP_SUFFIX}", width = SEQ_DIGITS));
         if self.storage.open(&tmp_path, Access::Read).is_ok() {
-            self.storage
-                .remove_file(&tmp_path)
-                .map_err(|e| io_error("remove", &tmp_path, e))?;
+            self.storage.remove_file(&tmp_path).map_err(|e| io_error("remove", &tmp_path, e))?;
         }
-        let mut file = self
-            .storage
-            .create_new(&tmp_path)
-            .map_err(|e| io_error("create", &tmp_path, e))?;
-        file.append(&bytes)
-            .map_err(|e| io_error("write", &tmp_path, e))?;
-        file.fdatasync()
-            .map_err(|e| io_error("fdatasync", &tmp_path, e))?;
+        let mut file = self.storage.create_new(&tmp_path).map_err(|e| io_error("create", &tmp_path, e))?;
+        file.append(&bytes).map_err(|e| io_error("write", &tmp_path, e))?;
+        file.fdatasync().map_err(|e| io_error("fdatasync", &tmp_path, e))?;
         drop(file);
-        self.storage
-            .rename(&tmp_path, &final_path)
-            .map_err(|e| io_error("rename", &tmp_path, e))?;
-        self.storage
-            .fsync_dir(&self.dir)
-            .map_err(|e| io_error("fsync directory", &self.dir, e))?;
+        self.storage.rename(&tmp_path, &final_path).map_err(|e| io_error("rename", &tmp_path, e))?;
+        self.storage.fsync_dir(&self.dir).map_err(|e| io_error("fsync directory", &self.dir, e))?;
         tracing::info!(file = %final_path.display(), seq, state_bytes = state.len(), "snapshot written");
         Ok(final_path)
     }
 
     /// Seqs of the snapshot files present, ascending (validity unchecked).
     pub fn list_seqs(&self) -> Result<Vec<u64>, SnapshotError> {
-        let names = self
-            .storage
-            .list_files(&self.dir)
-            .map_err(|e| io_error("list", &self.dir, e))?;
-        let mut seqs: Vec<u64> = names
-            .iter()
-            .filter_map(|n| parse_snapshot_name(n))
-            .collect();
+        let names = self.storage.list_files(&self.dir).map_err(|e| io_error("list", &self.dir, e))?;
+        let mut seqs: Vec<u64> = names.iter().filter_map(|n| parse_snapshot_name(n)).collect();
         seqs.sort_unstable();
         Ok(seqs)
     }
@@ -264,44 +210,26 @@ impl<S: Storage> SnapshotStore<S> {
         }
         for &seq in &seqs[..cut] {
             let path = self.dir.join(snapshot_name(seq));
-            self.storage
-                .remove_file(&path)
-                .map_err(|e| io_error("remove", &path, e))?;
+            self.storage.remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
             tracing::info!(file = %path.display(), "old snapshot removed");
         }
-        self.storage
-            .fsync_dir(&self.dir)
-            .map_err(|e| io_error("fsync directory", &self.dir, e))?;
+        self.storage.fsync_dir(&self.dir).map_err(|e| io_error("fsync directory", &self.dir, e))?;
         Ok(seqs[cut..].to_vec())
     }
 
     /// Loads and verifies the snapshot at `seq`.
     pub fn load(&self, seq: u64) -> Result<Snapshot, SnapshotError> {
         let path = self.dir.join(snapshot_name(seq));
-        let file = self
-            .storage
-            .open(&path, Access::Read)
-            .map_err(|e| io_error("open", &path, e))?;
+        let file = self.storage.open(&path, Access::Read).map_err(|e| io_error("open", &path, e))?;
         let mut bytes = Vec::new();
-        read_all(&file, SNAPSHOT_FILE_MAX_BYTES, &mut bytes)
-            .map_err(|e| io_error("read", &path, e))?;
-        let corrupt = |reason: String| SnapshotError::Corrupt {
-            path: path.clone(),
-            reason,
-        };
+        read_all(&file, SNAPSHOT_FILE_MAX_BYTES, &mut bytes).map_err(|e| io_error("read", &path, e))?;
+        let corrupt = |reason: String| SnapshotError::Corrupt { path: path.clone(), reason };
         let (stored_seq, state_hash) = decode(&bytes).map_err(corrupt)?;
         if stored_seq != seq {
-            return Err(corrupt(format!(
-                "file name says seq {seq}, contents say {stored_seq}"
-            )));
+            return Err(corrupt(format!("file name says seq {seq}, contents say {stored_seq}")));
         }
         bytes.drain(..HEADER_BYTES);
-        Ok(Snapshot {
-            seq,
-            state_hash,
-            state: bytes,
-            path,
-        })
+        Ok(Snapshot { seq, state_hash, state: bytes, path })
     }
 
     /// The snapshot to recover from, given the journal's span: the newest one that passes its
@@ -324,10 +252,7 @@ impl<S: Storage> SnapshotStore<S> {
                 Err(other) => return Err(other),
             };
             if snapshot.seq >= journal.next_seq {
-                return Err(SnapshotError::AheadOfJournal {
-                    snapshot_seq: snapshot.seq,
-                    journal_next_seq: journal.next_seq,
-                });
+                return Err(SnapshotError::AheadOfJournal { snapshot_seq: snapshot.seq, journal_next_seq: journal.next_seq });
             }
             if snapshot.seq + 1 < journal.first_seq {
                 return Err(SnapshotError::NoUsableSnapshot {
@@ -374,10 +299,7 @@ mod tests {
         for byte in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[byte] ^= 0x04;
-            assert!(
-                decode(&damaged).is_err(),
-                "flip at byte {byte} went unnoticed"
-            );
+            assert!(decode(&damaged).is_err(), "flip at byte {byte} went unnoticed");
         }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
     }
@@ -385,9 +307,6 @@ mod tests {
     #[test]
     fn names_round_trip() {
         assert_eq!(parse_snapshot_name(&snapshot_name(12)), Some(12));
-        assert_eq!(
-            parse_snapshot_name("snapshot-00000000000000000012.snap.tmp"),
-            None
-        );
+        assert_eq!(parse_snapshot_name("snapshot-00000000000000000012.snap.tmp"), None);
     }
 }

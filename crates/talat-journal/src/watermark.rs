@@ -28,11 +28,7 @@ pub(crate) struct Watermark {
 
 impl Watermark {
     pub(crate) fn new(durable_next_seq: u64) -> Self {
-        Watermark {
-            durable_next_seq: AtomicU64::new(durable_next_seq),
-            closed: Mutex::new(false),
-            changed: Condvar::new(),
-        }
+        Watermark { durable_next_seq: AtomicU64::new(durable_next_seq), closed: Mutex::new(false), changed: Condvar::new() }
     }
 
     pub(crate) fn durable_next_seq(&self) -> u64 {
@@ -44,8 +40,7 @@ impl Watermark {
         assert!(!*guard, "a closed journal never becomes more durable");
         let previous = self.durable_next_seq.load(Ordering::Acquire);
         assert!(durable_next_seq > previous, "durability only moves forward");
-        self.durable_next_seq
-            .store(durable_next_seq, Ordering::Release);
+        self.durable_next_seq.store(durable_next_seq, Ordering::Release);
         drop(guard);
         self.changed.notify_all();
     }
@@ -62,9 +57,7 @@ impl Watermark {
         let guard = self.closed.lock().unwrap_or_else(|e| e.into_inner());
         let (guard, _) = self
             .changed
-            .wait_timeout_while(guard, Duration::from_millis(timeout_ms), |closed| {
-                !*closed && self.durable_next_seq.load(Ordering::Acquire) <= have_next_seq
-            })
+            .wait_timeout_while(guard, Duration::from_millis(timeout_ms), |closed| !*closed && self.durable_next_seq.load(Ordering::Acquire) <= have_next_seq)
             .unwrap_or_else(|e| e.into_inner());
         if self.durable_next_seq.load(Ordering::Acquire) > have_next_seq {
             WaitOutcome::Advanced

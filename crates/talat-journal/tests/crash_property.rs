@@ -9,19 +9,14 @@
 
 use proptest::prelude::*;
 use talat_journal::storage::FaultyStorage;
-use talat_journal::{
-    AppendError, Journal, JournalConfig, JournalError, Record, RecordBuf, RecordKind,
-};
+use talat_journal::{AppendError, Journal, JournalConfig, JournalError, Record, RecordBuf, RecordKind};
 
 const DIR: &str = "/journal";
 
 #[derive(Clone, Debug)]
 enum Op {
     /// Append one batch: payload sizes, and whether its last record is a checkpoint.
-    Append {
-        payload_sizes: Vec<usize>,
-        checkpoint_last: bool,
-    },
+    Append { payload_sizes: Vec<usize>, checkpoint_last: bool },
     /// Power loss during the storage operation this many mutations from now.
     ArmCrash { after_ops: u64 },
     /// The fdatasync this many syncs from now fails.
@@ -65,32 +60,17 @@ struct Coverage {
 }
 
 fn payload_for(seq: u64, len: usize, salt: u64) -> Vec<u8> {
-    (0..len)
-        .map(|i| {
-            (seq.wrapping_mul(31)
-                .wrapping_add(i as u64)
-                .wrapping_add(salt)
-                % 251) as u8
-        })
-        .collect()
+    (0..len).map(|i| (seq.wrapping_mul(31).wrapping_add(i as u64).wrapping_add(salt) % 251) as u8).collect()
 }
 
 fn read_everything(journal: &Journal<FaultyStorage>) -> Vec<RecordBuf> {
-    journal
-        .read_from(journal.span().first_seq)
-        .unwrap()
-        .map(|r| r.expect("durable records read back"))
-        .collect()
+    journal.read_from(journal.span().first_seq).unwrap().map(|r| r.expect("durable records read back")).collect()
 }
 
 /// Opens after a restart and checks the guarantee against the model. A fault still armed may
 /// fire during recovery itself (it syncs and may truncate); that is a crash during recovery, so
 /// the test restarts again, as an operator's supervisor would.
-fn restart(
-    storage: &FaultyStorage,
-    config: &JournalConfig,
-    model: &mut Model,
-) -> Journal<FaultyStorage> {
+fn restart(storage: &FaultyStorage, config: &JournalConfig, model: &mut Model) -> Journal<FaultyStorage> {
     let mut journal = None;
     for attempt in 0..4 {
         match Journal::open_with(storage.clone(), DIR, config.clone()) {
@@ -109,21 +89,9 @@ fn restart(
     }
     let journal = journal.expect("recovery succeeds once faults are disarmed");
     let recovered = read_everything(&journal);
-    assert!(
-        recovered.len() >= model.acknowledged,
-        "lost acknowledged records: recovered {} < acknowledged {}",
-        recovered.len(),
-        model.acknowledged
-    );
-    assert!(
-        recovered.len() <= model.candidates.len(),
-        "records appeared that were never written"
-    );
-    assert_eq!(
-        recovered[..],
-        model.candidates[..recovered.len()],
-        "recovered records differ from those written"
-    );
+    assert!(recovered.len() >= model.acknowledged, "lost acknowledged records: recovered {} < acknowledged {}", recovered.len(), model.acknowledged);
+    assert!(recovered.len() <= model.candidates.len(), "records appeared that were never written");
+    assert_eq!(recovered[..], model.candidates[..recovered.len()], "recovered records differ from those written");
     assert_eq!(journal.next_seq(), recovered.len() as u64 + 1);
     model.coverage.torn_tails_truncated += u64::from(journal.recovery().truncated.is_some());
     model.coverage.in_flight_records_kept += (recovered.len() - model.acknowledged) as u64;
@@ -137,42 +105,22 @@ fn restart(
 fn run(seed: u64, segment_max_bytes: u64, sync_failure_per_million: u32, ops: Vec<Op>) -> Coverage {
     let storage = FaultyStorage::new(seed);
     storage.set_fdatasync_failure_per_million(sync_failure_per_million);
-    let config = JournalConfig {
-        segment_max_bytes,
-        ..JournalConfig::default()
-    };
-    let mut model = Model {
-        candidates: Vec::new(),
-        acknowledged: 0,
-        coverage: Coverage::default(),
-    };
+    let config = JournalConfig { segment_max_bytes, ..JournalConfig::default() };
+    let mut model = Model { candidates: Vec::new(), acknowledged: 0, coverage: Coverage::default() };
     let mut journal = restart(&storage, &config, &mut model);
     for (index, op) in ops.into_iter().enumerate() {
         match op {
-            Op::Append {
-                payload_sizes,
-                checkpoint_last,
-            } => {
+            Op::Append { payload_sizes, checkpoint_last } => {
                 let first = journal.next_seq();
                 assert_eq!(first, model.candidates.len() as u64 + 1);
                 let hash = [first as u8; 32];
-                let payloads: Vec<Vec<u8>> = payload_sizes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &len)| payload_for(first + i as u64, len, index as u64))
-                    .collect();
-                let mut batch: Vec<Record<'_>> = payloads
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| Record::command(first + i as u64, index as u64, p))
-                    .collect();
+                let payloads: Vec<Vec<u8>> = payload_sizes.iter().enumerate().map(|(i, &len)| payload_for(first + i as u64, len, index as u64)).collect();
+                let mut batch: Vec<Record<'_>> = payloads.iter().enumerate().map(|(i, p)| Record::command(first + i as u64, index as u64, p)).collect();
                 if checkpoint_last {
                     let last = batch.len() - 1;
                     batch[last] = Record::checkpoint(first + last as u64, index as u64, &hash);
                 }
-                model
-                    .candidates
-                    .extend(batch.iter().map(Record::to_owned_record));
+                model.candidates.extend(batch.iter().map(Record::to_owned_record));
                 match journal.append_batch(&batch) {
                     Ok(durable) => {
                         assert_eq!(durable, first + batch.len() as u64 - 1);
@@ -206,11 +154,7 @@ fn run(seed: u64, segment_max_bytes: u64, sync_failure_per_million: u32, ops: Ve
             }
             Op::Verify => {
                 let read = read_everything(&journal);
-                assert_eq!(
-                    read,
-                    model.candidates[..model.acknowledged],
-                    "a running journal reads back what it acked"
-                );
+                assert_eq!(read, model.candidates[..model.acknowledged], "a running journal reads back what it acked");
             }
         }
     }
@@ -222,9 +166,7 @@ fn run(seed: u64, segment_max_bytes: u64, sync_failure_per_million: u32, ops: Ve
     let acknowledged = model.acknowledged;
     let journal = restart(&storage, &config, &mut model);
     assert_eq!(model.candidates.len(), acknowledged);
-    let kinds_ok = read_everything(&journal)
-        .iter()
-        .all(|r| r.kind == RecordKind::Command || r.as_record().checkpoint_hash().is_some());
+    let kinds_ok = read_everything(&journal).iter().all(|r| r.kind == RecordKind::Command || r.as_record().checkpoint_hash().is_some());
     assert!(kinds_ok);
     model.coverage
 }
@@ -252,13 +194,8 @@ fn crash_at_every_point_of_a_batch_with_rolls() {
         let ops: Vec<Op> = (0..12)
             .flat_map(|i| {
                 [
-                    Op::ArmCrash {
-                        after_ops: (seed + i) % 9,
-                    },
-                    Op::Append {
-                        payload_sizes: vec![((seed * 7 + i) % 50) as usize; 1 + (i as usize % 5)],
-                        checkpoint_last: i % 4 == 0,
-                    },
+                    Op::ArmCrash { after_ops: (seed + i) % 9 },
+                    Op::Append { payload_sizes: vec![((seed * 7 + i) % 50) as usize; 1 + (i as usize % 5)], checkpoint_last: i % 4 == 0 },
                 ]
             })
             .collect();
@@ -271,8 +208,5 @@ fn crash_at_every_point_of_a_batch_with_rolls() {
     eprintln!("{total:?}");
     assert!(total.fatal_appends > 1000, "{total:?}");
     assert!(total.torn_tails_truncated > 100, "{total:?}");
-    assert!(
-        total.in_flight_records_kept > 100 && total.in_flight_records_lost > 100,
-        "{total:?}"
-    );
+    assert!(total.in_flight_records_kept > 100 && total.in_flight_records_lost > 100, "{total:?}");
 }

@@ -9,10 +9,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
-use talat_journal::{
-    replicate_into, send_stream, Journal, JournalConfig, Record, SendOptions, StreamEnd,
-    StreamReceiver,
-};
+use talat_journal::{replicate_into, send_stream, Journal, JournalConfig, Record, SendOptions, StreamEnd, StreamReceiver};
 
 const RECORDS: u64 = 20_000;
 
@@ -21,12 +18,7 @@ fn segment_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| {
-            (
-                e.file_name().into_string().unwrap(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
+        .map(|e| (e.file_name().into_string().unwrap(), fs::read(e.path()).unwrap()))
         .collect();
     files.sort();
     files
@@ -37,21 +29,12 @@ fn a_follower_over_tcp_ends_with_byte_identical_segments_of_a_live_journal() {
     let primary_dir = tempfile::tempdir().unwrap();
     let follower_dir = tempfile::tempdir().unwrap();
     // Small segments, so the follow crosses many segment rolls.
-    let config = JournalConfig {
-        segment_max_bytes: 64 * 1024,
-        ..JournalConfig::default()
-    };
+    let config = JournalConfig { segment_max_bytes: 64 * 1024, ..JournalConfig::default() };
 
     let mut primary = Journal::open(primary_dir.path(), config.clone()).unwrap();
     // Some history exists before the follower connects.
-    let initial: Vec<Vec<u8>> = (1..=100u64)
-        .map(|seq| seq.to_le_bytes().repeat(8))
-        .collect();
-    let records: Vec<Record<'_>> = initial
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Record::command(i as u64 + 1, 7, p))
-        .collect();
+    let initial: Vec<Vec<u8>> = (1..=100u64).map(|seq| seq.to_le_bytes().repeat(8)).collect();
+    let records: Vec<Record<'_>> = initial.iter().enumerate().map(|(i, p)| Record::command(i as u64 + 1, 7, p)).collect();
     primary.append_batch(&records).unwrap();
     let mut reader = primary.read_from(1).unwrap();
 
@@ -61,9 +44,7 @@ fn a_follower_over_tcp_ends_with_byte_identical_segments_of_a_live_journal() {
     let follower_path = follower_dir.path().to_path_buf();
     let follower = thread::spawn(move || {
         let socket = TcpStream::connect(address).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         let mut receiver = StreamReceiver::new(socket).unwrap();
         let mut journal = Journal::open(&follower_path, follower_config).unwrap();
         let appended = replicate_into(&mut receiver, &mut journal, 512).unwrap();
@@ -75,9 +56,7 @@ fn a_follower_over_tcp_ends_with_byte_identical_segments_of_a_live_journal() {
     let stop = Arc::new(AtomicBool::new(false));
     let sender = {
         let stop = Arc::clone(&stop);
-        thread::spawn(move || {
-            send_stream(&mut reader, socket, &stop, &SendOptions::default()).unwrap()
-        })
+        thread::spawn(move || send_stream(&mut reader, socket, &stop, &SendOptions::default()).unwrap())
     };
 
     // The writer keeps appending in varied batches while the stream runs, with pauses so that
@@ -88,14 +67,8 @@ fn a_follower_over_tcp_ends_with_byte_identical_segments_of_a_live_journal() {
         while primary.next_seq() <= RECORDS {
             let first = primary.next_seq();
             let n = batch_size.min(RECORDS + 1 - first);
-            let payloads: Vec<Vec<u8>> = (first..first + n)
-                .map(|seq| format!("cmd-{seq}").into_bytes())
-                .collect();
-            let mut batch: Vec<Record<'_>> = payloads
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Record::command(first + i as u64, first, p))
-                .collect();
+            let payloads: Vec<Vec<u8>> = (first..first + n).map(|seq| format!("cmd-{seq}").into_bytes()).collect();
+            let mut batch: Vec<Record<'_>> = payloads.iter().enumerate().map(|(i, p)| Record::command(first + i as u64, first, p)).collect();
             let hash = [first as u8; 32];
             if first % 1000 < n {
                 // A checkpoint now and then, replacing the last command of this batch.
@@ -125,41 +98,20 @@ fn a_follower_over_tcp_ends_with_byte_identical_segments_of_a_live_journal() {
 
     let primary_files = segment_files(primary_dir.path());
     assert!(primary_files.len() > 3, "the follow crossed segment rolls");
-    assert!(
-        primary_files == segment_files(follower_dir.path()),
-        "follower segments are byte-identical"
-    );
+    assert!(primary_files == segment_files(follower_dir.path()), "follower segments are byte-identical");
 }
 
 #[test]
 fn sender_stops_at_last_seq_and_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let mut journal = Journal::open(dir.path(), JournalConfig::default()).unwrap();
-    journal
-        .append_batch(&[
-            Record::command(1, 0, b"a"),
-            Record::command(2, 0, b"b"),
-            Record::command(3, 0, b"c"),
-        ])
-        .unwrap();
+    journal.append_batch(&[Record::command(1, 0, b"a"), Record::command(2, 0, b"b"), Record::command(3, 0, b"c")]).unwrap();
 
     let mut out = Vec::new();
     let stop = AtomicBool::new(false);
-    let options = SendOptions {
-        last_seq: Some(2),
-        ..SendOptions::default()
-    };
-    let summary = send_stream(
-        &mut journal.read_from(1).unwrap(),
-        &mut out,
-        &stop,
-        &options,
-    )
-    .unwrap();
-    assert_eq!(
-        (summary.end, summary.records),
-        (StreamEnd::ReachedLastSeq, 2)
-    );
+    let options = SendOptions { last_seq: Some(2), ..SendOptions::default() };
+    let summary = send_stream(&mut journal.read_from(1).unwrap(), &mut out, &stop, &options).unwrap();
+    assert_eq!((summary.end, summary.records), (StreamEnd::ReachedLastSeq, 2));
     let mut receiver = StreamReceiver::new(&out[..]).unwrap();
     assert_eq!(receiver.next_record().unwrap().unwrap().payload, b"a");
     assert_eq!(receiver.next_record().unwrap().unwrap().payload, b"b");
@@ -168,21 +120,9 @@ fn sender_stops_at_last_seq_and_on_request() {
     // Caught up and stop requested: the stream ends after one idle wait.
     let stop = AtomicBool::new(true);
     let mut out = Vec::new();
-    let options = SendOptions {
-        idle_wait_ms: 1,
-        last_seq: None,
-    };
-    let summary = send_stream(
-        &mut journal.read_from(2).unwrap(),
-        &mut out,
-        &stop,
-        &options,
-    )
-    .unwrap();
-    assert_eq!(
-        (summary.end, summary.records, summary.next_seq),
-        (StreamEnd::Stopped, 2, 4)
-    );
+    let options = SendOptions { idle_wait_ms: 1, last_seq: None };
+    let summary = send_stream(&mut journal.read_from(2).unwrap(), &mut out, &stop, &options).unwrap();
+    assert_eq!((summary.end, summary.records, summary.next_seq), (StreamEnd::Stopped, 2, 4));
 
     // A receiver refuses a stream that does not continue its journal.
     let follower_dir = tempfile::tempdir().unwrap();
@@ -190,9 +130,6 @@ fn sender_stops_at_last_seq_and_on_request() {
     let mut receiver = StreamReceiver::new(&out[..]).unwrap();
     assert!(matches!(
         replicate_into(&mut receiver, &mut follower, 16),
-        Err(talat_journal::ReplicationError::StartMismatch {
-            stream_start_seq: 2,
-            journal_next_seq: 1
-        })
+        Err(talat_journal::ReplicationError::StartMismatch { stream_start_seq: 2, journal_next_seq: 1 })
     ));
 }

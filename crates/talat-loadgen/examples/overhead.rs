@@ -51,8 +51,7 @@ fn main() {
         connections: flag("--connections").map_or(64, |c| c.parse().expect("--connections")),
         threads: flag("--threads").map_or(1, |t| t.parse().expect("--threads")),
         mix: flag("--mix").map_or(LoadgenConfig::default().mix, |m| m.parse().expect("--mix")),
-        timer_resolution_us: flag("--timer-resolution-us")
-            .map_or(LoadgenConfig::default().timer_resolution_us, |t| t.parse().expect("--timer-resolution-us")),
+        timer_resolution_us: flag("--timer-resolution-us").map_or(LoadgenConfig::default().timer_resolution_us, |t| t.parse().expect("--timer-resolution-us")),
         max_backlog: 1_000_000,
         ..LoadgenConfig::default()
     };

@@ -285,10 +285,7 @@ mod tests {
 
     #[test]
     fn reads_parse_and_refuse_duplicates() {
-        assert_eq!(
-            ReadKind::parse_list("balances,depth,open-orders").unwrap(),
-            vec![ReadKind::Balances, ReadKind::Depth, ReadKind::OpenOrders]
-        );
+        assert_eq!(ReadKind::parse_list("balances,depth,open-orders").unwrap(), vec![ReadKind::Balances, ReadKind::Depth, ReadKind::OpenOrders]);
         assert_eq!(ReadKind::parse_list("").unwrap(), vec![]);
         assert!(ReadKind::parse_list("depth,depth").is_err());
         assert!(ReadKind::parse_list("wallet").is_err());
@@ -315,8 +312,7 @@ mod tests {
 
     #[test]
     fn rate_warnings_name_per_user_overload() {
-        let quiet =
-            LoadgenConfig { rate_per_s: 50_000.0, reads: vec![ReadKind::Balances, ReadKind::OpenOrders], ..LoadgenConfig::default() };
+        let quiet = LoadgenConfig { rate_per_s: 50_000.0, reads: vec![ReadKind::Balances, ReadKind::OpenOrders], ..LoadgenConfig::default() };
         assert!(quiet.rate_warnings().is_empty(), "{:?}", quiet.rate_warnings());
         let loud = LoadgenConfig { rate_per_s: 50_000.0, users: 10, ..LoadgenConfig::default() };
         let warnings = loud.rate_warnings();

@@ -78,15 +78,9 @@ impl Target {
         } else {
             format!("{authority}:80")
         };
-        let addrs: Vec<SocketAddr> =
-            tokio::net::lookup_host(&lookup).await.map_err(|e| crate::LoadgenError::Connect(format!("{url}: {e}")))?.collect();
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&lookup).await.map_err(|e| crate::LoadgenError::Connect(format!("{url}: {e}")))?.collect();
         // `localhost` often resolves to ::1 first while servers listen on 127.0.0.1.
-        let addr = addrs
-            .iter()
-            .find(|a| a.is_ipv4())
-            .or(addrs.first())
-            .copied()
-            .ok_or_else(|| crate::LoadgenError::Connect(format!("{url}: no address")))?;
+        let addr = addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().ok_or_else(|| crate::LoadgenError::Connect(format!("{url}: no address")))?;
         Ok(Target { addr, host: authority })
     }
 }
@@ -420,18 +414,12 @@ impl ResponseBuf {
                     *state = match parsed {
                         ParsedHead::Interim { len } => return Ok(Step::Interim(len)),
                         ParsedHead::Final { head, framing: Framing::Length(n), len } => State::Sized { head, body: len..len + n },
-                        ParsedHead::Final { head, framing: Framing::Chunked, len } => {
-                            State::Chunked { head, body_start: len, decoded: len, next: len }
-                        }
+                        ParsedHead::Final { head, framing: Framing::Chunked, len } => State::Chunked { head, body_start: len, decoded: len, next: len },
                         ParsedHead::Final { head, framing: Framing::UntilClose, len } => State::UntilClose { head, body_start: len },
                     };
                 }
                 State::Sized { head, body } => {
-                    return Ok(if window.len() >= body.end {
-                        Step::Done(Message { head: *head, body: body.clone(), len: body.end })
-                    } else {
-                        Step::More
-                    });
+                    return Ok(if window.len() >= body.end { Step::Done(Message { head: *head, body: body.clone(), len: body.end }) } else { Step::More });
                 }
                 State::Chunked { head, body_start, decoded, next } => {
                     if let Some(len) = decode_chunks(window, *body_start, decoded, next)? {
@@ -448,11 +436,7 @@ impl ResponseBuf {
                     if window.len() - *body_start > MAX_BODY {
                         return Err(protocol(format!("a body larger than {MAX_BODY} bytes")));
                     }
-                    return Ok(if eof {
-                        Step::Done(Message { head: *head, body: *body_start..window.len(), len: window.len() })
-                    } else {
-                        Step::More
-                    });
+                    return Ok(if eof { Step::Done(Message { head: *head, body: *body_start..window.len(), len: window.len() }) } else { Step::More });
                 }
             }
         }
@@ -601,8 +585,7 @@ async fn send_and_read(stream: &mut TcpStream, request: &[u8], response: &mut Re
 /// One GET on a fresh connection, answered as JSON (discovery, before the run).
 pub async fn get_json(target: &Target, path: &str, timeout: Duration) -> Result<serde_json::Value, crate::LoadgenError> {
     let failed = |e: String| crate::LoadgenError::Discovery(format!("GET {path}: {e}"));
-    let mut connection =
-        Connection::open(target, timeout).await.map_err(|e| crate::LoadgenError::Connect(format!("{}: {e}", target.addr)))?;
+    let mut connection = Connection::open(target, timeout).await.map_err(|e| crate::LoadgenError::Connect(format!("{}: {e}", target.addr)))?;
     let request = connection.request_buf();
     write_request_line(request, Method::Get, path, &target.host);
     write_body(request, Method::Get, b"");

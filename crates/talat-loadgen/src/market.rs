@@ -90,9 +90,7 @@ impl Market {
             reference_source: "flag",
         };
         let (price, source) = reference_from_ticker(ticker, &market.symbol, price_scale)
-            .or_else(|| {
-                flag_price.and_then(|p| parse_units_truncating(p, price_scale).ok()).filter(|p| *p > 0).map(|p| (p as u128, "flag"))
-            })
+            .or_else(|| flag_price.and_then(|p| parse_units_truncating(p, price_scale).ok()).filter(|p| *p > 0).map(|p| (p as u128, "flag")))
             .ok_or_else(|| err(format!("the ticker has no price for {} and no --price was given", market.symbol)))?;
         market.reference_price = market.round_to_grid(price);
         market.reference_source = source;

@@ -209,9 +209,7 @@ pub fn endpoint_rows(tallies: &Tallies) -> Vec<EndpointReport> {
             let ok = tallies
                 .outcomes
                 .iter()
-                .filter(|(k, _)| {
-                    k.endpoint == endpoint && k.transport.is_none() && (200..300).contains(&k.http_status) && k.error_code == Some(0)
-                })
+                .filter(|(k, _)| k.endpoint == endpoint && k.transport.is_none() && (200..300).contains(&k.http_status) && k.error_code == Some(0))
                 .map(|(_, n)| n)
                 .sum();
             EndpointReport { endpoint, answered: h.len(), ok, latency_us: LatencySummary::of(h) }
@@ -229,14 +227,7 @@ fn human_us(us: u64) -> String {
 }
 
 fn latency_cells(l: &LatencySummary) -> String {
-    format!(
-        "{:>9} {:>9} {:>9} {:>9} {:>9}",
-        human_us(l.p50_us),
-        human_us(l.p90_us),
-        human_us(l.p99_us),
-        human_us(l.p999_us),
-        human_us(l.max_us)
-    )
+    format!("{:>9} {:>9} {:>9} {:>9} {:>9}", human_us(l.p50_us), human_us(l.p90_us), human_us(l.p99_us), human_us(l.p999_us), human_us(l.max_us))
 }
 
 fn outcome_lines(out: &mut String, rows: &[OutcomeReport]) {
@@ -261,13 +252,7 @@ impl fmt::Display for Report {
         let _ = writeln!(
             out,
             "market {}: reference {} ({}), price step {}, order {} ≈ {} quote (min {})",
-            m.symbol,
-            m.reference_price,
-            m.reference_source,
-            m.price_step,
-            m.order_qty_at_reference,
-            m.order_value_at_reference,
-            m.min_quote_size
+            m.symbol, m.reference_price, m.reference_source, m.price_step, m.order_qty_at_reference, m.order_value_at_reference, m.min_quote_size
         );
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
@@ -290,11 +275,7 @@ impl fmt::Display for Report {
             );
         }
         let _ = writeln!(out, "\nlatency from intended send time:");
-        let _ = writeln!(
-            out,
-            "  {:<15} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "endpoint", "answered", "ok", "p50", "p90", "p99", "p99.9", "max"
-        );
+        let _ = writeln!(out, "  {:<15} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}", "endpoint", "answered", "ok", "p50", "p90", "p99", "p99.9", "max");
         for e in &self.endpoints {
             let _ = writeln!(out, "  {:<15} {:>10} {:>10} {}", e.endpoint.name(), e.answered, e.ok, latency_cells(&e.latency_us));
         }
@@ -381,10 +362,7 @@ mod tests {
         }
         assert!((1_195..=1_205).contains(&bid["latency_us"]["p50_us"].as_u64().unwrap()));
         let shed = v["outcomes"].as_array().unwrap().iter().find(|o| o["http_status"] == 503).unwrap();
-        assert_eq!(
-            (shed["endpoint"].as_str(), shed["error_code"].as_i64(), shed["count"].as_u64()),
-            (Some("place-ask"), Some(90), Some(1))
-        );
+        assert_eq!((shed["endpoint"].as_str(), shed["error_code"].as_i64(), shed["count"].as_u64()), (Some("place-ask"), Some(90), Some(1)));
         let timeout = v["outcomes"].as_array().unwrap().iter().find(|o| o["http_status"] == 0).unwrap();
         assert_eq!(timeout["transport"], "timeout");
         assert!(timeout["error_code"].is_null());
@@ -397,9 +375,7 @@ mod tests {
     #[test]
     fn text_names_every_endpoint_and_outcome() {
         let text = sample().to_string();
-        for needle in
-            ["place-bid", "place-ask", "balances", "system busy", "no answer within", "not sent (generator backlog)", "verify: acked 1"]
-        {
+        for needle in ["place-bid", "place-ask", "balances", "system busy", "no answer within", "not sent (generator backlog)", "verify: acked 1"] {
             assert!(text.contains(needle), "{needle} in\n{text}");
         }
         assert_eq!(human_us(850), "850µs");

@@ -225,10 +225,7 @@ async fn check_credentials(target: &Target, routes: &Routes, config: &LoadgenCon
         let code = parse_code(reply.body);
         if reply.status != 200 || code != Some(0) {
             let hint = if code == Some(3) {
-                format!(
-                    ": the server does not know load user {index}; start `talat serve` in demo mode with at least {} load users",
-                    config.users
-                )
+                format!(": the server does not know load user {index}; start `talat serve` in demo mode with at least {} load users", config.users)
             } else {
                 String::new()
             };

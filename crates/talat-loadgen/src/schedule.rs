@@ -42,15 +42,7 @@ impl Lane {
     /// Lane `lane` of `lanes`; `backlog_bound` ≥ 1 is this lane's share of the total bound.
     pub fn new(rate_per_s: f64, total_slots: u64, lanes: u64, lane: u64, backlog_bound: u64) -> Lane {
         assert!(lane < lanes && rate_per_s > 0.0);
-        Lane {
-            ns_per_slot: 1e9 / rate_per_s,
-            slots_per_ns: rate_per_s / 1e9,
-            total_slots,
-            stride: lanes,
-            lane,
-            next_j: 0,
-            backlog_bound: backlog_bound.max(1),
-        }
+        Lane { ns_per_slot: 1e9 / rate_per_s, slots_per_ns: rate_per_s / 1e9, total_slots, stride: lanes, lane, next_j: 0, backlog_bound: backlog_bound.max(1) }
     }
 
     /// Intended time of global slot `slot`, in ns after the start.

@@ -96,10 +96,7 @@ mod tests {
     #[test]
     fn hmac_sha256_primitive_matches_rfc_4231() {
         assert_eq!(sign_whole(&[0x0b; 20], b"Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-        assert_eq!(
-            sign_whole(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(sign_whole(b"Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     /// The assembled message is timestamp + METHOD + target + body, nothing between them.

@@ -24,15 +24,8 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 7] = [
-        Endpoint::PlaceBid,
-        Endpoint::PlaceAsk,
-        Endpoint::CancelOrder,
-        Endpoint::Balances,
-        Endpoint::Depth,
-        Endpoint::MyOpenOrders,
-        Endpoint::OrderInfo,
-    ];
+    pub const ALL: [Endpoint; 7] =
+        [Endpoint::PlaceBid, Endpoint::PlaceAsk, Endpoint::CancelOrder, Endpoint::Balances, Endpoint::Depth, Endpoint::MyOpenOrders, Endpoint::OrderInfo];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -162,15 +155,7 @@ impl Recorder {
     }
 
     /// One answered request.
-    pub fn answered(
-        &self,
-        endpoint: Endpoint,
-        http_status: u16,
-        error_code: Option<i64>,
-        latency_us: u64,
-        lag_us: u64,
-        acked: Option<AckedOrder>,
-    ) {
+    pub fn answered(&self, endpoint: Endpoint, http_status: u16, error_code: Option<i64>, latency_us: u64, lag_us: u64, acked: Option<AckedOrder>) {
         Live::add(&self.live.answered, 1);
         let ok = (200..300).contains(&http_status) && error_code == Some(0);
         if ok {

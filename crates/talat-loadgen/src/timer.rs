@@ -156,8 +156,7 @@ mod linux {
 
     impl Shared {
         pub fn start(grid: Grid) -> io::Result<Arc<Shared>> {
-            let shared =
-                Arc::new(Shared { grid, fd: timerfd()?, state: Mutex::default(), broken: AtomicBool::new(false), stop: Notify::new() });
+            let shared = Arc::new(Shared { grid, fd: timerfd()?, state: Mutex::default(), broken: AtomicBool::new(false), stop: Notify::new() });
             let task = Arc::clone(&shared);
             tokio::spawn(async move {
                 tokio::select! {

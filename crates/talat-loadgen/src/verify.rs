@@ -205,11 +205,7 @@ async fn lookups(shared: &Shared, users: &mut [VerifyUser], counts: &mut Counts,
             (200, Some(21 | 24)) => {
                 counts.missing += 1;
                 if counts.missing_sample.len() < MISSING_SAMPLE {
-                    counts.missing_sample.push(MissingOrder {
-                        user: u.user.index,
-                        id: order.id,
-                        side: if order.buy { "buy" } else { "sell" },
-                    });
+                    counts.missing_sample.push(MissingOrder { user: u.user.index, id: order.id, side: if order.buy { "buy" } else { "sell" } });
                 }
                 u.pending.pop_front();
                 shared.bar.inc(1);

@@ -83,14 +83,7 @@ pub struct User {
 impl User {
     pub fn demo(index: u32) -> User {
         let (key, secret) = demo_load_credentials(index);
-        User {
-            index,
-            key,
-            signer: Signer::new(secret.as_bytes()),
-            next_is_ask: false,
-            read_turn: 0,
-            open: VecDeque::new(),
-        }
+        User { index, key, signer: Signer::new(secret.as_bytes()), next_is_ask: false, read_turn: 0, open: VecDeque::new() }
     }
 
     /// Acknowledged order ids this user could cancel.
@@ -103,15 +96,7 @@ impl User {
 /// Writes a signed request (or an unsigned one for public endpoints) into `out`, whole:
 /// request line, `Host`, `Content-Type` for a POST, the three `X-BTK-*` headers,
 /// `Content-Length`, body. The signature covers `target` and `body` exactly as they are sent.
-pub fn build_request(
-    out: &mut Vec<u8>,
-    routes: &Routes,
-    user: Option<&User>,
-    method: Method,
-    target: &str,
-    body: &[u8],
-    timestamp_ms: u64,
-) {
+pub fn build_request(out: &mut Vec<u8>, routes: &Routes, user: Option<&User>, method: Method, target: &str, body: &[u8], timestamp_ms: u64) {
     write_request_line(out, method, target, &routes.host);
     if method == Method::Post {
         write_header(out, b"Content-Type", b"application/json");
@@ -421,8 +406,7 @@ mod tests {
         let mut request = httparse::Request::new(&mut headers);
         let httparse::Status::Complete(head_len) = request.parse(bytes).unwrap() else { panic!("partial request") };
         assert_eq!(request.version, Some(1));
-        let headers: Vec<(String, String)> =
-            request.headers.iter().map(|h| (h.name.to_string(), String::from_utf8(h.value.to_vec()).unwrap())).collect();
+        let headers: Vec<(String, String)> = request.headers.iter().map(|h| (h.name.to_string(), String::from_utf8(h.value.to_vec()).unwrap())).collect();
         let body = String::from_utf8(bytes[head_len..].to_vec()).unwrap();
         let sent = Sent { method: request.method.unwrap().into(), target: request.path.unwrap().into(), headers, body };
         let length = sent.header("content-length").map_or(0, |l| l.parse().unwrap());
@@ -581,9 +565,8 @@ mod tests {
     fn lanes_split_users_without_overlap() {
         let config = LoadgenConfig { users: 10, ..LoadgenConfig::default() };
         let routes = Arc::new(Routes::new("h", "BTC_THB"));
-        let mut all: Vec<u32> = (0..3)
-            .flat_map(|lane| Workload::new(&config, 3, lane, market(), routes.clone()).users().iter().map(|u| u.index).collect::<Vec<_>>())
-            .collect();
+        let mut all: Vec<u32> =
+            (0..3).flat_map(|lane| Workload::new(&config, 3, lane, market(), routes.clone()).users().iter().map(|u| u.index).collect::<Vec<_>>()).collect();
         all.sort();
         assert_eq!(all, (0..10).collect::<Vec<_>>());
     }

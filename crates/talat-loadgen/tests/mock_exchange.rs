@@ -92,13 +92,8 @@ fn signed_user(x: &Exchange, request: &hyper::http::request::Parts, body: &[u8])
 /// A decimal token of the raw body, as written: no trailing zeros (§10.4), at most `scale`
 /// decimals.
 fn check_number(body: &str, field: &str, scale: usize) -> Result<f64, String> {
-    let token: String = body
-        .split(&format!("\"{field}\":"))
-        .nth(1)
-        .ok_or(format!("no {field}"))?
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let token: String =
+        body.split(&format!("\"{field}\":")).nth(1).ok_or(format!("no {field}"))?.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
     if let Some((_, fraction)) = token.split_once('.') {
         if fraction.is_empty() || fraction.ends_with('0') || fraction.len() > scale {
             return Err(format!("{field} {token} is not canonical at scale {scale}"));

@@ -101,7 +101,11 @@ impl AdmissionConfig {
                 return Err(AdmissionError(format!("{name} must be a number above 0, got {v}")));
             }
         }
-        let pcts = [("engine_utilisation_pct", self.engine_utilisation_pct), ("active_share_pct", self.active_share_pct), ("busiest_half_hour_pct", self.busiest_half_hour_pct)];
+        let pcts = [
+            ("engine_utilisation_pct", self.engine_utilisation_pct),
+            ("active_share_pct", self.active_share_pct),
+            ("busiest_half_hour_pct", self.busiest_half_hour_pct),
+        ];
         for (name, v) in pcts {
             if !(v.is_finite() && v > 0.0 && v <= 100.0) {
                 return Err(AdmissionError(format!("{name} must be a percentage above 0 and at most 100, got {v}")));
@@ -201,7 +205,10 @@ pub fn decide(cfg: &AdmissionConfig, inputs: &AdmissionInputs) -> Decision {
         "engine",
         engine,
         inputs.customers,
-        format!("{orders_per_s:.0} orders/s × {}% planned ÷ ({} orders/s per active customer × {}% active at peak)", cfg.engine_utilisation_pct, cfg.orders_per_active_customer_per_s, cfg.active_share_pct),
+        format!(
+            "{orders_per_s:.0} orders/s × {}% planned ÷ ({} orders/s per active customer × {}% active at peak)",
+            cfg.engine_utilisation_pct, cfg.orders_per_active_customer_per_s, cfg.active_share_pct
+        ),
     ));
 
     let (contacts, measured) = match inputs.measured_contacts_per_customer_per_day {
@@ -231,13 +238,24 @@ pub fn decide(cfg: &AdmissionConfig, inputs: &AdmissionInputs) -> Decision {
     let reviewers = cfg.reviewers.unwrap_or(inputs.kyc_staff.max(1));
     let reviews_per_day = f64::from(reviewers) * cfg.reviews_per_reviewer_per_day;
     let kyc = (reviews_per_day * f64::from(inputs.review_sla_hours) / 24.0).floor() as u64;
-    limits.push(limit("kyc", kyc, inputs.pending_reviews, format!("{reviewers} reviewers × {} decisions a day, within {} h", cfg.reviews_per_reviewer_per_day, inputs.review_sla_hours)));
+    limits.push(limit(
+        "kyc",
+        kyc,
+        inputs.pending_reviews,
+        format!("{reviewers} reviewers × {} decisions a day, within {} h", cfg.reviews_per_reviewer_per_day, inputs.review_sla_hours),
+    ));
 
     if let Some(cap) = cfg.max_customers {
         limits.push(limit("cap", cap, inputs.customers, "the operator's cap on customers".into()));
     }
     let worst = limits.iter().min_by_key(|l| l.headroom).expect("at least three limits");
-    Decision { admit: !cfg.enabled || limits.iter().all(|l| l.headroom >= 1), binding: worst.name, headroom: worst.headroom, limits: limits.clone(), reviews_per_day }
+    Decision {
+        admit: !cfg.enabled || limits.iter().all(|l| l.headroom >= 1),
+        binding: worst.name,
+        headroom: worst.headroom,
+        limits: limits.clone(),
+        reviews_per_day,
+    }
 }
 
 /// When the sign-up at waitlist `position` (1 = next) may expect admission, in ms from now:
@@ -255,7 +273,15 @@ mod tests {
     use super::*;
 
     fn inputs() -> AdmissionInputs {
-        AdmissionInputs { customers: 100, declared_orders_per_s: 0, measured_contacts_per_customer_per_day: None, rostered_peak_agents: 20, pending_reviews: 3, kyc_staff: 2, review_sla_hours: 24 }
+        AdmissionInputs {
+            customers: 100,
+            declared_orders_per_s: 0,
+            measured_contacts_per_customer_per_day: None,
+            rostered_peak_agents: 20,
+            pending_reviews: 3,
+            kyc_staff: 2,
+            review_sla_hours: 24,
+        }
     }
 
     #[test]
@@ -279,7 +305,8 @@ mod tests {
         // reference's case 2); at 300 s handling fewer do.
         let c = support_capacity(&cfg, 0.02, 14);
         let at = |n: u64| n as f64 * 0.02 * 0.06;
-        let fits = |n: u64| agents_needed(&StaffingInput { arrivals: at(n), interval_s: 1_800, aht_s: 300.0, target_pct: 80.0, answer_s: 20.0 }).unwrap().agents <= 14;
+        let fits =
+            |n: u64| agents_needed(&StaffingInput { arrivals: at(n), interval_s: 1_800, aht_s: 300.0, target_pct: 80.0, answer_s: 20.0 }).unwrap().agents <= 14;
         assert!(fits(c) && !fits(c + 1), "{c}");
         assert_eq!(support_capacity(&cfg, 0.02, 0), 0, "no agents serve no one");
         assert!(support_capacity(&cfg, 0.02, 28) > 2 * c, "capacity grows faster than agents (pooling)");

@@ -50,11 +50,11 @@ pub enum DobError {
     Date(DateError),
     #[error("the date of birth {date} is in the future")]
     Future { date: Date },
-    #[error("the date of birth {date} would make you older than {MAX_AGE_YEARS}; please check the year (Buddhist era years are 543 more than Gregorian years)")]
-    TooOld { date: Date },
     #[error(
-        "you must be at least {MIN_ADULT_AGE_YEARS} years old to open an account (age today: {age_years})"
+        "the date of birth {date} would make you older than {MAX_AGE_YEARS}; please check the year (Buddhist era years are 543 more than Gregorian years)"
     )]
+    TooOld { date: Date },
+    #[error("you must be at least {MIN_ADULT_AGE_YEARS} years old to open an account (age today: {age_years})")]
     Minor { age_years: u32 },
 }
 
@@ -75,8 +75,7 @@ pub fn parse_dob(input: &str, era: Option<Era>, today: Date) -> Result<DateOfBir
         return Err(DobError::Format);
     }
     let written_year: u32 = input[0..4].parse().map_err(|_| DobError::Format)?;
-    let era =
-        era.unwrap_or(if written_year >= u32::from(BE_YEAR_MIN) { Era::Buddhist } else { Era::Gregorian });
+    let era = era.unwrap_or(if written_year >= u32::from(BE_YEAR_MIN) { Era::Buddhist } else { Era::Gregorian });
     let year_ce = match era {
         Era::Gregorian => written_year,
         // A BE year below 544 would be CE 0 or earlier: certainly too old.

@@ -119,8 +119,7 @@ pub enum KnowledgeError {
 }
 
 fn check_id(id: &str) -> Result<(), KnowledgeError> {
-    let ok = (1..=ID_MAX_BYTES).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    let ok = (1..=ID_MAX_BYTES).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
     if ok {
         Ok(())
     } else {
@@ -141,8 +140,7 @@ impl KnowledgeTest {
         if json.len() > JSON_MAX_BYTES {
             return Err(KnowledgeError::TooLarge);
         }
-        let test: KnowledgeTest =
-            serde_json::from_str(json).map_err(|e| KnowledgeError::Json(e.to_string()))?;
+        let test: KnowledgeTest = serde_json::from_str(json).map_err(|e| KnowledgeError::Json(e.to_string()))?;
         test.validate()?;
         Ok(test)
     }
@@ -175,19 +173,13 @@ impl KnowledgeTest {
             for choice in &question.choices {
                 check_id(&choice.id)?;
                 if !choice_ids.insert(choice.id.as_str()) {
-                    return Err(KnowledgeError::DuplicateChoice {
-                        question: question.id.clone(),
-                        choice: choice.id.clone(),
-                    });
+                    return Err(KnowledgeError::DuplicateChoice { question: question.id.clone(), choice: choice.id.clone() });
                 }
                 check_text(&choice.text_en, &question.id)?;
                 check_text(&choice.text_th, &question.id)?;
             }
             if !choice_ids.contains(question.correct.as_str()) {
-                return Err(KnowledgeError::CorrectNotAChoice {
-                    question: question.id.clone(),
-                    correct: question.correct.clone(),
-                });
+                return Err(KnowledgeError::CorrectNotAChoice { question: question.id.clone(), correct: question.correct.clone() });
             }
         }
         Ok(())
@@ -201,12 +193,7 @@ impl KnowledgeTest {
             questions: self
                 .questions
                 .iter()
-                .map(|q| PublicQuestion {
-                    id: q.id.clone(),
-                    text_en: q.text_en.clone(),
-                    text_th: q.text_th.clone(),
-                    choices: q.choices.clone(),
-                })
+                .map(|q| PublicQuestion { id: q.id.clone(), text_en: q.text_en.clone(), text_th: q.text_th.clone(), choices: q.choices.clone() })
                 .collect(),
         }
     }
@@ -217,21 +204,14 @@ impl KnowledgeTest {
         self.validate()?;
         for question_id in answers.keys() {
             if !self.questions.iter().any(|q| &q.id == question_id) {
-                return Err(KnowledgeError::UnknownQuestion {
-                    question: question_id.chars().take(ID_MAX_BYTES).collect(),
-                });
+                return Err(KnowledgeError::UnknownQuestion { question: question_id.chars().take(ID_MAX_BYTES).collect() });
             }
         }
         let mut wrong = Vec::new();
         for question in &self.questions {
-            let answer = answers
-                .get(&question.id)
-                .ok_or_else(|| KnowledgeError::MissingAnswer { question: question.id.clone() })?;
+            let answer = answers.get(&question.id).ok_or_else(|| KnowledgeError::MissingAnswer { question: question.id.clone() })?;
             if !question.choices.iter().any(|c| &c.id == answer) {
-                return Err(KnowledgeError::UnknownChoice {
-                    question: question.id.clone(),
-                    choice: answer.chars().take(ID_MAX_BYTES).collect(),
-                });
+                return Err(KnowledgeError::UnknownChoice { question: question.id.clone(), choice: answer.chars().take(ID_MAX_BYTES).collect() });
             }
             if *answer != question.correct {
                 wrong.push(question.id.clone());
@@ -305,10 +285,7 @@ mod tests {
         assert_eq!(test.grade(&answers), Err(KnowledgeError::MissingAnswer { question: "fees".to_owned() }));
         let mut answers = correct_answers(&test);
         answers.insert("bonus".to_owned(), "a".to_owned());
-        assert_eq!(
-            test.grade(&answers),
-            Err(KnowledgeError::UnknownQuestion { question: "bonus".to_owned() })
-        );
+        assert_eq!(test.grade(&answers), Err(KnowledgeError::UnknownQuestion { question: "bonus".to_owned() }));
         let mut answers = correct_answers(&test);
         answers.insert("fees".to_owned(), "z".to_owned());
         assert!(matches!(test.grade(&answers), Err(KnowledgeError::UnknownChoice { .. })));

@@ -123,14 +123,8 @@ impl Default for LevelLimitsTable {
     fn default() -> LevelLimitsTable {
         LevelLimitsTable {
             level_0: LevelLimits { fiat_withdraw_thb_per_day: 0, crypto_withdraw_thb_equiv_per_day: 0 },
-            level_1: LevelLimits {
-                fiat_withdraw_thb_per_day: 2_500_000,
-                crypto_withdraw_thb_equiv_per_day: 2_500_000,
-            },
-            level_2: LevelLimits {
-                fiat_withdraw_thb_per_day: 50_000_000,
-                crypto_withdraw_thb_equiv_per_day: 50_000_000,
-            },
+            level_1: LevelLimits { fiat_withdraw_thb_per_day: 2_500_000, crypto_withdraw_thb_equiv_per_day: 2_500_000 },
+            level_2: LevelLimits { fiat_withdraw_thb_per_day: 50_000_000, crypto_withdraw_thb_equiv_per_day: 50_000_000 },
         }
     }
 }
@@ -147,13 +141,10 @@ impl LevelLimitsTable {
                 }
             }
         }
-        if self.level_0
-            != (LevelLimits { fiat_withdraw_thb_per_day: 0, crypto_withdraw_thb_equiv_per_day: 0 })
-        {
+        if self.level_0 != (LevelLimits { fiat_withdraw_thb_per_day: 0, crypto_withdraw_thb_equiv_per_day: 0 }) {
             return Err(LevelError::LevelZeroNotZero);
         }
-        if self.level_1.fiat_withdraw_thb_per_day == 0 || self.level_1.crypto_withdraw_thb_equiv_per_day == 0
-        {
+        if self.level_1.fiat_withdraw_thb_per_day == 0 || self.level_1.crypto_withdraw_thb_equiv_per_day == 0 {
             return Err(LevelError::LevelOneZero);
         }
         for pair in levels.windows(2) {
@@ -191,11 +182,7 @@ mod tests {
         assert_eq!(KycLevel::from_evidence(&e), Some(KycLevel::L0), "documents alone do not skip level 1");
         e.identity_verified = true;
         e.fatca_declared = true;
-        assert_eq!(
-            KycLevel::from_evidence(&e),
-            Some(KycLevel::L0),
-            "the knowledge test is required to trade"
-        );
+        assert_eq!(KycLevel::from_evidence(&e), Some(KycLevel::L0), "the knowledge test is required to trade");
         e.knowledge_test_passed = true;
         assert_eq!(KycLevel::from_evidence(&e), Some(KycLevel::L2));
         e.income_or_asset_documents_accepted = false;

@@ -201,10 +201,7 @@ pub fn normalise_latin(name: &str) -> String {
             } else if lower.is_alphanumeric() {
                 let mut buf = [0u8; 4];
                 push_word_char(&mut out, &mut pending_space, lower.encode_utf8(&mut buf));
-            } else if matches!(
-                lower,
-                '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{02BB}' | '`' | '\u{00B4}' | '.'
-            ) {
+            } else if matches!(lower, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{02BB}' | '`' | '\u{00B4}' | '.') {
                 // Dropped: they join parts of one word.
             } else {
                 pending_space = !out.is_empty();
@@ -331,10 +328,7 @@ mod tests {
         assert_eq!(parse_latin_name("Ann2"), Err(NameError::Character { found: '2' }));
         assert_eq!(parse_latin_name("A × B"), Err(NameError::Character { found: '×' }));
         let err = parse_latin_name("Ann\u{7}").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the character U+0007 (an invisible or control character) is not allowed in a name"
-        );
+        assert_eq!(err.to_string(), "the character U+0007 (an invisible or control character) is not allowed in a name");
         assert_eq!(parse_latin_name("Ann\u{202E}x"), Err(NameError::Character { found: '\u{202E}' }));
         assert_eq!(parse_latin_name("Ann\tLee"), Err(NameError::Character { found: '\t' }));
         assert_eq!(parse_latin_name("สมชาย"), Err(NameError::Character { found: 'ส' }));

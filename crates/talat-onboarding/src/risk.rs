@@ -151,14 +151,7 @@ impl Default for RiskConfig {
     fn default() -> RiskConfig {
         RiskConfig {
             high_risk_countries: ["PRK", "IRN", "MMR"].map(String::from).to_vec(),
-            high_risk_occupations: [
-                "cash_intensive_business",
-                "precious_metals_dealer",
-                "casino",
-                "money_service_business",
-            ]
-            .map(String::from)
-            .to_vec(),
+            high_risk_occupations: ["cash_intensive_business", "precious_metals_dealer", "casino", "money_service_business"].map(String::from).to_vec(),
         }
     }
 }
@@ -202,8 +195,7 @@ impl RiskConfig {
 }
 
 fn is_occupation_code(code: &str) -> bool {
-    (1..=64).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// What we know about the customer when rating them.
@@ -269,51 +261,26 @@ pub fn assess(input: &RiskInput, config: &RiskConfig, today: Date) -> Result<Ris
     if input.open_screening_hit {
         add("open_screening_hit", OPEN_HIT_POINTS, "sanctions screening hit awaiting review".to_owned());
     }
-    let nationality = canonical_code(&input.nationality)
-        .map_or_else(|| input.nationality.trim().to_uppercase(), str::to_owned);
+    let nationality = canonical_code(&input.nationality).map_or_else(|| input.nationality.trim().to_uppercase(), str::to_owned);
     if config.high_risk_countries.contains(&nationality) {
-        add(
-            "high_risk_country",
-            HIGH_RISK_COUNTRY_POINTS,
-            format!("nationality {nationality} is on the high-risk country list"),
-        );
+        add("high_risk_country", HIGH_RISK_COUNTRY_POINTS, format!("nationality {nationality} is on the high-risk country list"));
     }
     let occupation = input.occupation.trim().to_lowercase();
     if config.high_risk_occupations.contains(&occupation) {
-        add(
-            "high_risk_occupation",
-            HIGH_RISK_OCCUPATION_POINTS,
-            format!("occupation {occupation} is on the high-risk list"),
-        );
+        add("high_risk_occupation", HIGH_RISK_OCCUPATION_POINTS, format!("occupation {occupation} is on the high-risk list"));
     }
-    add(
-        "source_of_funds",
-        input.source_of_funds.points(),
-        format!("source of funds: {}", serde_name(&input.source_of_funds)),
-    );
-    add(
-        "expected_volume",
-        input.expected_monthly_volume.points(),
-        format!("expected monthly volume: {}", serde_name(&input.expected_monthly_volume)),
-    );
+    add("source_of_funds", input.source_of_funds.points(), format!("source of funds: {}", serde_name(&input.source_of_funds)));
+    add("expected_volume", input.expected_monthly_volume.points(), format!("expected monthly volume: {}", serde_name(&input.expected_monthly_volume)));
     let age_years = age_on(input.date_of_birth, today);
     if !(AGE_FLAG_BELOW_YEARS..=AGE_FLAG_ABOVE_YEARS).contains(&age_years) {
-        add(
-            "age",
-            AGE_FLAG_POINTS,
-            format!("age {age_years} is outside {AGE_FLAG_BELOW_YEARS}–{AGE_FLAG_ABOVE_YEARS}"),
-        );
+        add("age", AGE_FLAG_POINTS, format!("age {age_years} is outside {AGE_FLAG_BELOW_YEARS}–{AGE_FLAG_ABOVE_YEARS}"));
     }
     if input.foreign_passport_holder {
         add("foreign_passport", FOREIGN_PASSPORT_POINTS, "holds a foreign passport".to_owned());
     }
     let points: u32 = factors.iter().map(|f| f.points).sum();
     let rating = if input.confirmed_sanctions_match {
-        factors.push(RiskFactor {
-            code: "confirmed_sanctions_match".to_owned(),
-            points: 0,
-            reason: "a reviewer confirmed a sanctions list match".to_owned(),
-        });
+        factors.push(RiskFactor { code: "confirmed_sanctions_match".to_owned(), points: 0, reason: "a reviewer confirmed a sanctions list match".to_owned() });
         RiskRating::Prohibited
     } else if points >= HIGH_POINTS_MIN {
         RiskRating::High
@@ -457,9 +424,6 @@ mod tests {
         assert!(matches!(assess(&baseline(), &bad, d(TODAY)), Err(RiskError::OccupationCode { .. })));
         let mut future = baseline();
         future.date_of_birth = d("2030-01-01");
-        assert!(matches!(
-            assess(&future, &RiskConfig::default(), d(TODAY)),
-            Err(RiskError::DobAfterToday { .. })
-        ));
+        assert!(matches!(assess(&future, &RiskConfig::default(), d(TODAY)), Err(RiskError::DobAfterToday { .. })));
     }
 }

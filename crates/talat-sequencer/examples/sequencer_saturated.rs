@@ -11,22 +11,11 @@ use talat_sequencer::bench::{bench_sequencer, SequencerBenchConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| "target/sequencer-profile".into()),
-    );
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/sequencer-profile".into()));
     let run_ms = args.next().map(|s| s.parse()).transpose()?.unwrap_or(3_000);
     let max_batch = args.next().map(|s| s.parse()).transpose()?.unwrap_or(4_096);
-    let checkpoint_every = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
-    let snapshot_every = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
+    let checkpoint_every = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
+    let snapshot_every = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
     let config = SequencerBenchConfig {
         run_ms,
         max_batches: Vec::new(),

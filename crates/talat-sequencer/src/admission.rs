@@ -66,12 +66,7 @@ impl<S: Storage> Admission<S> {
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn submit(
-        &self,
-        lane: Lane,
-        command: Encoded,
-        completer: Completer,
-    ) -> Result<(), (SubmitError, Completer)> {
+    pub(crate) fn submit(&self, lane: Lane, command: Encoded, completer: Completer) -> Result<(), (SubmitError, Completer)> {
         let mut queues = self.lock();
         if let Some(reason) = &queues.closed {
             return Err((SubmitError::Stopped(reason.clone()), completer));
@@ -92,10 +87,7 @@ impl<S: Storage> Admission<S> {
             return Err(SubmitError::Stopped(reason.clone()));
         }
         if queues.controls.len() >= self.max_controls {
-            return Err(SubmitError::Busy {
-                lane: Lane::Cancel,
-                capacity: self.max_controls,
-            });
+            return Err(SubmitError::Busy { lane: Lane::Cancel, capacity: self.max_controls });
         }
         queues.controls.push_back(control);
         self.wake_if_idle(queues);
@@ -131,11 +123,7 @@ impl<S: Storage> Admission<S> {
                 return Drained::Idle;
             }
             queues.idle = true;
-            queues = self
-                .wake
-                .wait_timeout(queues, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            queues = self.wake.wait_timeout(queues, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
             queues.idle = false;
         }
         if !gather.is_zero() && queues.closed.is_none() && queues.lanes.iter().map(|l| l.len()).sum::<usize>() < max_commands {

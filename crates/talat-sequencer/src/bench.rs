@@ -131,18 +131,9 @@ pub struct SequencerRun {
 fn node_config(checkpoint_every: u64, snapshot_every: u64, archive: bool) -> NodeConfig {
     NodeConfig {
         journal: JournalConfig::default(),
-        engine: EngineConfig {
-            check_invariants_every_command: false,
-            ..EngineConfig::default()
-        },
+        engine: EngineConfig { check_invariants_every_command: false, ..EngineConfig::default() },
         checkpoint_every_commands: checkpoint_every,
-        snapshots: SnapshotPolicy {
-            every_commands: snapshot_every,
-            every_ms: 0,
-            keep: 2,
-            archive_covered_segments: archive,
-            background: true,
-        },
+        snapshots: SnapshotPolicy { every_commands: snapshot_every, every_ms: 0, keep: 2, archive_covered_segments: archive, background: true },
     }
 }
 
@@ -157,25 +148,13 @@ fn fresh_dir(dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
 
 /// Runs the sequencer benchmark in subdirectories of `dir` (removed afterwards). `progress` is
 /// told each run's name before it starts.
-pub fn bench_sequencer(
-    dir: &Path,
-    config: &SequencerBenchConfig,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Vec<SequencerRun>, BenchError> {
+pub fn bench_sequencer(dir: &Path, config: &SequencerBenchConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<SequencerRun>, BenchError> {
     let mut runs = Vec::new();
-    let mut modes: Vec<(String, usize, Option<u64>)> = config
-        .max_batches
-        .iter()
-        .map(|&n| (format!("max-batch-{n}"), n, None))
-        .collect();
+    let mut modes: Vec<(String, usize, Option<u64>)> = config.max_batches.iter().map(|&n| (format!("max-batch-{n}"), n, None)).collect();
     modes.push(("adaptive".into(), config.adaptive_max_batch, None));
     // An offered rate of 0 skips the open-loop run.
     if config.offered_rate_per_s > 0 {
-        modes.push((
-            "adaptive".into(),
-            config.adaptive_max_batch,
-            Some(config.offered_rate_per_s),
-        ));
+        modes.push(("adaptive".into(), config.adaptive_max_batch, Some(config.offered_rate_per_s)));
     }
     for (index, (mode, max_batch, rate)) in modes.into_iter().enumerate() {
         progress(&match rate {
@@ -190,32 +169,14 @@ pub fn bench_sequencer(
     Ok(runs)
 }
 
-fn run_sequencer(
-    path: &Path,
-    config: &SequencerBenchConfig,
-    mode: String,
-    max_batch: usize,
-    rate: Option<u64>,
-) -> Result<SequencerRun, BenchError> {
-    let mut workload = Workload::new(WorkloadConfig {
-        seed: config.seed,
-        users: config.users,
-        markets: config.markets,
-        ..WorkloadConfig::default()
-    });
-    let mut node = Node::open(
-        path,
-        node_config(config.checkpoint_every, config.snapshot_every, true),
-        SystemClock,
-    )?;
+fn run_sequencer(path: &Path, config: &SequencerBenchConfig, mode: String, max_batch: usize, rate: Option<u64>) -> Result<SequencerRun, BenchError> {
+    let mut workload = Workload::new(WorkloadConfig { seed: config.seed, users: config.users, markets: config.markets, ..WorkloadConfig::default() });
+    let mut node = Node::open(path, node_config(config.checkpoint_every, config.snapshot_every, true), SystemClock)?;
     for outcome in node.commit(workload.setup())? {
         workload.observe(&outcome.events);
     }
     let before = node.stats();
-    let sequencer = node.start(SequencerConfig {
-        max_batch_commands: max_batch,
-        ..SequencerConfig::default()
-    });
+    let sequencer = node.start(SequencerConfig { max_batch_commands: max_batch, ..SequencerConfig::default() });
     let handle = sequencer.handle();
     let run = Duration::from_millis(config.run_ms);
     let mut latencies = histogram();
@@ -276,10 +237,7 @@ fn run_sequencer(
                         Err(other) => return Err(other.into()),
                     }
                 }
-                while in_flight
-                    .front()
-                    .is_some_and(|(ticket, _)| ticket.is_ready())
-                {
+                while in_flight.front().is_some_and(|(ticket, _)| ticket.is_ready()) {
                     let (ticket, from) = in_flight.pop_front().expect("front exists");
                     settle(ticket, from, &mut workload)?;
                 }
@@ -290,9 +248,7 @@ fn run_sequencer(
     while let Some((ticket, from)) = in_flight.pop_front() {
         settle(ticket, from, &mut workload)?;
     }
-    let node = sequencer
-        .shutdown()
-        .map_err(|reason| BenchError::Other(reason.to_string()))?;
+    let node = sequencer.shutdown().map_err(|reason| BenchError::Other(reason.to_string()))?;
     let after = node.stats();
     let batches = after.batches - before.batches;
     let checkpoints = after.checkpoints - before.checkpoints;
@@ -312,10 +268,7 @@ fn run_sequencer(
         mean_batch: acknowledged as f64 / batches.max(1) as f64,
         ack_latency_us: LatencyUs::from_ns(&latencies),
         checkpoints,
-        checkpoint_hash_ms_mean: mean_ms(
-            after.checkpoint_hash_us - before.checkpoint_hash_us,
-            checkpoints,
-        ),
+        checkpoint_hash_ms_mean: mean_ms(after.checkpoint_hash_us - before.checkpoint_hash_us, checkpoints),
         snapshots,
         snapshot_copy_ms_mean: mean_ms(after.snapshot_copy_us - before.snapshot_copy_us, snapshots),
     })
@@ -363,27 +316,11 @@ pub struct BuildReport {
 /// Writes a journal of `config.commands` real commands into `dir` (which must not hold one)
 /// through a node's synchronous commit, with checkpoints and background snapshots; no segment is
 /// archived, so recovery has the whole journal to validate.
-pub fn build_journal(
-    dir: &Path,
-    config: &BuildConfig,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<BuildReport, BenchError> {
-    let mut workload = Workload::new(WorkloadConfig {
-        seed: config.seed,
-        users: config.users,
-        markets: config.markets,
-        ..WorkloadConfig::default()
-    });
-    let mut node = Node::open(
-        dir,
-        node_config(config.checkpoint_every, config.snapshot_every, false),
-        SystemClock,
-    )?;
+pub fn build_journal(dir: &Path, config: &BuildConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<BuildReport, BenchError> {
+    let mut workload = Workload::new(WorkloadConfig { seed: config.seed, users: config.users, markets: config.markets, ..WorkloadConfig::default() });
+    let mut node = Node::open(dir, node_config(config.checkpoint_every, config.snapshot_every, false), SystemClock)?;
     if node.engine().last_seq() != 0 {
-        return Err(BenchError::Other(format!(
-            "{} already holds a journal",
-            dir.display()
-        )));
+        return Err(BenchError::Other(format!("{} already holds a journal", dir.display())));
     }
     let start = Instant::now();
     let setup = workload.setup();
@@ -476,37 +413,20 @@ pub struct ReplayReport {
 
 /// Replays every command of the journal in `dir` through a fresh engine (no snapshot),
 /// verifying every checkpoint, and checks every invariant at the end.
-pub fn bench_replay_from_scratch(
-    dir: &Path,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<ReplayReport, BenchError> {
+pub fn bench_replay_from_scratch(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<ReplayReport, BenchError> {
     let _lock = crate::datadir::DirLock::acquire(dir)?;
     let parts = recovery::open_parts(&FsStorage, dir, JournalConfig::default(), None)?;
     let span = parts.journal.span();
     if span.first_seq != talat_journal::GENESIS_SEQ {
-        return Err(BenchError::Other(
-            "the journal does not start at genesis (segments archived)".into(),
-        ));
+        return Err(BenchError::Other("the journal does not start at genesis (segments archived)".into()));
     }
     let total = span.next_seq - span.first_seq;
-    let mut replayer = Replayer::new(
-        Engine::new(parts.engine_config.clone()),
-        0,
-        InvariantChecks::AtEnd,
-    );
+    let mut replayer = Replayer::new(Engine::new(parts.engine_config.clone()), 0, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(1).map_err(OpenError::from)?;
     let start = Instant::now();
-    replay::run(
-        &mut replayer,
-        &mut reader,
-        Until::End,
-        &mut |_, _| Ok(()),
-        &mut |stats| progress(stats.records, total),
-    )?;
+    replay::run(&mut replayer, &mut reader, Until::End, &mut |_, _| Ok(()), &mut |stats| progress(stats.records, total))?;
     let elapsed = start.elapsed();
-    replayer
-        .finish()
-        .map_err(|fault| BenchError::Other(fault.to_string()))?;
+    replayer.finish().map_err(|fault| BenchError::Other(fault.to_string()))?;
     let stats = replayer.stats();
     tracing::debug!(replay_us = micros(elapsed), "replayed from scratch");
     Ok(ReplayReport {

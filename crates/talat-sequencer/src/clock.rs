@@ -18,9 +18,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
         // A clock set before 1970 reads as 0; the sequencer never lets stamps go backwards anyway.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
 
@@ -32,9 +30,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start_ms: u64) -> Self {
-        ManualClock {
-            now_ms: Arc::new(AtomicU64::new(start_ms)),
-        }
+        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)) }
     }
 
     pub fn set(&self, ms: u64) {

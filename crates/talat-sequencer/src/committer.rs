@@ -12,8 +12,8 @@
 
 use crate::clock::Clock;
 use crate::error::{CommitError, ReplayFault};
-use crate::replay;
 use crate::publish::Publisher;
+use crate::replay;
 use crate::snapshots::{SnapshotTaker, Written};
 use crate::ticket::Outcome;
 use talat_core::{Applied, Command, Input};
@@ -143,9 +143,7 @@ impl<S: Storage> Committer<S> {
 
     fn check_poisoned(&self) -> Result<(), CommitError> {
         match &self.poisoned {
-            Some(cause) => Err(CommitError {
-                cause: cause.clone(),
-            }),
+            Some(cause) => Err(CommitError { cause: cause.clone() }),
             None => Ok(()),
         }
     }
@@ -155,17 +153,10 @@ impl<S: Storage> Committer<S> {
     ///
     /// # Panics
     /// If `commands` is empty or longer than [`Committer::room`] (caller bugs).
-    pub(crate) fn commit(
-        &mut self,
-        commands: &mut Vec<Encoded>,
-        outcomes: &mut Vec<Outcome>,
-    ) -> Result<(), CommitError> {
+    pub(crate) fn commit(&mut self, commands: &mut Vec<Encoded>, outcomes: &mut Vec<Outcome>) -> Result<(), CommitError> {
         self.check_poisoned()?;
         assert!(!commands.is_empty(), "an empty batch has nothing to commit");
-        assert!(
-            commands.len() <= self.room(),
-            "a batch may not run past a checkpoint"
-        );
+        assert!(commands.len() <= self.room(), "a batch may not run past a checkpoint");
         let ts_ms = self.clock.now_ms().max(self.last_ts_ms);
         self.last_ts_ms = ts_ms;
         let first_command_seq = self.engine.last_seq() + 1;
@@ -179,11 +170,7 @@ impl<S: Storage> Committer<S> {
             push_varint(&mut self.payload, ts_ms);
             self.payload.extend_from_slice(&encoded.bytes);
             self.payload_ends.push(self.payload.len());
-            self.inputs.push(Input {
-                seq,
-                ts_ms,
-                command: encoded.command,
-            });
+            self.inputs.push(Input { seq, ts_ms, command: encoded.command });
         }
 
         let mut journal_seq = self.journal.next_seq();
@@ -199,11 +186,7 @@ impl<S: Storage> Committer<S> {
         let first_command_journal_seq = journal_seq;
         let mut start = 0;
         for (i, &end) in self.payload_ends.iter().enumerate() {
-            records.push(Record::command(
-                journal_seq + i as u64,
-                ts_ms,
-                &self.payload[start..end],
-            ));
+            records.push(Record::command(journal_seq + i as u64, ts_ms, &self.payload[start..end]));
             start = end;
         }
         let append_started = std::time::Instant::now();
@@ -214,11 +197,7 @@ impl<S: Storage> Committer<S> {
         drop(records);
         match appended {
             Ok(_) => {}
-            Err(AppendError::PayloadTooLarge {
-                seq,
-                payload_bytes,
-                max_bytes,
-            }) => {
+            Err(AppendError::PayloadTooLarge { seq, payload_bytes, max_bytes }) => {
                 // Admission bounds every command well below the journal's limit.
                 panic!("bug: record {seq} has {payload_bytes} bytes, above the journal's {max_bytes}; admission must bound command size");
             }
@@ -241,17 +220,9 @@ impl<S: Storage> Committer<S> {
             self.engine.apply(&input, &mut events);
             let seq = input.seq;
             if self.publisher.is_some() {
-                published.push(Applied {
-                    input,
-                    events: events.clone(),
-                });
+                published.push(Applied { input, events: events.clone() });
             }
-            outcomes.push(Outcome {
-                seq,
-                journal_seq: first_command_journal_seq + i as u64,
-                ts_ms,
-                events,
-            });
+            outcomes.push(Outcome { seq, journal_seq: first_command_journal_seq + i as u64, ts_ms, events });
         }
         if let Some(publisher) = self.publisher.as_mut() {
             publisher.publish(published);
@@ -282,10 +253,7 @@ impl<S: Storage> Committer<S> {
 
     fn maybe_snapshot(&mut self, last_journal_seq: u64, now_ms: u64) {
         let started = std::time::Instant::now();
-        if self
-            .snapshots
-            .maybe_take(&self.engine, last_journal_seq, now_ms)
-        {
+        if self.snapshots.maybe_take(&self.engine, last_journal_seq, now_ms) {
             self.stats.snapshots_taken += 1;
             self.stats.snapshot_copy_us += crate::recovery::micros(started.elapsed());
         }
@@ -300,8 +268,7 @@ impl<S: Storage> Committer<S> {
         }
         let last_journal_seq = self.journal.next_seq() - 1;
         let now_ms = self.clock.now_ms();
-        self.snapshots
-            .take_now(&self.engine, last_journal_seq, now_ms);
+        self.snapshots.take_now(&self.engine, last_journal_seq, now_ms);
         self.stats.snapshots_taken += 1;
         let finished = self.snapshots.wait_pending();
         self.handle_written(finished)
@@ -312,10 +279,7 @@ impl<S: Storage> Committer<S> {
         self.handle_written(finished)
     }
 
-    fn handle_written(
-        &mut self,
-        finished: Vec<Result<Written, String>>,
-    ) -> Result<(), CommitError> {
+    fn handle_written(&mut self, finished: Vec<Result<Written, String>>) -> Result<(), CommitError> {
         for result in finished {
             match result {
                 Ok(written) => {
@@ -341,9 +305,7 @@ impl<S: Storage> Committer<S> {
                 self.stats.segments_archived += report.segments_moved as u64;
                 Ok(())
             }
-            Err(error @ (JournalError::Fatal(_) | JournalError::Poisoned { .. })) => {
-                Err(self.poison(error.to_string()))
-            }
+            Err(error @ (JournalError::Fatal(_) | JournalError::Poisoned { .. })) => Err(self.poison(error.to_string())),
             Err(error) => {
                 tracing::error!(%error, "archiving journal segments failed; they stay in place");
                 Ok(())
@@ -353,10 +315,7 @@ impl<S: Storage> Committer<S> {
 
     /// Appends replicated records (already durable on the primary) to this node's journal with
     /// one fdatasync, then applies them through `replayer`-equivalent checks. Used by a standby.
-    pub(crate) fn append_replicated(
-        &mut self,
-        records: &[Record<'_>],
-    ) -> Result<Result<(), (u64, ReplayFault)>, CommitError> {
+    pub(crate) fn append_replicated(&mut self, records: &[Record<'_>]) -> Result<Result<(), (u64, ReplayFault)>, CommitError> {
         self.check_poisoned()?;
         if let Err(error) = self.journal.append_batch(records) {
             return Err(self.poison(error.to_string()));
@@ -366,13 +325,7 @@ impl<S: Storage> Committer<S> {
         let mut input = None;
         let mut events = Vec::new();
         for record in records {
-            let applied = replay::apply_body(
-                &mut self.engine,
-                record.timestamp_ms,
-                replay::decode(record),
-                &mut events,
-                &mut input,
-            );
+            let applied = replay::apply_body(&mut self.engine, record.timestamp_ms, replay::decode(record), &mut events, &mut input);
             if let Err(fault) = applied {
                 result = Err((record.seq, fault));
                 break;
@@ -380,12 +333,9 @@ impl<S: Storage> Committer<S> {
         }
         let last_kind = records.last().map(|r| r.kind);
         if result.is_ok() {
-            self.last_ts_ms = self
-                .last_ts_ms
-                .max(records.last().map_or(0, |r| r.timestamp_ms));
-            self.checkpoint_due = self.engine.last_seq() > 0
-                && self.engine.last_seq().is_multiple_of(self.checkpoint_every)
-                && last_kind != Some(RecordKind::Checkpoint);
+            self.last_ts_ms = self.last_ts_ms.max(records.last().map_or(0, |r| r.timestamp_ms));
+            self.checkpoint_due =
+                self.engine.last_seq() > 0 && self.engine.last_seq().is_multiple_of(self.checkpoint_every) && last_kind != Some(RecordKind::Checkpoint);
             let last_journal_seq = self.journal.next_seq() - 1;
             let now_ms = self.clock.now_ms();
             self.maybe_snapshot(last_journal_seq, now_ms);
@@ -411,17 +361,7 @@ mod tests {
         let mut workload = Workload::new(WorkloadConfig::default());
         let mut commands = workload.setup();
         commands.extend((0..2_000).map(|_| workload.next_command()));
-        let stamps = [
-            0,
-            1,
-            127,
-            128,
-            16_383,
-            16_384,
-            1 << 35,
-            u64::MAX - 1,
-            u64::MAX,
-        ];
+        let stamps = [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX - 1, u64::MAX];
         for (i, command) in commands.into_iter().enumerate() {
             let (seq, ts_ms) = (stamps[i % stamps.len()], stamps[(i / 3) % stamps.len()]);
             let encoded = Encoded::new(command.clone());
@@ -429,15 +369,7 @@ mod tests {
             push_varint(&mut payload, seq);
             push_varint(&mut payload, ts_ms);
             payload.extend_from_slice(&encoded.bytes);
-            assert_eq!(
-                payload,
-                Input {
-                    seq,
-                    ts_ms,
-                    command
-                }
-                .encode()
-            );
+            assert_eq!(payload, Input { seq, ts_ms, command }.encode());
         }
     }
 }

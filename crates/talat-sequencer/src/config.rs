@@ -58,13 +58,7 @@ pub struct SnapshotPolicy {
 
 impl Default for SnapshotPolicy {
     fn default() -> Self {
-        SnapshotPolicy {
-            every_commands: 1_000_000,
-            every_ms: 10 * 60 * 1000,
-            keep: 2,
-            archive_covered_segments: true,
-            background: true,
-        }
+        SnapshotPolicy { every_commands: 1_000_000, every_ms: 10 * 60 * 1000, keep: 2, archive_covered_segments: true, background: true }
     }
 }
 
@@ -74,14 +68,8 @@ const SNAPSHOTS_KEPT_MAX: usize = 64;
 
 impl NodeConfig {
     pub(crate) fn assert_valid(&self) {
-        assert!(
-            (1..=CHECKPOINT_EVERY_MAX).contains(&self.checkpoint_every_commands),
-            "checkpoint_every_commands must be in 1..={CHECKPOINT_EVERY_MAX}"
-        );
-        assert!(
-            (1..=SNAPSHOTS_KEPT_MAX).contains(&self.snapshots.keep),
-            "snapshots.keep must be in 1..={SNAPSHOTS_KEPT_MAX}"
-        );
+        assert!((1..=CHECKPOINT_EVERY_MAX).contains(&self.checkpoint_every_commands), "checkpoint_every_commands must be in 1..={CHECKPOINT_EVERY_MAX}");
+        assert!((1..=SNAPSHOTS_KEPT_MAX).contains(&self.snapshots.keep), "snapshots.keep must be in 1..={SNAPSHOTS_KEPT_MAX}");
     }
 }
 
@@ -130,34 +118,20 @@ const GATHER_MAX_US: u64 = 100_000;
 impl SequencerConfig {
     /// Capacities indexed by [`crate::Lane::index`].
     pub fn lane_capacities(&self) -> [usize; 3] {
-        [
-            self.cancel_lane_capacity,
-            self.money_out_lane_capacity,
-            self.place_lane_capacity,
-        ]
+        [self.cancel_lane_capacity, self.money_out_lane_capacity, self.place_lane_capacity]
     }
 
     pub(crate) fn assert_valid(&self, journal: &JournalConfig) {
         assert!(self.gather_us <= GATHER_MAX_US, "gather_us must be at most {GATHER_MAX_US}");
         for capacity in self.lane_capacities() {
-            assert!(
-                (1..=LANE_CAPACITY_MAX).contains(&capacity),
-                "lane capacities must be in 1..={LANE_CAPACITY_MAX}"
-            );
+            assert!((1..=LANE_CAPACITY_MAX).contains(&capacity), "lane capacities must be in 1..={LANE_CAPACITY_MAX}");
         }
+        assert!((1..=BATCH_MAX).contains(&self.max_batch_commands), "max_batch_commands must be in 1..={BATCH_MAX}");
         assert!(
-            (1..=BATCH_MAX).contains(&self.max_batch_commands),
-            "max_batch_commands must be in 1..={BATCH_MAX}"
-        );
-        assert!(
-            self.max_command_bytes >= 1
-                && self.max_command_bytes + INPUT_OVERHEAD_MAX_BYTES <= journal.max_payload_bytes,
+            self.max_command_bytes >= 1 && self.max_command_bytes + INPUT_OVERHEAD_MAX_BYTES <= journal.max_payload_bytes,
             "max_command_bytes plus the input header must fit the journal's max payload"
         );
-        assert!(
-            (1..=IDLE_WAIT_MAX_MS).contains(&self.idle_wait_ms),
-            "idle_wait_ms must be in 1..={IDLE_WAIT_MAX_MS}"
-        );
+        assert!((1..=IDLE_WAIT_MAX_MS).contains(&self.idle_wait_ms), "idle_wait_ms must be in 1..={IDLE_WAIT_MAX_MS}");
         assert!(self.max_pending_controls >= 1 && self.max_pending_controls <= 4_096);
     }
 }

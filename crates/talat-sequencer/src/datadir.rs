@@ -44,86 +44,49 @@ pub struct DirLock {
 impl DirLock {
     /// Creates `dir` if needed and takes the lock without waiting.
     pub fn acquire(dir: &Path) -> Result<DirLock, OpenError> {
-        std::fs::create_dir_all(dir).map_err(|source| OpenError::Io {
-            op: "create directory",
-            path: dir.to_path_buf(),
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::Io { op: "create directory", path: dir.to_path_buf(), source })?;
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|source| OpenError::Io {
+            op: "open",
+            path: path.clone(),
             source,
         })?;
-        let path = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| OpenError::Io {
-                op: "open",
-                path: path.clone(),
-                source,
-            })?;
         // SAFETY: flock on a file descriptor we own; no memory is involved.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
             let source = std::io::Error::last_os_error();
             if source.kind() == std::io::ErrorKind::WouldBlock {
-                return Err(OpenError::Locked {
-                    dir: dir.to_path_buf(),
-                });
+                return Err(OpenError::Locked { dir: dir.to_path_buf() });
             }
-            return Err(OpenError::Io {
-                op: "lock",
-                path,
-                source,
-            });
+            return Err(OpenError::Io { op: "lock", path, source });
         }
         Ok(DirLock { _file: file })
     }
 }
 
 /// Reads `engine.json`; `Ok(None)` if the directory has none.
-pub(crate) fn read_engine_config<S: Storage>(
-    storage: &S,
-    data_dir: &Path,
-) -> Result<Option<EngineConfig>, OpenError> {
+pub(crate) fn read_engine_config<S: Storage>(storage: &S, data_dir: &Path) -> Result<Option<EngineConfig>, OpenError> {
     let path = data_dir.join(ENGINE_CONFIG_FILE);
     let file = match storage.open(&path, Access::Read) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(OpenError::Io {
-                op: "open",
-                path,
-                source,
-            })
-        }
+        Err(source) => return Err(OpenError::Io { op: "open", path, source }),
     };
     let mut bytes = Vec::new();
-    read_all(&file, ENGINE_CONFIG_MAX_BYTES, &mut bytes).map_err(|source| OpenError::Io {
-        op: "read",
-        path: path.clone(),
-        source,
-    })?;
+    read_all(&file, ENGINE_CONFIG_MAX_BYTES, &mut bytes).map_err(|source| OpenError::Io { op: "read", path: path.clone(), source })?;
     let config: EngineConfig =
-        serde_json::from_slice(&bytes).map_err(|e| OpenError::EngineConfig {
-            path: path.clone(),
-            reason: format!("not a valid engine configuration: {e}"),
-        })?;
+        serde_json::from_slice(&bytes).map_err(|e| OpenError::EngineConfig { path: path.clone(), reason: format!("not a valid engine configuration: {e}") })?;
     Ok(Some(config))
 }
 
 /// Writes `engine.json` atomically and durably (temp file, fdatasync, rename, directory fsync),
 /// before the first journal record, so a journal never exists without its bounds.
-pub(crate) fn write_engine_config<S: Storage>(
-    storage: &S,
-    data_dir: &Path,
-    config: &EngineConfig,
-) -> Result<(), OpenError> {
+pub(crate) fn write_engine_config<S: Storage>(storage: &S, data_dir: &Path, config: &EngineConfig) -> Result<(), OpenError> {
     let io = |op: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| OpenError::Io { op, path, source }
     };
-    storage
-        .create_dir_all(data_dir)
-        .map_err(io("create directory", data_dir))?;
+    storage.create_dir_all(data_dir).map_err(io("create directory", data_dir))?;
     let path = data_dir.join(ENGINE_CONFIG_FILE);
     let tmp = data_dir.join(format!("{ENGINE_CONFIG_FILE}.tmp"));
     if storage.open(&tmp, Access::Read).is_ok() {
@@ -136,9 +99,7 @@ pub(crate) fn write_engine_config<S: Storage>(
     file.fdatasync().map_err(io("fdatasync", &tmp))?;
     drop(file);
     storage.rename(&tmp, &path).map_err(io("rename", &tmp))?;
-    storage
-        .fsync_dir(data_dir)
-        .map_err(io("fsync directory", data_dir))?;
+    storage.fsync_dir(data_dir).map_err(io("fsync directory", data_dir))?;
     Ok(())
 }
 
@@ -152,10 +113,7 @@ mod tests {
         let storage = FaultyStorage::new(1);
         let dir = Path::new("/data");
         assert!(read_engine_config(&storage, dir).unwrap().is_none());
-        let config = EngineConfig {
-            max_users: 77,
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig { max_users: 77, ..EngineConfig::default() };
         write_engine_config(&storage, dir, &config).unwrap();
         let read = read_engine_config(&storage, dir).unwrap().unwrap();
         assert_eq!(read.max_users, 77);
@@ -172,10 +130,7 @@ mod tests {
     fn a_second_lock_on_a_directory_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let first = DirLock::acquire(dir.path()).unwrap();
-        assert!(matches!(
-            DirLock::acquire(dir.path()),
-            Err(OpenError::Locked { .. })
-        ));
+        assert!(matches!(DirLock::acquire(dir.path()), Err(OpenError::Locked { .. })));
         drop(first);
         DirLock::acquire(dir.path()).unwrap();
     }

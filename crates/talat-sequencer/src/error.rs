@@ -20,20 +20,14 @@ pub enum ReplayFault {
     CommandSeq { expected: u64, found: u64 },
     #[error("the record's time {record_ms} ms differs from its command's time {input_ms} ms")]
     Timestamp { record_ms: u64, input_ms: u64 },
-    #[error(
-        "checkpoint mismatch: the journal says state hash {stored}, replay computed {computed}"
-    )]
+    #[error("checkpoint mismatch: the journal says state hash {stored}, replay computed {computed}")]
     Checkpoint { stored: String, computed: String },
     #[error("invariant broken: {0}")]
     Invariant(String),
     #[error("the engine panicked applying this command: {0}")]
     EnginePanic(String),
     #[error("snapshot {} disagrees with the journal: it holds state hash {stored}, replay computed {computed}", path.display())]
-    SnapshotMismatch {
-        path: PathBuf,
-        stored: String,
-        computed: String,
-    },
+    SnapshotMismatch { path: PathBuf, stored: String, computed: String },
     #[error("snapshot {} is unreadable: {reason}", path.display())]
     SnapshotUnreadable { path: PathBuf, reason: String },
 }
@@ -74,18 +68,9 @@ pub enum OpenError {
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     #[error("snapshot {} (journal seq {seq}) does not restore: {reason}", path.display())]
-    SnapshotRestore {
-        path: PathBuf,
-        seq: u64,
-        reason: String,
-    },
+    SnapshotRestore { path: PathBuf, seq: u64, reason: String },
     #[error("snapshot {} (journal seq {seq}): the restored state hashes to {computed}, the file says {stored}", path.display())]
-    SnapshotHash {
-        path: PathBuf,
-        seq: u64,
-        stored: String,
-        computed: String,
-    },
+    SnapshotHash { path: PathBuf, seq: u64, stored: String, computed: String },
     #[error(transparent)]
     Replay(#[from] ReplayError),
     #[error("invariant broken after recovery: {0}")]
@@ -120,12 +105,6 @@ pub enum FollowError {
     StartMismatch { stream_seq: u64, expected_seq: u64 },
     #[error(transparent)]
     Fatal(#[from] CommitError),
-    #[error(
-        "replicated record seq {journal_seq} (after engine command {last_command_seq}): {fault}"
-    )]
-    Record {
-        journal_seq: u64,
-        last_command_seq: u64,
-        fault: ReplayFault,
-    },
+    #[error("replicated record seq {journal_seq} (after engine command {last_command_seq}): {fault}")]
+    Record { journal_seq: u64, last_command_seq: u64, fault: ReplayFault },
 }

@@ -26,13 +26,8 @@ impl Lane {
     /// The lane a command belongs in by default.
     pub fn of(command: &Command) -> Lane {
         match command {
-            Command::CancelOrder { .. }
-            | Command::CancelAll { .. }
-            | Command::SetMarketMode { .. }
-            | Command::SetMaintenance { .. } => Lane::Cancel,
-            Command::WithdrawalHold { .. }
-            | Command::WithdrawalSettle { .. }
-            | Command::WithdrawalRelease { .. } => Lane::MoneyOut,
+            Command::CancelOrder { .. } | Command::CancelAll { .. } | Command::SetMarketMode { .. } | Command::SetMaintenance { .. } => Lane::Cancel,
+            Command::WithdrawalHold { .. } | Command::WithdrawalSettle { .. } | Command::WithdrawalRelease { .. } => Lane::MoneyOut,
             _ => Lane::Place,
         }
     }
@@ -72,18 +67,10 @@ mod tests {
             assert_eq!(lane.index(), i);
             assert_eq!(Lane::from_index(i), Some(*lane));
         }
-        let cancel = Command::CancelOrder {
-            user: UserId(1),
-            order: OrderId(2),
-        };
+        let cancel = Command::CancelOrder { user: UserId(1), order: OrderId(2) };
         assert_eq!(Lane::of(&cancel), Lane::Cancel);
-        assert_eq!(
-            Lane::of(&Command::SetMaintenance { on: true }),
-            Lane::Cancel
-        );
-        let settle = Command::WithdrawalSettle {
-            withdrawal_id: ExternalId("w".into()),
-        };
+        assert_eq!(Lane::of(&Command::SetMaintenance { on: true }), Lane::Cancel);
+        let settle = Command::WithdrawalSettle { withdrawal_id: ExternalId("w".into()) };
         assert_eq!(Lane::of(&settle), Lane::MoneyOut);
         assert_eq!(Lane::of(&Command::CreateUser), Lane::Place);
     }

@@ -21,9 +21,7 @@ use std::path::{Path, PathBuf};
 use talat_core::Command;
 use talat_engine::Engine;
 use talat_journal::storage::{FsStorage, Storage};
-use talat_journal::{
-    JournalConfig, JournalError, JournalReader, Record, RecordBuf, SeqSpan, StreamReceiver,
-};
+use talat_journal::{JournalConfig, JournalError, JournalReader, Record, RecordBuf, SeqSpan, StreamReceiver};
 
 /// Largest chunk [`Node::commit`] journals at once (bounds its staging memory).
 const SYNC_COMMIT_CHUNK_MAX: usize = 1 << 16;
@@ -42,11 +40,7 @@ impl Node<FsStorage> {
     /// Opens (creating if needed) the data directory on the real file system and recovers it:
     /// newest valid snapshot, then the journal's tail, verifying checkpoints. Refuses a directory
     /// another process holds.
-    pub fn open(
-        data_dir: impl AsRef<Path>,
-        config: NodeConfig,
-        clock: impl Clock,
-    ) -> Result<Self, OpenError> {
+    pub fn open(data_dir: impl AsRef<Path>, config: NodeConfig, clock: impl Clock) -> Result<Self, OpenError> {
         let lock = DirLock::acquire(data_dir.as_ref())?;
         let mut node = Node::open_with(FsStorage, data_dir, config, clock)?;
         node._lock = Some(lock);
@@ -56,25 +50,12 @@ impl Node<FsStorage> {
 
 impl<S: Storage> Node<S> {
     /// Like [`Node::open`] on any storage (tests use the fault-injecting one). Takes no lock.
-    pub fn open_with(
-        storage: S,
-        data_dir: impl AsRef<Path>,
-        config: NodeConfig,
-        clock: impl Clock,
-    ) -> Result<Self, OpenError> {
+    pub fn open_with(storage: S, data_dir: impl AsRef<Path>, config: NodeConfig, clock: impl Clock) -> Result<Self, OpenError> {
         config.assert_valid();
         let data_dir = data_dir.as_ref().to_path_buf();
         let recovered = recovery::recover(&storage, &data_dir, &config)?;
-        let snapshots = SnapshotTaker::new(
-            recovered.store,
-            config.snapshots.clone(),
-            recovered
-                .info
-                .snapshot
-                .as_ref()
-                .map_or(0, |s| s.command_seq),
-            clock.now_ms(),
-        );
+        let snapshots =
+            SnapshotTaker::new(recovered.store, config.snapshots.clone(), recovered.info.snapshot.as_ref().map_or(0, |s| s.command_seq), clock.now_ms());
         let journal_config = config.journal.clone();
         let committer = Committer::new(
             recovered.engine,
@@ -85,13 +66,7 @@ impl<S: Storage> Node<S> {
             recovered.checkpoint_due,
             config.snapshots.archive_covered_segments,
         );
-        Ok(Node {
-            committer,
-            recovery: recovered.info,
-            data_dir,
-            journal_config,
-            _lock: None,
-        })
+        Ok(Node { committer, recovery: recovered.info, data_dir, journal_config, _lock: None })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -150,18 +125,11 @@ impl<S: Storage> Node<S> {
     /// Standby mode: appends the records `receiver` yields to this node's journal (one
     /// fdatasync per arrival batch of at most `max_batch_records`) and applies them, verifying
     /// checkpoints. Returns the number of records applied when the stream ends cleanly.
-    pub fn follow<R: Read>(
-        &mut self,
-        receiver: &mut StreamReceiver<R>,
-        max_batch_records: usize,
-    ) -> Result<u64, FollowError> {
+    pub fn follow<R: Read>(&mut self, receiver: &mut StreamReceiver<R>, max_batch_records: usize) -> Result<u64, FollowError> {
         assert!(max_batch_records >= 1);
         let expected_seq = self.committer.journal.next_seq();
         if receiver.next_seq() != expected_seq {
-            return Err(FollowError::StartMismatch {
-                stream_seq: receiver.next_seq(),
-                expected_seq,
-            });
+            return Err(FollowError::StartMismatch { stream_seq: receiver.next_seq(), expected_seq });
         }
         let mut batch: Vec<RecordBuf> = Vec::with_capacity(max_batch_records);
         let mut applied = 0;
@@ -181,11 +149,7 @@ impl<S: Storage> Node<S> {
             let records: Vec<Record<'_>> = batch.iter().map(RecordBuf::as_record).collect();
             let last_command_seq = self.committer.engine.last_seq();
             if let Err((journal_seq, fault)) = self.committer.append_replicated(&records)? {
-                return Err(FollowError::Record {
-                    journal_seq,
-                    last_command_seq,
-                    fault,
-                });
+                return Err(FollowError::Record { journal_seq, last_command_seq, fault });
             }
             applied += records.len() as u64;
         }

@@ -46,11 +46,7 @@ pub enum OfflineError {
     #[error("nothing to verify from: {reason}")]
     NoStart { reason: String },
     #[error("after engine command {last_command_seq} (journal record {journal_seq}): {fault}")]
-    Final {
-        journal_seq: u64,
-        last_command_seq: u64,
-        fault: ReplayFault,
-    },
+    Final { journal_seq: u64, last_command_seq: u64, fault: ReplayFault },
 }
 
 impl From<talat_journal::JournalError> for OfflineError {
@@ -112,10 +108,7 @@ pub struct VerifyOptions {
 }
 
 fn open_offline(data_dir: &Path) -> Result<(DirLock, Parts<FsStorage>), OfflineError> {
-    let not_a_data_dir = |reason: &str| OfflineError::NotADataDir {
-        dir: data_dir.to_path_buf(),
-        reason: reason.to_string(),
-    };
+    let not_a_data_dir = |reason: &str| OfflineError::NotADataDir { dir: data_dir.to_path_buf(), reason: reason.to_string() };
     if !data_dir.exists() {
         return Err(not_a_data_dir("it does not exist"));
     }
@@ -136,11 +129,7 @@ fn open_offline(data_dir: &Path) -> Result<(DirLock, Parts<FsStorage>), OfflineE
 /// The newest snapshot at or before engine seq `to` that the retained journal can continue.
 /// A snapshot's command count never exceeds its journal seq (checkpoints take seqs too), so any
 /// snapshot at journal seq `<= to` qualifies without being loaded.
-fn snapshot_at_or_before(
-    store: &SnapshotStore<FsStorage>,
-    span: SeqSpan,
-    to: u64,
-) -> Result<Option<Snapshot>, OfflineError> {
+fn snapshot_at_or_before(store: &SnapshotStore<FsStorage>, span: SeqSpan, to: u64) -> Result<Option<Snapshot>, OfflineError> {
     for seq in store.list_seqs()?.into_iter().rev() {
         if seq > to || seq >= span.next_seq || seq + 1 < span.first_seq {
             continue;
@@ -167,44 +156,25 @@ fn snapshot_at_or_before(
     })
 }
 
-fn progress_adapter<'a>(
-    total: u64,
-    progress: &'a mut dyn FnMut(Progress),
-) -> impl FnMut(&ReplayStats) + 'a {
-    move |stats| {
-        progress(Progress {
-            records_done: stats.records,
-            records_total: total,
-        })
-    }
+fn progress_adapter<'a>(total: u64, progress: &'a mut dyn FnMut(Progress)) -> impl FnMut(&ReplayStats) + 'a {
+    move |stats| progress(Progress { records_done: stats.records, records_total: total })
 }
 
 fn finish(replayer: &Replayer) -> Result<(), OfflineError> {
-    replayer.finish().map_err(|fault| OfflineError::Final {
-        journal_seq: replayer.last_journal_seq(),
-        last_command_seq: replayer.engine().last_seq(),
-        fault,
-    })
+    replayer.finish().map_err(|fault| OfflineError::Final { journal_seq: replayer.last_journal_seq(), last_command_seq: replayer.engine().last_seq(), fault })
 }
 
 /// Rebuilds the state after engine command `to` (the end of the journal if `None`) from the
 /// newest usable snapshot at or before it plus the journal, verifying checkpoints on the way and
 /// every invariant at the end.
-pub fn rebuild(
-    data_dir: &Path,
-    to: Option<u64>,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Rebuilt, OfflineError> {
+pub fn rebuild(data_dir: &Path, to: Option<u64>, progress: &mut dyn FnMut(Progress)) -> Result<Rebuilt, OfflineError> {
     let (_lock, parts) = open_offline(data_dir)?;
     let span = parts.journal.span();
     if let Some(to) = to {
         // Each command takes one journal record, so a journal ending at record N holds at most
         // N commands.
         if to >= span.next_seq {
-            return Err(OfflineError::BeyondEnd {
-                to,
-                last_command_seq: last_command_seq(&parts, span)?,
-            });
+            return Err(OfflineError::BeyondEnd { to, last_command_seq: last_command_seq(&parts, span)? });
         }
     }
     let snapshot = match to {
@@ -216,18 +186,9 @@ pub fn rebuild(
     let mut reader = parts.journal.read_from(after_seq + 1)?;
     let total = span.next_seq - 1 - after_seq;
     let until = to.map_or(Until::End, Until::CommandSeq);
-    let reached = replay::run(
-        &mut replayer,
-        &mut reader,
-        until,
-        &mut |_, _| Ok(()),
-        &mut progress_adapter(total, progress),
-    )?;
+    let reached = replay::run(&mut replayer, &mut reader, until, &mut |_, _| Ok(()), &mut progress_adapter(total, progress))?;
     if let (false, Some(to)) = (reached, to) {
-        return Err(OfflineError::BeyondEnd {
-            to,
-            last_command_seq: replayer.engine().last_seq(),
-        });
+        return Err(OfflineError::BeyondEnd { to, last_command_seq: replayer.engine().last_seq() });
     }
     finish(&replayer)?;
     Ok(Rebuilt {
@@ -269,47 +230,27 @@ pub fn verify(
     let snapshot_seqs = parts.store.list_seqs()?;
     if let Some(&newest) = snapshot_seqs.last() {
         if newest >= span.next_seq {
-            return Err(SnapshotError::AheadOfJournal {
-                snapshot_seq: newest,
-                journal_next_seq: span.next_seq,
-            }
-            .into());
+            return Err(SnapshotError::AheadOfJournal { snapshot_seq: newest, journal_next_seq: span.next_seq }.into());
         }
     }
     let (engine, after_seq, start) = if span.first_seq == GENESIS_SEQ {
-        (
-            Engine::new(parts.engine_config.clone()),
-            GENESIS_SEQ - 1,
-            Start::Genesis,
-        )
+        (Engine::new(parts.engine_config.clone()), GENESIS_SEQ - 1, Start::Genesis)
     } else {
-        let first_usable = snapshot_seqs
-            .iter()
-            .copied()
-            .find(|&seq| seq + 1 >= span.first_seq)
-            .ok_or_else(|| OfflineError::NoStart {
-                reason: format!(
-                    "the journal starts at record {} (older segments are archived) and no \
+        let first_usable = snapshot_seqs.iter().copied().find(|&seq| seq + 1 >= span.first_seq).ok_or_else(|| OfflineError::NoStart {
+            reason: format!(
+                "the journal starts at record {} (older segments are archived) and no \
                      snapshot can start it",
-                    span.first_seq
-                ),
-            })?;
+                span.first_seq
+            ),
+        })?;
         let snapshot = parts.store.load(first_usable)?;
         let engine = recovery::restore(&snapshot)?;
         let info = recovery::snapshot_info(&snapshot, &engine);
         (engine, snapshot.seq, Start::Snapshot(info))
     };
-    let to_compare: BTreeSet<u64> = snapshot_seqs
-        .iter()
-        .copied()
-        .filter(|&seq| seq > after_seq)
-        .collect();
+    let to_compare: BTreeSet<u64> = snapshot_seqs.iter().copied().filter(|&seq| seq > after_seq).collect();
     let snapshots_not_covered = snapshot_seqs.iter().filter(|&&seq| seq < after_seq).count() as u64;
-    let invariants = if options.every_command {
-        InvariantChecks::EveryCommand
-    } else {
-        InvariantChecks::AtCheckpoints
-    };
+    let invariants = if options.every_command { InvariantChecks::EveryCommand } else { InvariantChecks::AtCheckpoints };
     let mut replayer = Replayer::new(engine, after_seq, invariants);
     let mut reader = parts.journal.read_from(after_seq + 1)?;
     let mut snapshots_verified = 0;
@@ -325,13 +266,7 @@ pub fn verify(
         }
         Ok(())
     };
-    replay::run(
-        &mut replayer,
-        &mut reader,
-        Until::End,
-        &mut observer,
-        &mut progress_adapter(span.next_seq - 1 - after_seq, progress),
-    )?;
+    replay::run(&mut replayer, &mut reader, Until::End, &mut observer, &mut progress_adapter(span.next_seq - 1 - after_seq, progress))?;
     finish(&replayer)?;
     Ok(VerifyReport {
         start,
@@ -346,28 +281,17 @@ pub fn verify(
     })
 }
 
-fn compare_snapshot(
-    store: &SnapshotStore<FsStorage>,
-    journal_seq: u64,
-    engine: &Engine,
-) -> Result<(), ReplayFault> {
+fn compare_snapshot(store: &SnapshotStore<FsStorage>, journal_seq: u64, engine: &Engine) -> Result<(), ReplayFault> {
     let snapshot = store.load(journal_seq).map_err(|e| {
         let path = match &e {
             SnapshotError::Corrupt { path, .. } | SnapshotError::Io { path, .. } => path.clone(),
             _ => store.dir().to_path_buf(),
         };
-        ReplayFault::SnapshotUnreadable {
-            path,
-            reason: e.to_string(),
-        }
+        ReplayFault::SnapshotUnreadable { path, reason: e.to_string() }
     })?;
     let computed = engine.state_hash();
     if computed != snapshot.state_hash {
-        return Err(ReplayFault::SnapshotMismatch {
-            path: snapshot.path,
-            stored: hex(&snapshot.state_hash),
-            computed: hex(&computed),
-        });
+        return Err(ReplayFault::SnapshotMismatch { path: snapshot.path, stored: hex(&snapshot.state_hash), computed: hex(&computed) });
     }
     Ok(())
 }
@@ -399,11 +323,7 @@ pub struct ReplaySince {
 /// catches up from the journal. Starts from the newest snapshot at or before that seq (or
 /// genesis), so the engine state before each observed command is exactly what produced its
 /// events the first time.
-pub fn replay_since(
-    data_dir: &Path,
-    after_command_seq: u64,
-    on_command: &mut dyn FnMut(&Input, &[Event]),
-) -> Result<ReplaySince, OfflineError> {
+pub fn replay_since(data_dir: &Path, after_command_seq: u64, on_command: &mut dyn FnMut(&Input, &[Event])) -> Result<ReplaySince, OfflineError> {
     let (_lock, parts) = open_offline(data_dir)?;
     let span = parts.journal.span();
     let snapshot = snapshot_at_or_before(&parts.store, span, after_command_seq)?;
@@ -427,9 +347,5 @@ pub fn replay_since(
         },
         &mut |_| {},
     )?;
-    Ok(ReplaySince {
-        start,
-        observed,
-        last_command_seq: replayer.engine().last_seq(),
-    })
+    Ok(ReplaySince { start, observed, last_command_seq: replayer.engine().last_seq() })
 }

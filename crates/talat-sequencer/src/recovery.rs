@@ -104,38 +104,22 @@ pub(crate) fn open_parts<S: Storage>(
             }
         }
     };
-    Ok(Parts {
-        journal,
-        store,
-        engine_config,
-    })
+    Ok(Parts { journal, store, engine_config })
 }
 
 /// Restores a snapshot and checks that the restored engine hashes to what the file says.
 pub(crate) fn restore(snapshot: &Snapshot) -> Result<Engine, OpenError> {
-    let engine = Engine::restore(&snapshot.state).map_err(|e| OpenError::SnapshotRestore {
-        path: snapshot.path.clone(),
-        seq: snapshot.seq,
-        reason: e.to_string(),
-    })?;
+    let engine =
+        Engine::restore(&snapshot.state).map_err(|e| OpenError::SnapshotRestore { path: snapshot.path.clone(), seq: snapshot.seq, reason: e.to_string() })?;
     let computed = engine.state_hash();
     if computed != snapshot.state_hash {
-        return Err(OpenError::SnapshotHash {
-            path: snapshot.path.clone(),
-            seq: snapshot.seq,
-            stored: hex(&snapshot.state_hash),
-            computed: hex(&computed),
-        });
+        return Err(OpenError::SnapshotHash { path: snapshot.path.clone(), seq: snapshot.seq, stored: hex(&snapshot.state_hash), computed: hex(&computed) });
     }
     Ok(engine)
 }
 
 pub(crate) fn snapshot_info(snapshot: &Snapshot, engine: &Engine) -> SnapshotInfo {
-    SnapshotInfo {
-        journal_seq: snapshot.seq,
-        command_seq: engine.last_seq(),
-        path: snapshot.path.clone(),
-    }
+    SnapshotInfo { journal_seq: snapshot.seq, command_seq: engine.last_seq(), path: snapshot.path.clone() }
 }
 
 /// A recovered node's pieces.
@@ -148,18 +132,9 @@ pub(crate) struct Recovered<S: Storage> {
     pub(crate) checkpoint_due: bool,
 }
 
-pub(crate) fn recover<S: Storage>(
-    storage: &S,
-    data_dir: &Path,
-    config: &NodeConfig,
-) -> Result<Recovered<S>, OpenError> {
+pub(crate) fn recover<S: Storage>(storage: &S, data_dir: &Path, config: &NodeConfig) -> Result<Recovered<S>, OpenError> {
     let started = Instant::now();
-    let parts = open_parts(
-        storage,
-        data_dir,
-        config.journal.clone(),
-        Some(&config.engine),
-    )?;
+    let parts = open_parts(storage, data_dir, config.journal.clone(), Some(&config.engine))?;
     let opened = Instant::now();
     let span = parts.journal.span();
     let (engine, after_seq, snapshot) = match parts.store.newest_valid(span)? {
@@ -168,24 +143,16 @@ pub(crate) fn recover<S: Storage>(
             let info = snapshot_info(&snapshot, &engine);
             (engine, snapshot.seq, Some(info))
         }
-        None => (
-            Engine::new(parts.engine_config.clone()),
-            span.first_seq - 1,
-            None,
-        ),
+        None => (Engine::new(parts.engine_config.clone()), span.first_seq - 1, None),
     };
     let restored = Instant::now();
     let mut replayer = Replayer::new(engine, after_seq, InvariantChecks::AtEnd);
     let mut reader = parts.journal.read_from(after_seq + 1)?;
     replay::run_to_end(&mut replayer, &mut reader)?;
-    replayer
-        .finish()
-        .map_err(|fault| OpenError::Invariant(fault.to_string()))?;
+    replayer.finish().map_err(|fault| OpenError::Invariant(fault.to_string()))?;
     let replayed = Instant::now();
     let last_seq = replayer.engine().last_seq();
-    let checkpoint_due = last_seq > 0
-        && last_seq.is_multiple_of(config.checkpoint_every_commands)
-        && replayer.last_kind() != Some(RecordKind::Checkpoint);
+    let checkpoint_due = last_seq > 0 && last_seq.is_multiple_of(config.checkpoint_every_commands) && replayer.last_kind() != Some(RecordKind::Checkpoint);
     let info = RecoveryInfo {
         journal_segments: parts.journal.recovery().segments,
         journal_records: parts.journal.recovery().records,
@@ -206,13 +173,7 @@ pub(crate) fn recover<S: Storage>(
         last_command_seq = last_seq,
         "recovered"
     );
-    Ok(Recovered {
-        engine,
-        journal: parts.journal,
-        store: parts.store,
-        info,
-        checkpoint_due,
-    })
+    Ok(Recovered { engine, journal: parts.journal, store: parts.store, info, checkpoint_due })
 }
 
 pub(crate) fn micros(duration: std::time::Duration) -> u64 {

@@ -55,9 +55,7 @@ pub enum Step<'a> {
 impl Step<'_> {
     pub fn journal_seq(&self) -> u64 {
         match self {
-            Step::Command { journal_seq, .. } | Step::Checkpoint { journal_seq, .. } => {
-                *journal_seq
-            }
+            Step::Command { journal_seq, .. } | Step::Checkpoint { journal_seq, .. } => *journal_seq,
         }
     }
 }
@@ -128,24 +126,9 @@ impl Replayer {
     }
 
     /// Applies a record decoded ahead of time (see [`run`]).
-    pub(crate) fn apply_decoded(
-        &mut self,
-        journal_seq: u64,
-        ts_ms: u64,
-        body: Body,
-    ) -> Result<(), ReplayFault> {
-        assert_eq!(
-            journal_seq,
-            self.last_journal_seq + 1,
-            "the journal yields contiguous records"
-        );
-        let kind = apply_body(
-            &mut self.engine,
-            ts_ms,
-            body,
-            &mut self.events,
-            &mut self.input,
-        )?;
+    pub(crate) fn apply_decoded(&mut self, journal_seq: u64, ts_ms: u64, body: Body) -> Result<(), ReplayFault> {
+        assert_eq!(journal_seq, self.last_journal_seq + 1, "the journal yields contiguous records");
+        let kind = apply_body(&mut self.engine, ts_ms, body, &mut self.events, &mut self.input)?;
         match kind {
             RecordKind::Command => {
                 self.stats.commands += 1;
@@ -167,23 +150,16 @@ impl Replayer {
     }
 
     fn check_invariants(&self) -> Result<(), ReplayFault> {
-        self.engine
-            .check_invariants()
-            .map_err(|violation| ReplayFault::Invariant(violation.to_string()))
+        self.engine.check_invariants().map_err(|violation| ReplayFault::Invariant(violation.to_string()))
     }
 
     /// The record applied last.
     pub fn last_step(&self) -> Option<Step<'_>> {
         match self.last_kind? {
-            RecordKind::Command => Some(Step::Command {
-                journal_seq: self.last_journal_seq,
-                input: self.input.as_ref().expect("a command was applied"),
-                events: &self.events,
-            }),
-            RecordKind::Checkpoint => Some(Step::Checkpoint {
-                journal_seq: self.last_journal_seq,
-                command_seq: self.engine.last_seq(),
-            }),
+            RecordKind::Command => {
+                Some(Step::Command { journal_seq: self.last_journal_seq, input: self.input.as_ref().expect("a command was applied"), events: &self.events })
+            }
+            RecordKind::Checkpoint => Some(Step::Checkpoint { journal_seq: self.last_journal_seq, command_seq: self.engine.last_seq() }),
         }
     }
 
@@ -201,35 +177,20 @@ pub(crate) enum Body {
 
 pub(crate) fn decode(record: &Record<'_>) -> Body {
     match record.kind {
-        RecordKind::Command => {
-            Body::Command(Input::decode(record.payload).map_err(|e| e.to_string()))
-        }
-        RecordKind::Checkpoint => Body::Checkpoint(
-            *record
-                .checkpoint_hash()
-                .expect("a checkpoint record carries a hash"),
-        ),
+        RecordKind::Command => Body::Command(Input::decode(record.payload).map_err(|e| e.to_string())),
+        RecordKind::Checkpoint => Body::Checkpoint(*record.checkpoint_hash().expect("a checkpoint record carries a hash")),
     }
 }
 
 /// Applies one decoded record with every check: a command's engine seq must be the engine's
 /// next and its time the record's (`events` receives its events, `input` the command); a
 /// checkpoint must equal the engine's state hash.
-pub(crate) fn apply_body(
-    engine: &mut Engine,
-    ts_ms: u64,
-    body: Body,
-    events: &mut Vec<Event>,
-    input: &mut Option<Input>,
-) -> Result<RecordKind, ReplayFault> {
+pub(crate) fn apply_body(engine: &mut Engine, ts_ms: u64, body: Body, events: &mut Vec<Event>, input: &mut Option<Input>) -> Result<RecordKind, ReplayFault> {
     match body {
         Body::Checkpoint(stored) => {
             let computed = engine.state_hash();
             if stored != computed {
-                return Err(ReplayFault::Checkpoint {
-                    stored: hex(&stored),
-                    computed: hex(&computed),
-                });
+                return Err(ReplayFault::Checkpoint { stored: hex(&stored), computed: hex(&computed) });
             }
             Ok(RecordKind::Checkpoint)
         }
@@ -237,20 +198,13 @@ pub(crate) fn apply_body(
             let decoded = decoded.map_err(ReplayFault::Undecodable)?;
             let expected = engine.last_seq() + 1;
             if decoded.seq != expected {
-                return Err(ReplayFault::CommandSeq {
-                    expected,
-                    found: decoded.seq,
-                });
+                return Err(ReplayFault::CommandSeq { expected, found: decoded.seq });
             }
             if decoded.ts_ms != ts_ms {
-                return Err(ReplayFault::Timestamp {
-                    record_ms: ts_ms,
-                    input_ms: decoded.ts_ms,
-                });
+                return Err(ReplayFault::Timestamp { record_ms: ts_ms, input_ms: decoded.ts_ms });
             }
             events.clear();
-            catch_unwind(AssertUnwindSafe(|| engine.apply(&decoded, events)))
-                .map_err(|panic| ReplayFault::EnginePanic(panic_message(panic.as_ref())))?;
+            catch_unwind(AssertUnwindSafe(|| engine.apply(&decoded, events))).map_err(|panic| ReplayFault::EnginePanic(panic_message(panic.as_ref())))?;
             *input = Some(decoded);
             Ok(RecordKind::Command)
         }
@@ -357,20 +311,14 @@ fn apply_all(
                 last_command_seq,
                 fault,
             };
-            if let Err(fault) =
-                replayer.apply_decoded(decoded.journal_seq, decoded.ts_ms, decoded.body)
-            {
+            if let Err(fault) = replayer.apply_decoded(decoded.journal_seq, decoded.ts_ms, decoded.body) {
                 return Err(place(fault, last_command_seq));
             }
             let step = replayer.last_step().expect("a record was applied");
             if let Err(fault) = observer(&step, &replayer.engine) {
                 return Err(place(fault, replayer.engine.last_seq()));
             }
-            if replayer
-                .stats
-                .records
-                .is_multiple_of(PROGRESS_EVERY_RECORDS)
-            {
+            if replayer.stats.records.is_multiple_of(PROGRESS_EVERY_RECORDS) {
                 progress(&replayer.stats);
             }
             if reached(replayer) {
@@ -404,13 +352,7 @@ fn read_ahead<S: Storage>(reader: &mut JournalReader<S>, tx: SyncSender<ReadAhea
         if (offset_bytes == 0 || file.as_os_str().is_empty()) && file.as_path() != path {
             file = Arc::new(path.to_path_buf());
         }
-        batch.push(Decoded {
-            journal_seq,
-            ts_ms,
-            body,
-            file: Arc::clone(&file),
-            offset_bytes,
-        });
+        batch.push(Decoded { journal_seq, ts_ms, body, file: Arc::clone(&file), offset_bytes });
         if batch.len() == READ_AHEAD_BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_AHEAD_BATCH));
             if tx.send(ReadAhead::Batch(full)).is_err() {

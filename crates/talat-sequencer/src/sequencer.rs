@@ -39,28 +39,17 @@ pub struct SequencerHandle<S: Storage = FsStorage> {
 
 impl<S: Storage> Clone for SequencerHandle<S> {
     fn clone(&self) -> Self {
-        SequencerHandle {
-            admission: Arc::clone(&self.admission),
-            max_command_bytes: self.max_command_bytes,
-        }
+        SequencerHandle { admission: Arc::clone(&self.admission), max_command_bytes: self.max_command_bytes }
     }
 }
 
 impl<S: Storage> Sequencer<S> {
     pub(crate) fn start(node: Node<S>, config: SequencerConfig) -> Self {
         config.assert_valid(&node.journal_config);
-        let admission = Arc::new(Admission::new(
-            config.lane_capacities(),
-            config.max_pending_controls,
-        ));
-        let handle = SequencerHandle {
-            admission: Arc::clone(&admission),
-            max_command_bytes: config.max_command_bytes,
-        };
-        let thread = std::thread::Builder::new()
-            .name("talat-sequencer".into())
-            .spawn(move || run(node, admission, config))
-            .expect("spawning the sequencer thread");
+        let admission = Arc::new(Admission::new(config.lane_capacities(), config.max_pending_controls));
+        let handle = SequencerHandle { admission: Arc::clone(&admission), max_command_bytes: config.max_command_bytes };
+        let thread =
+            std::thread::Builder::new().name("talat-sequencer".into()).spawn(move || run(node, admission, config)).expect("spawning the sequencer thread");
         Sequencer { handle, thread }
     }
 
@@ -99,10 +88,7 @@ impl<S: Storage> SequencerHandle<S> {
         // Encoding here, on the submitter's thread, takes that work off the sequencer thread.
         let encoded = Encoded::new(command);
         if encoded.bytes.len() > self.max_command_bytes {
-            return Err(SubmitError::TooLarge {
-                bytes: encoded.bytes.len(),
-                max_bytes: self.max_command_bytes,
-            });
+            return Err(SubmitError::TooLarge { bytes: encoded.bytes.len(), max_bytes: self.max_command_bytes });
         }
         let (completer, ticket) = ticket::ticket();
         match self.admission.submit(lane, encoded, completer) {
@@ -117,28 +103,19 @@ impl<S: Storage> SequencerHandle<S> {
     /// Submits and waits for the outcome.
     pub fn submit_and_wait(&self, command: Command, lane: Lane) -> Result<Outcome, SubmitError> {
         let ticket = self.submit(command, lane)?;
-        ticket
-            .wait()
-            .map_err(|not_acknowledged| SubmitError::Stopped(not_acknowledged.reason))
+        ticket.wait().map_err(|not_acknowledged| SubmitError::Stopped(not_acknowledged.reason))
     }
 
     /// Runs `f` on the sequencer thread between two batches, with the node in hand, and returns
     /// its result (e.g. a journal reader for a replication sender).
-    pub fn with_node<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Node<S>) -> T + Send + 'static,
-    ) -> Result<T, SubmitError> {
+    pub fn with_node<T: Send + 'static>(&self, f: impl FnOnce(&mut Node<S>) -> T + Send + 'static) -> Result<T, SubmitError> {
         let (tx, rx) = mpsc::sync_channel(1);
         let control: Control<S> = Box::new(move |node| {
             // The caller may have given up waiting; then the result is simply dropped.
             let _ = tx.send(f(node));
         });
         self.admission.control(control)?;
-        rx.recv().map_err(|_| {
-            SubmitError::Stopped(self.admission.stop_reason().unwrap_or(StopReason::Crashed(
-                "the control request was dropped".into(),
-            )))
-        })
+        rx.recv().map_err(|_| SubmitError::Stopped(self.admission.stop_reason().unwrap_or(StopReason::Crashed("the control request was dropped".into()))))
     }
 
     /// Asks the sequencer to stop after committing what it admitted (see
@@ -167,23 +144,13 @@ struct CloseOnUnwind<'a, S: Storage> {
 impl<S: Storage> Drop for CloseOnUnwind<'_, S> {
     fn drop(&mut self) {
         if self.armed {
-            self.admission.close(
-                StopReason::Crashed("the sequencer thread panicked".into()),
-                true,
-            );
+            self.admission.close(StopReason::Crashed("the sequencer thread panicked".into()), true);
         }
     }
 }
 
-fn run<S: Storage>(
-    mut node: Node<S>,
-    admission: Arc<Admission<S>>,
-    config: SequencerConfig,
-) -> Result<Node<S>, StopReason> {
-    let mut guard = CloseOnUnwind {
-        admission: &admission,
-        armed: true,
-    };
+fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: SequencerConfig) -> Result<Node<S>, StopReason> {
+    let mut guard = CloseOnUnwind { admission: &admission, armed: true };
     let idle_wait = Duration::from_millis(config.idle_wait_ms);
     let gather = Duration::from_micros(config.gather_us);
     let mut commands = Vec::with_capacity(config.max_batch_commands);
@@ -193,14 +160,7 @@ fn run<S: Storage>(
     // Runs until admission is closed and drained, or the journal fails.
     loop {
         let max = config.max_batch_commands.min(node.committer.room());
-        let drained = admission.drain(
-            max,
-            &mut commands,
-            &mut completers,
-            &mut controls,
-            idle_wait,
-            gather,
-        );
+        let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle_wait, gather);
         for control in controls.drain(..) {
             control(&mut node);
         }

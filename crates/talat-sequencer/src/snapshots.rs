@@ -48,25 +48,10 @@ pub(crate) struct SnapshotTaker<S: Storage> {
 }
 
 impl<S: Storage> SnapshotTaker<S> {
-    pub(crate) fn new(
-        store: SnapshotStore<S>,
-        policy: SnapshotPolicy,
-        last_command_seq: u64,
-        now_ms: u64,
-    ) -> Self {
+    pub(crate) fn new(store: SnapshotStore<S>, policy: SnapshotPolicy, last_command_seq: u64, now_ms: u64) -> Self {
         let store = Arc::new(store);
-        let worker = policy
-            .background
-            .then(|| spawn_worker(Arc::clone(&store), policy.keep));
-        SnapshotTaker {
-            store,
-            policy,
-            last_command_seq,
-            last_ms: now_ms,
-            worker,
-            in_flight: false,
-            inline_results: Vec::new(),
-        }
+        let worker = policy.background.then(|| spawn_worker(Arc::clone(&store), policy.keep));
+        SnapshotTaker { store, policy, last_command_seq, last_ms: now_ms, worker, in_flight: false, inline_results: Vec::new() }
     }
 
     fn due(&self, command_seq: u64, now_ms: u64) -> bool {
@@ -75,8 +60,7 @@ impl<S: Storage> SnapshotTaker<S> {
             return false;
         }
         let by_count = self.policy.every_commands > 0 && new_commands >= self.policy.every_commands;
-        let by_time =
-            self.policy.every_ms > 0 && now_ms.saturating_sub(self.last_ms) >= self.policy.every_ms;
+        let by_time = self.policy.every_ms > 0 && now_ms.saturating_sub(self.last_ms) >= self.policy.every_ms;
         by_count || by_time
     }
 
@@ -101,21 +85,13 @@ impl<S: Storage> SnapshotTaker<S> {
 
     fn take(&mut self, engine: &Engine, journal_seq: u64, now_ms: u64) {
         assert!(!self.in_flight);
-        let job = Job {
-            journal_seq,
-            state: engine.snapshot(),
-        };
+        let job = Job { journal_seq, state: engine.snapshot() };
         self.last_command_seq = engine.last_seq();
         self.last_ms = now_ms;
         match &self.worker {
             Some(worker) => {
                 self.in_flight = true;
-                worker
-                    .jobs
-                    .as_ref()
-                    .expect("the job channel lives as long as the taker")
-                    .send(job)
-                    .expect("the snapshot writer outlives the taker");
+                worker.jobs.as_ref().expect("the job channel lives as long as the taker").send(job).expect("the snapshot writer outlives the taker");
             }
             None => {
                 let result = write(&self.store, job, self.policy.keep);
@@ -148,12 +124,7 @@ impl<S: Storage> SnapshotTaker<S> {
     fn wait_in_flight(&mut self) -> Vec<Result<Written, String>> {
         let mut done = Vec::new();
         if let (true, Some(worker)) = (self.in_flight, &self.worker) {
-            done.push(
-                worker
-                    .results
-                    .recv()
-                    .unwrap_or_else(|_| Err("the snapshot writer thread died".into())),
-            );
+            done.push(worker.results.recv().unwrap_or_else(|_| Err("the snapshot writer thread died".into())));
             self.in_flight = false;
         }
         done
@@ -205,11 +176,7 @@ fn spawn_worker<S: Storage>(store: Arc<SnapshotStore<S>>, keep: usize) -> Worker
             }
         })
         .expect("spawning the snapshot writer thread");
-    Worker {
-        jobs: Some(jobs),
-        results,
-        thread: Some(thread),
-    }
+    Worker { jobs: Some(jobs), results, thread: Some(thread) }
 }
 
 /// Hashes, writes durably, and prunes to `keep` snapshots.
@@ -219,17 +186,12 @@ fn spawn_worker<S: Storage>(store: Arc<SnapshotStore<S>>, keep: usize) -> Worker
 /// two definitions together and recovery re-checks it against the restored engine.
 fn write<S: Storage>(store: &SnapshotStore<S>, job: Job, keep: usize) -> Result<Written, String> {
     let hash: [u8; 32] = Sha256::digest(&job.state).into();
-    store
-        .write(job.journal_seq, &hash, &job.state)
-        .map_err(|e| e.to_string())?;
+    store.write(job.journal_seq, &hash, &job.state).map_err(|e| e.to_string())?;
     let kept = store.retain_newest(keep).map_err(|e| e.to_string())?;
     // Archive only once `keep` snapshots exist, and only what the oldest of them covers: then
     // recovery can still fall back from a damaged newest snapshot to an older one.
     let oldest_kept_seq = (kept.len() >= keep).then(|| kept[0]);
-    Ok(Written {
-        journal_seq: job.journal_seq,
-        oldest_kept_seq,
-    })
+    Ok(Written { journal_seq: job.journal_seq, oldest_kept_seq })
 }
 
 #[cfg(test)]

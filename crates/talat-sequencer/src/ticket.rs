@@ -96,20 +96,8 @@ pub(crate) struct Completer {
 }
 
 pub(crate) fn ticket() -> (Completer, Ticket) {
-    let slot = Arc::new(Slot {
-        inner: Mutex::new(Inner {
-            state: SlotState::Pending,
-            waiting: false,
-            waker: None,
-        }),
-        ready: Condvar::new(),
-    });
-    (
-        Completer {
-            slot: Some(Arc::clone(&slot)),
-        },
-        Ticket { slot },
-    )
+    let slot = Arc::new(Slot { inner: Mutex::new(Inner { state: SlotState::Pending, waiting: false, waker: None }), ready: Condvar::new() });
+    (Completer { slot: Some(Arc::clone(&slot)) }, Ticket { slot })
 }
 
 impl Completer {
@@ -145,8 +133,7 @@ fn resolve(slot: &Slot, result: Resolution, at: Instant) {
 impl Drop for Completer {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let reason =
-                StopReason::Crashed("the request was dropped before it was acknowledged".into());
+            let reason = StopReason::Crashed("the request was dropped before it was acknowledged".into());
             resolve(&slot, Err(reason), Instant::now());
         }
     }
@@ -154,9 +141,7 @@ impl Drop for Completer {
 
 impl std::fmt::Debug for Ticket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ticket")
-            .field("ready", &self.is_ready())
-            .finish()
+        f.debug_struct("Ticket").field("ready", &self.is_ready()).finish()
     }
 }
 
@@ -172,20 +157,13 @@ impl Ticket {
         // Bounded by the sequencer: it resolves every ticket it accepted, or drops it.
         while matches!(inner.state, SlotState::Pending) {
             inner.waiting = true;
-            inner = self
-                .slot
-                .ready
-                .wait(inner)
-                .unwrap_or_else(|e| e.into_inner());
+            inner = self.slot.ready.wait(inner).unwrap_or_else(|e| e.into_inner());
         }
         take(&mut inner.state)
     }
 
     /// The resolution if it arrives within `timeout`; otherwise the ticket is handed back.
-    pub fn wait_timeout(
-        self,
-        timeout: Duration,
-    ) -> Result<(Result<Outcome, NotAcknowledged>, Instant), Ticket> {
+    pub fn wait_timeout(self, timeout: Duration) -> Result<(Result<Outcome, NotAcknowledged>, Instant), Ticket> {
         let deadline = Instant::now() + timeout;
         let mut inner = self.slot.lock();
         while matches!(inner.state, SlotState::Pending) {
@@ -195,12 +173,7 @@ impl Ticket {
                 return Err(self);
             }
             inner.waiting = true;
-            inner = self
-                .slot
-                .ready
-                .wait_timeout(inner, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            inner = self.slot.ready.wait_timeout(inner, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
         Ok(take(&mut inner.state))
     }
@@ -216,10 +189,7 @@ impl Ticket {
 impl std::future::Future for Ticket {
     type Output = Result<Outcome, NotAcknowledged>;
 
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
         let mut inner = self.slot.lock();
         if matches!(inner.state, SlotState::Pending) {
             let stale = match &inner.waker {
@@ -249,12 +219,7 @@ mod tests {
     use super::*;
 
     fn outcome(seq: u64) -> Outcome {
-        Outcome {
-            seq,
-            journal_seq: seq,
-            ts_ms: 7,
-            events: Vec::new(),
-        }
+        Outcome { seq, journal_seq: seq, ts_ms: 7, events: Vec::new() }
     }
 
     #[test]
@@ -271,12 +236,7 @@ mod tests {
         assert!(!ticket.is_ready());
         drop(completer);
         assert!(ticket.is_ready());
-        assert!(matches!(
-            ticket.wait(),
-            Err(NotAcknowledged {
-                reason: StopReason::Crashed(_)
-            })
-        ));
+        assert!(matches!(ticket.wait(), Err(NotAcknowledged { reason: StopReason::Crashed(_) })));
     }
 
     #[test]

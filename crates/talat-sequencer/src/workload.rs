@@ -12,8 +12,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use talat_core::{
-    Amount, AssetId, AssetSpec, ClientId, Command, Event, ExternalId, MarketId, MarketSpec,
-    NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId,
+    Amount, AssetId, AssetSpec, ClientId, Command, Event, ExternalId, MarketId, MarketSpec, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode,
+    TimeInForce, UserId,
 };
 
 /// Base assets the workload can list, one THB market each.
@@ -43,12 +43,7 @@ pub struct WorkloadConfig {
 
 impl Default for WorkloadConfig {
     fn default() -> Self {
-        WorkloadConfig {
-            seed: 42,
-            users: 100,
-            markets: 2,
-            target_live_per_market: 1_000,
-        }
+        WorkloadConfig { seed: 42, users: 100, markets: 2, target_live_per_market: 1_000 }
     }
 }
 
@@ -115,15 +110,9 @@ impl Workload {
 
     /// Commands that set the exchange up; all succeed on a new engine.
     pub fn setup(&self) -> Vec<Command> {
-        let mut commands = vec![Command::ListAsset(AssetSpec {
-            code: "THB".into(),
-            scale: 2,
-        })];
+        let mut commands = vec![Command::ListAsset(AssetSpec { code: "THB".into(), scale: 2 })];
         for base in BASES.iter().take(self.config.markets as usize) {
-            commands.push(Command::ListAsset(AssetSpec {
-                code: (*base).into(),
-                scale: 8,
-            }));
+            commands.push(Command::ListAsset(AssetSpec { code: (*base).into(), scale: 8 }));
         }
         for base in BASES.iter().take(self.config.markets as usize) {
             let mut spec = MarketSpec::with_defaults(base, "THB", 2, 1, LOT);
@@ -162,10 +151,7 @@ impl Workload {
 
     fn external(&mut self, kind: &str) -> ExternalId {
         self.next_external += 1;
-        ExternalId(format!(
-            "{kind}-{}-{}",
-            self.config.seed, self.next_external
-        ))
+        ExternalId(format!("{kind}-{}-{}", self.config.seed, self.next_external))
     }
 
     /// A price near the market's mid: mostly on the own side of it, sometimes crossing.
@@ -191,8 +177,7 @@ impl Workload {
             if self.recent_client_ids.len() == RECENT_CLIENT_IDS_MAX {
                 self.recent_client_ids.pop_front();
             }
-            self.recent_client_ids
-                .push_back((user, market, client.clone()));
+            self.recent_client_ids.push_back((user, market, client.clone()));
             Some(client)
         } else {
             None
@@ -203,14 +188,7 @@ impl Workload {
             2 => StpMode::ExpireBoth,
             _ => StpMode::Decrement,
         };
-        Command::PlaceOrder(NewOrder {
-            user,
-            market,
-            side,
-            kind: OrderKind::Limit { price, qty, tif },
-            client_id,
-            stp,
-        })
+        Command::PlaceOrder(NewOrder { user, market, side, kind: OrderKind::Limit { price, qty, tif }, client_id, stp })
     }
 
     /// Picks a live order and forgets it (a cancel or a second cancel of it is a reject anyway).
@@ -239,18 +217,14 @@ impl Workload {
             // A cancel of an order that does not exist (or not the user's): a clean reject.
             _ => {
                 let user = self.user();
-                Command::CancelOrder {
-                    user,
-                    order: OrderId(1 + self.rng.below(1 << 30)),
-                }
+                Command::CancelOrder { user, order: OrderId(1 + self.rng.below(1 << 30)) }
             }
         }
     }
 
     /// The next command of the stream.
     pub fn next_command(&mut self) -> Command {
-        let over_target =
-            self.live.len() > self.config.target_live_per_market * self.config.markets as usize;
+        let over_target = self.live.len() > self.config.target_live_per_market * self.config.markets as usize;
         if over_target && self.rng.chance(600) {
             return self.cancel();
         }
@@ -266,14 +240,7 @@ impl Workload {
                     Side::Buy => Amount(10_000 * (1 + self.rng.below(50))),
                     Side::Sell => Amount(LOT * (1 + self.rng.below(5))),
                 };
-                Command::PlaceOrder(NewOrder {
-                    user,
-                    market,
-                    side,
-                    kind: OrderKind::Market { amount },
-                    client_id: None,
-                    stp: StpMode::ExpireTaker,
-                })
+                Command::PlaceOrder(NewOrder { user, market, side, kind: OrderKind::Market { amount }, client_id: None, stp: StpMode::ExpireTaker })
             }
             560..=579 => {
                 let (user, market, side) = (self.user(), self.market(), self.side());
@@ -288,11 +255,7 @@ impl Workload {
                     user,
                     market,
                     side,
-                    kind: OrderKind::StopLimit {
-                        stop_price: Price(stop_price),
-                        price: Price(price),
-                        qty,
-                    },
+                    kind: OrderKind::StopLimit { stop_price: Price(stop_price), price: Price(price), qty },
                     client_id: None,
                     stp: StpMode::ExpireTaker,
                 })
@@ -303,17 +266,9 @@ impl Workload {
                 false => {
                     let index = self.rng.below(self.live.len() as u64) as usize;
                     let (order, user, market) = self.live[index];
-                    let price = self
-                        .rng
-                        .chance(700)
-                        .then(|| self.price(market, Side::Buy, 200));
+                    let price = self.rng.chance(700).then(|| self.price(market, Side::Buy, 200));
                     let qty = (price.is_none() || self.rng.chance(300)).then(|| self.qty());
-                    Command::AmendOrder {
-                        user,
-                        order,
-                        price,
-                        qty,
-                    }
+                    Command::AmendOrder { user, order, price, qty }
                 }
             },
             880..=884 => {
@@ -325,29 +280,16 @@ impl Workload {
                 let user = self.user();
                 let asset = AssetId(self.rng.below(self.config.markets as u64 + 1) as u16);
                 let external_id = self.external("dep");
-                Command::Deposit {
-                    user,
-                    asset,
-                    amount: Amount(1 + self.rng.below(10_000_000)),
-                    external_id,
-                }
+                Command::Deposit { user, asset, amount: Amount(1 + self.rng.below(10_000_000)), external_id }
             }
             890..=892 => {
                 let user = self.user();
                 let asset = AssetId(self.rng.below(self.config.markets as u64 + 1) as u16);
                 let withdrawal_id = self.external("wd");
-                Command::WithdrawalHold {
-                    user,
-                    asset,
-                    amount: Amount(1 + self.rng.below(1_000_000)),
-                    fee: Amount(self.rng.below(1_000)),
-                    withdrawal_id,
-                }
+                Command::WithdrawalHold { user, asset, amount: Amount(1 + self.rng.below(1_000_000)), fee: Amount(self.rng.below(1_000)), withdrawal_id }
             }
             893..=895 => match self.pending_withdrawals.pop_front() {
-                Some(withdrawal_id) if self.rng.chance(700) => {
-                    Command::WithdrawalSettle { withdrawal_id }
-                }
+                Some(withdrawal_id) if self.rng.chance(700) => Command::WithdrawalSettle { withdrawal_id },
                 Some(withdrawal_id) => Command::WithdrawalRelease { withdrawal_id },
                 None => self.limit(TimeInForce::Gtc, 200),
             },
@@ -363,11 +305,7 @@ impl Workload {
                         user,
                         market,
                         side,
-                        kind: OrderKind::Limit {
-                            price,
-                            qty: Qty(LOT),
-                            tif: TimeInForce::Gtc,
-                        },
+                        kind: OrderKind::Limit { price, qty: Qty(LOT), tif: TimeInForce::Gtc },
                         client_id: Some(client),
                         stp: StpMode::ExpireTaker,
                     })
@@ -382,12 +320,7 @@ impl Workload {
     pub fn observe(&mut self, events: &[Event]) {
         for event in events {
             match event {
-                Event::OrderAccepted {
-                    order,
-                    user,
-                    market,
-                    ..
-                } if self.live.len() < LIVE_ORDERS_MAX && !self.live_index.contains_key(order) => {
+                Event::OrderAccepted { order, user, market, .. } if self.live.len() < LIVE_ORDERS_MAX && !self.live_index.contains_key(order) => {
                     self.live_index.insert(*order, self.live.len());
                     self.live.push((*order, *user, *market));
                 }
@@ -418,45 +351,22 @@ mod tests {
 
     #[test]
     fn setup_succeeds_and_the_stream_trades_rejects_and_keeps_invariants() {
-        let mut workload = Workload::new(WorkloadConfig {
-            users: 10,
-            ..WorkloadConfig::default()
-        });
-        let mut engine = Engine::new(EngineConfig {
-            check_invariants_every_command: false,
-            ..EngineConfig::default()
-        });
+        let mut workload = Workload::new(WorkloadConfig { users: 10, ..WorkloadConfig::default() });
+        let mut engine = Engine::new(EngineConfig { check_invariants_every_command: false, ..EngineConfig::default() });
         let mut seq = 0;
         let mut events = Vec::new();
         for command in workload.setup() {
             seq += 1;
             events.clear();
-            engine.apply(
-                &Input {
-                    seq,
-                    ts_ms: 1,
-                    command: command.clone(),
-                },
-                &mut events,
-            );
-            assert!(
-                !matches!(events.first(), Some(Event::Rejected { .. })),
-                "{command:?}: {events:?}"
-            );
+            engine.apply(&Input { seq, ts_ms: 1, command: command.clone() }, &mut events);
+            assert!(!matches!(events.first(), Some(Event::Rejected { .. })), "{command:?}: {events:?}");
         }
         let (mut trades, mut rejects, mut duplicates, mut settled) = (0, 0, 0, 0);
         for _ in 0..20_000 {
             seq += 1;
             events.clear();
             let command = workload.next_command();
-            engine.apply(
-                &Input {
-                    seq,
-                    ts_ms: 2 + seq,
-                    command,
-                },
-                &mut events,
-            );
+            engine.apply(&Input { seq, ts_ms: 2 + seq, command }, &mut events);
             workload.observe(&events);
             for event in &events {
                 match event {
@@ -469,15 +379,8 @@ mod tests {
             }
         }
         engine.check_invariants().unwrap();
-        assert!(
-            trades > 1_000 && rejects > 100 && duplicates > 10 && settled > 10,
-            "{trades} {rejects} {duplicates} {settled}"
-        );
-        assert!(
-            engine.live_order_count() < 10_000,
-            "the book stays bounded: {}",
-            engine.live_order_count()
-        );
+        assert!(trades > 1_000 && rejects > 100 && duplicates > 10 && settled > 10, "{trades} {rejects} {duplicates} {settled}");
+        assert!(engine.live_order_count() < 10_000, "the book stays bounded: {}", engine.live_order_count());
         // Same seed, same stream.
         let mut again = Workload::new(workload.config().clone());
         let mut first = Workload::new(workload.config().clone());

@@ -19,10 +19,7 @@ const DATA: &str = "/data";
 
 /// Cases per test; raise with TALAT_FAULT_CASES for a longer hunt.
 fn cases() -> u64 {
-    std::env::var("TALAT_FAULT_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+    std::env::var("TALAT_FAULT_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
 }
 
 /// Everything the test submitted (with the time it was stamped) and what was acknowledged.
@@ -37,39 +34,18 @@ impl History {
         let engine = node.engine();
         let recovered = engine.last_seq() as usize;
         let last_acked = self.acked.iter().map(|o| o.seq as usize).max().unwrap_or(0);
-        assert!(
-            recovered >= last_acked,
-            "{context}: recovered {recovered} commands but command {last_acked} was acknowledged"
-        );
-        assert!(
-            recovered <= self.submitted.len(),
-            "{context}: recovered {recovered} commands, only {} were submitted",
-            self.submitted.len()
-        );
+        assert!(recovered >= last_acked, "{context}: recovered {recovered} commands but command {last_acked} was acknowledged");
+        assert!(recovered <= self.submitted.len(), "{context}: recovered {recovered} commands, only {} were submitted", self.submitted.len());
         for pair in self.acked.windows(2) {
-            assert!(
-                pair[0].seq < pair[1].seq,
-                "{context}: acknowledged in seq order"
-            );
+            assert!(pair[0].seq < pair[1].seq, "{context}: acknowledged in seq order");
         }
         let prefix = inputs(&self.submitted[..recovered]);
         let (fresh, events) = fresh_replay(&prefix);
-        assert_eq!(
-            fresh.state_hash(),
-            engine.state_hash(),
-            "{context}: recovered state differs from a fresh engine on the recovered prefix"
-        );
+        assert_eq!(fresh.state_hash(), engine.state_hash(), "{context}: recovered state differs from a fresh engine on the recovered prefix");
         for outcome in &self.acked {
-            assert_eq!(
-                outcome.events,
-                events[outcome.seq as usize - 1],
-                "{context}: events of acknowledged command {} differ after recovery",
-                outcome.seq
-            );
+            assert_eq!(outcome.events, events[outcome.seq as usize - 1], "{context}: events of acknowledged command {} differ after recovery", outcome.seq);
         }
-        engine
-            .check_invariants()
-            .unwrap_or_else(|v| panic!("{context}: invariant broken after recovery: {v}"));
+        engine.check_invariants().unwrap_or_else(|v| panic!("{context}: invariant broken after recovery: {v}"));
     }
 
     /// Forgets submitted-but-lost commands beyond what recovery kept, so that later commands
@@ -81,13 +57,7 @@ impl History {
 }
 
 fn open(storage: &FaultyStorage, config: &NodeConfig, clock: &ManualClock) -> Node<FaultyStorage> {
-    Node::open_with(
-        storage.clone(),
-        Path::new(DATA),
-        config.clone(),
-        clock.clone(),
-    )
-    .unwrap_or_else(|e| panic!("recovery failed: {e}"))
+    Node::open_with(storage.clone(), Path::new(DATA), config.clone(), clock.clone()).unwrap_or_else(|e| panic!("recovery failed: {e}"))
 }
 
 /// Commits random chunks synchronously until `chunks` are done or the storage fails.
@@ -124,9 +94,7 @@ fn commit_chunk(
 ) -> bool {
     clock.advance(1);
     let ts = clock_now(clock);
-    history
-        .submitted
-        .extend(chunk.iter().cloned().map(|c| (c, ts)));
+    history.submitted.extend(chunk.iter().cloned().map(|c| (c, ts)));
     match node.commit(chunk) {
         Ok(outcomes) => {
             for outcome in &outcomes {
@@ -176,10 +144,7 @@ fn crashes_at_random_points_recover_the_acknowledged_prefix() {
         from_snapshot += u64::from(node.recovery().snapshot.is_some());
         beyond_acked += u64::from(node.engine().last_seq() as usize > history.acked.len());
     }
-    assert!(
-        from_snapshot > 0 && beyond_acked > 0,
-        "{from_snapshot} {beyond_acked}"
-    );
+    assert!(from_snapshot > 0 && beyond_acked > 0, "{from_snapshot} {beyond_acked}");
 }
 
 #[test]
@@ -193,8 +158,7 @@ fn a_failed_fdatasync_is_fatal_and_recovery_keeps_what_was_acknowledged() {
         let mut history = History::default();
         let mut node = open(&storage, &config, &clock);
         storage.fail_fdatasync_after(rng.below(40));
-        let survived =
-            commit_until_failure(&mut node, &mut history, &mut workload, &mut rng, &clock, 40);
+        let survived = commit_until_failure(&mut node, &mut history, &mut workload, &mut rng, &clock, 40);
         if !survived {
             // Poisoned: nothing more is ever acknowledged by this process.
             let error = node.commit(vec![Command::CreateUser]).unwrap_err();
@@ -222,17 +186,12 @@ fn crashes_under_the_threaded_sequencer_with_background_snapshots() {
 
         let mut node = open(&storage, &config, &clock);
         let setup = workload.setup();
-        history
-            .submitted
-            .extend(setup.iter().cloned().map(|c| (c, START_MS)));
+        history.submitted.extend(setup.iter().cloned().map(|c| (c, START_MS)));
         for outcome in node.commit(setup).unwrap() {
             workload.observe(&outcome.events);
             history.acked.push(outcome);
         }
-        let sequencer = node.start(SequencerConfig {
-            max_batch_commands: 16,
-            ..SequencerConfig::default()
-        });
+        let sequencer = node.start(SequencerConfig { max_batch_commands: 16, ..SequencerConfig::default() });
         let handle = sequencer.handle();
         storage.crash_after_ops(rng.below(300));
         // Submit in waves; the clock stays put so every stamp is known in advance.
@@ -275,10 +234,7 @@ fn crashes_under_the_threaded_sequencer_with_background_snapshots() {
         // Stopped on its own after a fatal error, or (no crash came) shut down in order.
         let joined = sequencer.shutdown();
         if let Err(reason) = &joined {
-            assert!(
-                matches!(reason, StopReason::Fatal(_)),
-                "{context}: {reason}"
-            );
+            assert!(matches!(reason, StopReason::Fatal(_)), "{context}: {reason}");
         }
         drop(joined);
         storage.crash();
@@ -291,11 +247,7 @@ fn crashes_under_the_threaded_sequencer_with_background_snapshots() {
         let acked_inputs = inputs(&history.submitted[..history.acked.len()]);
         let (_, events) = fresh_replay(&acked_inputs);
         for outcome in &history.acked {
-            assert_eq!(
-                outcome.events,
-                events[outcome.seq as usize - 1],
-                "{context}"
-            );
+            assert_eq!(outcome.events, events[outcome.seq as usize - 1], "{context}");
         }
         if recovered == history.acked.len() {
             let (fresh, _) = fresh_replay(&acked_inputs);

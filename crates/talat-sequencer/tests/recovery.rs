@@ -31,11 +31,7 @@ fn build(dir: &Path, commands: usize) -> (Vec<Input>, [u8; 32]) {
         clock.advance(7);
         for (command, outcome) in chunk.iter().zip(node.commit(chunk.clone()).unwrap()) {
             workload.observe(&outcome.events);
-            inputs.push(Input {
-                seq: outcome.seq,
-                ts_ms: outcome.ts_ms,
-                command: command.clone(),
-            });
+            inputs.push(Input { seq: outcome.seq, ts_ms: outcome.ts_ms, command: command.clone() });
         }
         chunk_len = chunk_len % 23 + 1;
     }
@@ -45,11 +41,8 @@ fn build(dir: &Path, commands: usize) -> (Vec<Input>, [u8; 32]) {
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(journal_dir(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        fs::read_dir(journal_dir(dir)).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "log")).collect();
     paths.sort();
     paths
 }
@@ -69,14 +62,8 @@ fn checkpoints_follow_the_rule_and_snapshot_plus_tail_equals_never_stopping() {
     // carries the state hash after it.
     let journal = Journal::open(journal_dir(dir.path()), JournalConfig::default()).unwrap();
     let span = journal.span();
-    assert!(
-        span.first_seq > 1,
-        "covered segments were archived: {span:?}"
-    );
-    assert!(journal_dir(dir.path())
-        .join("archive")
-        .join(segment_name(1))
-        .exists());
+    assert!(span.first_seq > 1, "covered segments were archived: {span:?}");
+    assert!(journal_dir(dir.path()).join("archive").join(segment_name(1)).exists());
     let mut reader = journal.read_from(span.first_seq).unwrap();
     let mut last_command = None;
     let mut checkpoints = 0;
@@ -98,20 +85,10 @@ fn checkpoints_follow_the_rule_and_snapshot_plus_tail_equals_never_stopping() {
 
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
     assert_eq!(node.engine().state_hash(), hash);
-    let snapshot = node
-        .recovery()
-        .snapshot
-        .clone()
-        .expect("recovered from a snapshot");
+    let snapshot = node.recovery().snapshot.clone().expect("recovered from a snapshot");
     assert!(snapshot.command_seq >= 360, "{snapshot:?}");
-    assert_eq!(
-        node.recovery().replayed.commands,
-        inputs.len() as u64 - snapshot.command_seq
-    );
-    let kept = SnapshotStore::open(snapshot_dir(dir.path()))
-        .unwrap()
-        .list_seqs()
-        .unwrap();
+    assert_eq!(node.recovery().replayed.commands, inputs.len() as u64 - snapshot.command_seq);
+    let kept = SnapshotStore::open(snapshot_dir(dir.path())).unwrap().list_seqs().unwrap();
     assert_eq!(kept.len(), 2, "older snapshots are pruned: {kept:?}");
 }
 
@@ -137,15 +114,7 @@ fn rebuild_gives_the_state_at_any_point_and_refuses_beyond_the_end() {
     let last = full.engine.last_seq();
     assert!(matches!(full.start, Start::Snapshot(_)));
     let mut inputs = Vec::new();
-    offline::verify(
-        dir.path(),
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut no_progress(),
-        &mut |input, _| inputs.push(input.clone()),
-    )
-    .unwrap();
+    offline::verify(dir.path(), VerifyOptions { every_command: false }, &mut no_progress(), &mut |input, _| inputs.push(input.clone())).unwrap();
     assert_eq!(inputs.len() as u64, last);
     for to in [0, 1, 7, 10, 11, 39, 40, 41, last / 2, last - 1, last] {
         let rebuilt = offline::rebuild(dir.path(), Some(to), &mut no_progress()).unwrap();
@@ -154,10 +123,7 @@ fn rebuild_gives_the_state_at_any_point_and_refuses_beyond_the_end() {
         assert_eq!(rebuilt.engine.state_hash(), fresh.state_hash(), "--to {to}");
     }
     let beyond = offline::rebuild(dir.path(), Some(last + 1), &mut no_progress()).unwrap_err();
-    assert!(
-        matches!(beyond, OfflineError::BeyondEnd { last_command_seq, .. } if last_command_seq == last),
-        "{beyond}"
-    );
+    assert!(matches!(beyond, OfflineError::BeyondEnd { last_command_seq, .. } if last_command_seq == last), "{beyond}");
     assert!(beyond.to_string().contains("beyond the end"), "{beyond}");
     let far = offline::rebuild(dir.path(), Some(u64::MAX), &mut no_progress()).unwrap_err();
     assert!(matches!(far, OfflineError::BeyondEnd { .. }), "{far}");
@@ -167,21 +133,10 @@ fn rebuild_gives_the_state_at_any_point_and_refuses_beyond_the_end() {
 fn verify_checks_every_checkpoint_and_snapshot_and_reports_them() {
     let dir = tempfile::tempdir().unwrap();
     let (inputs, hash) = build(dir.path(), 300);
-    let report = offline::verify(
-        dir.path(),
-        VerifyOptions {
-            every_command: true,
-        },
-        &mut no_progress(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = offline::verify(dir.path(), VerifyOptions { every_command: true }, &mut no_progress(), &mut |_, _| {}).unwrap();
     assert_eq!(report.last_command_seq, inputs.len() as u64);
     assert_eq!(report.state_hash, hex(&hash));
-    assert!(
-        matches!(report.start, Start::Snapshot(_)),
-        "archived journal: starts from a snapshot"
-    );
+    assert!(matches!(report.start, Start::Snapshot(_)), "archived journal: starts from a snapshot");
     assert!(report.replayed.checkpoints >= 2);
     assert!(report.snapshots_verified >= 1, "{report:?}");
 }
@@ -195,15 +150,8 @@ fn a_torn_tail_is_truncated_and_reported_and_the_rest_recovers() {
     bytes.extend_from_slice(&[0x55; 21]);
     fs::write(&last, &bytes).unwrap();
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
-    let sentence = node
-        .recovery()
-        .truncated_tail
-        .clone()
-        .expect("the torn tail is reported");
-    assert!(
-        sentence.contains(&last.display().to_string()) && sentence.contains("byte"),
-        "{sentence}"
-    );
+    let sentence = node.recovery().truncated_tail.clone().expect("the torn tail is reported");
+    assert!(sentence.contains(&last.display().to_string()) && sentence.contains("byte"), "{sentence}");
     assert_eq!(node.engine().state_hash(), hash);
 }
 
@@ -230,18 +178,8 @@ fn damage_in_the_middle_stops_the_start_naming_file_offset_and_seq() {
         Ok(_) => panic!("a damaged sealed segment must stop the start"),
     };
     assert!(error.contains(&first.display().to_string()), "{error}");
-    assert!(
-        error.contains("at byte") && error.contains("seq"),
-        "{error}"
-    );
-    let offline = offline::verify(
-        dir.path(),
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut no_progress(),
-        &mut |_, _| {},
-    );
+    assert!(error.contains("at byte") && error.contains("seq"), "{error}");
+    let offline = offline::verify(dir.path(), VerifyOptions { every_command: false }, &mut no_progress(), &mut |_, _| {});
     assert!(offline.unwrap_err().to_string().contains("journal corrupt"));
 }
 
@@ -250,16 +188,8 @@ fn append_raw(dir: &Path, records: impl FnOnce(u64) -> Vec<(RecordKind, Vec<u8>)
     let mut journal = Journal::open(journal_dir(dir), JournalConfig::default()).unwrap();
     let next = journal.next_seq();
     let raw = records(next);
-    let built: Vec<Record<'_>> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, (kind, payload))| Record {
-            seq: next + i as u64,
-            timestamp_ms: START_MS + 1_000,
-            kind: *kind,
-            payload,
-        })
-        .collect();
+    let built: Vec<Record<'_>> =
+        raw.iter().enumerate().map(|(i, (kind, payload))| Record { seq: next + i as u64, timestamp_ms: START_MS + 1_000, kind: *kind, payload }).collect();
     journal.append_batch(&built).unwrap();
 }
 
@@ -272,11 +202,7 @@ fn a_wrong_checkpoint_or_command_seq_stops_replay_naming_the_record() {
         append_raw(dir.path(), |_| match case {
             "checkpoint" => vec![(RecordKind::Checkpoint, vec![7; 32])],
             "seq" => {
-                let input = Input {
-                    seq: next_command + 1,
-                    ts_ms: START_MS + 1_000,
-                    command: Command::CreateUser,
-                };
+                let input = Input { seq: next_command + 1, ts_ms: START_MS + 1_000, command: Command::CreateUser };
                 vec![(RecordKind::Command, input.encode())]
             }
             _ => vec![(RecordKind::Command, vec![0xFF; 9])],
@@ -286,30 +212,16 @@ fn a_wrong_checkpoint_or_command_seq_stops_replay_naming_the_record() {
             Err(other) => panic!("{case}: unexpected {other}"),
             Ok(_) => panic!("{case}: a bad record must stop the start"),
         };
-        let ReplayError::Record {
-            ref file,
-            journal_seq,
-            ref fault,
-            ..
-        } = error
-        else {
-            panic!("{error}")
-        };
+        let ReplayError::Record { ref file, journal_seq, ref fault, .. } = error else { panic!("{error}") };
         assert!(file.exists(), "{error}");
         assert!(journal_seq > inputs.len() as u64);
         match case {
             "checkpoint" => assert!(matches!(fault, ReplayFault::Checkpoint { .. }), "{error}"),
-            "seq" => assert!(
-                matches!(fault, ReplayFault::CommandSeq { expected, .. } if *expected == next_command),
-                "{error}"
-            ),
+            "seq" => assert!(matches!(fault, ReplayFault::CommandSeq { expected, .. } if *expected == next_command), "{error}"),
             _ => assert!(matches!(fault, ReplayFault::Undecodable(_)), "{error}"),
         }
         let message = error.to_string();
-        assert!(
-            message.contains("at byte") && message.contains(&format!("record seq {journal_seq}")),
-            "{message}"
-        );
+        assert!(message.contains("at byte") && message.contains(&format!("record seq {journal_seq}")), "{message}");
     }
 }
 
@@ -325,47 +237,22 @@ fn a_corrupt_newest_snapshot_falls_back_to_the_older_one() {
     bytes[at] ^= 0x10;
     fs::write(&newest, &bytes).unwrap();
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
-    assert_eq!(
-        node.recovery().snapshot.as_ref().unwrap().journal_seq,
-        seqs[0]
-    );
+    assert_eq!(node.recovery().snapshot.as_ref().unwrap().journal_seq, seqs[0]);
     assert_eq!(node.engine().state_hash(), hash);
     drop(node);
     // verify compares every snapshot file with the replayed state, so it names the bad one.
-    let error = offline::verify(
-        dir.path(),
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut no_progress(),
-        &mut |_, _| {},
-    )
-    .unwrap_err();
-    assert!(
-        error.to_string().contains(&newest.display().to_string()),
-        "{error}"
-    );
+    let error = offline::verify(dir.path(), VerifyOptions { every_command: false }, &mut no_progress(), &mut |_, _| {}).unwrap_err();
+    assert!(error.to_string().contains(&newest.display().to_string()), "{error}");
 }
 
 #[test]
 fn bad_directories_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
-    let error = offline::rebuild(&missing, None, &mut no_progress())
-        .unwrap_err()
-        .to_string();
+    let error = offline::rebuild(&missing, None, &mut no_progress()).unwrap_err().to_string();
     assert!(error.contains("does not exist"), "{error}");
     fs::create_dir(dir.path().join("empty")).unwrap();
-    let error = offline::verify(
-        &dir.path().join("empty"),
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut no_progress(),
-        &mut |_, _| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let error = offline::verify(&dir.path().join("empty"), VerifyOptions { every_command: false }, &mut no_progress(), &mut |_, _| {}).unwrap_err().to_string();
     assert!(error.contains("no journal/"), "{error}");
 
     // A journal without its engine bounds cannot be replayed, and the node says so.
@@ -376,25 +263,11 @@ fn bad_directories_give_clear_errors() {
         Err(error) => error.to_string(),
         Ok(_) => panic!("must refuse"),
     };
-    assert!(
-        error.contains("engine.json") && error.contains("missing"),
-        "{error}"
-    );
+    assert!(error.contains("engine.json") && error.contains("missing"), "{error}");
 
     // A running node holds the directory.
     let live = dir.path().join("live");
     let _node = Node::open(&live, small_config(), ManualClock::new(START_MS)).unwrap();
-    let error = offline::verify(
-        &live,
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut no_progress(),
-        &mut |_, _| {},
-    )
-    .unwrap_err();
-    assert!(
-        error.to_string().contains("in use by another process"),
-        "{error}"
-    );
+    let error = offline::verify(&live, VerifyOptions { every_command: false }, &mut no_progress(), &mut |_, _| {}).unwrap_err();
+    assert!(error.to_string().contains("in use by another process"), "{error}");
 }

@@ -20,10 +20,7 @@ fn a_standby_following_the_live_journal_ends_with_the_primarys_state_hash() {
     config.snapshots.archive_covered_segments = false;
 
     let primary = Node::open(primary_dir.path(), config.clone(), clock.clone()).unwrap();
-    let sequencer = primary.start(SequencerConfig {
-        max_batch_commands: 64,
-        ..SequencerConfig::default()
-    });
+    let sequencer = primary.start(SequencerConfig { max_batch_commands: 64, ..SequencerConfig::default() });
     let handle = sequencer.handle();
 
     // The sender streams from record 1 and keeps following the journal as it grows.
@@ -38,8 +35,7 @@ fn a_standby_following_the_live_journal_ends_with_the_primarys_state_hash() {
     let standby_config = config.clone();
     let standby_path = standby_dir.path().to_path_buf();
     let follower = std::thread::spawn(move || {
-        let mut standby =
-            Node::open(&standby_path, standby_config, ManualClock::new(START_MS)).unwrap();
+        let mut standby = Node::open(&standby_path, standby_config, ManualClock::new(START_MS)).unwrap();
         let socket = TcpStream::connect(address).unwrap();
         let mut receiver = StreamReceiver::new(socket).unwrap();
         let applied = standby.follow(&mut receiver, 128).unwrap();
@@ -51,10 +47,7 @@ fn a_standby_following_the_live_journal_ends_with_the_primarys_state_hash() {
     let mut commands = workload.setup();
     commands.extend((0..800).map(|_| workload.next_command()));
     for wave in commands.chunks(40) {
-        let tickets: Vec<_> = wave
-            .iter()
-            .map(|c| handle.submit(c.clone(), Lane::of(c)).unwrap())
-            .collect();
+        let tickets: Vec<_> = wave.iter().map(|c| handle.submit(c.clone(), Lane::of(c)).unwrap()).collect();
         for ticket in tickets {
             workload.observe(&ticket.wait().unwrap().events);
         }
@@ -79,10 +72,7 @@ fn a_standby_following_the_live_journal_ends_with_the_primarys_state_hash() {
     let promoted = Node::open(standby_dir.path(), config, clock).unwrap();
     assert_eq!(promoted.engine().state_hash(), primary_hash);
     let sequencer = promoted.start(SequencerConfig::default());
-    let outcome = sequencer
-        .handle()
-        .submit_and_wait(talat_core::Command::CreateUser, Lane::Place)
-        .unwrap();
+    let outcome = sequencer.handle().submit_and_wait(talat_core::Command::CreateUser, Lane::Place).unwrap();
     assert_eq!(outcome.seq, commands.len() as u64 + 1);
     sequencer.shutdown().unwrap();
 }

@@ -9,10 +9,7 @@ use support::*;
 use talat_core::{Command, Event, ExternalId, Input, OrderId, UserId};
 use talat_journal::storage::FaultyStorage;
 use talat_journal::storage::Storage;
-use talat_sequencer::{
-    Lane, ManualClock, Node, NodeConfig, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason,
-    SubmitError,
-};
+use talat_sequencer::{Lane, ManualClock, Node, NodeConfig, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason, SubmitError};
 
 fn pause<S: Storage>(handle: &SequencerHandle<S>) -> mpsc::Sender<()> {
     // Parks the sequencer thread inside a control request until the returned sender fires (or
@@ -26,9 +23,7 @@ fn pause<S: Storage>(handle: &SequencerHandle<S>) -> mpsc::Sender<()> {
             let _ = release_rx.recv();
         });
     });
-    parked_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the sequencer parks");
+    parked_rx.recv_timeout(Duration::from_secs(10)).expect("the sequencer parks");
     release_tx
 }
 
@@ -39,10 +34,7 @@ fn outcomes_equal_a_plain_engine_and_survive_a_restart() {
     let config = small_config();
     let mut workload = workload(5);
     let node = Node::open(dir.path(), config.clone(), clock.clone()).unwrap();
-    let sequencer = node.start(SequencerConfig {
-        max_batch_commands: 32,
-        ..SequencerConfig::default()
-    });
+    let sequencer = node.start(SequencerConfig { max_batch_commands: 32, ..SequencerConfig::default() });
     let handle = sequencer.handle();
     let mut outcomes = Vec::new();
     let mut commands = workload.setup();
@@ -53,14 +45,8 @@ fn outcomes_equal_a_plain_engine_and_survive_a_restart() {
     for wave in commands.chunks(50) {
         let (a, b) = wave.split_at(wave.len() / 2);
         let submit_all = |part: &[Command]| {
-            let tickets: Vec<_> = part
-                .iter()
-                .map(|c| (c.clone(), handle.submit(c.clone(), Lane::of(c)).unwrap()))
-                .collect();
-            tickets
-                .into_iter()
-                .map(|(c, t)| (c, t.wait().unwrap()))
-                .collect::<Vec<_>>()
+            let tickets: Vec<_> = part.iter().map(|c| (c.clone(), handle.submit(c.clone(), Lane::of(c)).unwrap())).collect();
+            tickets.into_iter().map(|(c, t)| (c, t.wait().unwrap())).collect::<Vec<_>>()
         };
         let (left, right) = std::thread::scope(|s| {
             let left = s.spawn(|| submit_all(a));
@@ -82,29 +68,16 @@ fn outcomes_equal_a_plain_engine_and_survive_a_restart() {
     for (i, (command, outcome)) in outcomes.iter().enumerate() {
         assert_eq!(outcome.seq, i as u64 + 1);
         let mut events = Vec::new();
-        engine.apply(
-            &Input {
-                seq: outcome.seq,
-                ts_ms: outcome.ts_ms,
-                command: command.clone(),
-            },
-            &mut events,
-        );
+        engine.apply(&Input { seq: outcome.seq, ts_ms: outcome.ts_ms, command: command.clone() }, &mut events);
         assert_eq!(events, outcome.events, "command {}", outcome.seq);
     }
     assert_eq!(engine.state_hash(), final_hash);
     // Checkpoints took journal seqs: one per 10 commands.
-    assert_eq!(
-        last_journal_seq,
-        commands.len() as u64 + (commands.len() as u64 - 1) / 10
-    );
+    assert_eq!(last_journal_seq, commands.len() as u64 + (commands.len() as u64 - 1) / 10);
 
     let reopened = Node::open(dir.path(), config, clock).unwrap();
     assert_eq!(reopened.engine().state_hash(), final_hash);
-    assert!(
-        reopened.recovery().snapshot.is_some(),
-        "snapshots were taken"
-    );
+    assert!(reopened.recovery().snapshot.is_some(), "snapshots were taken");
     reopened.engine().check_invariants().unwrap();
 }
 
@@ -117,22 +90,13 @@ fn lanes_drain_cancels_first_then_money_out_then_orders() {
     let handle = sequencer.handle();
     let release = pause(&handle);
     let place = handle.submit(Command::CreateUser, Lane::Place).unwrap();
-    let withdraw = Command::WithdrawalSettle {
-        withdrawal_id: ExternalId("none".into()),
-    };
+    let withdraw = Command::WithdrawalSettle { withdrawal_id: ExternalId("none".into()) };
     let money_out = handle.submit(withdraw, Lane::MoneyOut).unwrap();
-    let cancel = Command::CancelOrder {
-        user: UserId(0),
-        order: OrderId(999),
-    };
+    let cancel = Command::CancelOrder { user: UserId(0), order: OrderId(999) };
     let cancel = handle.submit(cancel, Lane::Cancel).unwrap();
     assert_eq!(handle.lane_depths(), [1, 1, 1]);
     release.send(()).unwrap();
-    let (cancel, money_out, place) = (
-        cancel.wait().unwrap(),
-        money_out.wait().unwrap(),
-        place.wait().unwrap(),
-    );
+    let (cancel, money_out, place) = (cancel.wait().unwrap(), money_out.wait().unwrap(), place.wait().unwrap());
     assert!(cancel.seq < money_out.seq && money_out.seq < place.seq);
     assert!(matches!(cancel.events[..], [Event::Rejected { .. }]));
     sequencer.shutdown().unwrap();
@@ -142,38 +106,20 @@ fn lanes_drain_cancels_first_then_money_out_then_orders() {
 fn a_full_lane_refuses_with_busy_and_other_lanes_still_admit() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
-    let sequencer = node.start(SequencerConfig {
-        place_lane_capacity: 2,
-        ..SequencerConfig::default()
-    });
+    let sequencer = node.start(SequencerConfig { place_lane_capacity: 2, ..SequencerConfig::default() });
     let handle = sequencer.handle();
     let release = pause(&handle);
     let first = handle.submit(Command::CreateUser, Lane::Place).unwrap();
     let second = handle.submit(Command::CreateUser, Lane::Place).unwrap();
-    assert_eq!(
-        handle.submit(Command::CreateUser, Lane::Place).unwrap_err(),
-        SubmitError::Busy {
-            lane: Lane::Place,
-            capacity: 2
-        }
-    );
-    let cancel = Command::CancelAll {
-        user: UserId(0),
-        market: None,
-    };
+    assert_eq!(handle.submit(Command::CreateUser, Lane::Place).unwrap_err(), SubmitError::Busy { lane: Lane::Place, capacity: 2 });
+    let cancel = Command::CancelAll { user: UserId(0), market: None };
     let cancel = handle.submit(cancel, Lane::Cancel).unwrap();
     drop(release);
-    assert_eq!(
-        cancel.wait().unwrap().seq,
-        1,
-        "the cancel overtook the queued orders"
-    );
+    assert_eq!(cancel.wait().unwrap().seq, 1, "the cancel overtook the queued orders");
     assert_eq!(first.wait().unwrap().seq, 2);
     assert_eq!(second.wait().unwrap().seq, 3);
     // Room again.
-    handle
-        .submit_and_wait(Command::CreateUser, Lane::Place)
-        .unwrap();
+    handle.submit_and_wait(Command::CreateUser, Lane::Place).unwrap();
     sequencer.shutdown().unwrap();
 }
 
@@ -181,25 +127,11 @@ fn a_full_lane_refuses_with_busy_and_other_lanes_still_admit() {
 fn an_oversized_command_is_refused_before_it_is_queued() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
-    let sequencer = node.start(SequencerConfig {
-        max_command_bytes: 64,
-        ..SequencerConfig::default()
-    });
-    let limits = talat_core::TierLimits {
-        can_trade: true,
-        daily_withdrawal: (0..100)
-            .map(|a| (talat_core::AssetId(a), talat_core::Amount(1)))
-            .collect(),
-    };
-    let big = Command::SetTierLimits {
-        user: UserId(0),
-        limits,
-    };
+    let sequencer = node.start(SequencerConfig { max_command_bytes: 64, ..SequencerConfig::default() });
+    let limits = talat_core::TierLimits { can_trade: true, daily_withdrawal: (0..100).map(|a| (talat_core::AssetId(a), talat_core::Amount(1))).collect() };
+    let big = Command::SetTierLimits { user: UserId(0), limits };
     let error = sequencer.handle().submit(big, Lane::Place).unwrap_err();
-    assert!(
-        matches!(error, SubmitError::TooLarge { max_bytes: 64, .. }),
-        "{error}"
-    );
+    assert!(matches!(error, SubmitError::TooLarge { max_bytes: 64, .. }), "{error}");
     let node = sequencer.shutdown().unwrap();
     assert_eq!(node.engine().last_seq(), 0);
 }
@@ -211,42 +143,21 @@ fn a_failed_fdatasync_stops_the_sequencer_and_nothing_after_it_is_acknowledged()
     let node = Node::open_with(storage.clone(), "/data", small_config(), clock.clone()).unwrap();
     let sequencer = node.start(SequencerConfig::default());
     let handle = sequencer.handle();
-    let acked = handle
-        .submit_and_wait(Command::CreateUser, Lane::Place)
-        .unwrap();
+    let acked = handle.submit_and_wait(Command::CreateUser, Lane::Place).unwrap();
     assert_eq!(acked.seq, 1);
     storage.fail_fdatasync_after(0);
-    let failed = handle
-        .submit(Command::CreateUser, Lane::Place)
-        .unwrap()
-        .wait();
-    assert!(
-        matches!(
-            failed,
-            Err(NotAcknowledged {
-                reason: StopReason::Fatal(_)
-            })
-        ),
-        "{failed:?}"
-    );
+    let failed = handle.submit(Command::CreateUser, Lane::Place).unwrap().wait();
+    assert!(matches!(failed, Err(NotAcknowledged { reason: StopReason::Fatal(_) })), "{failed:?}");
     let refused = handle.submit(Command::CreateUser, Lane::Place).unwrap_err();
-    assert!(
-        matches!(refused, SubmitError::Stopped(StopReason::Fatal(_))),
-        "{refused}"
-    );
+    assert!(matches!(refused, SubmitError::Stopped(StopReason::Fatal(_))), "{refused}");
     assert!(matches!(handle.stop_reason(), Some(StopReason::Fatal(_))));
     let stopped = sequencer.join();
-    let Err(StopReason::Fatal(cause)) = stopped else {
-        panic!("expected a fatal stop")
-    };
+    let Err(StopReason::Fatal(cause)) = stopped else { panic!("expected a fatal stop") };
     assert!(cause.contains("fdatasync"), "{cause}");
     storage.crash();
     storage.disarm();
     let node = Node::open_with(storage, "/data", small_config(), clock).unwrap();
-    assert!(
-        node.engine().last_seq() >= 1,
-        "the acknowledged command survived"
-    );
+    assert!(node.engine().last_seq() >= 1, "the acknowledged command survived");
 }
 
 #[test]
@@ -256,18 +167,13 @@ fn shutdown_commits_everything_admitted_first() {
     let sequencer = node.start(SequencerConfig::default());
     let handle = sequencer.handle();
     let release = pause(&handle);
-    let tickets: Vec<_> = (0..25)
-        .map(|_| handle.submit(Command::CreateUser, Lane::Place).unwrap())
-        .collect();
+    let tickets: Vec<_> = (0..25).map(|_| handle.submit(Command::CreateUser, Lane::Place).unwrap()).collect();
     let shutdown = std::thread::spawn(move || sequencer.shutdown());
     // Admission closes at once; what was admitted still commits.
     while handle.stop_reason().is_none() {
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert!(matches!(
-        handle.submit(Command::CreateUser, Lane::Place),
-        Err(SubmitError::Stopped(StopReason::Shutdown))
-    ));
+    assert!(matches!(handle.submit(Command::CreateUser, Lane::Place), Err(SubmitError::Stopped(StopReason::Shutdown))));
     drop(release);
     for (i, ticket) in tickets.into_iter().enumerate() {
         assert_eq!(ticket.wait().unwrap().seq, i as u64 + 1);
@@ -291,17 +197,10 @@ fn snapshots_come_due_by_time_on_the_injected_clock() {
     node.tick().unwrap();
     assert_eq!(node.stats().snapshots_written, 1);
     node.tick().unwrap();
-    assert_eq!(
-        node.stats().snapshots_written,
-        1,
-        "nothing new since: no second snapshot"
-    );
+    assert_eq!(node.stats().snapshots_written, 1, "nothing new since: no second snapshot");
     node.close().unwrap();
     let reopened = Node::open(dir.path(), config, clock).unwrap();
-    assert_eq!(
-        reopened.recovery().snapshot.as_ref().unwrap().command_seq,
-        3
-    );
+    assert_eq!(reopened.recovery().snapshot.as_ref().unwrap().command_seq, 3);
     assert_eq!(reopened.recovery().replayed.commands, 0);
 }
 

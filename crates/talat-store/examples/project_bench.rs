@@ -57,7 +57,14 @@ fn stream(commands: usize) -> Vec<Applied> {
             Command::CancelOrder { user, order }
         } else if roll < 40 {
             let amount = if side == Side::Buy { 20_000 + rng.below(200_000) } else { 10_000 + rng.below(200_000) };
-            Command::PlaceOrder(NewOrder { user, market: MarketId(0), side, kind: OrderKind::Market { amount: Amount(amount) }, client_id: None, stp: StpMode::ExpireTaker })
+            Command::PlaceOrder(NewOrder {
+                user,
+                market: MarketId(0),
+                side,
+                kind: OrderKind::Market { amount: Amount(amount) },
+                client_id: None,
+                stp: StpMode::ExpireTaker,
+            })
         } else {
             // Around the mid, within ±0.5 %: about a third cross.
             let offset = rng.below(10_000);
@@ -66,7 +73,14 @@ fn stream(commands: usize) -> Vec<Applied> {
                 Side::Sell => mid - 5_000 * 100 + offset * 100 + 1_600 * 100,
             };
             let qty = 100_000 + rng.below(1_000_000);
-            Command::PlaceOrder(NewOrder { user, market: MarketId(0), side, kind: OrderKind::Limit { price: Price(price), qty: Qty(qty), tif: TimeInForce::Gtc }, client_id: None, stp: StpMode::ExpireTaker })
+            Command::PlaceOrder(NewOrder {
+                user,
+                market: MarketId(0),
+                side,
+                kind: OrderKind::Limit { price: Price(price), qty: Qty(qty), tif: TimeInForce::Gtc },
+                client_id: None,
+                stp: StpMode::ExpireTaker,
+            })
         };
         apply(&mut engine, &mut log, command, ts_ms);
         for e in &log.last().expect("just applied").events {

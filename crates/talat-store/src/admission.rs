@@ -25,13 +25,20 @@ impl Store {
     /// Admits a waitlisted account; false if it was already admitted (or does not exist).
     pub async fn admit_waitlisted(&self, account_id: u64, now_ms: u64) -> Result<bool, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let done = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL").bind(int(now_ms)?).bind(int(account_id)?).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL")
+            .bind(int(now_ms)?)
+            .bind(int(account_id)?)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// The waitlist's head, in order (sign-up time, then id), at most `limit`.
     pub async fn waitlist(&self, limit: i64) -> Result<Vec<WebAccountRow>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM web_accounts WHERE admitted_ms IS NULL ORDER BY waitlisted_ms, id LIMIT $1").bind(limit.clamp(0, 1_000)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id FROM web_accounts WHERE admitted_ms IS NULL ORDER BY waitlisted_ms, id LIMIT $1")
+            .bind(limit.clamp(0, 1_000))
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             if let Some(a) = self.web_account(Cols::new(r, "web_accounts").u64("id")?).await? {
@@ -58,7 +65,9 @@ impl Store {
 
     /// How many wait, and since when the oldest has.
     pub async fn waitlist_length(&self) -> Result<(u64, Option<u64>), StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(COALESCE(waitlisted_ms, created_ms)) AS oldest FROM web_accounts WHERE admitted_ms IS NULL").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(COALESCE(waitlisted_ms, created_ms)) AS oldest FROM web_accounts WHERE admitted_ms IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
         let c = Cols::new(&row, "web_accounts");
         Ok((c.u64("n")?, c.opt_u64("oldest")?))
     }

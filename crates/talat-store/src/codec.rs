@@ -191,9 +191,7 @@ pub(crate) fn account_kind(account: Account) -> (&'static str, Option<u32>) {
 pub(crate) fn account_from(table: &'static str, kind: &str, user: Option<i64>) -> Result<Account, StoreError> {
     let user_id = |user: Option<i64>| -> Result<talat_core::UserId, StoreError> {
         let raw = user.ok_or_else(|| StoreError::corrupt(table, format!("{kind} account without a user")))?;
-        u32::try_from(raw)
-            .map(talat_core::UserId)
-            .map_err(|_| StoreError::corrupt(table, format!("user id {raw} out of range")))
+        u32::try_from(raw).map(talat_core::UserId).map_err(|_| StoreError::corrupt(table, format!("user id {raw} out of range")))
     };
     Ok(match kind {
         "available" => Account::Available(user_id(user)?),

@@ -1,7 +1,7 @@
 //! Opening the database: URL handling, the pool, per-connection settings and migrations.
 
 use crate::error::StoreError;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
@@ -34,10 +34,7 @@ fn target(url: &str) -> Result<Target, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Target { backend: Backend::Postgres, url: url.to_string(), parent_dir: None, in_memory: false });
     }
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| StoreError::UnsupportedUrl(url.to_string()))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or_else(|| StoreError::UnsupportedUrl(url.to_string()))?;
     let (path, params) = match rest.split_once('?') {
         Some((path, params)) => (path, Some(params)),
         None => (rest, None),
@@ -55,11 +52,7 @@ fn target(url: &str) -> Result<Target, StoreError> {
         (None, true) => {}
         (None, false) => full.push_str("?mode=rwc"),
     }
-    let parent_dir = if in_memory {
-        None
-    } else {
-        Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()).filter(|p| !p.is_empty())
-    };
+    let parent_dir = if in_memory { None } else { Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()).filter(|p| !p.is_empty()) };
     Ok(Target { backend: Backend::Sqlite, url: full, parent_dir, in_memory })
 }
 

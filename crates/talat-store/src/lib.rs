@@ -40,16 +40,21 @@ pub use candles::Resolution;
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;
 pub use error::StoreError;
-pub use onboarding::{KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent, MAX_KYC_ROWS};
 pub use keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
+pub use onboarding::{
+    KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent,
+    MAX_KYC_ROWS,
+};
 pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
 pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
 pub use rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
 pub use screening::{
-    ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow, ScreeningSubjectRow, MAX_SCREENING_ROWS,
+    ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow,
+    ScreeningSubjectRow, MAX_SCREENING_ROWS,
 };
 pub use store::Store;
 pub use support::{
-    AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts, TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
+    AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
+    TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
 };
 pub use web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};

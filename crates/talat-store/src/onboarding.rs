@@ -213,7 +213,6 @@ impl KnowledgeResultRow {
     }
 }
 
-
 /// One change to an application, applied only if it is still at `expect_version`: the new
 /// column values, its events, the account's new level / risk rating, and the customer's mail —
 /// all in one transaction.
@@ -311,7 +310,8 @@ impl Store {
 
     /// When the account's latest verification token was made (for the resend rate limit).
     pub async fn last_email_verification_ms(&self, account_id: u64) -> Result<Option<u64>, StoreError> {
-        let row = sqlx::query("SELECT MAX(created_ms) AS last FROM email_verifications WHERE account_id = $1").bind(int(account_id)?).fetch_one(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT MAX(created_ms) AS last FROM email_verifications WHERE account_id = $1").bind(int(account_id)?).fetch_one(&self.pool).await?;
         Cols::new(&row, "email_verifications").opt_u64("last")
     }
 
@@ -322,18 +322,23 @@ impl Store {
         let now = int(now_ms)?;
         let account = int(account_id)?;
         let mut tx = self.pool.begin().await?;
-        let used = sqlx::query("UPDATE email_verifications SET used_ms = $1 WHERE token_sha256 = $2 AND account_id = $3 AND used_ms IS NULL AND created_ms >= $4")
-            .bind(now)
-            .bind(token_sha256)
-            .bind(account)
-            .bind(int(not_before_ms)?)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let used =
+            sqlx::query("UPDATE email_verifications SET used_ms = $1 WHERE token_sha256 = $2 AND account_id = $3 AND used_ms IS NULL AND created_ms >= $4")
+                .bind(now)
+                .bind(token_sha256)
+                .bind(account)
+                .bind(int(not_before_ms)?)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if used != 1 {
             return Ok(false);
         }
-        sqlx::query("UPDATE web_accounts SET email_verified_ms = COALESCE(email_verified_ms, $1) WHERE id = $2").bind(now).bind(account).execute(&mut *tx).await?;
+        sqlx::query("UPDATE web_accounts SET email_verified_ms = COALESCE(email_verified_ms, $1) WHERE id = $2")
+            .bind(now)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -351,7 +356,12 @@ impl Store {
     /// policy has its own writes). True if it changed.
     pub async fn kyc_mark_admitted(&self, account_id: u64, now_ms: u64) -> Result<bool, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let n = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL").bind(int(now_ms)?).bind(int(account_id)?).execute(&self.pool).await?.rows_affected();
+        let n = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL")
+            .bind(int(now_ms)?)
+            .bind(int(account_id)?)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 
@@ -403,20 +413,23 @@ impl Store {
         let now = int(a.submitted_ms)?;
         let account = int(a.account_id)?;
         let mut tx = self.pool.begin().await?;
-        let open = sqlx::query("SELECT COUNT(*) AS n FROM kyc_applications WHERE account_id = $1 AND level = $2 AND status IN ('submitted', 'more_info', 'approved')")
-            .bind(account)
-            .bind(i64::from(a.level))
-            .fetch_one(&mut *tx)
-            .await?;
+        let open =
+            sqlx::query("SELECT COUNT(*) AS n FROM kyc_applications WHERE account_id = $1 AND level = $2 AND status IN ('submitted', 'more_info', 'approved')")
+                .bind(account)
+                .bind(i64::from(a.level))
+                .fetch_one(&mut *tx)
+                .await?;
         if Cols::new(&open, "kyc_applications").u64("n")? > 0 {
             return Ok(KycCreate::AlreadyOpen);
         }
         if let Some(key) = &a.id_key {
-            let dup = sqlx::query("SELECT COUNT(*) AS n FROM kyc_applications WHERE id_key = $1 AND account_id <> $2 AND status IN ('submitted', 'more_info', 'approved')")
-                .bind(key.as_str())
-                .bind(account)
-                .fetch_one(&mut *tx)
-                .await?;
+            let dup = sqlx::query(
+                "SELECT COUNT(*) AS n FROM kyc_applications WHERE id_key = $1 AND account_id <> $2 AND status IN ('submitted', 'more_info', 'approved')",
+            )
+            .bind(key.as_str())
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
             if Cols::new(&dup, "kyc_applications").u64("n")? > 0 {
                 return Ok(KycCreate::DuplicateIdentity);
             }
@@ -446,7 +459,10 @@ impl Store {
         insert_events(&mut tx, id, events, now).await?;
         tx.commit().await?;
         drop(_writer);
-        let row = self.kyc_application(id as u64).await?.ok_or_else(|| StoreError::corrupt("kyc_applications", format!("application {id} vanished after its insert")))?;
+        let row = self
+            .kyc_application(id as u64)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("kyc_applications", format!("application {id} vanished after its insert")))?;
         Ok(KycCreate::Created(Box::new(row)))
     }
 
@@ -543,37 +559,50 @@ impl Store {
     }
 
     pub async fn kyc_events(&self, application_id: u64) -> Result<Vec<KycEventRow>, StoreError> {
-        let rows = sqlx::query("SELECT id, application_id, ts_ms, actor, actor_id, kind, detail FROM kyc_events WHERE application_id = $1 ORDER BY id LIMIT $2")
-            .bind(int(application_id)?)
-            .bind(MAX_KYC_ROWS * 4)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, application_id, ts_ms, actor, actor_id, kind, detail FROM kyc_events WHERE application_id = $1 ORDER BY id LIMIT $2")
+                .bind(int(application_id)?)
+                .bind(MAX_KYC_ROWS * 4)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(KycEventRow::read).collect()
     }
 
     // ---- knowledge test ---------------------------------------------------------------------
 
-    pub async fn insert_knowledge_result(&self, account_id: u64, test_version: &str, score_pct: u8, passed: bool, answers: &str, ts_ms: u64) -> Result<u64, StoreError> {
+    pub async fn insert_knowledge_result(
+        &self,
+        account_id: u64,
+        test_version: &str,
+        score_pct: u8,
+        passed: bool,
+        answers: &str,
+        ts_ms: u64,
+    ) -> Result<u64, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let row = sqlx::query("INSERT INTO knowledge_results (account_id, test_version, score_pct, passed, answers, ts_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(int(account_id)?)
-            .bind(test_version)
-            .bind(i64::from(score_pct))
-            .bind(i64::from(passed))
-            .bind(answers)
-            .bind(int(ts_ms)?)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO knowledge_results (account_id, test_version, score_pct, passed, answers, ts_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(int(account_id)?)
+        .bind(test_version)
+        .bind(i64::from(score_pct))
+        .bind(i64::from(passed))
+        .bind(answers)
+        .bind(int(ts_ms)?)
+        .fetch_one(&self.pool)
+        .await?;
         Cols::new(&row, "knowledge_results").u64("id")
     }
 
     /// A customer's attempts, newest first.
     pub async fn knowledge_results(&self, account_id: u64, limit: i64) -> Result<Vec<KnowledgeResultRow>, StoreError> {
-        let rows = sqlx::query("SELECT id, account_id, test_version, score_pct, passed, answers, ts_ms FROM knowledge_results WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
-            .bind(int(account_id)?)
-            .bind(limit.clamp(0, MAX_KYC_ROWS))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, account_id, test_version, score_pct, passed, answers, ts_ms FROM knowledge_results WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(int(account_id)?)
+        .bind(limit.clamp(0, MAX_KYC_ROWS))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(KnowledgeResultRow::read).collect()
     }
 }

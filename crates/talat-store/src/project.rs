@@ -226,15 +226,7 @@ async fn write_postings(conn: &mut AnyConnection, style: Placeholders, s: &Stage
             Val::Text(p.cause.as_word()),
         ]);
     }
-    exec_values(
-        conn,
-        style,
-        "INSERT INTO postings (seq, idx, ts_ms, asset_id, from_kind, from_user, to_kind, to_user, amount, cause)",
-        "",
-        10,
-        &v,
-    )
-    .await?;
+    exec_values(conn, style, "INSERT INTO postings (seq, idx, ts_ms, asset_id, from_kind, from_user, to_kind, to_user, amount, cause)", "", 10, &v).await?;
     Ok(())
 }
 
@@ -294,15 +286,8 @@ async fn write_money(conn: &mut AnyConnection, style: Placeholders, s: &Staged<'
     let compensations = money_values(&s.compensations, false)?;
     exec_values(conn, style, "INSERT INTO compensations (reference, user_id, asset_id, amount, seq, ts_ms)", "", 6, &compensations).await?;
     let withdrawals = money_values(&s.withdrawals, true)?;
-    exec_values(
-        conn,
-        style,
-        "INSERT INTO withdrawals (withdrawal_id, user_id, asset_id, amount, fee, status, updated_ts_ms, seq, ts_ms)",
-        "",
-        9,
-        &withdrawals,
-    )
-    .await?;
+    exec_values(conn, style, "INSERT INTO withdrawals (withdrawal_id, user_id, asset_id, amount, fee, status, updated_ts_ms, seq, ts_ms)", "", 9, &withdrawals)
+        .await?;
     for (id, status, ts_ms) in &s.withdrawal_changes {
         let changed = sqlx::query("UPDATE withdrawals SET status = $1, updated_ts_ms = $2 WHERE withdrawal_id = $3")
             .bind(status.as_word())

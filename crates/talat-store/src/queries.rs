@@ -164,11 +164,7 @@ impl Store {
         // One row past the page tells whether another page follows.
         let fetch = f.placeholder(Val::Int(limit + 1));
         let offset = f.placeholder(Val::Int(page.map_or(0, |p| i64::from(p - 1) * limit)));
-        let sql = format!(
-            "SELECT {} FROM orders{} ORDER BY created_ts_ms DESC, order_id DESC LIMIT {fetch} OFFSET {offset}",
-            OrderRow::COLUMNS,
-            f.sql
-        );
+        let sql = format!("SELECT {} FROM orders{} ORDER BY created_ts_ms DESC, order_id DESC LIMIT {fetch} OFFSET {offset}", OrderRow::COLUMNS, f.sql);
         let mut orders = read_all(f.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?, OrderRow::read)?;
         let has_next = orders.len() as i64 > limit;
         orders.truncate(limit as usize);
@@ -271,10 +267,8 @@ impl Store {
             Some((s, i)) => (int(s)?, i64::from(i)),
             None => (-1, -1),
         };
-        let sql = format!(
-            "SELECT {} FROM postings WHERE asset_id = $1 AND (seq > $2 OR (seq = $2 AND idx > $3)) ORDER BY seq, idx LIMIT $4",
-            PostingRow::COLUMNS
-        );
+        let sql =
+            format!("SELECT {} FROM postings WHERE asset_id = $1 AND (seq > $2 OR (seq = $2 AND idx > $3)) ORDER BY seq, idx LIMIT $4", PostingRow::COLUMNS);
         let rows = sqlx::query(&sql).bind(i64::from(asset.0)).bind(seq).bind(idx).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
         read_all(rows, PostingRow::read)
     }

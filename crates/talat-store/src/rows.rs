@@ -91,7 +91,13 @@ impl AssetRow {
 
     pub(crate) fn read(row: &AnyRow) -> Result<AssetRow, StoreError> {
         let c = Cols::new(row, "assets");
-        Ok(AssetRow { asset: c.asset("asset_id")?, code: c.text("code")?, scale: c.narrow("scale")?, listed_seq: c.u64("listed_seq")?, listed_ts_ms: c.u64("listed_ts_ms")? })
+        Ok(AssetRow {
+            asset: c.asset("asset_id")?,
+            code: c.text("code")?,
+            scale: c.narrow("scale")?,
+            listed_seq: c.u64("listed_seq")?,
+            listed_ts_ms: c.u64("listed_ts_ms")?,
+        })
     }
 }
 
@@ -349,16 +355,14 @@ pub struct CandleRow {
 }
 
 impl CandleRow {
-    pub(crate) const COLUMNS: &'static str =
-        "market_id, resolution_s, bucket_start_s, open, high, low, close, volume, quote_volume, trades";
+    pub(crate) const COLUMNS: &'static str = "market_id, resolution_s, bucket_start_s, open, high, low, close, volume, quote_volume, trades";
 
     pub(crate) fn read(row: &AnyRow) -> Result<CandleRow, StoreError> {
         let c = Cols::new(row, "candles");
         let seconds = c.u64("resolution_s")?;
         Ok(CandleRow {
             market: c.market("market_id")?,
-            resolution: Resolution::from_seconds(seconds)
-                .ok_or_else(|| StoreError::corrupt("candles", format!("unknown resolution {seconds}s")))?,
+            resolution: Resolution::from_seconds(seconds).ok_or_else(|| StoreError::corrupt("candles", format!("unknown resolution {seconds}s")))?,
             bucket_start_s: c.u64("bucket_start_s")?,
             open: c.u64("open")?,
             high: c.u64("high")?,

@@ -191,7 +191,10 @@ pub struct Recorded {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HitDecision {
     /// Applied; the hit as it is now and the customer's screening status afterwards.
-    Decided { hit: ScreeningHitRow, screening_status: String },
+    Decided {
+        hit: ScreeningHitRow,
+        screening_status: String,
+    },
     /// The hit was decided already (by someone else, or before): nothing changed.
     AlreadyDecided(ScreeningHitRow),
     NotFound,
@@ -249,20 +252,23 @@ impl Store {
         let _writer = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let sql = format!("SELECT {LIST_COLUMNS} FROM sanctions_lists WHERE name = $1 AND active = 1 ORDER BY id DESC");
-        let active: Vec<SanctionsListRow> = sqlx::query(&sql).bind(list.name.as_str()).fetch_all(&mut *tx).await?.iter().map(SanctionsListRow::read).collect::<Result<_, _>>()?;
+        let active: Vec<SanctionsListRow> =
+            sqlx::query(&sql).bind(list.name.as_str()).fetch_all(&mut *tx).await?.iter().map(SanctionsListRow::read).collect::<Result<_, _>>()?;
         if let Some(same) = active.iter().find(|l| l.sha256 == list.sha256) {
             return Ok(ListLoad::AlreadyActive(same.clone()));
         }
         sqlx::query("UPDATE sanctions_lists SET active = 0 WHERE name = $1 AND active = 1").bind(list.name.as_str()).execute(&mut *tx).await?;
-        let row = sqlx::query("INSERT INTO sanctions_lists (name, format, sha256, entry_count, loaded_by, loaded_ms, active) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id")
-            .bind(list.name.as_str())
-            .bind(list.format.as_str())
-            .bind(list.sha256.as_str())
-            .bind(int(entries.len() as u64)?)
-            .bind(int(list.loaded_by)?)
-            .bind(int(list.loaded_ms)?)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO sanctions_lists (name, format, sha256, entry_count, loaded_by, loaded_ms, active) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
+        )
+        .bind(list.name.as_str())
+        .bind(list.format.as_str())
+        .bind(list.sha256.as_str())
+        .bind(int(entries.len() as u64)?)
+        .bind(int(list.loaded_by)?)
+        .bind(int(list.loaded_ms)?)
+        .fetch_one(&mut *tx)
+        .await?;
         let id = Cols::new(&row, "sanctions_lists").i64("id")?;
         for chunk in entries.chunks(ENTRY_INSERT_BATCH) {
             let marks: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4)).collect();
@@ -275,7 +281,8 @@ impl Store {
         }
         tx.commit().await?;
         drop(_writer);
-        let list = self.sanctions_list(id as u64).await?.ok_or_else(|| StoreError::corrupt("sanctions_lists", format!("list {id} vanished after its insert")))?;
+        let list =
+            self.sanctions_list(id as u64).await?.ok_or_else(|| StoreError::corrupt("sanctions_lists", format!("list {id} vanished after its insert")))?;
         Ok(ListLoad::Loaded { list, replaced: active.first().map(|l| l.id) })
     }
 
@@ -304,7 +311,13 @@ impl Store {
         loop {
             let after = out.last().map(|e| e.entity_id.clone());
             let rows = match &after {
-                None => sqlx::query("SELECT entity_id, version, entry FROM sanctions_entries WHERE list_id = $1 ORDER BY entity_id LIMIT $2").bind(int(list_id)?).bind(ENTRY_READ_BATCH).fetch_all(&self.pool).await?,
+                None => {
+                    sqlx::query("SELECT entity_id, version, entry FROM sanctions_entries WHERE list_id = $1 ORDER BY entity_id LIMIT $2")
+                        .bind(int(list_id)?)
+                        .bind(ENTRY_READ_BATCH)
+                        .fetch_all(&self.pool)
+                        .await?
+                }
                 Some(a) => {
                     sqlx::query("SELECT entity_id, version, entry FROM sanctions_entries WHERE list_id = $1 AND entity_id > $2 ORDER BY entity_id LIMIT $3")
                         .bind(int(list_id)?)
@@ -352,20 +365,25 @@ impl Store {
     #[doc(hidden)]
     pub async fn insert_kyc_application_for_tests(&self, account_id: u64, level: u8, data: &str, now_ms: u64) -> Result<u64, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let row = sqlx::query("INSERT INTO kyc_applications (account_id, level, status, data, submitted_ms, updated_ms) VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id")
-            .bind(int(account_id)?)
-            .bind(i64::from(level))
-            .bind(data)
-            .bind(int(now_ms)?)
-            .bind(int(now_ms)?)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO kyc_applications (account_id, level, status, data, submitted_ms, updated_ms) VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id",
+        )
+        .bind(int(account_id)?)
+        .bind(i64::from(level))
+        .bind(data)
+        .bind(int(now_ms)?)
+        .bind(int(now_ms)?)
+        .fetch_one(&self.pool)
+        .await?;
         Cols::new(&row, "kyc_applications").u64("id")
     }
 
     /// `(status, screening_status, decision_reason, version)` of one application.
     pub async fn kyc_application_screening(&self, application_id: u64) -> Result<Option<(String, String, Option<String>, u64)>, StoreError> {
-        let row = sqlx::query("SELECT status, screening_status, decision_reason, version FROM kyc_applications WHERE id = $1").bind(int(application_id)?).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT status, screening_status, decision_reason, version FROM kyc_applications WHERE id = $1")
+            .bind(int(application_id)?)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref()
             .map(|r| {
                 let c = Cols::new(r, "kyc_applications");
@@ -471,14 +489,15 @@ impl Store {
             let staff = int(staff_id)?;
             let account = int(hit.account_id)?;
             let mut tx = self.pool.begin().await?;
-            let done = sqlx::query("UPDATE screening_hits SET status = $1, decided_by = $2, decision_reason = $3, decided_ms = $4 WHERE id = $5 AND status = 'open'")
-                .bind(to)
-                .bind(staff)
-                .bind(reason)
-                .bind(now)
-                .bind(int(id)?)
-                .execute(&mut *tx)
-                .await?;
+            let done =
+                sqlx::query("UPDATE screening_hits SET status = $1, decided_by = $2, decision_reason = $3, decided_ms = $4 WHERE id = $5 AND status = 'open'")
+                    .bind(to)
+                    .bind(staff)
+                    .bind(reason)
+                    .bind(now)
+                    .bind(int(id)?)
+                    .execute(&mut *tx)
+                    .await?;
             if done.rows_affected() != 1 {
                 drop(tx);
                 drop(_writer);
@@ -524,13 +543,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 for app in live {
-                    sqlx::query("INSERT INTO kyc_events (application_id, ts_ms, actor, actor_id, kind, detail) VALUES ($1, $2, 'staff', $3, 'screening.confirmed', $4)")
-                        .bind(app)
-                        .bind(now)
-                        .bind(staff)
-                        .bind(why.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO kyc_events (application_id, ts_ms, actor, actor_id, kind, detail) VALUES ($1, $2, 'staff', $3, 'screening.confirmed', $4)",
+                    )
+                    .bind(app)
+                    .bind(now)
+                    .bind(staff)
+                    .bind(why.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 "confirmed".to_string()

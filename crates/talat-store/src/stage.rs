@@ -10,8 +10,8 @@ use crate::codec::{OrderStatus, OrderType};
 use crate::error::StoreError;
 use std::collections::BTreeMap;
 use talat_core::{
-    Account, Applied, AssetId, AssetSpec, Command, Event, ExternalId, MarketId, MarketSpec, NewOrder, OrderKind, PostingCause,
-    Seq, Side, TimeInForce, TradingMode, UserId,
+    Account, Applied, AssetId, AssetSpec, Command, Event, ExternalId, MarketId, MarketSpec, NewOrder, OrderKind, PostingCause, Seq, Side, TimeInForce,
+    TradingMode, UserId,
 };
 
 /// What an order looked like when it was placed (from its `PlaceOrder` command).
@@ -42,9 +42,7 @@ impl<'a> PlacedOrder<'a> {
                 let qty = (new.side == Side::Sell).then_some(amount.0);
                 (OrderType::Market, TimeInForce::Ioc, None, None, qty, Some(amount.0))
             }
-            OrderKind::StopLimit { stop_price, price, qty } => {
-                (OrderType::StopLimit, TimeInForce::Gtc, Some(price.0), Some(stop_price.0), Some(qty.0), None)
-            }
+            OrderKind::StopLimit { stop_price, price, qty } => (OrderType::StopLimit, TimeInForce::Gtc, Some(price.0), Some(stop_price.0), Some(qty.0), None),
         };
         PlacedOrder {
             user: new.user,
@@ -186,9 +184,9 @@ impl<'a> Staged<'a> {
                     other => return Err(inconsistent(seq, format!("MarketListed after {other:?}"))),
                 },
                 Event::MarketModeChanged { market, mode } => self.market_changes.push((*market, MarketChange::Mode(*mode))),
-                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => self
-                    .market_changes
-                    .push((*market, MarketChange::Fees { maker_fee_ppm: *maker_fee_ppm, taker_fee_ppm: *taker_fee_ppm })),
+                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => {
+                    self.market_changes.push((*market, MarketChange::Fees { maker_fee_ppm: *maker_fee_ppm, taker_fee_ppm: *taker_fee_ppm }))
+                }
                 Event::BandChanged { market, band_bps } => self.market_changes.push((*market, MarketChange::Band(*band_bps))),
                 // Not projected: exchange-wide switches and account settings the engine owns.
                 Event::MaintenanceChanged { .. } | Event::AccountsLinked { .. } | Event::TierLimitsSet { .. } => {}
@@ -220,7 +218,10 @@ impl<'a> Staged<'a> {
                         other => return Err(inconsistent(seq, format!("OrderAccepted {order:?} after {other:?}"))),
                     };
                     let placed = PlacedOrder::from_command(new, seq, ts_ms);
-                    let entry = OrderEntry { placed: Some(placed), progress: Progress { status: Some(OrderStatus::Open), updated_ts_ms: ts_ms, ..Progress::default() } };
+                    let entry = OrderEntry {
+                        placed: Some(placed),
+                        progress: Progress { status: Some(OrderStatus::Open), updated_ts_ms: ts_ms, ..Progress::default() },
+                    };
                     if self.orders.insert(order.0, entry).is_some() {
                         return Err(inconsistent(seq, format!("order {} accepted twice", order.0)));
                     }
@@ -329,27 +330,33 @@ mod tests {
         let accepted = |order, user, side| Event::OrderAccepted { order: OrderId(order), user: UserId(user), market: MarketId(0), side, client_id: None };
         let cmds = vec![
             applied(1, place(1, Side::Sell, 100, 10), vec![accepted(1, 1, Side::Sell)]),
-            applied(2, place(2, Side::Buy, 100, 4), vec![
-                accepted(2, 2, Side::Buy),
-                Event::Trade {
-                    market: MarketId(0),
-                    maker_order: OrderId(1),
-                    taker_order: OrderId(2),
-                    maker_user: UserId(1),
-                    taker_user: UserId(2),
-                    taker_side: Side::Buy,
-                    price: Price(100),
-                    qty: Qty(4),
-                    quote_paid: Amount(400),
-                    quote_received: Amount(399),
-                    maker_fee: Amount(1),
-                    taker_fee: Amount(2),
-                },
-                Event::OrderDone { order: OrderId(2), reason: talat_core::DoneReason::Filled, remaining: Qty(0) },
-            ]),
-            applied(3, Command::AmendOrder { user: UserId(1), order: OrderId(1), price: Some(Price(90)), qty: Some(Qty(3)) }, vec![
-                Event::OrderAmended { order: OrderId(1), price: Price(90), qty: Qty(3), kept_priority: false },
-            ]),
+            applied(
+                2,
+                place(2, Side::Buy, 100, 4),
+                vec![
+                    accepted(2, 2, Side::Buy),
+                    Event::Trade {
+                        market: MarketId(0),
+                        maker_order: OrderId(1),
+                        taker_order: OrderId(2),
+                        maker_user: UserId(1),
+                        taker_user: UserId(2),
+                        taker_side: Side::Buy,
+                        price: Price(100),
+                        qty: Qty(4),
+                        quote_paid: Amount(400),
+                        quote_received: Amount(399),
+                        maker_fee: Amount(1),
+                        taker_fee: Amount(2),
+                    },
+                    Event::OrderDone { order: OrderId(2), reason: talat_core::DoneReason::Filled, remaining: Qty(0) },
+                ],
+            ),
+            applied(
+                3,
+                Command::AmendOrder { user: UserId(1), order: OrderId(1), price: Some(Price(90)), qty: Some(Qty(3)) },
+                vec![Event::OrderAmended { order: OrderId(1), price: Price(90), qty: Qty(3), kept_priority: false }],
+            ),
         ];
         let mut staged = Staged::default();
         for c in &cmds {
@@ -371,13 +378,11 @@ mod tests {
 
     #[test]
     fn an_accept_without_its_command_is_inconsistent() {
-        let bad = applied(1, Command::CreateUser, vec![Event::OrderAccepted {
-            order: OrderId(1),
-            user: UserId(0),
-            market: MarketId(0),
-            side: Side::Buy,
-            client_id: None,
-        }]);
+        let bad = applied(
+            1,
+            Command::CreateUser,
+            vec![Event::OrderAccepted { order: OrderId(1), user: UserId(0), market: MarketId(0), side: Side::Buy, client_id: None }],
+        );
         assert!(matches!(Staged::default().add(&bad), Err(StoreError::Inconsistent { seq: 1, .. })));
     }
 }

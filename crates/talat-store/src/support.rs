@@ -360,44 +360,49 @@ pub struct QueueFilter {
 }
 
 async fn insert_message(tx: &mut Transaction<'static, Any>, ticket_id: i64, m: &NewMessage, files: &[NewAttachment], now: i64) -> Result<u64, StoreError> {
-    let row = sqlx::query("INSERT INTO support_messages (ticket_id, author, author_id, internal, body, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(ticket_id)
-        .bind(m.author.as_str())
-        .bind(int(m.author_id)?)
-        .bind(i64::from(m.internal))
-        .bind(m.body.as_str())
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("INSERT INTO support_messages (ticket_id, author, author_id, internal, body, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(ticket_id)
+            .bind(m.author.as_str())
+            .bind(int(m.author_id)?)
+            .bind(i64::from(m.internal))
+            .bind(m.body.as_str())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
     let message_id = Cols::new(&row, "support_messages").u64("id")?;
     for f in files {
-        sqlx::query("INSERT INTO support_attachments (ticket_id, message_id, file_name, content_type, size_bytes, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(ticket_id)
-            .bind(int(message_id)?)
-            .bind(f.file_name.as_str())
-            .bind(f.content_type.as_str())
-            .bind(int(f.content.len() as u64)?)
-            .bind(f.sha256.as_str())
-            .bind(f.content.clone())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO support_attachments (ticket_id, message_id, file_name, content_type, size_bytes, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ticket_id)
+        .bind(int(message_id)?)
+        .bind(f.file_name.as_str())
+        .bind(f.content_type.as_str())
+        .bind(int(f.content.len() as u64)?)
+        .bind(f.sha256.as_str())
+        .bind(f.content.clone())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(message_id)
 }
 
 async fn insert_events(tx: &mut Transaction<'static, Any>, ticket_id: i64, events: &[NewEvent], now: i64) -> Result<(), StoreError> {
     for e in events {
-        sqlx::query("INSERT INTO support_events (ticket_id, ts_ms, actor, actor_id, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(ticket_id)
-            .bind(now)
-            .bind(e.actor.as_str())
-            .bind(int(e.actor_id)?)
-            .bind(e.kind.as_str())
-            .bind(e.from_state.as_deref())
-            .bind(e.to_state.as_deref())
-            .bind(e.detail.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO support_events (ticket_id, ts_ms, actor, actor_id, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(ticket_id)
+        .bind(now)
+        .bind(e.actor.as_str())
+        .bind(int(e.actor_id)?)
+        .bind(e.kind.as_str())
+        .bind(e.from_state.as_deref())
+        .bind(e.to_state.as_deref())
+        .bind(e.detail.as_str())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -422,7 +427,14 @@ impl Store {
 
     /// Creates a ticket with its first message, attachments, events and mail (made by `mail`
     /// from the new ticket's id) in one transaction; returns it.
-    pub async fn create_ticket(&self, t: &NewTicket, first: &NewMessage, files: &[NewAttachment], events: &[NewEvent], mail: &(dyn Fn(u64) -> Vec<NewMail> + Sync)) -> Result<TicketRow, StoreError> {
+    pub async fn create_ticket(
+        &self,
+        t: &NewTicket,
+        first: &NewMessage,
+        files: &[NewAttachment],
+        events: &[NewEvent],
+        mail: &(dyn Fn(u64) -> Vec<NewMail> + Sync),
+    ) -> Result<TicketRow, StoreError> {
         let _writer = self.write_lock.lock().await;
         let now = int(t.created_ms)?;
         let mut tx = self.pool.begin().await?;
@@ -619,11 +631,12 @@ impl Store {
     }
 
     pub async fn ticket_messages(&self, ticket_id: u64) -> Result<Vec<MessageRow>, StoreError> {
-        let rows = sqlx::query("SELECT id, ticket_id, author, author_id, internal, body, created_ms FROM support_messages WHERE ticket_id = $1 ORDER BY id LIMIT $2")
-            .bind(int(ticket_id)?)
-            .bind(MAX_SUPPORT_ROWS * 4)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, ticket_id, author, author_id, internal, body, created_ms FROM support_messages WHERE ticket_id = $1 ORDER BY id LIMIT $2")
+                .bind(int(ticket_id)?)
+                .bind(MAX_SUPPORT_ROWS * 4)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(MessageRow::read).collect()
     }
 
@@ -643,11 +656,13 @@ impl Store {
     }
 
     pub async fn ticket_events(&self, ticket_id: u64) -> Result<Vec<EventRow>, StoreError> {
-        let rows = sqlx::query("SELECT id, ticket_id, ts_ms, actor, actor_id, kind, from_state, to_state, detail FROM support_events WHERE ticket_id = $1 ORDER BY id LIMIT $2")
-            .bind(int(ticket_id)?)
-            .bind(MAX_SUPPORT_ROWS * 4)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, ts_ms, actor, actor_id, kind, from_state, to_state, detail FROM support_events WHERE ticket_id = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(int(ticket_id)?)
+        .bind(MAX_SUPPORT_ROWS * 4)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(EventRow::read).collect()
     }
 
@@ -656,13 +671,14 @@ impl Store {
     pub async fn create_incident(&self, title: &str, description: &str, created_by: u64, now_ms: u64) -> Result<IncidentRow, StoreError> {
         let id = {
             let _writer = self.write_lock.lock().await;
-            let row = sqlx::query("INSERT INTO support_incidents (title, description, status, created_by, created_ms) VALUES ($1, $2, 'open', $3, $4) RETURNING id")
-                .bind(title)
-                .bind(description)
-                .bind(int(created_by)?)
-                .bind(int(now_ms)?)
-                .fetch_one(&self.pool)
-                .await?;
+            let row =
+                sqlx::query("INSERT INTO support_incidents (title, description, status, created_by, created_ms) VALUES ($1, $2, 'open', $3, $4) RETURNING id")
+                    .bind(title)
+                    .bind(description)
+                    .bind(int(created_by)?)
+                    .bind(int(now_ms)?)
+                    .fetch_one(&self.pool)
+                    .await?;
             Cols::new(&row, "support_incidents").u64("id")?
         };
         self.incident(id).await?.ok_or_else(|| StoreError::corrupt("support_incidents", format!("incident {id} vanished after its insert")))

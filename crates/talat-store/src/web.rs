@@ -201,12 +201,8 @@ impl Store {
         let escaped: String = needle.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
         let pattern = format!("%{escaped}%");
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE email LIKE $1 ESCAPE '\\' OR user_id = $2 ORDER BY id LIMIT $3");
-        let rows = sqlx::query(&sql)
-            .bind(pattern)
-            .bind(user.map(|u| i64::from(u.0)).unwrap_or(-1))
-            .bind(limit.clamp(0, MAX_WEB_ROWS))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&sql).bind(pattern).bind(user.map(|u| i64::from(u.0)).unwrap_or(-1)).bind(limit.clamp(0, MAX_WEB_ROWS)).fetch_all(&self.pool).await?;
         rows.iter().map(WebAccountRow::read).collect()
     }
 
@@ -231,13 +227,7 @@ impl Store {
         let _writer = self.write_lock.lock().await;
         let reset = if enabled { "" } else { ", totp_last_step = 0" };
         let sql = format!("UPDATE {table} SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3{reset} WHERE id = $4");
-        sqlx::query(&sql)
-            .bind(totp.map(|t| t.0.to_vec()))
-            .bind(totp.map(|t| t.1.to_vec()))
-            .bind(i64::from(enabled))
-            .bind(int(id)?)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(&sql).bind(totp.map(|t| t.0.to_vec())).bind(totp.map(|t| t.1.to_vec())).bind(i64::from(enabled)).bind(int(id)?).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -269,13 +259,15 @@ impl Store {
     /// Inserts a staff member; `None` if the email is taken.
     pub async fn insert_staff(&self, email: &str, password_hash: &str, role: &str, created_ms: u64) -> Result<Option<u64>, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let row = sqlx::query("INSERT INTO staff (email, password_hash, role, totp_enabled, created_ms) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id")
-            .bind(email)
-            .bind(password_hash)
-            .bind(role)
-            .bind(int(created_ms)?)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO staff (email, password_hash, role, totp_enabled, created_ms) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(role)
+        .bind(int(created_ms)?)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| Cols::new(&r, "staff").u64("id")).transpose()
     }
 
@@ -316,11 +308,12 @@ impl Store {
         let _writer = self.write_lock.lock().await;
         let id = int(id)?;
         let mut tx = self.pool.begin().await?;
-        let cleared = sqlx::query("UPDATE staff SET totp_sealed = NULL, totp_nonce = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = $1 AND totp_enabled = 1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let cleared =
+            sqlx::query("UPDATE staff SET totp_sealed = NULL, totp_nonce = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = $1 AND totp_enabled = 1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if cleared != 1 {
             return Ok(None);
         }
@@ -352,7 +345,11 @@ impl Store {
 
     pub async fn touch_session(&self, token_sha256: &str, last_seen_ms: u64) -> Result<(), StoreError> {
         let _writer = self.write_lock.lock().await;
-        sqlx::query("UPDATE web_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2").bind(int(last_seen_ms)?).bind(token_sha256).execute(&self.pool).await?;
+        sqlx::query("UPDATE web_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2")
+            .bind(int(last_seen_ms)?)
+            .bind(token_sha256)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -94,7 +94,9 @@ async fn applications_documents_and_conditional_changes(db: &TestDb) {
     assert!(store.kyc_applications_of_account(a).await.unwrap().is_empty());
     assert!(store.kyc_document(photo).await.unwrap().unwrap().application_id.is_none(), "rolled back");
 
-    let KycCreate::Created(app) = store.create_kyc_application(&application(a, "key-1", 2_000), &[photo, selfie], &[ev("submitted"), ev("identity")]).await.unwrap() else {
+    let KycCreate::Created(app) =
+        store.create_kyc_application(&application(a, "key-1", 2_000), &[photo, selfie], &[ev("submitted"), ev("identity")]).await.unwrap()
+    else {
         panic!("created")
     };
     assert_eq!((app.status.as_str(), app.level, app.version, app.submitted_ms, app.screening_status.as_str()), ("submitted", 1, 0, 2_000, "clear"));
@@ -129,7 +131,12 @@ async fn applications_documents_and_conditional_changes(db: &TestDb) {
         application_id: app.id,
         expect_version: 1,
         now_ms: 4_000,
-        set: vec![("status", Set::Text("approved".into())), ("decided_ms", Set::Int(4_000)), ("decision_reason", Set::Text("fine".into())), ("decided_by_staff_id", Set::Int(42))],
+        set: vec![
+            ("status", Set::Text("approved".into())),
+            ("decided_ms", Set::Int(4_000)),
+            ("decision_reason", Set::Text("fine".into())),
+            ("decided_by_staff_id", Set::Int(42)),
+        ],
         events: vec![ev("approved")],
         mail: vec![mail("a@example.com", "kyc.approved")],
         account_risk: Some(("medium".into(), Some(99_000))),
@@ -177,8 +184,10 @@ async fn knowledge_results_and_screening_hits(db: &TestDb) {
         .unwrap();
     let hits = store.screening_hits_of_account(a, 100).await.unwrap();
     assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].list_name.as_str(), hits[0].entity_version, hits[0].score_milli, hits[0].status.as_str(), hits[0].decided_by), ("un", 3, 950, "open", None));
+    assert_eq!(
+        (hits[0].list_name.as_str(), hits[0].entity_version, hits[0].score_milli, hits[0].status.as_str(), hits[0].decided_by),
+        ("un", 3, 950, "open", None)
+    );
 }
-
 
 suite!(email_verification_is_used_once, applications_documents_and_conditional_changes, knowledge_results_and_screening_hits);

@@ -19,7 +19,14 @@ fn list(name: &str, sha: &str, at: u64) -> NewSanctionsList {
 }
 
 fn hit(list: &str, id: &str, version: u64) -> NewScreeningHit {
-    NewScreeningHit { list_name: list.into(), entity_id: id.into(), entity_version: version, score_milli: 950, matched_name: format!("Name of {id}"), reasons: "[\"same name\"]".into() }
+    NewScreeningHit {
+        list_name: list.into(),
+        entity_id: id.into(),
+        entity_version: version,
+        score_milli: 950,
+        matched_name: format!("Name of {id}"),
+        reasons: "[\"same name\"]".into(),
+    }
 }
 
 async fn lists_load_in_one_transaction_and_replace_by_name(db: &TestDb) {
@@ -99,7 +106,10 @@ async fn hits_follow_the_applications_and_decisions_are_conditional(db: &TestDb)
     // Clearing one leaves the other open; clearing it again is refused and changes nothing.
     match store.clear_screening_hit(h9, 5, "different DOB", 200).await.unwrap() {
         HitDecision::Decided { hit, screening_status } => {
-            assert_eq!((hit.status.as_str(), hit.decided_by, hit.decision_reason.as_deref(), hit.decided_ms), ("cleared", Some(5), Some("different DOB"), Some(200)));
+            assert_eq!(
+                (hit.status.as_str(), hit.decided_by, hit.decision_reason.as_deref(), hit.decided_ms),
+                ("cleared", Some(5), Some("different DOB"), Some(200))
+            );
             assert_eq!(screening_status, "hit");
         }
         other => panic!("{other:?}"),
@@ -108,7 +118,18 @@ async fn hits_follow_the_applications_and_decisions_are_conditional(db: &TestDb)
     assert!(matches!(store.confirm_screening_hit(h9, 6, "no", 210).await.unwrap(), HitDecision::AlreadyDecided(_)));
     assert_eq!(store.clear_screening_hit(999_999, 5, "x", 1).await.unwrap(), HitDecision::NotFound);
     let clearances = store.screening_clearances_between(acct, acct).await.unwrap();
-    assert_eq!(clearances, vec![ClearanceRow { account_id: acct, list_name: "un-sc".into(), entity_id: "9".into(), entity_version: 2, staff_id: 5, reason: "different DOB".into(), ts_ms: 200 }]);
+    assert_eq!(
+        clearances,
+        vec![ClearanceRow {
+            account_id: acct,
+            list_name: "un-sc".into(),
+            entity_id: "9".into(),
+            entity_version: 2,
+            staff_id: 5,
+            reason: "different DOB".into(),
+            ts_ms: 200
+        }]
+    );
     assert!(store.screening_clearances_between(other, other).await.unwrap().is_empty());
 
     match store.clear_screening_hit(ht, 5, "other person", 300).await.unwrap() {
@@ -158,6 +179,5 @@ async fn two_reviewers_cannot_both_decide(db: &TestDb) {
         assert_eq!(store.screening_clearances_between(acct, acct).await.unwrap().len() as u64, round + 1);
     }
 }
-
 
 suite!(lists_load_in_one_transaction_and_replace_by_name, hits_follow_the_applications_and_decisions_are_conditional, two_reviewers_cannot_both_decide);

@@ -56,10 +56,12 @@ fn trading_story() -> Story {
     sim.tick(61_000);
 
     let post_only = OrderKind::Limit { price: Price(1_002_000 * THB_1), qty: Qty(1_000_000), tif: TimeInForce::PostOnly };
-    let reason = sim.rejected(Command::PlaceOrder(NewOrder { user: b, market: BTC_THB, side: Side::Buy, kind: post_only, client_id: None, stp: StpMode::ExpireTaker }));
+    let reason =
+        sim.rejected(Command::PlaceOrder(NewOrder { user: b, market: BTC_THB, side: Side::Buy, kind: post_only, client_id: None, stp: StpMode::ExpireTaker }));
     assert_eq!(reason, RejectReason::PostOnlyWouldTake);
     let poor = OrderKind::Limit { price: Price(1_000_000 * THB_1), qty: Qty(1_000_000), tif: TimeInForce::Gtc };
-    let reason = sim.rejected(Command::PlaceOrder(NewOrder { user: d, market: BTC_THB, side: Side::Buy, kind: poor, client_id: None, stp: StpMode::ExpireTaker }));
+    let reason =
+        sim.rejected(Command::PlaceOrder(NewOrder { user: d, market: BTC_THB, side: Side::Buy, kind: poor, client_id: None, stp: StpMode::ExpireTaker }));
     assert_eq!(reason, RejectReason::InsufficientBalance);
     let fok = OrderKind::Limit { price: Price(1_002_000 * THB_1), qty: Qty(BTC_1), tif: TimeInForce::Fok };
     let killed = sim.place_in(BTC_THB, b, Side::Buy, fok).0.expect("accepted, then killed");
@@ -216,7 +218,9 @@ async fn check_against_log(store: &Store, sim: &Sim) {
                 let seq = a.input.seq;
                 let ps: Vec<_> = a.events.iter().filter(|e| matches!(e, Event::Posting { .. })).enumerate().collect();
                 ps.into_iter().rev().filter_map(move |(i, e)| match e {
-                    Event::Posting { asset, from, to, .. } if *asset == THB && (account_user(*from) == Some(user) || account_user(*to) == Some(user)) => Some((seq, i as u32)),
+                    Event::Posting { asset, from, to, .. } if *asset == THB && (account_user(*from) == Some(user) || account_user(*to) == Some(user)) => {
+                        Some((seq, i as u32))
+                    }
                     _ => None,
                 })
             })
@@ -429,7 +433,10 @@ async fn order_history_pages_and_cursors(db: &TestDb) {
     // A time window, inclusive at both ends, in both modes.
     let (start, end) = (mine[6].1, mine[14].1);
     let window: Vec<OrderId> = mine.iter().rev().filter(|(_, ts)| *ts >= start && *ts <= end).map(|(id, _)| *id).collect();
-    let p = store.order_history(u, BTC_THB, &HistoryQuery { page: Some(1), limit: 100, start_ms: Some(start), end_ms: Some(end), ..Default::default() }).await.unwrap();
+    let p = store
+        .order_history(u, BTC_THB, &HistoryQuery { page: Some(1), limit: 100, start_ms: Some(start), end_ms: Some(end), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(p.orders.iter().map(|o| o.order).collect::<Vec<_>>(), window);
     assert_eq!(p.total, Some(window.len() as u64));
     let q = HistoryQuery { cursor: Some(p.orders[1].cursor()), limit: 100, start_ms: Some(start), end_ms: Some(end), ..Default::default() };
@@ -675,7 +682,8 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     let live = session(0, 10_000, 10_000);
     store.insert_session(&live).await.unwrap();
     for n in 1..=3 {
-        store.insert_session(&session(n, 9_000, 1_000 + u64::from(n))).await.unwrap(); // idle
+        store.insert_session(&session(n, 9_000, 1_000 + u64::from(n))).await.unwrap();
+        // idle
     }
     for n in 4..=5 {
         store.insert_session(&session(n, 100, 9_999)).await.unwrap(); // too old
@@ -699,10 +707,20 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     // is on.
     let kyc = store.insert_staff("kyc@talat.local", "hash-k", "kyc", 2_002).await.unwrap().unwrap();
     let listed = store.staff_list().await.unwrap();
-    assert_eq!(listed.iter().map(|r| (r.id, r.email.as_str(), r.role.as_str())).collect::<Vec<_>>(), vec![(staff, "ops@talat.local", "operator"), (kyc, "kyc@talat.local", "kyc")]);
+    assert_eq!(
+        listed.iter().map(|r| (r.id, r.email.as_str(), r.role.as_str())).collect::<Vec<_>>(),
+        vec![(staff, "ops@talat.local", "operator"), (kyc, "kyc@talat.local", "kyc")]
+    );
     store.set_staff_totp(staff, Some((&[5, 6], &[7; 12])), true).await.unwrap();
     assert!(store.staff_list().await.unwrap()[0].totp_enabled);
-    let staff_session = |n: u32, kind: &str, owner_id: u64| SessionRow { token_sha256: format!("{:064x}", 100 + n), kind: kind.into(), owner_id, csrf: format!("csrf-s{n}"), created_ms: 10_000, last_seen_ms: 10_000 };
+    let staff_session = |n: u32, kind: &str, owner_id: u64| SessionRow {
+        token_sha256: format!("{:064x}", 100 + n),
+        kind: kind.into(),
+        owner_id,
+        csrf: format!("csrf-s{n}"),
+        created_ms: 10_000,
+        last_seen_ms: 10_000,
+    };
     let sessions = [staff_session(0, "staff", staff), staff_session(1, "staff", staff), staff_session(2, "customer", staff), staff_session(3, "staff", kyc)];
     for s in &sessions {
         store.insert_session(s).await.unwrap();
@@ -752,7 +770,6 @@ async fn web_tables_and_the_append_only_audit_log(db: &TestDb) {
     assert_eq!(store.audit_entries(None, 100).await.unwrap(), all, "nothing changed");
 }
 
-
 /// Migration 0005's tables on both databases: a ticket is created with its message,
 /// attachments, events and mail in one transaction; a change applies only at the version it
 /// was made against (so two staff cannot both apply a change to stale state); the event history
@@ -774,7 +791,8 @@ async fn support_tables_and_conditional_changes(db: &TestDb) {
     };
     let first = NewMessage { author: "customer".into(), author_id: 4, internal: false, body: "help".into() };
     let file = NewAttachment { file_name: "a.txt".into(), content_type: "text/plain".into(), sha256: "ab".repeat(32), content: b"hello".to_vec() };
-    let created = NewEvent { actor: "customer".into(), actor_id: 4, kind: "created".into(), from_state: None, to_state: Some("open".into()), detail: String::new() };
+    let created =
+        NewEvent { actor: "customer".into(), actor_id: 4, kind: "created".into(), from_state: None, to_state: Some("open".into()), detail: String::new() };
     let mail = |id: u64| vec![NewMail { kind: "ticket.received".into(), to_addr: "c@example.com".into(), subject: format!("#{id}"), body: "got it".into() }];
     let t = store.create_ticket(&new, &first, &[file], &[created], &mail).await.unwrap();
     assert_eq!((t.version, t.status.as_str(), t.created_ms, t.link_ref.as_deref()), (0, "open", 1_000, Some("12")));
@@ -790,7 +808,14 @@ async fn support_tables_and_conditional_changes(db: &TestDb) {
     change.set.push(("first_response_ms", Set::Int(2_000)));
     change.set.push(("assignee_staff_id", Set::Null));
     change.message = Some((NewMessage { author: "staff".into(), author_id: 1, internal: false, body: "which address?".into() }, Vec::new()));
-    change.events.push(NewEvent { actor: "staff".into(), actor_id: 1, kind: "status".into(), from_state: Some("open".into()), to_state: Some("waiting_customer".into()), detail: String::new() });
+    change.events.push(NewEvent {
+        actor: "staff".into(),
+        actor_id: 1,
+        kind: "status".into(),
+        from_state: Some("open".into()),
+        to_state: Some("waiting_customer".into()),
+        detail: String::new(),
+    });
     change.mail.push(NewMail { kind: "ticket.answered".into(), to_addr: "c@example.com".into(), subject: "answer".into(), body: "see app".into() });
     assert!(store.change_ticket(&change).await.unwrap());
     assert!(!store.change_ticket(&change).await.unwrap(), "a stale version is refused");
@@ -806,8 +831,16 @@ async fn support_tables_and_conditional_changes(db: &TestDb) {
     let q = |statuses: Vec<&str>| QueueFilter { statuses: statuses.into_iter().map(String::from).collect(), limit: 50, ..Default::default() };
     assert_eq!(store.ticket_queue(&q(vec![])).await.unwrap().len(), 1);
     assert_eq!(store.ticket_queue(&q(vec!["resolved"])).await.unwrap().len(), 0);
-    assert_eq!(store.ticket_queue(&QueueFilter { text: Some("STU".into()), limit: 50, ..Default::default() }).await.unwrap().len(), 1, "subject search ignores case");
-    assert_eq!(store.ticket_queue(&QueueFilter { text: Some(format!("#{}", t.id)), limit: 50, ..Default::default() }).await.unwrap().len(), 1, "or finds the id");
+    assert_eq!(
+        store.ticket_queue(&QueueFilter { text: Some("STU".into()), limit: 50, ..Default::default() }).await.unwrap().len(),
+        1,
+        "subject search ignores case"
+    );
+    assert_eq!(
+        store.ticket_queue(&QueueFilter { text: Some(format!("#{}", t.id)), limit: 50, ..Default::default() }).await.unwrap().len(),
+        1,
+        "or finds the id"
+    );
     let counts = store.support_counts(0).await.unwrap();
     assert_eq!((counts.open, counts.waiting_customer, counts.complaints_open), (0, 1, 0));
     assert_eq!(store.tickets_created_between(0, 1_001, 10).await.unwrap().len(), 1);
@@ -837,7 +870,6 @@ async fn support_tables_and_conditional_changes(db: &TestDb) {
 
 // ---------------------------------------------------------------------------------------------
 // Runners
-
 
 suite!(
     projects_a_real_trading_stream,

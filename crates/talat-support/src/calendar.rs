@@ -107,21 +107,12 @@ impl LocalDate {
     /// Parses exactly `YYYY-MM-DD` (ASCII digits, zero-padded).
     pub fn parse(text: &str) -> Result<Self, CalendarError> {
         let bytes = text.as_bytes();
-        let shape_ok = bytes.len() == 10
-            && bytes[4] == b'-'
-            && bytes[7] == b'-'
-            && bytes
-                .iter()
-                .enumerate()
-                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        let shape_ok =
+            bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-' && bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
         if !shape_ok {
             return Err(CalendarError::DateFormat(text.chars().take(32).collect()));
         }
-        let number = |range: std::ops::Range<usize>| {
-            bytes[range]
-                .iter()
-                .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
-        };
+        let number = |range: std::ops::Range<usize>| bytes[range].iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
         // At most four digits each, so the narrowing casts cannot truncate.
         Self::new(number(0..4) as i32, number(5..7) as u8, number(8..10) as u8)
     }
@@ -158,25 +149,14 @@ impl LocalDate {
         let z = days + DAYS_0000_03_01_TO_EPOCH;
         let era = z.div_euclid(DAYS_PER_ERA);
         let day_of_era = z - era * DAYS_PER_ERA; // 0..=146_096
-        let year_of_era =
-            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
         let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
         let shifted_month = (5 * day_of_year + 2) / 153; // March = 0
         let d = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-        let m = if shifted_month < 10 {
-            shifted_month + 3
-        } else {
-            shifted_month - 9
-        };
+        let m = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
         let y = year_of_era + era * 400 + i64::from(m <= 2);
-        let date = Self {
-            y: i32::try_from(y).expect("year fits in i32 for any u64 millisecond instant"),
-            m: m as u8,
-            d: d as u8,
-        };
-        debug_assert!(
-            (1..=12).contains(&date.m) && date.d >= 1 && date.d <= days_in_month(date.y, date.m)
-        );
+        let date = Self { y: i32::try_from(y).expect("year fits in i32 for any u64 millisecond instant"), m: m as u8, d: d as u8 };
+        debug_assert!((1..=12).contains(&date.m) && date.d >= 1 && date.d <= days_in_month(date.y, date.m));
         date
     }
 
@@ -249,30 +229,15 @@ struct CalendarConfig {
 
 impl Default for CalendarConfig {
     fn default() -> Self {
-        let BusinessCalendar {
-            open_min,
-            close_min,
-            weekdays,
-            holidays,
-        } = BusinessCalendar::default();
-        Self {
-            open_min,
-            close_min,
-            weekdays,
-            holidays,
-        }
+        let BusinessCalendar { open_min, close_min, weekdays, holidays } = BusinessCalendar::default();
+        Self { open_min, close_min, weekdays, holidays }
     }
 }
 
 impl TryFrom<CalendarConfig> for BusinessCalendar {
     type Error = CalendarError;
     fn try_from(config: CalendarConfig) -> Result<Self, Self::Error> {
-        let calendar = Self {
-            open_min: config.open_min,
-            close_min: config.close_min,
-            weekdays: config.weekdays,
-            holidays: config.holidays,
-        };
+        let calendar = Self { open_min: config.open_min, close_min: config.close_min, weekdays: config.weekdays, holidays: config.holidays };
         calendar.validate()?;
         Ok(calendar)
     }
@@ -309,16 +274,8 @@ const THAI_HOLIDAYS_2026: [(u8, u8, &str); 20] = [
 impl Default for BusinessCalendar {
     /// Monday to Friday, 09:00–18:00 Thai time, closed on the Thai public holidays of 2026.
     fn default() -> Self {
-        let holidays = THAI_HOLIDAYS_2026
-            .iter()
-            .map(|&(m, d, _name)| LocalDate::new(2026, m, d).expect("a listed holiday is a date"))
-            .collect();
-        Self {
-            open_min: 9 * 60,
-            close_min: 18 * 60,
-            weekdays: [true, true, true, true, true, false, false],
-            holidays,
-        }
+        let holidays = THAI_HOLIDAYS_2026.iter().map(|&(m, d, _name)| LocalDate::new(2026, m, d).expect("a listed holiday is a date")).collect();
+        Self { open_min: 9 * 60, close_min: 18 * 60, weekdays: [true, true, true, true, true, false, false], holidays }
     }
 }
 
@@ -326,12 +283,7 @@ impl BusinessCalendar {
     /// Open every minute of every day: counts calendar time (for targets in calendar days,
     /// such as the 30-day complaint deadline).
     pub fn always_open() -> Self {
-        Self {
-            open_min: 0,
-            close_min: MINUTES_PER_DAY,
-            weekdays: [true; 7],
-            holidays: BTreeSet::new(),
-        }
+        Self { open_min: 0, close_min: MINUTES_PER_DAY, weekdays: [true; 7], holidays: BTreeSet::new() }
     }
 
     /// Checks the hours, the weekdays and the holiday count.
@@ -340,10 +292,7 @@ impl BusinessCalendar {
             return Err(CalendarError::CloseAfterMidnight(self.close_min));
         }
         if self.open_min >= self.close_min {
-            return Err(CalendarError::HoursInverted {
-                open_min: self.open_min,
-                close_min: self.close_min,
-            });
+            return Err(CalendarError::HoursInverted { open_min: self.open_min, close_min: self.close_min });
         }
         if !self.weekdays.iter().any(|&open| open) {
             return Err(CalendarError::NoWeekdays);
@@ -373,9 +322,7 @@ impl BusinessCalendar {
         self.assert_valid();
         let local_ms = to_local_ms(ms);
         let offset_ms = local_ms % DAY_MS;
-        self.is_open_day(local_ms / DAY_MS)
-            && offset_ms >= self.open_offset_ms()
-            && offset_ms < self.close_offset_ms()
+        self.is_open_day(local_ms / DAY_MS) && offset_ms >= self.open_offset_ms() && offset_ms < self.close_offset_ms()
     }
 
     /// Business time in `[from_ms, to_ms)`, in milliseconds; 0 if `to_ms <= from_ms`.
@@ -409,10 +356,7 @@ impl BusinessCalendar {
     /// If the calendar is invalid, `from_ms > MAX_INSTANT_MS` or `amount_ms > MAX_ADD_MS`.
     pub fn add_business_ms(&self, from_ms: u64, amount_ms: u64) -> u64 {
         self.assert_valid();
-        assert!(
-            amount_ms <= MAX_ADD_MS,
-            "add_business_ms: {amount_ms} ms is more than MAX_ADD_MS"
-        );
+        assert!(amount_ms <= MAX_ADD_MS, "add_business_ms: {amount_ms} ms is more than MAX_ADD_MS");
         let from_local = to_local_ms(from_ms);
         if amount_ms == 0 {
             return from_ms;
@@ -452,10 +396,7 @@ impl BusinessCalendar {
                 low = middle + 1;
             }
         }
-        assert_eq!(
-            low, high,
-            "the binary search over at most 2^64 days converges in 64 steps"
-        );
+        assert_eq!(low, high, "the binary search over at most 2^64 days converges in 64 steps");
         let last_day = low - 1;
         assert!(self.is_open_day(last_day));
         last_day * DAY_MS + self.open_offset_ms() + into_last_day_ms - UTC_OFFSET_MS
@@ -566,35 +507,16 @@ mod tests {
     fn dates_parse_validate_and_round_trip() {
         assert_eq!(date("2026-04-13").to_string(), "2026-04-13");
         assert_eq!(date("2024-02-29").d(), 29);
-        for bad in [
-            "2026-4-13",
-            "2026/04/13",
-            "2026-04-1x",
-            "",
-            "12026-04-13",
-            "２０２６-04-13",
-        ] {
-            assert!(
-                matches!(LocalDate::parse(bad), Err(CalendarError::DateFormat(_))),
-                "{bad}"
-            );
+        for bad in ["2026-4-13", "2026/04/13", "2026-04-1x", "", "12026-04-13", "２０２６-04-13"] {
+            assert!(matches!(LocalDate::parse(bad), Err(CalendarError::DateFormat(_))), "{bad}");
         }
-        assert_eq!(
-            LocalDate::parse("2026-02-29").unwrap_err().to_string(),
-            "2026-02-29 is not a calendar date"
-        );
-        assert!(
-            LocalDate::parse("2100-02-29").is_err(),
-            "2100 is not a leap year"
-        );
+        assert_eq!(LocalDate::parse("2026-02-29").unwrap_err().to_string(), "2026-02-29 is not a calendar date");
+        assert!(LocalDate::parse("2100-02-29").is_err(), "2100 is not a leap year");
         assert!(LocalDate::parse("2000-02-29").is_ok(), "2000 is");
         assert!(LocalDate::parse("2026-13-01").is_err());
         assert!(LocalDate::parse("2026-06-31").is_err());
         assert!(LocalDate::parse("2026-01-00").is_err());
-        assert_eq!(
-            LocalDate::parse("1969-12-31").unwrap_err().to_string(),
-            "year 1969 is outside 1970..=9999"
-        );
+        assert_eq!(LocalDate::parse("1969-12-31").unwrap_err().to_string(), "year 1969 is outside 1970..=9999");
     }
 
     #[test]
@@ -602,20 +524,14 @@ mod tests {
         assert_eq!(date("1970-01-01").days_since_epoch(), 0);
         assert_eq!(date("2000-03-01").days_since_epoch(), 11_017);
         // 2026-01-01T00:00Z is 1,767,225,600 s after the epoch.
-        assert_eq!(
-            date("2026-01-01").days_since_epoch(),
-            1_767_225_600 / 86_400
-        );
+        assert_eq!(date("2026-01-01").days_since_epoch(), 1_767_225_600 / 86_400);
         assert_eq!(date("9999-12-31").days_since_epoch(), 2_932_896);
         assert_eq!(date("1970-01-01").weekday_index(), 3, "a Thursday");
         assert_eq!(date("2026-12-05").weekday_index(), 5, "a Saturday");
         assert_eq!(date("2026-05-31").weekday_index(), 6, "a Sunday");
         assert_eq!(date("2026-04-13").weekday_index(), 0, "a Monday");
         for day in [0i64, 59, 60, 365, 10_956, 11_016, 11_017, 20_000, 2_932_896] {
-            assert_eq!(
-                LocalDate::from_days_since_epoch(day).days_since_epoch(),
-                day
-            );
+            assert_eq!(LocalDate::from_days_since_epoch(day).days_since_epoch(), day);
         }
     }
 
@@ -637,57 +553,29 @@ mod tests {
         assert_eq!(date("2026-12-07").weekday_index(), 0);
         assert!(calendar.is_business_instant(bkk("2026-03-02", 9, 0)));
         assert!(calendar.is_business_instant(bkk("2026-03-02", 17, 59)));
-        assert!(
-            !calendar.is_business_instant(bkk("2026-03-02", 18, 0)),
-            "closing instant is closed"
-        );
+        assert!(!calendar.is_business_instant(bkk("2026-03-02", 18, 0)), "closing instant is closed");
         assert!(!calendar.is_business_instant(bkk("2026-03-02", 8, 59)));
-        assert!(
-            !calendar.is_business_instant(bkk("2026-03-03", 12, 0)),
-            "Makha Bucha"
-        );
-        assert!(
-            !calendar.is_business_instant(bkk("2026-03-07", 12, 0)),
-            "Saturday"
-        );
+        assert!(!calendar.is_business_instant(bkk("2026-03-03", 12, 0)), "Makha Bucha");
+        assert!(!calendar.is_business_instant(bkk("2026-03-07", 12, 0)), "Saturday");
         // 09:00 Bangkok is 02:00 UTC.
         assert_eq!(bkk("2026-03-02", 9, 0) % DAY_MS, 2 * HOUR_MS);
     }
 
     #[test]
     fn validation_refuses_nonsense() {
-        let hours = BusinessCalendar {
-            open_min: 18 * 60,
-            close_min: 9 * 60,
-            ..BusinessCalendar::default()
-        };
-        assert_eq!(
-            hours.validate().unwrap_err().to_string(),
-            "business hours must open before they close (open 18:00, close 09:00)"
-        );
-        let closed = BusinessCalendar {
-            weekdays: [false; 7],
-            ..BusinessCalendar::default()
-        };
+        let hours = BusinessCalendar { open_min: 18 * 60, close_min: 9 * 60, ..BusinessCalendar::default() };
+        assert_eq!(hours.validate().unwrap_err().to_string(), "business hours must open before they close (open 18:00, close 09:00)");
+        let closed = BusinessCalendar { weekdays: [false; 7], ..BusinessCalendar::default() };
         assert_eq!(closed.validate().unwrap_err(), CalendarError::NoWeekdays);
-        let late = BusinessCalendar {
-            close_min: 1441,
-            ..BusinessCalendar::default()
-        };
-        assert_eq!(
-            late.validate().unwrap_err(),
-            CalendarError::CloseAfterMidnight(1441)
-        );
+        let late = BusinessCalendar { close_min: 1441, ..BusinessCalendar::default() };
+        assert_eq!(late.validate().unwrap_err(), CalendarError::CloseAfterMidnight(1441));
         BusinessCalendar::always_open().validate().unwrap();
     }
 
     #[test]
     #[should_panic(expected = "invalid business calendar")]
     fn counting_with_an_invalid_calendar_panics() {
-        let closed = BusinessCalendar {
-            weekdays: [false; 7],
-            ..BusinessCalendar::default()
-        };
+        let closed = BusinessCalendar { weekdays: [false; 7], ..BusinessCalendar::default() };
         closed.business_ms_between(0, DAY_MS);
     }
 
@@ -700,14 +588,8 @@ mod tests {
         assert_eq!(calendar.business_ms_between(friday, monday), 2 * HOUR_MS);
         assert_eq!(calendar.add_business_ms(friday, 2 * HOUR_MS), monday);
         // Running out exactly at Friday's close gives the close, not Monday's opening.
-        assert_eq!(
-            calendar.add_business_ms(friday, HOUR_MS),
-            bkk("2026-03-06", 18, 0)
-        );
-        assert_eq!(
-            calendar.add_business_ms(friday, HOUR_MS + 1),
-            bkk("2026-03-09", 9, 0) + 1
-        );
+        assert_eq!(calendar.add_business_ms(friday, HOUR_MS), bkk("2026-03-06", 18, 0));
+        assert_eq!(calendar.add_business_ms(friday, HOUR_MS + 1), bkk("2026-03-09", 9, 0) + 1);
     }
 
     #[test]
@@ -724,31 +606,15 @@ mod tests {
     fn starting_outside_hours() {
         let calendar = BusinessCalendar::default();
         let early = bkk("2026-03-02", 6, 30);
-        assert_eq!(
-            calendar.business_ms_between(early, bkk("2026-03-02", 9, 30)),
-            30 * MINUTE_MS
-        );
-        assert_eq!(
-            calendar.add_business_ms(early, 30 * MINUTE_MS),
-            bkk("2026-03-02", 9, 30)
-        );
+        assert_eq!(calendar.business_ms_between(early, bkk("2026-03-02", 9, 30)), 30 * MINUTE_MS);
+        assert_eq!(calendar.add_business_ms(early, 30 * MINUTE_MS), bkk("2026-03-02", 9, 30));
         let late = bkk("2026-03-02", 22, 0);
-        assert_eq!(
-            calendar.business_ms_between(late, bkk("2026-03-03", 23, 0)),
-            0,
-            "Tuesday is a holiday"
-        );
-        assert_eq!(
-            calendar.add_business_ms(late, MINUTE_MS),
-            bkk("2026-03-04", 9, 1)
-        );
+        assert_eq!(calendar.business_ms_between(late, bkk("2026-03-03", 23, 0)), 0, "Tuesday is a holiday");
+        assert_eq!(calendar.add_business_ms(late, MINUTE_MS), bkk("2026-03-04", 9, 1));
         assert_eq!(calendar.add_business_ms(late, 0), late);
         // Saturday night: the first business minute is Monday 09:00.
         let saturday = bkk("2026-03-07", 23, 0);
-        assert_eq!(
-            calendar.add_business_ms(saturday, MINUTE_MS),
-            bkk("2026-03-09", 9, 1)
-        );
+        assert_eq!(calendar.add_business_ms(saturday, MINUTE_MS), bkk("2026-03-09", 9, 1));
     }
 
     #[test]
@@ -758,22 +624,13 @@ mod tests {
         let before = bkk("2026-04-10", 18, 0);
         let after = bkk("2026-04-16", 9, 0);
         assert_eq!(calendar.business_ms_between(before, after), 0);
-        assert_eq!(
-            calendar.add_business_ms(before, HOUR_MS),
-            bkk("2026-04-16", 10, 0)
-        );
+        assert_eq!(calendar.add_business_ms(before, HOUR_MS), bkk("2026-04-16", 10, 0));
         // A week from the Thursday before Songkran holds two business days (Thu, Fri) plus Thursday after.
         let thursday = bkk("2026-04-09", 9, 0);
-        assert_eq!(
-            calendar.business_ms_between(thursday, bkk("2026-04-16", 18, 0)),
-            3 * 9 * HOUR_MS
-        );
+        assert_eq!(calendar.business_ms_between(thursday, bkk("2026-04-16", 18, 0)), 3 * 9 * HOUR_MS);
         // A 5-business-day target set on Thursday 09:00 runs out at Monday 20 April's close
         // (Thu 9, Fri 10, Thu 16, Fri 17, Mon 20).
-        assert_eq!(
-            calendar.add_business_ms(thursday, 5 * 9 * HOUR_MS),
-            bkk("2026-04-20", 18, 0)
-        );
+        assert_eq!(calendar.add_business_ms(thursday, 5 * 9 * HOUR_MS), bkk("2026-04-20", 18, 0));
     }
 
     #[test]
@@ -782,15 +639,9 @@ mod tests {
         // 2026: 261 weekdays; 18 of the 20 listed holidays fall on one (31 May and 5 Dec do not).
         let year = calendar.business_ms_between(bkk("2026-01-01", 0, 0), bkk("2027-01-01", 0, 0));
         assert_eq!(year, (261 - 18) * 9 * HOUR_MS);
-        assert_eq!(
-            calendar.add_business_ms(bkk("2026-01-01", 0, 0), year),
-            bkk("2026-12-30", 18, 0)
-        );
+        assert_eq!(calendar.add_business_ms(bkk("2026-01-01", 0, 0), year), bkk("2026-12-30", 18, 0));
         let always = BusinessCalendar::always_open();
-        assert_eq!(
-            always.business_ms_between(0, MAX_INSTANT_MS),
-            MAX_INSTANT_MS
-        );
+        assert_eq!(always.business_ms_between(0, MAX_INSTANT_MS), MAX_INSTANT_MS);
         assert_eq!(always.add_business_ms(5, 30 * DAY_MS), 5 + 30 * DAY_MS);
     }
 
@@ -800,24 +651,12 @@ mod tests {
     }
 
     fn calendar() -> impl Strategy<Value = BusinessCalendar> {
-        let hours =
-            (0u16..MINUTES_PER_DAY).prop_flat_map(|open| (Just(open), open + 1..=MINUTES_PER_DAY));
-        (hours, any::<[bool; 7]>(), any::<bool>()).prop_filter_map(
-            "at least one working weekday",
-            |((open_min, close_min), weekdays, holidays)| {
-                let calendar = BusinessCalendar {
-                    open_min,
-                    close_min,
-                    weekdays,
-                    holidays: if holidays {
-                        BusinessCalendar::default().holidays
-                    } else {
-                        BTreeSet::new()
-                    },
-                };
-                calendar.validate().ok().map(|()| calendar)
-            },
-        )
+        let hours = (0u16..MINUTES_PER_DAY).prop_flat_map(|open| (Just(open), open + 1..=MINUTES_PER_DAY));
+        (hours, any::<[bool; 7]>(), any::<bool>()).prop_filter_map("at least one working weekday", |((open_min, close_min), weekdays, holidays)| {
+            let calendar =
+                BusinessCalendar { open_min, close_min, weekdays, holidays: if holidays { BusinessCalendar::default().holidays } else { BTreeSet::new() } };
+            calendar.validate().ok().map(|()| calendar)
+        })
     }
 
     proptest! {

@@ -92,10 +92,7 @@ pub enum StaffingError {
     #[error("a day plan holds at most {max} intervals, got {len}", max = MAX_DAY_INTERVALS)]
     TooManyIntervals { len: usize },
     #[error("interval {index}: {source}")]
-    AtInterval {
-        index: usize,
-        source: Box<StaffingError>,
-    },
+    AtInterval { index: usize, source: Box<StaffingError> },
 }
 
 impl StaffingInput {
@@ -140,19 +137,11 @@ fn erlang_b_step(b_previous: f64, traffic: f64, k: u32) -> f64 {
 fn metrics_from_erlang_b(traffic: f64, agents: u32, b: f64, aht_s: f64, answer_s: f64) -> Metrics {
     let n = f64::from(agents);
     let spare = n - traffic;
-    assert!(
-        spare > 0.0,
-        "Erlang C needs more agents than Erlangs of traffic"
-    );
+    assert!(spare > 0.0, "Erlang C needs more agents than Erlangs of traffic");
     // C = N·B / (N − A·(1 − B)); the denominator is ≥ N − A > 0.
     let p_wait = (n * b / (n - traffic * (1.0 - b))).clamp(0.0, 1.0);
     let service_level = (1.0 - p_wait * (-spare * answer_s / aht_s).exp()).clamp(0.0, 1.0);
-    Metrics {
-        p_wait,
-        service_level,
-        asa_s: p_wait * aht_s / spare,
-        occupancy: traffic / n,
-    }
+    Metrics { p_wait, service_level, asa_s: p_wait * aht_s / spare, occupancy: traffic / n }
 }
 
 /// Queue figures for `agents` agents facing `traffic` Erlangs.
@@ -161,12 +150,7 @@ fn metrics_from_erlang_b(traffic: f64, agents: u32, b: f64, aht_s: f64, answer_s
 /// `agents` exceeds [`MAX_AGENTS`], or when an input is not finite (traffic and answer time must
 /// be ≥ 0, handling time > 0).
 pub fn evaluate(traffic: f64, agents: u32, aht_s: f64, answer_s: f64) -> Option<Metrics> {
-    let inputs_ok = traffic.is_finite()
-        && traffic >= 0.0
-        && aht_s.is_finite()
-        && aht_s > 0.0
-        && answer_s.is_finite()
-        && answer_s >= 0.0;
+    let inputs_ok = traffic.is_finite() && traffic >= 0.0 && aht_s.is_finite() && aht_s > 0.0 && answer_s.is_finite() && answer_s >= 0.0;
     if !inputs_ok || agents > MAX_AGENTS || f64::from(agents) <= traffic {
         return None;
     }
@@ -186,19 +170,10 @@ pub fn agents_needed(input: &StaffingInput) -> Result<StaffingPlan, StaffingErro
     input.validate()?;
     let traffic = input.traffic_erlangs();
     if traffic == 0.0 {
-        return Ok(StaffingPlan {
-            agents: 0,
-            traffic_erlangs: 0.0,
-            p_wait: 0.0,
-            service_level: 1.0,
-            asa_s: 0.0,
-            occupancy: 0.0,
-        });
+        return Ok(StaffingPlan { agents: 0, traffic_erlangs: 0.0, p_wait: 0.0, service_level: 1.0, asa_s: 0.0, occupancy: 0.0 });
     }
     if traffic >= f64::from(MAX_AGENTS) {
-        return Err(StaffingError::TooManyAgents {
-            traffic_erlangs: traffic,
-        });
+        return Err(StaffingError::TooManyAgents { traffic_erlangs: traffic });
     }
     let target = input.target_pct / 100.0;
     // Truncation is the floor here: traffic is finite, positive and below MAX_AGENTS.
@@ -223,44 +198,23 @@ pub fn agents_needed(input: &StaffingInput) -> Result<StaffingPlan, StaffingErro
             });
         }
     }
-    Err(StaffingError::TooManyAgents {
-        traffic_erlangs: traffic,
-    })
+    Err(StaffingError::TooManyAgents { traffic_erlangs: traffic })
 }
 
 /// A plan per interval of a day (for the console's staffing chart): `arrivals_per_interval[i]`
 /// contacts in interval `i`, all intervals `interval_s` long, one target for all.
-pub fn plan_day(
-    arrivals_per_interval: &[f64],
-    interval_s: u32,
-    aht_s: f64,
-    target_pct: f64,
-    answer_s: f64,
-) -> Result<Vec<StaffingPlan>, StaffingError> {
+pub fn plan_day(arrivals_per_interval: &[f64], interval_s: u32, aht_s: f64, target_pct: f64, answer_s: f64) -> Result<Vec<StaffingPlan>, StaffingError> {
     if arrivals_per_interval.len() > MAX_DAY_INTERVALS {
-        return Err(StaffingError::TooManyIntervals {
-            len: arrivals_per_interval.len(),
-        });
+        return Err(StaffingError::TooManyIntervals { len: arrivals_per_interval.len() });
     }
     // Check the shared figures once, so their errors are not blamed on interval 0.
-    let shared = StaffingInput {
-        arrivals: 0.0,
-        interval_s,
-        aht_s,
-        target_pct,
-        answer_s,
-    };
+    let shared = StaffingInput { arrivals: 0.0, interval_s, aht_s, target_pct, answer_s };
     shared.validate()?;
     arrivals_per_interval
         .iter()
         .enumerate()
         .map(|(index, &arrivals)| {
-            agents_needed(&StaffingInput { arrivals, ..shared }).map_err(|source| {
-                StaffingError::AtInterval {
-                    index,
-                    source: Box::new(source),
-                }
-            })
+            agents_needed(&StaffingInput { arrivals, ..shared }).map_err(|source| StaffingError::AtInterval { index, source: Box::new(source) })
         })
         .collect()
 }
@@ -270,9 +224,7 @@ pub fn validate_shrinkage_pct(shrinkage_pct: f64) -> Result<(), StaffingError> {
     if shrinkage_pct.is_finite() && (0.0..=MAX_SHRINKAGE_PCT).contains(&shrinkage_pct) {
         Ok(())
     } else {
-        Err(StaffingError::Shrinkage {
-            value: shrinkage_pct,
-        })
+        Err(StaffingError::Shrinkage { value: shrinkage_pct })
     }
 }
 
@@ -286,14 +238,8 @@ pub fn validate_shrinkage_pct(shrinkage_pct: f64) -> Result<(), StaffingError> {
 ///
 /// If `agents > MAX_AGENTS` or the shrinkage fails [`validate_shrinkage_pct`] (check config first).
 pub fn rostered(agents: u32, shrinkage_pct: f64) -> u32 {
-    assert!(
-        agents <= MAX_AGENTS,
-        "rostered: {agents} agents is more than {MAX_AGENTS}"
-    );
-    assert!(
-        validate_shrinkage_pct(shrinkage_pct).is_ok(),
-        "rostered: shrinkage {shrinkage_pct} % is outside 0..={MAX_SHRINKAGE_PCT} %"
-    );
+    assert!(agents <= MAX_AGENTS, "rostered: {agents} agents is more than {MAX_AGENTS}");
+    assert!(validate_shrinkage_pct(shrinkage_pct).is_ok(), "rostered: shrinkage {shrinkage_pct} % is outside 0..={MAX_SHRINKAGE_PCT} %");
     const WHOLE_BP: u64 = 10_000;
     // In range after the assertion above: 0..=9_000 basis points.
     let shrinkage_bp = (shrinkage_pct * 100.0).round() as u64;
@@ -314,20 +260,8 @@ mod tests {
         (x * 10f64.powi(decimals)).round() as i64
     }
 
-    fn input(
-        arrivals: f64,
-        interval_min: u32,
-        aht_s: f64,
-        target_pct: f64,
-        answer_s: f64,
-    ) -> StaffingInput {
-        StaffingInput {
-            arrivals,
-            interval_s: interval_min * 60,
-            aht_s,
-            target_pct,
-            answer_s,
-        }
+    fn input(arrivals: f64, interval_min: u32, aht_s: f64, target_pct: f64, answer_s: f64) -> StaffingInput {
+        StaffingInput { arrivals, interval_s: interval_min * 60, aht_s, target_pct, answer_s }
     }
 
     /// One row of the worked table in exchange-domain.md §5, figures as printed.
@@ -354,31 +288,11 @@ mod tests {
     fn check_row(traffic: f64, aht_s: f64, answer_s: f64, row: &Row) {
         let m = evaluate(traffic, row.agents, aht_s, answer_s).expect("stable queue");
         let d = row.decimals;
-        assert_eq!(
-            fixed(m.p_wait * 100.0, d),
-            fixed(row.p_wait_pct, d),
-            "P_wait at N={}",
-            row.agents
-        );
-        assert_eq!(
-            fixed(m.service_level * 100.0, d),
-            fixed(row.sl_pct, d),
-            "SL at N={}",
-            row.agents
-        );
-        assert_eq!(
-            fixed(m.asa_s, d),
-            fixed(row.asa_s, d),
-            "ASA at N={}",
-            row.agents
-        );
+        assert_eq!(fixed(m.p_wait * 100.0, d), fixed(row.p_wait_pct, d), "P_wait at N={}", row.agents);
+        assert_eq!(fixed(m.service_level * 100.0, d), fixed(row.sl_pct, d), "SL at N={}", row.agents);
+        assert_eq!(fixed(m.asa_s, d), fixed(row.asa_s, d), "ASA at N={}", row.agents);
         let od = row.occupancy_decimals;
-        assert_eq!(
-            fixed(m.occupancy, od),
-            fixed(row.occupancy, od),
-            "occupancy at N={}",
-            row.agents
-        );
+        assert_eq!(fixed(m.occupancy, od), fixed(row.occupancy, od), "occupancy at N={}", row.agents);
     }
 
     fn check_case(input: StaffingInput, miss: Row, meet: Row) {
@@ -388,13 +302,8 @@ mod tests {
         let traffic = input.traffic_erlangs();
         check_row(traffic, input.aht_s, input.answer_s, &miss);
         check_row(traffic, input.aht_s, input.answer_s, &meet);
-        let miss_sl = evaluate(traffic, miss.agents, input.aht_s, input.answer_s)
-            .unwrap()
-            .service_level;
-        assert!(
-            miss_sl < input.target_pct / 100.0,
-            "the row before the answer misses"
-        );
+        let miss_sl = evaluate(traffic, miss.agents, input.aht_s, input.answer_s).unwrap().service_level;
+        assert!(miss_sl < input.target_pct / 100.0, "the row before the answer misses");
         // The plan carries the same figures as evaluate at its N.
         let at_plan = evaluate(traffic, plan.agents, input.aht_s, input.answer_s).unwrap();
         assert_eq!(plan.p_wait, at_plan.p_wait);
@@ -406,11 +315,7 @@ mod tests {
         let input = input(360.0, 30, 240.0, 80.0, 15.0);
         assert_eq!(input.traffic_erlangs(), 48.0);
         let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row::printed(2, [agents as f64, p_wait_pct, sl_pct, asa_s, occupancy]);
-        check_case(
-            input,
-            row(54, 30.13, 79.29, 12.05, 0.889),
-            row(55, 23.87, 84.59, 8.18, 0.873),
-        );
+        check_case(input, row(54, 30.13, 79.29, 12.05, 0.889), row(55, 23.87, 84.59, 8.18, 0.873));
     }
 
     #[test]
@@ -418,11 +323,7 @@ mod tests {
         let input = input(100.0, 30, 180.0, 80.0, 20.0);
         assert_eq!(input.traffic_erlangs(), 10.0);
         let row = |agents, p_wait_pct, sl_pct, asa_s, occupancy| Row::printed(2, [agents as f64, p_wait_pct, sl_pct, asa_s, occupancy]);
-        check_case(
-            input,
-            row(13, 28.53, 79.56, 17.12, 0.769),
-            row(14, 17.41, 88.84, 7.84, 0.714),
-        );
+        check_case(input, row(13, 28.53, 79.56, 17.12, 0.769), row(14, 17.41, 88.84, 7.84, 0.714));
     }
 
     #[test]
@@ -442,11 +343,7 @@ mod tests {
         // The surge: ten times the contacts, 200 Erlangs → 210 agents.
         let surge = input(1200.0, 30, 300.0, 80.0, 20.0);
         assert_eq!(surge.traffic_erlangs(), 200.0);
-        check_case(
-            surge,
-            row(209, 41.9, 77.0, 14.0, 0.96),
-            row(210, 37.6, 80.7, 11.3, 0.95),
-        );
+        check_case(surge, row(209, 41.9, 77.0, 14.0, 0.96), row(210, 37.6, 80.7, 11.3, 0.95));
 
         // "with 30 % shrinkage 36 → 300 rostered"
         assert_eq!(rostered(25, 30.0), 36);
@@ -459,12 +356,7 @@ mod tests {
         let plan = agents_needed(&input(30_000.0, 30, 300.0, 80.0, 20.0)).unwrap();
         assert!(plan.agents > 5_000 && plan.agents < 5_200, "{plan:?}");
         assert!(plan.service_level >= 0.8 && plan.p_wait.is_finite() && plan.asa_s.is_finite());
-        assert!(
-            evaluate(5_000.0, plan.agents - 1, 300.0, 20.0)
-                .unwrap()
-                .service_level
-                < 0.8
-        );
+        assert!(evaluate(5_000.0, plan.agents - 1, 300.0, 20.0).unwrap().service_level < 0.8);
     }
 
     #[test]
@@ -476,124 +368,44 @@ mod tests {
         assert_eq!(evaluate(1.0, 10, 180.0, -1.0), None);
         assert_eq!(evaluate(1.0, MAX_AGENTS + 1, 180.0, 20.0), None);
         let idle = evaluate(0.0, 1, 180.0, 20.0).unwrap();
-        assert_eq!(
-            (idle.p_wait, idle.service_level, idle.asa_s),
-            (0.0, 1.0, 0.0)
-        );
+        assert_eq!((idle.p_wait, idle.service_level, idle.asa_s), (0.0, 1.0, 0.0));
     }
 
     #[test]
     fn validation_errors_read_well() {
         let good = input(100.0, 30, 180.0, 80.0, 20.0);
         let cases = [
-            (
-                StaffingInput {
-                    target_pct: 150.0,
-                    ..good
-                },
-                "the service-level target must be a percentage strictly between 0 and 100, got 150",
-            ),
-            (
-                StaffingInput {
-                    target_pct: 100.0,
-                    ..good
-                },
-                "strictly between 0 and 100, got 100",
-            ),
-            (
-                StaffingInput {
-                    target_pct: 0.0,
-                    ..good
-                },
-                "got 0",
-            ),
-            (
-                StaffingInput {
-                    arrivals: -1.0,
-                    ..good
-                },
-                "arrivals must be a finite number",
-            ),
-            (
-                StaffingInput {
-                    arrivals: f64::INFINITY,
-                    ..good
-                },
-                "arrivals must be a finite number",
-            ),
-            (
-                StaffingInput {
-                    interval_s: 0,
-                    ..good
-                },
-                "at least one second",
-            ),
-            (
-                StaffingInput { aht_s: 0.0, ..good },
-                "average handling time",
-            ),
-            (
-                StaffingInput {
-                    answer_s: f64::NAN,
-                    ..good
-                },
-                "answer time",
-            ),
-            (
-                StaffingInput {
-                    arrivals: 1e9,
-                    ..good
-                },
-                "would need more than 100000 agents",
-            ),
+            (StaffingInput { target_pct: 150.0, ..good }, "the service-level target must be a percentage strictly between 0 and 100, got 150"),
+            (StaffingInput { target_pct: 100.0, ..good }, "strictly between 0 and 100, got 100"),
+            (StaffingInput { target_pct: 0.0, ..good }, "got 0"),
+            (StaffingInput { arrivals: -1.0, ..good }, "arrivals must be a finite number"),
+            (StaffingInput { arrivals: f64::INFINITY, ..good }, "arrivals must be a finite number"),
+            (StaffingInput { interval_s: 0, ..good }, "at least one second"),
+            (StaffingInput { aht_s: 0.0, ..good }, "average handling time"),
+            (StaffingInput { answer_s: f64::NAN, ..good }, "answer time"),
+            (StaffingInput { arrivals: 1e9, ..good }, "would need more than 100000 agents"),
         ];
         for (bad, message) in cases {
             let error = agents_needed(&bad).unwrap_err().to_string();
-            assert!(
-                error.contains(message),
-                "{error:?} should contain {message:?}"
-            );
+            assert!(error.contains(message), "{error:?} should contain {message:?}");
         }
-        assert_eq!(
-            agents_needed(&StaffingInput {
-                arrivals: 0.0,
-                ..good
-            })
-            .unwrap()
-            .agents,
-            0
-        );
+        assert_eq!(agents_needed(&StaffingInput { arrivals: 0.0, ..good }).unwrap().agents, 0);
     }
 
     #[test]
     fn plan_day_plans_every_interval_and_names_the_bad_one() {
         let day = [0.0, 100.0, 270.0];
         let plans = plan_day(&day, 1800, 180.0, 80.0, 20.0).unwrap();
-        assert_eq!(
-            plans[..2].iter().map(|p| p.agents).collect::<Vec<_>>(),
-            [0, 14]
-        );
+        assert_eq!(plans[..2].iter().map(|p| p.agents).collect::<Vec<_>>(), [0, 14]);
         for (plan, arrivals) in plans.iter().zip(day) {
-            assert_eq!(
-                *plan,
-                agents_needed(&input(arrivals, 30, 180.0, 80.0, 20.0)).unwrap()
-            );
+            assert_eq!(*plan, agents_needed(&input(arrivals, 30, 180.0, 80.0, 20.0)).unwrap());
         }
         let error = plan_day(&[100.0, -3.0], 1800, 180.0, 80.0, 20.0).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "interval 1: arrivals must be a finite number of contacts ≥ 0, got -3"
-        );
+        assert_eq!(error.to_string(), "interval 1: arrivals must be a finite number of contacts ≥ 0, got -3");
         let error = plan_day(&[100.0], 1800, 180.0, 120.0, 20.0).unwrap_err();
-        assert!(
-            matches!(error, StaffingError::Target(_)),
-            "shared errors are not blamed on an interval"
-        );
+        assert!(matches!(error, StaffingError::Target(_)), "shared errors are not blamed on an interval");
         let too_long = vec![1.0; MAX_DAY_INTERVALS + 1];
-        assert!(matches!(
-            plan_day(&too_long, 300, 180.0, 80.0, 20.0),
-            Err(StaffingError::TooManyIntervals { len: 289 })
-        ));
+        assert!(matches!(plan_day(&too_long, 300, 180.0, 80.0, 20.0), Err(StaffingError::TooManyIntervals { len: 289 })));
     }
 
     #[test]

@@ -26,16 +26,7 @@ pub mod reports;
 pub mod sla;
 
 pub use calendar::{BusinessCalendar, CalendarError, LocalDate};
-pub use erlang::{
-    agents_needed, evaluate, plan_day, rostered, validate_shrinkage_pct, Metrics, StaffingError,
-    StaffingInput, StaffingPlan,
-};
-pub use lifecycle::{
-    clean_reason, complaint_transition, ticket_next, Actor, ComplaintStatus, TicketEvent,
-    TicketRules, TicketStatus, TransitionError,
-};
+pub use erlang::{agents_needed, evaluate, plan_day, rostered, validate_shrinkage_pct, Metrics, StaffingError, StaffingInput, StaffingPlan};
+pub use lifecycle::{clean_reason, complaint_transition, ticket_next, Actor, ComplaintStatus, TicketEvent, TicketRules, TicketStatus, TransitionError};
 pub use names::UnknownName;
-pub use sla::{
-    clock_status, Category, ClockError, ClockFacts, ClockState, ClockStatus, ComplaintTargets,
-    Priority, SlaPolicy, SlaTargets,
-};
+pub use sla::{clock_status, Category, ClockError, ClockFacts, ClockState, ClockStatus, ComplaintTargets, Priority, SlaPolicy, SlaTargets};

@@ -89,10 +89,7 @@ pub struct TicketRules {
 
 impl Default for TicketRules {
     fn default() -> Self {
-        Self {
-            reopen_within_days: 7,
-            auto_close_after_days: 7,
-        }
+        Self { reopen_within_days: 7, auto_close_after_days: 7 }
     }
 }
 
@@ -111,30 +108,19 @@ pub enum ComplaintStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
     #[error("cannot {action} a ticket that is {status}")]
-    TicketRefused {
-        action: &'static str,
-        status: &'static str,
-    },
+    TicketRefused { action: &'static str, status: &'static str },
     #[error("only {allowed} can {action} a ticket")]
-    WrongActor {
-        action: &'static str,
-        allowed: &'static str,
-    },
+    WrongActor { action: &'static str, allowed: &'static str },
     #[error("the ticket is resolved but its resolution time is missing")]
     MissingResolvedAt,
     #[error("a resolved ticket can only be reopened within {days} days of its resolution; please open a new ticket")]
     ReopenWindowPassed { days: u32 },
     #[error("a resolved ticket closes by itself only {days} days after its resolution")]
     TooEarlyToAutoClose { days: u32 },
-    #[error(
-        "ticket rules need at least one day to reopen, and no more days to reopen than to close"
-    )]
+    #[error("ticket rules need at least one day to reopen, and no more days to reopen than to close")]
     Rules,
     #[error("cannot go from {from} to {to}")]
-    ComplaintRefused {
-        from: &'static str,
-        to: &'static str,
-    },
+    ComplaintRefused { from: &'static str, to: &'static str },
     #[error("a complaint can only be rejected with a reason")]
     ReasonRequired,
     #[error("a reason cannot be blank")]
@@ -144,13 +130,7 @@ pub enum TransitionError {
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 5] = [
-        TicketStatus::New,
-        TicketStatus::Open,
-        TicketStatus::WaitingCustomer,
-        TicketStatus::Resolved,
-        TicketStatus::Closed,
-    ];
+    pub const ALL: [TicketStatus; 5] = [TicketStatus::New, TicketStatus::Open, TicketStatus::WaitingCustomer, TicketStatus::Resolved, TicketStatus::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,12 +177,8 @@ impl TicketEvent {
     /// The only actor who may cause this event.
     pub fn actor(self) -> Actor {
         match self {
-            TicketEvent::StaffTriaged | TicketEvent::StaffAnswered | TicketEvent::StaffResolved => {
-                Actor::Staff
-            }
-            TicketEvent::CustomerReplied
-            | TicketEvent::CustomerReopened
-            | TicketEvent::CustomerClosed => Actor::Customer,
+            TicketEvent::StaffTriaged | TicketEvent::StaffAnswered | TicketEvent::StaffResolved => Actor::Staff,
+            TicketEvent::CustomerReplied | TicketEvent::CustomerReopened | TicketEvent::CustomerClosed => Actor::Customer,
             TicketEvent::AutoClosed => Actor::System,
         }
     }
@@ -261,10 +237,7 @@ pub fn ticket_next(
     use TicketStatus as S;
     rules.validate()?;
     if by != event.actor() {
-        return Err(TransitionError::WrongActor {
-            action: event.action(),
-            allowed: event.actor().phrase(),
-        });
+        return Err(TransitionError::WrongActor { action: event.action(), allowed: event.actor().phrase() });
     }
     let to = match (from, event) {
         (S::New, E::StaffTriaged) => S::Open,
@@ -278,39 +251,25 @@ pub fn ticket_next(
             let resolved_at_ms = resolved_at_ms.ok_or(TransitionError::MissingResolvedAt)?;
             let window_ms = u64::from(rules.reopen_within_days) * DAY_MS;
             if now_ms.saturating_sub(resolved_at_ms) > window_ms {
-                return Err(TransitionError::ReopenWindowPassed {
-                    days: rules.reopen_within_days,
-                });
+                return Err(TransitionError::ReopenWindowPassed { days: rules.reopen_within_days });
             }
             S::Open
         }
         (S::Resolved, E::AutoClosed) => {
             let resolved_at_ms = resolved_at_ms.ok_or(TransitionError::MissingResolvedAt)?;
             if now_ms < rules.auto_close_at_ms(resolved_at_ms) {
-                return Err(TransitionError::TooEarlyToAutoClose {
-                    days: rules.auto_close_after_days,
-                });
+                return Err(TransitionError::TooEarlyToAutoClose { days: rules.auto_close_after_days });
             }
             S::Closed
         }
-        _ => {
-            return Err(TransitionError::TicketRefused {
-                action: event.action(),
-                status: from.phrase(),
-            })
-        }
+        _ => return Err(TransitionError::TicketRefused { action: event.action(), status: from.phrase() }),
     };
     Ok(to)
 }
 
 impl ComplaintStatus {
-    pub const ALL: [ComplaintStatus; 5] = [
-        ComplaintStatus::Received,
-        ComplaintStatus::Acknowledged,
-        ComplaintStatus::Investigating,
-        ComplaintStatus::Resolved,
-        ComplaintStatus::Rejected,
-    ];
+    pub const ALL: [ComplaintStatus; 5] =
+        [ComplaintStatus::Received, ComplaintStatus::Acknowledged, ComplaintStatus::Investigating, ComplaintStatus::Resolved, ComplaintStatus::Rejected];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -336,24 +295,14 @@ impl ComplaintStatus {
 ///
 /// Rejecting needs a `reason`; any other move may carry one (e.g. a resolution summary). A
 /// given reason is checked with [`clean_reason`]; store what that returns.
-pub fn complaint_transition(
-    from: ComplaintStatus,
-    to: ComplaintStatus,
-    reason: Option<&str>,
-) -> Result<(), TransitionError> {
+pub fn complaint_transition(from: ComplaintStatus, to: ComplaintStatus, reason: Option<&str>) -> Result<(), TransitionError> {
     use ComplaintStatus as C;
     let allowed = matches!(
         (from, to),
-        (C::Received, C::Acknowledged)
-            | (C::Acknowledged, C::Investigating)
-            | (C::Investigating, C::Resolved)
-            | (C::Investigating, C::Rejected)
+        (C::Received, C::Acknowledged) | (C::Acknowledged, C::Investigating) | (C::Investigating, C::Resolved) | (C::Investigating, C::Rejected)
     );
     if !allowed {
-        return Err(TransitionError::ComplaintRefused {
-            from: from.as_str(),
-            to: to.as_str(),
-        });
+        return Err(TransitionError::ComplaintRefused { from: from.as_str(), to: to.as_str() });
     }
     match reason {
         Some(reason) => clean_reason(reason).map(|_| ()),
@@ -370,9 +319,7 @@ pub fn clean_reason(reason: &str) -> Result<&str, TransitionError> {
     }
     // A char is at most 4 bytes: cheap rejection of huge inputs before counting.
     if trimmed.len() > 4 * MAX_REASON_CHARS {
-        return Err(TransitionError::ReasonTooLong {
-            chars: trimmed.chars().count(),
-        });
+        return Err(TransitionError::ReasonTooLong { chars: trimmed.chars().count() });
     }
     let chars = trimmed.chars().count();
     if chars > MAX_REASON_CHARS {
@@ -391,14 +338,7 @@ mod tests {
     const NOW: u64 = 1_800_000_000_000;
 
     fn next(from: TicketStatus, event: TicketEvent) -> Result<TicketStatus, TransitionError> {
-        ticket_next(
-            &TicketRules::default(),
-            from,
-            event,
-            event.actor(),
-            Some(NOW - DAY_MS),
-            NOW,
-        )
+        ticket_next(&TicketRules::default(), from, event, event.actor(), Some(NOW - DAY_MS), NOW)
     }
 
     #[test]
@@ -429,13 +369,7 @@ mod tests {
                 let listed = allowed.iter().any(|&(f, e, _)| f == from && e == event);
                 let timed = from == S::Resolved && event == E::AutoClosed;
                 if !(listed || timed) {
-                    assert!(
-                        matches!(
-                            next(from, event),
-                            Err(TransitionError::TicketRefused { .. })
-                        ),
-                        "{from:?} + {event:?} should be refused"
-                    );
+                    assert!(matches!(next(from, event), Err(TransitionError::TicketRefused { .. })), "{from:?} + {event:?} should be refused");
                 }
             }
         }
@@ -444,36 +378,12 @@ mod tests {
     #[test]
     fn refused_ticket_moves_read_well() {
         let cases = [
-            (
-                S::Closed,
-                E::CustomerReopened,
-                "cannot reopen a ticket that is closed",
-            ),
-            (
-                S::Open,
-                E::CustomerReopened,
-                "cannot reopen a ticket that is open",
-            ),
-            (
-                S::Closed,
-                E::StaffAnswered,
-                "cannot answer a ticket that is closed",
-            ),
-            (
-                S::Resolved,
-                E::CustomerReplied,
-                "cannot add a customer reply to a ticket that is resolved",
-            ),
-            (
-                S::WaitingCustomer,
-                E::StaffTriaged,
-                "cannot triage a ticket that is waiting for the customer",
-            ),
-            (
-                S::Open,
-                E::AutoClosed,
-                "cannot auto-close a ticket that is open",
-            ),
+            (S::Closed, E::CustomerReopened, "cannot reopen a ticket that is closed"),
+            (S::Open, E::CustomerReopened, "cannot reopen a ticket that is open"),
+            (S::Closed, E::StaffAnswered, "cannot answer a ticket that is closed"),
+            (S::Resolved, E::CustomerReplied, "cannot add a customer reply to a ticket that is resolved"),
+            (S::WaitingCustomer, E::StaffTriaged, "cannot triage a ticket that is waiting for the customer"),
+            (S::Open, E::AutoClosed, "cannot auto-close a ticket that is open"),
         ];
         for (from, event, message) in cases {
             assert_eq!(next(from, event).unwrap_err().to_string(), message);
@@ -487,82 +397,29 @@ mod tests {
             let error = ticket_next(&rules, S::Open, event, by, None, NOW).unwrap_err();
             assert_eq!(error.to_string(), message);
         };
-        refuse(
-            E::StaffResolved,
-            Actor::Customer,
-            "only staff can resolve a ticket",
-        );
-        refuse(
-            E::CustomerReopened,
-            Actor::Staff,
-            "only the customer can reopen a ticket",
-        );
-        refuse(
-            E::AutoClosed,
-            Actor::Staff,
-            "only the system can auto-close a ticket",
-        );
-        refuse(
-            E::CustomerReplied,
-            Actor::System,
-            "only the customer can add a customer reply to a ticket",
-        );
+        refuse(E::StaffResolved, Actor::Customer, "only staff can resolve a ticket");
+        refuse(E::CustomerReopened, Actor::Staff, "only the customer can reopen a ticket");
+        refuse(E::AutoClosed, Actor::Staff, "only the system can auto-close a ticket");
+        refuse(E::CustomerReplied, Actor::System, "only the customer can add a customer reply to a ticket");
     }
 
     #[test]
     fn reopening_and_auto_closing_follow_the_clock() {
         let rules = TicketRules::default();
         let resolved = NOW - 7 * DAY_MS;
-        let reopen = |now| {
-            ticket_next(
-                &rules,
-                S::Resolved,
-                E::CustomerReopened,
-                Actor::Customer,
-                Some(resolved),
-                now,
-            )
-        };
-        let close = |now| {
-            ticket_next(
-                &rules,
-                S::Resolved,
-                E::AutoClosed,
-                Actor::System,
-                Some(resolved),
-                now,
-            )
-        };
+        let reopen = |now| ticket_next(&rules, S::Resolved, E::CustomerReopened, Actor::Customer, Some(resolved), now);
+        let close = |now| ticket_next(&rules, S::Resolved, E::AutoClosed, Actor::System, Some(resolved), now);
         assert_eq!(reopen(NOW), Ok(S::Open), "on the last moment of the window");
         assert_eq!(
             reopen(NOW + 1).unwrap_err().to_string(),
             "a resolved ticket can only be reopened within 7 days of its resolution; please open a new ticket"
         );
         assert_eq!(close(NOW), Ok(S::Closed));
-        assert_eq!(
-            close(NOW - 1),
-            Err(TransitionError::TooEarlyToAutoClose { days: 7 })
-        );
+        assert_eq!(close(NOW - 1), Err(TransitionError::TooEarlyToAutoClose { days: 7 }));
         assert_eq!(rules.auto_close_at_ms(resolved), NOW);
-        assert_eq!(
-            ticket_next(
-                &rules,
-                S::Resolved,
-                E::CustomerReopened,
-                Actor::Customer,
-                None,
-                NOW
-            ),
-            Err(TransitionError::MissingResolvedAt)
-        );
-        let bad = TicketRules {
-            reopen_within_days: 10,
-            auto_close_after_days: 7,
-        };
-        assert_eq!(
-            ticket_next(&bad, S::Open, E::StaffAnswered, Actor::Staff, None, NOW),
-            Err(TransitionError::Rules)
-        );
+        assert_eq!(ticket_next(&rules, S::Resolved, E::CustomerReopened, Actor::Customer, None, NOW), Err(TransitionError::MissingResolvedAt));
+        let bad = TicketRules { reopen_within_days: 10, auto_close_after_days: 7 };
+        assert_eq!(ticket_next(&bad, S::Open, E::StaffAnswered, Actor::Staff, None, NOW), Err(TransitionError::Rules));
     }
 
     #[test]
@@ -578,18 +435,10 @@ mod tests {
             (C::Acknowledged, C::Investigating, None),
             (C::Investigating, C::Resolved, None),
             (C::Investigating, C::Resolved, Some("refunded the fee")),
-            (
-                C::Investigating,
-                C::Rejected,
-                Some("  not about our service  "),
-            ),
+            (C::Investigating, C::Rejected, Some("  not about our service  ")),
         ];
         for (from, to, reason) in allowed {
-            assert_eq!(
-                complaint_transition(from, to, reason),
-                Ok(()),
-                "{from:?} → {to:?}"
-            );
+            assert_eq!(complaint_transition(from, to, reason), Ok(()), "{from:?} → {to:?}");
         }
         // Everything else between the five statuses is refused.
         for from in C::ALL {
@@ -597,10 +446,7 @@ mod tests {
                 let listed = allowed.iter().any(|&(f, t, _)| f == from && t == to);
                 if !listed {
                     let error = complaint_transition(from, to, Some("a reason")).unwrap_err();
-                    assert_eq!(
-                        error.to_string(),
-                        format!("cannot go from {} to {}", from.as_str(), to.as_str())
-                    );
+                    assert_eq!(error.to_string(), format!("cannot go from {} to {}", from.as_str(), to.as_str()));
                 }
             }
         }
@@ -609,73 +455,27 @@ mod tests {
     #[test]
     fn refused_complaint_moves_read_well() {
         let cases = [
-            (
-                C::Investigating,
-                C::Rejected,
-                None,
-                "a complaint can only be rejected with a reason",
-            ),
-            (
-                C::Investigating,
-                C::Rejected,
-                Some(" \n\t "),
-                "a reason cannot be blank",
-            ),
-            (
-                C::Resolved,
-                C::Investigating,
-                Some("more"),
-                "cannot go from resolved to investigating",
-            ),
-            (
-                C::Received,
-                C::Rejected,
-                None,
-                "cannot go from received to rejected",
-            ),
-            (
-                C::Received,
-                C::Resolved,
-                None,
-                "cannot go from received to resolved",
-            ),
-            (
-                C::Rejected,
-                C::Resolved,
-                None,
-                "cannot go from rejected to resolved",
-            ),
-            (
-                C::Acknowledged,
-                C::Acknowledged,
-                None,
-                "cannot go from acknowledged to acknowledged",
-            ),
+            (C::Investigating, C::Rejected, None, "a complaint can only be rejected with a reason"),
+            (C::Investigating, C::Rejected, Some(" \n\t "), "a reason cannot be blank"),
+            (C::Resolved, C::Investigating, Some("more"), "cannot go from resolved to investigating"),
+            (C::Received, C::Rejected, None, "cannot go from received to rejected"),
+            (C::Received, C::Resolved, None, "cannot go from received to resolved"),
+            (C::Rejected, C::Resolved, None, "cannot go from rejected to resolved"),
+            (C::Acknowledged, C::Acknowledged, None, "cannot go from acknowledged to acknowledged"),
         ];
         for (from, to, reason, message) in cases {
-            assert_eq!(
-                complaint_transition(from, to, reason)
-                    .unwrap_err()
-                    .to_string(),
-                message
-            );
+            assert_eq!(complaint_transition(from, to, reason).unwrap_err().to_string(), message);
         }
     }
 
     #[test]
     fn reasons_are_trimmed_and_bounded_in_characters() {
-        assert_eq!(
-            clean_reason("  duplicate of #12 \n"),
-            Ok("duplicate of #12")
-        );
+        assert_eq!(clean_reason("  duplicate of #12 \n"), Ok("duplicate of #12"));
         // Thai is 3 bytes a character in UTF-8: the limit counts characters, not bytes.
         let thai = "ก".repeat(MAX_REASON_CHARS);
         assert_eq!(clean_reason(&thai), Ok(thai.as_str()));
         let long = "ก".repeat(MAX_REASON_CHARS + 1);
-        assert_eq!(
-            clean_reason(&long).unwrap_err().to_string(),
-            "a reason holds at most 2000 characters, got 2001"
-        );
+        assert_eq!(clean_reason(&long).unwrap_err().to_string(), "a reason holds at most 2000 characters, got 2001");
         assert!(clean_reason(&"x".repeat(100_000)).is_err());
     }
 

@@ -21,12 +21,7 @@ pub struct UnknownName {
 const ECHO_MAX_CHARS: usize = 64;
 
 /// Finds `text` among the names of `all`.
-pub(crate) fn parse_name<T: Copy>(
-    kind: &'static str,
-    all: &[T],
-    as_str: fn(T) -> &'static str,
-    text: &str,
-) -> Result<T, UnknownName> {
+pub(crate) fn parse_name<T: Copy>(kind: &'static str, all: &[T], as_str: fn(T) -> &'static str, text: &str) -> Result<T, UnknownName> {
     // Enums here have at most a handful of variants; the bound documents that.
     assert!(!all.is_empty() && all.len() <= 16);
     if let Some(found) = all.iter().copied().find(|value| as_str(*value) == text) {
@@ -35,10 +30,6 @@ pub(crate) fn parse_name<T: Copy>(
     Err(UnknownName {
         kind,
         value: text.chars().take(ECHO_MAX_CHARS).collect(),
-        expected: all
-            .iter()
-            .map(|value| as_str(*value))
-            .collect::<Vec<_>>()
-            .join(", "),
+        expected: all.iter().map(|value| as_str(*value)).collect::<Vec<_>>().join(", "),
     })
 }

@@ -32,19 +32,9 @@ impl Month {
         let year: i32 = y.parse().map_err(|_| bad())?;
         let month: u8 = m.parse().map_err(|_| bad())?;
         let first = LocalDate::new(year, month, 1)?;
-        let next = if month == 12 {
-            LocalDate::new(year + 1, 1, 1)?
-        } else {
-            LocalDate::new(year, month + 1, 1)?
-        };
-        let start =
-            |d: LocalDate| (d.days_since_epoch() as u64 * DAY_MS).saturating_sub(UTC_OFFSET_MS);
-        Ok(Month {
-            year,
-            month,
-            from_ms: start(first),
-            to_ms: start(next),
-        })
+        let next = if month == 12 { LocalDate::new(year + 1, 1, 1)? } else { LocalDate::new(year, month + 1, 1)? };
+        let start = |d: LocalDate| (d.days_since_epoch() as u64 * DAY_MS).saturating_sub(UTC_OFFSET_MS);
+        Ok(Month { year, month, from_ms: start(first), to_ms: start(next) })
     }
 
     /// The month that contains `ms` (Thai time).
@@ -101,17 +91,8 @@ fn timing(mut values: Vec<f64>) -> Timing {
     }
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
-    let median = if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    };
-    Timing {
-        count: n as u64,
-        mean: values.iter().sum::<f64>() / n as f64,
-        median,
-        max: values[n - 1],
-    }
+    let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+    Timing { count: n as u64, mean: values.iter().sum::<f64>() / n as f64, median, max: values[n - 1] }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,17 +123,9 @@ pub struct ComplaintReport {
 
 /// The report for `month`, from complaints received in it and complaints still open.
 /// `now_ms` caps the end of a month still running.
-pub fn complaint_report(
-    calendar: &BusinessCalendar,
-    month: &Month,
-    complaints: &[ComplaintFacts],
-    now_ms: u64,
-) -> ComplaintReport {
+pub fn complaint_report(calendar: &BusinessCalendar, month: &Month, complaints: &[ComplaintFacts], now_ms: u64) -> ComplaintReport {
     let as_of = month.to_ms.min(now_ms);
-    let in_month: Vec<&ComplaintFacts> = complaints
-        .iter()
-        .filter(|c| c.received_ms >= month.from_ms && c.received_ms < month.to_ms)
-        .collect();
+    let in_month: Vec<&ComplaintFacts> = complaints.iter().filter(|c| c.received_ms >= month.from_ms && c.received_ms < month.to_ms).collect();
     let mut by_category: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for c in &in_month {
         let outcome = match c.status.as_str() {
@@ -160,32 +133,14 @@ pub fn complaint_report(
             "rejected" => "rejected",
             _ => "open",
         };
-        *by_category
-            .entry(c.category.clone())
-            .or_default()
-            .entry(outcome.into())
-            .or_default() += 1;
+        *by_category.entry(c.category.clone()).or_default().entry(outcome.into()).or_default() += 1;
     }
     let ack: Vec<f64> = in_month
         .iter()
-        .filter_map(|c| {
-            c.acknowledged_ms.map(|a| {
-                calendar.business_ms_between(c.received_ms, a.max(c.received_ms)) as f64
-                    / HOUR_MS as f64
-            })
-        })
+        .filter_map(|c| c.acknowledged_ms.map(|a| calendar.business_ms_between(c.received_ms, a.max(c.received_ms)) as f64 / HOUR_MS as f64))
         .collect();
-    let closed: Vec<f64> = in_month
-        .iter()
-        .filter_map(|c| {
-            c.closed_ms
-                .map(|d| d.saturating_sub(c.received_ms) as f64 / DAY_MS as f64)
-        })
-        .collect();
-    let closed_within_deadline = closed
-        .iter()
-        .filter(|d| **d <= OUTCOME_DEADLINE_DAYS as f64)
-        .count() as u64;
+    let closed: Vec<f64> = in_month.iter().filter_map(|c| c.closed_ms.map(|d| d.saturating_sub(c.received_ms) as f64 / DAY_MS as f64)).collect();
+    let closed_within_deadline = closed.iter().filter(|d| **d <= OUTCOME_DEADLINE_DAYS as f64).count() as u64;
     let mut open: Vec<OpenComplaint> = complaints
         .iter()
         .filter(|c| c.received_ms < as_of && c.closed_ms.is_none_or(|d| d >= as_of))
@@ -255,19 +210,13 @@ pub struct SlaRow {
 /// Rows per (priority, category), in that order, plus the total row (`*`, `*`).
 pub fn sla_report(tickets: &[(String, String, Outcome, Outcome)]) -> Vec<SlaRow> {
     let mut rows: BTreeMap<(String, String), SlaRow> = BTreeMap::new();
-    let mut total = SlaRow {
-        priority: "*".into(),
-        category: "*".into(),
-        ..Default::default()
-    };
+    let mut total = SlaRow { priority: "*".into(), category: "*".into(), ..Default::default() };
     for (priority, category, first, resolution) in tickets {
-        let row = rows
-            .entry((priority.clone(), category.clone()))
-            .or_insert_with(|| SlaRow {
-                priority: priority.clone(),
-                category: category.clone(),
-                ..Default::default()
-            });
+        let row = rows.entry((priority.clone(), category.clone())).or_insert_with(|| SlaRow {
+            priority: priority.clone(),
+            category: category.clone(),
+            ..Default::default()
+        });
         for r in [row, &mut total] {
             r.tickets += 1;
             r.first_response.add(*first);
@@ -289,10 +238,7 @@ mod tests {
         // 2026-11-01 00:00 +07:00 is 2026-10-31 17:00 UTC.
         assert_eq!(m.from_ms, 1_793_466_000_000);
         assert_eq!(m.to_ms - m.from_ms, 30 * DAY_MS);
-        assert_eq!(
-            Month::parse("2026-12").unwrap().to_ms - Month::parse("2026-12").unwrap().from_ms,
-            31 * DAY_MS
-        );
+        assert_eq!(Month::parse("2026-12").unwrap().to_ms - Month::parse("2026-12").unwrap().from_ms, 31 * DAY_MS);
         assert!(Month::parse("2026-13").is_err());
         assert!(Month::parse("2026-1").is_err());
         assert!(Month::parse("<b>").is_err());
@@ -306,46 +252,21 @@ mod tests {
         let cal = BusinessCalendar::always_open();
         let m = Month::parse("2026-11").unwrap();
         let day = DAY_MS;
-        let c =
-            |id, status: &str, received, ack: Option<u64>, closed: Option<u64>| ComplaintFacts {
-                ticket_id: id,
-                category: "withdrawal".into(),
-                status: status.into(),
-                received_ms: received,
-                acknowledged_ms: ack,
-                closed_ms: closed,
-                reason: None,
-            };
+        let c = |id, status: &str, received, ack: Option<u64>, closed: Option<u64>| ComplaintFacts {
+            ticket_id: id,
+            category: "withdrawal".into(),
+            status: status.into(),
+            received_ms: received,
+            acknowledged_ms: ack,
+            closed_ms: closed,
+            reason: None,
+        };
         let complaints = vec![
-            c(
-                1,
-                "resolved",
-                m.from_ms + day,
-                Some(m.from_ms + day + 2 * HOUR_MS),
-                Some(m.from_ms + 11 * day),
-            ),
-            c(
-                2,
-                "rejected",
-                m.from_ms + 2 * day,
-                Some(m.from_ms + 2 * day + 4 * HOUR_MS),
-                Some(m.from_ms + 3 * day),
-            ),
-            c(
-                3,
-                "investigating",
-                m.from_ms + 5 * day,
-                Some(m.from_ms + 5 * day + HOUR_MS),
-                None,
-            ),
+            c(1, "resolved", m.from_ms + day, Some(m.from_ms + day + 2 * HOUR_MS), Some(m.from_ms + 11 * day)),
+            c(2, "rejected", m.from_ms + 2 * day, Some(m.from_ms + 2 * day + 4 * HOUR_MS), Some(m.from_ms + 3 * day)),
+            c(3, "investigating", m.from_ms + 5 * day, Some(m.from_ms + 5 * day + HOUR_MS), None),
             // Received the month before and still open: listed, not counted as received.
-            c(
-                4,
-                "acknowledged",
-                m.from_ms - 40 * day,
-                Some(m.from_ms - 39 * day),
-                None,
-            ),
+            c(4, "acknowledged", m.from_ms - 40 * day, Some(m.from_ms - 39 * day), None),
         ];
         let r = complaint_report(&cal, &m, &complaints, m.to_ms + day);
         assert_eq!(r.received, 3);
@@ -358,14 +279,8 @@ mod tests {
         assert_eq!(r.resolve_days.count, 2);
         assert_eq!(r.resolve_days.max, 10.0);
         assert_eq!(r.closed_within_deadline, 2);
-        assert_eq!(
-            r.open.iter().map(|o| o.ticket_id).collect::<Vec<_>>(),
-            vec![4, 3]
-        );
-        assert!(
-            r.open[0].overdue,
-            "70 days open is past the 30-day outcome deadline"
-        );
+        assert_eq!(r.open.iter().map(|o| o.ticket_id).collect::<Vec<_>>(), vec![4, 3]);
+        assert!(r.open[0].overdue, "70 days open is past the 30-day outcome deadline");
         assert_eq!(r.open[0].age_days, 70);
         assert!(!r.open[1].overdue);
     }

@@ -34,12 +34,7 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub const ALL: [Priority; 4] = [
-        Priority::Urgent,
-        Priority::High,
-        Priority::Normal,
-        Priority::Low,
-    ];
+    pub const ALL: [Priority; 4] = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -78,15 +73,8 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
-        Category::Account,
-        Category::Deposit,
-        Category::Withdrawal,
-        Category::Trading,
-        Category::Kyc,
-        Category::Security,
-        Category::Other,
-    ];
+    pub const ALL: [Category; 7] =
+        [Category::Account, Category::Deposit, Category::Withdrawal, Category::Trading, Category::Kyc, Category::Security, Category::Other];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,12 +121,7 @@ pub struct ComplaintTargets {
 
 impl Default for ComplaintTargets {
     fn default() -> Self {
-        Self {
-            acknowledge_business_min: BUSINESS_DAY_MIN,
-            first_answer_days: 7,
-            resolve_days: 30,
-            progress_every_days: 30,
-        }
+        Self { acknowledge_business_min: BUSINESS_DAY_MIN, first_answer_days: 7, resolve_days: 30, progress_every_days: 30 }
     }
 }
 
@@ -162,18 +145,13 @@ pub struct SlaPolicy {
 
 impl Default for SlaPolicy {
     fn default() -> Self {
-        let targets = |first_response_business_min, resolution_business_min| SlaTargets {
-            first_response_business_min,
-            resolution_business_min,
-        };
+        let targets = |first_response_business_min, resolution_business_min| SlaTargets { first_response_business_min, resolution_business_min };
         Self {
             urgent: targets(30, 8 * 60),
             high: targets(2 * 60, 2 * BUSINESS_DAY_MIN),
             normal: targets(BUSINESS_DAY_MIN, 5 * BUSINESS_DAY_MIN),
             low: targets(2 * BUSINESS_DAY_MIN, 10 * BUSINESS_DAY_MIN),
-            stricter_categories: [Category::Withdrawal, Category::Security]
-                .into_iter()
-                .collect(),
+            stricter_categories: [Category::Withdrawal, Category::Security].into_iter().collect(),
             escalate_at_pct: 80,
             complaint: ComplaintTargets::default(),
         }
@@ -198,24 +176,11 @@ pub enum ClockError {
     #[error("the clock stopped ({stopped_ms}) before it started ({started_ms})")]
     StopBeforeStart { started_ms: u64, stopped_ms: u64 },
     #[error("pause {index} begins ({begin_ms}) before the clock started ({started_ms})")]
-    PauseBeforeStart {
-        index: usize,
-        begin_ms: u64,
-        started_ms: u64,
-    },
+    PauseBeforeStart { index: usize, begin_ms: u64, started_ms: u64 },
     #[error("pause {index} ends ({end_ms}) before it begins ({begin_ms})")]
-    PauseInverted {
-        index: usize,
-        begin_ms: u64,
-        end_ms: u64,
-    },
+    PauseInverted { index: usize, begin_ms: u64, end_ms: u64 },
     #[error("pause {index} begins ({begin_ms}) before pause {previous} ended ({previous_end_ms}): pauses must be in order and not overlap")]
-    PausesOverlap {
-        index: usize,
-        previous: usize,
-        begin_ms: u64,
-        previous_end_ms: u64,
-    },
+    PausesOverlap { index: usize, previous: usize, begin_ms: u64, previous_end_ms: u64 },
     #[error("pause {index} is still open, but a later pause follows it")]
     OpenPauseNotLast { index: usize },
     #[error("pause {index} runs past the moment the clock stopped ({stopped_ms})")]
@@ -232,9 +197,7 @@ impl SlaPolicy {
             validate_target(targets.first_response_business_min)?;
             validate_target(targets.resolution_business_min)?;
             if targets.first_response_business_min > targets.resolution_business_min {
-                return Err(ClockError::FirstResponseAfterResolution {
-                    priority: priority.as_str(),
-                });
+                return Err(ClockError::FirstResponseAfterResolution { priority: priority.as_str() });
             }
         }
         validate_escalate_pct(self.escalate_at_pct)?;
@@ -353,10 +316,7 @@ impl ClockFacts {
         if let Some(stopped_ms) = self.stopped_ms {
             in_range(stopped_ms)?;
             if stopped_ms < started_ms {
-                return Err(ClockError::StopBeforeStart {
-                    started_ms,
-                    stopped_ms,
-                });
+                return Err(ClockError::StopBeforeStart { started_ms, stopped_ms });
             }
             latest_ms = stopped_ms;
         }
@@ -364,20 +324,11 @@ impl ClockFacts {
         for (index, &(begin_ms, end_ms)) in self.pauses.iter().enumerate() {
             in_range(begin_ms)?;
             if begin_ms < started_ms {
-                return Err(ClockError::PauseBeforeStart {
-                    index,
-                    begin_ms,
-                    started_ms,
-                });
+                return Err(ClockError::PauseBeforeStart { index, begin_ms, started_ms });
             }
             if let Some((previous, previous_end_ms)) = previous_end {
                 if begin_ms < previous_end_ms {
-                    return Err(ClockError::PausesOverlap {
-                        index,
-                        previous,
-                        begin_ms,
-                        previous_end_ms,
-                    });
+                    return Err(ClockError::PausesOverlap { index, previous, begin_ms, previous_end_ms });
                 }
             }
             if index > 0 && self.pauses[index - 1].1.is_none() {
@@ -387,11 +338,7 @@ impl ClockFacts {
                 Some(end_ms) => {
                     in_range(end_ms)?;
                     if end_ms < begin_ms {
-                        return Err(ClockError::PauseInverted {
-                            index,
-                            begin_ms,
-                            end_ms,
-                        });
+                        return Err(ClockError::PauseInverted { index, begin_ms, end_ms });
                     }
                     end_ms
                 }
@@ -406,10 +353,7 @@ impl ClockFacts {
             previous_end = Some((index, end_or_begin_ms));
         }
         if latest_ms > now_ms {
-            return Err(ClockError::FactsInTheFuture {
-                fact_ms: latest_ms,
-                now_ms,
-            });
+            return Err(ClockError::FactsInTheFuture { fact_ms: latest_ms, now_ms });
         }
         Ok(())
     }
@@ -462,8 +406,7 @@ pub fn clock_status(
     let breached = elapsed_ms > target_ms;
     let stopped = facts.stopped_ms.is_some();
     let paused = facts.is_paused();
-    let at_risk =
-        u128::from(elapsed_ms) * 100 >= u128::from(target_ms) * u128::from(escalate_at_pct);
+    let at_risk = u128::from(elapsed_ms) * 100 >= u128::from(target_ms) * u128::from(escalate_at_pct);
     let state = match (stopped, breached) {
         (_, true) => ClockState::Breached,
         (true, false) => ClockState::Met,
@@ -476,28 +419,13 @@ pub fn clock_status(
         None
     } else {
         // Reached already (possibly breached): the deadline lies behind; otherwise ahead.
-        Some(
-            target_reached_ms
-                .unwrap_or_else(|| calendar.add_business_ms(now_ms, target_ms - elapsed_ms)),
-        )
+        Some(target_reached_ms.unwrap_or_else(|| calendar.add_business_ms(now_ms, target_ms - elapsed_ms)))
     };
-    let breached_at_ms = if breached {
-        Some(target_reached_ms.expect("a breached clock reached its target on the way"))
-    } else {
-        None
-    };
+    let breached_at_ms = if breached { Some(target_reached_ms.expect("a breached clock reached its target on the way")) } else { None };
     // Both fit: elapsed is bounded by MAX_INSTANT_MS < 2^63, the target by MAX_ADD_MS.
     let remaining_business_ms = target_ms as i64 - elapsed_ms as i64;
-    let used_pct =
-        u32::try_from(u128::from(elapsed_ms) * 100 / u128::from(target_ms)).unwrap_or(u32::MAX);
-    Ok(ClockStatus {
-        state,
-        elapsed_business_ms: elapsed_ms,
-        remaining_business_ms,
-        used_pct,
-        due_ms,
-        breached_at_ms,
-    })
+    let used_pct = u32::try_from(u128::from(elapsed_ms) * 100 / u128::from(target_ms)).unwrap_or(u32::MAX);
+    Ok(ClockStatus { state, elapsed_business_ms: elapsed_ms, remaining_business_ms, used_pct, due_ms, breached_at_ms })
 }
 
 #[cfg(test)]
@@ -524,10 +452,7 @@ mod tests {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Ok(c));
         }
-        assert_eq!(
-            Priority::parse("asap").unwrap_err().to_string(),
-            "unknown priority \"asap\"; expected one of: urgent, high, normal, low"
-        );
+        assert_eq!(Priority::parse("asap").unwrap_err().to_string(), "unknown priority \"asap\"; expected one of: urgent, high, normal, low");
         assert!(Category::parse("KYC").is_err(), "names are exact");
     }
 
@@ -537,25 +462,13 @@ mod tests {
         policy.validate().unwrap();
         let t = |p, c| policy.targets(p, c);
         assert_eq!(t(Priority::Normal, Category::Trading), policy.normal);
-        assert_eq!(
-            t(Priority::Normal, Category::Trading).first_response_business_min,
-            540
-        );
+        assert_eq!(t(Priority::Normal, Category::Trading).first_response_business_min, 540);
         assert_eq!(t(Priority::Normal, Category::Withdrawal), policy.high);
         assert_eq!(t(Priority::Low, Category::Security), policy.normal);
         assert_eq!(t(Priority::Urgent, Category::Security), policy.urgent);
-        assert_eq!(
-            t(Priority::Urgent, Category::Deposit).first_response_business_min,
-            30
-        );
+        assert_eq!(t(Priority::Urgent, Category::Deposit).first_response_business_min, 30);
         assert_eq!(policy.complaint.acknowledge_business_min, BUSINESS_DAY_MIN);
-        assert_eq!(
-            (
-                policy.complaint.first_answer_days,
-                policy.complaint.resolve_days
-            ),
-            (7, 30)
-        );
+        assert_eq!((policy.complaint.first_answer_days, policy.complaint.resolve_days), (7, 30));
         // Stricter never means looser.
         for pair in Priority::ALL.windows(2) {
             let (stricter, looser) = (policy.targets_of(pair[0]), policy.targets_of(pair[1]));
@@ -566,34 +479,19 @@ mod tests {
 
     #[test]
     fn policy_validation_reads_well() {
-        let mut policy = SlaPolicy {
-            escalate_at_pct: 0,
-            ..SlaPolicy::default()
-        };
-        assert_eq!(
-            policy.validate().unwrap_err().to_string(),
-            "escalation must start between 1 and 100 % of the target, got 0 %"
-        );
+        let mut policy = SlaPolicy { escalate_at_pct: 0, ..SlaPolicy::default() };
+        assert_eq!(policy.validate().unwrap_err().to_string(), "escalation must start between 1 and 100 % of the target, got 0 %");
         policy.escalate_at_pct = 80;
         policy.low.first_response_business_min = policy.low.resolution_business_min + 1;
-        assert_eq!(
-            policy.validate().unwrap_err().to_string(),
-            "low tickets must get a first response no later than their resolution"
-        );
-        policy.low = SlaTargets {
-            first_response_business_min: 0,
-            resolution_business_min: 10,
-        };
+        assert_eq!(policy.validate().unwrap_err().to_string(), "low tickets must get a first response no later than their resolution");
+        policy.low = SlaTargets { first_response_business_min: 0, resolution_business_min: 10 };
         assert!(matches!(policy.validate(), Err(ClockError::Target(0))));
     }
 
     #[test]
     fn a_running_clock_counts_business_time_only() {
         // Normal ticket (one business day to first response) received Monday 2026-03-09 10:00.
-        let facts = ClockFacts {
-            started_ms: bkk("2026-03-09", 10, 0),
-            ..ClockFacts::default()
-        };
+        let facts = ClockFacts { started_ms: bkk("2026-03-09", 10, 0), ..ClockFacts::default() };
         let s = status(&facts, BUSINESS_DAY_MIN, bkk("2026-03-09", 13, 0));
         assert_eq!(s.state, ClockState::Running);
         assert_eq!(s.elapsed_business_ms, 3 * HOUR_MS);
@@ -610,10 +508,7 @@ mod tests {
     #[test]
     fn a_clock_crossing_a_weekend() {
         // Received Friday 2026-03-06 16:00 with a 4-business-hour target: due Monday 11:00.
-        let facts = ClockFacts {
-            started_ms: bkk("2026-03-06", 16, 0),
-            ..ClockFacts::default()
-        };
+        let facts = ClockFacts { started_ms: bkk("2026-03-06", 16, 0), ..ClockFacts::default() };
         let saturday = status(&facts, 4 * 60, bkk("2026-03-07", 12, 0));
         assert_eq!(saturday.elapsed_business_ms, 2 * HOUR_MS);
         assert_eq!(saturday.state, ClockState::Running);
@@ -622,22 +517,14 @@ mod tests {
         assert_eq!(monday.state, ClockState::Breached);
         assert_eq!(monday.remaining_business_ms, -30 * MINUTE_MS as i64);
         assert_eq!(monday.breached_at_ms, Some(bkk("2026-03-09", 11, 0)));
-        assert_eq!(
-            monday.due_ms,
-            Some(bkk("2026-03-09", 11, 0)),
-            "the missed deadline"
-        );
+        assert_eq!(monday.due_ms, Some(bkk("2026-03-09", 11, 0)), "the missed deadline");
     }
 
     #[test]
     fn waiting_on_the_customer_freezes_the_clock() {
         let start = bkk("2026-03-09", 9, 0);
         let paused_at = bkk("2026-03-09", 10, 0);
-        let mut facts = ClockFacts {
-            started_ms: start,
-            pauses: vec![(paused_at, None)],
-            stopped_ms: None,
-        };
+        let mut facts = ClockFacts { started_ms: start, pauses: vec![(paused_at, None)], stopped_ms: None };
         // Two days later, still waiting: one hour counted, nothing due.
         let waiting = status(&facts, 2 * 60, bkk("2026-03-11", 15, 0));
         assert_eq!(waiting.state, ClockState::Paused);
@@ -660,44 +547,22 @@ mod tests {
 
     #[test]
     fn escalation_at_80_pct() {
-        let facts = ClockFacts {
-            started_ms: bkk("2026-03-09", 9, 0),
-            ..ClockFacts::default()
-        };
+        let facts = ClockFacts { started_ms: bkk("2026-03-09", 9, 0), ..ClockFacts::default() };
         // 100-minute target: at risk from minute 80.
-        assert_eq!(
-            status(&facts, 100, bkk("2026-03-09", 10, 19)).state,
-            ClockState::Running
-        );
+        assert_eq!(status(&facts, 100, bkk("2026-03-09", 10, 19)).state, ClockState::Running);
         let at_80 = status(&facts, 100, bkk("2026-03-09", 10, 20));
         assert_eq!((at_80.state, at_80.used_pct), (ClockState::AtRisk, 80));
-        assert_eq!(
-            status(&facts, 100, bkk("2026-03-09", 10, 40)).state,
-            ClockState::AtRisk,
-            "due, not late"
-        );
-        assert_eq!(
-            status(&facts, 100, bkk("2026-03-09", 10, 40) + 1).state,
-            ClockState::Breached
-        );
+        assert_eq!(status(&facts, 100, bkk("2026-03-09", 10, 40)).state, ClockState::AtRisk, "due, not late");
+        assert_eq!(status(&facts, 100, bkk("2026-03-09", 10, 40) + 1).state, ClockState::Breached);
         // A paused clock at 90 % is paused, not at risk.
-        let paused = ClockFacts {
-            pauses: vec![(bkk("2026-03-09", 10, 30), None)],
-            ..facts
-        };
-        assert_eq!(
-            status(&paused, 100, bkk("2026-03-09", 12, 0)).state,
-            ClockState::Paused
-        );
+        let paused = ClockFacts { pauses: vec![(bkk("2026-03-09", 10, 30), None)], ..facts };
+        assert_eq!(status(&paused, 100, bkk("2026-03-09", 12, 0)).state, ClockState::Paused);
     }
 
     #[test]
     fn a_breach_then_a_stop_stays_breached() {
         let start = bkk("2026-03-09", 9, 0);
-        let mut facts = ClockFacts {
-            started_ms: start,
-            ..ClockFacts::default()
-        };
+        let mut facts = ClockFacts { started_ms: start, ..ClockFacts::default() };
         let late = status(&facts, 30, bkk("2026-03-09", 10, 0));
         assert_eq!(late.state, ClockState::Breached);
         assert_eq!(late.breached_at_ms, Some(bkk("2026-03-09", 9, 30)));
@@ -710,20 +575,14 @@ mod tests {
         assert_eq!(stopped.due_ms, None);
         // Answered exactly on the deadline: met.
         facts.stopped_ms = Some(bkk("2026-03-09", 9, 30));
-        assert_eq!(
-            status(&facts, 30, bkk("2026-04-01", 0, 0)).state,
-            ClockState::Met
-        );
+        assert_eq!(status(&facts, 30, bkk("2026-04-01", 0, 0)).state, ClockState::Met);
     }
 
     #[test]
     fn a_breach_found_before_a_later_pause() {
         // 30-minute target, breached at 09:30, paused 10:00–11:00, still running at 12:00.
-        let facts = ClockFacts {
-            started_ms: bkk("2026-03-09", 9, 0),
-            pauses: vec![(bkk("2026-03-09", 10, 0), Some(bkk("2026-03-09", 11, 0)))],
-            stopped_ms: None,
-        };
+        let facts =
+            ClockFacts { started_ms: bkk("2026-03-09", 9, 0), pauses: vec![(bkk("2026-03-09", 10, 0), Some(bkk("2026-03-09", 11, 0)))], stopped_ms: None };
         let s = status(&facts, 30, bkk("2026-03-09", 12, 0));
         assert_eq!(s.state, ClockState::Breached);
         assert_eq!(s.elapsed_business_ms, 2 * HOUR_MS);
@@ -734,31 +593,13 @@ mod tests {
     fn complaint_deadline_in_calendar_days() {
         let policy = SlaPolicy::default();
         let received = bkk("2026-04-10", 18, 30); // a Friday evening before Songkran
-        let facts = ClockFacts {
-            started_ms: received,
-            ..ClockFacts::default()
-        };
+        let facts = ClockFacts { started_ms: received, ..ClockFacts::default() };
         let minutes = policy.complaint.resolve_days * CALENDAR_DAY_MIN;
-        let s = clock_status(
-            &BusinessCalendar::always_open(),
-            &facts,
-            minutes,
-            80,
-            received + DAY_MS,
-        )
-        .unwrap();
-        assert_eq!(
-            s.due_ms,
-            Some(received + 30 * DAY_MS),
-            "holidays do not stop the 30 days"
-        );
+        let s = clock_status(&BusinessCalendar::always_open(), &facts, minutes, 80, received + DAY_MS).unwrap();
+        assert_eq!(s.due_ms, Some(received + 30 * DAY_MS), "holidays do not stop the 30 days");
         // The acknowledgement counts business time: received Friday evening, due Thursday 18:00
         // after the weekend and Songkran (Mon–Wed).
-        let ack = status(
-            &facts,
-            policy.complaint.acknowledge_business_min,
-            received + HOUR_MS,
-        );
+        let ack = status(&facts, policy.complaint.acknowledge_business_min, received + HOUR_MS);
         assert_eq!(ack.due_ms, Some(bkk("2026-04-16", 18, 0)));
     }
 
@@ -767,98 +608,24 @@ mod tests {
         let start = 1_000 * HOUR_MS;
         let now = start + 100 * HOUR_MS;
         let check = |facts: ClockFacts, message: &str| {
-            let error = clock_status(&BusinessCalendar::default(), &facts, 60, 80, now)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                error.contains(message),
-                "{error:?} should contain {message:?}"
-            );
+            let error = clock_status(&BusinessCalendar::default(), &facts, 60, 80, now).unwrap_err().to_string();
+            assert!(error.contains(message), "{error:?} should contain {message:?}");
         };
         let at = |h: u64| start + h * HOUR_MS;
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![],
-                stopped_ms: Some(start - 1),
-            },
-            "stopped",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(start - 1, None)],
-                stopped_ms: None,
-            },
-            "before the clock started",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(at(2), Some(at(1)))],
-                stopped_ms: None,
-            },
-            "ends",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(at(1), Some(at(3))), (at(2), Some(at(4)))],
-                stopped_ms: None,
-            },
-            "must be in order and not overlap",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(at(1), None), (at(2), None)],
-                stopped_ms: None,
-            },
-            "still open",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(at(1), Some(at(5)))],
-                stopped_ms: Some(at(3)),
-            },
-            "past the moment",
-        );
-        check(
-            ClockFacts {
-                started_ms: now + 1,
-                pauses: vec![],
-                stopped_ms: None,
-            },
-            "after now",
-        );
-        check(
-            ClockFacts {
-                started_ms: start,
-                pauses: vec![(1, None); MAX_PAUSES + 1],
-                stopped_ms: None,
-            },
-            "at most 1000 pauses",
-        );
-        let ok = ClockFacts {
-            started_ms: start,
-            ..ClockFacts::default()
-        };
+        check(ClockFacts { started_ms: start, pauses: vec![], stopped_ms: Some(start - 1) }, "stopped");
+        check(ClockFacts { started_ms: start, pauses: vec![(start - 1, None)], stopped_ms: None }, "before the clock started");
+        check(ClockFacts { started_ms: start, pauses: vec![(at(2), Some(at(1)))], stopped_ms: None }, "ends");
+        check(ClockFacts { started_ms: start, pauses: vec![(at(1), Some(at(3))), (at(2), Some(at(4)))], stopped_ms: None }, "must be in order and not overlap");
+        check(ClockFacts { started_ms: start, pauses: vec![(at(1), None), (at(2), None)], stopped_ms: None }, "still open");
+        check(ClockFacts { started_ms: start, pauses: vec![(at(1), Some(at(5)))], stopped_ms: Some(at(3)) }, "past the moment");
+        check(ClockFacts { started_ms: now + 1, pauses: vec![], stopped_ms: None }, "after now");
+        check(ClockFacts { started_ms: start, pauses: vec![(1, None); MAX_PAUSES + 1], stopped_ms: None }, "at most 1000 pauses");
+        let ok = ClockFacts { started_ms: start, ..ClockFacts::default() };
         let calendar = BusinessCalendar::default();
-        assert!(matches!(
-            clock_status(&calendar, &ok, 0, 80, now),
-            Err(ClockError::Target(0))
-        ));
-        assert!(matches!(
-            clock_status(&calendar, &ok, 60, 101, now),
-            Err(ClockError::EscalatePct(101))
-        ));
+        assert!(matches!(clock_status(&calendar, &ok, 0, 80, now), Err(ClockError::Target(0))));
+        assert!(matches!(clock_status(&calendar, &ok, 60, 101, now), Err(ClockError::EscalatePct(101))));
         // Touching pauses and an open pause ended by the stop are fine.
-        let touching = ClockFacts {
-            started_ms: start,
-            pauses: vec![(at(1), Some(at(2))), (at(2), None)],
-            stopped_ms: Some(at(3)),
-        };
+        let touching = ClockFacts { started_ms: start, pauses: vec![(at(1), Some(at(2))), (at(2), None)], stopped_ms: Some(at(3)) };
         clock_status(&calendar, &touching, 60, 80, now).unwrap();
     }
 

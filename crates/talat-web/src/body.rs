@@ -71,10 +71,9 @@ pub fn u32(m: &Map<String, Value>, field: &'static str) -> WebResult<u32> {
 pub fn str_list<'a>(m: &'a Map<String, Value>, field: &'static str, max: usize) -> WebResult<Vec<&'a str>> {
     match m.get(field) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() <= max => items
-            .iter()
-            .map(|v| v.as_str().ok_or_else(|| WebError::invalid(field, format!("{field} must be a list of strings"))))
-            .collect(),
+        Some(Value::Array(items)) if items.len() <= max => {
+            items.iter().map(|v| v.as_str().ok_or_else(|| WebError::invalid(field, format!("{field} must be a list of strings")))).collect()
+        }
         Some(Value::Array(_)) => Err(WebError::invalid(field, format!("{field} has more than {max} entries"))),
         Some(_) => Err(WebError::invalid(field, format!("{field} must be a list of strings"))),
     }

@@ -9,9 +9,9 @@
 
 use crate::body;
 use crate::customer::{account_json, balances_json, markets_json, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
-use crate::secrets;
 use crate::error::{WebError, WebResult};
 use crate::orders::{order_json, refused};
+use crate::secrets;
 use crate::session::{self, Kind};
 use crate::Web;
 use axum::body::Bytes;
@@ -104,7 +104,11 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),
-    ].into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(p, _)| p).collect()
+    ]
+    .into_iter()
+    .filter(|(_, roles)| roles.contains(&role))
+    .map(|(p, _)| p)
+    .collect()
 }
 
 /// The pages of a signed-in staff member: only `security` while 2FA is required but not on.
@@ -253,7 +257,12 @@ async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     staff(&web, &method, &headers).await?.require(allow::DASHBOARD)?;
     let g = &web.gateway;
     let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
-    let live = crate::dashboard::Live { ts_ms: g.now_ms(), applied_seq: g.read.applied_seq(), lanes: g.sequencer.lane_depths(), ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed) };
+    let live = crate::dashboard::Live {
+        ts_ms: g.now_ms(),
+        applied_seq: g.read.applied_seq(),
+        lanes: g.sequencer.lane_depths(),
+        ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed),
+    };
     let mut body = crate::dashboard::dashboard(&text, &live);
     // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
     let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
@@ -481,7 +490,9 @@ async fn audit(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, 
         None => None,
     };
     let limit = match q.get("limit").filter(|s| !s.is_empty()) {
-        Some(t) => t.parse::<i64>().ok().filter(|l| (1..=talat_store::MAX_WEB_ROWS).contains(l)).ok_or_else(|| WebError::invalid("limit", "limit must be 1 to 500"))?,
+        Some(t) => {
+            t.parse::<i64>().ok().filter(|l| (1..=talat_store::MAX_WEB_ROWS).contains(l)).ok_or_else(|| WebError::invalid("limit", "limit must be 1 to 500"))?
+        }
         None => 100,
     };
     let rows = web.store.audit_entries(before, limit).await?;
@@ -503,12 +514,19 @@ async fn staff_list(State(web): State<Arc<Web>>, method: Method, headers: Header
 /// login takes the password alone (a restricted session where 2FA is required, until they
 /// enrol again). Four eyes: an admin's own 2FA is reset by another admin. Audited as
 /// `staff.2fa.reset` with the reason, refusals included.
-async fn reset_staff_totp(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(staff_id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
+async fn reset_staff_totp(
+    State(web): State<Arc<Web>>,
+    method: Method,
+    headers: HeaderMap,
+    Path(staff_id): Path<String>,
+    body: Bytes,
+) -> WebResult<Json<Value>> {
     let s = staff(&web, &method, &headers).await?;
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "staff.2fa.reset", target: format!("staff:{staff_id}") };
     act.run(allow::STAFF_2FA_RESET, &m, || async {
-        let id = staff_id.parse::<u64>().ok().filter(|&n| i64::try_from(n).is_ok()).ok_or_else(|| WebError::invalid("staff_id", "staff_id must be a number"))?;
+        let id =
+            staff_id.parse::<u64>().ok().filter(|&n| i64::try_from(n).is_ok()).ok_or_else(|| WebError::invalid("staff_id", "staff_id must be a number"))?;
         body::reason(&m)?;
         let target = web.store.staff(id).await?.ok_or_else(|| WebError::not_found(format!("no staff member {id}")))?;
         if target.id == s.row.id {

@@ -34,7 +34,13 @@ pub fn account_json(a: &WebAccountRow) -> Value {
 
 fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
-    email.len() <= 254 && !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(|c| c.is_whitespace() || c.is_control()) && !domain.contains('@')
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
 }
 
 fn check_password(password: &str) -> WebResult<()> {
@@ -91,7 +97,11 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         })
         .ok_or_else(|| WebError::internal("the engine created no user"))?;
     // A concurrent signup with the same email loses here; its engine user stays unused.
-    let id = web.store.insert_web_account(&email, &hash, user, web.gateway.now_ms()).await?.ok_or_else(|| WebError::conflict("an account with this email exists"))?;
+    let id = web
+        .store
+        .insert_web_account(&email, &hash, user, web.gateway.now_ms())
+        .await?
+        .ok_or_else(|| WebError::conflict("an account with this email exists"))?;
     if web.config.demo {
         for command in demo_funding(&web, user) {
             let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
@@ -191,7 +201,8 @@ impl LoginForm {
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
     let form = LoginForm::read(&web, peer, &headers, &body)?;
     let account = web.store.web_account_by_email(&form.email).await?;
-    let credentials = account.as_ref().map(|a| Credentials { id: a.id, password_hash: a.password_hash.clone(), totp: a.totp.as_ref().filter(|_| a.totp_enabled) });
+    let credentials =
+        account.as_ref().map(|a| Credentials { id: a.id, password_hash: a.password_hash.clone(), totp: a.totp.as_ref().filter(|_| a.totp_enabled) });
     form.check(&web, Kind::Customer, credentials).await?;
     let account = account.expect("checked above");
     let (token, csrf) = web.open_session(Kind::Customer, account.id).await?;
@@ -267,7 +278,11 @@ pub async fn totp_disable(State(web): State<Arc<Web>>, method: Method, headers: 
 }
 
 fn perm_names(bits: u32) -> Vec<&'static str> {
-    [(talat_store::PERM_TRADE, "trade"), (talat_store::PERM_DEPOSIT, "deposit"), (talat_store::PERM_WITHDRAW, "withdraw")].into_iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| n).collect()
+    [(talat_store::PERM_TRADE, "trade"), (talat_store::PERM_DEPOSIT, "deposit"), (talat_store::PERM_WITHDRAW, "withdraw")]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
+        .collect()
 }
 
 pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {

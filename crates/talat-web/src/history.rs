@@ -57,7 +57,11 @@ impl<'a> Markets<'a> {
 
     fn get(&mut self, id: MarketId) -> WebResult<MarketRef> {
         let web = self.web;
-        self.seen.entry(id).or_insert_with(|| market_ref(web, id)).clone().ok_or_else(|| WebError::internal(format!("market {} is not in the read model", id.0)))
+        self.seen
+            .entry(id)
+            .or_insert_with(|| market_ref(web, id))
+            .clone()
+            .ok_or_else(|| WebError::internal(format!("market {} is not in the read model", id.0)))
     }
 }
 

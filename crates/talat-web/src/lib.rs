@@ -55,7 +55,14 @@ impl WebConfig {
     /// The defaults of a demo (`demo`) or production server: staff 2FA is required except in
     /// demo mode, where the demo staff log in with a password.
     pub fn for_mode(demo: bool) -> WebConfig {
-        WebConfig { demo, logins_per_ip_per_min: 10, logins_per_email_per_min: 10, require_staff_2fa: !demo, support: support::SupportConfig::default(), onboarding: kyc::OnboardingConfig::default() }
+        WebConfig {
+            demo,
+            logins_per_ip_per_min: 10,
+            logins_per_email_per_min: 10,
+            require_staff_2fa: !demo,
+            support: support::SupportConfig::default(),
+            onboarding: kyc::OnboardingConfig::default(),
+        }
     }
 }
 

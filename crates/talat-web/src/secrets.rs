@@ -53,7 +53,8 @@ pub fn new_totp_secret() -> Vec<u8> {
 }
 
 fn totp(secret: &[u8], account: &str) -> TOTP {
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret.to_vec(), Some("talat".into()), account.to_string()).expect("a 160-bit secret and a plain account name are valid")
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret.to_vec(), Some("talat".into()), account.to_string())
+        .expect("a 160-bit secret and a plain account name are valid")
 }
 
 /// (base32 secret, otpauth:// URL) for an authenticator app.

@@ -73,7 +73,8 @@ fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(kind: Kind, token: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{}={token}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}", kind.cookie(), kind.cookie_path(), ABSOLUTE_MS / 1000)).expect("hex is a valid header value")
+    HeaderValue::from_str(&format!("{}={token}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}", kind.cookie(), kind.cookie_path(), ABSOLUTE_MS / 1000))
+        .expect("hex is a valid header value")
 }
 
 pub fn clear_cookie(kind: Kind) -> HeaderValue {
@@ -86,7 +87,14 @@ impl Web {
         let token = secrets::token();
         let csrf = secrets::token();
         let now = self.gateway.now_ms();
-        let row = SessionRow { token_sha256: secrets::sha256_hex(&token), kind: kind.as_str().into(), owner_id, csrf: csrf.clone(), created_ms: now, last_seen_ms: now };
+        let row = SessionRow {
+            token_sha256: secrets::sha256_hex(&token),
+            kind: kind.as_str().into(),
+            owner_id,
+            csrf: csrf.clone(),
+            created_ms: now,
+            last_seen_ms: now,
+        };
         self.store.insert_session(&row).await?;
         Ok((token, csrf))
     }

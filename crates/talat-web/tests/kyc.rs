@@ -195,7 +195,11 @@ async fn the_whole_path_from_signup_to_trading() {
         kit.web.store.kyc_mark_admitted(id, kit.web.gateway.now_ms()).await.unwrap();
     }
     let app = submit_level1(&mut alice, form.clone()).await;
-    assert_eq!((app["status"].as_str(), app["identity"]["outcome"].as_str(), app["identity"]["provider"].as_str()), (Some("submitted"), Some("verified"), Some("simulator")), "{app}");
+    assert_eq!(
+        (app["status"].as_str(), app["identity"]["outcome"].as_str(), app["identity"]["provider"].as_str()),
+        (Some("submitted"), Some("verified"), Some("simulator")),
+        "{app}"
+    );
     assert_eq!((app["screening"].as_str(), app["risk"]["rating"].as_str()), (Some("clear"), Some("low")), "{app}");
     let app_id = app["id"].as_u64().unwrap();
     let (s, v) = alice.post("/web/api/kyc/level1", form.clone()).await;
@@ -235,13 +239,32 @@ async fn the_whole_path_from_signup_to_trading() {
     let a = &d["application"];
     let keys: BTreeSet<&str> = a["data"].as_object().unwrap().keys().map(String::as_str).collect();
     let expected: BTreeSet<&str> = [
-        "id_type", "id_number", "laser_code", "passport_country", "passport_expiry", "first_name_th", "last_name_th", "first_name_en", "last_name_en", "dob", "nationality",
-        "address", "occupation", "source_of_funds", "expected_monthly_thb", "fatca_us_person", "id_photo_document", "selfie_document",
+        "id_type",
+        "id_number",
+        "laser_code",
+        "passport_country",
+        "passport_expiry",
+        "first_name_th",
+        "last_name_th",
+        "first_name_en",
+        "last_name_en",
+        "dob",
+        "nationality",
+        "address",
+        "occupation",
+        "source_of_funds",
+        "expected_monthly_thb",
+        "fatca_us_person",
+        "id_photo_document",
+        "selfie_document",
     ]
     .into_iter()
     .collect();
     assert_eq!(keys, expected);
-    assert_eq!((a["data"]["dob"].as_str(), a["data"]["laser_code"].as_str(), a["data"]["nationality"].as_str()), (Some("1990-05-17"), Some("JC1234567890"), Some("THA")));
+    assert_eq!(
+        (a["data"]["dob"].as_str(), a["data"]["laser_code"].as_str(), a["data"]["nationality"].as_str()),
+        (Some("1990-05-17"), Some("JC1234567890"), Some("THA"))
+    );
     assert_eq!(a["documents"].as_array().unwrap().len(), 2);
     let evidence = a["identity"]["evidence"].to_string();
     assert!(!evidence.contains(&thai_id("110170023070")) && evidence.contains("*********"), "masked: {evidence}");
@@ -354,11 +377,16 @@ async fn reviewers_ask_for_more_information_and_reject() {
     let (_, q) = kyc.get("/web/api/console/kyc/applications?assignee=me").await;
     assert_eq!(q["applications"].as_array().unwrap().len(), 1, "{q}");
 
-    let (s, v) = kyc.post(&format!("/web/api/console/kyc/applications/{app_id}/request-info"), json!({"reason": "The selfie is blurred; please take a new one."})).await;
+    let (s, v) =
+        kyc.post(&format!("/web/api/console/kyc/applications/{app_id}/request-info"), json!({"reason": "The selfie is blurred; please take a new one."})).await;
     assert_eq!((s.as_u16(), v["application"]["status"].as_str()), (200, Some("more_info")), "{v}");
     assert!(outbox(kit).await.iter().any(|m| m.to_addr == "carol@example.com" && m.kind == "kyc.more_info" && m.body.contains("blurred")));
     let (_, st) = carol.get("/web/api/kyc").await;
-    assert_eq!((st["next_step"].as_str(), st["application"]["requested_info"].as_str()), (Some("provide_more_info"), Some("The selfie is blurred; please take a new one.")), "{st}");
+    assert_eq!(
+        (st["next_step"].as_str(), st["application"]["requested_info"].as_str()),
+        (Some("provide_more_info"), Some("The selfie is blurred; please take a new one.")),
+        "{st}"
+    );
     let (s, _) = kyc.post(&format!("/web/api/console/kyc/applications/{app_id}/approve"), json!({"reason": "no"})).await;
     assert_eq!(s, 409, "waiting for the customer");
 
@@ -526,14 +554,16 @@ async fn open_screening_hits_block_approval_and_a_lock_is_respected() {
     kit.web.store.execute_raw(&format!("UPDATE screening_hits SET status = 'cleared' WHERE account_id = {id}")).await.unwrap();
 
     // Compliance locks the customer; the approval records level 1 but does not lift the lock.
-    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": true, "reason": "investigation"})).await;
+    let (s, v) =
+        staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": true, "reason": "investigation"})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = staff_of(&mut staff, Role::Kyc).post(&approve, json!({"reason": "ok"})).await;
     assert_eq!((s.as_u16(), v["customer_level"].as_u64()), (200, Some(1)), "{v}");
     let (s, v) = hana.post("/web/api/orders", ORDER()).await;
     assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(25)), "still locked: {v}");
     // Unlocking restores the level-1 limits saved at approval.
-    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;
+    let (s, v) =
+        staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = hana.post("/web/api/orders", ORDER()).await;
     assert_eq!(s, 200, "{v}");

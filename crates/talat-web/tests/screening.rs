@@ -93,7 +93,11 @@ async fn loading_lists_rescreens_and_a_clearance_holds_until_the_entry_changes()
     let open = hits(compliance, "open").await;
     assert_eq!(open.len(), 1, "{open:?}");
     let h = &open[0];
-    assert_eq!((h["account_id"].as_u64(), h["customer_email"].as_str(), h["list"].as_str(), h["entity_id"].as_str(), h["entity_version"].as_u64()), (Some(ilsa), Some("ilsa@example.com"), Some("un-sc"), Some("9100006"), Some(2)), "{h}");
+    assert_eq!(
+        (h["account_id"].as_u64(), h["customer_email"].as_str(), h["list"].as_str(), h["entity_id"].as_str(), h["entity_version"].as_u64()),
+        (Some(ilsa), Some("ilsa@example.com"), Some("un-sc"), Some("9100006"), Some(2)),
+        "{h}"
+    );
     assert!(h["score"].as_f64().unwrap() >= 0.7 && !h["reasons"].as_array().unwrap().is_empty(), "{h}");
     assert_eq!(h["status"], "open");
     let first_hit = h["id"].as_u64().unwrap();
@@ -144,7 +148,8 @@ async fn loading_lists_rescreens_and_a_clearance_holds_until_the_entry_changes()
     assert_eq!((un.len(), un.iter().filter(|l| l["active"] == true).count()), (2, 1), "the old file is inactive: {v}");
 
     // The list amends the entry (VERSIONNUM 2 → 3): the clearance lapses and the hit re-opens.
-    let amended = recommented.replace("<DATAID>9100006</DATAID>\n      <VERSIONNUM>2</VERSIONNUM>", "<DATAID>9100006</DATAID>\n      <VERSIONNUM>3</VERSIONNUM>");
+    let amended =
+        recommented.replace("<DATAID>9100006</DATAID>\n      <VERSIONNUM>2</VERSIONNUM>", "<DATAID>9100006</DATAID>\n      <VERSIONNUM>3</VERSIONNUM>");
     assert_ne!(amended, recommented);
     let (s, v) = compliance.post(LISTS, un_list(&amended)).await;
     assert_eq!(s, 200, "{v}");
@@ -160,7 +165,10 @@ async fn loading_lists_rescreens_and_a_clearance_holds_until_the_entry_changes()
     assert!(actions.contains(&("screening.clear".into(), "ok".into())), "{actions:?}");
     assert!(actions.iter().any(|(a, o)| a == "screening.clear" && o.starts_with("conflict")), "{actions:?}");
     let rows = kit.web.store.audit_entries(None, 500).await.unwrap();
-    assert!(rows.iter().filter(|r| r.action == "screening.list.load").all(|r| r.detail.len() < 1_000 && r.detail.contains("base64 characters")), "the file is not in the audit log");
+    assert!(
+        rows.iter().filter(|r| r.action == "screening.list.load").all(|r| r.detail.len() < 1_000 && r.detail.contains("base64 characters")),
+        "the file is not in the audit log"
+    );
     kit.ex.stop().await;
 }
 
@@ -185,7 +193,11 @@ async fn confirming_a_hit_locks_the_account_and_rejects_the_application() {
     let compliance = staff_of(&mut staff, Role::Compliance);
     let (s, v) = compliance.post(&format!("/web/api/console/screening/hits/{id}/confirm"), json!({"reason": "same ID number and date of birth"})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!((v["hit"]["status"].as_str(), v["screening_status"].as_str(), v["account"]["locked"].as_bool()), (Some("confirmed"), Some("confirmed"), Some(true)), "{v}");
+    assert_eq!(
+        (v["hit"]["status"].as_str(), v["screening_status"].as_str(), v["account"]["locked"].as_bool()),
+        (Some("confirmed"), Some("confirmed"), Some(true)),
+        "{v}"
+    );
     assert!(v["seq"].as_u64().is_some(), "the engine limits were set: {v}");
     let (status, screening, reason, _) = kit.web.store.kyc_application_screening(chai_app).await.unwrap().unwrap();
     assert_eq!((status.as_str(), screening.as_str()), ("rejected", "confirmed"));

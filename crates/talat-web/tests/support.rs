@@ -22,7 +22,8 @@ fn staff_of(browsers: &mut [(Role, Browser)], role: Role) -> &mut Browser {
 }
 
 async fn open_ticket(b: &mut Browser, subject: &str) -> Value {
-    let (s, v) = b.post("/web/api/support/tickets", json!({"category": "withdrawal", "subject": subject, "text": "My withdrawal has been pending for a day."})).await;
+    let (s, v) =
+        b.post("/web/api/support/tickets", json!({"category": "withdrawal", "subject": subject, "text": "My withdrawal has been pending for a day."})).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v["ticket"].clone()
 }
@@ -122,7 +123,15 @@ async fn a_ticket_becomes_a_complaint_and_follows_the_regulators_lifecycle() {
     // Every change is a timestamped event, and staff's are in the audit log.
     let (_, v) = staff_of(&mut staff, Role::Support).get(&format!("/web/api/console/support/tickets/{id}")).await;
     let events = events_of(&v["ticket"]);
-    for expected in [("created", "open"), ("status", "waiting_customer"), ("status", "open"), ("complaint", "received"), ("complaint", "acknowledged"), ("complaint", "investigating"), ("complaint", "resolved")] {
+    for expected in [
+        ("created", "open"),
+        ("status", "waiting_customer"),
+        ("status", "open"),
+        ("complaint", "received"),
+        ("complaint", "acknowledged"),
+        ("complaint", "investigating"),
+        ("complaint", "resolved"),
+    ] {
         assert!(events.contains(&(expected.0.to_string(), expected.1.to_string())), "{expected:?} in {events:?}");
     }
     assert_eq!(v["customer"]["email"], "alice@example.com");
@@ -168,9 +177,18 @@ async fn bad_inputs_and_other_customers_tickets_are_refused_and_change_nothing()
         (json!({"category": "withdrawal", "subject": "x".repeat(201), "text": "x"}), "subject"),
         (json!({"category": "lottery", "subject": "x", "text": "x"}), "category"),
         (json!({"category": "other", "subject": "x", "text": "x", "link": {"kind": "order", "id": "99999"}}), "link"),
-        (json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.png", "content_type": "image/png", "data_base64": b64(b"<svg onload=alert(1)>")}]}), "attachments"),
-        (json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.txt", "content_type": "text/plain", "data_base64": b64(&big)}]}), "attachments"),
-        (json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.exe", "content_type": "application/octet-stream", "data_base64": "TVo="}]}), "attachments"),
+        (
+            json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.png", "content_type": "image/png", "data_base64": b64(b"<svg onload=alert(1)>")}]}),
+            "attachments",
+        ),
+        (
+            json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.txt", "content_type": "text/plain", "data_base64": b64(&big)}]}),
+            "attachments",
+        ),
+        (
+            json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.exe", "content_type": "application/octet-stream", "data_base64": "TVo="}]}),
+            "attachments",
+        ),
     ];
     for (body, field) in cases {
         let (s, v) = alice.post("/web/api/support/tickets", body.clone()).await;
@@ -266,7 +284,9 @@ async fn an_incident_answers_its_tickets_together() {
     let (s, _) = staff_of(&mut staff, Role::Support).post("/web/api/console/support/incidents", json!({"title": "x", "description": "y", "reason": "z"})).await;
     assert_eq!(s, 403);
     let operator = staff_of(&mut staff, Role::Operator);
-    let (s, v) = operator.post("/web/api/console/support/incidents", json!({"title": "BTC withdrawals delayed", "description": "Node resync.", "reason": "many tickets"})).await;
+    let (s, v) = operator
+        .post("/web/api/console/support/incidents", json!({"title": "BTC withdrawals delayed", "description": "Node resync.", "reason": "many tickets"}))
+        .await;
     assert_eq!(s, 200, "{v}");
     let incident = v["incident"]["id"].as_u64().unwrap();
     // A typo links nothing.
@@ -276,7 +296,8 @@ async fn an_incident_answers_its_tickets_together() {
     let (s, v) = operator.post(&format!("/web/api/console/support/incidents/{incident}/link"), json!({"ticket_ids": tickets})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["linked"].as_u64(), v["incident"]["ticket_count"].as_u64()), (Some(3), Some(3)));
-    let (s, v) = operator.post(&format!("/web/api/console/support/incidents/{incident}/reply"), json!({"text": "Fixed; all withdrawals sent.", "resolve": true})).await;
+    let (s, v) =
+        operator.post(&format!("/web/api/console/support/incidents/{incident}/reply"), json!({"text": "Fixed; all withdrawals sent.", "resolve": true})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["answered"].as_u64(), v["incident"]["status"].as_str()), (Some(3), Some("resolved")));
     for id in &tickets {
@@ -305,7 +326,9 @@ async fn staffing_plans_with_erlang_c_against_the_roster() {
     assert!(intervals.iter().all(|i| i["agents"] == 14), "{}", intervals[0]);
     assert!((intervals[0]["service_level"].as_f64().unwrap() - 0.8884).abs() < 0.0001);
     assert_eq!(v["understaffed_start_min"].as_array().unwrap().len(), 48, "nobody rostered yet");
-    for (query, field) in [("aht_s=-1", "aht_s"), ("target_pct=100", "target_pct"), ("shrinkage_pct=95", "shrinkage_pct"), ("arrivals=1,2", "arrivals"), ("aht_s=abc", "aht_s")] {
+    for (query, field) in
+        [("aht_s=-1", "aht_s"), ("target_pct=100", "target_pct"), ("shrinkage_pct=95", "shrinkage_pct"), ("arrivals=1,2", "arrivals"), ("aht_s=abc", "aht_s")]
+    {
         let (s, v) = support.get(&format!("/web/api/console/support/staffing?{query}")).await;
         assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some(field)), "{query}: {v}");
     }
@@ -334,7 +357,9 @@ async fn support_routes_are_role_checked() {
     let mut staff = staff_browsers(&kit).await;
     let expect = |role: Role, path: &str| -> u16 {
         let ok = match path {
-            "/web/api/console/support/tickets" | "/web/api/console/support/staffing" | "/web/api/console/support/reports/complaints" => matches!(role, Role::Support | Role::Compliance | Role::Admin),
+            "/web/api/console/support/tickets" | "/web/api/console/support/staffing" | "/web/api/console/support/reports/complaints" => {
+                matches!(role, Role::Support | Role::Compliance | Role::Admin)
+            }
             "/web/api/console/support/incidents" => matches!(role, Role::Operator | Role::Support | Role::Admin),
             "/web/api/console/mail" => matches!(role, Role::Support | Role::Admin),
             _ => unreachable!(),
@@ -346,7 +371,13 @@ async fn support_routes_are_role_checked() {
         }
     };
     for (role, b) in staff.iter_mut() {
-        for path in ["/web/api/console/support/tickets", "/web/api/console/support/staffing", "/web/api/console/support/reports/complaints", "/web/api/console/support/incidents", "/web/api/console/mail"] {
+        for path in [
+            "/web/api/console/support/tickets",
+            "/web/api/console/support/staffing",
+            "/web/api/console/support/reports/complaints",
+            "/web/api/console/support/incidents",
+            "/web/api/console/mail",
+        ] {
             let (s, v) = b.get(path).await;
             assert_eq!(s.as_u16(), expect(*role, path), "{role:?} {path}: {v}");
         }
@@ -451,7 +482,8 @@ async fn a_complaint_raised_while_waiting_on_the_customer_starts_paused() {
     let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
     let id = open_ticket(&mut alice, "Slow").await["id"].as_u64().unwrap();
     let mut staff = staff_browsers(&kit).await;
-    let (s, _) = staff_of(&mut staff, Role::Support).post(&format!("/web/api/console/support/tickets/{id}/reply"), json!({"text": "Please send a screenshot."})).await;
+    let (s, _) =
+        staff_of(&mut staff, Role::Support).post(&format!("/web/api/console/support/tickets/{id}/reply"), json!({"text": "Please send a screenshot."})).await;
     assert_eq!(s, 200);
     let (s, v) = alice.post(&format!("/web/api/support/tickets/{id}/complaint"), json!({"reason": "slow"})).await;
     assert_eq!(s, 200, "{v}");
@@ -460,7 +492,9 @@ async fn a_complaint_raised_while_waiting_on_the_customer_starts_paused() {
     assert_eq!(t["clocks"]["resolution"]["state"], "paused", "the outcome clock waits with the ticket: {t}");
     assert_eq!(t["clocks"]["resolution"]["target_min"], 30 * 24 * 60, "a complaint's outcome is due in 30 calendar days");
     // Staff's reasons do not overwrite the customer's.
-    let (s, v) = staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/support/tickets/{id}/complaint"), json!({"status": "acknowledged", "reason": "looking"})).await;
+    let (s, v) = staff_of(&mut staff, Role::Compliance)
+        .post(&format!("/web/api/console/support/tickets/{id}/complaint"), json!({"status": "acknowledged", "reason": "looking"}))
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["ticket"]["complaint"]["reason"], "slow");
     kit.ex.stop().await;

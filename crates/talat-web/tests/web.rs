@@ -13,7 +13,8 @@ async fn signup_me_logout_login_and_bad_inputs() {
     let kit = start(relaxed()).await;
     let mut b = Browser::new(&kit);
     // The session cookie's attributes.
-    let resp = b.http.post(format!("{}/web/api/signup", b.base)).json(&json!({"email": "Alice@Example.com", "password": "a good password"})).send().await.unwrap();
+    let resp =
+        b.http.post(format!("{}/web/api/signup", b.base)).json(&json!({"email": "Alice@Example.com", "password": "a good password"})).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("talat_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
@@ -54,7 +55,14 @@ async fn signup_me_logout_login_and_bad_inputs() {
     }
     assert!(kit.web.store.web_account_by_email("b@example.com").await.unwrap().is_none());
     // A form post (not JSON) is refused.
-    let resp = other.http.post(format!("{}/web/api/signup", other.base)).header("content-type", "application/x-www-form-urlencoded").body("email=c@example.com&password=aaaaaaaaaaaa").send().await.unwrap();
+    let resp = other
+        .http
+        .post(format!("{}/web/api/signup", other.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=c@example.com&password=aaaaaaaaaaaa")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let (s, v) = other.post("/web/api/login", json!({"email": "alice@example.com", "password": "wrong password"})).await;
     assert_eq!((s.as_u16(), v["error"].as_str()), (401, Some("unauthenticated")));
@@ -213,7 +221,12 @@ async fn api_keys_work_signed_until_revoked() {
     let signed = |key: &str| {
         let ts = kit.ex.gateway.now_ms().to_string();
         let sig = talat_api::auth::sign::sign(secret.as_bytes(), &ts, "POST", "/api/v3/market/balances", b"{}");
-        http.post(format!("{base}/api/v3/market/balances")).header("X-BTK-APIKEY", key).header("X-BTK-TIMESTAMP", ts).header("X-BTK-SIGN", sig).header("content-type", "application/json").body("{}")
+        http.post(format!("{base}/api/v3/market/balances"))
+            .header("X-BTK-APIKEY", key)
+            .header("X-BTK-TIMESTAMP", ts)
+            .header("X-BTK-SIGN", sig)
+            .header("content-type", "application/json")
+            .body("{}")
     };
     let v: Value = signed(&key).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["error"], 0, "{v}");
@@ -256,7 +269,10 @@ async fn orders_place_cancel_and_cancel_all() {
     let (s, v) = b.post("/web/api/orders", order("3000000")).await;
     assert_eq!(s, 200, "{v}");
     let o = &v["order"];
-    assert_eq!((o["status"].as_str(), o["price"].as_str(), o["amount"].as_str(), o["type"].as_str()), (Some("open"), Some("3000000"), Some("0.001"), Some("limit")));
+    assert_eq!(
+        (o["status"].as_str(), o["price"].as_str(), o["amount"].as_str(), o["type"].as_str()),
+        (Some("open"), Some("3000000"), Some("0.001"), Some("limit"))
+    );
     let id = o["id"].as_str().unwrap().to_string();
     let (_, bal) = b.get("/web/api/balances").await;
     let thb = bal["assets"].as_array().unwrap().iter().find(|a| a["asset"] == "THB").unwrap().clone();
@@ -287,7 +303,12 @@ async fn console_role_matrix() {
         (Method::GET, "/web/api/console/dashboard".into(), None, vec![Operator, Admin]),
         (Method::GET, "/web/api/console/markets".into(), None, vec![Operator, Admin]),
         (Method::POST, "/web/api/console/markets/ETH_THB/mode".into(), Some(json!({"mode": "open", "reason": "matrix"})), vec![Operator, Admin]),
-        (Method::POST, "/web/api/console/markets/ETH_THB/fees".into(), Some(json!({"maker_fee_ppm": 2500, "taker_fee_ppm": 2500, "reason": "matrix"})), vec![Admin]),
+        (
+            Method::POST,
+            "/web/api/console/markets/ETH_THB/fees".into(),
+            Some(json!({"maker_fee_ppm": 2500, "taker_fee_ppm": 2500, "reason": "matrix"})),
+            vec![Admin],
+        ),
         (Method::POST, "/web/api/console/markets/ETH_THB/band".into(), Some(json!({"band_bps": 2000, "reason": "matrix"})), vec![Admin]),
         (Method::POST, "/web/api/console/maintenance".into(), Some(json!({"on": false, "reason": "matrix"})), vec![Operator, Admin]),
         (Method::GET, "/web/api/console/users?q=target".into(), None, vec![Support, Compliance, Admin]),
@@ -341,7 +362,22 @@ async fn console_role_matrix() {
             json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
             json!(["kyc", "screening", "admission", "security"]),
             json!(["users", "support", "staffing", "reports", "kyc", "screening", "admission", "audit", "security"]),
-            json!(["dashboard", "markets", "users", "support", "incidents", "staffing", "reports", "mail", "kyc", "screening", "admission", "audit", "staff", "security"])
+            json!([
+                "dashboard",
+                "markets",
+                "users",
+                "support",
+                "incidents",
+                "staffing",
+                "reports",
+                "mail",
+                "kyc",
+                "screening",
+                "admission",
+                "audit",
+                "staff",
+                "security"
+            ])
         ]
     );
     // A customer session is not a staff session.
@@ -398,7 +434,11 @@ async fn halt_lock_and_audit() {
     let admin = &mut staff[4].1;
     let (_, audit) = admin.get("/web/api/console/audit").await;
     let entries = audit["entries"].as_array().unwrap();
-    let actions: Vec<(String, String)> = entries.iter().rev().map(|e| (e["action"].as_str().unwrap().to_string(), e["outcome"].as_str().unwrap().split(':').next().unwrap().to_string())).collect();
+    let actions: Vec<(String, String)> = entries
+        .iter()
+        .rev()
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["outcome"].as_str().unwrap().split(':').next().unwrap().to_string()))
+        .collect();
     assert_eq!(
         actions,
         vec![
@@ -487,7 +527,14 @@ async fn order_and_trade_history_after_placing_cancelling_and_filling() {
     assert_eq!((v["page"].as_u64(), v["last_page"].as_u64(), v["total"].as_u64()), (Some(1), Some(1), Some(4)));
     let eth_row = &orders[1];
     assert_eq!(
-        (eth_row["symbol"].as_str(), eth_row["side"].as_str(), eth_row["type"].as_str(), eth_row["price"].as_str(), eth_row["amount"].as_str(), eth_row["filled"].as_str()),
+        (
+            eth_row["symbol"].as_str(),
+            eth_row["side"].as_str(),
+            eth_row["type"].as_str(),
+            eth_row["price"].as_str(),
+            eth_row["amount"].as_str(),
+            eth_row["filled"].as_str()
+        ),
         (Some("ETH_THB"), Some("buy"), Some("limit"), Some("120000"), Some("0.5"), Some("0.5")),
         "{eth_row}"
     );
@@ -522,12 +569,24 @@ async fn order_and_trade_history_after_placing_cancelling_and_filling() {
     assert_eq!(trades.len(), 2, "{v}");
     let t = &trades[0];
     assert_eq!(
-        (t["symbol"].as_str(), t["side"].as_str(), t["price"].as_str(), t["amount"].as_str(), t["quote"].as_str(), t["order_id"].as_str(), t["fee_asset"].as_str(), t["is_maker"].as_bool()),
+        (
+            t["symbol"].as_str(),
+            t["side"].as_str(),
+            t["price"].as_str(),
+            t["amount"].as_str(),
+            t["quote"].as_str(),
+            t["order_id"].as_str(),
+            t["fee_asset"].as_str(),
+            t["is_maker"].as_bool()
+        ),
         (Some("ETH_THB"), Some("buy"), Some("120000"), Some("0.5"), Some("60000"), eth_buy["id"].as_str(), Some("ETH"), Some(false)),
         "{t}"
     );
     assert!(t["ts_ms"].as_u64().unwrap() > 0 && t["fee"].as_str().unwrap().parse::<f64>().is_ok());
-    assert_eq!((trades[1]["symbol"].as_str(), trades[1]["amount"].as_str(), trades[1]["order_id"].as_str()), (Some("BTC_THB"), Some("0.004"), btc_buy["id"].as_str()));
+    assert_eq!(
+        (trades[1]["symbol"].as_str(), trades[1]["amount"].as_str(), trades[1]["order_id"].as_str()),
+        (Some("BTC_THB"), Some("0.004"), btc_buy["id"].as_str())
+    );
     let (_, btc_trades) = alice.get("/web/api/trades/history?symbol=BTC_THB").await;
     assert_eq!(list(&btc_trades, "trades").len(), 1);
     assert_eq!(list(&btc_trades, "trades")[0]["price"], "3500000");
@@ -605,8 +664,10 @@ async fn funds_history_lists_demo_deposits_and_withdrawals() {
     assert_eq!(s, 200, "{v}");
     let items = list(&v, "items");
     assert_eq!(items.len(), 2, "{v}");
-    let mut deposits: Vec<(&str, &str, &str, &str)> =
-        items.iter().map(|i| (i["kind"].as_str().unwrap(), i["asset"].as_str().unwrap(), i["amount"].as_str().unwrap(), i["status"].as_str().unwrap())).collect();
+    let mut deposits: Vec<(&str, &str, &str, &str)> = items
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["asset"].as_str().unwrap(), i["amount"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
     deposits.sort();
     assert_eq!(deposits, [("deposit", "BTC", "1", "credited"), ("deposit", "THB", "1000000", "credited")]);
     assert!(items.iter().all(|i| i["ts_ms"].as_u64().unwrap() > 0));
@@ -702,7 +763,13 @@ async fn expired_sessions_are_swept() {
 
 /// The token a `Set-Cookie` answer sets for `name`.
 fn cookie_set(resp: &reqwest::Response, name: &str) -> (String, String) {
-    let header = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie set"));
+    let header = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie set"));
     let token = header[name.len() + 1..].split(';').next().unwrap().to_string();
     (header, token)
 }
@@ -718,11 +785,15 @@ async fn staff_and_customer_sessions_use_separate_cookies() {
     assert_eq!(resp.status(), 200);
     let (header, customer_token) = cookie_set(&resp, "talat_session");
     assert!(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/;"), "{header}");
-    let resp = raw.post(format!("{base}/web/api/console/login")).json(&json!({"email": "ops@staff.test", "password": "staff password 1"})).send().await.unwrap();
+    let resp =
+        raw.post(format!("{base}/web/api/console/login")).json(&json!({"email": "ops@staff.test", "password": "staff password 1"})).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let (header, staff_token) = cookie_set(&resp, "talat_staff");
     assert!(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/web/api/console;"), "{header}");
-    assert!(!resp.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("talat_session=")), "staff login leaves the customer cookie alone");
+    assert!(
+        !resp.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("talat_session=")),
+        "staff login leaves the customer cookie alone"
+    );
 
     // Each cookie authenticates its own routes only, whatever name it is sent under.
     let status = |path: &str, cookie: String| {
@@ -857,14 +928,24 @@ async fn staff_two_factor_setup_enable_and_login() {
     // Every 2FA change is audited, refusals included; neither secret nor code is recorded.
     assert_eq!(
         audit_actions(&kit).await,
-        [("staff.2fa.enable", "invalid"), ("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok"), ("staff.2fa.setup", "conflict"), ("staff.2fa.enable", "conflict")]
-            .map(|(a, o)| (a.to_string(), o.to_string()))
-            .to_vec()
+        [
+            ("staff.2fa.enable", "invalid"),
+            ("staff.2fa.setup", "ok"),
+            ("staff.2fa.enable", "invalid"),
+            ("staff.2fa.enable", "ok"),
+            ("staff.2fa.setup", "conflict"),
+            ("staff.2fa.enable", "conflict")
+        ]
+        .map(|(a, o)| (a.to_string(), o.to_string()))
+        .to_vec()
     );
     let rows = kit.web.store.audit_entries(None, 100).await.unwrap();
     let secret = setup["secret"].as_str().unwrap();
     for r in &rows {
-        assert_eq!((r.staff_email.as_str(), r.role.as_str(), r.target.as_str()), ("admin2fa@staff.test", "admin", format!("staff:{}", v["staff"]["id"]).as_str()));
+        assert_eq!(
+            (r.staff_email.as_str(), r.role.as_str(), r.target.as_str()),
+            ("admin2fa@staff.test", "admin", format!("staff:{}", v["staff"]["id"]).as_str())
+        );
         assert!(!r.detail.contains(secret) && !r.outcome.contains(secret) && r.detail == "{}", "{r:?}");
     }
     kit.ex.stop().await;
@@ -934,7 +1015,10 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let (s, v) = c.post("/web/api/console/login", right).await;
     assert_eq!((s.as_u16(), v["two_factor_required"].as_bool()), (200, Some(false)), "{v}");
     assert_eq!(c.get("/web/api/console/markets").await.0, 200);
-    assert_eq!(audit_actions(&kit).await, [("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok")].map(|(a, o)| (a.to_string(), o.to_string())).to_vec());
+    assert_eq!(
+        audit_actions(&kit).await,
+        [("staff.2fa.setup", "ok"), ("staff.2fa.enable", "invalid"), ("staff.2fa.enable", "ok")].map(|(a, o)| (a.to_string(), o.to_string())).to_vec()
+    );
     kit.ex.stop().await;
 }
 
@@ -974,9 +1058,22 @@ async fn an_admin_resets_another_staff_members_2fa() {
     // The staff list: admins only.
     let (s, v) = admin.get("/web/api/console/staff").await;
     assert_eq!(s, 200, "{v}");
-    let listed: Vec<(String, String, bool)> = v["staff"].as_array().unwrap().iter().map(|r| (r["email"].as_str().unwrap().into(), r["role"].as_str().unwrap().into(), r["totp_enabled"].as_bool().unwrap())).collect();
+    let listed: Vec<(String, String, bool)> = v["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["email"].as_str().unwrap().into(), r["role"].as_str().unwrap().into(), r["totp_enabled"].as_bool().unwrap()))
+        .collect();
     let row = |e: &str, r: &str, t: bool| (e.to_string(), r.to_string(), t);
-    assert_eq!(listed, vec![row("admin@staff.test", "admin", true), row("admin2@staff.test", "admin", true), row("op@staff.test", "operator", true), row("support@staff.test", "support", false)]);
+    assert_eq!(
+        listed,
+        vec![
+            row("admin@staff.test", "admin", true),
+            row("admin2@staff.test", "admin", true),
+            row("op@staff.test", "operator", true),
+            row("support@staff.test", "support", false)
+        ]
+    );
     assert_eq!(v["staff"][0]["id"].as_u64(), Some(admin_id));
     assert!(v["staff"][0].get("password_hash").is_none() && !v.to_string().contains("totp_sealed"), "no secret in the list: {v}");
     let (s, v) = op.get("/web/api/console/staff").await;
@@ -1048,7 +1145,9 @@ async fn an_admin_resets_another_staff_members_2fa() {
         .filter(|r| r.action == "staff.2fa.reset")
         .map(|r| (r.staff_email.clone(), r.target.clone(), r.outcome.split(':').next().unwrap().to_string(), r.detail.clone()))
         .collect();
-    let entry = |who: &str, target: String, outcome: &str, detail: Value| (who.to_string(), target, outcome.to_string(), if detail.is_null() { "{}".to_string() } else { detail.to_string() });
+    let entry = |who: &str, target: String, outcome: &str, detail: Value| {
+        (who.to_string(), target, outcome.to_string(), if detail.is_null() { "{}".to_string() } else { detail.to_string() })
+    };
     let (a, op_t, admin_t) = ("admin@staff.test", format!("staff:{op_id}"), format!("staff:{admin_id}"));
     assert_eq!(
         resets,
@@ -1075,6 +1174,13 @@ async fn an_admin_resets_another_staff_members_2fa() {
     }
     // The audit page shows them too.
     let (_, audit) = second_admin.get("/web/api/console/audit").await;
-    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "staff.2fa.reset" && e["detail"].as_str().unwrap().contains("lost phone, ticket 42")), "{audit}");
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "staff.2fa.reset" && e["detail"].as_str().unwrap().contains("lost phone, ticket 42")),
+        "{audit}"
+    );
     kit.ex.stop().await;
 }

@@ -7,8 +7,8 @@
 
 use talat_bench::{BookSpec, BookUnderTest, MarketOp, Op, Outcome, Side as WSide, Tif};
 use talat_core::{
-    Amount, AssetId, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderId, OrderKind,
-    Price, Qty, RejectReason, Side, StpMode, TimeInForce, UserId,
+    Amount, AssetId, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderId, OrderKind, Price, Qty, RejectReason, Side, StpMode,
+    TimeInForce, UserId,
 };
 use talat_engine::{Engine, EngineConfig};
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use talat_api::gateway::Gateway;
-use talat_core::{Amount, Command, Event, MarketId, OrderId, NewOrder, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId};
+use talat_core::{Amount, Command, Event, MarketId, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId};
 use talat_sequencer::Lane;
 
 #[derive(Clone, Debug)]
@@ -123,7 +123,14 @@ async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference
             Side::Buy => thb_satang,
             Side::Sell => on_grid(((thb_satang as u128 * 10u128.pow(m.base_scale as u32)) / reference as u128) as u64, m.qty_step),
         };
-        let order = NewOrder { user: config.taker, market: m.market, side, kind: OrderKind::Market { amount: Amount(amount) }, client_id: None, stp: StpMode::ExpireTaker };
+        let order = NewOrder {
+            user: config.taker,
+            market: m.market,
+            side,
+            kind: OrderKind::Market { amount: Amount(amount) },
+            client_id: None,
+            stp: StpMode::ExpireTaker,
+        };
         submit(gateway, Command::PlaceOrder(order), Lane::Place).await;
     }
 }

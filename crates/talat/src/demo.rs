@@ -5,8 +5,7 @@
 use std::fmt::Write;
 use talat_core::money::format_units;
 use talat_core::{
-    Amount, AssetId, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderKind, Price, Qty,
-    Side, StpMode, TimeInForce, UserId,
+    Amount, AssetId, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId,
 };
 use talat_engine::{Engine, EngineConfig};
 
@@ -14,12 +13,8 @@ use talat_engine::{Engine, EngineConfig};
 const SATANG: u64 = 100;
 
 /// (base, base scale, price step in satang, quantity step in base units, reference price in satang).
-pub const DEMO_MARKETS: [(&str, u8, u64, u64, u64); 4] = [
-    ("BTC", 8, 1, 1_000, 3_500_000 * SATANG),
-    ("ETH", 8, 1, 10_000, 120_000 * SATANG),
-    ("USDT", 6, 1, 10_000, 3_350),
-    ("KUB", 8, 1, 100_000, 45 * SATANG),
-];
+pub const DEMO_MARKETS: [(&str, u8, u64, u64, u64); 4] =
+    [("BTC", 8, 1, 1_000, 3_500_000 * SATANG), ("ETH", 8, 1, 10_000, 120_000 * SATANG), ("USDT", 6, 1, 10_000, 3_350), ("KUB", 8, 1, 100_000, 45 * SATANG)];
 
 pub struct Demo {
     pub engine: Engine,
@@ -121,12 +116,20 @@ impl Demo {
             let spec = e.market_spec(market).expect("listed");
             let (base, _) = e.market_assets(market).expect("listed");
             let base_scale = e.assets()[base.index()].scale;
-            let _ = writeln!(s, "{} ({:?}), last {}", spec.symbol, spec.mode, e.last_price(market).map_or("-".into(), |p| format_units(p.0 as u128, spec.price_scale)));
+            let _ = writeln!(
+                s,
+                "{} ({:?}), last {}",
+                spec.symbol,
+                spec.mode,
+                e.last_price(market).map_or("-".into(), |p| format_units(p.0 as u128, spec.price_scale))
+            );
             let bids = e.depth(market, Side::Buy, 3);
             let asks = e.depth(market, Side::Sell, 3);
             for i in 0..3 {
                 let fmt = |level: Option<&(Price, u64)>| {
-                    level.map_or(String::new(), |(p, q)| format!("{:>14} @ {:<14}", format_units(*q as u128, base_scale), format_units(p.0 as u128, spec.price_scale)))
+                    level.map_or(String::new(), |(p, q)| {
+                        format!("{:>14} @ {:<14}", format_units(*q as u128, base_scale), format_units(p.0 as u128, spec.price_scale))
+                    })
                 };
                 let _ = writeln!(s, "   bid {:<32} ask {}", fmt(bids.get(i)), fmt(asks.get(i)));
             }
@@ -135,12 +138,25 @@ impl Demo {
         let _ = writeln!(s, "demo customer (user 1) balances:");
         for (i, asset) in e.assets().iter().enumerate() {
             if let Some(b) = e.balance(customer, AssetId(i as u16)).filter(|b| b.available + b.held > 0) {
-                let _ = writeln!(s, "   {:<5} available {:>16}  held {:>16}", asset.code, format_units(b.available as u128, asset.scale), format_units(b.held as u128, asset.scale));
+                let _ = writeln!(
+                    s,
+                    "   {:<5} available {:>16}  held {:>16}",
+                    asset.code,
+                    format_units(b.available as u128, asset.scale),
+                    format_units(b.held as u128, asset.scale)
+                );
             }
         }
         let fees = e.ledger().system(AssetId(0)).fee_revenue;
         let _ = writeln!(s, "fee revenue THB {}", format_units(fees.max(0) as u128, thb_scale));
-        let _ = writeln!(s, "invariants: {}", match e.check_invariants() { Ok(()) => "hold".to_string(), Err(v) => format!("BROKEN: {v}") });
+        let _ = writeln!(
+            s,
+            "invariants: {}",
+            match e.check_invariants() {
+                Ok(()) => "hold".to_string(),
+                Err(v) => format!("BROKEN: {v}"),
+            }
+        );
         let hash: String = e.state_hash().iter().map(|b| format!("{b:02x}")).collect();
         let _ = writeln!(s, "after {} commands, state hash {hash}", e.last_seq());
         s

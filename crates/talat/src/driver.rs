@@ -14,10 +14,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
-use talat_sequencer::{
-    Lane, Node, NodeConfig, OpenError, RecoveryInfo, SequencerConfig, SequencerHandle, StopReason,
-    SubmitError, SystemClock, Ticket,
-};
+use talat_sequencer::{Lane, Node, NodeConfig, OpenError, RecoveryInfo, SequencerConfig, SequencerHandle, StopReason, SubmitError, SystemClock, Ticket};
 
 /// Requests one connection may have in flight before its reader waits for the writer.
 const IN_FLIGHT_PER_CONNECTION: usize = 4_096;
@@ -50,32 +47,17 @@ pub enum DriverError {
 
 /// Recovers the data directory, starts the sequencer, listens, calls `ready` (with what recovery
 /// did and the address bound), then serves until the sequencer stops; returns why it stopped.
-pub fn run(
-    options: DriverOptions,
-    ready: impl FnOnce(&RecoveryInfo, SocketAddr),
-) -> Result<StopReason, DriverError> {
+pub fn run(options: DriverOptions, ready: impl FnOnce(&RecoveryInfo, SocketAddr)) -> Result<StopReason, DriverError> {
     if !options.listen.ip().is_loopback() {
         return Err(DriverError::NotLoopback(options.listen));
     }
     assert!(options.max_connections >= 1);
-    let node = Node::open(&options.data_dir, options.node, SystemClock).map_err(|source| {
-        DriverError::Open {
-            dir: options.data_dir.clone(),
-            source: Box::new(source),
-        }
-    })?;
+    let node = Node::open(&options.data_dir, options.node, SystemClock)
+        .map_err(|source| DriverError::Open { dir: options.data_dir.clone(), source: Box::new(source) })?;
     let recovery = node.recovery().clone();
     let sequencer = node.start(options.sequencer);
-    let listener = TcpListener::bind(options.listen).map_err(|source| DriverError::Listen {
-        address: options.listen,
-        source,
-    })?;
-    let address = listener
-        .local_addr()
-        .map_err(|source| DriverError::Listen {
-            address: options.listen,
-            source,
-        })?;
+    let listener = TcpListener::bind(options.listen).map_err(|source| DriverError::Listen { address: options.listen, source })?;
+    let address = listener.local_addr().map_err(|source| DriverError::Listen { address: options.listen, source })?;
     ready(&recovery, address);
     let handle = sequencer.handle();
     let max_connections = options.max_connections;
@@ -100,14 +82,12 @@ fn accept(listener: TcpListener, handle: SequencerHandle, max_connections: usize
         }
         active.fetch_add(1, Ordering::AcqRel);
         let (handle, active) = (handle.clone(), Arc::clone(&active));
-        let spawned = std::thread::Builder::new()
-            .name("talat-driver-conn".into())
-            .spawn(move || {
-                if let Err(error) = serve(stream, &handle) {
-                    tracing::debug!(%error, "connection ended");
-                }
-                active.fetch_sub(1, Ordering::AcqRel);
-            });
+        let spawned = std::thread::Builder::new().name("talat-driver-conn".into()).spawn(move || {
+            if let Err(error) = serve(stream, &handle) {
+                tracing::debug!(%error, "connection ended");
+            }
+            active.fetch_sub(1, Ordering::AcqRel);
+        });
         if spawned.is_err() {
             tracing::error!("could not spawn a connection thread");
         }
@@ -118,30 +98,19 @@ type Pending = (u64, Result<Ticket, Reply>);
 
 fn serve(stream: TcpStream, handle: &SequencerHandle) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let (tx, rx): (SyncSender<Pending>, Receiver<Pending>) =
-        mpsc::sync_channel(IN_FLIGHT_PER_CONNECTION);
+    let (tx, rx): (SyncSender<Pending>, Receiver<Pending>) = mpsc::sync_channel(IN_FLIGHT_PER_CONNECTION);
     let write_half = stream.try_clone()?;
-    let writer = std::thread::Builder::new()
-        .name("talat-driver-write".into())
-        .spawn(move || respond(write_half, rx))?;
+    let writer = std::thread::Builder::new().name("talat-driver-write".into()).spawn(move || respond(write_half, rx))?;
     let mut input = BufReader::new(stream);
     // Ends when the client closes the connection or sends garbage.
     while let Some(request) = wire::read_frame::<Request>(&mut input, wire::REQUEST_MAX_BYTES)? {
         let pending = match Lane::from_index(request.lane as usize) {
-            None => Err(Reply::Refused {
-                reason: format!("no lane {}", request.lane),
-            }),
+            None => Err(Reply::Refused { reason: format!("no lane {}", request.lane) }),
             Some(lane) => match handle.submit(request.command, lane) {
                 Ok(ticket) => Ok(ticket),
-                Err(SubmitError::Busy { lane, .. }) => Err(Reply::Busy {
-                    lane: lane.index() as u8,
-                }),
-                Err(SubmitError::Stopped(reason)) => Err(Reply::NotAcknowledged {
-                    reason: reason.to_string(),
-                }),
-                Err(other) => Err(Reply::Refused {
-                    reason: other.to_string(),
-                }),
+                Err(SubmitError::Busy { lane, .. }) => Err(Reply::Busy { lane: lane.index() as u8 }),
+                Err(SubmitError::Stopped(reason)) => Err(Reply::NotAcknowledged { reason: reason.to_string() }),
+                Err(other) => Err(Reply::Refused { reason: other.to_string() }),
             },
         };
         if tx.send((request.id, pending)).is_err() {
@@ -179,15 +148,8 @@ fn respond(stream: TcpStream, rx: Receiver<Pending>) {
                     return;
                 }
                 match ticket.wait() {
-                    Ok(outcome) => Reply::Acknowledged {
-                        seq: outcome.seq,
-                        journal_seq: outcome.journal_seq,
-                        ts_ms: outcome.ts_ms,
-                        events: outcome.events,
-                    },
-                    Err(not_acknowledged) => Reply::NotAcknowledged {
-                        reason: not_acknowledged.reason.to_string(),
-                    },
+                    Ok(outcome) => Reply::Acknowledged { seq: outcome.seq, journal_seq: outcome.journal_seq, ts_ms: outcome.ts_ms, events: outcome.events },
+                    Err(not_acknowledged) => Reply::NotAcknowledged { reason: not_acknowledged.reason.to_string() },
                 }
             }
         };

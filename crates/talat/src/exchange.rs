@@ -84,4 +84,3 @@ pub fn created_user(events: &[Event]) -> Option<UserId> {
         _ => None,
     })
 }
-

@@ -7,21 +7,13 @@ use crate::state_report;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use talat_journal::bench::{bench_group_commit, GroupCommitConfig, RunReport};
-use talat_sequencer::bench::{
-    bench_recovery, bench_replay_from_scratch, bench_sequencer, build_journal, BuildConfig,
-    SequencerBenchConfig, SequencerRun,
-};
+use talat_sequencer::bench::{bench_recovery, bench_replay_from_scratch, bench_sequencer, build_journal, BuildConfig, SequencerBenchConfig, SequencerRun};
 use talat_sequencer::offline::{self, Progress, Start, VerifyOptions};
 
 fn describe_start(start: &Start) -> String {
     match start {
         Start::Genesis => "from genesis".to_string(),
-        Start::Snapshot(s) => format!(
-            "from the snapshot at journal record {} (engine command {}, {})",
-            s.journal_seq,
-            s.command_seq,
-            s.path.display()
-        ),
+        Start::Snapshot(s) => format!("from the snapshot at journal record {} (engine command {}, {})", s.journal_seq, s.command_seq, s.path.display()),
     }
 }
 
@@ -72,12 +64,7 @@ pub fn replay(data: &Path, to: Option<u64>, levels: usize, json: bool) -> Result
 /// `talat verify --data DIR`: everything replayed and checked; `Err` names the first violation.
 pub fn verify(data: &Path, every_command: bool, json: bool) -> Result<String, String> {
     let bar = progress::bar(0, !json, "verifying", "records");
-    let report = offline::verify(
-        data,
-        VerifyOptions { every_command },
-        &mut progress_callback(&bar),
-        &mut |_, _| {},
-    );
+    let report = offline::verify(data, VerifyOptions { every_command }, &mut progress_callback(&bar), &mut |_, _| {});
     bar.finish_and_clear();
     let report = report.map_err(|e| e.to_string())?;
     if json {
@@ -107,20 +94,8 @@ pub fn verify(data: &Path, every_command: bool, json: bool) -> Result<String, St
             n => format!(" ({n} older than the retained journal not comparable)"),
         }
     );
-    let _ = writeln!(
-        s,
-        "  every invariant holds ({}, and at the end)",
-        if every_command {
-            "after every command"
-        } else {
-            "at every checkpoint"
-        }
-    );
-    let _ = writeln!(
-        s,
-        "  last engine command {}, state hash {}",
-        report.last_command_seq, report.state_hash
-    );
+    let _ = writeln!(s, "  every invariant holds ({}, and at the end)", if every_command { "after every command" } else { "at every checkpoint" });
+    let _ = writeln!(s, "  last engine command {}, state hash {}", report.last_command_seq, report.state_hash);
     Ok(s)
 }
 
@@ -143,9 +118,7 @@ const TARGET_RECOVERY_MS: f64 = 5_000.0;
 const TARGET_REPLAY_PER_S: f64 = 2_000_000.0;
 
 pub fn bench_journal(options: &BenchJournalOptions) -> Result<String, String> {
-    let scratch = options
-        .dir
-        .join(format!("talat-bench-journal-{}", std::process::id()));
+    let scratch = options.dir.join(format!("talat-bench-journal-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let result = run_bench(options, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
@@ -156,59 +129,36 @@ fn run_bench(options: &BenchJournalOptions, scratch: &Path) -> Result<String, St
     let phases = if options.skip_recovery { 2 } else { 5 };
     let bar = progress::bar(phases, !options.json, "bench journal", "phases");
     bar.set_message("group commit");
-    let group_config = GroupCommitConfig {
-        run_duration_ms: options.run_ms,
-        offered_rate_per_s: options.offered_rate_per_s,
-        ..GroupCommitConfig::default()
-    };
-    let group = bench_group_commit(&scratch.join("journal-only"), &group_config)
-        .map_err(|e| format!("journal-only benchmark: {e}"))?;
+    let group_config = GroupCommitConfig { run_duration_ms: options.run_ms, offered_rate_per_s: options.offered_rate_per_s, ..GroupCommitConfig::default() };
+    let group = bench_group_commit(&scratch.join("journal-only"), &group_config).map_err(|e| format!("journal-only benchmark: {e}"))?;
     bar.inc(1);
-    let sequencer_config = SequencerBenchConfig {
-        run_ms: options.run_ms,
-        offered_rate_per_s: options.offered_rate_per_s,
-        ..SequencerBenchConfig::default()
-    };
-    let sequencer = bench_sequencer(scratch, &sequencer_config, &mut |run| {
-        bar.set_message(format!("sequencer {run}"))
-    })
-    .map_err(|e| format!("sequencer benchmark: {e}"))?;
+    let sequencer_config = SequencerBenchConfig { run_ms: options.run_ms, offered_rate_per_s: options.offered_rate_per_s, ..SequencerBenchConfig::default() };
+    let sequencer =
+        bench_sequencer(scratch, &sequencer_config, &mut |run| bar.set_message(format!("sequencer {run}"))).map_err(|e| format!("sequencer benchmark: {e}"))?;
     bar.inc(1);
     let mut recovery_section = None;
     if !options.skip_recovery {
         let dir = scratch.join("recovery");
-        let build_config = BuildConfig {
-            commands: options.commands,
-            ..BuildConfig::default()
-        };
+        let build_config = BuildConfig { commands: options.commands, ..BuildConfig::default() };
         bar.set_message(format!("writing {} commands", options.commands));
-        let build = build_journal(&dir, &build_config, &mut |done, total| {
-            bar.set_message(format!("writing {done}/{total}"))
-        })
-        .map_err(|e| format!("building the recovery journal: {e}"))?;
+        let build = build_journal(&dir, &build_config, &mut |done, total| bar.set_message(format!("writing {done}/{total}")))
+            .map_err(|e| format!("building the recovery journal: {e}"))?;
         bar.inc(1);
         bar.set_message("recovery");
         let recovery = bench_recovery(&dir).map_err(|e| format!("recovery benchmark: {e}"))?;
         bar.inc(1);
         bar.set_message("replay from scratch");
-        let replay = bench_replay_from_scratch(&dir, &mut |done, total| {
-            bar.set_message(format!("replay {done}/{total}"))
-        })
-        .map_err(|e| format!("replay benchmark: {e}"))?;
+        let replay = bench_replay_from_scratch(&dir, &mut |done, total| bar.set_message(format!("replay {done}/{total}")))
+            .map_err(|e| format!("replay benchmark: {e}"))?;
         bar.inc(1);
         if recovery.state_hash != build.state_hash || replay.state_hash != build.state_hash {
-            return Err(format!(
-                "state hash mismatch: written {}, recovered {}, replayed {}",
-                build.state_hash, recovery.state_hash, replay.state_hash
-            ));
+            return Err(format!("state hash mismatch: written {}, recovered {}, replayed {}", build.state_hash, recovery.state_hash, replay.state_hash));
         }
         recovery_section = Some((build, recovery, replay));
     }
     bar.finish_and_clear();
 
-    let adaptive = sequencer
-        .iter()
-        .find(|r| r.mode == "adaptive" && r.offered_rate_per_s.is_none());
+    let adaptive = sequencer.iter().find(|r| r.mode == "adaptive" && r.offered_rate_per_s.is_none());
     let open = sequencer.iter().find(|r| r.offered_rate_per_s.is_some());
     let targets = serde_json::json!({
         "durable_commands_per_s_at_least_1m": adaptive.map(|r| r.commands_per_s >= TARGET_DURABLE_PER_S),
@@ -228,11 +178,7 @@ fn run_bench(options: &BenchJournalOptions, scratch: &Path) -> Result<String, St
         return Ok(serde_json::to_string(&value).expect("plain data") + "\n");
     }
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "journal only (talat-journal, {}-byte records, one write + fdatasync per batch)",
-        group_config.payload_bytes
-    );
+    let _ = writeln!(s, "journal only (talat-journal, {}-byte records, one write + fdatasync per batch)", group_config.payload_bytes);
     let _ = writeln!(s, "{}", journal_table(&group.saturation, &group.open_loop));
     let _ = writeln!(s, "sequencer + engine (submit -> lanes -> journal + fdatasync -> engine -> acknowledgement; real commands)");
     let _ = writeln!(s, "{}", sequencer_table(&sequencer));
@@ -281,8 +227,7 @@ fn journal_table(saturation: &[RunReport], open_loop: &[RunReport]) -> String {
             s,
             "  {:<12} {:>12} {:>14.0} {:>10.1} {:>10.0} {:>10.0} {:>10.0} {:>8}",
             r.mode,
-            r.offered_rate_per_s
-                .map_or("saturated".into(), |x| x.to_string()),
+            r.offered_rate_per_s.map_or("saturated".into(), |x| x.to_string()),
             r.commands_per_s,
             r.mean_batch_records,
             r.ack_latency_us.p50,
@@ -306,8 +251,7 @@ fn sequencer_table(runs: &[SequencerRun]) -> String {
             s,
             "  {:<14} {:>12} {:>14.0} {:>10.1} {:>10.0} {:>10.0} {:>10.0} {:>8}",
             r.mode.trim_start_matches("max-batch-"),
-            r.offered_rate_per_s
-                .map_or("saturated".into(), |x| x.to_string()),
+            r.offered_rate_per_s.map_or("saturated".into(), |x| x.to_string()),
             r.commands_per_s,
             r.mean_batch,
             r.ack_latency_us.p50,

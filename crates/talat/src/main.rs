@@ -4,9 +4,9 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use talat::bench_engine::TalatBooks;
 use talat::driver::{self, DriverOptions};
 use talat::journal_tools::{self, BenchJournalOptions};
-use talat::bench_engine::TalatBooks;
 use talat_bench::peers::Peer;
 use talat_bench::report::{Report, WorkloadSummary};
 use talat_bench::runner::{measure, passes_per_engine, progress_bar, run_peer, timer_overhead_ns, RunConfig};
@@ -291,13 +291,8 @@ fn main() -> ExitCode {
         Cmd::Demo { data } => {
             print!("{}", talat::demo::Demo::build().report());
             if let Some(data) = data {
-                let journaled = talat::demo::journal_demo(&data).map(|(count, hash)| {
-                    format!(
-                        "journaled {count} commands into {} (state hash there {})\n",
-                        data.display(),
-                        talat_sequencer::hex(&hash)
-                    )
-                });
+                let journaled = talat::demo::journal_demo(&data)
+                    .map(|(count, hash)| format!("journaled {count} commands into {} (state hash there {})\n", data.display(), talat_sequencer::hex(&hash)));
                 return finish("talat demo", journaled);
             }
         }
@@ -420,15 +415,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 /// Logs go to stderr; TALAT_LOG=error|warn|info|debug|trace sets the level (default warn, so
 /// recovery's torn-tail truncation is always shown).
 fn init_logging() {
-    let level = std::env::var("TALAT_LOG")
-        .ok()
-        .and_then(|v| v.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::WARN);
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false)
-        .init();
+    let level = std::env::var("TALAT_LOG").ok().and_then(|v| v.parse::<tracing::Level>().ok()).unwrap_or(tracing::Level::WARN);
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false).init();
 }
 
 fn finish(command: &str, output: Result<String, String>) -> ExitCode {
@@ -511,10 +499,8 @@ fn bench_engine(args: EngineBenchArgs) {
         reports.push(run_workload(Workload::large(args.seed, args.large_ops), &large_cfg, &peers));
     }
     if args.json {
-        let json: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|r| serde_json::json!({ "report": r, "ratios": r.ratios(TalatBooks::NAME), "targets": targets(r) }))
-            .collect();
+        let json: Vec<serde_json::Value> =
+            reports.iter().map(|r| serde_json::json!({ "report": r, "ratios": r.ratios(TalatBooks::NAME), "targets": targets(r) })).collect();
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "workloads": json })).expect("plain data"));
         return;
     }

@@ -11,13 +11,8 @@ pub fn bar(total: u64, enabled: bool, message: &str, unit: &str) -> ProgressBar 
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    let template =
-        format!("{{msg:>14}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})");
-    bar.set_style(
-        ProgressStyle::with_template(&template)
-            .expect("a static template")
-            .progress_chars("=> "),
-    );
+    let template = format!("{{msg:>14}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})");
+    bar.set_style(ProgressStyle::with_template(&template).expect("a static template").progress_chars("=> "));
     bar.set_message(message.to_string());
     bar
 }

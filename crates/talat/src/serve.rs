@@ -158,7 +158,8 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
 
     let listen = config.api.listen.clone();
     let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
-    let gateway = server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
+    let gateway =
+        server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
     let keys = server::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = talat_web::Web::new(
@@ -180,13 +181,18 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
     if let Some(accounts) = &accounts {
         let secret = master
-            .open(&accounts.customer_key, &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(), &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default())
+            .open(
+                &accounts.customer_key,
+                &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(),
+                &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default(),
+            )
             .map_err(|e| e.to_string())?;
         for i in 0..accounts.load_count {
             let (key, secret) = talat_loadgen::demo_load_credentials(i);
             gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
         }
-        banner["demo_user"] = serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});
+        banner["demo_user"] =
+            serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});
         banner["load_users"] = serde_json::json!(accounts.load_count);
         if config.demo.bot {
             let markets = (0..MARKETS.len())
@@ -199,7 +205,14 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
                     BotMarket { market: MarketId(i as u16), reference, price_step: m.price_step, qty_step: m.qty_step.max(1), base_scale: m.base_scale }
                 })
                 .collect();
-            let bot_config = BotConfig { maker: UserId(accounts.maker), taker: UserId(accounts.taker), interval_ms: config.demo.bot_interval_ms, levels: config.demo.bot_levels, markets, seed: 0x7a1a7 };
+            let bot_config = BotConfig {
+                maker: UserId(accounts.maker),
+                taker: UserId(accounts.taker),
+                interval_ms: config.demo.bot_interval_ms,
+                levels: config.demo.bot_levels,
+                markets,
+                seed: 0x7a1a7,
+            };
             tokio::spawn(bot::run(Arc::clone(&gateway), bot_config));
         }
     }

@@ -91,20 +91,13 @@ pub fn summarize(engine: &Engine, levels: usize) -> StateSummary {
                 engine
                     .depth(market, side, levels)
                     .into_iter()
-                    .map(|(price, qty)| {
-                        (
-                            format_units(price.0 as u128, spec.price_scale),
-                            format_units(qty as u128, base_scale),
-                        )
-                    })
+                    .map(|(price, qty)| (format_units(price.0 as u128, spec.price_scale), format_units(qty as u128, base_scale)))
                     .collect()
             };
             BookTop {
                 market: spec.symbol.clone(),
                 mode: format!("{:?}", spec.mode),
-                last_price: engine
-                    .last_price(market)
-                    .map(|p| format_units(p.0 as u128, spec.price_scale)),
+                last_price: engine.last_price(market).map(|p| format_units(p.0 as u128, spec.price_scale)),
                 bids: side(Side::Buy),
                 asks: side(Side::Sell),
             }
@@ -124,63 +117,28 @@ pub fn summarize(engine: &Engine, levels: usize) -> StateSummary {
 /// The summary as aligned text.
 pub fn render(summary: &StateSummary) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "state after engine command {} (time {} ms)",
-        summary.last_command_seq, summary.last_ts_ms
-    );
+    let _ = writeln!(s, "state after engine command {} (time {} ms)", summary.last_command_seq, summary.last_ts_ms);
     let _ = writeln!(s, "state hash {}", summary.state_hash);
-    let _ = writeln!(
-        s,
-        "{} users, {} live orders",
-        summary.users, summary.live_orders
-    );
+    let _ = writeln!(s, "{} users, {} live orders", summary.users, summary.live_orders);
     let _ = writeln!(s, "\nbalances (users summed; system accounts)");
     let _ = writeln!(
         s,
         "  {:<6} {:>22} {:>20} {:>16} {:>10} {:>24} {:>14} {:>8}",
-        "asset",
-        "available",
-        "held",
-        "fee revenue",
-        "rounding",
-        "custody",
-        "compensation",
-        "holders"
+        "asset", "available", "held", "fee revenue", "rounding", "custody", "compensation", "holders"
     );
     for a in &summary.assets {
         let _ = writeln!(
             s,
             "  {:<6} {:>22} {:>20} {:>16} {:>10} {:>24} {:>14} {:>8}",
-            a.asset,
-            a.users_available,
-            a.users_held,
-            a.fee_revenue,
-            a.rounding,
-            a.custody,
-            a.compensation,
-            a.holders
+            a.asset, a.users_available, a.users_held, a.fee_revenue, a.rounding, a.custody, a.compensation, a.holders
         );
     }
     for book in &summary.books {
-        let _ = writeln!(
-            s,
-            "\n{} ({}), last {}",
-            book.market,
-            book.mode,
-            book.last_price.as_deref().unwrap_or("-")
-        );
+        let _ = writeln!(s, "\n{} ({}), last {}", book.market, book.mode, book.last_price.as_deref().unwrap_or("-"));
         let rows = book.bids.len().max(book.asks.len()).max(1);
         for i in 0..rows {
-            let cell = |level: Option<&(String, String)>| {
-                level.map_or(String::new(), |(p, q)| format!("{q:>16} @ {p:<14}"))
-            };
-            let _ = writeln!(
-                s,
-                "   bid {:<33} ask {}",
-                cell(book.bids.get(i)),
-                cell(book.asks.get(i))
-            );
+            let cell = |level: Option<&(String, String)>| level.map_or(String::new(), |(p, q)| format!("{q:>16} @ {p:<14}"));
+            let _ = writeln!(s, "   bid {:<33} ask {}", cell(book.bids.get(i)), cell(book.asks.get(i)));
         }
     }
     s

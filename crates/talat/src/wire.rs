@@ -33,12 +33,7 @@ pub struct Response {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
     /// Durable and executed.
-    Acknowledged {
-        seq: u64,
-        journal_seq: u64,
-        ts_ms: u64,
-        events: Vec<Event>,
-    },
+    Acknowledged { seq: u64, journal_seq: u64, ts_ms: u64, events: Vec<Event> },
     /// The lane was full; nothing was journaled.
     Busy { lane: u8 },
     /// The sequencer stopped before the command was durable: its fate is unknown.
@@ -48,31 +43,17 @@ pub enum Reply {
 }
 
 /// Writes one frame (does not flush).
-pub fn write_frame<T: Serialize>(
-    out: &mut impl Write,
-    value: &T,
-    max_bytes: usize,
-) -> io::Result<()> {
-    let bytes =
-        postcard::to_stdvec(value).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+pub fn write_frame<T: Serialize>(out: &mut impl Write, value: &T, max_bytes: usize) -> io::Result<()> {
+    let bytes = postcard::to_stdvec(value).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     if bytes.len() > max_bytes {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "frame of {} bytes exceeds the {max_bytes}-byte limit",
-                bytes.len()
-            ),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {} bytes exceeds the {max_bytes}-byte limit", bytes.len())));
     }
     out.write_all(&(bytes.len() as u32).to_le_bytes())?;
     out.write_all(&bytes)
 }
 
 /// Reads one frame; `Ok(None)` at a clean end of stream between frames.
-pub fn read_frame<T: DeserializeOwned>(
-    input: &mut impl Read,
-    max_bytes: usize,
-) -> io::Result<Option<T>> {
+pub fn read_frame<T: DeserializeOwned>(input: &mut impl Read, max_bytes: usize) -> io::Result<Option<T>> {
     let mut len = [0u8; 4];
     match input.read_exact(&mut len) {
         Ok(()) => {}
@@ -81,16 +62,11 @@ pub fn read_frame<T: DeserializeOwned>(
     }
     let len = u32::from_le_bytes(len) as usize;
     if len > max_bytes {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("frame of {len} bytes exceeds the {max_bytes}-byte limit"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {len} bytes exceeds the {max_bytes}-byte limit")));
     }
     let mut bytes = vec![0u8; len];
     input.read_exact(&mut bytes)?;
-    postcard::from_bytes(&bytes)
-        .map(Some)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    postcard::from_bytes(&bytes).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 #[cfg(test)]
@@ -99,22 +75,12 @@ mod tests {
 
     #[test]
     fn frames_round_trip_and_oversize_is_refused() {
-        let request = Request {
-            id: 7,
-            lane: 2,
-            command: Command::CreateUser,
-        };
+        let request = Request { id: 7, lane: 2, command: Command::CreateUser };
         let mut bytes = Vec::new();
         write_frame(&mut bytes, &request, REQUEST_MAX_BYTES).unwrap();
         let mut input = &bytes[..];
-        assert_eq!(
-            read_frame::<Request>(&mut input, REQUEST_MAX_BYTES).unwrap(),
-            Some(request)
-        );
-        assert_eq!(
-            read_frame::<Request>(&mut input, REQUEST_MAX_BYTES).unwrap(),
-            None
-        );
+        assert_eq!(read_frame::<Request>(&mut input, REQUEST_MAX_BYTES).unwrap(), Some(request));
+        assert_eq!(read_frame::<Request>(&mut input, REQUEST_MAX_BYTES).unwrap(), None);
         assert!(read_frame::<Request>(&mut &bytes[..], 2).is_err());
         assert!(read_frame::<Request>(&mut &bytes[..bytes.len() - 1], REQUEST_MAX_BYTES).is_err());
     }

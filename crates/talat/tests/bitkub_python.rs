@@ -22,22 +22,10 @@ fn bitkub_python_client_runs_the_whole_scenario() {
     let root = workspace_root();
 
     // 1. The client's venv.
-    let env = run(
-        Command::new(root.join("scripts/python-env")),
-        "scripts/python-env",
-        PYTHON_ENV_TIMEOUT,
-    );
-    assert!(
-        env.status.success(),
-        "scripts/python-env failed\n{}",
-        env.describe()
-    );
+    let env = run(Command::new(root.join("scripts/python-env")), "scripts/python-env", PYTHON_ENV_TIMEOUT);
+    assert!(env.status.success(), "scripts/python-env failed\n{}", env.describe());
     let python = PathBuf::from(env.stdout.lines().last().unwrap_or("").trim());
-    assert!(
-        python.is_file(),
-        "scripts/python-env printed no python path\n{}",
-        env.describe()
-    );
+    assert!(python.is_file(), "scripts/python-env printed no python path\n{}", env.describe());
 
     // 2. The server, on a fresh data directory and a free port.
     let mut server = Served::start(&["--load-users", "0", "--bot-interval-ms", "200"]);
@@ -66,16 +54,8 @@ fn bitkub_python_client_runs_the_whole_scenario() {
         "the bitkub-python scenario failed against {base_url}\n{}\n--- server log (stopped: {stopped:?}) ---\n{log}",
         outcome.describe()
     );
-    assert!(
-        outcome.stdout.contains("scenario passed"),
-        "the scenario exited 0 without its summary\n{}",
-        outcome.describe()
-    );
+    assert!(outcome.stdout.contains("scenario passed"), "the scenario exited 0 without its summary\n{}", outcome.describe());
     println!("{}", outcome.stdout);
-    let status =
-        stopped.unwrap_or_else(|e| panic!("stopping talat serve: {e}\n--- server log ---\n{log}"));
-    assert!(
-        status.success(),
-        "talat serve did not exit cleanly on SIGINT: {status}\n--- server log ---\n{log}"
-    );
+    let status = stopped.unwrap_or_else(|e| panic!("stopping talat serve: {e}\n--- server log ---\n{log}"));
+    assert!(status.success(), "talat serve did not exit cleanly on SIGINT: {status}\n--- server log ---\n{log}");
 }

@@ -6,12 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn talat(args: &[&str], data: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_talat"))
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("the talat binary runs")
+    Command::new(env!("CARGO_BIN_EXE_talat")).args(args).arg("--data").arg(data).output().expect("the talat binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -29,12 +24,7 @@ fn replay_and_verify_a_journaled_demo_and_refuse_bad_input() {
     let replay = talat(&["replay"], &data);
     assert!(replay.status.success(), "{}", text(&replay.stderr));
     let out = text(&replay.stdout);
-    assert!(
-        out.contains("state after engine command 99")
-            && out.contains("BTC_THB")
-            && out.contains("invariants: hold"),
-        "{out}"
-    );
+    assert!(out.contains("state after engine command 99") && out.contains("BTC_THB") && out.contains("invariants: hold"), "{out}");
 
     let early = talat(&["replay", "--to", "10", "--json"], &data);
     assert!(early.status.success());
@@ -47,38 +37,21 @@ fn replay_and_verify_a_journaled_demo_and_refuse_bad_input() {
 
     let beyond = talat(&["replay", "--to", "100"], &data);
     assert!(!beyond.status.success());
-    assert!(
-        text(&beyond.stderr)
-            .contains("beyond the end of the journal: its last command is engine seq 99"),
-        "{}",
-        text(&beyond.stderr)
-    );
+    assert!(text(&beyond.stderr).contains("beyond the end of the journal: its last command is engine seq 99"), "{}", text(&beyond.stderr));
 
     let missing = talat(&["verify"], &dir.path().join("missing"));
     assert!(!missing.status.success());
-    assert!(
-        text(&missing.stderr).contains("does not exist"),
-        "{}",
-        text(&missing.stderr)
-    );
+    assert!(text(&missing.stderr).contains("does not exist"), "{}", text(&missing.stderr));
 
     // Damage one byte in the middle of the journal: verify names file, byte offset and seq.
-    let segment = data
-        .join("journal")
-        .join("journal-00000000000000000001.log");
+    let segment = data.join("journal").join("journal-00000000000000000001.log");
     let mut bytes = std::fs::read(&segment).unwrap();
     bytes[400] ^= 0x40;
     std::fs::write(&segment, &bytes).unwrap();
     let damaged = talat(&["verify"], &data);
     assert!(!damaged.status.success());
     let error = text(&damaged.stderr);
-    assert!(
-        error.contains("FAILED")
-            && error.contains("journal-00000000000000000001.log")
-            && error.contains("at byte")
-            && error.contains("seq"),
-        "{error}"
-    );
+    assert!(error.contains("FAILED") && error.contains("journal-00000000000000000001.log") && error.contains("at byte") && error.contains("seq"), "{error}");
     let json = talat(&["verify", "--json"], &data);
     assert!(!json.status.success());
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
@@ -86,27 +59,12 @@ fn replay_and_verify_a_journaled_demo_and_refuse_bad_input() {
 }
 
 fn talat_staffing(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_talat"))
-        .arg("staffing")
-        .args(args)
-        .output()
-        .expect("the talat binary runs")
+    Command::new(env!("CARGO_BIN_EXE_talat")).arg("staffing").args(args).output().expect("the talat binary runs")
 }
 
 /// Case 2 of the worked Erlang C table (exchange-domain.md §5): 100 contacts per 30 min at
 /// 180 s, 80 % within 20 s → 14 agents, SL 88.84 %, ASA 7.84 s.
-const CASE_2: [&str; 10] = [
-    "--arrivals",
-    "100",
-    "--interval-min",
-    "30",
-    "--aht-s",
-    "180",
-    "--target-pct",
-    "80",
-    "--answer-s",
-    "20",
-];
+const CASE_2: [&str; 10] = ["--arrivals", "100", "--interval-min", "30", "--aht-s", "180", "--target-pct", "80", "--answer-s", "20"];
 
 #[test]
 fn staffing_answers_the_worked_case_as_json_and_as_a_table() {
@@ -115,11 +73,7 @@ fn staffing_answers_the_worked_case_as_json_and_as_a_table() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["agents"], 14);
     assert_eq!(value["rostered"], 20);
-    let figure = |key: &str| {
-        value[key]
-            .as_f64()
-            .unwrap_or_else(|| panic!("{key} in {value}"))
-    };
+    let figure = |key: &str| value[key].as_f64().unwrap_or_else(|| panic!("{key} in {value}"));
     assert_eq!((figure("service_level") * 10_000.0).round(), 8_884.0);
     assert_eq!((figure("asa_s") * 100.0).round(), 784.0);
     assert_eq!((figure("p_wait") * 10_000.0).round(), 1_741.0);
@@ -129,14 +83,8 @@ fn staffing_answers_the_worked_case_as_json_and_as_a_table() {
     let table = talat_staffing(&CASE_2);
     assert!(table.status.success(), "{}", text(&table.stderr));
     let out = text(&table.stdout);
-    assert!(
-        out.contains("14 agents needed") && out.contains("88.84 %") && out.contains("7.84 s"),
-        "{out}"
-    );
-    assert!(
-        out.contains("79.56 %") && out.contains("misses"),
-        "13 agents miss: {out}"
-    );
+    assert!(out.contains("14 agents needed") && out.contains("88.84 %") && out.contains("7.84 s"), "{out}");
+    assert!(out.contains("79.56 %") && out.contains("misses"), "13 agents miss: {out}");
 }
 
 #[test]
@@ -145,29 +93,16 @@ fn staffing_refuses_bad_figures_with_exit_code_2() {
     args[7] = "150";
     let bad = talat_staffing(&args);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        text(&bad.stderr)
-            .contains("target must be a percentage strictly between 0 and 100, got 150"),
-        "{}",
-        text(&bad.stderr)
-    );
+    assert!(text(&bad.stderr).contains("target must be a percentage strictly between 0 and 100, got 150"), "{}", text(&bad.stderr));
     assert!(bad.stdout.is_empty());
 
     let shrinkage = talat_staffing(&[&CASE_2[..], &["--shrinkage-pct", "100"]].concat());
     assert_eq!(shrinkage.status.code(), Some(2));
-    assert!(
-        text(&shrinkage.stderr).contains("shrinkage"),
-        "{}",
-        text(&shrinkage.stderr)
-    );
+    assert!(text(&shrinkage.stderr).contains("shrinkage"), "{}", text(&shrinkage.stderr));
 
     let missing = talat_staffing(&["--arrivals", "100"]);
     assert_eq!(missing.status.code(), Some(2), "clap's usage error");
-    assert!(
-        text(&missing.stderr).contains("--interval-min"),
-        "{}",
-        text(&missing.stderr)
-    );
+    assert!(text(&missing.stderr).contains("--interval-min"), "{}", text(&missing.stderr));
 }
 
 /// The README's settings example is a valid talat.toml (every section it shows parses, and

@@ -30,10 +30,7 @@ const BURST: usize = 16;
 const PER_LIFE_MAX: usize = 400;
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// What a client was told: engine seq → (the command it sent, the events it got back).
@@ -43,18 +40,7 @@ fn spawn_driver(data: &Path) -> Child {
     Process::new(env!("CARGO_BIN_EXE_talat"))
         .args(["sequencer-driver", "--data"])
         .arg(data)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--checkpoint-every",
-            "50",
-            "--snapshot-every",
-            "2000",
-            "--segment-max-bytes",
-            "65536",
-            "--max-batch",
-            "256",
-        ])
+        .args(["--listen", "127.0.0.1:0", "--checkpoint-every", "50", "--snapshot-every", "2000", "--segment-max-bytes", "65536", "--max-batch", "256"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -79,12 +65,7 @@ fn wait_ready(child: &mut Child) -> Option<String> {
 
 /// One client: bursts of requests, then their answers, until the connection dies or it has
 /// sent its share. Acknowledged answers are recorded; everything else is just counted.
-fn client(
-    address: String,
-    workload: Arc<Mutex<Workload>>,
-    acked: Acknowledged,
-    stop: Arc<AtomicBool>,
-) -> usize {
+fn client(address: String, workload: Arc<Mutex<Workload>>, acked: Acknowledged, stop: Arc<AtomicBool>) -> usize {
     let Ok(stream) = TcpStream::connect(&address) else {
         return 0;
     };
@@ -100,11 +81,7 @@ fn client(
         };
         for command in &burst {
             id += 1;
-            let request = Request {
-                id,
-                lane: Lane::of(command).index() as u8,
-                command: command.clone(),
-            };
+            let request = Request { id, lane: Lane::of(command).index() as u8, command: command.clone() };
             if wire::write_frame(&mut output, &request, wire::REQUEST_MAX_BYTES).is_err() {
                 return sent;
             }
@@ -118,11 +95,7 @@ fn client(
                 Ok(Some(response)) => response,
                 _ => return sent, // killed
             };
-            assert_eq!(
-                response.id,
-                id - BURST as u64 + 1 + i as u64,
-                "answers come in order"
-            );
+            assert_eq!(response.id, id - BURST as u64 + 1 + i as u64, "answers come in order");
             if let Reply::Acknowledged { seq, events, .. } = response.reply {
                 workload.lock().unwrap().observe(&events);
                 let previous = acked.lock().unwrap().insert(seq, (command, events));
@@ -136,43 +109,19 @@ fn client(
 /// Replays the data directory in-process and checks every acknowledged command of this life.
 fn check_acknowledged(data: &Path, acked: &BTreeMap<u64, (Command, Vec<Event>)>, iteration: u64) {
     let mut found = 0;
-    offline::verify(
-        data,
-        VerifyOptions {
-            every_command: false,
-        },
-        &mut |_| {},
-        &mut |input, events| {
-            if let Some((command, acked_events)) = acked.get(&input.seq) {
-                assert_eq!(
-                    &input.command, command,
-                    "iteration {iteration}: engine seq {} holds another command",
-                    input.seq
-                );
-                assert_eq!(
-                    events,
-                    &acked_events[..],
-                    "iteration {iteration}: engine seq {} has other events",
-                    input.seq
-                );
-                found += 1;
-            }
-        },
-    )
+    offline::verify(data, VerifyOptions { every_command: false }, &mut |_| {}, &mut |input, events| {
+        if let Some((command, acked_events)) = acked.get(&input.seq) {
+            assert_eq!(&input.command, command, "iteration {iteration}: engine seq {} holds another command", input.seq);
+            assert_eq!(events, &acked_events[..], "iteration {iteration}: engine seq {} has other events", input.seq);
+            found += 1;
+        }
+    })
     .unwrap_or_else(|e| panic!("iteration {iteration}: in-process verify failed: {e}"));
-    assert_eq!(
-        found,
-        acked.len(),
-        "iteration {iteration}: acknowledged commands missing after the crash"
-    );
+    assert_eq!(found, acked.len(), "iteration {iteration}: acknowledged commands missing after the crash");
 }
 
 fn talat_verify(data: &Path, iteration: u64) {
-    let output = Process::new(env!("CARGO_BIN_EXE_talat"))
-        .args(["verify", "--data"])
-        .arg(data)
-        .output()
-        .expect("talat verify runs");
+    let output = Process::new(env!("CARGO_BIN_EXE_talat")).args(["verify", "--data"]).arg(data).output().expect("talat verify runs");
     assert!(
         output.status.success(),
         "iteration {iteration}: talat verify failed:\n{}{}",
@@ -185,21 +134,12 @@ fn talat_verify(data: &Path, iteration: u64) {
 fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     let iterations = env_u64("TALAT_CRASH_ITERATIONS", 20);
     let seed = env_u64("TALAT_CRASH_SEED", 0x7A1A7);
-    eprintln!(
-        "crash test: {iterations} kills, seed {seed} (TALAT_CRASH_ITERATIONS, TALAT_CRASH_SEED)"
-    );
+    eprintln!("crash test: {iterations} kills, seed {seed} (TALAT_CRASH_ITERATIONS, TALAT_CRASH_SEED)");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut rng = Rng::new(seed);
     let workloads: Vec<Arc<Mutex<Workload>>> = (0..CLIENTS)
-        .map(|i| {
-            Arc::new(Mutex::new(Workload::new(WorkloadConfig {
-                seed: seed + i,
-                users: 20,
-                markets: 2,
-                target_live_per_market: 300,
-            })))
-        })
+        .map(|i| Arc::new(Mutex::new(Workload::new(WorkloadConfig { seed: seed + i, users: 20, markets: 2, target_live_per_market: 300 }))))
         .collect();
     let mut total_acked = 0;
     let mut set_up = false;
@@ -213,8 +153,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             talat_verify(&data, iteration);
             continue;
         }
-        let address = wait_ready(&mut child)
-            .unwrap_or_else(|| panic!("iteration {iteration}: the driver never became ready"));
+        let address = wait_ready(&mut child).unwrap_or_else(|| panic!("iteration {iteration}: the driver never became ready"));
         let acked: Acknowledged = Arc::default();
         if !set_up {
             // The exchange is set up once, fully acknowledged, before anything is killed.
@@ -223,19 +162,11 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
             let mut output = BufWriter::new(stream.try_clone().unwrap());
             let mut input = BufReader::new(stream);
             for (i, command) in setup.into_iter().enumerate() {
-                let request = Request {
-                    id: i as u64,
-                    lane: Lane::of(&command).index() as u8,
-                    command: command.clone(),
-                };
+                let request = Request { id: i as u64, lane: Lane::of(&command).index() as u8, command: command.clone() };
                 wire::write_frame(&mut output, &request, wire::REQUEST_MAX_BYTES).unwrap();
                 output.flush().unwrap();
-                let response: Response = wire::read_frame(&mut input, wire::RESPONSE_MAX_BYTES)
-                    .unwrap()
-                    .unwrap();
-                let Reply::Acknowledged { seq, events, .. } = response.reply else {
-                    panic!("setup refused: {response:?}")
-                };
+                let response: Response = wire::read_frame(&mut input, wire::RESPONSE_MAX_BYTES).unwrap().unwrap();
+                let Reply::Acknowledged { seq, events, .. } = response.reply else { panic!("setup refused: {response:?}") };
                 acked.lock().unwrap().insert(seq, (command, events));
             }
             set_up = true;
@@ -244,12 +175,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         let clients: Vec<_> = workloads
             .iter()
             .map(|workload| {
-                let (address, workload, acked, stop) = (
-                    address.clone(),
-                    Arc::clone(workload),
-                    Arc::clone(&acked),
-                    Arc::clone(&stop),
-                );
+                let (address, workload, acked, stop) = (address.clone(), Arc::clone(workload), Arc::clone(&acked), Arc::clone(&stop));
                 std::thread::spawn(move || client(address, workload, acked, stop))
             })
             .collect();
@@ -267,26 +193,12 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     }
     // A last start must recover, and `talat replay` must print the state.
     let mut child = spawn_driver(&data);
-    assert!(
-        wait_ready(&mut child).is_some(),
-        "the driver starts after the last kill"
-    );
+    assert!(wait_ready(&mut child).is_some(), "the driver starts after the last kill");
     child.kill().unwrap();
     child.wait().unwrap();
-    let replay = Process::new(env!("CARGO_BIN_EXE_talat"))
-        .args(["replay", "--data"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    let replay = Process::new(env!("CARGO_BIN_EXE_talat")).args(["replay", "--data"]).arg(&data).output().unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
     assert!(String::from_utf8_lossy(&replay.stdout).contains("state hash"));
     eprintln!("crash test: {total_acked} acknowledged commands checked across {iterations} kills");
-    assert!(
-        total_acked > 0,
-        "the load was acknowledged at least sometimes"
-    );
+    assert!(total_acked > 0, "the load was acknowledged at least sometimes");
 }

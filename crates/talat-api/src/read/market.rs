@@ -1,8 +1,8 @@
 //! One market as readers see it: its spec, the resting orders of both sides (individual orders
 //! for `bids`/`asks`, levels for `depth`), the last trades and the rolling 24 h statistics.
 
-use std::cmp::Reverse;
 use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 use talat_core::{MarketId, MarketSpec, OrderId, Side, TradingMode, UserId};
 
@@ -227,15 +227,7 @@ impl MarketState {
             }
             Some(last) if last.minute > minute => {} // older than what we hold: ignore
             _ => {
-                self.minutes.push_back(Minute {
-                    minute,
-                    open: price,
-                    high: price,
-                    low: price,
-                    close: price,
-                    base_volume: base,
-                    quote_volume: quote,
-                });
+                self.minutes.push_back(Minute { minute, open: price, high: price, low: price, close: price, base_volume: base, quote_volume: quote });
                 while self.minutes.len() as u64 > MINUTES_PER_DAY {
                     self.minutes.pop_front();
                 }

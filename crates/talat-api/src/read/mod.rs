@@ -115,11 +115,9 @@ impl ReadModel {
             }
             for o in engine.open_orders(user) {
                 let kind = match o.budget {
-                    0 if o.stop_price.0 != 0 => talat_core::OrderKind::StopLimit {
-                        stop_price: o.stop_price,
-                        price: o.price,
-                        qty: talat_core::Qty(o.open_qty.0 + o.filled_qty.0),
-                    },
+                    0 if o.stop_price.0 != 0 => {
+                        talat_core::OrderKind::StopLimit { stop_price: o.stop_price, price: o.price, qty: talat_core::Qty(o.open_qty.0 + o.filled_qty.0) }
+                    }
                     _ => talat_core::OrderKind::Limit {
                         price: o.price,
                         qty: talat_core::Qty(o.open_qty.0 + o.filled_qty.0),
@@ -248,10 +246,8 @@ impl ReadModel {
     /// The user's open orders (optionally of one market), oldest first.
     pub fn open_orders(&self, user: UserId, market: Option<MarketId>) -> Vec<OrderView> {
         let shard = self.users[shard(user)].read();
-        let mut orders: Vec<OrderView> = shard
-            .get(&user)
-            .map(|v| v.open.values().filter(|o| market.is_none_or(|m| o.market == m)).cloned().collect())
-            .unwrap_or_default();
+        let mut orders: Vec<OrderView> =
+            shard.get(&user).map(|v| v.open.values().filter(|o| market.is_none_or(|m| o.market == m)).cloned().collect()).unwrap_or_default();
         orders.sort_by_key(|o| o.id);
         orders
     }
@@ -318,9 +314,7 @@ impl ReadModel {
                     self.post(*to, *asset, amount.0, true);
                 }
                 Event::OrderAccepted { order, user, market, side, client_id } => {
-                    let Command::PlaceOrder(new) = &applied.input.command else {
-                        unreachable!("only PlaceOrder accepts orders")
-                    };
+                    let Command::PlaceOrder(new) = &applied.input.command else { unreachable!("only PlaceOrder accepts orders") };
                     let view = OrderView::from_kind(*order, *user, *market, *side, &new.kind, client_id.as_ref().map(|c| c.0.clone()), ts_ms);
                     self.owners.write().insert(*order, (*user, *market));
                     self.users[shard(*user)].write().entry(*user).or_default().open.insert(*order, view);
@@ -355,7 +349,20 @@ impl ReadModel {
                         feed.private.push((view.user, PrivateUpdate::Order(view)));
                     }
                 }
-                Event::Trade { market, maker_order, taker_order, maker_user, taker_user, taker_side, price, qty, quote_paid, quote_received, maker_fee, taker_fee } => {
+                Event::Trade {
+                    market,
+                    maker_order,
+                    taker_order,
+                    maker_user,
+                    taker_user,
+                    taker_side,
+                    price,
+                    qty,
+                    quote_paid,
+                    quote_received,
+                    maker_fee,
+                    taker_fee,
+                } => {
                     let (buyer, seller) = match taker_side {
                         Side::Buy => (*taker_user, *maker_user),
                         Side::Sell => (*maker_user, *taker_user),

@@ -246,7 +246,11 @@ pub async fn tradingview(State(state): State<AppState>, peer: Peer, Query(query)
         .and_then(|r| Resolution::from_tradingview(r))
         .ok_or_else(|| ApiError::invalid_parameter("resolution must be 1, 5, 15, 60, 240 or 1D"))?;
     let seconds = |k: &str| -> Result<u64, ApiError> {
-        query.get(k).ok_or_else(|| ApiError::invalid_parameter(format!("{k} is required (Unix seconds)")))?.parse().map_err(|_| ApiError::invalid_parameter(format!("{k} must be Unix seconds")))
+        query
+            .get(k)
+            .ok_or_else(|| ApiError::invalid_parameter(format!("{k} is required (Unix seconds)")))?
+            .parse()
+            .map_err(|_| ApiError::invalid_parameter(format!("{k} must be Unix seconds")))
     };
     let (from_s, to_s) = (seconds("from")?, seconds("to")?);
     if from_s > to_s {

@@ -35,7 +35,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 /// the keep-alive connection — which a client reusing the connection sees as a dropped request.
 /// Reading it here keeps every connection reusable and lets the signed extractor take it whole.
 pub async fn buffer_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let has_body = request.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || request.headers().contains_key(header::TRANSFER_ENCODING);
+    let has_body =
+        request.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || request.headers().contains_key(header::TRANSFER_ENCODING);
     if !has_body {
         return next.run(request).await;
     }

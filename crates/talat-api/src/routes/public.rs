@@ -24,11 +24,7 @@ pub fn public_limit(state: &AppState, peer: Peer, endpoint: Endpoint) -> Result<
 
 pub async fn status(State(state): State<AppState>, peer: Peer) -> Result<Response, ApiError> {
     public_limit(&state, peer, Endpoint::Status)?;
-    let (status, message) = if state.read.maintenance() {
-        ("maintenance", "the exchange is under maintenance: cancels only")
-    } else {
-        ("ok", "")
-    };
+    let (status, message) = if state.read.maintenance() { ("maintenance", "the exchange is under maintenance: cancels only") } else { ("ok", "") };
     let stopped = state.sequencer.stop_reason().map(|r| r.to_string());
     let secure = match &stopped {
         Some(reason) => json!({"name":"Secure endpoints","status":"error","message":reason}),
@@ -46,9 +42,7 @@ pub async fn servertime(State(state): State<AppState>, peer: Peer) -> Result<Res
 
 fn iso_plus7(ts_ms: u64) -> String {
     let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ts_ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset);
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ts_ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH).to_offset(offset);
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+07:00");
     t.format(&format).unwrap_or_default()
 }
@@ -246,10 +240,7 @@ pub fn depth_value(market: &MarketRef, lmt: usize) -> Value {
     let info = &market.info;
     let m = market.state.read();
     let side = |side| -> Vec<Value> {
-        m.levels(side, lmt)
-            .into_iter()
-            .map(|(price, level)| json!([Dec::num(price, info.spec.price_scale), Dec::num(level.qty, info.base_scale)]))
-            .collect()
+        m.levels(side, lmt).into_iter().map(|(price, level)| json!([Dec::num(price, info.spec.price_scale), Dec::num(level.qty, info.base_scale)])).collect()
     };
     json!({"asks": side(Side::Sell), "bids": side(Side::Buy)})
 }
@@ -269,7 +260,14 @@ pub fn trade_rows(market: &MarketRef, lmt: usize, ts_divisor: u64) -> Vec<Value>
         .read()
         .recent_trades(lmt)
         .into_iter()
-        .map(|t| json!([t.ts_ms / ts_divisor, Dec::num(t.price, info.spec.price_scale), Dec::num(t.qty, info.base_scale), if t.taker_side == Side::Buy { "BUY" } else { "SELL" }]))
+        .map(|t| {
+            json!([
+                t.ts_ms / ts_divisor,
+                Dec::num(t.price, info.spec.price_scale),
+                Dec::num(t.qty, info.base_scale),
+                if t.taker_side == Side::Buy { "BUY" } else { "SELL" }
+            ])
+        })
         .collect()
 }
 

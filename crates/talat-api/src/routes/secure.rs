@@ -6,7 +6,7 @@
 
 use super::{ok_v3, Empty, Pairs};
 use crate::auth::ApiKey;
-use crate::decimal::{DecimalError, Dec};
+use crate::decimal::{Dec, DecimalError};
 use crate::error::ApiError;
 use crate::gateway::{rejection, AppState, MarketRef};
 use crate::limits::{Caller, Endpoint};
@@ -100,7 +100,9 @@ async fn balances(State(state): State<AppState>, signed: Signed) -> Result<Respo
     Ok(ok_v3(Pairs(
         balances
             .into_iter()
-            .map(|(asset, b)| (asset.code, Balance { available: Dec::styled(b.available, asset.scale, style), reserved: Dec::styled(b.held, asset.scale, style) }))
+            .map(|(asset, b)| {
+                (asset.code, Balance { available: Dec::styled(b.available, asset.scale, style), reserved: Dec::styled(b.held, asset.scale, style) })
+            })
             .collect(),
     )))
 }
@@ -489,7 +491,13 @@ async fn place_order(State(state): State<AppState>, signed: Signed) -> Result<Re
     let price_of = |key: &str| -> Result<u64, ApiError> {
         match p.decimal(key, info.spec.price_scale, MAX_PRICE) {
             None => Err(ApiError::invalid_rate(format!("invalid rate: {key} is required"))),
-            Some(r) => r.map_err(rate_error).and_then(|v| if v == 0 { Err(ApiError::invalid_rate(format!("invalid rate: {key} must be greater than zero"))) } else { Ok(v) }),
+            Some(r) => r.map_err(rate_error).and_then(|v| {
+                if v == 0 {
+                    Err(ApiError::invalid_rate(format!("invalid rate: {key} must be greater than zero")))
+                } else {
+                    Ok(v)
+                }
+            }),
         }
     };
     let amount_scale = if typ == "market" && side == Side::Buy { info.quote_scale } else { info.base_scale };

@@ -28,10 +28,7 @@ impl LobsterBooks {
         // lobster's `depth(n)` returns every non-empty level whatever `n`
         // is and uses `n` only as a `Vec` capacity, so 0 is the cheap ask.
         let d = self.books[market].depth(0);
-        (
-            d.bids.iter().map(|l| l.qty).sum(),
-            d.asks.iter().map(|l| l.qty).sum(),
-        )
+        (d.bids.iter().map(|l| l.qty).sum(), d.asks.iter().map(|l| l.qty).sum())
     }
 
     pub const NAME: &'static str = "lobster";
@@ -45,15 +42,8 @@ impl LobsterBooks {
     pub fn new(spec: &BookSpec) -> Self {
         // Arena sized for the expected resting book with headroom, as its
         // docs suggest; it grows past that on its own.
-        let arena = (spec.resting_per_market as usize)
-            .saturating_mul(2)
-            .max(1024);
-        Self {
-            books: (0..spec.markets)
-                .map(|_| OrderBook::new(arena, 16, false))
-                .collect(),
-            live: vec![GONE; spec.max_order_id as usize + 1],
-        }
+        let arena = (spec.resting_per_market as usize).saturating_mul(2).max(1024);
+        Self { books: (0..spec.markets).map(|_| OrderBook::new(arena, 16, false)).collect(), live: vec![GONE; spec.max_order_id as usize + 1] }
     }
 
     fn forget_filled_makers(live: &mut [u8], fills: &[FillMetadata]) {
@@ -71,11 +61,7 @@ impl LobsterBooks {
         let side_code = if side == Side::Buy { BID } else { ASK };
         let event = self.books[m].execute(OrderType::Limit {
             id: u128::from(id),
-            side: if side == Side::Buy {
-                lobster::Side::Bid
-            } else {
-                lobster::Side::Ask
-            },
+            side: if side == Side::Buy { lobster::Side::Bid } else { lobster::Side::Ask },
             qty,
             price,
         });
@@ -113,14 +99,7 @@ impl BookUnderTest for LobsterBooks {
             return Outcome::Rejected;
         }
         match mo.op {
-            Op::Place {
-                id,
-                side,
-                price_ticks,
-                qty_lots,
-                tif,
-                ..
-            } => {
+            Op::Place { id, side, price_ticks, qty_lots, tif, .. } => {
                 if id as usize >= self.live.len() {
                     return Outcome::Rejected;
                 }
@@ -136,12 +115,7 @@ impl BookUnderTest for LobsterBooks {
                 self.cancel(m, id);
                 Outcome::Done
             }
-            Op::Amend {
-                id,
-                new_price_ticks,
-                new_qty_lots,
-                ..
-            } => {
+            Op::Amend { id, new_price_ticks, new_qty_lots, .. } => {
                 let side = match self.live.get(id as usize).copied().unwrap_or(GONE) {
                     BID => Side::Buy,
                     ASK => Side::Sell,

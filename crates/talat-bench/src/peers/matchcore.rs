@@ -2,9 +2,8 @@
 //! closest in design to talat's engine.
 
 use matchcore::{
-    AmendCmd, AmendPatch, CancelCmd, Command, CommandFailure, CommandKind, CommandMeta,
-    CommandOutcome, LimitOrder, LimitOrderPatch, NewOrder, OrderBook, OrderFlags, OrderId,
-    OrderKind, Price, Quantity, QuantityPolicy, SequenceNumber, SubmitCmd, TimeInForce, Timestamp,
+    AmendCmd, AmendPatch, CancelCmd, Command, CommandFailure, CommandKind, CommandMeta, CommandOutcome, LimitOrder, LimitOrderPatch, NewOrder, OrderBook,
+    OrderFlags, OrderId, OrderKind, Price, Quantity, QuantityPolicy, SequenceNumber, SubmitCmd, TimeInForce, Timestamp,
 };
 
 use crate::book::{BookUnderTest, Outcome};
@@ -38,9 +37,7 @@ impl MatchcoreBooks {
     pub fn new(spec: &BookSpec) -> Self {
         let markets = spec.markets as usize;
         Self {
-            books: (0..markets)
-                .map(|m| OrderBook::new(&format!("M{m}")))
-                .collect(),
+            books: (0..markets).map(|m| OrderBook::new(&format!("M{m}"))).collect(),
             next_seq: vec![0; markets],
             ids: vec![NO_ORDER; spec.max_order_id as usize + 1],
         }
@@ -72,14 +69,7 @@ impl BookUnderTest for MatchcoreBooks {
             return Outcome::Rejected;
         }
         let kind = match mo.op {
-            Op::Place {
-                id,
-                side: s,
-                price_ticks,
-                qty_lots,
-                tif,
-                ..
-            } => {
+            Op::Place { id, side: s, price_ticks, qty_lots, tif, .. } => {
                 let Some(slot) = self.ids.get_mut(id as usize) else {
                     return Outcome::Rejected;
                 };
@@ -91,9 +81,7 @@ impl BookUnderTest for MatchcoreBooks {
                 CommandKind::Submit(SubmitCmd {
                     order: NewOrder::Limit(LimitOrder::new(
                         Price(price_ticks),
-                        QuantityPolicy::Standard {
-                            quantity: Quantity(qty_lots),
-                        },
+                        QuantityPolicy::Standard { quantity: Quantity(qty_lots) },
                         OrderFlags::new(side(s), false, tif),
                     )),
                 })
@@ -102,42 +90,23 @@ impl BookUnderTest for MatchcoreBooks {
                 let Some(order_id) = self.target(id) else {
                     return Outcome::UnknownOrder;
                 };
-                CommandKind::Cancel(CancelCmd {
-                    order_id,
-                    order_kind: OrderKind::Limit,
-                })
+                CommandKind::Cancel(CancelCmd { order_id, order_kind: OrderKind::Limit })
             }
-            Op::Amend {
-                id,
-                new_price_ticks,
-                new_qty_lots,
-                ..
-            } => {
+            Op::Amend { id, new_price_ticks, new_qty_lots, .. } => {
                 let Some(order_id) = self.target(id) else {
                     return Outcome::UnknownOrder;
                 };
                 let patch = LimitOrderPatch::new()
                     .with_price(Price(new_price_ticks))
-                    .with_quantity_policy(QuantityPolicy::Standard {
-                        quantity: Quantity(new_qty_lots),
-                    });
-                CommandKind::Amend(AmendCmd {
-                    order_id,
-                    patch: AmendPatch::Limit(patch),
-                })
+                    .with_quantity_policy(QuantityPolicy::Standard { quantity: Quantity(new_qty_lots) });
+                CommandKind::Amend(AmendCmd { order_id, patch: AmendPatch::Limit(patch) })
             }
         };
         let seq = self.next_seq[m];
         self.next_seq[m] += 1;
         // The sequence number doubles as the timestamp: matchcore only needs
         // it non-decreasing, and reading a clock would be measured too.
-        let cmd = Command {
-            meta: CommandMeta {
-                sequence_number: SequenceNumber(seq),
-                timestamp: Timestamp(seq),
-            },
-            kind,
-        };
+        let cmd = Command { meta: CommandMeta { sequence_number: SequenceNumber(seq), timestamp: Timestamp(seq) }, kind };
         match self.books[m].execute(&cmd) {
             CommandOutcome::Applied(_) => Outcome::Done,
             CommandOutcome::Rejected(CommandFailure::OrderNotFound) => Outcome::UnknownOrder,
@@ -146,9 +115,6 @@ impl BookUnderTest for MatchcoreBooks {
     }
 
     fn resting_orders(&self) -> u64 {
-        self.books
-            .iter()
-            .map(|b| b.limit().orders().len() as u64)
-            .sum()
+        self.books.iter().map(|b| b.limit().orders().len() as u64).sum()
     }
 }

@@ -14,18 +14,12 @@ pub struct OrderbookRsBooks {
 
 impl OrderbookRsBooks {
     pub const NAME: &'static str = "orderbook-rs";
-    pub const NOTES: &'static [&'static str] = &[
-        "orderbook-rs 0.15.3 (default features, STP off): place = add_limit_order_with_user (GTC|IOC); \
+    pub const NOTES: &'static [&'static str] = &["orderbook-rs 0.15.3 (default features, STP off): place = add_limit_order_with_user (GTC|IOC); \
          cancel = cancel_order; amend = native update_order(UpdatePriceAndQuantity), \
-         which the crate implements internally as cancel + re-add of the same id",
-    ];
+         which the crate implements internally as cancel + re-add of the same id"];
 
     pub fn new(spec: &BookSpec) -> Self {
-        Self {
-            books: (0..spec.markets)
-                .map(|m| OrderBook::new(&format!("M{m}")))
-                .collect(),
-        }
+        Self { books: (0..spec.markets).map(|m| OrderBook::new(&format!("M{m}"))).collect() }
     }
 }
 
@@ -54,35 +48,16 @@ impl BookUnderTest for OrderbookRsBooks {
             return Outcome::Rejected;
         };
         match mo.op {
-            Op::Place {
-                id,
-                account,
-                side: s,
-                price_ticks,
-                qty_lots,
-                tif,
-            } => {
+            Op::Place { id, account, side: s, price_ticks, qty_lots, tif } => {
                 let tif = match tif {
                     Tif::Gtc => TimeInForce::Gtc,
                     Tif::Ioc => TimeInForce::Ioc,
                 };
-                match book.add_limit_order_with_user(
-                    Id::from_u64(id),
-                    u128::from(price_ticks),
-                    qty_lots,
-                    side(s),
-                    tif,
-                    user(account),
-                    None,
-                ) {
+                match book.add_limit_order_with_user(Id::from_u64(id), u128::from(price_ticks), qty_lots, side(s), tif, user(account), None) {
                     Ok(_) => Outcome::Done,
                     // An IOC whose remainder was cancelled is reported as an
                     // error by this crate; for the stream it is a normal end.
-                    Err(OrderBookError::InsufficientLiquidity { .. })
-                        if tif == TimeInForce::Ioc =>
-                    {
-                        Outcome::Done
-                    }
+                    Err(OrderBookError::InsufficientLiquidity { .. }) if tif == TimeInForce::Ioc => Outcome::Done,
                     Err(_) => Outcome::Rejected,
                 }
             }
@@ -91,12 +66,7 @@ impl BookUnderTest for OrderbookRsBooks {
                 Ok(None) => Outcome::UnknownOrder,
                 Err(_) => Outcome::Rejected,
             },
-            Op::Amend {
-                id,
-                new_price_ticks,
-                new_qty_lots,
-                ..
-            } => {
+            Op::Amend { id, new_price_ticks, new_qty_lots, .. } => {
                 match book.update_order(OrderUpdate::UpdatePriceAndQuantity {
                     order_id: Id::from_u64(id),
                     new_price: Price::new(u128::from(new_price_ticks)),
@@ -112,9 +82,6 @@ impl BookUnderTest for OrderbookRsBooks {
 
     fn resting_orders(&self) -> u64 {
         // Copies the id index: fine, this is only read outside the timer.
-        self.books
-            .iter()
-            .map(|b| b.get_order_locations_arc().len() as u64)
-            .sum()
+        self.books.iter().map(|b| b.get_order_locations_arc().len() as u64).sum()
     }
 }

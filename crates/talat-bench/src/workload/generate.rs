@@ -67,14 +67,7 @@ impl WorkloadConfig {
     /// A deep, many-account venue: 1,000,000 resting orders over 10 books
     /// (~10 orders a level) and 100,000 accounts, same op mix.
     pub fn large(seed: u64, stream_ops: usize) -> Self {
-        Self {
-            name: "large".into(),
-            markets: 10,
-            accounts: 100_000,
-            resting_per_market: 100_000,
-            half_width_ticks: 5_000,
-            ..Self::normal(seed, stream_ops)
-        }
+        Self { name: "large".into(), markets: 10, accounts: 100_000, resting_per_market: 100_000, half_width_ticks: 5_000, ..Self::normal(seed, stream_ops) }
     }
 }
 
@@ -139,14 +132,7 @@ impl Gen<'_> {
         let side = random_side(&mut self.rng);
         let price = self.passive_price(side);
         let (id, account, qty) = (self.new_id(), self.account(), size(&mut self.rng));
-        Op::Place {
-            id,
-            account,
-            side,
-            price_ticks: price,
-            qty_lots: qty,
-            tif: Tif::Gtc,
-        }
+        Op::Place { id, account, side, price_ticks: price, qty_lots: qty, tif: Tif::Gtc }
     }
 
     fn place(&mut self, market: usize, tif: Tif) -> Op {
@@ -172,30 +158,18 @@ impl Gen<'_> {
             // At least 1: a crossing price exists only over a non-empty side.
             qty = qty.min(self.books[market].available_within(side, price));
         }
-        Op::Place {
-            id,
-            account,
-            side,
-            price_ticks: price,
-            qty_lots: qty,
-            tif,
-        }
+        Op::Place { id, account, side, price_ticks: price, qty_lots: qty, tif }
     }
 
     fn cancel(&mut self, market: usize) -> Option<Op> {
         let (id, o) = self.books[market].pick_live(&mut self.rng)?;
-        Some(Op::Cancel {
-            id,
-            account: o.account,
-        })
+        Some(Op::Cancel { id, account: o.account })
     }
 
     fn amend(&mut self, market: usize) -> Option<Op> {
         let (id, o) = self.books[market].pick_live(&mut self.rng)?;
         let crossing = if self.rng.chance(self.cfg.move_cross_bp, 10_000) {
-            self.crossing_price(market, o.side, 0).filter(|&p| {
-                self.cfg.sweep || o.qty <= self.books[market].available_within(o.side, p)
-            })
+            self.crossing_price(market, o.side, 0).filter(|&p| self.cfg.sweep || o.qty <= self.books[market].available_within(o.side, p))
         } else {
             None
         };
@@ -208,40 +182,21 @@ impl Gen<'_> {
                 (true, Side::Sell) => p + 1,
             }
         });
-        Some(Op::Amend {
-            id,
-            account: o.account,
-            new_price_ticks: price,
-            new_qty_lots: o.qty,
-        })
+        Some(Op::Amend { id, account: o.account, new_price_ticks: price, new_qty_lots: o.qty })
     }
 
     /// Runs `op` through the model; true if it traded.
     fn apply(&mut self, market: usize, op: &Op) -> bool {
         let book = &mut self.books[market];
         match *op {
-            Op::Place {
-                id,
-                account,
-                side,
-                price_ticks,
-                qty_lots,
-                tif,
-            } => book.place(id, account, side, price_ticks, qty_lots, tif) > 0,
+            Op::Place { id, account, side, price_ticks, qty_lots, tif } => book.place(id, account, side, price_ticks, qty_lots, tif) > 0,
             Op::Cancel { id, .. } => {
                 let was_live = book.cancel(id);
                 debug_assert!(was_live);
                 false
             }
-            Op::Amend {
-                id,
-                new_price_ticks,
-                new_qty_lots,
-                ..
-            } => {
-                book.amend(id, new_price_ticks, new_qty_lots)
-                    .expect("generator amends live orders only")
-                    > 0
+            Op::Amend { id, new_price_ticks, new_qty_lots, .. } => {
+                book.amend(id, new_price_ticks, new_qty_lots).expect("generator amends live orders only") > 0
             }
         }
     }
@@ -251,20 +206,10 @@ impl Gen<'_> {
 /// always yields the same ops, on any machine.
 pub fn generate(cfg: &WorkloadConfig) -> Workload {
     assert!(cfg.markets > 0 && cfg.accounts > 0 && cfg.half_width_ticks > 0);
-    assert!(
-        cfg.mid_price_ticks > cfg.half_width_ticks + 3,
-        "prices must stay positive"
-    );
+    assert!(cfg.mid_price_ticks > cfg.half_width_ticks + 3, "prices must stay positive");
     assert!(cfg.gtc_bp + cfg.ioc_bp + cfg.cancel_bp <= 10_000);
     let markets = cfg.markets as usize;
-    let mut g = Gen {
-        cfg,
-        rng: Rng::new(cfg.seed),
-        books: vec![ModelBook::new(); markets],
-        next_id: 1,
-        min_price: u64::MAX,
-        max_price: 0,
-    };
+    let mut g = Gen { cfg, rng: Rng::new(cfg.seed), books: vec![ModelBook::new(); markets], next_id: 1, min_price: u64::MAX, max_price: 0 };
 
     // Warm-up: round-robin over markets, so ids interleave as live traffic would.
     let mut warmup = Vec::with_capacity(cfg.resting_per_market * markets);
@@ -276,10 +221,7 @@ pub fn generate(cfg: &WorkloadConfig) -> Workload {
             if let Op::Place { price_ticks, .. } = op {
                 g.note_price(price_ticks);
             }
-            warmup.push(MarketOp {
-                market: m as u32,
-                op,
-            });
+            warmup.push(MarketOp { market: m as u32, op });
         }
     }
     let after_warmup = sum_states(&g.books);
@@ -314,26 +256,16 @@ pub fn generate(cfg: &WorkloadConfig) -> Workload {
             g.amend(m).unwrap_or_else(|| g.passive_place())
         };
         match op {
-            Op::Place {
-                tif: Tif::Gtc,
-                price_ticks,
-                ..
-            } => {
+            Op::Place { tif: Tif::Gtc, price_ticks, .. } => {
                 stats.gtc += 1;
                 g.note_price(price_ticks);
             }
-            Op::Place {
-                tif: Tif::Ioc,
-                price_ticks,
-                ..
-            } => {
+            Op::Place { tif: Tif::Ioc, price_ticks, .. } => {
                 stats.ioc += 1;
                 g.note_price(price_ticks);
             }
             Op::Cancel { .. } => stats.cancel += 1,
-            Op::Amend {
-                new_price_ticks, ..
-            } => {
+            Op::Amend { new_price_ticks, .. } => {
                 stats.amend += 1;
                 g.note_price(new_price_ticks);
             }
@@ -341,10 +273,7 @@ pub fn generate(cfg: &WorkloadConfig) -> Workload {
         if g.apply(m, &op) {
             stats.trading += 1;
         }
-        stream.push(MarketOp {
-            market: m as u32,
-            op,
-        });
+        stream.push(MarketOp { market: m as u32, op });
     }
 
     let spec = BookSpec {
@@ -357,27 +286,14 @@ pub fn generate(cfg: &WorkloadConfig) -> Workload {
         max_qty_lots: 126,
         mid_price_ticks: cfg.mid_price_ticks,
     };
-    Workload {
-        name: cfg.name.clone(),
-        seed: cfg.seed,
-        config: cfg.clone(),
-        spec,
-        warmup,
-        stream,
-        stats,
-        after_warmup,
-        after_stream: sum_states(&g.books),
-    }
+    Workload { name: cfg.name.clone(), seed: cfg.seed, config: cfg.clone(), spec, warmup, stream, stats, after_warmup, after_stream: sum_states(&g.books) }
 }
 
 fn sum_states(books: &[ModelBook]) -> super::BookState {
-    books
-        .iter()
-        .map(ModelBook::state)
-        .fold(Default::default(), |mut acc, s| {
-            acc.resting_orders += s.resting_orders;
-            acc.bid_levels += s.bid_levels;
-            acc.ask_levels += s.ask_levels;
-            acc
-        })
+    books.iter().map(ModelBook::state).fold(Default::default(), |mut acc, s| {
+        acc.resting_orders += s.resting_orders;
+        acc.bid_levels += s.bid_levels;
+        acc.ask_levels += s.ask_levels;
+        acc
+    })
 }

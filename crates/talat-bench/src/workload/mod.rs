@@ -166,14 +166,7 @@ impl Workload {
         for mo in self.warmup.iter().chain(&self.stream) {
             eat(u64::from(mo.market));
             match mo.op {
-                Op::Place {
-                    id,
-                    account,
-                    side,
-                    price_ticks,
-                    qty_lots,
-                    tif,
-                } => {
+                Op::Place { id, account, side, price_ticks, qty_lots, tif } => {
                     eat(1);
                     eat(id);
                     eat(account);
@@ -187,12 +180,7 @@ impl Workload {
                     eat(id);
                     eat(account);
                 }
-                Op::Amend {
-                    id,
-                    account,
-                    new_price_ticks,
-                    new_qty_lots,
-                } => {
+                Op::Amend { id, account, new_price_ticks, new_qty_lots } => {
                     eat(3);
                     eat(id);
                     eat(account);

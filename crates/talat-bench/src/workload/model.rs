@@ -67,10 +67,7 @@ impl ModelBook {
             Side::Buy => Box::new(self.asks.range(..=limit).map(|(_, q)| q)),
             Side::Sell => Box::new(self.bids.range(limit..).map(|(_, q)| q)),
         };
-        levels
-            .flat_map(|q| q.iter())
-            .map(|id| self.orders[id].qty)
-            .sum()
+        levels.flat_map(|q| q.iter()).map(|id| self.orders[id].qty).sum()
     }
 
     pub fn get(&self, id: u64) -> Option<&Resting> {
@@ -87,23 +84,11 @@ impl ModelBook {
     }
 
     pub fn state(&self) -> BookState {
-        BookState {
-            resting_orders: self.live.len() as u64,
-            bid_levels: self.bids.len() as u64,
-            ask_levels: self.asks.len() as u64,
-        }
+        BookState { resting_orders: self.live.len() as u64, bid_levels: self.bids.len() as u64, ask_levels: self.asks.len() as u64 }
     }
 
     /// Submits a new order; returns the lots it traded.
-    pub fn place(
-        &mut self,
-        id: u64,
-        account: u64,
-        side: Side,
-        price: u64,
-        qty: u64,
-        tif: Tif,
-    ) -> u64 {
+    pub fn place(&mut self, id: u64, account: u64, side: Side, price: u64, qty: u64, tif: Tif) -> u64 {
         debug_assert!(!self.orders.contains_key(&id), "id {id} reused");
         let open = self.take(side, price, qty);
         if open > 0 && tif == Tif::Gtc {
@@ -142,10 +127,7 @@ impl ModelBook {
                 let Some(&maker_id) = level.get().front() else {
                     break;
                 };
-                let maker = self
-                    .orders
-                    .get_mut(&maker_id)
-                    .expect("queued order is indexed");
+                let maker = self.orders.get_mut(&maker_id).expect("queued order is indexed");
                 let fill = qty.min(maker.qty);
                 maker.qty -= fill;
                 qty -= fill;
@@ -169,16 +151,7 @@ impl ModelBook {
             Side::Sell => &mut self.asks,
         };
         levels.entry(price).or_default().push_back(id);
-        self.orders.insert(
-            id,
-            Resting {
-                side,
-                price,
-                qty,
-                account,
-                live_pos: self.live.len(),
-            },
-        );
+        self.orders.insert(id, Resting { side, price, qty, account, live_pos: self.live.len() });
         self.live.push(id);
     }
 
@@ -188,13 +161,8 @@ impl ModelBook {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let queue = levels
-            .get_mut(&order.price)
-            .expect("resting order has a level");
-        let at = queue
-            .iter()
-            .position(|&q| q == id)
-            .expect("resting order is queued");
+        let queue = levels.get_mut(&order.price).expect("resting order has a level");
+        let at = queue.iter().position(|&q| q == id).expect("resting order is queued");
         queue.remove(at);
         if queue.is_empty() {
             levels.remove(&order.price);
@@ -209,10 +177,7 @@ impl ModelBook {
 fn unlist(live: &mut Vec<u64>, orders: &mut HashMap<u64, Resting>, pos: usize) {
     live.swap_remove(pos);
     if let Some(&moved) = live.get(pos) {
-        orders
-            .get_mut(&moved)
-            .expect("live order is indexed")
-            .live_pos = pos;
+        orders.get_mut(&moved).expect("live order is indexed").live_pos = pos;
     }
 }
 

@@ -22,10 +22,7 @@ fn same_seed_same_stream_other_seed_other_stream() {
 /// compared: change it only on purpose, and say so in the commit.
 #[test]
 fn stream_is_pinned() {
-    assert_eq!(
-        format!("{:016x}", Workload::normal(42, 10_000).fingerprint()),
-        "b75bb7ad14fd1f54"
-    );
+    assert_eq!(format!("{:016x}", Workload::normal(42, 10_000).fingerprint()), "b75bb7ad14fd1f54");
 }
 
 #[test]
@@ -35,17 +32,7 @@ fn warmup_builds_a_thousand_orders_on_about_750_levels_around_mid() {
     assert_eq!(w.warmup.len(), 1_000);
     let mut levels = BTreeSet::new();
     for mo in &w.warmup {
-        let Op::Place {
-            side,
-            price_ticks,
-            qty_lots,
-            tif,
-            account,
-            ..
-        } = mo.op
-        else {
-            panic!("warm-up only places: {mo:?}")
-        };
+        let Op::Place { side, price_ticks, qty_lots, tif, account, .. } = mo.op else { panic!("warm-up only places: {mo:?}") };
         assert_eq!(tif, Tif::Gtc);
         assert!((1..=126).contains(&qty_lots));
         assert!((1..=1_000).contains(&account));
@@ -56,16 +43,9 @@ fn warmup_builds_a_thousand_orders_on_about_750_levels_around_mid() {
         }
         levels.insert((side, price_ticks));
     }
-    assert!(
-        (650..=850).contains(&levels.len()),
-        "{} levels",
-        levels.len()
-    );
+    assert!((650..=850).contains(&levels.len()), "{} levels", levels.len());
     assert_eq!(w.after_warmup.resting_orders, 1_000);
-    assert_eq!(
-        w.after_warmup.bid_levels + w.after_warmup.ask_levels,
-        levels.len() as u64
-    );
+    assert_eq!(w.after_warmup.bid_levels + w.after_warmup.ask_levels, levels.len() as u64);
 }
 
 #[test]
@@ -76,24 +56,14 @@ fn stream_has_the_exchange_core_mix() {
     assert_eq!(n, 200_000);
     // Nominal 9 / 3 / 6 / 82 with ~6 % trading; the book-size steering moves
     // about a point from cancel to GTC (see the generator).
-    let (gtc, ioc, cancel, amend, trading) = (
-        pct(s.gtc, n),
-        pct(s.ioc, n),
-        pct(s.cancel, n),
-        pct(s.amend, n),
-        pct(s.trading, n),
-    );
+    let (gtc, ioc, cancel, amend, trading) = (pct(s.gtc, n), pct(s.ioc, n), pct(s.cancel, n), pct(s.amend, n), pct(s.trading, n));
     assert!((8.5..11.0).contains(&gtc), "GTC {gtc:.2}%");
     assert!((2.7..3.3).contains(&ioc), "IOC {ioc:.2}%");
     assert!((4.0..6.5).contains(&cancel), "cancel {cancel:.2}%");
     assert!((81.0..83.0).contains(&amend), "amend {amend:.2}%");
     assert!((4.5..7.5).contains(&trading), "trading {trading:.2}%");
     // The book neither drains nor grows.
-    assert!(
-        (900..=1_100).contains(&w.after_stream.resting_orders),
-        "{:?}",
-        w.after_stream
-    );
+    assert!((900..=1_100).contains(&w.after_stream.resting_orders), "{:?}", w.after_stream);
 }
 
 #[test]
@@ -104,33 +74,17 @@ fn stream_refers_only_to_live_orders_with_their_true_open_quantity() {
     for mo in w.warmup.iter().chain(&w.stream) {
         assert_eq!(mo.market, 0);
         match mo.op {
-            Op::Place {
-                id,
-                account,
-                side,
-                price_ticks,
-                qty_lots,
-                tif,
-            } => {
+            Op::Place { id, account, side, price_ticks, qty_lots, tif } => {
                 assert!(id > max_id, "ids are fresh and increasing");
                 max_id = id;
                 assert!((1..=126).contains(&qty_lots));
                 book.place(id, account, side, price_ticks, qty_lots, tif);
             }
             Op::Cancel { id, account } => {
-                assert_eq!(
-                    book.get(id).map(|o| o.account),
-                    Some(account),
-                    "cancel of a live order by its owner"
-                );
+                assert_eq!(book.get(id).map(|o| o.account), Some(account), "cancel of a live order by its owner");
                 book.cancel(id);
             }
-            Op::Amend {
-                id,
-                account,
-                new_price_ticks,
-                new_qty_lots,
-            } => {
+            Op::Amend { id, account, new_price_ticks, new_qty_lots } => {
                 let o = *book.get(id).expect("amend of a live order");
                 assert_eq!(o.account, account);
                 assert_eq!(o.qty, new_qty_lots, "a move keeps the open quantity");
@@ -146,21 +100,10 @@ fn stream_refers_only_to_live_orders_with_their_true_open_quantity() {
 #[test]
 fn large_config_is_ten_deep_books_and_a_hundred_thousand_accounts() {
     let cfg = WorkloadConfig::large(1, 0);
-    assert_eq!(
-        (
-            cfg.markets,
-            cfg.accounts,
-            cfg.resting_per_market as u64 * u64::from(cfg.markets)
-        ),
-        (10, 100_000, 1_000_000)
-    );
+    assert_eq!((cfg.markets, cfg.accounts, cfg.resting_per_market as u64 * u64::from(cfg.markets)), (10, 100_000, 1_000_000));
     // Generating the full million takes seconds in a test build; a tenth of
     // it checks the multi-market plumbing the same way.
-    let w = generate(&WorkloadConfig {
-        resting_per_market: 10_000,
-        stream_ops: 50_000,
-        ..cfg
-    });
+    let w = generate(&WorkloadConfig { resting_per_market: 10_000, stream_ops: 50_000, ..cfg });
     assert_eq!(w.warmup.len(), 100_000);
     assert_eq!(w.after_warmup.resting_orders, 100_000);
     let mut per_market = [0u64; 10];
@@ -172,47 +115,26 @@ fn large_config_is_ten_deep_books_and_a_hundred_thousand_accounts() {
         }
     }
     // Markets are chosen uniformly: each gets 10 % ± 1 point.
-    assert!(
-        per_market.iter().all(|&n| (4_500..5_500).contains(&n)),
-        "{per_market:?}"
-    );
+    assert!(per_market.iter().all(|&n| (4_500..5_500).contains(&n)), "{per_market:?}");
     assert!(max_account > 90_000 && max_account <= 100_000);
     assert!((95_000..=105_000).contains(&w.after_stream.resting_orders));
 }
 
 #[test]
 fn without_sweeping_no_crossing_op_wants_more_than_its_limit_offers() {
-    let w = generate(&WorkloadConfig {
-        sweep: false,
-        ..WorkloadConfig::normal(13, 50_000)
-    });
+    let w = generate(&WorkloadConfig { sweep: false, ..WorkloadConfig::normal(13, 50_000) });
     let mut book = ModelBook::new();
     for mo in w.warmup.iter().chain(&w.stream) {
         match mo.op {
-            Op::Place {
-                id,
-                account,
-                side,
-                price_ticks,
-                qty_lots,
-                tif,
-            } => {
+            Op::Place { id, account, side, price_ticks, qty_lots, tif } => {
                 let avail = book.available_within(side, price_ticks);
-                assert!(
-                    avail == 0 || qty_lots <= avail,
-                    "{mo:?} wants {qty_lots}, {avail} available"
-                );
+                assert!(avail == 0 || qty_lots <= avail, "{mo:?} wants {qty_lots}, {avail} available");
                 book.place(id, account, side, price_ticks, qty_lots, tif);
             }
             Op::Cancel { id, .. } => {
                 book.cancel(id);
             }
-            Op::Amend {
-                id,
-                new_price_ticks,
-                new_qty_lots,
-                ..
-            } => {
+            Op::Amend { id, new_price_ticks, new_qty_lots, .. } => {
                 let side = book.get(id).unwrap().side;
                 let avail = book.available_within(side, new_price_ticks);
                 assert!(avail == 0 || new_qty_lots <= avail, "{mo:?}");

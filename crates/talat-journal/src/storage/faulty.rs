@@ -120,10 +120,7 @@ fn crash_error() -> io::Error {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("{} not found", path.display()),
-    )
+    io::Error::new(io::ErrorKind::NotFound, format!("{} not found", path.display()))
 }
 
 impl Model {
@@ -143,10 +140,7 @@ impl Model {
     }
 
     fn push_dir_op(&mut self, op: DirOp) {
-        assert!(
-            self.pending_dir_ops.len() < PENDING_DIR_OPS_MAX,
-            "directory changes never fsynced"
-        );
+        assert!(self.pending_dir_ops.len() < PENDING_DIR_OPS_MAX, "directory changes never fsynced");
         op.apply(&mut self.live);
         self.pending_dir_ops.push(op);
     }
@@ -204,9 +198,7 @@ impl FaultyStorage {
             fdatasync_failure_per_million: 0,
             stats: FaultyStats::default(),
         };
-        FaultyStorage {
-            model: Arc::new(Mutex::new(model)),
-        }
+        FaultyStorage { model: Arc::new(Mutex::new(model)) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Model> {
@@ -273,10 +265,7 @@ impl FaultyFile {
         if self.writable {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "file opened read-only",
-            ))
+            Err(io::Error::new(io::ErrorKind::PermissionDenied, "file opened read-only"))
         }
     }
 }
@@ -299,12 +288,7 @@ impl Storage for FaultyStorage {
         if !model.dirs.contains(dir) {
             return Err(not_found(dir));
         }
-        let names = model
-            .live
-            .keys()
-            .filter(|path| path.parent() == Some(dir))
-            .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
-            .collect();
+        let names = model.live.keys().filter(|path| path.parent() == Some(dir)).filter_map(|path| path.file_name()?.to_str().map(str::to_owned)).collect();
         // BTreeMap order over full paths with one parent is name order: already sorted.
         Ok(names)
     }
@@ -313,39 +297,23 @@ impl Storage for FaultyStorage {
         let mut model = self.lock();
         model.check_parent(path)?;
         if model.live.contains_key(path) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists", path.display()),
-            ));
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", path.display())));
         }
         let fate = model.begin_mutation();
         let inode = model.inodes.len();
         model.inodes.push(Inode::default());
-        model.push_dir_op(DirOp::Create {
-            path: path.to_path_buf(),
-            inode,
-        });
+        model.push_dir_op(DirOp::Create { path: path.to_path_buf(), inode });
         if fate == Fate::CrashDuring {
             model.power_loss();
             return Err(crash_error());
         }
-        Ok(FaultyFile {
-            model: Arc::clone(&self.model),
-            inode,
-            generation: model.generation,
-            writable: true,
-        })
+        Ok(FaultyFile { model: Arc::clone(&self.model), inode, generation: model.generation, writable: true })
     }
 
     fn open(&self, path: &Path, access: Access) -> io::Result<FaultyFile> {
         let model = self.lock();
         let inode = model.inode_of(path)?;
-        Ok(FaultyFile {
-            model: Arc::clone(&self.model),
-            inode,
-            generation: model.generation,
-            writable: access == Access::ReadWrite,
-        })
+        Ok(FaultyFile { model: Arc::clone(&self.model), inode, generation: model.generation, writable: access == Access::ReadWrite })
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -353,10 +321,7 @@ impl Storage for FaultyStorage {
         model.inode_of(from)?;
         model.check_parent(to)?;
         let fate = model.begin_mutation();
-        model.push_dir_op(DirOp::Rename {
-            from: from.to_path_buf(),
-            to: to.to_path_buf(),
-        });
+        model.push_dir_op(DirOp::Rename { from: from.to_path_buf(), to: to.to_path_buf() });
         if fate == Fate::CrashDuring {
             model.power_loss();
             return Err(crash_error());
@@ -368,9 +333,7 @@ impl Storage for FaultyStorage {
         let mut model = self.lock();
         model.inode_of(path)?;
         let fate = model.begin_mutation();
-        model.push_dir_op(DirOp::Remove {
-            path: path.to_path_buf(),
-        });
+        model.push_dir_op(DirOp::Remove { path: path.to_path_buf() });
         if fate == Fate::CrashDuring {
             model.power_loss();
             return Err(crash_error());
@@ -527,10 +490,7 @@ mod tests {
             storage.crash();
             seen.insert(contents(&storage, &path).unwrap());
         }
-        let expected: BTreeSet<Vec<u8>> = [&b"ab"[..], b"abc", b"abcd", b"abcde"]
-            .iter()
-            .map(|s| s.to_vec())
-            .collect();
+        let expected: BTreeSet<Vec<u8>> = [&b"ab"[..], b"abc", b"abcd", b"abcde"].iter().map(|s| s.to_vec()).collect();
         assert_eq!(seen, expected);
     }
 

@@ -26,10 +26,7 @@ impl Storage for FsStorage {
             return Ok(());
         }
         // The levels that do not exist yet, innermost first (bounded by the path's depth).
-        let missing: Vec<&Path> = dir
-            .ancestors()
-            .take_while(|p| !p.as_os_str().is_empty() && !p.is_dir())
-            .collect();
+        let missing: Vec<&Path> = dir.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.is_dir()).collect();
         fs::create_dir_all(dir)?;
         // Make each new directory's entry durable in its parent, outermost first, so files
         // created inside cannot be orphaned by a crash.
@@ -60,27 +57,14 @@ impl Storage for FsStorage {
     }
 
     fn create_new(&self, path: &Path) -> io::Result<FsFile> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)?;
-        Ok(FsFile {
-            file,
-            append_offset: 0,
-        })
+        let file = OpenOptions::new().read(true).write(true).create_new(true).open(path)?;
+        Ok(FsFile { file, append_offset: 0 })
     }
 
     fn open(&self, path: &Path, access: Access) -> io::Result<FsFile> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(access == Access::ReadWrite)
-            .open(path)?;
+        let file = OpenOptions::new().read(true).write(access == Access::ReadWrite).open(path)?;
         let append_offset = file.metadata()?.len();
-        Ok(FsFile {
-            file,
-            append_offset,
-        })
+        Ok(FsFile { file, append_offset })
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -112,10 +96,7 @@ impl StorageFile for FsFile {
     }
 
     fn truncate(&mut self, len_bytes: u64) -> io::Result<()> {
-        assert!(
-            len_bytes <= self.append_offset,
-            "truncate never extends a file"
-        );
+        assert!(len_bytes <= self.append_offset, "truncate never extends a file");
         self.file.set_len(len_bytes)?;
         self.append_offset = len_bytes;
         Ok(())

@@ -63,11 +63,7 @@ pub trait StorageFile: Send + Sync + 'static {
 }
 
 /// Fills `buf` from `offset`, stopping early only at the end of the file. Returns bytes read.
-pub fn read_full_at<F: StorageFile + ?Sized>(
-    file: &F,
-    offset: u64,
-    buf: &mut [u8],
-) -> io::Result<usize> {
+pub fn read_full_at<F: StorageFile + ?Sized>(file: &F, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     // Bounded: every pass either returns or advances `filled` by at least one byte.
     while filled < buf.len() {
@@ -82,17 +78,10 @@ pub fn read_full_at<F: StorageFile + ?Sized>(
 }
 
 /// Reads a whole file of at most `max_bytes` into `out` (cleared first).
-pub fn read_all<F: StorageFile + ?Sized>(
-    file: &F,
-    max_bytes: u64,
-    out: &mut Vec<u8>,
-) -> io::Result<()> {
+pub fn read_all<F: StorageFile + ?Sized>(file: &F, max_bytes: u64, out: &mut Vec<u8>) -> io::Result<()> {
     let len_bytes = file.len_bytes()?;
     if len_bytes > max_bytes {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("file is {len_bytes} bytes, more than the {max_bytes} allowed"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("file is {len_bytes} bytes, more than the {max_bytes} allowed")));
     }
     out.clear();
     out.resize(len_bytes as usize, 0);

@@ -40,12 +40,7 @@ pub enum ClearanceError {
 
 impl Clearance {
     /// Records a clearance of `hit` for `subject_id`, at the hit's version.
-    pub fn for_hit(
-        subject_id: &str,
-        hit: &Hit,
-        reviewer: &str,
-        reason: &str,
-    ) -> Result<Clearance, ClearanceError> {
+    pub fn for_hit(subject_id: &str, hit: &Hit, reviewer: &str, reason: &str) -> Result<Clearance, ClearanceError> {
         let clearance = Clearance {
             subject_id: subject_id.trim().to_owned(),
             entity_id: hit.entity_id.clone(),
@@ -59,12 +54,7 @@ impl Clearance {
 
     /// Checks that every field is present and bounded (use after loading from storage too).
     pub fn validate(&self) -> Result<(), ClearanceError> {
-        for (field, value) in [
-            ("subject id", &self.subject_id),
-            ("entity id", &self.entity_id),
-            ("reviewer", &self.reviewer),
-            ("reason", &self.reason),
-        ] {
+        for (field, value) in [("subject id", &self.subject_id), ("entity id", &self.entity_id), ("reviewer", &self.reviewer), ("reason", &self.reason)] {
             if value.trim().is_empty() {
                 return Err(ClearanceError::Missing { field });
             }
@@ -112,10 +102,7 @@ pub fn apply_clearances(subject_id: &str, hits: Vec<Hit>, clearances: &[Clearanc
 /// Entity ids cleared for `subject_id` at the versions in `hits`: the `exclude_entity_ids` a
 /// yente-style matching service accepts.
 pub fn excluded_entity_ids(subject_id: &str, hits: &[Hit], clearances: &[Clearance]) -> Vec<String> {
-    hits.iter()
-        .filter(|hit| clearances.iter().any(|c| c.covers(subject_id, hit)))
-        .map(|hit| hit.entity_id.clone())
-        .collect()
+    hits.iter().filter(|hit| clearances.iter().any(|c| c.covers(subject_id, hit))).map(|hit| hit.entity_id.clone()).collect()
 }
 
 #[cfg(test)]
@@ -140,8 +127,7 @@ mod tests {
         let hits = hits_for(FIXTURE);
         assert_eq!(hits[0].entity_id, "9100006");
         assert_eq!(hits[0].version, 2);
-        let clearance =
-            Clearance::for_hit("cust-42", &hits[0], "reviewer-7", "different DOB and nationality").unwrap();
+        let clearance = Clearance::for_hit("cust-42", &hits[0], "reviewer-7", "different DOB and nationality").unwrap();
         assert_eq!(clearance.version, 2);
 
         let screened = apply_clearances("cust-42", hits.clone(), std::slice::from_ref(&clearance));
@@ -154,10 +140,8 @@ mod tests {
         assert!(other.open.iter().any(|h| h.entity_id == "9100006"));
 
         // The list amends the entry: VERSIONNUM 2 → 3 re-opens the hit.
-        let amended = FIXTURE.replace(
-            "<DATAID>9100006</DATAID>\n      <VERSIONNUM>2</VERSIONNUM>",
-            "<DATAID>9100006</DATAID>\n      <VERSIONNUM>3</VERSIONNUM>",
-        );
+        let amended =
+            FIXTURE.replace("<DATAID>9100006</DATAID>\n      <VERSIONNUM>2</VERSIONNUM>", "<DATAID>9100006</DATAID>\n      <VERSIONNUM>3</VERSIONNUM>");
         assert_ne!(amended, FIXTURE);
         let new_hits = hits_for(&amended);
         let reopened = apply_clearances("cust-42", new_hits, std::slice::from_ref(&clearance));
@@ -170,19 +154,10 @@ mod tests {
     #[test]
     fn a_clearance_needs_who_and_why() {
         let hit = hits_for(FIXTURE).remove(0);
-        assert_eq!(
-            Clearance::for_hit("c", &hit, " ", "r"),
-            Err(ClearanceError::Missing { field: "reviewer" })
-        );
+        assert_eq!(Clearance::for_hit("c", &hit, " ", "r"), Err(ClearanceError::Missing { field: "reviewer" }));
         assert_eq!(Clearance::for_hit("c", &hit, "x", ""), Err(ClearanceError::Missing { field: "reason" }));
-        assert_eq!(
-            Clearance::for_hit("", &hit, "x", "r"),
-            Err(ClearanceError::Missing { field: "subject id" })
-        );
+        assert_eq!(Clearance::for_hit("", &hit, "x", "r"), Err(ClearanceError::Missing { field: "subject id" }));
         let long = "r".repeat(TEXT_MAX_BYTES + 1);
-        assert_eq!(
-            Clearance::for_hit("c", &hit, "x", &long),
-            Err(ClearanceError::TooLong { field: "reason" })
-        );
+        assert_eq!(Clearance::for_hit("c", &hit, "x", &long), Err(ClearanceError::TooLong { field: "reason" }));
     }
 }

@@ -29,20 +29,14 @@ use crate::date::Date;
 use std::collections::BTreeSet;
 
 /// The required header, in order.
-pub const HEADER: [&str; 9] =
-    ["entity_id", "version", "kind", "name", "aliases", "dob", "nationality", "list", "thai_name"];
+pub const HEADER: [&str; 9] = ["entity_id", "version", "kind", "name", "aliases", "dob", "nationality", "list", "thai_name"];
 
 /// Parses a whole CSV list.
 pub fn parse_csv_list(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
     if input.len() > bounds::INPUT_MAX_BYTES {
         return Err(ListError::TooLarge { bytes: input.len(), max_bytes: bounds::INPUT_MAX_BYTES });
     }
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .comment(Some(b'#'))
-        .trim(::csv::Trim::All)
-        .flexible(false)
-        .from_reader(input);
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).comment(Some(b'#')).trim(::csv::Trim::All).flexible(false).from_reader(input);
     let header = reader.headers().map_err(|e| csv_error(input, &e))?;
     if header.iter().ne(HEADER.iter().copied()) {
         return Err(ListError::Csv {
@@ -86,8 +80,7 @@ fn csv_error(input: &[u8], error: &::csv::Error) -> ListError {
 
 fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListError> {
     assert_eq!(record.len(), HEADER.len(), "the reader is not flexible");
-    let fail =
-        |column: &str, message: String| ListError::Csv { line, message: format!("{column}: {message}") };
+    let fail = |column: &str, message: String| ListError::Csv { line, message: format!("{column}: {message}") };
     for (column, value) in HEADER.iter().zip(record.iter()) {
         if value.len() > bounds::TEXT_MAX_BYTES {
             return Err(fail(column, format!("longer than {} bytes", bounds::TEXT_MAX_BYTES)));
@@ -103,8 +96,7 @@ fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListE
         }
     };
     let list_values = |index: usize| -> Result<Vec<String>, ListError> {
-        let values: Vec<String> =
-            column(index).split(';').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect();
+        let values: Vec<String> = column(index).split(';').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect();
         if values.len() > bounds::VALUES_PER_ENTRY_MAX {
             return Err(fail(HEADER[index], format!("more than {} values", bounds::VALUES_PER_ENTRY_MAX)));
         }
@@ -123,14 +115,10 @@ fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListE
         other => return Err(fail("kind", format!("{other:?} is neither `individual` nor `entity`"))),
     };
     let name = required(3)?;
-    let aliases =
-        list_values(4)?.into_iter().map(|name| Alias { name, quality: AliasQuality::Good }).collect();
+    let aliases = list_values(4)?.into_iter().map(|name| Alias { name, quality: AliasQuality::Good }).collect();
     let mut dobs = Vec::new();
     for text in list_values(5)? {
-        dobs.push(
-            parse_dob_fact(&text)
-                .ok_or_else(|| fail("dob", format!("{text:?} is neither YYYY-MM-DD nor YYYY")))?,
-        );
+        dobs.push(parse_dob_fact(&text).ok_or_else(|| fail("dob", format!("{text:?} is neither YYYY-MM-DD nor YYYY")))?);
     }
     let nationalities = list_values(6)?;
     let list = required(7)?;
@@ -201,10 +189,7 @@ mod tests {
         assert!(err.starts_with("CSV line 5: version:"), "{err}");
 
         let missing_name = format!("{HEAD}A,1,individual,,,,,l,\n");
-        assert!(parse_csv_list(missing_name.as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("name: is required"));
+        assert!(parse_csv_list(missing_name.as_bytes()).unwrap_err().to_string().contains("name: is required"));
 
         let short_row = format!("{HEAD}A,1,individual\n");
         assert!(matches!(parse_csv_list(short_row.as_bytes()), Err(ListError::Csv { .. })));

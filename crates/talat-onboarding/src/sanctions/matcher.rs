@@ -157,18 +157,12 @@ impl PreparedName {
     }
 
     fn thai(original: &str, weak: bool) -> Option<PreparedName> {
-        let tokens: Vec<String> =
-            original.split_whitespace().map(normalise_thai).filter(|t| !t.is_empty()).collect();
+        let tokens: Vec<String> = original.split_whitespace().map(normalise_thai).filter(|t| !t.is_empty()).collect();
         let normal = tokens.join(" ");
         PreparedName::from_normal(original, tokens, normal, weak)
     }
 
-    fn from_normal(
-        original: &str,
-        mut tokens: Vec<String>,
-        normal: String,
-        weak: bool,
-    ) -> Option<PreparedName> {
+    fn from_normal(original: &str, mut tokens: Vec<String>, normal: String, weak: bool) -> Option<PreparedName> {
         tokens.retain(|t| !t.is_empty());
         if tokens.is_empty() {
             return None;
@@ -267,10 +261,8 @@ fn prepare_subject(subject: &Subject) -> Result<PreparedSubject, ScreenError> {
     if subject.nationality.as_ref().is_some_and(|n| n.len() > SUBJECT_TEXT_MAX_BYTES) {
         return Err(ScreenError::TextTooLong { field: "nationality" });
     }
-    let latin: Vec<PreparedName> =
-        subject.latin_names.iter().filter_map(|n| PreparedName::latin(n, false)).collect();
-    let thai: Vec<PreparedName> =
-        subject.thai_names.iter().filter_map(|n| PreparedName::thai(n, false)).collect();
+    let latin: Vec<PreparedName> = subject.latin_names.iter().filter_map(|n| PreparedName::latin(n, false)).collect();
+    let thai: Vec<PreparedName> = subject.thai_names.iter().filter_map(|n| PreparedName::thai(n, false)).collect();
     if latin.is_empty() && thai.is_empty() {
         return Err(ScreenError::NoName);
     }
@@ -280,12 +272,7 @@ fn prepare_subject(subject: &Subject) -> Result<PreparedSubject, ScreenError> {
         dob: subject.dob,
         nationality_code: subject.nationality.as_deref().and_then(canonical_code),
         nationality_text: subject.nationality.clone(),
-        id_numbers: subject
-            .id_numbers
-            .iter()
-            .map(|n| normalise_identifier(n))
-            .filter(|n| n.len() >= IDENTIFIER_MIN_CHARS)
-            .collect(),
+        id_numbers: subject.id_numbers.iter().map(|n| normalise_identifier(n)).filter(|n| n.len() >= IDENTIFIER_MIN_CHARS).collect(),
     })
 }
 
@@ -306,12 +293,7 @@ pub fn screen(subject: &Subject, list: &PreparedList, config: &MatchConfig) -> R
         .filter_map(|(entry, prepared)| score_entry(&subject, entry, prepared))
         .filter(|hit| hit.score >= config.threshold)
         .collect();
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.list.cmp(&b.list))
-            .then_with(|| a.entity_id.cmp(&b.entity_id))
-    });
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.list.cmp(&b.list)).then_with(|| a.entity_id.cmp(&b.entity_id)));
     hits.truncate(config.limit);
     Ok(hits)
 }
@@ -331,9 +313,7 @@ fn consider(best: &mut Option<Main>, candidate: Main) {
 
 fn score_entry(subject: &PreparedSubject, entry: &ListEntry, prepared: &PreparedEntry) -> Option<Hit> {
     let mut best: Option<Main> = None;
-    for (subject_names, entry_names, script) in
-        [(&subject.latin, &prepared.latin, "name"), (&subject.thai, &prepared.thai, "Thai-script name")]
-    {
+    for (subject_names, entry_names, script) in [(&subject.latin, &prepared.latin, "name"), (&subject.thai, &prepared.thai, "Thai-script name")] {
         for s in subject_names {
             for e in entry_names {
                 let (raw, how) = compare_names(s, e);
@@ -367,14 +347,7 @@ fn score_entry(subject: &PreparedSubject, entry: &ListEntry, prepared: &Prepared
         score += nationality_qualifier(subject, entry, prepared, &mut reasons);
     }
     let score = (score.clamp(0.0, 1.0) * 1000.0).round() / 1000.0;
-    Some(Hit {
-        list: entry.list.clone(),
-        entity_id: entry.entity_id.clone(),
-        version: entry.version,
-        score,
-        matched_name: main.matched_name,
-        reasons,
-    })
+    Some(Hit { list: entry.list.clone(), entity_id: entry.entity_id.clone(), version: entry.version, score, matched_name: main.matched_name, reasons })
 }
 
 /// Score of one name pair before any weak-alias cap, and how it matched.
@@ -388,8 +361,7 @@ fn compare_names(subject: &PreparedName, listed: &PreparedName) -> (f64, String)
     if subject.compact == listed.compact {
         return (NAME_TOKEN_SET, "same letters with different spacing".to_owned());
     }
-    let similarity = whole_name_similarity(&subject.compact, &listed.compact)
-        .max(token_similarity(&subject.sorted_tokens, &listed.sorted_tokens));
+    let similarity = whole_name_similarity(&subject.compact, &listed.compact).max(token_similarity(&subject.sorted_tokens, &listed.sorted_tokens));
     (NAME_JARO_WINKLER_WEIGHT * similarity, format!("similar spelling (similarity {similarity:.2})"))
 }
 
@@ -444,20 +416,14 @@ fn dob_qualifier(subject_dob: Option<Date>, listed: &[DobFact], reasons: &mut Ve
         return DOB_YEAR_DISJOINT;
     }
     if covering.iter().all(|f| matches!(f, DobFact::Date(_))) {
-        reasons
-            .push(format!("birth year {} matches but the day differs ({DOB_DAY_DISJOINT:.2})", dob.year()));
+        reasons.push(format!("birth year {} matches but the day differs ({DOB_DAY_DISJOINT:.2})", dob.year()));
         return DOB_DAY_DISJOINT;
     }
     reasons.push(format!("birth year {} fits the listed year", dob.year()));
     0.0
 }
 
-fn nationality_qualifier(
-    subject: &PreparedSubject,
-    entry: &ListEntry,
-    prepared: &PreparedEntry,
-    reasons: &mut Vec<String>,
-) -> f64 {
+fn nationality_qualifier(subject: &PreparedSubject, entry: &ListEntry, prepared: &PreparedEntry, reasons: &mut Vec<String>) -> f64 {
     // Penalise only when every value could be mapped: an unknown spelling must not lower a score.
     let (Some(code), Some(listed)) = (subject.nationality_code, prepared.nationality_codes.as_ref()) else {
         return 0.0;
@@ -470,10 +436,7 @@ fn nationality_qualifier(
         return 0.0;
     }
     let shown = subject.nationality_text.as_deref().unwrap_or(code);
-    reasons.push(format!(
-        "nationality {shown} differs from the listed {} ({COUNTRY_MISMATCH:.2})",
-        entry.nationalities.join(", ")
-    ));
+    reasons.push(format!("nationality {shown} differs from the listed {} ({COUNTRY_MISMATCH:.2})", entry.nationalities.join(", ")));
     COUNTRY_MISMATCH
 }
 
@@ -553,23 +516,17 @@ mod tests {
 
     #[test]
     fn thai_script_name() {
-        let subject = Subject {
-            thai_names: vec!["ประสพชัย แก้วมรกต".to_owned()], ..Subject::default()
-        };
+        let subject = Subject { thai_names: vec!["ประสพชัย แก้วมรกต".to_owned()], ..Subject::default() };
         let hit = top(&subject).unwrap();
         assert_eq!(hit.entity_id, "9100002");
         assert_eq!(hit.score, 1.0);
         assert!(hit.reasons[0].starts_with("Thai-script name: exact match"));
         // Tone mark left out and the parts swapped.
-        let subject = Subject {
-            thai_names: vec!["แกวมรกต ประสพชัย".to_owned()], ..Subject::default()
-        };
+        let subject = Subject { thai_names: vec!["แกวมรกต ประสพชัย".to_owned()], ..Subject::default() };
         let hit = top(&subject).unwrap();
         assert_eq!((hit.entity_id.as_str(), hit.score), ("9100002", NAME_TOKEN_SET));
         // One letter different.
-        let subject = Subject {
-            thai_names: vec!["ประสบชัย แก้วมรกต".to_owned()], ..Subject::default()
-        };
+        let subject = Subject { thai_names: vec!["ประสบชัย แก้วมรกต".to_owned()], ..Subject::default() };
         assert_eq!(top(&subject).unwrap().entity_id, "9100002");
     }
 
@@ -652,11 +609,7 @@ mod tests {
 
     #[test]
     fn identifiers_and_entities() {
-        let subject = Subject {
-            latin_names: vec!["Someone Else".to_owned()],
-            id_numbers: vec!["x 009-3417".to_owned()],
-            ..Subject::default()
-        };
+        let subject = Subject { latin_names: vec!["Someone Else".to_owned()], id_numbers: vec!["x 009-3417".to_owned()], ..Subject::default() };
         let hit = top(&subject).unwrap();
         assert_eq!((hit.entity_id.as_str(), hit.score), ("9100001", IDENTIFIER_MATCH));
         assert!(hit.reasons[0].contains("document number X0093417"));
@@ -666,13 +619,9 @@ mod tests {
 
     #[test]
     fn csv_list_with_thai_names() {
-        let entries =
-            super::super::csv::parse_csv_list(include_bytes!("../../fixtures/sanctions-synthetic.csv"))
-                .unwrap();
+        let entries = super::super::csv::parse_csv_list(include_bytes!("../../fixtures/sanctions-synthetic.csv")).unwrap();
         let list = PreparedList::new(entries);
-        let subject = Subject {
-            thai_names: vec!["รัตนาภรณ์  ศิลปคำ".to_owned()], ..Subject::default()
-        };
+        let subject = Subject { thai_names: vec!["รัตนาภรณ์  ศิลปคำ".to_owned()], ..Subject::default() };
         let hits = screen(&subject, &list, &MatchConfig::default()).unwrap();
         assert_eq!((hits[0].entity_id.as_str(), hits[0].score), ("SYN-0002", 1.0));
         assert_eq!(hits[0].version, 2);
@@ -689,14 +638,8 @@ mod tests {
 
     #[test]
     fn hits_are_sorted_and_limited() {
-        let subject = Subject {
-            latin_names: vec![
-                "Ilsabet Corwen Dray".to_owned(),
-                "Estrid Vallomere".to_owned(),
-                "Ilsa Drey".to_owned(),
-            ],
-            ..Subject::default()
-        };
+        let subject =
+            Subject { latin_names: vec!["Ilsabet Corwen Dray".to_owned(), "Estrid Vallomere".to_owned(), "Ilsa Drey".to_owned()], ..Subject::default() };
         let hits = screen(&subject, &list(), &MatchConfig::default()).unwrap();
         assert!(hits.len() >= 2);
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
@@ -709,18 +652,9 @@ mod tests {
     fn refuses_bad_config_and_subjects() {
         let l = list();
         let s = latin("A B");
-        assert!(matches!(
-            screen(&s, &l, &MatchConfig { threshold: 0.0, limit: 10 }),
-            Err(ScreenError::Threshold { .. })
-        ));
-        assert!(matches!(
-            screen(&s, &l, &MatchConfig { threshold: f64::NAN, limit: 10 }),
-            Err(ScreenError::Threshold { .. })
-        ));
-        assert!(matches!(
-            screen(&s, &l, &MatchConfig { threshold: 0.7, limit: 0 }),
-            Err(ScreenError::Limit { .. })
-        ));
+        assert!(matches!(screen(&s, &l, &MatchConfig { threshold: 0.0, limit: 10 }), Err(ScreenError::Threshold { .. })));
+        assert!(matches!(screen(&s, &l, &MatchConfig { threshold: f64::NAN, limit: 10 }), Err(ScreenError::Threshold { .. })));
+        assert!(matches!(screen(&s, &l, &MatchConfig { threshold: 0.7, limit: 0 }), Err(ScreenError::Limit { .. })));
         assert_eq!(screen(&latin("--"), &l, &MatchConfig::default()), Err(ScreenError::NoName));
         let many = Subject { latin_names: vec!["A".to_owned(); 17], ..Subject::default() };
         assert!(matches!(screen(&many, &l, &MatchConfig::default()), Err(ScreenError::TooManyValues { .. })));

@@ -47,8 +47,7 @@ pub fn parse_un_xml(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
     // Each event consumes input, so the loop runs at most input.len() + 1 times.
     for _ in 0..=input.len() {
         let at = reader.buffer_position();
-        let event =
-            reader.read_event().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
+        let event = reader.read_event().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
         match event {
             Event::Start(start) => {
                 let name = std::str::from_utf8(start.name().as_ref()).unwrap_or("?").to_owned();
@@ -56,29 +55,20 @@ pub fn parse_un_xml(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
             }
             Event::End(_) => parser.end()?,
             Event::Text(t) => {
-                let content =
-                    t.xml10_content().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
+                let content = t.xml10_content().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
                 parser.text(&content)?;
             }
             Event::CData(c) => {
-                let content =
-                    c.decode().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
+                let content = c.decode().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
                 parser.text(&content)?;
             }
             Event::GeneralRef(r) => {
-                let resolved = if let Some(ch) = r
-                    .resolve_char_ref()
-                    .map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?
-                {
+                let resolved = if let Some(ch) = r.resolve_char_ref().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })? {
                     ch.to_string()
                 } else {
-                    let name =
-                        r.decode().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
+                    let name = r.decode().map_err(|e| ListError::Xml { at_byte: at, message: e.to_string() })?;
                     quick_xml::escape::resolve_predefined_entity(&name)
-                        .ok_or_else(|| ListError::Xml {
-                            at_byte: at,
-                            message: format!("unknown entity &{name};"),
-                        })?
+                        .ok_or_else(|| ListError::Xml { at_byte: at, message: format!("unknown entity &{name};") })?
                         .to_owned()
                 };
                 parser.text(&resolved)?;
@@ -139,21 +129,12 @@ impl EntryBuilder {
     }
 
     fn invalid(&self, element: &str, value: &str, why: &str) -> ListError {
-        ListError::Invalid {
-            entry: self.label(),
-            element: element.to_owned(),
-            value: value.chars().take(80).collect(),
-            why: why.to_owned(),
-        }
+        ListError::Invalid { entry: self.label(), element: element.to_owned(), value: value.chars().take(80).collect(), why: why.to_owned() }
     }
 
     fn bounded_push<T>(&self, values: &mut Vec<T>, value: T, element: &str) -> Result<(), ListError> {
         if values.len() >= bounds::VALUES_PER_ENTRY_MAX {
-            return Err(ListError::TooManyValues {
-                entry: self.label(),
-                element: element.to_owned(),
-                max: bounds::VALUES_PER_ENTRY_MAX,
-            });
+            return Err(ListError::TooManyValues { entry: self.label(), element: element.to_owned(), max: bounds::VALUES_PER_ENTRY_MAX });
         }
         values.push(value);
         Ok(())
@@ -179,10 +160,7 @@ impl Parser {
         }
         if self.stack.is_empty() {
             if self.saw_root || name != "CONSOLIDATED_LIST" {
-                return Err(ListError::Xml {
-                    at_byte,
-                    message: format!("the root element is {name}, expected CONSOLIDATED_LIST"),
-                });
+                return Err(ListError::Xml { at_byte, message: format!("the root element is {name}, expected CONSOLIDATED_LIST") });
             }
             self.saw_root = true;
         }
@@ -271,10 +249,7 @@ impl Parser {
         }
         // quick-xml stops at the end of input without complaining about open elements.
         if let Some(open) = self.stack.last() {
-            return Err(ListError::Xml {
-                at_byte: 0,
-                message: format!("the file ends inside <{open}>; it is truncated"),
-            });
+            return Err(ListError::Xml { at_byte: 0, message: format!("the file ends inside <{open}>; it is truncated") });
         }
         assert!(self.entry.is_none());
         Ok(self.entries)
@@ -341,9 +316,8 @@ fn sub_field(entry: &mut EntryBuilder, parent: &str, name: &str, value: String) 
 fn finish_alias(entry: &mut EntryBuilder, element: &str) -> Result<(), ListError> {
     let sub = std::mem::take(&mut entry.sub);
     let quality_text = sub.quality.unwrap_or_default();
-    let quality = AliasQuality::from_un(&quality_text).ok_or_else(|| {
-        entry.invalid(&format!("{element}/QUALITY"), &quality_text, "expected Good, Low, a.k.a. or f.k.a.")
-    })?;
+    let quality = AliasQuality::from_un(&quality_text)
+        .ok_or_else(|| entry.invalid(&format!("{element}/QUALITY"), &quality_text, "expected Good, Low, a.k.a. or f.k.a."))?;
     let Some(names) = sub.alias_name else { return Ok(()) };
     // Some aliases carry several spellings separated by ';'.
     let mut aliases = std::mem::take(&mut entry.aliases);
@@ -375,8 +349,7 @@ fn finish_dob(entry: &mut EntryBuilder) -> Result<(), ListError> {
         if let Some(year) = text.strip_suffix("-00-00") {
             DobFact::Year(parse_year(entry, "INDIVIDUAL_DATE_OF_BIRTH/DATE", year)?)
         } else {
-            let date = Date::parse_iso(&text)
-                .map_err(|e| entry.invalid("INDIVIDUAL_DATE_OF_BIRTH/DATE", &text, &e.to_string()))?;
+            let date = Date::parse_iso(&text).map_err(|e| entry.invalid("INDIVIDUAL_DATE_OF_BIRTH/DATE", &text, &e.to_string()))?;
             if approximate {
                 DobFact::Year(date.year())
             } else {
@@ -389,11 +362,7 @@ fn finish_dob(entry: &mut EntryBuilder) -> Result<(), ListError> {
         let from = parse_year(entry, "INDIVIDUAL_DATE_OF_BIRTH/FROM_YEAR", &from)?;
         let to = parse_year(entry, "INDIVIDUAL_DATE_OF_BIRTH/TO_YEAR", &to)?;
         if from > to {
-            return Err(entry.invalid(
-                "INDIVIDUAL_DATE_OF_BIRTH/TO_YEAR",
-                &to.to_string(),
-                "earlier than FROM_YEAR",
-            ));
+            return Err(entry.invalid("INDIVIDUAL_DATE_OF_BIRTH/TO_YEAR", &to.to_string(), "earlier than FROM_YEAR"));
         }
         DobFact::YearRange(from, to)
     } else {
@@ -418,13 +387,9 @@ fn finish_document(entry: &mut EntryBuilder) -> Result<(), ListError> {
 
 fn finish_entry(entry: EntryBuilder) -> Result<ListEntry, ListError> {
     let label = entry.label();
-    let entity_id =
-        entry.entity_id.clone().ok_or(ListError::Missing { entry: label.clone(), element: "DATAID" })?;
-    let version_text =
-        entry.version.clone().ok_or(ListError::Missing { entry: label.clone(), element: "VERSIONNUM" })?;
-    let version: u32 = version_text
-        .parse()
-        .map_err(|_| entry.invalid("VERSIONNUM", &version_text, "expected a whole number"))?;
+    let entity_id = entry.entity_id.clone().ok_or(ListError::Missing { entry: label.clone(), element: "DATAID" })?;
+    let version_text = entry.version.clone().ok_or(ListError::Missing { entry: label.clone(), element: "VERSIONNUM" })?;
+    let version: u32 = version_text.parse().map_err(|_| entry.invalid("VERSIONNUM", &version_text, "expected a whole number"))?;
     let primary: Vec<&str> = entry.name_parts.iter().flatten().map(String::as_str).collect();
     if entry.name_parts[0].is_none() || primary.is_empty() {
         return Err(ListError::Missing { entry: label, element: "FIRST_NAME" });
@@ -463,8 +428,7 @@ mod tests {
         let individuals = entries.iter().filter(|e| e.kind == EntryKind::Individual).count();
         let entities = entries.iter().filter(|e| e.kind == EntryKind::Entity).count();
         assert_eq!((individuals, entities), (17, 3));
-        let qualities: BTreeSet<String> =
-            entries.iter().flat_map(|e| e.aliases.iter()).map(|a| format!("{:?}", a.quality)).collect();
+        let qualities: BTreeSet<String> = entries.iter().flat_map(|e| e.aliases.iter()).map(|a| format!("{:?}", a.quality)).collect();
         assert_eq!(qualities.len(), 3, "every alias quality appears: {qualities:?}");
 
         let first = &entries[0];
@@ -512,8 +476,7 @@ mod tests {
         let err = parse_un_xml(missing.as_bytes()).unwrap_err();
         assert_eq!(err.to_string(), "INDIVIDUAL #1 (DATAID 77): VERSIONNUM is missing");
 
-        let bad_version =
-            wrap("<INDIVIDUAL><DATAID>77</DATAID><VERSIONNUM>two</VERSIONNUM><FIRST_NAME>A</FIRST_NAME></INDIVIDUAL>");
+        let bad_version = wrap("<INDIVIDUAL><DATAID>77</DATAID><VERSIONNUM>two</VERSIONNUM><FIRST_NAME>A</FIRST_NAME></INDIVIDUAL>");
         let err = parse_un_xml(bad_version.as_bytes()).unwrap_err().to_string();
         assert!(err.contains("DATAID 77") && err.contains("VERSIONNUM") && err.contains("two"), "{err}");
 
@@ -532,13 +495,9 @@ mod tests {
         assert!(err.contains("INDIVIDUAL_DATE_OF_BIRTH/DATE") && err.contains("1970-02-30"), "{err}");
 
         let no_name = wrap("<INDIVIDUAL><DATAID>5</DATAID><VERSIONNUM>1</VERSIONNUM></INDIVIDUAL>");
-        assert!(matches!(
-            parse_un_xml(no_name.as_bytes()),
-            Err(ListError::Missing { element: "FIRST_NAME", .. })
-        ));
+        assert!(matches!(parse_un_xml(no_name.as_bytes()), Err(ListError::Missing { element: "FIRST_NAME", .. })));
 
-        let one =
-            "<INDIVIDUAL><DATAID>5</DATAID><VERSIONNUM>1</VERSIONNUM><FIRST_NAME>A</FIRST_NAME></INDIVIDUAL>";
+        let one = "<INDIVIDUAL><DATAID>5</DATAID><VERSIONNUM>1</VERSIONNUM><FIRST_NAME>A</FIRST_NAME></INDIVIDUAL>";
         let duplicate = wrap(&format!("{one}{one}"));
         assert!(matches!(parse_un_xml(duplicate.as_bytes()), Err(ListError::DuplicateId { .. })));
     }

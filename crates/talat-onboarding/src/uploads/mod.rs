@@ -79,12 +79,7 @@ pub struct UploadLimits {
 
 impl Default for UploadLimits {
     fn default() -> UploadLimits {
-        UploadLimits {
-            min_bytes: DEFAULT_MIN_BYTES,
-            max_bytes: DEFAULT_MAX_BYTES,
-            min_side_px: DEFAULT_MIN_SIDE_PX,
-            max_side_px: DEFAULT_MAX_SIDE_PX,
-        }
+        UploadLimits { min_bytes: DEFAULT_MIN_BYTES, max_bytes: DEFAULT_MAX_BYTES, min_side_px: DEFAULT_MIN_SIDE_PX, max_side_px: DEFAULT_MAX_SIDE_PX }
     }
 }
 
@@ -119,20 +114,14 @@ pub enum UploadError {
     Unreadable,
     #[error("the PDF appears to be incomplete; please upload it again")]
     TruncatedPdf,
-    #[error(
-        "the image is {width_px}×{height_px} pixels; each side must be {min_side_px} to {max_side_px} pixels"
-    )]
+    #[error("the image is {width_px}×{height_px} pixels; each side must be {min_side_px} to {max_side_px} pixels")]
     Dimensions { width_px: u32, height_px: u32, min_side_px: u32, max_side_px: u32 },
     #[error("the upload limits are misconfigured")]
     Limits,
 }
 
 /// Checks an upload's size, type and (for images) dimensions.
-pub fn validate_upload(
-    bytes: &[u8],
-    purpose: UploadPurpose,
-    limits: &UploadLimits,
-) -> Result<FileKind, UploadError> {
+pub fn validate_upload(bytes: &[u8], purpose: UploadPurpose, limits: &UploadLimits) -> Result<FileKind, UploadError> {
     limits.validate()?;
     if bytes.len() < limits.min_bytes {
         return Err(UploadError::TooSmall { bytes: bytes.len(), min_bytes: limits.min_bytes });
@@ -164,12 +153,7 @@ pub fn validate_upload(
     let height_px = u32::try_from(size.height).unwrap_or(u32::MAX);
     let side_ok = |side: u32| (limits.min_side_px..=limits.max_side_px).contains(&side);
     if !side_ok(width_px) || !side_ok(height_px) {
-        return Err(UploadError::Dimensions {
-            width_px,
-            height_px,
-            min_side_px: limits.min_side_px,
-            max_side_px: limits.max_side_px,
-        });
+        return Err(UploadError::Dimensions { width_px, height_px, min_side_px: limits.min_side_px, max_side_px: limits.max_side_px });
     }
     Ok(if is_jpeg { FileKind::Jpeg { width_px, height_px } } else { FileKind::Png { width_px, height_px } })
 }
@@ -222,14 +206,8 @@ mod tests {
 
     #[test]
     fn accepts_images_and_pdf_documents() {
-        assert_eq!(
-            check(&png(1200, 800, 4096), UploadPurpose::Image),
-            Ok(FileKind::Png { width_px: 1200, height_px: 800 })
-        );
-        assert_eq!(
-            check(&jpeg(640, 480, 2048), UploadPurpose::Image),
-            Ok(FileKind::Jpeg { width_px: 640, height_px: 480 })
-        );
+        assert_eq!(check(&png(1200, 800, 4096), UploadPurpose::Image), Ok(FileKind::Png { width_px: 1200, height_px: 800 }));
+        assert_eq!(check(&jpeg(640, 480, 2048), UploadPurpose::Image), Ok(FileKind::Jpeg { width_px: 640, height_px: 480 }));
         assert_eq!(check(&pdf(2048), UploadPurpose::Document), Ok(FileKind::Pdf));
         assert_eq!(check(&png(300, 300, 1024), UploadPurpose::Document).unwrap().content_type(), "image/png");
     }
@@ -239,10 +217,7 @@ mod tests {
         assert_eq!(check(&pdf(2048), UploadPurpose::Image), Err(UploadError::PdfNotAllowed));
         let mut html = b"<html><script>alert(1)</script>".to_vec();
         html.resize(2048, b' ');
-        assert_eq!(
-            check(&html, UploadPurpose::Document),
-            Err(UploadError::UnsupportedType { documents_allowed: true })
-        );
+        assert_eq!(check(&html, UploadPurpose::Document), Err(UploadError::UnsupportedType { documents_allowed: true }));
         let mut exe = b"MZ\x90\x00".to_vec();
         exe.resize(2048, 0);
         let err = check(&exe, UploadPurpose::Image).unwrap_err();
@@ -265,32 +240,14 @@ mod tests {
 
     #[test]
     fn size_and_dimension_limits() {
-        assert_eq!(
-            check(&png(400, 400, 1023), UploadPurpose::Image),
-            Err(UploadError::TooSmall { bytes: 1023, min_bytes: 1024 })
-        );
+        assert_eq!(check(&png(400, 400, 1023), UploadPurpose::Image), Err(UploadError::TooSmall { bytes: 1023, min_bytes: 1024 }));
         let limits = UploadLimits { max_bytes: 4096, ..UploadLimits::default() };
-        assert_eq!(
-            validate_upload(&png(400, 400, 4097), UploadPurpose::Image, &limits),
-            Err(UploadError::TooLarge { bytes: 4097, max_bytes: 4096 })
-        );
-        assert!(matches!(
-            check(&png(299, 400, 2048), UploadPurpose::Image),
-            Err(UploadError::Dimensions { .. })
-        ));
-        assert!(matches!(
-            check(&png(400, 8001, 2048), UploadPurpose::Image),
-            Err(UploadError::Dimensions { .. })
-        ));
-        assert!(matches!(
-            check(&jpeg(30000, 30000, 2048), UploadPurpose::Image),
-            Err(UploadError::Dimensions { .. })
-        ));
+        assert_eq!(validate_upload(&png(400, 400, 4097), UploadPurpose::Image, &limits), Err(UploadError::TooLarge { bytes: 4097, max_bytes: 4096 }));
+        assert!(matches!(check(&png(299, 400, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
+        assert!(matches!(check(&png(400, 8001, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
+        assert!(matches!(check(&jpeg(30000, 30000, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
         assert!(check(&png(8000, 300, 2048), UploadPurpose::Image).is_ok());
         let bad = UploadLimits { min_bytes: 10, max_bytes: 5, ..UploadLimits::default() };
-        assert_eq!(
-            validate_upload(&png(400, 400, 2048), UploadPurpose::Image, &bad),
-            Err(UploadError::Limits)
-        );
+        assert_eq!(validate_upload(&png(400, 400, 2048), UploadPurpose::Image, &bad), Err(UploadError::Limits));
     }
 }

@@ -37,8 +37,7 @@ pub struct ContentHash(String);
 impl ContentHash {
     /// Accepts exactly 64 lower-case hex digits (the form [`ContentStore::put`] returns).
     pub fn parse(text: &str) -> Result<ContentHash, StoreError> {
-        let ok = text.len() == HASH_HEX_CHARS
-            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let ok = text.len() == HASH_HEX_CHARS && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
             return Err(StoreError::BadHash);
         }
@@ -134,14 +133,8 @@ impl ContentStore {
         let dir = target.parent().expect("path_for has parents").to_owned();
         let created_dirs = !dir.is_dir();
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        let temp = dir.join(format!(
-            ".tmp-{}-{}-{}",
-            hash.as_str(),
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = write_synced(&temp, bytes)
-            .and_then(|()| fs::rename(&temp, &target).map_err(io_error("rename", &temp)));
+        let temp = dir.join(format!(".tmp-{}-{}-{}", hash.as_str(), std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        let written = write_synced(&temp, bytes).and_then(|()| fs::rename(&temp, &target).map_err(io_error("rename", &temp)));
         if let Err(error) = written {
             let _ = fs::remove_file(&temp); // best effort; the original error is what matters
             return Err(error);
@@ -183,8 +176,7 @@ impl ContentStore {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let mut file =
-        OpenOptions::new().write(true).create_new(true).open(path).map_err(io_error("create", path))?;
+    let mut file = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_error("create", path))?;
     file.write_all(bytes).map_err(io_error("write", path))?;
     file.sync_all().map_err(io_error("fsync", path))?;
     Ok(())
@@ -212,10 +204,7 @@ mod tests {
         assert_eq!(store.get(&hash).unwrap(), bytes);
         assert!(store.contains(&hash));
         // Known vector: SHA-256 of the empty input.
-        assert_eq!(
-            ContentHash::of(b"").as_str(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(ContentHash::of(b"").as_str(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]
@@ -233,14 +222,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_hashes_missing_and_altered_files() {
-        for bad in [
-            "../../etc/passwd",
-            "",
-            "ABCDEF",
-            &"A".repeat(64),
-            &"g".repeat(64),
-            &format!("/{}", "a".repeat(63)),
-        ] {
+        for bad in ["../../etc/passwd", "", "ABCDEF", &"A".repeat(64), &"g".repeat(64), &format!("/{}", "a".repeat(63))] {
             assert!(matches!(ContentHash::parse(bad), Err(StoreError::BadHash)), "{bad}");
         }
         assert!(serde_json::from_str::<ContentHash>("\"../x\"").is_err());

@@ -160,16 +160,19 @@ pub fn expected_orders(log: &[Applied]) -> BTreeMap<OrderId, Expected> {
         for e in &a.events {
             match e {
                 Event::OrderAccepted { order, user, market, side, .. } => {
-                    orders.insert(*order, Expected {
-                        user: *user,
-                        market: *market,
-                        side: *side,
-                        filled_qty: 0,
-                        filled_quote: 0,
-                        fee: 0,
-                        done: None,
-                        created_ts_ms: a.input.ts_ms,
-                    });
+                    orders.insert(
+                        *order,
+                        Expected {
+                            user: *user,
+                            market: *market,
+                            side: *side,
+                            filled_qty: 0,
+                            filled_quote: 0,
+                            fee: 0,
+                            done: None,
+                            created_ts_ms: a.input.ts_ms,
+                        },
+                    );
                 }
                 Event::Trade { maker_order, taker_order, taker_side, qty, quote_paid, quote_received, maker_fee, taker_fee, .. } => {
                     for (order, side, fee) in [(maker_order, taker_side.opposite(), maker_fee), (taker_order, *taker_side, taker_fee)] {
@@ -231,4 +234,3 @@ macro_rules! suite {
         }
     };
 }
-

@@ -83,7 +83,10 @@ pub async fn sweep(web: &Web) -> WebResult<usize> {
                 kind: "admission.admitted".into(),
                 to_addr: account.email.clone(),
                 subject: format!("[{site}] Your account is open"),
-                body: format!("Thank you for waiting. You can now verify your identity and start trading:\n{}/#/kyc\n\n— {site}", web.config.onboarding.public_url),
+                body: format!(
+                    "Thank you for waiting. You can now verify your identity and start trading:\n{}/#/kyc\n\n— {site}",
+                    web.config.onboarding.public_url
+                ),
             };
             web.store.enqueue_mail(&[mail], now).await?;
             admitted += 1;

@@ -379,8 +379,10 @@ fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
             (id.as_digits(), Some(laser.as_str().to_string()), None, None)
         }
         IdType::Passport => {
-            let country = body::opt_str(m, "passport_country")?.ok_or_else(|| WebError::invalid("passport_country", "passport_country is required for a passport"))?;
-            let expiry = body::opt_str(m, "passport_expiry")?.ok_or_else(|| WebError::invalid("passport_expiry", "passport_expiry is required for a passport"))?;
+            let country =
+                body::opt_str(m, "passport_country")?.ok_or_else(|| WebError::invalid("passport_country", "passport_country is required for a passport"))?;
+            let expiry =
+                body::opt_str(m, "passport_expiry")?.ok_or_else(|| WebError::invalid("passport_expiry", "passport_expiry is required for a passport"))?;
             let expiry = Date::parse_iso(expiry.trim()).map_err(|e| WebError::invalid("passport_expiry", e.to_string()))?;
             let p = parse_passport(number, country, expiry, today).map_err(|e| match e {
                 PassportError::Country => WebError::invalid("passport_country", e.to_string()),
@@ -403,14 +405,17 @@ fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
     };
     let dob = parse_dob(body::str(m, "dob")?, era, today).map_err(|e| WebError::invalid("dob", e.to_string()))?;
     check_adult(dob, today).map_err(|e| WebError::invalid("dob", e.to_string()))?;
-    let nationality = canonical_code(body::str(m, "nationality")?).ok_or_else(|| WebError::invalid("nationality", "nationality must be an ISO 3166 alpha-3 code (e.g. THA) or an English country name"))?.to_string();
+    let nationality = canonical_code(body::str(m, "nationality")?)
+        .ok_or_else(|| WebError::invalid("nationality", "nationality must be an ISO 3166 alpha-3 code (e.g. THA) or an English country name"))?
+        .to_string();
     let address = plain_text(m, "address", 5, ADDRESS_MAX_CHARS)?;
     let occupation = body::str(m, "occupation")?.trim().to_ascii_lowercase();
     if !(1..=64).contains(&occupation.len()) || !occupation.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         return Err(WebError::invalid("occupation", "occupation must be an occupation code (a–z, 0–9 and _)"));
     }
-    let source_of_funds: SourceOfFunds = serde_json::from_value(Value::String(body::str(m, "source_of_funds")?.to_string()))
-        .map_err(|_| WebError::invalid("source_of_funds", "source_of_funds must be salary, business, investments, inheritance, gift, crypto_mining or other"))?;
+    let source_of_funds: SourceOfFunds = serde_json::from_value(Value::String(body::str(m, "source_of_funds")?.to_string())).map_err(|_| {
+        WebError::invalid("source_of_funds", "source_of_funds must be salary, business, investments, inheritance, gift, crypto_mining or other")
+    })?;
     let expected_monthly_thb = u64_field(m, "expected_monthly_thb", EXPECTED_MONTHLY_MAX_THB)?;
     let fatca_us_person = body::bool(m, "fatca_us_person")?;
     let id_photo_document = u64_field(m, "id_photo_document", i64::MAX as u64)?;
@@ -439,7 +444,12 @@ fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
 
 /// A document of the customer's own, of `purposes`, not part of an application yet.
 async fn own_document(web: &Web, account: &WebAccountRow, id: u64, field: &'static str, purposes: &[&str]) -> WebResult<()> {
-    let d = web.store.kyc_document(id).await?.filter(|d| d.account_id == account.id).ok_or_else(|| WebError::invalid(field, format!("you have no document {id}")))?;
+    let d = web
+        .store
+        .kyc_document(id)
+        .await?
+        .filter(|d| d.account_id == account.id)
+        .ok_or_else(|| WebError::invalid(field, format!("you have no document {id}")))?;
     if !purposes.contains(&d.purpose.as_str()) {
         return Err(WebError::invalid(field, format!("document {id} is a {} document; this needs {}", d.purpose, purposes.join(" or "))));
     }
@@ -525,7 +535,8 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
     let risk = assess(&input, &web.config.onboarding.risk, today).map_err(|e| WebError::internal(format!("risk: {e}")))?;
     let rating = serde_json::to_value(risk.rating).map_err(WebError::internal)?.as_str().unwrap_or("").to_string();
     let next_review_ms = risk.next_review_on.map(date_ms);
-    let risk_json = json!({"points": risk.points, "factors": risk.factors, "next_review_on": risk.next_review_on.map(|d| d.to_string()), "next_review_ms": next_review_ms});
+    let risk_json =
+        json!({"points": risk.points, "factors": risk.factors, "next_review_on": risk.next_review_on.map(|d| d.to_string()), "next_review_ms": next_review_ms});
 
     let new = NewKycApplication {
         account_id: account.id,
@@ -595,7 +606,9 @@ fn document_ids(m: &Map<String, Value>, field: &'static str) -> WebResult<Vec<u6
     let bad = || WebError::invalid(field, format!("{field} must be a list of document ids"));
     let ids: Vec<u64> = match m.get(field) {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.len() <= LEVEL2_DOCUMENTS_MAX => items.iter().map(|v| v.as_u64().filter(|&n| n <= i64::MAX as u64).ok_or_else(bad)).collect::<WebResult<_>>()?,
+        Some(Value::Array(items)) if items.len() <= LEVEL2_DOCUMENTS_MAX => {
+            items.iter().map(|v| v.as_u64().filter(|&n| n <= i64::MAX as u64).ok_or_else(bad)).collect::<WebResult<_>>()?
+        }
         Some(Value::Array(_)) => return Err(WebError::invalid(field, format!("{field} has more than {LEVEL2_DOCUMENTS_MAX} entries"))),
         Some(_) => return Err(bad()),
     };

@@ -57,7 +57,8 @@ pub async fn upload(State(web): State<Arc<Web>>, method: Method, headers: Header
         return Err(WebError::invalid("content_type", "content_type must be image/jpeg, image/png or application/pdf"));
     }
     let data = body::str(&m, "data_base64")?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| WebError::invalid("data_base64", "data_base64 is not valid base64"))?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| WebError::invalid("data_base64", "data_base64 is not valid base64"))?;
     // The type is what the content says, whatever was declared.
     let file = validate_upload(&bytes, kind, &web.config.onboarding.upload_limits).map_err(|e| WebError::invalid("data_base64", e.to_string()))?;
     let (width, height) = match file {
@@ -65,7 +66,8 @@ pub async fn upload(State(web): State<Arc<Web>>, method: Method, headers: Header
         FileKind::Pdf => (None, None),
     };
     let size = bytes.len() as u64;
-    let hash = tokio::task::spawn_blocking(move || store.put(&bytes)).await.map_err(WebError::internal)?.map_err(|e| WebError::internal(format!("uploads: {e}")))?;
+    let hash =
+        tokio::task::spawn_blocking(move || store.put(&bytes)).await.map_err(WebError::internal)?.map_err(|e| WebError::internal(format!("uploads: {e}")))?;
     let new = NewKycDocument {
         account_id: account.id,
         purpose: purpose.to_string(),

@@ -38,7 +38,8 @@ pub fn limits_for(web: &Web, level: KycLevel) -> TierLimits {
                 // limit (whole THB) / price (price units of THB per whole coin), in the coin's
                 // smallest units: thb × 10^price_scale × 10^base_scale / price.
                 Some((price, price_scale)) if price > 0 => {
-                    u128::from(table.crypto_withdraw_thb_equiv_per_day) * 10u128.pow(u32::from(price_scale)) * 10u128.pow(u32::from(spec.scale)) / u128::from(price)
+                    u128::from(table.crypto_withdraw_thb_equiv_per_day) * 10u128.pow(u32::from(price_scale)) * 10u128.pow(u32::from(spec.scale))
+                        / u128::from(price)
                 }
                 // No THB price yet (no `<coin>_THB` market, or no trade and no opening price):
                 // the asset is left out, which the engine reads as "no engine-side limit" —

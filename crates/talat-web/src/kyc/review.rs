@@ -133,7 +133,13 @@ async fn detail_json(web: &Web, app: &KycApplicationRow) -> WebResult<Value> {
                    "status": h.status, "created_ms": h.created_ms, "decided_ms": h.decided_ms, "decision_reason": h.decision_reason})
         })
         .collect();
-    v["events"] = web.store.kyc_events(app.id).await?.iter().map(|e| json!({"ts_ms": e.ts_ms, "actor": e.actor, "actor_id": e.actor_id, "kind": e.kind, "detail": e.detail})).collect();
+    v["events"] = web
+        .store
+        .kyc_events(app.id)
+        .await?
+        .iter()
+        .map(|e| json!({"ts_ms": e.ts_ms, "actor": e.actor, "actor_id": e.actor_id, "kind": e.kind, "detail": e.detail}))
+        .collect();
     Ok(v)
 }
 
@@ -182,7 +188,9 @@ async fn assign(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
         let app = load(&web, &id).await?;
         let to = match m.get("staff_id") {
             Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(n.as_u64().filter(|&n| n <= i64::MAX as u64).ok_or_else(|| WebError::invalid("staff_id", "staff_id must be a staff id or null"))?),
+            Some(Value::Number(n)) => {
+                Some(n.as_u64().filter(|&n| n <= i64::MAX as u64).ok_or_else(|| WebError::invalid("staff_id", "staff_id must be a staff id or null"))?)
+            }
             _ => return Err(WebError::invalid("staff_id", "staff_id must be a staff id or null")),
         };
         if let Some(staff_id) = to {
@@ -233,7 +241,10 @@ async fn approve(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
             return Err(WebError::conflict("resolve the screening hits first"));
         }
         if app.level == 1 && app.idv_outcome.as_deref() != Some("verified") {
-            return Err(WebError::conflict(format!("the identity check did not verify the customer ({}): reject or request information", app.idv_outcome.as_deref().unwrap_or("not checked"))));
+            return Err(WebError::conflict(format!(
+                "the identity check did not verify the customer ({}): reject or request information",
+                app.idv_outcome.as_deref().unwrap_or("not checked")
+            )));
         }
         let rating: Option<RiskRating> = app.risk_rating.as_deref().and_then(|r| serde_json::from_value(Value::String(r.to_string())).ok());
         let four_eyes = rating.is_some_and(|r| r.requires_second_reviewer());

@@ -95,7 +95,10 @@ pub async fn active_lists(web: &Web) -> WebResult<Vec<(SanctionsListRow, Arc<Pre
                 let stored = web.store.sanctions_entries(row.id).await?;
                 let list_id = row.id;
                 let prepared = tokio::task::spawn_blocking(move || -> Result<PreparedList, String> {
-                    let entries = stored.iter().map(|e| serde_json::from_str::<ListEntry>(&e.entry).map_err(|err| format!("list {list_id} entry {}: {err}", e.entity_id))).collect::<Result<Vec<_>, _>>()?;
+                    let entries = stored
+                        .iter()
+                        .map(|e| serde_json::from_str::<ListEntry>(&e.entry).map_err(|err| format!("list {list_id} entry {}: {err}", e.entity_id)))
+                        .collect::<Result<Vec<_>, _>>()?;
                     Ok(PreparedList::new(entries))
                 })
                 .await
@@ -133,7 +136,13 @@ pub fn subject_from_data(data: &Value) -> Option<Subject> {
 
 /// The hits of one customer still needing a reviewer: every active list's hits less those a
 /// clearance of this customer covers at the entry's current version.
-fn open_hits_for(account_id: u64, subject: &Subject, lists: &[(SanctionsListRow, Arc<PreparedList>)], clearances: &[ClearanceRow], config: &MatchConfig) -> Result<Vec<NewScreeningHit>, ScreenError> {
+fn open_hits_for(
+    account_id: u64,
+    subject: &Subject,
+    lists: &[(SanctionsListRow, Arc<PreparedList>)],
+    clearances: &[ClearanceRow],
+    config: &MatchConfig,
+) -> Result<Vec<NewScreeningHit>, ScreenError> {
     let subject_id = account_id.to_string();
     let mut out = Vec::new();
     for (row, prepared) in lists {
@@ -145,7 +154,13 @@ fn open_hits_for(account_id: u64, subject: &Subject, lists: &[(SanctionsListRow,
             .iter()
             .filter(|c| c.account_id == account_id && c.list_name == row.name)
             .filter_map(|c| {
-                Some(Clearance { subject_id: subject_id.clone(), entity_id: c.entity_id.clone(), version: u32::try_from(c.entity_version).ok()?, reviewer: c.staff_id.to_string(), reason: c.reason.clone() })
+                Some(Clearance {
+                    subject_id: subject_id.clone(),
+                    entity_id: c.entity_id.clone(),
+                    version: u32::try_from(c.entity_version).ok()?,
+                    reviewer: c.staff_id.to_string(),
+                    reason: c.reason.clone(),
+                })
             })
             .collect();
         for h in apply_clearances(&subject_id, hits, &cleared).open {
@@ -319,7 +334,13 @@ async fn load_list(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
         }
         let rows = entries
             .iter()
-            .map(|e| Ok(SanctionsEntryRow { entity_id: e.entity_id.clone(), version: u64::from(e.version), entry: serde_json::to_string(e).map_err(WebError::internal)? }))
+            .map(|e| {
+                Ok(SanctionsEntryRow {
+                    entity_id: e.entity_id.clone(),
+                    version: u64::from(e.version),
+                    entry: serde_json::to_string(e).map_err(WebError::internal)?,
+                })
+            })
             .collect::<WebResult<Vec<_>>>()?;
         let new = NewSanctionsList { name: name.clone(), format, sha256: sha256.clone(), loaded_by: s.row.id, loaded_ms: web.gateway.now_ms() };
         let list = match web.store.load_sanctions_list(&new, &rows).await? {
@@ -401,7 +422,11 @@ async fn confirm(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
         body::object(&headers, &body, false)?;
         let reason = body::reason(&m)?;
         let hit = open_hit(&web, &id).await?;
-        let account = web.store.web_account(hit.account_id).await?.ok_or_else(|| WebError::conflict(format!("the account {} of this hit no longer exists", hit.account_id)))?;
+        let account = web
+            .store
+            .web_account(hit.account_id)
+            .await?
+            .ok_or_else(|| WebError::conflict(format!("the account {} of this hit no longer exists", hit.account_id)))?;
         let (hit, status) = decided(web.store.confirm_screening_hit(hit.id, s.row.id, &reason, web.gateway.now_ms()).await?, hit.id)?;
         // The decision is stored; now the lock (as the console's user lock does it): the engine
         // refuses trading and every withdrawal. Already locked: the limits are frozen already.
@@ -411,7 +436,10 @@ async fn confirm(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
             let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
             let result = submit_admin(&web, Command::SetTierLimits { user: account.user, limits: TierLimits { can_trade: false, daily_withdrawal: frozen } })
                 .await
-                .map_err(|e| WebError { message: format!("the hit is confirmed but locking the account failed ({}); lock it from the users page", e.message), ..e })?;
+                .map_err(|e| WebError {
+                    message: format!("the hit is confirmed but locking the account failed ({}); lock it from the users page", e.message),
+                    ..e
+                })?;
             web.store.set_web_account_lock(account.id, true, Some(&saved)).await?;
             seq = result["seq"].clone();
         }

@@ -126,12 +126,28 @@ mod tests {
     use super::*;
 
     fn status_event(ts_ms: u64, from: &str, to: &str) -> EventRow {
-        EventRow { id: 0, ticket_id: 1, ts_ms, actor: "staff".into(), actor_id: 1, kind: "status".into(), from_state: Some(from.into()), to_state: Some(to.into()), detail: String::new() }
+        EventRow {
+            id: 0,
+            ticket_id: 1,
+            ts_ms,
+            actor: "staff".into(),
+            actor_id: 1,
+            kind: "status".into(),
+            from_state: Some(from.into()),
+            to_state: Some(to.into()),
+            detail: String::new(),
+        }
     }
 
     #[test]
     fn waiting_on_the_customer_and_resolved_pause_the_clocks() {
-        let events = vec![status_event(10, "open", "waiting_customer"), status_event(20, "waiting_customer", "open"), status_event(30, "open", "resolved"), status_event(40, "resolved", "open"), status_event(50, "open", "waiting_customer")];
+        let events = vec![
+            status_event(10, "open", "waiting_customer"),
+            status_event(20, "waiting_customer", "open"),
+            status_event(30, "open", "resolved"),
+            status_event(40, "resolved", "open"),
+            status_event(50, "open", "waiting_customer"),
+        ];
         assert_eq!(pauses(&events), vec![(10, Some(20)), (30, Some(40)), (50, None)]);
     }
 }

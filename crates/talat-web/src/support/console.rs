@@ -74,7 +74,8 @@ pub async fn queue(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     for t in rows {
         let events = web.store.ticket_events(t.id).await?;
         let c = clocks(&cfg.calendar, &cfg.policy, &t, &events, now);
-        let key = (urgency(&c.first_response.state).min(urgency(&c.resolution.state)), c.first_response.due_ms.min(c.resolution.due_ms).unwrap_or(u64::MAX), t.id);
+        let key =
+            (urgency(&c.first_response.state).min(urgency(&c.resolution.state)), c.first_response.due_ms.min(c.resolution.due_ms).unwrap_or(u64::MAX), t.id);
         let email = customer_email(&web, &t).await?;
         let mut v = ticket_json(&web, &Loaded { ticket: t, events });
         v["customer_email"] = email.into();
@@ -152,7 +153,11 @@ pub async fn reply(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
         let then = to.as_str();
         if !internal {
             let to = customer_email(&web, t).await?;
-            let what = if then == "resolved" { "We have answered your request and consider it resolved. If something is still wrong, just reply in the app." } else { "We have answered your request. Read the answer and reply in the app." };
+            let what = if then == "resolved" {
+                "We have answered your request and consider it resolved. If something is still wrong, just reply in the app."
+            } else {
+                "We have answered your request. Read the answer and reply in the app."
+            };
             change.mail.push(customer_mail(&web, &to, "ticket.answered", t, what));
         }
         if !web.store.change_ticket(&change).await? {
@@ -184,7 +189,14 @@ pub async fn assign(State(web): State<Arc<Web>>, method: Method, headers: Header
         }
         let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: web.gateway.now_ms(), ..Default::default() };
         change.set.push(("assignee_staff_id", to.map_or(Set::Null, Set::Int)));
-        change.events.push(event("staff", s.row.id, "assigned", t.assignee_staff_id.map(|a| a.to_string()).as_deref(), to.map(|a| a.to_string()).as_deref(), ""));
+        change.events.push(event(
+            "staff",
+            s.row.id,
+            "assigned",
+            t.assignee_staff_id.map(|a| a.to_string()).as_deref(),
+            to.map(|a| a.to_string()).as_deref(),
+            "",
+        ));
         if !web.store.change_ticket(&change).await? {
             return Err(changed_meanwhile());
         }
@@ -227,7 +239,8 @@ pub async fn complaint(State(web): State<Arc<Web>>, method: Method, headers: Hea
         body::object(&headers, &body, false)?;
         let loaded = load(&web, input::ticket_id(&id)?, None).await?;
         let t = &loaded.ticket;
-        let to = ComplaintStatus::parse(body::str(&m, "status")?).map_err(|_| WebError::invalid("status", "status must be received, acknowledged, investigating, resolved or rejected"))?;
+        let to = ComplaintStatus::parse(body::str(&m, "status")?)
+            .map_err(|_| WebError::invalid("status", "status must be received, acknowledged, investigating, resolved or rejected"))?;
         let reason = input::opt_reason(&m)?;
         let now = web.gateway.now_ms();
         let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };

@@ -56,7 +56,8 @@ pub async fn list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
 pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
     let (_, account) = customer(&web, &method, &headers).await?;
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES)?;
-    let category = Category::parse(body::str(&m, "category")?).map_err(|_| WebError::invalid("category", "category must be account, deposit, withdrawal, trading, kyc, security or other"))?;
+    let category = Category::parse(body::str(&m, "category")?)
+        .map_err(|_| WebError::invalid("category", "category must be account, deposit, withdrawal, trading, kyc, security or other"))?;
     let subject = input::text(&m, "subject", MAX_SUBJECT_CHARS)?;
     let text = input::text(&m, "text", MAX_TEXT_CHARS)?;
     let complaint = match m.get("complaint") {
@@ -83,7 +84,8 @@ pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: Header
         created_ms: now,
     };
     let first = NewMessage { author: "customer".into(), author_id: account.id, internal: false, body: text };
-    let mut events = vec![event("customer", account.id, "created", None, Some("open"), format!("category {}, priority {}", category.as_str(), priority.as_str()))];
+    let mut events =
+        vec![event("customer", account.id, "created", None, Some("open"), format!("category {}, priority {}", category.as_str(), priority.as_str()))];
     if complaint {
         events.push(event("customer", account.id, "complaint", None, Some("received"), reason.clone().unwrap_or_default()));
     }
@@ -163,7 +165,13 @@ async fn flag_complaint(web: &Web, l: &Loaded, account: &WebAccountRow, reason: 
         change.set.push(("complaint_reason", Set::Text(r.clone())));
     }
     change.events.push(event("customer", account.id, "complaint", None, Some("received"), reason.unwrap_or_default()));
-    change.mail.push(customer_mail(web, &account.email, "complaint.received", t, "We have received your complaint. We will acknowledge it within one business day and keep you informed until it is resolved."));
+    change.mail.push(customer_mail(
+        web,
+        &account.email,
+        "complaint.received",
+        t,
+        "We have received your complaint. We will acknowledge it within one business day and keep you informed until it is resolved.",
+    ));
     if !web.store.change_ticket(&change).await? {
         return Err(changed_meanwhile());
     }

@@ -69,9 +69,10 @@ pub async fn link(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
         body::object(&headers, &body, false)?;
         let incident = open_incident(&web, &id).await?;
         let ids: Vec<u64> = match m.get("ticket_ids") {
-            Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_LINK => {
-                items.iter().map(|v| v.as_u64().ok_or_else(|| WebError::invalid("ticket_ids", "ticket_ids must be ticket numbers"))).collect::<WebResult<_>>()?
-            }
+            Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_LINK => items
+                .iter()
+                .map(|v| v.as_u64().ok_or_else(|| WebError::invalid("ticket_ids", "ticket_ids must be ticket numbers")))
+                .collect::<WebResult<_>>()?,
             Some(Value::Array(items)) if items.is_empty() => return Err(WebError::invalid("ticket_ids", "name at least one ticket")),
             Some(Value::Array(_)) => return Err(WebError::invalid("ticket_ids", format!("at most {MAX_LINK} tickets at once"))),
             _ => return Err(WebError::invalid("ticket_ids", "ticket_ids must be a list of ticket numbers")),

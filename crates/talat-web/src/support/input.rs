@@ -93,7 +93,10 @@ pub fn attachments(m: &Map<String, Value>) -> WebResult<Vec<NewAttachment>> {
         let Value::Object(a) = item else { return Err(WebError::invalid("attachments", "each attachment must be {name, content_type, data_base64}")) };
         let name = body::str(a, "name").map_err(|_| WebError::invalid("attachments", "an attachment needs its name"))?.trim();
         if name.is_empty() || name.chars().count() > MAX_FILE_NAME_CHARS || name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | '"')) {
-            return Err(WebError::invalid("attachments", format!("a file name must be 1 to {MAX_FILE_NAME_CHARS} characters without / \\ \" or control characters")));
+            return Err(WebError::invalid(
+                "attachments",
+                format!("a file name must be 1 to {MAX_FILE_NAME_CHARS} characters without / \\ \" or control characters"),
+            ));
         }
         let content_type = body::str(a, "content_type").map_err(|_| WebError::invalid("attachments", format!("{name}: content_type is required")))?;
         if !CONTENT_TYPES.contains(&content_type) {
@@ -103,7 +106,9 @@ pub fn attachments(m: &Map<String, Value>) -> WebResult<Vec<NewAttachment>> {
         if data.len() > MAX_ATTACHMENT_BYTES * 4 / 3 + 4 {
             return Err(WebError::invalid("attachments", format!("{name} is larger than {} MiB", MAX_ATTACHMENT_BYTES / (1024 * 1024))));
         }
-        let bytes = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| WebError::invalid("attachments", format!("{name}: data_base64 is not valid base64")))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| WebError::invalid("attachments", format!("{name}: data_base64 is not valid base64")))?;
         if bytes.is_empty() {
             return Err(WebError::invalid("attachments", format!("{name} is empty")));
         }

@@ -35,7 +35,8 @@ fn csv_wanted(q: &HashMap<String, String>) -> WebResult<bool> {
 }
 
 fn csv_response(name: String, bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response()
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
+        .into_response()
 }
 
 fn write_csv(sections: Vec<(Vec<&str>, Vec<Vec<String>>)>) -> WebResult<Vec<u8>> {
@@ -62,9 +63,15 @@ fn complaints_csv(r: &ComplaintReport) -> WebResult<Vec<u8>> {
             by_category.push(vec![r.month.clone(), category.clone(), outcome.clone(), n.to_string()]);
         }
     }
-    let t = |name: &str, x: &talat_support::reports::Timing| vec![r.month.clone(), name.to_string(), x.count.to_string(), format!("{:.2}", x.mean), format!("{:.2}", x.median), format!("{:.2}", x.max)];
+    let t = |name: &str, x: &talat_support::reports::Timing| {
+        vec![r.month.clone(), name.to_string(), x.count.to_string(), format!("{:.2}", x.mean), format!("{:.2}", x.median), format!("{:.2}", x.max)]
+    };
     let timing = vec![t("acknowledge_business_hours", &r.acknowledge_business_hours), t("resolve_days", &r.resolve_days)];
-    let open = r.open.iter().map(|o| vec![o.ticket_id.to_string(), o.category.clone(), o.status.clone(), o.received_ms.to_string(), o.age_days.to_string(), o.overdue.to_string()]).collect();
+    let open = r
+        .open
+        .iter()
+        .map(|o| vec![o.ticket_id.to_string(), o.category.clone(), o.status.clone(), o.received_ms.to_string(), o.age_days.to_string(), o.overdue.to_string()])
+        .collect();
     write_csv(vec![
         (vec!["month", "category", "outcome", "complaints"], by_category),
         (vec!["month", "measure", "count", "mean", "median", "max"], timing),
@@ -133,7 +140,20 @@ fn sla_csv(month: &str, rows: &[SlaRow]) -> WebResult<Vec<u8>> {
         })
         .collect();
     write_csv(vec![(
-        vec!["month", "priority", "category", "tickets", "first_response_met", "first_response_breached", "first_response_pending", "first_response_attainment_pct", "resolution_met", "resolution_breached", "resolution_pending", "resolution_attainment_pct"],
+        vec![
+            "month",
+            "priority",
+            "category",
+            "tickets",
+            "first_response_met",
+            "first_response_breached",
+            "first_response_pending",
+            "first_response_attainment_pct",
+            "resolution_met",
+            "resolution_breached",
+            "resolution_pending",
+            "resolution_attainment_pct",
+        ],
         body,
     )])
 }

@@ -53,7 +53,11 @@ pub async fn plan(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     let (arrivals, source) = match q.get("arrivals").map(String::as_str) {
         None | Some("") => (measured_arrivals(&web).await?, "measured"),
         Some(list) => {
-            let values: Vec<f64> = list.split(',').map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0)).collect::<Option<_>>().ok_or_else(|| WebError::invalid("arrivals", "arrivals must be 48 numbers ≥ 0, comma-separated"))?;
+            let values: Vec<f64> = list
+                .split(',')
+                .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0))
+                .collect::<Option<_>>()
+                .ok_or_else(|| WebError::invalid("arrivals", "arrivals must be 48 numbers ≥ 0, comma-separated"))?;
             if values.len() != ROSTER_SLOTS {
                 return Err(WebError::invalid("arrivals", format!("arrivals must be {ROSTER_SLOTS} numbers (one per half hour), got {}", values.len())));
             }
@@ -87,7 +91,8 @@ pub async fn plan(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
             })
         })
         .collect();
-    let short: Vec<u64> = plans.iter().enumerate().filter(|(i, p)| roster[*i] < rostered(p.agents, shrinkage_pct)).map(|(i, _)| i as u64 * SLOT_MS / 60_000).collect();
+    let short: Vec<u64> =
+        plans.iter().enumerate().filter(|(i, p)| roster[*i] < rostered(p.agents, shrinkage_pct)).map(|(i, _)| i as u64 * SLOT_MS / 60_000).collect();
     Ok(Json(json!({
         "inputs": {"aht_s": aht_s, "target_pct": target_pct, "answer_s": answer_s, "shrinkage_pct": shrinkage_pct, "interval_min": SLOT_MS / 60_000, "arrivals_source": source, "history_days": HISTORY_DAYS},
         "intervals": intervals,
@@ -103,7 +108,9 @@ pub async fn set_roster(State(web): State<Arc<Web>>, method: Method, headers: He
         body::object(&headers, &body, false)?;
         let bad = || WebError::invalid("agents", format!("agents must be {ROSTER_SLOTS} whole numbers from 0 to {MAX_ROSTER_AGENTS}, one per half hour"));
         let agents: Vec<u32> = match m.get("agents") {
-            Some(Value::Array(items)) if items.len() == ROSTER_SLOTS => items.iter().map(|v| v.as_u64().filter(|n| *n <= u64::from(MAX_ROSTER_AGENTS)).map(|n| n as u32).ok_or_else(bad)).collect::<WebResult<_>>()?,
+            Some(Value::Array(items)) if items.len() == ROSTER_SLOTS => {
+                items.iter().map(|v| v.as_u64().filter(|n| *n <= u64::from(MAX_ROSTER_AGENTS)).map(|n| n as u32).ok_or_else(bad)).collect::<WebResult<_>>()?
+            }
             _ => return Err(bad()),
         };
         body::reason(&m)?;

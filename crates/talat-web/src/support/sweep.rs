@@ -53,7 +53,14 @@ pub async fn sweep_at(web: &Web, now_ms: u64) -> Result<Swept, talat_store::Stor
             let to = one_step_up(from);
             change.set.push(("escalated_ms", Set::Int(now)));
             let which = if hot(&c.first_response.state) { "first response" } else { "resolution" };
-            change.events.push(event("system", 0, "escalated", Some(from.as_str()), Some(to.as_str()), format!("the {which} clock passed {} % of its target", cfg.policy.escalate_at_pct)));
+            change.events.push(event(
+                "system",
+                0,
+                "escalated",
+                Some(from.as_str()),
+                Some(to.as_str()),
+                format!("the {which} clock passed {} % of its target", cfg.policy.escalate_at_pct),
+            ));
             if to != from {
                 change.set.push(("priority", Set::Text(to.as_str().into())));
             }
@@ -61,11 +68,19 @@ pub async fn sweep_at(web: &Web, now_ms: u64) -> Result<Swept, talat_store::Stor
                 kind: "ticket.escalated".into(),
                 to_addr: cfg.lead_email.clone(),
                 subject: format!("[{} #{}] escalated: {}", cfg.site_name, t.id, t.subject),
-                body: format!("Ticket #{} ({}, now {}) is close to breaching its {which} target.\nOpen it in the console under Support.", t.id, t.category, to.as_str()),
+                body: format!(
+                    "Ticket #{} ({}, now {}) is close to breaching its {which} target.\nOpen it in the console under Support.",
+                    t.id,
+                    t.category,
+                    to.as_str()
+                ),
             });
             done.escalated += 1;
         }
-        for (clock, column, already) in [(&c.first_response, "first_response_breached_ms", t.first_response_breached_ms), (&c.resolution, "resolution_breached_ms", t.resolution_breached_ms)] {
+        for (clock, column, already) in [
+            (&c.first_response, "first_response_breached_ms", t.first_response_breached_ms),
+            (&c.resolution, "resolution_breached_ms", t.resolution_breached_ms),
+        ] {
             if clock.state == ClockState::Breached && already.is_none() {
                 change.set.push((column, Set::Int(clock.breached_at_ms.unwrap_or(now))));
                 change.events.push(event("system", 0, "breached", None, None, column.trim_end_matches("_breached_ms").replace('_', " ")));

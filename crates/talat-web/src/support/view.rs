@@ -16,7 +16,8 @@ pub struct Loaded {
 /// The ticket `id`, or 404 — also when `owner` is given and it is someone else's (the same
 /// answer, so ids cannot be probed).
 pub async fn load(web: &Web, id: u64, owner: Option<u64>) -> WebResult<Loaded> {
-    let ticket = web.store.ticket(id).await?.filter(|t| owner.is_none_or(|o| o == t.account_id)).ok_or_else(|| WebError::not_found(format!("no ticket {id}")))?;
+    let ticket =
+        web.store.ticket(id).await?.filter(|t| owner.is_none_or(|o| o == t.account_id)).ok_or_else(|| WebError::not_found(format!("no ticket {id}")))?;
     let events = web.store.ticket_events(id).await?;
     Ok(Loaded { ticket, events })
 }
@@ -74,7 +75,11 @@ pub async fn detail_json(web: &Web, l: &Loaded, staff_view: bool) -> WebResult<V
     v["messages"] = messages
         .iter()
         .map(|m| {
-            let attachments: Vec<Value> = files.iter().filter(|f| f.message_id == m.id).map(|f| json!({"id": f.id, "name": f.file_name, "content_type": f.content_type, "size": f.size_bytes})).collect();
+            let attachments: Vec<Value> = files
+                .iter()
+                .filter(|f| f.message_id == m.id)
+                .map(|f| json!({"id": f.id, "name": f.file_name, "content_type": f.content_type, "size": f.size_bytes}))
+                .collect();
             json!({"id": m.id, "author": m.author, "internal": m.internal, "text": m.body, "ts_ms": m.created_ms, "attachments": attachments})
         })
         .collect();

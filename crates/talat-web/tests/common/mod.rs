@@ -29,7 +29,14 @@ pub async fn start(config: WebConfig) -> Kit {
 }
 
 pub fn relaxed() -> WebConfig {
-    WebConfig { demo: true, logins_per_ip_per_min: 10_000, logins_per_email_per_min: 10, require_staff_2fa: false, support: Default::default(), onboarding: talat_web::kyc::OnboardingConfig { require_kyc: false, ..Default::default() } }
+    WebConfig {
+        demo: true,
+        logins_per_ip_per_min: 10_000,
+        logins_per_email_per_min: 10,
+        require_staff_2fa: false,
+        support: Default::default(),
+        onboarding: talat_web::kyc::OnboardingConfig { require_kyc: false, ..Default::default() },
+    }
 }
 
 /// A browser: keeps cookies, remembers the CSRF token.
@@ -91,4 +98,3 @@ pub async fn staff_browsers(kit: &Kit) -> Vec<(Role, Browser)> {
     }
     out
 }
-

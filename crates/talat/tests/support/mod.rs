@@ -61,8 +61,7 @@ pub fn wait_until(child: &mut Child, timeout: Duration) -> Result<ExitStatus, St
 /// Runs a command to completion with its output captured; panics (with that output) if it is
 /// still running at the deadline.
 pub fn run(mut command: Command, what: &str, timeout: Duration) -> Finished {
-    let mut child =
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = wait_until(&mut child, timeout);

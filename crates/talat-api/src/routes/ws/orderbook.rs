@@ -10,10 +10,10 @@
 
 use super::public::ticker_message;
 use super::{close, code, configure, not_upgradable, send_text, WsSlot};
-use crate::routes::{ip_of, Peer};
 use crate::decimal::Dec;
 use crate::gateway::AppState;
 use crate::read::{MarketInfo, MarketState, TradeView};
+use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -103,7 +103,12 @@ pub fn market_of_pairing_id(state: &AppState, text: &str) -> Result<Arc<RwLock<M
     state.read.market(MarketId(index)).ok_or_else(unknown)
 }
 
-pub async fn handler(State(state): State<AppState>, peer: Peer, Path(pairing_id): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+pub async fn handler(
+    State(state): State<AppState>,
+    peer: Peer,
+    Path(pairing_id): Path<String>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return not_upgradable(rejection).into_response(),

@@ -27,12 +27,12 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use rustc_hash::FxHashMap;
 use talat_core::{DoneReason, OrderId, Side};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{sleep_until, Instant};
@@ -325,7 +325,8 @@ pub async fn handler(State(state): State<AppState>, peer: Peer, headers: HeaderM
     };
     let has_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).is_some_and(|v| !v.trim().is_empty());
     if !has_agent {
-        return refusal(10, StatusCode::BAD_REQUEST, "a User-Agent header is required on the private WebSocket handshake (e.g. python-bot/1.0)").into_response();
+        return refusal(10, StatusCode::BAD_REQUEST, "a User-Agent header is required on the private WebSocket handshake (e.g. python-bot/1.0)")
+            .into_response();
     }
     let slot = match WsSlot::acquire(&state, ip_of(peer)) {
         Ok(slot) => slot,
@@ -469,7 +470,12 @@ impl Session {
             }
             Err(RecvError::Lagged(missed)) => {
                 metrics::counter!("talat_api_ws_lagged_total", "socket" => "private").increment(1);
-                self.reply("error", None, "500", says(format!("this connection fell {missed} updates behind and is closed: reconnect and re-read open orders")));
+                self.reply(
+                    "error",
+                    None,
+                    "500",
+                    says(format!("this connection fell {missed} updates behind and is closed: reconnect and re-read open orders")),
+                );
                 Step::Close(code::TRY_AGAIN_LATER, "fell behind the update stream: reconnect".into())
             }
             Err(RecvError::Closed) => Step::Close(code::GOING_AWAY, "server shutting down".into()),
@@ -629,7 +635,19 @@ mod tests {
 
         let kind = OrderKind::Limit { price: Price(340_000_000), qty: Qty(100_000), tif: TimeInForce::Gtc };
         let order = |owner: UserId, id: u64| OrderView::from_kind(OrderId(id), owner, MarketId(0), Side::Buy, &kind, None, 1_000);
-        let trade = TradeView { seq: 9, ts_ms: 2_000, price: 340_000_000, qty: 40_000, quote: 136_000, quote_received: 136_000, taker_side: Side::Sell, maker_order: OrderId(7), taker_order: OrderId(8), buyer: user.user, seller: ex.users[1].user };
+        let trade = TradeView {
+            seq: 9,
+            ts_ms: 2_000,
+            price: 340_000_000,
+            qty: 40_000,
+            quote: 136_000,
+            quote_received: 136_000,
+            taker_side: Side::Sell,
+            maker_order: OrderId(7),
+            taker_order: OrderId(8),
+            buyer: user.user,
+            seller: ex.users[1].user,
+        };
         let mut filled = order(user.user, 7);
         filled.filled_qty = 40_000;
         filled.filled_quote = 136_000;

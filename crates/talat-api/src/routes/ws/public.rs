@@ -9,10 +9,10 @@
 //! retired upstream on 2026-05-18; it is served in its documented shape for old clients).
 
 use super::{close, code, configure, not_upgradable, number, send_text, WsSlot};
-use crate::routes::{ip_of, Peer};
 use crate::gateway::AppState;
 use crate::read::{MarketChange, MarketState, ReadModel, TradeView};
 use crate::routes::public::ticker_figures;
+use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -180,7 +180,12 @@ pub fn trade_message(m: &MarketState, trade: &TradeView) -> TradeMessage {
     }
 }
 
-pub async fn handler(State(state): State<AppState>, peer: Peer, Path(streams): Path<String>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+pub async fn handler(
+    State(state): State<AppState>,
+    peer: Peer,
+    Path(streams): Path<String>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return not_upgradable(rejection).into_response(),
@@ -237,10 +242,8 @@ async fn run(state: AppState, _slot: WsSlot, parsed: Result<Vec<Stream>, String>
     };
     // Subscribe before the first snapshot, so nothing between the two is missed.
     let mut feed = state.read.subscribe();
-    let mut subscriptions: Vec<Subscription> = streams
-        .into_iter()
-        .filter_map(|stream| Some(Subscription { market: state.read.market(stream.market)?, stream, last_ticker: None }))
-        .collect();
+    let mut subscriptions: Vec<Subscription> =
+        streams.into_iter().filter_map(|stream| Some(Subscription { market: state.read.market(stream.market)?, stream, last_ticker: None })).collect();
     let mut out = Vec::new();
     let now_ms = state.now_ms();
     for s in subscriptions.iter_mut() {
