@@ -3,10 +3,10 @@
 //! `null` and `""` meaning "not given" for optional fields and unknown keys ignored. Values keep
 //! their raw JSON token so decimals are read exactly.
 
-use crate::decimal::{self, DecimalError};
-use crate::error::ApiError;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
+use talat_gateway::decimal::{self, DecimalError};
+use talat_gateway::error::ApiError;
 
 /// Most parameters read from one request.
 const PARAMS_MAX: usize = 64;

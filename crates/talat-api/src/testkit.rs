@@ -2,14 +2,14 @@
 //! HTTP server on a free loopback port — for the gateway's tests and for other crates' tests
 //! that need a live API. Not used by `talat serve`.
 
-use crate::auth::{MasterKey, Perms};
-use crate::config::ApiConfig;
-use crate::gateway::AppState;
-use crate::read::ReadModel;
 use crate::server;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use talat_core::{Amount, AssetId, AssetSpec, Command, Event, ExternalId, MarketSpec, Price, UserId};
+use talat_gateway::auth::{MasterKey, Perms};
+use talat_gateway::config::ApiConfig;
+use talat_gateway::gateway::AppState;
+use talat_gateway::read::ReadModel;
 use talat_sequencer::{Node, NodeConfig, Sequencer, SequencerConfig, SystemClock};
 
 pub struct TestUser {
@@ -66,8 +66,8 @@ impl TestExchange {
         let read = Arc::new(ReadModel::from_engine(node.engine()));
         let store = talat_store::Store::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.expect("the store opens");
         let projector = talat_store::Projector::spawn(store.clone(), 64);
-        node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
-        crate::projection::spawn(&node, projector.clone(), crate::projection::DEFAULT_GATHER_MS).expect("the store's follower starts");
+        node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
+        talat_gateway::projection::spawn(&node, projector.clone(), talat_gateway::projection::DEFAULT_GATHER_MS).expect("the store's follower starts");
         node.commit(listing()).expect("listing commits");
         let created = node.commit(vec![Command::CreateUser; users]).expect("users commit");
         let ids: Vec<UserId> = created
@@ -94,10 +94,10 @@ impl TestExchange {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let config = ApiConfig { listen: addr.to_string(), ..config };
-        let gateway = server::gateway(config, sequencer.handle(), read, Some((store, projector)), master, None);
+        let gateway = talat_gateway::setup::gateway(config, sequencer.handle(), read, Some((store, projector)), master, None);
         let mut test_users = Vec::new();
         for user in ids {
-            let (key, secret) = server::create_key(&gateway, user, Perms::ALL, Vec::new()).await.expect("a key is stored");
+            let (key, secret) = talat_gateway::setup::create_key(&gateway, user, Perms::ALL, Vec::new()).await.expect("a key is stored");
             test_users.push(TestUser { user, key, secret });
         }
         let extra = extra(Arc::clone(&gateway));
@@ -125,7 +125,7 @@ impl TestExchange {
     pub fn sign_headers(&self, i: usize, method: &str, target: &str, body: &str) -> [(&'static str, String); 3] {
         let ts = self.gateway.now_ms().to_string();
         let user = &self.users[i];
-        let sig = crate::auth::sign::sign(user.secret.as_bytes(), &ts, method, target, body.as_bytes());
+        let sig = talat_gateway::auth::sign::sign(user.secret.as_bytes(), &ts, method, target, body.as_bytes());
         [("X-BTK-APIKEY", user.key.clone()), ("X-BTK-TIMESTAMP", ts), ("X-BTK-SIGN", sig)]
     }
 

@@ -2,8 +2,8 @@
 //! endpoints, and every malformed request getting its code and changing nothing.
 
 use serde_json::{json, Value};
-use talat_api::config::ApiConfig;
 use talat_api::testkit::TestExchange;
+use talat_gateway::config::ApiConfig;
 use talat_sequencer::SequencerConfig;
 
 struct Client {

@@ -5,8 +5,8 @@
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
-use talat_api::config::ApiConfig;
 use talat_api::testkit::TestExchange;
+use talat_gateway::config::ApiConfig;
 use talat_sequencer::SequencerConfig;
 
 async fn signed(http: &reqwest::Client, ex: &TestExchange, user: usize, method: &str, target: &str, body: &str) -> (u16, Option<String>, Value) {

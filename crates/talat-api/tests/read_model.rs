@@ -4,9 +4,9 @@
 //! books, balances and open orders must equal the engine's. A read model that disagrees (or
 //! panics, which would stop the sequencer) fails here first.
 
-use talat_api::read::ReadModel;
 use talat_core::{Applied, AssetId, Input, MarketId, Side, UserId};
 use talat_engine::{Engine, EngineConfig};
+use talat_gateway::read::ReadModel;
 use talat_sequencer::workload::{Workload, WorkloadConfig};
 
 fn check(engine: &Engine, read: &ReadModel, users: u32) {

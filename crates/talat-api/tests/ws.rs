@@ -7,10 +7,10 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
-use talat_api::config::ApiConfig;
 use talat_api::testkit::TestExchange;
 use talat_core::{Amount, Command, Event, MarketId, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
-use talat_sequencer::{Lane, SequencerConfig};
+use talat_gateway::config::ApiConfig;
+use talat_sequencer::SequencerConfig;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -97,7 +97,7 @@ async fn place(ex: &TestExchange, user: usize, market: MarketId, side: Side, pri
 }
 
 async fn submit(ex: &TestExchange, order: NewOrder) -> OrderId {
-    let outcome = ex.gateway.submit(Command::PlaceOrder(order), Lane::Place).await.expect("admitted");
+    let outcome = ex.gateway.submit(Command::PlaceOrder(order)).await.expect("admitted");
     outcome
         .events
         .iter()
@@ -272,7 +272,7 @@ async fn unknown_streams_are_refused_clearly() {
 fn auth_message(ex: &TestExchange, i: usize) -> Value {
     let user = &ex.users[i];
     let ts = ex.gateway.now_ms().to_string();
-    let sig = talat_api::auth::sign::sign(user.secret.as_bytes(), &ts, "", "", b"");
+    let sig = talat_gateway::auth::sign::sign(user.secret.as_bytes(), &ts, "", "", b"");
     json!({"event": "auth", "data": {"X-BTK-APIKEY": user.key, "X-BTK-SIGN": sig, "X-BTK-TIMESTAMP": ts}})
 }
 
@@ -325,7 +325,7 @@ async fn private_handshake_needs_a_user_agent_and_a_good_signature() {
     let mut ws = connect(&ex, "/v3/private").await;
     let user = &ex.users[0];
     let ts = (ex.gateway.now_ms() - 120_000).to_string();
-    let sig = talat_api::auth::sign::sign(user.secret.as_bytes(), &ts, "", "", b"");
+    let sig = talat_gateway::auth::sign::sign(user.secret.as_bytes(), &ts, "", "", b"");
     send(&mut ws, json!({"event": "auth", "data": {"X-BTK-APIKEY": user.key, "X-BTK-SIGN": sig, "X-BTK-TIMESTAMP": ts}})).await;
     assert_eq!(next_json(&mut ws).await["code"], "401");
     closed(&mut ws).await;

@@ -7,6 +7,7 @@
 //! * [`ledger`] — double-entry balances; every change is a posting.
 //! * [`orders`] — the slab of live orders and their hold/fee/rounding arithmetic.
 //! * [`book`] — price levels, FIFO queues and waiting stop orders of one market.
+//! * [`estimate`] — the fee and proceeds a placement expects, by the settlement rounding rules.
 //! * `admin`, `funds`, `trading`, `matching` — the command handlers.
 //! * [`snapshot`] — canonical snapshot, restore and state hash.
 //! * [`invariants`] — conservation, held = owed, book consistency; run after every command in
@@ -16,6 +17,7 @@
 //! changes nothing but the sequence number.
 
 pub mod book;
+pub mod estimate;
 pub mod invariants;
 pub mod ledger;
 pub mod orders;

@@ -10,7 +10,7 @@
 use crate::body;
 use crate::customer::{account_json, balances_json, markets_json, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::error::{WebError, WebResult};
-use crate::orders::{order_json, refused};
+use crate::orders::order_json;
 use crate::secrets;
 use crate::session::{self, Kind};
 use crate::Web;
@@ -24,9 +24,8 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use talat_api::gateway::MarketRef;
 use talat_core::{Amount, Command, TierLimits, TradingMode, UserId};
-use talat_sequencer::Lane;
+use talat_gateway::gateway::MarketRef;
 use talat_store::{AuditRow, StaffRow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,11 +335,8 @@ impl Action<'_> {
 }
 
 pub(crate) async fn submit_admin(web: &Web, command: Command) -> WebResult<Value> {
-    let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
-    match refused(&outcome) {
-        Some(e) => Err(e),
-        None => Ok(json!({"seq": outcome.seq})),
-    }
+    let outcome = web.gateway.execute(command).await?;
+    Ok(json!({"seq": outcome.seq}))
 }
 
 fn market_of(web: &Web, symbol: &str) -> WebResult<MarketRef> {

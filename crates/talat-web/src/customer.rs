@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use talat_core::money::format_units;
 use talat_core::{Amount, Command, Event, ExternalId, TradingMode, UserId};
-use talat_sequencer::Lane;
 use talat_store::WebAccountRow;
 
 pub fn account_json(a: &WebAccountRow) -> Value {
@@ -87,7 +86,7 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         return Err(WebError::conflict("an account with this email exists"));
     }
     let hash = secrets::blocking(move || secrets::hash_password(&password)).await;
-    let outcome = web.gateway.submit(Command::CreateUser, Lane::Place).await?;
+    let outcome = web.gateway.submit(Command::CreateUser).await?;
     let user = outcome
         .events
         .iter()
@@ -104,7 +103,7 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         .ok_or_else(|| WebError::conflict("an account with this email exists"))?;
     if web.config.demo {
         for command in demo_funding(&web, user) {
-            let outcome = web.gateway.submit(command, Lane::MoneyOut).await?;
+            let outcome = web.gateway.submit(command).await?;
             if let Some(Event::Rejected { reason }) = outcome.events.iter().find(|e| matches!(e, Event::Rejected { .. })) {
                 tracing::warn!("demo funding of user {} refused: {reason}", user.0);
             }
@@ -303,7 +302,7 @@ pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
 pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
     let (_, account) = customer(&web, &method, &headers).await?;
     let m = body::object(&headers, &body, false)?;
-    let mut perms = talat_api::auth::Perms::default();
+    let mut perms = talat_gateway::auth::Perms::default();
     for p in body::str_list(&m, "permissions", 3)? {
         match p {
             "trade" => perms.trade = true,
@@ -312,17 +311,17 @@ pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: He
             _ => return Err(WebError::invalid("permissions", "permissions are trade, deposit and withdraw")),
         }
     }
-    if perms == talat_api::auth::Perms::default() {
+    if perms == talat_gateway::auth::Perms::default() {
         return Err(WebError::invalid("permissions", "choose at least one permission"));
     }
     let ips = body::str_list(&m, "ip_allow", 20)?
         .into_iter()
         .map(|s| s.trim().parse::<std::net::IpAddr>().map_err(|_| WebError::invalid("ip_allow", format!("{s:?} is not an IP address"))))
         .collect::<WebResult<Vec<_>>>()?;
-    if web.gateway.keys.count_of(account.user) >= talat_api::auth::keys::KEYS_PER_USER_MAX {
-        return Err(WebError::conflict(format!("at most {} keys per account", talat_api::auth::keys::KEYS_PER_USER_MAX)));
+    if web.gateway.keys.count_of(account.user) >= talat_gateway::auth::keys::KEYS_PER_USER_MAX {
+        return Err(WebError::conflict(format!("at most {} keys per account", talat_gateway::auth::keys::KEYS_PER_USER_MAX)));
     }
-    let (key, secret) = talat_api::server::create_key(&web.gateway, account.user, perms, ips.clone()).await.map_err(WebError::internal)?;
+    let (key, secret) = talat_gateway::setup::create_key(&web.gateway, account.user, perms, ips.clone()).await.map_err(WebError::internal)?;
     let names = perm_names(perms.bits() as u32);
     Ok(Json(json!({"key": key, "secret": secret, "key_prefix": &key[..8], "permissions": names, "ip_allow": ips, "created_ms": web.gateway.now_ms()})))
 }

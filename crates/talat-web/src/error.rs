@@ -5,8 +5,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use talat_api::error::ApiError;
 use talat_core::RejectReason;
+use talat_gateway::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebError {
@@ -66,6 +66,16 @@ impl WebError {
 impl From<talat_store::StoreError> for WebError {
     fn from(e: talat_store::StoreError) -> WebError {
         WebError::internal(format!("store: {e}"))
+    }
+}
+
+/// A command that did not take effect: the engine's refusal, or the gateway's.
+impl From<talat_gateway::Refusal> for WebError {
+    fn from(refusal: talat_gateway::Refusal) -> WebError {
+        match refusal {
+            talat_gateway::Refusal::Engine(reason) => WebError::rejected(reason),
+            talat_gateway::Refusal::Gateway(error) => error.into(),
+        }
     }
 }
 

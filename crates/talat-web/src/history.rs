@@ -14,10 +14,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_api::gateway::MarketRef;
-use talat_api::routes::history::order_view;
 use talat_core::money::format_units;
 use talat_core::{MarketId, Side};
+use talat_gateway::gateway::MarketRef;
 use talat_store::HistoryQuery;
 
 /// Rows per answer when `limit` is not given, and the most one answer may ask for.
@@ -76,7 +75,11 @@ pub async fn orders(State(web): State<Arc<Web>>, method: Method, headers: Header
     let query = HistoryQuery { page: Some(page), limit, ..Default::default() };
     let found = store.user_order_history(account.user, filter.as_ref().map(|m| m.info.id), &query).await?;
     let mut markets = Markets::new(&web);
-    let orders = found.orders.iter().map(|row| Ok(order_json(&markets.get(row.market)?, &order_view(row)))).collect::<WebResult<Vec<Value>>>()?;
+    let orders = found
+        .orders
+        .iter()
+        .map(|row| Ok(order_json(&markets.get(row.market)?, &talat_gateway::read::OrderView::from_row(row))))
+        .collect::<WebResult<Vec<Value>>>()?;
     Ok(Json(json!({
         "orders": orders,
         "page": found.page.unwrap_or(page),

@@ -30,7 +30,7 @@ use axum::Router;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use talat_api::gateway::Gateway;
+use talat_gateway::gateway::Gateway;
 
 pub use console::Role;
 

@@ -12,19 +12,10 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_api::gateway::MarketRef;
-use talat_api::read::{OrderType, OrderView};
 use talat_core::money::{format_units, parse_units, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
-use talat_sequencer::{Lane, Outcome};
-
-/// The engine's refusal in an outcome, as the web API reports it.
-pub(crate) fn refused(outcome: &Outcome) -> Option<WebError> {
-    outcome.events.iter().find_map(|e| match e {
-        Event::Rejected { reason } => Some(WebError::rejected(*reason)),
-        _ => None,
-    })
-}
+use talat_gateway::gateway::{MarketRef, Placed};
+use talat_gateway::read::{OrderType, OrderView};
 
 /// A positive decimal string at `scale` decimals, at most `max` units, on the `step` grid.
 fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, max: u64, step: u64) -> WebResult<u64> {
@@ -113,21 +104,10 @@ pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
         }
         _ => return Err(WebError::invalid("type", "type must be limit, market, post_only or stop_limit")),
     };
-    // The same capacity budget the Bitkub API spends before it authenticates.
-    web.gateway.admit_new_order()?;
-    let command = Command::PlaceOrder(NewOrder { user: account.user, market: info.id, side, kind, client_id: None, stp: StpMode::default() });
-    let outcome = web.gateway.submit_place(command).await?;
-    if let Some(e) = refused(&outcome) {
-        return Err(e);
-    }
-    let id = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::OrderAccepted { order, .. } => Some(*order),
-            _ => None,
-        })
-        .ok_or_else(|| WebError::internal("the engine returned no order"))?;
+    // The same one shed check and order path as the Bitkub API.
+    let slot = web.gateway.admit()?;
+    let new = NewOrder { user: account.user, market: info.id, side, kind, client_id: None, stp: StpMode::default() };
+    let Placed { order: id, outcome, .. } = web.gateway.place(&slot, new).await?;
     // Still open: the read model has it. Done at once (filled, expired): report what happened.
     let order = match web.gateway.read.open_order(account.user, id) {
         Some(o) => order_json(&market, &o),
@@ -165,10 +145,7 @@ pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: Header
     if web.gateway.read.open_order(account.user, order).is_none() {
         return Err(WebError::not_found("no such open order"));
     }
-    let outcome = web.gateway.submit(Command::CancelOrder { user: account.user, order }, Lane::Cancel).await?;
-    if let Some(e) = refused(&outcome) {
-        return Err(e);
-    }
+    web.gateway.execute(Command::CancelOrder { user: account.user, order }).await?;
     Ok(Json(json!({})))
 }
 
@@ -179,10 +156,7 @@ pub async fn cancel_all(State(web): State<Arc<Web>>, method: Method, headers: He
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),
         None => None,
     };
-    let outcome = web.gateway.submit(Command::CancelAll { user: account.user, market }, Lane::Cancel).await?;
-    if let Some(e) = refused(&outcome) {
-        return Err(e);
-    }
+    let outcome = web.gateway.execute(Command::CancelAll { user: account.user, market }).await?;
     let cancelled = outcome.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count();
     Ok(Json(json!({"cancelled": cancelled})))
 }

@@ -12,7 +12,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use talat_core::{Amount, Command, Event, ExternalId, RejectReason};
-use talat_sequencer::Lane;
 use talat_web::kyc::OnboardingConfig;
 use talat_web::{Role, WebConfig};
 
@@ -142,11 +141,11 @@ async fn hold(kit: &Kit, user: u32, asset: &str, amount: u64, n: u32) -> Result<
     let asset = g.read.asset_id(asset).unwrap();
     let id = ExternalId(format!("kyc-test-{user}-{n}"));
     let cmd = Command::WithdrawalHold { user: talat_core::UserId(user), asset, amount: Amount(amount), fee: Amount(0), withdrawal_id: id.clone() };
-    let outcome = g.submit(cmd, Lane::MoneyOut).await.unwrap();
+    let outcome = g.submit(cmd).await.unwrap();
     match outcome.events.iter().find_map(|e| if let Event::Rejected { reason } = e { Some(*reason) } else { None }) {
         Some(r) => Err(r),
         None => {
-            g.submit(Command::WithdrawalRelease { withdrawal_id: id }, Lane::MoneyOut).await.unwrap();
+            g.submit(Command::WithdrawalRelease { withdrawal_id: id }).await.unwrap();
             Ok(())
         }
     }

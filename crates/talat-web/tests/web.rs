@@ -220,7 +220,7 @@ async fn api_keys_work_signed_until_revoked() {
     let (http, base) = (b.http.clone(), b.base.clone());
     let signed = |key: &str| {
         let ts = kit.ex.gateway.now_ms().to_string();
-        let sig = talat_api::auth::sign::sign(secret.as_bytes(), &ts, "POST", "/api/v3/market/balances", b"{}");
+        let sig = talat_gateway::auth::sign::sign(secret.as_bytes(), &ts, "POST", "/api/v3/market/balances", b"{}");
         http.post(format!("{base}/api/v3/market/balances"))
             .header("X-BTK-APIKEY", key)
             .header("X-BTK-TIMESTAMP", ts)
@@ -465,7 +465,7 @@ async fn halt_lock_and_audit() {
 
 /// Runs one command as the exchange's operator would (funding, withdrawals); must be accepted.
 async fn operator(kit: &Kit, command: talat_core::Command) {
-    let outcome = kit.web.gateway.submit(command.clone(), talat_sequencer::Lane::MoneyOut).await.unwrap();
+    let outcome = kit.web.gateway.submit(command.clone()).await.unwrap();
     assert!(!outcome.events.iter().any(|e| matches!(e, talat_core::Event::Rejected { .. })), "{command:?}: {:?}", outcome.events);
 }
 

@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use talat_api::gateway::Gateway;
 use talat_core::{Amount, Command, Event, MarketId, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId};
-use talat_sequencer::Lane;
+use talat_gateway::gateway::Gateway;
 
 #[derive(Clone, Debug)]
 pub struct BotConfig {
@@ -56,7 +55,7 @@ pub async fn run(gateway: Arc<Gateway>, config: BotConfig) {
     let mut live: Vec<Vec<OrderId>> = vec![Vec::new(); config.markets.len()];
     // Quotes left by an earlier run of the bot are cleared once.
     for m in &config.markets {
-        submit(&gateway, Command::CancelAll { user: config.maker, market: Some(m.market) }, Lane::Cancel).await;
+        submit(&gateway, Command::CancelAll { user: config.maker, market: Some(m.market) }).await;
     }
     let mut tick = tokio::time::interval(Duration::from_millis(config.interval_ms.max(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -79,8 +78,8 @@ pub async fn run(gateway: Arc<Gateway>, config: BotConfig) {
 
 /// Submits and returns the id of the order it created, if any. The bot never retries: a
 /// refused or shed command is just skipped this tick.
-async fn submit(gateway: &Gateway, command: Command, lane: Lane) -> Option<OrderId> {
-    match gateway.submit(command, lane).await {
+async fn submit(gateway: &Gateway, command: Command) -> Option<OrderId> {
+    match gateway.submit(command).await {
         Ok(outcome) => outcome.events.iter().find_map(|e| match e {
             Event::OrderRested { order, .. } => Some(*order),
             _ => None,
@@ -107,13 +106,13 @@ async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference
             let qty = on_grid(((thb_satang as u128 * 10u128.pow(m.base_scale as u32)) / price as u128) as u64, m.qty_step);
             let kind = OrderKind::Limit { price: Price(price), qty: Qty(qty), tif: TimeInForce::PostOnly };
             let order = NewOrder { user: config.maker, market: m.market, side, kind, client_id: None, stp: StpMode::ExpireTaker };
-            if let Some(id) = submit(gateway, Command::PlaceOrder(order), Lane::Place).await {
+            if let Some(id) = submit(gateway, Command::PlaceOrder(order)).await {
                 live.push(id);
             }
         }
     }
     for order in previous {
-        submit(gateway, Command::CancelOrder { user: config.maker, order }, Lane::Cancel).await;
+        submit(gateway, Command::CancelOrder { user: config.maker, order }).await;
     }
     // One time in three, a small market order from the taker makes a trade.
     if rng.below(3) == 0 {
@@ -131,6 +130,6 @@ async fn requote(gateway: &Gateway, config: &BotConfig, m: &BotMarket, reference
             client_id: None,
             stp: StpMode::ExpireTaker,
         };
-        submit(gateway, Command::PlaceOrder(order), Lane::Place).await;
+        submit(gateway, Command::PlaceOrder(order)).await;
     }
 }

@@ -403,8 +403,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     }
     if let Some(style) = args.decimals {
         config.api.decimals = match style.as_str() {
-            "numbers" => talat_api::decimal::DecimalStyle::Numbers,
-            "strings" => talat_api::decimal::DecimalStyle::Strings,
+            "numbers" => talat_gateway::decimal::DecimalStyle::Numbers,
+            "strings" => talat_gateway::decimal::DecimalStyle::Strings,
             other => return Err(format!("--decimals must be numbers or strings, not {other:?}")),
         };
     }

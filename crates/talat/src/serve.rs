@@ -7,11 +7,11 @@ use crate::exchange::{self, DemoAccounts, MARKETS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use talat_api::auth::{MasterKey, Perms};
-use talat_api::config::ApiConfig;
-use talat_api::read::ReadModel;
 use talat_api::server;
 use talat_core::{Command, MarketId, UserId};
+use talat_gateway::auth::{MasterKey, Perms};
+use talat_gateway::config::ApiConfig;
+use talat_gateway::read::ReadModel;
 use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
 
 /// `talat.toml`: every key optional.
@@ -47,7 +47,7 @@ impl Default for ServeConfig {
         ServeConfig {
             data_dir: None,
             store_url: None,
-            store_gather_ms: talat_api::projection::DEFAULT_GATHER_MS,
+            store_gather_ms: talat_gateway::projection::DEFAULT_GATHER_MS,
             sequencer_gather_us: 0,
             api: ApiConfig::default(),
             demo: DemoConfig::default(),
@@ -113,11 +113,11 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     // that appears when it opens) runs at the lowest priority, like the projector's runtime
     // thread: projection never competes with matching, while the shared pool serves customers'
     // history reads and logins at normal priority.
-    let sqlite_threads_before = talat_api::projection::threads_named("sqlx-sqlite");
+    let sqlite_threads_before = talat_gateway::projection::threads_named("sqlx-sqlite");
     let projector_store = store.dedicated(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
-    let projector_threads = &talat_api::projection::threads_named("sqlx-sqlite") - &sqlite_threads_before;
-    talat_api::projection::lower_threads(&projector_threads);
-    let store_runtime = talat_api::projection::background_runtime("talat-store")?;
+    let projector_threads = &talat_gateway::projection::threads_named("sqlx-sqlite") - &sqlite_threads_before;
+    talat_gateway::projection::lower_threads(&projector_threads);
+    let store_runtime = talat_gateway::projection::background_runtime("talat-store")?;
     let projector = talat_store::Projector::spawn_on(projector_store, 64, &store_runtime);
     catch_up_store(&data_dir, &store, &projector).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
@@ -129,8 +129,8 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     for row in store.markets().await.map_err(|e| format!("query store: {e}"))? {
         read.set_listed_ts_ms(row.market, row.listed_ts_ms);
     }
-    node.set_publisher(server::read_model_publisher(Arc::clone(&read)));
-    let follower = talat_api::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
+    node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
+    let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
 
     let demo_path = data_dir.join("demo.json");
@@ -143,7 +143,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
             secret_nonce: hex::decode(&accounts.customer_secret_nonce).map_err(|e| e.to_string())?,
             perms: Perms::ALL.bits() as u32,
             ip_allow: String::new(),
-            created_ms: talat_api::server::system_clock_ms(),
+            created_ms: talat_gateway::setup::system_clock_ms(),
             revoked_ms: None,
         };
         store.insert_api_key(&row).await.map_err(|e| e.to_string())?;
@@ -158,9 +158,15 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
 
     let listen = config.api.listen.clone();
     let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
-    let gateway =
-        server::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), Some((store.clone(), projector.clone())), master.clone(), Some(metrics));
-    let keys = server::load_keys(&gateway).await?;
+    let gateway = talat_gateway::setup::gateway(
+        config.api.clone(),
+        sequencer.handle(),
+        Arc::clone(&read),
+        Some((store.clone(), projector.clone())),
+        master.clone(),
+        Some(metrics),
+    );
+    let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = talat_web::Web::new(
         Arc::clone(&gateway),
@@ -298,7 +304,7 @@ fn set_up_demo(node: &mut Node, master: &MasterKey, load_users: u32) -> Result<D
     if let Some(bad) = outcomes.iter().find(|o| o.events.iter().any(|e| matches!(e, talat_core::Event::Rejected { .. }))) {
         return Err(format!("demo funding was refused: {:?}", bad.events));
     }
-    let (key, secret) = talat_api::auth::keys::generate_credentials();
+    let (key, secret) = talat_gateway::auth::keys::generate_credentials();
     let (sealed, nonce) = master.seal(&key, secret.as_bytes());
     Ok(DemoAccounts {
         maker: maker.0,

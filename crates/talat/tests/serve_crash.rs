@@ -56,7 +56,7 @@ fn start(data: &std::path::Path) -> Server {
 async fn signed(http: &reqwest::Client, s: &(String, String, String), method: &str, target: &str, body: &str) -> Result<Value, reqwest::Error> {
     let (url, key, secret) = s;
     let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string();
-    let sign = talat_api::auth::sign::sign(secret.as_bytes(), &ts, method, target, body.as_bytes());
+    let sign = talat_gateway::auth::sign::sign(secret.as_bytes(), &ts, method, target, body.as_bytes());
     let request = if method == "GET" { http.get(format!("{url}{target}")) } else { http.post(format!("{url}{target}")) };
     let response = request.header("X-BTK-APIKEY", key).header("X-BTK-TIMESTAMP", ts).header("X-BTK-SIGN", sign).body(body.to_string()).send().await?;
     response.json().await

@@ -6,11 +6,6 @@
 use super::public::public_limit;
 use super::secure::{order_info_json, Signed};
 use super::Peer;
-use crate::decimal::Dec;
-use crate::error::ApiError;
-use crate::gateway::{AppState, MarketRef};
-use crate::limits::{Caller, Endpoint};
-use crate::read::{OrderStatus, OrderType, OrderView};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +13,12 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use talat_core::{DoneReason, OrderId, Side};
+use talat_core::{OrderId, Side};
+use talat_gateway::decimal::Dec;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, MarketRef};
+use talat_gateway::limits::{Caller, Endpoint};
+use talat_gateway::read::{OrderType, OrderView};
 use talat_store::{HistoryCursor, HistoryQuery, OrderRow, Resolution};
 
 /// Default and largest page of my-order-history.
@@ -26,57 +26,6 @@ const HISTORY_DEFAULT: u32 = 10;
 const HISTORY_MAX: u32 = 1_000;
 /// Most fills listed in one order-info answer.
 const FILLS_MAX: u32 = 1_000;
-
-/// A stored order in the shape the read models use, so both print the same way.
-pub fn order_view(row: &OrderRow) -> OrderView {
-    let status = match row.status {
-        talat_store::OrderStatus::Stop => OrderStatus::Untriggered,
-        talat_store::OrderStatus::Open if row.filled_qty > 0 => OrderStatus::PartialFilled,
-        talat_store::OrderStatus::Open => OrderStatus::Open,
-        talat_store::OrderStatus::Filled => OrderStatus::Filled,
-        _ if row.filled_qty > 0 => OrderStatus::PartialFilledCanceled,
-        _ => OrderStatus::Canceled,
-    };
-    let done = match row.status {
-        talat_store::OrderStatus::Filled => Some(DoneReason::Filled),
-        talat_store::OrderStatus::Cancelled => Some(DoneReason::Cancelled),
-        talat_store::OrderStatus::Expired => Some(DoneReason::Expired),
-        talat_store::OrderStatus::Killed => Some(DoneReason::Killed),
-        talat_store::OrderStatus::SelfTradePrevented => Some(DoneReason::SelfTradePrevented),
-        _ => None,
-    };
-    let order_type = match row.order_type {
-        talat_store::OrderType::Limit => OrderType::Limit,
-        talat_store::OrderType::Market => OrderType::Market,
-        talat_store::OrderType::StopLimit => OrderType::StopLimit,
-    };
-    let (qty, budget) = match (order_type, row.side) {
-        (OrderType::Market, Side::Buy) => (0, row.amount.unwrap_or(0)),
-        _ => (row.qty.or(row.amount).unwrap_or(0), 0),
-    };
-    OrderView {
-        id: row.order,
-        user: row.user,
-        market: row.market,
-        side: row.side,
-        order_type,
-        tif: Some(row.tif),
-        price: row.price.unwrap_or(0),
-        stop_price: row.stop_price.unwrap_or(0),
-        qty,
-        budget,
-        open_qty: if status.is_final() { 0 } else { qty.saturating_sub(row.filled_qty) },
-        filled_qty: row.filled_qty,
-        filled_quote: row.filled_quote,
-        fee: row.fee,
-        client_id: row.client_id.clone(),
-        status,
-        done,
-        created_ms: row.created_ts_ms,
-        updated_ms: row.updated_ts_ms,
-        triggered_ms: None,
-    }
-}
 
 /// order-info from the store, with the order's fills (closed orders, and open ones with fills).
 pub async fn closed_order_info(state: &AppState, market: &MarketRef, user: talat_core::UserId, order: OrderId, side: Side) -> Result<Value, ApiError> {
@@ -103,7 +52,7 @@ pub async fn closed_order_info(state: &AppState, market: &MarketRef, user: talat
             })
         })
         .collect();
-    Ok(order_info_json(state, market, &order_view(&row), history))
+    Ok(order_info_json(state, market, &OrderView::from_row(&row), history))
 }
 
 #[derive(Serialize)]
@@ -128,7 +77,7 @@ struct HistoryItem {
 
 fn history_item(market: &MarketRef, row: &OrderRow) -> HistoryItem {
     let info = &market.info;
-    let o = order_view(row);
+    let o = OrderView::from_row(row);
     let text = |units: u128, scale: u8| talat_core::money::format_units(units, scale);
     let (amount, scale) = match (o.side, o.order_type) {
         (Side::Buy, OrderType::Market) => (o.budget as u128, info.quote_scale),

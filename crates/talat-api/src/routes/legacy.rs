@@ -3,16 +3,16 @@
 
 use super::public::{public_limit, sym_and_limit, ticker_figures};
 use super::{now_ms_of, ok_v3, Peer};
-use crate::decimal::Dec;
-use crate::error::ApiError;
-use crate::gateway::{AppState, MarketRef};
-use crate::limits::Endpoint;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use talat_core::{Side, TradingMode};
+use talat_gateway::decimal::Dec;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, MarketRef};
+use talat_gateway::limits::Endpoint;
 
 pub async fn symbols(State(state): State<AppState>, peer: Peer) -> Result<Response, ApiError> {
     public_limit(&state, peer, Endpoint::Symbols)?;

@@ -8,14 +8,14 @@ pub mod retired;
 pub mod secure;
 pub mod ws;
 
-use crate::error::ApiError;
-use crate::gateway::AppState;
 use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::AppState;
 
 /// The caller's address (the server is started with connect info).
 pub type Peer = ConnectInfo<SocketAddr>;

@@ -1,7 +1,6 @@
 //! Operations endpoints: Prometheus `/metrics`, the OpenAPI description, and the request
 //! latency layer that feeds the per-endpoint histograms.
 
-use crate::gateway::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -9,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock, RwLock};
+use talat_gateway::gateway::AppState;
 use talat_sequencer::Lane;
 
 /// The OpenAPI 3 description of every endpoint, talat's additions included.
@@ -50,7 +50,7 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     let _permit = if needs_permit {
         match state.upload_permits.try_acquire() {
             Ok(p) => Some(p),
-            Err(_) => return crate::error::ApiError::system_busy(state.config.busy_retry_after_s).into_response(),
+            Err(_) => return talat_gateway::error::ApiError::system_busy(state.config.busy_retry_after_s).into_response(),
         }
     } else {
         None
@@ -60,15 +60,21 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     match axum::body::to_bytes(body, max_bytes).await {
         // The permit is held until the answer: the body lives as long as the handler.
         Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
-        Err(_) => crate::error::ApiError::body_too_large(max_bytes).into_response(),
+        Err(_) => talat_gateway::error::ApiError::body_too_large(max_bytes).into_response(),
     }
 }
 
-/// New-order endpoints only: shed before any work (authentication, parsing) when the exchange
-/// is over its declared capacity or its queues are full.
-pub async fn admit_new_order(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match state.admit_new_order() {
-        Ok(()) => next.run(request).await,
+/// New-order endpoints only: the gateway's one shed check ([`talat_gateway::Gateway::admit`]),
+/// before any work (authentication, parsing). The slot rides to the handler in the request's
+/// extensions and stays held until the answer is written.
+pub async fn admit_new_order(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match state.admit() {
+        Ok(slot) => {
+            request.extensions_mut().insert(slot.clone());
+            let response = next.run(request).await;
+            drop(slot);
+            response
+        }
         Err(shed) => shed.into_response(),
     }
 }

@@ -2,17 +2,17 @@
 //! trades. Everything comes from the read models; nothing waits on the engine.
 
 use super::{ip_of, now_ms_of, ok_v3, Peer};
-use crate::decimal::Dec;
-use crate::error::ApiError;
-use crate::gateway::{AppState, MarketRef};
-use crate::limits::{Caller, Endpoint};
-use crate::read::MarketState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use talat_core::{Side, TradingMode};
+use talat_gateway::decimal::Dec;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, MarketRef};
+use talat_gateway::limits::{Caller, Endpoint};
+use talat_gateway::read::MarketState;
 
 /// Default and largest `lmt` of list endpoints.
 pub const LIST_DEFAULT: usize = 10;

@@ -4,14 +4,14 @@
 //! truthfully empty, and requests to move money out are refused with a clear code.
 
 use super::secure::Signed;
-use crate::error::ApiError;
-use crate::gateway::AppState;
-use crate::limits::{Caller, Endpoint};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::AppState;
+use talat_gateway::limits::{Caller, Endpoint};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

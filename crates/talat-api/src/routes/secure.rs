@@ -5,15 +5,9 @@
 //! Every handler refuses a bad request before submitting anything, so a refusal changes nothing.
 
 use super::{ok_v3, Empty, Pairs};
-use crate::auth::ApiKey;
-use crate::decimal::{Dec, DecimalError};
-use crate::error::ApiError;
-use crate::gateway::{rejection, AppState, MarketRef};
-use crate::limits::{Caller, Endpoint};
 use crate::params::Params;
-use crate::read::{OrderStatus, OrderType, OrderView};
 use axum::body::Body;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Extension, FromRequest, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,7 +15,13 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_core::money::{MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, ClientId, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
-use talat_sequencer::Lane;
+use talat_engine::estimate;
+use talat_gateway::auth::ApiKey;
+use talat_gateway::decimal::{Dec, DecimalError};
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, MarketRef, PlaceSlot, Placed};
+use talat_gateway::limits::{Caller, Endpoint};
+use talat_gateway::read::{OrderStatus, OrderType, OrderView};
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let new_orders = Router::new()
@@ -145,7 +145,7 @@ async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Re
 /// The order-book socket no longer takes a token (deprecated 2022); SDKs still ask for one.
 async fn wstoken(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::Wallet)?;
-    let (token, _) = crate::auth::keys::generate_credentials();
+    let (token, _) = talat_gateway::auth::keys::generate_credentials();
     Ok(ok_v3(token))
 }
 
@@ -183,33 +183,8 @@ fn client_id_of(params: &Params) -> Result<Option<ClientId>, ApiError> {
     }
 }
 
-/// The fee a placement expects to pay, as Bitkub reports it (in THB) with what it receives.
-struct Estimate {
-    fee_quote: u128,
-    receive: u128,
-    receive_scale: u8,
-}
-
-fn estimate(market: &MarketRef, side: Side, amount: u64, price: u64) -> Estimate {
-    let info = &market.info;
-    let ppm = info.spec.taker_fee_ppm as u128;
-    match side {
-        Side::Buy => {
-            // amount is quote to spend; what is left after the fee buys base at `price`.
-            let fee = (amount as u128 * ppm).div_ceil(1_000_000);
-            let receive = if price == 0 { 0 } else { (amount as u128 - fee) * market.divisor() / price as u128 };
-            Estimate { fee_quote: fee, receive, receive_scale: info.base_scale }
-        }
-        Side::Sell => {
-            let gross = market.notional_floor(price, amount);
-            let fee = (gross * ppm).div_ceil(1_000_000);
-            Estimate { fee_quote: fee, receive: gross - fee, receive_scale: info.quote_scale }
-        }
-    }
-}
-
 /// place-bid / place-ask (§10.4–10.5): `amt` is THB for a bid, base quantity for an ask.
-async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, ApiError> {
+async fn place(state: AppState, slot: PlaceSlot, signed: Signed, side: Side) -> Result<Response, ApiError> {
     let endpoint = if side == Side::Buy { Endpoint::PlaceBid } else { Endpoint::PlaceAsk };
     limit(&state, &signed.key, endpoint)?;
     require_trade(&signed.key)?;
@@ -235,12 +210,8 @@ async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, 
         "limit" => {
             let price = rate.filter(|r| *r > 0).ok_or_else(|| ApiError::invalid_rate("invalid rate: a limit order needs rat greater than zero"))?;
             let qty = match side {
-                Side::Buy => {
-                    // Spend at most `amt`: the largest quantity on the grid whose cost fits.
-                    let raw = amount as u128 * market.divisor() / price as u128;
-                    let step = info.spec.qty_step.max(1) as u128;
-                    (raw / step * step).min(MAX_QTY as u128) as u64
-                }
+                // Spend at most `amt`: the largest quantity on the grid whose cost fits.
+                Side::Buy => estimate::buy_qty_for_budget(amount, price, info.spec.qty_step, MAX_QTY, market.divisor()),
                 Side::Sell => amount,
             };
             if qty == 0 {
@@ -260,15 +231,12 @@ async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, 
         }
         _ => return Err(ApiError::invalid_parameter("typ must be limit or market")),
     };
-    let command = Command::PlaceOrder(NewOrder { user: signed.key.user, market: info.id, side, kind, client_id: client_id.clone(), stp: StpMode::default() });
-    let outcome = state.submit_place(command).await?;
-    if let Some(refused) = rejection(&outcome) {
-        return Err(refused);
-    }
-    let order = accepted_order(&outcome).ok_or_else(|| ApiError::unavailable("the engine returned no order"))?;
-    let est = estimate(&market, side, amount, rate.unwrap_or(0));
+    let new = NewOrder { user: signed.key.user, market: info.id, side, kind, client_id: client_id.clone(), stp: StpMode::default() };
+    let Placed { order, outcome, .. } = state.place(&slot, new).await?;
+    let est = estimate::placement(side, amount as u128, rate.unwrap_or(0), info.spec.taker_fee_ppm, market.divisor());
+    let receive_scale = if side == Side::Buy { info.base_scale } else { info.quote_scale };
     #[derive(serde::Serialize)]
-    struct Placed {
+    struct PlacedJson {
         id: String,
         typ: String,
         amt: Dec,
@@ -281,34 +249,25 @@ async fn place(state: AppState, signed: Signed, side: Side) -> Result<Response, 
         ci: Option<String>,
     }
     let style = state.config.decimals;
-    Ok(ok_v3(Placed {
+    Ok(ok_v3(PlacedJson {
         id: order.0.to_string(),
         typ,
         amt: Dec::styled(amount, amount_scale, style),
         rat: Dec::styled(rate.unwrap_or(0), info.spec.price_scale, style),
         fee: Dec::styled(est.fee_quote, info.quote_scale, style),
         cre: Dec::styled(0u64, info.quote_scale, style),
-        rec: Dec::styled(est.receive, est.receive_scale, style),
+        rec: Dec::styled(est.receive, receive_scale, style),
         ts: (outcome.ts_ms / 1000).to_string(),
         ci: client_id.map(|c| c.0),
     }))
 }
 
-/// The order a place outcome created — or, for a retried client id, the one it created first.
-fn accepted_order(outcome: &talat_sequencer::Outcome) -> Option<OrderId> {
-    outcome.events.iter().find_map(|e| match e {
-        Event::OrderAccepted { order, .. } => Some(*order),
-        Event::Duplicate { order } => *order,
-        _ => None,
-    })
+async fn place_bid(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
+    place(state, slot, signed, Side::Buy).await
 }
 
-async fn place_bid(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
-    place(state, signed, Side::Buy).await
-}
-
-async fn place_ask(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
-    place(state, signed, Side::Sell).await
+async fn place_ask(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
+    place(state, slot, signed, Side::Sell).await
 }
 
 fn side_of(params: &Params) -> Result<Side, ApiError> {
@@ -338,10 +297,7 @@ async fn cancel_order(State(state): State<AppState>, signed: Signed) -> Result<R
         Some(o) if o.market == market.info.id && o.side == side => {}
         _ => return Err(ApiError::order_not_found()),
     }
-    let outcome = state.submit(Command::CancelOrder { user, order }, Lane::Cancel).await?;
-    if let Some(refused) = rejection(&outcome) {
-        return Err(refused);
-    }
+    state.execute(Command::CancelOrder { user, order }).await?;
     Ok(ok_v3(Empty {}))
 }
 
@@ -372,19 +328,9 @@ fn open_order_json(market: &MarketRef, o: &OrderView) -> OpenOrderJson {
         Side::Buy => (market.notional_floor(o.price, o.open_qty), info.quote_scale),
         Side::Sell => (o.open_qty as u128, info.base_scale),
     };
-    let ppm = info.spec.maker_fee_ppm as u128;
-    let (fee, receive, receive_scale) = match o.side {
-        Side::Buy => {
-            let fee = (amount * ppm).div_ceil(1_000_000);
-            let receive = if o.price == 0 { 0 } else { (amount - fee) * market.divisor() / o.price as u128 };
-            (fee, receive, info.base_scale)
-        }
-        Side::Sell => {
-            let gross = market.notional_floor(o.price, o.open_qty);
-            let fee = (gross * ppm).div_ceil(1_000_000);
-            (fee, gross - fee, info.quote_scale)
-        }
-    };
+    let est = estimate::placement(o.side, amount, o.price, info.spec.maker_fee_ppm, market.divisor());
+    let (fee, receive) = (est.fee_quote, est.receive);
+    let receive_scale = if o.side == Side::Buy { info.base_scale } else { info.quote_scale };
     let text = |units: u128, scale: u8| talat_core::money::format_units(units, scale);
     OpenOrderJson {
         id: o.id.0.to_string(),
@@ -480,7 +426,7 @@ fn stp_of(params: &Params) -> Result<StpMode, ApiError> {
 /// `place-order`: `sym`, `sd`, `typ` (limit | market | stop_limit), `amt` (base quantity;
 /// quote to spend for a market buy), `rat`, `stop` (stop-limit trigger), `tif` (gtc | ioc |
 /// fok | post_only), `stp`, `client_id`.
-async fn place_order(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+async fn place_order(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::Extension)?;
     require_trade(&signed.key)?;
     let p = &signed.params;
@@ -528,12 +474,8 @@ async fn place_order(State(state): State<AppState>, signed: Signed) -> Result<Re
         _ => return Err(ApiError::invalid_parameter("typ must be limit, market or stop_limit")),
     };
     let client_id = client_id_of(p)?;
-    let command = Command::PlaceOrder(NewOrder { user: signed.key.user, market: info.id, side, kind, client_id, stp: stp_of(p)? });
-    let outcome = state.submit_place(command).await?;
-    if let Some(refused) = rejection(&outcome) {
-        return Err(refused);
-    }
-    let order = accepted_order(&outcome).ok_or_else(|| ApiError::unavailable("the engine returned no order"))?;
+    let new = NewOrder { user: signed.key.user, market: info.id, side, kind, client_id, stp: stp_of(p)? };
+    let Placed { order, outcome, .. } = state.place(&slot, new).await?;
     let status = status_after(&state, signed.key.user, order, &outcome);
     Ok(ok_v3(json!({"id": order.0.to_string(), "status": status, "ts": outcome.ts_ms})))
 }
@@ -578,10 +520,7 @@ async fn amend_order(State(state): State<AppState>, signed: Signed) -> Result<Re
     if price.is_none() && qty.is_none() {
         return Err(ApiError::invalid_parameter("give rat and/or amt to amend"));
     }
-    let outcome = state.submit(Command::AmendOrder { user, order, price, qty }, Lane::Place).await?;
-    if let Some(refused) = rejection(&outcome) {
-        return Err(refused);
-    }
+    let outcome = state.execute(Command::AmendOrder { user, order, price, qty }).await?;
     let kept_priority = outcome.events.iter().any(|e| matches!(e, Event::OrderAmended { kept_priority: true, .. }));
     Ok(ok_v3(json!({"id": order.0.to_string(), "status": status_after(&state, user, order, &outcome), "kept_priority": kept_priority})))
 }
@@ -594,10 +533,7 @@ async fn cancel_all(State(state): State<AppState>, signed: Signed) -> Result<Res
         Some(sym) => Some(state.market(&sym, true)?.info.id),
         None => None,
     };
-    let outcome = state.submit(Command::CancelAll { user: signed.key.user, market }, Lane::Cancel).await?;
-    if let Some(refused) = rejection(&outcome) {
-        return Err(refused);
-    }
+    let outcome = state.execute(Command::CancelAll { user: signed.key.user, market }).await?;
     let cancelled: Vec<String> = outcome
         .events
         .iter()

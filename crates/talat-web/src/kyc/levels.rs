@@ -7,13 +7,11 @@
 //! saved as what unlocking restores, but the engine's (frozen) limits are not lifted.
 
 use crate::error::{WebError, WebResult};
-use crate::orders::refused;
 use crate::Web;
 use talat_core::money::MAX_AMOUNT;
 use talat_core::{Amount, Command, TierLimits};
 use talat_onboarding::levels::LevelEvidence;
 use talat_onboarding::KycLevel;
-use talat_sequencer::Lane;
 use talat_store::WebAccountRow;
 
 /// The fiat currency of the limits table.
@@ -72,10 +70,7 @@ pub async fn apply(web: &Web, account: &WebAccountRow, level: KycLevel) -> WebRe
         let saved = serde_json::to_string(&limits).map_err(WebError::internal)?;
         web.store.set_web_account_lock(current.id, true, Some(&saved)).await?;
     } else {
-        let outcome = web.gateway.submit(Command::SetTierLimits { user: current.user, limits }, Lane::MoneyOut).await?;
-        if let Some(e) = refused(&outcome) {
-            return Err(e);
-        }
+        web.gateway.execute(Command::SetTierLimits { user: current.user, limits }).await?;
     }
     web.store.set_kyc_level(current.id, u8::from(level)).await?;
     Ok(())

@@ -5,8 +5,8 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use talat_api::config::ApiConfig;
 use talat_api::testkit::TestExchange;
+use talat_gateway::config::ApiConfig;
 use talat_sequencer::SequencerConfig;
 use talat_web::{Role, Web, WebConfig};
 

@@ -16,8 +16,6 @@ pub mod orderbook;
 pub mod private;
 pub mod public;
 
-use crate::error::ApiError;
-use crate::gateway::{AppState, Gateway};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -28,6 +26,8 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, Gateway};
 
 /// Largest frame or message a client may send (subscriptions and pings are tiny).
 pub const MAX_INCOMING_BYTES: usize = 16 * 1024;

@@ -10,9 +10,6 @@
 
 use super::public::ticker_message;
 use super::{close, code, configure, not_upgradable, send_text, WsSlot};
-use crate::decimal::Dec;
-use crate::gateway::AppState;
-use crate::read::{MarketInfo, MarketState, TradeView};
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -22,6 +19,9 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use std::sync::Arc;
 use talat_core::{MarketId, Side};
+use talat_gateway::decimal::Dec;
+use talat_gateway::gateway::AppState;
+use talat_gateway::read::{MarketInfo, MarketState, TradeView};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Entries per list (the reference's 30).

@@ -17,10 +17,6 @@
 
 use super::public::txn_id;
 use super::{close, code, configure, not_upgradable, refusal, send_text, WsSlot};
-use crate::auth::{sign, ApiKey};
-use crate::decimal::Dec;
-use crate::gateway::{AppState, Gateway};
-use crate::read::{Feed, MarketInfo, MatchView, OrderStatus, OrderType, OrderView, PrivateUpdate};
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -34,6 +30,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use talat_core::{DoneReason, OrderId, Side};
+use talat_gateway::auth::{sign, ApiKey};
+use talat_gateway::decimal::Dec;
+use talat_gateway::gateway::{AppState, Gateway};
+use talat_gateway::read::{Feed, MarketInfo, MatchView, OrderStatus, OrderType, OrderView, PrivateUpdate};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{sleep_until, Instant};
 
@@ -617,10 +617,10 @@ mod tests {
     /// and the lag rule.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_pushes_its_user_only_and_closes_when_it_lags() {
-        use crate::config::ApiConfig;
-        use crate::read::TradeView;
         use crate::testkit::TestExchange;
         use talat_core::{MarketId, OrderKind, Price, Qty, TimeInForce, UserId};
+        use talat_gateway::config::ApiConfig;
+        use talat_gateway::read::TradeView;
         let ex = TestExchange::start(ApiConfig::default(), 2, talat_sequencer::SequencerConfig::default()).await;
         let mut session = Session::new(Arc::clone(&ex.gateway), "127.0.0.1".parse().unwrap());
         let user = &ex.users[0];

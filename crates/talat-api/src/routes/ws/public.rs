@@ -9,8 +9,6 @@
 //! retired upstream on 2026-05-18; it is served in its documented shape for old clients).
 
 use super::{close, code, configure, not_upgradable, number, send_text, WsSlot};
-use crate::gateway::AppState;
-use crate::read::{MarketChange, MarketState, ReadModel, TradeView};
 use crate::routes::public::ticker_figures;
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -22,6 +20,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use talat_core::{MarketId, Side, TradingMode};
+use talat_gateway::gateway::AppState;
+use talat_gateway::read::{MarketChange, MarketState, ReadModel, TradeView};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Most streams one socket may name (duplicates count once).

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use talat_core::money::pow10;
-use talat_core::{Command, Event};
+use talat_core::{Command, Event, NewOrder, OrderId, RejectReason};
 use talat_sequencer::{Lane, Outcome, SequencerHandle, SubmitError};
 
 pub struct Gateway {
@@ -25,7 +25,7 @@ pub struct Gateway {
     pub keys: KeyRing,
     pub master: MasterKey,
     pub limits: RateLimits,
-    pub inflight_places: AtomicUsize,
+    pub inflight_places: Arc<AtomicUsize>,
     /// The exchange-wide new-order budget (`max_new_orders_per_s`), if set.
     pub new_order_budget: Option<governor::DefaultDirectRateLimiter>,
     pub ws_connections: AtomicUsize,
@@ -115,56 +115,72 @@ impl Gateway {
         Ok(MarketRef { state, info })
     }
 
-    /// Submits a command that creates exposure (a new order): shed at once when the place lane
-    /// is past its high-water mark or this gateway has too many in flight.
-    pub async fn submit_place(&self, command: Command) -> Result<Outcome, ApiError> {
-        let depth = self.sequencer.lane_depths()[Lane::Place.index()];
-        if depth >= self.config.place_high_water {
-            metrics::counter!("talat_api_shed_total", "reason" => "lane").increment(1);
-            return Err(ApiError::system_busy(self.config.busy_retry_after_s));
-        }
-        let inflight = self.inflight_places.fetch_add(1, Ordering::AcqRel);
-        let _guard = InflightGuard(&self.inflight_places);
-        if inflight >= self.config.max_inflight_places {
-            metrics::counter!("talat_api_shed_total", "reason" => "inflight").increment(1);
-            return Err(ApiError::system_busy(self.config.busy_retry_after_s));
-        }
-        self.submit(command, Lane::Place).await
-    }
-
-    /// Spends one unit of the exchange-wide new-order budget, or sheds the request. Checked
-    /// before the request is even authenticated (`routes::ops::admit_new_order`), so a shed
-    /// order costs as little as possible while the exchange is over capacity.
-    pub fn admit_new_order(&self) -> Result<(), ApiError> {
+    /// The one shed check for a new order: the exchange-wide budget (`max_new_orders_per_s`),
+    /// the place lane's high-water mark and the in-flight bound. The slot it returns counts the
+    /// order as in flight until the last clone of it drops, and is what [`Gateway::place`]
+    /// takes, so no order is placed without passing here exactly once. The Bitkub routes call
+    /// it before authenticating (`routes::ops::admit_new_order`), so a shed order costs as
+    /// little as possible while the exchange is over capacity.
+    pub fn admit(&self) -> Result<PlaceSlot, ApiError> {
         if let Some(budget) = &self.new_order_budget {
             if budget.check().is_err() {
-                metrics::counter!("talat_api_shed_total", "reason" => "capacity").increment(1);
-                return Err(ApiError::system_busy(self.config.busy_retry_after_s));
+                return Err(self.shed("capacity"));
             }
         }
         let depth = self.sequencer.lane_depths()[Lane::Place.index()];
-        if depth >= self.config.place_high_water || self.inflight_places.load(Ordering::Relaxed) >= self.config.max_inflight_places {
-            metrics::counter!("talat_api_shed_total", "reason" => "early").increment(1);
-            return Err(ApiError::system_busy(self.config.busy_retry_after_s));
+        if depth >= self.config.place_high_water {
+            return Err(self.shed("lane"));
         }
-        Ok(())
+        let slot = PlaceSlot { _in_flight: Arc::new(InflightGuard(Arc::clone(&self.inflight_places))) };
+        let inflight = self.inflight_places.fetch_add(1, Ordering::AcqRel);
+        if inflight >= self.config.max_inflight_places {
+            return Err(self.shed("inflight"));
+        }
+        Ok(slot)
     }
 
-    /// Submits to the command's lane and waits until it is durable, executed and visible in the
-    /// read models.
-    pub async fn submit(&self, command: Command, lane: Lane) -> Result<Outcome, ApiError> {
+    fn shed(&self, reason: &'static str) -> ApiError {
+        metrics::counter!("talat_api_shed_total", "reason" => reason).increment(1);
+        ApiError::system_busy(self.config.busy_retry_after_s)
+    }
+
+    /// The one order path: submits `order` (admitted by `slot`) and returns the order it placed,
+    /// or why not. Both the Bitkub routes and the web app place orders here.
+    pub async fn place(&self, slot: &PlaceSlot, order: NewOrder) -> Result<Placed, Refusal> {
+        let _in_flight = slot;
+        let outcome = self.execute(Command::PlaceOrder(order)).await?;
+        let placed = outcome.events.iter().find_map(|e| match e {
+            Event::OrderAccepted { order, .. } => Some((*order, false)),
+            Event::Duplicate { order: Some(order) } => Some((*order, true)),
+            _ => None,
+        });
+        let (order, duplicate) = placed.ok_or_else(|| Refusal::Gateway(ApiError::unavailable("the engine returned no order")))?;
+        Ok(Placed { order, duplicate, outcome })
+    }
+
+    /// Submits `command` on its own lane ([`Lane::of`]) and waits until it is durable, executed
+    /// and visible in the read models. The outcome may be the engine's refusal: see
+    /// [`Gateway::execute`] for a command whose refusal is an error.
+    pub async fn submit(&self, command: Command) -> Result<Outcome, ApiError> {
+        let lane = Lane::of(&command);
         let ticket = match self.sequencer.submit(command, lane) {
             Ok(ticket) => ticket,
-            Err(SubmitError::Busy { .. }) => {
-                metrics::counter!("talat_api_shed_total", "reason" => "lane_full").increment(1);
-                return Err(ApiError::system_busy(self.config.busy_retry_after_s));
-            }
+            Err(SubmitError::Busy { .. }) => return Err(self.shed("lane_full")),
             Err(SubmitError::TooLarge { .. }) => return Err(ApiError::invalid_parameter("command too large")),
             Err(other) => return Err(ApiError::unavailable(other)),
         };
         let outcome = ticket.await.map_err(ApiError::unavailable)?;
         self.read.wait_for_seq(outcome.seq).await;
         Ok(outcome)
+    }
+
+    /// [`Gateway::submit`], with the engine's refusal as an error.
+    pub async fn execute(&self, command: Command) -> Result<Outcome, Refusal> {
+        let outcome = self.submit(command).await.map_err(Refusal::Gateway)?;
+        match refusal(&outcome) {
+            Some(reason) => Err(Refusal::Engine(reason)),
+            None => Ok(outcome),
+        }
     }
 }
 
@@ -185,18 +201,58 @@ impl Gateway {
     }
 }
 
-struct InflightGuard<'a>(&'a AtomicUsize);
+/// A new order's place among those in flight ([`Gateway::admit`]); freed when the last clone
+/// drops. Cloned so that the admission layer and the handler can both hold it.
+#[derive(Clone)]
+pub struct PlaceSlot {
+    _in_flight: Arc<InflightGuard>,
+}
 
-impl Drop for InflightGuard<'_> {
+struct InflightGuard(Arc<AtomicUsize>);
+
+impl Drop for InflightGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// The engine's refusal of an outcome, if it refused.
-pub fn rejection(outcome: &Outcome) -> Option<ApiError> {
+/// An order the engine accepted, or, for a client id it saw before, the order that id placed.
+pub struct Placed {
+    pub order: OrderId,
+    /// The client id was seen before: `order` is the earlier order and nothing new was placed.
+    pub duplicate: bool,
+    pub outcome: Outcome,
+}
+
+/// Why a command did not take effect. Either way nothing changed; each surface words it in its
+/// own error shape (`From<Refusal>` for `ApiError` here, for `WebError` in talat-web).
+#[derive(Debug)]
+pub enum Refusal {
+    /// The engine refused it.
+    Engine(RejectReason),
+    /// The gateway did not get it executed: shed, too large, or the sequencer stopped.
+    Gateway(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Refusal {
+        Refusal::Gateway(error)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        match refusal {
+            Refusal::Engine(reason) => ApiError::rejected(reason),
+            Refusal::Gateway(error) => error,
+        }
+    }
+}
+
+/// The engine's refusal in an outcome, if it refused: the one place an outcome is read for it.
+pub fn refusal(outcome: &Outcome) -> Option<RejectReason> {
     outcome.events.iter().find_map(|e| match e {
-        Event::Rejected { reason } => Some(ApiError::rejected(*reason)),
+        Event::Rejected { reason } => Some(*reason),
         _ => None,
     })
 }

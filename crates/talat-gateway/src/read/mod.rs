@@ -16,7 +16,7 @@ use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use talat_core::{Account, Applied, AssetId, AssetSpec, Command, Event, MarketId, OrderId, Side, UserId};
+use talat_core::{Account, Applied, AssetId, AssetSpec, Command, Event, MarketId, OrderId, Price, Qty, Side, UserId};
 use talat_engine::Engine;
 use tokio::sync::{broadcast, watch};
 
@@ -272,197 +272,244 @@ impl ReadModel {
         }
     }
 
+    /// One command's events, each to its own method. The match names every event: a new event
+    /// does not compile until the read models say what it changes (if only "nothing").
     fn apply_one(&self, applied: &Applied, feed: &mut Feed) {
         let ts_ms = applied.ts_ms();
         for event in &applied.events {
             match event {
-                Event::AssetListed { asset } => {
-                    if let Command::ListAsset(spec) = &applied.input.command {
-                        let mut assets = self.assets.write();
-                        assert_eq!(assets.len(), asset.index());
-                        assets.push(spec.clone());
-                    }
-                }
-                Event::MarketListed { market } => {
-                    if let Command::ListMarket(spec) = &applied.input.command {
-                        self.add_market(*market, spec.clone(), None, ts_ms);
-                    }
-                }
-                Event::MarketModeChanged { market, mode } => {
-                    if let Some(m) = self.market(*market) {
-                        let mut m = m.write();
-                        m.mode = *mode;
-                        let mut info = (*m.info).clone();
-                        info.spec.mode = *mode;
-                        m.info = Arc::new(info);
-                    }
-                }
-                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => {
-                    self.update_spec(*market, |spec| {
-                        spec.maker_fee_ppm = *maker_fee_ppm;
-                        spec.taker_fee_ppm = *taker_fee_ppm;
-                    });
-                }
+                Event::AssetListed { asset } => self.on_asset_listed(applied, *asset),
+                Event::MarketListed { market } => self.on_market_listed(applied, *market, ts_ms),
+                Event::MarketModeChanged { market, mode } => self.on_mode_changed(*market, *mode),
+                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => self.update_spec(*market, |spec| {
+                    spec.maker_fee_ppm = *maker_fee_ppm;
+                    spec.taker_fee_ppm = *taker_fee_ppm;
+                }),
                 Event::BandChanged { market, band_bps } => self.update_spec(*market, |spec| spec.band_bps = *band_bps),
                 Event::MaintenanceChanged { on } => self.maintenance.store(*on, Ordering::Relaxed),
-                Event::UserCreated { user } => {
-                    self.user_count.fetch_max(user.0 + 1, Ordering::Relaxed);
-                    self.users[shard(*user)].write().entry(*user).or_default();
-                }
+                Event::UserCreated { user } => self.on_user_created(*user),
                 Event::Posting { asset, from, to, amount, .. } => {
                     self.post(*from, *asset, amount.0, false);
                     self.post(*to, *asset, amount.0, true);
                 }
                 Event::OrderAccepted { order, user, market, side, client_id } => {
-                    let Command::PlaceOrder(new) = &applied.input.command else { unreachable!("only PlaceOrder accepts orders") };
-                    let view = OrderView::from_kind(*order, *user, *market, *side, &new.kind, client_id.as_ref().map(|c| c.0.clone()), ts_ms);
-                    self.owners.write().insert(*order, (*user, *market));
-                    self.users[shard(*user)].write().entry(*user).or_default().open.insert(*order, view);
+                    self.on_order_accepted(applied, *order, *user, *market, *side, client_id.as_ref(), ts_ms)
                 }
-                Event::StopAccepted { order, .. } => {
-                    if let Some(view) = self.with_order(*order, |o| {
-                        o.status = OrderStatus::Untriggered;
-                        // Waiting, its whole quantity is open (not on the book).
-                        o.open_qty = o.qty;
-                        o.clone()
-                    }) {
-                        feed.private.push((view.user, PrivateUpdate::Order(view)));
-                    }
-                }
-                Event::StopTriggered { order, .. } => {
-                    self.with_order(*order, |o| {
-                        o.status = OrderStatus::New;
-                        o.triggered_ms = Some(ts_ms);
-                    });
-                }
-                Event::OrderRested { order, market, side, price, qty } => {
-                    let view = self.with_order(*order, |o| {
-                        o.open_qty = qty.0;
-                        o.price = price.0;
-                        o.status = o.live_status();
-                        o.updated_ms = ts_ms;
-                        o.clone()
-                    });
-                    if let (Some(view), Some(m)) = (view, self.market(*market)) {
-                        m.write().rest(*order, *side, price.0, Resting { user: view.user, qty: qty.0, ts_ms });
-                        touch(feed, *market, *side);
-                        feed.private.push((view.user, PrivateUpdate::Order(view)));
-                    }
-                }
-                Event::Trade {
-                    market,
-                    maker_order,
-                    taker_order,
-                    maker_user,
-                    taker_user,
-                    taker_side,
-                    price,
-                    qty,
-                    quote_paid,
-                    quote_received,
-                    maker_fee,
-                    taker_fee,
-                } => {
-                    let (buyer, seller) = match taker_side {
-                        Side::Buy => (*taker_user, *maker_user),
-                        Side::Sell => (*maker_user, *taker_user),
-                    };
-                    let trade = TradeView {
-                        seq: applied.seq(),
-                        ts_ms,
-                        price: price.0,
-                        qty: qty.0,
-                        quote: quote_paid.0,
-                        quote_received: quote_received.0,
-                        taker_side: *taker_side,
-                        maker_order: *maker_order,
-                        taker_order: *taker_order,
-                        buyer,
-                        seller,
-                    };
-                    if let Some(m) = self.market(*market) {
-                        let mut m = m.write();
-                        m.reduce(*maker_order, qty.0);
-                        m.record_trade(trade);
-                    }
-                    touch(feed, *market, taker_side.opposite());
-                    push_trade(feed, *market, trade);
-                    for (order, is_maker, fee) in [(*maker_order, true, maker_fee.0), (*taker_order, false, taker_fee.0)] {
-                        let view = self.with_order(order, |o| {
-                            o.filled_qty += qty.0;
-                            o.filled_quote += if o.side == Side::Buy { quote_paid.0 } else { quote_received.0 };
-                            o.fee += fee;
-                            if is_maker {
-                                o.open_qty = o.open_qty.saturating_sub(qty.0);
-                            }
-                            o.status = o.live_status();
-                            o.updated_ms = ts_ms;
-                            o.clone()
-                        });
-                        if let Some(view) = view {
-                            feed.private.push((view.user, PrivateUpdate::Match(MatchView { order: view, trade, is_maker, fee })));
-                        }
-                    }
-                }
+                Event::StopAccepted { order, .. } => self.on_stop_accepted(*order, feed),
+                Event::StopTriggered { order, .. } => self.on_stop_triggered(*order, ts_ms),
+                Event::OrderRested { order, market, side, price, qty } => self.on_order_rested(*order, *market, *side, *price, *qty, ts_ms, feed),
+                Event::Trade { .. } => self.on_trade(applied, event, feed),
                 // Decrement shrinks the resting maker; the other modes end orders with OrderDone.
                 Event::SelfTradePrevented { market, maker_order, qty, mode: talat_core::StpMode::Decrement, .. } => {
-                    if let Some(m) = self.market(*market) {
-                        m.write().reduce(*maker_order, qty.0);
-                    }
-                    self.with_order(*maker_order, |o| o.open_qty = o.open_qty.saturating_sub(qty.0));
-                    let side = self.owners.read().get(maker_order).and_then(|(u, _)| self.open_order(*u, *maker_order)).map(|o| o.side);
-                    if let Some(side) = side {
-                        touch(feed, *market, side);
-                    }
+                    self.on_maker_decremented(*market, *maker_order, *qty, feed)
                 }
-                Event::OrderAmended { order, price, qty, kept_priority } => {
-                    let view = self.with_order(*order, |o| {
-                        o.price = price.0;
-                        o.qty = o.filled_qty + qty.0;
-                        o.open_qty = qty.0;
-                        o.updated_ms = ts_ms;
-                        o.clone()
-                    });
-                    if let Some(view) = view {
-                        if let Some(m) = self.market(view.market) {
-                            // Losing priority, the engine takes the order off the book and runs
-                            // it again as a taker: its OrderRested (or fills) follow.
-                            let mut m = m.write();
-                            if *kept_priority {
-                                m.amend(*order, price.0, qty.0, true);
-                            } else {
-                                m.remove(*order);
-                            }
-                        }
-                        touch(feed, view.market, view.side);
-                        feed.private.push((view.user, PrivateUpdate::Order(view)));
-                    }
-                }
-                Event::OrderDone { order, reason, .. } => {
-                    let Some((user, market)) = self.owners.write().remove(order) else { continue };
-                    if let Some(m) = self.market(market) {
-                        m.write().remove(*order);
-                    }
-                    let view = self.users[shard(user)].write().get_mut(&user).and_then(|v| v.open.remove(order));
-                    if let Some(mut view) = view {
-                        view.finish(*reason, ts_ms);
-                        touch(feed, market, view.side);
-                        feed.private.push((user, PrivateUpdate::Order(view)));
-                    }
-                }
-                _ => {}
+                Event::SelfTradePrevented { .. } => {}
+                Event::OrderAmended { order, price, qty, kept_priority } => self.on_order_amended(*order, *price, *qty, *kept_priority, ts_ms, feed),
+                Event::OrderDone { order, reason, .. } => self.on_order_done(*order, *reason, ts_ms, feed),
+                // Balances move by their Posting events; the rest change nothing shown here.
+                Event::Rejected { .. }
+                | Event::Duplicate { .. }
+                | Event::AccountsLinked { .. }
+                | Event::TierLimitsSet { .. }
+                | Event::DepositCredited { .. }
+                | Event::WithdrawalHeld { .. }
+                | Event::WithdrawalSettled { .. }
+                | Event::WithdrawalReleased { .. }
+                | Event::Compensated { .. } => {}
             }
         }
-        // A new order that neither rested nor finished in this command (an untriggered stop is
-        // reported above) still gets its "new" update.
-        if let Command::PlaceOrder(_) = &applied.input.command {
-            for event in &applied.events {
-                if let Event::OrderAccepted { order, user, .. } = event {
-                    let reported = feed.private.iter().any(|(_, u)| matches!(u, PrivateUpdate::Order(o) if o.id == *order));
-                    if !reported {
-                        if let Some(view) = self.open_order(*user, *order) {
-                            feed.private.push((*user, PrivateUpdate::Order(view)));
-                        }
+        self.report_new_orders(applied, feed);
+    }
+
+    fn on_asset_listed(&self, applied: &Applied, asset: AssetId) {
+        if let Command::ListAsset(spec) = &applied.input.command {
+            let mut assets = self.assets.write();
+            assert_eq!(assets.len(), asset.index());
+            assets.push(spec.clone());
+        }
+    }
+
+    fn on_market_listed(&self, applied: &Applied, market: MarketId, ts_ms: u64) {
+        if let Command::ListMarket(spec) = &applied.input.command {
+            self.add_market(market, spec.clone(), None, ts_ms);
+        }
+    }
+
+    fn on_mode_changed(&self, market: MarketId, mode: talat_core::TradingMode) {
+        if let Some(m) = self.market(market) {
+            let mut m = m.write();
+            m.mode = mode;
+            let mut info = (*m.info).clone();
+            info.spec.mode = mode;
+            m.info = Arc::new(info);
+        }
+    }
+
+    fn on_user_created(&self, user: UserId) {
+        self.user_count.fetch_max(user.0 + 1, Ordering::Relaxed);
+        self.users[shard(user)].write().entry(user).or_default();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_order_accepted(
+        &self,
+        applied: &Applied,
+        order: OrderId,
+        user: UserId,
+        market: MarketId,
+        side: Side,
+        client_id: Option<&talat_core::ClientId>,
+        ts_ms: u64,
+    ) {
+        let Command::PlaceOrder(new) = &applied.input.command else { unreachable!("only PlaceOrder accepts orders") };
+        let view = OrderView::from_kind(order, user, market, side, &new.kind, client_id.map(|c| c.0.clone()), ts_ms);
+        self.owners.write().insert(order, (user, market));
+        self.users[shard(user)].write().entry(user).or_default().open.insert(order, view);
+    }
+
+    fn on_stop_accepted(&self, order: OrderId, feed: &mut Feed) {
+        let view = self.with_order(order, |o| {
+            o.status = OrderStatus::Untriggered;
+            // Waiting, its whole quantity is open (not on the book).
+            o.open_qty = o.qty;
+            o.clone()
+        });
+        if let Some(view) = view {
+            feed.private.push((view.user, PrivateUpdate::Order(view)));
+        }
+    }
+
+    fn on_stop_triggered(&self, order: OrderId, ts_ms: u64) {
+        self.with_order(order, |o| {
+            o.status = OrderStatus::New;
+            o.triggered_ms = Some(ts_ms);
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_order_rested(&self, order: OrderId, market: MarketId, side: Side, price: Price, qty: Qty, ts_ms: u64, feed: &mut Feed) {
+        let view = self.with_order(order, |o| {
+            o.open_qty = qty.0;
+            o.price = price.0;
+            o.status = o.live_status();
+            o.updated_ms = ts_ms;
+            o.clone()
+        });
+        if let (Some(view), Some(m)) = (view, self.market(market)) {
+            m.write().rest(order, side, price.0, Resting { user: view.user, qty: qty.0, ts_ms });
+            touch(feed, market, side);
+            feed.private.push((view.user, PrivateUpdate::Order(view)));
+        }
+    }
+
+    fn on_trade(&self, applied: &Applied, event: &Event, feed: &mut Feed) {
+        let Event::Trade { market, maker_order, taker_order, maker_user, taker_user, taker_side, price, qty, quote_paid, quote_received, maker_fee, taker_fee } =
+            event
+        else {
+            unreachable!("on_trade is given trades only")
+        };
+        let ts_ms = applied.ts_ms();
+        let (buyer, seller) = match taker_side {
+            Side::Buy => (*taker_user, *maker_user),
+            Side::Sell => (*maker_user, *taker_user),
+        };
+        let trade = TradeView {
+            seq: applied.seq(),
+            ts_ms,
+            price: price.0,
+            qty: qty.0,
+            quote: quote_paid.0,
+            quote_received: quote_received.0,
+            taker_side: *taker_side,
+            maker_order: *maker_order,
+            taker_order: *taker_order,
+            buyer,
+            seller,
+        };
+        if let Some(m) = self.market(*market) {
+            let mut m = m.write();
+            m.reduce(*maker_order, qty.0);
+            m.record_trade(trade);
+        }
+        touch(feed, *market, taker_side.opposite());
+        push_trade(feed, *market, trade);
+        for (order, is_maker, fee) in [(*maker_order, true, maker_fee.0), (*taker_order, false, taker_fee.0)] {
+            let view = self.with_order(order, |o| {
+                o.filled_qty += qty.0;
+                o.filled_quote += if o.side == Side::Buy { quote_paid.0 } else { quote_received.0 };
+                o.fee += fee;
+                if is_maker {
+                    o.open_qty = o.open_qty.saturating_sub(qty.0);
+                }
+                o.status = o.live_status();
+                o.updated_ms = ts_ms;
+                o.clone()
+            });
+            if let Some(view) = view {
+                feed.private.push((view.user, PrivateUpdate::Match(MatchView { order: view, trade, is_maker, fee })));
+            }
+        }
+    }
+
+    fn on_maker_decremented(&self, market: MarketId, maker_order: OrderId, qty: Qty, feed: &mut Feed) {
+        if let Some(m) = self.market(market) {
+            m.write().reduce(maker_order, qty.0);
+        }
+        self.with_order(maker_order, |o| o.open_qty = o.open_qty.saturating_sub(qty.0));
+        let side = self.owners.read().get(&maker_order).and_then(|(u, _)| self.open_order(*u, maker_order)).map(|o| o.side);
+        if let Some(side) = side {
+            touch(feed, market, side);
+        }
+    }
+
+    fn on_order_amended(&self, order: OrderId, price: Price, qty: Qty, kept_priority: bool, ts_ms: u64, feed: &mut Feed) {
+        let view = self.with_order(order, |o| {
+            o.price = price.0;
+            o.qty = o.filled_qty + qty.0;
+            o.open_qty = qty.0;
+            o.updated_ms = ts_ms;
+            o.clone()
+        });
+        let Some(view) = view else { return };
+        if let Some(m) = self.market(view.market) {
+            // Losing priority, the engine takes the order off the book and runs it again as a
+            // taker: its OrderRested (or fills) follow.
+            let mut m = m.write();
+            if kept_priority {
+                m.amend(order, price.0, qty.0, true);
+            } else {
+                m.remove(order);
+            }
+        }
+        touch(feed, view.market, view.side);
+        feed.private.push((view.user, PrivateUpdate::Order(view)));
+    }
+
+    fn on_order_done(&self, order: OrderId, reason: talat_core::DoneReason, ts_ms: u64, feed: &mut Feed) {
+        let Some((user, market)) = self.owners.write().remove(&order) else { return };
+        if let Some(m) = self.market(market) {
+            m.write().remove(order);
+        }
+        let view = self.users[shard(user)].write().get_mut(&user).and_then(|v| v.open.remove(&order));
+        if let Some(mut view) = view {
+            view.finish(reason, ts_ms);
+            touch(feed, market, view.side);
+            feed.private.push((user, PrivateUpdate::Order(view)));
+        }
+    }
+
+    /// A new order that neither rested nor finished in this command (an untriggered stop is
+    /// reported by its own event) still gets its "new" update.
+    fn report_new_orders(&self, applied: &Applied, feed: &mut Feed) {
+        if !matches!(applied.input.command, Command::PlaceOrder(_)) {
+            return;
+        }
+        for event in &applied.events {
+            if let Event::OrderAccepted { order, user, .. } = event {
+                let reported = feed.private.iter().any(|(_, u)| matches!(u, PrivateUpdate::Order(o) if o.id == *order));
+                if !reported {
+                    if let Some(view) = self.open_order(*user, *order) {
+                        feed.private.push((*user, PrivateUpdate::Order(view)));
                     }
                 }
             }

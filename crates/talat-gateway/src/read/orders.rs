@@ -137,3 +137,56 @@ impl OrderView {
         };
     }
 }
+
+impl OrderView {
+    /// A stored order in the shape the read models use, so both print the same way.
+    pub fn from_row(row: &talat_store::OrderRow) -> OrderView {
+        let status = match row.status {
+            talat_store::OrderStatus::Stop => OrderStatus::Untriggered,
+            talat_store::OrderStatus::Open if row.filled_qty > 0 => OrderStatus::PartialFilled,
+            talat_store::OrderStatus::Open => OrderStatus::Open,
+            talat_store::OrderStatus::Filled => OrderStatus::Filled,
+            _ if row.filled_qty > 0 => OrderStatus::PartialFilledCanceled,
+            _ => OrderStatus::Canceled,
+        };
+        let done = match row.status {
+            talat_store::OrderStatus::Filled => Some(DoneReason::Filled),
+            talat_store::OrderStatus::Cancelled => Some(DoneReason::Cancelled),
+            talat_store::OrderStatus::Expired => Some(DoneReason::Expired),
+            talat_store::OrderStatus::Killed => Some(DoneReason::Killed),
+            talat_store::OrderStatus::SelfTradePrevented => Some(DoneReason::SelfTradePrevented),
+            _ => None,
+        };
+        let order_type = match row.order_type {
+            talat_store::OrderType::Limit => OrderType::Limit,
+            talat_store::OrderType::Market => OrderType::Market,
+            talat_store::OrderType::StopLimit => OrderType::StopLimit,
+        };
+        let (qty, budget) = match (order_type, row.side) {
+            (OrderType::Market, Side::Buy) => (0, row.amount.unwrap_or(0)),
+            _ => (row.qty.or(row.amount).unwrap_or(0), 0),
+        };
+        OrderView {
+            id: row.order,
+            user: row.user,
+            market: row.market,
+            side: row.side,
+            order_type,
+            tif: Some(row.tif),
+            price: row.price.unwrap_or(0),
+            stop_price: row.stop_price.unwrap_or(0),
+            qty,
+            budget,
+            open_qty: if status.is_final() { 0 } else { qty.saturating_sub(row.filled_qty) },
+            filled_qty: row.filled_qty,
+            filled_quote: row.filled_quote,
+            fee: row.fee,
+            client_id: row.client_id.clone(),
+            status,
+            done,
+            created_ms: row.created_ts_ms,
+            updated_ms: row.updated_ts_ms,
+            triggered_ms: None,
+        }
+    }
+}

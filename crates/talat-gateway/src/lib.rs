@@ -1,0 +1,22 @@
+//! talat-gateway: what both HTTP surfaces (the Bitkub API in `talat-api`, the web app's API in
+//! `talat-web`) share, so that neither imports the other.
+//!
+//! Module map: `gateway` (the shared state: authenticate, resolve a symbol, admit, submit on the
+//! command's own lane, and `place`, the one order path), `setup` (building the state, API keys in and
+//! out of the store, the read models' publisher), `auth` (HMAC signing, API keys sealed at rest),
+//! `limits` (per-user and per-IP rate limits), `config` (the gateway's settings), `error` (every
+//! refusal as a Bitkub error), `decimal` (exact decimal tokens), `read` (the read models: books,
+//! trades, tickers, balances, open orders, the WebSocket feed), `projection` (the query store's
+//! journal follower).
+
+pub mod auth;
+pub mod config;
+pub mod decimal;
+pub mod error;
+pub mod gateway;
+pub mod limits;
+pub mod projection;
+pub mod read;
+pub mod setup;
+
+pub use gateway::{AppState, Gateway, MarketRef, PlaceSlot, Placed, Refusal};
