@@ -157,6 +157,17 @@ impl<S: Storage> Committer<S> {
         self.check_poisoned()?;
         assert!(!commands.is_empty(), "an empty batch has nothing to commit");
         assert!(commands.len() <= self.room(), "a batch may not run past a checkpoint");
+        let (ts_ms, first_command_seq) = self.stamp(commands);
+        let first_command_journal_seq = self.journal_batch(ts_ms)?;
+        // Durable: now, and only now, execute.
+        self.apply_batch(ts_ms, first_command_journal_seq, outcomes);
+        self.after_batch(ts_ms, first_command_seq)
+    }
+
+    /// Step 1: one time for the batch (never going backwards) and the next engine seqs; drains
+    /// `commands` into `self.inputs` and their journal payloads into `self.payload`. Returns the
+    /// batch's time and its first command's engine seq.
+    fn stamp(&mut self, commands: &mut Vec<Encoded>) -> (u64, u64) {
         let ts_ms = self.clock.now_ms().max(self.last_ts_ms);
         self.last_ts_ms = ts_ms;
         let first_command_seq = self.engine.last_seq() + 1;
@@ -172,7 +183,13 @@ impl<S: Storage> Committer<S> {
             self.payload_ends.push(self.payload.len());
             self.inputs.push(Input { seq, ts_ms, command: encoded.command });
         }
+        (ts_ms, first_command_seq)
+    }
 
+    /// Step 2: a checkpoint record first if one is due, then one record per stamped command, in
+    /// one `append_batch` (one fdatasync). A journal failure poisons the committer. Returns the
+    /// journal seq of the first command's record.
+    fn journal_batch(&mut self, ts_ms: u64) -> Result<u64, CommitError> {
         let mut journal_seq = self.journal.next_seq();
         let mut records = Vec::with_capacity(self.inputs.len() + 1);
         let hash;
@@ -207,8 +224,12 @@ impl<S: Storage> Committer<S> {
             self.checkpoint_due = false;
             self.stats.checkpoints += 1;
         }
+        Ok(first_command_journal_seq)
+    }
 
-        // Durable: now, and only now, execute.
+    /// Step 3 (only once the batch is durable): applies the stamped commands to the engine in
+    /// order, appending one [`Outcome`] each to `outcomes`, and hands the batch to the publisher.
+    fn apply_batch(&mut self, ts_ms: u64, first_command_journal_seq: u64, outcomes: &mut Vec<Outcome>) {
         let apply_started = std::time::Instant::now();
         let mut published = match self.publisher {
             Some(_) => Vec::with_capacity(self.inputs.len()),
@@ -229,6 +250,11 @@ impl<S: Storage> Committer<S> {
         }
         // Matching plus the read models' update, on this thread, before the tickets resolve.
         metrics::histogram!("talat_batch_apply_seconds").record(apply_started.elapsed().as_secs_f64());
+    }
+
+    /// Step 4: schedules the next checkpoint if this batch ended on one, counts the batch, takes
+    /// a snapshot if due and archives what finished snapshots cover.
+    fn after_batch(&mut self, ts_ms: u64, first_command_seq: u64) -> Result<(), CommitError> {
         if self.engine.last_seq().is_multiple_of(self.checkpoint_every) {
             self.checkpoint_due = true;
         }

@@ -1,5 +1,5 @@
 //! The browser apps, embedded: the customer app at `/` and the staff console at `/console`,
-//! built from `web/` by `build.rs` (Vite) and served from memory. Hashed assets under
+//! built from `web/` by `build.rs` (Vite, in `OUT_DIR`) and served from memory. Hashed assets under
 //! `/assets/` are cached for a year (immutable); the HTML pages are revalidated every time.
 
 use axum::extract::Path;
@@ -9,7 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use include_dir::{include_dir, Dir};
 
-static DIST: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../web/dist");
+/// `$OUT_DIR/web/dist`, which `build.rs` builds.
+static DIST: Dir<'_> = include_dir!("$OUT_DIR/web/dist");
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
@@ -64,6 +65,14 @@ mod tests {
 
     async fn get_path(path: &str) -> Response {
         routes::<()>().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    #[test]
+    fn both_pages_are_embedded_and_load_built_assets() {
+        for page in ["index.html", "console.html"] {
+            let html = DIST.get_file(page).and_then(|f| f.contents_utf8()).unwrap_or_else(|| panic!("{page} is not embedded"));
+            assert!(html.contains("/assets/"), "{page} does not load a built asset:\n{html}");
+        }
     }
 
     #[tokio::test]

@@ -1,3 +1,5 @@
+//! Tests of the workload generator: determinism per seed, the pinned stream, the warm-up books, the op mix and its invariants.
+
 use std::collections::BTreeSet;
 
 use super::*;
