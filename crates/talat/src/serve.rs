@@ -101,29 +101,18 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
     runtime.block_on(run_async(options))
 }
 
+/// The exchange's stages in order: the store, the node, the demo's accounts, the gateway and
+/// web API, the banner, serving until Ctrl-C, and an orderly close.
 async fn run_async(options: ServeOptions) -> Result<(), String> {
     let ServeOptions { config, data_dir, json_banner } = options;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node_config = NodeConfig::default();
     node_config.engine.check_invariants_every_command = false;
-    let store_url = config.store_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("store.db").display()));
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
-    // The projector writes through a connection of its own whose SQLite worker thread (the one
-    // that appears when it opens) runs at the lowest priority, like the projector's runtime
-    // thread: projection never competes with matching, while the shared pool serves customers'
-    // history reads and logins at normal priority.
-    let sqlite_threads_before = talat_gateway::projection::threads_named("sqlx-sqlite");
-    let projector_store = store.dedicated(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
-    let projector_threads = &talat_gateway::projection::threads_named("sqlx-sqlite") - &sqlite_threads_before;
-    talat_gateway::projection::lower_threads(&projector_threads);
-    let store_runtime = talat_gateway::projection::background_runtime("talat-store")?;
-    let projector = talat_store::Projector::spawn_on(projector_store, 64, &store_runtime);
-    catch_up_store(&data_dir, &store, &projector).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
-
     let read = Arc::new(ReadModel::from_engine(node.engine()));
     // Listing times live in the store (caught up above), not in the engine.
     for row in store.markets().await.map_err(|e| format!("query store: {e}"))? {
@@ -132,118 +121,28 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
     let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
+    let accounts = demo_accounts(&config, &data_dir, &mut node, &master, &store).await?;
 
-    let demo_path = data_dir.join("demo.json");
-    let accounts = if node.engine().market_count() == 0 && config.demo.enabled {
-        let accounts = set_up_demo(&mut node, &master, config.demo.load_users)?;
-        let row = talat_store::ApiKeyRow {
-            api_key: accounts.customer_key.clone(),
-            user: UserId(accounts.customer),
-            secret_ciphertext: hex::decode(&accounts.customer_secret_sealed).map_err(|e| e.to_string())?,
-            secret_nonce: hex::decode(&accounts.customer_secret_nonce).map_err(|e| e.to_string())?,
-            perms: Perms::ALL.bits() as u32,
-            ip_allow: String::new(),
-            created_ms: talat_gateway::setup::system_clock_ms(),
-            revoked_ms: None,
-        };
-        store.insert_api_key(&row).await.map_err(|e| e.to_string())?;
-        write_json(&demo_path, &accounts)?;
-        Some(accounts)
-    } else if demo_path.exists() {
-        let text = std::fs::read_to_string(&demo_path).map_err(|e| format!("{}: {e}", demo_path.display()))?;
-        Some(serde_json::from_str::<DemoAccounts>(&text).map_err(|e| format!("{}: {e}", demo_path.display()))?)
-    } else {
-        None
-    };
-
-    let listen = config.api.listen.clone();
     let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
-    let gateway = talat_gateway::setup::gateway(
-        config.api.clone(),
-        sequencer.handle(),
-        Arc::clone(&read),
-        Some((store.clone(), projector.clone())),
-        master.clone(),
-        Some(metrics),
-    );
+    let store_pair = Some((store.clone(), projector.clone()));
+    let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
-    let web = talat_web::Web::new(
-        Arc::clone(&gateway),
-        talat_web::WebConfig {
-            require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled),
-            support: config.support.clone(),
-            onboarding: onboarding_config(&config, &data_dir)?,
-            ..talat_web::WebConfig::for_mode(config.demo.enabled)
-        },
-    )?;
-    config.support.validate()?;
-    let _mail_sender = talat_web::mail::spawn(&web, config.mail.clone())?;
-    let staff_path = data_dir.join("demo-staff.json");
-    let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &staff_path).await?) } else { None };
-    let mut banner = serde_json::json!({"listen": listen});
+    let web = start_web(&config, &data_dir, &gateway)?;
+    let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &data_dir.join("demo-staff.json")).await?) } else { None };
+    let mut banner = serde_json::json!({"listen": config.api.listen});
     if let Some(staff) = &demo_staff {
         banner["demo_staff"] = staff.clone();
     }
     if let Some(accounts) = &accounts {
-        let secret = master
-            .open(
-                &accounts.customer_key,
-                &hex::decode(&accounts.customer_secret_sealed).unwrap_or_default(),
-                &hex::decode(&accounts.customer_secret_nonce).unwrap_or_default(),
-            )
-            .map_err(|e| e.to_string())?;
-        for i in 0..accounts.load_count {
-            let (key, secret) = talat_loadgen::demo_load_credentials(i);
-            gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
-        }
-        banner["demo_user"] =
-            serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});
-        banner["load_users"] = serde_json::json!(accounts.load_count);
-        if config.demo.bot {
-            let markets = (0..MARKETS.len())
-                .map(|i| {
-                    let m = MARKETS[i];
-                    let reference = match (i, config.demo.btc_reference_thb) {
-                        (0, Some(thb)) => thb * 100,
-                        _ => m.reference,
-                    };
-                    BotMarket { market: MarketId(i as u16), reference, price_step: m.price_step, qty_step: m.qty_step.max(1), base_scale: m.base_scale }
-                })
-                .collect();
-            let bot_config = BotConfig {
-                maker: UserId(accounts.maker),
-                taker: UserId(accounts.taker),
-                interval_ms: config.demo.bot_interval_ms,
-                levels: config.demo.bot_levels,
-                markets,
-                seed: 0x7a1a7,
-            };
-            tokio::spawn(bot::run(Arc::clone(&gateway), bot_config));
-        }
+        start_demo(&config, accounts, &master, &gateway, &mut banner)?;
     }
 
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("listening on {listen}: {e}"))?;
+    let listen = &config.api.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listening on {listen}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     banner["listen"] = serde_json::json!(local.to_string());
-    if json_banner {
-        println!("{banner}");
-    } else {
-        println!("talat is serving on http://{local}");
-        if let Some(user) = banner.get("demo_user") {
-            println!("demo user {}: API key {}", user["user_id"], user["api_key"].as_str().unwrap_or(""));
-            println!("            API secret {}", user["api_secret"].as_str().unwrap_or(""));
-        }
-        if let Some(staff) = banner.get("demo_staff").and_then(|s| s.as_object()) {
-            for (email, password) in staff {
-                println!("staff {email}: password {}", password.as_str().unwrap_or("(see demo-staff.json)"));
-            }
-        }
-        println!("Ctrl-C stops it; everything acknowledged is in {}", data_dir.display());
-    }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-
+    print_banner(&banner, json_banner, &data_dir);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -257,6 +156,138 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
     tracing::info!(projected, "query store closed");
     Ok(())
+}
+
+/// The query store and its projector, caught up with the journal before the node opens.
+async fn open_store(config: &ServeConfig, data_dir: &Path) -> Result<(talat_store::Store, talat_store::ProjectorHandle), String> {
+    let store_url = config.store_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("store.db").display()));
+    let store = talat_store::Store::connect(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
+    // The projector writes through a connection of its own whose SQLite worker thread (the one
+    // that appears when it opens) runs at the lowest priority, like the projector's runtime
+    // thread: projection never competes with matching, while the shared pool serves customers'
+    // history reads and logins at normal priority.
+    let sqlite_threads_before = talat_gateway::projection::threads_named("sqlx-sqlite");
+    let projector_store = store.dedicated(&store_url).await.map_err(|e| format!("query store {store_url}: {e}"))?;
+    let projector_threads = &talat_gateway::projection::threads_named("sqlx-sqlite") - &sqlite_threads_before;
+    talat_gateway::projection::lower_threads(&projector_threads);
+    let store_runtime = talat_gateway::projection::background_runtime("talat-store")?;
+    let projector = talat_store::Projector::spawn_on(projector_store, 64, &store_runtime);
+    catch_up_store(data_dir, &store, &projector).await?;
+    Ok((store, projector))
+}
+
+/// The demo's accounts: set up now in a fresh directory (with the demo customer's API key in
+/// the store), read back from `demo.json` after a restart, or none outside the demo.
+async fn demo_accounts(
+    config: &ServeConfig,
+    data_dir: &Path,
+    node: &mut Node,
+    master: &MasterKey,
+    store: &talat_store::Store,
+) -> Result<Option<DemoAccounts>, String> {
+    let demo_path = data_dir.join("demo.json");
+    if node.engine().market_count() == 0 && config.demo.enabled {
+        let accounts = set_up_demo(node, master, config.demo.load_users)?;
+        let row = talat_store::ApiKeyRow {
+            api_key: accounts.customer_key.clone(),
+            user: UserId(accounts.customer),
+            secret_ciphertext: hex::decode(&accounts.customer_secret_sealed).map_err(|e| e.to_string())?,
+            secret_nonce: hex::decode(&accounts.customer_secret_nonce).map_err(|e| e.to_string())?,
+            perms: Perms::ALL.bits() as u32,
+            ip_allow: String::new(),
+            created_ms: talat_gateway::setup::system_clock_ms(),
+            revoked_ms: None,
+        };
+        store.insert_api_key(&row).await.map_err(|e| e.to_string())?;
+        write_json(&demo_path, &accounts)?;
+        Ok(Some(accounts))
+    } else if demo_path.exists() {
+        let text = std::fs::read_to_string(&demo_path).map_err(|e| format!("{}: {e}", demo_path.display()))?;
+        Ok(Some(serde_json::from_str::<DemoAccounts>(&text).map_err(|e| format!("{}: {e}", demo_path.display()))?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The web API over the gateway, with its settings checked and the outbox's sender started.
+fn start_web(config: &ServeConfig, data_dir: &Path, gateway: &talat_gateway::AppState) -> Result<Arc<talat_web::Web>, String> {
+    let web = talat_web::Web::new(
+        Arc::clone(gateway),
+        talat_web::WebConfig {
+            require_staff_2fa: config.require_staff_2fa.unwrap_or(!config.demo.enabled),
+            support: config.support.clone(),
+            onboarding: onboarding_config(config, data_dir)?,
+            ..talat_web::WebConfig::for_mode(config.demo.enabled)
+        },
+    )?;
+    config.support.validate()?;
+    // The sender runs for as long as the web API lives.
+    drop(talat_web::mail::spawn(&web, config.mail.clone())?);
+    Ok(web)
+}
+
+/// The demo's load-test keys and its liquidity bot; the demo customer's credentials go in the
+/// banner.
+fn start_demo(
+    config: &ServeConfig,
+    accounts: &DemoAccounts,
+    master: &MasterKey,
+    gateway: &talat_gateway::AppState,
+    banner: &mut serde_json::Value,
+) -> Result<(), String> {
+    let sealed = hex::decode(&accounts.customer_secret_sealed).unwrap_or_default();
+    let nonce = hex::decode(&accounts.customer_secret_nonce).unwrap_or_default();
+    let secret = master.open(&accounts.customer_key, &sealed, &nonce).map_err(|e| e.to_string())?;
+    for i in 0..accounts.load_count {
+        let (key, secret) = talat_loadgen::demo_load_credentials(i);
+        gateway.keys.insert(key, UserId(accounts.load_first + i), secret.into_bytes(), Perms::TRADE, Vec::new());
+    }
+    banner["demo_user"] = serde_json::json!({"user_id": accounts.customer, "api_key": accounts.customer_key, "api_secret": String::from_utf8_lossy(&secret)});
+    banner["load_users"] = serde_json::json!(accounts.load_count);
+    if !config.demo.bot {
+        return Ok(());
+    }
+    let markets = (0..MARKETS.len())
+        .map(|i| {
+            let m = MARKETS[i];
+            let reference = match (i, config.demo.btc_reference_thb) {
+                (0, Some(thb)) => thb * 100,
+                _ => m.reference,
+            };
+            BotMarket { market: MarketId(i as u16), reference, price_step: m.price_step, qty_step: m.qty_step.max(1), base_scale: m.base_scale }
+        })
+        .collect();
+    let bot_config = BotConfig {
+        maker: UserId(accounts.maker),
+        taker: UserId(accounts.taker),
+        interval_ms: config.demo.bot_interval_ms,
+        levels: config.demo.bot_levels,
+        markets,
+        seed: 0x7a1a7,
+    };
+    tokio::spawn(bot::run(Arc::clone(gateway), bot_config));
+    Ok(())
+}
+
+/// Where the exchange listens and the demo's credentials: one JSON line for scripts, or text.
+fn print_banner(banner: &serde_json::Value, json: bool, data_dir: &Path) {
+    if json {
+        println!("{banner}");
+    } else {
+        println!("talat is serving on http://{}", banner["listen"].as_str().unwrap_or(""));
+        if let Some(user) = banner.get("demo_user") {
+            println!("demo user {}: API key {}", user["user_id"], user["api_key"].as_str().unwrap_or(""));
+            println!("            API secret {}", user["api_secret"].as_str().unwrap_or(""));
+        }
+        if let Some(staff) = banner.get("demo_staff").and_then(|s| s.as_object()) {
+            for (email, password) in staff {
+                println!("staff {email}: password {}", password.as_str().unwrap_or("(see demo-staff.json)"));
+            }
+        }
+        println!("Ctrl-C stops it; everything acknowledged is in {}", data_dir.display());
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
 }
 
 /// Brings the query store up to the journal before the node opens: the commands it has not
