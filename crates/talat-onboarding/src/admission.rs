@@ -111,7 +111,9 @@ impl AdmissionConfig {
                 return Err(AdmissionError(format!("{name} must be a percentage above 0 and at most 100, got {v}")));
             }
         }
-        if !(self.target_pct > 0.0 && self.target_pct < 100.0) || !(self.answer_s >= 0.0) {
+        // Written so that NaN fails every comparison and is refused.
+        let target_valid = self.target_pct > 0.0 && self.target_pct < 100.0 && self.answer_s >= 0.0;
+        if !target_valid {
             return Err(AdmissionError("the support target must be a percentage strictly between 0 and 100 and the answer time ≥ 0 s".into()));
         }
         talat_support::erlang::validate_shrinkage_pct(self.shrinkage_pct).map_err(|e| AdmissionError(e.to_string()))?;
