@@ -183,6 +183,36 @@ fn client_id_of(params: &Params) -> Result<Option<ClientId>, ApiError> {
     }
 }
 
+/// The order a Bitkub place-bid/ask describes: `typ` limit or market, `amt` THB for a bid and
+/// base for an ask, `rat` the limit (0 or absent for market), `post_only`.
+fn bitkub_kind(market: &MarketRef, side: Side, typ: &str, amount: u64, rate: Option<u64>, post_only: bool) -> Result<OrderKind, ApiError> {
+    match typ {
+        "limit" => {
+            let price = rate.filter(|r| *r > 0).ok_or_else(|| ApiError::invalid_rate("invalid rate: a limit order needs rat greater than zero"))?;
+            let qty = match side {
+                // Spend at most `amt`: the largest quantity on the grid whose cost fits.
+                Side::Buy => estimate::buy_qty_for_budget(amount, price, market.info.spec.qty_step, MAX_QTY, market.divisor()),
+                Side::Sell => amount,
+            };
+            if qty == 0 {
+                return Err(ApiError::new(15, "amount too low: amt buys less than one quantity step at this rate"));
+            }
+            let tif = if post_only { TimeInForce::PostOnly } else { TimeInForce::Gtc };
+            Ok(OrderKind::Limit { price: Price(price), qty: Qty(qty), tif })
+        }
+        "market" => {
+            if rate.unwrap_or(0) != 0 {
+                return Err(ApiError::invalid_rate("invalid rate: a market order takes rat 0"));
+            }
+            if post_only {
+                return Err(ApiError::invalid_parameter("a market order cannot be post_only"));
+            }
+            Ok(OrderKind::Market { amount: Amount(amount) })
+        }
+        _ => Err(ApiError::invalid_parameter("typ must be limit or market")),
+    }
+}
+
 /// place-bid / place-ask (§10.4–10.5): `amt` is THB for a bid, base quantity for an ask.
 async fn place(state: AppState, slot: PlaceSlot, signed: Signed, side: Side) -> Result<Response, ApiError> {
     let endpoint = if side == Side::Buy { Endpoint::PlaceBid } else { Endpoint::PlaceAsk };
@@ -206,31 +236,7 @@ async fn place(state: AppState, slot: PlaceSlot, signed: Signed, side: Side) -> 
     };
     let post_only = p.opt_bool("post_only")?.unwrap_or(false);
     let client_id = client_id_of(p)?;
-    let kind = match typ.as_str() {
-        "limit" => {
-            let price = rate.filter(|r| *r > 0).ok_or_else(|| ApiError::invalid_rate("invalid rate: a limit order needs rat greater than zero"))?;
-            let qty = match side {
-                // Spend at most `amt`: the largest quantity on the grid whose cost fits.
-                Side::Buy => estimate::buy_qty_for_budget(amount, price, info.spec.qty_step, MAX_QTY, market.divisor()),
-                Side::Sell => amount,
-            };
-            if qty == 0 {
-                return Err(ApiError::new(15, "amount too low: amt buys less than one quantity step at this rate"));
-            }
-            let tif = if post_only { TimeInForce::PostOnly } else { TimeInForce::Gtc };
-            OrderKind::Limit { price: Price(price), qty: Qty(qty), tif }
-        }
-        "market" => {
-            if rate.unwrap_or(0) != 0 {
-                return Err(ApiError::invalid_rate("invalid rate: a market order takes rat 0"));
-            }
-            if post_only {
-                return Err(ApiError::invalid_parameter("a market order cannot be post_only"));
-            }
-            OrderKind::Market { amount: Amount(amount) }
-        }
-        _ => return Err(ApiError::invalid_parameter("typ must be limit or market")),
-    };
+    let kind = bitkub_kind(&market, side, &typ, amount, rate, post_only)?;
     let new = NewOrder { user: signed.key.user, market: info.id, side, kind, client_id: client_id.clone(), stp: StpMode::default() };
     let Placed { order, outcome, .. } = state.place(&slot, new).await?;
     let est = estimate::placement(side, amount as u128, rate.unwrap_or(0), info.spec.taker_fee_ppm, market.divisor());
