@@ -1,9 +1,8 @@
 //! The gateway's API keys. The gateway encrypts each secret and keeps the key to it; this table
 //! only stores the bytes it is given.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 

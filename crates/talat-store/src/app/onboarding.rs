@@ -6,11 +6,10 @@
 //! application, its documents, its first event; a decision, its event, the account's level and
 //! the customer's mail) is one transaction.
 
-use crate::codec::int;
+use super::support::{NewMail, Set};
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
-use crate::support::{NewMail, Set};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
@@ -270,7 +269,7 @@ async fn insert_events(tx: &mut Transaction<'static, Any>, application_id: i64, 
     Ok(())
 }
 
-use crate::support::insert_mail;
+use super::support::insert_mail;
 
 /// Attaches the account's free documents to an application; false if one is not available.
 async fn attach(tx: &mut Transaction<'static, Any>, application_id: i64, account_id: i64, documents: &[u64]) -> Result<Option<u64>, StoreError> {

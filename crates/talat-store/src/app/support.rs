@@ -4,9 +4,8 @@
 //! and every change that belongs together (a ticket and its first message, a status change and
 //! its event and mail) is one transaction.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};

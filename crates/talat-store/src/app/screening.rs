@@ -8,9 +8,8 @@
 //! applications; a decision on a hit (conditional on the hit still being open) with its
 //! clearance or the rejection of the applications.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};

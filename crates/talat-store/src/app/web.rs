@@ -3,9 +3,8 @@
 //! 0002). Secrets arrive hashed (passwords, session tokens) or sealed (TOTP); this module only
 //! stores the bytes it is given.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 use talat_core::UserId;

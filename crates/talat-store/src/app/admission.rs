@@ -1,9 +1,8 @@
 //! What the admission policy reads and writes: admitted customers, the waitlist (accounts not
 //! yet admitted, in sign-up order), applications waiting for review, reviewers, recent tickets.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use crate::WebAccountRow;
 
