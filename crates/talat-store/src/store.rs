@@ -1,21 +1,62 @@
-//! [`Store`]: the handle on the database (a pool, and the write lock every writer takes). The
-//! projection's write path is `projection::project`; each domain's tables are under `app`.
+//! [`Store`]: the handle on the database, and [`WriteTx`], the one way anything in the crate
+//! writes. The projection's write path is `projection::project`; each domain's tables are under
+//! `app`.
 
 use crate::db::{self, Backend};
 use crate::error::StoreError;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// The query store. Cheap to clone (a pool and a lock behind `Arc`s).
 ///
-/// Writes (projection, API keys) are serialised through one in-process lock: SQLite allows one
-/// writer at a time, and a projection transaction that lost a race with another writer would
-/// have to fail rather than wait.
+/// Every write — the projection's and every domain's — goes through `Store::write_tx`: the
+/// in-process write lock (SQLite allows one writer at a time; waiting here costs no connection
+/// and no database lock), then a transaction that holds the database's write lock from its
+/// `BEGIN`.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction from [`Store::write_tx`]: the store's write lock, held until the
+/// transaction ends, and the transaction. It dereferences to the connection (`&mut *tx` runs a
+/// statement in it); [`WriteTx::commit`] ends it, dropping it rolls back.
+///
+/// On SQLite it begins with `BEGIN IMMEDIATE`, taking the database's write lock before the first
+/// statement. A deferred `BEGIN` takes a read lock at its first read and must upgrade it at its
+/// first write; when another connection wrote or still holds the write lock meanwhile — a
+/// second pool on the file, or this pool's previous transaction whose rollback (queued when it
+/// was dropped) has not run yet — SQLite refuses the upgrade at once with SQLITE_BUSY ("database
+/// is locked") instead of waiting. `BEGIN IMMEDIATE` waits for the lock under the connection's
+/// busy timeout (`db`), so a writer waits rather than fails. PostgreSQL keeps a plain `BEGIN`.
+pub(crate) struct WriteTx<'s> {
+    // Declared first, dropped first: the rollback is queued before the lock is released.
+    tx: Transaction<'static, Any>,
+    _writer: MutexGuard<'s, ()>,
+}
+
+impl WriteTx<'_> {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -29,7 +70,7 @@ impl Store {
     /// `sqlite::memory:`, or `postgres://…`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let (pool, backend) = db::open(url, db::PoolShape::Shared).await?;
-        Ok(Store { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, backend, write_lock: Arc::new(Mutex::new(())) })
     }
 
     /// Another handle on the same database `url` (the one this store was opened with) with a
@@ -48,9 +89,21 @@ impl Store {
         Ok(Store { pool, backend, write_lock: Arc::clone(&self.write_lock) })
     }
 
+    /// Opens a write transaction: waits for the write lock (shared with [`Store::dedicated`]
+    /// handles), then begins — `BEGIN IMMEDIATE` on SQLite (see [`WriteTx`]). Every writer in
+    /// the crate starts here, single statements included.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx<'_>, StoreError> {
+        let writer = self.write_lock.lock().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _writer: writer })
+    }
+
     /// Holds the write lock, as a writer would (tests of lock sharing).
     #[doc(hidden)]
-    pub async fn write_lock_for_tests(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub async fn write_lock_for_tests(&self) -> MutexGuard<'_, ()> {
         self.write_lock.lock().await
     }
 

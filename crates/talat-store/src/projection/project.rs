@@ -37,8 +37,7 @@ impl Store {
     where
         I: IntoIterator<Item = &'a Applied>,
     {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let projected = read_meta(&mut tx).await?;
         let mut staged = Staged::default();
         let mut prev = projected;
