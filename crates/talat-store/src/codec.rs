@@ -1,10 +1,13 @@
 //! How engine enumerations and integers are written into columns, and read back.
 //!
 //! Enumerations are stored as short lower-case words (readable in a SQL shell, stable across
-//! Rust renames); integers as `i64`, checked both ways.
+//! Rust renames); integers as `i64`, checked both ways. [`Cols`] reads a row's columns back as
+//! these types, naming the table in errors.
 
 use crate::error::StoreError;
-use talat_core::{Account, DoneReason, PostingCause, Side, StpMode, TimeInForce, TradingMode};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use talat_core::{Account, AssetId, DoneReason, MarketId, OrderId, PostingCause, Side, StpMode, TimeInForce, TradingMode, UserId};
 
 /// An engine integer as a BIGINT. The engine bounds money below 2^62 and ids/seqs/times stay far
 /// below 2^63, so a failure here is a corrupt input, reported rather than wrapped.
@@ -202,6 +205,75 @@ pub(crate) fn account_from(table: &'static str, kind: &str, user: Option<i64>) -
         "compensation" => Account::Compensation,
         other => return Err(StoreError::corrupt(table, format!("unknown account kind {other:?}"))),
     })
+}
+
+/// Typed column access with the table named in errors.
+pub(crate) struct Cols<'r> {
+    row: &'r AnyRow,
+    table: &'static str,
+}
+
+impl<'r> Cols<'r> {
+    pub fn new(row: &'r AnyRow, table: &'static str) -> Cols<'r> {
+        Cols { row, table }
+    }
+
+    pub fn i64(&self, col: &str) -> Result<i64, StoreError> {
+        Ok(self.row.try_get::<i64, _>(col)?)
+    }
+
+    pub fn u64(&self, col: &str) -> Result<u64, StoreError> {
+        uint(self.table, col, self.i64(col)?)
+    }
+
+    pub fn opt_u64(&self, col: &str) -> Result<Option<u64>, StoreError> {
+        self.row.try_get::<Option<i64>, _>(col)?.map(|v| uint(self.table, col, v)).transpose()
+    }
+
+    pub fn narrow<T: TryFrom<u64>>(&self, col: &str) -> Result<T, StoreError> {
+        let v = self.u64(col)?;
+        T::try_from(v).map_err(|_| StoreError::corrupt(self.table, format!("{col} = {v} out of range")))
+    }
+
+    pub fn u32(&self, col: &str) -> Result<u32, StoreError> {
+        self.narrow(col)
+    }
+
+    pub fn user(&self, col: &str) -> Result<UserId, StoreError> {
+        self.narrow(col).map(UserId)
+    }
+
+    pub fn market(&self, col: &str) -> Result<MarketId, StoreError> {
+        self.narrow(col).map(MarketId)
+    }
+
+    pub fn asset(&self, col: &str) -> Result<AssetId, StoreError> {
+        self.narrow(col).map(AssetId)
+    }
+
+    pub fn order(&self, col: &str) -> Result<OrderId, StoreError> {
+        self.u64(col).map(OrderId)
+    }
+
+    pub fn text(&self, col: &str) -> Result<String, StoreError> {
+        Ok(self.row.try_get::<String, _>(col)?)
+    }
+
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.row.try_get::<Option<String>, _>(col)?)
+    }
+
+    pub fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.row.try_get::<Vec<u8>, _>(col)?)
+    }
+
+    pub fn word<T: Word>(&self, col: &str) -> Result<T, StoreError> {
+        T::parse(self.table, &self.text(col)?)
+    }
+
+    pub fn bool(&self, col: &str) -> Result<bool, StoreError> {
+        Ok(self.i64(col)? != 0)
+    }
 }
 
 #[cfg(test)]

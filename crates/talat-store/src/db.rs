@@ -10,6 +10,12 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a SQLite statement waits for a lock another connection holds before it fails with
+/// SQLITE_BUSY: a writer waiting for another pool's transaction, or for the rollback of this
+/// pool's last one. As long as the pool's acquire timeout: a write that waits this long is
+/// stuck, not busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -87,12 +93,19 @@ pub(crate) async fn open(url: &str, shape: PoolShape) -> Result<(AnyPool, Backen
             };
             options.max_connections(max).min_connections(min).after_connect(|conn, _meta| {
                 Box::pin(async move {
+                    // busy_timeout first (sqlx sets 5 s), so the statements after it
+                    // wait for a lock another connection holds instead of failing with
+                    // SQLITE_BUSY; writers take theirs at BEGIN (Store::write_tx).
                     // WAL: readers never wait for the projector's transaction, nor it for them.
                     // synchronous=NORMAL: a power cut may lose the last transactions, never
                     // consistency; meta.projected_seq falls back with them and replay refills it.
                     // temp_store=MEMORY: statement journals (multi-row upserts inside the
                     // projector's transaction) stay in memory instead of temp-file writes.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;").await?;
+                    let pragmas = format!(
+                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                        BUSY_TIMEOUT.as_millis()
+                    );
+                    conn.execute(pragmas.as_str()).await?;
                     Ok(())
                 })
             })

@@ -1,6 +1,7 @@
 //! talat's query store: SQL projections of the engine's events — orders, trades, ledger
 //! postings, OHLCV candles, deposits and withdrawals — for the gateway's history and market-data
-//! reads, written in batches off the matching path.
+//! reads, written in batches off the matching path; and the application's own tables (web
+//! accounts and staff, API keys, support, onboarding, screening, admission).
 //!
 //! * SQLite by default (`sqlite://./data/store.db`: created if missing, WAL mode), PostgreSQL
 //!   given a `postgres://` URL; one schema (`migrations/sqlite`, `migrations/postgres`), run on
@@ -13,48 +14,44 @@
 //! * Reads are `async` methods on [`Store`] returning plain structs with integer money
 //!   (smallest units, price units): no float anywhere.
 //!
-//! Module map: `db` (URLs, pool, migrations), `stage` (events → rows, pure), `project` (rows →
-//! multi-row statements), `sql` (the multi-row statement builder), `candles` (buckets and
-//! resolutions), `store` (the handle and the write transaction), `queries` and `rows` (reads),
-//! `keys` (API keys), `web` (web accounts, staff, sessions, audit), `support` (tickets, incidents, roster, mail outbox), `codec` (enum words and checked integers), `projector`.
+//! Module map — two halves, and what both use:
+//!
+//! * `projection/`: engine events → orders, trades, postings, candles. `stage` (events → rows,
+//!   pure), `project` (the write transaction: rows → multi-row statements), `sql` (the
+//!   multi-row statement builder), `candles` (buckets and resolutions), `projector` (the
+//!   background task), `queries` and `rows` (reads).
+//! * `app/`: one module per domain's tables — `web` (web accounts, staff, sessions, audit),
+//!   `keys` (API keys), `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC),
+//!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist).
+//! * Shared: `store` (the handle and the write lock), `db` (URLs, pool, migrations), `codec`
+//!   (enum words, checked integers, column reads), `error`.
 
-mod admission;
-mod candles;
+mod app;
 mod codec;
 mod db;
 mod error;
-mod keys;
-mod onboarding;
-mod project;
-mod projector;
-mod queries;
-mod rows;
-mod screening;
-mod sql;
-mod stage;
+mod projection;
 mod store;
-mod support;
-mod web;
 
-pub use candles::Resolution;
-pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
-pub use db::Backend;
-pub use error::StoreError;
-pub use keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
-pub use onboarding::{
+pub use app::keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
+pub use app::onboarding::{
     KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent,
     MAX_KYC_ROWS,
 };
-pub use projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
-pub use queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
-pub use rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
-pub use screening::{
+pub use app::screening::{
     ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow,
     ScreeningSubjectRow, MAX_SCREENING_ROWS,
 };
-pub use store::Store;
-pub use support::{
+pub use app::support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
     TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
 };
-pub use web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
+pub use app::web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
+pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
+pub use db::Backend;
+pub use error::StoreError;
+pub use projection::candles::Resolution;
+pub use projection::projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
+pub use projection::queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
+pub use projection::rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
+pub use store::Store;

@@ -1,23 +1,62 @@
-//! [`Store`]: the handle on the database, and the one write path (`project`).
+//! [`Store`]: the handle on the database, and [`WriteTx`], the one way anything in the crate
+//! writes. The projection's write path is `projection::project`; each domain's tables are under
+//! `app`.
 
-use crate::codec::{int, uint};
 use crate::db::{self, Backend};
 use crate::error::StoreError;
-use crate::stage::Staged;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use talat_core::{Applied, Event, Input, Seq};
+use tokio::sync::{Mutex, MutexGuard};
 
 /// The query store. Cheap to clone (a pool and a lock behind `Arc`s).
 ///
-/// Writes (projection, API keys) are serialised through one in-process lock: SQLite allows one
-/// writer at a time, and a projection transaction that lost a race with another writer would
-/// have to fail rather than wait.
+/// Every write — the projection's and every domain's — goes through `Store::write_tx`: the
+/// in-process write lock (SQLite allows one writer at a time; waiting here costs no connection
+/// and no database lock), then a transaction that holds the database's write lock from its
+/// `BEGIN`.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction from [`Store::write_tx`]: the store's write lock, held until the
+/// transaction ends, and the transaction. It dereferences to the connection (`&mut *tx` runs a
+/// statement in it); [`WriteTx::commit`] ends it, dropping it rolls back.
+///
+/// On SQLite it begins with `BEGIN IMMEDIATE`, taking the database's write lock before the first
+/// statement. A deferred `BEGIN` takes a read lock at its first read and must upgrade it at its
+/// first write; when another connection wrote or still holds the write lock meanwhile — a
+/// second pool on the file, or this pool's previous transaction whose rollback (queued when it
+/// was dropped) has not run yet — SQLite refuses the upgrade at once with SQLITE_BUSY ("database
+/// is locked") instead of waiting. `BEGIN IMMEDIATE` waits for the lock under the connection's
+/// busy timeout (`db`), so a writer waits rather than fails. PostgreSQL keeps a plain `BEGIN`.
+pub(crate) struct WriteTx<'s> {
+    // Declared first, dropped first: the rollback is queued before the lock is released.
+    tx: Transaction<'static, Any>,
+    _writer: MutexGuard<'s, ()>,
+}
+
+impl WriteTx<'_> {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -31,7 +70,7 @@ impl Store {
     /// `sqlite::memory:`, or `postgres://…`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let (pool, backend) = db::open(url, db::PoolShape::Shared).await?;
-        Ok(Store { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, backend, write_lock: Arc::new(Mutex::new(())) })
     }
 
     /// Another handle on the same database `url` (the one this store was opened with) with a
@@ -50,9 +89,21 @@ impl Store {
         Ok(Store { pool, backend, write_lock: Arc::clone(&self.write_lock) })
     }
 
+    /// Opens a write transaction: waits for the write lock (shared with [`Store::dedicated`]
+    /// handles), then begins — `BEGIN IMMEDIATE` on SQLite (see [`WriteTx`]). Every writer in
+    /// the crate starts here, single statements included.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx<'_>, StoreError> {
+        let writer = self.write_lock.lock().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _writer: writer })
+    }
+
     /// Holds the write lock, as a writer would (tests of lock sharing).
     #[doc(hidden)]
-    pub async fn write_lock_for_tests(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub async fn write_lock_for_tests(&self) -> MutexGuard<'_, ()> {
         self.write_lock.lock().await
     }
 
@@ -64,71 +115,4 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    /// The engine seq of the last command the projections include (0 before the first).
-    pub async fn projected_seq(&self) -> Result<Seq, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        read_meta(&mut conn).await
-    }
-
-    /// Projects `batch` in one transaction. Commands at or below the projected seq (or at or
-    /// below one already taken from this batch) are skipped, so a batch seen twice changes
-    /// nothing; the rest must continue without a gap. Returns the projected seq afterwards.
-    pub async fn project(&self, batch: &[Applied]) -> Result<Seq, StoreError> {
-        self.project_all(batch.iter()).await
-    }
-
-    /// [`Store::project`] for one command as `replay_since` hands it over. For a long replay
-    /// prefer [`crate::Catchup`], which batches commands into few transactions.
-    pub async fn project_one(&self, input: &Input, events: &[Event]) -> Result<Seq, StoreError> {
-        let applied = Applied { input: input.clone(), events: events.to_vec() };
-        self.project_all(std::iter::once(&applied)).await
-    }
-
-    /// [`Store::project`] over several batches at once (the projector coalesces what queued up
-    /// into one transaction).
-    pub async fn project_all<'a, I>(&self, commands: I) -> Result<Seq, StoreError>
-    where
-        I: IntoIterator<Item = &'a Applied>,
-    {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let projected = read_meta(&mut tx).await?;
-        let mut staged = Staged::default();
-        let mut prev = projected;
-        for applied in commands {
-            let seq = applied.input.seq;
-            // Already projected, or earlier in this run (overlapping batches, e.g. a catch-up
-            // replay that started early, coalesced with the batches after it).
-            if seq <= prev {
-                continue;
-            }
-            if seq != prev + 1 {
-                return Err(StoreError::Gap { projected: prev, next: seq });
-            }
-            prev = seq;
-            staged.add(applied)?;
-        }
-        if staged.commands == 0 {
-            return Ok(projected);
-        }
-        crate::project::write(&mut tx, self.backend.into(), &staged).await?;
-        let moved = sqlx::query("UPDATE meta SET projected_seq = $1, last_ts_ms = $2 WHERE id = 1 AND projected_seq = $3")
-            .bind(int(staged.last_seq)?)
-            .bind(int(staged.last_ts_ms)?)
-            .bind(int(projected)?)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if moved != 1 {
-            return Err(StoreError::ConcurrentWriter);
-        }
-        tx.commit().await?;
-        Ok(staged.last_seq)
-    }
-}
-
-async fn read_meta(conn: &mut AnyConnection) -> Result<Seq, StoreError> {
-    let row = sqlx::query("SELECT projected_seq FROM meta WHERE id = 1").fetch_one(&mut *conn).await?;
-    uint("meta", "projected_seq", row.try_get(0)?)
 }

@@ -1,9 +1,8 @@
 //! What the admission policy reads and writes: admitted customers, the waitlist (accounts not
 //! yet admitted, in sign-up order), applications waiting for review, reviewers, recent tickets.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use crate::WebAccountRow;
 
@@ -16,20 +15,22 @@ impl Store {
 
     /// Admits a new account at once, or puts it on the waitlist.
     pub async fn set_admission(&self, account_id: u64, admitted: bool, now_ms: u64) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let sql = if admitted { "UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2" } else { "UPDATE web_accounts SET waitlisted_ms = $1 WHERE id = $2" };
-        sqlx::query(sql).bind(int(now_ms)?).bind(int(account_id)?).execute(&self.pool).await?;
+        sqlx::query(sql).bind(int(now_ms)?).bind(int(account_id)?).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Admits a waitlisted account; false if it was already admitted (or does not exist).
     pub async fn admit_waitlisted(&self, account_id: u64, now_ms: u64) -> Result<bool, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL")
             .bind(int(now_ms)?)
             .bind(int(account_id)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -6,13 +6,12 @@
 //! application, its documents, its first event; a decision, its event, the account's level and
 //! the customer's mail) is one transaction.
 
-use crate::codec::int;
+use super::support::{NewMail, Set};
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
-use crate::support::{NewMail, Set};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 /// Most rows one onboarding listing returns.
 pub const MAX_KYC_ROWS: i64 = 500;
@@ -255,7 +254,7 @@ pub struct KycCounts {
     pub rejected: u64,
 }
 
-async fn insert_events(tx: &mut Transaction<'static, Any>, application_id: i64, events: &[NewKycEvent], now: i64) -> Result<(), StoreError> {
+async fn insert_events(conn: &mut AnyConnection, application_id: i64, events: &[NewKycEvent], now: i64) -> Result<(), StoreError> {
     for e in events {
         sqlx::query("INSERT INTO kyc_events (application_id, ts_ms, actor, actor_id, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(application_id)
@@ -264,22 +263,22 @@ async fn insert_events(tx: &mut Transaction<'static, Any>, application_id: i64, 
             .bind(int(e.actor_id)?)
             .bind(e.kind.as_str())
             .bind(e.detail.as_str())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
 }
 
-use crate::support::insert_mail;
+use super::support::insert_mail;
 
 /// Attaches the account's free documents to an application; false if one is not available.
-async fn attach(tx: &mut Transaction<'static, Any>, application_id: i64, account_id: i64, documents: &[u64]) -> Result<Option<u64>, StoreError> {
+async fn attach(conn: &mut AnyConnection, application_id: i64, account_id: i64, documents: &[u64]) -> Result<Option<u64>, StoreError> {
     for &d in documents {
         let n = sqlx::query("UPDATE kyc_documents SET application_id = $1 WHERE id = $2 AND account_id = $3 AND application_id IS NULL")
             .bind(application_id)
             .bind(int(d)?)
             .bind(account_id)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
         if n != 1 {
@@ -294,9 +293,8 @@ impl Store {
 
     /// Stores a verification token's hash and queues its mail, in one transaction.
     pub async fn create_email_verification(&self, account_id: u64, token_sha256: &str, now_ms: u64, mail: &NewMail) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
         let now = int(now_ms)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO email_verifications (token_sha256, account_id, created_ms) VALUES ($1, $2, $3)")
             .bind(token_sha256)
             .bind(int(account_id)?)
@@ -318,10 +316,9 @@ impl Store {
     /// Uses the account's token (unused, made at or after `not_before_ms`) and marks its email
     /// verified (the first verification time stays). False for a wrong, used or expired token.
     pub async fn use_email_verification(&self, account_id: u64, token_sha256: &str, not_before_ms: u64, now_ms: u64) -> Result<bool, StoreError> {
-        let _writer = self.write_lock.lock().await;
         let now = int(now_ms)?;
         let account = int(account_id)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let used =
             sqlx::query("UPDATE email_verifications SET used_ms = $1 WHERE token_sha256 = $2 AND account_id = $3 AND used_ms IS NULL AND created_ms >= $4")
                 .bind(now)
@@ -347,21 +344,23 @@ impl Store {
 
     /// Records the account's KYC level (the engine's limits are set by the caller first).
     pub async fn set_kyc_level(&self, account_id: u64, level: u8) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
-        sqlx::query("UPDATE web_accounts SET kyc_level = $1 WHERE id = $2").bind(i64::from(level)).bind(int(account_id)?).execute(&self.pool).await?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE web_accounts SET kyc_level = $1 WHERE id = $2").bind(i64::from(level)).bind(int(account_id)?).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Marks an account admitted at `now_ms` if it is not yet (tests and tooling; the admission
     /// policy has its own writes). True if it changed.
     pub async fn kyc_mark_admitted(&self, account_id: u64, now_ms: u64) -> Result<bool, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query("UPDATE web_accounts SET admitted_ms = $1 WHERE id = $2 AND admitted_ms IS NULL")
             .bind(int(now_ms)?)
             .bind(int(account_id)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok(n == 1)
     }
 
@@ -369,7 +368,7 @@ impl Store {
 
     pub async fn insert_kyc_document(&self, d: &NewKycDocument) -> Result<KycDocumentRow, StoreError> {
         let id = {
-            let _writer = self.write_lock.lock().await;
+            let mut tx = self.write_tx().await?;
             let row = sqlx::query("INSERT INTO kyc_documents (account_id, purpose, content_type, sha256, size_bytes, width, height, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
                 .bind(int(d.account_id)?)
                 .bind(d.purpose.as_str())
@@ -379,8 +378,9 @@ impl Store {
                 .bind(d.width.map(int).transpose()?)
                 .bind(d.height.map(int).transpose()?)
                 .bind(int(d.created_ms)?)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+            tx.commit().await?;
             Cols::new(&row, "kyc_documents").u64("id")?
         };
         self.kyc_document(id).await?.ok_or_else(|| StoreError::corrupt("kyc_documents", format!("document {id} vanished after its insert")))
@@ -409,10 +409,9 @@ impl Store {
     /// transaction, unless the account already has one of this level under review or approved,
     /// another account's live application has the same `id_key`, or a document is not free.
     pub async fn create_kyc_application(&self, a: &NewKycApplication, documents: &[u64], events: &[NewKycEvent]) -> Result<KycCreate, StoreError> {
-        let _writer = self.write_lock.lock().await;
         let now = int(a.submitted_ms)?;
         let account = int(a.account_id)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let open =
             sqlx::query("SELECT COUNT(*) AS n FROM kyc_applications WHERE account_id = $1 AND level = $2 AND status IN ('submitted', 'more_info', 'approved')")
                 .bind(account)
@@ -458,7 +457,6 @@ impl Store {
         }
         insert_events(&mut tx, id, events, now).await?;
         tx.commit().await?;
-        drop(_writer);
         let row = self
             .kyc_application(id as u64)
             .await?
@@ -472,7 +470,6 @@ impl Store {
         for (col, _) in &change.set {
             assert!(SETTABLE.contains(col), "kyc_applications.{col} is not settable");
         }
-        let _writer = self.write_lock.lock().await;
         let now = int(change.now_ms)?;
         let mut sql = String::from("UPDATE kyc_applications SET version = version + 1, updated_ms = $1");
         for (i, (col, _)) in change.set.iter().enumerate() {
@@ -480,7 +477,7 @@ impl Store {
         }
         let n = change.set.len();
         sql.push_str(&format!(" WHERE id = ${} AND version = ${} RETURNING account_id", n + 2, n + 3));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut q = sqlx::query(&sql).bind(now);
         for (_, v) in &change.set {
             q = match v {
@@ -579,7 +576,7 @@ impl Store {
         answers: &str,
         ts_ms: u64,
     ) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO knowledge_results (account_id, test_version, score_pct, passed, answers, ts_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -589,8 +586,9 @@ impl Store {
         .bind(i64::from(passed))
         .bind(answers)
         .bind(int(ts_ms)?)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Cols::new(&row, "knowledge_results").u64("id")
     }
 

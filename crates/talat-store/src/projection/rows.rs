@@ -1,81 +1,12 @@
 //! What queries return: plain structs with the engine's integer types (the gateway formats
 //! decimals), and how they are read from a row.
 
-use crate::candles::Resolution;
-use crate::codec::{account_from, uint, OrderStatus, OrderType, WithdrawalStatus, Word};
+use super::candles::Resolution;
+use crate::codec::{account_from, Cols, OrderStatus, OrderType, WithdrawalStatus};
 use crate::error::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use talat_core::{Account, AssetId, MarketId, OrderId, PostingCause, Seq, Side, StpMode, TimeInForce, TradingMode, UserId};
-
-/// Typed column access with the table named in errors.
-pub(crate) struct Cols<'r> {
-    row: &'r AnyRow,
-    table: &'static str,
-}
-
-impl<'r> Cols<'r> {
-    pub fn new(row: &'r AnyRow, table: &'static str) -> Cols<'r> {
-        Cols { row, table }
-    }
-
-    pub fn i64(&self, col: &str) -> Result<i64, StoreError> {
-        Ok(self.row.try_get::<i64, _>(col)?)
-    }
-
-    pub fn u64(&self, col: &str) -> Result<u64, StoreError> {
-        uint(self.table, col, self.i64(col)?)
-    }
-
-    pub fn opt_u64(&self, col: &str) -> Result<Option<u64>, StoreError> {
-        self.row.try_get::<Option<i64>, _>(col)?.map(|v| uint(self.table, col, v)).transpose()
-    }
-
-    fn narrow<T: TryFrom<u64>>(&self, col: &str) -> Result<T, StoreError> {
-        let v = self.u64(col)?;
-        T::try_from(v).map_err(|_| StoreError::corrupt(self.table, format!("{col} = {v} out of range")))
-    }
-
-    pub fn u32(&self, col: &str) -> Result<u32, StoreError> {
-        self.narrow(col)
-    }
-
-    pub fn user(&self, col: &str) -> Result<UserId, StoreError> {
-        self.narrow(col).map(UserId)
-    }
-
-    pub fn market(&self, col: &str) -> Result<MarketId, StoreError> {
-        self.narrow(col).map(MarketId)
-    }
-
-    pub fn asset(&self, col: &str) -> Result<AssetId, StoreError> {
-        self.narrow(col).map(AssetId)
-    }
-
-    pub fn order(&self, col: &str) -> Result<OrderId, StoreError> {
-        self.u64(col).map(OrderId)
-    }
-
-    pub fn text(&self, col: &str) -> Result<String, StoreError> {
-        Ok(self.row.try_get::<String, _>(col)?)
-    }
-
-    pub fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.row.try_get::<Option<String>, _>(col)?)
-    }
-
-    pub fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(self.row.try_get::<Vec<u8>, _>(col)?)
-    }
-
-    pub fn word<T: Word>(&self, col: &str) -> Result<T, StoreError> {
-        T::parse(self.table, &self.text(col)?)
-    }
-
-    pub fn bool(&self, col: &str) -> Result<bool, StoreError> {
-        Ok(self.i64(col)? != 0)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetRow {

@@ -3,9 +3,8 @@
 //! 0002). Secrets arrive hashed (passwords, session tokens) or sealed (TOTP); this module only
 //! stores the bytes it is given.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 use talat_core::UserId;
@@ -168,14 +167,15 @@ impl Store {
     /// Inserts an account; `None` if the email is taken (emails are stored lower-cased by the
     /// caller). Returns the new id.
     pub async fn insert_web_account(&self, email: &str, password_hash: &str, user: UserId, created_ms: u64) -> Result<Option<u64>, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query("INSERT INTO web_accounts (email, password_hash, totp_enabled, user_id, locked, created_ms) VALUES ($1, $2, 0, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id")
             .bind(email)
             .bind(password_hash)
             .bind(i64::from(user.0))
             .bind(int(created_ms)?)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         row.map(|r| Cols::new(&r, "web_accounts").u64("id")).transpose()
     }
 
@@ -224,10 +224,11 @@ impl Store {
     /// input).
     async fn set_totp(&self, table: &'static str, id: u64, totp: Option<(&[u8], &[u8])>, enabled: bool) -> Result<(), StoreError> {
         assert!(matches!(table, "web_accounts" | "staff"), "TOTP lives in web_accounts and staff only");
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let reset = if enabled { "" } else { ", totp_last_step = 0" };
         let sql = format!("UPDATE {table} SET totp_sealed = $1, totp_nonce = $2, totp_enabled = $3{reset} WHERE id = $4");
-        sqlx::query(&sql).bind(totp.map(|t| t.0.to_vec())).bind(totp.map(|t| t.1.to_vec())).bind(i64::from(enabled)).bind(int(id)?).execute(&self.pool).await?;
+        sqlx::query(&sql).bind(totp.map(|t| t.0.to_vec())).bind(totp.map(|t| t.1.to_vec())).bind(i64::from(enabled)).bind(int(id)?).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -235,22 +236,24 @@ impl Store {
     /// `totp_last_step` moves to `step` only if it is below it; 0 rows updated is a replay.
     async fn use_totp_step(&self, table: &'static str, id: u64, step: u64) -> Result<bool, StoreError> {
         assert!(matches!(table, "web_accounts" | "staff"), "TOTP lives in web_accounts and staff only");
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let sql = format!("UPDATE {table} SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $3");
         let step = int(step)?;
-        let done = sqlx::query(&sql).bind(step).bind(int(id)?).bind(step).execute(&self.pool).await?;
+        let done = sqlx::query(&sql).bind(step).bind(int(id)?).bind(step).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Records a lock (with the limits to restore) or an unlock (`saved_limits` cleared).
     pub async fn set_web_account_lock(&self, id: u64, locked: bool, saved_limits: Option<&str>) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE web_accounts SET locked = $1, saved_limits = $2 WHERE id = $3")
             .bind(i64::from(locked))
             .bind(saved_limits)
             .bind(int(id)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -258,7 +261,7 @@ impl Store {
 
     /// Inserts a staff member; `None` if the email is taken.
     pub async fn insert_staff(&self, email: &str, password_hash: &str, role: &str, created_ms: u64) -> Result<Option<u64>, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO staff (email, password_hash, role, totp_enabled, created_ms) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id",
         )
@@ -266,8 +269,9 @@ impl Store {
         .bind(password_hash)
         .bind(role)
         .bind(int(created_ms)?)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(|r| Cols::new(&r, "staff").u64("id")).transpose()
     }
 
@@ -305,9 +309,8 @@ impl Store {
     /// changes) when there is no such staff member or 2FA is off, so of two concurrent resets
     /// one gets `Some`. Returns how many sessions were ended.
     pub async fn reset_staff_totp(&self, id: u64) -> Result<Option<u64>, StoreError> {
-        let _writer = self.write_lock.lock().await;
         let id = int(id)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let cleared =
             sqlx::query("UPDATE staff SET totp_sealed = NULL, totp_nonce = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = $1 AND totp_enabled = 1")
                 .bind(id)
@@ -325,7 +328,7 @@ impl Store {
     // ---- sessions -------------------------------------------------------------------------
 
     pub async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO web_sessions (token_sha256, kind, owner_id, csrf, created_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(s.token_sha256.as_str())
             .bind(s.kind.as_str())
@@ -333,8 +336,9 @@ impl Store {
             .bind(s.csrf.as_str())
             .bind(int(s.created_ms)?)
             .bind(int(s.last_seen_ms)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -344,18 +348,16 @@ impl Store {
     }
 
     pub async fn touch_session(&self, token_sha256: &str, last_seen_ms: u64) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
-        sqlx::query("UPDATE web_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2")
-            .bind(int(last_seen_ms)?)
-            .bind(token_sha256)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE web_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2").bind(int(last_seen_ms)?).bind(token_sha256).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
-        sqlx::query("DELETE FROM web_sessions WHERE token_sha256 = $1").bind(token_sha256).execute(&self.pool).await?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM web_sessions WHERE token_sha256 = $1").bind(token_sha256).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -364,7 +366,7 @@ impl Store {
     /// the writer lock briefly; the caller repeats while a call deletes `limit`. Both conditions
     /// are index reads (`web_sessions_last_seen`, `web_sessions_created`).
     pub async fn delete_expired_sessions(&self, idle_before_ms: u64, created_before_ms: u64, limit: i64) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "DELETE FROM web_sessions WHERE token_sha256 IN \
              (SELECT token_sha256 FROM web_sessions WHERE last_seen_ms < $1 OR created_ms < $2 LIMIT $3)",
@@ -372,8 +374,9 @@ impl Store {
         .bind(int(idle_before_ms)?)
         .bind(int(created_before_ms)?)
         .bind(limit.clamp(0, MAX_WEB_ROWS))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -381,7 +384,7 @@ impl Store {
 
     /// Appends one entry; returns its id.
     pub async fn append_audit(&self, e: &AuditRow) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query("INSERT INTO staff_audit (ts_ms, staff_id, staff_email, role, action, target, detail, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(int(e.ts_ms)?)
             .bind(int(e.staff_id)?)
@@ -391,8 +394,9 @@ impl Store {
             .bind(e.target.as_str())
             .bind(e.detail.as_str())
             .bind(e.outcome.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Cols::new(&row, "staff_audit").u64("id")
     }
 
@@ -407,7 +411,9 @@ impl Store {
     /// Runs one raw statement (tests: proving the audit log refuses UPDATE and DELETE).
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
-        Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 }

@@ -1,14 +1,85 @@
-//! Writing one staged run of commands: a few multi-row statements per table, inside the caller's
-//! transaction (which also moves `meta.projected_seq`).
+//! Projecting a run of applied commands: [`Store::project`] and its variants open the one
+//! write transaction, skip what is already projected, stage the rest and write it as a few
+//! multi-row statements per table, moving `meta.projected_seq` in the same transaction.
 
-use crate::codec::{account_kind, int, Word};
+use super::sql::{exec_values, Placeholders, Val};
+use super::stage::{MarketChange, NewMoney, Staged};
+use crate::codec::{account_kind, int, uint, Word};
 use crate::error::StoreError;
-use crate::sql::{exec_values, Placeholders, Val};
-use crate::stage::{MarketChange, NewMoney, Staged};
-use sqlx::AnyConnection;
+use crate::store::Store;
+use sqlx::{AnyConnection, Row};
+use talat_core::{Applied, Event, Input, Seq};
+
+impl Store {
+    /// The engine seq of the last command the projections include (0 before the first).
+    pub async fn projected_seq(&self) -> Result<Seq, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_meta(&mut conn).await
+    }
+
+    /// Projects `batch` in one transaction. Commands at or below the projected seq (or at or
+    /// below one already taken from this batch) are skipped, so a batch seen twice changes
+    /// nothing; the rest must continue without a gap. Returns the projected seq afterwards.
+    pub async fn project(&self, batch: &[Applied]) -> Result<Seq, StoreError> {
+        self.project_all(batch.iter()).await
+    }
+
+    /// [`Store::project`] for one command as `replay_since` hands it over. For a long replay
+    /// prefer [`crate::Catchup`], which batches commands into few transactions.
+    pub async fn project_one(&self, input: &Input, events: &[Event]) -> Result<Seq, StoreError> {
+        let applied = Applied { input: input.clone(), events: events.to_vec() };
+        self.project_all(std::iter::once(&applied)).await
+    }
+
+    /// [`Store::project`] over several batches at once (the projector coalesces what queued up
+    /// into one transaction).
+    pub async fn project_all<'a, I>(&self, commands: I) -> Result<Seq, StoreError>
+    where
+        I: IntoIterator<Item = &'a Applied>,
+    {
+        let mut tx = self.write_tx().await?;
+        let projected = read_meta(&mut tx).await?;
+        let mut staged = Staged::default();
+        let mut prev = projected;
+        for applied in commands {
+            let seq = applied.input.seq;
+            // Already projected, or earlier in this run (overlapping batches, e.g. a catch-up
+            // replay that started early, coalesced with the batches after it).
+            if seq <= prev {
+                continue;
+            }
+            if seq != prev + 1 {
+                return Err(StoreError::Gap { projected: prev, next: seq });
+            }
+            prev = seq;
+            staged.add(applied)?;
+        }
+        if staged.commands == 0 {
+            return Ok(projected);
+        }
+        write(&mut tx, self.backend().into(), &staged).await?;
+        let moved = sqlx::query("UPDATE meta SET projected_seq = $1, last_ts_ms = $2 WHERE id = 1 AND projected_seq = $3")
+            .bind(int(staged.last_seq)?)
+            .bind(int(staged.last_ts_ms)?)
+            .bind(int(projected)?)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if moved != 1 {
+            return Err(StoreError::ConcurrentWriter);
+        }
+        tx.commit().await?;
+        Ok(staged.last_seq)
+    }
+}
+
+async fn read_meta(conn: &mut AnyConnection) -> Result<Seq, StoreError> {
+    let row = sqlx::query("SELECT projected_seq FROM meta WHERE id = 1").fetch_one(&mut *conn).await?;
+    uint("meta", "projected_seq", row.try_get(0)?)
+}
 
 /// Writes every row of `s`. The caller owns the transaction.
-pub(crate) async fn write(conn: &mut AnyConnection, style: Placeholders, s: &Staged<'_>) -> Result<(), StoreError> {
+async fn write(conn: &mut AnyConnection, style: Placeholders, s: &Staged<'_>) -> Result<(), StoreError> {
     write_listings(conn, style, s).await?;
     write_orders(conn, style, s).await?;
     write_trades(conn, style, s).await?;

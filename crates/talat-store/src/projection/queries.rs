@@ -2,11 +2,11 @@
 //! (`MAX_CANDLES` for candles), so no request can ask the database for an unbounded scan of
 //! rows to return.
 
-use crate::candles::Resolution;
+use super::candles::Resolution;
+use super::rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
+use super::sql::Val;
 use crate::codec::int;
 use crate::error::StoreError;
-use crate::rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
-use crate::sql::Val;
 use crate::store::Store;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;

@@ -1,9 +1,8 @@
 //! The gateway's API keys. The gateway encrypts each secret and keeps the key to it; this table
 //! only stores the bytes it is given.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
 
@@ -54,7 +53,7 @@ const COLUMNS: &str = "api_key, user_id, secret_ciphertext, secret_nonce, perms,
 impl Store {
     /// Stores a new key; a key that exists already is refused with `DuplicateApiKey`.
     pub async fn insert_api_key(&self, key: &ApiKeyRow) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         // ON CONFLICT DO NOTHING + rows affected, rather than matching each backend's
         // unique-violation error.
         let inserted = sqlx::query(
@@ -69,9 +68,10 @@ impl Store {
         .bind(key.ip_allow.as_str())
         .bind(int(key.created_ms)?)
         .bind(key.revoked_ms.map(int).transpose()?)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         if inserted == 0 {
             return Err(StoreError::DuplicateApiKey(key.api_key.clone()));
         }
@@ -81,13 +81,14 @@ impl Store {
     /// Marks the key revoked at `at_ms`. Returns false if it is unknown or already revoked (the
     /// first revocation time is kept).
     pub async fn revoke_api_key(&self, api_key: &str, at_ms: u64) -> Result<bool, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let changed = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE api_key = $2 AND revoked_ms IS NULL")
             .bind(int(at_ms)?)
             .bind(api_key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok(changed == 1)
     }
 

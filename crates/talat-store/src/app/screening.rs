@@ -8,12 +8,11 @@
 //! applications; a decision on a hit (conditional on the hit still being open) with its
 //! clearance or the rejection of the applications.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 /// Most rows one screening listing returns.
 pub const MAX_SCREENING_ROWS: i64 = 500;
@@ -202,7 +201,7 @@ pub enum HitDecision {
 
 /// The screening status of an account's applications from its hits: `hit` while any is open,
 /// else `confirmed` if one was confirmed, else `cleared` if one was cleared, else `clear`.
-async fn derive_status(tx: &mut Transaction<'static, Any>, account_id: i64) -> Result<(String, u64), StoreError> {
+async fn derive_status(conn: &mut AnyConnection, account_id: i64) -> Result<(String, u64), StoreError> {
     let row = sqlx::query(
         "SELECT COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS open, \
          COALESCE(SUM(CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END), 0) AS confirmed, \
@@ -210,7 +209,7 @@ async fn derive_status(tx: &mut Transaction<'static, Any>, account_id: i64) -> R
          FROM screening_hits WHERE account_id = $1",
     )
     .bind(account_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     let c = Cols::new(&row, "screening_hits");
     let (open, confirmed, cleared) = (c.u64("open")?, c.u64("confirmed")?, c.u64("cleared")?);
@@ -228,7 +227,7 @@ async fn derive_status(tx: &mut Transaction<'static, Any>, account_id: i64) -> R
 
 /// Sets the screening status of the account's live (not rejected) applications, raising their
 /// version where it changes so a reviewer's conditional update made on the old state fails.
-async fn set_status(tx: &mut Transaction<'static, Any>, account_id: i64, status: &str, now: i64) -> Result<(), StoreError> {
+async fn set_status(conn: &mut AnyConnection, account_id: i64, status: &str, now: i64) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE kyc_applications SET screening_status = $1, updated_ms = $2, version = version + 1 \
          WHERE account_id = $3 AND status <> 'rejected' AND screening_status <> $4",
@@ -237,7 +236,7 @@ async fn set_status(tx: &mut Transaction<'static, Any>, account_id: i64, status:
     .bind(now)
     .bind(account_id)
     .bind(status)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -249,8 +248,7 @@ impl Store {
     /// its name (the previous one becomes inactive). The same file (same SHA-256) already active
     /// under that name changes nothing: [`ListLoad::AlreadyActive`].
     pub async fn load_sanctions_list(&self, list: &NewSanctionsList, entries: &[SanctionsEntryRow]) -> Result<ListLoad, StoreError> {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let sql = format!("SELECT {LIST_COLUMNS} FROM sanctions_lists WHERE name = $1 AND active = 1 ORDER BY id DESC");
         let active: Vec<SanctionsListRow> =
             sqlx::query(&sql).bind(list.name.as_str()).fetch_all(&mut *tx).await?.iter().map(SanctionsListRow::read).collect::<Result<_, _>>()?;
@@ -280,7 +278,6 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        drop(_writer);
         let list =
             self.sanctions_list(id as u64).await?.ok_or_else(|| StoreError::corrupt("sanctions_lists", format!("list {id} vanished after its insert")))?;
         Ok(ListLoad::Loaded { list, replaced: active.first().map(|l| l.id) })
@@ -364,7 +361,7 @@ impl Store {
     /// tools; the level-1 route stores applications through onboarding's own functions.
     #[doc(hidden)]
     pub async fn insert_kyc_application_for_tests(&self, account_id: u64, level: u8, data: &str, now_ms: u64) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO kyc_applications (account_id, level, status, data, submitted_ms, updated_ms) VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id",
         )
@@ -373,8 +370,9 @@ impl Store {
         .bind(data)
         .bind(int(now_ms)?)
         .bind(int(now_ms)?)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Cols::new(&row, "kyc_applications").u64("id")
     }
 
@@ -398,10 +396,9 @@ impl Store {
     /// confirmed for the same (list, entry, version) is stored as `open`, and the screening
     /// status of the customer's live applications follows their hits.
     pub async fn record_screening(&self, account_id: u64, hits: &[NewScreeningHit], now_ms: u64) -> Result<Recorded, StoreError> {
-        let _writer = self.write_lock.lock().await;
         let account = int(account_id)?;
         let now = int(now_ms)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut inserted = 0;
         for h in hits {
             let done = sqlx::query(
@@ -484,11 +481,10 @@ impl Store {
     async fn decide(&self, id: u64, to: &str, staff_id: u64, reason: &str, now_ms: u64) -> Result<HitDecision, StoreError> {
         let Some(hit) = self.screening_hit(id).await? else { return Ok(HitDecision::NotFound) };
         let status = {
-            let _writer = self.write_lock.lock().await;
             let now = int(now_ms)?;
             let staff = int(staff_id)?;
             let account = int(hit.account_id)?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx().await?;
             let done =
                 sqlx::query("UPDATE screening_hits SET status = $1, decided_by = $2, decision_reason = $3, decided_ms = $4 WHERE id = $5 AND status = 'open'")
                     .bind(to)
@@ -500,7 +496,6 @@ impl Store {
                     .await?;
             if done.rows_affected() != 1 {
                 drop(tx);
-                drop(_writer);
                 let now_hit = self.screening_hit(id).await?.ok_or_else(|| StoreError::corrupt("screening_hits", format!("hit {id} vanished")))?;
                 return Ok(HitDecision::AlreadyDecided(now_hit));
             }

@@ -4,12 +4,11 @@
 //! and every change that belongs together (a ticket and its first message, a status change and
 //! its event and mail) is one transaction.
 
-use crate::codec::int;
+use crate::codec::{int, Cols};
 use crate::error::StoreError;
-use crate::rows::Cols;
 use crate::store::Store;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 /// Most rows one support listing returns.
 pub const MAX_SUPPORT_ROWS: i64 = 500;
@@ -359,7 +358,7 @@ pub struct QueueFilter {
     pub limit: i64,
 }
 
-async fn insert_message(tx: &mut Transaction<'static, Any>, ticket_id: i64, m: &NewMessage, files: &[NewAttachment], now: i64) -> Result<u64, StoreError> {
+async fn insert_message(conn: &mut AnyConnection, ticket_id: i64, m: &NewMessage, files: &[NewAttachment], now: i64) -> Result<u64, StoreError> {
     let row =
         sqlx::query("INSERT INTO support_messages (ticket_id, author, author_id, internal, body, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(ticket_id)
@@ -368,7 +367,7 @@ async fn insert_message(tx: &mut Transaction<'static, Any>, ticket_id: i64, m: &
             .bind(i64::from(m.internal))
             .bind(m.body.as_str())
             .bind(now)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *conn)
             .await?;
     let message_id = Cols::new(&row, "support_messages").u64("id")?;
     for f in files {
@@ -382,13 +381,13 @@ async fn insert_message(tx: &mut Transaction<'static, Any>, ticket_id: i64, m: &
         .bind(int(f.content.len() as u64)?)
         .bind(f.sha256.as_str())
         .bind(f.content.clone())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(message_id)
 }
 
-async fn insert_events(tx: &mut Transaction<'static, Any>, ticket_id: i64, events: &[NewEvent], now: i64) -> Result<(), StoreError> {
+async fn insert_events(conn: &mut AnyConnection, ticket_id: i64, events: &[NewEvent], now: i64) -> Result<(), StoreError> {
     for e in events {
         sqlx::query(
             "INSERT INTO support_events (ticket_id, ts_ms, actor, actor_id, kind, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -401,14 +400,14 @@ async fn insert_events(tx: &mut Transaction<'static, Any>, ticket_id: i64, event
         .bind(e.from_state.as_deref())
         .bind(e.to_state.as_deref())
         .bind(e.detail.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
 }
 
 /// Queues mail inside the caller's transaction (shared with onboarding's changes).
-pub(crate) async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
+pub(crate) async fn insert_mail(conn: &mut AnyConnection, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
     for m in mail {
         sqlx::query("INSERT INTO mail_outbox (kind, to_addr, subject, body, created_ms, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
             .bind(m.kind.as_str())
@@ -416,7 +415,7 @@ pub(crate) async fn insert_mail(tx: &mut Transaction<'static, Any>, mail: &[NewM
             .bind(m.subject.as_str())
             .bind(m.body.as_str())
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
@@ -435,9 +434,8 @@ impl Store {
         events: &[NewEvent],
         mail: &(dyn Fn(u64) -> Vec<NewMail> + Sync),
     ) -> Result<TicketRow, StoreError> {
-        let _writer = self.write_lock.lock().await;
         let now = int(t.created_ms)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO support_tickets (account_id, category, priority, subject, status, link_kind, link_ref, complaint_status, complaint_reason, \
              complaint_received_ms, created_ms, updated_ms, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) RETURNING id",
@@ -461,7 +459,6 @@ impl Store {
         insert_events(&mut tx, id, events, now).await?;
         insert_mail(&mut tx, &mail(id as u64), now).await?;
         tx.commit().await?;
-        drop(_writer);
         self.ticket(id as u64).await?.ok_or_else(|| StoreError::corrupt("support_tickets", format!("ticket {id} vanished after its insert")))
     }
 
@@ -471,7 +468,6 @@ impl Store {
         for (col, _) in &change.set {
             assert!(SETTABLE.contains(col), "support_tickets.{col} is not settable");
         }
-        let _writer = self.write_lock.lock().await;
         let now = int(change.now_ms)?;
         let mut sql = String::from("UPDATE support_tickets SET version = version + 1, updated_ms = $1");
         for (i, (col, _)) in change.set.iter().enumerate() {
@@ -479,7 +475,7 @@ impl Store {
         }
         let n = change.set.len();
         sql.push_str(&format!(" WHERE id = ${} AND version = ${}", n + 2, n + 3));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut q = sqlx::query(&sql).bind(now);
         for (_, v) in &change.set {
             q = match v {
@@ -670,15 +666,16 @@ impl Store {
 
     pub async fn create_incident(&self, title: &str, description: &str, created_by: u64, now_ms: u64) -> Result<IncidentRow, StoreError> {
         let id = {
-            let _writer = self.write_lock.lock().await;
+            let mut tx = self.write_tx().await?;
             let row =
                 sqlx::query("INSERT INTO support_incidents (title, description, status, created_by, created_ms) VALUES ($1, $2, 'open', $3, $4) RETURNING id")
                     .bind(title)
                     .bind(description)
                     .bind(int(created_by)?)
                     .bind(int(now_ms)?)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
+            tx.commit().await?;
             Cols::new(&row, "support_incidents").u64("id")?
         };
         self.incident(id).await?.ok_or_else(|| StoreError::corrupt("support_incidents", format!("incident {id} vanished after its insert")))
@@ -698,12 +695,13 @@ impl Store {
 
     /// Marks an open incident resolved; false if it was not open.
     pub async fn resolve_incident(&self, id: u64, now_ms: u64) -> Result<bool, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE support_incidents SET status = 'resolved', resolved_ms = $1 WHERE id = $2 AND status = 'open'")
             .bind(int(now_ms)?)
             .bind(int(id)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -733,8 +731,7 @@ impl Store {
 
     pub async fn set_roster(&self, agents: &[u32]) -> Result<(), StoreError> {
         assert_eq!(agents.len(), ROSTER_SLOTS, "a roster has one value per half-hour slot");
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM support_roster").execute(&mut *tx).await?;
         for (slot, n) in agents.iter().enumerate() {
             sqlx::query("INSERT INTO support_roster (slot, agents) VALUES ($1, $2)").bind(slot as i64).bind(i64::from(*n)).execute(&mut *tx).await?;
@@ -747,8 +744,7 @@ impl Store {
 
     /// Queues mail outside any ticket change (e.g. account mail).
     pub async fn enqueue_mail(&self, mail: &[NewMail], now_ms: u64) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         insert_mail(&mut tx, mail, int(now_ms)?).await?;
         tx.commit().await?;
         Ok(())
@@ -770,14 +766,15 @@ impl Store {
 
     /// Records one delivery attempt: sent at `now_ms`, or failed with `error`.
     pub async fn mail_attempted(&self, id: u64, now_ms: u64, error: Option<&str>) -> Result<(), StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let mut tx = self.write_tx().await?;
         let sent = if error.is_none() { Some(int(now_ms)?) } else { None };
         sqlx::query("UPDATE mail_outbox SET attempts = attempts + 1, sent_ms = $1, last_error = $2 WHERE id = $3 AND sent_ms IS NULL")
             .bind(sent)
             .bind(error)
             .bind(int(id)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

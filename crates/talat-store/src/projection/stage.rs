@@ -5,7 +5,7 @@
 //! touched several times in the run becomes one insert (if it was placed in the run) or one
 //! update of accumulated deltas (if it already existed).
 
-use crate::candles::CandleBatch;
+use super::candles::CandleBatch;
 use crate::codec::{OrderStatus, OrderType};
 use crate::error::StoreError;
 use std::collections::BTreeMap;

@@ -1,0 +1,17 @@
+//! The application half: each domain's own tables, written and read by its web routes and
+//! workers, one module per domain. Nothing here is derived from engine events.
+//!
+//! `web` (customer accounts, staff, sessions, the append-only audit log), `keys` (API keys),
+//! `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC applications,
+//! documents, knowledge tests), `screening` (sanctions lists, hits, clearances), `admission`
+//! (admitted customers and the waitlist).
+//!
+//! New domains (funds, custody, continuity, surveillance) add their module here, with their
+//! migrations, and write through [`crate::Store`]'s write transaction like the rest.
+
+pub(crate) mod admission;
+pub(crate) mod keys;
+pub(crate) mod onboarding;
+pub(crate) mod screening;
+pub(crate) mod support;
+pub(crate) mod web;
