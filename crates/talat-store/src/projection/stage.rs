@@ -212,20 +212,7 @@ impl<'a> Staged<'a> {
                     self.withdrawal_changes.push((&withdrawal_id.0, crate::codec::WithdrawalStatus::Released, ts_ms));
                 }
 
-                Event::OrderAccepted { order, user, market, side, .. } => {
-                    let new = match &applied.input.command {
-                        Command::PlaceOrder(new) if new.user == *user && new.market == *market && new.side == *side => new,
-                        other => return Err(inconsistent(seq, format!("OrderAccepted {order:?} after {other:?}"))),
-                    };
-                    let placed = PlacedOrder::from_command(new, seq, ts_ms);
-                    let entry = OrderEntry {
-                        placed: Some(placed),
-                        progress: Progress { status: Some(OrderStatus::Open), updated_ts_ms: ts_ms, ..Progress::default() },
-                    };
-                    if self.orders.insert(order.0, entry).is_some() {
-                        return Err(inconsistent(seq, format!("order {} accepted twice", order.0)));
-                    }
-                }
+                Event::OrderAccepted { order, user, market, side, .. } => self.accept(applied, *order, *user, *market, *side)?,
                 Event::StopAccepted { order, .. } => self.touch(order.0, ts_ms).status = Some(OrderStatus::Stop),
                 Event::StopTriggered { order, .. } => self.touch(order.0, ts_ms).status = Some(OrderStatus::Open),
                 Event::OrderRested { .. } | Event::SelfTradePrevented { .. } => {}
@@ -239,49 +226,61 @@ impl<'a> Staged<'a> {
                     p.remaining_qty = Some(remaining.0);
                     p.closed_ts_ms = Some(ts_ms);
                 }
-                Event::Trade {
-                    market,
-                    maker_order,
-                    taker_order,
-                    maker_user,
-                    taker_user,
-                    taker_side,
-                    price,
-                    qty,
-                    quote_paid,
-                    quote_received,
-                    maker_fee,
-                    taker_fee,
-                } => {
-                    let (taker_quote, maker_quote) = match taker_side {
-                        Side::Buy => (quote_paid.0, quote_received.0),
-                        Side::Sell => (quote_received.0, quote_paid.0),
-                    };
-                    self.fill(maker_order.0, ts_ms, qty.0, maker_quote, maker_fee.0);
-                    self.fill(taker_order.0, ts_ms, qty.0, taker_quote, taker_fee.0);
-                    self.candles.add_trade(*market, ts_ms, price.0, qty.0, quote_paid.0);
-                    self.trades.push(NewTrade {
-                        seq,
-                        idx: trade_idx,
-                        ts_ms,
-                        market: *market,
-                        price: price.0,
-                        qty: qty.0,
-                        maker_order: maker_order.0,
-                        taker_order: taker_order.0,
-                        maker_user: *maker_user,
-                        taker_user: *taker_user,
-                        taker_side: *taker_side,
-                        quote_paid: quote_paid.0,
-                        quote_received: quote_received.0,
-                        maker_fee: maker_fee.0,
-                        taker_fee: taker_fee.0,
-                    });
+                Event::Trade { .. } => {
+                    self.trade(event, seq, ts_ms, trade_idx);
                     trade_idx += 1;
                 }
             }
         }
         Ok(())
+    }
+
+    /// A new order: its placement comes from the command that accepted it.
+    fn accept(&mut self, applied: &'a Applied, order: talat_core::OrderId, user: UserId, market: MarketId, side: Side) -> Result<(), StoreError> {
+        let (seq, ts_ms) = (applied.input.seq, applied.input.ts_ms);
+        let new = match &applied.input.command {
+            Command::PlaceOrder(new) if new.user == user && new.market == market && new.side == side => new,
+            other => return Err(inconsistent(seq, format!("OrderAccepted {order:?} after {other:?}"))),
+        };
+        let placed = PlacedOrder::from_command(new, seq, ts_ms);
+        let entry = OrderEntry { placed: Some(placed), progress: Progress { status: Some(OrderStatus::Open), updated_ts_ms: ts_ms, ..Progress::default() } };
+        if self.orders.insert(order.0, entry).is_some() {
+            return Err(inconsistent(seq, format!("order {} accepted twice", order.0)));
+        }
+        Ok(())
+    }
+
+    /// A trade: both orders' fills, the candle, and the trade row (`idx` within its command).
+    fn trade(&mut self, event: &Event, seq: u64, ts_ms: u64, idx: u32) {
+        let Event::Trade { market, maker_order, taker_order, maker_user, taker_user, taker_side, price, qty, quote_paid, quote_received, maker_fee, taker_fee } =
+            event
+        else {
+            unreachable!("trade is given trades only")
+        };
+        let (taker_quote, maker_quote) = match taker_side {
+            Side::Buy => (quote_paid.0, quote_received.0),
+            Side::Sell => (quote_received.0, quote_paid.0),
+        };
+        self.fill(maker_order.0, ts_ms, qty.0, maker_quote, maker_fee.0);
+        self.fill(taker_order.0, ts_ms, qty.0, taker_quote, taker_fee.0);
+        self.candles.add_trade(*market, ts_ms, price.0, qty.0, quote_paid.0);
+        self.trades.push(NewTrade {
+            seq,
+            idx,
+            ts_ms,
+            market: *market,
+            price: price.0,
+            qty: qty.0,
+            maker_order: maker_order.0,
+            taker_order: taker_order.0,
+            maker_user: *maker_user,
+            taker_user: *taker_user,
+            taker_side: *taker_side,
+            quote_paid: quote_paid.0,
+            quote_received: quote_received.0,
+            maker_fee: maker_fee.0,
+            taker_fee: taker_fee.0,
+        });
     }
 
     /// The order's progress in this run, created on first touch.
