@@ -1,5 +1,6 @@
 //! Customer routes: signup, login, logout, me, 2FA, API keys, market status and balances.
 
+use crate::auth::{Customer, CustomerSession};
 use crate::body;
 use crate::error::{WebError, WebResult};
 use crate::secrets;
@@ -7,7 +8,7 @@ use crate::session::{self, Kind};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -208,28 +209,18 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
 }
 
-/// The signed-in customer's account.
-pub(crate) async fn customer(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<(session::Session, WebAccountRow)> {
-    let s = web.session(Kind::Customer, method, headers).await?;
-    let account = web.store.web_account(s.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the account no longer exists"))?;
-    Ok((s, account))
-}
-
-pub async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
-    let s = web.session(Kind::Customer, &method, &headers).await?;
+pub async fn logout(State(web): State<Arc<Web>>, CustomerSession(s): CustomerSession) -> WebResult<Response> {
     web.close_session(&s).await?;
     let mut response = Json(json!({})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(Kind::Customer));
     Ok(response)
 }
 
-pub async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (s, account) = customer(&web, &method, &headers).await?;
+pub async fn me(Customer { session: s, account }: Customer) -> WebResult<Json<Value>> {
     Ok(Json(json!({"account": account_json(&account), "csrf": s.csrf})))
 }
 
-pub async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn totp_setup(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     if account.totp_enabled {
         return Err(WebError::conflict("two-factor authentication is already on; disable it first"));
     }
@@ -246,8 +237,7 @@ fn open_totp(web: &Web, account: &WebAccountRow) -> WebResult<Vec<u8>> {
     web.gateway.master.open(&totp_aad("account", account.id), sealed, nonce).map_err(WebError::internal)
 }
 
-async fn totp_switch(web: Arc<Web>, method: Method, headers: HeaderMap, body: Bytes, enable: bool) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn totp_switch(web: Arc<Web>, headers: HeaderMap, account: WebAccountRow, body: Bytes, enable: bool) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let code = body::str(&m, "code")?;
     if account.totp_enabled == enable {
@@ -268,12 +258,12 @@ async fn totp_switch(web: Arc<Web>, method: Method, headers: HeaderMap, body: By
     Ok(Json(json!({"account": account_json(&account)})))
 }
 
-pub async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    totp_switch(web, method, headers, body, true).await
+pub async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, headers, account, body, true).await
 }
 
-pub async fn totp_disable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    totp_switch(web, method, headers, body, false).await
+pub async fn totp_disable(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, headers, account, body, false).await
 }
 
 fn perm_names(bits: u32) -> Vec<&'static str> {
@@ -284,8 +274,7 @@ fn perm_names(bits: u32) -> Vec<&'static str> {
         .collect()
 }
 
-pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn keys(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let rows = web.store.api_keys_of(account.user).await?;
     let keys: Vec<Value> = rows
         .iter()
@@ -299,8 +288,7 @@ pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     Ok(Json(json!({"keys": keys})))
 }
 
-pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn create_key(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let mut perms = talat_gateway::auth::Perms::default();
     for p in body::str_list(&m, "permissions", 3)? {
@@ -326,8 +314,7 @@ pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: He
     Ok(Json(json!({"key": key, "secret": secret, "key_prefix": &key[..8], "permissions": names, "ip_allow": ips, "created_ms": web.gateway.now_ms()})))
 }
 
-pub async fn revoke_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(key): Path<String>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn revoke_key(State(web): State<Arc<Web>>, Path(key): Path<String>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let row = web.store.api_key(&key).await?.filter(|r| r.user == account.user && r.revoked_ms.is_none()).ok_or_else(|| WebError::not_found("no such key"))?;
     // Out of the ring first: from here the key authenticates nothing.
     web.gateway.keys.remove(&row.api_key);
@@ -400,7 +387,6 @@ pub(crate) fn balances_json(web: &Web, user: UserId) -> Value {
     json!({"assets": assets, "total_thb": format_units(total, thb_scale)})
 }
 
-pub async fn balances(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn balances(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     Ok(Json(balances_json(&web, account.user)))
 }

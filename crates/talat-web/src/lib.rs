@@ -11,6 +11,7 @@
 //! `dashboard` (Prometheus text → numbers), `mail` (the outbox's SMTP sender), `support` (tickets, complaints, incidents,
 //! staffing and reports; the rules are `talat-support`'s).
 
+pub mod auth;
 pub mod body;
 pub mod console;
 pub mod customer;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use talat_gateway::gateway::Gateway;
 
-pub use console::Role;
+pub use auth::Role;
 
 /// Settings of the web API.
 #[derive(Clone, Debug)]

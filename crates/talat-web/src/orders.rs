@@ -1,13 +1,13 @@
 //! Orders through the web API: the same gateway path as the Bitkub API (admission, shedding,
 //! the engine's checks), with inputs checked here first so a bad one names its field.
 
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -67,8 +67,7 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
     })
 }
 
-pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
     let info = Arc::clone(&market.info);
@@ -128,8 +127,7 @@ pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     Ok(Json(json!({"order": order})))
 }
 
-pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn open(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let filter = match q.get("symbol").filter(|s| !s.is_empty()) {
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?),
         None => None,
@@ -139,8 +137,7 @@ pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     Ok(Json(json!({"orders": list})))
 }
 
-pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn cancel(State(web): State<Arc<Web>>, Path(id): Path<String>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let order = id.parse::<u64>().map(OrderId).map_err(|_| WebError::invalid("id", "id must be an order number"))?;
     if web.gateway.read.open_order(account.user, order).is_none() {
         return Err(WebError::not_found("no such open order"));
@@ -149,8 +146,7 @@ pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: Header
     Ok(Json(json!({})))
 }
 
-pub async fn cancel_all(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn cancel_all(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let market = match body::opt_str(&m, "symbol")? {
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),

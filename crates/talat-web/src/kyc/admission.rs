@@ -4,11 +4,10 @@
 //! sign-up is admitted at once or waitlisted; a sweep admits waitlisted sign-ups in order as
 //! headroom appears (and mails them). The console shows the inputs and the decision.
 
-use crate::console::{allow, staff};
+use crate::auth::{allow, Staff};
 use crate::error::WebResult;
 use crate::Web;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -106,8 +105,7 @@ pub fn spawn(web: &Arc<Web>, every: Duration) {
 }
 
 /// The console's view: the model's inputs, each limit, the decision, the waitlist.
-async fn admission(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn admission(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::KYC_ADMISSION)?;
     let (i, d) = decision(&web).await?;
     let (length, oldest_ms) = web.store.waitlist_length().await?;

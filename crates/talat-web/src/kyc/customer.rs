@@ -10,13 +10,13 @@ use super::email;
 use super::identity::{self, IdType, IdentityRequest};
 use super::levels;
 use super::screening;
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -151,14 +151,12 @@ pub async fn knowledge_state(web: &Web, account_id: u64) -> WebResult<Option<Val
     Ok(Some(json!({"passed": passed, "version": test.version, "last_score_pct": last.score_pct})))
 }
 
-async fn knowledge_get(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    customer(&web, &method, &headers).await?;
+async fn knowledge_get(State(web): State<Arc<Web>>, _: Customer) -> WebResult<Json<Value>> {
     let test = knowledge_test(&web)?;
     Ok(Json(serde_json::to_value(test.public_view()).map_err(WebError::internal)?))
 }
 
-async fn knowledge_post(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn knowledge_post(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let bad = || WebError::invalid("answers", "answers must be an object of question id → choice id");
     let answers: BTreeMap<String, String> = match m.get("answers") {
@@ -179,8 +177,7 @@ async fn knowledge_post(State(web): State<Arc<Web>>, method: Method, headers: He
 
 // ---- status --------------------------------------------------------------------------------------
 
-async fn status(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn status(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let apps = web.store.kyc_applications_of_account(account.id).await?;
     let knowledge = knowledge_state(&web, account.id).await?;
     let passed = knowledge.as_ref().is_some_and(|k| k["passed"] == true);
@@ -482,8 +479,7 @@ fn event(actor: &str, actor_id: u64, kind: &str, detail: impl Into<String>) -> N
     NewKycEvent { actor: actor.into(), actor_id, kind: kind.into(), detail: detail.into() }
 }
 
-async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn level1(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, false)?;
     let now = web.gateway.now_ms();
     let today = today(now);
@@ -564,8 +560,7 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
 
 // ---- level 2 -------------------------------------------------------------------------------------
 
-async fn level2(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn level2(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, false)?;
     let ids = document_ids(&m, "documents")?;
     if ids.is_empty() {
@@ -623,8 +618,13 @@ fn document_ids(m: &Map<String, Value>, field: &'static str) -> WebResult<Vec<u6
 
 // ---- more information --------------------------------------------------------------------------
 
-async fn info(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn info(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Customer { account, .. }: Customer,
+    body: Bytes,
+) -> WebResult<Json<Value>> {
     let not_found = || WebError::not_found(format!("no application {id}"));
     let n: u64 = id.parse().map_err(|_| not_found())?;
     let app = web.store.kyc_application(n).await?.filter(|a| a.account_id == account.id).ok_or_else(not_found)?;

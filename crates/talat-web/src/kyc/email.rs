@@ -2,14 +2,15 @@
 //! `{public_url}/#/verify?token=…`; only its SHA-256 is stored. Using it marks the account's
 //! email verified (once); a resend is allowed once a minute.
 
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::{account_json, customer};
+use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
 use crate::secrets;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -42,8 +43,7 @@ pub async fn send_verification(web: &Web, account: &WebAccountRow) -> WebResult<
 }
 
 /// `POST /web/api/email/verify {token}` → `{account}`.
-pub async fn verify(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn verify(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let token = body::str(&m, "token")?.trim();
     let wrong = || WebError::invalid("token", "this verification link is wrong, expired or already used");
@@ -61,8 +61,7 @@ pub async fn verify(State(web): State<Arc<Web>>, method: Method, headers: Header
 }
 
 /// `POST /web/api/email/resend` → `{}`; at most one a minute (429).
-pub async fn resend(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn resend(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     if account.email_verified_ms.is_some() {
         return Err(WebError::conflict("the email address is already verified"));
     }

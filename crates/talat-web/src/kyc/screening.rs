@@ -18,15 +18,15 @@
 //! SHA-256, rebuilt from the database on first use after a start and filled directly by a load,
 //! so screening a customer never re-parses a list.
 
+use crate::auth::{submit_admin, Action, Role, Staff};
 use crate::body;
-use crate::console::{staff, submit_admin, Action, Role};
 use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
 use crate::kyc::config::MAX_KYC_BODY_BYTES;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -277,8 +277,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/screening/hits/{id}/confirm", post(confirm))
 }
 
-async fn lists(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(LISTS)?;
+async fn lists(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(LISTS)?;
     let rows = web.store.sanctions_lists(talat_store::MAX_SCREENING_ROWS).await?;
     Ok(Json(json!({"lists": rows.iter().map(list_json).collect::<Vec<_>>()})))
 }
@@ -301,8 +301,7 @@ fn load_detail(m: &Map<String, Value>) -> String {
     serde_json::to_string(&d).unwrap_or_default()
 }
 
-async fn load_list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn load_list(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object_up_to(&headers, &body, false, MAX_KYC_BODY_BYTES).unwrap_or_default();
     let target = match m.get("name").and_then(Value::as_str) {
         Some(n) => format!("sanctions_list:{}", n.chars().take(LIST_NAME_MAX_CHARS).collect::<String>()),
@@ -359,8 +358,8 @@ async fn load_list(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     .await
 }
 
-async fn hits(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(HITS_READ)?;
+async fn hits(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(HITS_READ)?;
     let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
         None | Some("open") => Some("open"),
         Some("cleared") => Some("cleared"),
@@ -390,8 +389,7 @@ fn decided(d: HitDecision, id: u64) -> WebResult<(ScreeningHitRow, String)> {
     }
 }
 
-async fn clear(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn clear(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "screening.clear", target: format!("screening_hit:{id}") };
     act.run(HITS_DECIDE, &m, || async {
@@ -414,8 +412,7 @@ async fn clear(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, 
     .await
 }
 
-async fn confirm(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn confirm(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "screening.confirm", target: format!("screening_hit:{id}") };
     act.run(HITS_DECIDE, &m, || async {
