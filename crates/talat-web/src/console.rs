@@ -10,11 +10,11 @@
 
 use crate::auth::{allow, submit_admin, Action, Role, Staff, StaffEvenRestricted};
 use crate::body;
-use crate::customer::{account_json, balances_json, markets_json, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::error::{WebError, WebResult};
-use crate::orders::order_json;
+use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::session::{self, Kind};
+use crate::views::{account_json, balances_json, market_ref, markets_json, order_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -255,17 +255,7 @@ async fn user(State(web): State<Arc<Web>>, Path(user_id): Path<String>, s: Staff
     s.require(allow::USERS)?;
     let user = user_id_of(&user_id)?;
     let account = web.store.web_account_of_user(user).await?.ok_or_else(|| WebError::not_found("no web account for this user"))?;
-    let open: Vec<Value> = web
-        .gateway
-        .read
-        .open_orders(user, None)
-        .iter()
-        .filter_map(|o| {
-            let state = web.gateway.read.market(o.market)?;
-            let info = Arc::clone(&state.read().info);
-            Some(order_json(&MarketRef { state, info }, o))
-        })
-        .collect();
+    let open: Vec<Value> = web.gateway.read.open_orders(user, None).iter().filter_map(|o| Some(order_json(&market_ref(&web, o.market)?, o))).collect();
     Ok(Json(json!({"account": account_json(&account), "balances": balances_json(&web, user), "open_orders": open})))
 }
 

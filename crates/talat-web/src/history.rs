@@ -6,7 +6,7 @@
 
 use crate::auth::Customer;
 use crate::error::{WebError, WebResult};
-use crate::orders::{market_ref, order_json};
+use crate::views::{market_ref, order_json};
 use crate::Web;
 use axum::extract::{Query, State};
 use axum::Json;

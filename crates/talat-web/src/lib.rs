@@ -20,11 +20,13 @@ pub mod error;
 pub mod history;
 pub mod kyc;
 pub mod limits;
+pub mod login;
 pub mod mail;
 pub mod orders;
 pub mod secrets;
 pub mod session;
 pub mod support;
+pub mod views;
 
 use axum::routing::{delete, get, post};
 use axum::Router;

@@ -4,9 +4,9 @@
 
 use crate::auth::Customer;
 use crate::body;
-use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
 use crate::secrets;
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -20,9 +20,9 @@
 
 use crate::auth::{submit_admin, Action, Role, Staff};
 use crate::body;
-use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
 use crate::kyc::config::MAX_KYC_BODY_BYTES;
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

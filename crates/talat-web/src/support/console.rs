@@ -8,8 +8,8 @@ use super::view::{changed_meanwhile, customer_email, customer_mail, detail_json,
 use super::MAX_LISTED;
 use crate::auth::{allow, Action, Staff};
 use crate::body;
-use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
