@@ -74,7 +74,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/me", get(me))
         .route("/web/api/console/2fa/setup", post(totp_setup))
         .route("/web/api/console/2fa/enable", post(totp_enable))
-        .route("/web/api/console/dashboard", get(dashboard))
         .route("/web/api/console/markets", get(markets))
         .route("/web/api/console/markets/{symbol}/mode", post(set_mode))
         .route("/web/api/console/markets/{symbol}/fees", post(set_fees))
@@ -153,23 +152,6 @@ async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, StaffEvenR
         Ok(json!({"staff": staff_json(&row), "pages": pages(s.role), "two_factor_required": false}))
     })
     .await
-}
-
-async fn dashboard(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
-    s.require(allow::DASHBOARD)?;
-    let g = &web.gateway;
-    let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
-    let live = crate::dashboard::Live {
-        ts_ms: g.now_ms(),
-        applied_seq: g.read.applied_seq(),
-        lanes: g.sequencer.lane_depths(),
-        ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed),
-    };
-    let mut body = crate::dashboard::dashboard(&text, &live);
-    // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
-    let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
-    body["support"] = json!({"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open});
-    Ok(Json(body))
 }
 
 async fn markets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {

@@ -204,6 +204,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/trades/history", get(history::trades))
         .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
+        .merge(dashboard::routes())
         .merge(support::routes())
         .merge(kyc::routes())
         .with_state(web)
