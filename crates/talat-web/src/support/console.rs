@@ -4,8 +4,9 @@
 
 use super::clocks::clocks;
 use super::input::{self, MAX_SUPPORT_BODY_BYTES, MAX_TEXT_CHARS};
-use super::view::{changed_meanwhile, customer_email, customer_mail, detail_json, event, load, status_event, ticket_json, Loaded};
-use super::MAX_LISTED;
+use super::view::{
+    self, changed_meanwhile, customer_email, customer_mail, detail_json, event, load, refused_move, status_event, ticket_json, Loaded, MAX_LISTED,
+};
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
@@ -132,7 +133,7 @@ pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
         }
         let to = match then {
             None => from,
-            Some(ev) => ticket_next(&web.config.support.ticket_rules, from, ev, Actor::Staff, t.resolved_ms, now).map_err(super::refused_move)?,
+            Some(ev) => ticket_next(&web.config.support.ticket_rules, from, ev, Actor::Staff, t.resolved_ms, now).map_err(refused_move)?,
         };
         let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };
         change.message = Some((NewMessage { author: "staff".into(), author_id: s.row.id, internal, body: text }, files));
@@ -290,7 +291,7 @@ pub async fn attachment(State(web): State<Arc<Web>>, Path(id): Path<String>, s: 
     s.require(allow::SUPPORT_READ)?;
     let n: u64 = id.parse().map_err(|_| WebError::not_found(format!("no attachment {id}")))?;
     let (meta, bytes) = web.store.attachment(n).await?.ok_or_else(|| WebError::not_found(format!("no attachment {id}")))?;
-    Ok(super::view::file_response(&meta, bytes))
+    Ok(view::file_response(&meta, bytes))
 }
 
 /// The outbox, newest first: the demo's mail viewer.

@@ -2,8 +2,7 @@
 //! complaint, download its attachments. Someone else's ticket is "not found".
 
 use super::input::{self, MAX_SUBJECT_CHARS, MAX_SUPPORT_BODY_BYTES, MAX_TEXT_CHARS};
-use super::view::{self, changed_meanwhile, customer_mail, detail_json, event, load, status_event, ticket_json, Loaded};
-use super::MAX_LISTED;
+use super::view::{self, changed_meanwhile, customer_mail, detail_json, event, load, refused_move, status_event, ticket_json, Loaded, MAX_LISTED};
 use crate::auth::Customer;
 use crate::body;
 use crate::error::{WebError, WebResult};
@@ -124,7 +123,7 @@ pub async fn message(
     let event_kind = if from == TicketStatus::Resolved { TicketEvent::CustomerReopened } else { TicketEvent::CustomerReplied };
     let to = ticket_next(&web.config.support.ticket_rules, from, event_kind, Actor::Customer, t.resolved_ms, now).map_err(|e| match from {
         TicketStatus::Closed => WebError::conflict("this ticket is closed; please open a new one"),
-        _ => super::refused_move(e),
+        _ => refused_move(e),
     })?;
     let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };
     change.message = Some((NewMessage { author: "customer".into(), author_id: account.id, internal: false, body: text }, files));
