@@ -98,7 +98,7 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         }
     }
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
-    crate::kyc::on_signup(&web, &account).await?;
+    crate::kyc::signup::on_signup(&web, &account).await?;
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
     let (token, csrf) = web.open_session(Kind::Customer, id).await?;
     Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))

@@ -4,18 +4,20 @@
 //! limits), written under its SHA-256 in `uploads_dir`, and described by a `kyc_documents` row.
 //! Reviewers read it back with `GET /web/api/console/kyc/documents/{id}` (re-hashed on read).
 
+use super::config::MAX_KYC_BODY_BYTES;
+use super::view::document_json;
 use crate::auth::{allow, Customer, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
-use crate::kyc::config::MAX_KYC_BODY_BYTES;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use talat_onboarding::uploads::store::StoreError as ContentError;
@@ -31,10 +33,6 @@ pub fn purpose_kind(purpose: &str) -> Option<UploadPurpose> {
     }
 }
 
-pub fn document_json(d: &KycDocumentRow) -> Value {
-    json!({"id": d.id, "purpose": d.purpose, "content_type": d.content_type, "size": d.size_bytes, "width": d.width, "height": d.height, "created_ms": d.created_ms})
-}
-
 fn uploads_dir(web: &Web) -> WebResult<PathBuf> {
     web.config.onboarding.uploads_dir.clone().ok_or_else(|| WebError::busy(60, "uploads are not configured"))
 }
@@ -42,6 +40,10 @@ fn uploads_dir(web: &Web) -> WebResult<PathBuf> {
 fn content_store(web: &Web) -> WebResult<ContentStore> {
     let dir = uploads_dir(web)?;
     ContentStore::open(dir, talat_onboarding::uploads::HARD_MAX_BYTES).map_err(|e| WebError::internal(format!("uploads: {e}")))
+}
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/web/api/kyc/documents", post(upload)).route("/web/api/console/kyc/documents/{id}", get(download))
 }
 
 /// `POST /web/api/kyc/documents {purpose, content_type, data_base64}` → 201 `{document}`.

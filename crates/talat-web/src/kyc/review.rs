@@ -6,9 +6,8 @@
 //! and mailed to the customer; an approval raises the customer's level when the rest of the
 //! evidence is there.
 
-use super::customer::application_json;
-use super::documents::{self, document_json};
 use super::levels;
+use super::view::{application_json, document_json};
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
@@ -34,7 +33,6 @@ pub fn routes() -> Router<Arc<Web>> {
     Router::new()
         .route("/web/api/console/kyc/applications", get(queue))
         .route("/web/api/console/kyc/applications/{id}", get(show))
-        .route("/web/api/console/kyc/documents/{id}", get(documents::download))
         .route("/web/api/console/kyc/applications/{id}/assign", post(assign))
         .route("/web/api/console/kyc/applications/{id}/approve", post(approve))
         .route("/web/api/console/kyc/applications/{id}/reject", post(reject))
