@@ -5,86 +5,30 @@
 //!
 //! When [`crate::WebConfig::require_staff_2fa`] is set, a staff member without 2FA gets a
 //! restricted session: `me`, `logout` and the `2fa/*` routes work, every other route answers 403
-//! `2fa_required` (checked in [`staff`], so a new route is restricted unless it opts out).
+//! `2fa_required` (checked by the [`Staff`] extractor, so a new route is restricted unless it
+//! takes [`StaffEvenRestricted`]).
 
+use crate::auth::{allow, submit_admin, Action, Role, Staff, StaffEvenRestricted};
 use crate::body;
-use crate::customer::{account_json, balances_json, markets_json, totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::error::{WebError, WebResult};
-use crate::orders::order_json;
+use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::session::{self, Kind};
+use crate::views::{account_json, balances_json, market_ref, markets_json, order_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use talat_core::{Amount, Command, TierLimits, TradingMode, UserId};
 use talat_gateway::gateway::MarketRef;
-use talat_store::{AuditRow, StaffRow};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Operator,
-    Support,
-    Kyc,
-    Compliance,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Operator, Role::Support, Role::Kyc, Role::Compliance, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Support => "support",
-            Role::Kyc => "kyc",
-            Role::Compliance => "compliance",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// What each route allows (docs/web-api.md, staff console table).
-pub mod allow {
-    use super::Role::{self, *};
-    pub const DASHBOARD: &[Role] = &[Operator, Admin];
-    pub const MARKETS: &[Role] = &[Operator, Admin];
-    pub const MODE: &[Role] = &[Operator, Admin];
-    pub const FEES: &[Role] = &[Admin];
-    pub const BAND: &[Role] = &[Admin];
-    pub const MAINTENANCE: &[Role] = &[Operator, Admin];
-    pub const USERS: &[Role] = &[Support, Compliance, Admin];
-    pub const LOCK: &[Role] = &[Compliance, Admin];
-    pub const AUDIT: &[Role] = &[Compliance, Admin];
-    pub const STAFF: &[Role] = &[Admin];
-    pub const STAFF_2FA_RESET: &[Role] = &[Admin];
-    pub const SUPPORT_READ: &[Role] = &[Support, Compliance, Admin];
-    pub const SUPPORT_WRITE: &[Role] = &[Support, Admin];
-    pub const COMPLAINT: &[Role] = &[Support, Compliance, Admin];
-    pub const INCIDENTS_READ: &[Role] = &[Operator, Support, Admin];
-    pub const INCIDENTS_CREATE: &[Role] = &[Operator, Admin];
-    pub const INCIDENTS_ANSWER: &[Role] = &[Operator, Support, Admin];
-    pub const STAFFING: &[Role] = &[Support, Compliance, Admin];
-    pub const ROSTER: &[Role] = &[Admin];
-    pub const MAIL: &[Role] = &[Support, Admin];
-    /// Onboarding: reading the KYC queue, deciding applications, screening, admission.
-    pub const KYC_READ: &[Role] = &[Kyc, Compliance, Admin];
-    pub const KYC_DECIDE: &[Role] = &[Kyc, Admin];
-    pub const KYC_SCREENING_READ: &[Role] = &[Kyc, Compliance, Admin];
-    pub const KYC_SCREENING_DECIDE: &[Role] = &[Compliance, Admin];
-    pub const KYC_ADMISSION: &[Role] = &[Kyc, Support, Compliance, Admin];
-}
+use talat_store::StaffRow;
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
 fn pages(role: Role) -> Vec<&'static str> {
@@ -130,7 +74,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/me", get(me))
         .route("/web/api/console/2fa/setup", post(totp_setup))
         .route("/web/api/console/2fa/enable", post(totp_enable))
-        .route("/web/api/console/dashboard", get(dashboard))
         .route("/web/api/console/markets", get(markets))
         .route("/web/api/console/markets/{symbol}/mode", post(set_mode))
         .route("/web/api/console/markets/{symbol}/fees", post(set_fees))
@@ -142,43 +85,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/audit", get(audit))
         .route("/web/api/console/staff", get(staff_list))
         .route("/web/api/console/staff/{staff_id}/2fa/reset", post(reset_staff_totp))
-}
-
-/// A signed-in staff member.
-pub struct Staff {
-    pub session: session::Session,
-    pub row: StaffRow,
-    pub role: Role,
-    /// 2FA is required and this staff member has not enabled it yet.
-    pub restricted: bool,
-}
-
-impl Staff {
-    pub(crate) fn require(&self, roles: &[Role]) -> WebResult<()> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(WebError::forbidden(format!("the {} role may not do this", self.role.as_str())))
-        }
-    }
-}
-
-/// The signed-in staff member, refused (403 `2fa_required`) while the session is restricted.
-pub(crate) async fn staff(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
-    let s = staff_even_restricted(web, method, headers).await?;
-    if s.restricted {
-        return Err(WebError::two_factor_required());
-    }
-    Ok(s)
-}
-
-/// The signed-in staff member, restricted or not: only for `me`, `logout` and `2fa/*`.
-async fn staff_even_restricted(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<Staff> {
-    let session = web.session(Kind::Staff, method, headers).await?;
-    let row = web.store.staff(session.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the staff account no longer exists"))?;
-    let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
-    let restricted = web.config.require_staff_2fa && !row.totp_enabled;
-    Ok(Staff { session, row, role, restricted })
 }
 
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
@@ -197,23 +103,20 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     Ok(response)
 }
 
-async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
-    let s = staff_even_restricted(&web, &method, &headers).await?;
+async fn logout(State(web): State<Arc<Web>>, StaffEvenRestricted(s): StaffEvenRestricted) -> WebResult<Response> {
     web.close_session(&s.session).await?;
     let mut response = Json(json!({})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(Kind::Staff));
     Ok(response)
 }
 
-async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff_even_restricted(&web, &method, &headers).await?;
+async fn me(StaffEvenRestricted(s): StaffEvenRestricted) -> WebResult<Json<Value>> {
     Ok(Json(json!({"staff": staff_json(&s.row), "csrf": s.session.csrf, "pages": pages_of(&s), "two_factor_required": s.restricted})))
 }
 
 /// Starts (or restarts) 2FA setup: a new secret, stored sealed and inactive until `enable`.
 /// Audited as `staff.2fa.setup` (the secret is never in the audit log).
-async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff_even_restricted(&web, &method, &headers).await?;
+async fn totp_setup(State(web): State<Arc<Web>>, StaffEvenRestricted(s): StaffEvenRestricted) -> WebResult<Json<Value>> {
     let act = Action { web: &web, staff: &s, action: "staff.2fa.setup", target: format!("staff:{}", s.row.id) };
     act.run_detail(&Role::ALL, "{}".into(), || async {
         if s.row.totp_enabled {
@@ -230,8 +133,7 @@ async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: Header
 
 /// Turns 2FA on with a current code of the pending secret; a restricted session becomes a full
 /// one. Audited as `staff.2fa.enable`, a wrong code included (the code is not recorded).
-async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff_even_restricted(&web, &method, &headers).await?;
+async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, StaffEvenRestricted(s): StaffEvenRestricted, body: Bytes) -> WebResult<Json<Value>> {
     let act = Action { web: &web, staff: &s, action: "staff.2fa.enable", target: format!("staff:{}", s.row.id) };
     act.run_detail(&Role::ALL, "{}".into(), || async {
         let m = body::object(&headers, &body, false)?;
@@ -252,99 +154,17 @@ async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: Heade
     .await
 }
 
-async fn dashboard(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::DASHBOARD)?;
-    let g = &web.gateway;
-    let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
-    let live = crate::dashboard::Live {
-        ts_ms: g.now_ms(),
-        applied_seq: g.read.applied_seq(),
-        lanes: g.sequencer.lane_depths(),
-        ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed),
-    };
-    let mut body = crate::dashboard::dashboard(&text, &live);
-    // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
-    let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
-    body["support"] = json!({"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open});
-    Ok(Json(body))
-}
-
-async fn markets(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::MARKETS)?;
+async fn markets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::MARKETS)?;
     let list = markets_json(&web, true);
     Ok(Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": list})))
-}
-
-/// One audited console action: checks the role, parses, submits, and records the outcome
-/// (whatever it is) before answering.
-pub(crate) struct Action<'a> {
-    pub(crate) web: &'a Web,
-    pub(crate) staff: &'a Staff,
-    pub(crate) action: &'static str,
-    pub(crate) target: String,
-}
-
-impl Action<'_> {
-    async fn record(&self, detail: &str, result: &WebResult<Value>) -> WebResult<()> {
-        let outcome = match result {
-            Ok(_) => "ok".to_string(),
-            Err(e) => match e.bitkub_code {
-                Some(code) => format!("{}:{code}: {}", e.code, e.message),
-                None => format!("{}: {}", e.code, e.message),
-            },
-        };
-        let row = AuditRow {
-            id: 0,
-            ts_ms: self.web.gateway.now_ms(),
-            staff_id: self.staff.row.id,
-            staff_email: self.staff.row.email.clone(),
-            role: self.staff.row.role.clone(),
-            action: self.action.into(),
-            target: self.target.clone(),
-            detail: detail.into(),
-            outcome,
-        };
-        self.web.store.append_audit(&row).await?;
-        Ok(())
-    }
-
-    /// Runs `f` (after the role check), audits, answers.
-    pub(crate) async fn run<F, Fut>(self, roles: &[Role], m: &Map<String, Value>, f: F) -> WebResult<Json<Value>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = WebResult<Value>>,
-    {
-        // The detail is the request as given (reason included); it never holds a secret.
-        let detail = serde_json::to_string(m).unwrap_or_default();
-        self.run_detail(roles, detail, f).await
-    }
-
-    /// [`Action::run`] with the audit detail given (for requests that carry a secret).
-    pub(crate) async fn run_detail<F, Fut>(self, roles: &[Role], detail: String, f: F) -> WebResult<Json<Value>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = WebResult<Value>>,
-    {
-        let result = match self.staff.require(roles) {
-            Ok(()) => f().await,
-            Err(e) => Err(e),
-        };
-        self.record(&detail, &result).await?;
-        result.map(Json)
-    }
-}
-
-pub(crate) async fn submit_admin(web: &Web, command: Command) -> WebResult<Value> {
-    let outcome = web.gateway.execute(command).await?;
-    Ok(json!({"seq": outcome.seq}))
 }
 
 fn market_of(web: &Web, symbol: &str) -> WebResult<MarketRef> {
     web.gateway.market(symbol, false).map_err(|_| WebError::not_found(format!("no market {symbol}")))
 }
 
-async fn set_mode(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn set_mode(State(web): State<Arc<Web>>, headers: HeaderMap, Path(symbol): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "market.mode", target: symbol.clone() };
     act.run(allow::MODE, &m, || async {
@@ -362,8 +182,7 @@ async fn set_mode(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     .await
 }
 
-async fn set_fees(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn set_fees(State(web): State<Arc<Web>>, headers: HeaderMap, Path(symbol): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "market.fees", target: symbol.clone() };
     act.run(allow::FEES, &m, || async {
@@ -376,8 +195,7 @@ async fn set_fees(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     .await
 }
 
-async fn set_band(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(symbol): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn set_band(State(web): State<Arc<Web>>, headers: HeaderMap, Path(symbol): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "market.band", target: symbol.clone() };
     act.run(allow::BAND, &m, || async {
@@ -389,8 +207,7 @@ async fn set_band(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     .await
 }
 
-async fn maintenance(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn maintenance(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "maintenance", target: "exchange".into() };
     act.run(allow::MAINTENANCE, &m, || async {
@@ -401,8 +218,8 @@ async fn maintenance(State(web): State<Arc<Web>>, method: Method, headers: Heade
     .await
 }
 
-async fn users(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::USERS)?;
+async fn users(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::USERS)?;
     let needle = q.get("q").map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
     if needle.chars().count() > 254 {
         return Err(WebError::invalid("q", "the search is too long"));
@@ -416,28 +233,17 @@ fn user_id_of(text: &str) -> WebResult<UserId> {
     text.parse::<u32>().map(UserId).map_err(|_| WebError::invalid("user_id", "user_id must be a number"))
 }
 
-async fn user(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(user_id): Path<String>) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::USERS)?;
+async fn user(State(web): State<Arc<Web>>, Path(user_id): Path<String>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::USERS)?;
     let user = user_id_of(&user_id)?;
     let account = web.store.web_account_of_user(user).await?.ok_or_else(|| WebError::not_found("no web account for this user"))?;
-    let open: Vec<Value> = web
-        .gateway
-        .read
-        .open_orders(user, None)
-        .iter()
-        .filter_map(|o| {
-            let state = web.gateway.read.market(o.market)?;
-            let info = Arc::clone(&state.read().info);
-            Some(order_json(&MarketRef { state, info }, o))
-        })
-        .collect();
+    let open: Vec<Value> = web.gateway.read.open_orders(user, None).iter().filter_map(|o| Some(order_json(&market_ref(&web, o.market)?, o))).collect();
     Ok(Json(json!({"account": account_json(&account), "balances": balances_json(&web, user), "open_orders": open})))
 }
 
 /// Lock: the engine's tier limits say no trading and no withdrawal of any listed asset. Unlock
 /// restores the limits saved at lock time (the defaults if none were saved).
-async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(user_id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn lock(State(web): State<Arc<Web>>, headers: HeaderMap, Path(user_id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "user.lock", target: format!("user:{user_id}") };
     act.run(allow::LOCK, &m, || async {
@@ -479,8 +285,8 @@ async fn lock(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, P
     .await
 }
 
-async fn audit(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::AUDIT)?;
+async fn audit(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::AUDIT)?;
     let before = match q.get("before_id").filter(|s| !s.is_empty()) {
         Some(t) => Some(t.parse::<u64>().map_err(|_| WebError::invalid("before_id", "before_id must be a number"))?),
         None => None,
@@ -499,8 +305,8 @@ async fn audit(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, 
     Ok(Json(json!({"entries": entries})))
 }
 
-async fn staff_list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::STAFF)?;
+async fn staff_list(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::STAFF)?;
     let rows = web.store.staff_list().await?;
     Ok(Json(json!({"staff": rows.iter().map(staff_json).collect::<Vec<_>>()})))
 }
@@ -510,14 +316,7 @@ async fn staff_list(State(web): State<Arc<Web>>, method: Method, headers: Header
 /// login takes the password alone (a restricted session where 2FA is required, until they
 /// enrol again). Four eyes: an admin's own 2FA is reset by another admin. Audited as
 /// `staff.2fa.reset` with the reason, refusals included.
-async fn reset_staff_totp(
-    State(web): State<Arc<Web>>,
-    method: Method,
-    headers: HeaderMap,
-    Path(staff_id): Path<String>,
-    body: Bytes,
-) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn reset_staff_totp(State(web): State<Arc<Web>>, headers: HeaderMap, Path(staff_id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "staff.2fa.reset", target: format!("staff:{staff_id}") };
     act.run(allow::STAFF_2FA_RESET, &m, || async {

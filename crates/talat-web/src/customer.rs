@@ -1,35 +1,23 @@
 //! Customer routes: signup, login, logout, me, 2FA, API keys, market status and balances.
 
+use crate::auth::{Customer, CustomerSession};
 use crate::body;
 use crate::error::{WebError, WebResult};
+use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::session::{self, Kind};
+use crate::views::{account_json, balances_json, markets_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use talat_core::money::format_units;
-use talat_core::{Amount, Command, Event, ExternalId, TradingMode, UserId};
+use talat_core::{Amount, Command, Event, ExternalId, UserId};
 use talat_store::WebAccountRow;
-
-pub fn account_json(a: &WebAccountRow) -> Value {
-    json!({
-        "id": a.id,
-        "email": a.email,
-        "user_id": a.user.0,
-        "totp_enabled": a.totp_enabled,
-        "locked": a.locked,
-        "created_ms": a.created_ms,
-        "email_verified": a.email_verified_ms.is_some(),
-        "kyc_level": a.kyc_level,
-        "admitted": a.admitted_ms.is_some(),
-    })
-}
 
 fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
@@ -110,91 +98,10 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         }
     }
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
-    crate::kyc::on_signup(&web, &account).await?;
+    crate::kyc::signup::on_signup(&web, &account).await?;
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
     let (token, csrf) = web.open_session(Kind::Customer, id).await?;
     Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
-}
-
-/// What a replayed TOTP code is told (the same status as a wrong code).
-pub(crate) const TOTP_REPLAYED: &str = "this code was already used; wait for the next one";
-
-/// Checks a password (and TOTP when enabled) in constant-ish time; the caller maps failures.
-/// With TOTP on, returns the time step the code matched: the caller must still use it up
-/// (`use_*_totp_step`) and refuse the login if it was used before.
-pub(crate) async fn check_login(password: &str, hash: Option<String>, totp: Option<(&[u8], bool)>, code: Option<&str>, now_s: u64) -> WebResult<Option<u64>> {
-    let known = hash.is_some();
-    let hash = hash.unwrap_or_else(|| secrets::dummy_hash().to_string());
-    let password = password.to_string();
-    let ok = secrets::blocking(move || secrets::verify_password(&password, &hash)).await;
-    if !(ok && known) {
-        return Err(WebError::unauthenticated("wrong email or password"));
-    }
-    if let Some((secret, true)) = totp {
-        let code = code.filter(|c| !c.is_empty()).ok_or_else(WebError::totp_required)?;
-        let step = secrets::totp_step(secret, code, now_s).ok_or_else(|| WebError::unauthenticated("wrong two-factor code"))?;
-        return Ok(Some(step));
-    }
-    Ok(None)
-}
-
-pub(crate) fn totp_aad(kind: &str, id: u64) -> String {
-    format!("totp:{kind}:{id}")
-}
-
-/// What a login is checked against: the account's id, password hash, and sealed TOTP secret
-/// (with its nonce) when 2FA is on.
-pub(crate) struct Credentials<'a> {
-    pub id: u64,
-    pub password_hash: String,
-    pub totp: Option<&'a (Vec<u8>, Vec<u8>)>,
-}
-
-/// A login request, customer or staff: read, checked and rate-limited the same way.
-pub(crate) struct LoginForm {
-    pub email: String,
-    password: String,
-    code: Option<String>,
-}
-
-impl LoginForm {
-    /// Reads `{email, password, totp?}` and takes one attempt from the per-IP/email budget.
-    pub(crate) fn read(web: &Web, peer: SocketAddr, headers: &HeaderMap, body: &Bytes) -> WebResult<LoginForm> {
-        let m = body::object(headers, body, true)?;
-        let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
-        let password = body::str(&m, "password")?.to_string();
-        let code = body::opt_str(&m, "totp")?.map(str::to_string);
-        if !web.limits.allow(peer.ip(), &email) {
-            return Err(WebError::rate_limited());
-        }
-        Ok(LoginForm { email, password, code })
-    }
-
-    /// Checks the password against `account` (`None` when the email is unknown) and, with 2FA,
-    /// the code, which is then used up (a replay is refused).
-    pub(crate) async fn check(&self, web: &Web, kind: Kind, account: Option<Credentials<'_>>) -> WebResult<()> {
-        let aad_kind = match kind {
-            Kind::Customer => "account",
-            Kind::Staff => "staff",
-        };
-        let secret = match account.as_ref().and_then(|a| a.totp.map(|t| (a.id, t))) {
-            Some((id, (sealed, nonce))) => Some(web.gateway.master.open(&totp_aad(aad_kind, id), sealed, nonce).map_err(WebError::internal)?),
-            None => None,
-        };
-        let id = account.as_ref().map(|a| a.id);
-        let hash = account.map(|a| a.password_hash);
-        let step = check_login(&self.password, hash, secret.as_deref().map(|s| (s, true)), self.code.as_deref(), web.gateway.now_ms() / 1000).await?;
-        if let (Some(step), Some(id)) = (step, id) {
-            let fresh = match kind {
-                Kind::Customer => web.store.use_web_account_totp_step(id, step).await?,
-                Kind::Staff => web.store.use_staff_totp_step(id, step).await?,
-            };
-            if !fresh {
-                return Err(WebError::unauthenticated(TOTP_REPLAYED));
-            }
-        }
-        Ok(())
-    }
 }
 
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
@@ -208,28 +115,18 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
 }
 
-/// The signed-in customer's account.
-pub(crate) async fn customer(web: &Web, method: &Method, headers: &HeaderMap) -> WebResult<(session::Session, WebAccountRow)> {
-    let s = web.session(Kind::Customer, method, headers).await?;
-    let account = web.store.web_account(s.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the account no longer exists"))?;
-    Ok((s, account))
-}
-
-pub async fn logout(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Response> {
-    let s = web.session(Kind::Customer, &method, &headers).await?;
+pub async fn logout(State(web): State<Arc<Web>>, CustomerSession(s): CustomerSession) -> WebResult<Response> {
     web.close_session(&s).await?;
     let mut response = Json(json!({})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(Kind::Customer));
     Ok(response)
 }
 
-pub async fn me(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (s, account) = customer(&web, &method, &headers).await?;
+pub async fn me(Customer { session: s, account }: Customer) -> WebResult<Json<Value>> {
     Ok(Json(json!({"account": account_json(&account), "csrf": s.csrf})))
 }
 
-pub async fn totp_setup(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn totp_setup(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     if account.totp_enabled {
         return Err(WebError::conflict("two-factor authentication is already on; disable it first"));
     }
@@ -246,8 +143,7 @@ fn open_totp(web: &Web, account: &WebAccountRow) -> WebResult<Vec<u8>> {
     web.gateway.master.open(&totp_aad("account", account.id), sealed, nonce).map_err(WebError::internal)
 }
 
-async fn totp_switch(web: Arc<Web>, method: Method, headers: HeaderMap, body: Bytes, enable: bool) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn totp_switch(web: Arc<Web>, headers: HeaderMap, account: WebAccountRow, body: Bytes, enable: bool) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let code = body::str(&m, "code")?;
     if account.totp_enabled == enable {
@@ -268,12 +164,12 @@ async fn totp_switch(web: Arc<Web>, method: Method, headers: HeaderMap, body: By
     Ok(Json(json!({"account": account_json(&account)})))
 }
 
-pub async fn totp_enable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    totp_switch(web, method, headers, body, true).await
+pub async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, headers, account, body, true).await
 }
 
-pub async fn totp_disable(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    totp_switch(web, method, headers, body, false).await
+pub async fn totp_disable(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    totp_switch(web, headers, account, body, false).await
 }
 
 fn perm_names(bits: u32) -> Vec<&'static str> {
@@ -284,8 +180,7 @@ fn perm_names(bits: u32) -> Vec<&'static str> {
         .collect()
 }
 
-pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn keys(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let rows = web.store.api_keys_of(account.user).await?;
     let keys: Vec<Value> = rows
         .iter()
@@ -299,8 +194,7 @@ pub async fn keys(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     Ok(Json(json!({"keys": keys})))
 }
 
-pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn create_key(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let mut perms = talat_gateway::auth::Perms::default();
     for p in body::str_list(&m, "permissions", 3)? {
@@ -326,8 +220,7 @@ pub async fn create_key(State(web): State<Arc<Web>>, method: Method, headers: He
     Ok(Json(json!({"key": key, "secret": secret, "key_prefix": &key[..8], "permissions": names, "ip_allow": ips, "created_ms": web.gateway.now_ms()})))
 }
 
-pub async fn revoke_key(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(key): Path<String>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn revoke_key(State(web): State<Arc<Web>>, Path(key): Path<String>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let row = web.store.api_key(&key).await?.filter(|r| r.user == account.user && r.revoked_ms.is_none()).ok_or_else(|| WebError::not_found("no such key"))?;
     // Out of the ring first: from here the key authenticates nothing.
     web.gateway.keys.remove(&row.api_key);
@@ -335,72 +228,11 @@ pub async fn revoke_key(State(web): State<Arc<Web>>, method: Method, headers: He
     Ok(Json(json!({})))
 }
 
-pub fn mode_name(mode: TradingMode) -> &'static str {
-    match mode {
-        TradingMode::Open => "open",
-        TradingMode::PostOnly => "post_only",
-        TradingMode::CancelOnly => "cancel_only",
-        TradingMode::Halted => "halted",
-    }
-}
-
-/// Every market's symbol, mode and fees; for staff also its band and last price.
-pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
-    web.gateway
-        .read
-        .markets()
-        .iter()
-        .map(|m| {
-            let m = m.read();
-            let spec = &m.info.spec;
-            let mut row = json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
-            if for_staff {
-                row["band_bps"] = json!(spec.band_bps);
-                row["last_price"] = json!(m.last_price.map(|p| format_units(p as u128, spec.price_scale)));
-            }
-            row
-        })
-        .collect()
-}
-
 /// Public: needs no session (the login page shows it too).
 pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
     Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets_json(&web, false)}))
 }
 
-/// Each asset with its THB value at the last price of `<ASSET>_THB` (its opening price before
-/// the first trade; 0 when there is no such market).
-pub(crate) fn balances_json(web: &Web, user: UserId) -> Value {
-    let mut total: u128 = 0;
-    let thb_scale = web.gateway.read.assets().iter().find(|a| a.code == "THB").map(|a| a.scale).unwrap_or(2);
-    let assets: Vec<Value> = web
-        .gateway
-        .read
-        .balances(user)
-        .into_iter()
-        .map(|(asset, b)| {
-            let units = b.available as u128 + b.held as u128;
-            let value = if asset.code == "THB" {
-                units
-            } else {
-                web.gateway
-                    .market(&format!("{}_THB", asset.code), false)
-                    .ok()
-                    .and_then(|m| {
-                        // Before the first trade, the opening (reference) price.
-                        let last = m.state.read().last_price.or(m.info.spec.opening_price.map(|p| p.0))?;
-                        Some(last as u128 * units / m.divisor())
-                    })
-                    .unwrap_or(0)
-            };
-            total += value;
-            json!({"asset": asset.code, "available": format_units(b.available as u128, asset.scale), "held": format_units(b.held as u128, asset.scale), "value_thb": format_units(value, thb_scale)})
-        })
-        .collect();
-    json!({"assets": assets, "total_thb": format_units(total, thb_scale)})
-}
-
-pub async fn balances(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn balances(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     Ok(Json(balances_json(&web, account.user)))
 }

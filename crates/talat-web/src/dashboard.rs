@@ -1,4 +1,5 @@
-//! The console dashboard's numbers, read from our own Prometheus exporter's text.
+//! The console dashboard (`GET /web/api/console/dashboard`): its numbers, read from our own
+//! Prometheus exporter's text, with the gateway's live figures and support's counts.
 //!
 //! Choices: `applied_seq`, lane depths and WebSocket connections are read straight from the
 //! gateway (exact and current; the exporter's gauges only refresh when /metrics is scraped).
@@ -6,8 +7,15 @@
 //! weighted by each route's request count. `rejected_total` sums `talat_api_errors_total` over
 //! every code; `shed_total` sums every shed reason.
 
+use crate::auth::{allow, Staff};
+use crate::error::WebResult;
+use crate::Web;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One sample: name, labels, value. Metrics are not money: f64 is what the exporter gives.
 #[derive(Debug, PartialEq)]
@@ -151,6 +159,28 @@ pub fn dashboard(text: &str, live: &Live) -> Value {
         "rate_limited_total": sum(&s, "talat_api_rate_limited_total") as u64,
         "ws_connections": live.ws_connections,
     })
+}
+
+/// `GET /web/api/console/dashboard`: the exporter's numbers, the live ones, and support's.
+async fn show(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::DASHBOARD)?;
+    let g = &web.gateway;
+    let text = g.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    let live = Live {
+        ts_ms: g.now_ms(),
+        applied_seq: g.read.applied_seq(),
+        lanes: g.sequencer.lane_depths(),
+        ws_connections: g.ws_connections.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    let mut body = dashboard(&text, &live);
+    // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
+    let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
+    body["support"] = json!({"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open});
+    Ok(Json(body))
+}
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/web/api/console/dashboard", get(show))
 }
 
 #[cfg(test)]

@@ -4,12 +4,11 @@
 //! history routes do (`Gateway::store_at_read_seq`), so a page never misses an order the
 //! customer just placed or cancelled.
 
-use crate::customer::customer;
+use crate::auth::Customer;
 use crate::error::{WebError, WebResult};
-use crate::orders::{market_ref, order_json};
+use crate::views::{market_ref, order_json};
 use crate::Web;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method};
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -66,8 +65,7 @@ impl<'a> Markets<'a> {
 
 /// `GET /web/api/orders/history?symbol=&page=&limit=` → `{orders, page, last_page, total}`,
 /// newest first; a page past the last is empty.
-pub async fn orders(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn orders(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let filter = symbol_filter(&web, &q)?;
     let page = number(&q, "page", 1, MAX_PAGE)?;
     let limit = number(&q, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -91,8 +89,7 @@ pub async fn orders(State(web): State<Arc<Web>>, method: Method, headers: Header
 /// `GET /web/api/trades/history?symbol=&limit=` → `{trades: [...]}`, the customer's fills
 /// newest first. `fee` is in the asset the fill received (`fee_asset`: base for a buy, quote
 /// for a sell); `quote` is what the fill paid (buy) or received before the fee (sell).
-pub async fn trades(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn trades(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let filter = symbol_filter(&web, &q)?;
     let limit = number(&q, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let store = web.gateway.store_at_read_seq().await?;
@@ -123,8 +120,7 @@ pub async fn trades(State(web): State<Arc<Web>>, method: Method, headers: Header
 /// `GET /web/api/funds/history?limit=` → `{items: [...]}`: credited deposits (`status`
 /// `credited`) and withdrawals with their current status (`pending`, `settled`, `released`),
 /// newest first. A withdrawal's `fee` is charged on top of its `amount`.
-pub async fn funds(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn funds(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let limit = number(&q, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let store = web.gateway.store_at_read_seq().await?;
     let deposits = store.deposits_of(account.user, limit).await?;

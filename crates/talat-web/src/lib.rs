@@ -4,13 +4,24 @@
 //! API (same admission and the engine's own checks) and keeps accounts, staff, sessions and the
 //! append-only audit log in the query store.
 //!
-//! Module map: `error` (the error shape), `body` (JSON fields), `secrets` (argon2id, TOTP,
-//! tokens), `session` (cookie, expiry, CSRF), `limits` (login attempts), `customer` (signup,
-//! login, 2FA, keys, balances, status), `orders`, `history` (order, trade and funds history from
-//! the query store), `console` (staff routes, roles, staff 2FA, audit),
-//! `dashboard` (Prometheus text → numbers), `mail` (the outbox's SMTP sender), `support` (tickets, complaints, incidents,
-//! staffing and reports; the rules are `talat-support`'s).
+//! Module map, from the bottom up:
+//! * `error` (the error shape), `body` (JSON fields), `secrets` (argon2id, TOTP, tokens),
+//!   `session` (cookie, expiry, CSRF), `limits` (login attempts), `mail` (the outbox's SMTP
+//!   sender);
+//! * `auth` (the roles and what each route allows, the `Customer` and `Staff` extractors, the
+//!   audited staff `Action`), `views` (accounts, balances, markets and orders as JSON), `login`
+//!   (the login form and its checks, customer or staff);
+//! * the routes: `customer` (signup, login, 2FA, keys, balances, status), `orders`, `history`
+//!   (order, trade and funds history from the query store), `console` (staff login and 2FA,
+//!   markets, users, audit), `dashboard` (the console dashboard, from Prometheus text), and the
+//!   families `support` (tickets, complaints, incidents, staffing and reports; the rules are
+//!   `talat-support`'s) and `kyc` (onboarding and KYC; the rules are `talat-onboarding`'s),
+//!   each with the helpers its own routes share.
+//!
+//! A route module imports what sits below it, never another route module; only this file and
+//! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
 
+pub mod auth;
 pub mod body;
 pub mod console;
 pub mod customer;
@@ -19,11 +30,13 @@ pub mod error;
 pub mod history;
 pub mod kyc;
 pub mod limits;
+pub mod login;
 pub mod mail;
 pub mod orders;
 pub mod secrets;
 pub mod session;
 pub mod support;
+pub mod views;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -32,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use talat_gateway::gateway::Gateway;
 
-pub use console::Role;
+pub use auth::Role;
 
 /// Settings of the web API.
 #[derive(Clone, Debug)]
@@ -201,6 +214,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/trades/history", get(history::trades))
         .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
+        .merge(dashboard::routes())
         .merge(support::routes())
         .merge(kyc::routes())
         .with_state(web)

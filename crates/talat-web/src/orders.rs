@@ -1,21 +1,21 @@
 //! Orders through the web API: the same gateway path as the Bitkub API (admission, shedding,
 //! the engine's checks), with inputs checked here first so a bad one names its field.
 
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
+use crate::views::{market_ref, order_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use talat_core::money::{format_units, parse_units, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
-use talat_gateway::gateway::{MarketRef, Placed};
-use talat_gateway::read::{OrderType, OrderView};
+use talat_gateway::gateway::Placed;
 
 /// A positive decimal string at `scale` decimals, at most `max` units, on the `step` grid.
 fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, max: u64, step: u64) -> WebResult<u64> {
@@ -31,44 +31,7 @@ fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, m
     Ok(units)
 }
 
-/// A listed market by id, as the gateway hands it out by symbol.
-pub(crate) fn market_ref(web: &Web, id: talat_core::MarketId) -> Option<MarketRef> {
-    let state = web.gateway.read.market(id)?;
-    let info = Arc::clone(&state.read().info);
-    Some(MarketRef { state, info })
-}
-
-pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
-    let info = &market.info;
-    let typ = match o.order_type {
-        OrderType::Limit if o.post_only() => "post_only",
-        OrderType::Limit => "limit",
-        OrderType::Market => "market",
-        OrderType::StopLimit => "stop_limit",
-    };
-    // `amount` as it was given: THB for a market buy, base quantity otherwise.
-    let (amount, filled) = if o.order_type == OrderType::Market && o.side == Side::Buy {
-        (format_units(o.budget as u128, info.quote_scale), format_units(o.filled_quote as u128, info.quote_scale))
-    } else {
-        (format_units(o.qty as u128, info.base_scale), format_units(o.filled_qty as u128, info.base_scale))
-    };
-    let price = |p: u64| if p == 0 { Value::Null } else { Value::String(format_units(p as u128, info.spec.price_scale)) };
-    json!({
-        "id": o.id.0.to_string(),
-        "symbol": info.spec.symbol,
-        "side": if o.side == Side::Buy { "buy" } else { "sell" },
-        "type": typ,
-        "price": price(o.price),
-        "stop_price": price(o.stop_price),
-        "amount": amount,
-        "filled": filled,
-        "status": o.status.as_str(),
-        "ts_ms": o.created_ms,
-    })
-}
-
-pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
     let info = Arc::clone(&market.info);
@@ -128,8 +91,7 @@ pub async fn place(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     Ok(Json(json!({"order": order})))
 }
 
-pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn open(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let filter = match q.get("symbol").filter(|s| !s.is_empty()) {
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?),
         None => None,
@@ -139,8 +101,7 @@ pub async fn open(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     Ok(Json(json!({"orders": list})))
 }
 
-pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn cancel(State(web): State<Arc<Web>>, Path(id): Path<String>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let order = id.parse::<u64>().map(OrderId).map_err(|_| WebError::invalid("id", "id must be an order number"))?;
     if web.gateway.read.open_order(account.user, order).is_none() {
         return Err(WebError::not_found("no such open order"));
@@ -149,8 +110,7 @@ pub async fn cancel(State(web): State<Arc<Web>>, method: Method, headers: Header
     Ok(Json(json!({})))
 }
 
-pub async fn cancel_all(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn cancel_all(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let market = match body::opt_str(&m, "symbol")? {
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),

@@ -2,15 +2,11 @@
 //! with what the store and gateway measure — admitted customers, the declared order capacity,
 //! tickets per customer, the roster's busiest half hour, applications waiting, reviewers. A
 //! sign-up is admitted at once or waitlisted; a sweep admits waitlisted sign-ups in order as
-//! headroom appears (and mails them). The console shows the inputs and the decision.
+//! headroom appears (and mails them). The console shows the inputs and the decision
+//! (`admission_console`).
 
-use crate::console::{allow, staff};
 use crate::error::WebResult;
 use crate::Web;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,23 +99,4 @@ pub fn spawn(web: &Arc<Web>, every: Duration) {
             Err(e) => tracing::warn!("admission sweep failed: {}", e.message),
         }
     });
-}
-
-/// The console's view: the model's inputs, each limit, the decision, the waitlist.
-async fn admission(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
-    s.require(allow::KYC_ADMISSION)?;
-    let (i, d) = decision(&web).await?;
-    let (length, oldest_ms) = web.store.waitlist_length().await?;
-    Ok(Json(json!({
-        "decision": {"admit": d.admit, "binding": d.binding, "headroom": d.headroom, "reviews_per_day": d.reviews_per_day, "enabled": web.config.onboarding.admission.enabled && web.config.onboarding.require_kyc},
-        "inputs": i,
-        "config": web.config.onboarding.admission,
-        "limits": d.limits,
-        "waitlist": {"length": length, "oldest_ms": oldest_ms, "next_estimate_ms": if length > 0 { estimate_wait_ms(&d, 1) } else { None }},
-    })))
-}
-
-pub fn routes() -> Router<Arc<Web>> {
-    Router::new().route("/web/api/console/onboarding/admission", get(admission))
 }

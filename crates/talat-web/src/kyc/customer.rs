@@ -1,22 +1,24 @@
-//! The customer's onboarding routes: email verification, the KYC status and next step,
-//! documents, the level-1 application (every field checked by `talat-onboarding`, the identity
-//! checked by the provider, screened, rated for risk, stored in one transaction), level 2, the
-//! answer to a reviewer's request for information, and the knowledge test.
+//! The customer's onboarding routes: the KYC status and next step, the level-1 application
+//! (every field checked by `talat-onboarding`, the identity checked by the provider, screened,
+//! rated for risk, stored in one transaction), level 2, the answer to a reviewer's request for
+//! information, and the knowledge test. Email verification and document uploads are the routes
+//! of `email` and `documents`.
 //!
 //! Every check runs before anything is stored, so a refused request stores nothing.
 
-use super::documents;
-use super::email;
+use super::admission;
 use super::identity::{self, IdType, IdentityRequest};
+use super::knowledge::{knowledge_state, knowledge_test};
 use super::levels;
 use super::screening;
+use super::view::application_json;
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,7 +30,7 @@ use talat_onboarding::country::canonical_code;
 use talat_onboarding::dob::{check_adult, parse_dob, Era};
 use talat_onboarding::passport::{parse_passport, PassportError};
 use talat_onboarding::risk::{assess, MonthlyVolumeBand, RiskInput, SourceOfFunds};
-use talat_onboarding::{parse_laser_code, parse_latin_name, parse_national_id, parse_thai_name, Date, KnowledgeTest, Subject};
+use talat_onboarding::{parse_laser_code, parse_latin_name, parse_national_id, parse_thai_name, Date, Subject};
 use talat_store::{KycApplicationRow, KycChange, KycCreate, NewKycApplication, NewKycEvent, Set, WebAccountRow};
 
 /// How many knowledge-test attempts are looked at for "passed".
@@ -44,10 +46,7 @@ const LEVEL2_DOCUMENTS_MAX: usize = 10;
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
-        .route("/web/api/email/verify", post(email::verify))
-        .route("/web/api/email/resend", post(email::resend))
         .route("/web/api/kyc", get(status))
-        .route("/web/api/kyc/documents", post(documents::upload))
         .route("/web/api/kyc/level1", post(level1))
         .route("/web/api/kyc/level2", post(level2))
         .route("/web/api/kyc/applications/{id}/info", post(info))
@@ -95,35 +94,6 @@ pub fn date_ms(date: Date) -> u64 {
 
 // ---- views -------------------------------------------------------------------------------------
 
-/// The reviewer's latest request for information, while the application waits for it.
-pub fn requested_info(app: &KycApplicationRow, events: &[talat_store::KycEventRow]) -> Option<String> {
-    if app.status != "more_info" {
-        return None;
-    }
-    events.iter().rev().find(|e| e.kind == "info_requested").map(|e| e.detail.clone())
-}
-
-/// An application as its customer (and, extended, the console) sees it.
-pub fn application_json(app: &KycApplicationRow, events: &[talat_store::KycEventRow]) -> Value {
-    let factors: Value = app.risk_factors.as_deref().and_then(|f| serde_json::from_str(f).ok()).unwrap_or(Value::Null);
-    let risk = match &app.risk_rating {
-        Some(rating) => json!({"rating": rating, "next_review_ms": factors.get("next_review_ms").cloned().unwrap_or(Value::Null)}),
-        None => Value::Null,
-    };
-    json!({
-        "id": app.id,
-        "level": app.level,
-        "status": app.status,
-        "submitted_ms": app.submitted_ms,
-        "decided_ms": app.decided_ms,
-        "decision_reason": app.decision_reason,
-        "requested_info": requested_info(app, events),
-        "identity": {"provider": app.idv_provider, "outcome": app.idv_outcome},
-        "screening": app.screening_status,
-        "risk": risk,
-    })
-}
-
 async fn customer_application_json(web: &Web, app: &KycApplicationRow) -> WebResult<Value> {
     let events = web.store.kyc_events(app.id).await?;
     Ok(application_json(app, &events))
@@ -131,34 +101,12 @@ async fn customer_application_json(web: &Web, app: &KycApplicationRow) -> WebRes
 
 // ---- the knowledge test --------------------------------------------------------------------------
 
-/// The configured knowledge test, or the built-in one.
-pub fn knowledge_test(web: &Web) -> WebResult<KnowledgeTest> {
-    match &web.config.onboarding.knowledge_test_path {
-        None => Ok(talat_onboarding::default_test()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| WebError::internal(format!("knowledge test {}: {e}", path.display())))?;
-            KnowledgeTest::from_json(&text).map_err(|e| WebError::internal(format!("knowledge test {}: {e}", path.display())))
-        }
-    }
-}
-
-/// Whether the customer passed the current version of the test, and their latest attempt.
-pub async fn knowledge_state(web: &Web, account_id: u64) -> WebResult<Option<Value>> {
-    let test = knowledge_test(web)?;
-    let results = web.store.knowledge_results(account_id, KNOWLEDGE_LOOKBACK).await?;
-    let Some(last) = results.first() else { return Ok(None) };
-    let passed = results.iter().any(|r| r.passed && r.test_version == test.version);
-    Ok(Some(json!({"passed": passed, "version": test.version, "last_score_pct": last.score_pct})))
-}
-
-async fn knowledge_get(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    customer(&web, &method, &headers).await?;
+async fn knowledge_get(State(web): State<Arc<Web>>, _: Customer) -> WebResult<Json<Value>> {
     let test = knowledge_test(&web)?;
     Ok(Json(serde_json::to_value(test.public_view()).map_err(WebError::internal)?))
 }
 
-async fn knowledge_post(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn knowledge_post(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let bad = || WebError::invalid("answers", "answers must be an object of question id → choice id");
     let answers: BTreeMap<String, String> = match m.get("answers") {
@@ -179,8 +127,7 @@ async fn knowledge_post(State(web): State<Arc<Web>>, method: Method, headers: He
 
 // ---- status --------------------------------------------------------------------------------------
 
-async fn status(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn status(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let apps = web.store.kyc_applications_of_account(account.id).await?;
     let knowledge = knowledge_state(&web, account.id).await?;
     let passed = knowledge.as_ref().is_some_and(|k| k["passed"] == true);
@@ -190,7 +137,7 @@ async fn status(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap)
         Some(a) => customer_application_json(&web, a).await?,
         None => Value::Null,
     };
-    let waitlist = super::admission::waitlist_json(&web, &account).await?;
+    let waitlist = admission::waitlist_json(&web, &account).await?;
     Ok(Json(json!({
         "level": account.kyc_level,
         "email_verified": account.email_verified_ms.is_some(),
@@ -482,8 +429,34 @@ fn event(actor: &str, actor_id: u64, kind: &str, detail: impl Into<String>) -> N
     NewKycEvent { actor: actor.into(), actor_id, kind: kind.into(), detail: detail.into() }
 }
 
-async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+/// What screening a level-1 applicant found: the status the application records, the hits left
+/// for a reviewer, and whether a confirmed match or a PEP hit not cleared is among them.
+struct Screened {
+    status: &'static str,
+    open_hits: usize,
+    confirmed: bool,
+    pep: bool,
+}
+
+async fn screen(web: &Web, account_id: u64, subject: &Subject) -> WebResult<Screened> {
+    // Hits are recorded by the screening module for a reviewer.
+    let screened = screening::screen_account(web, account_id, subject).await?;
+    let hits = web.store.screening_hits_of_account(account_id, talat_store::MAX_KYC_ROWS).await?;
+    let confirmed = hits.iter().any(|h| h.status == "confirmed");
+    let pep = hits.iter().any(|h| h.status != "cleared" && h.list_name.to_ascii_lowercase().contains("pep"));
+    let status = if confirmed {
+        "confirmed"
+    } else if screened.open_hits > 0 {
+        "hit"
+    } else if hits.iter().any(|h| h.status == "cleared") {
+        "cleared"
+    } else {
+        "clear"
+    };
+    Ok(Screened { status, open_hits: screened.open_hits, confirmed, pep })
+}
+
+async fn level1(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, false)?;
     let now = web.gateway.now_ms();
     let today = today(now);
@@ -505,26 +478,13 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
     let idv = provider.verify(&form.identity_request());
     let idv_outcome = if idv.verified { "verified".to_string() } else { format!("failed: {} ({})", idv.message, idv.code) };
 
-    // Screening: hits are recorded by the screening module for a reviewer.
-    let screened = screening::screen_account(&web, account.id, &form.subject()).await?;
-    let hits = web.store.screening_hits_of_account(account.id, talat_store::MAX_KYC_ROWS).await?;
-    let confirmed = hits.iter().any(|h| h.status == "confirmed");
-    let pep = hits.iter().any(|h| h.status != "cleared" && h.list_name.to_ascii_lowercase().contains("pep"));
-    let screening_status = if confirmed {
-        "confirmed"
-    } else if screened.open_hits > 0 {
-        "hit"
-    } else if hits.iter().any(|h| h.status == "cleared") {
-        "cleared"
-    } else {
-        "clear"
-    };
+    let screened = screen(&web, account.id, &form.subject()).await?;
 
     // Risk.
     let input = RiskInput {
-        politically_exposed: pep,
+        politically_exposed: screened.pep,
         open_screening_hit: screened.open_hits > 0,
-        confirmed_sanctions_match: confirmed,
+        confirmed_sanctions_match: screened.confirmed,
         nationality: form.nationality.clone(),
         occupation: form.occupation.clone(),
         source_of_funds: form.source_of_funds,
@@ -546,7 +506,7 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
         idv_provider: Some(provider.name().to_string()),
         idv_outcome: Some(idv_outcome.clone()),
         idv_evidence: Some(idv.evidence.to_string()),
-        screening_status: screening_status.to_string(),
+        screening_status: screened.status.to_string(),
         risk_rating: Some(rating.clone()),
         risk_factors: Some(risk_json.to_string()),
         submitted_ms: now,
@@ -554,7 +514,7 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
     let events = vec![
         event("customer", account.id, "submitted", "level 1"),
         event("system", 0, "identity", format!("{}: {idv_outcome}", provider.name())),
-        event("system", 0, "screening", format!("{screening_status}: {} open hit(s)", screened.open_hits)),
+        event("system", 0, "screening", format!("{}: {} open hit(s)", screened.status, screened.open_hits)),
         event("system", 0, "risk", format!("{rating} ({} points)", risk.points)),
     ];
     let row = created(web.store.create_kyc_application(&new, &[form.id_photo_document, form.selfie_document], &events).await?)?;
@@ -564,8 +524,7 @@ async fn level1(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
 
 // ---- level 2 -------------------------------------------------------------------------------------
 
-async fn level2(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn level2(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, false)?;
     let ids = document_ids(&m, "documents")?;
     if ids.is_empty() {
@@ -623,8 +582,13 @@ fn document_ids(m: &Map<String, Value>, field: &'static str) -> WebResult<Vec<u6
 
 // ---- more information --------------------------------------------------------------------------
 
-async fn info(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+async fn info(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Customer { account, .. }: Customer,
+    body: Bytes,
+) -> WebResult<Json<Value>> {
     let not_found = || WebError::not_found(format!("no application {id}"));
     let n: u64 = id.parse().map_err(|_| not_found())?;
     let app = web.store.kyc_application(n).await?.filter(|a| a.account_id == account.id).ok_or_else(not_found)?;

@@ -4,19 +4,20 @@
 //! limits), written under its SHA-256 in `uploads_dir`, and described by a `kyc_documents` row.
 //! Reviewers read it back with `GET /web/api/console/kyc/documents/{id}` (re-hashed on read).
 
+use super::config::MAX_KYC_BODY_BYTES;
+use super::view::document_json;
+use crate::auth::{allow, Customer, Staff};
 use crate::body;
-use crate::console::{allow, staff};
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
-use crate::kyc::config::MAX_KYC_BODY_BYTES;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use talat_onboarding::uploads::store::StoreError as ContentError;
@@ -32,10 +33,6 @@ pub fn purpose_kind(purpose: &str) -> Option<UploadPurpose> {
     }
 }
 
-pub fn document_json(d: &KycDocumentRow) -> Value {
-    json!({"id": d.id, "purpose": d.purpose, "content_type": d.content_type, "size": d.size_bytes, "width": d.width, "height": d.height, "created_ms": d.created_ms})
-}
-
 fn uploads_dir(web: &Web) -> WebResult<PathBuf> {
     web.config.onboarding.uploads_dir.clone().ok_or_else(|| WebError::busy(60, "uploads are not configured"))
 }
@@ -45,9 +42,12 @@ fn content_store(web: &Web) -> WebResult<ContentStore> {
     ContentStore::open(dir, talat_onboarding::uploads::HARD_MAX_BYTES).map_err(|e| WebError::internal(format!("uploads: {e}")))
 }
 
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/web/api/kyc/documents", post(upload)).route("/web/api/console/kyc/documents/{id}", get(download))
+}
+
 /// `POST /web/api/kyc/documents {purpose, content_type, data_base64}` → 201 `{document}`.
-pub async fn upload(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn upload(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let store = content_store(&web)?;
     let m = body::object_up_to(&headers, &body, false, MAX_KYC_BODY_BYTES)?;
     let purpose = body::str(&m, "purpose")?;
@@ -93,8 +93,8 @@ pub async fn read_bytes(web: &Web, d: &KycDocumentRow) -> WebResult<Vec<u8>> {
 }
 
 /// `GET /web/api/console/kyc/documents/{id}`: the file, for reviewers.
-pub async fn download(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
-    staff(&web, &method, &headers).await?.require(allow::KYC_READ)?;
+pub async fn download(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -> WebResult<Response> {
+    s.require(allow::KYC_READ)?;
     let not_found = || WebError::not_found(format!("no document {id}"));
     let n: u64 = id.parse().map_err(|_| not_found())?;
     let d = web.store.kyc_document(n).await?.ok_or_else(not_found)?;

@@ -1,49 +1,33 @@
-//! Email verification: a random token goes out in a mail (through the outbox) as the link
-//! `{public_url}/#/verify?token=…`; only its SHA-256 is stored. Using it marks the account's
-//! email verified (once); a resend is allowed once a minute.
+//! Email verification's routes: a random token goes out in a mail (through the outbox, see
+//! `signup`) as the link `{public_url}/#/verify?token=…`; only its SHA-256 is stored. Using it
+//! marks the account's email verified (once); a resend is allowed once a minute.
 
+use super::signup::send_verification;
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::{account_json, customer};
 use crate::error::{WebError, WebResult};
 use crate::secrets;
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
-use axum::Json;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use talat_store::{NewMail, WebAccountRow};
 
 /// At most one verification mail per account per this many milliseconds.
 pub const RESEND_EVERY_MS: u64 = 60_000;
 /// A link works for this long.
 pub const TOKEN_VALID_MS: u64 = 7 * 24 * 3_600_000;
 
-fn verification_mail(web: &Web, to: &str, token: &str) -> NewMail {
-    let site = &web.config.support.site_name;
-    let link = format!("{}/#/verify?token={token}", web.config.onboarding.public_url.trim_end_matches('/'));
-    NewMail {
-        kind: "email.verify".into(),
-        to_addr: to.into(),
-        subject: format!("[{site}] Confirm your email address"),
-        body: format!(
-            "Welcome to {site}.\n\nPlease confirm your email address by opening this link:\n\n{link}\n\nThe link works for 7 days. If you did not sign up, ignore this mail.\n\n— {site}"
-        ),
-    }
-}
-
-/// Queues the verification mail for a new account (a fresh token; only its hash is stored).
-pub async fn send_verification(web: &Web, account: &WebAccountRow) -> WebResult<()> {
-    let token = secrets::token();
-    let mail = verification_mail(web, &account.email, &token);
-    web.store.create_email_verification(account.id, &secrets::sha256_hex(&token), web.gateway.now_ms(), &mail).await?;
-    Ok(())
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/web/api/email/verify", post(verify)).route("/web/api/email/resend", post(resend))
 }
 
 /// `POST /web/api/email/verify {token}` → `{account}`.
-pub async fn verify(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn verify(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let token = body::str(&m, "token")?.trim();
     let wrong = || WebError::invalid("token", "this verification link is wrong, expired or already used");
@@ -61,8 +45,7 @@ pub async fn verify(State(web): State<Arc<Web>>, method: Method, headers: Header
 }
 
 /// `POST /web/api/email/resend` → `{}`; at most one a minute (429).
-pub async fn resend(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn resend(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     if account.email_verified_ms.is_some() {
         return Err(WebError::conflict("the email address is already verified"));
     }

@@ -81,7 +81,7 @@ pub async fn evidence(web: &Web, account: &WebAccountRow) -> WebResult<LevelEvid
     let apps = web.store.kyc_applications_of_account(account.id).await?;
     let l1 = apps.iter().find(|a| a.level == 1 && a.status == "approved");
     let fatca_declared = l1.and_then(|a| serde_json::from_str::<serde_json::Value>(&a.data).ok()).is_some_and(|d| d["fatca_us_person"].is_boolean());
-    let knowledge_test_passed = super::customer::knowledge_state(web, account.id).await?.is_some_and(|k| k["passed"] == true);
+    let knowledge_test_passed = super::knowledge::knowledge_state(web, account.id).await?.is_some_and(|k| k["passed"] == true);
     Ok(LevelEvidence {
         email_verified: account.email_verified_ms.is_some(),
         identity_verified: l1.is_some(),

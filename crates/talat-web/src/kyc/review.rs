@@ -6,17 +6,16 @@
 //! and mailed to the customer; an approval raises the customer's level when the rest of the
 //! evidence is there.
 
-use super::customer::application_json;
-use super::documents::{self, document_json};
 use super::levels;
+use super::view::{application_json, document_json};
+use crate::auth::{allow, Action, Staff};
 use crate::body;
-use crate::console::{allow, staff, Action};
-use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -34,7 +33,6 @@ pub fn routes() -> Router<Arc<Web>> {
     Router::new()
         .route("/web/api/console/kyc/applications", get(queue))
         .route("/web/api/console/kyc/applications/{id}", get(show))
-        .route("/web/api/console/kyc/documents/{id}", get(documents::download))
         .route("/web/api/console/kyc/applications/{id}/assign", post(assign))
         .route("/web/api/console/kyc/applications/{id}/approve", post(approve))
         .route("/web/api/console/kyc/applications/{id}/reject", post(reject))
@@ -70,8 +68,7 @@ async fn listed_json(web: &Web, app: &KycApplicationRow, now_ms: u64) -> WebResu
     Ok(v)
 }
 
-async fn queue(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn queue(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::KYC_READ)?;
     let statuses: Vec<&str> = match q.get("status").map(String::as_str) {
         None | Some("") => Vec::new(),
@@ -143,8 +140,8 @@ async fn detail_json(web: &Web, app: &KycApplicationRow) -> WebResult<Value> {
     Ok(v)
 }
 
-async fn show(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
-    staff(&web, &method, &headers).await?.require(allow::KYC_READ)?;
+async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::KYC_READ)?;
     let app = load(&web, &id).await?;
     let customer = web.store.web_account(app.account_id).await?.map(|a| account_json(&a));
     Ok(Json(json!({"application": detail_json(&web, &app).await?, "customer": customer})))
@@ -179,8 +176,7 @@ async fn answer(web: &Web, id: u64, extra: Option<(&str, Value)>) -> WebResult<V
     Ok(v)
 }
 
-async fn assign(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn assign(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "kyc.assign", target: format!("kyc_application:{id}") };
     act.run(allow::KYC_DECIDE, &m, || async {
@@ -223,8 +219,7 @@ fn open_for_decision(app: &KycApplicationRow) -> WebResult<()> {
     }
 }
 
-async fn approve(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn approve(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "kyc.approve", target: format!("kyc_application:{id}") };
     act.run(allow::KYC_DECIDE, &m, || async {
@@ -292,8 +287,7 @@ async fn approve(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap
     .await
 }
 
-async fn reject(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "kyc.reject", target: format!("kyc_application:{id}") };
     act.run(allow::KYC_DECIDE, &m, || async {
@@ -327,8 +321,7 @@ async fn reject(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap,
     .await
 }
 
-async fn request_info(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+async fn request_info(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "kyc.request_info", target: format!("kyc_application:{id}") };
     act.run(allow::KYC_DECIDE, &m, || async {

@@ -4,16 +4,17 @@
 
 use super::clocks::clocks;
 use super::input::{self, MAX_SUPPORT_BODY_BYTES, MAX_TEXT_CHARS};
-use super::view::{changed_meanwhile, customer_email, customer_mail, detail_json, event, load, status_event, ticket_json, Loaded};
-use super::MAX_LISTED;
+use super::view::{
+    self, changed_meanwhile, customer_email, customer_mail, detail_json, event, load, refused_move, status_event, ticket_json, Loaded, MAX_LISTED,
+};
+use crate::auth::{allow, Action, Staff};
 use crate::body;
-use crate::console::{allow, staff, Action};
-use crate::customer::account_json;
 use crate::error::{WebError, WebResult};
+use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -42,8 +43,7 @@ fn urgency(state: &ClockState) -> u8 {
     }
 }
 
-pub async fn queue(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn queue(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::SUPPORT_READ)?;
     let statuses = match q.get("status").map(String::as_str) {
         None | Some("") => Vec::new(),
@@ -89,8 +89,7 @@ pub async fn queue(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     })))
 }
 
-pub async fn show(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::SUPPORT_READ)?;
     let loaded = load(&web, input::ticket_id(&id)?, None).await?;
     let customer = web.store.web_account(loaded.ticket.account_id).await?.map(|a| account_json(&a));
@@ -104,8 +103,7 @@ async fn answer(web: &Web, id: u64) -> WebResult<Value> {
 
 /// Staff answer (or note): the first answer the customer can see stops the first-response
 /// clock; `then` moves the ticket on (by default an answer waits for the customer).
-pub async fn reply(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES).unwrap_or_default();
     // The audit detail leaves out the files' bytes.
     let detail: Map<String, Value> = m.iter().filter(|(k, _)| k.as_str() != "attachments").map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -135,7 +133,7 @@ pub async fn reply(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
         }
         let to = match then {
             None => from,
-            Some(ev) => ticket_next(&web.config.support.ticket_rules, from, ev, Actor::Staff, t.resolved_ms, now).map_err(super::refused_move)?,
+            Some(ev) => ticket_next(&web.config.support.ticket_rules, from, ev, Actor::Staff, t.resolved_ms, now).map_err(refused_move)?,
         };
         let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };
         change.message = Some((NewMessage { author: "staff".into(), author_id: s.row.id, internal, body: text }, files));
@@ -168,8 +166,7 @@ pub async fn reply(State(web): State<Arc<Web>>, method: Method, headers: HeaderM
     .await
 }
 
-pub async fn assign(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn assign(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.assign", target: format!("ticket:{id}") };
     act.run(allow::SUPPORT_WRITE, &m, || async {
@@ -205,8 +202,7 @@ pub async fn assign(State(web): State<Arc<Web>>, method: Method, headers: Header
     .await
 }
 
-pub async fn priority(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn priority(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.priority", target: format!("ticket:{id}") };
     act.run(allow::SUPPORT_WRITE, &m, || async {
@@ -231,8 +227,7 @@ pub async fn priority(State(web): State<Arc<Web>>, method: Method, headers: Head
 
 /// Flags a ticket as a complaint (`received`) or moves its complaint on; each change is
 /// timestamped in the ticket's events, audited, and mailed to the customer.
-pub async fn complaint(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn complaint(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.complaint", target: format!("ticket:{id}") };
     act.run(allow::COMPLAINT, &m, || async {
@@ -292,17 +287,15 @@ pub async fn complaint(State(web): State<Arc<Web>>, method: Method, headers: Hea
     .await
 }
 
-pub async fn attachment(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn attachment(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -> WebResult<Response> {
     s.require(allow::SUPPORT_READ)?;
     let n: u64 = id.parse().map_err(|_| WebError::not_found(format!("no attachment {id}")))?;
     let (meta, bytes) = web.store.attachment(n).await?.ok_or_else(|| WebError::not_found(format!("no attachment {id}")))?;
-    Ok(super::view::file_response(&meta, bytes))
+    Ok(view::file_response(&meta, bytes))
 }
 
 /// The outbox, newest first: the demo's mail viewer.
-pub async fn mail(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn mail(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::MAIL)?;
     let limit = match q.get("limit").map(String::as_str) {
         None | Some("") => 100,

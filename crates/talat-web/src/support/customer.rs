@@ -2,15 +2,14 @@
 //! complaint, download its attachments. Someone else's ticket is "not found".
 
 use super::input::{self, MAX_SUBJECT_CHARS, MAX_SUPPORT_BODY_BYTES, MAX_TEXT_CHARS};
-use super::view::{self, changed_meanwhile, customer_mail, detail_json, event, load, status_event, ticket_json, Loaded};
-use super::MAX_LISTED;
+use super::view::{self, changed_meanwhile, customer_mail, detail_json, event, load, refused_move, status_event, ticket_json, Loaded, MAX_LISTED};
+use crate::auth::Customer;
 use crate::body;
-use crate::customer::customer;
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -42,8 +41,7 @@ async fn check_link(web: &Web, user: UserId, link: &Option<(String, String)>) ->
     Ok(())
 }
 
-pub async fn list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn list(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let rows = web.store.tickets_of_account(account.id, MAX_LISTED).await?;
     let mut tickets = Vec::with_capacity(rows.len());
     for t in rows {
@@ -53,8 +51,7 @@ pub async fn list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     Ok(Json(json!({"tickets": tickets})))
 }
 
-pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES)?;
     let category = Category::parse(body::str(&m, "category")?)
         .map_err(|_| WebError::invalid("category", "category must be account, deposit, withdrawal, trading, kyc, security or other"))?;
@@ -103,15 +100,19 @@ pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: Header
     Ok((StatusCode::CREATED, Json(json!({"ticket": body}))).into_response())
 }
 
-pub async fn show(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let loaded = load(&web, input::ticket_id(&id)?, Some(account.id)).await?;
     Ok(Json(json!({"ticket": detail_json(&web, &loaded, false).await?})))
 }
 
 /// The customer answers: the ticket goes back to staff (`open`), a resolved one reopens.
-pub async fn message(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn message(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Customer { account, .. }: Customer,
+    body: Bytes,
+) -> WebResult<Json<Value>> {
     let loaded = load(&web, input::ticket_id(&id)?, Some(account.id)).await?;
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES)?;
     let text = input::text(&m, "text", MAX_TEXT_CHARS)?;
@@ -122,7 +123,7 @@ pub async fn message(State(web): State<Arc<Web>>, method: Method, headers: Heade
     let event_kind = if from == TicketStatus::Resolved { TicketEvent::CustomerReopened } else { TicketEvent::CustomerReplied };
     let to = ticket_next(&web.config.support.ticket_rules, from, event_kind, Actor::Customer, t.resolved_ms, now).map_err(|e| match from {
         TicketStatus::Closed => WebError::conflict("this ticket is closed; please open a new one"),
-        _ => super::refused_move(e),
+        _ => refused_move(e),
     })?;
     let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };
     change.message = Some((NewMessage { author: "customer".into(), author_id: account.id, internal: false, body: text }, files));
@@ -142,8 +143,13 @@ pub async fn message(State(web): State<Arc<Web>>, method: Method, headers: Heade
 }
 
 /// The customer raises the ticket as a complaint (`received`).
-pub async fn complaint(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn complaint(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Customer { account, .. }: Customer,
+    body: Bytes,
+) -> WebResult<Json<Value>> {
     let loaded = load(&web, input::ticket_id(&id)?, Some(account.id)).await?;
     let m = body::object(&headers, &body, false)?;
     let reason = input::opt_reason(&m)?;
@@ -178,8 +184,7 @@ async fn flag_complaint(web: &Web, l: &Loaded, account: &WebAccountRow, reason: 
     Ok(())
 }
 
-pub async fn attachment(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
-    let (_, account) = customer(&web, &method, &headers).await?;
+pub async fn attachment(State(web): State<Arc<Web>>, Path(id): Path<String>, Customer { account, .. }: Customer) -> WebResult<Response> {
     let not_found = || WebError::not_found(format!("no attachment {id}"));
     let n: u64 = id.parse().map_err(|_| not_found())?;
     let (meta, bytes) = web.store.attachment(n).await?.ok_or_else(not_found)?;

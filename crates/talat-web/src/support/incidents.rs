@@ -4,13 +4,13 @@
 
 use super::input::{self, MAX_TEXT_CHARS};
 use super::view::{customer_email, customer_mail, event, status_event};
+use crate::auth::{allow, Action, Staff};
 use crate::body;
-use crate::console::{allow, staff, Action};
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -39,15 +39,13 @@ async fn open_incident(web: &Web, id: &str) -> WebResult<IncidentRow> {
     Ok(i)
 }
 
-pub async fn list(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn list(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::INCIDENTS_READ)?;
     let rows = web.store.incidents(200).await?;
     Ok(Json(json!({"incidents": rows.iter().map(incident_json).collect::<Vec<_>>()})))
 }
 
-pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.incident.create", target: "incident:new".into() };
     act.run(allow::INCIDENTS_CREATE, &m, || async {
@@ -61,8 +59,7 @@ pub async fn create(State(web): State<Arc<Web>>, method: Method, headers: Header
     .await
 }
 
-pub async fn link(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn link(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.incident.link", target: format!("incident:{id}") };
     act.run(allow::INCIDENTS_ANSWER, &m, || async {
@@ -104,8 +101,7 @@ pub async fn link(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
 
 /// One answer to every linked ticket that is not closed; with `resolve`, the tickets and the
 /// incident are resolved too.
-pub async fn reply(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.incident.reply", target: format!("incident:{id}") };
     act.run(allow::INCIDENTS_ANSWER, &m, || async {

@@ -6,9 +6,11 @@
 //! Every change — its event history, its audit entry when staff made it, and the mail that
 //! announces it (the outbox) — is stored in one transaction or not at all.
 //!
-//! Module map: `input` (fields, links, attachments), `clocks` (a ticket's SLA clocks from its
-//! history), `view` (JSON), `customer`, `console` (queue, reply, assign, priority, complaint),
-//! `incidents`, `staffing`, `reports`, `sweep` (escalation, breaches, closing resolved tickets).
+//! Module map: the routes are `customer`, `console` (queue, reply, assign, priority, complaint),
+//! `incidents`, `staffing` and `reports`; they share `input` (fields, links, attachments),
+//! `clocks` (a ticket's SLA clocks from its history) and `view` (JSON, loading, mail texts, the
+//! answers to refused changes), never each other. `sweep` (escalation, breaches, closing
+//! resolved tickets) runs in the background.
 
 pub mod clocks;
 pub mod console;
@@ -26,7 +28,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use talat_support::calendar::BusinessCalendar;
-use talat_support::lifecycle::{TicketRules, TransitionError};
+use talat_support::lifecycle::TicketRules;
 use talat_support::sla::SlaPolicy;
 
 /// Support's settings: the business calendar the clocks run on, the SLA targets, where
@@ -66,14 +68,6 @@ impl SupportConfig {
         Ok(())
     }
 }
-
-/// A move the ticket lifecycle does not allow: 409 with the rule's words.
-pub fn refused_move(e: TransitionError) -> crate::error::WebError {
-    crate::error::WebError::conflict(e.to_string())
-}
-
-/// Most tickets a customer's list or the console's queue shows.
-pub const MAX_LISTED: i64 = 200;
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()

@@ -3,11 +3,11 @@
 //! facts from the store and writes the formats.
 
 use super::clocks::clocks;
-use crate::console::{allow, staff};
+use crate::auth::{allow, Staff};
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -79,8 +79,7 @@ fn complaints_csv(r: &ComplaintReport) -> WebResult<Vec<u8>> {
     ])
 }
 
-pub async fn complaints(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Response> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn complaints(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Response> {
     s.require(allow::STAFFING)?;
     let m = month(&web, &q)?;
     let csv = csv_wanted(&q)?;
@@ -158,8 +157,7 @@ fn sla_csv(month: &str, rows: &[SlaRow]) -> WebResult<Vec<u8>> {
     )])
 }
 
-pub async fn sla(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Response> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn sla(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Response> {
     s.require(allow::STAFFING)?;
     let m = month(&web, &q)?;
     let csv = csv_wanted(&q)?;

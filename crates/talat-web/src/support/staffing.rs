@@ -2,13 +2,13 @@
 //! tickets that actually arrived over the last 28 days — or from a forecast the planner types
 //! in — next to the roster, for the console's chart.
 
+use crate::auth::{allow, Action, Staff};
 use crate::body;
-use crate::console::{allow, staff, Action};
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -42,8 +42,7 @@ async fn measured_arrivals(web: &Web) -> WebResult<Vec<f64>> {
     Ok(per_slot.into_iter().map(|n| n as f64 / HISTORY_DAYS as f64).collect())
 }
 
-pub async fn plan(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn plan(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::STAFFING)?;
     let aht_s = number(&q, "aht_s", 300.0)?;
     let target_pct = number(&q, "target_pct", 80.0)?;
@@ -100,8 +99,7 @@ pub async fn plan(State(web): State<Arc<Web>>, method: Method, headers: HeaderMa
     })))
 }
 
-pub async fn set_roster(State(web): State<Arc<Web>>, method: Method, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
-    let s = staff(&web, &method, &headers).await?;
+pub async fn set_roster(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "support.roster", target: "roster".into() };
     act.run(allow::ROSTER, &m, || async {

@@ -1,11 +1,13 @@
 //! Tickets as JSON (one shape for the customer and the console; the console also sees internal
-//! notes), the shared loading of a ticket with its history, and the mail texts.
+//! notes), the shared loading of a ticket with its history, the mail texts, and the answers to a
+//! refused or conflicting change.
 
 use super::clocks::{clocks, clocks_json};
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use serde_json::{json, Value};
 use talat_store::{AttachmentMeta, EventRow, MessageRow, NewEvent, NewMail, TicketRow};
+use talat_support::lifecycle::TransitionError;
 
 /// A ticket with its history, as read for one request.
 pub struct Loaded {
@@ -20,6 +22,14 @@ pub async fn load(web: &Web, id: u64, owner: Option<u64>) -> WebResult<Loaded> {
         web.store.ticket(id).await?.filter(|t| owner.is_none_or(|o| o == t.account_id)).ok_or_else(|| WebError::not_found(format!("no ticket {id}")))?;
     let events = web.store.ticket_events(id).await?;
     Ok(Loaded { ticket, events })
+}
+
+/// Most tickets a customer's list or the console's queue shows.
+pub const MAX_LISTED: i64 = 200;
+
+/// A move the ticket lifecycle does not allow: 409 with the rule's words.
+pub fn refused_move(e: TransitionError) -> WebError {
+    WebError::conflict(e.to_string())
 }
 
 /// Someone changed the ticket between our read and our write.

@@ -1,0 +1,125 @@
+//! The JSON shapes several routes share (docs/web-api.md): an account, a customer's balances,
+//! the markets list, an order. Reads of the gateway's read model only; nothing here checks who
+//! asks.
+
+use crate::Web;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use talat_core::money::format_units;
+use talat_core::{Side, TradingMode, UserId};
+use talat_gateway::gateway::MarketRef;
+use talat_gateway::read::{OrderType, OrderView};
+use talat_store::WebAccountRow;
+
+/// An account as its customer (and the console) sees it.
+pub fn account_json(a: &WebAccountRow) -> Value {
+    json!({
+        "id": a.id,
+        "email": a.email,
+        "user_id": a.user.0,
+        "totp_enabled": a.totp_enabled,
+        "locked": a.locked,
+        "created_ms": a.created_ms,
+        "email_verified": a.email_verified_ms.is_some(),
+        "kyc_level": a.kyc_level,
+        "admitted": a.admitted_ms.is_some(),
+    })
+}
+
+/// A market's trading mode as the API names it.
+pub fn mode_name(mode: TradingMode) -> &'static str {
+    match mode {
+        TradingMode::Open => "open",
+        TradingMode::PostOnly => "post_only",
+        TradingMode::CancelOnly => "cancel_only",
+        TradingMode::Halted => "halted",
+    }
+}
+
+/// Every market's symbol, mode and fees; for staff also its band and last price.
+pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
+    web.gateway
+        .read
+        .markets()
+        .iter()
+        .map(|m| {
+            let m = m.read();
+            let spec = &m.info.spec;
+            let mut row = json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
+            if for_staff {
+                row["band_bps"] = json!(spec.band_bps);
+                row["last_price"] = json!(m.last_price.map(|p| format_units(p as u128, spec.price_scale)));
+            }
+            row
+        })
+        .collect()
+}
+
+/// Each asset with its THB value at the last price of `<ASSET>_THB` (its opening price before
+/// the first trade; 0 when there is no such market).
+pub(crate) fn balances_json(web: &Web, user: UserId) -> Value {
+    let mut total: u128 = 0;
+    let thb_scale = web.gateway.read.assets().iter().find(|a| a.code == "THB").map(|a| a.scale).unwrap_or(2);
+    let assets: Vec<Value> = web
+        .gateway
+        .read
+        .balances(user)
+        .into_iter()
+        .map(|(asset, b)| {
+            let units = b.available as u128 + b.held as u128;
+            let value = if asset.code == "THB" {
+                units
+            } else {
+                web.gateway
+                    .market(&format!("{}_THB", asset.code), false)
+                    .ok()
+                    .and_then(|m| {
+                        // Before the first trade, the opening (reference) price.
+                        let last = m.state.read().last_price.or(m.info.spec.opening_price.map(|p| p.0))?;
+                        Some(last as u128 * units / m.divisor())
+                    })
+                    .unwrap_or(0)
+            };
+            total += value;
+            json!({"asset": asset.code, "available": format_units(b.available as u128, asset.scale), "held": format_units(b.held as u128, asset.scale), "value_thb": format_units(value, thb_scale)})
+        })
+        .collect();
+    json!({"assets": assets, "total_thb": format_units(total, thb_scale)})
+}
+
+/// A listed market by id, as the gateway hands it out by symbol.
+pub(crate) fn market_ref(web: &Web, id: talat_core::MarketId) -> Option<MarketRef> {
+    let state = web.gateway.read.market(id)?;
+    let info = Arc::clone(&state.read().info);
+    Some(MarketRef { state, info })
+}
+
+/// An open or past order; `amount` and `filled` in the units the order was given in.
+pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
+    let info = &market.info;
+    let typ = match o.order_type {
+        OrderType::Limit if o.post_only() => "post_only",
+        OrderType::Limit => "limit",
+        OrderType::Market => "market",
+        OrderType::StopLimit => "stop_limit",
+    };
+    // `amount` as it was given: THB for a market buy, base quantity otherwise.
+    let (amount, filled) = if o.order_type == OrderType::Market && o.side == Side::Buy {
+        (format_units(o.budget as u128, info.quote_scale), format_units(o.filled_quote as u128, info.quote_scale))
+    } else {
+        (format_units(o.qty as u128, info.base_scale), format_units(o.filled_qty as u128, info.base_scale))
+    };
+    let price = |p: u64| if p == 0 { Value::Null } else { Value::String(format_units(p as u128, info.spec.price_scale)) };
+    json!({
+        "id": o.id.0.to_string(),
+        "symbol": info.spec.symbol,
+        "side": if o.side == Side::Buy { "buy" } else { "sell" },
+        "type": typ,
+        "price": price(o.price),
+        "stop_price": price(o.stop_price),
+        "amount": amount,
+        "filled": filled,
+        "status": o.status.as_str(),
+        "ts_ms": o.created_ms,
+    })
+}
