@@ -13,8 +13,8 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use talat_core::calendar::{bangkok_ms_of_day, DAY_MS};
 use talat_store::ROSTER_SLOTS;
-use talat_support::calendar::{DAY_MS, UTC_OFFSET_MS};
 use talat_support::erlang::{plan_day, rostered, validate_shrinkage_pct};
 
 const SLOT_MS: u64 = DAY_MS / ROSTER_SLOTS as u64;
@@ -37,7 +37,7 @@ async fn measured_arrivals(web: &Web) -> WebResult<Vec<f64>> {
     let times = web.store.ticket_arrivals_since(since, MAX_ARRIVALS_READ).await?;
     let mut per_slot = vec![0u64; ROSTER_SLOTS];
     for t in times {
-        per_slot[(((t + UTC_OFFSET_MS) % DAY_MS) / SLOT_MS) as usize] += 1;
+        per_slot[(bangkok_ms_of_day(t) / SLOT_MS) as usize] += 1;
     }
     Ok(per_slot.into_iter().map(|n| n as f64 / HISTORY_DAYS as f64).collect())
 }
