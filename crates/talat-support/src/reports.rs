@@ -6,6 +6,7 @@
 //! lists every complaint still open with its age.
 
 use crate::calendar::{BusinessCalendar, CalendarError, LocalDate, DAY_MS, HOUR_MS};
+use crate::sla::ClockState;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use talat_core::calendar::{bangkok_date, bangkok_midnight_ms};
@@ -163,6 +164,17 @@ pub enum Outcome {
     Pending,
 }
 
+impl From<ClockState> for Outcome {
+    /// A met clock is met, a breached one breached; any other is still pending.
+    fn from(state: ClockState) -> Outcome {
+        match state {
+            ClockState::Met => Outcome::Met,
+            ClockState::Breached => Outcome::Breached,
+            ClockState::Running | ClockState::AtRisk | ClockState::Paused => Outcome::Pending,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Attainment {
     pub met: u64,
@@ -217,6 +229,15 @@ pub fn sla_report(tickets: &[(String, String, Outcome, Outcome)]) -> Vec<SlaRow>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_states_as_report_outcomes() {
+        assert_eq!(Outcome::from(ClockState::Met), Outcome::Met);
+        assert_eq!(Outcome::from(ClockState::Breached), Outcome::Breached);
+        for pending in [ClockState::Running, ClockState::AtRisk, ClockState::Paused] {
+            assert_eq!(Outcome::from(pending), Outcome::Pending);
+        }
+    }
 
     #[test]
     fn months_are_thai_time_windows() {
