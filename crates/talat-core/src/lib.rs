@@ -1,9 +1,11 @@
 //! Domain types shared by every talat crate.
 //!
 //! Nothing here performs I/O or holds state: these are the words the gateway, the journal and the
-//! engine speak. Money is integer fixed-point everywhere (see [`money`]).
+//! engine speak. Money is integer fixed-point everywhere (see [`money`]); calendar dates and Bangkok
+//! time are computed in one place (see [`calendar`]).
 
 pub mod applied;
+pub mod calendar;
 pub mod command;
 pub mod event;
 pub mod ids;

@@ -421,7 +421,7 @@ impl Engine {
 }
 
 /// Bangkok (UTC+7) calendar day number of a Unix-ms time: daily limits reset at Thai midnight.
+/// The engine keeps it as a `u32` (enough until the year 11 million).
 pub(crate) fn bangkok_day(ts_ms: u64) -> u32 {
-    const BANGKOK_OFFSET_MS: u64 = 7 * 3_600_000;
-    ((ts_ms + BANGKOK_OFFSET_MS) / 86_400_000) as u32
+    talat_core::calendar::bangkok_days(ts_ms) as u32
 }

@@ -18,12 +18,12 @@
 //! Planning figures are `f64` (estimates, never money).
 
 use serde::{Deserialize, Serialize};
+use talat_core::calendar::DAY_MS;
 use talat_support::erlang::{agents_needed, StaffingInput};
 
 /// Largest customer count the support search considers.
 pub const MAX_CUSTOMERS: u64 = 100_000_000;
 const HALF_HOUR_S: u32 = 1_800;
-const DAY_MS: u64 = 86_400_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -111,9 +111,10 @@ impl AdmissionConfig {
                 return Err(AdmissionError(format!("{name} must be a percentage above 0 and at most 100, got {v}")));
             }
         }
-        // Written so that NaN fails every comparison and is refused.
-        let target_valid = self.target_pct > 0.0 && self.target_pct < 100.0 && self.answer_s >= 0.0;
-        if !target_valid {
+        // Written as positive checks so that NaN fails both.
+        let target_ok = self.target_pct > 0.0 && self.target_pct < 100.0;
+        let answer_ok = self.answer_s >= 0.0;
+        if !target_ok || !answer_ok {
             return Err(AdmissionError("the support target must be a percentage strictly between 0 and 100 and the answer time ≥ 0 s".into()));
         }
         talat_support::erlang::validate_shrinkage_pct(self.shrinkage_pct).map_err(|e| AdmissionError(e.to_string()))?;

@@ -2,13 +2,17 @@
 //!
 //! Onboarding only ever needs whole days (dates of birth, passport expiry, review dates), so this
 //! small type replaces a date-time library. It never reads a clock: every "today" in this crate is a
-//! parameter, which keeps the logic deterministic and testable.
+//! parameter, which keeps the logic deterministic and testable; [`Date::today_in_bangkok`] turns
+//! the caller's clock reading into one.
 //!
 //! Serialised as the ISO 8601 text `YYYY-MM-DD` (years 0001–9999), so JSON and SQL see the form
-//! people read.
+//! people read. The calendar arithmetic (leap years, month lengths, days since the epoch,
+//! Bangkok's day) is [`talat_core::calendar`]'s.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use talat_core::calendar::{bangkok_date, bangkok_midnight_ms, days_from_civil, split_iso_date, write_iso_date};
+pub use talat_core::calendar::{days_in_month, is_leap_year};
 
 /// Smallest year accepted. Year 1 keeps arithmetic well away from zero and negative years.
 pub const YEAR_MIN: u16 = 1;
@@ -39,24 +43,6 @@ pub enum DateError {
     Day { year: u16, month: u8, day: u32, days_in_month: u8 },
 }
 
-/// True for Gregorian leap years: divisible by 4, except centuries not divisible by 400.
-// `is_multiple_of` needs Rust 1.87; the workspace's rust-version is 1.85.
-#[allow(clippy::manual_is_multiple_of)]
-pub const fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Days in `month` (1–12) of `year`.
-pub const fn days_in_month(year: u16, month: u8) -> u8 {
-    assert!(month >= 1 && month <= 12);
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 impl Date {
     /// A date from its parts, refusing days that do not exist (such as 2023-02-29).
     pub fn new(year: u32, month: u32, day: u32) -> Result<Date, DateError> {
@@ -69,7 +55,7 @@ impl Date {
         // Both casts are in range: checked just above.
         let year = year as u16;
         let month = month as u8;
-        let days = days_in_month(year, month);
+        let days = days_in_month(i32::from(year), month);
         if day < 1 || day > u32::from(days) {
             return Err(DateError::Day { year, month, day, days_in_month: days });
         }
@@ -78,15 +64,26 @@ impl Date {
 
     /// Parses exactly `YYYY-MM-DD` (ASCII digits, zero-padded).
     pub fn parse_iso(input: &str) -> Result<Date, DateError> {
-        let bytes = input.as_bytes();
-        // Fixed width: 10 bytes. Checking the length first also bounds all work below.
-        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-            return Err(DateError::Format);
-        }
-        let year = parse_digits(&bytes[0..4]).ok_or(DateError::Format)?;
-        let month = parse_digits(&bytes[5..7]).ok_or(DateError::Format)?;
-        let day = parse_digits(&bytes[8..10]).ok_or(DateError::Format)?;
+        let (year, month, day) = split_iso_date(input).ok_or(DateError::Format)?;
         Date::new(year, month, day)
+    }
+
+    /// Today in Bangkok at the instant `now_ms` (Unix milliseconds): "today" for ages and expiry
+    /// dates is Bangkok's.
+    ///
+    /// # Panics
+    ///
+    /// If `now_ms` lies after the year [`YEAR_MAX`].
+    pub fn today_in_bangkok(now_ms: u64) -> Date {
+        let (year, month, day) = bangkok_date(now_ms);
+        let year = u32::try_from(year).expect("an instant is after 1970");
+        Date::new(year, u32::from(month), u32::from(day)).expect("a clock date is a valid date")
+    }
+
+    /// The instant (Unix milliseconds) this date begins in Bangkok: its midnight, 17:00 UTC the
+    /// day before. Dates before 1970 give 0.
+    pub fn bangkok_midnight_ms(self) -> u64 {
+        bangkok_midnight_ms(days_from_civil(i32::from(self.year), self.month, self.day))
     }
 
     /// The Gregorian (Common Era) year.
@@ -109,7 +106,7 @@ impl Date {
     pub fn add_years(self, years: u16) -> Result<Date, DateError> {
         let year = u32::from(self.year) + u32::from(years);
         let day = if self.month == 2 && self.day == 29 && year <= u32::from(YEAR_MAX) {
-            u32::from(self.day.min(days_in_month(year as u16, 2)))
+            u32::from(self.day.min(days_in_month(year as i32, 2)))
         } else {
             u32::from(self.day)
         };
@@ -117,22 +114,9 @@ impl Date {
     }
 }
 
-/// Parses a short run of ASCII digits; `None` if any byte is not a digit.
-fn parse_digits(bytes: &[u8]) -> Option<u32> {
-    assert!(bytes.len() <= 9, "u32 holds any 9-digit number");
-    let mut value: u32 = 0;
-    for &b in bytes {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        value = value * 10 + u32::from(b - b'0');
-    }
-    Some(value)
-}
-
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write_iso_date(f, i32::from(self.year), self.month, self.day)
     }
 }
 
@@ -177,6 +161,17 @@ mod tests {
         assert_eq!(leap.add_years(1).unwrap().to_string(), "2025-02-28");
         assert_eq!(leap.add_years(4).unwrap().to_string(), "2028-02-29");
         assert!(Date::parse_iso("9999-01-01").unwrap().add_years(1).is_err());
+    }
+
+    #[test]
+    fn bangkok_dates_round_trip() {
+        // 2024-02-29 17:00 UTC is already 1 March in Bangkok.
+        let ms = days_from_civil(2024, 2, 29) as u64 * talat_core::calendar::DAY_MS + 17 * 3_600_000;
+        assert_eq!(Date::today_in_bangkok(ms).to_string(), "2024-03-01");
+        assert_eq!(Date::today_in_bangkok(0).to_string(), "1970-01-01");
+        let d = Date::new(2030, 12, 31).unwrap();
+        assert_eq!(Date::today_in_bangkok(d.bangkok_midnight_ms()), d);
+        assert_eq!(Date::today_in_bangkok(d.bangkok_midnight_ms() - 1).to_string(), "2030-12-30");
     }
 
     #[test]

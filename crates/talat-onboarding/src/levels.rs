@@ -12,8 +12,17 @@
 //! bank balance and assets (151000034766). We use the top of that range as level 2's default;
 //! operators should set individual level 2 limits from the documents. Crypto withdrawals are
 //! measured in THB equivalent at the time of withdrawal. Amounts are whole baht.
+//!
+//! [`tier_limits`] turns a level into the engine's tier limits: level 0 may not trade and may
+//! withdraw nothing; levels 1 and 2 may trade, with the table's daily limits, the fiat one in
+//! THB's smallest unit and the crypto one turned into each asset's own units at its THB price.
 
 use serde::{Deserialize, Serialize};
+use talat_core::money::MAX_AMOUNT;
+use talat_core::{Amount, AssetId, TierLimits};
+
+/// The fiat currency of the limits table.
+pub const FIAT: &str = "THB";
 
 /// Highest per-day limit accepted in configuration (THB 10bn): far above any real limit, and
 /// far below where sums of limits could overflow `u64`.
@@ -168,9 +177,87 @@ impl LevelLimitsTable {
     }
 }
 
+/// One asset as a level's engine limits need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitAsset {
+    pub id: AssetId,
+    /// Decimal places of the asset's smallest unit.
+    pub scale: u8,
+    /// Whether the asset is the table's fiat currency ([`FIAT`]).
+    pub fiat: bool,
+    /// The asset's last price in THB (THB price units per whole coin) and that price's scale;
+    /// `None` when there is none (no `<coin>_THB` market, or no trade and no opening price).
+    pub thb_price: Option<(u64, u8)>,
+}
+
+/// The engine limits of `level` over `assets`. Integers only.
+///
+/// Level 0 withdraws nothing of any asset. Above it, the fiat limit is the table's THB in THB's
+/// smallest units, and a coin's limit is the table's THB equivalent at its THB price, in the
+/// coin's smallest units: thb × 10^price_scale × 10^scale / price. A coin without a THB price
+/// (or a zero one) is left out, which the engine reads as "no engine-side limit" (the
+/// withdrawal path's own THB-equivalent check still applies). Every limit is capped at
+/// [`MAX_AMOUNT`].
+pub fn tier_limits(table: &LevelLimitsTable, level: KycLevel, assets: &[LimitAsset]) -> TierLimits {
+    let limits = table.limits_for(level);
+    let mut daily = Vec::with_capacity(assets.len());
+    for asset in assets {
+        let units = if level == KycLevel::L0 {
+            Some(0)
+        } else if asset.fiat {
+            Some(scaled(limits.fiat_withdraw_thb_per_day, &[asset.scale]))
+        } else {
+            match asset.thb_price {
+                Some((price, price_scale)) if price > 0 => {
+                    Some(scaled(limits.crypto_withdraw_thb_equiv_per_day, &[price_scale, asset.scale]) / u128::from(price))
+                }
+                _ => None,
+            }
+        };
+        if let Some(units) = units {
+            daily.push((asset.id, Amount(u64::try_from(units).unwrap_or(u64::MAX).min(MAX_AMOUNT))));
+        }
+    }
+    TierLimits { can_trade: level.can_trade(), daily_withdrawal: daily }
+}
+
+/// `thb` × 10^(sum of `scales`), saturating (far beyond any limit the engine accepts).
+fn scaled(thb: u64, scales: &[u8]) -> u128 {
+    scales.iter().fold(u128::from(thb), |units, &scale| units.saturating_mul(10u128.checked_pow(u32::from(scale)).unwrap_or(u128::MAX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tier_limits_of_each_level() {
+        let table = LevelLimitsTable::default();
+        let thb = LimitAsset { id: AssetId(1), scale: 2, fiat: true, thb_price: None };
+        // 2,000,000.00 THB per BTC at price scale 2.
+        let btc = LimitAsset { id: AssetId(2), scale: 8, fiat: false, thb_price: Some((200_000_000, 2)) };
+        let unpriced = LimitAsset { id: AssetId(3), scale: 6, fiat: false, thb_price: None };
+        let free = LimitAsset { id: AssetId(4), scale: 6, fiat: false, thb_price: Some((0, 2)) };
+        let assets = [thb, btc, unpriced, free];
+        let l0 = tier_limits(&table, KycLevel::L0, &assets);
+        assert!(!l0.can_trade);
+        assert_eq!(l0.daily_withdrawal, vec![(AssetId(1), Amount(0)), (AssetId(2), Amount(0)), (AssetId(3), Amount(0)), (AssetId(4), Amount(0))]);
+        let l1 = tier_limits(&table, KycLevel::L1, &assets);
+        assert!(l1.can_trade);
+        // THB 2.5m in satang; 1.25 BTC in satoshi; the unpriced coins are left out.
+        assert_eq!(l1.daily_withdrawal, vec![(AssetId(1), Amount(250_000_000)), (AssetId(2), Amount(125_000_000))]);
+        let l2 = tier_limits(&table, KycLevel::L2, &assets);
+        assert_eq!(l2.daily_withdrawal, vec![(AssetId(1), Amount(5_000_000_000)), (AssetId(2), Amount(2_500_000_000))]);
+    }
+
+    #[test]
+    fn tier_limits_are_capped() {
+        let table = LevelLimitsTable::default();
+        let dust = LimitAsset { id: AssetId(7), scale: 18, fiat: false, thb_price: Some((1, 18)) };
+        let odd = LimitAsset { id: AssetId(8), scale: 200, fiat: true, thb_price: None };
+        let limits = tier_limits(&table, KycLevel::L2, &[dust, odd]);
+        assert_eq!(limits.daily_withdrawal, vec![(AssetId(7), Amount(MAX_AMOUNT)), (AssetId(8), Amount(MAX_AMOUNT))]);
+    }
 
     #[test]
     fn levels_from_evidence() {

@@ -20,7 +20,8 @@
 //! | [`risk`] | CDD risk rating (Low/Medium/High/Prohibited), review dates |
 //! | [`knowledge`] | the crypto knowledge test: load, validate, grade, public view |
 //! | [`uploads`] | checking uploaded images and PDFs; content-addressed storage |
-//! | [`levels`] | KYC levels 0–2 and their daily withdrawal limits |
+//! | [`review`] | the review SLA: an application's age, on time, at risk or breached |
+//! | [`levels`] | KYC levels 0–2, their daily withdrawal limits, and those as engine tier limits |
 //! | [`admission`] | whether the exchange can take one more customer (engine, support, KYC capacity) |
 //!
 //! Errors are `thiserror` enums whose messages are written to be shown: to customers for
@@ -35,6 +36,7 @@ pub mod laser;
 pub mod levels;
 pub mod names;
 pub mod passport;
+pub mod review;
 pub mod risk;
 pub mod sanctions;
 pub mod thai_id;

@@ -2,8 +2,9 @@
 //! between two instants.
 //!
 //! Thailand keeps UTC+7 all year (no daylight saving), so local time is UTC shifted by a
-//! constant and a local day is exactly 24 hours. Dates are converted by hand (days since
-//! 1970-01-01 ↔ year/month/day in the proleptic Gregorian calendar), not with a date crate.
+//! constant and a local day is exactly 24 hours. The date arithmetic (days since 1970-01-01 ↔
+//! year/month/day, weekdays, the offset) is [`talat_core::calendar`]'s; this module adds the
+//! support rules on top: opening hours, working weekdays and holidays.
 //!
 //! Counting is closed-form: whole weeks are multiplied out and the holidays inside a range are
 //! subtracted, so [`BusinessCalendar::business_ms_between`] costs O(1 + holidays in the window)
@@ -14,13 +15,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use talat_core::calendar::{civil_from_days, days_from_civil, days_in_month, split_iso_date, weekday, write_iso_date};
 use thiserror::Error;
 
 /// Thailand's offset from UTC (Indochina Time, no DST).
-pub const UTC_OFFSET_MS: u64 = 7 * HOUR_MS;
-pub const MINUTE_MS: u64 = 60_000;
-pub const HOUR_MS: u64 = 60 * MINUTE_MS;
-pub const DAY_MS: u64 = 24 * HOUR_MS;
+pub use talat_core::calendar::BANGKOK_OFFSET_MS as UTC_OFFSET_MS;
+pub use talat_core::calendar::{DAY_MS, HOUR_MS, MINUTE_MS};
 pub const MINUTES_PER_DAY: u16 = 24 * 60;
 
 /// The last instant the calendar accepts: 9999-12-31T23:59:59.999Z. Keeps all arithmetic far
@@ -33,14 +33,6 @@ pub const MAX_ADD_MS: u64 = 3_660 * DAY_MS;
 
 /// The most holidays a calendar may list (about 50 years' worth): every count walks them.
 pub const MAX_HOLIDAYS: usize = 1_000;
-
-/// Weekday index of 1970-01-01 (a Thursday) with Monday = 0.
-const EPOCH_WEEKDAY: u64 = 3;
-
-/// Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar.
-const DAYS_0000_03_01_TO_EPOCH: i64 = 719_468;
-/// Days in a 400-year Gregorian era.
-const DAYS_PER_ERA: i64 = 146_097;
 
 /// A calendar date in Thai local time. Ordered chronologically; written `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -75,20 +67,6 @@ fn hhmm(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn is_leap_year(y: i32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i32, m: u8) -> u8 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(y) => 29,
-        2 => 28,
-        _ => unreachable!("month {m} checked by the caller"),
-    }
-}
-
 impl LocalDate {
     pub const MIN_YEAR: i32 = 1970;
     pub const MAX_YEAR: i32 = 9999;
@@ -106,15 +84,9 @@ impl LocalDate {
 
     /// Parses exactly `YYYY-MM-DD` (ASCII digits, zero-padded).
     pub fn parse(text: &str) -> Result<Self, CalendarError> {
-        let bytes = text.as_bytes();
-        let shape_ok =
-            bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-' && bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
-        if !shape_ok {
-            return Err(CalendarError::DateFormat(text.chars().take(32).collect()));
-        }
-        let number = |range: std::ops::Range<usize>| bytes[range].iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
-        // At most four digits each, so the narrowing casts cannot truncate.
-        Self::new(number(0..4) as i32, number(5..7) as u8, number(8..10) as u8)
+        let (y, m, d) = split_iso_date(text).ok_or_else(|| CalendarError::DateFormat(text.chars().take(32).collect()))?;
+        // At most four and two digits, so the narrowing casts cannot truncate.
+        Self::new(y as i32, m as u8, d as u8)
     }
 
     pub fn y(self) -> i32 {
@@ -129,52 +101,34 @@ impl LocalDate {
         self.d
     }
 
-    /// Days since 1970-01-01 (civil to days, after H. Hinnant's public-domain derivation: count
-    /// from 0000-03-01 so that the leap day falls at the end of each year).
+    /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> i64 {
-        let m = i64::from(self.m);
-        let y = i64::from(self.y) - i64::from(m <= 2);
-        let era = y.div_euclid(400);
-        let year_of_era = y - era * 400; // 0..=399
-        let shifted_month = (m + 9) % 12; // March = 0 .. February = 11
-        let day_of_year = (153 * shifted_month + 2) / 5 + i64::from(self.d) - 1; // 0..=365
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * DAYS_PER_ERA + day_of_era - DAYS_0000_03_01_TO_EPOCH
+        days_from_civil(self.y, self.m, self.d)
     }
 
-    /// The date `days` after 1970-01-01 (days to civil, the inverse of [`Self::days_since_epoch`]).
+    /// The date `days` after 1970-01-01 (the inverse of [`Self::days_since_epoch`]).
     ///
     /// Not limited to `MAX_YEAR`: the calendar's internal arithmetic may look beyond it.
     pub(crate) fn from_days_since_epoch(days: i64) -> Self {
-        let z = days + DAYS_0000_03_01_TO_EPOCH;
-        let era = z.div_euclid(DAYS_PER_ERA);
-        let day_of_era = z - era * DAYS_PER_ERA; // 0..=146_096
-        let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let shifted_month = (5 * day_of_year + 2) / 153; // March = 0
-        let d = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-        let m = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-        let y = year_of_era + era * 400 + i64::from(m <= 2);
-        let date = Self { y: i32::try_from(y).expect("year fits in i32 for any u64 millisecond instant"), m: m as u8, d: d as u8 };
-        debug_assert!((1..=12).contains(&date.m) && date.d >= 1 && date.d <= days_in_month(date.y, date.m));
-        date
+        let (y, m, d) = civil_from_days(days);
+        Self { y, m, d }
     }
 
     /// 0 = Monday … 6 = Sunday.
     pub fn weekday_index(self) -> usize {
         let days = self.days_since_epoch();
         assert!(days >= 0, "dates start at 1970-01-01");
-        weekday_of_day(days as u64)
+        weekday(days)
     }
 }
 
 fn weekday_of_day(day: u64) -> usize {
-    ((day + EPOCH_WEEKDAY) % 7) as usize
+    weekday(i64::try_from(day).expect("day count fits in i64"))
 }
 
 impl fmt::Display for LocalDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.y, self.m, self.d)
+        write_iso_date(f, self.y, self.m, self.d)
     }
 }
 

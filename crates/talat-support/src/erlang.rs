@@ -10,9 +10,11 @@
 //!
 //! Erlang C overstates the need when callers give up; it is the conventional, conservative
 //! planning figure. Agents on the floor are not agents on the roster: [`rostered`] adds
-//! shrinkage (breaks, training, absence).
+//! shrinkage (breaks, training, absence). [`average_arrivals_per_slot`] measures the arrivals
+//! of past days, slot by slot of the Bangkok day.
 
 use serde::{Deserialize, Serialize};
+use talat_core::calendar::{bangkok_ms_of_day, DAY_MS};
 use thiserror::Error;
 
 /// The most agents a plan may call for. The search walks N upwards one agent at a time, so this
@@ -219,6 +221,25 @@ pub fn plan_day(arrivals_per_interval: &[f64], interval_s: u32, aht_s: f64, targ
         .collect()
 }
 
+/// Average arrivals per slot of the Bangkok day over `days` days: the day cut into `slots`
+/// equal slots from Bangkok midnight, each arrival instant (Unix ms) counted in its slot, the
+/// counts divided by `days`.
+///
+/// # Panics
+///
+/// If `slots` is 0 or does not divide the day into whole milliseconds, or `days` is 0.
+pub fn average_arrivals_per_slot(arrivals_ms: impl IntoIterator<Item = u64>, slots: usize, days: u64) -> Vec<f64> {
+    assert!(slots > 0, "a day of no slots");
+    let slot_ms = DAY_MS / slots as u64;
+    assert_eq!(slot_ms * slots as u64, DAY_MS, "{slots} slots do not divide a day");
+    assert!(days > 0, "an average over no days");
+    let mut per_slot = vec![0u64; slots];
+    for t in arrivals_ms {
+        per_slot[(bangkok_ms_of_day(t) / slot_ms) as usize] += 1;
+    }
+    per_slot.into_iter().map(|n| n as f64 / days as f64).collect()
+}
+
 /// Checks a shrinkage percentage for [`rostered`]: finite, 0 to [`MAX_SHRINKAGE_PCT`].
 pub fn validate_shrinkage_pct(shrinkage_pct: f64) -> Result<(), StaffingError> {
     if shrinkage_pct.is_finite() && (0.0..=MAX_SHRINKAGE_PCT).contains(&shrinkage_pct) {
@@ -254,6 +275,18 @@ pub fn rostered(agents: u32, shrinkage_pct: f64) -> u32 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn arrivals_fall_in_bangkok_half_hours() {
+        use talat_core::calendar::{BANGKOK_OFFSET_MS, MINUTE_MS};
+        // 17:00 UTC is Bangkok midnight (slot 0); 16:59 UTC is 23:59 (slot 47).
+        let midnight = 17 * 60 * MINUTE_MS;
+        let times = [midnight, midnight + 29 * MINUTE_MS, midnight + 30 * MINUTE_MS, midnight - MINUTE_MS, DAY_MS + midnight - BANGKOK_OFFSET_MS];
+        let per_slot = average_arrivals_per_slot(times, 48, 2);
+        assert_eq!(per_slot.len(), 48);
+        assert_eq!((per_slot[0], per_slot[1], per_slot[47], per_slot[34]), (1.0, 0.5, 0.5, 0.5));
+        assert_eq!(per_slot.iter().sum::<f64>(), 2.5);
+    }
 
     /// `x` rounded to `decimals` decimals, as an integer of that many hundredths etc.
     fn fixed(x: f64, decimals: i32) -> i64 {

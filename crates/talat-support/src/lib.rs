@@ -13,6 +13,7 @@
 //! | [`calendar`]  | Thai business hours (UTC+7, no DST) and holidays; business time between instants |
 //! | [`sla`]       | priorities, categories, SLA targets and the state of one SLA clock           |
 //! | [`lifecycle`] | ticket and complaint state machines: who may move a case where               |
+//! | [`tickets`]   | a ticket's two clocks from its recorded history; when the sweep escalates it |
 //! | [`reports`]   | the regulator's monthly complaint report and SLA attainment, from plain facts |
 //! | [`names`]     | the shared error for parsing the snake_case names of the enums above         |
 //!
@@ -24,9 +25,13 @@ pub mod lifecycle;
 pub mod names;
 pub mod reports;
 pub mod sla;
+pub mod tickets;
 
 pub use calendar::{BusinessCalendar, CalendarError, LocalDate};
 pub use erlang::{agents_needed, evaluate, plan_day, rostered, validate_shrinkage_pct, Metrics, StaffingError, StaffingInput, StaffingPlan};
 pub use lifecycle::{clean_reason, complaint_transition, ticket_next, Actor, ComplaintStatus, TicketEvent, TicketRules, TicketStatus, TransitionError};
 pub use names::UnknownName;
 pub use sla::{clock_status, Category, ClockError, ClockFacts, ClockState, ClockStatus, ComplaintTargets, Priority, SlaPolicy, SlaTargets};
+pub use tickets::{
+    still_intervals, Breach, Clock, ClockSpec, ComplaintDates, Counting, Escalation, Recorded, StatusChange, SweepActions, TicketClocks, TicketFacts,
+};

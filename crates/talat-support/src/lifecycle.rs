@@ -15,8 +15,9 @@
 //!
 //! SLA clocks pause only in `WaitingCustomer` ([`TicketStatus::pauses_clocks`]). The first
 //! response clock stops at the first staff answer (or resolution); the resolution clock stops
-//! at `Resolved`. On a reopen, record the resolved interval as a pause of the resolution clock
-//! and clear its stop, so the time the case sat resolved does not count.
+//! at `Resolved` ([`TicketStatus::stops_clocks`]). On a reopen, record the resolved interval as
+//! a pause of the resolution clock and clear its stop, so the time the case sat resolved does
+//! not count ([`crate::tickets::still_intervals`] does this from the status history).
 //!
 //! # Complaints (the regulator's lifecycle)
 //!
@@ -149,6 +150,18 @@ impl TicketStatus {
     /// Whether SLA clocks stand still in this status (only while waiting on the customer).
     pub fn pauses_clocks(self) -> bool {
         self == TicketStatus::WaitingCustomer
+    }
+
+    /// Whether the case is settled in this status (resolved or closed): its clocks have stopped.
+    pub fn stops_clocks(self) -> bool {
+        matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
+    }
+
+    /// Whether no clock counts while a ticket is in this status: paused ([`Self::pauses_clocks`])
+    /// or stopped ([`Self::stops_clocks`]). The time a reopened ticket sat resolved counts as a
+    /// pause, so its clocks resume where they stopped.
+    pub fn clocks_stand_still(self) -> bool {
+        self.pauses_clocks() || self.stops_clocks()
     }
 
     /// How the status reads inside a sentence.
@@ -426,6 +439,14 @@ mod tests {
     fn only_waiting_on_the_customer_pauses_clocks() {
         let paused: Vec<_> = S::ALL.into_iter().filter(|s| s.pauses_clocks()).collect();
         assert_eq!(paused, [S::WaitingCustomer]);
+    }
+
+    #[test]
+    fn resolved_and_closed_stop_clocks_and_nothing_else_stands_still() {
+        let stopped: Vec<_> = S::ALL.into_iter().filter(|s| s.stops_clocks()).collect();
+        assert_eq!(stopped, [S::Resolved, S::Closed]);
+        let still: Vec<_> = S::ALL.into_iter().filter(|s| s.clocks_stand_still()).collect();
+        assert_eq!(still, [S::WaitingCustomer, S::Resolved, S::Closed]);
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! outcome, measures time to acknowledge (business hours) and to resolve (calendar days), and
 //! lists every complaint still open with its age.
 
-use crate::calendar::{BusinessCalendar, CalendarError, LocalDate, DAY_MS, HOUR_MS, UTC_OFFSET_MS};
+use crate::calendar::{BusinessCalendar, CalendarError, LocalDate, DAY_MS, HOUR_MS};
+use crate::sla::ClockState;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use talat_core::calendar::{bangkok_date, bangkok_midnight_ms};
 
 /// The regulator's deadline for an outcome, and the progress-report cadence, in days.
 pub const OUTCOME_DEADLINE_DAYS: u64 = 30;
@@ -33,34 +35,19 @@ impl Month {
         let month: u8 = m.parse().map_err(|_| bad())?;
         let first = LocalDate::new(year, month, 1)?;
         let next = if month == 12 { LocalDate::new(year + 1, 1, 1)? } else { LocalDate::new(year, month + 1, 1)? };
-        let start = |d: LocalDate| (d.days_since_epoch() as u64 * DAY_MS).saturating_sub(UTC_OFFSET_MS);
+        let start = |d: LocalDate| bangkok_midnight_ms(d.days_since_epoch());
         Ok(Month { year, month, from_ms: start(first), to_ms: start(next) })
     }
 
     /// The month that contains `ms` (Thai time).
     pub fn containing(ms: u64) -> Month {
-        let days = (ms + UTC_OFFSET_MS) / DAY_MS;
-        // Walk from the epoch's civil date by parsing the label; bounded by the calendar's years.
-        let (y, m) = civil_year_month(days as i64);
+        let (y, m, _) = bangkok_date(ms);
         Month::parse(&format!("{y:04}-{m:02}")).expect("a month from a valid instant")
     }
 
     pub fn label(&self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
     }
-}
-
-/// Year and month of `days` since 1970-01-01 (inverse of the calendar's civil arithmetic).
-fn civil_year_month(days: i64) -> (i64, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m as u8)
 }
 
 /// One complaint as the report needs it.
@@ -177,6 +164,17 @@ pub enum Outcome {
     Pending,
 }
 
+impl From<ClockState> for Outcome {
+    /// A met clock is met, a breached one breached; any other is still pending.
+    fn from(state: ClockState) -> Outcome {
+        match state {
+            ClockState::Met => Outcome::Met,
+            ClockState::Breached => Outcome::Breached,
+            ClockState::Running | ClockState::AtRisk | ClockState::Paused => Outcome::Pending,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Attainment {
     pub met: u64,
@@ -231,6 +229,15 @@ pub fn sla_report(tickets: &[(String, String, Outcome, Outcome)]) -> Vec<SlaRow>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_states_as_report_outcomes() {
+        assert_eq!(Outcome::from(ClockState::Met), Outcome::Met);
+        assert_eq!(Outcome::from(ClockState::Breached), Outcome::Breached);
+        for pending in [ClockState::Running, ClockState::AtRisk, ClockState::Paused] {
+            assert_eq!(Outcome::from(pending), Outcome::Pending);
+        }
+    }
 
     #[test]
     fn months_are_thai_time_windows() {

@@ -91,6 +91,14 @@ impl Category {
     pub fn parse(text: &str) -> Result<Self, UnknownName> {
         parse_name("category", &Self::ALL, Self::as_str, text)
     }
+
+    /// Where a new ticket's priority starts: money leaving and account security come first.
+    pub fn initial_priority(self) -> Priority {
+        match self {
+            Category::Security | Category::Withdrawal => Priority::High,
+            _ => Priority::Normal,
+        }
+    }
 }
 
 /// The two clocks of a ticket, in business minutes.
@@ -279,6 +287,20 @@ pub enum ClockState {
     Breached,
 }
 
+impl ClockState {
+    /// How urgent a clock in this state makes its ticket, most urgent first (0): breached, then
+    /// at risk, then running, then paused, then met. The support queue sorts by it.
+    pub fn urgency(self) -> u8 {
+        match self {
+            ClockState::Breached => 0,
+            ClockState::AtRisk => 1,
+            ClockState::Running => 2,
+            ClockState::Paused => 3,
+            ClockState::Met => 4,
+        }
+    }
+}
+
 /// A clock's state at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockStatus {
@@ -454,6 +476,20 @@ mod tests {
         }
         assert_eq!(Priority::parse("asap").unwrap_err().to_string(), "unknown priority \"asap\"; expected one of: urgent, high, normal, low");
         assert!(Category::parse("KYC").is_err(), "names are exact");
+    }
+
+    #[test]
+    fn money_and_security_tickets_start_high() {
+        let high: Vec<_> = Category::ALL.into_iter().filter(|c| c.initial_priority() == Priority::High).collect();
+        assert_eq!(high, [Category::Withdrawal, Category::Security]);
+        assert_eq!(Category::Trading.initial_priority(), Priority::Normal);
+    }
+
+    #[test]
+    fn clock_states_by_urgency() {
+        let mut states = [ClockState::Met, ClockState::Running, ClockState::Breached, ClockState::Paused, ClockState::AtRisk];
+        states.sort_by_key(|s| s.urgency());
+        assert_eq!(states, [ClockState::Breached, ClockState::AtRisk, ClockState::Running, ClockState::Paused, ClockState::Met]);
     }
 
     #[test]

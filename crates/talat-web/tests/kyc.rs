@@ -440,9 +440,9 @@ async fn bad_inputs_are_refused_by_field_and_store_nothing() {
         let last = ok.as_bytes()[12] - b'0';
         format!("{}{}", &ok[..12], (last + 1) % 10)
     };
-    let next_year = format!("{}-01-01", talat_web::kyc::customer::today(kit.web.gateway.now_ms()).year() + 1);
+    let next_year = format!("{}-01-01", talat_onboarding::Date::today_in_bangkok(kit.web.gateway.now_ms()).year() + 1);
     let nineteen = {
-        let t = talat_web::kyc::customer::today(kit.web.gateway.now_ms());
+        let t = talat_onboarding::Date::today_in_bangkok(kit.web.gateway.now_ms());
         format!("{}-01-01", t.year() - 19)
     };
     let cases: Vec<(&str, Value, &str)> = vec![

@@ -40,11 +40,9 @@ pub async fn servertime(State(state): State<AppState>, peer: Peer) -> Result<Res
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// Bitkub writes these instants in Bangkok time: `YYYY-MM-DDTHH:MM:SS+07:00`.
 fn iso_plus7(ts_ms: u64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ts_ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH).to_offset(offset);
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+07:00");
-    t.format(&format).unwrap_or_default()
+    talat_core::calendar::bangkok_iso_datetime(ts_ms)
 }
 
 pub fn symbol_record(m: &MarketState) -> Value {

@@ -10,6 +10,7 @@ use crate::Web;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use talat_core::calendar::DAY_MS;
 use talat_onboarding::admission::{decide, estimate_wait_ms, AdmissionInputs, Decision};
 use talat_store::{NewMail, WebAccountRow};
 
@@ -21,7 +22,6 @@ pub const MAX_ADMITTED_PER_SWEEP: usize = 100;
 const MEASURE_DAYS: u64 = 28;
 /// An admitted customer who has not applied within this long no longer holds a review place.
 const PIPELINE_RECENT_MS: u64 = 7 * DAY_MS;
-const DAY_MS: u64 = 86_400_000;
 
 /// What the model reads now.
 pub async fn inputs(web: &Web) -> WebResult<AdmissionInputs> {

@@ -33,11 +33,6 @@ use talat_onboarding::risk::{assess, MonthlyVolumeBand, RiskInput, SourceOfFunds
 use talat_onboarding::{parse_laser_code, parse_latin_name, parse_national_id, parse_thai_name, Date, Subject};
 use talat_store::{KycApplicationRow, KycChange, KycCreate, NewKycApplication, NewKycEvent, Set, WebAccountRow};
 
-/// How many knowledge-test attempts are looked at for "passed".
-pub const KNOWLEDGE_LOOKBACK: i64 = 500;
-/// Bangkok is UTC+7 all year: "today" for ages and expiry dates is Bangkok's.
-const BANGKOK_OFFSET_MS: u64 = 7 * 3_600_000;
-const DAY_MS: u64 = 86_400_000;
 /// Bounds of the free-text fields.
 const ADDRESS_MAX_CHARS: usize = 300;
 const NOTE_MAX_CHARS: usize = 1_000;
@@ -51,45 +46,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/kyc/level2", post(level2))
         .route("/web/api/kyc/applications/{id}/info", post(info))
         .route("/web/api/kyc/knowledge-test", get(knowledge_get).post(knowledge_post))
-}
-
-// ---- dates -------------------------------------------------------------------------------------
-
-/// (year, month, day) of a day count since 1970-01-01 (H. Hinnant's civil-from-days).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = (z - era * 146_097) as u64;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe as i64 + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = (y - era * 400) as u64;
-    let mp = u64::from(if m > 2 { m - 3 } else { m + 9 });
-    let doy = (153 * mp + 2) / 5 + u64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe as i64 - 719_468
-}
-
-/// Today in Bangkok.
-pub fn today(now_ms: u64) -> Date {
-    let days = ((now_ms + BANGKOK_OFFSET_MS) / DAY_MS) as i64;
-    let (y, m, d) = civil_from_days(days);
-    Date::new(y as u32, m, d).expect("a clock date is a valid date")
-}
-
-/// Midnight (Bangkok) at the start of `date`, in Unix milliseconds.
-pub fn date_ms(date: Date) -> u64 {
-    let days = days_from_civil(i64::from(date.year()), u32::from(date.month()), u32::from(date.day()));
-    (days.max(0) as u64 * DAY_MS).saturating_sub(BANGKOK_OFFSET_MS)
 }
 
 // ---- views -------------------------------------------------------------------------------------
@@ -459,7 +415,7 @@ async fn screen(web: &Web, account_id: u64, subject: &Subject) -> WebResult<Scre
 async fn level1(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, false)?;
     let now = web.gateway.now_ms();
-    let today = today(now);
+    let today = Date::today_in_bangkok(now);
     let form = read_level1(&m, today)?;
     own_document(&web, &account, form.id_photo_document, "id_photo_document", &["id_photo"]).await?;
     own_document(&web, &account, form.selfie_document, "selfie_document", &["selfie"]).await?;
@@ -494,7 +450,7 @@ async fn level1(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { acco
     };
     let risk = assess(&input, &web.config.onboarding.risk, today).map_err(|e| WebError::internal(format!("risk: {e}")))?;
     let rating = serde_json::to_value(risk.rating).map_err(WebError::internal)?.as_str().unwrap_or("").to_string();
-    let next_review_ms = risk.next_review_on.map(date_ms);
+    let next_review_ms = risk.next_review_on.map(Date::bangkok_midnight_ms);
     let risk_json =
         json!({"points": risk.points, "factors": risk.factors, "next_review_on": risk.next_review_on.map(|d| d.to_string()), "next_review_ms": next_review_ms});
 
@@ -619,20 +575,4 @@ async fn info(
     }
     let app = web.store.kyc_application(app.id).await?.ok_or_else(not_found)?;
     Ok(Json(json!({"application": customer_application_json(&web, &app).await?})))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bangkok_dates_round_trip() {
-        // 2024-02-29 17:00 UTC is already 1 March in Bangkok.
-        let ms = days_from_civil(2024, 2, 29) as u64 * DAY_MS + 17 * 3_600_000;
-        assert_eq!(today(ms).to_string(), "2024-03-01");
-        assert_eq!(today(0).to_string(), "1970-01-01");
-        let d = Date::new(2030, 12, 31).unwrap();
-        assert_eq!(today(date_ms(d)), d);
-        assert_eq!(civil_from_days(days_from_civil(1999, 12, 31)), (1999, 12, 31));
-    }
 }

@@ -1,54 +1,30 @@
-//! A KYC level as engine tier limits: level 0 may not trade and may withdraw nothing; levels 1
-//! and 2 may trade, with the daily withdrawal limits of `[onboarding.levels]`. The fiat limit is
-//! THB (in satang at THB's scale); the crypto limit is a THB equivalent, turned into each
-//! asset's own units at the asset's last THB price. Integers only.
+//! A KYC level as engine tier limits at the current prices: the arithmetic is
+//! `talat_onboarding::levels::tier_limits`'s; this module reads the assets and their last THB
+//! prices for it.
 //!
 //! A customer locked by compliance stays locked: the level is recorded and the new limits are
 //! saved as what unlocking restores, but the engine's (frozen) limits are not lifted.
 
 use crate::error::{WebError, WebResult};
 use crate::Web;
-use talat_core::money::MAX_AMOUNT;
-use talat_core::{Amount, Command, TierLimits};
-use talat_onboarding::levels::LevelEvidence;
+use talat_core::{Command, TierLimits};
+use talat_onboarding::levels::{tier_limits, LevelEvidence, LimitAsset, FIAT};
 use talat_onboarding::KycLevel;
 use talat_store::WebAccountRow;
-
-/// The fiat currency of the limits table.
-pub const FIAT: &str = "THB";
 
 /// The engine limits of `level` at the current prices.
 pub fn limits_for(web: &Web, level: KycLevel) -> TierLimits {
     let read = &web.gateway.read;
-    let table = web.config.onboarding.levels.limits_for(level);
-    let assets = read.assets();
-    let mut daily = Vec::new();
-    for spec in &assets {
-        let Some(id) = read.asset_id(&spec.code) else { continue };
-        if level == KycLevel::L0 {
-            daily.push((id, Amount(0)));
-            continue;
-        }
-        let units = if spec.code == FIAT {
-            u128::from(table.fiat_withdraw_thb_per_day) * 10u128.pow(u32::from(spec.scale))
-        } else {
-            match thb_price(web, &spec.code) {
-                // limit (whole THB) / price (price units of THB per whole coin), in the coin's
-                // smallest units: thb × 10^price_scale × 10^base_scale / price.
-                Some((price, price_scale)) if price > 0 => {
-                    u128::from(table.crypto_withdraw_thb_equiv_per_day) * 10u128.pow(u32::from(price_scale)) * 10u128.pow(u32::from(spec.scale))
-                        / u128::from(price)
-                }
-                // No THB price yet (no `<coin>_THB` market, or no trade and no opening price):
-                // the asset is left out, which the engine reads as "no engine-side limit" —
-                // the withdrawal path's own THB-equivalent check still applies. It is set the
-                // next time the customer's level is applied.
-                _ => continue,
-            }
-        };
-        daily.push((id, Amount(u64::try_from(units).unwrap_or(u64::MAX).min(MAX_AMOUNT))));
-    }
-    TierLimits { can_trade: level.can_trade(), daily_withdrawal: daily }
+    let assets: Vec<LimitAsset> = read
+        .assets()
+        .iter()
+        .filter_map(|spec| {
+            let fiat = spec.code == FIAT;
+            let thb_price = if fiat { None } else { thb_price(web, &spec.code) };
+            Some(LimitAsset { id: read.asset_id(&spec.code)?, scale: spec.scale, fiat, thb_price })
+        })
+        .collect();
+    tier_limits(&web.config.onboarding.levels, level, &assets)
 }
 
 /// The last traded price of `<code>_THB` (the opening price before the first trade), with the

@@ -21,13 +21,12 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use talat_onboarding::review::review_sla;
 use talat_onboarding::RiskRating;
 use talat_store::{KycApplicationRow, KycChange, NewKycEvent, NewMail, Set};
 
 /// Most applications the queue lists.
 pub const MAX_LISTED: i64 = 200;
-/// Past this share of the SLA an application is at risk.
-pub const AT_RISK_PCT: u64 = 80;
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
@@ -39,18 +38,11 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/kyc/applications/{id}/request-info", post(request_info))
 }
 
-/// `ok`, `at_risk` or `breached`, and the age: until the decision, or until now.
+/// `ok`, `at_risk` or `breached`, and the age: until the decision, or until now
+/// (`talat_onboarding::review`'s rule).
 pub fn sla(web: &Web, app: &KycApplicationRow, now_ms: u64) -> (u64, &'static str) {
-    let age = app.decided_ms.unwrap_or(now_ms).saturating_sub(app.submitted_ms);
-    let limit = u64::from(web.config.onboarding.review_sla_hours) * 3_600_000;
-    let state = if age > limit {
-        "breached"
-    } else if age.saturating_mul(100) >= limit.saturating_mul(AT_RISK_PCT) {
-        "at_risk"
-    } else {
-        "ok"
-    };
-    (age, state)
+    let (age, state) = review_sla(app.submitted_ms, app.decided_ms, now_ms, web.config.onboarding.review_sla_hours);
+    (age, state.as_str())
 }
 
 async fn listed_json(web: &Web, app: &KycApplicationRow, now_ms: u64) -> WebResult<Value> {

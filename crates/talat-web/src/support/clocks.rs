@@ -1,34 +1,20 @@
 //! A ticket's two SLA clocks (first response, resolution) from what the store recorded: the
 //! creation time, the stop times and the status history. The rules — business hours, targets,
-//! what counts as paused — are `talat-support`'s; this module only gathers the facts.
+//! what counts as paused, what stops which clock — are `talat-support`'s (`tickets`); this
+//! module only gathers the facts.
 
 use serde_json::{json, Value};
 use talat_store::{EventRow, TicketRow};
 use talat_support::calendar::BusinessCalendar;
-use talat_support::sla::{clock_status, Category, ClockFacts, ClockState, ClockStatus, Priority, SlaPolicy, CALENDAR_DAY_MIN};
+use talat_support::lifecycle::TicketStatus;
+use talat_support::sla::{Category, ClockState, ClockStatus, Priority, SlaPolicy};
+use talat_support::tickets::{still_intervals, ClockSpec, ComplaintDates, StatusChange, TicketFacts};
 
-/// The statuses in which both clocks stand still: waiting on the customer, and resolved (a
-/// reopened ticket's clock resumes where it stopped).
-fn pausing(status: &str) -> bool {
-    matches!(status, "waiting_customer" | "resolved" | "closed")
-}
-
-/// The paused intervals, from the ticket's status events (oldest first).
+/// The intervals in which the ticket's clocks stood still, from its status events (oldest
+/// first); which statuses those are is `talat-support`'s rule.
 pub fn pauses(events: &[EventRow]) -> Vec<(u64, Option<u64>)> {
-    let mut out: Vec<(u64, Option<u64>)> = Vec::new();
-    for e in events.iter().filter(|e| e.kind == "status") {
-        let (from, to) = (e.from_state.as_deref().unwrap_or(""), e.to_state.as_deref().unwrap_or(""));
-        match (pausing(from), pausing(to)) {
-            (false, true) => out.push((e.ts_ms, None)),
-            (true, false) => {
-                if let Some(last) = out.last_mut().filter(|p| p.1.is_none()) {
-                    last.1 = Some(e.ts_ms.max(last.0));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    let status = |s: &Option<String>| s.as_deref().and_then(|s| TicketStatus::parse(s).ok());
+    still_intervals(events.iter().filter(|e| e.kind == "status").map(|e| StatusChange { at_ms: e.ts_ms, from: status(&e.from_state), to: status(&e.to_state) }))
 }
 
 /// Both clocks of a ticket at `now_ms`.
@@ -39,58 +25,41 @@ pub struct Clocks {
     pub resolution_target_min: u32,
 }
 
+/// The ticket's row and events as `talat-support` reads them.
+fn facts(t: &TicketRow, events: &[EventRow]) -> TicketFacts {
+    let complaint = t.complaint_status.as_ref().and(t.complaint_received_ms).map(|received_ms| ComplaintDates {
+        received_ms,
+        acknowledged_ms: t.complaint_acknowledged_ms,
+        closed_ms: t.complaint_closed_ms,
+    });
+    TicketFacts {
+        priority: Priority::parse(&t.priority).unwrap_or(Priority::Normal),
+        category: Category::parse(&t.category).unwrap_or(Category::Other),
+        status: TicketStatus::parse(&t.status).ok(),
+        created_ms: t.created_ms,
+        first_response_ms: t.first_response_ms,
+        resolved_ms: t.resolved_ms,
+        closed_ms: t.closed_ms,
+        complaint,
+        still: pauses(events),
+    }
+}
+
 pub fn clocks(calendar: &BusinessCalendar, policy: &SlaPolicy, t: &TicketRow, events: &[EventRow], now_ms: u64) -> Clocks {
-    let priority = Priority::parse(&t.priority).unwrap_or(Priority::Normal);
-    let category = Category::parse(&t.category).unwrap_or(Category::Other);
-    let targets = policy.targets(priority, category);
-    let all_pauses = pauses(events);
-    let facts = |started_ms: u64, stopped_ms: Option<u64>| {
-        // Pauses after the stop do not matter; an open pause ends at the stop.
-        let end = stopped_ms.unwrap_or(u64::MAX);
-        let pauses: Vec<(u64, Option<u64>)> = all_pauses
-            .iter()
-            // A pause that began before this clock started (a complaint raised while the
-            // ticket waited on the customer) counts from the clock's start.
-            .filter(|(from, to)| *from < end && to.is_none_or(|t| t > started_ms))
-            .map(|&(from, to)| (from.max(started_ms), to))
-            .map(|(from, to)| match (to, stopped_ms) {
-                (Some(to), Some(stop)) => (from, Some(to.min(stop))),
-                (None, Some(stop)) => (from, Some(stop)),
-                (to, None) => (from, to),
-            })
-            .collect();
-        ClockFacts { started_ms, pauses, stopped_ms }
-    };
-    let status = |calendar: &BusinessCalendar, f: ClockFacts, target_min: u32| {
-        clock_status(calendar, &f, target_min, policy.escalate_at_pct, now_ms).unwrap_or_else(|e| {
+    let specs = policy.ticket_clocks(&facts(t, events));
+    let status = |spec: &ClockSpec| {
+        spec.status(calendar, policy.escalate_at_pct, now_ms).unwrap_or_else(|e| {
             // Facts come from our own append-only history: inconsistent ones are a bug, but a
             // console must still render; say so loudly and show the clock as breached.
             tracing::error!("support: ticket {} has inconsistent clock facts: {e}", t.id);
             ClockStatus { state: ClockState::Breached, elapsed_business_ms: 0, remaining_business_ms: 0, used_pct: 0, due_ms: None, breached_at_ms: None }
         })
     };
-    let resolution_stop = if matches!(t.status.as_str(), "resolved" | "closed") { t.resolved_ms.or(t.closed_ms) } else { None };
-    match (t.complaint_status.as_deref(), t.complaint_received_ms) {
-        // A complaint runs on the regulator's clocks from its receipt: acknowledge within a
-        // business day (an answer or the acknowledgement stops it), the outcome within 30
-        // calendar days (a clock that never closes, paused only while waiting on the customer).
-        (Some(_), Some(received_ms)) => {
-            let ack_stop = [t.complaint_acknowledged_ms, t.first_response_ms.filter(|&f| f >= received_ms), t.complaint_closed_ms].into_iter().flatten().min();
-            let ack_target = policy.complaint.acknowledge_business_min;
-            let resolve_target = policy.complaint.resolve_days * CALENDAR_DAY_MIN;
-            Clocks {
-                first_response: status(calendar, facts(received_ms, ack_stop), ack_target),
-                resolution: status(&BusinessCalendar::always_open(), facts(received_ms, t.complaint_closed_ms), resolve_target),
-                first_response_target_min: ack_target,
-                resolution_target_min: resolve_target,
-            }
-        }
-        _ => Clocks {
-            first_response: status(calendar, facts(t.created_ms, t.first_response_ms), targets.first_response_business_min),
-            resolution: status(calendar, facts(t.created_ms, resolution_stop), targets.resolution_business_min),
-            first_response_target_min: targets.first_response_business_min,
-            resolution_target_min: targets.resolution_business_min,
-        },
+    Clocks {
+        first_response: status(&specs.first_response),
+        resolution: status(&specs.resolution),
+        first_response_target_min: specs.first_response.target_min,
+        resolution_target_min: specs.resolution.target_min,
     }
 }
 

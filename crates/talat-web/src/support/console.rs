@@ -22,24 +22,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use talat_store::{NewMessage, QueueFilter, Set, TicketChange};
 use talat_support::lifecycle::{complaint_transition, ticket_next, Actor, ComplaintStatus, TicketEvent, TicketStatus};
-use talat_support::sla::{ClockState, Priority};
+use talat_support::sla::Priority;
 
 fn flag(q: &HashMap<String, String>, name: &'static str) -> WebResult<bool> {
     match q.get(name).map(String::as_str) {
         None | Some("") | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(WebError::invalid(name, format!("{name} must be true or false"))),
-    }
-}
-
-/// How urgent a clock makes a ticket: breached, then at risk, then running, then the rest.
-fn urgency(state: &ClockState) -> u8 {
-    match state {
-        ClockState::Breached => 0,
-        ClockState::AtRisk => 1,
-        ClockState::Running => 2,
-        ClockState::Paused => 3,
-        ClockState::Met => 4,
     }
 }
 
@@ -75,7 +64,7 @@ pub async fn queue(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, 
         let events = web.store.ticket_events(t.id).await?;
         let c = clocks(&cfg.calendar, &cfg.policy, &t, &events, now);
         let key =
-            (urgency(&c.first_response.state).min(urgency(&c.resolution.state)), c.first_response.due_ms.min(c.resolution.due_ms).unwrap_or(u64::MAX), t.id);
+            (c.first_response.state.urgency().min(c.resolution.state.urgency()), c.first_response.due_ms.min(c.resolution.due_ms).unwrap_or(u64::MAX), t.id);
         let email = customer_email(&web, &t).await?;
         let mut v = ticket_json(&web, &Loaded { ticket: t, events });
         v["customer_email"] = email.into();

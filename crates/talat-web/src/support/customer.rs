@@ -17,15 +17,7 @@ use std::sync::Arc;
 use talat_core::{OrderId, UserId};
 use talat_store::{NewMessage, NewTicket, Set, TicketChange, WebAccountRow};
 use talat_support::lifecycle::{ticket_next, Actor, TicketEvent, TicketStatus};
-use talat_support::sla::{Category, Priority};
-
-/// Where a new ticket's priority starts: money leaving and account security come first.
-fn initial_priority(category: Category) -> Priority {
-    match category {
-        Category::Security | Category::Withdrawal => Priority::High,
-        _ => Priority::Normal,
-    }
-}
+use talat_support::sla::Category;
 
 /// A linked order must be the customer's own (deposits and withdrawals are checked by format
 /// only: their ids are the customer's to quote).
@@ -67,7 +59,7 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { 
     check_link(&web, account.user, &link).await?;
 
     let now = web.gateway.now_ms();
-    let priority = initial_priority(category);
+    let priority = category.initial_priority();
     let new = NewTicket {
         account_id: account.id,
         category: category.as_str().into(),

@@ -14,7 +14,6 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use talat_support::reports::{complaint_report, sla_report, ComplaintFacts, ComplaintReport, Month, Outcome, SlaRow};
-use talat_support::sla::ClockState;
 
 /// Most tickets one report reads (a month of a large exchange fits; past it the report says so).
 const MAX_REPORT_TICKETS: i64 = 50_000;
@@ -106,14 +105,6 @@ pub async fn complaints(State(web): State<Arc<Web>>, Query(q): Query<HashMap<Str
     Ok(Json(json!({"report": report, "truncated": truncated, "generated_ms": web.gateway.now_ms()})).into_response())
 }
 
-fn outcome(state: &ClockState) -> Outcome {
-    match state {
-        ClockState::Met => Outcome::Met,
-        ClockState::Breached => Outcome::Breached,
-        _ => Outcome::Pending,
-    }
-}
-
 fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.1}")).unwrap_or_default()
 }
@@ -169,7 +160,7 @@ pub async fn sla(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, St
     for t in &tickets {
         let events = web.store.ticket_events(t.id).await?;
         let c = clocks(&cfg.calendar, &cfg.policy, t, &events, now);
-        facts.push((t.priority.clone(), t.category.clone(), outcome(&c.first_response.state), outcome(&c.resolution.state)));
+        facts.push((t.priority.clone(), t.category.clone(), Outcome::from(c.first_response.state), Outcome::from(c.resolution.state)));
     }
     let rows = sla_report(&facts);
     if csv {

@@ -13,9 +13,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use talat_core::calendar::DAY_MS;
 use talat_store::ROSTER_SLOTS;
-use talat_support::calendar::{DAY_MS, UTC_OFFSET_MS};
-use talat_support::erlang::{plan_day, rostered, validate_shrinkage_pct};
+use talat_support::erlang::{average_arrivals_per_slot, plan_day, rostered, validate_shrinkage_pct};
 
 const SLOT_MS: u64 = DAY_MS / ROSTER_SLOTS as u64;
 /// The window measured arrivals are averaged over, and the most arrivals read from it.
@@ -35,11 +35,7 @@ async fn measured_arrivals(web: &Web) -> WebResult<Vec<f64>> {
     let now = web.gateway.now_ms();
     let since = now.saturating_sub(HISTORY_DAYS * DAY_MS);
     let times = web.store.ticket_arrivals_since(since, MAX_ARRIVALS_READ).await?;
-    let mut per_slot = vec![0u64; ROSTER_SLOTS];
-    for t in times {
-        per_slot[(((t + UTC_OFFSET_MS) % DAY_MS) / SLOT_MS) as usize] += 1;
-    }
-    Ok(per_slot.into_iter().map(|n| n as f64 / HISTORY_DAYS as f64).collect())
+    Ok(average_arrivals_per_slot(times, ROSTER_SLOTS, HISTORY_DAYS))
 }
 
 pub async fn plan(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
