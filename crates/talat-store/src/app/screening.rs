@@ -499,60 +499,69 @@ impl Store {
                 let now_hit = self.screening_hit(id).await?.ok_or_else(|| StoreError::corrupt("screening_hits", format!("hit {id} vanished")))?;
                 return Ok(HitDecision::AlreadyDecided(now_hit));
             }
-            if to == "cleared" {
-                sqlx::query(
-                    "INSERT INTO screening_clearances (account_id, list_name, entity_id, entity_version, staff_id, reason, ts_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (account_id, list_name, entity_id, entity_version) DO NOTHING",
-                )
-                .bind(account)
-                .bind(hit.list_name.as_str())
-                .bind(hit.entity_id.as_str())
-                .bind(int(hit.entity_version)?)
-                .bind(staff)
-                .bind(reason)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let (status, _) = derive_status(&mut tx, account).await?;
-                set_status(&mut tx, account, &status, now).await?;
-                tx.commit().await?;
-                status
+            let status = if to == "cleared" {
+                remember_clearance(&mut tx, &hit, account, staff, reason, now).await?
             } else {
-                let live: Vec<i64> = sqlx::query("SELECT id FROM kyc_applications WHERE account_id = $1 AND status <> 'rejected' ORDER BY id")
-                    .bind(account)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| Cols::new(r, "kyc_applications").i64("id"))
-                    .collect::<Result<_, _>>()?;
-                let why = format!("sanctions screening: hit {id} on {} entry {} confirmed: {reason}", hit.list_name, hit.entity_id);
-                sqlx::query(
-                    "UPDATE kyc_applications SET status = 'rejected', screening_status = 'confirmed', decision_reason = $1, decided_by_staff_id = $2, \
-                     decided_ms = $3, updated_ms = $4, version = version + 1 WHERE account_id = $5 AND status <> 'rejected'",
-                )
-                .bind(why.as_str())
-                .bind(staff)
-                .bind(now)
-                .bind(now)
-                .bind(account)
-                .execute(&mut *tx)
-                .await?;
-                for app in live {
-                    sqlx::query(
-                        "INSERT INTO kyc_events (application_id, ts_ms, actor, actor_id, kind, detail) VALUES ($1, $2, 'staff', $3, 'screening.confirmed', $4)",
-                    )
-                    .bind(app)
-                    .bind(now)
-                    .bind(staff)
-                    .bind(why.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                "confirmed".to_string()
-            }
+                reject_applications(&mut tx, &hit, account, staff, reason, now).await?
+            };
+            tx.commit().await?;
+            status
         };
         let hit = self.screening_hit(id).await?.ok_or_else(|| StoreError::corrupt("screening_hits", format!("hit {id} vanished")))?;
         Ok(HitDecision::Decided { hit, screening_status: status })
     }
+}
+
+/// A cleared hit: the clearance is remembered (for this entry version) and the customer's
+/// screening status derived again. Returns the new status.
+async fn remember_clearance(conn: &mut AnyConnection, hit: &ScreeningHitRow, account: i64, staff: i64, reason: &str, now: i64) -> Result<String, StoreError> {
+    sqlx::query(
+        "INSERT INTO screening_clearances (account_id, list_name, entity_id, entity_version, staff_id, reason, ts_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (account_id, list_name, entity_id, entity_version) DO NOTHING",
+    )
+    .bind(account)
+    .bind(hit.list_name.as_str())
+    .bind(hit.entity_id.as_str())
+    .bind(int(hit.entity_version)?)
+    .bind(staff)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let (status, _) = derive_status(conn, account).await?;
+    set_status(conn, account, &status, now).await?;
+    Ok(status)
+}
+
+/// A confirmed hit: every live application of the customer is rejected, each with its event.
+async fn reject_applications(conn: &mut AnyConnection, hit: &ScreeningHitRow, account: i64, staff: i64, reason: &str, now: i64) -> Result<String, StoreError> {
+    let live: Vec<i64> = sqlx::query("SELECT id FROM kyc_applications WHERE account_id = $1 AND status <> 'rejected' ORDER BY id")
+        .bind(account)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Cols::new(r, "kyc_applications").i64("id"))
+        .collect::<Result<_, _>>()?;
+    let why = format!("sanctions screening: hit {} on {} entry {} confirmed: {reason}", hit.id, hit.list_name, hit.entity_id);
+    sqlx::query(
+        "UPDATE kyc_applications SET status = 'rejected', screening_status = 'confirmed', decision_reason = $1, decided_by_staff_id = $2, \
+         decided_ms = $3, updated_ms = $4, version = version + 1 WHERE account_id = $5 AND status <> 'rejected'",
+    )
+    .bind(why.as_str())
+    .bind(staff)
+    .bind(now)
+    .bind(now)
+    .bind(account)
+    .execute(&mut *conn)
+    .await?;
+    for app in live {
+        sqlx::query("INSERT INTO kyc_events (application_id, ts_ms, actor, actor_id, kind, detail) VALUES ($1, $2, 'staff', $3, 'screening.confirmed', $4)")
+            .bind(app)
+            .bind(now)
+            .bind(staff)
+            .bind(why.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok("confirmed".to_string())
 }

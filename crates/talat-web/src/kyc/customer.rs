@@ -267,7 +267,9 @@ fn u64_field(m: &Map<String, Value>, field: &'static str, max: u64) -> WebResult
     Ok(v)
 }
 
-fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
+/// The identity document of a level-1 form: a Thai ID card with its laser code, or a passport
+/// with its issuing country and an expiry that has not passed.
+fn read_identity(m: &Map<String, Value>, today: Date) -> WebResult<Identity> {
     let id_type = match body::str(m, "id_type")? {
         "thai_id" => IdType::ThaiId,
         "passport" => IdType::Passport,
@@ -295,6 +297,20 @@ fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
             (p.number, None, Some(p.issuing_country), Some(p.expires_on))
         }
     };
+    Ok(Identity { id_type, id_number, laser_code, passport_country, passport_expiry })
+}
+
+/// The identity document's fields of a level-1 form, checked.
+struct Identity {
+    id_type: IdType,
+    id_number: String,
+    laser_code: Option<String>,
+    passport_country: Option<String>,
+    passport_expiry: Option<Date>,
+}
+
+fn read_level1(m: &Map<String, Value>, today: Date) -> WebResult<Level1> {
+    let Identity { id_type, id_number, laser_code, passport_country, passport_expiry } = read_identity(m, today)?;
     let thai_required = id_type == IdType::ThaiId;
     let first_name_th = name_thai(m, "first_name_th", thai_required)?;
     let last_name_th = name_thai(m, "last_name_th", thai_required)?;
