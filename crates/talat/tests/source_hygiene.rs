@@ -96,3 +96,36 @@ fn the_code_map_names_every_table_of_the_query_store() {
     let missing: Vec<&String> = tables.iter().filter(|t| !section.contains(&format!("`{t}`"))).collect();
     assert!(missing.is_empty(), "ARCHITECTURE.md's code map does not name these query-store tables: {missing:?}");
 }
+
+/// The names in a manifest's `[dependencies]` table (not dev- or build-dependencies), without
+/// the optional ones (which only a feature turns on).
+fn normal_dependencies(manifest: &Path) -> Vec<String> {
+    let text = fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let mut in_table = false;
+    let mut names = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[dependencies]";
+        } else if in_table && !line.is_empty() && !line.starts_with('#') && !line.contains("optional = true") {
+            let name = line.split(['=', '.']).next().unwrap_or("").trim();
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+#[test]
+fn the_web_api_builds_on_the_gateway_core_not_on_the_bitkub_adapter_or_the_sequencer() {
+    let root = workspace_root();
+    let web = normal_dependencies(&root.join("crates/talat-web/Cargo.toml"));
+    assert!(web.iter().any(|d| d == "talat-gateway"), "talat-web depends on talat-gateway: {web:?}");
+    for forbidden in ["talat-api", "talat-sequencer"] {
+        assert!(!web.iter().any(|d| d == forbidden), "talat-web must not depend on {forbidden} (only as a dev-dependency for its tests): {web:?}");
+    }
+    let api = normal_dependencies(&root.join("crates/talat-api/Cargo.toml"));
+    assert!(!api.iter().any(|d| d == "talat-web"), "the Bitkub adapter must not depend on the web API: {api:?}");
+    for krate in ["talat-api", "talat-gateway", "talat-web", "talat"] {
+        let deps = normal_dependencies(&root.join(format!("crates/{krate}/Cargo.toml")));
+        assert!(!deps.iter().any(|d| d == "tempfile"), "{krate}: tempfile is for tests only (talat-api's testkit feature): {deps:?}");
+    }
+}
