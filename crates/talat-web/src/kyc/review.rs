@@ -21,8 +21,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_onboarding::review::review_sla;
-use talat_onboarding::RiskRating;
+use talat_onboarding::review::{approval, review_sla, Approval, ApprovalFacts};
 use talat_store::{KycApplicationRow, KycChange, NewKycEvent, NewMail, Set};
 
 /// Most applications the queue lists.
@@ -219,39 +218,30 @@ async fn approve(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         let reason = body::reason(&m)?;
         let app = load(&web, &id).await?;
         open_for_decision(&app)?;
-        // Open hits on the customer block an approval, whatever the application recorded.
         let hits = web.store.screening_hits_of_account(app.account_id, talat_store::MAX_KYC_ROWS).await?;
-        if hits.iter().any(|h| h.status == "confirmed") || app.screening_status == "confirmed" {
-            return Err(WebError::conflict("a sanctions match was confirmed for this customer: the application cannot be approved"));
-        }
-        if app.screening_status == "hit" || hits.iter().any(|h| h.status == "open") {
-            return Err(WebError::conflict("resolve the screening hits first"));
-        }
-        if app.level == 1 && app.idv_outcome.as_deref() != Some("verified") {
-            return Err(WebError::conflict(format!(
-                "the identity check did not verify the customer ({}): reject or request information",
-                app.idv_outcome.as_deref().unwrap_or("not checked")
-            )));
-        }
-        let rating: Option<RiskRating> = app.risk_rating.as_deref().and_then(|r| serde_json::from_value(Value::String(r.to_string())).ok());
-        let four_eyes = rating.is_some_and(|r| r.requires_second_reviewer());
+        let hit_statuses: Vec<&str> = hits.iter().map(|h| h.status.as_str()).collect();
+        let facts = ApprovalFacts {
+            level: app.level,
+            screening_status: &app.screening_status,
+            hit_statuses: &hit_statuses,
+            idv_outcome: app.idv_outcome.as_deref(),
+            risk_rating: app.risk_rating.as_deref().and_then(|r| serde_json::from_value(Value::String(r.to_string())).ok()),
+            first_approver: app.first_approver_staff_id,
+            approver: s.row.id,
+        };
         let now = web.gateway.now_ms();
         let mut change = KycChange { application_id: app.id, expect_version: app.version, now_ms: now, ..Default::default() };
-        if four_eyes {
-            match app.first_approver_staff_id {
-                None => {
-                    change.set.push(("first_approver_staff_id", Set::Int(s.row.id)));
-                    change.events.push(event(s.row.id, "first_approval", reason));
-                    if !web.store.change_kyc_application(&change).await? {
-                        return Err(changed_meanwhile());
-                    }
-                    return answer(&web, app.id, Some(("awaiting_second_reviewer", Value::Bool(true)))).await;
+        match approval(&facts) {
+            Approval::Refused(why) => return Err(WebError::conflict(why.to_string())),
+            Approval::FirstOfTwo => {
+                change.set.push(("first_approver_staff_id", Set::Int(s.row.id)));
+                change.events.push(event(s.row.id, "first_approval", reason));
+                if !web.store.change_kyc_application(&change).await? {
+                    return Err(changed_meanwhile());
                 }
-                Some(first) if first == s.row.id => {
-                    return Err(WebError::conflict("a high-risk customer needs a second, different reviewer to approve"));
-                }
-                Some(_) => {}
+                return answer(&web, app.id, Some(("awaiting_second_reviewer", Value::Bool(true)))).await;
             }
+            Approval::Approve => {}
         }
         change.set.push(("status", Set::Text("approved".into())));
         change.set.push(("decided_by_staff_id", Set::Int(s.row.id)));
