@@ -20,13 +20,15 @@
 //! | [`risk`] | CDD risk rating (Low/Medium/High/Prohibited), review dates |
 //! | [`knowledge`] | the crypto knowledge test: load, validate, grade, public view |
 //! | [`uploads`] | checking uploaded images and PDFs; content-addressed storage |
-//! | [`review`] | the review SLA: an application's age, on time, at risk or breached |
+//! | [`review`] | the review SLA (an application's age, on time, at risk or breached) and whether an approval may go through |
 //! | [`levels`] | KYC levels 0–2, their daily withdrawal limits, and those as engine tier limits |
+//! | [`account`] | email addresses, passwords, the customer's next step on the way to trading |
 //! | [`admission`] | whether the exchange can take one more customer (engine, support, KYC capacity) |
 //!
 //! Errors are `thiserror` enums whose messages are written to be shown: to customers for
 //! input checks, to staff for list imports, configuration and storage.
 
+pub mod account;
 pub mod admission;
 pub mod country;
 pub mod date;

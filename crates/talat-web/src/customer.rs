@@ -17,31 +17,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use talat_core::{Amount, Command, Event, ExternalId, UserId};
+use talat_onboarding::account::{check_password, valid_email};
 use talat_store::WebAccountRow;
-
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
-    email.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-}
-
-fn check_password(password: &str) -> WebResult<()> {
-    if password.chars().count() < 10 {
-        return Err(WebError::invalid("password", "the password needs at least 10 characters"));
-    }
-    if password.len() > 256 {
-        return Err(WebError::invalid("password", "the password may have at most 256 bytes"));
-    }
-    if password.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(WebError::invalid("password", "the password must not be all digits"));
-    }
-    Ok(())
-}
 
 /// The answer with the session cookie set.
 fn with_cookie(token: &str, body: Value) -> Response {
@@ -69,7 +46,7 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         return Err(WebError::invalid("email", "that is not an email address"));
     }
     let password = body::str(&m, "password")?.to_string();
-    check_password(&password)?;
+    check_password(&password).map_err(|e| WebError::invalid("password", e.to_string()))?;
     if web.store.web_account_by_email(&email).await?.is_some() {
         return Err(WebError::conflict("an account with this email exists"));
     }

@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use talat_onboarding::account::{next_step, Journey};
 use talat_onboarding::country::canonical_code;
 use talat_onboarding::dob::{check_adult, parse_dob, Era};
 use talat_onboarding::passport::{parse_passport, PassportError};
@@ -88,7 +89,15 @@ async fn status(State(web): State<Arc<Web>>, Customer { account, .. }: Customer)
     let knowledge = knowledge_state(&web, account.id).await?;
     let passed = knowledge.as_ref().is_some_and(|k| k["passed"] == true);
     let latest = |level: u8| apps.iter().find(|a| a.level == level);
-    let next_step = next_step(&account, latest(1), latest(2), passed);
+    let journey = Journey {
+        email_verified: account.email_verified_ms.is_some(),
+        admitted: account.admitted_ms.is_some(),
+        kyc_level: account.kyc_level,
+        level1_status: latest(1).map(|a| a.status.as_str()),
+        level2_status: latest(2).map(|a| a.status.as_str()),
+        knowledge_passed: passed,
+    };
+    let next_step = next_step(&journey);
     let application = match apps.first() {
         Some(a) => customer_application_json(&web, a).await?,
         None => Value::Null,
@@ -103,32 +112,6 @@ async fn status(State(web): State<Arc<Web>>, Customer { account, .. }: Customer)
         "knowledge": knowledge,
         "next_step": next_step,
     })))
-}
-
-fn next_step(account: &WebAccountRow, l1: Option<&KycApplicationRow>, l2: Option<&KycApplicationRow>, knowledge_passed: bool) -> &'static str {
-    if account.email_verified_ms.is_none() {
-        return "verify_email";
-    }
-    if account.admitted_ms.is_none() {
-        return "wait_admission";
-    }
-    match account.kyc_level {
-        0 => match l1.map(|a| a.status.as_str()) {
-            None | Some("rejected") => "submit_level1",
-            Some("more_info") => "provide_more_info",
-            _ if !knowledge_passed => "knowledge_test",
-            Some("submitted") => "wait_review",
-            _ => "done_level1",
-        },
-        1 => match l2.map(|a| a.status.as_str()) {
-            None => "done_level1",
-            Some("rejected") => "submit_level2",
-            Some("more_info") => "provide_more_info",
-            Some("submitted") => "wait_review",
-            _ => "done",
-        },
-        _ => "done",
-    }
 }
 
 // ---- level 1 -------------------------------------------------------------------------------------
