@@ -187,6 +187,21 @@ impl TicketEvent {
         TicketEvent::AutoClosed,
     ];
 
+    /// What a staff reply asks of its ticket. `then` names the status the reply should leave
+    /// it in: `waiting_customer` (an answer, also the default), `resolved`, or `open` (no
+    /// move); an internal note without `then` moves nothing. `None` means the status stays.
+    pub fn of_staff_reply(then: Option<&str>, internal: bool) -> Result<Option<TicketEvent>, UnknownName> {
+        match then {
+            None if internal => Ok(None),
+            None | Some("waiting_customer") => Ok(Some(TicketEvent::StaffAnswered)),
+            Some("resolved") => Ok(Some(TicketEvent::StaffResolved)),
+            Some("open") => Ok(None),
+            Some(other) => {
+                Err(UnknownName { kind: "reply's then", value: other.chars().take(64).collect(), expected: "open, waiting_customer, resolved".into() })
+            }
+        }
+    }
+
     /// The only actor who may cause this event.
     pub fn actor(self) -> Actor {
         match self {
@@ -344,6 +359,16 @@ pub fn clean_reason(reason: &str) -> Result<&str, TransitionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staff_reply_answers_resolves_or_leaves_the_ticket_open() {
+        assert_eq!(TicketEvent::of_staff_reply(None, false), Ok(Some(TicketEvent::StaffAnswered)), "an answer waits for the customer");
+        assert_eq!(TicketEvent::of_staff_reply(None, true), Ok(None), "an internal note moves nothing");
+        assert_eq!(TicketEvent::of_staff_reply(Some("waiting_customer"), true), Ok(Some(TicketEvent::StaffAnswered)));
+        assert_eq!(TicketEvent::of_staff_reply(Some("resolved"), false), Ok(Some(TicketEvent::StaffResolved)));
+        assert_eq!(TicketEvent::of_staff_reply(Some("open"), false), Ok(None));
+        assert!(TicketEvent::of_staff_reply(Some("closed"), false).is_err(), "staff close a ticket by resolving it");
+    }
     use ComplaintStatus as C;
     use TicketEvent as E;
     use TicketStatus as S;

@@ -107,14 +107,8 @@ pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
             Some(_) => body::bool(&m, "internal")?,
         };
         let files = input::attachments(&m)?;
-        let then = match body::opt_str(&m, "then")? {
-            None if internal => None,
-            None => Some(TicketEvent::StaffAnswered),
-            Some("waiting_customer") => Some(TicketEvent::StaffAnswered),
-            Some("resolved") => Some(TicketEvent::StaffResolved),
-            Some("open") => None,
-            Some(_) => return Err(WebError::invalid("then", "then must be open, waiting_customer or resolved")),
-        };
+        let then = TicketEvent::of_staff_reply(body::opt_str(&m, "then")?, internal)
+            .map_err(|_| WebError::invalid("then", "then must be open, waiting_customer or resolved"))?;
         let now = web.gateway.now_ms();
         let from = TicketStatus::parse(&t.status).map_err(|e| WebError::internal(e.to_string()))?;
         if from == TicketStatus::Closed {
