@@ -14,6 +14,9 @@ use talat_core::calendar::{bangkok_date, bangkok_midnight_ms};
 /// The regulator's deadline for an outcome, and the progress-report cadence, in days.
 pub const OUTCOME_DEADLINE_DAYS: u64 = 30;
 
+/// The support counts on the console's dashboard and ticket queue cover the last 30 days.
+pub const RECENT_COUNTS_MS: u64 = 30 * DAY_MS;
+
 /// A calendar month in Thai time, as `[from_ms, to_ms)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Month {

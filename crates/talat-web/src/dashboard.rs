@@ -174,7 +174,7 @@ async fn show(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     };
     let mut body = dashboard(&text, &live);
     // Support's figures: open work, clocks at risk or breached, breaches in the last 30 days.
-    let counts = web.store.support_counts(live.ts_ms.saturating_sub(30 * 24 * 3_600_000)).await?;
+    let counts = web.store.support_counts(live.ts_ms.saturating_sub(talat_support::reports::RECENT_COUNTS_MS)).await?;
     body["support"] = json!({"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open});
     Ok(Json(body))
 }

@@ -71,7 +71,7 @@ pub async fn queue(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, 
         listed.push((key, v));
     }
     listed.sort_by_key(|(key, _)| *key);
-    let counts = web.store.support_counts(now.saturating_sub(30 * 24 * 3_600_000)).await?;
+    let counts = web.store.support_counts(now.saturating_sub(talat_support::reports::RECENT_COUNTS_MS)).await?;
     Ok(Json(json!({
         "tickets": listed.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
         "counts": {"open": counts.open, "waiting_customer": counts.waiting_customer, "at_risk": counts.at_risk, "breached": counts.breached, "breaches_30d": counts.breaches_since, "complaints_open": counts.complaints_open},
