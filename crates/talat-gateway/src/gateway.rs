@@ -146,8 +146,8 @@ impl Gateway {
 
     /// The one order path: submits `order` (admitted by `slot`) and returns the order it placed,
     /// or why not. Both the Bitkub routes and the web app place orders here.
-    pub async fn place(&self, slot: &PlaceSlot, order: NewOrder) -> Result<Placed, Refusal> {
-        let _in_flight = slot;
+    /// The slot is the proof of admission; the caller holds it until its answer is written.
+    pub async fn place(&self, _admitted: &PlaceSlot, order: NewOrder) -> Result<Placed, Refusal> {
         let outcome = self.execute(Command::PlaceOrder(order)).await?;
         let placed = outcome.events.iter().find_map(|e| match e {
             Event::OrderAccepted { order, .. } => Some((*order, false)),
@@ -247,6 +247,21 @@ impl From<Refusal> for ApiError {
             Refusal::Gateway(error) => error,
         }
     }
+}
+
+/// How `order` ended within `outcome`, if it did: `filled`, `partial_filled_canceled` (it
+/// traded, then the rest was cancelled or expired) or `canceled`. `None` while it is still open.
+pub fn done_status(outcome: &Outcome, order: OrderId) -> Option<&'static str> {
+    let traded = outcome.events.iter().any(|e| matches!(e, Event::Trade { maker_order, taker_order, .. } if *maker_order == order || *taker_order == order));
+    let reason = outcome.events.iter().find_map(|e| match e {
+        Event::OrderDone { order: o, reason, .. } if *o == order => Some(*reason),
+        _ => None,
+    })?;
+    Some(match reason {
+        talat_core::DoneReason::Filled => "filled",
+        _ if traded => "partial_filled_canceled",
+        _ => "canceled",
+    })
 }
 
 /// The engine's refusal in an outcome, if it refused: the one place an outcome is read for it.

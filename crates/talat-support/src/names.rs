@@ -17,6 +17,13 @@ pub struct UnknownName {
     pub expected: String,
 }
 
+impl UnknownName {
+    /// `text` is not one of the `expected` names (comma-separated) of `kind`.
+    pub fn new(kind: &'static str, text: &str, expected: impl Into<String>) -> UnknownName {
+        UnknownName { kind, value: text.chars().take(ECHO_MAX_CHARS).collect(), expected: expected.into() }
+    }
+}
+
 /// Longest part of an unknown name echoed back in the error.
 const ECHO_MAX_CHARS: usize = 64;
 
@@ -27,9 +34,5 @@ pub(crate) fn parse_name<T: Copy>(kind: &'static str, all: &[T], as_str: fn(T) -
     if let Some(found) = all.iter().copied().find(|value| as_str(*value) == text) {
         return Ok(found);
     }
-    Err(UnknownName {
-        kind,
-        value: text.chars().take(ECHO_MAX_CHARS).collect(),
-        expected: all.iter().map(|value| as_str(*value)).collect::<Vec<_>>().join(", "),
-    })
+    Err(UnknownName::new(kind, text, all.iter().map(|value| as_str(*value)).collect::<Vec<_>>().join(", ")))
 }

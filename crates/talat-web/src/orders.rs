@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use talat_core::money::{format_units, parse_units, MAX_AMOUNT, MAX_PRICE, MAX_QTY};
 use talat_core::{Amount, Command, Event, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce};
-use talat_gateway::gateway::Placed;
+use talat_gateway::gateway::{done_status, Placed};
 
 /// A positive decimal string at `scale` decimals, at most `max` units, on the `step` grid.
 fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, max: u64, step: u64) -> WebResult<u64> {
@@ -75,16 +75,7 @@ pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { a
     let order = match web.gateway.read.open_order(account.user, id) {
         Some(o) => order_json(&market, &o),
         None => {
-            let filled = outcome.events.iter().any(|e| matches!(e, Event::Trade { .. }));
-            let done = outcome.events.iter().find_map(|e| match e {
-                Event::OrderDone { order, reason, .. } if *order == id => Some(*reason),
-                _ => None,
-            });
-            let status = match done {
-                Some(talat_core::DoneReason::Filled) => "filled",
-                Some(_) if filled => "partial_filled_canceled",
-                _ => "canceled",
-            };
+            let status = done_status(&outcome, id).unwrap_or("canceled");
             json!({"id": id.0.to_string(), "symbol": info.spec.symbol, "side": if side == Side::Buy { "buy" } else { "sell" }, "type": typ, "status": status, "ts_ms": outcome.ts_ms})
         }
     };

@@ -491,17 +491,7 @@ fn status_after(state: &AppState, user: talat_core::UserId, order: OrderId, outc
     if let Some(o) = state.read.open_order(user, order) {
         return o.status.as_str();
     }
-    let filled = outcome.events.iter().any(|e| matches!(e, Event::Trade { maker_order, taker_order, .. } if *maker_order == order || *taker_order == order));
-    let done = outcome.events.iter().find_map(|e| match e {
-        Event::OrderDone { order: o, reason, .. } if *o == order => Some(*reason),
-        _ => None,
-    });
-    match done {
-        Some(talat_core::DoneReason::Filled) => "filled",
-        Some(_) if filled => "partial_filled_canceled",
-        Some(_) => "canceled",
-        None => "new",
-    }
+    talat_gateway::gateway::done_status(outcome, order).unwrap_or("new")
 }
 
 /// `amend-order`: `sym`, `id`, and a new `rat` and/or `amt` (base quantity still open).
