@@ -103,14 +103,32 @@ pub struct NewOrder {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierLimits {
     pub can_trade: bool,
-    /// Per asset: the most that may be withdrawn (amount + fee) per Bangkok calendar day.
-    /// An asset not listed has no engine-side limit.
-    pub daily_withdrawal: Vec<(AssetId, Amount)>,
+    /// The most that may be withdrawn per Bangkok calendar day, amount and fee together, across
+    /// every asset: one budget valued in one asset (THB). `None`: no engine-side limit.
+    pub daily_withdrawal: Option<WithdrawalBudget>,
+}
+
+/// One daily withdrawal budget across assets (DESIGN: the KYC level's limit covers THB and
+/// every crypto asset). A withdrawal of `valued_in` counts at face value; any other asset at
+/// the last price (else the opening price) of its market against `valued_in`, rounded up. An
+/// asset with no such market or price cannot be valued, so it cannot be withdrawn under a
+/// budget at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalBudget {
+    pub valued_in: AssetId,
+    pub amount: Amount,
+}
+
+impl TierLimits {
+    /// Trading allowed, nothing may be withdrawn (level 0, a locked account).
+    pub fn frozen(valued_in: AssetId, can_trade: bool) -> TierLimits {
+        TierLimits { can_trade, daily_withdrawal: Some(WithdrawalBudget { valued_in, amount: Amount(0) }) }
+    }
 }
 
 impl Default for TierLimits {
     fn default() -> Self {
-        TierLimits { can_trade: true, daily_withdrawal: Vec::new() }
+        TierLimits { can_trade: true, daily_withdrawal: None }
     }
 }
 

@@ -14,7 +14,7 @@ pub mod money;
 pub mod reject;
 
 pub use applied::Applied;
-pub use command::{Command, Input, NewOrder, OrderKind, Side, StpMode, TierLimits, TimeInForce};
+pub use command::{Command, Input, NewOrder, OrderKind, Side, StpMode, TierLimits, TimeInForce, WithdrawalBudget};
 pub use event::{Account, DoneReason, Event, PostingCause};
 pub use ids::{AssetId, ClientId, ExternalId, MarketId, OrderId, Seq, UserId};
 pub use market::{AssetSpec, MarketSpec, TradingMode};

@@ -113,7 +113,7 @@ impl Engine {
             return Err(RejectReason::InvalidParameter);
         }
         let user = UserId(self.users.len() as u32);
-        let state = UserState { stp_group: user, limits: TierLimits::default(), withdrawn_today: Vec::new() };
+        let state = UserState { stp_group: user, limits: TierLimits::default(), withdrawn_today: (0, 0) };
         self.users_hot.push(UserHot::of(&state));
         self.users.push(state);
         self.ledger.add_user();
@@ -142,16 +142,13 @@ impl Engine {
 
     pub(crate) fn set_tier_limits(&mut self, user: UserId, limits: &TierLimits, out: &mut Vec<Event>) -> Checked<()> {
         self.user(user)?;
-        let mut seen = vec![false; self.assets.len()];
-        for (asset, amount) in &limits.daily_withdrawal {
-            self.asset(*asset)?;
-            if seen[asset.index()] || amount.0 > MAX_AMOUNT {
+        if let Some(budget) = limits.daily_withdrawal {
+            self.asset(budget.valued_in)?;
+            if budget.amount.0 > MAX_AMOUNT {
                 return Err(RejectReason::InvalidParameter);
             }
-            seen[asset.index()] = true;
         }
-        let mut limits = limits.clone();
-        limits.daily_withdrawal.sort();
+        let limits = limits.clone();
         self.users_hot[user.index()].can_trade = limits.can_trade;
         self.users[user.index()].limits = limits;
         out.push(Event::TierLimitsSet { user });

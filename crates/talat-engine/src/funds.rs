@@ -83,25 +83,36 @@ impl Engine {
             return Err(RejectReason::InsufficientBalance);
         }
         let day = bangkok_day(self.last_ts_ms);
-        let used_today = u.withdrawn_today.iter().find(|(a, d, _)| *a == asset && *d == day).map_or(0, |(_, _, used)| *used);
-        if let Some((_, limit)) = u.limits.daily_withdrawal.iter().find(|(a, _)| *a == asset) {
-            if used_today + total > limit.0 {
-                return Err(RejectReason::WithdrawalLimitExceeded);
+        let used_today = if u.withdrawn_today.0 == day { u.withdrawn_today.1 } else { 0 };
+        let value = match u.limits.daily_withdrawal {
+            Some(budget) => {
+                let value = self.value_in(asset, total, budget.valued_in).ok_or(RejectReason::WithdrawalLimitExceeded)?;
+                if u128::from(used_today) + u128::from(value) > u128::from(budget.amount.0) {
+                    return Err(RejectReason::WithdrawalLimitExceeded);
+                }
+                value
             }
-        }
-        let usage = &mut self.users[user.index()].withdrawn_today;
-        usage.retain(|(a, d, _)| *a != asset || *d == day);
-        match usage.iter_mut().find(|(a, _, _)| *a == asset) {
-            Some(entry) => entry.2 += total,
-            None => {
-                usage.push((asset, day, total));
-                usage.sort();
-            }
-        }
-        self.withdrawals.insert(withdrawal_id.clone(), WithdrawalState::Pending { user, asset, amount: amount.0, fee: fee.0, day });
+            None => 0,
+        };
+        self.users[user.index()].withdrawn_today = (day, used_today + value);
+        self.withdrawals.insert(withdrawal_id.clone(), WithdrawalState::Pending { user, asset, amount: amount.0, fee: fee.0, day, value });
         self.ledger.post(asset, Account::Available(user), Account::Held(user), total, PostingCause::WithdrawalHold, out);
         out.push(Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id: withdrawal_id.clone() });
         Ok(())
+    }
+
+    /// `units` of `asset` valued in `valued_in`: at face value for the same asset, else at the
+    /// reference price (last trade, else opening price) of the `asset`/`valued_in` market,
+    /// rounded up so the budget never undercounts. `None` when there is no such market or price,
+    /// or the value does not fit in u64.
+    pub(crate) fn value_in(&self, asset: AssetId, units: u64, valued_in: AssetId) -> Option<u64> {
+        if asset == valued_in {
+            return Some(units);
+        }
+        let market = self.markets.iter().find(|m| m.base == asset && m.quote == valued_in)?;
+        let price = market.reference_price()?;
+        let scaled = u128::from(units).checked_mul(u128::from(price.0))?;
+        u64::try_from(scaled.div_ceil(market.notional_divisor)).ok()
     }
 
     /// The withdrawal left custody: the amount goes out, the fee to revenue.
@@ -123,8 +134,8 @@ impl Engine {
 
     /// The withdrawal will not happen: its hold returns to the user, and so does today's limit.
     pub(crate) fn withdrawal_release(&mut self, withdrawal_id: &ExternalId, out: &mut Vec<Event>) -> Checked<()> {
-        let (user, asset, total, day) = match self.withdrawals.get(withdrawal_id) {
-            Some(WithdrawalState::Pending { user, asset, amount, fee, day }) => (*user, *asset, amount + fee, *day),
+        let (user, asset, total, day, value) = match self.withdrawals.get(withdrawal_id) {
+            Some(WithdrawalState::Pending { user, asset, amount, fee, day, value }) => (*user, *asset, amount + fee, *day, *value),
             Some(WithdrawalState::Released) => {
                 out.push(Event::Duplicate { order: None });
                 return Ok(());
@@ -132,8 +143,9 @@ impl Engine {
             Some(WithdrawalState::Settled) | None => return Err(RejectReason::UnknownWithdrawal),
         };
         self.withdrawals.insert(withdrawal_id.clone(), WithdrawalState::Released);
-        if let Some(entry) = self.users[user.index()].withdrawn_today.iter_mut().find(|(a, d, _)| *a == asset && *d == day) {
-            entry.2 = entry.2.saturating_sub(total);
+        let usage = &mut self.users[user.index()].withdrawn_today;
+        if usage.0 == day {
+            usage.1 = usage.1.saturating_sub(value);
         }
         self.ledger.post(asset, Account::Held(user), Account::Available(user), total, PostingCause::WithdrawalRelease, out);
         out.push(Event::WithdrawalReleased { withdrawal_id: withdrawal_id.clone() });

@@ -143,8 +143,8 @@ pub(crate) struct UserState {
     /// Self-trade-prevention group: the lowest user id among linked accounts.
     pub stp_group: UserId,
     pub limits: TierLimits,
-    /// Today's withdrawal usage per asset: (asset, Bangkok day number, amount used).
-    pub withdrawn_today: Vec<(AssetId, u32, u64)>,
+    /// Today's withdrawal usage in the budget's asset: (Bangkok day number, value used).
+    pub withdrawn_today: (u32, u64),
 }
 
 /// What every order reads or writes of its user, packed apart from [`UserState`] so that with
@@ -167,7 +167,8 @@ impl UserHot {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum WithdrawalState {
-    Pending { user: UserId, asset: AssetId, amount: u64, fee: u64, day: u32 },
+    /// `value`: what the hold counted against the day's budget, returned on release.
+    Pending { user: UserId, asset: AssetId, amount: u64, fee: u64, day: u32, value: u64 },
     Settled,
     Released,
 }

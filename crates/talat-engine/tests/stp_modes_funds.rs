@@ -118,7 +118,8 @@ fn trading_modes() {
 fn kyc_tier_gates_trading_and_daily_withdrawals() {
     let mut h = Harness::new();
     let user = h.rich_user();
-    h.ok(Command::SetTierLimits { user, limits: TierLimits { can_trade: false, daily_withdrawal: vec![(THB, Amount(100 * THB_1))] } });
+    let budget = |thb: u64| Some(WithdrawalBudget { valued_in: THB, amount: Amount(thb * THB_1) });
+    h.ok(Command::SetTierLimits { user, limits: TierLimits { can_trade: false, daily_withdrawal: budget(100) } });
     h.rejects(Harness::limit(user, Side::Buy, 1_000_000, 1_000_000), RejectReason::TradingNotAllowed);
     let hold =
         |id: &str, amount| Command::WithdrawalHold { user, asset: THB, amount: Amount(amount), fee: Amount(THB_1), withdrawal_id: ExternalId(id.into()) };
@@ -131,9 +132,37 @@ fn kyc_tier_gates_trading_and_daily_withdrawals() {
     h.ts_ms += 86_400_000;
     h.ok(hold("w3", 90 * THB_1));
     h.rejects(
-        Command::SetTierLimits { user, limits: TierLimits { can_trade: true, daily_withdrawal: vec![(AssetId(50), Amount(1))] } },
+        Command::SetTierLimits { user, limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: AssetId(50), amount: Amount(1) }) } },
         RejectReason::UnknownAsset,
     );
+}
+
+#[test]
+fn one_daily_budget_covers_thb_and_crypto_at_the_last_price() {
+    let mut h = Harness::with_markets(|m| m.opening_price = Some(Price(1_000_000 * THB_1)));
+    let user = h.rich_user();
+    h.ok(Command::SetTierLimits { user, limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: THB, amount: Amount(20_000 * THB_1) }) } });
+    let btc = |id: &str, sats| Command::WithdrawalHold { user, asset: BTC, amount: Amount(sats), fee: Amount(0), withdrawal_id: ExternalId(id.into()) };
+    let thb = |id: &str, thb| Command::WithdrawalHold { user, asset: THB, amount: Amount(thb * THB_1), fee: Amount(0), withdrawal_id: ExternalId(id.into()) };
+    // 0.01 BTC at the opening price of 1,000,000 THB is 10,000 THB of the 20,000 budget.
+    h.ok(btc("b1", BTC_1 / 100));
+    h.rejects(thb("t1", 10_001), RejectReason::WithdrawalLimitExceeded);
+    h.ok(thb("t1", 10_000));
+    // One satoshi more is worth 0.01 THB (rounded up from 0.01): over budget.
+    h.rejects(btc("b2", 1), RejectReason::WithdrawalLimitExceeded);
+    // A trade moves the price the budget is valued at: at 950,000 THB the same 0.01 BTC counts
+    // 9,500 THB once released and held again.
+    h.ok(Command::WithdrawalRelease { withdrawal_id: ExternalId("b1".into()) });
+    let seller = h.rich_user();
+    h.place(Harness::limit(seller, Side::Sell, 950_000, BTC_1 / 1000));
+    h.place(Harness::limit(user, Side::Buy, 950_000, BTC_1 / 1000));
+    h.ok(btc("b3", BTC_1 / 100));
+    h.ok(thb("t2", 500));
+    h.rejects(thb("t3", 1), RejectReason::WithdrawalLimitExceeded);
+    // An asset with no market against the budget's asset cannot be valued, so it is refused.
+    h.ok(Command::ListAsset(AssetSpec { code: "DOGE".into(), scale: 8 }));
+    h.deposit(user, AssetId(3), 1_000);
+    h.rejects(Command::WithdrawalHold { user, asset: AssetId(3), amount: Amount(1), fee: Amount(0), withdrawal_id: ExternalId("d1".into()) }, RejectReason::WithdrawalLimitExceeded);
 }
 
 #[test]

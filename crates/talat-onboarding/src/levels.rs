@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 use talat_core::money::MAX_AMOUNT;
-use talat_core::{Amount, AssetId, TierLimits};
+use talat_core::{Amount, AssetId, TierLimits, WithdrawalBudget};
 
 /// The fiat currency of the limits table.
 pub const FIAT: &str = "THB";
@@ -112,12 +112,12 @@ impl TryFrom<u8> for KycLevel {
     }
 }
 
-/// Daily limits of one level, in whole THB.
+/// Daily limit of one level, in whole THB: one budget for withdrawals of THB and of every crypto
+/// asset together, crypto valued by the engine at its last THB price (DESIGN: the KYC level's
+/// limit covers THB and every crypto asset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelLimits {
-    pub fiat_withdraw_thb_per_day: u64,
-    /// Crypto withdrawals valued in THB at the time of withdrawal.
-    pub crypto_withdraw_thb_equiv_per_day: u64,
+    pub withdraw_thb_per_day: u64,
 }
 
 /// Limits of every level.
@@ -131,37 +131,32 @@ pub struct LevelLimitsTable {
 impl Default for LevelLimitsTable {
     fn default() -> LevelLimitsTable {
         LevelLimitsTable {
-            level_0: LevelLimits { fiat_withdraw_thb_per_day: 0, crypto_withdraw_thb_equiv_per_day: 0 },
-            level_1: LevelLimits { fiat_withdraw_thb_per_day: 2_500_000, crypto_withdraw_thb_equiv_per_day: 2_500_000 },
-            level_2: LevelLimits { fiat_withdraw_thb_per_day: 50_000_000, crypto_withdraw_thb_equiv_per_day: 50_000_000 },
+            level_0: LevelLimits { withdraw_thb_per_day: 0 },
+            level_1: LevelLimits { withdraw_thb_per_day: 2_500_000 },
+            level_2: LevelLimits { withdraw_thb_per_day: 50_000_000 },
         }
     }
 }
 
 impl LevelLimitsTable {
-    /// Level 0 is all zeros, level 1 is non-zero, limits never decrease with the level, and none
+    /// Level 0 is zero, level 1 is non-zero, limits never decrease with the level, and none
     /// exceeds [`LIMIT_MAX_THB`].
     pub fn validate(&self) -> Result<(), LevelError> {
         let levels = [self.level_0, self.level_1, self.level_2];
         for limits in levels {
-            for value_thb in [limits.fiat_withdraw_thb_per_day, limits.crypto_withdraw_thb_equiv_per_day] {
-                if value_thb > LIMIT_MAX_THB {
-                    return Err(LevelError::TooHigh { value_thb });
-                }
+            if limits.withdraw_thb_per_day > LIMIT_MAX_THB {
+                return Err(LevelError::TooHigh { value_thb: limits.withdraw_thb_per_day });
             }
         }
-        if self.level_0 != (LevelLimits { fiat_withdraw_thb_per_day: 0, crypto_withdraw_thb_equiv_per_day: 0 }) {
+        if self.level_0.withdraw_thb_per_day != 0 {
             return Err(LevelError::LevelZeroNotZero);
         }
-        if self.level_1.fiat_withdraw_thb_per_day == 0 || self.level_1.crypto_withdraw_thb_equiv_per_day == 0 {
+        if self.level_1.withdraw_thb_per_day == 0 {
             return Err(LevelError::LevelOneZero);
         }
         for pair in levels.windows(2) {
-            if pair[1].fiat_withdraw_thb_per_day < pair[0].fiat_withdraw_thb_per_day {
-                return Err(LevelError::NotIncreasing { field: "fiat_withdraw_thb_per_day" });
-            }
-            if pair[1].crypto_withdraw_thb_equiv_per_day < pair[0].crypto_withdraw_thb_equiv_per_day {
-                return Err(LevelError::NotIncreasing { field: "crypto_withdraw_thb_equiv_per_day" });
+            if pair[1].withdraw_thb_per_day < pair[0].withdraw_thb_per_day {
+                return Err(LevelError::NotIncreasing { field: "withdraw_thb_per_day" });
             }
         }
         Ok(())
@@ -177,53 +172,14 @@ impl LevelLimitsTable {
     }
 }
 
-/// One asset as a level's engine limits need it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LimitAsset {
-    pub id: AssetId,
-    /// Decimal places of the asset's smallest unit.
-    pub scale: u8,
-    /// Whether the asset is the table's fiat currency ([`FIAT`]).
-    pub fiat: bool,
-    /// The asset's last price in THB (THB price units per whole coin) and that price's scale;
-    /// `None` when there is none (no `<coin>_THB` market, or no trade and no opening price).
-    pub thb_price: Option<(u64, u8)>,
-}
-
-/// The engine limits of `level` over `assets`. Integers only.
-///
-/// Level 0 withdraws nothing of any asset. Above it, the fiat limit is the table's THB in THB's
-/// smallest units, and a coin's limit is the table's THB equivalent at its THB price, in the
-/// coin's smallest units: thb × 10^price_scale × 10^scale / price. A coin without a THB price
-/// (or a zero one) is left out, which the engine reads as "no engine-side limit" (the
-/// withdrawal path's own THB-equivalent check still applies). Every limit is capped at
-/// [`MAX_AMOUNT`].
-pub fn tier_limits(table: &LevelLimitsTable, level: KycLevel, assets: &[LimitAsset]) -> TierLimits {
-    let limits = table.limits_for(level);
-    let mut daily = Vec::with_capacity(assets.len());
-    for asset in assets {
-        let units = if level == KycLevel::L0 {
-            Some(0)
-        } else if asset.fiat {
-            Some(scaled(limits.fiat_withdraw_thb_per_day, &[asset.scale]))
-        } else {
-            match asset.thb_price {
-                Some((price, price_scale)) if price > 0 => {
-                    Some(scaled(limits.crypto_withdraw_thb_equiv_per_day, &[price_scale, asset.scale]) / u128::from(price))
-                }
-                _ => None,
-            }
-        };
-        if let Some(units) = units {
-            daily.push((asset.id, Amount(u64::try_from(units).unwrap_or(u64::MAX).min(MAX_AMOUNT))));
-        }
-    }
-    TierLimits { can_trade: level.can_trade(), daily_withdrawal: daily }
-}
-
-/// `thb` × 10^(sum of `scales`), saturating (far beyond any limit the engine accepts).
-fn scaled(thb: u64, scales: &[u8]) -> u128 {
-    scales.iter().fold(u128::from(thb), |units, &scale| units.saturating_mul(10u128.checked_pow(u32::from(scale)).unwrap_or(u128::MAX)))
+/// The engine limits of `level`: trading from level 1, and one daily withdrawal budget valued in
+/// THB (`thb`, whose smallest unit has `thb_scale` decimals), capped at [`MAX_AMOUNT`]. Integers
+/// only; the engine values each crypto withdrawal against it at the last price.
+pub fn tier_limits(table: &LevelLimitsTable, level: KycLevel, thb: AssetId, thb_scale: u8) -> TierLimits {
+    let whole_thb = table.limits_for(level).withdraw_thb_per_day;
+    let units = 10u128.checked_pow(u32::from(thb_scale)).map_or(u128::MAX, |unit| u128::from(whole_thb).saturating_mul(unit));
+    let amount = Amount(u64::try_from(units).unwrap_or(u64::MAX).min(MAX_AMOUNT));
+    TierLimits { can_trade: level.can_trade(), daily_withdrawal: Some(WithdrawalBudget { valued_in: thb, amount }) }
 }
 
 #[cfg(test)]
@@ -233,30 +189,25 @@ mod tests {
     #[test]
     fn tier_limits_of_each_level() {
         let table = LevelLimitsTable::default();
-        let thb = LimitAsset { id: AssetId(1), scale: 2, fiat: true, thb_price: None };
-        // 2,000,000.00 THB per BTC at price scale 2.
-        let btc = LimitAsset { id: AssetId(2), scale: 8, fiat: false, thb_price: Some((200_000_000, 2)) };
-        let unpriced = LimitAsset { id: AssetId(3), scale: 6, fiat: false, thb_price: None };
-        let free = LimitAsset { id: AssetId(4), scale: 6, fiat: false, thb_price: Some((0, 2)) };
-        let assets = [thb, btc, unpriced, free];
-        let l0 = tier_limits(&table, KycLevel::L0, &assets);
+        let thb = AssetId(1);
+        let budget = |limits: TierLimits| limits.daily_withdrawal.map(|b| (b.valued_in, b.amount));
+        let l0 = tier_limits(&table, KycLevel::L0, thb, 2);
         assert!(!l0.can_trade);
-        assert_eq!(l0.daily_withdrawal, vec![(AssetId(1), Amount(0)), (AssetId(2), Amount(0)), (AssetId(3), Amount(0)), (AssetId(4), Amount(0))]);
-        let l1 = tier_limits(&table, KycLevel::L1, &assets);
+        assert_eq!(budget(l0), Some((thb, Amount(0))));
+        let l1 = tier_limits(&table, KycLevel::L1, thb, 2);
         assert!(l1.can_trade);
-        // THB 2.5m in satang; 1.25 BTC in satoshi; the unpriced coins are left out.
-        assert_eq!(l1.daily_withdrawal, vec![(AssetId(1), Amount(250_000_000)), (AssetId(2), Amount(125_000_000))]);
-        let l2 = tier_limits(&table, KycLevel::L2, &assets);
-        assert_eq!(l2.daily_withdrawal, vec![(AssetId(1), Amount(5_000_000_000)), (AssetId(2), Amount(2_500_000_000))]);
+        // THB 2.5m in satang, for THB and every coin together.
+        assert_eq!(budget(l1), Some((thb, Amount(250_000_000))));
+        assert_eq!(budget(tier_limits(&table, KycLevel::L2, thb, 2)), Some((thb, Amount(5_000_000_000))));
     }
 
     #[test]
     fn tier_limits_are_capped() {
         let table = LevelLimitsTable::default();
-        let dust = LimitAsset { id: AssetId(7), scale: 18, fiat: false, thb_price: Some((1, 18)) };
-        let odd = LimitAsset { id: AssetId(8), scale: 200, fiat: true, thb_price: None };
-        let limits = tier_limits(&table, KycLevel::L2, &[dust, odd]);
-        assert_eq!(limits.daily_withdrawal, vec![(AssetId(7), Amount(MAX_AMOUNT)), (AssetId(8), Amount(MAX_AMOUNT))]);
+        for scale in [18, 200] {
+            let limits = tier_limits(&table, KycLevel::L2, AssetId(8), scale);
+            assert_eq!(limits.daily_withdrawal.map(|b| b.amount), Some(Amount(MAX_AMOUNT)));
+        }
     }
 
     #[test]
@@ -282,25 +233,24 @@ mod tests {
     fn default_limits() {
         let table = LevelLimitsTable::default();
         assert_eq!(table.validate(), Ok(()));
-        assert_eq!(table.limits_for(KycLevel::L0).fiat_withdraw_thb_per_day, 0);
-        assert_eq!(table.limits_for(KycLevel::L1).fiat_withdraw_thb_per_day, 2_500_000);
-        assert_eq!(table.limits_for(KycLevel::L1).crypto_withdraw_thb_equiv_per_day, 2_500_000);
-        assert_eq!(table.limits_for(KycLevel::L2).crypto_withdraw_thb_equiv_per_day, 50_000_000);
+        assert_eq!(table.limits_for(KycLevel::L0).withdraw_thb_per_day, 0);
+        assert_eq!(table.limits_for(KycLevel::L1).withdraw_thb_per_day, 2_500_000);
+        assert_eq!(table.limits_for(KycLevel::L2).withdraw_thb_per_day, 50_000_000);
     }
 
     #[test]
     fn validation() {
         let mut t = LevelLimitsTable::default();
-        t.level_0.fiat_withdraw_thb_per_day = 1;
+        t.level_0.withdraw_thb_per_day = 1;
         assert_eq!(t.validate(), Err(LevelError::LevelZeroNotZero));
         let mut t = LevelLimitsTable::default();
-        t.level_1.crypto_withdraw_thb_equiv_per_day = 0;
+        t.level_1.withdraw_thb_per_day = 0;
         assert_eq!(t.validate(), Err(LevelError::LevelOneZero));
         let mut t = LevelLimitsTable::default();
-        t.level_2.fiat_withdraw_thb_per_day = 1_000_000;
-        assert_eq!(t.validate(), Err(LevelError::NotIncreasing { field: "fiat_withdraw_thb_per_day" }));
+        t.level_2.withdraw_thb_per_day = 1_000_000;
+        assert_eq!(t.validate(), Err(LevelError::NotIncreasing { field: "withdraw_thb_per_day" }));
         let mut t = LevelLimitsTable::default();
-        t.level_2.crypto_withdraw_thb_equiv_per_day = LIMIT_MAX_THB + 1;
+        t.level_2.withdraw_thb_per_day = LIMIT_MAX_THB + 1;
         assert!(matches!(t.validate(), Err(LevelError::TooHigh { .. })));
     }
 

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use talat_core::{Amount, Command, TierLimits, TradingMode, UserId};
+use talat_core::{Command, TierLimits, TradingMode, UserId};
 use talat_gateway::gateway::MarketRef;
 use talat_store::StaffRow;
 
@@ -262,13 +262,12 @@ async fn lock(State(web): State<Arc<Web>>, headers: HeaderMap, Path(user_id): Pa
         // What an unlock restores: with KYC, the limits of the customer's level (re-applied
         // from the level at unlock, so an approval during the lock counts); without, these.
         let (limits, saved) = if locked {
-            let frozen = web.gateway.read.assets().iter().filter_map(|a| web.gateway.read.asset_id(&a.code)).map(|id| (id, Amount(0))).collect();
             let restore = match kyc_level {
                 Some(level) => crate::kyc::levels::limits_for(&web, level),
                 None => TierLimits::default(),
             };
             let saved = serde_json::to_string(&restore).map_err(WebError::internal)?;
-            (TierLimits { can_trade: false, daily_withdrawal: frozen }, Some(saved))
+            (crate::kyc::levels::frozen_limits(&web), Some(saved))
         } else {
             let restored = match (kyc_level, &account.saved_limits) {
                 (Some(level), _) => crate::kyc::levels::limits_for(&web, level),

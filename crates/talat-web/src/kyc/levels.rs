@@ -1,39 +1,33 @@
-//! A KYC level as engine tier limits at the current prices: the arithmetic is
-//! `talat_onboarding::levels::tier_limits`'s; this module reads the assets and their last THB
-//! prices for it.
+//! A KYC level as engine tier limits: the arithmetic is `talat_onboarding::levels::tier_limits`'s;
+//! this module finds THB for it.
 //!
 //! A customer locked by compliance stays locked: the level is recorded and the new limits are
 //! saved as what unlocking restores, but the engine's (frozen) limits are not lifted.
 
 use crate::error::{WebError, WebResult};
 use crate::Web;
-use talat_core::{Command, TierLimits};
-use talat_onboarding::levels::{tier_limits, LevelEvidence, LimitAsset, FIAT};
+use talat_core::{AssetId, Command, TierLimits};
+use talat_onboarding::levels::{tier_limits, LevelEvidence, FIAT};
 use talat_onboarding::KycLevel;
 use talat_store::WebAccountRow;
 
-/// The engine limits of `level` at the current prices.
+/// The engine limits of `level`: one daily withdrawal budget in THB, which the engine values
+/// every crypto withdrawal against at its last price.
 pub fn limits_for(web: &Web, level: KycLevel) -> TierLimits {
-    let read = &web.gateway.read;
-    let assets: Vec<LimitAsset> = read
-        .assets()
-        .iter()
-        .filter_map(|spec| {
-            let fiat = spec.code == FIAT;
-            let thb_price = if fiat { None } else { thb_price(web, &spec.code) };
-            Some(LimitAsset { id: read.asset_id(&spec.code)?, scale: spec.scale, fiat, thb_price })
-        })
-        .collect();
-    tier_limits(&web.config.onboarding.levels, level, &assets)
+    let (thb, scale) = thb_asset(web);
+    tier_limits(&web.config.onboarding.levels, level, thb, scale)
 }
 
-/// The last traded price of `<code>_THB` (the opening price before the first trade), with the
-/// market's price scale.
-fn thb_price(web: &Web, code: &str) -> Option<(u64, u8)> {
-    let state = web.gateway.read.market_by_symbol(&format!("{code}_{FIAT}"))?;
-    let m = state.read();
-    let price = m.last_price.or(m.info.spec.opening_price.map(|p| p.0))?;
-    Some((price, m.info.spec.price_scale))
+/// Limits that refuse every withdrawal (and trading): a locked account.
+pub fn frozen_limits(web: &Web) -> TierLimits {
+    TierLimits::frozen(thb_asset(web).0, false)
+}
+
+/// THB's asset id and scale. Without a listed THB the budget is kept in asset 0: a zero budget
+/// still refuses everything, and no level limit can be valued anyway.
+fn thb_asset(web: &Web) -> (AssetId, u8) {
+    let read = &web.gateway.read;
+    read.assets().iter().find(|a| a.code == FIAT).and_then(|a| Some((read.asset_id(&a.code)?, a.scale))).unwrap_or((AssetId(0), 2))
 }
 
 /// Sets the engine's tier limits of `level` for the account's user (a journaled

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_core::{Amount, Command, TierLimits};
+use talat_core::{Command, TierLimits};
 use talat_onboarding::sanctions::csv::parse_csv_list;
 use talat_onboarding::sanctions::un_xml::parse_un_xml;
 use talat_onboarding::Clearance;
@@ -209,9 +209,8 @@ async fn confirm(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         // refuses trading and every withdrawal. Already locked: the limits are frozen already.
         let mut seq = Value::Null;
         if !account.locked {
-            let frozen = web.gateway.read.assets().iter().filter_map(|a| web.gateway.read.asset_id(&a.code)).map(|id| (id, Amount(0))).collect();
             let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
-            let result = submit_admin(&web, Command::SetTierLimits { user: account.user, limits: TierLimits { can_trade: false, daily_withdrawal: frozen } })
+            let result = submit_admin(&web, Command::SetTierLimits { user: account.user, limits: super::levels::frozen_limits(&web) })
                 .await
                 .map_err(|e| WebError {
                     message: format!("the hit is confirmed but locking the account failed ({}); lock it from the users page", e.message),
