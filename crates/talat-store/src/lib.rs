@@ -22,7 +22,8 @@
 //!   background task), `queries` and `rows` (reads).
 //! * `app/`: one module per domain's tables — `web` (web accounts, staff, sessions, audit),
 //!   `keys` (API keys), `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC),
-//!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist).
+//!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist),
+//!   `funds` (THB deposits and withdrawals, statements, reconciliation).
 //! * Shared: `store` (the handle and the write lock), `db` (URLs, pool, migrations), `codec`
 //!   (enum words, checked integers, column reads), `error`.
 
@@ -33,6 +34,10 @@ mod error;
 mod projection;
 mod store;
 
+pub use app::funds::{
+    ApprovalRow, BankAccountRow, BankLineRow, ExceptionRow, FiatDepositRow, FiatWithdrawalRow, FundsEventRow, LedgerTotals, LineSeen, PayoutBatchRow,
+    ReconciliationRow, StatementImportRow, Transition, MAX_FUNDS_ROWS,
+};
 pub use app::keys::{ApiKeyRow, PERM_DEPOSIT, PERM_TRADE, PERM_WITHDRAW};
 pub use app::onboarding::{
     KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent,
