@@ -37,6 +37,8 @@ pub struct Gateway {
     pub upload_permits: tokio::sync::Semaphore,
     /// Wall clock for servertime and timestamp checks (ms).
     pub clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    /// Deposits and withdrawals: settings and the payout rail (defaults until `install_funds`).
+    pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
 }
 
 pub type AppState = Arc<Gateway>;
@@ -64,6 +66,17 @@ impl MarketRef {
 impl Gateway {
     pub fn now_ms(&self) -> u64 {
         (self.clock)()
+    }
+
+    /// The funds settings and rail: the installed ones, else the defaults.
+    pub fn funds(&self) -> &crate::funds::Funds {
+        self.funds_state.get_or_init(crate::funds::Funds::default)
+    }
+
+    /// Installs the funds settings and rail, once, before the first request uses them.
+    pub fn install_funds(&self, funds: crate::funds::Funds) -> Result<(), String> {
+        funds.config.validate().map_err(|e| format!("funds.{e}"))?;
+        self.funds_state.set(funds).map_err(|_| "the funds settings are installed already".to_string())
     }
 
     /// Checks the signed headers (§7.2) and the key's address list; returns the key.

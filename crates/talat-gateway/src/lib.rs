@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod decimal;
 pub mod error;
+pub mod funds;
 pub mod gateway;
 pub mod limits;
 pub mod projection;

@@ -105,5 +105,6 @@ pub fn gateway(
         private_ws_per_key: Default::default(),
         metrics,
         clock: Arc::new(system_clock_ms),
+        funds_state: Default::default(),
     })
 }

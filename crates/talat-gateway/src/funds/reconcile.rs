@@ -1,0 +1,64 @@
+//! The daily reconciliation: the ledger's THB at the end of a Bangkok day (from the projected
+//! postings) against the closing balance of that day's statement, with every item in transit
+//! listed. Callbacks that no statement confirmed by the day after become exceptions here.
+
+use super::{bangkok_day_bounds, FundsError, Service};
+use talat_funds::recon::{reconcile, InTransitKind, Item, LedgerSide, Report};
+use talat_store::ReconciliationRow;
+
+impl Service<'_> {
+    /// Reconciles `date` (`YYYY-MM-DD`, Bangkok) and keeps the report as evidence.
+    pub async fn reconcile(&self, date: &str, actor: &str) -> Result<Report, FundsError> {
+        let (start_ms, end_ms) = bangkok_day_bounds(date).ok_or_else(|| FundsError::invalid("date", "a date is YYYY-MM-DD"))?;
+        if start_ms > self.now_ms() {
+            return Err(FundsError::invalid("date", "that day has not begun"));
+        }
+        let statement = self.store.latest_statement_up_to(date).await?.ok_or_else(|| FundsError::invalid("date", format!("no bank statement up to {date} has been imported")))?;
+        // The projection must have seen everything the read models show (read-your-writes).
+        let store = self.gw.store_at_read_seq().await.map_err(FundsError::from)?;
+        let asset = self.fiat_asset()?;
+        let totals = store.ledger_totals(asset.0, end_ms).await?;
+        let ledger = LedgerSide { customers_satang: totals.customers, fee_revenue_satang: totals.fee_revenue, compensation_satang: totals.compensation };
+        let items = self.items_in_transit(date, start_ms).await?;
+        let report = reconcile(date, ledger, statement.closing_satang, items);
+        let row = ReconciliationRow {
+            recon_date: date.into(),
+            report: serde_json::to_string(&report).map_err(|e| FundsError::unavailable(e.to_string()))?,
+            difference_satang: report.difference_satang,
+            created_ms: self.now_ms(),
+            created_by: actor.into(),
+        };
+        self.store.save_reconciliation(&row).await?;
+        Ok(report)
+    }
+
+    async fn items_in_transit(&self, date: &str, day_start_ms: u64) -> Result<Vec<Item>, FundsError> {
+        let mut items = Vec::new();
+        // Credited from a callback, not yet on a statement: the ledger has it, the bank's
+        // statement does not. Older than the day before: the statement should have shown it.
+        let before = super::bangkok_date(day_start_ms.saturating_sub(talat_core::calendar::DAY_MS));
+        for line in self.store.lines_not_on_statement(date).await? {
+            if line.booked_on < before {
+                self.store.open_fiat_exception("callback_unconfirmed", &line.reference, None, self.now_ms()).await?;
+            }
+            if line.outcome == "credited" {
+                items.push(Item { kind: InTransitKind::CreditedNotOnStatement, reference: line.reference, amount_satang: line.amount_satang as i64, note: format!("callback of {}", line.booked_on) });
+            }
+        }
+        // On the statement, not credited to anyone yet: waiting for staff.
+        for e in self.store.fiat_exceptions(false).await? {
+            let Some(line) = self.store.bank_line(&e.reference).await? else { continue };
+            let still_here = e.status != "resolved" || matches!(e.proposal_action.as_deref(), Some("refund" | "return"));
+            if line.direction == "credit" && line.on_statement && line.booked_on.as_str() <= date && still_here && line.outcome != "credited" {
+                items.push(Item { kind: InTransitKind::UncreditedReceipt, reference: line.reference, amount_satang: line.amount_satang as i64, note: e.class.replace('_', " ") });
+            }
+        }
+        Ok(items)
+    }
+
+    /// Kept reports, newest first.
+    pub async fn reconciliation_reports(&self) -> Result<Vec<Report>, FundsError> {
+        let rows = self.store.reconciliations().await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.report).ok()).collect())
+    }
+}
