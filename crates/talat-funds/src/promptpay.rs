@@ -1,0 +1,1 @@
+//! PromptPay / Thai QR payloads (EMVCo merchant-presented TLV), generated and parsed.
