@@ -44,6 +44,7 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("kyc", allow::KYC_READ),
         ("screening", allow::KYC_SCREENING_READ),
         ("admission", allow::KYC_ADMISSION),
+        ("funds", allow::FUNDS_READ),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),

@@ -136,6 +136,8 @@ async fn totp_switch(web: Arc<Web>, headers: HeaderMap, account: WebAccountRow, 
         web.store.set_web_account_totp(account.id, Some((sealed, nonce)), true).await?;
     } else {
         web.store.set_web_account_totp(account.id, None, false).await?;
+        // Turning 2FA off is a security change: withdrawals wait out the cooling-off.
+        web.store.set_security_changed(account.id, web.gateway.now_ms()).await?;
     }
     let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
     Ok(Json(json!({"account": account_json(&account)})))

@@ -80,6 +80,21 @@ impl From<talat_gateway::Refusal> for WebError {
 }
 
 /// The gateway's errors (admission, symbols, the store) in the web API's terms.
+impl From<talat_gateway::funds::FundsError> for WebError {
+    fn from(e: talat_gateway::funds::FundsError) -> WebError {
+        use talat_gateway::funds::ErrorKind;
+        let error = match e.kind {
+            ErrorKind::Invalid => WebError::new(StatusCode::BAD_REQUEST, "invalid", e.message),
+            ErrorKind::NotFound => WebError::not_found(e.message),
+            ErrorKind::Conflict => WebError::conflict(e.message),
+            ErrorKind::Forbidden => WebError::forbidden(e.message),
+            ErrorKind::Rejected => WebError { bitkub_code: Some(e.v3_code), ..WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", e.message) },
+            ErrorKind::Unavailable => WebError::busy(5, e.message),
+        };
+        WebError { field: e.field, ..error }
+    }
+}
+
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> WebError {
         match e.code {

@@ -16,7 +16,9 @@
 //!   markets, users, audit), `dashboard` (the console dashboard, from Prometheus text), and the
 //!   families `support` (tickets, complaints, incidents, staffing and reports; the rules are
 //!   `talat-support`'s) and `kyc` (onboarding and KYC; the rules are `talat-onboarding`'s),
-//!   each with the helpers its own routes share.
+//!   and `funds` (deposits, withdrawals, statements, reconciliation; the flows are
+//!   `talat_gateway::funds`'s, the rules `talat-funds`'s), each with the helpers its own routes
+//!   share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
@@ -27,6 +29,7 @@ pub mod console;
 pub mod customer;
 pub mod dashboard;
 pub mod error;
+pub mod funds;
 pub mod history;
 pub mod kyc;
 pub mod limits;
@@ -193,6 +196,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         spawn_session_sweeper(&web, SESSION_SWEEP_EVERY);
         support::sweep::spawn(&web, support::sweep::SWEEP_EVERY);
         kyc::spawn_background(&web);
+        funds::spawn_background(&web);
     }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
@@ -217,5 +221,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(dashboard::routes())
         .merge(support::routes())
         .merge(kyc::routes())
+        .merge(funds::routes())
         .with_state(web)
 }

@@ -40,6 +40,9 @@ pub struct ServeConfig {
     /// Onboarding and KYC: levels and their limits, documents (default `<data>/uploads`),
     /// screening, risk, the knowledge test, the admission model (`[onboarding]`).
     pub onboarding: talat_web::kyc::OnboardingConfig,
+    /// THB deposits and withdrawals: limits, approval tiers, the PromptPay biller id, bank
+    /// callback secrets, the watched statement folder (default `<data>/statements`) (`[funds]`).
+    pub funds: talat_gateway::funds::FundsConfig,
 }
 
 impl Default for ServeConfig {
@@ -55,6 +58,7 @@ impl Default for ServeConfig {
             support: Default::default(),
             mail: Default::default(),
             onboarding: Default::default(),
+            funds: Default::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
+    install_funds(&config, &data_dir, &gateway)?;
     let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = start_web(&config, &data_dir, &gateway)?;
@@ -354,6 +359,15 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `[funds]` with the statement folder defaulted into the data directory, and the payout file
+/// as the rail.
+fn install_funds(config: &ServeConfig, data_dir: &std::path::Path, gateway: &talat_gateway::AppState) -> Result<(), String> {
+    let mut funds = config.funds.clone();
+    let dir = funds.statement_dir.get_or_insert_with(|| data_dir.join("statements")).clone();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    gateway.install_funds(talat_gateway::funds::Funds { config: funds, rail: Arc::new(talat_gateway::funds::payouts::FileRail) })
 }
 
 /// `[onboarding]` with what only `serve` knows filled in (the uploads directory inside the

@@ -17,7 +17,7 @@ impl Service<'_> {
         // The projection must have seen everything the read models show (read-your-writes).
         let store = self.gw.store_at_read_seq().await.map_err(FundsError::from)?;
         let asset = self.fiat_asset()?;
-        let totals = store.ledger_totals(asset.0, end_ms).await?;
+        let totals = store.ledger_totals(u32::from(asset.0), end_ms).await?;
         let ledger = LedgerSide { customers_satang: totals.customers, fee_revenue_satang: totals.fee_revenue, compensation_satang: totals.compensation };
         let items = self.items_in_transit(date, start_ms).await?;
         let report = reconcile(date, ledger, statement.closing_satang, items);
