@@ -1,5 +1,6 @@
 //! The HTTP surface: which path goes to which handler.
 
+pub mod fiat;
 pub mod history;
 pub mod legacy;
 pub mod ops;
@@ -92,6 +93,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/market/depth", get(legacy::depth))
         .merge(secure::routes(state.clone()))
         .merge(retired::routes())
+        .merge(fiat::routes())
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))

@@ -1,7 +1,7 @@
-//! The v3 crypto endpoints Bitkub removed from its docs (April 2025) and the deprecated v3 fiat
-//! endpoints (reference §11): SDKs still call them, so they answer in the v3 shape, signed like
-//! every other call. talat has no crypto custody or bank accounts over this API yet: lists are
-//! truthfully empty, and requests to move money out are refused with a clear code.
+//! The v3 crypto endpoints Bitkub removed from its docs (April 2025; reference §11.2): SDKs
+//! still call them, so they answer in the v3 shape, signed like every other call. talat has no
+//! crypto custody over this API yet: lists are truthfully empty, and requests to move money out
+//! are refused with a clear code. (The deprecated v3 fiat endpoints are `fiat`'s.)
 
 use super::secure::Signed;
 use axum::extract::State;
@@ -21,10 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3/crypto/withdraw", post(crypto_withdraw))
         .route("/api/v3/crypto/internal-withdraw", post(crypto_withdraw))
         .route("/api/v3/crypto/generate-address", post(generate_address))
-        .route("/api/v3/fiat/accounts", post(fiat_list))
-        .route("/api/v3/fiat/deposit-history", post(fiat_list))
-        .route("/api/v3/fiat/withdraw-history", post(fiat_list))
-        .route("/api/v3/fiat/withdraw", post(fiat_withdraw))
 }
 
 fn empty_page() -> Response {
@@ -50,18 +46,4 @@ async fn generate_address(State(state): State<AppState>, signed: Signed) -> Resu
         return Err(ApiError::permission_denied("deposit"));
     }
     Err(ApiError::new(41, "crypto deposit addresses are not available over this API"))
-}
-
-async fn fiat_list(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
-    state.limit(Caller::User(signed.key.user.0), Endpoint::Fiat)?;
-    Ok(empty_page())
-}
-
-/// No bank account is registered for anyone over this API, so any account id is unknown.
-async fn fiat_withdraw(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
-    state.limit(Caller::User(signed.key.user.0), Endpoint::Fiat)?;
-    if !signed.key.perms.withdraw {
-        return Err(ApiError::permission_denied("withdraw"));
-    }
-    Err(ApiError::new(48, "invalid bank account: no bank account is registered for this user"))
 }
