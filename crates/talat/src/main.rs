@@ -12,6 +12,8 @@ use talat_bench::report::{Report, WorkloadSummary};
 use talat_bench::runner::{measure, passes_per_engine, progress_bar, run_peer, timer_overhead_ns, RunConfig};
 use talat_bench::Workload;
 
+mod promptpay_cli;
+
 /// The gateway allocates per request on several threads; glibc's malloc serialises them on its
 /// arena locks (a quarter of the server's time under load in a profile). mimalloc does not.
 #[global_allocator]
@@ -51,6 +53,9 @@ enum Cmd {
     /// Erlang C staffing: the agents needed to answer a share of contacts within a time, with
     /// the service level, average speed of answer and occupancy they give.
     Staffing(StaffingArgs),
+    /// Prints a PromptPay / Thai QR payload for a mobile number, ID, e-wallet, bank account or
+    /// biller, static or for an amount.
+    Promptpay(promptpay_cli::PromptpayArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -325,6 +330,7 @@ fn main() -> ExitCode {
         Cmd::Loadgen(args) => return finish("talat loadgen", loadgen(args)),
         Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
         Cmd::Staffing(args) => return staffing(args),
+        Cmd::Promptpay(args) => return promptpay_cli::run(args),
     }
     ExitCode::SUCCESS
 }

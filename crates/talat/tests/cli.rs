@@ -105,6 +105,39 @@ fn staffing_refuses_bad_figures_with_exit_code_2() {
     assert!(text(&missing.stderr).contains("--interval-min"), "{}", text(&missing.stderr));
 }
 
+fn talat_promptpay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_talat")).arg("promptpay").args(args).output().expect("the talat binary runs")
+}
+
+/// Vector B of exchange-domain.md §3.1, byte for byte, and refusals on stderr with exit code 2.
+#[test]
+fn promptpay_prints_vector_b_and_refuses_bad_input() {
+    let b = talat_promptpay(&["--mobile", "081-234-5678", "--amount", "1500.00"]);
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    assert_eq!(text(&b.stdout), "00020101021229370016A00000067701011101130066812345678530376454071500.005802TH6304F89B\n");
+
+    let bill = talat_promptpay(&["--biller", "010554612345101", "--ref1", "U00012345", "--ref2", "DEP20250101A1", "--amount", "5000"]);
+    assert_eq!(text(&bill.stdout), "00020101021230690016A00000067701011201150105546123451010209U000123450313DEP20250101A1530376454075000.005802TH63045A9D\n");
+    let bank = talat_promptpay(&["--bank", "014/1234567890", "--amount", "100"]);
+    assert_eq!(text(&bank.stdout), "00020101021229370016A0000006770101110413014123456789053037645406100.005802TH6304901D\n");
+
+    let fraction = talat_promptpay(&["--mobile", "081-234-5678", "--amount", "1.234"]);
+    assert_eq!(fraction.status.code(), Some(2));
+    assert!(text(&fraction.stderr).contains("--amount \"1.234\""), "{}", text(&fraction.stderr));
+    assert!(fraction.stdout.is_empty());
+
+    let bad_id = talat_promptpay(&["--id", "12345"]);
+    assert_eq!(bad_id.status.code(), Some(2));
+    assert!(text(&bad_id.stderr).contains("national ID"), "{}", text(&bad_id.stderr));
+    let two_targets = talat_promptpay(&["--mobile", "0812345678", "--id", "1101700123456"]);
+    assert_eq!(two_targets.status.code(), Some(2), "clap's usage error");
+    let stray_ref = talat_promptpay(&["--mobile", "0812345678", "--ref1", "U1"]);
+    assert_eq!(stray_ref.status.code(), Some(2));
+    assert!(text(&stray_ref.stderr).contains("--biller"), "{}", text(&stray_ref.stderr));
+    let no_target = talat_promptpay(&["--amount", "1.00"]);
+    assert_eq!(no_target.status.code(), Some(2), "clap's usage error");
+}
+
 /// The README's settings example is a valid talat.toml (every section it shows parses, and
 /// the support settings pass their checks), so the documentation cannot drift from the code.
 #[test]
