@@ -168,7 +168,14 @@ impl UserHot {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum WithdrawalState {
     /// `value`: what the hold counted against the day's budget, returned on release.
-    Pending { user: UserId, asset: AssetId, amount: u64, fee: u64, day: u32, value: u64 },
+    Pending {
+        user: UserId,
+        asset: AssetId,
+        amount: u64,
+        fee: u64,
+        day: u32,
+        value: u64,
+    },
     Settled,
     Released,
 }

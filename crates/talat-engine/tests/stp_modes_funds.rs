@@ -132,7 +132,10 @@ fn kyc_tier_gates_trading_and_daily_withdrawals() {
     h.ts_ms += 86_400_000;
     h.ok(hold("w3", 90 * THB_1));
     h.rejects(
-        Command::SetTierLimits { user, limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: AssetId(50), amount: Amount(1) }) } },
+        Command::SetTierLimits {
+            user,
+            limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: AssetId(50), amount: Amount(1) }) },
+        },
         RejectReason::UnknownAsset,
     );
 }
@@ -141,7 +144,10 @@ fn kyc_tier_gates_trading_and_daily_withdrawals() {
 fn one_daily_budget_covers_thb_and_crypto_at_the_last_price() {
     let mut h = Harness::with_markets(|m| m.opening_price = Some(Price(1_000_000 * THB_1)));
     let user = h.rich_user();
-    h.ok(Command::SetTierLimits { user, limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: THB, amount: Amount(20_000 * THB_1) }) } });
+    h.ok(Command::SetTierLimits {
+        user,
+        limits: TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: THB, amount: Amount(20_000 * THB_1) }) },
+    });
     let btc = |id: &str, sats| Command::WithdrawalHold { user, asset: BTC, amount: Amount(sats), fee: Amount(0), withdrawal_id: ExternalId(id.into()) };
     let thb = |id: &str, thb| Command::WithdrawalHold { user, asset: THB, amount: Amount(thb * THB_1), fee: Amount(0), withdrawal_id: ExternalId(id.into()) };
     // 0.01 BTC at the opening price of 1,000,000 THB is 10,000 THB of the 20,000 budget.
@@ -162,7 +168,10 @@ fn one_daily_budget_covers_thb_and_crypto_at_the_last_price() {
     // An asset with no market against the budget's asset cannot be valued, so it is refused.
     h.ok(Command::ListAsset(AssetSpec { code: "DOGE".into(), scale: 8 }));
     h.deposit(user, AssetId(3), 1_000);
-    h.rejects(Command::WithdrawalHold { user, asset: AssetId(3), amount: Amount(1), fee: Amount(0), withdrawal_id: ExternalId("d1".into()) }, RejectReason::WithdrawalLimitExceeded);
+    h.rejects(
+        Command::WithdrawalHold { user, asset: AssetId(3), amount: Amount(1), fee: Amount(0), withdrawal_id: ExternalId("d1".into()) },
+        RejectReason::WithdrawalLimitExceeded,
+    );
 }
 
 #[test]

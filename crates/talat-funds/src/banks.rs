@@ -24,8 +24,12 @@ pub const BANKS: &[Bank] = &[
     Bank { code: "025", name: "Bank of Ayudhya (Krungsri)", name_th: "ธนาคารกรุงศรีอยุธยา", digits: &[10] },
     Bank { code: "030", name: "Government Savings Bank", name_th: "ธนาคารออมสิน", digits: &[12] },
     Bank { code: "033", name: "Government Housing Bank", name_th: "ธนาคารอาคารสงเคราะห์", digits: &[12] },
-    Bank { code: "034", name: "Bank for Agriculture and Agricultural Cooperatives", name_th: "ธนาคารเพื่อการเกษตรและสหกรณ์การเกษตร", digits: &[12] },
-    Bank { code: "066", name: "Islamic Bank of Thailand", name_th: "ธนาคารอิสลามแห่งประเทศไทย", digits: &[10] },
+    Bank {
+        code: "034", name: "Bank for Agriculture and Agricultural Cooperatives", name_th: "ธนาคารเพื่อการเกษตรและสหกรณ์การเกษตร", digits: &[12]
+    },
+    Bank {
+        code: "066", name: "Islamic Bank of Thailand", name_th: "ธนาคารอิสลามแห่งประเทศไทย", digits: &[10]
+    },
     Bank { code: "067", name: "TISCO Bank", name_th: "ธนาคารทิสโก้", digits: &[10] },
     Bank { code: "069", name: "Kiatnakin Phatra Bank", name_th: "ธนาคารเกียรตินาคินภัทร", digits: &[10] },
     Bank { code: "073", name: "Land and Houses Bank", name_th: "ธนาคารแลนด์ แอนด์ เฮ้าส์", digits: &[10] },

@@ -71,7 +71,8 @@ pub fn verify_and_parse(secret: &[u8], body: &[u8], signature_hex: Option<&str>)
     if bank_ref.is_empty() || bank_ref.len() > 64 || !bank_ref.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(CallbackError::Malformed("bank_ref must be 1-64 printable ASCII characters".into()));
     }
-    let amount_satang = crate::parse_thb(&wire.amount).filter(|a| *a > 0).ok_or_else(|| CallbackError::Malformed("amount must be a positive THB decimal".into()))?;
+    let amount_satang =
+        crate::parse_thb(&wire.amount).filter(|a| *a > 0).ok_or_else(|| CallbackError::Malformed("amount must be a positive THB decimal".into()))?;
     let short = |v: Option<String>| v.map(|s| s.trim().chars().take(140).collect::<String>()).filter(|s| !s.is_empty());
     Ok(Notification {
         bank_ref,
@@ -122,7 +123,12 @@ mod tests {
         assert_eq!(verify_and_parse(b"s3cret", BODY, Some("zz")), Err(CallbackError::BadSignature));
         let tampered = String::from_utf8(BODY.to_vec()).unwrap().replace("1500.00", "9500.00");
         assert_eq!(verify_and_parse(b"s3cret", tampered.as_bytes(), Some(&good)), Err(CallbackError::BadSignature));
-        for body in [&br#"{"bank_ref":"","amount":"1","paid_at_ms":1}"#[..], br#"{"bank_ref":"a","amount":"-1","paid_at_ms":1}"#, br#"{"bank_ref":"a","amount":"1","paid_at_ms":1,"x":1}"#, b"not json"] {
+        for body in [
+            &br#"{"bank_ref":"","amount":"1","paid_at_ms":1}"#[..],
+            br#"{"bank_ref":"a","amount":"-1","paid_at_ms":1}"#,
+            br#"{"bank_ref":"a","amount":"1","paid_at_ms":1,"x":1}"#,
+            b"not json",
+        ] {
             assert!(matches!(verify_and_parse(b"k", body, Some(&sign(b"k", body))), Err(CallbackError::Malformed(_))), "{}", String::from_utf8_lossy(body));
         }
         assert_eq!(verify_and_parse(b"k", &[b' '; MAX_BODY_BYTES + 1], None), Err(CallbackError::TooLarge));

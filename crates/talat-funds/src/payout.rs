@@ -82,8 +82,20 @@ mod tests {
     #[test]
     fn a_batch_round_trips_and_names_with_commas_are_quoted() {
         let lines = vec![
-            PayoutLine { withdrawal_id: "WD1".into(), bank_code: "004".into(), account_no: "7262109099".into(), account_name: "Somchai, Jaidee".into(), amount_satang: 1_480_00 },
-            PayoutLine { withdrawal_id: "WD2".into(), bank_code: "014".into(), account_no: "1234567890".into(), account_name: "สมหญิง ใจดี".into(), amount_satang: 5 },
+            PayoutLine {
+                withdrawal_id: "WD1".into(),
+                bank_code: "004".into(),
+                account_no: "7262109099".into(),
+                account_name: "Somchai, Jaidee".into(),
+                amount_satang: 1_480_00,
+            },
+            PayoutLine {
+                withdrawal_id: "WD2".into(),
+                bank_code: "014".into(),
+                account_no: "1234567890".into(),
+                account_name: "สมหญิง ใจดี".into(),
+                amount_satang: 5,
+            },
         ];
         let text = write_batch("PB7", &lines);
         assert!(text.starts_with(HEADER));

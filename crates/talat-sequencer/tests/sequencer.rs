@@ -128,7 +128,12 @@ fn an_oversized_command_is_refused_before_it_is_queued() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path(), small_config(), ManualClock::new(START_MS)).unwrap();
     let sequencer = node.start(SequencerConfig { max_command_bytes: 64, ..SequencerConfig::default() });
-    let big = Command::Deposit { user: UserId(0), asset: talat_core::AssetId(0), amount: talat_core::Amount(1), external_id: talat_core::ExternalId("x".repeat(200)) };
+    let big = Command::Deposit {
+        user: UserId(0),
+        asset: talat_core::AssetId(0),
+        amount: talat_core::Amount(1),
+        external_id: talat_core::ExternalId("x".repeat(200)),
+    };
     let error = sequencer.handle().submit(big, Lane::Place).unwrap_err();
     assert!(matches!(error, SubmitError::TooLarge { max_bytes: 64, .. }), "{error}");
     let node = sequencer.shutdown().unwrap();

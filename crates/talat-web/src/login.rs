@@ -95,7 +95,8 @@ impl LoginForm {
 /// Checks a customer's 2FA code for an action (a withdrawal) and uses its time step up, so the
 /// same code never works twice. A wrong or reused code is 400 `invalid` on `field`.
 pub(crate) async fn use_customer_totp(web: &Web, account: &talat_store::WebAccountRow, code: &str, field: &'static str) -> crate::error::WebResult<()> {
-    let (sealed, nonce) = account.totp.as_ref().filter(|_| account.totp_enabled).ok_or_else(|| WebError::invalid(field, "turn on two-factor authentication first"))?;
+    let (sealed, nonce) =
+        account.totp.as_ref().filter(|_| account.totp_enabled).ok_or_else(|| WebError::invalid(field, "turn on two-factor authentication first"))?;
     let secret = web.gateway.master.open(&totp_aad("account", account.id), sealed, nonce).map_err(WebError::internal)?;
     let step = secrets::totp_step(&secret, code, web.gateway.now_ms() / 1000).ok_or_else(|| WebError::invalid(field, "wrong two-factor code"))?;
     if !web.store.use_web_account_totp_step(account.id, step).await? {

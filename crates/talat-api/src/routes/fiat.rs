@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use talat_funds::banks::{bank, mask};
+use talat_funds::format_thb;
 use talat_funds::lifecycle::{DepositStatus, WithdrawalStatus};
-use talat_funds::{format_thb, parse_thb};
 use talat_gateway::decimal::Dec;
 use talat_gateway::error::ApiError;
 use talat_gateway::funds::{Customer, ErrorKind, FundsError};
@@ -49,7 +49,7 @@ impl IntoResponse for V4Error {
 impl From<ApiError> for V4Error {
     fn from(e: ApiError) -> V4Error {
         let (status, code) = match e.code {
-            2 | 3 | 4 => (StatusCode::UNAUTHORIZED, "A1000-CW"),
+            2..=4 => (StatusCode::UNAUTHORIZED, "A1000-CW"),
             5 | 52 => (StatusCode::FORBIDDEN, "A1001-CW"),
             6 => (StatusCode::BAD_REQUEST, "V1003-CW"),
             7 | 8 => (StatusCode::UNAUTHORIZED, "V1004-CW"),
@@ -90,7 +90,11 @@ fn v4_ok(data: Value) -> Response {
 /// The customer behind a key: every key belongs to a web account.
 async fn customer_of(state: &AppState, signed: &Signed) -> Result<Customer, FundsError> {
     let store = state.store.as_ref().ok_or_else(|| FundsError::unavailable("this server has no query store"))?;
-    let account = store.web_account_of_user(signed.key.user).await?.ok_or_else(|| FundsError { v3_code: 9, v4_code: "V1000-CW", ..FundsError::not_found("User not found") })?;
+    let account = store.web_account_of_user(signed.key.user).await?.ok_or_else(|| FundsError {
+        v3_code: 9,
+        v4_code: "V1000-CW",
+        ..FundsError::not_found("User not found")
+    })?;
     Ok(Customer::of(&account))
 }
 
@@ -127,7 +131,10 @@ async fn v4_accounts(State(state): State<AppState>, signed: Result<Signed, ApiEr
     let (page, limit) = page_limit(&signed)?;
     let c = customer_of(&state, &signed).await?;
     let rows = verified_accounts(state.fiat()?.store.bank_accounts_of(c.account_id).await.map_err(FundsError::from)?);
-    let data: Vec<Value> = slice(&rows, page, limit).iter().map(|a| json!({"id": mask(&a.account_no), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000})).collect();
+    let data: Vec<Value> = slice(&rows, page, limit)
+        .iter()
+        .map(|a| json!({"id": mask(&a.account_no), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000}))
+        .collect();
     Ok(json_response(&json!({"code": "0", "message": "success", "data": data, "pagination": {"page": page, "limit": limit}})))
 }
 
@@ -179,7 +186,11 @@ async fn account_by_number(state: &AppState, c: &Customer, number: &str) -> Resu
     let rows = state.fiat()?.store.bank_accounts_of(c.account_id).await?;
     let digits: String = number.chars().filter(|ch| ch.is_ascii_digit()).collect();
     let exact: Vec<_> = rows.iter().filter(|a| a.account_no == digits).collect();
-    let matched: Vec<_> = if exact.is_empty() && number.starts_with('*') && digits.len() == 4 { rows.iter().filter(|a| a.account_no.ends_with(&digits)).collect() } else { exact };
+    let matched: Vec<_> = if exact.is_empty() && number.starts_with('*') && digits.len() == 4 {
+        rows.iter().filter(|a| a.account_no.ends_with(&digits)).collect()
+    } else {
+        exact
+    };
     match matched.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(FundsError::no_bank_account("Invalid bank account: no registered account has this number")),
@@ -195,10 +206,14 @@ fn require_withdraw(signed: &Signed) -> Result<(), ApiError> {
     }
 }
 
-/// An amount the API sends as a number or a string, in THB with at most two places.
+/// An amount the API sends as a number or a string, in THB with at most two places, exactly.
 fn amount_param(signed: &Signed, key: &str) -> Result<u64, FundsError> {
-    let text = signed.params.opt_str(key).map_err(|e| FundsError::invalid_amount(e.message.into_owned()))?.ok_or_else(|| FundsError::invalid_amount(format!("{key} is required")))?;
-    parse_thb(&text).filter(|a| *a > 0).ok_or_else(|| FundsError::invalid_amount(format!("{key} must be a positive THB amount with at most two decimals")))
+    match signed.params.decimal(key, 2, talat_core::money::MAX_AMOUNT) {
+        None => Err(FundsError::invalid_amount(format!("{key} is required"))),
+        Some(Ok(0)) => Err(FundsError::invalid_amount(format!("{key} must be positive"))),
+        Some(Ok(units)) => Ok(units),
+        Some(Err(e)) => Err(FundsError::invalid_amount(format!("{key} must be a THB amount with at most two decimals: {e}"))),
+    }
 }
 
 async fn v4_withdraw(State(state): State<AppState>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
@@ -229,7 +244,12 @@ async fn v3_accounts(State(state): State<AppState>, signed: Signed) -> Result<Re
     let rows = verified_accounts(state.fiat().map_err(v3_error)?.store.bank_accounts_of(c.account_id).await.map_err(|e| v3_error(e.into()))?);
     let (skip, take, last) = v3_page(&signed, rows.len())?;
     let page = signed.params.opt_u64("p")?.unwrap_or(1).max(1);
-    let result: Vec<Value> = rows.iter().skip(skip).take(take).map(|a| json!({"id": a.id.to_string(), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000})).collect();
+    let result: Vec<Value> = rows
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|a| json!({"id": a.id.to_string(), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000}))
+        .collect();
     Ok(json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}})))
 }
 

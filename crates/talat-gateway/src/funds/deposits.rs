@@ -19,7 +19,13 @@ impl Service<'_> {
         self.fiat_asset()?;
         self.config().limits.check_deposit(amount_satang).map_err(FundsError::refused)?;
         let now = self.now_ms();
-        let open = self.store.fiat_deposits_of(c.account_id, 50).await?.into_iter().filter(|d| d.status == DepositStatus::AwaitingPayment.as_str() && d.expires_ms >= now).count();
+        let open = self
+            .store
+            .fiat_deposits_of(c.account_id, 50)
+            .await?
+            .into_iter()
+            .filter(|d| d.status == DepositStatus::AwaitingPayment.as_str() && d.expires_ms >= now)
+            .count();
         if open >= MAX_OPEN_INTENTS {
             return Err(FundsError::conflict(format!("you have {open} unpaid deposit QR codes; pay or let one expire first")));
         }

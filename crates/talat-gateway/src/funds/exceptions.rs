@@ -40,7 +40,14 @@ impl Service<'_> {
     }
 
     /// Proposes what to do; a credit names the customer by email.
-    pub async fn propose_exception(&self, staff: &StaffActor, id: u64, action: ExceptionAction, email: Option<&str>, reason: &str) -> Result<ExceptionRow, FundsError> {
+    pub async fn propose_exception(
+        &self,
+        staff: &StaffActor,
+        id: u64,
+        action: ExceptionAction,
+        email: Option<&str>,
+        reason: &str,
+    ) -> Result<ExceptionRow, FundsError> {
         if !staff.may_approve {
             return Err(FundsError::forbidden("your role may not act on funds exceptions"));
         }
@@ -54,7 +61,11 @@ impl Service<'_> {
         }
         let account_id = match (action, email.map(str::trim).filter(|e| !e.is_empty())) {
             (ExceptionAction::Credit, Some(email)) => {
-                let account = self.store.web_account_by_email(&email.to_ascii_lowercase()).await?.ok_or_else(|| FundsError::invalid("user_email", "no customer has this email address"))?;
+                let account = self
+                    .store
+                    .web_account_by_email(&email.to_ascii_lowercase())
+                    .await?
+                    .ok_or_else(|| FundsError::invalid("user_email", "no customer has this email address"))?;
                 Some(account.id)
             }
             (ExceptionAction::Credit, None) => return Err(FundsError::invalid("user_email", "a credit needs the customer's email address")),
@@ -70,7 +81,9 @@ impl Service<'_> {
     /// A second staff member approves the proposal, which is then carried out.
     pub async fn approve_exception(&self, staff: &StaffActor, id: u64) -> Result<ExceptionRow, FundsError> {
         let row = self.exception(id).await?;
-        let (Some(action), Some(proposed_by), Some(proposed_ms)) = (row.proposal_action.as_deref().and_then(ExceptionAction::parse), row.proposed_by, row.proposed_ms) else {
+        let (Some(action), Some(proposed_by), Some(proposed_ms)) =
+            (row.proposal_action.as_deref().and_then(ExceptionAction::parse), row.proposed_by, row.proposed_ms)
+        else {
             return Err(FundsError::conflict("nothing is proposed for this exception yet"));
         };
         if row.status != "proposed" {
@@ -95,7 +108,14 @@ impl Service<'_> {
                 let account = self.store.web_account(account_id).await?.ok_or_else(|| FundsError::unavailable("the customer vanished"))?;
                 self.credit(u64::from(account.user.0), &line_of(&line)).await?;
                 if let Some(intent) = row.intent_id.as_deref() {
-                    let t = Transition { id: intent, from: &["exception"], to: DepositStatus::Credited.as_str(), note: "credited by staff (four eyes)", actor, now_ms: now };
+                    let t = Transition {
+                        id: intent,
+                        from: &["exception"],
+                        to: DepositStatus::Credited.as_str(),
+                        note: "credited by staff (four eyes)",
+                        actor,
+                        now_ms: now,
+                    };
                     self.store.transition_deposit(&t, Some(&line.reference)).await?;
                 }
                 self.store.set_line_outcome(&line.reference, "credited", row.intent_id.as_deref()).await?;

@@ -5,7 +5,7 @@
 //! (`WithdrawalSettle`). A line applied halfway when the process died is applied again on the
 //! next sight or at start (every step is idempotent); a line seen twice does nothing.
 
-use super::{bangkok_day_bounds, bangkok_date, deposit_key, FundsError, Service};
+use super::{bangkok_date, bangkok_day_bounds, deposit_key, FundsError, Service};
 use serde::Serialize;
 use talat_core::{Amount, Command, UserId};
 use talat_funds::lifecycle::{DepositStatus, WithdrawalStatus};
@@ -21,9 +21,16 @@ pub const EXPIRED_GRACE_MS: u64 = 7 * talat_core::calendar::DAY_MS;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum LineOutcome {
-    Credited { deposit: String },
-    Settled { withdrawal: String },
-    Exception { class: String, exception: u64 },
+    Credited {
+        deposit: String,
+    },
+    Settled {
+        withdrawal: String,
+    },
+    Exception {
+        class: String,
+        exception: u64,
+    },
     /// Seen before: nothing was done again.
     Duplicate,
 }
@@ -131,7 +138,13 @@ impl Service<'_> {
         let mut open = Vec::with_capacity(intents.len());
         for d in &intents {
             let payer_names = self.payer_names(d.account_id).await?;
-            open.push(OpenIntent { id: d.id.clone(), customer_code: d.customer_code.clone(), amount_satang: d.amount_satang, expires_at_ms: d.expires_ms, payer_names });
+            open.push(OpenIntent {
+                id: d.id.clone(),
+                customer_code: d.customer_code.clone(),
+                amount_satang: d.amount_satang,
+                expires_at_ms: d.expires_ms,
+                payer_names,
+            });
         }
         let paid = self.already_paid(line).await?;
         match match_credit(line, booked_at_ms, &open, &paid) {
@@ -140,7 +153,8 @@ impl Service<'_> {
                     return Err(FundsError::unavailable("the matched intent vanished"));
                 };
                 self.credit(intent.user_id, line).await?;
-                let t = Transition { id: &intent.id, from: &["awaiting_payment"], to: DepositStatus::Credited.as_str(), note: "paid", actor: "bank", now_ms: now };
+                let t =
+                    Transition { id: &intent.id, from: &["awaiting_payment"], to: DepositStatus::Credited.as_str(), note: "paid", actor: "bank", now_ms: now };
                 self.store.transition_deposit(&t, Some(&line.reference)).await?;
                 self.store.set_line_outcome(&line.reference, "credited", Some(&intent.id)).await?;
                 Ok(LineOutcome::Credited { deposit: intent.id.clone() })
@@ -152,7 +166,11 @@ impl Service<'_> {
     /// Intent ids this line names that another line already paid.
     async fn already_paid(&self, line: &BankLine) -> Result<Vec<String>, FundsError> {
         let Some(ref2) = line.ref2.as_deref().map(str::trim).filter(|r| !r.is_empty()) else { return Ok(Vec::new()) };
-        let paid = self.store.fiat_deposit(&ref2.to_ascii_uppercase()).await?.filter(|d| d.status == DepositStatus::Credited.as_str() && d.bank_ref.as_deref() != Some(&line.reference));
+        let paid = self
+            .store
+            .fiat_deposit(&ref2.to_ascii_uppercase())
+            .await?
+            .filter(|d| d.status == DepositStatus::Credited.as_str() && d.bank_ref.as_deref() != Some(&line.reference));
         Ok(paid.map(|d| vec![d.id]).unwrap_or_default())
     }
 
@@ -195,7 +213,14 @@ impl Service<'_> {
         let id = self.store.open_fiat_exception(class, &line.reference, intent_id, now).await?;
         if let Some(intent) = intent_id {
             let note = format!("money arrived but needs staff: {}", class.replace('_', " "));
-            let t = Transition { id: intent, from: &["awaiting_payment", "expired"], to: DepositStatus::Exception.as_str(), note: &note, actor: "bank", now_ms: now };
+            let t = Transition {
+                id: intent,
+                from: &["awaiting_payment", "expired"],
+                to: DepositStatus::Exception.as_str(),
+                note: &note,
+                actor: "bank",
+                now_ms: now,
+            };
             self.store.transition_deposit(&t, Some(&line.reference)).await?;
         }
         self.store.set_line_outcome(&line.reference, "exception", Some(&id.to_string())).await?;
@@ -214,7 +239,14 @@ impl Service<'_> {
         let Some(id) = match_debit(line, &sent) else {
             return self.open_exception(line, "unmatched_debit", None).await;
         };
-        let t = Transition { id: &id, from: &out, to: WithdrawalStatus::Completed.as_str(), note: "the bank statement shows the payment", actor: "bank", now_ms: self.now_ms() };
+        let t = Transition {
+            id: &id,
+            from: &out,
+            to: WithdrawalStatus::Completed.as_str(),
+            note: "the bank statement shows the payment",
+            actor: "bank",
+            now_ms: self.now_ms(),
+        };
         self.store.transition_withdrawal(&t, None, Some(&line.reference)).await?;
         self.finish_engine(&id).await?;
         self.store.set_line_outcome(&line.reference, "settled", Some(&id)).await?;

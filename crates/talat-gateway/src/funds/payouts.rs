@@ -64,7 +64,8 @@ impl Service<'_> {
         }
         let mut lines = Vec::with_capacity(approved.len());
         for w in &approved {
-            let account = self.store.bank_account(w.bank_account_id).await?.ok_or_else(|| FundsError::unavailable(format!("the bank account of {} vanished", w.id)))?;
+            let account =
+                self.store.bank_account(w.bank_account_id).await?.ok_or_else(|| FundsError::unavailable(format!("the bank account of {} vanished", w.id)))?;
             lines.push(PayoutLine {
                 withdrawal_id: w.id.clone(),
                 bank_code: account.bank_code,
@@ -95,7 +96,8 @@ impl Service<'_> {
     async fn send_batch(&self, batch: &PayoutBatchRow, lines: &[PayoutLine]) -> Result<(), FundsError> {
         let rail = std::sync::Arc::clone(&self.funds.rail);
         let (b, l) = (batch.clone(), lines.to_vec());
-        let results = tokio::task::spawn_blocking(move || rail.send(&b, &l)).await.map_err(|e| FundsError::unavailable(format!("the payout rail failed: {e}")))?;
+        let results =
+            tokio::task::spawn_blocking(move || rail.send(&b, &l)).await.map_err(|e| FundsError::unavailable(format!("the payout rail failed: {e}")))?;
         for (line, result) in lines.iter().zip(results.iter().chain(std::iter::repeat(&SendResult::Unknown))) {
             let (event, note) = match result {
                 SendResult::Accepted => (WithdrawalEvent::PayoutAccepted, format!("sent by {}", self.funds.rail.name())),
@@ -126,7 +128,9 @@ impl Service<'_> {
         let open = self.store.fiat_withdrawals_in(&[WithdrawalStatus::Processing.as_str(), WithdrawalStatus::UnknownOutcome.as_str()]).await?;
         for w in &open {
             let (rail, batch, id) = (std::sync::Arc::clone(&self.funds.rail), w.batch_id.clone().unwrap_or_default(), w.id.clone());
-            let found = tokio::task::spawn_blocking(move || rail.lookup(&batch, &id)).await.map_err(|e| FundsError::unavailable(format!("the payout rail failed: {e}")))?;
+            let found = tokio::task::spawn_blocking(move || rail.lookup(&batch, &id))
+                .await
+                .map_err(|e| FundsError::unavailable(format!("the payout rail failed: {e}")))?;
             match found {
                 LookupResult::Paid => self.move_payout(&w.id, WithdrawalEvent::LookupPaid, "a lookup found it paid").await?,
                 LookupResult::NotPaid(why) => self.move_payout(&w.id, WithdrawalEvent::LookupNotPaid, &format!("a lookup found it not paid: {why}")).await?,

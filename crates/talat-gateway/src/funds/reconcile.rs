@@ -13,7 +13,11 @@ impl Service<'_> {
         if start_ms > self.now_ms() {
             return Err(FundsError::invalid("date", "that day has not begun"));
         }
-        let statement = self.store.latest_statement_up_to(date).await?.ok_or_else(|| FundsError::invalid("date", format!("no bank statement up to {date} has been imported")))?;
+        let statement = self
+            .store
+            .latest_statement_up_to(date)
+            .await?
+            .ok_or_else(|| FundsError::invalid("date", format!("no bank statement up to {date} has been imported")))?;
         // The projection must have seen everything the read models show (read-your-writes).
         let store = self.gw.store_at_read_seq().await.map_err(FundsError::from)?;
         let asset = self.fiat_asset()?;
@@ -42,7 +46,12 @@ impl Service<'_> {
                 self.store.open_fiat_exception("callback_unconfirmed", &line.reference, None, self.now_ms()).await?;
             }
             if line.outcome == "credited" {
-                items.push(Item { kind: InTransitKind::CreditedNotOnStatement, reference: line.reference, amount_satang: line.amount_satang as i64, note: format!("callback of {}", line.booked_on) });
+                items.push(Item {
+                    kind: InTransitKind::CreditedNotOnStatement,
+                    reference: line.reference,
+                    amount_satang: line.amount_satang as i64,
+                    note: format!("callback of {}", line.booked_on),
+                });
             }
         }
         // On the statement, not credited to anyone yet: waiting for staff.
@@ -50,7 +59,12 @@ impl Service<'_> {
             let Some(line) = self.store.bank_line(&e.reference).await? else { continue };
             let still_here = e.status != "resolved" || matches!(e.proposal_action.as_deref(), Some("refund" | "return"));
             if line.direction == "credit" && line.on_statement && line.booked_on.as_str() <= date && still_here && line.outcome != "credited" {
-                items.push(Item { kind: InTransitKind::UncreditedReceipt, reference: line.reference, amount_satang: line.amount_satang as i64, note: e.class.replace('_', " ") });
+                items.push(Item {
+                    kind: InTransitKind::UncreditedReceipt,
+                    reference: line.reference,
+                    amount_satang: line.amount_satang as i64,
+                    note: e.class.replace('_', " "),
+                });
             }
         }
         Ok(items)

@@ -71,7 +71,8 @@ impl Service<'_> {
         if !self.store.insert_fiat_withdrawal(&row, &c.email).await? {
             return Err(FundsError::refused(talat_funds::limits::Refusal::PendingExists));
         }
-        let hold = Command::WithdrawalHold { user: c.user, asset, amount: Amount(amount_satang - fee), fee: Amount(fee), withdrawal_id: ExternalId(row.id.clone()) };
+        let hold =
+            Command::WithdrawalHold { user: c.user, asset, amount: Amount(amount_satang - fee), fee: Amount(fee), withdrawal_id: ExternalId(row.id.clone()) };
         if let Err(refusal) = self.gw.execute(hold).await {
             let error = FundsError::from(refusal);
             // Only an engine refusal is known to have held nothing; anything else is left for
@@ -92,7 +93,14 @@ impl Service<'_> {
         let t = Transition { id: &row.id, from: &["requested", "awaiting_2fa"], to: to.as_str(), note: "held; checks passed", actor: "system", now_ms: now };
         self.store.transition_withdrawal(&t, None, None).await?;
         if self.config().approval.tier(row.amount_satang).is_complete(&[]) {
-            let t = Transition { id: &row.id, from: &["awaiting_approval"], to: "approved", note: "approved automatically (below the approval threshold)", actor: "system", now_ms: now };
+            let t = Transition {
+                id: &row.id,
+                from: &["awaiting_approval"],
+                to: "approved",
+                note: "approved automatically (below the approval threshold)",
+                actor: "system",
+                now_ms: now,
+            };
             self.store.transition_withdrawal(&t, None, None).await?;
         }
         self.withdrawal(&row.id).await
@@ -112,9 +120,11 @@ impl Service<'_> {
         let requester = Person { staff_id: None, email: requester };
         let tier = self.config().approval.tier(row.amount_satang);
         let signatures = self.signatures(id).await?;
-        let signer = Signer { person: Person { staff_id: Some(staff.id), email: staff.email.clone() }, may_approve: staff.may_approve, may_check: staff.may_check };
+        let signer =
+            Signer { person: Person { staff_id: Some(staff.id), email: staff.email.clone() }, may_approve: staff.may_approve, may_check: staff.may_check };
         let kind = tier.sign(&requester, &signatures, &signer).map_err(FundsError::approval)?;
-        let approval = ApprovalRow { withdrawal_id: id.into(), staff_id: staff.id, staff_email: staff.email.clone(), kind: kind.as_str().into(), at_ms: self.now_ms() };
+        let approval =
+            ApprovalRow { withdrawal_id: id.into(), staff_id: staff.id, staff_email: staff.email.clone(), kind: kind.as_str().into(), at_ms: self.now_ms() };
         if !self.store.add_withdrawal_approval(&approval).await? {
             return Err(FundsError::approval(talat_funds::approval::ApprovalError::AlreadySigned));
         }
@@ -131,7 +141,10 @@ impl Service<'_> {
             .withdrawal_approvals(id)
             .await?
             .into_iter()
-            .map(|a| Signature { by: Person { staff_id: Some(a.staff_id), email: a.staff_email }, kind: ApprovalKind::parse(&a.kind).unwrap_or(ApprovalKind::Approver) })
+            .map(|a| Signature {
+                by: Person { staff_id: Some(a.staff_id), email: a.staff_email },
+                kind: ApprovalKind::parse(&a.kind).unwrap_or(ApprovalKind::Approver),
+            })
             .collect())
     }
 
@@ -150,7 +163,12 @@ impl Service<'_> {
 
     /// The customer cancels before approval; the hold is released.
     pub async fn cancel_withdrawal(&self, c: &Customer, id: &str) -> Result<FiatWithdrawalRow, FundsError> {
-        let row = self.store.fiat_withdrawal(id).await?.filter(|w| w.account_id == c.account_id).ok_or_else(|| FundsError::not_found(format!("no withdrawal {id}")))?;
+        let row = self
+            .store
+            .fiat_withdrawal(id)
+            .await?
+            .filter(|w| w.account_id == c.account_id)
+            .ok_or_else(|| FundsError::not_found(format!("no withdrawal {id}")))?;
         let from = status_of(&row)?;
         if !from.customer_can_cancel() {
             return Err(FundsError::conflict(format!("a withdrawal that is {} can no longer be cancelled", from.as_str().replace('_', " "))));

@@ -28,7 +28,8 @@ pub struct BankAccountRow {
     pub created_ms: u64,
 }
 
-const BANK_ACCOUNT_COLUMNS: &str = "id, account_id, user_id, bank_code, account_no, holder_name, name_matches, status, verified_ms, decided_by, reason, created_ms";
+const BANK_ACCOUNT_COLUMNS: &str =
+    "id, account_id, user_id, bank_code, account_no, holder_name, name_matches, status, verified_ms, decided_by, reason, created_ms";
 
 impl BankAccountRow {
     fn read(row: &AnyRow) -> Result<BankAccountRow, StoreError> {
@@ -332,7 +333,8 @@ impl Store {
     }
 
     pub async fn bank_account(&self, id: u64) -> Result<Option<BankAccountRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {BANK_ACCOUNT_COLUMNS} FROM fiat_bank_accounts WHERE id = $1")).bind(int(id)?).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query(&format!("SELECT {BANK_ACCOUNT_COLUMNS} FROM fiat_bank_accounts WHERE id = $1")).bind(int(id)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(BankAccountRow::read).transpose()
     }
 
@@ -355,7 +357,12 @@ impl Store {
                     .fetch_all(&self.pool)
                     .await?
             }
-            None => sqlx::query(&format!("SELECT {BANK_ACCOUNT_COLUMNS} FROM fiat_bank_accounts ORDER BY id DESC LIMIT $1")).bind(MAX_FUNDS_ROWS).fetch_all(&self.pool).await?,
+            None => {
+                sqlx::query(&format!("SELECT {BANK_ACCOUNT_COLUMNS} FROM fiat_bank_accounts ORDER BY id DESC LIMIT $1"))
+                    .bind(MAX_FUNDS_ROWS)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
         };
         rows.iter().map(BankAccountRow::read).collect()
     }
@@ -514,7 +521,12 @@ impl Store {
     /// What a line came to (`credited`, `settled`, `exception`, `ignored`) and for what.
     pub async fn set_line_outcome(&self, reference: &str, outcome: &str, subject: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE fiat_bank_lines SET outcome = $1, subject = $2 WHERE reference = $3").bind(outcome).bind(subject).bind(reference).execute(&mut *tx).await?;
+        sqlx::query("UPDATE fiat_bank_lines SET outcome = $1, subject = $2 WHERE reference = $3")
+            .bind(outcome)
+            .bind(subject)
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -568,7 +580,10 @@ impl Store {
     /// Exceptions not resolved (`open_only`) or all, oldest first.
     pub async fn fiat_exceptions(&self, open_only: bool) -> Result<Vec<ExceptionRow>, StoreError> {
         let filter = if open_only { "WHERE status <> 'resolved'" } else { "" };
-        let rows = sqlx::query(&format!("SELECT {EXCEPTION_COLUMNS} FROM fiat_exceptions {filter} ORDER BY id LIMIT $1")).bind(MAX_FUNDS_ROWS).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("SELECT {EXCEPTION_COLUMNS} FROM fiat_exceptions {filter} ORDER BY id LIMIT $1"))
+            .bind(MAX_FUNDS_ROWS)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(ExceptionRow::read).collect()
     }
 
@@ -752,25 +767,43 @@ impl Store {
     }
 
     pub async fn withdrawal_approvals(&self, withdrawal_id: &str) -> Result<Vec<ApprovalRow>, StoreError> {
-        let rows = sqlx::query("SELECT withdrawal_id, staff_id, staff_email, kind, at_ms FROM fiat_withdrawal_approvals WHERE withdrawal_id = $1 ORDER BY at_ms, staff_id")
-            .bind(withdrawal_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT withdrawal_id, staff_id, staff_email, kind, at_ms FROM fiat_withdrawal_approvals WHERE withdrawal_id = $1 ORDER BY at_ms, staff_id",
+        )
+        .bind(withdrawal_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let c = Cols::new(r, "fiat_withdrawal_approvals");
-                Ok(ApprovalRow { withdrawal_id: c.text("withdrawal_id")?, staff_id: c.u64("staff_id")?, staff_email: c.text("staff_email")?, kind: c.text("kind")?, at_ms: c.u64("at_ms")? })
+                Ok(ApprovalRow {
+                    withdrawal_id: c.text("withdrawal_id")?,
+                    staff_id: c.u64("staff_id")?,
+                    staff_email: c.text("staff_email")?,
+                    kind: c.text("kind")?,
+                    at_ms: c.u64("at_ms")?,
+                })
             })
             .collect()
     }
 
     /// The timeline of a deposit or withdrawal, oldest first.
     pub async fn funds_events(&self, subject: &str) -> Result<Vec<FundsEventRow>, StoreError> {
-        let rows = sqlx::query("SELECT subject, status, note, actor, at_ms FROM fiat_events WHERE subject = $1 ORDER BY id LIMIT $2").bind(subject).bind(MAX_FUNDS_ROWS).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT subject, status, note, actor, at_ms FROM fiat_events WHERE subject = $1 ORDER BY id LIMIT $2")
+            .bind(subject)
+            .bind(MAX_FUNDS_ROWS)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 let c = Cols::new(r, "fiat_events");
-                Ok(FundsEventRow { subject: c.text("subject")?, status: c.text("status")?, note: c.text("note")?, actor: c.text("actor")?, at_ms: c.u64("at_ms")? })
+                Ok(FundsEventRow {
+                    subject: c.text("subject")?,
+                    status: c.text("status")?,
+                    note: c.text("note")?,
+                    actor: c.text("actor")?,
+                    at_ms: c.u64("at_ms")?,
+                })
             })
             .collect()
     }
@@ -796,12 +829,14 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut included = Vec::new();
         for id in withdrawal_ids {
-            let done = sqlx::query("UPDATE fiat_withdrawals SET status = 'processing', batch_id = $1, updated_ms = $2 WHERE id = $3 AND status = 'approved' AND batch_id IS NULL")
-                .bind(&b.id)
-                .bind(int(b.created_ms)?)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE fiat_withdrawals SET status = 'processing', batch_id = $1, updated_ms = $2 WHERE id = $3 AND status = 'approved' AND batch_id IS NULL",
+            )
+            .bind(&b.id)
+            .bind(int(b.created_ms)?)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             if done.rows_affected() == 1 {
                 insert_event(&mut tx, id, "processing", &format!("in payout batch {}", b.id), &b.created_by_email, b.created_ms).await?;
                 included.push(id.clone());
@@ -939,10 +974,11 @@ impl Store {
     }
 
     pub async fn reconciliations(&self) -> Result<Vec<ReconciliationRow>, StoreError> {
-        let rows = sqlx::query("SELECT recon_date, report, difference_satang, created_ms, created_by FROM fiat_reconciliations ORDER BY recon_date DESC LIMIT $1")
-            .bind(MAX_FUNDS_ROWS)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT recon_date, report, difference_satang, created_ms, created_by FROM fiat_reconciliations ORDER BY recon_date DESC LIMIT $1")
+                .bind(MAX_FUNDS_ROWS)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let c = Cols::new(r, "fiat_reconciliations");

@@ -52,7 +52,8 @@ async fn sweep(web: &Web) -> Result<(), String> {
 /// Imports each statement file in `dir` once: moved to `imported/` after, or to `failed/` with
 /// a `.error` note beside it.
 async fn import_folder(web: &Web, dir: &Path) -> Result<(), String> {
-    let mut files: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
     files.sort();
     for path in files.into_iter().take(MAX_FILES_PER_SWEEP) {
         let format = match path.extension().and_then(|e| e.to_str()) {

@@ -132,7 +132,8 @@ async fn create_payout(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "funds.payout.create", target: "payouts".into() };
     act.run(allow::FUNDS_OPERATE, &m, || async {
-        let batch = web.gateway.fiat()?.create_payout_batch(&actor(&s)).await?.ok_or_else(|| WebError::conflict("no withdrawal is approved and waiting for payout"))?;
+        let batch =
+            web.gateway.fiat()?.create_payout_batch(&actor(&s)).await?.ok_or_else(|| WebError::conflict("no withdrawal is approved and waiting for payout"))?;
         Ok(json!({"batch": batch_json(&batch)}))
     })
     .await
@@ -196,7 +197,8 @@ async fn approve_exception(State(web): State<Arc<Web>>, headers: HeaderMap, Path
 async fn reconciliations(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::FUNDS_READ)?;
     let rows = web.store.reconciliations().await?;
-    let reports: Vec<Value> = rows.iter().filter_map(|r| serde_json::from_str(&r.report).ok().map(|rep| report_json(&rep, r.created_ms, &r.created_by))).collect();
+    let reports: Vec<Value> =
+        rows.iter().filter_map(|r| serde_json::from_str(&r.report).ok().map(|rep| report_json(&rep, r.created_ms, &r.created_by))).collect();
     Ok(Json(json!({"reports": reports})))
 }
 
@@ -215,7 +217,13 @@ async fn reconcile(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bo
 
 async fn reconciliation_csv(State(web): State<Arc<Web>>, Path(date): Path<String>, s: Staff) -> WebResult<Response> {
     s.require(allow::FUNDS_READ)?;
-    let row = web.store.reconciliations().await?.into_iter().find(|r| r.recon_date == date).ok_or_else(|| WebError::not_found(format!("no reconciliation for {date}")))?;
+    let row = web
+        .store
+        .reconciliations()
+        .await?
+        .into_iter()
+        .find(|r| r.recon_date == date)
+        .ok_or_else(|| WebError::not_found(format!("no reconciliation for {date}")))?;
     let report: talat_funds::recon::Report = serde_json::from_str(&row.report).map_err(WebError::internal)?;
     let disposition = format!("attachment; filename=\"reconciliation-{date}.csv\"");
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], report.to_csv()).into_response())

@@ -47,7 +47,12 @@ async fn overview(State(web): State<Arc<Web>>, Customer { account, .. }: Custome
     } else {
         json!({"daily_thb": null, "used_thb": format_thb(used), "left_thb": null})
     };
-    let pending = web.store.fiat_withdrawals_of(account.id, 20).await?.into_iter().find(|w| talat_gateway::funds::withdrawals::pending_statuses().contains(&w.status.as_str()));
+    let pending = web
+        .store
+        .fiat_withdrawals_of(account.id, 20)
+        .await?
+        .into_iter()
+        .find(|w| talat_gateway::funds::withdrawals::pending_statuses().contains(&w.status.as_str()));
     Ok(Json(json!({
         "limit": limit,
         "deposit": {"min_thb": format_thb(f.limits.deposit_min_satang), "max_thb": format_thb(f.limits.deposit_max_satang), "expiry_ms": f.limits.deposit_expiry_ms},
@@ -137,7 +142,8 @@ async fn withdrawals(State(web): State<Arc<Web>>, Customer { account, .. }: Cust
 async fn create_withdrawal(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let amount = amount(&m)?;
-    let bank_account_id = m.get("bank_account_id").and_then(Value::as_u64).ok_or_else(|| WebError::invalid("bank_account_id", "choose one of your bank accounts"))?;
+    let bank_account_id =
+        m.get("bank_account_id").and_then(Value::as_u64).ok_or_else(|| WebError::invalid("bank_account_id", "choose one of your bank accounts"))?;
     if !account.totp_enabled {
         return Err(WebError::invalid("totp", "turn on two-factor authentication (Security) before withdrawing"));
     }

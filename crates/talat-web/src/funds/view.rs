@@ -19,7 +19,12 @@ pub fn customer(account: &WebAccountRow) -> Customer {
 }
 
 pub fn actor(s: &Staff) -> StaffActor {
-    StaffActor { id: s.row.id, email: s.row.email.clone(), may_approve: allow::FUNDS_APPROVE.contains(&s.role), may_check: allow::FUNDS_CHECK.contains(&s.role) }
+    StaffActor {
+        id: s.row.id,
+        email: s.row.email.clone(),
+        may_approve: allow::FUNDS_APPROVE.contains(&s.role),
+        may_check: allow::FUNDS_CHECK.contains(&s.role),
+    }
 }
 
 /// The QR as an SVG image (server-made, no script).

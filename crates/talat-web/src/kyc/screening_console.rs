@@ -210,12 +210,9 @@ async fn confirm(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         let mut seq = Value::Null;
         if !account.locked {
             let saved = serde_json::to_string(&TierLimits::default()).map_err(WebError::internal)?;
-            let result = submit_admin(&web, Command::SetTierLimits { user: account.user, limits: super::levels::frozen_limits(&web) })
-                .await
-                .map_err(|e| WebError {
-                    message: format!("the hit is confirmed but locking the account failed ({}); lock it from the users page", e.message),
-                    ..e
-                })?;
+            let result = submit_admin(&web, Command::SetTierLimits { user: account.user, limits: super::levels::frozen_limits(&web) }).await.map_err(|e| {
+                WebError { message: format!("the hit is confirmed but locking the account failed ({}); lock it from the users page", e.message), ..e }
+            })?;
             web.store.set_web_account_lock(account.id, true, Some(&saved)).await?;
             seq = result["seq"].clone();
         }
