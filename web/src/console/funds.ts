@@ -384,7 +384,7 @@ async function reconciliationTab(box: HTMLElement, ctx: Ctx) {
   const chartEl = h("div", { class: "chart small-chart", role: "img", "aria-label": "Difference per day (THB)", "data-testid": "recon-chart" });
   const reports = h("div");
   if (ctx.acts) box.append(form);
-  box.append(h("section", { class: "panel" }, h("h2", {}, "Difference per day (ledger − bank − in transit, THB)"), chartEl), reports);
+  box.append(h("section", { class: "panel" }, h("h2", {}, "Difference per day (bank − (ledger + in transit), THB)"), chartEl), reports);
   const chart = dateBarChart(chartEl, "difference THB");
 
   const reportView = (r: ReconReport) => h("section", { class: "report", "aria-label": `Reconciliation ${r.date}`, "data-testid": "recon-report" },
