@@ -5,8 +5,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { randomBytes, randomInt } from "node:crypto";
-import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits, signIn, png } from "./lib.mjs";
+import { randomInt } from "node:crypto";
+import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits, signIn, noisePng, thaiId } from "./lib.mjs";
 
 /** A price as the book prints it: grouped, padded to the market's price scale. */
 const shown = (s, scale) => { const [i, f = ""] = s.split("."); return grouped(scale ? `${i}.${f.padEnd(scale, "0")}` : i); };
@@ -18,15 +18,6 @@ const { page } = customer;
 after(() => customer.close());
 
 
-/** A valid PNG of `w`×`h` noise (RGB, so it does not compress below the upload minimum). */
-const noisePng = (w, h) => png(w, h, () => randomBytes(w * 3));
-
-/** A Thai national ID with a right check digit (not starting with 9: the identity simulator refuses those). */
-function thaiId() {
-  const d = [1 + randomInt(8), ...Array.from({ length: 11 }, () => randomInt(10))];
-  const sum = d.reduce((s, x, i) => s + x * (13 - i), 0);
-  return d.join("") + String((11 - (sum % 11)) % 10);
-}
 
 /** The built-in knowledge test with its answers (the server never sends them). */
 const knowledge = JSON.parse(readFileSync(new URL("../../crates/talat-onboarding/data/knowledge-test-default.json", import.meta.url), "utf8"));

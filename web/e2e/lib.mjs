@@ -3,7 +3,7 @@ import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes, randomInt } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import assert from "node:assert/strict";
 
@@ -143,3 +143,13 @@ export function png(w, h, row) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
 }
 
+
+/** A valid PNG of `w`×`h` noise (RGB, so it does not compress below the upload minimum). */
+export const noisePng = (w, h) => png(w, h, () => randomBytes(w * 3));
+
+/** A Thai national ID with a right check digit (not starting with 9: the identity simulator refuses those). */
+export function thaiId() {
+  const d = [1 + randomInt(8), ...Array.from({ length: 11 }, () => randomInt(10))];
+  const sum = d.reduce((s, x, i) => s + x * (13 - i), 0);
+  return d.join("") + String((11 - (sum % 11)) % 10);
+}

@@ -9,6 +9,7 @@ import { marketsPage, portfolioPage, ordersPage, keysPage, securityPage, loginPa
 import { tradePage } from "./trade";
 import { supportPage } from "./support";
 import { kycPage, verifyPage } from "./kyc";
+import { depositPage, withdrawPage, bankAccountsPage } from "./funds";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
@@ -29,7 +30,7 @@ function renderHeader(): void {
   clear(header,
     h("a", { href: "#/markets", class: "brand" }, "talat"),
     h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
-      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support")]),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
 
@@ -86,6 +87,9 @@ rerender = startRouter(view, {
   keys: needsLogin(keysPage),
   security: needsLogin(securityPage),
   support: needsLogin(supportPage),
+  deposit: needsLogin(depositPage),
+  withdraw: needsLogin(withdrawPage),
+  "bank-accounts": needsLogin(bankAccountsPage),
   kyc: needsLogin(kycPage),
   verify: verifyPage,
   login: loginPage,

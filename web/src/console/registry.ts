@@ -8,6 +8,7 @@ import { staffPage } from "./staff";
 import { supportPage, incidentsPage, mailPage } from "./support";
 import { staffingPage, reportsPage } from "./support-reports";
 import { kycPage, screeningPage, admissionPage } from "./kyc";
+import { fundsPage } from "./funds";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -27,6 +28,7 @@ export const PAGES: ConsolePage[] = [
   { id: "kyc", title: "KYC", render: kycPage }, // the review queue and one application (#/kyc/<id>)
   { id: "screening", title: "Screening", render: screeningPage }, // sanctions hits and lists
   { id: "admission", title: "Admission", render: admissionPage }, // the capacity model, limits and waitlist
+  { id: "funds", title: "Funds", render: fundsPage }, // THB: withdrawals, bank accounts, payouts, statements, exceptions, reconciliation (#/funds/<tab>)
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

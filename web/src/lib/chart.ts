@@ -76,6 +76,20 @@ export function barChart(el: HTMLElement, series: { title: string; color: string
   };
 }
 
+/** One bar per day (time "YYYY-MM-DD", the axis shows dates), each bar in its own colour when
+ *  given. `set` replaces the bars (ascending, one per day). Floats: display only. */
+export function dateBarChart(el: HTMLElement, title: string) {
+  const chart: IChartApi = createChart(el, { ...chartLayout, autoSize: true, timeScale: { timeVisible: false, fixLeftEdge: true, fixRightEdge: true } });
+  const bars = chart.addSeries(HistogramSeries, { color: "#4fc3f7", title, priceFormat: { type: "price", precision: 2, minMove: 0.01 } });
+  return {
+    chart,
+    set(points: { date: string; value: number; color?: string }[]) {
+      bars.setData(points.map((p) => ({ time: p.date as Time, value: p.value, color: p.color })));
+      chart.timeScale().fitContent();
+    },
+  };
+}
+
 /** Cumulative bids (green, left) and asks (red, right) on a canvas. Floats: display only. */
 export function drawDepth(canvas: HTMLCanvasElement, bids: [number, number][], asks: [number, number][]): void {
   const dpr = window.devicePixelRatio || 1;
