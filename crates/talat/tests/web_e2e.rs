@@ -35,7 +35,10 @@ fn web_app_and_console_in_a_real_browser() {
     let env = run(Command::new(root.join("scripts/web-env")), "scripts/web-env", ENV_TIMEOUT);
     assert!(env.status.success(), "scripts/web-env failed\n{}", env.describe());
 
-    let mut server = Served::start(&["--load-users", "0", "--bot-interval-ms", "300"]);
+    // The funds test withdraws to a bank account it has just verified: no cooling-off here.
+    let config = std::env::temp_dir().join(format!("talat-e2e-{}.toml", std::process::id()));
+    std::fs::write(&config, "[funds.limits]\ncooling_off_ms = 0\n").expect("the test server's talat.toml");
+    let mut server = Served::start(&["--load-users", "0", "--bot-interval-ms", "300", "--config", config.to_str().expect("a UTF-8 temp path")]);
     let banner = server.banner.clone();
     let listen = server.listen.clone();
     let base_url = server.base_url();
