@@ -393,6 +393,22 @@ async fn the_v4_and_v3_fiat_endpoints() {
     assert_eq!(v["pagination"], json!({"page": 1, "last": 1}));
     let v: Value = call("POST", "/api/v3/fiat/withdraw", &json!({"id": "999", "amt": 100}).to_string()).await.unwrap().json().await.unwrap();
     assert_eq!(v["error"], 48, "{v}");
+    // talat's own deposit intent over the API: documented, and refused without the deposit
+    // permission (this key has trade and withdraw only).
+    let openapi: Value = http.get(format!("{}/api/openapi.json", kit.ex.url)).send().await.unwrap().json().await.unwrap();
+    for path in ["/api/v4/fiat/withdraw", "/api/talat/fiat/deposit-intents", "/api/talat/fiat/callback/{bank}"] {
+        assert!(openapi["paths"][path].is_object(), "{path} is documented");
+    }
+    let v: Value = call("POST", "/api/talat/fiat/deposit-intents", &json!({"amount": "100.00"}).to_string()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["error"], 52, "{v}");
+    let v = c.b.post("/web/api/keys", json!({"permissions": ["deposit"]})).await.1;
+    let (k3, s3) = (v["key"].as_str().unwrap().to_string(), v["secret"].as_str().unwrap().to_string());
+    let intent_body = json!({"amount": 250.5}).to_string();
+    let h = signed(&kit, &k3, &s3, "POST", "/api/talat/fiat/deposit-intents", &intent_body);
+    let v: Value = http.post(format!("{}/api/talat/fiat/deposit-intents", kit.ex.url)).headers(h).body(intent_body).send().await.unwrap().json().await.unwrap();
+    assert_eq!((v["error"].as_u64(), v["result"]["amount"].as_str()), (Some(0), Some("250.5")), "{v}");
+    let qr = talat_funds::promptpay::parse(v["result"]["qr_payload"].as_str().unwrap()).unwrap();
+    assert_eq!(qr.amount_satang, Some(25_050));
     // A key without withdraw permission may not withdraw.
     let v = c.b.post("/web/api/keys", json!({"permissions": ["trade"]})).await.1;
     let (k2, s2) = (v["key"].as_str().unwrap().to_string(), v["secret"].as_str().unwrap().to_string());

@@ -6,6 +6,7 @@ pub mod bot;
 pub mod demo;
 pub mod driver;
 pub mod exchange;
+pub mod funds_cli;
 pub mod journal_tools;
 pub mod progress;
 pub mod serve;

@@ -53,6 +53,9 @@ enum Cmd {
     /// Erlang C staffing: the agents needed to answer a share of contacts within a time, with
     /// the service level, average speed of answer and occupancy they give.
     Staffing(StaffingArgs),
+    /// THB funds: `reconcile` prints a day's reconciliation from a data directory.
+    #[command(subcommand)]
+    Funds(talat::funds_cli::FundsCmd),
     /// Prints a PromptPay / Thai QR payload for a mobile number, ID, e-wallet, bank account or
     /// biller, static or for an amount.
     Promptpay(promptpay_cli::PromptpayArgs),
@@ -331,6 +334,7 @@ fn main() -> ExitCode {
         Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
         Cmd::Staffing(args) => return staffing(args),
         Cmd::Promptpay(args) => return promptpay_cli::run(args),
+        Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
     }
     ExitCode::SUCCESS
 }
