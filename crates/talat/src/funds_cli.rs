@@ -57,7 +57,7 @@ async fn reconcile(args: &ReconcileArgs) -> Result<String, String> {
     };
     let store = talat_store::Store::connect(&url).await.map_err(|e| format!("query store {url}: {e}"))?;
     let thb = store.assets().await.map_err(|e| e.to_string())?.into_iter().find(|a| a.code == "THB").ok_or("THB is not listed in this exchange")?;
-    let report = talat_gateway::funds::reconcile::report(&store, thb.id, &args.date).await.map_err(|e| e.message)?;
+    let report = talat_gateway::funds::reconcile::report(&store, thb.asset, &args.date).await.map_err(|e| e.message)?;
     Ok(if args.csv { report.to_csv() } else { table(&report) })
 }
 
