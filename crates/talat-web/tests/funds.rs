@@ -22,6 +22,10 @@ const BANK_SECRET: &str = "kbank-test-secret";
 /// The test kit with funds settings a test can use in seconds: no cooling-off, small approval
 /// thresholds (two approvers from THB 2,000, a checker from THB 5,000), a callback secret.
 async fn start() -> Kit {
+    start_with_rail(Arc::new(talat_gateway::funds::payouts::FileRail)).await
+}
+
+async fn start_with_rail(rail: Arc<dyn talat_gateway::funds::payouts::PayoutRail>) -> Kit {
     let mut config = FundsConfig::default();
     config.limits.cooling_off_ms = 0;
     config.approval.two_approvers_from_satang = 2_000_00;
@@ -30,7 +34,7 @@ async fn start() -> Kit {
     let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
     let put = Arc::clone(&slot);
     let ex = TestExchange::start_with(ApiConfig::default(), 0, SequencerConfig::default(), move |gateway| {
-        gateway.install_funds(Funds { config, rail: Arc::new(talat_gateway::funds::payouts::FileRail) }).expect("funds settings install");
+        gateway.install_funds(Funds { config, rail }).expect("funds settings install");
         let web = Web::new(gateway, common::relaxed()).expect("the test kit has a store");
         *put.lock().unwrap() = Some(Arc::clone(&web));
         talat_web::routes(web)
@@ -449,5 +453,79 @@ async fn reconciliation_balances_then_finds_a_planted_difference() {
     for bad in ["2026-13-01", "yesterday", "2999-01-01"] {
         assert_eq!(finance.post("/web/api/console/funds/reconciliations", json!({"date": bad})).await.0, StatusCode::BAD_REQUEST, "{bad}");
     }
+    kit.ex.stop().await;
+}
+
+/// A bank API whose answer to a payout is lost: every send is "unknown", and lookups answer
+/// what the test sets.
+struct LostAnswers {
+    sends: std::sync::atomic::AtomicUsize,
+    lookup: Mutex<talat_gateway::funds::payouts::LookupResult>,
+}
+
+impl talat_gateway::funds::payouts::PayoutRail for LostAnswers {
+    fn name(&self) -> &'static str {
+        "test bank API"
+    }
+    fn send(&self, _batch: &talat_store::PayoutBatchRow, lines: &[talat_funds::payout::PayoutLine]) -> Vec<talat_gateway::funds::payouts::SendResult> {
+        self.sends.fetch_add(lines.len(), std::sync::atomic::Ordering::SeqCst);
+        vec![talat_gateway::funds::payouts::SendResult::Unknown; lines.len()]
+    }
+    fn lookup(&self, _batch_id: &str, _withdrawal_id: &str) -> talat_gateway::funds::payouts::LookupResult {
+        self.lookup.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_payout_is_looked_up_never_sent_again() {
+    use talat_gateway::funds::payouts::LookupResult;
+    let rail = Arc::new(LostAnswers { sends: Default::default(), lookup: Mutex::new(LookupResult::Unknown) });
+    let kit = start_with_rail(rail.clone()).await;
+    let mut c = customer(&kit, "somchai@example.com").await;
+    let mut browsers = staff_browsers(&kit).await;
+    let account = bank_account(&mut c, staff(&mut browsers, Role::Finance)).await;
+    let before = thb(&kit, c.user);
+    let code = c.fresh_code(&kit).await;
+    let v = c.b.post("/web/api/funds/withdrawals", json!({"bank_account_id": account, "amount": "1000.00", "totp": code})).await.1;
+    let id = v["withdrawal"]["id"].as_str().unwrap().to_string();
+    let finance = staff(&mut browsers, Role::Finance);
+    finance.post(&format!("/web/api/console/funds/withdrawals/{id}/approve"), json!({})).await;
+    assert_eq!(finance.post("/web/api/console/funds/payouts", json!({})).await.0, 200);
+    let status = |kit: &Kit| {
+        let store = kit.web.store.clone();
+        let id = id.clone();
+        async move { store.fiat_withdrawal(&id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(&kit).await, "unknown_outcome");
+    // Neither a new batch, nor the customer, nor staff can move it: only a lookup or the bank.
+    assert_eq!(finance.post("/web/api/console/funds/payouts", json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(c.b.post(&format!("/web/api/funds/withdrawals/{id}/cancel"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(finance.post(&format!("/web/api/console/funds/withdrawals/{id}/reject"), json!({"reason": "give up"})).await.0, StatusCode::CONFLICT);
+    let funds = kit.web.gateway.fiat().unwrap();
+    funds.resolve_unknown_payouts().await.unwrap();
+    assert_eq!(status(&kit).await, "unknown_outcome", "the bank still cannot say");
+    *rail.lookup.lock().unwrap() = LookupResult::Paid;
+    funds.resolve_unknown_payouts().await.unwrap();
+    assert_eq!(status(&kit).await, "sent");
+    assert_eq!(rail.sends.load(std::sync::atomic::Ordering::SeqCst), 1, "sent once, looked up after");
+    assert_eq!(thb(&kit, c.user), (before.0 - 100_000, before.1 + 100_000), "still held until the statement shows it");
+
+    // A second withdrawal the lookup finds unpaid is refused and its hold released.
+    let code = c.fresh_code(&kit).await;
+    let date = today(&kit);
+    let debit = BankLine { direction: Direction::Debit, ..credit("KB-D1", 98_000, "", &id, "", &date) };
+    let finance = staff(&mut browsers, Role::Finance);
+    assert_eq!(import(finance, &statement(&date, 0, vec![debit])).await["settled"], 1);
+    let v = c.b.post("/web/api/funds/withdrawals", json!({"bank_account_id": account, "amount": "500.00", "totp": code})).await.1;
+    let second = v["withdrawal"]["id"].as_str().unwrap().to_string();
+    let finance = staff(&mut browsers, Role::Finance);
+    finance.post(&format!("/web/api/console/funds/withdrawals/{second}/approve"), json!({})).await;
+    finance.post("/web/api/console/funds/payouts", json!({})).await;
+    *rail.lookup.lock().unwrap() = LookupResult::NotPaid("account closed".into());
+    let held = thb(&kit, c.user);
+    funds.resolve_unknown_payouts().await.unwrap();
+    let w = kit.web.store.fiat_withdrawal(&second).await.unwrap().unwrap();
+    assert_eq!((w.status.as_str(), w.reason.as_deref()), ("rejected", Some("a lookup found it not paid: account closed")));
+    assert_eq!(thb(&kit, c.user), (held.0 + 50_000, held.1 - 50_000), "the hold is released");
     kit.ex.stop().await;
 }

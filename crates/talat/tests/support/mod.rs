@@ -91,21 +91,41 @@ impl Served {
         let dir = tempfile::tempdir().expect("a temp dir");
         let data = dir.path().join("data");
         let log = dir.path().join("talat.log");
+        let mut served = Served { child: None, log, data, banner: serde_json::Value::Null, listen: String::new(), _dir: dir };
+        served.spawn(args);
+        served
+    }
+
+    /// Starts the server on the data directory it has (a restart after [`Served::kill`]).
+    fn spawn(&mut self, args: &[&str]) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("the server log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_talat"))
             .args(["serve", "--data"])
-            .arg(&data)
+            .arg(&self.data)
             .args(["--listen", "127.0.0.1:0", "--json"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(&log).expect("the server log file")))
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("talat serve starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut served = Served { child: Some(child), log, data, banner: serde_json::Value::Null, listen: String::new(), _dir: dir };
-        served.banner = read_banner(stdout, BANNER_TIMEOUT).unwrap_or_else(|e| panic!("talat serve: {e}\n--- server log ---\n{}", served.log_tail()));
-        served.listen = served.banner["listen"].as_str().unwrap_or_else(|| panic!("no listen address in the banner: {}", served.banner)).to_string();
-        served
+        self.child = Some(child);
+        self.banner = read_banner(stdout, BANNER_TIMEOUT).unwrap_or_else(|e| panic!("talat serve: {e}\n--- server log ---\n{}", self.log_tail()));
+        self.listen = self.banner["listen"].as_str().unwrap_or_else(|| panic!("no listen address in the banner: {}", self.banner)).to_string();
+    }
+
+    /// SIGKILL: no shutdown of any kind, as a power cut.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("the server is running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts again on the same data directory, after [`Served::kill`] or [`Served::interrupt`].
+    pub fn restart(&mut self, args: &[&str]) {
+        assert!(self.child.is_none(), "stop the server before restarting it");
+        self.spawn(args);
     }
 
     pub fn base_url(&self) -> String {
