@@ -435,3 +435,35 @@ async fn the_extensions_place_amend_and_cancel_all() {
     assert_eq!(code(&c.signed(&ex, 1, "POST", amend, &format!(r#"{{"sym":"BTC_THB","id":"{ask_id}"}}"#)).await.1), 21, "a cancelled order cannot be amended");
     ex.stop().await;
 }
+
+/// With `decimals = "strings"` every decimal a strict SDK reads is a string, the user limits and
+/// trading credits included; fiat lists of a key without a web account are empty, not errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimals_as_strings_cover_limits_and_credits() {
+    let config = ApiConfig { decimals: talat_gateway::decimal::DecimalStyle::Strings, ..ApiConfig::default() };
+    let ex = TestExchange::start(config, 1, SequencerConfig::default()).await;
+    let c = Client::new();
+    let (_, credits) = c.signed(&ex, 0, "POST", "/api/v3/user/trading-credits", "{}").await;
+    assert_eq!(credits["result"], "0", "{credits}");
+    let (_, limits) = c.signed(&ex, 0, "POST", "/api/v3/user/limits", "{}").await;
+    let mut numbers = Vec::new();
+    fn walk(v: &Value, path: String, out: &mut Vec<String>) {
+        match v {
+            Value::Number(_) => out.push(path),
+            Value::Object(m) => m.iter().for_each(|(k, x)| walk(x, format!("{path}.{k}"), out)),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, format!("{path}[{i}]"), out)),
+            _ => {}
+        }
+    }
+    walk(&limits["result"], "result".into(), &mut numbers);
+    assert!(numbers.is_empty(), "numbers left in user/limits: {numbers:?} in {limits}");
+    for path in ["/api/v3/fiat/accounts", "/api/v3/fiat/deposit-history", "/api/v3/fiat/withdraw-history"] {
+        let (_, v) = c.signed(&ex, 0, "POST", path, "{}").await;
+        assert_eq!((code(&v), v["result"].as_array().map(Vec::len)), (0, Some(0)), "{path}: {v}");
+    }
+    let (status, v) = c.signed(&ex, 0, "GET", "/api/v4/fiat/withdraw/history", "").await;
+    assert_eq!((status, v["code"].as_str(), v["data"].as_array().map(Vec::len)), (200, Some("0"), Some(0)), "{v}");
+    let (_, v) = c.signed(&ex, 0, "POST", "/api/v3/fiat/withdraw", r#"{"id":"1","amt":100}"#).await;
+    assert_eq!(code(&v), 48, "{v}");
+    ex.stop().await;
+}

@@ -107,17 +107,31 @@ async fn balances(State(state): State<AppState>, signed: Signed) -> Result<Respo
     )))
 }
 
-/// talat has no fee credits: the balance is always zero.
+/// talat has no fee credits: the balance is always zero (a string with `decimals = "strings"`).
 async fn trading_credits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::User)?;
-    Ok(ok_v3(0))
+    Ok(ok_v3(Dec::styled(0u64, 0, state.config.decimals)))
 }
 
-/// Level-1 daily limit in THB until onboarding sets per-customer tiers (issue #6).
+/// Level-1 daily limit in THB: the API has no view of a customer's KYC level (the web app shows
+/// the level's own limit; the engine enforces it).
 const LEVEL1_DAILY_LIMIT_THB: u64 = 2_500_000;
+
+/// What the customer withdrew in THB today (Bangkok), amount and fee, not released; 0 for a
+/// key without a web account.
+async fn fiat_withdrawn_today_satang(state: &AppState, key: &ApiKey) -> u64 {
+    let Some(store) = state.store.as_ref() else { return 0 };
+    let now = state.now_ms();
+    let today = talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::bangkok_days(now) as i64);
+    match store.web_account_of_user(key.user).await {
+        Ok(Some(account)) => store.fiat_withdrawn_since(account.id, today).await.unwrap_or(0),
+        _ => 0,
+    }
+}
 
 async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::User)?;
+    let style = state.config.decimals;
     // Crypto limits are in BTC at the last BTC_THB price (the reference's convention).
     let btc = state.market("BTC_THB", false).ok().and_then(|m| {
         let last = m.state.read().last_price?;
@@ -127,16 +141,20 @@ async fn user_limits(State(state): State<AppState>, signed: Signed) -> Result<Re
         Some((last, m)) => {
             let thb_in_price_units = LEVEL1_DAILY_LIMIT_THB as u128 * 10u128.pow(m.info.spec.price_scale as u32);
             let btc_units = thb_in_price_units * 10u128.pow(m.info.base_scale as u32) / last as u128;
-            (Dec::num(last, m.info.spec.price_scale), Dec::num(btc_units, m.info.base_scale))
+            (Dec::styled(last, m.info.spec.price_scale, style), Dec::styled(btc_units, m.info.base_scale, style))
         }
-        None => (Dec::num(0u64, 0), Dec::num(0u64, 0)),
+        None => (Dec::styled(0u64, 0, style), Dec::styled(0u64, 0, style)),
     };
-    // Usage counts withdrawals, which this exchange does not take over the API yet.
+    let withdrawn = fiat_withdrawn_today_satang(&state, &signed.key).await;
+    let limit_satang = u128::from(LEVEL1_DAILY_LIMIT_THB) * 100;
+    let pct = |used: u128| Dec::styled(used * 100 * 100 / limit_satang, 2, style);
+    let zero = Dec::styled(0u64, 0, style);
+    let fiat_limit = Dec::styled(LEVEL1_DAILY_LIMIT_THB, 0, style);
     Ok(ok_v3(json!({
-        "limits": {"crypto": {"deposit": crypto, "withdraw": crypto}, "fiat": {"deposit": LEVEL1_DAILY_LIMIT_THB, "withdraw": LEVEL1_DAILY_LIMIT_THB}},
+        "limits": {"crypto": {"deposit": crypto, "withdraw": crypto}, "fiat": {"deposit": fiat_limit, "withdraw": fiat_limit}},
         "usage": {
-            "crypto": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0, "deposit_thb_equivalent": 0, "withdraw_thb_equivalent": 0},
-            "fiat": {"deposit": 0, "withdraw": 0, "deposit_percentage": 0, "withdraw_percentage": 0}
+            "crypto": {"deposit": zero, "withdraw": zero, "deposit_percentage": zero, "withdraw_percentage": zero, "deposit_thb_equivalent": zero, "withdraw_thb_equivalent": zero},
+            "fiat": {"deposit": zero, "withdraw": Dec::styled(withdrawn, 2, style), "deposit_percentage": zero, "withdraw_percentage": pct(u128::from(withdrawn))}
         },
         "rate": rate,
     })))

@@ -396,6 +396,19 @@ class Scenario:
         check(rate > 0, "limits: rate (THB per BTC) should be positive once BTC traded", result)
         return f"fiat {limits['fiat']}, crypto {limits['crypto']}, rate {rate}"
 
+    def fiat(self):
+        """The deprecated v3 fiat calls the SDK still has: lists in the v3 paged shape, and a
+        withdrawal to an account that is not registered refused with error 48."""
+        for what, call in (("fiat accounts", self.client.fetch_fiat_accounts),
+                           ("fiat deposit history", self.client.fetch_fiat_deposits),
+                           ("fiat withdraw history", self.client.fetch_fiat_withdrawals)):
+            response = call()
+            result = v3_ok(response, what)
+            check(isinstance(result, list), f"{what}: result should be a list", response)
+            check(isinstance(response.get("pagination"), dict), f"{what}: pagination expected", response)
+        self.expect_api_error(48, lambda: self.client.withdraw_fiat("999999", 100.0), "fiat withdraw to an unknown account")
+        return "accounts, deposit and withdraw history listed; a withdrawal to an unknown account refused (48)"
+
     def trading_credits(self):
         result = v3_ok(self.client.fetch_user_trade_credit(), "trading credits")
         num(result, "trading credits")
@@ -651,6 +664,7 @@ class Scenario:
         self.step("balances", self.balances_step)
         self.step("user limits", self.user_limits)
         self.step("trading credits", self.trading_credits)
+        self.step("fiat (deprecated v3)", self.fiat)
         self.step("wstoken", self.wstoken)
         self.step("place resting limit bid", self.place_resting_bid)
         self.step("place resting limit ask", self.place_resting_ask)
