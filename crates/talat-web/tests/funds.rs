@@ -26,7 +26,11 @@ async fn start() -> Kit {
 }
 
 async fn start_with_rail(rail: Arc<dyn talat_gateway::funds::payouts::PayoutRail>) -> Kit {
-    let mut config = FundsConfig::default();
+    start_with(rail, None).await
+}
+
+async fn start_with(rail: Arc<dyn talat_gateway::funds::payouts::PayoutRail>, statement_dir: Option<std::path::PathBuf>) -> Kit {
+    let mut config = FundsConfig { statement_dir, ..FundsConfig::default() };
     config.limits.cooling_off_ms = 0;
     config.approval.two_approvers_from_satang = 2_000_00;
     config.approval.checker_from_satang = 5_000_00;
@@ -449,6 +453,22 @@ async fn reconciliation_balances_then_finds_a_planted_difference() {
     assert_eq!((v["report"]["status"].as_str(), v["report"]["difference_thb"].as_str()), (Some("difference"), Some("-0.01")), "{v}");
     let csv = finance.http.get(format!("{}/web/api/console/funds/reconciliations/{date}/csv", finance.base)).send().await.unwrap().text().await.unwrap();
     assert!(csv.contains("difference_thb,-0.01"), "{csv}");
+    // The difference is an exception until two people close it with a reason; money cannot
+    // be "credited" out of it.
+    let list = finance.get("/web/api/console/funds/exceptions").await.1;
+    let e = list["exceptions"].as_array().unwrap().iter().find(|e| e["class"] == "reconciliation_difference").unwrap_or_else(|| panic!("{list}")).clone();
+    let id = e["id"].as_u64().unwrap();
+    let (s, _) = finance
+        .post(&format!("/web/api/console/funds/exceptions/{id}/propose"), json!({"action": "credit", "user_email": "somchai@example.com", "reason": "x"}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = finance
+        .post(&format!("/web/api/console/funds/exceptions/{id}/propose"), json!({"action": "close", "reason": "bank charged a 0.01 fee; booked to expenses"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/funds/exceptions/{id}/approve"), json!({})).await;
+    assert_eq!((s, v["exception"]["status"].as_str()), (StatusCode::OK, Some("resolved")), "{v}");
+    let finance = staff(&mut browsers, Role::Finance);
     // Bad dates are refused.
     for bad in ["2026-13-01", "yesterday", "2999-01-01"] {
         assert_eq!(finance.post("/web/api/console/funds/reconciliations", json!({"date": bad})).await.0, StatusCode::BAD_REQUEST, "{bad}");
@@ -527,5 +547,35 @@ async fn an_unknown_payout_is_looked_up_never_sent_again() {
     let w = kit.web.store.fiat_withdrawal(&second).await.unwrap().unwrap();
     assert_eq!((w.status.as_str(), w.reason.as_deref()), ("rejected", Some("a lookup found it not paid: account closed")));
     assert_eq!(thb(&kit, c.user), (held.0 + 50_000, held.1 - 50_000), "the hold is released");
+    kit.ex.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_from_the_watched_folder_and_malformed_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let kit = start_with(Arc::new(talat_gateway::funds::payouts::FileRail), Some(folder.path().to_path_buf())).await;
+    let mut c = customer(&kit, "somchai@example.com").await;
+    let mut browsers = staff_browsers(&kit).await;
+    let before = thb(&kit, c.user);
+    let d = c.b.post("/web/api/funds/deposits", json!({"amount": "900.00"})).await.1["deposit"].clone();
+    let date = today(&kit);
+    let line = credit("KB5001", 90_000, d["ref1"].as_str().unwrap(), d["ref2"].as_str().unwrap(), "นาย สมชาย ใจดี", &date);
+    std::fs::write(folder.path().join("2026-12-06.xml"), statement(&date, 0, vec![line])).unwrap();
+    std::fs::write(folder.path().join("broken.xml"), "<Document><BkToCstmrStmt>").unwrap();
+    std::fs::write(folder.path().join("notes.txt"), "not a statement").unwrap();
+    talat_web::funds::background::sweep(&kit.web).await.unwrap();
+    assert_eq!(thb(&kit, c.user).0, before.0 + 90_000, "credited from the folder, the Thai payer name matching the KYC name");
+    assert!(folder.path().join("imported/2026-12-06.xml").exists());
+    assert!(folder.path().join("failed/broken.xml").exists() && folder.path().join("failed/broken.xml.error").exists());
+    assert!(folder.path().join("notes.txt").exists(), "other files are left alone");
+    // The same refusals through the console: not well-formed, not a camt.053, a CSV with a bad row.
+    let finance = staff(&mut browsers, Role::Finance);
+    for (format, content) in
+        [("camt053", "<Document><BkToCstmrStmt>"), ("camt053", "<html><body/></html>"), ("csv", "account,date,type\n1,2,3\n"), ("pdf", "x")]
+    {
+        let (s, v) = finance.post("/web/api/console/funds/statements", json!({"format": format, "content": content})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{format}: {v}");
+    }
+    assert_eq!(thb(&kit, c.user).0, before.0 + 90_000);
     kit.ex.stop().await;
 }

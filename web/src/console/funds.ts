@@ -330,7 +330,13 @@ async function exceptionsTab(box: HTMLElement, ctx: Ctx) {
       };
       return h("div", {}, approve, rowErr);
     }
-    const action = field(`Action for exception ${x.id}`, h("select", {}, h("option", { value: "credit" }, "credit a customer"), h("option", { value: "refund" }, "refund the payer"), h("option", { value: "return" }, "return to the bank")));
+    // Money that came in is credited, refunded or returned; anything else (a reconciliation
+    // difference, an unmatched debit, an unconfirmed callback) is closed with a reason.
+    const moneyIn = x.line?.direction === "credit";
+    const options = moneyIn
+      ? [h("option", { value: "credit" }, "credit a customer"), h("option", { value: "refund" }, "refund the payer"), h("option", { value: "return" }, "return to the bank")]
+      : [h("option", { value: "close" }, "close with a reason")];
+    const action = field(`Action for exception ${x.id}`, h("select", {}, options));
     const email = field(`Customer email for exception ${x.id}`, h("input", { type: "email", autocomplete: "off" }));
     const reason = reasonInput(`Reason for exception ${x.id}`);
     const sync = () => { email.wrap.hidden = action.input.value !== "credit"; };

@@ -13,6 +13,10 @@ pub enum ExceptionAction {
     Credit,
     Refund,
     Return,
+    /// Nothing moves: the reason records how it was settled (a reconciliation difference
+    /// explained, an unmatched debit identified, a callback the bank confirmed otherwise).
+    /// Not for money that came in: that is credited, refunded or returned.
+    Close,
 }
 
 impl ExceptionAction {
@@ -21,6 +25,7 @@ impl ExceptionAction {
             "credit" => Some(ExceptionAction::Credit),
             "refund" => Some(ExceptionAction::Refund),
             "return" => Some(ExceptionAction::Return),
+            "close" => Some(ExceptionAction::Close),
             _ => None,
         }
     }
@@ -30,6 +35,7 @@ impl ExceptionAction {
             ExceptionAction::Credit => "credit",
             ExceptionAction::Refund => "refund",
             ExceptionAction::Return => "return",
+            ExceptionAction::Close => "close",
         }
     }
 }
@@ -55,9 +61,16 @@ impl Service<'_> {
         if row.status == "resolved" {
             return Err(FundsError::conflict("this exception is resolved"));
         }
-        let line = self.store.bank_line(&row.reference).await?.ok_or_else(|| FundsError::unavailable("the exception's bank line vanished"))?;
-        if action == ExceptionAction::Credit && line.direction != "credit" {
-            return Err(FundsError::invalid("action", "only money that came in can be credited"));
+        let line = self.store.bank_line(&row.reference).await?;
+        let money_in = line.as_ref().is_some_and(|l| l.direction == "credit");
+        match action {
+            ExceptionAction::Credit | ExceptionAction::Refund | ExceptionAction::Return if !money_in => {
+                return Err(FundsError::invalid("action", "only money that came in can be credited, refunded or returned; close this one with a reason"));
+            }
+            ExceptionAction::Close if money_in => {
+                return Err(FundsError::invalid("action", "money that came in is credited, refunded or returned, not closed"));
+            }
+            _ => {}
         }
         let account_id = match (action, email.map(str::trim).filter(|e| !e.is_empty())) {
             (ExceptionAction::Credit, Some(email)) => {
@@ -100,6 +113,9 @@ impl Service<'_> {
     }
 
     async fn carry_out(&self, row: &ExceptionRow, action: ExceptionAction, actor: &str) -> Result<(), FundsError> {
+        if action == ExceptionAction::Close {
+            return Ok(());
+        }
         let line = self.store.bank_line(&row.reference).await?.ok_or_else(|| FundsError::unavailable("the exception's bank line vanished"))?;
         let now = self.now_ms();
         match action {
@@ -120,6 +136,7 @@ impl Service<'_> {
                 }
                 self.store.set_line_outcome(&line.reference, "credited", row.intent_id.as_deref()).await?;
             }
+            ExceptionAction::Close => {}
             ExceptionAction::Refund | ExceptionAction::Return => {
                 if let Some(intent) = row.intent_id.as_deref() {
                     let note = format!("{} to the payer (four eyes)", if action == ExceptionAction::Refund { "refunded" } else { "returned" });

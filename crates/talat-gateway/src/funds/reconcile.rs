@@ -73,7 +73,28 @@ impl Service<'_> {
             created_by: actor.into(),
         };
         self.store.save_reconciliation(&row).await?;
+        // A difference is an exception until staff close it with a reason (four eyes); a
+        // rerun that balances closes it.
+        let reference = format!("recon:{date}");
+        if report.balanced() {
+            self.store.close_fiat_exception_by_system("reconciliation_difference", &reference, "a rerun balanced", self.now_ms()).await?;
+        } else {
+            self.store.reopen_fiat_exception("reconciliation_difference", &reference, self.now_ms()).await?;
+        }
         Ok(report)
+    }
+
+    /// The scheduled run: yesterday (Bangkok), once its statement is in and no report is kept
+    /// yet. A day without a statement (a weekend, a holiday) has nothing to reconcile.
+    pub async fn reconcile_yesterday(&self) -> Result<Option<Report>, FundsError> {
+        let yesterday = super::bangkok_date(self.now_ms().saturating_sub(talat_core::calendar::DAY_MS));
+        if self.store.reconciliations().await?.iter().any(|r| r.recon_date == yesterday) {
+            return Ok(None);
+        }
+        match self.store.latest_statement_up_to(&yesterday).await? {
+            Some(s) if s.statement_date == yesterday => self.reconcile(&yesterday, "scheduler").await.map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Kept reports, newest first.

@@ -634,6 +634,41 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Opens the exception again if it was resolved (a reconciliation that differs again), or
+    /// opens it; returns its id.
+    pub async fn reopen_fiat_exception(&self, class: &str, reference: &str, now_ms: u64) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE fiat_exceptions SET status = 'open', created_ms = $1, proposal_action = NULL, proposal_account_id = NULL, proposal_reason = NULL, \
+             proposed_by = NULL, proposed_by_email = NULL, proposed_ms = NULL, resolved_by = NULL, resolved_by_email = NULL, resolved_ms = NULL \
+             WHERE class = $2 AND reference = $3 AND status = 'resolved'",
+        )
+        .bind(int(now_ms)?)
+        .bind(class)
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.open_fiat_exception(class, reference, None, now_ms).await
+    }
+
+    /// Resolves an exception no person needs to decide (a reconciliation rerun that balanced).
+    pub async fn close_fiat_exception_by_system(&self, class: &str, reference: &str, note: &str, now_ms: u64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE fiat_exceptions SET status = 'resolved', proposal_action = 'close', proposal_reason = $1, resolved_by_email = 'system', resolved_ms = $2 \
+             WHERE class = $3 AND reference = $4 AND status <> 'resolved'",
+        )
+        .bind(note)
+        .bind(int(now_ms)?)
+        .bind(class)
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     // --- withdrawals ---
 
     /// Inserts a new withdrawal in `requested`; false when the customer has a pending one (the

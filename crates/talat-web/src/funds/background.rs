@@ -1,6 +1,7 @@
 //! The funds service's background work: at start, finishing what a crash interrupted (bank
 //! lines half applied, withdrawals whose engine step or payout result is not known); then, every
-//! [`SWEEP_EVERY`], expiring unpaid QRs and importing statements dropped in the watched folder.
+//! [`SWEEP_EVERY`], expiring unpaid QRs, looking up unknown payouts, importing statements dropped
+//! in the watched folder, and reconciling yesterday once its statement is in.
 
 use crate::Web;
 use std::path::Path;
@@ -39,12 +40,15 @@ pub async fn recover(web: &Web) -> Result<(), String> {
     Ok(())
 }
 
-async fn sweep(web: &Web) -> Result<(), String> {
+pub async fn sweep(web: &Web) -> Result<(), String> {
     let funds = web.gateway.fiat().map_err(|e| e.message)?;
     web.store.expire_fiat_deposits(web.gateway.now_ms()).await.map_err(|e| e.to_string())?;
     funds.resolve_unknown_payouts().await.map_err(|e| e.message)?;
     if let Some(dir) = web.gateway.funds().config.statement_dir.clone() {
         import_folder(web, &dir).await?;
+    }
+    if let Some(report) = funds.reconcile_yesterday().await.map_err(|e| e.message)? {
+        tracing::info!("funds: reconciled {}: difference {} satang", report.date, report.difference_satang);
     }
     Ok(())
 }
