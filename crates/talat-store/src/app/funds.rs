@@ -846,7 +846,7 @@ impl Store {
     /// The customer's withdrawals today that still count against the day: held (not released).
     pub async fn fiat_withdrawn_since(&self, account_id: u64, since_ms: u64) -> Result<u64, StoreError> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(amount_satang + fee_satang), 0) AS n FROM fiat_withdrawals WHERE account_id = $1 AND created_ms >= $2 AND status NOT IN ('rejected', 'cancelled', 'refunded')",
+            "SELECT CAST(COALESCE(SUM(amount_satang + fee_satang), 0) AS BIGINT) AS n FROM fiat_withdrawals WHERE account_id = $1 AND created_ms >= $2 AND status NOT IN ('rejected', 'cancelled', 'refunded')",
         )
         .bind(int(account_id)?)
         .bind(int(since_ms)?)
@@ -967,7 +967,7 @@ impl Store {
     /// The ledger's side for `asset` from every projected posting before `before_ms`.
     pub async fn ledger_totals(&self, asset_id: u32, before_ms: u64) -> Result<LedgerTotals, StoreError> {
         let rows = sqlx::query(
-            "SELECT kind, SUM(amount) AS total FROM (\
+            "SELECT kind, CAST(SUM(amount) AS BIGINT) AS total FROM (\
                SELECT to_kind AS kind, amount FROM postings WHERE asset_id = $1 AND ts_ms < $2 \
                UNION ALL SELECT from_kind AS kind, -amount FROM postings WHERE asset_id = $3 AND ts_ms < $4) AS p GROUP BY kind",
         )
