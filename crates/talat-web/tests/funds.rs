@@ -559,12 +559,21 @@ async fn statements_from_the_watched_folder_and_malformed_files() {
     let before = thb(&kit, c.user);
     let d = c.b.post("/web/api/funds/deposits", json!({"amount": "900.00"})).await.1["deposit"].clone();
     let date = today(&kit);
-    let line = credit("KB5001", 90_000, d["ref1"].as_str().unwrap(), d["ref2"].as_str().unwrap(), "นาย สมชาย ใจดี", &date);
+    let line = BankLine {
+        counterparty_account: Some("1234567890".into()),
+        ..credit("KB5001", 90_000, d["ref1"].as_str().unwrap(), d["ref2"].as_str().unwrap(), "นาย สมชาย ใจดี", &date)
+    };
     std::fs::write(folder.path().join("2026-12-06.xml"), statement(&date, 0, vec![line])).unwrap();
     std::fs::write(folder.path().join("broken.xml"), "<Document><BkToCstmrStmt>").unwrap();
     std::fs::write(folder.path().join("notes.txt"), "not a statement").unwrap();
+    // The customer registered the account they pay from: the deposit verifies it (the reverse
+    // penny test), with no staff member.
+    let (s, v) = c.b.post("/web/api/funds/bank-accounts", json!({"bank_code": "002", "account_no": "123-4-56789-0", "name": "Somchai Jaidee"})).await;
+    assert_eq!(s, 200, "{v}");
     talat_web::funds::background::sweep(&kit.web).await.unwrap();
     assert_eq!(thb(&kit, c.user).0, before.0 + 90_000, "credited from the folder, the Thai payer name matching the KYC name");
+    let accounts = c.b.get("/web/api/funds/bank-accounts").await.1;
+    assert_eq!(accounts["accounts"][0]["status"], "active", "{accounts}");
     assert!(folder.path().join("imported/2026-12-06.xml").exists());
     assert!(folder.path().join("failed/broken.xml").exists() && folder.path().join("failed/broken.xml.error").exists());
     assert!(folder.path().join("notes.txt").exists(), "other files are left alone");

@@ -157,6 +157,7 @@ impl Service<'_> {
                     Transition { id: &intent.id, from: &["awaiting_payment"], to: DepositStatus::Credited.as_str(), note: "paid", actor: "bank", now_ms: now };
                 self.store.transition_deposit(&t, Some(&line.reference)).await?;
                 self.store.set_line_outcome(&line.reference, "credited", Some(&intent.id)).await?;
+                self.verify_by_deposit(intent.account_id, line).await?;
                 Ok(LineOutcome::Credited { deposit: intent.id.clone() })
             }
             Match::Exception { class, intent_id } => self.open_exception(line, class.as_str(), intent_id.as_deref()).await,
@@ -172,6 +173,25 @@ impl Service<'_> {
             .await?
             .filter(|d| d.status == DepositStatus::Credited.as_str() && d.bank_ref.as_deref() != Some(&line.reference));
         Ok(paid.map(|d| vec![d.id]).unwrap_or_default())
+    }
+
+    /// The reverse penny test: money the customer paid from a bank account they registered
+    /// (the statement names the paying account, in their name) proves they hold it, so the
+    /// account is verified without a staff member (recorded as decided by staff id 0).
+    async fn verify_by_deposit(&self, account_id: u64, line: &BankLine) -> Result<(), FundsError> {
+        let Some(from) = line.counterparty_account.as_deref() else { return Ok(()) };
+        let from: String = from.chars().filter(char::is_ascii_digit).collect();
+        let Some(payer) = line.counterparty_name.as_deref() else { return Ok(()) };
+        // The payer is the customer (KYC names, either script) and the account is theirs.
+        if !self.kyc_names(account_id).await?.iter().any(|n| talat_funds::names::same_person(n, payer)) {
+            return Ok(());
+        }
+        for a in self.store.bank_accounts_of(account_id).await? {
+            if a.status == "pending_verification" && a.account_no == from {
+                self.store.decide_bank_account(a.id, true, 0, Some("verified by a deposit from this account"), self.now_ms()).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The names a customer's payments may carry: their KYC names and their bank accounts' holders.

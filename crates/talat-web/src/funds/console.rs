@@ -147,7 +147,7 @@ async fn payout_csv(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staf
 }
 
 async fn import_statement(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
-    let m = body::object_up_to(&headers, &body, false, super::MAX_STATEMENT_BODY_BYTES)?;
+    let m = body::object_up_to(&headers, &body, false, super::view::MAX_STATEMENT_BODY_BYTES)?;
     let format = body::str(&m, "format")?.to_string();
     // The audit keeps the format and size, not the statement itself.
     let detail = json!({"format": format, "bytes": body.len()}).to_string();

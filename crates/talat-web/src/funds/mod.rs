@@ -17,11 +17,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use std::sync::Arc;
 
-/// The largest statement accepted in one request (a camt.053 of a busy day).
-pub const MAX_STATEMENT_BODY_BYTES: usize = 8 * 1024 * 1024;
-
 pub fn routes() -> Router<Arc<Web>> {
-    Router::new().merge(customer::routes()).merge(console::routes().layer(DefaultBodyLimit::max(MAX_STATEMENT_BODY_BYTES)))
+    Router::new().merge(customer::routes()).merge(console::routes().layer(DefaultBodyLimit::max(view::MAX_STATEMENT_BODY_BYTES)))
 }
 
 pub fn spawn_background(web: &Arc<Web>) {

@@ -14,6 +14,9 @@ use talat_funds::recon::Report;
 use talat_gateway::funds::{Customer, StaffActor};
 use talat_store::{BankAccountRow, ExceptionRow, FiatDepositRow, FiatWithdrawalRow, WebAccountRow};
 
+/// The largest statement accepted in one request (a camt.053 of a busy day).
+pub const MAX_STATEMENT_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 pub fn customer(account: &WebAccountRow) -> Customer {
     Customer::of(account)
 }
