@@ -299,7 +299,7 @@ async fn console_role_matrix() {
     let mut staff = staff_browsers(&kit).await;
     // (method, path, body, roles allowed). Mutations are chosen to succeed and be repeatable.
     let routes: Vec<(Method, String, Option<Value>, Vec<Role>)> = vec![
-        (Method::GET, "/web/api/console/me".into(), None, vec![Operator, Support, Kyc, Compliance, Admin]),
+        (Method::GET, "/web/api/console/me".into(), None, vec![Operator, Support, Kyc, Compliance, Finance, Admin]),
         (Method::GET, "/web/api/console/dashboard".into(), None, vec![Operator, Admin]),
         (Method::GET, "/web/api/console/markets".into(), None, vec![Operator, Admin]),
         (Method::POST, "/web/api/console/markets/ETH_THB/mode".into(), Some(json!({"mode": "open", "reason": "matrix"})), vec![Operator, Admin]),
@@ -361,7 +361,8 @@ async fn console_role_matrix() {
             json!(["dashboard", "markets", "incidents", "security"]),
             json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
             json!(["kyc", "screening", "admission", "security"]),
-            json!(["users", "support", "staffing", "reports", "kyc", "screening", "admission", "audit", "security"]),
+            json!(["users", "support", "staffing", "reports", "kyc", "screening", "admission", "funds", "audit", "security"]),
+            json!(["funds", "security"]),
             json!([
                 "dashboard",
                 "markets",
@@ -374,6 +375,7 @@ async fn console_role_matrix() {
                 "kyc",
                 "screening",
                 "admission",
+                "funds",
                 "audit",
                 "staff",
                 "security"
@@ -431,7 +433,7 @@ async fn halt_lock_and_audit() {
     let (s, _) = operator.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "sideways", "reason": "typo"})).await;
     assert_eq!(s, 400);
 
-    let admin = &mut staff[4].1;
+    let admin = &mut staff.iter_mut().find(|(r, _)| *r == Role::Admin).unwrap().1;
     let (_, audit) = admin.get("/web/api/console/audit").await;
     let entries = audit["entries"].as_array().unwrap();
     let actions: Vec<(String, String)> = entries
