@@ -1,10 +1,14 @@
 //! A TCP listener that holds at most `max_connections` open connections: beyond that, new
 //! connections wait in the kernel's accept backlog instead of costing this process memory.
-//! Each accepted stream carries its permit and gives it back when the connection closes.
+//! One IP address holds at most `max_per_ip` of them: a further connection from it is closed at
+//! once, so one host cannot take every slot. Each accepted stream carries its permit and its
+//! address's count and gives both back when the connection closes.
 
 use axum::serve::Listener;
+use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,18 +19,57 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    per_ip: Arc<PerIp>,
+}
+
+/// Open connections per address. Entries are removed at zero, so the map holds at most
+/// `max_connections` addresses.
+struct PerIp {
+    max: usize,
+    open: Mutex<FxHashMap<IpAddr, usize>>,
+}
+
+impl PerIp {
+    fn try_take(&self, ip: IpAddr) -> bool {
+        let mut open = self.open.lock();
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn give_back(&self, ip: IpAddr) {
+        let mut open = self.open.lock();
+        if let Some(n) = open.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&ip);
+            }
+        }
+    }
 }
 
 impl LimitedListener {
-    pub fn new(inner: TcpListener, max_connections: usize) -> LimitedListener {
-        assert!(max_connections >= 1);
-        LimitedListener { inner, permits: Arc::new(Semaphore::new(max_connections)) }
+    pub fn new(inner: TcpListener, max_connections: usize, max_per_ip: usize) -> LimitedListener {
+        assert!(max_connections >= 1 && max_per_ip >= 1);
+        let per_ip = Arc::new(PerIp { max: max_per_ip, open: Mutex::new(FxHashMap::default()) });
+        LimitedListener { inner, permits: Arc::new(Semaphore::new(max_connections)), per_ip }
     }
 }
 
 pub struct LimitedStream {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+    ip: IpAddr,
+    per_ip: Arc<PerIp>,
+}
+
+impl Drop for LimitedStream {
+    fn drop(&mut self) {
+        self.per_ip.give_back(self.ip);
+    }
 }
 
 impl Listener for LimitedListener {
@@ -38,9 +81,14 @@ impl Listener for LimitedListener {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
+                    if !self.per_ip.try_take(addr.ip()) {
+                        // Dropped: closed at once, and the permit stays for the next one.
+                        metrics::counter!("talat_api_connections_refused_total", "reason" => "per_ip").increment(1);
+                        continue;
+                    }
                     // Small request/response exchanges: send at once.
                     let _ = stream.set_nodelay(true);
-                    return (LimitedStream { stream, _permit: permit }, addr);
+                    return (LimitedStream { stream, _permit: permit, ip: addr.ip(), per_ip: Arc::clone(&self.per_ip) }, addr);
                 }
                 Err(error) => {
                     // Out of descriptors or a transient failure: wait a moment rather than spin.

@@ -7,8 +7,12 @@
 //! journal on disk ─▶ store follower (own engine copy, lowest priority) ─▶ query store
 //! ```
 
-use std::net::SocketAddr;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
+use std::time::Duration;
 use talat_gateway::AppState;
 
 /// Serves `gateway` on `listener` until `shutdown` resolves.
@@ -22,6 +26,12 @@ pub async fn serve(
 
 /// [`serve`] with `extra` routes merged into the gateway's router (see
 /// [`crate::routes::router_with`]).
+///
+/// Its own accept loop rather than `axum::serve`, which cannot set hyper's timers: every
+/// connection is HTTP/1.1 with `header_read_timeout_ms` on each request head (a new connection
+/// or a keep-alive one waiting for its next request: slowloris and idle sockets are closed),
+/// WebSocket upgrades allowed, under the global and per-IP connection caps. On shutdown each
+/// connection finishes its request in flight and closes; the server returns when all have.
 pub async fn serve_with(
     gateway: AppState,
     extra: axum::Router<AppState>,
@@ -38,11 +48,60 @@ pub async fn serve_with(
             }
         })
     };
-    let max_connections = gateway.config.max_connections;
+    let (max_connections, max_per_ip) = (gateway.config.max_connections, gateway.config.max_connections_per_ip);
+    let head_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms.max(1));
     let app = crate::routes::router_with(gateway, extra);
-    // `tap_io` makes axum hand out the peer address as `ConnectInfo<SocketAddr>`.
-    let listener = axum::serve::ListenerExt::tap_io(crate::listener::LimitedListener::new(listener, max_connections), |_| {});
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+    let mut listener = crate::listener::LimitedListener::new(listener, max_connections, max_per_ip);
+    // Connections hold a receiver each: dropping `stop` tells them to finish; `open` closing
+    // means every connection has.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let (open_tx, open_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
+            () = &mut shutdown => break,
+        };
+        let service = tower::ServiceExt::map_request(app.clone(), move |request: axum::http::Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(addr));
+            request
+        });
+        let (stop_rx, open_rx) = (stop_rx.clone(), open_rx.clone());
+        tokio::spawn(serve_connection(stream, TowerToHyperService::new(service), head_timeout, stop_rx, open_rx));
+    }
+    drop(stop_tx);
+    drop(stop_rx);
+    drop(open_rx);
+    open_tx.closed().await;
     sweeper.abort();
-    result
+    Ok(())
+}
+
+async fn serve_connection<S>(
+    stream: crate::listener::LimitedStream,
+    service: S,
+    head_timeout: Duration,
+    mut stop: tokio::sync::watch::Receiver<()>,
+    _open: tokio::sync::watch::Receiver<()>,
+) where
+    S: hyper::service::Service<axum::http::Request<Incoming>, Response = axum::response::Response> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(head_timeout).keep_alive(true);
+    let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stop.changed() => {
+            // Finish the request in flight, then close (an idle connection closes at once).
+            connection.as_mut().graceful_shutdown();
+            connection.as_mut().await
+        }
+    };
+    if let Err(error) = result {
+        tracing::trace!(%error, "connection ended");
+    }
 }

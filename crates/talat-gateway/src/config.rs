@@ -14,6 +14,20 @@ pub struct ApiConfig {
     pub decimals: DecimalStyle,
     /// Open HTTP connections held at once; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Open HTTP connections from one IP address; more are closed at once, so one host cannot
+    /// take every slot (below `max_connections`).
+    pub max_connections_per_ip: usize,
+    /// Time to send a request's head, from the moment the connection waits for one: a new
+    /// connection, or a keep-alive connection between requests (so this is also the idle
+    /// keep-alive timeout). A slow or silent client is disconnected.
+    pub header_read_timeout_ms: u64,
+    /// Time to send a request's body once its head is read; past it the answer is 408 and the
+    /// connection is closed.
+    pub body_read_timeout_ms: u64,
+    /// WebSockets: the server pings this often and closes a socket whose pong (or any message)
+    /// does not come within `ws_pong_timeout_s`.
+    pub ws_ping_interval_s: u64,
+    pub ws_pong_timeout_s: u64,
     /// Largest request body; larger ones are refused unread.
     pub max_body_bytes: usize,
     /// Largest body of a request whose path starts with one of `upload_path_prefixes` (support
@@ -61,6 +75,11 @@ impl Default for ApiConfig {
             timestamp_window_ms: 30_000,
             decimals: DecimalStyle::Numbers,
             max_connections: 4_096,
+            max_connections_per_ip: 512,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            ws_ping_interval_s: 30,
+            ws_pong_timeout_s: 15,
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 8 * 1024 * 1024,
             upload_path_prefixes: vec![

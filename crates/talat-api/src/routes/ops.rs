@@ -57,10 +57,20 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     };
     let max_bytes = if needs_permit { state.config.max_upload_bytes } else { state.config.max_body_bytes };
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, max_bytes).await {
+    let timeout = std::time::Duration::from_millis(state.config.body_read_timeout_ms.max(1));
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
         // The permit is held until the answer: the body lives as long as the handler.
-        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
-        Err(_) => talat_gateway::error::ApiError::body_too_large(max_bytes).into_response(),
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(Err(_)) => talat_gateway::error::ApiError::body_too_large(max_bytes).into_response(),
+        // A body trickled in too slowly: 408, and the connection closes (its body is half read).
+        Err(_) => {
+            metrics::counter!("talat_api_body_timeouts_total").increment(1);
+            let mut response =
+                (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(serde_json::json!({"error": 90, "message": "the request body was not sent in time"})))
+                    .into_response();
+            response.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 

@@ -122,6 +122,61 @@ pub fn not_upgradable(rejection: WebSocketUpgradeRejection) -> ApiError {
     refusal(10, rejection.status(), format!("this path is a WebSocket endpoint: {}", rejection.body_text()))
 }
 
+/// Whether the client is still there: the server pings every `ping_every`, and a socket from
+/// which nothing (a pong, a ping, any message) arrived within `pong_within` of a ping is dead
+/// and closed. A half-open TCP connection therefore frees its slot within one interval and one
+/// deadline.
+pub struct Liveness {
+    ping_every: Duration,
+    pong_within: Duration,
+    next_ping: tokio::time::Instant,
+    /// When the unanswered ping was sent.
+    waiting_since: Option<tokio::time::Instant>,
+}
+
+/// What to do when [`Liveness::deadline`] passes.
+pub enum Due {
+    Ping,
+    Dead,
+}
+
+impl Liveness {
+    pub fn new(gateway: &Gateway) -> Liveness {
+        let ping_every = Duration::from_secs(gateway.config.ws_ping_interval_s.max(1));
+        let pong_within = Duration::from_secs(gateway.config.ws_pong_timeout_s.max(1));
+        Liveness { ping_every, pong_within, next_ping: tokio::time::Instant::now() + ping_every, waiting_since: None }
+    }
+
+    /// When the socket loop must wake for liveness.
+    pub fn deadline(&self) -> tokio::time::Instant {
+        match self.waiting_since {
+            Some(since) => since + self.pong_within,
+            None => self.next_ping,
+        }
+    }
+
+    /// The deadline passed: ping, or give up.
+    pub fn due(&mut self) -> Due {
+        let now = tokio::time::Instant::now();
+        if self.waiting_since.is_some() {
+            return Due::Dead;
+        }
+        self.waiting_since = Some(now);
+        self.next_ping = now + self.ping_every;
+        Due::Ping
+    }
+
+    /// Something arrived from the client: it is alive.
+    pub fn heard(&mut self) {
+        self.waiting_since = None;
+    }
+}
+
+/// Sends the liveness ping; false if the client cannot take it.
+pub async fn send_ping(socket: &mut WebSocket) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Default::default()))).await, Ok(Ok(())))
+}
+
 /// The handshake settings every socket shares: bounded frames in, bounded buffer out.
 pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(MAX_INCOMING_BYTES).max_frame_size(MAX_INCOMING_BYTES).max_write_buffer_size(MAX_WRITE_BUFFER_BYTES).write_buffer_size(0)

@@ -9,7 +9,7 @@
 //! the feed gets a fresh snapshot.
 
 use super::public::ticker_message;
-use super::{close, code, configure, not_upgradable, send_text, WsSlot};
+use super::{close, code, configure, not_upgradable, send_ping, send_text, Due, Liveness, WsSlot};
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -136,6 +136,7 @@ async fn run(state: AppState, _slot: WsSlot, market: Result<Arc<RwLock<MarketSta
     let mut feed = state.read.subscribe();
     let (first, mut last_ticker) = snapshot(&market.read(), state.now_ms());
     let mut out = vec![first];
+    let mut liveness = Liveness::new(&state);
     loop {
         for text in out.drain(..) {
             if !send_text(&mut socket, text).await {
@@ -172,9 +173,17 @@ async fn run(state: AppState, _slot: WsSlot, market: Result<Arc<RwLock<MarketSta
                 }
                 Err(RecvError::Closed) => return close(socket, code::GOING_AWAY, "server shutting down").await,
             },
+            _ = tokio::time::sleep_until(liveness.deadline()) => match liveness.due() {
+                Due::Ping => {
+                    if !send_ping(&mut socket).await {
+                        return;
+                    }
+                }
+                Due::Dead => return close(socket, code::POLICY, "no pong: the connection is gone").await,
+            },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => liveness.heard(),
             },
         }
     }

@@ -16,7 +16,7 @@
 //! sell), which `fee_currency` names.
 
 use super::public::txn_id;
-use super::{close, code, configure, not_upgradable, refusal, send_text, WsSlot};
+use super::{close, code, configure, not_upgradable, refusal, send_ping, send_text, Due, Liveness, WsSlot};
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -398,6 +398,7 @@ impl Session {
         let closes_at = Instant::now() + max_age;
         // Until authenticated, a socket gets at most AUTH_TIMEOUT.
         let mut idle_until = Instant::now() + idle.min(AUTH_TIMEOUT);
+        let mut liveness = Liveness::new(&self.gateway);
         loop {
             for text in std::mem::take(&mut self.out) {
                 if !send_text(&mut socket, text).await {
@@ -410,8 +411,18 @@ impl Session {
                     None => Step::Close(code::POLICY, format!("idle: no auth within {} s", idle.min(AUTH_TIMEOUT).as_secs())),
                 },
                 _ = sleep_until(closes_at) => Step::Close(code::NORMAL, format!("connection age limit of {} s reached: reconnect", max_age.as_secs())),
+                _ = sleep_until(liveness.deadline()) => match liveness.due() {
+                    Due::Ping if send_ping(&mut socket).await => Step::Continue,
+                    Due::Ping => Step::Quit,
+                    Due::Dead => Step::Close(code::POLICY, "no pong: the connection is gone".into()),
+                },
                 update = next_feed(&mut self.auth) => self.on_feed(update),
-                incoming = socket.recv() => self.on_incoming(incoming),
+                incoming = socket.recv() => {
+                    if matches!(incoming, Some(Ok(_))) {
+                        liveness.heard();
+                    }
+                    self.on_incoming(incoming)
+                }
             };
             if std::mem::take(&mut self.pinged) {
                 idle_until = Instant::now() + idle;

@@ -8,7 +8,7 @@
 //! market per published batch. A trade stream sends one message per trade (the stream was
 //! retired upstream on 2026-05-18; it is served in its documented shape for old clients).
 
-use super::{close, code, configure, not_upgradable, number, send_text, WsSlot};
+use super::{close, code, configure, not_upgradable, number, send_ping, send_text, Due, Liveness, WsSlot};
 use crate::routes::public::ticker_figures;
 use crate::routes::{ip_of, Peer};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -249,6 +249,7 @@ async fn run(state: AppState, _slot: WsSlot, parsed: Result<Vec<Stream>, String>
     for s in subscriptions.iter_mut() {
         s.snapshot(now_ms, &mut out);
     }
+    let mut liveness = Liveness::new(&state);
     loop {
         for text in out.drain(..) {
             if !send_text(&mut socket, text).await {
@@ -276,10 +277,18 @@ async fn run(state: AppState, _slot: WsSlot, parsed: Result<Vec<Stream>, String>
                 }
                 Err(RecvError::Closed) => return close(socket, code::GOING_AWAY, "server shutting down").await,
             },
+            _ = tokio::time::sleep_until(liveness.deadline()) => match liveness.due() {
+                Due::Ping => {
+                    if !send_ping(&mut socket).await {
+                        return;
+                    }
+                }
+                Due::Dead => return close(socket, code::POLICY, "no pong: the connection is gone").await,
+            },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 // Nothing to say to a public stream; protocol pings are answered by the socket.
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => liveness.heard(),
             },
         }
     }
