@@ -270,13 +270,15 @@ async fn rate_limits_answer_429_and_block() {
     assert_eq!(code(reply), 30);
     // Signed calls count per user: another user is not blocked by the first one's burst.
     // (Tokens refill while the requests go out, so count until the limit bites.)
+    // Each request differs (a signed request works once, so a client never sends the same
+    // bytes twice within a millisecond).
     let mut sent = 0;
-    while c.signed(&ex, 0, "POST", "/api/v3/market/wallet", "").await.0 != 429 {
+    while c.signed(&ex, 0, "POST", "/api/v3/market/wallet", &format!(r#"{{"n":{sent}}}"#)).await.0 != 429 {
         sent += 1;
         assert!(sent < 5_000, "the wallet limit (150/s) never bit");
     }
     assert!(sent >= 150, "the burst of 150 is allowed first");
-    assert_eq!(c.signed(&ex, 0, "POST", "/api/v3/market/wallet", "").await.0, 429, "and the caller stays blocked");
+    assert_eq!(c.signed(&ex, 0, "POST", "/api/v3/market/wallet", r#"{"n":-1}"#).await.0, 429, "and the caller stays blocked");
     assert_eq!(code(&c.signed(&ex, 1, "POST", "/api/v3/market/wallet", "").await.1), 0);
     let openapi: Value = reqwest::get(format!("{}/api/openapi.json", ex.url)).await.unwrap().json().await.unwrap();
     assert!(openapi["paths"]["/api/v3/talat/place-order"].is_object());
@@ -465,5 +467,43 @@ async fn decimals_as_strings_cover_limits_and_credits() {
     assert_eq!((status, v["code"].as_str(), v["data"].as_array().map(Vec::len)), (200, Some("0"), Some(0)), "{v}");
     let (_, v) = c.signed(&ex, 0, "POST", "/api/v3/fiat/withdraw", r#"{"id":"1","amt":100}"#).await;
     assert_eq!(code(&v), 48, "{v}");
+    ex.stop().await;
+}
+
+/// A captured signed request replayed inside its window is refused (code 8) and does nothing;
+/// so is a timestamp that is not plain digits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_request_works_once() {
+    let ex = exchange().await;
+    let http = reqwest::Client::new();
+    let target = "/api/v3/market/place-bid";
+    let body = r#"{"sym":"BTC_THB","amt":1000,"rat":3000000,"typ":"limit"}"#;
+    let headers = ex.sign_headers(0, "POST", target, body);
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let mut request = http.post(format!("{}{target}", ex.url)).header("content-type", "application/json");
+        for (name, value) in headers.clone() {
+            request = request.header(name, value);
+        }
+        answers.push(request.body(body).send().await.unwrap().json::<Value>().await.unwrap());
+    }
+    assert_eq!(code(&answers[0]), 0, "{}", answers[0]);
+    assert_eq!((code(&answers[1]), code(&answers[2])), (8, 8), "{answers:?}");
+    let c = Client::new();
+    let (_, open) = c.signed(&ex, 0, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await;
+    assert_eq!(open["result"].as_array().map(Vec::len), Some(1), "one order, not three: {open}");
+    // Lenient timestamps are refused: a sign, a leading zero.
+    for ts in [format!("+{}", ex.gateway.now_ms()), format!("0{}", ex.gateway.now_ms())] {
+        let sig = talat_gateway::auth::sign::sign(ex.users[0].secret.as_bytes(), &ts, "POST", "/api/v3/market/wallet", b"");
+        let r = http
+            .post(format!("{}/api/v3/market/wallet", ex.url))
+            .header("X-BTK-APIKEY", &ex.users[0].key)
+            .header("X-BTK-TIMESTAMP", &ts)
+            .header("X-BTK-SIGN", sig)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(code(&r.json::<Value>().await.unwrap()), 8, "{ts}");
+    }
     ex.stop().await;
 }

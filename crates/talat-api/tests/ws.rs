@@ -271,7 +271,15 @@ async fn unknown_streams_are_refused_clearly() {
 
 fn auth_message(ex: &TestExchange, i: usize) -> Value {
     let user = &ex.users[i];
-    let ts = ex.gateway.now_ms().to_string();
+    // An auth signs the timestamp alone and works once, so each socket takes its own
+    // millisecond (as a client opening several sockets at once must).
+    static LAST_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = ex.gateway.now_ms();
+    let ts = LAST_MS
+        .fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |last| Some((last + 1).max(now)))
+        .map(|last| (last + 1).max(now))
+        .expect("the update always succeeds")
+        .to_string();
     let sig = talat_gateway::auth::sign::sign(user.secret.as_bytes(), &ts, "", "", b"");
     json!({"event": "auth", "data": {"X-BTK-APIKEY": user.key, "X-BTK-SIGN": sig, "X-BTK-TIMESTAMP": ts}})
 }

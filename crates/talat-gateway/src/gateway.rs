@@ -37,6 +37,8 @@ pub struct Gateway {
     pub upload_permits: tokio::sync::Semaphore,
     /// Wall clock for servertime and timestamp checks (ms).
     pub clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    /// Signed requests seen inside the timestamp window: each works once.
+    pub replays: crate::auth::replay::ReplayGuard,
     /// Deposits and withdrawals: settings and the payout rail (defaults until `install_funds`).
     pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
 }
@@ -94,10 +96,33 @@ impl Gateway {
             metrics::counter!("talat_api_bad_signatures_total").increment(1);
             return Err(ApiError::invalid_signature());
         }
+        self.first_use(api_key, timestamp, signature)?;
         Ok(key)
     }
 
+    /// Refuses a signed request (or private WebSocket auth) seen before inside its window:
+    /// code 8, as a timestamp that may not be used again.
+    pub fn first_use(&self, api_key: &str, timestamp: &str, signature: &str) -> Result<(), ApiError> {
+        let keep_ms = self.config.timestamp_window_ms.saturating_mul(2);
+        match self.replays.check(api_key, timestamp, signature, self.now_ms(), keep_ms) {
+            crate::auth::replay::Use::First => Ok(()),
+            crate::auth::replay::Use::Replayed => {
+                metrics::counter!("talat_api_replays_total").increment(1);
+                Err(ApiError::invalid_timestamp("this signed request was already used: sign each request with a new timestamp"))
+            }
+            crate::auth::replay::Use::Full => Err(ApiError::system_busy(self.config.busy_retry_after_s)),
+        }
+    }
+
     pub fn check_timestamp(&self, timestamp: &str) -> Result<(), ApiError> {
+        // Digits only: no sign, no leading zero, no more than a u64 of milliseconds needs.
+        let digits_only = !timestamp.is_empty()
+            && timestamp.len() <= 16
+            && timestamp.bytes().all(|b| b.is_ascii_digit())
+            && !(timestamp.len() > 1 && timestamp.starts_with('0'));
+        if !digits_only {
+            return Err(ApiError::invalid_timestamp("invalid timestamp: expected Unix milliseconds as plain digits"));
+        }
         let ts_ms: u64 = timestamp.parse().map_err(|_| ApiError::invalid_timestamp("invalid timestamp: expected Unix milliseconds"))?;
         let now_ms = self.now_ms();
         let window_ms = self.config.timestamp_window_ms;

@@ -76,6 +76,9 @@ pub struct User {
     pub signer: Signer,
     next_is_ask: bool,
     read_turn: usize,
+    /// The last timestamp signed: each request gets a later one, since a signed request works
+    /// once (the same bytes within a millisecond would be a replay).
+    last_ts_ms: u64,
     /// Acknowledged, not yet cancelled (as far as the generator knows), newest last.
     open: VecDeque<(u64, bool)>,
 }
@@ -83,7 +86,7 @@ pub struct User {
 impl User {
     pub fn demo(index: u32) -> User {
         let (key, secret) = demo_load_credentials(index);
-        User { index, key, signer: Signer::new(secret.as_bytes()), next_is_ask: false, read_turn: 0, open: VecDeque::new() }
+        User { index, key, signer: Signer::new(secret.as_bytes()), next_is_ask: false, read_turn: 0, last_ts_ms: 0, open: VecDeque::new() }
     }
 
     /// Acknowledged order ids this user could cancel.
@@ -216,7 +219,10 @@ impl Workload {
     pub fn request(&mut self, planned: &Planned, timestamp_ms: u64, out: &mut Vec<u8>) {
         let Workload { users, rng, band_ppm, market, routes, body, .. } = self;
         let routes = &**routes;
-        let user = &users[planned.slot];
+        let user = &mut users[planned.slot];
+        let timestamp_ms = timestamp_ms.max(user.last_ts_ms + 1);
+        user.last_ts_ms = timestamp_ms;
+        let user = &*user;
         body.clear();
         match planned.op {
             Op::Place { buy } => {
@@ -439,6 +445,7 @@ mod tests {
         let mut w = workload(Mix { place: 1, cancel: 0, read: 0 }, 1);
         let live = Live::default();
         let mut sides = Vec::new();
+        let mut last_ts = 0;
         for _ in 0..6 {
             let planned = w.plan(&live);
             let Op::Place { buy } = planned.op else { panic!("{planned:?}") };
@@ -463,10 +470,14 @@ mod tests {
             }
             assert_eq!(request.method, "POST");
             assert_eq!(request.header("x-btk-apikey"), Some(demo_load_credentials(0).0.as_str()));
-            assert_eq!(request.header("x-btk-timestamp"), Some("1699376552354"));
+            // Each request of a user gets a later timestamp than the last (a signed request
+            // works once), never an earlier one than the clock's.
+            let ts: u64 = request.header("x-btk-timestamp").unwrap().parse().unwrap();
+            assert!(ts >= 1699376552354 && ts > last_ts, "{ts}");
+            last_ts = ts;
             assert_eq!(request.header("content-type"), Some("application/json"));
             let (_, secret) = demo_load_credentials(0);
-            let expected = Signer::new(secret.as_bytes()).sign(b"1699376552354", "POST", &request.target, body.as_bytes());
+            let expected = Signer::new(secret.as_bytes()).sign(ts.to_string().as_bytes(), "POST", &request.target, body.as_bytes());
             assert_eq!(request.header("x-btk-sign").map(str::as_bytes), Some(&expected[..]));
         }
         assert_eq!(sides, [true, false, true, false, true, false]);
@@ -536,7 +547,8 @@ mod tests {
             } else {
                 // The signed target is path and query, exactly as sent.
                 let (_, secret) = demo_load_credentials(user);
-                let expected = Signer::new(secret.as_bytes()).sign(b"5", &request.method, &request.target, request.body.as_bytes());
+                let ts = request.header("x-btk-timestamp").unwrap().to_string();
+                let expected = Signer::new(secret.as_bytes()).sign(ts.as_bytes(), &request.method, &request.target, request.body.as_bytes());
                 assert_eq!(request.header("x-btk-sign").map(str::as_bytes), Some(&expected[..]), "{request:?}");
             }
             // Only a POST says what its body is.

@@ -387,8 +387,10 @@ async fn the_v4_and_v3_fiat_endpoints() {
         (Some("******9099"), Some("480.50"), Some("500.50"))
     );
     assert_eq!(thb(&kit, c.user).0, before.0 - 50_050);
-    // A second one while the first is pending: B1009-CW, nothing held.
-    let r = call("POST", "/api/v4/fiat/withdraw", &body).await.unwrap();
+    // A second one while the first is pending: B1009-CW, nothing held. (Its own bytes: a signed
+    // request works once.)
+    let second = json!({"bank_account_no": "7262109099", "amount": "500.50"}).to_string();
+    let r = call("POST", "/api/v4/fiat/withdraw", &second).await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "B1009-CW");
     assert_eq!(thb(&kit, c.user).0, before.0 - 50_050);

@@ -282,6 +282,7 @@ pub fn authenticate(gateway: &Gateway, data: Option<&Value>, ip: IpAddr) -> Resu
         metrics::counter!("talat_api_bad_signatures_total").increment(1);
         return Err("invalid signature: expected the HMAC-SHA256 of X-BTK-TIMESTAMP alone".into());
     }
+    gateway.first_use(&api_key, &timestamp, &signature).map_err(|e| e.message.into_owned())?;
     Ok(key)
 }
 
