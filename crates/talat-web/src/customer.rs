@@ -39,11 +39,19 @@ fn demo_funding(web: &Web, user: UserId) -> Vec<Command> {
     commands
 }
 
-pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
+pub async fn signup(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
     let m = body::object(&headers, &body, true)?;
     let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
     if !valid_email(&email) {
         return Err(WebError::invalid("email", "that is not an email address"));
+    }
+    // Before any cost (argon2, an engine user, a mail): sign-ups per address and per email.
+    if !web.signup_limits.allow(peer.ip(), &email) {
+        return Err(WebError {
+            retry_after_s: Some(3_600),
+            message: "too many sign-ups from here or for this email; try again later".into(),
+            ..WebError::rate_limited()
+        });
     }
     let password = body::str(&m, "password")?.to_string();
     check_password(&password).map_err(|e| WebError::invalid("password", e.to_string()))?;
@@ -66,7 +74,8 @@ pub async fn signup(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes
         .insert_web_account(&email, &hash, user, web.gateway.now_ms())
         .await?
         .ok_or_else(|| WebError::conflict("an account with this email exists"))?;
-    if web.config.demo {
+    // Demo funds for the first `demo_funded_max` accounts only: free money is capped.
+    if web.config.demo && web.store.count_web_accounts().await? <= web.config.demo_funded_max {
         for command in demo_funding(&web, user) {
             let outcome = web.gateway.submit(command).await?;
             if let Some(Event::Rejected { reason }) = outcome.events.iter().find(|e| matches!(e, Event::Rejected { .. })) {

@@ -58,6 +58,12 @@ pub struct WebConfig {
     /// Login attempts per minute per client address, and per email.
     pub logins_per_ip_per_min: u32,
     pub logins_per_email_per_min: u32,
+    /// Sign-ups per hour from one client address, and for one email address: each costs an
+    /// argon2 hash, an engine user and a mail.
+    pub signups_per_ip_per_hour: u32,
+    pub signups_per_email_per_hour: u32,
+    /// Demo mode: at most this many accounts get demo funds (later ones sign up unfunded).
+    pub demo_funded_max: u64,
     /// Staff must use two-factor authentication: a staff member without it gets only a
     /// restricted session (the Security page, to set it up) until it is enabled.
     pub require_staff_2fa: bool,
@@ -75,6 +81,9 @@ impl WebConfig {
             demo,
             logins_per_ip_per_min: 10,
             logins_per_email_per_min: 10,
+            signups_per_ip_per_hour: 20,
+            signups_per_email_per_hour: 3,
+            demo_funded_max: 5_000,
             require_staff_2fa: !demo,
             support: support::SupportConfig::default(),
             onboarding: kyc::OnboardingConfig::default(),
@@ -93,6 +102,7 @@ pub struct Web {
     pub store: talat_store::Store,
     pub config: WebConfig,
     pub limits: limits::LoginLimits,
+    pub signup_limits: limits::LoginLimits,
     /// Whether the session sweeper runs (started once, by the first `routes`).
     sweeper_started: AtomicBool,
 }
@@ -108,7 +118,8 @@ impl Web {
     pub fn new(gateway: Arc<Gateway>, config: WebConfig) -> Result<Arc<Web>, String> {
         let store = gateway.store.clone().ok_or("the web API needs the query store")?;
         let limits = limits::LoginLimits::new(config.logins_per_ip_per_min, config.logins_per_email_per_min);
-        Ok(Arc::new(Web { gateway, store, config, limits, sweeper_started: AtomicBool::new(false) }))
+        let signup_limits = limits::LoginLimits::per_hour(config.signups_per_ip_per_hour, config.signups_per_email_per_hour);
+        Ok(Arc::new(Web { gateway, store, config, limits, signup_limits, sweeper_started: AtomicBool::new(false) }))
     }
 
     /// Deletes expired sessions (idle past [`session::IDLE_MS`] or older than

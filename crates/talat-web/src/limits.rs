@@ -1,5 +1,5 @@
-//! Login attempts per client address and per email (governor, per minute). Keys are bounded:
-//! the maps are pruned of idle keys once they pass a size.
+//! Attempts per client address and per email (governor): logins per minute, sign-ups per hour.
+//! Keys are bounded: the maps are pruned of idle keys once they pass a size.
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -17,6 +17,12 @@ impl LoginLimits {
     pub fn new(per_ip_per_min: u32, per_email_per_min: u32) -> LoginLimits {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("at least 1"));
         LoginLimits { ip: RateLimiter::keyed(quota(per_ip_per_min)), email: RateLimiter::keyed(quota(per_email_per_min)) }
+    }
+
+    /// The same limits counted per hour (sign-ups).
+    pub fn per_hour(per_ip_per_hour: u32, per_email_per_hour: u32) -> LoginLimits {
+        let quota = |n: u32| Quota::per_hour(NonZeroU32::new(n.max(1)).expect("at least 1"));
+        LoginLimits { ip: RateLimiter::keyed(quota(per_ip_per_hour)), email: RateLimiter::keyed(quota(per_email_per_hour)) }
     }
 
     /// Spends one attempt of the address and of the email; false when either is used up.

@@ -1186,3 +1186,23 @@ async fn an_admin_resets_another_staff_members_2fa() {
     );
     kit.ex.stop().await;
 }
+
+/// Sign-up resists abuse: past the per-address (and per-email) hourly limit it answers 429
+/// before any cost and creates nothing; in demo mode only the first accounts get demo funds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signups_are_limited_and_demo_funds_capped() {
+    let kit = start(WebConfig { signups_per_ip_per_hour: 3, signups_per_email_per_hour: 2, demo_funded_max: 2, ..relaxed() }).await;
+    let mut funded = Vec::new();
+    for i in 0..3 {
+        let (_, account) = signed_up(&kit, &format!("s{i}@example.com")).await;
+        let user = user_of(&account);
+        funded.push(kit.web.gateway.read.balances(user).iter().any(|(_, b)| b.available > 0));
+    }
+    assert_eq!(funded, [true, true, false], "the third account signs up unfunded");
+    let mut b = Browser::new(&kit);
+    let (s, v) = b.post("/web/api/signup", json!({"email": "s9@example.com", "password": "a good password"})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (429, Some("rate_limited")), "{v}");
+    assert!(kit.web.store.web_account_by_email("s9@example.com").await.unwrap().is_none(), "nothing created");
+    assert_eq!(kit.web.store.count_web_accounts().await.unwrap(), 3);
+    kit.ex.stop().await;
+}

@@ -179,6 +179,12 @@ impl Store {
         row.map(|r| Cols::new(&r, "web_accounts").u64("id")).transpose()
     }
 
+    /// How many customer accounts exist.
+    pub async fn count_web_accounts(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM web_accounts").fetch_one(&self.pool).await?;
+        Cols::new(&row, "web_accounts").u64("n")
+    }
+
     pub async fn web_account_by_email(&self, email: &str) -> Result<Option<WebAccountRow>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_accounts WHERE email = $1");
         sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await?.as_ref().map(WebAccountRow::read).transpose()
