@@ -8,6 +8,7 @@ pub mod driver;
 pub mod exchange;
 pub mod funds_cli;
 pub mod journal_tools;
+pub mod private_dir;
 pub mod progress;
 pub mod serve;
 pub mod staffing;

@@ -43,6 +43,8 @@ pub struct ServeConfig {
     /// THB deposits and withdrawals: limits, approval tiers, the PromptPay biller id, bank
     /// callback secrets, the watched statement folder (default `<data>/statements`) (`[funds]`).
     pub funds: talat_gateway::funds::FundsConfig,
+    /// Start on a data directory its group or others may write to (refused by default).
+    pub allow_shared_data_dir: bool,
 }
 
 impl Default for ServeConfig {
@@ -59,6 +61,7 @@ impl Default for ServeConfig {
             mail: Default::default(),
             onboarding: Default::default(),
             funds: Default::default(),
+            allow_shared_data_dir: false,
         }
     }
 }
@@ -110,7 +113,7 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
 async fn run_async(options: ServeOptions) -> Result<(), String> {
     let ServeOptions { config, data_dir, json_banner } = options;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    crate::private_dir::make_private(&data_dir, config.allow_shared_data_dir)?;
     let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node_config = NodeConfig::default();
     node_config.engine.check_invariants_every_command = false;
