@@ -14,6 +14,13 @@ pub fn token() -> String {
     hex::encode(bytes)
 }
 
+/// A session's CSRF token, derived from its cookie token: the database keeps only the SHA-256
+/// of either, so neither can be read back from it, and the server can still tell the browser
+/// its CSRF token (`me`) from the cookie it sends.
+pub fn csrf_of(session_token: &str) -> String {
+    sha256_hex(&format!("csrf:{session_token}"))
+}
+
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }

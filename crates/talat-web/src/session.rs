@@ -85,13 +85,14 @@ impl Web {
     /// Opens a session for `owner_id`; returns (cookie token, csrf token).
     pub async fn open_session(&self, kind: Kind, owner_id: u64) -> WebResult<(String, String)> {
         let token = secrets::token();
-        let csrf = secrets::token();
+        let csrf = secrets::csrf_of(&token);
         let now = self.gateway.now_ms();
         let row = SessionRow {
             token_sha256: secrets::sha256_hex(&token),
             kind: kind.as_str().into(),
             owner_id,
-            csrf: csrf.clone(),
+            // Hashed, like the session token.
+            csrf: secrets::sha256_hex(&csrf),
             created_ms: now,
             last_seen_ms: now,
         };
@@ -111,15 +112,15 @@ impl Web {
             return Err(WebError::unauthenticated("the session expired; sign in again"));
         }
         if method != Method::GET && method != Method::HEAD {
-            let given = headers.get("x-csrf-token").map(|v| v.as_bytes()).unwrap_or(b"");
-            if given.is_empty() || !bool::from(given.ct_eq(row.csrf.as_bytes())) {
+            let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if given.is_empty() || !bool::from(secrets::sha256_hex(given).as_bytes().ct_eq(row.csrf.as_bytes())) {
                 return Err(WebError::csrf());
             }
         }
         if now.saturating_sub(row.last_seen_ms) > TOUCH_EVERY_MS {
             self.store.touch_session(&hash, now).await?;
         }
-        Ok(Session { token_sha256: hash, owner_id: row.owner_id, csrf: row.csrf })
+        Ok(Session { token_sha256: hash, owner_id: row.owner_id, csrf: secrets::csrf_of(&token) })
     }
 
     pub async fn close_session(&self, session: &Session) -> WebResult<()> {

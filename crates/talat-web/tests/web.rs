@@ -1206,3 +1206,23 @@ async fn signups_are_limited_and_demo_funds_capped() {
     assert_eq!(kit.web.store.count_web_accounts().await.unwrap(), 3);
     kit.ex.stop().await;
 }
+
+/// The CSRF token is stored as its SHA-256 only (as the session token is): the database cannot
+/// give it back, and the token still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_tokens_are_stored_hashed() {
+    let kit = start(relaxed()).await;
+    let (mut b, _) = signed_up(&kit, "hash@example.com").await;
+    let csrf = b.csrf.clone().expect("signup returns the CSRF token");
+    let rows_with = |value: String| {
+        let store = kit.web.store.clone();
+        async move { store.execute_raw(&format!("UPDATE web_sessions SET csrf = csrf WHERE csrf = '{value}'")).await.unwrap() }
+    };
+    assert_eq!(rows_with(csrf.clone()).await, 0, "not in the clear");
+    assert_eq!(rows_with(talat_web::secrets::sha256_hex(&csrf)).await, 1, "its hash");
+    assert_eq!(b.get("/web/api/me").await.1["csrf"].as_str(), Some(csrf.as_str()), "me still tells the browser its token");
+    assert_eq!(b.post("/web/api/2fa/setup", json!({})).await.0, 200, "and it works");
+    b.csrf = Some("0".repeat(64));
+    assert_eq!(b.post("/web/api/2fa/setup", json!({})).await.0, 403);
+    kit.ex.stop().await;
+}
