@@ -24,6 +24,9 @@ pub struct ApiConfig {
     /// Time to send a request's body once its head is read; past it the answer is 408 and the
     /// connection is closed.
     pub body_read_timeout_ms: u64,
+    /// `/metrics` answers requests from this machine (loopback); from elsewhere only with
+    /// `Authorization: Bearer <metrics_token>` when one is set.
+    pub metrics_token: Option<String>,
     /// WebSockets: the server pings this often and closes a socket whose pong (or any message)
     /// does not come within `ws_pong_timeout_s`.
     pub ws_ping_interval_s: u64,
@@ -78,6 +81,7 @@ impl Default for ApiConfig {
             max_connections_per_ip: 512,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 30_000,
+            metrics_token: None,
             ws_ping_interval_s: 30,
             ws_pong_timeout_s: 15,
             max_body_bytes: 64 * 1024,

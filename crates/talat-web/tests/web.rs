@@ -1226,3 +1226,14 @@ async fn csrf_tokens_are_stored_hashed() {
     assert_eq!(b.post("/web/api/2fa/setup", json!({})).await.0, 403);
     kit.ex.stop().await;
 }
+
+/// A body over the cap on a web route is refused in the web API's own shape (413 `too_large`),
+/// not the Bitkub one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_web_body_gets_the_web_error_shape() {
+    let kit = start(relaxed()).await;
+    let mut b = Browser::new(&kit);
+    let (s, v) = b.post("/web/api/login", json!({"email": "x@example.com", "password": "p".repeat(100_000)})).await;
+    assert_eq!((s.as_u16(), v["error"].as_str()), (413, Some("too_large")), "{v}");
+    kit.ex.stop().await;
+}

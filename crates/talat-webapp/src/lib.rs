@@ -1,9 +1,13 @@
 //! The browser apps, embedded: the customer app at `/` and the staff console at `/console`,
 //! built from `web/` by `build.rs` (Vite, in `OUT_DIR`) and served from memory. Hashed assets under
 //! `/assets/` are cached for a year (immutable); the HTML pages are revalidated every time.
+//! Every answer carries the browser protections: a Content-Security-Policy (scripts only from
+//! this origin, no framing: `frame-ancestors 'none'`), `Referrer-Policy`, `nosniff`, and HSTS
+//! when the request came over TLS (a terminating proxy says so with `X-Forwarded-Proto: https`).
 
-use axum::extract::Path;
+use axum::extract::{Path, Request};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -23,6 +27,27 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/console", get(|| async { file("console.html", REVALIDATE) }))
         .route("/console/", get(|| async { file("console.html", REVALIDATE) }))
         .route("/assets/{*path}", get(|Path(path): Path<String>| async move { file(&format!("assets/{path}"), IMMUTABLE) }))
+        .layer(axum::middleware::from_fn(protect))
+}
+
+/// What the pages may load: their own scripts and styles (inline style attributes, which the
+/// app and its charts set), images from here or data/blob URLs (the QR, previews), requests
+/// and WebSockets to this origin; no plugins, no framing, no foreign form targets.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+     font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn protect(request: Request, next: Next) -> Response {
+    let over_tls = request.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if over_tls {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }
 
 /// The MIME type of a built file, by extension.
@@ -90,5 +115,18 @@ mod tests {
         assert_eq!(res.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
         assert_eq!(res.headers()[header::CACHE_CONTROL], IMMUTABLE);
         assert_eq!(get_path("/assets/nope.js").await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn pages_carry_the_browser_protections() {
+        for path in ["/", "/console"] {
+            let page = get_path(path).await;
+            let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+            assert_eq!(page.headers()[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+            assert!(page.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none(), "plain HTTP: no HSTS");
+        }
+        let tls = routes::<()>().oneshot(Request::get("/").header("x-forwarded-proto", "https").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(tls.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
     }
 }

@@ -1,6 +1,7 @@
 //! Operations endpoints: Prometheus `/metrics`, the OpenAPI description, and the request
 //! latency layer that feeds the per-endpoint histograms.
 
+use axum::extract::ConnectInfo;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -18,7 +19,13 @@ pub async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text, for this machine's scraper (loopback) or a caller with the metrics token:
+/// queue depths and error counts are an attacker's map of a surge.
+pub async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, headers: axum::http::HeaderMap) -> Response {
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !metrics_allowed(peer.ip(), state.config.metrics_token.as_deref(), bearer) {
+        return (axum::http::StatusCode::FORBIDDEN, "metrics are served to this machine, or with the metrics token").into_response();
+    }
     let depths = state.sequencer.lane_depths();
     for lane in [Lane::Cancel, Lane::MoneyOut, Lane::Place] {
         metrics::gauge!("talat_lane_depth", "lane" => lane.name()).set(depths[lane.index()] as f64);
@@ -28,6 +35,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("talat_engine_applied_seq").set(state.read.applied_seq() as f64);
     let body = state.metrics.as_ref().map(|handle| handle.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Loopback, or the configured token presented.
+fn metrics_allowed(peer: std::net::IpAddr, token: Option<&str>, bearer: Option<&str>) -> bool {
+    let token_ok = match (token, bearer) {
+        (Some(token), Some(given)) => subtle_eq(token.as_bytes(), given.as_bytes()) == 1,
+        _ => false,
+    };
+    peer.is_loopback() || token_ok
+}
+
+/// Equal bytes, in time that does not depend on where they differ.
+fn subtle_eq(a: &[u8], b: &[u8]) -> u8 {
+    if a.len() != b.len() {
+        return 0;
+    }
+    u8::from(a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0)
 }
 
 /// Reads every request's body before routing, up to the body limit. Bitkub clients send `{}`
@@ -61,6 +85,7 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
         // The permit is held until the answer: the body lives as long as the handler.
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(Err(_)) if parts.uri.path().starts_with("/web/api/") => too_large_for_web(max_bytes),
         Ok(Err(_)) => talat_gateway::error::ApiError::body_too_large(max_bytes).into_response(),
         // A body trickled in too slowly: 408, and the connection closes (its body is half read).
         Err(_) => {
@@ -72,6 +97,12 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
             response
         }
     }
+}
+
+/// The web API's own error shape for a body over the cap (its clients read `error` as a word).
+fn too_large_for_web(max_bytes: usize) -> Response {
+    let body = serde_json::json!({"error": "too_large", "message": format!("the request body is larger than {max_bytes} bytes")});
+    (axum::http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
 /// New-order endpoints only: the gateway's one shed check ([`talat_gateway::Gateway::admit`]),
@@ -142,4 +173,20 @@ fn route_metrics(route: &str) -> Arc<RouteMetrics> {
     });
     routes.insert(route, handles.clone());
     handles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_for_this_machine_or_the_token() {
+        let (lo, far) = ("127.0.0.1".parse().unwrap(), "203.0.113.9".parse().unwrap());
+        assert!(metrics_allowed(lo, None, None));
+        assert!(!metrics_allowed(far, None, None));
+        assert!(!metrics_allowed(far, None, Some("x")), "no token set: nobody from outside");
+        assert!(!metrics_allowed(far, Some("s3cret"), Some("s3cre")));
+        assert!(!metrics_allowed(far, Some("s3cret"), None));
+        assert!(metrics_allowed(far, Some("s3cret"), Some("s3cret")));
+    }
 }
