@@ -186,7 +186,12 @@ impl Gateway {
     /// or why not. Both the Bitkub routes and the web app place orders here.
     /// The slot is the proof of admission; the caller holds it until its answer is written.
     pub async fn place(&self, _admitted: &PlaceSlot, order: NewOrder) -> Result<Placed, Refusal> {
-        let outcome = self.execute(Command::PlaceOrder(order)).await?;
+        let (user, side) = (order.user, order.side);
+        let outcome = match self.execute(Command::PlaceOrder(order)).await {
+            Ok(outcome) => outcome,
+            Err(Refusal::Engine(RejectReason::TradingNotAllowed)) => return Err(self.not_allowed_to_trade(user, side).await),
+            Err(other) => return Err(other),
+        };
         let placed = outcome.events.iter().find_map(|e| match e {
             Event::OrderAccepted { order, .. } => Some((*order, false)),
             Event::Duplicate { order: Some(order) } => Some((*order, true)),
@@ -194,6 +199,21 @@ impl Gateway {
         });
         let (order, duplicate) = placed.ok_or_else(|| Refusal::Gateway(ApiError::unavailable("the engine returned no order")))?;
         Ok(Placed { order, duplicate, outcome })
+    }
+
+    /// Why the engine refused to let `user` trade: a locked (suspended) account is told so, with
+    /// Bitkub's suspension codes (56 buying, 57 selling); otherwise the KYC level is the reason
+    /// (25). Asked of the store only on this refusal, never on the order path.
+    async fn not_allowed_to_trade(&self, user: talat_core::UserId, side: talat_core::Side) -> Refusal {
+        let locked = match &self.store {
+            Some(store) => store.web_account_of_user(user).await.ok().flatten().is_some_and(|a| a.locked),
+            None => false,
+        };
+        if !locked {
+            return Refusal::Engine(RejectReason::TradingNotAllowed);
+        }
+        let code = if side == talat_core::Side::Buy { 56 } else { 57 };
+        Refusal::Gateway(ApiError::new(code, "this account is suspended (locked by compliance): contact support"))
     }
 
     /// Submits `command` on its own lane ([`Lane::of`]) and waits until it is durable, executed

@@ -103,6 +103,8 @@ impl From<ApiError> for WebError {
             11 => WebError::invalid("symbol", e.message),
             12 | 15 => WebError::invalid("amount", e.message),
             13 => WebError::invalid("price", e.message),
+            // A suspended (locked) account.
+            56 | 57 => WebError { bitkub_code: Some(e.code), ..WebError::forbidden(e.message) },
             _ => WebError::invalid("request", e.message),
         }
     }

@@ -559,7 +559,7 @@ async fn open_screening_hits_block_approval_and_a_lock_is_respected() {
     let (s, v) = staff_of(&mut staff, Role::Kyc).post(&approve, json!({"reason": "ok"})).await;
     assert_eq!((s.as_u16(), v["customer_level"].as_u64()), (200, Some(1)), "{v}");
     let (s, v) = hana.post("/web/api/orders", ORDER()).await;
-    assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (422, Some(25)), "still locked: {v}");
+    assert_eq!((s.as_u16(), v["bitkub_code"].as_u64()), (403, Some(56)), "still locked, and told it is suspended: {v}");
     // Unlocking restores the level-1 limits saved at approval.
     let (s, v) =
         staff_of(&mut staff, Role::Compliance).post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;

@@ -204,7 +204,7 @@ async fn confirming_a_hit_locks_the_account_and_rejects_the_application() {
     assert!(reason.unwrap().contains("same ID number"));
     assert!(kit.web.store.web_account(chai).await.unwrap().unwrap().locked);
     let (s, v) = cust.post("/web/api/orders", order).await;
-    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (422, Some("rejected"), Some(25)), "{v}");
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (403, Some("forbidden"), Some(56)), "locked: suspended, not a KYC level: {v}");
 
     // Decided: neither decision applies again; re-screening does not re-open a confirmed match.
     for path in ["confirm", "clear"] {

@@ -404,9 +404,10 @@ async fn halt_lock_and_audit() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["account"]["locked"], true);
     let (s, v) = cust.post("/web/api/orders", order.clone()).await;
-    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (422, Some("rejected"), Some(25)), "{v}");
+    assert_eq!((s.as_u16(), v["error"].as_str(), v["bitkub_code"].as_u64()), (403, Some("forbidden"), Some(56)), "locked: told it is suspended: {v}");
+    assert!(v["message"].as_str().unwrap().contains("suspended"), "{v}");
     let (s, v) = cust.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": "3000000", "amount": "0.002"})).await;
-    assert_eq!(s, 422, "{v}");
+    assert_eq!(s, 403, "{v}");
     let (s, v) = compliance.post(&format!("/web/api/console/users/{user}/lock"), json!({"locked": false, "reason": "cleared"})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(cust.post("/web/api/orders", order.clone()).await.0, 200);
