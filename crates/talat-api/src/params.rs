@@ -31,6 +31,9 @@ impl Params {
         }
         let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))?;
         if !text.trim().is_empty() {
+            if let Some(key) = talat_gateway::strict_json::duplicate_key(body) {
+                return Err(ApiError::invalid_json(format!("the key {key} appears twice")));
+            }
             let object: HashMap<String, Box<RawValue>> =
                 serde_json::from_str(text).map_err(|e| ApiError::invalid_json(format!("expected a JSON object ({e})")))?;
             if object.len() > PARAMS_MAX {

@@ -507,3 +507,17 @@ async fn a_signed_request_works_once() {
     }
     ex.stop().await;
 }
+
+/// A body with a key twice is refused with code 1 and places nothing: which value wins is
+/// exactly where a proxy and the exchange could disagree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_json_keys_are_refused() {
+    let ex = exchange().await;
+    let c = Client::new();
+    let body = r#"{"sym":"BTC_THB","amt":1000,"rat":3000000,"rat":1,"typ":"limit"}"#;
+    let (_, v) = c.signed(&ex, 0, "POST", "/api/v3/market/place-bid", body).await;
+    assert_eq!(code(&v), 1, "{v}");
+    let (_, open) = c.signed(&ex, 0, "GET", "/api/v3/market/my-open-orders?sym=BTC_THB", "").await;
+    assert_eq!(open["result"].as_array().map(Vec::len), Some(0), "{open}");
+    ex.stop().await;
+}

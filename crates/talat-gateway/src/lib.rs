@@ -19,5 +19,6 @@ pub mod limits;
 pub mod projection;
 pub mod read;
 pub mod setup;
+pub mod strict_json;
 
 pub use gateway::{AppState, Gateway, MarketRef, PlaceSlot, Placed, Refusal};

@@ -30,6 +30,9 @@ pub fn object_up_to(headers: &HeaderMap, body: &[u8], require_type: bool, max_by
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Map::new());
     }
+    if let Some(key) = talat_gateway::strict_json::duplicate_key(body) {
+        return Err(WebError::invalid("body", format!("the key {key} appears twice")));
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(WebError::invalid("body", "the body must be a JSON object")),

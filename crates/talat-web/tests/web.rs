@@ -1238,3 +1238,20 @@ async fn an_oversized_web_body_gets_the_web_error_shape() {
     assert_eq!((s.as_u16(), v["error"].as_str()), (413, Some("too_large")), "{v}");
     kit.ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_json_keys_are_refused_on_the_web_api() {
+    let kit = start(relaxed()).await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/web/api/signup", kit.ex.url))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"a@example.com","password":"a good password","email":"b@example.com"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!((v["error"].as_str(), v["field"].as_str()), (Some("invalid"), Some("body")), "{v}");
+    assert_eq!(kit.web.store.count_web_accounts().await.unwrap(), 0);
+    kit.ex.stop().await;
+}
