@@ -47,7 +47,8 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { 
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES)?;
     let category = Category::parse(body::str(&m, "category")?)
         .map_err(|_| WebError::invalid("category", "category must be account, deposit, withdrawal, trading, kyc, security or other"))?;
-    let subject = input::text(&m, "subject", MAX_SUBJECT_CHARS)?;
+    // One line: a subject goes into mail headers, where a line break could start a new header.
+    let subject = input::text(&m, "subject", MAX_SUBJECT_CHARS)?.replace(['\r', '\n'], " ");
     let text = input::text(&m, "text", MAX_TEXT_CHARS)?;
     let complaint = match m.get("complaint") {
         None | Some(Value::Null) => false,

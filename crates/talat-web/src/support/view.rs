@@ -130,11 +130,22 @@ pub async fn customer_email(web: &Web, t: &TicketRow) -> WebResult<String> {
     Ok(web.store.web_account(t.account_id).await?.map(|a| a.email).unwrap_or_default())
 }
 
+/// `Content-Disposition` for a customer's file name (RFC 6266): an ASCII fallback in
+/// `filename` (anything else, quotes and backslashes as `_`) and the exact name, UTF-8 and
+/// percent-encoded, in `filename*` — so a Thai file name arrives intact and no name can break
+/// out of the header.
+pub fn attachment_disposition(name: &str) -> String {
+    let ascii: String = name.chars().map(|c| if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let encoded: String =
+        name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") }).collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 /// An attachment as a download.
 pub fn file_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> axum::response::Response {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let disposition = format!("attachment; filename=\"{}\"", meta.file_name.replace(['"', '\\'], "_"));
+    let disposition = attachment_disposition(&meta.file_name);
     (
         [
             (header::CONTENT_TYPE, meta.content_type.clone()),
@@ -144,4 +155,18 @@ pub fn file_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> axum::response::R
         bytes,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_download_intact_and_cannot_break_the_header() {
+        assert_eq!(attachment_disposition("slip.pdf"), "attachment; filename=\"slip.pdf\"; filename*=UTF-8''slip.pdf");
+        let thai = attachment_disposition("สลิป 1.png");
+        assert!(thai.starts_with("attachment; filename=\"____ 1.png\"; filename*=UTF-8''%E0%B8%AA"), "{thai}");
+        let hostile = attachment_disposition("a\"; x=\r\n.txt");
+        assert!(!hostile.contains('\r') && !hostile.contains('\n') && hostile.matches('"').count() == 2, "{hostile}");
+    }
 }
