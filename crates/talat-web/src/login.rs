@@ -78,7 +78,17 @@ impl LoginForm {
         };
         let id = account.as_ref().map(|a| a.id);
         let hash = account.map(|a| a.password_hash);
-        let step = check_login(&self.password, hash, secret.as_deref().map(|s| (s, true)), self.code.as_deref(), web.gateway.now_ms() / 1000).await?;
+        // Recent failures for this email make every attempt wait a little longer (never refused).
+        let delay = web.limits.delay(&self.email, web.gateway.now_ms());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let checked = check_login(&self.password, hash, secret.as_deref().map(|s| (s, true)), self.code.as_deref(), web.gateway.now_ms() / 1000).await;
+        // A missing 2FA code is not a failed guess.
+        if !matches!(&checked, Err(e) if e.code == "totp_required") {
+            web.limits.record(&self.email, checked.is_ok(), web.gateway.now_ms());
+        }
+        let step = checked?;
         if let (Some(step), Some(id)) = (step, id) {
             let fresh = match kind {
                 Kind::Customer => web.store.use_web_account_totp_step(id, step).await?,
