@@ -57,4 +57,4 @@ pub use sanctions::matcher::{screen, Hit, MatchConfig, PreparedList, Subject};
 pub use sanctions::model::ListEntry;
 pub use thai_id::{parse_national_id, NationalId};
 pub use uploads::store::{ContentHash, ContentStore};
-pub use uploads::{validate_upload, FileKind, UploadLimits, UploadPurpose};
+pub use uploads::{pdf_has_active_content, validate_upload, FileKind, UploadLimits, UploadPurpose};

@@ -116,8 +116,51 @@ pub enum UploadError {
     TruncatedPdf,
     #[error("the image is {width_px}×{height_px} pixels; each side must be {min_side_px} to {max_side_px} pixels")]
     Dimensions { width_px: u32, height_px: u32, min_side_px: u32, max_side_px: u32 },
+    #[error("the PDF contains scripts or automatic actions, which are not accepted; please print it to a plain PDF and upload that")]
+    ActiveContent,
     #[error("the upload limits are misconfigured")]
     Limits,
+}
+
+/// The PDF names that run something: JavaScript, actions on open or on events, launching a
+/// program, submitting a form, embedded files. Matched as whole names (followed by a delimiter).
+const PDF_ACTIVE_NAMES: [&[u8]; 8] = [b"/JavaScript", b"/JS", b"/OpenAction", b"/AA", b"/Launch", b"/SubmitForm", b"/EmbeddedFile", b"/ObjStm"];
+
+/// Whether a PDF carries active content. Names written with `#xx` escapes are decoded first, so
+/// `/J#53` is `/JS`. (A name inside a compressed object stream is not seen: such a stream is
+/// itself refused, since what it hides cannot be checked without decompressing it.)
+pub fn pdf_has_active_content(bytes: &[u8]) -> bool {
+    let decoded = decode_name_escapes(bytes);
+    let is_delimiter = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_whitespace() || b"/<>[]()%{}".contains(b));
+    for name in PDF_ACTIVE_NAMES {
+        let mut from = 0;
+        while let Some(at) = decoded[from..].windows(name.len()).position(|w| w == name) {
+            let end = from + at + name.len();
+            if is_delimiter(decoded.get(end)) {
+                return true;
+            }
+            from = end;
+        }
+    }
+    false
+}
+
+/// `#xx` hex escapes in names decoded (PDF 1.2+), everything else as it is.
+fn decode_name_escapes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'#' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Checks an upload's size, type and (for images) dimensions.
@@ -136,6 +179,9 @@ pub fn validate_upload(bytes: &[u8], purpose: UploadPurpose, limits: &UploadLimi
         let tail = &bytes[bytes.len().saturating_sub(PDF_EOF_WINDOW_BYTES)..];
         if !tail.windows(5).any(|w| w == b"%%EOF") {
             return Err(UploadError::TruncatedPdf);
+        }
+        if pdf_has_active_content(bytes) {
+            return Err(UploadError::ActiveContent);
         }
         return Ok(FileKind::Pdf);
     }
@@ -192,6 +238,28 @@ pub(crate) mod test_files {
         bytes.resize(total_bytes - 6, b' ');
         bytes.extend_from_slice(b"%%EOF\n");
         bytes
+    }
+}
+
+#[cfg(test)]
+mod active_pdf_tests {
+    use super::*;
+
+    #[test]
+    fn pdfs_with_scripts_or_actions_are_refused() {
+        let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%%EOF\n";
+        assert!(!pdf_has_active_content(plain));
+        for hostile in [
+            &b"1 0 obj << /OpenAction 5 0 R >>"[..],
+            b"<< /S /JavaScript /JS (app.alert(1)) >>",
+            b"<</AA<</O 3 0 R>>>>",
+            b"<< /J#53 (x) >>",
+            b"<< /Type /ObjStm /N 3 >>",
+            b"<< /S /Launch /F (cmd.exe) >>",
+        ] {
+            assert!(pdf_has_active_content(hostile), "{}", String::from_utf8_lossy(hostile));
+        }
+        assert!(!pdf_has_active_content(b"<< /JSON (not a script name) /AAA 1 >>"), "whole names only");
     }
 }
 

@@ -72,7 +72,8 @@ fn content_matches(content_type: &str, bytes: &[u8]) -> bool {
     match content_type {
         "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
         "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        // A PDF that runs something (scripts, actions on open) is not what a ticket needs.
+        "application/pdf" => bytes.starts_with(b"%PDF-") && !talat_onboarding::pdf_has_active_content(bytes),
         "text/plain" => std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0),
         _ => false,
     }
