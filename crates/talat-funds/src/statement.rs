@@ -1287,3 +1287,55 @@ mod tests {
         }
     }
 }
+
+/// The fuzz target: the camt.053 and CSV statement readers and the bank callback on any input,
+/// and on a valid statement with bytes changed or cut: a statement or an error, never a panic.
+/// `TALAT_FUZZ_CASES` sets the cases (`scripts/fuzz` runs many).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig { cases: std::env::var("TALAT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), ..ProptestConfig::default() }
+    }
+
+    fn sample() -> Statement {
+        let line = BankLine {
+            reference: "KB1".into(),
+            booked_on: "2026-12-06".into(),
+            direction: Direction::Credit,
+            amount_satang: 150_000,
+            counterparty_name: Some("นาย สมชาย ใจดี".into()),
+            counterparty_account: Some("1234567890".into()),
+            ref1: Some("U00000001".into()),
+            ref2: Some("DEP1".into()),
+            description: "QR".into(),
+        };
+        Statement { account: "1".into(), date: "2026-12-06".into(), opening_balance_satang: 0, closing_balance_satang: 150_000, lines: vec![line] }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_text_parses_or_is_refused(text in "\\PC{0,800}", bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
+            let _ = parse_camt053(&text);
+            let _ = parse_csv(&text);
+            let _ = crate::callback::verify_and_parse(b"k", &bytes, Some(&crate::callback::sign(b"k", &bytes)));
+        }
+
+        #[test]
+        fn damaged_statements_parse_or_are_refused(at in any::<usize>(), ch in any::<char>(), cut in any::<usize>()) {
+            for text in [to_camt053(&sample()), to_csv(&sample())] {
+                let mut chars: Vec<char> = text.chars().collect();
+                let i = at % chars.len();
+                chars[i] = ch;
+                chars.truncate(cut % (chars.len() + 1));
+                let damaged: String = chars.into_iter().collect();
+                let _ = parse_camt053(&damaged);
+                let _ = parse_csv(&damaged);
+            }
+        }
+    }
+}

@@ -352,4 +352,39 @@ mod tests {
         assert!(!any_valid_frame_in(&bytes, 14));
         assert!(!any_valid_frame_in(&bytes[..bytes.len() - 1], 0));
     }
+
+    /// The fuzz target: any bytes, and valid frames with bytes changed, truncated or appended,
+    /// decode to a record or a defect, never a panic or an overrun. `TALAT_FUZZ_CASES` sets
+    /// the cases (`scripts/fuzz` runs many).
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: std::env::var("TALAT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), ..ProptestConfig::default() }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+                if let Ok((record, used)) = decode(&bytes) {
+                    prop_assert!(used <= bytes.len() && record.payload.len() <= PAYLOAD_MAX_BYTES);
+                }
+            }
+
+            #[test]
+            fn damaged_frames_decode_or_are_refused(payload in proptest::collection::vec(any::<u8>(), 0..512), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>(), tail in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let mut bytes = frame_of(&Record::command(3, 1_700_000_000_000, &payload));
+                let i = at % bytes.len();
+                bytes[i] = byte;
+                bytes.truncate(cut % (bytes.len() + 1));
+                bytes.extend_from_slice(&tail);
+                if let Ok((_, used)) = decode(&bytes) {
+                    prop_assert!(used <= bytes.len());
+                }
+            }
+        }
+    }
 }

@@ -524,4 +524,41 @@ mod tests {
         ));
         assert!(matches!(parse_un_xml(long.as_bytes()), Err(ListError::TextTooLong { .. })));
     }
+
+    /// The fuzz target: the UN list parser and the CSV list parser on any bytes and on the
+    /// fixtures with bytes changed, cut or appended: a list or an error, never a panic.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        const CSV_FIXTURE: &[u8] = include_bytes!("../../fixtures/sanctions-synthetic.csv");
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: std::env::var("TALAT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), ..ProptestConfig::default() }
+        }
+
+        fn mutate(base: &[u8], at: usize, byte: u8, cut: usize) -> Vec<u8> {
+            let mut bytes = base.to_vec();
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            bytes.truncate(cut % (bytes.len() + 1));
+            bytes
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_bytes_parse_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = parse_un_xml(&bytes);
+                let _ = crate::sanctions::csv::parse_csv_list(&bytes);
+            }
+
+            #[test]
+            fn damaged_lists_parse_or_are_refused(at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
+                let _ = parse_un_xml(&mutate(FIXTURE, at, byte, cut));
+                let _ = crate::sanctions::csv::parse_csv_list(&mutate(CSV_FIXTURE, at, byte, cut));
+            }
+        }
+    }
 }
