@@ -49,6 +49,11 @@ pub fn bank(code: &str) -> Option<&'static Bank> {
     BANKS.iter().find(|b| b.code == code.trim())
 }
 
+/// The bank's English name, or "unknown bank" for a code no longer listed.
+pub fn bank_name(code: &str) -> &'static str {
+    bank(code).map_or("unknown bank", |b| b.name)
+}
+
 /// The account number with dashes and spaces removed, checked against the bank's format.
 pub fn normalise_account(code: &str, account: &str) -> Result<(&'static Bank, String), AccountError> {
     let bank = bank(code).ok_or_else(|| AccountError::UnknownBank(code.trim().chars().take(8).collect()))?;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
-use talat_funds::banks::{bank, mask};
+use talat_funds::banks::{bank_name, mask};
 use talat_funds::format_thb;
 use talat_funds::lifecycle::{DepositStatus, WithdrawalStatus};
 use talat_gateway::decimal::Dec;
@@ -100,10 +100,6 @@ async fn require_customer(state: &AppState, signed: &Signed) -> Result<Customer,
     customer_of(state, signed).await?.ok_or_else(|| FundsError::no_bank_account("Invalid bank account: no bank account is registered for this user"))
 }
 
-fn bank_name(a: &BankAccountRow) -> &'static str {
-    bank(&a.bank_code).map_or("unknown bank", |b| b.name)
-}
-
 /// `page` and `limit`, which v4 wants together (limit ≤ 100, default 25).
 fn page_limit(signed: &Signed) -> Result<(u64, u64), ApiError> {
     let (page, limit) = (signed.params.opt_u64("page")?, signed.params.opt_u64("limit")?);
@@ -137,7 +133,7 @@ async fn v4_accounts(State(state): State<AppState>, signed: Result<Signed, ApiEr
     };
     let data: Vec<Value> = slice(&rows, page, limit)
         .iter()
-        .map(|a| json!({"id": mask(&a.account_no), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000}))
+        .map(|a| json!({"id": mask(&a.account_no), "bank": bank_name(&a.bank_code), "name": a.holder_name, "time": a.created_ms / 1000}))
         .collect();
     Ok(json_response(&json!({"code": "0", "message": "success", "data": data, "pagination": {"page": page, "limit": limit}})))
 }
@@ -235,11 +231,15 @@ async fn v4_withdraw(State(state): State<AppState>, signed: Result<Signed, ApiEr
     })))
 }
 
-fn v3_page(signed: &Signed, total: usize) -> Result<(usize, usize, u64), ApiError> {
+/// One page of `rows` (`p` and `lmt` in the query, as every v3 list) in the v3 envelope with
+/// its `pagination`.
+fn v3_paged<T>(signed: &Signed, rows: &[T], item: impl Fn(&T) -> Value) -> Result<Response, ApiError> {
     let page = signed.params.opt_u64("p")?.unwrap_or(1).max(1);
     let limit = signed.params.opt_u64("lmt")?.unwrap_or(25).clamp(1, 200);
-    let last = (total as u64).div_ceil(limit).max(1);
-    Ok((((page - 1) * limit) as usize, limit as usize, last))
+    let last = (rows.len() as u64).div_ceil(limit).max(1);
+    let skip = usize::try_from((page - 1).saturating_mul(limit)).unwrap_or(usize::MAX);
+    let result: Vec<Value> = rows.iter().skip(skip).take(limit as usize).map(item).collect();
+    Ok(json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}})))
 }
 
 async fn v3_accounts(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
@@ -248,46 +248,29 @@ async fn v3_accounts(State(state): State<AppState>, signed: Signed) -> Result<Re
         Some(c) => verified_accounts(state.fiat().map_err(v3_error)?.store.bank_accounts_of(c.account_id).await.map_err(|e| v3_error(e.into()))?),
         None => Vec::new(),
     };
-    let (skip, take, last) = v3_page(&signed, rows.len())?;
-    let page = signed.params.opt_u64("p")?.unwrap_or(1).max(1);
-    let result: Vec<Value> = rows
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|a| json!({"id": a.id.to_string(), "bank": bank_name(a), "name": a.holder_name, "time": a.created_ms / 1000}))
-        .collect();
-    Ok(json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}})))
+    v3_paged(&signed, &rows, |a| json!({"id": a.id.to_string(), "bank": bank_name(&a.bank_code), "name": a.holder_name, "time": a.created_ms / 1000}))
 }
 
 async fn v3_deposits(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     check(&state, &signed)?;
     let style = state.config.decimals;
     let rows = deposits_of(&state, &signed).await.map_err(v3_error)?;
-    let (skip, take, last) = v3_page(&signed, rows.len())?;
-    let page = signed.params.opt_u64("p")?.unwrap_or(1).max(1);
-    let result: Vec<Value> = rows
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|d| json!({"txn_id": d.id, "currency": "THB", "amount": Dec::styled(d.amount_satang, 2, style), "status": deposit_status(d), "time": d.credited_ms.unwrap_or(d.created_ms) / 1000}))
-        .collect();
-    Ok(json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}})))
+    v3_paged(
+        &signed,
+        &rows,
+        |d| json!({"txn_id": d.id, "currency": "THB", "amount": Dec::styled(d.amount_satang, 2, style), "status": deposit_status(d), "time": d.credited_ms.unwrap_or(d.created_ms) / 1000}),
+    )
 }
 
 async fn v3_withdrawals(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     check(&state, &signed)?;
     let style = state.config.decimals;
     let rows = withdrawals_of(&state, &signed).await.map_err(v3_error)?;
-    let (skip, take, last) = v3_page(&signed, rows.len())?;
-    let page = signed.params.opt_u64("p")?.unwrap_or(1).max(1);
-    // The reference shows `amount` as a string here and `fee` as a number.
-    let result: Vec<Value> = rows
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|w| json!({"txn_id": w.id, "currency": "THB", "amount": Dec::str(w.amount_satang, 2), "fee": Dec::styled(w.fee_satang, 2, style), "status": withdrawal_status(w), "time": w.created_ms / 1000}))
-        .collect();
-    Ok(json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}})))
+    v3_paged(
+        &signed,
+        &rows,
+        |w| json!({"txn_id": w.id, "currency": "THB", "amount": Dec::str(w.amount_satang, 2), "fee": Dec::styled(w.fee_satang, 2, style), "status": withdrawal_status(w), "time": w.created_ms / 1000}),
+    )
 }
 
 /// `id` is the bank account id `accounts` lists, `amt` the amount (the fee included).

@@ -121,11 +121,10 @@ const LEVEL1_DAILY_LIMIT_THB: u64 = 2_500_000;
 /// key without a web account.
 async fn fiat_withdrawn_today_satang(state: &AppState, key: &ApiKey) -> u64 {
     let Some(store) = state.store.as_ref() else { return 0 };
-    let now = state.now_ms();
-    let today = talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::bangkok_days(now) as i64);
-    match store.web_account_of_user(key.user).await {
-        Ok(Some(account)) => store.fiat_withdrawn_since(account.id, today).await.unwrap_or(0),
-        _ => 0,
+    let Ok(Some(account)) = store.web_account_of_user(key.user).await else { return 0 };
+    match state.fiat() {
+        Ok(funds) => funds.withdrawn_today_satang(account.id).await.unwrap_or(0),
+        Err(_) => 0,
     }
 }
 

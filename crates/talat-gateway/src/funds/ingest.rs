@@ -125,19 +125,27 @@ impl Service<'_> {
 
     async fn apply_credit(&self, line: &BankLine, booked_at_ms: u64) -> Result<LineOutcome, FundsError> {
         let now = self.now_ms();
-        // Applied before a crash, all but the line's own outcome: finish that.
-        if let Some(ref2) = line.ref2.as_deref() {
-            if let Some(d) = self.store.fiat_deposit(&ref2.trim().to_ascii_uppercase()).await?.filter(|d| d.bank_ref.as_deref() == Some(&line.reference)) {
-                if d.status == DepositStatus::Credited.as_str() {
-                    self.store.set_line_outcome(&line.reference, "credited", Some(&d.id)).await?;
-                    return Ok(LineOutcome::Credited { deposit: d.id });
-                }
-            }
+        // The intent the line names by Ref2, read once: it tells whether this line already
+        // credited it (before a crash: finish the line's outcome) or another line did.
+        let named = match line.ref2.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(ref2) => self.store.fiat_deposit(&ref2.to_ascii_uppercase()).await?,
+            None => None,
+        };
+        let credited = named.as_ref().filter(|d| d.status == DepositStatus::Credited.as_str());
+        if let Some(d) = credited.filter(|d| d.bank_ref.as_deref() == Some(&line.reference)) {
+            self.store.set_line_outcome(&line.reference, "credited", Some(&d.id)).await?;
+            return Ok(LineOutcome::Credited { deposit: d.id.clone() });
         }
+        let paid: Vec<String> = credited.map(|d| d.id.clone()).into_iter().collect();
         let intents = self.store.open_fiat_deposits(now, EXPIRED_GRACE_MS).await?;
+        let description = line.description.to_ascii_uppercase();
         let mut open = Vec::with_capacity(intents.len());
         for d in &intents {
-            let payer_names = self.payer_names(d.account_id).await?;
+            // Only an intent the line could match needs its payer's names (two reads each).
+            let candidate = named.as_ref().is_some_and(|n| n.id == d.id)
+                || line.ref1.as_deref().is_some_and(|r| r.trim().eq_ignore_ascii_case(&d.customer_code))
+                || description.contains(&d.id.to_ascii_uppercase());
+            let payer_names = if candidate { self.payer_names(d.account_id).await? } else { Vec::new() };
             open.push(OpenIntent {
                 id: d.id.clone(),
                 customer_code: d.customer_code.clone(),
@@ -146,7 +154,6 @@ impl Service<'_> {
                 payer_names,
             });
         }
-        let paid = self.already_paid(line).await?;
         match match_credit(line, booked_at_ms, &open, &paid) {
             Match::Intent { intent_id } => {
                 let Some(intent) = intents.iter().find(|d| d.id == intent_id) else {
@@ -162,17 +169,6 @@ impl Service<'_> {
             }
             Match::Exception { class, intent_id } => self.open_exception(line, class.as_str(), intent_id.as_deref()).await,
         }
-    }
-
-    /// Intent ids this line names that another line already paid.
-    async fn already_paid(&self, line: &BankLine) -> Result<Vec<String>, FundsError> {
-        let Some(ref2) = line.ref2.as_deref().map(str::trim).filter(|r| !r.is_empty()) else { return Ok(Vec::new()) };
-        let paid = self
-            .store
-            .fiat_deposit(&ref2.to_ascii_uppercase())
-            .await?
-            .filter(|d| d.status == DepositStatus::Credited.as_str() && d.bank_ref.as_deref() != Some(&line.reference));
-        Ok(paid.map(|d| vec![d.id]).unwrap_or_default())
     }
 
     /// The reverse penny test: money the customer paid from a bank account they registered

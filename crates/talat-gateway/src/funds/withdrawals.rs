@@ -8,7 +8,6 @@
 use super::{Customer, FundsError, Service, StaffActor};
 use talat_core::{Amount, Command, ExternalId, UserId};
 use talat_funds::approval::{ApprovalKind, Person, Signature, Signer};
-use talat_funds::banks::bank;
 use talat_funds::lifecycle::{EngineEffect, WithdrawalEvent, WithdrawalStatus};
 use talat_funds::limits::{Destination, WithdrawalRequest};
 use talat_store::{ApprovalRow, FiatWithdrawalRow, Transition};
@@ -104,6 +103,14 @@ impl Service<'_> {
             self.store.transition_withdrawal(&t, None, None).await?;
         }
         self.withdrawal(&row.id).await
+    }
+
+    /// What the customer withdrew in THB today (Bangkok), fee included, not released: what the
+    /// day's budget shows as used.
+    pub async fn withdrawn_today_satang(&self, account_id: u64) -> Result<u64, FundsError> {
+        let now = self.now_ms();
+        let today_start = talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::bangkok_days(now) as i64);
+        Ok(self.store.fiat_withdrawn_since(account_id, today_start).await?)
     }
 
     pub async fn withdrawal(&self, id: &str) -> Result<FiatWithdrawalRow, FundsError> {
@@ -236,10 +243,5 @@ impl Service<'_> {
         }
         n += self.resolve_unknown_payouts().await?;
         Ok(n)
-    }
-
-    /// The bank's name of a registered account, for views.
-    pub fn bank_name(code: &str) -> &'static str {
-        bank(code).map_or("unknown bank", |b| b.name)
     }
 }

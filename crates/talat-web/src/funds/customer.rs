@@ -37,9 +37,7 @@ fn amount(m: &serde_json::Map<String, Value>) -> WebResult<u64> {
 
 async fn overview(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let f = &web.gateway.funds().config;
-    let now = web.gateway.now_ms();
-    let today_start = talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::bangkok_days(now) as i64);
-    let used = web.store.fiat_withdrawn_since(account.id, today_start).await?;
+    let used = web.gateway.fiat()?.withdrawn_today_satang(account.id).await?;
     let limit = if web.config.onboarding.require_kyc {
         let level = talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?;
         let daily = web.config.onboarding.levels.limits_for(level).withdraw_thb_per_day.saturating_mul(100);

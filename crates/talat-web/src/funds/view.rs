@@ -7,7 +7,7 @@ use crate::Web;
 use qrcode::render::svg;
 use qrcode::QrCode;
 use serde_json::{json, Value};
-use talat_funds::banks::{bank, mask};
+use talat_funds::banks::{bank, bank_name, mask};
 use talat_funds::format_thb;
 use talat_funds::lifecycle::WithdrawalStatus;
 use talat_funds::recon::Report;
@@ -68,7 +68,7 @@ pub fn bank_account_json(a: &BankAccountRow, cooling_off_ms: u64, now_ms: u64) -
     json!({
         "id": a.id,
         "bank_code": a.bank_code,
-        "bank": bank(&a.bank_code).map_or("unknown bank", |b| b.name),
+        "bank": bank_name(&a.bank_code),
         "bank_th": bank(&a.bank_code).map_or("", |b| b.name_th),
         "account_no": mask(&a.account_no),
         "name": a.holder_name,
@@ -88,7 +88,7 @@ pub async fn withdrawal_json(web: &Web, w: &FiatWithdrawalRow) -> WebResult<Valu
         "amount": format_thb(w.amount_satang),
         "fee": format_thb(w.fee_satang),
         "receive": format_thb(w.amount_satang - w.fee_satang),
-        "bank": account.as_ref().map_or("", |a| bank(&a.bank_code).map_or("unknown bank", |b| b.name)),
+        "bank": account.as_ref().map_or("", |a| bank_name(&a.bank_code)),
         "account_no": account.as_ref().map(|a| mask(&a.account_no)),
         "status": w.status,
         "reason": w.reason,
