@@ -41,6 +41,8 @@ pub struct Gateway {
     pub replays: crate::auth::replay::ReplayGuard,
     /// Deposits and withdrawals: settings and the payout rail (defaults until `install_funds`).
     pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
+    /// The live market-surveillance monitor, when it runs (`install_surveillance`).
+    pub surveillance_state: std::sync::OnceLock<crate::surveillance::SurveillanceHandle>,
 }
 
 pub type AppState = Arc<Gateway>;
@@ -73,6 +75,15 @@ impl Gateway {
     /// The funds settings and rail: the installed ones, else the defaults.
     pub fn funds(&self) -> &crate::funds::Funds {
         self.funds_state.get_or_init(crate::funds::Funds::default)
+    }
+
+    /// The running surveillance monitor, if this node runs one.
+    pub fn surveillance(&self) -> Option<&crate::surveillance::SurveillanceHandle> {
+        self.surveillance_state.get()
+    }
+
+    pub fn install_surveillance(&self, handle: crate::surveillance::SurveillanceHandle) -> Result<(), String> {
+        self.surveillance_state.set(handle).map_err(|_| "surveillance is installed already".to_string())
     }
 
     /// Installs the funds settings and rail, once, before the first request uses them.

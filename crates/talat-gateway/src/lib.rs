@@ -7,7 +7,8 @@
 //! `limits` (per-user and per-IP rate limits), `config` (the gateway's settings), `error` (every
 //! refusal as a Bitkub error), `decimal` (exact decimal tokens), `read` (the read models: books,
 //! trades, tickers, balances, open orders, the WebSocket feed), `projection` (the query store's
-//! journal follower).
+//! journal follower), `surveillance` (the live market-surveillance follower, its store writer
+//! and the circuit breaker's commands).
 
 pub mod auth;
 pub mod config;
@@ -20,5 +21,6 @@ pub mod projection;
 pub mod read;
 pub mod setup;
 pub mod strict_json;
+pub mod surveillance;
 
 pub use gateway::{AppState, Gateway, MarketRef, PlaceSlot, Placed, Refusal};

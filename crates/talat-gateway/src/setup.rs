@@ -106,6 +106,7 @@ pub fn gateway(
         metrics,
         clock: Arc::new(system_clock_ms),
         funds_state: Default::default(),
+        surveillance_state: Default::default(),
         replays: crate::auth::replay::ReplayGuard::new(crate::auth::replay::DEFAULT_MAX_ENTRIES),
     })
 }

@@ -51,6 +51,7 @@ pub use app::support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
     TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
 };
+pub use app::surveillance::{AlertRow, BreakerActionRow, LinkFact, MAX_SURVEILLANCE_ROWS};
 pub use app::web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;

@@ -43,6 +43,9 @@ pub struct ServeConfig {
     /// THB deposits and withdrawals: limits, approval tiers, the PromptPay biller id, bank
     /// callback secrets, the watched statement folder (default `<data>/statements`) (`[funds]`).
     pub funds: talat_gateway::funds::FundsConfig,
+    /// Market surveillance: every detector's thresholds and the circuit breaker
+    /// (`[surveillance.*]`; defaults from the domain reference).
+    pub surveillance: talat_surveillance::SurveillanceConfig,
     /// Start on a data directory its group or others may write to (refused by default).
     pub allow_shared_data_dir: bool,
 }
@@ -61,6 +64,7 @@ impl Default for ServeConfig {
             mail: Default::default(),
             onboarding: Default::default(),
             funds: Default::default(),
+            surveillance: Default::default(),
             allow_shared_data_dir: false,
         }
     }
@@ -98,7 +102,9 @@ pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, String> {
         None => Ok(ServeConfig::default()),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+            let config: ServeConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            config.surveillance.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(config)
         }
     }
 }
@@ -127,6 +133,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
     node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
     let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
+    let (surveillance, surveillance_outputs, _surveillance_thread) = talat_gateway::surveillance::spawn(&node, config.surveillance.clone())?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
     let accounts = demo_accounts(&config, &data_dir, &mut node, &master, &store).await?;
 
@@ -134,6 +141,8 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     install_funds(&config, &data_dir, &gateway)?;
+    gateway.install_surveillance(surveillance.clone())?;
+    tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), surveillance, surveillance_outputs));
     let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = start_web(&config, &data_dir, &gateway)?;

@@ -16,4 +16,5 @@ pub(crate) mod keys;
 pub(crate) mod onboarding;
 pub(crate) mod screening;
 pub(crate) mod support;
+pub(crate) mod surveillance;
 pub(crate) mod web;
