@@ -114,8 +114,13 @@ pub struct PumpConfig {
     pub ewma_alpha: f64,
     /// Windows seen before a market is judged.
     pub warmup_windows: u32,
-    /// The pump must also move the price at least this much (bps) within the window.
+    /// The pump must also move the price at least this much (bps) within the window ...
     pub min_move_bps: u32,
+    /// ... with at least this many market orders the way it moved (a rush) ...
+    pub min_rush_orders: u32,
+    /// ... and no single order more than this share of the window's volume (bps): one large
+    /// order that moves the price is not a pump.
+    pub max_single_order_share_bps: u32,
     /// Net buyers listed as evidence, from this far before the alert.
     pub buyers_lookback_ms: u64,
     pub top_buyers: usize,
@@ -143,8 +148,9 @@ pub struct MarkingCloseConfig {
 pub struct FrontRunningConfig {
     /// Net buyers of the announced asset over this long before the announcement are swept.
     pub listing_lookback_ms: u64,
-    /// ... when their net purchase is at least this share of the asset's volume there (bps).
-    pub listing_min_net_buy_bps: u32,
+    /// ... whose net purchase is at least this share of what they traded there (bps): they
+    /// accumulated, rather than traded both ways.
+    pub listing_min_net_share_bps: u32,
     /// A staff order at most this long before a same-side client order ...
     pub staff_within_ms: u64,
     /// ... of at least this multiple of the market's median order size.
@@ -240,10 +246,12 @@ impl Default for PumpConfig {
             min_volume_z: 4.0,
             ewma_alpha: 0.02,
             warmup_windows: 60,
-            min_move_bps: 300,
+            min_move_bps: 200,
+            min_rush_orders: 5,
+            max_single_order_share_bps: 5_000,
             buyers_lookback_ms: HOUR_MS,
             top_buyers: 5,
-            cooldown_ms: HOUR_MS,
+            cooldown_ms: 15 * MINUTE_MS,
         }
     }
 }
@@ -258,7 +266,7 @@ impl Default for FrontRunningConfig {
     fn default() -> Self {
         FrontRunningConfig {
             listing_lookback_ms: 14 * DAY_MS,
-            listing_min_net_buy_bps: 100,
+            listing_min_net_share_bps: 5_000,
             staff_within_ms: 1_000,
             client_size_multiple: 10,
             median_orders: 501,
@@ -415,6 +423,8 @@ impl SurveillanceConfig {
         }
         c.at_least_one("warmup_windows", p.warmup_windows.into());
         c.bps("min_move_bps", p.min_move_bps, 100_000);
+        c.at_least_one("min_rush_orders", p.min_rush_orders.into());
+        c.bps("max_single_order_share_bps", p.max_single_order_share_bps, 10_000);
         c.window("buyers_lookback_ms", p.buyers_lookback_ms);
         c.at_least_one("top_buyers", p.top_buyers as u64);
         c.window("cooldown_ms", p.cooldown_ms);
@@ -435,7 +445,7 @@ impl SurveillanceConfig {
         let f = &self.front_running;
         c.section = "front_running";
         c.window("listing_lookback_ms", f.listing_lookback_ms);
-        c.bps("listing_min_net_buy_bps", f.listing_min_net_buy_bps, 10_000);
+        c.bps("listing_min_net_share_bps", f.listing_min_net_share_bps, 10_000);
         c.window("staff_within_ms", f.staff_within_ms);
         c.at_least_one("client_size_multiple", f.client_size_multiple.into());
         if f.median_orders < 11 || f.median_orders > 100_000 {

@@ -1,7 +1,8 @@
 //! Trading ahead by people with inside knowledge:
 //! - **staff front-running**: an order from a staff-linked account at most `staff_within_ms`
-//!   before a same-side client order at least `client_size_multiple` times the market's median
-//!   order size;
+//!   before a same-side client order that takes liquidity (it trades on arrival) and is at least
+//!   `client_size_multiple` times the market's median order size — a large passive quote moves
+//!   nothing, so nothing is gained by trading ahead of it;
 //! - **listing front-running**: when a listing announcement is recorded, the staff-linked net
 //!   buyers of that asset over the lookback before it are swept.
 
@@ -11,7 +12,7 @@ use crate::config::DAY_MS;
 use crate::detectors::Detector;
 use crate::tape::{Fact, OrderInfo};
 use std::collections::{BTreeMap, VecDeque};
-use talat_core::{AssetId, MarketId, UserId};
+use talat_core::{AssetId, MarketId, OrderId, UserId};
 
 /// Orders sizes are recomputed into the median every this many orders (sorting on every order
 /// would cost more than everything else surveillance does).
@@ -29,10 +30,10 @@ struct MarketSizes {
 pub struct StaffFrontRunning {
     markets: BTreeMap<MarketId, MarketSizes>,
     alerted: BTreeMap<(UserId, MarketId), u64>,
-    /// Staff-linked accounts' net purchases per (market, account): (day, net, bought) per day.
+    /// The last order judged as an aggressor (a sweep fills many times).
+    last_aggressor: Option<OrderId>,
+    /// Staff-linked accounts' purchases per (market, account): (day, net, gross traded) per day.
     staff_net: BTreeMap<(MarketId, UserId), VecDeque<(u64, i128, u128)>>,
-    /// Every market's volume per day, for the listing sweep's share.
-    daily_volume: BTreeMap<MarketId, VecDeque<(u64, u128)>>,
 }
 
 /// An order's size in base units (a market buy's quote amount at the last price).
@@ -50,7 +51,8 @@ fn size_of(o: &OrderInfo, last_price: Option<u64>, qty_scale: u8) -> u64 {
 }
 
 impl StaffFrontRunning {
-    fn on_order(&mut self, ctx: &Ctx, o: &OrderInfo, out: &mut Vec<Alert>) {
+    /// Every new order: staff orders are remembered, sizes feed the median.
+    fn on_order(&mut self, ctx: &Ctx, o: &OrderInfo) {
         let config = &ctx.config.front_running;
         let (last, scale) = ctx.tape.market(o.market).map_or((None, 8), |m| (m.last_price, m.info.qty_scale));
         let size = size_of(o, last, scale);
@@ -58,13 +60,37 @@ impl StaffFrontRunning {
         while m.staff_orders.front().is_some_and(|s| s.placed_ts_ms + config.staff_within_ms < o.placed_ts_ms) {
             m.staff_orders.pop_front();
         }
-        let staff = ctx.links.staff_link(o.user);
-        if staff.is_some() {
+        if ctx.links.staff_link(o.user).is_some() {
             m.staff_orders.push_back(*o);
             if m.staff_orders.len() > 1_024 {
                 m.staff_orders.pop_front();
             }
-        } else if m.sizes.len() >= config.median_orders / 2 && m.median > 0 && size >= m.median.saturating_mul(u64::from(config.client_size_multiple)) {
+        }
+        if size > 0 {
+            m.sizes.push_back(size);
+            if m.sizes.len() > config.median_orders {
+                m.sizes.pop_front();
+            }
+            m.since_median += 1;
+            if m.since_median >= MEDIAN_EVERY || m.median == 0 {
+                let mut sorted: Vec<u64> = m.sizes.iter().copied().collect();
+                sorted.sort_unstable();
+                m.median = sorted[sorted.len() / 2];
+                m.since_median = 0;
+            }
+        }
+    }
+
+    /// A client order that just took liquidity: was a staff order ahead of it?
+    fn on_aggressor(&mut self, ctx: &Ctx, o: &OrderInfo, out: &mut Vec<Alert>) {
+        let config = &ctx.config.front_running;
+        if ctx.links.staff_link(o.user).is_some() {
+            return;
+        }
+        let (last, scale) = ctx.tape.market(o.market).map_or((None, 8), |m| (m.last_price, m.info.qty_scale));
+        let size = size_of(o, last, scale);
+        let Some(m) = self.markets.get_mut(&o.market) else { return };
+        if m.sizes.len() >= config.median_orders / 2 && m.median > 0 && size >= m.median.saturating_mul(u64::from(config.client_size_multiple)) {
             let ahead: Vec<OrderInfo> = m.staff_orders.iter().filter(|s| s.side == o.side && s.user != o.user).copied().collect();
             for s in ahead {
                 let key = (s.user, o.market);
@@ -98,44 +124,23 @@ impl StaffFrontRunning {
                 }));
             }
         }
-        if size > 0 {
-            m.sizes.push_back(size);
-            if m.sizes.len() > config.median_orders {
-                m.sizes.pop_front();
-            }
-            m.since_median += 1;
-            if m.since_median >= MEDIAN_EVERY || m.median == 0 {
-                let mut sorted: Vec<u64> = m.sizes.iter().copied().collect();
-                sorted.sort_unstable();
-                m.median = sorted[sorted.len() / 2];
-                m.since_median = 0;
-            }
-        }
     }
 
     fn on_trade(&mut self, ctx: &Ctx, market: MarketId, buyer: UserId, seller: UserId, qty: u64) {
         let day = ctx.ts_ms / DAY_MS;
         let keep_days = ctx.config.front_running.listing_lookback_ms / DAY_MS + 1;
-        let volume = self.daily_volume.entry(market).or_default();
-        match volume.back_mut() {
-            Some((d, v)) if *d == day => *v += u128::from(qty),
-            _ => volume.push_back((day, u128::from(qty))),
-        }
-        while volume.front().is_some_and(|(d, _)| d + keep_days < day) {
-            volume.pop_front();
-        }
         for (user, signed) in [(buyer, i128::from(qty)), (seller, -i128::from(qty))] {
             if ctx.links.staff_link(user).is_none() {
                 continue;
             }
             let days = self.staff_net.entry((market, user)).or_default();
-            let bought = if signed > 0 { signed as u128 } else { 0 };
+            let traded = signed.unsigned_abs();
             match days.back_mut() {
-                Some((d, net, b)) if *d == day => {
+                Some((d, net, gross)) if *d == day => {
                     *net += signed;
-                    *b += bought;
+                    *gross += traded;
                 }
-                _ => days.push_back((day, signed, bought)),
+                _ => days.push_back((day, signed, traded)),
             }
             while days.front().is_some_and(|(d, ..)| d + keep_days < day) {
                 days.pop_front();
@@ -153,17 +158,17 @@ impl StaffFrontRunning {
             if m.info.base != asset {
                 continue;
             }
-            let volume: u128 = self.daily_volume.get(id).map_or(0, |v| v.iter().filter(|(d, _)| (from_day..=to_day).contains(d)).map(|(_, v)| v).sum());
             for ((market, user), days) in &self.staff_net {
                 if market != id {
                     continue;
                 }
-                let net: i128 = days.iter().filter(|(d, ..)| (from_day..=to_day).contains(d)).map(|(_, n, _)| n).sum();
+                let in_lookback = days.iter().filter(|(d, ..)| (from_day..=to_day).contains(d));
+                let (net, traded) = in_lookback.fold((0i128, 0u128), |(n, t), (_, net, gross)| (n + net, t + gross));
                 if net <= 0 {
                     continue;
                 }
-                let share = bps(net as u128, volume);
-                if share < u128::from(config.listing_min_net_buy_bps) {
+                let share = bps(net as u128, traded);
+                if share < u128::from(config.listing_min_net_share_bps) {
                     continue;
                 }
                 let staff_account = ctx.links.staff_link(*user).unwrap_or(*user);
@@ -174,7 +179,7 @@ impl StaffFrontRunning {
                     from_ts_ms: from,
                     to_ts_ms: ctx.ts_ms,
                     summary: format!(
-                        "Account {} (staff-linked through {}) was a net buyer of {} in the {} days before its listing announcement: {} of the market's volume.",
+                        "Account {} (staff-linked through {}) was a net buyer of {} in the {} days before its listing announcement: {} of what it traded there.",
                         user.0,
                         staff_account.0,
                         net,
@@ -193,8 +198,15 @@ impl StaffFrontRunning {
 impl Detector for StaffFrontRunning {
     fn on_fact(&mut self, ctx: &Ctx, fact: &Fact, out: &mut Vec<Alert>) {
         match fact {
-            Fact::Placed(o) => self.on_order(ctx, o, out),
-            Fact::Trade { market, trade, .. } => self.on_trade(ctx, *market, trade.buyer, trade.seller, trade.qty),
+            Fact::Placed(o) => self.on_order(ctx, o),
+            Fact::Trade { market, trade, taker, .. } => {
+                // The first fill of an order that arrived with this command: it took liquidity.
+                if taker.placed_seq == ctx.seq && self.last_aggressor != Some(taker.id) {
+                    self.last_aggressor = Some(taker.id);
+                    self.on_aggressor(ctx, taker, out);
+                }
+                self.on_trade(ctx, *market, trade.buyer, trade.seller, trade.qty)
+            }
             _ => {}
         }
     }

@@ -70,9 +70,12 @@ impl MarkingClose {
             e.0 += u128::from(t.qty);
             e.1 -= i128::from(t.qty);
         }
-        // The dominant account that pushed the way the price went.
-        let Some((&user, &(volume, net))) =
-            per_account.iter().filter(|(_, (_, net))| if up { *net > 0 } else { *net < 0 }).max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0)))
+        // The account that moved furthest the way the price went (its net position, not its
+        // gross volume: a market maker trades both ways all the time).
+        let Some((&user, &(volume, net))) = per_account
+            .iter()
+            .filter(|(_, (_, net))| if up { *net > 0 } else { *net < 0 })
+            .max_by(|a, b| a.1 .1.unsigned_abs().cmp(&b.1 .1.unsigned_abs()).then(b.0.cmp(a.0)))
         else {
             return;
         };

@@ -11,11 +11,13 @@ use super::{Ctx, Detector, Draft};
 use crate::alert::{Alert, DetectorKind};
 use crate::tape::Fact;
 use std::collections::BTreeMap;
-use talat_core::{MarketId, Side, UserId};
+use talat_core::{MarketId, OrderId, Side, UserId};
 
 /// Empty windows applied one by one after a quiet spell; beyond this the old baseline has
 /// decayed to nothing anyway (0.98^2000 ≈ 3e-18), so the rest are skipped.
 const MAX_EMPTY_WINDOWS: u64 = 2_000;
+/// Taker orders tracked per window (their largest decides the single-order share).
+const TAKERS_MAX: usize = 100_000;
 
 #[derive(Default, Clone)]
 struct Stat {
@@ -42,6 +44,9 @@ struct Window {
     close: Option<u64>,
     volume: u64,
     rush_buys: u64,
+    rush_sells: u64,
+    /// Quantity each taker order traded in the window.
+    takers: BTreeMap<OrderId, u64>,
     seen: u32,
     ret: Stat,
     vol: Stat,
@@ -85,6 +90,8 @@ impl Pump {
         w.close = None;
         w.volume = 0;
         w.rush_buys = 0;
+        w.rush_sells = 0;
+        w.takers.clear();
         let empties = (target - finished.index - 1).min(MAX_EMPTY_WINDOWS);
         for _ in 0..empties {
             w.ret.update(0.0, alpha);
@@ -101,7 +108,12 @@ impl Pump {
     fn judge(&mut self, ctx: &Ctx, market: MarketId, length_s: u64, w: &Window, ret: f64, z_ret: f64, z_vol: f64, out: &mut Vec<Alert>) {
         let config = &ctx.config.pump;
         let move_bps = (ret.abs() * 10_000.0) as u64;
-        if z_ret.abs() < config.min_return_z || z_vol < config.min_volume_z || move_bps < u64::from(config.min_move_bps) {
+        let rush = if ret > 0.0 { w.rush_buys } else { w.rush_sells };
+        let largest = w.takers.values().copied().max().unwrap_or(0);
+        if u128::from(largest) * 10_000 > u128::from(config.max_single_order_share_bps) * u128::from(w.volume.max(1)) {
+            return;
+        }
+        if z_ret.abs() < config.min_return_z || z_vol < config.min_volume_z || move_bps < u64::from(config.min_move_bps) || rush < u64::from(config.min_rush_orders) {
             return;
         }
         if self.alerted_at.get(&market).is_some_and(|&at| at + config.cooldown_ms > ctx.ts_ms) {
@@ -110,16 +122,18 @@ impl Pump {
         self.alerted_at.insert(market, ctx.ts_ms);
         let window_start = w.index * length_s * 1_000;
         let window_end = window_start + length_s * 1_000;
-        // Top net buyers (for a fall: sellers) of the hour before the window's end.
+        // The top net buyers of the hour before: up to the window's end for a rise (who is
+        // pumping); up to its start for a fall (who had bought, and is dumping now).
         let up = ret > 0.0;
+        let until = if up { window_end } else { window_start };
         let mut net: BTreeMap<UserId, i128> = BTreeMap::new();
         if let Some(m) = ctx.tape.market(market) {
-            for t in m.trades_between(window_end.saturating_sub(config.buyers_lookback_ms), window_end) {
+            for t in m.trades_between(until.saturating_sub(config.buyers_lookback_ms), until) {
                 *net.entry(t.buyer).or_default() += i128::from(t.qty);
                 *net.entry(t.seller).or_default() -= i128::from(t.qty);
             }
         }
-        let mut ranked: Vec<(UserId, i128)> = net.into_iter().map(|(u, q)| (u, if up { q } else { -q })).filter(|(_, q)| *q > 0).collect();
+        let mut ranked: Vec<(UserId, i128)> = net.into_iter().filter(|(_, q)| *q > 0).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(config.top_buyers);
         let accounts: Vec<UserId> = ranked.iter().map(|(u, _)| *u).collect();
@@ -131,12 +145,12 @@ impl Pump {
             from_ts_ms: window_start,
             to_ts_ms: window_end,
             summary: format!(
-                "The price {} {}.{:02} % in a {length_s}-second window (return z = {z_ret:.1}, volume z = {z_vol:.1}, {} market buy(s) in the window). Top net {} of the hour before: {}.",
+                "The price {} {}.{:02} % in a {length_s}-second window (return z = {z_ret:.1}, volume z = {z_vol:.1}, {rush} market {}(s) in the window). Top net buyers of the hour before{}: {}.",
                 if up { "rose" } else { "fell" },
                 move_bps / 100,
                 move_bps % 100,
-                w.rush_buys,
-                if up { "buyers" } else { "sellers" },
+                if up { "buy" } else { "sell" },
+                if up { "" } else { " the fall" },
                 if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
             ),
             figures: vec![
@@ -144,7 +158,7 @@ impl Pump {
                 ("move_bps".into(), move_bps.to_string()),
                 ("return_z".into(), format!("{z_ret:.2}")),
                 ("volume_z".into(), format!("{z_vol:.2}")),
-                ("rush_market_buys".into(), w.rush_buys.to_string()),
+                ("rush_market_orders".into(), rush.to_string()),
             ],
             orders: Vec::new(),
             trades: ctx.trades_of(market, window_start, window_end, &accounts),
@@ -155,19 +169,25 @@ impl Pump {
 impl Detector for Pump {
     fn on_fact(&mut self, ctx: &Ctx, fact: &Fact, out: &mut Vec<Alert>) {
         match fact {
-            Fact::Trade { market, trade, .. } => {
+            Fact::Trade { market, trade, taker, .. } => {
                 for &length_s in &ctx.config.pump.windows_s {
                     self.roll(ctx, *market, length_s, out);
                     let w = self.windows.get_mut(&(*market, length_s)).expect("rolled just now");
                     w.close = Some(trade.price);
                     w.volume += trade.qty;
+                    if w.takers.len() < TAKERS_MAX {
+                        *w.takers.entry(taker.id).or_default() += trade.qty;
+                    }
                 }
             }
-            Fact::Placed(o) if o.price == 0 && o.side == Side::Buy => {
+            Fact::Placed(o) if o.price == 0 => {
                 for &length_s in &ctx.config.pump.windows_s {
                     self.roll(ctx, o.market, length_s, out);
                     if let Some(w) = self.windows.get_mut(&(o.market, length_s)) {
-                        w.rush_buys += 1;
+                        match o.side {
+                            Side::Buy => w.rush_buys += 1,
+                            Side::Sell => w.rush_sells += 1,
+                        }
                     }
                 }
             }
