@@ -269,6 +269,7 @@ impl Tape {
             _ => {}
         }
         for event in &applied.events {
+            self.ensure_market(event);
             match event {
                 Event::AssetListed { asset } => {
                     if let Some((code, scale)) = self.pending_asset.take() {
@@ -388,6 +389,25 @@ impl Tape {
             }
         }
         Some(*o)
+    }
+
+    /// A market first seen in an event (a replay that began after its listing, with no engine
+    /// to seed from): named by its id, with the common scales, so nothing it does is lost.
+    fn ensure_market(&mut self, event: &Event) {
+        let market = match event {
+            Event::OrderAccepted { market, .. } | Event::OrderRested { market, .. } | Event::Trade { market, .. } | Event::MarketModeChanged { market, .. } => *market,
+            _ => return,
+        };
+        self.markets.entry(market).or_insert_with(|| {
+            MarketTape::new(MarketInfo {
+                symbol: format!("market-{}", market.0),
+                base: AssetId(u16::MAX),
+                price_scale: 2,
+                qty_scale: 8,
+                qty_step: 1,
+                mode: TradingMode::Open,
+            })
+        });
     }
 
     fn list_market(&mut self, market: MarketId, _applied: &Applied) {

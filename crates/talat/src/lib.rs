@@ -7,6 +7,7 @@ pub mod demo;
 pub mod driver;
 pub mod exchange;
 pub mod funds_cli;
+pub mod surveillance_cli;
 pub mod journal_tools;
 pub mod private_dir;
 pub mod progress;

@@ -56,6 +56,10 @@ enum Cmd {
     /// THB funds: `reconcile` prints a day's reconciliation from a data directory.
     #[command(subcommand)]
     Funds(talat::funds_cli::FundsCmd),
+    /// Market surveillance: `eval` (precision and recall of every detector on labelled
+    /// scenarios) and `replay` (a journal's alerts for a past window).
+    #[command(subcommand)]
+    Surveillance(talat::surveillance_cli::SurveillanceCmd),
     /// Prints a PromptPay / Thai QR payload for a mobile number, ID, e-wallet, bank account or
     /// biller, static or for an amount.
     Promptpay(promptpay_cli::PromptpayArgs),
@@ -335,6 +339,7 @@ fn main() -> ExitCode {
         Cmd::Staffing(args) => return staffing(args),
         Cmd::Promptpay(args) => return promptpay_cli::run(args),
         Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
+        Cmd::Surveillance(cmd) => return talat::surveillance_cli::run(cmd),
     }
     ExitCode::SUCCESS
 }
