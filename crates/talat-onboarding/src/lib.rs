@@ -19,7 +19,7 @@
 //! | [`sanctions`] | UN XML and CSV list parsing, name screening, clearances |
 //! | [`risk`] | CDD risk rating (Low/Medium/High/Prohibited), review dates |
 //! | [`knowledge`] | the crypto knowledge test: load, validate, grade, public view |
-//! | [`uploads`] | checking uploaded images and PDFs; content-addressed storage |
+//! | [`uploads`] | checking uploaded images (decoded and re-encoded) and PDFs; content-addressed storage |
 //! | [`review`] | the review SLA (an application's age, on time, at risk or breached) and whether an approval may go through |
 //! | [`levels`] | KYC levels 0–2, their daily withdrawal limits, and those as engine tier limits |
 //! | [`account`] | email addresses, passwords, the customer's next step on the way to trading |
@@ -57,4 +57,4 @@ pub use sanctions::matcher::{screen, Hit, MatchConfig, PreparedList, Subject};
 pub use sanctions::model::ListEntry;
 pub use thai_id::{parse_national_id, NationalId};
 pub use uploads::store::{ContentHash, ContentStore};
-pub use uploads::{pdf_has_active_content, validate_upload, FileKind, UploadLimits, UploadPurpose};
+pub use uploads::{pdf_has_active_content, validate_upload, CheckedUpload, FileKind, UploadLimits, UploadPurpose};

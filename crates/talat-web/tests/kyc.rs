@@ -27,27 +27,60 @@ fn kyc_config(dir: &std::path::Path) -> WebConfig {
 
 struct Env {
     kit: Kit,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn start_kyc() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let kit = start(kyc_config(dir.path())).await;
-    Env { kit, _dir: dir }
+    Env { kit, dir }
+}
+
+/// How many files the content store holds under `dir`.
+fn stored_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| if p.is_dir() { stored_files(&p) } else { 1 }).sum()
 }
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A PNG header of `w`×`h` (all the checks read), padded to `len` bytes with `fill`.
-fn png(w: u32, h: u32, len: usize, fill: u8) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    v.extend_from_slice(&w.to_be_bytes());
-    v.extend_from_slice(&h.to_be_bytes());
-    v.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    v.resize(len, fill);
-    v
+/// A real `w`×`h` RGB PNG of at least `min_len` bytes: its first rows are noise seeded by
+/// `seed` (so each seed gives other bytes), enough of them to reach the size; the rest is flat.
+fn png(w: u32, h: u32, min_len: usize, seed: u8) -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let encode = |noisy_rows: u32| {
+        let mut state = 0x9E37_79B9u32 ^ u32::from(seed);
+        let pixels = image::RgbImage::from_fn(w, h, |_, y| {
+            if y >= noisy_rows {
+                return image::Rgb([seed, 128, 255 - seed]);
+            }
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let [r, g, b, _] = state.to_le_bytes();
+            image::Rgb([r, g, b])
+        });
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out).write_image(pixels.as_raw(), w, h, image::ExtendedColorType::Rgb8).unwrap();
+        out
+    };
+    let mut rows = u32::try_from(min_len.div_ceil(3 * w as usize)).unwrap().clamp(1, h);
+    loop {
+        let bytes = encode(rows);
+        if bytes.len() >= min_len {
+            return bytes;
+        }
+        assert!(rows < h, "a {w}×{h} PNG cannot reach {min_len} bytes");
+        rows = (rows * 2).min(h);
+    }
+}
+
+/// What rides along after a document photo's end: it must never be stored.
+const RIDE_ALONG: &[u8] = b"<html><script>alert('riding along after IEND')</script></html>";
+
+fn pixels(bytes: &[u8]) -> image::RgbImage {
+    image::load_from_memory(bytes).expect("a decodable image").to_rgb8()
 }
 
 fn pdf(len: usize) -> Vec<u8> {
@@ -69,7 +102,7 @@ async fn upload(b: &mut Browser, purpose: &str, bytes: &[u8]) -> (StatusCode, Va
 }
 
 async fn document(b: &mut Browser, purpose: &str, fill: u8) -> u64 {
-    let bytes = if matches!(purpose, "income" | "asset") { pdf(4096) } else { png(640, 480, 4096, fill) };
+    let bytes = if matches!(purpose, "income" | "asset") { pdf(4096) } else { [png(640, 480, 4096, fill).as_slice(), RIDE_ALONG].concat() };
     let (s, v) = upload(b, purpose, &bytes).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v["document"]["id"].as_u64().unwrap()
@@ -275,7 +308,10 @@ async fn the_whole_path_from_signup_to_trading() {
     // Reviewers read the documents; other roles may not.
     let resp = kyc.http.get(format!("{}/web/api/console/kyc/documents/{photo}", kyc.base)).send().await.unwrap();
     assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap().to_string()), (200, "image/png".to_string()));
-    assert_eq!(resp.bytes().await.unwrap().as_ref(), png(640, 480, 4096, 1).as_slice());
+    // What they read is the photo's pixels, re-encoded: what rode along was never stored.
+    let stored = resp.bytes().await.unwrap();
+    assert!(stored.starts_with(b"\x89PNG") && !stored.windows(RIDE_ALONG.len()).any(|w| w == RIDE_ALONG), "only the image is stored");
+    assert_eq!(pixels(&stored), pixels(&png(640, 480, 4096, 1)));
     let (s, _) = staff_of(&mut staff, Role::Operator).get(&format!("/web/api/console/kyc/documents/{photo}")).await;
     assert_eq!(s, 403);
 
@@ -420,19 +456,27 @@ async fn bad_inputs_are_refused_by_field_and_store_nothing() {
     let (mut erin, _) = ready(kit, "erin@example.com").await;
     let erins = document(&mut erin, "id_photo", 10).await;
 
-    // Uploads: too large, not an image, a PDF as a photo, too small in pixels, unknown purpose.
+    // Uploads: too large, not an image, a PDF as a photo, too small in pixels, cut short (a
+    // whole header, half the pixels), unknown purpose.
     let big = png(640, 480, MAX_UPLOAD + 1, 0);
+    let whole = png(640, 480, 8192, 0);
+    let cut_short = whole[..whole.len() / 2].to_vec();
+    let files_before = stored_files(env.dir.path());
     for (purpose, bytes, field) in [
         ("id_photo", big.clone(), "data_base64"),
         ("id_photo", b"<html><script>alert(1)</script></html>".repeat(100), "data_base64"),
         ("selfie", pdf(4096), "data_base64"),
         ("selfie", png(100, 100, 4096, 0), "data_base64"),
+        ("selfie", cut_short, "data_base64"),
         ("passport_scan", png(640, 480, 4096, 0), "purpose"),
     ] {
         let (s, v) = upload(&mut dave, purpose, &bytes).await;
         assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some(field)), "{purpose}: {v}");
     }
+    let (_, v) = upload(&mut dave, "selfie", &whole[..whole.len() - 100]).await;
+    assert_eq!(v["message"], "the image could not be read; it may be damaged", "{v}");
     assert_eq!(kit.web.store.kyc_documents_of_account(id).await.unwrap().len(), 2, "no refused upload is stored");
+    assert_eq!(stored_files(env.dir.path()), files_before, "no refused upload's file is written");
 
     let good = level1_form(&thai_id("110170023071"), photo, selfie);
     let wrong_digit = {

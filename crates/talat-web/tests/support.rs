@@ -14,8 +14,18 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A tiny real PNG (1×1, from its signature on; only the signature is checked).
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+/// A tiny real PNG: 2×2 RGB (red, green / blue, white).
+fn png() -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let pixels = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out).write_image(&pixels, 2, 2, image::ExtendedColorType::Rgb8).unwrap();
+    out
+}
+
+fn pixels(bytes: &[u8]) -> image::RgbImage {
+    image::load_from_memory(bytes).expect("a decodable image").to_rgb8()
+}
 
 fn staff_of(browsers: &mut [(Role, Browser)], role: Role) -> &mut Browser {
     &mut browsers.iter_mut().find(|(r, _)| *r == role).expect("a browser per role").1
@@ -42,9 +52,10 @@ async fn a_ticket_becomes_a_complaint_and_follows_the_regulators_lifecycle() {
     let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
     let mut staff = staff_browsers(&kit).await;
 
-    // The customer opens a ticket with a screenshot.
+    // The customer opens a ticket with a screenshot, which carries a page after its end.
+    let sent = [png().as_slice(), b"<html><script>alert(1)</script></html>"].concat();
     let (s, v) = alice
-        .post("/web/api/support/tickets", json!({"category": "withdrawal", "subject": "Withdrawal stuck", "text": "Pending since yesterday.", "attachments": [{"name": "shot.png", "content_type": "image/png", "data_base64": b64(PNG)}]}))
+        .post("/web/api/support/tickets", json!({"category": "withdrawal", "subject": "Withdrawal stuck", "text": "Pending since yesterday.", "attachments": [{"name": "shot.png", "content_type": "image/png", "data_base64": b64(&sent)}]}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let t = &v["ticket"];
@@ -52,11 +63,14 @@ async fn a_ticket_becomes_a_complaint_and_follows_the_regulators_lifecycle() {
     assert_eq!((t["status"].as_str(), t["priority"].as_str(), t["complaint"].is_null()), (Some("open"), Some("high"), true), "withdrawals start high: {t}");
     assert_eq!(t["clocks"]["first_response"]["state"], "running");
     let file = &t["messages"][0]["attachments"][0];
-    assert_eq!((file["name"].as_str(), file["size"].as_u64()), (Some("shot.png"), Some(PNG.len() as u64)));
     let resp = alice.http.get(format!("{}/web/api/support/attachments/{}", alice.base, file["id"])).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "image/png");
-    assert_eq!(resp.bytes().await.unwrap().as_ref(), PNG);
+    // The picture comes back re-encoded: the same pixels, and nothing of what rode along.
+    let stored = resp.bytes().await.unwrap();
+    assert_eq!((file["name"].as_str(), file["size"].as_u64()), (Some("shot.png"), Some(stored.len() as u64)));
+    assert_eq!(pixels(&stored), pixels(&png()));
+    assert!(!stored.windows(8).any(|w| w == b"<script>"), "only the image is stored");
     let mail = outbox(&kit).await;
     assert!(mail.iter().any(|m| m.to_addr == "alice@example.com" && m.kind == "ticket.received" && m.subject.contains(&format!("#{id}"))), "{mail:?}");
 
@@ -179,6 +193,10 @@ async fn bad_inputs_and_other_customers_tickets_are_refused_and_change_nothing()
         (json!({"category": "other", "subject": "x", "text": "x", "link": {"kind": "order", "id": "99999"}}), "link"),
         (
             json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.png", "content_type": "image/png", "data_base64": b64(b"<svg onload=alert(1)>")}]}),
+            "attachments",
+        ),
+        (
+            json!({"category": "other", "subject": "x", "text": "x", "attachments": [{"name": "a.png", "content_type": "image/png", "data_base64": b64(&png()[..40])}]}),
             "attachments",
         ),
         (

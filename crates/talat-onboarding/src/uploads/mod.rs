@@ -10,13 +10,21 @@
 //! | PNG | `89 50 4E 47 0D 0A 1A 0A` | images and documents |
 //! | PDF | `%PDF-` (and `%%EOF` near the end) | documents only |
 //!
-//! Images must decode far enough for their dimensions (read from the header with `imagesize`)
-//! to be within [`UploadLimits`]: a 50×50 picture cannot show an ID card legibly, and a
-//! 30000×30000 one is a decompression bomb. Size limits default to 1 KiB–5 MiB.
+//! Images are then decoded in full and encoded again ([`clean`]): what is stored and served is
+//! the new encoding only, so metadata, bytes after the image's end and anything else riding
+//! along are gone. Their sides must be within [`UploadLimits`] (checked from the header, before
+//! decoding): a 50×50 picture cannot show an ID card legibly, and a 30000×30000 one is a
+//! decompression bomb. Size limits (1 KiB–5 MiB by default) apply to the bytes as uploaded.
+//! PDFs are stored as uploaded, once [`pdf_has_active_content`] has found nothing that runs.
 //!
 //! Storage is in [`store`], the only module of this crate that performs I/O.
 
+pub mod clean;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod test_files;
+
+use clean::Format;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +56,8 @@ pub enum UploadPurpose {
     Document,
 }
 
-/// The detected file type.
+/// The detected file type; an image's sides are those of the stored image (after its EXIF
+/// orientation was applied).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum FileKind {
@@ -66,6 +75,14 @@ impl FileKind {
             FileKind::Pdf => "application/pdf",
         }
     }
+}
+
+/// An upload that passed [`validate_upload`]: its type and the bytes to store and serve (for an
+/// image, its new encoding; for a PDF, the bytes as uploaded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedUpload {
+    pub kind: FileKind,
+    pub bytes: Vec<u8>,
 }
 
 /// Size and dimension limits.
@@ -97,6 +114,16 @@ impl UploadLimits {
             Err(UploadError::Limits)
         }
     }
+
+    /// Checks both sides of an image are within `min_side_px..=max_side_px`.
+    pub fn check_sides(&self, width_px: u32, height_px: u32) -> Result<(), UploadError> {
+        let side_ok = |side: u32| (self.min_side_px..=self.max_side_px).contains(&side);
+        if side_ok(width_px) && side_ok(height_px) {
+            Ok(())
+        } else {
+            Err(UploadError::Dimensions { width_px, height_px, min_side_px: self.min_side_px, max_side_px: self.max_side_px })
+        }
+    }
 }
 
 /// Why an upload was refused. Messages are shown to customers.
@@ -116,6 +143,10 @@ pub enum UploadError {
     TruncatedPdf,
     #[error("the image is {width_px}×{height_px} pixels; each side must be {min_side_px} to {max_side_px} pixels")]
     Dimensions { width_px: u32, height_px: u32, min_side_px: u32, max_side_px: u32 },
+    #[error("the image is {width_px}×{height_px} pixels at a colour depth too large to process; please upload a smaller or 8-bit image")]
+    TooManyPixels { width_px: u32, height_px: u32 },
+    #[error("the image is too large once re-encoded ({bytes} bytes; the limit is {max_bytes} bytes); please upload a smaller image")]
+    TooLargeReencoded { bytes: usize, max_bytes: usize },
     #[error("the PDF contains scripts or automatic actions, which are not accepted; please print it to a plain PDF and upload that")]
     ActiveContent,
     #[error("the upload limits are misconfigured")]
@@ -163,8 +194,10 @@ fn decode_name_escapes(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Checks an upload's size, type and (for images) dimensions.
-pub fn validate_upload(bytes: &[u8], purpose: UploadPurpose, limits: &UploadLimits) -> Result<FileKind, UploadError> {
+/// Checks an upload's size and type; an image must decode in full within the limits and comes
+/// back re-encoded, a PDF must be complete and run nothing. The size limits apply to `bytes` as
+/// uploaded; store and serve [`CheckedUpload::bytes`], never the upload itself.
+pub fn validate_upload(bytes: &[u8], purpose: UploadPurpose, limits: &UploadLimits) -> Result<CheckedUpload, UploadError> {
     limits.validate()?;
     if bytes.len() < limits.min_bytes {
         return Err(UploadError::TooSmall { bytes: bytes.len(), min_bytes: limits.min_bytes });
@@ -173,72 +206,42 @@ pub fn validate_upload(bytes: &[u8], purpose: UploadPurpose, limits: &UploadLimi
         return Err(UploadError::TooLarge { bytes: bytes.len(), max_bytes: limits.max_bytes });
     }
     if bytes.starts_with(PDF_MAGIC) {
-        if purpose != UploadPurpose::Document {
-            return Err(UploadError::PdfNotAllowed);
-        }
-        let tail = &bytes[bytes.len().saturating_sub(PDF_EOF_WINDOW_BYTES)..];
-        if !tail.windows(5).any(|w| w == b"%%EOF") {
-            return Err(UploadError::TruncatedPdf);
-        }
-        if pdf_has_active_content(bytes) {
-            return Err(UploadError::ActiveContent);
-        }
-        return Ok(FileKind::Pdf);
+        check_pdf(bytes, purpose)?;
+        return Ok(CheckedUpload { kind: FileKind::Pdf, bytes: bytes.to_vec() });
     }
-    let is_jpeg = bytes.starts_with(JPEG_MAGIC);
-    let is_png = bytes.starts_with(PNG_MAGIC);
-    if !is_jpeg && !is_png {
+    let format = if bytes.starts_with(JPEG_MAGIC) {
+        Format::Jpeg
+    } else if bytes.starts_with(PNG_MAGIC) {
+        Format::Png
+    } else {
         return Err(UploadError::UnsupportedType { documents_allowed: purpose == UploadPurpose::Document });
+    };
+    let cleaned = clean::reencode(bytes, format, limits)?;
+    // The store takes nothing larger; a re-encoding this large is pathological, not a photo.
+    if cleaned.bytes.len() > HARD_MAX_BYTES {
+        return Err(UploadError::TooLargeReencoded { bytes: cleaned.bytes.len(), max_bytes: HARD_MAX_BYTES });
     }
-    // A PNG's first chunk must be its header; without it the "dimensions" would be noise.
-    if is_png && bytes.get(12..16) != Some(b"IHDR".as_slice()) {
-        return Err(UploadError::Unreadable);
-    }
-    let size = imagesize::blob_size(bytes).map_err(|_| UploadError::Unreadable)?;
-    let width_px = u32::try_from(size.width).unwrap_or(u32::MAX);
-    let height_px = u32::try_from(size.height).unwrap_or(u32::MAX);
-    let side_ok = |side: u32| (limits.min_side_px..=limits.max_side_px).contains(&side);
-    if !side_ok(width_px) || !side_ok(height_px) {
-        return Err(UploadError::Dimensions { width_px, height_px, min_side_px: limits.min_side_px, max_side_px: limits.max_side_px });
-    }
-    Ok(if is_jpeg { FileKind::Jpeg { width_px, height_px } } else { FileKind::Png { width_px, height_px } })
+    let (width_px, height_px) = (cleaned.width_px, cleaned.height_px);
+    let kind = match format {
+        Format::Jpeg => FileKind::Jpeg { width_px, height_px },
+        Format::Png => FileKind::Png { width_px, height_px },
+    };
+    Ok(CheckedUpload { kind, bytes: cleaned.bytes })
 }
 
-#[cfg(test)]
-pub(crate) mod test_files {
-    /// A PNG signature and IHDR chunk for the given size, padded to `total_bytes`. Enough for a
-    /// header reader; not a displayable image (the CRC is not computed).
-    pub fn png(width: u32, height: u32, total_bytes: usize) -> Vec<u8> {
-        let mut bytes = super::PNG_MAGIC.to_vec();
-        bytes.extend_from_slice(&13u32.to_be_bytes());
-        bytes.extend_from_slice(b"IHDR");
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
-        bytes.extend_from_slice(&[0, 0, 0, 0]); // CRC placeholder
-        assert!(total_bytes >= bytes.len());
-        bytes.resize(total_bytes, 0);
-        bytes
+/// A PDF is for documents only, must end with its `%%EOF` marker and may run nothing.
+fn check_pdf(bytes: &[u8], purpose: UploadPurpose) -> Result<(), UploadError> {
+    if purpose != UploadPurpose::Document {
+        return Err(UploadError::PdfNotAllowed);
     }
-
-    /// A JPEG start-of-image and baseline start-of-frame marker, padded to `total_bytes`.
-    pub fn jpeg(width: u16, height: u16, total_bytes: usize) -> Vec<u8> {
-        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
-        assert!(total_bytes >= bytes.len());
-        bytes.resize(total_bytes, 0);
-        bytes
+    let tail = &bytes[bytes.len().saturating_sub(PDF_EOF_WINDOW_BYTES)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(UploadError::TruncatedPdf);
     }
-
-    /// A minimal-looking PDF padded to `total_bytes`.
-    pub fn pdf(total_bytes: usize) -> Vec<u8> {
-        let mut bytes = b"%PDF-1.7\n".to_vec();
-        bytes.resize(total_bytes - 6, b' ');
-        bytes.extend_from_slice(b"%%EOF\n");
-        bytes
+    if pdf_has_active_content(bytes) {
+        return Err(UploadError::ActiveContent);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -265,11 +268,15 @@ mod active_pdf_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::test_files::{jpeg, pdf, png};
+    use super::test_files::{jpeg, jpeg_segment, pdf, png, png_chunk, with_jpeg_segment, with_jpeg_sides, with_png_chunk, with_png_header};
     use super::*;
 
     fn check(bytes: &[u8], purpose: UploadPurpose) -> Result<FileKind, UploadError> {
-        validate_upload(bytes, purpose, &UploadLimits::default())
+        validate_upload(bytes, purpose, &UploadLimits::default()).map(|c| c.kind)
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
     }
 
     #[test]
@@ -278,6 +285,9 @@ mod tests {
         assert_eq!(check(&jpeg(640, 480, 2048), UploadPurpose::Image), Ok(FileKind::Jpeg { width_px: 640, height_px: 480 }));
         assert_eq!(check(&pdf(2048), UploadPurpose::Document), Ok(FileKind::Pdf));
         assert_eq!(check(&png(300, 300, 1024), UploadPurpose::Document).unwrap().content_type(), "image/png");
+        // A PDF is kept as uploaded; an image is not.
+        let document = pdf(2048);
+        assert_eq!(validate_upload(&document, UploadPurpose::Document, &UploadLimits::default()).unwrap().bytes, document);
     }
 
     #[test]
@@ -308,14 +318,115 @@ mod tests {
 
     #[test]
     fn size_and_dimension_limits() {
-        assert_eq!(check(&png(400, 400, 1023), UploadPurpose::Image), Err(UploadError::TooSmall { bytes: 1023, min_bytes: 1024 }));
+        let mut tiny = png(400, 400, 0);
+        tiny.truncate(1023);
+        assert_eq!(check(&tiny, UploadPurpose::Image), Err(UploadError::TooSmall { bytes: 1023, min_bytes: 1024 }));
+        let flat = png(400, 400, 0);
+        let limits = UploadLimits { min_bytes: 4096, ..UploadLimits::default() };
+        assert!(flat.len() < 4096, "a one-colour image compresses to {} bytes", flat.len());
+        assert_eq!(validate_upload(&flat, UploadPurpose::Image, &limits), Err(UploadError::TooSmall { bytes: flat.len(), min_bytes: 4096 }));
         let limits = UploadLimits { max_bytes: 4096, ..UploadLimits::default() };
-        assert_eq!(validate_upload(&png(400, 400, 4097), UploadPurpose::Image, &limits), Err(UploadError::TooLarge { bytes: 4097, max_bytes: 4096 }));
+        let large = png(400, 400, 4097);
+        assert_eq!(validate_upload(&large, UploadPurpose::Image, &limits), Err(UploadError::TooLarge { bytes: large.len(), max_bytes: 4096 }));
         assert!(matches!(check(&png(299, 400, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
         assert!(matches!(check(&png(400, 8001, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
-        assert!(matches!(check(&jpeg(30000, 30000, 2048), UploadPurpose::Image), Err(UploadError::Dimensions { .. })));
         assert!(check(&png(8000, 300, 2048), UploadPurpose::Image).is_ok());
         let bad = UploadLimits { min_bytes: 10, max_bytes: 5, ..UploadLimits::default() };
         assert_eq!(validate_upload(&png(400, 400, 2048), UploadPurpose::Image, &bad), Err(UploadError::Limits));
+    }
+
+    /// Decodes stored bytes again, as a reviewer's viewer would.
+    fn decoded(bytes: &[u8]) -> image::DynamicImage {
+        image::load_from_memory(bytes).expect("the stored image decodes")
+    }
+
+    #[test]
+    fn png_text_chunks_and_bytes_after_iend_are_not_kept() {
+        let original = png(640, 480, 4096);
+        let secret = b"Comment\0GPS 13.7563N 100.5018E; <script>alert(1)</script>";
+        let mut upload = with_png_chunk(&original, &png_chunk(b"tEXt", secret));
+        upload.extend_from_slice(b"PK\x03\x04 a zip archive riding along after IEND");
+        let checked = validate_upload(&upload, UploadPurpose::Image, &UploadLimits::default()).unwrap();
+        assert_eq!(checked.kind, FileKind::Png { width_px: 640, height_px: 480 });
+        assert!(checked.bytes.starts_with(PNG_MAGIC) && checked.bytes.ends_with(&png_chunk(b"IEND", b"")), "nothing after IEND");
+        for gone in [&b"tEXt"[..], b"GPS 13.7563N", b"<script>", b"PK\x03\x04", b"riding along"] {
+            assert!(!contains(&checked.bytes, gone), "{} was kept", String::from_utf8_lossy(gone));
+        }
+        // Same pixels (PNG is lossless), same sides.
+        assert_eq!(decoded(&checked.bytes).to_rgb8(), decoded(&original).to_rgb8());
+    }
+
+    /// An APP1 segment with an EXIF block: big-endian TIFF, one entry (orientation), then
+    /// whatever else a camera or an attacker puts there.
+    fn exif_segment(orientation: u16, extra: &[u8]) -> Vec<u8> {
+        let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+        exif.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1]); // Orientation, SHORT, 1 value
+        exif.extend_from_slice(&orientation.to_be_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // value padding, no next IFD
+        exif.extend_from_slice(extra);
+        jpeg_segment(0xE1, &exif)
+    }
+
+    #[test]
+    fn jpeg_exif_and_bytes_after_eoi_are_not_kept() {
+        let original = jpeg(640, 480, 4096);
+        let mut upload = with_jpeg_segment(&original, &exif_segment(1, b"Owner: Somchai Jaidee, GPS 13.7563N"));
+        upload.extend_from_slice(b"<html><script>alert(1)</script></html> after EOI");
+        let checked = validate_upload(&upload, UploadPurpose::Image, &UploadLimits::default()).unwrap();
+        assert_eq!(checked.kind, FileKind::Jpeg { width_px: 640, height_px: 480 });
+        assert!(checked.bytes.starts_with(JPEG_MAGIC) && checked.bytes.ends_with(&[0xFF, 0xD9]), "nothing after EOI");
+        for gone in [&b"Exif\0\0"[..], b"Somchai", b"GPS", b"<script>", b"after EOI"] {
+            assert!(!contains(&checked.bytes, gone), "{} was kept", String::from_utf8_lossy(gone));
+        }
+        let again = decoded(&checked.bytes);
+        assert_eq!((again.width(), again.height()), (640, 480));
+        assert_eq!(again.color(), image::ColorType::Rgb8);
+    }
+
+    #[test]
+    fn a_phone_photos_orientation_is_applied_before_its_exif_is_dropped() {
+        // Orientation 6: the camera was turned a quarter; viewers rotate the 640×480 pixels.
+        let upload = with_jpeg_segment(&jpeg(640, 480, 4096), &exif_segment(6, b""));
+        let checked = validate_upload(&upload, UploadPurpose::Image, &UploadLimits::default()).unwrap();
+        assert_eq!(checked.kind, FileKind::Jpeg { width_px: 480, height_px: 640 });
+        let again = decoded(&checked.bytes);
+        assert_eq!((again.width(), again.height()), (480, 640));
+    }
+
+    #[test]
+    fn damaged_pixel_data_is_refused_as_unreadable() {
+        let limits = UploadLimits::default();
+        // Cut short: the header is whole, the pixel data is not.
+        let png_bytes = png(640, 480, 8192);
+        let jpeg_bytes = jpeg(640, 480, 8192);
+        for cut in [&png_bytes[..png_bytes.len() / 2], &jpeg_bytes[..jpeg_bytes.len() / 2]] {
+            let refused = validate_upload(cut, UploadPurpose::Image, &limits).unwrap_err();
+            assert_eq!(refused, UploadError::Unreadable);
+            assert_eq!(refused.to_string(), "the image could not be read; it may be damaged");
+        }
+        // Whole length, but the compressed pixels overwritten (their checksum no longer matches).
+        let mut corrupt = png_bytes.clone();
+        let middle = corrupt.len() / 2;
+        corrupt[middle..middle + 64].fill(0x55);
+        assert_eq!(validate_upload(&corrupt, UploadPurpose::Image, &limits), Err(UploadError::Unreadable));
+    }
+
+    #[test]
+    fn oversized_headers_are_refused_before_decoding() {
+        let limits = UploadLimits::default();
+        // A decompression bomb's header: 60000×60000 RGB would need 10.8 GB to decode. Refused
+        // from the header alone (the test would run out of memory otherwise).
+        let bomb = with_png_header(&png(400, 400, 2048), 60_000, 60_000, 8, 2);
+        assert_eq!(
+            validate_upload(&bomb, UploadPurpose::Image, &limits),
+            Err(UploadError::Dimensions { width_px: 60_000, height_px: 60_000, min_side_px: 300, max_side_px: 8000 })
+        );
+        let jpeg_bomb = with_jpeg_sides(&jpeg(640, 480, 2048), 30_000, 30_000);
+        assert!(matches!(validate_upload(&jpeg_bomb, UploadPurpose::Image, &limits), Err(UploadError::Dimensions { width_px: 30_000, .. })));
+        // Sides within limits, but 16-bit RGBA: 8000×8000×8 bytes is past MAX_DECODED_BYTES.
+        let deep = with_png_header(&png(400, 400, 2048), 8000, 8000, 16, 6);
+        let refused = validate_upload(&deep, UploadPurpose::Image, &limits).unwrap_err();
+        assert_eq!(refused, UploadError::TooManyPixels { width_px: 8000, height_px: 8000 });
+        assert!(refused.to_string().starts_with("the image is 8000×8000 pixels"), "{refused}");
     }
 }

@@ -1,7 +1,8 @@
 //! Uploaded documents, content-addressed on disk: `POST /web/api/kyc/documents` (the customer's
 //! ID photo, selfie, income or asset proof, base64 in JSON) is checked by its content
 //! (`talat_onboarding::uploads`: JPEG/PNG, PDF for income/asset only, size and dimension
-//! limits), written under its SHA-256 in `uploads_dir`, and described by a `kyc_documents` row.
+//! limits); an image is decoded in full and re-encoded, and only the re-encoding is written,
+//! under its SHA-256 in `uploads_dir`, and described by a `kyc_documents` row.
 //! Reviewers read it back with `GET /web/api/console/kyc/documents/{id}` (re-hashed on read).
 
 use super::config::MAX_KYC_BODY_BYTES;
@@ -59,19 +60,28 @@ pub async fn upload(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { 
     let data = body::str(&m, "data_base64")?;
     let bytes =
         base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| WebError::invalid("data_base64", "data_base64 is not valid base64"))?;
-    // The type is what the content says, whatever was declared.
-    let file = validate_upload(&bytes, kind, &web.config.onboarding.upload_limits).map_err(|e| WebError::invalid("data_base64", e.to_string()))?;
-    let (width, height) = match file {
+    // The type is what the content says, whatever was declared. Decoding a photo in full takes
+    // a while, so it runs off the request workers, as does the write.
+    let limits = web.config.onboarding.upload_limits;
+    let checked = tokio::task::spawn_blocking(move || validate_upload(&bytes, kind, &limits))
+        .await
+        .map_err(WebError::internal)?
+        .map_err(|e| WebError::invalid("data_base64", e.to_string()))?;
+    let (width, height) = match checked.kind {
         FileKind::Jpeg { width_px, height_px } | FileKind::Png { width_px, height_px } => (Some(u64::from(width_px)), Some(u64::from(height_px))),
         FileKind::Pdf => (None, None),
     };
-    let size = bytes.len() as u64;
-    let hash =
-        tokio::task::spawn_blocking(move || store.put(&bytes)).await.map_err(WebError::internal)?.map_err(|e| WebError::internal(format!("uploads: {e}")))?;
+    let content_type = checked.kind.content_type();
+    // What is stored is the checked (for an image, re-encoded) bytes, never the upload itself.
+    let size = checked.bytes.len() as u64;
+    let hash = tokio::task::spawn_blocking(move || store.put(&checked.bytes))
+        .await
+        .map_err(WebError::internal)?
+        .map_err(|e| WebError::internal(format!("uploads: {e}")))?;
     let new = NewKycDocument {
         account_id: account.id,
         purpose: purpose.to_string(),
-        content_type: file.content_type().to_string(),
+        content_type: content_type.to_string(),
         sha256: hash.to_string(),
         size_bytes: size,
         width,

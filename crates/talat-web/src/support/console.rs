@@ -106,7 +106,7 @@ pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
             None | Some(Value::Null) => false,
             Some(_) => body::bool(&m, "internal")?,
         };
-        let files = input::attachments(&m)?;
+        let files = input::attachments(&m).await?;
         let then = TicketEvent::of_staff_reply(body::opt_str(&m, "then")?, internal)
             .map_err(|_| WebError::invalid("then", "then must be open, waiting_customer or resolved"))?;
         let now = web.gateway.now_ms();

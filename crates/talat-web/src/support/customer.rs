@@ -56,7 +56,7 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { 
     };
     let reason = input::opt_reason(&m)?;
     let link = input::link(&m)?;
-    let files = input::attachments(&m)?;
+    let files = input::attachments(&m).await?;
     check_link(&web, account.user, &link).await?;
 
     let now = web.gateway.now_ms();
@@ -109,7 +109,7 @@ pub async fn message(
     let loaded = load(&web, input::ticket_id(&id)?, Some(account.id)).await?;
     let m = body::object_up_to(&headers, &body, false, MAX_SUPPORT_BODY_BYTES)?;
     let text = input::text(&m, "text", MAX_TEXT_CHARS)?;
-    let files = input::attachments(&m)?;
+    let files = input::attachments(&m).await?;
     let t = &loaded.ticket;
     let now = web.gateway.now_ms();
     let from = TicketStatus::parse(&t.status).map_err(|e| WebError::internal(e.to_string()))?;
