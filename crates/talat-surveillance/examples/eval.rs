@@ -16,7 +16,14 @@ fn main() {
             println!("LABEL {:.3}-{:.3}h {:?}", h(l.from_ts_ms), h(l.to_ts_ms), l.accounts.iter().map(|u| u.0).collect::<Vec<_>>());
         }
         for a in alerts.iter().filter(|a| a.detector.as_str() == kind) {
-            println!("ALERT {:.3}-{:.3}h {:?} {} {:?}", h(a.from_ts_ms), h(a.to_ts_ms), a.accounts.iter().map(|u| u.0).collect::<Vec<_>>(), a.summary, a.figures);
+            println!(
+                "ALERT {:.3}-{:.3}h {:?} {} {:?}",
+                h(a.from_ts_ms),
+                h(a.to_ts_ms),
+                a.accounts.iter().map(|u| u.0).collect::<Vec<_>>(),
+                a.summary,
+                a.figures
+            );
         }
         return;
     }
@@ -28,4 +35,3 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
     }
 }
-

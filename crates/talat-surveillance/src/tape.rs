@@ -395,7 +395,9 @@ impl Tape {
     /// to seed from): named by its id, with the common scales, so nothing it does is lost.
     fn ensure_market(&mut self, event: &Event) {
         let market = match event {
-            Event::OrderAccepted { market, .. } | Event::OrderRested { market, .. } | Event::Trade { market, .. } | Event::MarketModeChanged { market, .. } => *market,
+            Event::OrderAccepted { market, .. } | Event::OrderRested { market, .. } | Event::Trade { market, .. } | Event::MarketModeChanged { market, .. } => {
+                *market
+            }
             _ => return,
         };
         self.markets.entry(market).or_insert_with(|| {

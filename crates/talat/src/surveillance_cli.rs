@@ -170,7 +170,13 @@ fn run_replay(args: &ReplayArgs) -> Result<String, String> {
         ));
     }
     for a in &actions {
-        out.push_str(&format!("{}  breaker market {} → {}: {}\n", calendar::bangkok_iso_datetime(a.at_ts_ms), a.market.0, talat_gateway::surveillance::mode_name(a.mode), a.reason));
+        out.push_str(&format!(
+            "{}  breaker market {} → {}: {}\n",
+            calendar::bangkok_iso_datetime(a.at_ts_ms),
+            a.market.0,
+            talat_gateway::surveillance::mode_name(a.mode),
+            a.reason
+        ));
     }
     Ok(out)
 }

@@ -113,7 +113,11 @@ impl Pump {
         if u128::from(largest) * 10_000 > u128::from(config.max_single_order_share_bps) * u128::from(w.volume.max(1)) {
             return;
         }
-        if z_ret.abs() < config.min_return_z || z_vol < config.min_volume_z || move_bps < u64::from(config.min_move_bps) || rush < u64::from(config.min_rush_orders) {
+        if z_ret.abs() < config.min_return_z
+            || z_vol < config.min_volume_z
+            || move_bps < u64::from(config.min_move_bps)
+            || rush < u64::from(config.min_rush_orders)
+        {
             return;
         }
         if self.alerted_at.get(&market).is_some_and(|&at| at + config.cooldown_ms > ctx.ts_ms) {

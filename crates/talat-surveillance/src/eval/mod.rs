@@ -248,9 +248,27 @@ pub fn run_scenario(config: &EvalConfig, detectors: &SurveillanceConfig, inject:
     Ok((result.alerts, result.labels))
 }
 
+/// A run with injections that also returns every executed command and the final account links,
+/// so a test can replay it through a fresh monitor.
+pub fn run_recorded(config: &EvalConfig, detectors: &SurveillanceConfig) -> Result<(Vec<Alert>, Vec<talat_core::Applied>, crate::LinkGraph), String> {
+    let (result, sim) = run_with(config, detectors, true, &mut |_| {}, true)?;
+    let applied = sim.recorded.ok_or("the run recorded nothing")?;
+    Ok((result.alerts, applied, sim.monitor.links().clone()))
+}
+
 fn run(config: &EvalConfig, detectors: &SurveillanceConfig, inject: bool, mut progress: impl FnMut(u64)) -> Result<RunResult, String> {
+    Ok(run_with(config, detectors, inject, &mut progress, false)?.0)
+}
+
+fn run_with(
+    config: &EvalConfig,
+    detectors: &SurveillanceConfig,
+    inject: bool,
+    progress: &mut dyn FnMut(u64),
+    record: bool,
+) -> Result<(RunResult, Sim), String> {
     let monitor = Monitor::new(detectors.clone()).map_err(|e| e.to_string())?;
-    let mut sim = Sim::new(config.seed, START_TS_MS, config.retail_accounts, monitor);
+    let mut sim = Sim::new(config.seed, START_TS_MS, config.retail_accounts, monitor, record);
     let mut rng = Rng::new(config.seed.wrapping_mul(31).wrapping_add(7));
     let mut scripts = if inject { schedule(config, &mut sim, &mut rng)? } else { Vec::new() };
     let end_ms = START_TS_MS + config.hours * HOUR_MS;
@@ -260,10 +278,7 @@ fn run(config: &EvalConfig, detectors: &SurveillanceConfig, inject: bool, mut pr
         sim.background_second();
         // Scripts due within this second, in time order.
         loop {
-            let due = scripts
-                .iter_mut()
-                .filter(|s| s.next_ts_ms.is_some_and(|t| t < (second + 1) * 1_000))
-                .min_by_key(|s| s.next_ts_ms);
+            let due = scripts.iter_mut().filter(|s| s.next_ts_ms.is_some_and(|t| t < (second + 1) * 1_000)).min_by_key(|s| s.next_ts_ms);
             let Some(script) = due else { break };
             sim.ts_ms = script.next_ts_ms.expect("filtered on it").max(sim.ts_ms);
             script.step(&mut sim);
@@ -274,7 +289,8 @@ fn run(config: &EvalConfig, detectors: &SurveillanceConfig, inject: bool, mut pr
         }
     }
     let commands = sim.monitor.commands_seen();
-    Ok(RunResult { alerts: sim.alerts, labels: scripts.iter().map(Script::label).collect(), orders: sim.orders, commands })
+    let result = RunResult { alerts: std::mem::take(&mut sim.alerts), labels: scripts.iter().map(Script::label).collect(), orders: sim.orders, commands };
+    Ok((result, sim))
 }
 
 /// The report as a table for people.

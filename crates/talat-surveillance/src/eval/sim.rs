@@ -18,8 +18,7 @@ use crate::monitor::Monitor;
 use crate::LinkKind;
 use std::collections::VecDeque;
 use talat_core::{
-    Amount, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce,
-    UserId,
+    Amount, AssetSpec, Command, Event, ExternalId, Input, MarketId, MarketSpec, NewOrder, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce, UserId,
 };
 use talat_engine::{Engine, EngineConfig};
 
@@ -75,6 +74,8 @@ pub struct Sim {
     pub orders: u64,
     next_user: u32,
     events: Vec<Event>,
+    /// Every executed command, when recording (for replay tests).
+    pub recorded: Option<Vec<talat_core::Applied>>,
 }
 
 /// Whole seconds of a simulated instant.
@@ -84,7 +85,7 @@ pub fn secs(ts_ms: u64) -> u64 {
 
 impl Sim {
     /// A fresh exchange with one market (ALT_THB), its market makers and `retail` accounts.
-    pub fn new(seed: u64, start_ts_ms: u64, retail: u32, monitor: Monitor) -> Sim {
+    pub fn new(seed: u64, start_ts_ms: u64, retail: u32, monitor: Monitor, record: bool) -> Sim {
         let config = EngineConfig { check_invariants_every_command: false, ..EngineConfig::default() };
         let mut sim = Sim {
             engine: Engine::new(config),
@@ -101,6 +102,7 @@ impl Sim {
             orders: 0,
             next_user: 0,
             events: Vec::new(),
+            recorded: record.then(Vec::new),
         };
         sim.exec(Command::ListAsset(AssetSpec { code: "THB".into(), scale: 2 }));
         sim.exec(Command::ListAsset(AssetSpec { code: "ALT".into(), scale: 8 }));
@@ -150,6 +152,9 @@ impl Sim {
         let applied = talat_core::Applied { input, events: std::mem::take(&mut self.events) };
         let mut output = self.monitor.observe(&applied);
         self.alerts.append(&mut output.alerts);
+        if let Some(recorded) = self.recorded.as_mut() {
+            recorded.push(applied.clone());
+        }
         self.events = applied.events;
         &self.events
     }
