@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Benford's first-digit probabilities log10(1 + 1/d), d = 1…9.
-pub const BENFORD: [f64; 9] = [0.301_03, 0.176_091, 0.124_939, 0.096_91, 0.079_181, 0.066_947, 0.057_992, 0.051_153, 0.045_757];
+pub const BENFORD: [f64; 9] = [std::f64::consts::LOG10_2, 0.176_091, 0.124_939, 0.096_91, 0.079_181, 0.066_947, 0.057_992, 0.051_153, 0.045_757];
 /// The round-size clustering test passes at this z-score or more.
 pub const ROUND_Z_MIN: f64 = 3.0;
 
@@ -56,7 +56,7 @@ impl DayCounts {
         if let Some(d) = first_digit(qty) {
             self.first_digits[d - 1] += 1;
         }
-        if round_unit > 0 && qty % round_unit == 0 {
+        if round_unit > 0 && qty.is_multiple_of(round_unit) {
             self.round_trades += 1;
         }
     }

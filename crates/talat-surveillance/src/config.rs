@@ -9,7 +9,7 @@ pub const MINUTE_MS: u64 = 60_000;
 pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 pub const DAY_MS: u64 = 24 * HOUR_MS;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SurveillanceConfig {
     pub self_match: SelfMatchConfig,
@@ -289,24 +289,6 @@ impl Default for BreakerConfig {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { min_trades: 1_000, benford_chi2_reject: 20.09 }
-    }
-}
-
-impl Default for SurveillanceConfig {
-    fn default() -> Self {
-        SurveillanceConfig {
-            self_match: SelfMatchConfig::default(),
-            linked_wash: LinkedWashConfig::default(),
-            circular: CircularConfig::default(),
-            spoofing: SpoofingConfig::default(),
-            order_to_trade: OrderToTradeConfig::default(),
-            pump: PumpConfig::default(),
-            marking_close: MarkingCloseConfig::default(),
-            front_running: FrontRunningConfig::default(),
-            abnormal_move: AbnormalMoveConfig::default(),
-            breaker: BreakerConfig::default(),
-            audit: AuditConfig::default(),
-        }
     }
 }
 

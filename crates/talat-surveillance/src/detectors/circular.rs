@@ -135,12 +135,12 @@ impl Detector for Circular {
             }
             let mut worst_net_bps = 0;
             let mut least_share_bps = u128::MAX;
-            for i in 0..n {
+            for (i, member) in cycle.iter().enumerate() {
                 let sold = edge(i).1;
                 let bought = edge((i + n - 1) % n).1;
                 let in_cycle = sold + bought;
                 worst_net_bps = worst_net_bps.max(bps(sold.abs_diff(bought), in_cycle));
-                least_share_bps = least_share_bps.min(bps(in_cycle, graph.volume.get(&cycle[i]).copied().unwrap_or(0)));
+                least_share_bps = least_share_bps.min(bps(in_cycle, graph.volume.get(member).copied().unwrap_or(0)));
             }
             if worst_net_bps > u128::from(config.max_net_bps) || least_share_bps < u128::from(config.min_cycle_share_bps) {
                 continue;

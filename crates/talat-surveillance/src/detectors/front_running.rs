@@ -26,6 +26,9 @@ struct MarketSizes {
     staff_orders: VecDeque<OrderInfo>,
 }
 
+/// One Bangkok day of an account's trading: (day, net bought, gross traded).
+type DayNet = (u64, i128, u128);
+
 #[derive(Default)]
 pub struct StaffFrontRunning {
     markets: BTreeMap<MarketId, MarketSizes>,
@@ -33,7 +36,7 @@ pub struct StaffFrontRunning {
     /// The last order judged as an aggressor (a sweep fills many times).
     last_aggressor: Option<OrderId>,
     /// Staff-linked accounts' purchases per (market, account): (day, net, gross traded) per day.
-    staff_net: BTreeMap<(MarketId, UserId), VecDeque<(u64, i128, u128)>>,
+    staff_net: BTreeMap<(MarketId, UserId), VecDeque<DayNet>>,
 }
 
 /// An order's size in base units (a market buy's quote amount at the last price).

@@ -103,11 +103,7 @@ pub fn order_evidence(o: &OrderInfo, outcome: Option<(&str, u64)>) -> OrderEvide
 
 /// `part / whole` in basis points (0 when `whole` is 0).
 pub fn bps(part: u128, whole: u128) -> u128 {
-    if whole == 0 {
-        0
-    } else {
-        part * 10_000 / whole
-    }
+    (part * 10_000).checked_div(whole).unwrap_or(0)
 }
 
 /// Percent with two decimals, from basis points, for summaries.

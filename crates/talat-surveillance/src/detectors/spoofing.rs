@@ -47,10 +47,13 @@ struct Baseline {
     cancelled: u64,
 }
 
+/// An account's resting orders on one side: id → (price, open quantity).
+type Resting = BTreeMap<OrderId, (u64, u64)>;
+
 #[derive(Default)]
 pub struct Spoofing {
     /// Per (account, market, side): its resting orders (price, open).
-    resting: BTreeMap<(UserId, MarketId, Side), BTreeMap<OrderId, (u64, u64)>>,
+    resting: BTreeMap<(UserId, MarketId, Side), Resting>,
     pending: BTreeMap<(UserId, MarketId, Side), Pending>,
     episodes: BTreeMap<(UserId, MarketId), VecDeque<Episode>>,
     baselines: BTreeMap<UserId, Baseline>,

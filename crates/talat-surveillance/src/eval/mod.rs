@@ -164,7 +164,7 @@ fn free_slots(config: &EvalConfig) -> Vec<u64> {
         .filter(|s| {
             let at = START_TS_MS + s * slot_ms;
             let since_midnight = (at + 7 * HOUR_MS) % DAY_MS;
-            since_midnight >= HOUR_MS && since_midnight < DAY_MS - HOUR_MS
+            (HOUR_MS..DAY_MS - HOUR_MS).contains(&since_midnight)
         })
         .collect()
 }
@@ -284,7 +284,7 @@ fn run_with(
             script.step(&mut sim);
         }
         second += 1;
-        if second % 3_600 == 0 {
+        if second.is_multiple_of(3_600) {
             progress((second * 1_000 - START_TS_MS) / HOUR_MS);
         }
     }

@@ -128,7 +128,7 @@ fn wash(sim: &mut Sim, accounts: &[UserId], phase: &mut u32) -> Option<u64> {
         sim.monitor.links_mut().add(accounts[0], LinkKind::Device, format!("device-{}", accounts[0].0));
         sim.monitor.links_mut().add(accounts[1], LinkKind::Device, format!("device-{}", accounts[0].0));
     }
-    let (seller, buyer) = if (*phase - 1) % 2 == 0 { (accounts[0], accounts[1]) } else { (accounts[1], accounts[0]) };
+    let (seller, buyer) = if (*phase - 1).is_multiple_of(2) { (accounts[0], accounts[1]) } else { (accounts[1], accounts[0]) };
     if !cross(sim, seller, buyer, 50 * ALT / 100) {
         *phase -= 1;
         return Some(SECOND);
@@ -191,7 +191,7 @@ fn order_to_trade(sim: &mut Sim, user: UserId, phase: u32, orders: &mut Vec<Orde
     if phase == 0 {
         sim.market_order(user, Side::Buy, 5 * ALT / 100);
     }
-    if phase % 2 == 0 {
+    if phase.is_multiple_of(2) {
         let price = sim.fair * 92 / 100;
         orders.extend(sim.limit(user, Side::Buy, price, 10 * ALT / 100, TimeInForce::Gtc));
         Some(2 * SECOND)
