@@ -135,26 +135,32 @@ async fn asking_the_customer_writes_ticket_and_case_together(db: &TestDb) {
         to_state: Some("waiting_customer".into()),
         detail: String::new(),
     }];
-    let mail = [NewMail { kind: "ticket.question".into(), to_addr: "c@example.com".into(), subject: "s".into(), body: "b".into() }];
-    let ask = |from: &'static [&'static str]| CaseChange {
-        case_id: case.id,
-        from,
-        now_ms: 20_000,
-        set: vec![("status", CaseSet::Text("awaiting_customer".into())), ("explain_due_ms", CaseSet::Int(20_000 + 86_400_000))],
-        event: event(5, "asked_customer", ""),
+    let mail = |ticket: u64| vec![NewMail { kind: "ticket.question".into(), to_addr: "c@example.com".into(), subject: format!("#{ticket}"), body: "b".into() }];
+    let case_id = case.id;
+    let ask = |from: &'static [&'static str]| {
+        move |ticket: u64| CaseChange {
+            case_id,
+            from,
+            now_ms: 20_000,
+            set: vec![("status", CaseSet::Text("awaiting_customer".into())), ("explain_due_ms", CaseSet::Int(20_000 + 86_400_000))],
+            event: NewCaseEvent { staff_id: 5, action: "asked_customer".into(), note: String::new(), detail: format!("{{\"ticket_id\":{ticket}}}") },
+        }
     };
     // From a status the case is not in: neither the ticket nor the mail is written.
-    assert_eq!(store.surveillance_ask_customer(&ask(&["escalated"]), &ticket, &first, &events, &mail).await.unwrap(), None);
+    assert_eq!(store.surveillance_ask_customer(&ticket, &first, &events, &mail, &ask(&["escalated"])).await.unwrap(), None);
     assert!(store.tickets_of_account(account, 10).await.unwrap().is_empty());
     assert!(store.outbox(10).await.unwrap().is_empty());
 
-    let ticket_id = store.surveillance_ask_customer(&ask(&["open", "escalated"]), &ticket, &first, &events, &mail).await.unwrap().unwrap();
+    let ticket_id = store.surveillance_ask_customer(&ticket, &first, &events, &mail, &ask(&["open", "escalated"])).await.unwrap().unwrap();
     let t = store.ticket(ticket_id).await.unwrap().unwrap();
     assert_eq!((t.account_id, t.status.as_str(), t.first_response_ms), (account, "waiting_customer", Some(20_000)));
     assert_eq!(store.ticket_messages(ticket_id).await.unwrap()[0].body, "Please explain these trades.");
-    assert_eq!(store.outbox(10).await.unwrap().len(), 1);
+    let outbox = store.outbox(10).await.unwrap();
+    assert_eq!((outbox.len(), outbox[0].subject.clone()), (1, format!("#{ticket_id}")));
     let c = store.surveillance_case(case.id).await.unwrap().unwrap();
     assert_eq!((c.status.as_str(), c.ticket_id, c.explain_due_ms), ("awaiting_customer", Some(ticket_id), Some(20_000 + 86_400_000)));
+    let events = store.surveillance_case_events(case.id).await.unwrap();
+    assert_eq!(events.last().unwrap().detail, format!("{{\"ticket_id\":{ticket_id}}}"));
 }
 
 suite!(cases_move_only_from_where_they_are, asking_the_customer_writes_ticket_and_case_together);

@@ -441,24 +441,26 @@ impl Store {
         Ok(true)
     }
 
-    /// Asks the customer to explain: creates the support ticket (with its first message,
-    /// events and mail, the first response stamped now: staff wrote first), then applies
-    /// `change` with the ticket's id set — one transaction, so there is no ticket without the
-    /// case's move and no move without its ticket. `None` (nothing written) if the case was not
-    /// in one of `change.from`.
+    /// Asks the customer to explain: creates the support ticket (with its first message and
+    /// events, the first response stamped now: staff wrote first) and its mail (`mail`, made
+    /// from the new ticket's id), then applies the case's move (`change`, made from the ticket's
+    /// id, which the store also sets on the case) — one transaction, so there is no ticket
+    /// without the case's move and no move without its ticket. `None` (nothing written) if the
+    /// case was not in one of the move's `from` statuses.
     pub async fn surveillance_ask_customer(
         &self,
-        change: &CaseChange<'_>,
         ticket: &NewTicket,
         first: &NewMessage,
         ticket_events: &[NewEvent],
-        mail: &[NewMail],
+        mail: &(dyn Fn(u64) -> Vec<NewMail> + Sync),
+        change: &(dyn Fn(u64) -> CaseChange<'static> + Sync),
     ) -> Result<Option<u64>, StoreError> {
+        let now = int(ticket.created_ms)?;
         let mut tx = self.write_tx().await?;
         let ticket_id = insert_ticket(&mut tx, ticket, first, &[], ticket_events).await?;
-        sqlx::query("UPDATE support_tickets SET first_response_ms = $1 WHERE id = $2").bind(int(ticket.created_ms)?).bind(ticket_id).execute(&mut *tx).await?;
-        insert_mail(&mut tx, mail, int(ticket.created_ms)?).await?;
-        let mut change = change.clone();
+        sqlx::query("UPDATE support_tickets SET first_response_ms = $1 WHERE id = $2").bind(now).bind(ticket_id).execute(&mut *tx).await?;
+        insert_mail(&mut tx, &mail(ticket_id as u64), now).await?;
+        let mut change = change(ticket_id as u64);
         change.set.push(("ticket_id", CaseSet::Int(ticket_id as u64)));
         if !apply_case_change(&mut tx, &change).await? {
             return Ok(None);
