@@ -112,8 +112,11 @@ impl Origin {
     /// The `Set-Cookie` of a device seen for the first time.
     pub fn set_cookie(&self) -> Option<HeaderValue> {
         self.new_device.then(|| {
-            HeaderValue::from_str(&format!("{DEVICE_COOKIE}={}; HttpOnly; SameSite=Strict; Path={DEVICE_COOKIE_PATH}; Max-Age={DEVICE_MAX_AGE_S}", self.device_token))
-                .expect("hex is a valid header value")
+            HeaderValue::from_str(&format!(
+                "{DEVICE_COOKIE}={}; HttpOnly; SameSite=Strict; Path={DEVICE_COOKIE_PATH}; Max-Age={DEVICE_MAX_AGE_S}",
+                self.device_token
+            ))
+            .expect("hex is a valid header value")
         })
     }
 }

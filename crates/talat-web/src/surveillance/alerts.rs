@@ -34,7 +34,9 @@ pub async fn list(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, S
     };
     let limit = match q.get("limit") {
         None => MAX_LISTED,
-        Some(l) => l.parse::<i64>().ok().filter(|n| (1..=MAX_LISTED).contains(n)).ok_or_else(|| WebError::invalid("limit", format!("limit is 1 to {MAX_LISTED}")))?,
+        Some(l) => {
+            l.parse::<i64>().ok().filter(|n| (1..=MAX_LISTED).contains(n)).ok_or_else(|| WebError::invalid("limit", format!("limit is 1 to {MAX_LISTED}")))?
+        }
     };
     let with_evidence = match q.get("evidence").map(String::as_str) {
         None | Some("true") => true,

@@ -6,8 +6,8 @@
 
 use super::case_rules::{is_disposition, CaseAction, CaseStatus, DISPOSITIONS, EXPLAIN_WITHIN_MS};
 use super::view::{
-    alert_accounts, alert_ids, alert_json, case_json, changed_meanwhile, event_json, load_case, opt_text, Accounts, StaffNames, MAX_CASE_ALERTS,
-    MAX_LISTED, MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS,
+    alert_accounts, alert_ids, alert_json, case_json, changed_meanwhile, event_json, load_case, opt_text, Accounts, StaffNames, MAX_CASE_ALERTS, MAX_LISTED,
+    MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS,
 };
 use crate::auth::{allow, Action, Role, Staff};
 use crate::body;
@@ -31,7 +31,9 @@ pub async fn list(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, S
     s.require(allow::SURVEILLANCE)?;
     let status = match q.get("status").map(String::as_str) {
         None | Some("") | Some("all") => None,
-        Some(st) => Some(CaseStatus::parse(st).ok_or_else(|| WebError::invalid("status", "status is open, awaiting_customer, escalated, closed or all"))?.as_str()),
+        Some(st) => {
+            Some(CaseStatus::parse(st).ok_or_else(|| WebError::invalid("status", "status is open, awaiting_customer, escalated, closed or all"))?.as_str())
+        }
     };
     let mut names = StaffNames::default();
     let mut cases = Vec::new();
@@ -110,7 +112,8 @@ pub async fn open(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bod
                 let more = if ids.len() > 1 { format!(" (+{} more)", ids.len() - 1) } else { String::new() };
                 format!("{}: {}{more}", super::view::detector_title(&first.detector), first.symbol)
             });
-            let event = NewCaseEvent { staff_id: s.row.id, action: "opened".into(), note: note.unwrap_or_default(), detail: json!({"alert_ids": ids}).to_string() };
+            let event =
+                NewCaseEvent { staff_id: s.row.id, action: "opened".into(), note: note.unwrap_or_default(), detail: json!({"alert_ids": ids}).to_string() };
             match web.store.surveillance_open_case(&title, &ids, &event, web.gateway.now_ms()).await? {
                 CaseOpened::Opened(c) => answer(&web, c.id).await,
                 CaseOpened::AlertNotOpen(id) => Err(WebError::conflict(format!("alert {id} is no longer open; reload and try again"))),

@@ -66,7 +66,11 @@ pub async fn breaker(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String
     s.require(allow::SURVEILLANCE_BREAKER)?;
     let limit = match q.get("limit") {
         None => 200,
-        Some(l) => l.parse::<i64>().ok().filter(|n| (1..=talat_store::MAX_SURVEILLANCE_ROWS).contains(n)).ok_or_else(|| WebError::invalid("limit", "limit is 1 to 500"))?,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=talat_store::MAX_SURVEILLANCE_ROWS).contains(n))
+            .ok_or_else(|| WebError::invalid("limit", "limit is 1 to 500"))?,
     };
     let actions: Vec<Value> = web
         .store

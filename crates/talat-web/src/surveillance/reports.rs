@@ -28,19 +28,20 @@ async fn export(web: Arc<Web>, id: String, s: Staff, format: Format) -> WebResul
     let act = Action { web: &web, staff: &s, action: "surveillance.case.str_export", target: format!("case:{id}") };
     let mut file: Option<(String, Vec<u8>)> = None;
     // The JSON answer is only the audit's outcome; the response is the file.
-    let _recorded = act.run_detail(allow::SURVEILLANCE, json!({"format": ext}).to_string(), || async {
-        let case = load_case(&web, &id).await?;
-        let case_id = case.id;
-        let report = gather(&web, case, &s.row.email, web.gateway.now_ms()).await?;
-        let bytes = match format {
-            Format::Csv => str_csv::render(&report),
-            Format::Pdf => str_pdf::render(&report),
-        };
-        let answer = json!({"case_id": case_id, "bytes": bytes.len()});
-        file = Some((file_name(case_id, ext), bytes));
-        Ok(answer)
-    })
-    .await?;
+    let _recorded = act
+        .run_detail(allow::SURVEILLANCE, json!({"format": ext}).to_string(), || async {
+            let case = load_case(&web, &id).await?;
+            let case_id = case.id;
+            let report = gather(&web, case, &s.row.email, web.gateway.now_ms()).await?;
+            let bytes = match format {
+                Format::Csv => str_csv::render(&report),
+                Format::Pdf => str_pdf::render(&report),
+            };
+            let answer = json!({"case_id": case_id, "bytes": bytes.len()});
+            file = Some((file_name(case_id, ext), bytes));
+            Ok(answer)
+        })
+        .await?;
     let (name, bytes) = file.expect("an exported report");
     Ok((
         [

@@ -34,7 +34,9 @@ pub fn render(r: &StrReport) -> Vec<u8> {
     row(["record", "reporting_entity", "report", "generated_at", "generated_by"].map(s).to_vec());
     row(vec![s("report"), text(&r.reporting_entity), s("suspicious transaction report (AMLO)"), when(r.generated_ms), text(&r.generated_by)]);
 
-    row(["record", "case_id", "title", "status", "disposition", "opened_at", "opened_by", "assignee", "updated_at", "ticket_id", "explain_due_at"].map(s).to_vec());
+    row(["record", "case_id", "title", "status", "disposition", "opened_at", "opened_by", "assignee", "updated_at", "ticket_id", "explain_due_at"]
+        .map(s)
+        .to_vec());
     row(vec![
         s("case"),
         c.id.to_string(),
@@ -67,10 +69,23 @@ pub fn render(r: &StrReport) -> Vec<u8> {
     for a in &r.alerts {
         let figures = a.figures.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let accounts = a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
-        row(vec![s("alert"), a.id.clone(), a.detector.clone(), a.title.clone(), a.symbol.clone(), when(a.from_ms), when(a.to_ms), accounts, text(&a.summary), text(&figures)]);
+        row(vec![
+            s("alert"),
+            a.id.clone(),
+            a.detector.clone(),
+            a.title.clone(),
+            a.symbol.clone(),
+            when(a.from_ms),
+            when(a.to_ms),
+            accounts,
+            text(&a.summary),
+            text(&figures),
+        ]);
     }
 
-    row(["record", "alert_id", "market", "order_id", "user_id", "side", "price", "price_unit", "amount", "amount_unit", "placed_at", "outcome", "done_at"].map(s).to_vec());
+    row(["record", "alert_id", "market", "order_id", "user_id", "side", "price", "price_unit", "amount", "amount_unit", "placed_at", "outcome", "done_at"]
+        .map(s)
+        .to_vec());
     for o in &r.orders {
         row(vec![
             s("order"),
@@ -89,9 +104,24 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         ]);
     }
 
-    row(["record", "alert_id", "market", "seq", "time", "price", "price_unit", "amount", "amount_unit", "value", "value_unit", "buyer_user_id", "seller_user_id", "taker_side"]
-        .map(s)
-        .to_vec());
+    row([
+        "record",
+        "alert_id",
+        "market",
+        "seq",
+        "time",
+        "price",
+        "price_unit",
+        "amount",
+        "amount_unit",
+        "value",
+        "value_unit",
+        "buyer_user_id",
+        "seller_user_id",
+        "taker_side",
+    ]
+    .map(s)
+    .to_vec());
     for t in &r.trades {
         row(vec![
             s("trade"),

@@ -11,7 +11,7 @@
 //! When that happens the report says so on its last page; the CSV export has every character
 //! exactly.
 
-use super::str_report::{StrReport, when};
+use super::str_report::{when, StrReport};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 const PAGE_W: f32 = 595.0;
@@ -26,10 +26,10 @@ const BOLD: Name<'static> = Name(b"F2");
 /// Helvetica's advance widths (per 1000 em) of the printable ASCII characters 32..=126, from
 /// its AFM; other WinAnsi characters are taken as 556 (a digit), enough for wrapping.
 const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584,
-    584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278,
-    278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
-    500, 334, 260, 334, 584,
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584,
+    556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278,
+    469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260,
+    334, 584,
 ];
 
 /// Text in WinAnsi bytes (see the module's note); `lossy` is set when something was replaced.
@@ -318,7 +318,18 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         p.room(50.0);
         p.y -= 4.0;
         p.para(&format!("A{} {} - {}", i + 1, a.title, a.symbol), 9.5, true, 0.0);
-        p.para(&format!("Alert {}: {} to {}; accounts {}", a.id, when(a.from_ms), when(a.to_ms), a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")), 8.0, false, 10.0);
+        p.para(
+            &format!(
+                "Alert {}: {} to {}; accounts {}",
+                a.id,
+                when(a.from_ms),
+                when(a.to_ms),
+                a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            8.0,
+            false,
+            10.0,
+        );
         p.para(&a.summary, 9.0, false, 10.0);
         if !a.figures.is_empty() {
             let figures = a.figures.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(";  ");
@@ -332,10 +343,24 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         .orders
         .iter()
         .map(|o| {
-            vec![label(&o.alert_id), o.order_id.clone(), o.user_id.to_string(), o.symbol.clone(), o.side.into(), o.price.clone(), o.amount.clone(), short(o.placed_ms), o.outcome.clone()]
+            vec![
+                label(&o.alert_id),
+                o.order_id.clone(),
+                o.user_id.to_string(),
+                o.symbol.clone(),
+                o.side.into(),
+                o.price.clone(),
+                o.amount.clone(),
+                short(o.placed_ms),
+                o.outcome.clone(),
+            ]
         })
         .collect();
-    p.table(&["Alert", "Order", "User", "Market", "Side", "Price", "Amount", "Placed", "Outcome"], &[28.0, 52.0, 40.0, 52.0, 28.0, 70.0, 70.0, 95.0, 80.0], &rows);
+    p.table(
+        &["Alert", "Order", "User", "Market", "Side", "Price", "Amount", "Placed", "Outcome"],
+        &[28.0, 52.0, 40.0, 52.0, 28.0, 70.0, 70.0, 95.0, 80.0],
+        &rows,
+    );
 
     p.heading("Trades");
     let rows: Vec<Vec<String>> = r
@@ -356,7 +381,11 @@ pub fn render(r: &StrReport) -> Vec<u8> {
             ]
         })
         .collect();
-    p.table(&["Alert", "Seq", "Time", "Market", "Price", "Amount", "Value", "Buyer", "Seller", "Taker"], &[28.0, 50.0, 92.0, 50.0, 68.0, 64.0, 68.0, 32.0, 32.0, 31.0], &rows);
+    p.table(
+        &["Alert", "Seq", "Time", "Market", "Price", "Amount", "Value", "Buyer", "Seller", "Taker"],
+        &[28.0, 50.0, 92.0, 50.0, 68.0, 64.0, 68.0, 32.0, 32.0, 31.0],
+        &rows,
+    );
 
     p.heading("Timeline");
     for e in &r.timeline {
