@@ -448,6 +448,85 @@ mod tests {
         assert!(lossy);
     }
 
+    /// A long report runs over several pages, each with its footer, and parses back.
+    #[test]
+    fn a_long_report_spans_pages_that_a_reader_opens() {
+        use super::super::str_report::{StrAccount, StrAlert, StrEvent, StrTrade};
+        let case = talat_store::CaseRow {
+            id: 7,
+            title: "Wash ring".into(),
+            status: "closed".into(),
+            assignee_staff_id: None,
+            disposition: Some("reported_to_amlo".into()),
+            ticket_id: None,
+            explain_due_ms: None,
+            created_by: 1,
+            created_ms: 1_700_000_000_000,
+            updated_ms: 1_700_000_000_000,
+            version: 3,
+        };
+        let trades = (0..400)
+            .map(|i| StrTrade {
+                alert_id: "a1".into(),
+                symbol: "BTC_THB".into(),
+                seq: i,
+                ts_ms: 1_700_000_000_000 + i,
+                price: "3500000".into(),
+                amount: "0.01".into(),
+                value: "35000".into(),
+                price_unit: "THB/BTC".into(),
+                amount_unit: "BTC".into(),
+                value_unit: "THB".into(),
+                buyer: 1,
+                seller: 2,
+                taker_side: "buy",
+            })
+            .collect();
+        let report = StrReport {
+            reporting_entity: "talat".into(),
+            generated_ms: 1_700_000_000_000,
+            generated_by: "c@x".into(),
+            case,
+            assignee: None,
+            opened_by: Some("c@x".into()),
+            accounts: vec![StrAccount {
+                user_id: 1,
+                account_id: Some(1),
+                email: Some("a@x".into()),
+                name_latin: Some("Somchai Jaidee".into()),
+                name_thai: Some("สมชาย ใจดี".into()),
+                kyc_level: Some(1),
+                locked: Some(false),
+            }],
+            alerts: vec![StrAlert {
+                id: "a1".into(),
+                detector: "circular".into(),
+                title: "Circular trading".into(),
+                symbol: "BTC_THB".into(),
+                from_ms: 0,
+                to_ms: 1,
+                summary: "three accounts traded in a ring ".repeat(20),
+                figures: vec![("cycles".into(), "12".into())],
+                accounts: vec![1, 2],
+            }],
+            orders: Vec::new(),
+            trades,
+            timeline: vec![StrEvent { ts_ms: 0, staff: "c@x".into(), action: "note".into(), note: "ลูกค้าไม่ตอบ".into() }],
+        };
+        let pdf = render(&report);
+        let doc = lopdf::Document::load_mem(&pdf).expect("parses");
+        let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+        assert!(pages.len() >= 5, "{} pages", pages.len());
+        let n = pages.len();
+        for p in &pages {
+            let text = doc.extract_text(&[*p]).unwrap();
+            assert!(text.contains(&format!("page {p} of {n}")), "page {p}: {text}");
+        }
+        let last = doc.extract_text(&[n as u32]).unwrap();
+        assert!(last.contains("[Thai]") && last.contains("the CSV export has it exactly"), "{last}");
+        assert!(!doc.extract_text(&[1]).unwrap().contains("สมชาย"));
+    }
+
     #[test]
     fn lines_wrap_within_the_width_and_cells_are_cut() {
         let text = b"one two three four five six seven eight nine ten eleven twelve".to_vec();
