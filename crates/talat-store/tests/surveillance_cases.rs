@@ -147,13 +147,13 @@ async fn asking_the_customer_writes_ticket_and_case_together(db: &TestDb) {
         }
     };
     // From a status the case is not in: neither the ticket nor the mail is written.
-    assert_eq!(store.surveillance_ask_customer(&ticket, &first, &events, &mail, &ask(&["escalated"])).await.unwrap(), None);
+    assert_eq!(store.surveillance_ask_customer(&ticket, &first, &events, Some(5), &mail, &ask(&["escalated"])).await.unwrap(), None);
     assert!(store.tickets_of_account(account, 10).await.unwrap().is_empty());
     assert!(store.outbox(10).await.unwrap().is_empty());
 
-    let ticket_id = store.surveillance_ask_customer(&ticket, &first, &events, &mail, &ask(&["open", "escalated"])).await.unwrap().unwrap();
+    let ticket_id = store.surveillance_ask_customer(&ticket, &first, &events, Some(5), &mail, &ask(&["open", "escalated"])).await.unwrap().unwrap();
     let t = store.ticket(ticket_id).await.unwrap().unwrap();
-    assert_eq!((t.account_id, t.status.as_str(), t.first_response_ms), (account, "waiting_customer", Some(20_000)));
+    assert_eq!((t.account_id, t.status.as_str(), t.first_response_ms, t.assignee_staff_id), (account, "waiting_customer", Some(20_000), Some(5)));
     assert_eq!(store.ticket_messages(ticket_id).await.unwrap()[0].body, "Please explain these trades.");
     let outbox = store.outbox(10).await.unwrap();
     assert_eq!((outbox.len(), outbox[0].subject.clone()), (1, format!("#{ticket_id}")));

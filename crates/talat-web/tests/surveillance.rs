@@ -203,6 +203,8 @@ async fn the_case_workflow_from_alert_to_amlo_report() {
     let (_, shown) = cust_a.get(&format!("/web/api/support/tickets/{ticket_id}")).await;
     assert_eq!(shown["ticket"]["messages"][0]["text"], "Please explain your trades of 1 March.");
     assert_eq!(cust_b.get(&format!("/web/api/support/tickets/{ticket_id}")).await.0, 404, "the other account does not see it");
+    let t = kit.web.store.ticket(ticket_id).await.unwrap().unwrap();
+    assert_eq!((t.assignee_staff_id, t.first_response_ms.is_some()), (Some(compliance_id), true), "compliance owns the answer");
     let (s, v) = c.post(&format!("{case}/ask"), json!({"text": "again?", "user_id": ua})).await;
     assert_eq!(s, 409, "one question at a time: {v}");
 

@@ -442,7 +442,8 @@ impl Store {
     }
 
     /// Asks the customer to explain: creates the support ticket (with its first message and
-    /// events, the first response stamped now: staff wrote first) and its mail (`mail`, made
+    /// events, the first response stamped now: staff wrote first; assigned to `assignee`, so
+    /// the support queue shows who owns the answer) and its mail (`mail`, made
     /// from the new ticket's id), then applies the case's move (`change`, made from the ticket's
     /// id, which the store also sets on the case) — one transaction, so there is no ticket
     /// without the case's move and no move without its ticket. `None` (nothing written) if the
@@ -452,13 +453,19 @@ impl Store {
         ticket: &NewTicket,
         first: &NewMessage,
         ticket_events: &[NewEvent],
+        assignee: Option<u64>,
         mail: &(dyn Fn(u64) -> Vec<NewMail> + Sync),
         change: &(dyn Fn(u64) -> CaseChange<'static> + Sync),
     ) -> Result<Option<u64>, StoreError> {
         let now = int(ticket.created_ms)?;
         let mut tx = self.write_tx().await?;
         let ticket_id = insert_ticket(&mut tx, ticket, first, &[], ticket_events).await?;
-        sqlx::query("UPDATE support_tickets SET first_response_ms = $1 WHERE id = $2").bind(now).bind(ticket_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE support_tickets SET first_response_ms = $1, assignee_staff_id = $2 WHERE id = $3")
+            .bind(now)
+            .bind(assignee.map(int).transpose()?)
+            .bind(ticket_id)
+            .execute(&mut *tx)
+            .await?;
         insert_mail(&mut tx, &mail(ticket_id as u64), now).await?;
         let mut change = change(ticket_id as u64);
         change.set.push(("ticket_id", CaseSet::Int(ticket_id as u64)));

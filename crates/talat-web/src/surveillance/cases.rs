@@ -287,7 +287,9 @@ pub async fn ask(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         };
         // Created, then at once waiting for the customer: the support clocks stand still from
         // the start (their pauses are read from status events).
-        let ticket_events = [ev("created", None, Some("new")), ev("message", None, None), ev("status", Some("new"), Some("waiting_customer"))];
+        // Assigned to whoever asked: the answer is compliance's to read, not the support queue's.
+        let assigned = NewEvent { to_state: Some(s.row.id.to_string()), ..ev("assigned", None, None) };
+        let ticket_events = [ev("created", None, Some("new")), assigned, ev("message", None, None), ev("status", Some("new"), Some("waiting_customer"))];
         let (site, to, mail_subject) = (web.config.support.site_name.clone(), account.email.clone(), subject.clone());
         let what = "We have a question for you about your account. Please read it and answer in the app within 24 hours.";
         let mail = move |ticket_id: u64| vec![ticket_mail(&site, &to, "ticket.question", ticket_id, &mail_subject, what)];
@@ -304,7 +306,7 @@ pub async fn ask(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
                 detail: json!({"ticket_id": ticket_id, "user_id": user, "account_id": account.id, "subject": subject, "due_ms": due}).to_string(),
             },
         };
-        if web.store.surveillance_ask_customer(&ticket, &first, &ticket_events, &mail, &change).await?.is_none() {
+        if web.store.surveillance_ask_customer(&ticket, &first, &ticket_events, Some(s.row.id), &mail, &change).await?.is_none() {
             return Err(changed_meanwhile());
         }
         answer(web, c.id).await
