@@ -23,7 +23,8 @@
 //! * `app/`: one module per domain's tables — `web` (web accounts, staff, sessions, audit),
 //!   `keys` (API keys), `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC),
 //!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist),
-//!   `funds` (THB deposits and withdrawals, statements, reconciliation).
+//!   `funds` (THB deposits and withdrawals, statements, reconciliation), `surveillance` (alerts,
+//!   tape audits, breaker actions, link facts; compliance cases and their timeline).
 //! * Shared: `store` (the handle and the write lock), `db` (URLs, pool, migrations), `codec`
 //!   (enum words, checked integers, column reads), `error`.
 
@@ -51,7 +52,9 @@ pub use app::support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
     TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
 };
-pub use app::surveillance::{AlertRow, BreakerActionRow, LinkFact, MAX_SURVEILLANCE_ROWS};
+pub use app::surveillance::{
+    AlertRow, BreakerActionRow, CaseChange, CaseEventRow, CaseOpened, CaseRow, CaseSet, LinkFact, NewCaseEvent, MAX_SURVEILLANCE_ROWS,
+};
 pub use app::web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;

@@ -86,6 +86,12 @@ pub mod allow {
     pub const FUNDS_APPROVE: &[Role] = &[Finance, Admin];
     pub const FUNDS_CHECK: &[Role] = &[Compliance];
     pub const FUNDS_OPERATE: &[Role] = &[Finance, Admin];
+    /// Market surveillance: reading alerts, cases and tape audits, and every action on them
+    /// (dismiss, open a case, assign, note, ask the customer, escalate, close, export the
+    /// AMLO report, record a listing announcement) — compliance's, and the admin's.
+    pub const SURVEILLANCE: &[Role] = &[Compliance, Admin];
+    /// The circuit breaker's halts and resumptions: operators watch the markets too.
+    pub const SURVEILLANCE_BREAKER: &[Role] = &[Operator, Compliance, Admin];
 }
 
 /// The signed-in customer: the session and the account.

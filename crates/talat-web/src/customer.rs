@@ -5,7 +5,7 @@ use crate::body;
 use crate::error::{WebError, WebResult};
 use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
-use crate::session::{self, Kind};
+use crate::session::{self, Kind, Origin};
 use crate::views::{account_json, balances_json, markets_json};
 use crate::Web;
 use axum::body::Bytes;
@@ -21,9 +21,12 @@ use talat_onboarding::account::{check_password, valid_email};
 use talat_store::WebAccountRow;
 
 /// The answer with the session cookie set.
-fn with_cookie(token: &str, body: Value) -> Response {
+fn with_cookie(token: &str, origin: &Origin, body: Value) -> Response {
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(Kind::Customer, token));
+    if let Some(device) = origin.set_cookie() {
+        response.headers_mut().append(header::SET_COOKIE, device);
+    }
     response
 }
 
@@ -86,8 +89,9 @@ pub async fn signup(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
     crate::kyc::signup::on_signup(&web, &account).await?;
     let account = web.store.web_account(id).await?.ok_or_else(|| WebError::internal("the new account vanished"))?;
-    let (token, csrf) = web.open_session(Kind::Customer, id).await?;
-    Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
+    let origin = Origin::of(peer.ip(), &headers);
+    let (token, csrf) = web.open_customer_session(id, &origin).await?;
+    Ok(with_cookie(&token, &origin, json!({"account": account_json(&account), "csrf": csrf})))
 }
 
 pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Response> {
@@ -97,8 +101,9 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
         account.as_ref().map(|a| Credentials { id: a.id, password_hash: a.password_hash.clone(), totp: a.totp.as_ref().filter(|_| a.totp_enabled) });
     form.check(&web, Kind::Customer, credentials).await?;
     let account = account.expect("checked above");
-    let (token, csrf) = web.open_session(Kind::Customer, account.id).await?;
-    Ok(with_cookie(&token, json!({"account": account_json(&account), "csrf": csrf})))
+    let origin = Origin::of(peer.ip(), &headers);
+    let (token, csrf) = web.open_customer_session(account.id, &origin).await?;
+    Ok(with_cookie(&token, &origin, json!({"account": account_json(&account), "csrf": csrf})))
 }
 
 pub async fn logout(State(web): State<Arc<Web>>, CustomerSession(s): CustomerSession) -> WebResult<Response> {

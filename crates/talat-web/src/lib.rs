@@ -17,8 +17,9 @@
 //!   families `support` (tickets, complaints, incidents, staffing and reports; the rules are
 //!   `talat-support`'s) and `kyc` (onboarding and KYC; the rules are `talat-onboarding`'s),
 //!   and `funds` (deposits, withdrawals, statements, reconciliation; the flows are
-//!   `talat_gateway::funds`'s, the rules `talat-funds`'s), each with the helpers its own routes
-//!   share.
+//!   `talat_gateway::funds`'s, the rules `talat-funds`'s), and `surveillance` (alerts, compliance
+//!   cases, the AMLO report, tape audits, breaker actions; the detectors are
+//!   `talat-surveillance`'s), each with the helpers its own routes share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
@@ -39,6 +40,7 @@ pub mod orders;
 pub mod secrets;
 pub mod session;
 pub mod support;
+pub mod surveillance;
 pub mod views;
 
 use axum::routing::{delete, get, post};
@@ -233,5 +235,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(support::routes())
         .merge(kyc::routes())
         .merge(funds::routes())
+        .merge(surveillance::routes())
         .with_state(web)
 }

@@ -3,6 +3,9 @@
 //! the SHA-256 is stored; idle timeout 30 min, absolute 12 h; and the CSRF check every non-GET
 //! request must pass. Each kind reads only its own cookie, and a session row of the other kind is
 //! refused, so one browser can hold both sessions and neither authenticates the other's routes.
+//!
+//! A customer session also records where it came from (market surveillance links accounts that
+//! share an IP or a device): the peer address and the browser's device cookie `talat_device`.
 
 use crate::error::{WebError, WebResult};
 use crate::secrets;
@@ -18,6 +21,13 @@ pub const STAFF_COOKIE: &str = "talat_staff";
 pub const STAFF_COOKIE_PATH: &str = "/web/api/console";
 pub const IDLE_MS: u64 = 30 * 60 * 1000;
 pub const ABSOLUTE_MS: u64 = 12 * 60 * 60 * 1000;
+/// The browser's device cookie: a random 256-bit token kept two years and sent only to the web
+/// API, so that customer accounts signing in from one browser share a device key. A hash of the
+/// User-Agent would not do: it would link every customer on the same browser version.
+pub const DEVICE_COOKIE: &str = "talat_device";
+const DEVICE_COOKIE_PATH: &str = "/web/api";
+const DEVICE_MAX_AGE_S: u64 = 2 * 365 * 24 * 60 * 60;
+
 /// `last_seen_ms` is written at most this often, so reads do not each cost a write.
 const TOUCH_EVERY_MS: u64 = 60 * 1000;
 
@@ -77,6 +87,40 @@ pub fn set_cookie(kind: Kind, token: &str) -> HeaderValue {
         .expect("hex is a valid header value")
 }
 
+/// Where a new customer session comes from: the peer address and the browser's device token
+/// (the request's own, or a new one for the response to set).
+pub struct Origin {
+    pub ip: String,
+    device_token: String,
+    new_device: bool,
+}
+
+impl Origin {
+    pub fn of(peer: std::net::IpAddr, headers: &HeaderMap) -> Origin {
+        let (device_token, new_device) = match cookie_token(headers, DEVICE_COOKIE) {
+            Some(token) => (token, false),
+            None => (secrets::token(), true),
+        };
+        Origin { ip: peer.to_canonical().to_string(), device_token, new_device }
+    }
+
+    /// The device key stored with the session (the token's SHA-256, like a session token).
+    pub fn device_key(&self) -> String {
+        secrets::sha256_hex(&self.device_token)
+    }
+
+    /// The `Set-Cookie` of a device seen for the first time.
+    pub fn set_cookie(&self) -> Option<HeaderValue> {
+        self.new_device.then(|| {
+            HeaderValue::from_str(&format!(
+                "{DEVICE_COOKIE}={}; HttpOnly; SameSite=Strict; Path={DEVICE_COOKIE_PATH}; Max-Age={DEVICE_MAX_AGE_S}",
+                self.device_token
+            ))
+            .expect("hex is a valid header value")
+        })
+    }
+}
+
 pub fn clear_cookie(kind: Kind) -> HeaderValue {
     HeaderValue::from_str(&format!("{}=; HttpOnly; SameSite=Strict; Path={}; Max-Age=0", kind.cookie(), kind.cookie_path())).expect("a valid header value")
 }
@@ -97,6 +141,14 @@ impl Web {
             last_seen_ms: now,
         };
         self.store.insert_session(&row).await?;
+        Ok((token, csrf))
+    }
+
+    /// Opens a customer session and records its origin (IP, device key) for surveillance's
+    /// account links; returns (cookie token, csrf token).
+    pub async fn open_customer_session(&self, owner_id: u64, origin: &Origin) -> WebResult<(String, String)> {
+        let (token, csrf) = self.open_session(Kind::Customer, owner_id).await?;
+        self.store.set_session_origin(&secrets::sha256_hex(&token), Some(&origin.ip), Some(&origin.device_key())).await?;
         Ok((token, csrf))
     }
 

@@ -358,10 +358,25 @@ async fn console_role_matrix() {
     assert_eq!(
         pages,
         vec![
-            json!(["dashboard", "markets", "incidents", "security"]),
+            json!(["dashboard", "markets", "incidents", "breaker", "security"]),
             json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
             json!(["kyc", "screening", "admission", "security"]),
-            json!(["users", "support", "staffing", "reports", "kyc", "screening", "admission", "funds", "audit", "security"]),
+            json!([
+                "users",
+                "support",
+                "staffing",
+                "reports",
+                "kyc",
+                "screening",
+                "admission",
+                "funds",
+                "alerts",
+                "cases",
+                "tape-audit",
+                "breaker",
+                "audit",
+                "security"
+            ]),
             json!(["funds", "security"]),
             json!([
                 "dashboard",
@@ -376,6 +391,10 @@ async fn console_role_matrix() {
                 "screening",
                 "admission",
                 "funds",
+                "alerts",
+                "cases",
+                "tape-audit",
+                "breaker",
                 "audit",
                 "staff",
                 "security"
@@ -998,10 +1017,14 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let step = now_step();
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "security"]));
+    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "breaker", "security"]));
     // The same session is now a full one.
     let (_, me) = b.get("/web/api/console/me").await;
-    assert_eq!((me["pages"].clone(), me["two_factor_required"].as_bool()), (json!(["dashboard", "markets", "incidents", "security"]), Some(false)), "{me}");
+    assert_eq!(
+        (me["pages"].clone(), me["two_factor_required"].as_bool()),
+        (json!(["dashboard", "markets", "incidents", "breaker", "security"]), Some(false)),
+        "{me}"
+    );
     assert_eq!(b.get("/web/api/console/dashboard").await.0, 200);
 
     // From now on the login needs the code, and gives a full session.

@@ -9,6 +9,7 @@ import { supportPage, incidentsPage, mailPage } from "./support";
 import { staffingPage, reportsPage } from "./support-reports";
 import { kycPage, screeningPage, admissionPage } from "./kyc";
 import { fundsPage } from "./funds";
+import { alertsPage, casesPage, tapeAuditPage, breakerPage } from "./surveillance";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -29,6 +30,10 @@ export const PAGES: ConsolePage[] = [
   { id: "screening", title: "Screening", render: screeningPage }, // sanctions hits and lists
   { id: "admission", title: "Admission", render: admissionPage }, // the capacity model, limits and waitlist
   { id: "funds", title: "Funds", render: fundsPage }, // THB: withdrawals, bank accounts, payouts, statements, exceptions, reconciliation (#/funds/<tab>)
+  { id: "alerts", title: "Alerts", render: alertsPage }, // surveillance alerts and one alert with its evidence (#/alerts/<id>)
+  { id: "cases", title: "Cases", render: casesPage }, // surveillance cases and one case with its actions and AMLO report (#/cases/<id>)
+  { id: "tape-audit", title: "Tape audit", render: tapeAuditPage }, // daily Benford and round-size audit per market
+  { id: "breaker", title: "Circuit breaker", render: breakerPage }, // the breaker's halts and resumptions
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

@@ -131,3 +131,25 @@ export function drawDepth(canvas: HTMLCanvasElement, bids: [number, number][], a
   const hiText = hi.toLocaleString();
   g.fillText(hiText, w - g.measureText(hiText).width - 4, hgt - 4);
 }
+
+/** lightweight-charts draws a UTCTimestamp as UTC: times shifted by this show Bangkok's clock. */
+export const BANGKOK_SHIFT_S = 7 * 3600;
+
+/** Candles with volume bars beneath (their own scale, the lower fifth), in Bangkok time. Each
+ *  bar: start time in ms and decimal strings (floats: display only). `set` replaces the bars. */
+export function priceVolumeChart(el: HTMLElement) {
+  const { chart, series } = candleChart(el);
+  chart.applyOptions({ timeScale: { timeVisible: true, secondsVisible: true } });
+  const volume = chart.addSeries(HistogramSeries, { color: "#4fc3f788", priceScaleId: "volume", priceFormat: { type: "volume" }, title: "volume" });
+  chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+  series.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
+  return {
+    chart,
+    set(bars: { t_ms: number; open: string; high: string; low: string; close: string; volume: string }[]) {
+      const time = (ms: number) => (Math.floor(ms / 1000) + BANGKOK_SHIFT_S) as UTCTimestamp;
+      series.setData(bars.map((b) => ({ time: time(b.t_ms), open: +b.open, high: +b.high, low: +b.low, close: +b.close })));
+      volume.setData(bars.map((b) => ({ time: time(b.t_ms), value: +b.volume, color: +b.close >= +b.open ? "#26a69a88" : "#ef535088" })));
+      chart.timeScale().fitContent();
+    },
+  };
+}

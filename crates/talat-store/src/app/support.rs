@@ -406,6 +406,40 @@ async fn insert_events(conn: &mut AnyConnection, ticket_id: i64, events: &[NewEv
     Ok(())
 }
 
+/// Inserts a ticket with its first message, attachments and events inside the caller's
+/// transaction (shared with surveillance's question to a customer); returns its id.
+pub(crate) async fn insert_ticket(
+    conn: &mut AnyConnection,
+    t: &NewTicket,
+    first: &NewMessage,
+    files: &[NewAttachment],
+    events: &[NewEvent],
+) -> Result<i64, StoreError> {
+    let now = int(t.created_ms)?;
+    let row = sqlx::query(
+        "INSERT INTO support_tickets (account_id, category, priority, subject, status, link_kind, link_ref, complaint_status, complaint_reason, \
+         complaint_received_ms, created_ms, updated_ms, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) RETURNING id",
+    )
+    .bind(int(t.account_id)?)
+    .bind(t.category.as_str())
+    .bind(t.priority.as_str())
+    .bind(t.subject.as_str())
+    .bind(t.status.as_str())
+    .bind(t.link_kind.as_deref())
+    .bind(t.link_ref.as_deref())
+    .bind(t.complaint_status.as_deref())
+    .bind(t.complaint_reason.as_deref())
+    .bind(t.complaint_status.as_ref().map(|_| now))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = Cols::new(&row, "support_tickets").i64("id")?;
+    insert_message(conn, id, first, files, now).await?;
+    insert_events(conn, id, events, now).await?;
+    Ok(id)
+}
+
 /// Queues mail inside the caller's transaction (shared with onboarding's changes).
 pub(crate) async fn insert_mail(conn: &mut AnyConnection, mail: &[NewMail], now: i64) -> Result<(), StoreError> {
     for m in mail {
@@ -436,27 +470,7 @@ impl Store {
     ) -> Result<TicketRow, StoreError> {
         let now = int(t.created_ms)?;
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
-            "INSERT INTO support_tickets (account_id, category, priority, subject, status, link_kind, link_ref, complaint_status, complaint_reason, \
-             complaint_received_ms, created_ms, updated_ms, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) RETURNING id",
-        )
-        .bind(int(t.account_id)?)
-        .bind(t.category.as_str())
-        .bind(t.priority.as_str())
-        .bind(t.subject.as_str())
-        .bind(t.status.as_str())
-        .bind(t.link_kind.as_deref())
-        .bind(t.link_ref.as_deref())
-        .bind(t.complaint_status.as_deref())
-        .bind(t.complaint_reason.as_deref())
-        .bind(t.complaint_status.as_ref().map(|_| now))
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = Cols::new(&row, "support_tickets").i64("id")?;
-        insert_message(&mut tx, id, first, files, now).await?;
-        insert_events(&mut tx, id, events, now).await?;
+        let id = insert_ticket(&mut tx, t, first, files, events).await?;
         insert_mail(&mut tx, &mail(id as u64), now).await?;
         tx.commit().await?;
         self.ticket(id as u64).await?.ok_or_else(|| StoreError::corrupt("support_tickets", format!("ticket {id} vanished after its insert")))
