@@ -310,7 +310,6 @@ async fn audits_breaker_listings_and_session_origins() {
 
     // Session origins: the address, and one device key per browser: two accounts signed in
     // from one browser share it, another browser has its own.
-    // (Links are read from live sessions: a's stays live when b signs in over its cookie.)
     let (mut shared, a) = signed_up(&kit, "origin-a@example.com").await;
     let (_, b) = signed_up(&kit, "origin-b@example.com").await;
     let (s, v) = shared.post("/web/api/login", json!({"email": "origin-b@example.com", "password": "a good password"})).await;
@@ -325,5 +324,9 @@ async fn audits_breaker_listings_and_session_origins() {
     assert_eq!(db.len(), 2, "b signed up in its own browser, then logged in from a's");
     assert!(db.is_superset(&da), "the shared browser links a and b");
     assert!(da.iter().all(|k| k.len() == 64 && k.bytes().all(|c| c.is_ascii_hexdigit())), "a hash, never the cookie itself");
+    // The links outlive the sessions: a logout ends the session, not what it showed.
+    let (s, v) = shared.post("/web/api/logout", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(kit.web.store.surveillance_link_facts().await.unwrap(), facts);
     kit.ex.stop().await;
 }

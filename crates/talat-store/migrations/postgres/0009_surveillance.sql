@@ -43,3 +43,14 @@ CREATE TABLE surv_breaker_actions (
 
 ALTER TABLE web_sessions ADD COLUMN ip TEXT;
 ALTER TABLE web_sessions ADD COLUMN device TEXT;
+
+-- Every (IP, device) a customer account signed in from, kept after its session ends: the
+-- account links surveillance reads must not vanish at logout.
+CREATE TABLE surv_session_origins (
+    owner_id        BIGINT NOT NULL,
+    ip              TEXT NOT NULL,
+    device          TEXT NOT NULL,
+    first_ms        BIGINT NOT NULL,
+    last_ms         BIGINT NOT NULL,
+    PRIMARY KEY (owner_id, ip, device)
+);

@@ -195,7 +195,7 @@ impl Store {
     }
 
     /// Every fact that can link two accounts: the KYC identity key of each application, each
-    /// bank account, and the IP and device of customer sessions.
+    /// bank account, and every IP and device a customer signed in from (kept past the session).
     pub async fn surveillance_link_facts(&self) -> Result<Vec<LinkFact>, StoreError> {
         let mut facts = Vec::new();
         let queries: [(&str, &str); 4] = [
@@ -204,11 +204,8 @@ impl Store {
                 "SELECT DISTINCT w.user_id AS user_id, k.id_key AS link_key FROM kyc_applications k JOIN web_accounts w ON w.id = k.account_id WHERE k.id_key IS NOT NULL",
             ),
             ("bank_account", "SELECT DISTINCT user_id, bank_code || ':' || account_no AS link_key FROM fiat_bank_accounts"),
-            ("ip", "SELECT DISTINCT w.user_id AS user_id, s.ip AS link_key FROM web_sessions s JOIN web_accounts w ON w.id = s.owner_id WHERE s.kind = 'customer' AND s.ip IS NOT NULL"),
-            (
-                "device",
-                "SELECT DISTINCT w.user_id AS user_id, s.device AS link_key FROM web_sessions s JOIN web_accounts w ON w.id = s.owner_id WHERE s.kind = 'customer' AND s.device IS NOT NULL",
-            ),
+            ("ip", "SELECT DISTINCT w.user_id AS user_id, o.ip AS link_key FROM surv_session_origins o JOIN web_accounts w ON w.id = o.owner_id"),
+            ("device", "SELECT DISTINCT w.user_id AS user_id, o.device AS link_key FROM surv_session_origins o JOIN web_accounts w ON w.id = o.owner_id"),
         ];
         for (kind, sql) in queries {
             let rows = sqlx::query(&format!("{sql} LIMIT $1")).bind(MAX_SESSION_FACTS).fetch_all(&self.pool).await?;
@@ -238,6 +235,19 @@ impl Store {
     pub async fn set_session_origin(&self, token_sha256: &str, ip: Option<&str>, device: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE web_sessions SET ip = $1, device = $2 WHERE token_sha256 = $3").bind(ip).bind(device).bind(token_sha256).execute(&mut *tx).await?;
+        // Customer sessions also leave a lasting record of where the account signed in from.
+        if let (Some(ip), Some(device)) = (ip, device) {
+            sqlx::query(
+                "INSERT INTO surv_session_origins (owner_id, ip, device, first_ms, last_ms) \
+                 SELECT owner_id, $1, $2, created_ms, created_ms FROM web_sessions WHERE token_sha256 = $3 AND kind = 'customer' \
+                 ON CONFLICT (owner_id, ip, device) DO UPDATE SET last_ms = excluded.last_ms",
+            )
+            .bind(ip)
+            .bind(device)
+            .bind(token_sha256)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
