@@ -193,8 +193,8 @@ impl MarketTape {
     }
 }
 
-/// Live orders remembered at most (older ones are dropped first: a detector then just does not
-/// know them, it never misreads them).
+/// Live orders remembered at most (beyond it new orders are not tracked: a detector then just
+/// does not know them, it never misreads them).
 pub const LIVE_ORDERS_MAX: usize = 4_000_000;
 
 #[derive(Clone, Debug, Default)]
@@ -306,13 +306,11 @@ impl Tape {
                         resting: None,
                         filled_qty: 0,
                     };
-                    if self.orders.len() >= LIVE_ORDERS_MAX {
-                        // Bounded memory: forget an arbitrary old order rather than grow.
-                        if let Some(oldest) = self.orders.values().min_by_key(|o| o.placed_seq).map(|o| o.id) {
-                            self.orders.remove(&oldest);
-                        }
+                    // Bounded memory: past the bound a new order is not tracked (its later events
+                    // are skipped); the detectors see its placement, never a wrong state.
+                    if self.orders.len() < LIVE_ORDERS_MAX {
+                        self.orders.insert(*order, info);
                     }
-                    self.orders.insert(*order, info);
                     facts.push(Fact::Placed(info));
                 }
                 Event::OrderRested { order, market, side, price, qty } => {
