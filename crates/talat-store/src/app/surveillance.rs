@@ -255,7 +255,7 @@ impl Store {
 
 // ---- cases (migration 0010) ------------------------------------------------------------------
 //
-// Which move a case may make from which status is talat-web's `surveillance::case_rules`; the
+// Which move a case may make from which status is `talat_surveillance::cases`; the
 // store makes each move conditional on the status it leaves, in one transaction with its
 // timeline entry (and, for the first move, the alerts; for a question to the customer, the
 // support ticket), so two staff members racing each other change a case once and the caller

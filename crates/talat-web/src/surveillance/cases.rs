@@ -2,9 +2,8 @@
 //! and the question to the customer), open one from alerts, assign it, add a note, ask the
 //! customer to explain within 24 hours (a support ticket), escalate it, close it with a
 //! disposition. Every action is audited, refused ones too; which move is allowed from where is
-//! `case_rules`, and the store applies a move only from the status it leaves.
+//! `talat_surveillance::cases`, and the store applies a move only from the status it leaves.
 
-use super::case_rules::{is_disposition, CaseAction, CaseStatus, DISPOSITIONS, EXPLAIN_WITHIN_MS};
 use super::view::{
     alert_accounts, alert_ids, alert_json, case_json, changed_meanwhile, event_json, load_case, opt_text, Accounts, StaffNames, MAX_CASE_ALERTS, MAX_LISTED,
     MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS,
@@ -24,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use talat_store::{CaseChange, CaseOpened, CaseRow, CaseSet, NewCaseEvent, NewEvent, NewMessage, NewTicket};
 use talat_support::sla::Category;
+use talat_surveillance::cases::{is_disposition, CaseAction, CaseStatus, DISPOSITIONS, EXPLAIN_WITHIN_MS};
 
 /// `?status=open|awaiting_customer|escalated|closed|all` (default all), most recently changed
 /// first.
@@ -123,7 +123,7 @@ pub async fn open(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bod
     Ok((StatusCode::CREATED, answered).into_response())
 }
 
-/// Applies one move to the case: refused (409, nothing changes) unless `case_rules` allows it
+/// Applies one move to the case: refused (409, nothing changes) unless `talat_surveillance::cases` allows it
 /// from the case's status; the store applies it only from that status.
 async fn apply(web: &Web, c: &CaseRow, action: CaseAction, mut set: Vec<(&'static str, CaseSet)>, event: NewCaseEvent) -> WebResult<Value> {
     if !action.allowed_from(&c.status) {

@@ -8,12 +8,11 @@
 //! audited; operators may read the breaker's actions.
 //!
 //! Module map. The routes: `alerts`, `cases`, `reports` (the STR downloads), `monitor` (tape
-//! audits, breaker). What they share, never each other: `case_rules` (the case lifecycle's
-//! table of moves), `view` (JSON shapes with units, loading, inputs), `str_report` (the report
-//! gathered), `str_csv` and `str_pdf` (its two renderings, pure).
+//! audits, breaker). What they share, never each other: `view` (JSON shapes with units,
+//! loading, inputs), `str_report` (the report gathered), `str_csv` and `str_pdf` (its two
+//! renderings, pure). The case lifecycle's table of moves is `talat_surveillance::cases`.
 
 pub mod alerts;
-pub mod case_rules;
 pub mod cases;
 pub mod monitor;
 pub mod reports;

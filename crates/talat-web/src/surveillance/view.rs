@@ -1,7 +1,7 @@
 //! What the surveillance routes share: alerts and cases as JSON (an alert's evidence read with
 //! its market's units: prices in the quote asset per base unit, amounts in the base asset),
 //! loading a case, who the accounts and staff are, and reading the routes' inputs. Nothing here
-//! checks who asks; nothing here decides a case's move (that is `case_rules`).
+//! checks who asks; nothing here decides a case's move (that is `talat_surveillance::cases`).
 
 use crate::error::{WebError, WebResult};
 use crate::Web;
