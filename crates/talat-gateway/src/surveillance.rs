@@ -6,10 +6,18 @@
 //! `SetMarketMode` command.
 //!
 //! The web console reaches the running monitor through [`SurveillanceHandle`] (listing
-//! announcements, today's tape audit, the breaker's stages).
+//! announcements, today's tape audit).
+//!
+//! **No request thread waits on the follower.** The follower holds the monitor's lock while it
+//! observes a command, and it runs at the lowest priority: under load it may be preempted while
+//! holding it. A tokio worker that blocked on that lock would stall every request it serves until
+//! the follower got a core again: a priority inversion. So the follower ticks the circuit
+//! breaker itself, and every other use of the lock runs on tokio's
+//! blocking pool (`spawn_blocking`), where waiting stalls nothing but that call.
 
 use crate::gateway::Gateway;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use talat_core::{Command, TradingMode};
@@ -25,7 +33,7 @@ use talat_surveillance::{Action, Alert, LinkGraph, LinkKind, Monitor, Output, Su
 const OUTPUT_QUEUE: usize = 256;
 /// How long the follower sleeps at the durable end before looking again.
 const IDLE_WAIT_MS: u64 = 50;
-/// How often the breaker's stages are looked at, and how often links are reloaded.
+/// How often the follower looks at the breaker's stages, and how often links are reloaded.
 const TICK_MS: u64 = 1_000;
 const LINKS_RELOAD_MS: u64 = 60_000;
 
@@ -33,32 +41,42 @@ const LINKS_RELOAD_MS: u64 = 60_000;
 #[derive(Clone)]
 pub struct SurveillanceHandle {
     monitor: Arc<Mutex<Monitor>>,
+    config: Arc<SurveillanceConfig>,
+    last_seq: Arc<AtomicU64>,
 }
 
 impl SurveillanceHandle {
-    pub fn config(&self) -> SurveillanceConfig {
-        self.monitor.lock().config().clone()
+    /// The thresholds it runs with (fixed at start; no lock).
+    pub fn config(&self) -> &SurveillanceConfig {
+        &self.config
+    }
+
+    /// Runs `f` on the monitor from tokio's blocking pool (see the module's note).
+    async fn with_monitor<T: Send + 'static>(&self, f: impl FnOnce(&mut Monitor) -> T + Send + 'static) -> Result<T, String> {
+        let monitor = Arc::clone(&self.monitor);
+        tokio::task::spawn_blocking(move || f(&mut monitor.lock())).await.map_err(|e| format!("surveillance: {e}"))
     }
 
     /// Records a listing announcement for asset `code` now: the staff-linked net buyers of the
     /// lookback, as alerts (the caller stores them).
-    pub fn announce_listing(&self, code: &str, ts_ms: u64) -> Result<Vec<Alert>, String> {
-        self.monitor.lock().announce_listing(code, ts_ms)
+    pub async fn announce_listing(&self, code: &str, ts_ms: u64) -> Result<Vec<Alert>, String> {
+        let code = code.to_string();
+        self.with_monitor(move |m| m.announce_listing(&code, ts_ms)).await?
     }
 
     /// Today's (Bangkok) tape audit of each market so far.
-    pub fn audits_so_far(&self) -> Vec<TapeAudit> {
-        self.monitor.lock().audit_so_far()
+    pub async fn audits_so_far(&self) -> Result<Vec<TapeAudit>, String> {
+        self.with_monitor(|m| m.audit_so_far()).await
     }
 
     /// Replaces the account links (KYC identity, bank account, device, IP, staff).
-    pub fn set_links(&self, links: LinkGraph) {
-        *self.monitor.lock().links_mut() = links;
+    pub async fn set_links(&self, links: LinkGraph) -> Result<(), String> {
+        self.with_monitor(move |m| *m.links_mut() = links).await
     }
 
     /// The last engine sequence number surveillance has seen.
     pub fn last_seq(&self) -> u64 {
-        self.monitor.lock().last_seq()
+        self.last_seq.load(Ordering::Relaxed)
     }
 }
 
@@ -83,31 +101,51 @@ pub async fn load_links(store: &talat_store::Store) -> Result<LinkGraph, String>
     Ok(graph)
 }
 
+/// Wall-clock milliseconds, for the breaker's timers (the detectors use sequenced time only).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 /// Starts the follower from the node's current state (call before the node starts serving)
 /// and returns the handle; outputs arrive on the returned receiver for [`run_writer`].
-pub fn spawn(node: &Node, config: SurveillanceConfig) -> Result<(SurveillanceHandle, tokio::sync::mpsc::Receiver<Output>, JoinHandle<()>), String> {
+pub fn spawn(
+    node: &Node,
+    config: SurveillanceConfig,
+    clock: Clock,
+) -> Result<(SurveillanceHandle, tokio::sync::mpsc::Receiver<Output>, JoinHandle<()>), String> {
+    let shared_config = Arc::new(config.clone());
     let mut monitor = Monitor::new(config).map_err(|e| e.to_string())?;
     monitor.seed(node.engine());
     let engine = talat_engine::Engine::restore(&node.engine().snapshot()).map_err(|e| format!("copying the engine for surveillance: {e}"))?;
     let next = node.journal_span().next_seq;
     let reader = node.read_from(next).map_err(|e| e.to_string())?;
     let replayer = Replayer::new(engine, next - 1, InvariantChecks::AtEnd);
-    let handle = SurveillanceHandle { monitor: Arc::new(Mutex::new(monitor)) };
+    let last_seq = Arc::new(AtomicU64::new(monitor.last_seq()));
+    let handle = SurveillanceHandle { monitor: Arc::new(Mutex::new(monitor)), config: shared_config, last_seq };
     let (tx, rx) = tokio::sync::mpsc::channel(OUTPUT_QUEUE);
     let shared = handle.clone();
     let thread = std::thread::Builder::new()
         .name("talat-surveillance".into())
         .spawn(move || {
             crate::projection::lowest_priority();
-            follow(reader, replayer, shared, tx)
+            follow(reader, replayer, shared, tx, clock)
         })
         .map_err(|e| e.to_string())?;
     Ok((handle, rx, thread))
 }
 
-fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, handle: SurveillanceHandle, tx: tokio::sync::mpsc::Sender<Output>) {
+fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, handle: SurveillanceHandle, tx: tokio::sync::mpsc::Sender<Output>, clock: Clock) {
     let mut writer_gone = false;
+    let mut ticked_ms = 0;
     loop {
+        // The breaker's stages end on wall-clock time even when no command comes (a halted
+        // market sends none).
+        let now_ms = clock();
+        if now_ms >= ticked_ms + TICK_MS {
+            ticked_ms = now_ms;
+            let actions = handle.monitor.lock().tick(now_ms);
+            if !actions.is_empty() && tx.blocking_send(Output { actions, ..Output::default() }).is_err() {
+                return;
+            }
+        }
         let record = match reader.next_record() {
             Ok(Some(record)) => record,
             Ok(None) => {
@@ -131,42 +169,38 @@ fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, handle: 
         let Some(Step::Command { input, events, .. }) = replayer.last_step() else { continue };
         let applied = talat_core::Applied { input: input.clone(), events: events.to_vec() };
         let output = handle.monitor.lock().observe(&applied);
+        handle.last_seq.store(applied.input.seq, Ordering::Relaxed);
         if !output.is_empty() && tx.blocking_send(output).is_err() {
             return;
         }
     }
 }
 
-/// Stores what the monitor raised and carries out the breaker's actions; ticks the breaker's
-/// timers and reloads the links. Runs until the follower stops.
+/// Stores what the monitor raised, carries out the breaker's actions and reloads the account
+/// links every minute. Runs until the follower stops.
 pub async fn run_writer(gateway: Arc<Gateway>, handle: SurveillanceHandle, mut outputs: tokio::sync::mpsc::Receiver<Output>) {
     let Some(store) = gateway.store.clone() else { return };
-    match load_links(&store).await {
-        Ok(links) => handle.set_links(links),
-        Err(error) => tracing::warn!(%error, "surveillance starts without account links"),
-    }
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(TICK_MS));
-    let mut links_loaded = tokio::time::Instant::now();
+    reload_links(&store, &handle).await;
+    let mut reload = tokio::time::interval(std::time::Duration::from_millis(LINKS_RELOAD_MS));
+    reload.tick().await;
     loop {
         tokio::select! {
             output = outputs.recv() => {
                 let Some(output) = output else { return };
                 write(&gateway, &store, output).await;
             }
-            _ = tick.tick() => {
-                let actions = handle.monitor.lock().tick(gateway.now_ms());
-                if !actions.is_empty() {
-                    write(&gateway, &store, Output { actions, ..Output::default() }).await;
-                }
-                if links_loaded.elapsed() >= std::time::Duration::from_millis(LINKS_RELOAD_MS) {
-                    links_loaded = tokio::time::Instant::now();
-                    match load_links(&store).await {
-                        Ok(links) => handle.set_links(links),
-                        Err(error) => tracing::warn!(%error, "surveillance could not reload account links"),
-                    }
-                }
-            }
+            _ = reload.tick() => reload_links(&store, &handle).await,
         }
+    }
+}
+
+async fn reload_links(store: &talat_store::Store, handle: &SurveillanceHandle) {
+    let loaded = match load_links(store).await {
+        Ok(links) => handle.set_links(links).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = loaded {
+        tracing::warn!(%error, "surveillance could not load the account links; it keeps the ones it has");
     }
 }
 

@@ -9,9 +9,12 @@ pub const MINUTE_MS: u64 = 60_000;
 pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 pub const DAY_MS: u64 = 24 * HOUR_MS;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SurveillanceConfig {
+    /// Run the live follower (on by default; off only to measure what it costs).
+    #[serde(default = "yes")]
+    pub enabled: bool,
     pub self_match: SelfMatchConfig,
     pub linked_wash: LinkedWashConfig,
     pub circular: CircularConfig,
@@ -23,6 +26,10 @@ pub struct SurveillanceConfig {
     pub abnormal_move: AbnormalMoveConfig,
     pub breaker: BreakerConfig,
     pub audit: AuditConfig,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Self-matches that self-trade prevention stopped, per account.
@@ -289,6 +296,25 @@ impl Default for BreakerConfig {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { min_trades: 1_000, benford_chi2_reject: 20.09 }
+    }
+}
+
+impl Default for SurveillanceConfig {
+    fn default() -> Self {
+        SurveillanceConfig {
+            enabled: true,
+            self_match: SelfMatchConfig::default(),
+            linked_wash: LinkedWashConfig::default(),
+            circular: CircularConfig::default(),
+            spoofing: SpoofingConfig::default(),
+            order_to_trade: OrderToTradeConfig::default(),
+            pump: PumpConfig::default(),
+            marking_close: MarkingCloseConfig::default(),
+            front_running: FrontRunningConfig::default(),
+            abnormal_move: AbnormalMoveConfig::default(),
+            breaker: BreakerConfig::default(),
+            audit: AuditConfig::default(),
+        }
     }
 }
 

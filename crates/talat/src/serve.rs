@@ -133,7 +133,12 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
     node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
     let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
-    let (surveillance, surveillance_outputs, _surveillance_thread) = talat_gateway::surveillance::spawn(&node, config.surveillance.clone())?;
+    let surveillance = if config.surveillance.enabled {
+        let clock: talat_gateway::surveillance::Clock = Arc::new(|| talat_sequencer::Clock::now_ms(&SystemClock));
+        Some(talat_gateway::surveillance::spawn(&node, config.surveillance.clone(), clock)?)
+    } else {
+        None
+    };
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
     let accounts = demo_accounts(&config, &data_dir, &mut node, &master, &store).await?;
 
@@ -141,8 +146,10 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     install_funds(&config, &data_dir, &gateway)?;
-    gateway.install_surveillance(surveillance.clone())?;
-    tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), surveillance, surveillance_outputs));
+    if let Some((handle, outputs, _thread)) = surveillance {
+        gateway.install_surveillance(handle.clone())?;
+        tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), handle, outputs));
+    }
     let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = start_web(&config, &data_dir, &gateway)?;

@@ -97,7 +97,7 @@ pub async fn announce_listing(State(web): State<Arc<Web>>, headers: HeaderMap, s
             }
             let monitor = web.gateway.surveillance().ok_or_else(|| WebError::busy(60, "market surveillance is not running on this node"))?;
             let now = web.gateway.now_ms();
-            let found = monitor.announce_listing(asset, now).map_err(|e| WebError::invalid("asset", e))?;
+            let found = monitor.announce_listing(asset, now).await.map_err(|e| WebError::invalid("asset", e))?;
             let rows: Vec<talat_store::AlertRow> = found.iter().map(|a| talat_gateway::surveillance::alert_row(a, now)).collect();
             let stored = web.store.surveillance_record_alerts(&rows).await?;
             let accounts = Accounts::of(&web, rows.iter().flat_map(alert_accounts)).await?;

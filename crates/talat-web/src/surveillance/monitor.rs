@@ -37,7 +37,9 @@ fn audit_json(report: Value) -> Value {
 pub async fn audits(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::SURVEILLANCE)?;
     let today: Vec<Value> = match web.gateway.surveillance() {
-        Some(monitor) => monitor.audits_so_far().into_iter().map(|a| audit_json(serde_json::to_value(a).unwrap_or(Value::Null))).collect(),
+        Some(monitor) => {
+            monitor.audits_so_far().await.unwrap_or_default().into_iter().map(|a| audit_json(serde_json::to_value(a).unwrap_or(Value::Null))).collect()
+        }
         None => Vec::new(),
     };
     let stored: Vec<Value> = web
@@ -79,6 +81,6 @@ pub async fn breaker(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String
         .into_iter()
         .map(|a| json!({"id": a.id, "symbol": a.symbol, "mode": a.mode, "reason": a.reason, "at_ms": a.at_ms}))
         .collect();
-    let config = web.gateway.surveillance().map(|m| m.config().breaker);
+    let config = web.gateway.surveillance().map(|m| m.config().breaker.clone());
     Ok(Json(json!({"actions": actions, "breaker": config.map(|c| serde_json::to_value(c).unwrap_or(Value::Null))})))
 }
