@@ -17,7 +17,6 @@
 
 use crate::gateway::Gateway;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use talat_core::{Command, TradingMode};
@@ -42,7 +41,6 @@ const LINKS_RELOAD_MS: u64 = 60_000;
 pub struct SurveillanceHandle {
     monitor: Arc<Mutex<Monitor>>,
     config: Arc<SurveillanceConfig>,
-    last_seq: Arc<AtomicU64>,
 }
 
 impl SurveillanceHandle {
@@ -72,11 +70,6 @@ impl SurveillanceHandle {
     /// Replaces the account links (KYC identity, bank account, device, IP, staff).
     pub async fn set_links(&self, links: LinkGraph) -> Result<(), String> {
         self.with_monitor(move |m| *m.links_mut() = links).await
-    }
-
-    /// The last engine sequence number surveillance has seen.
-    pub fn last_seq(&self) -> u64 {
-        self.last_seq.load(Ordering::Relaxed)
     }
 }
 
@@ -118,8 +111,7 @@ pub fn spawn(
     let next = node.journal_span().next_seq;
     let reader = node.read_from(next).map_err(|e| e.to_string())?;
     let replayer = Replayer::new(engine, next - 1, InvariantChecks::AtEnd);
-    let last_seq = Arc::new(AtomicU64::new(monitor.last_seq()));
-    let handle = SurveillanceHandle { monitor: Arc::new(Mutex::new(monitor)), config: shared_config, last_seq };
+    let handle = SurveillanceHandle { monitor: Arc::new(Mutex::new(monitor)), config: shared_config };
     let (tx, rx) = tokio::sync::mpsc::channel(OUTPUT_QUEUE);
     let shared = handle.clone();
     let thread = std::thread::Builder::new()
@@ -169,7 +161,6 @@ fn follow(mut reader: JournalReader<FsStorage>, mut replayer: Replayer, handle: 
         let Some(Step::Command { input, events, .. }) = replayer.last_step() else { continue };
         let applied = talat_core::Applied { input: input.clone(), events: events.to_vec() };
         let output = handle.monitor.lock().observe(&applied);
-        handle.last_seq.store(applied.input.seq, Ordering::Relaxed);
         if !output.is_empty() && tx.blocking_send(output).is_err() {
             return;
         }

@@ -254,10 +254,6 @@ impl Tape {
         self.orders.get(&order)
     }
 
-    pub fn live_orders(&self) -> usize {
-        self.orders.len()
-    }
-
     /// Applies one executed command and returns what happened, in order.
     pub fn apply(&mut self, applied: &Applied) -> Vec<Fact> {
         let seq = applied.input.seq;
@@ -277,7 +273,7 @@ impl Tape {
                         self.asset_codes.insert(code, *asset);
                     }
                 }
-                Event::MarketListed { market } => self.list_market(*market, applied),
+                Event::MarketListed { market } => self.list_market(*market),
                 Event::MarketModeChanged { market, mode } => {
                     if let Some(m) = self.markets.get_mut(market) {
                         m.info.mode = *mode;
@@ -410,7 +406,7 @@ impl Tape {
         });
     }
 
-    fn list_market(&mut self, market: MarketId, _applied: &Applied) {
+    fn list_market(&mut self, market: MarketId) {
         let Some(spec) = self.pending_market.take() else { return };
         let base = self.asset_codes.get(&spec.base).copied();
         let qty_scale = base.and_then(|b| self.asset_scales.get(&b).copied()).unwrap_or(8);

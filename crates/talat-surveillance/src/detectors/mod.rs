@@ -59,7 +59,7 @@ impl Ctx<'_> {
         draft.accounts.dedup();
         draft.orders.truncate(EVIDENCE_MAX_ITEMS);
         draft.trades.truncate(EVIDENCE_MAX_ITEMS);
-        let account = if draft.accounts.len() == 1 { Some(draft.accounts[0]) } else { draft.accounts.first().copied() };
+        let account = draft.accounts.first().copied();
         Alert {
             id: Alert::alert_id(draft.kind, &symbol, self.seq, account),
             detector: draft.kind,

@@ -7,7 +7,7 @@
 //! `Kind::build`, and schedule it in `eval::schedule`. The script's label says which accounts a
 //! correct alert names and the window it must fall in; the scoring does the rest.
 
-use super::sim::{secs, Sim, ALT, TICK};
+use super::sim::{Sim, ALT, TICK};
 use crate::alert::DetectorKind;
 use crate::LinkKind;
 use talat_core::{OrderId, Side, TimeInForce, UserId};
@@ -270,9 +270,4 @@ fn drift(sim: &mut Sim, total_ticks: i64, seconds: u64, applied: &mut i64, phase
     *applied = target;
     sim.fair = (sim.fair as i64 + step * TICK as i64).max(100 * TICK as i64) as u64;
     (u64::from(phase) + 1 < seconds).then_some(SECOND)
-}
-
-/// Whole seconds since the start, for reports.
-pub fn hours_since(start_ts_ms: u64, ts_ms: u64) -> f64 {
-    secs(ts_ms.saturating_sub(start_ts_ms)) as f64 / 3_600.0
 }

@@ -159,10 +159,6 @@ impl Sim {
         &self.events
     }
 
-    pub fn last_events(&self) -> &[Event] {
-        &self.events
-    }
-
     pub fn best(&self, side: Side) -> Option<u64> {
         self.engine.depth(self.market, side, 1).first().map(|(p, _)| p.0)
     }
