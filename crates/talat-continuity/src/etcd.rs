@@ -1,0 +1,1 @@
+//! Leadership as a lease in etcd.

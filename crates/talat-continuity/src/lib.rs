@@ -1,0 +1,8 @@
+//! talat-continuity: the parts of business continuity that need I/O.
+//!
+//! | module | one job |
+//! |---|---|
+//! | `etcd` | leadership as a lease in etcd (its v3 JSON gateway): campaign, keep-alive, the epoch counter |
+//! | `link` | the replication link over TCP: handshake, epoch fencing, records one way, acknowledgements back |
+
+pub mod etcd;
