@@ -37,6 +37,8 @@ pub enum Problem {
     SegmentNameGap,
     /// The durable journal ends here, but a record that should be durable is missing.
     MissingDurableRecord,
+    /// A valid record whose epoch is below its predecessor's: epochs never decrease.
+    EpochBackwards { epoch: u32, previous: u32 },
 }
 
 impl std::fmt::Display for Problem {
@@ -46,6 +48,7 @@ impl std::fmt::Display for Problem {
             Problem::SeqNotContiguous => write!(f, "sequence numbers are not contiguous"),
             Problem::SegmentNameGap => write!(f, "segment does not continue the previous one"),
             Problem::MissingDurableRecord => write!(f, "a durable record is missing"),
+            Problem::EpochBackwards { epoch, previous } => write!(f, "record of epoch {epoch} after one of epoch {previous}: epochs never decrease"),
         }
     }
 }
@@ -109,4 +112,8 @@ pub enum AppendError {
     /// Rejected before any I/O; nothing was written and the writer stays usable.
     #[error("record seq {seq} has a {payload_bytes}-byte payload, above the {max_bytes}-byte limit")]
     PayloadTooLarge { seq: u64, payload_bytes: usize, max_bytes: usize },
+    /// Rejected before any I/O: a record from an epoch older than the journal's last record
+    /// (a deposed primary's). Nothing was written and the writer stays usable.
+    #[error("record seq {seq} is of epoch {epoch}, older than the journal's epoch {journal_epoch}: refused (fenced)")]
+    StaleEpoch { seq: u64, epoch: u32, journal_epoch: u32 },
 }

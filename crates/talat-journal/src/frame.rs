@@ -6,7 +6,9 @@
 //!      4     4  frame_len: header + payload, in bytes
 //!      8     2  format version (FORMAT_VERSION)
 //!     10     1  kind: 1 = command, 2 = checkpoint
-//!     11     5  reserved, must be zero
+//!     11     1  reserved, must be zero
+//!     12     4  epoch: the leadership term the record was written under (0 before the first
+//!                promotion; journals written before epochs existed read as epoch 0)
 //!     16     8  sequence number
 //!     24     8  timestamp_ms (stamped by the sequencer; opaque here)
 //!     32     …  payload
@@ -63,6 +65,8 @@ impl RecordKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
     pub seq: u64,
+    /// The leadership term this record was written under; never decreases along a journal.
+    pub epoch: u32,
     pub timestamp_ms: u64,
     pub kind: RecordKind,
     pub payload: &'a [u8],
@@ -71,12 +75,17 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// A command record carrying opaque payload bytes.
     pub fn command(seq: u64, timestamp_ms: u64, payload: &'a [u8]) -> Self {
-        Record { seq, timestamp_ms, kind: RecordKind::Command, payload }
+        Record { seq, epoch: 0, timestamp_ms, kind: RecordKind::Command, payload }
+    }
+
+    /// The same record, written under `epoch`.
+    pub fn in_epoch(self, epoch: u32) -> Self {
+        Record { epoch, ..self }
     }
 
     /// A checkpoint record: `state_hash` is the engine state after every record below `seq`.
     pub fn checkpoint(seq: u64, timestamp_ms: u64, state_hash: &'a StateHash) -> Self {
-        Record { seq, timestamp_ms, kind: RecordKind::Checkpoint, payload: state_hash }
+        Record { seq, epoch: 0, timestamp_ms, kind: RecordKind::Checkpoint, payload: state_hash }
     }
 
     /// The state hash if this is a checkpoint record.
@@ -95,7 +104,7 @@ impl<'a> Record<'a> {
 
     /// An owned copy.
     pub fn to_owned_record(&self) -> RecordBuf {
-        RecordBuf { seq: self.seq, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: self.payload.to_vec() }
+        RecordBuf { seq: self.seq, epoch: self.epoch, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: self.payload.to_vec() }
     }
 }
 
@@ -103,6 +112,7 @@ impl<'a> Record<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordBuf {
     pub seq: u64,
+    pub epoch: u32,
     pub timestamp_ms: u64,
     pub kind: RecordKind,
     pub payload: Vec<u8>,
@@ -110,7 +120,7 @@ pub struct RecordBuf {
 
 impl RecordBuf {
     pub fn as_record(&self) -> Record<'_> {
-        Record { seq: self.seq, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: &self.payload }
+        Record { seq: self.seq, epoch: self.epoch, timestamp_ms: self.timestamp_ms, kind: self.kind, payload: &self.payload }
     }
 }
 
@@ -181,7 +191,8 @@ pub fn encode(record: &Record<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&(frame_len as u32).to_le_bytes());
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.push(record.kind.to_byte());
-    out.extend_from_slice(&[0u8; 5]);
+    out.push(0);
+    out.extend_from_slice(&record.epoch.to_le_bytes());
     out.extend_from_slice(&record.seq.to_le_bytes());
     out.extend_from_slice(&record.timestamp_ms.to_le_bytes());
     out.extend_from_slice(record.payload);
@@ -227,7 +238,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Record<'_>, usize), FrameDefect> {
         return Err(FrameDefect::Version { version });
     }
     let kind = RecordKind::from_byte(frame[10]).ok_or(FrameDefect::Kind { kind: frame[10] })?;
-    if frame[11..16].iter().any(|&b| b != 0) {
+    if frame[11] != 0 {
         return Err(FrameDefect::Reserved);
     }
     let payload = &frame[HEADER_BYTES..];
@@ -236,6 +247,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Record<'_>, usize), FrameDefect> {
     }
     let record = Record {
         seq: u64::from_le_bytes(frame[16..24].try_into().expect("8 bytes")),
+        epoch: u32::from_le_bytes(frame[12..16].try_into().expect("4 bytes")),
         timestamp_ms: u64::from_le_bytes(frame[24..32].try_into().expect("8 bytes")),
         kind,
         payload,
@@ -248,6 +260,7 @@ pub(crate) fn parse_validated(frame: &[u8]) -> Record<'_> {
     debug_assert!(decode(frame).is_ok_and(|(_, len)| len == frame.len()));
     Record {
         seq: u64::from_le_bytes(frame[16..24].try_into().expect("8 bytes")),
+        epoch: u32::from_le_bytes(frame[12..16].try_into().expect("4 bytes")),
         timestamp_ms: u64::from_le_bytes(frame[24..32].try_into().expect("8 bytes")),
         kind: RecordKind::from_byte(frame[10]).expect("validated kind"),
         payload: &frame[HEADER_BYTES..],
@@ -289,7 +302,7 @@ mod tests {
 
     #[test]
     fn round_trip_command_and_checkpoint() {
-        let command = Record::command(7, 1_700_000_000_123, b"place order");
+        let command = Record::command(7, 1_700_000_000_123, b"place order").in_epoch(3);
         let hash = [0xAB; 32];
         let checkpoint = Record::checkpoint(8, 1_700_000_000_124, &hash);
         let mut bytes = frame_of(&command);
@@ -298,6 +311,7 @@ mod tests {
         let (first, used) = decode(&bytes).unwrap();
         assert_eq!(first, command);
         assert_eq!(used, HEADER_BYTES + 11);
+        assert_eq!(first.epoch, 3);
         let (second, used2) = decode(&bytes[used..]).unwrap();
         assert_eq!(second, checkpoint);
         assert_eq!(second.checkpoint_hash(), Some(&hash));

@@ -12,6 +12,7 @@
 //! 5. Any I/O failure in 2–4 leaves durability unknown: the writer poisons itself and returns a
 //!    [`FatalError`]; the process must stop and recover by reopening.
 
+use crate::epochs::EpochHistory;
 use crate::error::{AppendError, FatalError, JournalError};
 use crate::frame::{self, Record, RecordKind, PAYLOAD_MAX_BYTES, STATE_HASH_BYTES};
 use crate::reader::JournalReader;
@@ -92,6 +93,8 @@ pub struct Journal<S: Storage = FsStorage> {
     active: Option<S::File>,
     /// Seq the next appended record must carry.
     next_seq: u64,
+    /// The epochs of the retained records; an append of an older epoch is refused.
+    epochs: EpochHistory,
     write_buf: Vec<u8>,
     watermark: Arc<Watermark>,
     /// Set by the first fatal error; the writer then refuses all work.
@@ -136,6 +139,7 @@ impl<S: Storage> Journal<S> {
             segments: recovered.segments,
             active,
             next_seq: recovered.next_seq,
+            epochs: recovered.epochs,
             write_buf: Vec::with_capacity(WRITE_CHUNK_BYTES),
             watermark: Arc::new(Watermark::new(recovered.next_seq)),
             poisoned: None,
@@ -165,6 +169,17 @@ impl<S: Storage> Journal<S> {
         self.next_seq
     }
 
+    /// Which epoch wrote which of the retained records.
+    pub fn epochs(&self) -> &EpochHistory {
+        &self.epochs
+    }
+
+    /// A cloneable source of readers over this journal, for threads that start reading later
+    /// (a replication link serving a standby that connects at any time).
+    pub fn reader_source(&self) -> ReaderSource<S> {
+        ReaderSource { storage: self.storage.clone(), dir: self.dir.clone(), watermark: Arc::clone(&self.watermark) }
+    }
+
     /// Writes `batch` and makes it durable with a single fdatasync (group commit). Returns the
     /// seq of its last record: every record up to it is on stable storage, and only now may the
     /// commands in the batch be acknowledged.
@@ -190,6 +205,10 @@ impl<S: Storage> Journal<S> {
             }
             if record.payload.len() > self.config.max_payload_bytes {
                 return Err(AppendError::PayloadTooLarge { seq: record.seq, payload_bytes: record.payload.len(), max_bytes: self.config.max_payload_bytes });
+            }
+            let previous_epoch = if index == 0 { self.epochs.last_epoch() } else { Some(batch[index - 1].epoch) };
+            if previous_epoch.is_some_and(|previous| record.epoch < previous) {
+                return Err(AppendError::StaleEpoch { seq: record.seq, epoch: record.epoch, journal_epoch: previous_epoch.unwrap_or(0) });
             }
         }
         match self.write_and_sync(batch) {
@@ -224,6 +243,7 @@ impl<S: Storage> Journal<S> {
                 self.flush_write_buf()?;
             }
             frame::encode(record, &mut self.write_buf);
+            self.epochs.observe(record.epoch, record.seq);
             self.next_seq += 1;
             self.segments.last_mut().expect("rolled above").next_seq = self.next_seq;
         }
@@ -331,6 +351,108 @@ impl<S: Storage> Journal<S> {
             moved += 1;
         }
         Ok(ArchiveReport { segments_moved: moved, first_seq: self.span().first_seq })
+    }
+}
+
+impl<S: Storage> Journal<S> {
+    /// Cuts every record from `from_seq` on: a deposed primary's tail that the new primary
+    /// never had (in synchronous mode, never acknowledged either). Whole later segments are
+    /// deleted, the segment holding `from_seq` is cut at that record's first byte, and both are
+    /// made durable before this returns. Readers made before the cut end; make new ones.
+    ///
+    /// # Panics
+    /// If `from_seq` is below the retained span or above its end (caller bugs).
+    pub fn truncate_from(&mut self, from_seq: u64) -> Result<TruncateReport, JournalError> {
+        if let Some(cause) = &self.poisoned {
+            return Err(JournalError::Poisoned { cause: cause.clone() });
+        }
+        let span = self.span();
+        assert!(span.first_seq <= from_seq && from_seq <= span.next_seq, "cut at {from_seq} outside the retained {span:?}");
+        let cut_epochs: Vec<u32> = self.epochs.starts().iter().map(|s| s.epoch).filter(|&e| self.epochs.end_of(e, self.next_seq).is_some_and(|end| end > from_seq)).collect();
+        let report = TruncateReport { from_seq, records_cut: self.next_seq - from_seq, epochs: cut_epochs };
+        if report.records_cut == 0 {
+            return Ok(report);
+        }
+        // Bounded by the number of segments.
+        while let Some(last) = self.segments.last() {
+            let path = self.dir.join(segment_name(last.first_seq));
+            if last.first_seq < from_seq {
+                let mut file = self.storage.open(&path, Access::ReadWrite).map_err(|e| JournalError::io("open", &path, e))?;
+                let mut bytes = Vec::new();
+                crate::storage::read_all(&file, crate::segment::SEGMENT_FILE_MAX_BYTES, &mut bytes).map_err(|e| JournalError::io("read", &path, e))?;
+                let mut offset = 0usize;
+                for _ in last.first_seq..from_seq {
+                    let (_, frame_len) = frame::decode(&bytes[offset..]).expect("recovery validated this segment");
+                    offset += frame_len;
+                }
+                file.truncate(offset as u64).map_err(|e| JournalError::io("truncate", &path, e))?;
+                file.fdatasync().map_err(|source| FatalError { op: "fdatasync", path: path.clone(), source })?;
+                let active = self.segments.last_mut().expect("checked above");
+                active.next_seq = from_seq;
+                active.len_bytes = offset as u64;
+                self.active = Some(file);
+                break;
+            }
+            self.storage.remove_file(&path).map_err(|e| JournalError::io("remove", &path, e))?;
+            self.segments.pop();
+            self.active = None;
+        }
+        self.storage.fsync_dir(&self.dir).map_err(|source| FatalError { op: "fsync directory", path: self.dir.clone(), source })?;
+        if self.active.is_none() {
+            if let Some(last) = self.segments.last() {
+                let path = self.dir.join(segment_name(last.first_seq));
+                self.active = Some(self.storage.open(&path, Access::ReadWrite).map_err(|e| JournalError::io("open", &path, e))?);
+            }
+        }
+        self.next_seq = from_seq;
+        self.epochs.truncate_from(from_seq);
+        self.watermark.close();
+        self.watermark = Arc::new(Watermark::new(from_seq));
+        tracing::warn!(from_seq, records = report.records_cut, epochs = ?report.epochs, "journal tail cut (a deposed primary's unreplicated records)");
+        Ok(report)
+    }
+}
+
+/// What [`Journal::truncate_from`] cut.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TruncateReport {
+    /// The first seq cut; the journal now ends just before it.
+    pub from_seq: u64,
+    pub records_cut: u64,
+    /// The epochs of the records cut.
+    pub epochs: Vec<u32>,
+}
+
+/// Makes readers over one journal from any thread, at any time (see [`Journal::reader_source`]).
+#[derive(Clone)]
+pub struct ReaderSource<S: Storage> {
+    storage: S,
+    dir: PathBuf,
+    watermark: Arc<Watermark>,
+}
+
+impl<S: Storage> ReaderSource<S> {
+    /// A reader from `seq`, like [`Journal::read_from`]: `NotRetained` if `seq` was archived,
+    /// `BeyondEnd` if it is not durable yet.
+    pub fn read_from(&self, seq: u64) -> Result<JournalReader<S>, JournalError> {
+        let names = self.storage.list_files(&self.dir).map_err(|e| JournalError::io("list", &self.dir, e))?;
+        let mut firsts: Vec<u64> = names.iter().filter_map(|name| crate::segment::parse_segment_name(name)).collect();
+        firsts.sort_unstable();
+        let durable_next_seq = self.watermark.durable_next_seq();
+        let first_seq = firsts.first().copied().unwrap_or(durable_next_seq);
+        if seq < first_seq {
+            return Err(JournalError::NotRetained { seq, first_seq });
+        }
+        if seq > durable_next_seq {
+            return Err(JournalError::BeyondEnd { seq, next_seq: durable_next_seq });
+        }
+        let segment_first_seq = firsts.iter().rev().copied().find(|&first| first <= seq);
+        Ok(JournalReader::new(self.storage.clone(), self.dir.clone(), Arc::clone(&self.watermark), segment_first_seq, seq))
+    }
+
+    /// One past the last durable record.
+    pub fn durable_next_seq(&self) -> u64 {
+        self.watermark.durable_next_seq()
     }
 }
 

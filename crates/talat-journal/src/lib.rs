@@ -10,6 +10,7 @@
 //! | [`storage`] | the file-system slice the journal uses: real files, and a fault-injecting model |
 //! | `frame` | byte layout of one record: header, crc32c, encode/decode |
 //! | `segment` | segment file names, and the validating scan of one segment |
+//! | `epochs` | which leadership term wrote which records; where a deposed primary must cut |
 //! | `recovery` | what `open` does: validate every segment, truncate a torn tail, report |
 //! | `journal` | [`Journal`]: open, group-commit writer, segment rolling, archiving |
 //! | `reader` | [`JournalReader`]: buffered sequential replay that can follow a live journal |
@@ -39,6 +40,7 @@
 //! open refuse with a corruption error rather than guess.
 
 pub mod bench;
+mod epochs;
 mod error;
 mod frame;
 mod journal;
@@ -53,7 +55,8 @@ mod watermark;
 
 pub use error::{AppendError, Corruption, FatalError, JournalError, Problem};
 pub use frame::{FrameDefect, Record, RecordBuf, RecordKind, StateHash, FORMAT_VERSION, FRAME_MAX_BYTES, HEADER_BYTES, PAYLOAD_MAX_BYTES, STATE_HASH_BYTES};
-pub use journal::{ArchiveReport, Journal, JournalConfig, SeqSpan, ARCHIVE_DIR};
+pub use epochs::{EpochHistory, EpochStart, EPOCH_CHANGES_MAX};
+pub use journal::{ArchiveReport, Journal, JournalConfig, ReaderSource, SeqSpan, TruncateReport, ARCHIVE_DIR};
 pub use reader::JournalReader;
 pub use recovery::{RecoveryReport, TruncatedTail};
 pub use replication::{replicate_into, send_stream, ReplicationError, SendOptions, SendSummary, StreamEnd, StreamReceiver};

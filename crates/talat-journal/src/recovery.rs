@@ -6,6 +6,7 @@
 //! never acknowledged. The cut, and every record recovery keeps, is made durable before the journal
 //! is used, and the cut is reported.
 
+use crate::epochs::EpochHistory;
 use crate::error::{Corruption, JournalError, Problem};
 use crate::segment::{self, ScanOutcome, TornTail, SEGMENT_FILE_MAX_BYTES};
 use crate::storage::{read_all, Access, Storage, StorageFile};
@@ -38,6 +39,7 @@ pub struct RecoveryReport {
 
 pub(crate) struct Recovered {
     pub(crate) segments: Vec<SegmentMeta>,
+    pub(crate) epochs: EpochHistory,
     pub(crate) next_seq: u64,
     pub(crate) report: RecoveryReport,
 }
@@ -52,6 +54,7 @@ pub(crate) fn recover<S: Storage>(storage: &S, dir: &Path, first_seq_if_empty: u
     let mut segments = Vec::with_capacity(firsts.len());
     let mut expected_seq = firsts.first().copied().unwrap_or(first_seq_if_empty);
     let mut bytes = Vec::new();
+    let mut epochs = EpochHistory::default();
     for (index, &first_seq) in firsts.iter().enumerate() {
         let path = dir.join(segment::segment_name(first_seq));
         if first_seq != expected_seq {
@@ -62,7 +65,7 @@ pub(crate) fn recover<S: Storage>(storage: &S, dir: &Path, first_seq_if_empty: u
         drop(file);
 
         let is_last = index + 1 == firsts.len();
-        let ScanOutcome { records, valid_bytes, torn_tail } = segment::scan_segment(&path, &bytes, first_seq, is_last)?;
+        let ScanOutcome { records, valid_bytes, torn_tail } = segment::scan_segment(&path, &bytes, first_seq, is_last, &mut epochs)?;
         if let Some(tail) = torn_tail {
             assert!(is_last);
             truncate_torn_tail(storage, &path, &tail, valid_bytes)?;
@@ -75,7 +78,7 @@ pub(crate) fn recover<S: Storage>(storage: &S, dir: &Path, first_seq_if_empty: u
         report.records += records;
         expected_seq = first_seq + records;
     }
-    Ok(Recovered { segments, next_seq: expected_seq, report })
+    Ok(Recovered { segments, epochs, next_seq: expected_seq, report })
 }
 
 fn truncate_torn_tail<S: Storage>(storage: &S, path: &Path, tail: &TornTail, valid_bytes: u64) -> Result<(), JournalError> {

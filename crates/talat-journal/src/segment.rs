@@ -3,6 +3,7 @@
 //! A segment is a plain concatenation of frames, named by the seq of its first record, zero
 //! padded so that name order is seq order: `journal-00000000000000000001.log`.
 
+use crate::epochs::EpochHistory;
 use crate::error::{Corruption, Problem};
 use crate::frame::{self, FrameDefect};
 use std::path::Path;
@@ -56,8 +57,9 @@ pub struct ScanOutcome {
 /// In the last segment, a defect with no valid frame anywhere after it is a torn tail: the final
 /// write was cut short by a crash before its fdatasync returned, so it was never acknowledged and
 /// is reported for truncation. Any other defect, and any defect in an earlier segment (which was
-/// fully synced before the next segment was created), is corruption.
-pub fn scan_segment(path: &Path, bytes: &[u8], first_seq: u64, is_last: bool) -> Result<ScanOutcome, Corruption> {
+/// fully synced before the next segment was created), is corruption. So is a record whose epoch
+/// is below its predecessor's; `epochs` holds the history so far and learns this segment's.
+pub fn scan_segment(path: &Path, bytes: &[u8], first_seq: u64, is_last: bool, epochs: &mut EpochHistory) -> Result<ScanOutcome, Corruption> {
     let mut offset = 0usize;
     let mut expected_seq = first_seq;
     // Bounded: each pass consumes a frame of at least HEADER_BYTES, or returns.
@@ -73,6 +75,16 @@ pub fn scan_segment(path: &Path, bytes: &[u8], first_seq: u64, is_last: bool) ->
                         problem: Problem::SeqNotContiguous,
                     });
                 }
+                if !epochs.admits(record.epoch) {
+                    return Err(Corruption {
+                        file: path.to_path_buf(),
+                        offset_bytes: offset as u64,
+                        expected_seq,
+                        found_seq: Some(record.seq),
+                        problem: Problem::EpochBackwards { epoch: record.epoch, previous: epochs.last_epoch().unwrap_or(0) },
+                    });
+                }
+                epochs.observe(record.epoch, record.seq);
                 offset += frame_len;
                 expected_seq += 1;
             }
@@ -124,7 +136,7 @@ mod tests {
     #[test]
     fn clean_segment_scans_fully() {
         let bytes = segment(5, 3);
-        let outcome = scan_segment(Path::new("s"), &bytes, 5, true).unwrap();
+        let outcome = scan_segment(Path::new("s"), &bytes, 5, true, &mut EpochHistory::default()).unwrap();
         assert_eq!(outcome, ScanOutcome { records: 3, valid_bytes: bytes.len() as u64, torn_tail: None });
     }
 
@@ -132,13 +144,13 @@ mod tests {
     fn torn_tail_only_in_last_segment() {
         let bytes = segment(1, 3);
         let cut = &bytes[..bytes.len() - 2];
-        let outcome = scan_segment(Path::new("s"), cut, 1, true).unwrap();
+        let outcome = scan_segment(Path::new("s"), cut, 1, true, &mut EpochHistory::default()).unwrap();
         let torn = outcome.torn_tail.unwrap();
         assert_eq!(outcome.records, 2);
         assert_eq!(torn.expected_seq, 3);
         assert_eq!(torn.found_seq, Some(3));
         assert_eq!(torn.offset_bytes + torn.dropped_bytes, cut.len() as u64);
-        let err = scan_segment(Path::new("s"), cut, 1, false).unwrap_err();
+        let err = scan_segment(Path::new("s"), cut, 1, false, &mut EpochHistory::default()).unwrap_err();
         assert_eq!(err.expected_seq, 3);
     }
 
@@ -146,7 +158,7 @@ mod tests {
     fn gap_is_corruption_even_in_last_segment() {
         let mut bytes = segment(1, 2);
         bytes.extend_from_slice(&segment(4, 1));
-        let err = scan_segment(Path::new("s"), &bytes, 1, true).unwrap_err();
+        let err = scan_segment(Path::new("s"), &bytes, 1, true, &mut EpochHistory::default()).unwrap_err();
         assert_eq!(err.problem, Problem::SeqNotContiguous);
         assert_eq!((err.expected_seq, err.found_seq), (3, Some(4)));
     }
@@ -156,9 +168,23 @@ mod tests {
         let mut bytes = segment(1, 3);
         let second = bytes.len() / 3; // all three frames have the same length
         bytes[second + HEADER_BYTES] ^= 0x01;
-        let err = scan_segment(Path::new("seg"), &bytes, 1, true).unwrap_err();
+        let err = scan_segment(Path::new("seg"), &bytes, 1, true, &mut EpochHistory::default()).unwrap_err();
         assert_eq!(err.offset_bytes, second as u64);
         assert_eq!(err.expected_seq, 2);
         assert!(matches!(err.problem, Problem::Frame(FrameDefect::Checksum { .. })));
+    }
+
+    #[test]
+    fn an_epoch_going_backwards_is_corruption() {
+        let mut bytes = Vec::new();
+        encode(&Record::command(1, 0, b"a").in_epoch(2), &mut bytes);
+        encode(&Record::command(2, 0, b"b").in_epoch(3), &mut bytes);
+        let mut epochs = EpochHistory::default();
+        assert_eq!(scan_segment(Path::new("s"), &bytes, 1, true, &mut epochs).unwrap().records, 2);
+        assert_eq!(epochs.end_of(2, 3), Some(2));
+        encode(&Record::command(3, 0, b"c").in_epoch(1), &mut bytes);
+        let err = scan_segment(Path::new("s"), &bytes, 1, true, &mut EpochHistory::default()).unwrap_err();
+        assert_eq!(err.problem, Problem::EpochBackwards { epoch: 1, previous: 3 });
+        assert_eq!(err.expected_seq, 3);
     }
 }

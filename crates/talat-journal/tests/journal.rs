@@ -387,3 +387,43 @@ fn reader_names_the_file_and_offset_of_each_record() {
         offset += frame_len(seq);
     }
 }
+
+/// Epoch fencing at the journal: records of an older epoch than the last one are refused before
+/// any I/O, the history says where each epoch began and survives a reopen, and a deposed
+/// primary's tail is cut at an exact record across segments, durably.
+#[test]
+fn epochs_fence_older_records_and_a_tail_is_cut_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig { segment_max_bytes: 256, ..JournalConfig::default() };
+    let mut journal = Journal::open(dir.path(), config.clone()).unwrap();
+    append_commands(&mut journal, 10, 3);
+    let p = payload(11);
+    journal.append_batch(&[Record::command(11, 5, &p).in_epoch(2)]).unwrap();
+    let later: Vec<Vec<u8>> = (12..=30).map(payload).collect();
+    let records: Vec<Record<'_>> = later.iter().enumerate().map(|(i, p)| Record::command(12 + i as u64, 6, p).in_epoch(2)).collect();
+    journal.append_batch(&records).unwrap();
+
+    let stale = payload(31);
+    let refused = journal.append_batch(&[Record::command(31, 7, &stale).in_epoch(1)]).unwrap_err();
+    assert!(matches!(refused, AppendError::StaleEpoch { seq: 31, epoch: 1, journal_epoch: 2 }), "{refused}");
+    assert_eq!(journal.next_seq(), 31, "a refused record changes nothing");
+    assert_eq!(journal.epochs().end_of(0, journal.next_seq()), Some(11));
+    assert_eq!(journal.epochs().end_of(2, journal.next_seq()), Some(31));
+
+    let source = journal.reader_source();
+    assert_eq!(source.read_from(25).unwrap().next().unwrap().unwrap().seq, 25);
+    let cut = journal.truncate_from(17).unwrap();
+    assert_eq!((cut.from_seq, cut.records_cut, cut.epochs.clone()), (17, 14, vec![2]));
+    assert_eq!(journal.next_seq(), 17);
+    let p17 = payload(17);
+    journal.append_batch(&[Record::command(17, 8, &p17).in_epoch(3)]).unwrap();
+    drop(journal);
+
+    let journal = Journal::open(dir.path(), config).unwrap();
+    assert_eq!(journal.span(), SeqSpan { first_seq: 1, next_seq: 18 });
+    let records = read_all(&journal);
+    assert_eq!(records.iter().map(|r| r.epoch).collect::<Vec<_>>(), [vec![0; 10], vec![2; 6], vec![3]].concat());
+    assert_eq!(records[15].payload, payload(16));
+    assert_eq!(journal.epochs().end_of(2, 18), Some(17));
+    assert_eq!(journal.epochs().last_epoch(), Some(3));
+}
