@@ -368,7 +368,8 @@ impl<S: Storage> Journal<S> {
         }
         let span = self.span();
         assert!(span.first_seq <= from_seq && from_seq <= span.next_seq, "cut at {from_seq} outside the retained {span:?}");
-        let cut_epochs: Vec<u32> = self.epochs.starts().iter().map(|s| s.epoch).filter(|&e| self.epochs.end_of(e, self.next_seq).is_some_and(|end| end > from_seq)).collect();
+        let cut_epochs: Vec<u32> =
+            self.epochs.starts().iter().map(|s| s.epoch).filter(|&e| self.epochs.end_of(e, self.next_seq).is_some_and(|end| end > from_seq)).collect();
         let report = TruncateReport { from_seq, records_cut: self.next_seq - from_seq, epochs: cut_epochs };
         if report.records_cut == 0 {
             return Ok(report);

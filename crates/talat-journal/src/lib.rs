@@ -53,9 +53,9 @@ mod snapshot;
 pub mod storage;
 mod watermark;
 
+pub use epochs::{EpochHistory, EpochStart, EPOCH_CHANGES_MAX};
 pub use error::{AppendError, Corruption, FatalError, JournalError, Problem};
 pub use frame::{FrameDefect, Record, RecordBuf, RecordKind, StateHash, FORMAT_VERSION, FRAME_MAX_BYTES, HEADER_BYTES, PAYLOAD_MAX_BYTES, STATE_HASH_BYTES};
-pub use epochs::{EpochHistory, EpochStart, EPOCH_CHANGES_MAX};
 pub use journal::{ArchiveReport, Journal, JournalConfig, ReaderSource, SeqSpan, TruncateReport, ARCHIVE_DIR};
 pub use reader::JournalReader;
 pub use recovery::{RecoveryReport, TruncatedTail};

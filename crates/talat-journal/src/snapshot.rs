@@ -217,6 +217,19 @@ impl<S: Storage> SnapshotStore<S> {
         Ok(seqs[cut..].to_vec())
     }
 
+    /// Removes every snapshot that covers a record at or after `from_seq` (the journal was cut
+    /// there, so they describe a state that no longer exists). Returns the seqs removed.
+    pub fn remove_from(&self, from_seq: u64) -> Result<Vec<u64>, SnapshotError> {
+        let removed: Vec<u64> = self.list_seqs()?.into_iter().filter(|&seq| seq >= from_seq).collect();
+        for &seq in &removed {
+            let path = self.dir.join(snapshot_name(seq));
+            self.storage.remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
+            tracing::warn!(file = %path.display(), "snapshot past a journal cut removed");
+        }
+        self.storage.fsync_dir(&self.dir).map_err(|e| io_error("fsync directory", &self.dir, e))?;
+        Ok(removed)
+    }
+
     /// Loads and verifies the snapshot at `seq`.
     pub fn load(&self, seq: u64) -> Result<Snapshot, SnapshotError> {
         let path = self.dir.join(snapshot_name(seq));

@@ -83,6 +83,11 @@ pub(crate) struct Committer<S: Storage> {
     stats: CommitStats,
     /// Told of every applied batch (see [`crate::publish`]).
     publisher: Option<Box<dyn Publisher>>,
+    /// The epoch this node writes under (the leadership term it was promoted in).
+    epoch: u32,
+    /// Replicated mode: the standby's state, consulted before every acknowledgement, and the
+    /// newest epoch heard of (a newer one than ours means we were deposed).
+    replica: Option<std::sync::Arc<crate::replica::ReplicaGate>>,
     // Scratch, reused by every batch.
     inputs: Vec<Input>,
     payload: Vec<u8>,
@@ -102,7 +107,10 @@ impl<S: Storage> Committer<S> {
     ) -> Self {
         assert!(checkpoint_every >= 1);
         let last_ts_ms = engine.last_ts_ms();
+        let epoch = journal.epochs().last_epoch().unwrap_or(0);
         Committer {
+            epoch,
+            replica: None,
             engine,
             journal,
             snapshots,
@@ -126,6 +134,54 @@ impl<S: Storage> Committer<S> {
 
     pub(crate) fn stats(&self) -> CommitStats {
         self.stats
+    }
+
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    pub(crate) fn set_replica(&mut self, gate: std::sync::Arc<crate::replica::ReplicaGate>) {
+        gate.learn_epoch(self.epoch);
+        gate.committed(self.journal.next_seq());
+        self.replica = Some(gate);
+    }
+
+    /// Begins `epoch` (a promotion): one checkpoint record of the new epoch, durable before
+    /// this returns, marks where it starts; every later record carries it.
+    ///
+    /// # Panics
+    /// If `epoch` is not newer than the journal's (the coordinator hands out growing epochs).
+    pub(crate) fn begin_epoch(&mut self, epoch: u32) -> Result<u64, CommitError> {
+        self.check_poisoned()?;
+        let journal_epoch = self.journal.epochs().last_epoch().unwrap_or(0);
+        assert!(epoch > self.epoch && epoch > journal_epoch, "epoch {epoch} is not newer than {} (journal {journal_epoch})", self.epoch);
+        if let Some(gate) = &self.replica {
+            gate.learn_epoch(epoch);
+        }
+        self.epoch = epoch;
+        let ts_ms = self.clock.now_ms().max(self.last_ts_ms);
+        self.last_ts_ms = ts_ms;
+        let hash = self.engine.state_hash();
+        let seq = self.journal.next_seq();
+        if let Err(error) = self.journal.append_batch(&[Record::checkpoint(seq, ts_ms, &hash).in_epoch(epoch)]) {
+            return Err(self.poison(error.to_string()));
+        }
+        self.checkpoint_due = false;
+        self.stats.checkpoints += 1;
+        if let Some(gate) = &self.replica {
+            gate.committed(self.journal.next_seq());
+        }
+        tracing::warn!(epoch, first_seq = seq, "a new epoch begins: this node is the primary");
+        Ok(seq)
+    }
+
+    /// Refuses to write once a newer epoch is known: another node was promoted.
+    fn check_not_deposed(&mut self) -> Result<(), CommitError> {
+        let known = self.replica.as_ref().map_or(0, |gate| gate.known_epoch());
+        if known > self.epoch {
+            return Err(self.poison(format!("deposed: epoch {known} is newer than this node's epoch {}; it writes nothing more", self.epoch)));
+        }
+        Ok(())
     }
 
     /// Most commands the next batch may hold, so that every checkpoint lands exactly after a
@@ -157,9 +213,11 @@ impl<S: Storage> Committer<S> {
         self.check_poisoned()?;
         assert!(!commands.is_empty(), "an empty batch has nothing to commit");
         assert!(commands.len() <= self.room(), "a batch may not run past a checkpoint");
+        self.check_not_deposed()?;
         let (ts_ms, first_command_seq) = self.stamp(commands);
         let first_command_journal_seq = self.journal_batch(ts_ms)?;
-        // Durable: now, and only now, execute.
+        self.await_replica()?;
+        // Durable (here, and on the standby in synchronous mode): now, and only now, execute.
         self.apply_batch(ts_ms, first_command_journal_seq, outcomes);
         self.after_batch(ts_ms, first_command_seq)
     }
@@ -197,13 +255,13 @@ impl<S: Storage> Committer<S> {
             let started = std::time::Instant::now();
             hash = self.engine.state_hash();
             self.stats.checkpoint_hash_us += crate::recovery::micros(started.elapsed());
-            records.push(Record::checkpoint(journal_seq, ts_ms, &hash));
+            records.push(Record::checkpoint(journal_seq, ts_ms, &hash).in_epoch(self.epoch));
             journal_seq += 1;
         }
         let first_command_journal_seq = journal_seq;
         let mut start = 0;
         for (i, &end) in self.payload_ends.iter().enumerate() {
-            records.push(Record::command(journal_seq + i as u64, ts_ms, &self.payload[start..end]));
+            records.push(Record::command(journal_seq + i as u64, ts_ms, &self.payload[start..end]).in_epoch(self.epoch));
             start = end;
         }
         let append_started = std::time::Instant::now();
@@ -225,6 +283,21 @@ impl<S: Storage> Committer<S> {
             self.stats.checkpoints += 1;
         }
         Ok(first_command_journal_seq)
+    }
+
+    /// Step 2b, replicated mode: tells the gate what is durable here and, in synchronous mode,
+    /// waits until the standby holds it too. A stop while waiting poisons the committer: the
+    /// batch is durable here but not acknowledged (the standby may or may not hold it).
+    fn await_replica(&mut self) -> Result<(), CommitError> {
+        let Some(gate) = self.replica.clone() else {
+            return Ok(());
+        };
+        let next_seq = self.journal.next_seq();
+        gate.committed(next_seq);
+        let started = std::time::Instant::now();
+        let waited = gate.await_standby(next_seq);
+        metrics::histogram!("talat_replication_ack_wait_seconds").record(started.elapsed().as_secs_f64());
+        waited.map_err(|cause| self.poison(cause))
     }
 
     /// Step 3 (only once the batch is durable): applies the stamped commands to the engine in
@@ -346,6 +419,7 @@ impl<S: Storage> Committer<S> {
         if let Err(error) = self.journal.append_batch(records) {
             return Err(self.poison(error.to_string()));
         }
+        self.epoch = self.epoch.max(records.last().map_or(0, |r| r.epoch));
         // Verified exactly as recovery verifies.
         let mut result = Ok(());
         let mut input = None;

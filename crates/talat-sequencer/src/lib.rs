@@ -35,6 +35,7 @@
 //! | `snapshots` | taking, writing (background thread), pruning snapshots; what to archive |
 //! | `recovery` | newest valid snapshot + tail replay when a node opens |
 //! | [`replay`] | applying journal records to an engine with every check |
+//! | [`replica`] | the standby as the committer sees it: synchronous acknowledgement, lag, epochs heard of |
 //! | [`node`] | a recovered data directory: commit, follow (standby), start |
 //! | [`sequencer`] | the sequencer thread and its submission handle |
 //! | [`offline`] | `talat replay` / `talat verify` on a stopped data directory |
@@ -51,6 +52,7 @@ pub mod node;
 pub mod offline;
 pub mod publish;
 pub mod replay;
+pub mod replica;
 pub mod sequencer;
 pub mod ticket;
 pub mod workload;
@@ -69,5 +71,6 @@ pub use lane::Lane;
 pub use node::Node;
 pub use publish::Publisher;
 pub use recovery::{RecoveryInfo, SnapshotInfo};
+pub use replica::{AckMode, ReplicaGate, ReplicaStatus, WhenStandbyGone};
 pub use sequencer::{Sequencer, SequencerHandle};
 pub use ticket::{NotAcknowledged, Outcome, StopReason, Ticket};

@@ -126,6 +126,17 @@ impl<S: Storage> Node<S> {
     /// fdatasync per arrival batch of at most `max_batch_records`) and applies them, verifying
     /// checkpoints. Returns the number of records applied when the stream ends cleanly.
     pub fn follow<R: Read>(&mut self, receiver: &mut StreamReceiver<R>, max_batch_records: usize) -> Result<u64, FollowError> {
+        self.follow_acking(receiver, max_batch_records, &mut |_| {})
+    }
+
+    /// [`Node::follow`], telling `durable` the journal's new end (one past the last record)
+    /// after every arrival batch's fdatasync: what a standby acknowledges to its primary.
+    pub fn follow_acking<R: Read>(
+        &mut self,
+        receiver: &mut StreamReceiver<R>,
+        max_batch_records: usize,
+        durable: &mut dyn FnMut(u64),
+    ) -> Result<u64, FollowError> {
         assert!(max_batch_records >= 1);
         let expected_seq = self.committer.journal.next_seq();
         if receiver.next_seq() != expected_seq {
@@ -151,8 +162,47 @@ impl<S: Storage> Node<S> {
             if let Err((journal_seq, fault)) = self.committer.append_replicated(&records)? {
                 return Err(FollowError::Record { journal_seq, last_command_seq, fault });
             }
+            durable(self.committer.journal.next_seq());
             applied += records.len() as u64;
         }
+    }
+
+    /// The epoch this node writes under, or last received records of.
+    pub fn epoch(&self) -> u32 {
+        self.committer.epoch()
+    }
+
+    /// Which epoch wrote which of the journal's retained records.
+    pub fn epochs(&self) -> &talat_journal::EpochHistory {
+        self.committer.journal.epochs()
+    }
+
+    /// A source of journal readers usable from any thread at any time (a replication link).
+    pub fn reader_source(&self) -> talat_journal::ReaderSource<S> {
+        self.committer.journal.reader_source()
+    }
+
+    /// Replicated mode: every batch from now on is acknowledged as `gate` decides (see
+    /// [`crate::replica`]), and a newer epoch heard through it stops this node writing.
+    pub fn set_replication(&mut self, gate: std::sync::Arc<crate::replica::ReplicaGate>) {
+        self.committer.set_replica(gate);
+    }
+
+    /// Promotion: begins `epoch` with a durable checkpoint record of it (see
+    /// [`talat_journal::EpochHistory`]). Returns that record's journal seq.
+    pub fn begin_epoch(&mut self, epoch: u32) -> Result<u64, CommitError> {
+        self.committer.begin_epoch(epoch)
+    }
+
+    /// Cuts a stopped data directory's journal from `from_seq` on (a deposed primary's
+    /// unreplicated tail) and deletes the snapshots that covered any of it, so the next open
+    /// recovers to the state just before the cut. Takes the directory's lock.
+    pub fn cut_tail(data_dir: &Path, config: &NodeConfig, from_seq: u64) -> Result<talat_journal::TruncateReport, OpenError> {
+        let _lock = DirLock::acquire(data_dir)?;
+        let mut journal = talat_journal::Journal::open(crate::datadir::journal_dir(data_dir), config.journal.clone())?;
+        let report = journal.truncate_from(from_seq)?;
+        talat_journal::SnapshotStore::open(crate::datadir::snapshot_dir(data_dir))?.remove_from(from_seq)?;
+        Ok(report)
     }
 
     /// Installs the publisher told of every batch this node commits from now on (see
