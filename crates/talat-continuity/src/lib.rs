@@ -6,3 +6,4 @@
 //! | `link` | the replication link over TCP: handshake, epoch fencing, records one way, acknowledgements back |
 
 pub mod etcd;
+pub mod link;

@@ -451,6 +451,14 @@ impl<S: Storage> ReaderSource<S> {
         Ok(JournalReader::new(self.storage.clone(), self.dir.clone(), Arc::clone(&self.watermark), segment_first_seq, seq))
     }
 
+    /// The durable records in the directory now (archived ones excluded).
+    pub fn span(&self) -> Result<SeqSpan, JournalError> {
+        let names = self.storage.list_files(&self.dir).map_err(|e| JournalError::io("list", &self.dir, e))?;
+        let next_seq = self.watermark.durable_next_seq();
+        let first_seq = names.iter().filter_map(|name| crate::segment::parse_segment_name(name)).min().unwrap_or(next_seq);
+        Ok(SeqSpan { first_seq: first_seq.min(next_seq), next_seq })
+    }
+
     /// One past the last durable record.
     pub fn durable_next_seq(&self) -> u64 {
         self.watermark.durable_next_seq()

@@ -217,6 +217,24 @@ impl<S: Storage> SnapshotStore<S> {
         Ok(seqs[cut..].to_vec())
     }
 
+    /// The snapshot file of `seq` exactly as stored (checked), for sending to a standby that
+    /// is too far behind to catch up from the journal.
+    pub fn file_bytes(&self, seq: u64) -> Result<Vec<u8>, SnapshotError> {
+        let snapshot = self.load(seq)?;
+        Ok(encode(seq, &snapshot.state_hash, &snapshot.state))
+    }
+
+    /// Installs a snapshot file received from a primary (see [`SnapshotStore::file_bytes`]),
+    /// checked and written as atomically and durably as [`SnapshotStore::write`].
+    pub fn install_file(&self, seq: u64, bytes: &[u8]) -> Result<PathBuf, SnapshotError> {
+        let path = self.dir.join(snapshot_name(seq));
+        let (stored_seq, state_hash) = decode(bytes).map_err(|reason| SnapshotError::Corrupt { path: path.clone(), reason })?;
+        if stored_seq != seq {
+            return Err(SnapshotError::Corrupt { path, reason: format!("received as seq {seq}, contents say {stored_seq}") });
+        }
+        self.write(seq, &state_hash, &bytes[HEADER_BYTES..])
+    }
+
     /// Removes every snapshot that covers a record at or after `from_seq` (the journal was cut
     /// there, so they describe a state that no longer exists). Returns the seqs removed.
     pub fn remove_from(&self, from_seq: u64) -> Result<Vec<u64>, SnapshotError> {

@@ -142,6 +142,7 @@ impl<S: Storage> Committer<S> {
 
     pub(crate) fn set_replica(&mut self, gate: std::sync::Arc<crate::replica::ReplicaGate>) {
         gate.learn_epoch(self.epoch);
+        gate.set_epochs(self.epoch, self.journal.epochs());
         gate.committed(self.journal.next_seq());
         self.replica = Some(gate);
     }
@@ -169,6 +170,7 @@ impl<S: Storage> Committer<S> {
         self.checkpoint_due = false;
         self.stats.checkpoints += 1;
         if let Some(gate) = &self.replica {
+            gate.set_epochs(epoch, self.journal.epochs());
             gate.committed(self.journal.next_seq());
         }
         tracing::warn!(epoch, first_seq = seq, "a new epoch begins: this node is the primary");

@@ -46,6 +46,17 @@ impl Node<FsStorage> {
         node._lock = Some(lock);
         Ok(node)
     }
+
+    /// Cuts a stopped data directory's journal from `from_seq` on (a deposed primary's
+    /// unreplicated tail) and deletes the snapshots that covered any of it, so the next open
+    /// recovers to the state just before the cut. Takes the directory's lock.
+    pub fn cut_tail(data_dir: &Path, config: &NodeConfig, from_seq: u64) -> Result<talat_journal::TruncateReport, OpenError> {
+        let _lock = DirLock::acquire(data_dir)?;
+        let mut journal = talat_journal::Journal::open(crate::datadir::journal_dir(data_dir), config.journal.clone())?;
+        let report = journal.truncate_from(from_seq)?;
+        talat_journal::SnapshotStore::open(crate::datadir::snapshot_dir(data_dir))?.remove_from(from_seq)?;
+        Ok(report)
+    }
 }
 
 impl<S: Storage> Node<S> {
@@ -192,17 +203,6 @@ impl<S: Storage> Node<S> {
     /// [`talat_journal::EpochHistory`]). Returns that record's journal seq.
     pub fn begin_epoch(&mut self, epoch: u32) -> Result<u64, CommitError> {
         self.committer.begin_epoch(epoch)
-    }
-
-    /// Cuts a stopped data directory's journal from `from_seq` on (a deposed primary's
-    /// unreplicated tail) and deletes the snapshots that covered any of it, so the next open
-    /// recovers to the state just before the cut. Takes the directory's lock.
-    pub fn cut_tail(data_dir: &Path, config: &NodeConfig, from_seq: u64) -> Result<talat_journal::TruncateReport, OpenError> {
-        let _lock = DirLock::acquire(data_dir)?;
-        let mut journal = talat_journal::Journal::open(crate::datadir::journal_dir(data_dir), config.journal.clone())?;
-        let report = journal.truncate_from(from_seq)?;
-        talat_journal::SnapshotStore::open(crate::datadir::snapshot_dir(data_dir))?.remove_from(from_seq)?;
-        Ok(report)
     }
 
     /// Installs the publisher told of every batch this node commits from now on (see

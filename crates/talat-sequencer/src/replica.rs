@@ -69,6 +69,10 @@ pub struct ReplicaGate {
     state: Mutex<State>,
     changed: Condvar,
     known_epoch: AtomicU32,
+    /// The node's own epoch and its journal's epoch history, published by the committer so the
+    /// link can answer a standby without asking the sequencer thread (which may be waiting for
+    /// that very standby).
+    epochs: Mutex<(u32, talat_journal::EpochHistory)>,
 }
 
 impl ReplicaGate {
@@ -77,7 +81,7 @@ impl ReplicaGate {
             assert!(standby_timeout_ms >= 1);
         }
         let state = State { local_next_seq: 0, standby_next_seq: 0, connected: false, degraded: false, caught_up_at: Instant::now(), stopping: false };
-        ReplicaGate { mode, state: Mutex::new(state), changed: Condvar::new(), known_epoch: AtomicU32::new(0) }
+        ReplicaGate { mode, state: Mutex::new(state), changed: Condvar::new(), known_epoch: AtomicU32::new(0), epochs: Mutex::default() }
     }
 
     pub fn mode(&self) -> AckMode {
@@ -128,6 +132,15 @@ impl ReplicaGate {
     /// Tells the gate of an epoch heard elsewhere (the coordinator, a peer's handshake).
     pub fn learn_epoch(&self, epoch: u32) {
         self.known_epoch.fetch_max(epoch, Ordering::AcqRel);
+    }
+
+    /// This node's epoch and its journal's epoch history.
+    pub fn epochs(&self) -> (u32, talat_journal::EpochHistory) {
+        self.epochs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub(crate) fn set_epochs(&self, epoch: u32, history: &talat_journal::EpochHistory) {
+        *self.epochs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = (epoch, history.clone());
     }
 
     /// The highest epoch this process has heard of.
