@@ -301,9 +301,7 @@ struct State {
 
 #[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 struct KeyValue {
-    /// base64, as is `value`.
-    #[serde(default)]
-    key: String,
+    /// base64.
     #[serde(default)]
     value: String,
     #[serde(default, deserialize_with = "int64")]
