@@ -36,6 +36,7 @@ impl EtcdServer {
     /// until it answers `/health`.
     pub fn start(dir: &Path) -> Result<EtcdServer, String> {
         let bin = find_etcd().ok_or("etcd was not found in PATH or /usr/bin; install it with scripts/continuity-env (Debian's etcd-server)")?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let mut failure = String::new();
         for attempt in 0..START_ATTEMPTS_MAX {
             let [client_port, peer_port] = free_ports()?;

@@ -56,7 +56,7 @@ pub struct Hello {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Welcome {
     /// The journal stream follows, from `start_seq`.
-    Stream { start_seq: u64, epoch: u32, engine_json: String },
+    Stream { start_seq: u64, epoch: u32, engine_json: String, primary_next_seq: u64 },
     /// Cut your journal from `from_seq` on (a deposed primary's tail), then reconnect.
     Cut { from_seq: u64, epoch: u32 },
     /// You are behind what the journal retains: the snapshot file of `seq` follows
@@ -216,7 +216,7 @@ fn serve_one(mut socket: TcpStream, link: &PrimaryLink, stop: &AtomicBool) -> io
         }
         Answer::Stream(start_seq) => {
             let mut reader = link.journal.read_from(start_seq).map_err(io::Error::other)?;
-            write_message(&mut socket, &Welcome::Stream { start_seq, epoch, engine_json: engine_json(&link.data_dir)? })?;
+            write_message(&mut socket, &Welcome::Stream { start_seq, epoch, engine_json: engine_json(&link.data_dir)?, primary_next_seq: span.next_seq })?;
             socket.set_read_timeout(None)?;
             link.gate.standby_connected(start_seq);
             let ended = Arc::new(AtomicBool::new(false));
@@ -282,6 +282,9 @@ pub struct StandbyStatus {
     pub last_cut: Option<TruncateReport>,
     pub last_error: Option<String>,
     pub snapshots_installed: u64,
+    /// This standby has held everything its primary had when the current (or last) link
+    /// began: only then may it take over without losing what the primary acknowledged.
+    pub eligible: bool,
 }
 
 /// Shared between the standby loop and whoever may promote it.
@@ -475,7 +478,7 @@ fn connect_once(config: &StandbyConfig, control: &StandbyControl, node: &mut Opt
             *node = Some(open_standby_node(&config.data_dir, &config.node).map_err(fatal)?);
             Ok(())
         }
-        Welcome::Stream { start_seq, epoch, engine_json } => {
+        Welcome::Stream { start_seq, epoch, engine_json, primary_next_seq } => {
             *known_epoch = (*known_epoch).max(epoch);
             if node.is_none() {
                 adopt_engine_json(&config.data_dir, &engine_json).map_err(fatal)?;
@@ -488,13 +491,17 @@ fn connect_once(config: &StandbyConfig, control: &StandbyControl, node: &mut Opt
                 s.connected = true;
                 s.primary_epoch = epoch;
                 s.last_error = None;
+                s.eligible = start_seq >= primary_next_seq;
             });
             let mut ack_socket = socket.try_clone().map_err(retry)?;
             let mut receiver = StreamReceiver::new(socket).map_err(|e| ConnectEnd::Retry(e.to_string()))?;
             let mut on_durable = |next_seq: u64| {
                 // A failed write means the link is gone; the stream's read will say so.
                 let _ = ack_socket.write_all(&encode_ack(next_seq));
-                control.update(|s| s.next_seq = next_seq);
+                control.update(|s| {
+                    s.next_seq = next_seq;
+                    s.eligible |= next_seq >= primary_next_seq;
+                });
             };
             match node.follow_acking(&mut receiver, FOLLOW_BATCH_RECORDS, &mut on_durable) {
                 Ok(_) => Err(ConnectEnd::Retry("the primary closed the stream".into())),

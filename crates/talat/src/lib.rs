@@ -3,7 +3,9 @@
 
 pub mod bench_engine;
 pub mod bot;
+pub mod continuity;
 pub mod demo;
+pub mod drill;
 pub mod driver;
 pub mod exchange;
 pub mod funds_cli;

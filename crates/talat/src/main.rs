@@ -63,6 +63,15 @@ enum Cmd {
     /// Prints a PromptPay / Thai QR payload for a mobile number, ID, e-wallet, bank account or
     /// biller, static or for an amount.
     Promptpay(promptpay_cli::PromptpayArgs),
+    /// Promotes a standby: a running one (asked through its data directory, waiting for its
+    /// answer) or a stopped directory (a new epoch begins there). For setups without etcd.
+    Promote {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Continuity drills, with reports kept for the regulator.
+    #[command(subcommand)]
+    Drill(talat::drill::DrillCmd),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -110,6 +119,28 @@ struct ServeArgs {
     /// Print the address and demo credentials as one JSON line.
     #[arg(long)]
     json: bool,
+    /// `primary` or `standby` (see README, "A hot standby").
+    #[arg(long)]
+    role: Option<String>,
+    /// The other node's replication address, followed while this node is the standby.
+    #[arg(long)]
+    peer: Option<String>,
+    /// Where this node serves its standby while it is the primary.
+    #[arg(long)]
+    replication_listen: Option<String>,
+    /// This node's name (etcd, logs).
+    #[arg(long)]
+    node_id: Option<String>,
+    /// `sync` (default: acknowledged once both journals hold it) or `async`.
+    #[arg(long)]
+    replication_mode: Option<String>,
+    /// Leadership by a lease in this etcd (e.g. http://127.0.0.1:2379); without it promotion
+    /// is manual (`talat promote`).
+    #[arg(long)]
+    etcd: Option<String>,
+    /// The etcd lease's time to live, in seconds.
+    #[arg(long)]
+    etcd_lease_ttl_s: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -337,6 +368,12 @@ fn main() -> ExitCode {
         Cmd::Loadgen(args) => return finish("talat loadgen", loadgen(args)),
         Cmd::Serve(args) => return finish("talat serve", serve(args).map(|()| String::new())),
         Cmd::Staffing(args) => return staffing(args),
+        Cmd::Promote { data } => {
+            let mut config = talat_sequencer::NodeConfig::default();
+            config.engine.check_invariants_every_command = false;
+            return finish("talat promote", talat::continuity::promote(&data, config));
+        }
+        Cmd::Drill(cmd) => return finish("talat drill", talat::drill::run(cmd)),
         Cmd::Promptpay(args) => return promptpay_cli::run(args),
         Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
         Cmd::Surveillance(cmd) => return talat::surveillance_cli::run(cmd),
@@ -393,9 +430,43 @@ fn loadgen(args: LoadgenArgs) -> Result<String, String> {
     }
 }
 
+fn apply_continuity_args(continuity: &mut talat::continuity::ContinuityConfig, args: &ServeArgs) -> Result<(), String> {
+    use talat::continuity::{EtcdSection, Mode, Role};
+    if let Some(role) = &args.role {
+        continuity.role = match role.as_str() {
+            "primary" => Role::Primary,
+            "standby" => Role::Standby,
+            other => return Err(format!("--role must be primary or standby, not {other:?}")),
+        };
+    }
+    if let Some(mode) = &args.replication_mode {
+        continuity.mode = match mode.as_str() {
+            "sync" => Mode::Sync,
+            "async" => Mode::Async,
+            other => return Err(format!("--replication-mode must be sync or async, not {other:?}")),
+        };
+    }
+    if args.peer.is_some() {
+        continuity.peer = args.peer.clone();
+    }
+    if args.replication_listen.is_some() {
+        continuity.replication_listen = args.replication_listen.clone();
+    }
+    if let Some(id) = &args.node_id {
+        continuity.node_id = id.clone();
+    }
+    if let Some(endpoint) = &args.etcd {
+        continuity.etcd.get_or_insert_with(EtcdSection::default).endpoint = endpoint.clone();
+    }
+    if let Some(ttl) = args.etcd_lease_ttl_s {
+        continuity.etcd.get_or_insert_with(EtcdSection::default).lease_ttl_s = ttl;
+    }
+    continuity.validate()
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = talat::serve::load_config(args.config.as_deref())?;
-    if let Some(listen) = args.listen {
+    if let Some(listen) = args.listen.clone() {
         config.api.listen = listen;
     }
     if args.no_demo {
@@ -416,13 +487,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     if args.no_rate_limits {
         config.api.rate_limits = false;
     }
-    if let Some(style) = args.decimals {
+    if let Some(style) = args.decimals.clone() {
         config.api.decimals = match style.as_str() {
             "numbers" => talat_gateway::decimal::DecimalStyle::Numbers,
             "strings" => talat_gateway::decimal::DecimalStyle::Strings,
             other => return Err(format!("--decimals must be numbers or strings, not {other:?}")),
         };
     }
+    apply_continuity_args(&mut config.continuity, &args)?;
     let data_dir = args.data.or_else(|| config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
     talat::serve::run(talat::serve::ServeOptions { config, data_dir, json_banner: args.json })
 }

@@ -3,6 +3,7 @@
 //! exchange with its liquidity bot. Wiring only.
 
 use crate::bot::{self, BotConfig, BotMarket};
+use crate::continuity;
 use crate::exchange::{self, DemoAccounts, MARKETS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,9 @@ pub struct ServeConfig {
     /// Market surveillance: every detector's thresholds and the circuit breaker
     /// (`[surveillance.*]`; defaults from the domain reference).
     pub surveillance: talat_surveillance::SurveillanceConfig,
+    /// A hot standby and failover: role, replication addresses, synchronous or asynchronous
+    /// acknowledgement, the etcd lease (`[continuity]`; default: one node, no standby).
+    pub continuity: crate::continuity::ContinuityConfig,
     /// Start on a data directory its group or others may write to (refused by default).
     pub allow_shared_data_dir: bool,
 }
@@ -65,6 +69,7 @@ impl Default for ServeConfig {
             onboarding: Default::default(),
             funds: Default::default(),
             surveillance: Default::default(),
+            continuity: Default::default(),
             allow_shared_data_dir: false,
         }
     }
@@ -104,6 +109,7 @@ pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, String> {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let config: ServeConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             config.surveillance.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+            config.continuity.validate().map_err(|e| format!("{}: {e}", path.display()))?;
             Ok(config)
         }
     }
@@ -120,10 +126,27 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let ServeOptions { config, data_dir, json_banner } = options;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
     crate::private_dir::make_private(&data_dir, config.allow_shared_data_dir)?;
-    let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node_config = NodeConfig::default();
     node_config.engine.check_invariants_every_command = false;
+    // Continuity first: a standby (or a primary that finds another node holding the lease)
+    // follows until it is promoted, and only then becomes the exchange below.
+    let health = Arc::new(continuity::Health::default());
+    let Some(leadership) = continuity::lead_or_follow(&config.continuity, &node_config, &data_dir, &config.api.listen, Arc::clone(&health)).await? else {
+        return Ok(());
+    };
+    let (lease_lost_tx, lease_lost) = tokio::sync::oneshot::channel::<String>();
+    if let Some(won) = &leadership {
+        *health.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(true);
+        tokio::spawn(continuity::keep_lease(config.continuity.clone(), won.clone(), Arc::clone(&health), lease_lost_tx));
+    }
+    let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
+    if let Some(won) = &leadership {
+        if won.epoch > node.epoch() {
+            node.begin_epoch(won.epoch).map_err(|e| e.to_string())?;
+        }
+    }
+    let (replica, replication) = continuity::start_replication(&config.continuity, &data_dir, &mut node, &health, leadership.is_some())?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
     let read = Arc::new(ReadModel::from_engine(node.engine()));
@@ -167,19 +190,35 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     banner["listen"] = serde_json::json!(local.to_string());
     print_banner(&banner, json_banner, &data_dir);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let stopped_by = Arc::new(std::sync::Mutex::new(None::<String>));
+    let shutdown = {
+        let stopped_by = Arc::clone(&stopped_by);
+        async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                Ok(reason) = lease_lost => { *stopped_by.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason); }
+            }
+        }
     };
-    server::serve_with(Arc::clone(&gateway), talat_web::routes(web).merge(talat_webapp::routes()), listener, shutdown).await.map_err(|e| e.to_string())?;
+    let routes = talat_web::routes(web).merge(talat_webapp::routes()).merge(continuity::healthz_route(Arc::clone(&health)));
+    server::serve_with(Arc::clone(&gateway), routes, listener, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
-    let node = sequencer.shutdown().map_err(|reason| reason.to_string())?;
+    let node = continuity::shut_down(sequencer, replica.as_ref(), &config.continuity)?;
     node.close().map_err(|e| e.to_string())?;
+    if let Some(replication) = replication {
+        replication.stop.store(true, std::sync::atomic::Ordering::Release);
+        let _ = tokio::task::spawn_blocking(move || replication.thread.join()).await;
+    }
     // The follower ends once it has projected everything the closed journal holds.
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
     tracing::info!(projected, "query store closed");
-    Ok(())
+    let stopped_by = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match stopped_by {
+        Some(reason) => Err(reason),
+        None => Ok(()),
+    }
 }
 
 /// The query store and its projector, caught up with the journal before the node opens.
