@@ -249,14 +249,8 @@ fn http(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, String)]
 
 /// Signed request headers (reference §7.1).
 fn signed(key: &str, secret: &str, method: &str, target: &str, body: &[u8]) -> Vec<(&'static str, String)> {
-    use hmac::Mac;
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()).to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(ts.as_bytes());
-    mac.update(method.as_bytes());
-    mac.update(target.as_bytes());
-    mac.update(body);
-    let sign = hex::encode(mac.finalize().into_bytes());
+    let ts = talat_gateway::setup::system_clock_ms().to_string();
+    let sign = talat_gateway::auth::sign::sign(secret.as_bytes(), &ts, method, target, body);
     vec![("X-BTK-APIKEY", key.to_string()), ("X-BTK-TIMESTAMP", ts), ("X-BTK-SIGN", sign)]
 }
 
