@@ -170,11 +170,26 @@ pub fn bench_sequencer(dir: &Path, config: &SequencerBenchConfig, progress: &mut
 }
 
 fn run_sequencer(path: &Path, config: &SequencerBenchConfig, mode: String, max_batch: usize, rate: Option<u64>) -> Result<SequencerRun, BenchError> {
+    run_sequencer_prepared(path, config, mode, max_batch, rate, &mut |_| Ok(()))
+}
+
+/// One sequencer run (saturated when `rate` is `None`, else open loop at `rate`) in `path`,
+/// with `prepare` given the node after the workload's setup and before the timed run: the
+/// replication benchmark attaches a standby there.
+pub fn run_sequencer_prepared(
+    path: &Path,
+    config: &SequencerBenchConfig,
+    mode: String,
+    max_batch: usize,
+    rate: Option<u64>,
+    prepare: &mut dyn FnMut(&mut Node) -> Result<(), BenchError>,
+) -> Result<SequencerRun, BenchError> {
     let mut workload = Workload::new(WorkloadConfig { seed: config.seed, users: config.users, markets: config.markets, ..WorkloadConfig::default() });
     let mut node = Node::open(path, node_config(config.checkpoint_every, config.snapshot_every, true), SystemClock)?;
     for outcome in node.commit(workload.setup())? {
         workload.observe(&outcome.events);
     }
+    prepare(&mut node)?;
     let before = node.stats();
     let sequencer = node.start(SequencerConfig { max_batch_commands: max_batch, ..SequencerConfig::default() });
     let handle = sequencer.handle();

@@ -2,6 +2,7 @@
 //! that benches and tests can reach them. No domain logic lives here.
 
 pub mod bench_engine;
+pub mod bench_replication;
 pub mod bot;
 pub mod continuity;
 pub mod demo;

@@ -300,6 +300,9 @@ enum BenchCmd {
     /// Durable commands/s and acknowledgement latency with group commit (journal alone, and
     /// the sequencer with the real engine), recovery time of a long journal, replay speed.
     Journal(JournalBenchArgs),
+    /// What a standby costs: the sequencer alone, with an asynchronous and with a synchronous
+    /// standby over loopback; throughput and acknowledgement latency as ratios.
+    Replication(talat::bench_replication::ReplicationBenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -340,6 +343,7 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Bench { what: BenchCmd::Engine(args) } => bench_engine(args),
+        Cmd::Bench { what: BenchCmd::Replication(args) } => return finish("talat bench replication", talat::bench_replication::run(&args)),
         Cmd::Bench { what: BenchCmd::Journal(args) } => {
             let options = BenchJournalOptions {
                 dir: args.dir,
