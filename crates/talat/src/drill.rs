@@ -90,15 +90,21 @@ pub struct RoundReport {
     /// The killed node's unreplicated tail, cut when it rejoined as the standby.
     pub tail_cut: Option<serde_json::Value>,
     pub new_epoch: u32,
+    /// A WebSocket order-book client through HAProxy: its connection to the killed primary
+    /// ended, and on reconnecting it got a fresh snapshot holding the drill's bids.
+    pub websocket_dropped_on_kill: bool,
+    pub websocket_resumed_from_snapshot: bool,
 }
 
 impl FailoverReport {
     pub fn text(&self) -> String {
-        let mut out = String::from("talat drill failover\n\n| round | killed | promoted | epoch | kill at ms | failover ms | acked | not acked | tail cut |\n|---|---|---|---|---|---|---|---|---|\n");
+        let mut out = String::from(
+            "talat drill failover\n\n| round | killed | promoted | epoch | kill at ms | failover ms | acked | not acked | tail cut | WebSocket resumed |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        );
         for (i, r) in self.rounds.iter().enumerate() {
             let cut = r.tail_cut.as_ref().map_or("-".to_string(), |c| format!("{} records from seq {}", c["records_cut"], c["from_seq"]));
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 i + 1,
                 r.killed,
                 r.promoted,
@@ -107,7 +113,8 @@ impl FailoverReport {
                 r.failover_ms,
                 r.acknowledged_in_round,
                 r.not_acknowledged_in_round,
-                cut
+                cut,
+                if r.websocket_dropped_on_kill && r.websocket_resumed_from_snapshot { "yes" } else { "NO" }
             ));
         }
         out.push_str(&format!(
@@ -351,9 +358,12 @@ fn failover_in(args: &FailoverArgs, exe: &Path, work: &Path, started_utc_ms: u64
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let kill_after_ms = args.kill_within_ms / 4 + rng % (args.kill_within_ms * 3 / 4).max(1);
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        std::thread::sleep(Duration::from_millis(kill_after_ms / 2));
+        let mut socket = order_book_socket(front)?;
+        std::thread::sleep(Duration::from_millis(kill_after_ms - kill_after_ms / 2));
         let kill_ms = epoch.elapsed().as_millis() as u64;
         nodes[primary].kill();
+        let websocket_dropped_on_kill = socket_ends(&mut socket);
         let first_ack_after = |log: &Vec<Sent>| log.iter().filter(|s| s.sent_ms > kill_ms && s.order.is_some()).map(|s| s.done_ms).min();
         wait_for("an order acknowledged by the promoted standby", big, || first_ack_after(&log.lock().unwrap_or_else(|p| p.into_inner())).is_some())?;
         std::thread::sleep(Duration::from_millis(500));
@@ -365,6 +375,7 @@ fn failover_in(args: &FailoverArgs, exe: &Path, work: &Path, started_utc_ms: u64
         let failover_ms = first_ack_after(&entries).expect("waited for above") - kill_ms;
         let health = nodes[standby].health().map(|(_, h)| h).unwrap_or_default();
         let new_epoch = health["epoch"].as_u64().unwrap_or(0) as u32;
+        let websocket_resumed_from_snapshot = order_book_socket(front).is_ok();
 
         // The killed node comes back as the standby of the promoted one.
         let peer = nodes[standby].replication;
@@ -381,6 +392,8 @@ fn failover_in(args: &FailoverArgs, exe: &Path, work: &Path, started_utc_ms: u64
             not_acknowledged_in_round: entries.iter().filter(|s| s.order.is_none()).count() as u64,
             tail_cut,
             new_epoch,
+            websocket_dropped_on_kill,
+            websocket_resumed_from_snapshot,
         });
         primary = standby;
     }
@@ -424,6 +437,51 @@ fn open_orders(api: SocketAddr, workers: u32) -> Result<std::collections::BTreeS
         ids.extend(json["result"].as_array().into_iter().flatten().filter_map(|o| o["id"].as_str().and_then(|id| id.parse::<u64>().ok())));
     }
     Ok(ids)
+}
+
+type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>;
+
+/// A WebSocket client of BTC_THB's order book through `front`, once its first message (the
+/// snapshot) shows the drill's resting bids at 3,000,000.
+fn order_book_socket(front: SocketAddr) -> Result<Socket, String> {
+    let (status, symbols) = http(front, "GET", "/api/v3/market/symbols", &[], b"", Duration::from_millis(5_000))?;
+    let pairing_id = symbols["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["symbol"] == "BTC_THB")
+        .and_then(|s| s["pairing_id"].as_u64())
+        .ok_or_else(|| format!("no BTC_THB in /api/v3/market/symbols (HTTP {status})"))?;
+    let (mut socket, _) = tungstenite::connect(format!("ws://{front}/websocket-api/orderbook/{pairing_id}")).map_err(|e| e.to_string())?;
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    }
+    // The snapshot is the first message; a ping may come first.
+    for _ in 0..8 {
+        if let tungstenite::Message::Text(text) = socket.read().map_err(|e| e.to_string())? {
+            let message: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            if message["event"] == "tradeschanged" && message["data"][1].to_string().contains("3000000") {
+                return Ok(socket);
+            }
+            return Err(format!("the first order-book message is not a snapshot with the drill's bids: {text}"));
+        }
+    }
+    Err("no order-book snapshot".into())
+}
+
+/// Whether `socket` ends (closed or broken) within 10 s, as it must once its server died.
+fn socket_ends(socket: &mut Socket) -> bool {
+    let started = Instant::now();
+    // Bounded: 10 s of reads with a 5 s timeout each.
+    while started.elapsed() < Duration::from_secs(10) {
+        match socket.read() {
+            Ok(tungstenite::Message::Close(_)) => return true,
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => continue,
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 struct KillOnDrop(Child);

@@ -25,6 +25,7 @@ fn a_primary_killed_at_random_moments_under_load_loses_no_acknowledged_order() {
         assert!(round.acknowledged_before_kill > 0, "orders flowed before the kill: {round:?}");
         assert!(round.acknowledged_in_round > round.acknowledged_before_kill, "and after the failover: {round:?}");
         assert!(round.failover_ms > 0);
+        assert!(round.websocket_dropped_on_kill && round.websocket_resumed_from_snapshot, "a WebSocket client resumes from a snapshot: {round:?}");
     }
     assert!(report.rounds[1].new_epoch > report.rounds[0].new_epoch && report.rounds[0].new_epoch >= 2, "each promotion begins a newer epoch");
     assert_eq!(report.missing_orders, 0, "every acknowledged order is on the final primary");
