@@ -17,8 +17,10 @@
 //! start seq) and [`replicate_into`] appends what it receives to a local journal with group
 //! commit; with the same [`crate::JournalConfig`] the follower's segments are byte-identical.
 //!
-//! Not covered here: acknowledgements back to the primary (needed before a primary may ack in
-//! replicated mode), heartbeats, and epoch fencing of a deposed primary.
+//! Acknowledgements back to the primary and the handshake that fences a deposed primary by
+//! epoch are talat-continuity's link; every frame carries its epoch, and the receiving journal
+//! refuses one older than its last. No heartbeats: a dead peer is seen as a closed connection,
+//! a silent one by the primary's standby bound and the etcd lease.
 
 use crate::error::{AppendError, JournalError};
 use crate::frame::{self, FrameDefect, Record, RecordBuf, FRAME_MAX_BYTES, HEADER_BYTES};
