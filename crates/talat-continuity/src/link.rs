@@ -36,6 +36,8 @@ const ACK_BYTES: usize = 12;
 const FOLLOW_BATCH_RECORDS: usize = 512;
 /// How long a handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+/// A write to the standby that takes longer than this ends the link.
+const SEND_TIMEOUT_MS: u64 = 10_000;
 /// The accept loop looks at its stop flag this often.
 const ACCEPT_POLL_MS: u64 = 20;
 
@@ -115,19 +117,53 @@ pub struct PrimaryLink {
     pub gate: Arc<ReplicaGate>,
 }
 
-/// Serves standbys on `listener`, one at a time, until `stop` is set. Runs on its own thread.
+/// One standby connection being served.
+struct Serving {
+    stop: Arc<AtomicBool>,
+    socket: TcpStream,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Serving {
+    fn end(self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.socket.shutdown(Shutdown::Both);
+        let _ = self.thread.join();
+    }
+}
+
+/// Serves standbys on `listener` until `stop` is set. One standby at a time, and the newest
+/// connection wins: a standby reconnecting after a silent break (a half-open connection the
+/// primary cannot tell from an idle one) replaces its old link at once. Runs on its own thread.
 pub fn serve_standbys(listener: TcpListener, link: PrimaryLink, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let link = Arc::new(link);
     std::thread::Builder::new()
         .name("talat-replication".into())
         .spawn(move || {
             listener.set_nonblocking(true).expect("a listening socket can be made non-blocking");
+            let mut current: Option<Serving> = None;
             // Ends when stop is set; each pass accepts at most one connection.
             while !stop.load(Ordering::Acquire) {
                 match listener.accept() {
                     Ok((socket, peer)) => {
-                        if let Err(error) = serve_one(socket, &link, &stop) {
-                            tracing::warn!(%peer, %error, "replication link to the standby ended");
+                        if let Some(previous) = current.take() {
+                            tracing::info!(%peer, "a new standby connection replaces the previous one");
+                            previous.end();
                         }
+                        let Ok(handle) = socket.try_clone() else {
+                            continue;
+                        };
+                        let connection_stop = Arc::new(AtomicBool::new(false));
+                        let (link, flag) = (Arc::clone(&link), Arc::clone(&connection_stop));
+                        let thread = std::thread::Builder::new()
+                            .name("talat-replication-send".into())
+                            .spawn(move || {
+                                if let Err(error) = serve_one(socket, &link, &flag) {
+                                    tracing::warn!(%peer, %error, "replication link to the standby ended");
+                                }
+                            })
+                            .expect("spawning a replication sender");
+                        current = Some(Serving { stop: connection_stop, socket: handle, thread });
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(ACCEPT_POLL_MS)),
                     Err(error) => {
@@ -135,6 +171,9 @@ pub fn serve_standbys(listener: TcpListener, link: PrimaryLink, stop: Arc<Atomic
                         std::thread::sleep(Duration::from_millis(ACCEPT_POLL_MS));
                     }
                 }
+            }
+            if let Some(serving) = current.take() {
+                serving.end();
             }
         })
         .expect("spawning the replication thread")
@@ -190,6 +229,9 @@ fn serve_one(mut socket: TcpStream, link: &PrimaryLink, stop: &AtomicBool) -> io
     socket.set_nodelay(true)?;
     socket.set_nonblocking(false)?;
     socket.set_read_timeout(Some(Duration::from_millis(HANDSHAKE_TIMEOUT_MS)))?;
+    // A standby that stops reading (gone without a word) fails the sender's write instead of
+    // blocking it forever.
+    socket.set_write_timeout(Some(Duration::from_millis(SEND_TIMEOUT_MS)))?;
     let hello: Hello = read_message(&mut socket)?;
     let (epoch, epochs) = link.gate.epochs();
     let span = link.journal.span().map_err(io::Error::other)?;

@@ -182,14 +182,14 @@ pub fn run_sequencer_prepared(
     mode: String,
     max_batch: usize,
     rate: Option<u64>,
-    prepare: &mut dyn FnMut(&mut Node) -> Result<(), BenchError>,
+    prepare: &mut dyn FnMut(&mut Node) -> Result<(), String>,
 ) -> Result<SequencerRun, BenchError> {
     let mut workload = Workload::new(WorkloadConfig { seed: config.seed, users: config.users, markets: config.markets, ..WorkloadConfig::default() });
     let mut node = Node::open(path, node_config(config.checkpoint_every, config.snapshot_every, true), SystemClock)?;
     for outcome in node.commit(workload.setup())? {
         workload.observe(&outcome.events);
     }
-    prepare(&mut node)?;
+    prepare(&mut node).map_err(BenchError::Other)?;
     let before = node.stats();
     let sequencer = node.start(SequencerConfig { max_batch_commands: max_batch, ..SequencerConfig::default() });
     let handle = sequencer.handle();

@@ -188,8 +188,11 @@ fn append_raw(dir: &Path, records: impl FnOnce(u64) -> Vec<(RecordKind, Vec<u8>)
     let mut journal = Journal::open(journal_dir(dir), JournalConfig::default()).unwrap();
     let next = journal.next_seq();
     let raw = records(next);
-    let built: Vec<Record<'_>> =
-        raw.iter().enumerate().map(|(i, (kind, payload))| Record { seq: next + i as u64, timestamp_ms: START_MS + 1_000, kind: *kind, payload }).collect();
+    let built: Vec<Record<'_>> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, payload))| Record { seq: next + i as u64, epoch: 0, timestamp_ms: START_MS + 1_000, kind: *kind, payload })
+        .collect();
     journal.append_batch(&built).unwrap();
 }
 

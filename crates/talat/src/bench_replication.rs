@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use talat_continuity::link::{self, PrimaryLink, StandbyConfig, StandbyControl};
-use talat_sequencer::bench::{run_sequencer_prepared, BenchError, SequencerBenchConfig, SequencerRun};
+use talat_sequencer::bench::{run_sequencer_prepared, SequencerBenchConfig, SequencerRun};
 use talat_sequencer::{AckMode, NodeConfig, ReplicaGate, WhenStandbyGone};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -107,14 +107,14 @@ fn one_run(dir: &Path, config: &SequencerBenchConfig, ack: Option<AckMode>, rate
     let stop = Arc::new(AtomicBool::new(false));
     let control = Arc::new(StandbyControl::default());
     let mut threads = None;
-    let mut prepare = |node: &mut talat_sequencer::Node| -> Result<(), BenchError> {
+    let mut prepare = |node: &mut talat_sequencer::Node| -> Result<(), String> {
         let Some(ack) = ack else {
             return Ok(());
         };
         let gate = Arc::new(ReplicaGate::new(ack));
         node.set_replication(Arc::clone(&gate));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let peer = listener.local_addr()?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let peer = listener.local_addr().map_err(|e| e.to_string())?;
         let link = link::serve_standbys(
             listener,
             PrimaryLink { data_dir: primary_dir.clone(), journal: node.reader_source(), gate: Arc::clone(&gate) },
@@ -136,7 +136,7 @@ fn one_run(dir: &Path, config: &SequencerBenchConfig, ack: Option<AckMode>, rate
             std::thread::sleep(Duration::from_millis(10));
         }
         if gate.status().standby_next_seq < end {
-            return Err(BenchError::Other("the standby did not catch up with the setup within 60 s".into()));
+            return Err("the standby did not catch up with the setup within 60 s".into());
         }
         threads = Some((link, follower));
         Ok(())

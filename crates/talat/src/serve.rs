@@ -137,7 +137,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let (lease_lost_tx, lease_lost) = tokio::sync::oneshot::channel::<String>();
     if let Some(won) = &leadership {
         *health.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(true);
-        tokio::spawn(continuity::keep_lease(config.continuity.clone(), won.clone(), Arc::clone(&health), lease_lost_tx));
+        tokio::spawn(continuity::keep_lease(config.continuity.clone(), *won, Arc::clone(&health), lease_lost_tx));
     }
     let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
