@@ -189,11 +189,11 @@ pub fn answer(hello: &Hello, epoch: u32, epochs: &talat_journal::EpochHistory, s
     if newest > epoch {
         return Answer::Deposed(newest);
     }
-    if let Some(last_epoch) = hello.last_epoch {
-        // The current epoch runs to the journal's end; older ones ended where the history says
-        // (their entries were final when this epoch began).
-        let end = if last_epoch >= epoch { Some(span.next_seq) } else { epochs.end_of(last_epoch, span.next_seq) };
-        match end {
+    // An older epoch ended where the history says (its entries were final when this epoch
+    // began); a standby in this very epoch holds only what this primary sent it, so one that
+    // claims more is refused below, never cut: its records may be the only copy.
+    if let Some(last_epoch) = hello.last_epoch.filter(|&e| e < epoch) {
+        match epochs.end_of(last_epoch, span.next_seq) {
             Some(end) if hello.next_seq > end => return Answer::Cut(end),
             Some(_) => {}
             // Its epoch ended before what this journal retains: only a snapshot is safe.

@@ -129,6 +129,23 @@ impl ReplicaGate {
         self.changed.notify_all();
     }
 
+    /// Goes on alone at once, without first waiting out the standby bound (available mode
+    /// only): a node just promoted knows its standby would be the node that just failed.
+    /// The alarm stands until a standby connects and catches up.
+    pub fn go_alone(&self, reason: &str) {
+        if !matches!(self.mode, AckMode::Sync { when_gone: WhenStandbyGone::Available, .. }) {
+            return;
+        }
+        let mut state = self.lock();
+        if state.connected && state.standby_next_seq >= state.local_next_seq {
+            return;
+        }
+        state.degraded = true;
+        metrics::gauge!("talat_replication_degraded").set(1.0);
+        tracing::error!(%reason, "ALARM: going on alone (available mode) until a standby has caught up: what is acknowledged now exists on this machine only");
+        self.changed.notify_all();
+    }
+
     /// Tells the gate of an epoch heard elsewhere (the coordinator, a peer's handshake).
     pub fn learn_epoch(&self, epoch: u32) {
         self.known_epoch.fetch_max(epoch, Ordering::AcqRel);
@@ -291,6 +308,18 @@ mod tests {
         assert!(refused.contains("not acknowledged"), "{refused}");
         assert!(!gate.status().degraded);
         stopper.join().unwrap();
+    }
+
+    #[test]
+    fn a_promoted_node_goes_on_alone_at_once_in_available_mode_only() {
+        let available = ReplicaGate::new(AckMode::Sync { when_gone: WhenStandbyGone::Available, standby_timeout_ms: 60_000 });
+        available.committed(5);
+        available.go_alone("promoted");
+        assert!(available.status().degraded);
+        assert_eq!(available.await_standby(5), Ok(()), "no wait for the failed node");
+        let strict = ReplicaGate::new(AckMode::Sync { when_gone: WhenStandbyGone::Strict, standby_timeout_ms: 60_000 });
+        strict.go_alone("promoted");
+        assert!(!strict.status().degraded);
     }
 
     #[test]

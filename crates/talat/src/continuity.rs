@@ -428,19 +428,26 @@ pub fn serve_standby(config: &ContinuityConfig, data_dir: PathBuf, node: &Node, 
 
 /// Decides this node's part before the exchange starts: with etcd, a primary takes the lease
 /// (or, if another node holds it, becomes its standby); a standby follows until promoted.
-/// `Ok(Some(lease))`: start as primary (with the lease when etcd decides); `Ok(None)`: the
-/// standby was stopped (Ctrl-C) before it was ever promoted.
+/// How this node starts as the primary: with the lease when etcd decides, and whether it was
+/// just promoted from standby (its standby would then be the node that just failed).
+pub struct AsPrimary {
+    pub leadership: Option<Leadership>,
+    pub promoted: bool,
+}
+
+/// `Ok(Some(_))`: start as primary; `Ok(None)`: the standby was stopped (Ctrl-C) before it was
+/// ever promoted.
 pub async fn lead_or_follow(
     config: &ContinuityConfig,
     node_config: &NodeConfig,
     data_dir: &Path,
     listen: &str,
     health: Arc<Health>,
-) -> Result<Option<Option<Leadership>>, String> {
+) -> Result<Option<AsPrimary>, String> {
     let follow_first = match config.role {
         Role::Standby => true,
         Role::Primary if config.etcd.is_some() => match take_lease(config, journal_epoch(data_dir)?).await? {
-            Some(won) => return Ok(Some(Some(won))),
+            Some(won) => return Ok(Some(AsPrimary { leadership: Some(won), promoted: false })),
             None => {
                 tracing::warn!("another node holds the etcd lease: starting as its standby");
                 true
@@ -449,12 +456,12 @@ pub async fn lead_or_follow(
         Role::Primary => false,
     };
     if !follow_first {
-        return Ok(Some(None));
+        return Ok(Some(AsPrimary { leadership: None, promoted: false }));
     }
     match standby_phase(config, node_config, data_dir, listen, health).await? {
         StandbyEnd::Promoted { epoch, leadership } => {
             tracing::info!(epoch, "starting as the primary");
-            Ok(Some(leadership))
+            Ok(Some(AsPrimary { leadership, promoted: true }))
         }
         StandbyEnd::Stopped => Ok(None),
     }
@@ -476,8 +483,9 @@ pub fn start_replication(
     data_dir: &Path,
     node: &mut Node,
     health: &Health,
-    leased: bool,
+    start: &AsPrimary,
 ) -> Result<(Option<Arc<ReplicaGate>>, Option<PrimaryReplication>), String> {
+    let leased = start.leadership.is_some();
     health.primary.store(true, Ordering::Release);
     *health.epoch.lock().unwrap_or_else(|p| p.into_inner()) = node.epoch();
     if !leased {
@@ -489,6 +497,9 @@ pub fn start_replication(
     }
     let gate = Arc::new(ReplicaGate::new(if config.replication_listen.is_some() { config.ack_mode() } else { AckMode::Async }));
     node.set_replication(Arc::clone(&gate));
+    if start.promoted {
+        gate.go_alone("just promoted: the standby would be the node that failed");
+    }
     *health.gate.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&gate));
     let replication = serve_standby(config, data_dir.to_path_buf(), node, Arc::clone(&gate))?;
     Ok((Some(gate), replication))

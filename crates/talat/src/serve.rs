@@ -131,9 +131,10 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     // Continuity first: a standby (or a primary that finds another node holding the lease)
     // follows until it is promoted, and only then becomes the exchange below.
     let health = Arc::new(continuity::Health::default());
-    let Some(leadership) = continuity::lead_or_follow(&config.continuity, &node_config, &data_dir, &config.api.listen, Arc::clone(&health)).await? else {
+    let Some(start) = continuity::lead_or_follow(&config.continuity, &node_config, &data_dir, &config.api.listen, Arc::clone(&health)).await? else {
         return Ok(());
     };
+    let leadership = start.leadership;
     let (lease_lost_tx, lease_lost) = tokio::sync::oneshot::channel::<String>();
     if let Some(won) = &leadership {
         *health.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(true);
@@ -146,7 +147,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
             node.begin_epoch(won.epoch).map_err(|e| e.to_string())?;
         }
     }
-    let (replica, replication) = continuity::start_replication(&config.continuity, &data_dir, &mut node, &health, leadership.is_some())?;
+    let (replica, replication) = continuity::start_replication(&config.continuity, &data_dir, &mut node, &health, &start)?;
     let recovery = node.recovery();
     tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
     let read = Arc::new(ReadModel::from_engine(node.engine()));
