@@ -49,6 +49,16 @@ fn push_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// A batch journaled and applied but not yet acknowledged (see
+/// [`Committer::commit_unacknowledged`]).
+pub(crate) struct Unacknowledged {
+    /// One past the batch's last journal record: what the standby must hold.
+    next_seq: u64,
+    /// For the publisher, once acknowledged (empty without one).
+    published: Vec<Applied>,
+    committed_at: std::time::Instant,
+}
+
 /// Initial capacity of a command's event list.
 const EVENTS_PER_COMMAND_HINT: usize = 8;
 
@@ -212,16 +222,51 @@ impl<S: Storage> Committer<S> {
     /// # Panics
     /// If `commands` is empty or longer than [`Committer::room`] (caller bugs).
     pub(crate) fn commit(&mut self, commands: &mut Vec<Encoded>, outcomes: &mut Vec<Outcome>) -> Result<(), CommitError> {
+        let mut batch = self.commit_unacknowledged(commands, outcomes)?;
+        self.acknowledge(&mut batch)
+    }
+
+    /// [`Committer::commit`] up to, not including, the acknowledgement: journaled (one
+    /// fdatasync) and applied, its outcomes in `outcomes`, but neither published nor to be
+    /// answered until [`Committer::acknowledge`] — which in synchronous replicated mode waits
+    /// for the standby. The sequencer journals and applies the next batches meanwhile, so the
+    /// standby's round trip overlaps them instead of stalling the pipeline.
+    pub(crate) fn commit_unacknowledged(&mut self, commands: &mut Vec<Encoded>, outcomes: &mut Vec<Outcome>) -> Result<Unacknowledged, CommitError> {
         self.check_poisoned()?;
+        self.check_not_deposed()?;
         assert!(!commands.is_empty(), "an empty batch has nothing to commit");
         assert!(commands.len() <= self.room(), "a batch may not run past a checkpoint");
-        self.check_not_deposed()?;
         let (ts_ms, first_command_seq) = self.stamp(commands);
         let first_command_journal_seq = self.journal_batch(ts_ms)?;
-        self.await_replica()?;
-        // Durable (here, and on the standby in synchronous mode): now, and only now, execute.
-        self.apply_batch(ts_ms, first_command_journal_seq, outcomes);
-        self.after_batch(ts_ms, first_command_seq)
+        let next_seq = self.journal.next_seq();
+        if let Some(gate) = &self.replica {
+            gate.committed(next_seq);
+        }
+        // Durable here: now, and only now, execute.
+        let published = self.apply_batch(ts_ms, first_command_journal_seq, outcomes);
+        self.after_batch(ts_ms, first_command_seq)?;
+        Ok(Unacknowledged { next_seq, published, committed_at: std::time::Instant::now() })
+    }
+
+    /// Whether `batch` may be acknowledged now without waiting (no standby to wait for, or it
+    /// holds the batch, or available mode went on alone).
+    pub(crate) fn replicated(&self, batch: &Unacknowledged) -> bool {
+        self.replica.as_ref().is_none_or(|gate| gate.holds(batch.next_seq))
+    }
+
+    /// Waits (in synchronous mode) until the standby holds `batch`, then publishes it: after
+    /// this its commands may be answered. A stop while waiting poisons the committer: the batch
+    /// is durable here but not acknowledged.
+    pub(crate) fn acknowledge(&mut self, batch: &mut Unacknowledged) -> Result<(), CommitError> {
+        if let Some(gate) = self.replica.clone() {
+            let waited = gate.await_standby(batch.next_seq);
+            metrics::histogram!("talat_replication_ack_wait_seconds").record(batch.committed_at.elapsed().as_secs_f64());
+            waited.map_err(|cause| self.poison(cause))?;
+        }
+        if let Some(publisher) = self.publisher.as_mut() {
+            publisher.publish(std::mem::take(&mut batch.published));
+        }
+        Ok(())
     }
 
     /// Step 1: one time for the batch (never going backwards) and the next engine seqs; drains
@@ -287,24 +332,10 @@ impl<S: Storage> Committer<S> {
         Ok(first_command_journal_seq)
     }
 
-    /// Step 2b, replicated mode: tells the gate what is durable here and, in synchronous mode,
-    /// waits until the standby holds it too. A stop while waiting poisons the committer: the
-    /// batch is durable here but not acknowledged (the standby may or may not hold it).
-    fn await_replica(&mut self) -> Result<(), CommitError> {
-        let Some(gate) = self.replica.clone() else {
-            return Ok(());
-        };
-        let next_seq = self.journal.next_seq();
-        gate.committed(next_seq);
-        let started = std::time::Instant::now();
-        let waited = gate.await_standby(next_seq);
-        metrics::histogram!("talat_replication_ack_wait_seconds").record(started.elapsed().as_secs_f64());
-        waited.map_err(|cause| self.poison(cause))
-    }
-
     /// Step 3 (only once the batch is durable): applies the stamped commands to the engine in
-    /// order, appending one [`Outcome`] each to `outcomes`, and hands the batch to the publisher.
-    fn apply_batch(&mut self, ts_ms: u64, first_command_journal_seq: u64, outcomes: &mut Vec<Outcome>) {
+    /// order, appending one [`Outcome`] each to `outcomes`; returns what the publisher is to be
+    /// told once the batch is acknowledged.
+    fn apply_batch(&mut self, ts_ms: u64, first_command_journal_seq: u64, outcomes: &mut Vec<Outcome>) -> Vec<Applied> {
         let apply_started = std::time::Instant::now();
         let mut published = match self.publisher {
             Some(_) => Vec::with_capacity(self.inputs.len()),
@@ -320,11 +351,8 @@ impl<S: Storage> Committer<S> {
             }
             outcomes.push(Outcome { seq, journal_seq: first_command_journal_seq + i as u64, ts_ms, events });
         }
-        if let Some(publisher) = self.publisher.as_mut() {
-            publisher.publish(published);
-        }
-        // Matching plus the read models' update, on this thread, before the tickets resolve.
         metrics::histogram!("talat_batch_apply_seconds").record(apply_started.elapsed().as_secs_f64());
+        published
     }
 
     /// Step 4: schedules the next checkpoint if this batch ended on one, counts the batch, takes

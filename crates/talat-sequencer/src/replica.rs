@@ -198,6 +198,15 @@ impl ReplicaGate {
         metrics::gauge!("talat_replication_lag_records").set(next_seq.saturating_sub(state.standby_next_seq) as f64);
     }
 
+    /// Whether the batch ending below `next_seq` may be acknowledged now, without waiting.
+    pub(crate) fn holds(&self, next_seq: u64) -> bool {
+        if !matches!(self.mode, AckMode::Sync { .. }) {
+            return true;
+        }
+        let state = self.lock();
+        state.degraded || state.standby_next_seq >= next_seq
+    }
+
     /// Blocks until the batch ending below `next_seq` may be acknowledged (see the module
     /// documentation). `Err`: the gate was stopped while strict mode waited; the batch is not
     /// acknowledged.

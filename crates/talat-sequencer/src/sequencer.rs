@@ -12,12 +12,14 @@
 //! [`StopReason::Fatal`] — the process must exit and recover on restart.
 
 use crate::admission::{Admission, Control, Drained};
-use crate::committer::Encoded;
+use crate::committer::{Encoded, Unacknowledged};
 use crate::config::SequencerConfig;
+use crate::error::CommitError;
 use crate::error::SubmitError;
 use crate::lane::Lane;
 use crate::node::Node;
-use crate::ticket::{self, Outcome, StopReason, Ticket};
+use crate::ticket::{self, Completer, Outcome, StopReason, Ticket};
+use std::collections::VecDeque;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -149,31 +151,55 @@ impl<S: Storage> Drop for CloseOnUnwind<'_, S> {
     }
 }
 
+/// Batches journaled and applied that wait for the standby before they are answered, at most.
+/// Each holds its commands' outcomes and tickets; the bound keeps a slow standby from letting
+/// the primary run far ahead of what it may acknowledge.
+const UNACKNOWLEDGED_BATCHES_MAX: usize = 8;
+
+/// A batch waiting for its acknowledgement, with its submitters.
+struct Waiting {
+    batch: Unacknowledged,
+    completers: Vec<Completer>,
+    outcomes: Vec<Outcome>,
+}
+
 fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: SequencerConfig) -> Result<Node<S>, StopReason> {
     let mut guard = CloseOnUnwind { admission: &admission, armed: true };
     let idle_wait = Duration::from_millis(config.idle_wait_ms);
     let gather = Duration::from_micros(config.gather_us);
     let mut commands = Vec::with_capacity(config.max_batch_commands);
     let mut completers = Vec::with_capacity(config.max_batch_commands);
-    let mut outcomes = Vec::with_capacity(config.max_batch_commands);
     let mut controls = Vec::new();
+    // Oldest first. Without a synchronous standby each batch is acknowledged in the pass that
+    // committed it, so this holds at most one at a time.
+    let mut waiting: VecDeque<Waiting> = VecDeque::with_capacity(UNACKNOWLEDGED_BATCHES_MAX);
     // Runs until admission is closed and drained, or the journal fails.
     loop {
         let max = config.max_batch_commands.min(node.committer.room());
-        let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle_wait, gather);
+        // With batches waiting for the standby, look at the lanes without sleeping: the next
+        // wait is for the standby, below.
+        let idle = if waiting.is_empty() { idle_wait } else { Duration::ZERO };
+        let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle, gather);
         for control in controls.drain(..) {
             control(&mut node);
         }
         let mut result = Ok(());
-        if !commands.is_empty() {
-            result = node.committer.commit(&mut commands, &mut outcomes);
-            if result.is_ok() {
-                let acknowledged_at = Instant::now();
-                assert_eq!(outcomes.len(), completers.len());
-                for (completer, outcome) in completers.drain(..).zip(outcomes.drain(..)) {
-                    completer.complete(Ok(outcome), acknowledged_at);
+        let committed_now = !commands.is_empty();
+        if committed_now {
+            let mut outcomes = Vec::with_capacity(commands.len());
+            match node.committer.commit_unacknowledged(&mut commands, &mut outcomes) {
+                Ok(batch) => {
+                    assert_eq!(outcomes.len(), completers.len());
+                    waiting.push_back(Waiting { batch, completers: std::mem::take(&mut completers), outcomes });
                 }
+                Err(error) => result = Err(error),
             }
+        }
+        if result.is_ok() {
+            // Wait for the standby only when nothing else can be done: no new commands, the
+            // bound reached, or closing.
+            let must_wait = !committed_now || waiting.len() >= UNACKNOWLEDGED_BATCHES_MAX || drained == Drained::Closed;
+            result = acknowledge_ready(&mut node, &mut waiting, must_wait);
         }
         if result.is_ok() {
             result = node.committer.tick();
@@ -184,13 +210,13 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
             // failure can never get one more command admitted.
             admission.close(reason.clone(), true);
             let now = Instant::now();
-            for completer in completers.drain(..) {
+            for completer in completers.drain(..).chain(waiting.drain(..).flat_map(|w| w.completers)) {
                 completer.complete(Err(reason.clone()), now);
             }
             guard.armed = false;
             return Err(reason);
         }
-        if drained == Drained::Closed {
+        if drained == Drained::Closed && waiting.is_empty() {
             guard.armed = false;
             return match node.committer.close() {
                 Ok(()) => Ok(node),
@@ -198,4 +224,24 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
             };
         }
     }
+}
+
+/// Answers the waiting batches, oldest first, that the standby holds; with `must_wait`, waits
+/// for the oldest one first (bounded by the replication gate's policy).
+fn acknowledge_ready<S: Storage>(node: &mut Node<S>, waiting: &mut VecDeque<Waiting>, mut must_wait: bool) -> Result<(), CommitError> {
+    // Bounded by the queue's length.
+    while let Some(oldest) = waiting.front_mut() {
+        if !must_wait && !node.committer.replicated(&oldest.batch) {
+            return Ok(());
+        }
+        must_wait = false;
+        // On failure the batch stays queued, and its submitters learn why with the rest.
+        node.committer.acknowledge(&mut oldest.batch)?;
+        let Waiting { completers, outcomes, .. } = waiting.pop_front().expect("front exists");
+        let acknowledged_at = Instant::now();
+        for (completer, outcome) in completers.into_iter().zip(outcomes) {
+            completer.complete(Ok(outcome), acknowledged_at);
+        }
+    }
+    Ok(())
 }
