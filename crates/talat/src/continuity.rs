@@ -250,9 +250,17 @@ pub async fn standby_phase(
             break;
         }
         if let Some(requested) = read_promote_request(data_dir) {
-            manual_epoch = Some(requested);
-            control.request_promotion();
-            break;
+            let _ = std::fs::remove_file(data_dir.join(PROMOTE_REQUEST_FILE));
+            if etcd.is_some() {
+                // Two deciders would make two primaries: with etcd, the lease alone decides.
+                let refusal = serde_json::json!({"promoted": false, "reason": "refused: this standby is promoted by its etcd lease, not by talat promote"});
+                write_atomically(&data_dir.join(PROMOTED_FILE), refusal.to_string().as_bytes())?;
+                tracing::error!("talat promote refused: etcd decides who is primary");
+            } else {
+                manual_epoch = Some(requested);
+                control.request_promotion();
+                break;
+            }
         }
         if let Some(etcd) = &etcd {
             let status = control.status();
@@ -398,6 +406,10 @@ pub fn promote(data_dir: &Path, node_config: NodeConfig) -> Result<String, Strin
             // Bounded wait: 300 × 100 ms.
             for _ in 0..300 {
                 if let Ok(text) = std::fs::read_to_string(&promoted) {
+                    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                    if answer["promoted"] == false {
+                        return Err(answer["reason"].as_str().unwrap_or("refused").to_string());
+                    }
                     return Ok(text);
                 }
                 std::thread::sleep(Duration::from_millis(100));
