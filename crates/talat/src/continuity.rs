@@ -360,21 +360,27 @@ pub async fn keep_lease(config: ContinuityConfig, leadership: Leadership, health
     };
     let interval = Duration::from_millis(etcd.keep_alive_interval_ms());
     let ttl = Duration::from_secs(config.etcd.as_ref().map_or(5, |s| s.lease_ttl_s));
-    let mut last_renewed = tokio::time::Instant::now();
+    // When the last renewal that succeeded was sent: etcd counts the lease's time from
+    // no earlier than that.
+    let mut last_renewal_sent = tokio::time::Instant::now();
     // Ends when the lease is lost.
     loop {
         tokio::time::sleep(interval).await;
-        let held = match etcd.keep_alive(&leadership).await {
-            Ok(held) => held,
+        let sent = tokio::time::Instant::now();
+        match etcd.keep_alive(&leadership).await {
+            Ok(true) => {
+                last_renewal_sent = sent;
+                continue;
+            }
+            Ok(false) => {}
             Err(error) => {
                 tracing::warn!(%error, "renewing the etcd lease failed");
-                // Unknown: the lease may still run; give up only once it surely expired.
-                last_renewed.elapsed() < ttl
+                // Unknown whether the lease still runs: stop before the next look could come
+                // after etcd let it expire (and a standby take over).
+                if last_renewal_sent.elapsed() + interval < ttl {
+                    continue;
+                }
             }
-        };
-        if held {
-            last_renewed = tokio::time::Instant::now();
-            continue;
         }
         *health.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(false);
         let newer = etcd.epoch().await.unwrap_or(leadership.epoch + 1).max(leadership.epoch + 1);
