@@ -142,6 +142,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
     let (store, projector) = open_store(&config, &data_dir).await?;
     let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
+    refuse_store_ahead_of_journal(&store, &node, &data_dir).await?;
     if let Some(won) = &leadership {
         if won.epoch > node.epoch() {
             node.begin_epoch(won.epoch).map_err(|e| e.to_string())?;
@@ -220,6 +221,25 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
         Some(reason) => Err(reason),
         None => Ok(()),
     }
+}
+
+/// The store projects only what this node's journal made durable, so it can be ahead of the
+/// journal only after a failover cut this node's unreplicated tail. Its rows for the cut
+/// commands would then stand where the new history's commands belong, and the projector would
+/// skip those (it skips what it already projected): refuse to start rather than serve a
+/// history that silently disagrees with the ledger.
+async fn refuse_store_ahead_of_journal(store: &talat_store::Store, node: &Node, data_dir: &Path) -> Result<(), String> {
+    let projected = store.projected_seq().await.map_err(|e| format!("query store: {e}"))?;
+    let journal_end = node.engine().last_seq();
+    if projected > journal_end {
+        return Err(format!(
+            "the query store has projected commands up to {projected} but the journal ends at command {journal_end}: this node's \
+             unreplicated tail was cut after a failover, and the store still shows it. Point store_url at the primary's \
+             PostgreSQL, or move {} aside so the store is rebuilt from the journal (its app tables go with it).",
+            data_dir.join("store.db").display()
+        ));
+    }
+    Ok(())
 }
 
 /// The query store and its projector, caught up with the journal before the node opens.

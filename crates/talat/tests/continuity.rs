@@ -111,6 +111,34 @@ fn without_a_coordinator_talat_promote_turns_the_running_standby_into_the_primar
     wait_for("the promoted standby to serve", || healthz(api_b).is_some_and(|(code, h)| code == 200 && h["role"] == "primary" && h["epoch"] == 1));
 }
 
+/// After a failover cut a node's unreplicated tail, its query store may still show the cut
+/// commands: the node refuses to start on it rather than skip the new history's commands.
+#[test]
+fn a_store_ahead_of_a_cut_journal_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = free_port();
+    let args = |extra: &[&str]| {
+        let mut command = Command::new(talat());
+        command.args(["serve", "--no-bot", "--load-users", "2", "--data"]).arg(dir.path()).args(["--listen", &format!("127.0.0.1:{api}")]).args(extra);
+        command.env("TALAT_MASTER_KEY", "22".repeat(32)).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        command
+    };
+    let mut first = Running(args(&[]).spawn().unwrap());
+    wait_for("the node", || healthz(api).is_some_and(|(code, _)| code == 200));
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(first.0.id() as i32, libc::SIGINT) };
+    assert!(first.0.wait().unwrap().success());
+
+    let mut config = talat_sequencer::NodeConfig::default();
+    config.engine.check_invariants_every_command = false;
+    let end = talat_sequencer::Node::open(dir.path(), config.clone(), talat_sequencer::SystemClock).unwrap().journal_span().next_seq;
+    let cut = talat_sequencer::Node::cut_tail(dir.path(), &config, end - 5).unwrap();
+    assert_eq!(cut.records_cut, 5);
+    let refused = args(&[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("the query store has projected commands up to"), "{stderr}");
+}
+
 #[test]
 fn bad_continuity_settings_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
