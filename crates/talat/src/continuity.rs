@@ -254,7 +254,7 @@ pub async fn standby_phase(
             if etcd.is_some() {
                 // Two deciders would make two primaries: with etcd, the lease alone decides.
                 let refusal = serde_json::json!({"promoted": false, "reason": "refused: this standby is promoted by its etcd lease, not by talat promote"});
-                write_atomically(&data_dir.join(PROMOTED_FILE), refusal.to_string().as_bytes())?;
+                crate::serve::write_json(&data_dir.join(PROMOTED_FILE), &refusal)?;
                 tracing::error!("talat promote refused: etcd decides who is primary");
             } else {
                 manual_epoch = Some(requested);
@@ -309,7 +309,7 @@ pub async fn standby_phase(
     let report = serde_json::json!({"promoted": true, "epoch": epoch, "first_seq": first_seq, "node_id": config.node_id, "by": if leadership.is_some() { "etcd" } else { "talat promote" }});
     node.close().map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(data_dir.join(PROMOTE_REQUEST_FILE));
-    write_atomically(&data_dir.join(PROMOTED_FILE), report.to_string().as_bytes())?;
+    crate::serve::write_json(&data_dir.join(PROMOTED_FILE), &report)?;
     tracing::warn!(epoch, first_seq, "promoted: this node is now the primary");
     Ok(StandbyEnd::Promoted { epoch, leadership })
 }
@@ -318,12 +318,6 @@ pub async fn standby_phase(
 fn read_promote_request(data_dir: &Path) -> Option<u32> {
     let text = std::fs::read_to_string(data_dir.join(PROMOTE_REQUEST_FILE)).ok()?;
     Some(text.trim().parse().unwrap_or(0))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A primary with etcd takes the lease before it writes anything. `Ok(None)`: another node
@@ -408,7 +402,7 @@ pub fn promote(data_dir: &Path, node_config: NodeConfig) -> Result<String, Strin
         Err(talat_sequencer::OpenError::Locked { .. }) => {
             let promoted = data_dir.join(PROMOTED_FILE);
             let _ = std::fs::remove_file(&promoted);
-            write_atomically(&data_dir.join(PROMOTE_REQUEST_FILE), b"0")?;
+            std::fs::write(data_dir.join(PROMOTE_REQUEST_FILE), b"0").map_err(|e| format!("{}: {e}", data_dir.display()))?;
             // Bounded wait: 300 × 100 ms.
             for _ in 0..300 {
                 if let Ok(text) = std::fs::read_to_string(&promoted) {

@@ -433,7 +433,9 @@ fn set_up_demo(node: &mut Node, master: &MasterKey, load_users: u32) -> Result<D
     })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
+/// Writes `value` as pretty JSON beside `path`, then renames it into place: a reader sees the
+/// old file or the whole new one.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
