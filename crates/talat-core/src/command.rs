@@ -211,4 +211,23 @@ pub enum Command {
         user: UserId,
         market: Option<MarketId>,
     },
+
+    // --- continuity (appended: the journal's encoding numbers variants in order) ---
+    /// Opens or suspends deposits and withdrawals (staff).
+    SetFunding(crate::venue::Funding),
+    /// One step of the runbook after an outage (staff); refused out of order.
+    Resume {
+        step: crate::venue::ResumeStep,
+    },
+    /// The dead-man's switch: unless armed again within `timeout_ms`, the user's orders are
+    /// cancelled. A zero timeout disarms it.
+    CancelAfter {
+        user: UserId,
+        timeout_ms: u64,
+    },
+    /// Fires a user's switch whose deadline has passed (submitted by the gateway's timer; a
+    /// switch refreshed in the meantime is not due and is refused).
+    CancelAfterExpired {
+        user: UserId,
+    },
 }

@@ -190,4 +190,26 @@ pub enum Event {
         reason: DoneReason,
         remaining: Qty,
     },
+
+    // --- continuity (appended) ---
+    FundingChanged(crate::venue::Funding),
+    /// A runbook step was taken; the mode and funding changes it made are their own events.
+    ResumeStepTaken {
+        step: crate::venue::ResumeStep,
+    },
+    /// The user's dead-man's switch now fires at `deadline_ms` (sequenced time).
+    CancelAfterArmed {
+        user: UserId,
+        deadline_ms: u64,
+    },
+    CancelAfterDisarmed {
+        user: UserId,
+    },
+    /// The switch fired: the orders it could cancel are cancelled (their `OrderDone` events
+    /// precede this); `remaining` orders sit in markets that allow no cancel now and go as soon
+    /// as their market allows it.
+    CancelAfterFired {
+        user: UserId,
+        remaining: u32,
+    },
 }

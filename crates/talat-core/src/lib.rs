@@ -12,6 +12,7 @@ pub mod ids;
 pub mod market;
 pub mod money;
 pub mod reject;
+pub mod venue;
 
 pub use applied::Applied;
 pub use command::{Command, Input, NewOrder, OrderKind, Side, StpMode, TierLimits, TimeInForce, WithdrawalBudget};
@@ -20,3 +21,4 @@ pub use ids::{AssetId, ClientId, ExternalId, MarketId, OrderId, Seq, UserId};
 pub use market::{AssetSpec, MarketSpec, TradingMode};
 pub use money::{Amount, Price, Qty};
 pub use reject::RejectReason;
+pub use venue::{Funding, ResumeState, ResumeStep};

@@ -27,6 +27,33 @@ pub enum TradingMode {
     Halted,
 }
 
+impl TradingMode {
+    pub const ALL: [TradingMode; 4] = [TradingMode::Open, TradingMode::PostOnly, TradingMode::CancelOnly, TradingMode::Halted];
+
+    /// The mode as every surface names it (API, web app, status page, the query store).
+    pub fn name(self) -> &'static str {
+        match self {
+            TradingMode::Open => "open",
+            TradingMode::PostOnly => "post_only",
+            TradingMode::CancelOnly => "cancel_only",
+            TradingMode::Halted => "halted",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<TradingMode> {
+        TradingMode::ALL.into_iter().find(|m| m.name() == word)
+    }
+
+    /// The mode a customer meets: the exchange-wide maintenance switch freezes every market.
+    pub fn effective_name(self, maintenance: bool) -> &'static str {
+        if maintenance {
+            "maintenance"
+        } else {
+            self.name()
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketSpec {
     /// `BASE_QUOTE`, upper case, e.g. `BTC_THB`.

@@ -49,6 +49,12 @@ pub enum RejectReason {
     MarketHalted,
     #[error("exchange is under maintenance")]
     Maintenance,
+    #[error("withdrawal is under maintenance")]
+    WithdrawalsSuspended,
+    #[error("resume step out of order")]
+    ResumeOutOfOrder,
+    #[error("the dead-man's switch is not due")]
+    CancelAfterNotDue,
 }
 
 impl RejectReason {
@@ -57,7 +63,7 @@ impl RejectReason {
         use RejectReason::*;
         match self {
             UnknownUser => 9,
-            InvalidParameter | AmendNoChange | UnknownAsset | AlreadyListed | UnknownWithdrawal => 10,
+            InvalidParameter | AmendNoChange | UnknownAsset | AlreadyListed | UnknownWithdrawal | ResumeOutOfOrder | CancelAfterNotDue => 10,
             UnknownMarket => 11,
             InvalidAmount => 12,
             InvalidRate | StopWouldTrigger => 13,
@@ -69,6 +75,7 @@ impl RejectReason {
             TooManyOpenOrders => 30,
             WithdrawalLimitExceeded => 47,
             CancelOnlyMode | PostOnlyMode | MarketHalted | Maintenance => 55,
+            WithdrawalsSuspended => 51,
         }
     }
 }
@@ -103,6 +110,9 @@ mod tests {
             (PostOnlyMode, 55),
             (MarketHalted, 55),
             (Maintenance, 55),
+            (WithdrawalsSuspended, 51),
+            (ResumeOutOfOrder, 10),
+            (CancelAfterNotDue, 10),
         ];
         for (reason, code) in table {
             assert_eq!(reason.bitkub_code(), code, "{reason:?}");

@@ -77,14 +77,15 @@ impl Engine {
 
     pub(crate) fn set_market_mode(&mut self, market: MarketId, mode: TradingMode, out: &mut Vec<Event>) -> Checked<()> {
         self.market(market)?;
-        self.markets[market.index()].spec.mode = mode;
-        out.push(Event::MarketModeChanged { market, mode });
+        self.change_mode(market, mode, out);
+        self.fire_overdue(out);
         Ok(())
     }
 
     pub(crate) fn set_maintenance(&mut self, on: bool, out: &mut Vec<Event>) -> Checked<()> {
         self.maintenance = on;
         out.push(Event::MaintenanceChanged { on });
+        self.fire_overdue(out);
         Ok(())
     }
 

@@ -69,6 +69,9 @@ impl Engine {
         if !withdrawal_id.is_valid() {
             return Err(RejectReason::InvalidParameter);
         }
+        if !self.funding.withdrawals_open && !self.withdrawals.contains_key(withdrawal_id) {
+            return Err(RejectReason::WithdrawalsSuspended);
+        }
         if self.withdrawals.contains_key(withdrawal_id) {
             out.push(Event::Duplicate { order: None });
             return Ok(());

@@ -27,6 +27,7 @@ mod admin;
 mod funds;
 mod matching;
 mod trading;
+mod venue;
 
 use book::Book;
 use ledger::{Balance, Ledger};
@@ -35,7 +36,8 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use talat_core::money::{pow10, GridStep};
 use talat_core::{
-    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, Seq, Side, TierLimits, UserId,
+    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Funding, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, ResumeState, Seq, Side, TierLimits,
+    UserId,
 };
 
 pub use invariants::InvariantViolation;
@@ -200,6 +202,10 @@ pub struct Engine {
     pub(crate) deposits: BTreeSet<ExternalId>,
     pub(crate) withdrawals: BTreeMap<ExternalId, WithdrawalState>,
     pub(crate) compensations: BTreeSet<ExternalId>,
+    pub(crate) funding: Funding,
+    pub(crate) resume: ResumeState,
+    /// Each armed dead-man's switch: user → deadline (sequenced ms). One per user.
+    pub(crate) cancel_after: BTreeMap<UserId, u64>,
 }
 
 /// Result of validating a command: a rejection carries the reason; nothing was changed.
@@ -226,6 +232,9 @@ impl Engine {
             deposits: BTreeSet::new(),
             withdrawals: BTreeMap::new(),
             compensations: BTreeSet::new(),
+            funding: Funding::default(),
+            resume: ResumeState::default(),
+            cancel_after: BTreeMap::new(),
         }
     }
 
@@ -269,6 +278,10 @@ impl Engine {
             Command::AmendOrder { user, order, price, qty } => self.amend_order(*user, *order, *price, *qty, out),
             Command::CancelOrder { user, order } => self.cancel_order(*user, *order, out),
             Command::CancelAll { user, market } => self.cancel_all(*user, *market, out),
+            Command::SetFunding(funding) => self.set_funding(*funding, out),
+            Command::Resume { step } => self.resume(*step, out),
+            Command::CancelAfter { user, timeout_ms } => self.cancel_after(*user, *timeout_ms, out),
+            Command::CancelAfterExpired { user } => self.cancel_after_expired(*user, out),
         }
     }
 
@@ -292,6 +305,19 @@ impl Engine {
 
     pub fn maintenance(&self) -> bool {
         self.maintenance
+    }
+
+    pub fn funding(&self) -> Funding {
+        self.funding
+    }
+
+    pub fn resume_state(&self) -> &ResumeState {
+        &self.resume
+    }
+
+    /// Every armed dead-man's switch: (user, deadline in sequenced ms), by user.
+    pub fn cancel_after_deadlines(&self) -> impl Iterator<Item = (UserId, u64)> + '_ {
+        self.cancel_after.iter().map(|(&u, &d)| (u, d))
     }
 
     pub fn user_count(&self) -> u32 {

@@ -6,7 +6,10 @@
 //! restored from a snapshot and one that never stopped produce the same snapshot bytes, and the
 //! state hash is simply SHA-256 over those bytes.
 //!
-//! Format: `MAGIC` (8 bytes), format version (u32 little-endian), postcard payload.
+//! Format: `MAGIC` (8 bytes), format version (u32 little-endian), postcard payload. Version 2
+//! appends the venue's switches (funding, resume, dead-man's switches) as a second postcard
+//! value; a state whose switches are all at rest is still written as version 1, so every state
+//! that existed before them keeps its bytes and its hash (journals' checkpoints still verify).
 
 use crate::book::Book;
 use crate::ledger::{Balance, Ledger, SystemAccounts};
@@ -16,16 +19,39 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, VecDeque};
-use talat_core::{AssetSpec, ClientId, ExternalId, MarketId, MarketSpec, OrderId, Price, Qty, Side, StpMode, UserId};
+use talat_core::{AssetSpec, ClientId, ExternalId, Funding, MarketId, MarketSpec, OrderId, Price, Qty, ResumeState, Side, StpMode, UserId};
+
+/// The venue's switches: version 2's second value, field for field [`VenueView`].
+#[derive(Deserialize, Default)]
+struct VenueSnap {
+    funding: Funding,
+    resume: ResumeState,
+    cancel_after: Vec<(UserId, u64)>,
+}
+
+#[derive(Serialize)]
+struct VenueView<'a> {
+    funding: Funding,
+    resume: &'a ResumeState,
+    cancel_after: SeqOf<std::collections::btree_map::Iter<'a, UserId, u64>>,
+}
+
+impl VenueView<'_> {
+    fn at_rest(&self) -> bool {
+        self.funding == Funding::default() && !self.resume.active() && self.resume.markets.is_empty() && self.cancel_after.0.len() == 0
+    }
+}
 
 const MAGIC: &[u8; 8] = b"TALATSNP";
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
+/// The version written while the venue's switches are at rest.
+const SNAPSHOT_FORMAT_V1: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("not a talat snapshot (bad magic)")]
     BadMagic,
-    #[error("snapshot format version {0} is not supported (this build reads {SNAPSHOT_FORMAT_VERSION})")]
+    #[error("snapshot format version {0} is not supported (this build reads 1 to {SNAPSHOT_FORMAT_VERSION})")]
     UnsupportedVersion(u32),
     #[error("snapshot payload is malformed: {0}")]
     Malformed(String),
@@ -170,6 +196,7 @@ impl Engine {
             deposits: &self.deposits,
             withdrawals: SeqOf(self.withdrawals.iter()),
             compensations: &self.compensations,
+            venue: VenueView { funding: self.funding, resume: &self.resume, cancel_after: SeqOf(self.cancel_after.iter()) },
         }
     }
 
@@ -179,11 +206,20 @@ impl Engine {
             return Err(SnapshotError::BadMagic);
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != SNAPSHOT_FORMAT_VERSION {
-            return Err(SnapshotError::UnsupportedVersion(version));
+        let malformed = |e: postcard::Error| SnapshotError::Malformed(e.to_string());
+        let (snap, rest): (SnapshotV1, &[u8]) = postcard::take_from_bytes(&bytes[12..]).map_err(malformed)?;
+        let venue = match version {
+            SNAPSHOT_FORMAT_V1 => VenueSnap::default(),
+            SNAPSHOT_FORMAT_VERSION => postcard::from_bytes(rest).map_err(malformed)?,
+            _ => return Err(SnapshotError::UnsupportedVersion(version)),
+        };
+        let mut engine = Engine::from_snapshot(snap)?;
+        if venue.cancel_after.iter().any(|(u, _)| u.index() >= engine.users.len()) || venue.resume.markets.iter().any(|m| m.index() >= engine.markets.len()) {
+            return Err(SnapshotError::Malformed("a dead-man's switch of no known user or a resume of no known market".into()));
         }
-        let snap: SnapshotV1 = postcard::from_bytes(&bytes[12..]).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
-        let engine = Engine::from_snapshot(snap)?;
+        engine.funding = venue.funding;
+        engine.resume = venue.resume;
+        engine.cancel_after = venue.cancel_after.into_iter().collect();
         engine.check_invariants().map_err(|v| SnapshotError::Invalid(v.0))?;
         Ok(engine)
     }
@@ -289,6 +325,9 @@ struct SnapshotView<'a> {
     deposits: &'a BTreeSet<ExternalId>,
     withdrawals: SeqOf<std::collections::btree_map::Iter<'a, ExternalId, WithdrawalState>>,
     compensations: &'a BTreeSet<ExternalId>,
+    /// Written after the view, as version 2's second value (never inside the first).
+    #[serde(skip)]
+    venue: VenueView<'a>,
 }
 
 #[derive(Serialize)]
@@ -368,9 +407,14 @@ impl Serialize for BalancesView<'_> {
 }
 
 fn write_snapshot(view: &SnapshotView<'_>, out: &mut impl std::io::Write) {
+    let at_rest = view.venue.at_rest();
+    let version = if at_rest { SNAPSHOT_FORMAT_V1 } else { SNAPSHOT_FORMAT_VERSION };
     out.write_all(MAGIC).expect("snapshot sink");
-    out.write_all(&SNAPSHOT_FORMAT_VERSION.to_le_bytes()).expect("snapshot sink");
-    postcard::to_io(view, out).expect("serialising a snapshot into memory cannot fail");
+    out.write_all(&version.to_le_bytes()).expect("snapshot sink");
+    postcard::to_io(view, &mut *out).expect("serialising a snapshot into memory cannot fail");
+    if !at_rest {
+        postcard::to_io(&view.venue, out).expect("serialising a snapshot into memory cannot fail");
+    }
 }
 
 fn hash_view(view: &SnapshotView<'_>) -> [u8; 32] {

@@ -43,6 +43,8 @@ pub struct Gateway {
     pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
     /// The live market-surveillance monitor, when it runs (`install_surveillance`).
     pub surveillance_state: std::sync::OnceLock<crate::surveillance::SurveillanceHandle>,
+    /// Set once the gateway's own timers (the dead-man's switch) run.
+    pub timers_started: std::sync::atomic::AtomicBool,
 }
 
 pub type AppState = Arc<Gateway>;
@@ -87,6 +89,13 @@ impl Gateway {
     }
 
     /// Installs the funds settings and rail, once, before the first request uses them.
+    /// Starts the gateway's timers (the dead-man's switch) once, inside a Tokio runtime.
+    pub fn start_timers(self: &Arc<Self>) {
+        if tokio::runtime::Handle::try_current().is_ok() && !self.timers_started.swap(true, Ordering::AcqRel) {
+            crate::cancel_after::spawn(self);
+        }
+    }
+
     pub fn install_funds(&self, funds: crate::funds::Funds) -> Result<(), String> {
         funds.config.validate().map_err(|e| format!("funds.{e}"))?;
         self.funds_state.set(funds).map_err(|_| "the funds settings are installed already".to_string())

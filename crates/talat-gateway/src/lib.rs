@@ -11,6 +11,7 @@
 //! and the circuit breaker's commands).
 
 pub mod auth;
+pub mod cancel_after;
 pub mod config;
 pub mod decimal;
 pub mod error;

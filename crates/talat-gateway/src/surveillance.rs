@@ -255,10 +255,5 @@ pub fn alert_row(alert: &Alert, created_ms: u64) -> talat_store::AlertRow {
 }
 
 pub fn mode_name(mode: TradingMode) -> &'static str {
-    match mode {
-        TradingMode::Open => "open",
-        TradingMode::PostOnly => "post_only",
-        TradingMode::CancelOnly => "cancel_only",
-        TradingMode::Halted => "halted",
-    }
+    mode.name()
 }

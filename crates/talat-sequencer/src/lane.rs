@@ -26,7 +26,16 @@ impl Lane {
     /// The lane a command belongs in by default.
     pub fn of(command: &Command) -> Lane {
         match command {
-            Command::CancelOrder { .. } | Command::CancelAll { .. } | Command::SetMarketMode { .. } | Command::SetMaintenance { .. } => Lane::Cancel,
+            // Cancels, the switches that stop trading or money, and the dead-man's switch (a
+            // client refreshing it during a surge must not wait behind new orders).
+            Command::CancelOrder { .. }
+            | Command::CancelAll { .. }
+            | Command::SetMarketMode { .. }
+            | Command::SetMaintenance { .. }
+            | Command::SetFunding(_)
+            | Command::Resume { .. }
+            | Command::CancelAfter { .. }
+            | Command::CancelAfterExpired { .. } => Lane::Cancel,
             Command::WithdrawalHold { .. } | Command::WithdrawalSettle { .. } | Command::WithdrawalRelease { .. } => Lane::MoneyOut,
             _ => Lane::Place,
         }

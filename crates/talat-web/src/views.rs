@@ -28,12 +28,7 @@ pub fn account_json(a: &WebAccountRow) -> Value {
 
 /// A market's trading mode as the API names it.
 pub fn mode_name(mode: TradingMode) -> &'static str {
-    match mode {
-        TradingMode::Open => "open",
-        TradingMode::PostOnly => "post_only",
-        TradingMode::CancelOnly => "cancel_only",
-        TradingMode::Halted => "halted",
-    }
+    mode.name()
 }
 
 /// Every market's symbol, mode and fees; for staff also its band and last price.

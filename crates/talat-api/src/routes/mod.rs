@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
 /// own crate), under the same body buffering, limits and latency tracking.
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
+    state.start_timers();
     Router::new()
         .route("/api/status", get(public::status))
         .route("/api/servertime", get(public::servertime))

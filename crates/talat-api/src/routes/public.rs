@@ -30,7 +30,35 @@ pub async fn status(State(state): State<AppState>, peer: Peer) -> Result<Respons
         Some(reason) => json!({"name":"Secure endpoints","status":"error","message":reason}),
         None => json!({"name":"Secure endpoints","status":status,"message":message}),
     };
-    Ok(Json(json!([{"name":"Non-secure endpoints","status":"ok","message":""}, secure])).into_response())
+    // talat's additions in the same shape: each market's mode, and the funding switches, so a
+    // monitor reading every entry sees cancel-only, a halt or suspended withdrawals.
+    let mut entries = vec![json!({"name":"Non-secure endpoints","status":"ok","message":""}), secure];
+    for m in state.read.markets() {
+        let m = m.read();
+        let mode = m.mode_name();
+        let status = if mode == "open" { "ok" } else { mode };
+        entries.push(json!({"name": format!("Market {}", m.info.spec.symbol), "status": status, "message": mode_message(mode)}));
+    }
+    let venue = state.read.venue();
+    for (name, open) in [("Deposits", venue.funding.deposits_open), ("Withdrawals", venue.funding.withdrawals_open)] {
+        let (status, message) = if open { ("ok", "") } else { ("suspended", "suspended while the exchange resumes after an outage") };
+        entries.push(json!({"name": name, "status": status, "message": message}));
+    }
+    if let Some(step) = venue.resume.last {
+        let message = format!("resuming after an outage: step {} done, next {}", step.name(), venue.resume.expected().name());
+        entries.push(json!({"name": "Resume", "status": "in_progress", "message": message}));
+    }
+    Ok(Json(Value::Array(entries)).into_response())
+}
+
+fn mode_message(mode: &str) -> &'static str {
+    match mode {
+        "post_only" => "post-only limit orders and cancels only; nothing matches",
+        "cancel_only" => "cancels only: no new orders",
+        "halted" => "trading halted: no orders or cancels",
+        "maintenance" => "the exchange is under maintenance",
+        _ => "",
+    }
 }
 
 /// Bare milliseconds, just the digits (§8.2): some clients call this before every signed call.
@@ -57,9 +85,9 @@ pub fn symbol_record(m: &MarketState) -> Value {
         "buy_price_gap_as_percent": band_pct,
         "created_at": iso_plus7(info.listed_ts_ms.load(std::sync::atomic::Ordering::Relaxed)),
         "description": format!("{} to {}", asset_name(&spec.quote), asset_name(&spec.base)),
-        "freeze_buy": matches!(m.mode, TradingMode::CancelOnly | TradingMode::Halted),
-        "freeze_cancel": m.mode == TradingMode::Halted,
-        "freeze_sell": matches!(m.mode, TradingMode::CancelOnly | TradingMode::Halted),
+        "freeze_buy": m.frozen(),
+        "freeze_cancel": m.maintenance || m.mode == TradingMode::Halted,
+        "freeze_sell": m.frozen(),
         "market_segment": "SPOT",
         "min_quote_size": Dec::num(spec.min_quote.0, info.quote_scale),
         "modified_at": iso_plus7(info.listed_ts_ms.load(std::sync::atomic::Ordering::Relaxed)),
@@ -72,9 +100,11 @@ pub fn symbol_record(m: &MarketState) -> Value {
         "quote_asset": spec.quote,
         "quote_asset_scale": info.quote_scale,
         "sell_price_gap_as_percent": band_pct,
-        "status": if m.mode == TradingMode::Halted { "halted" } else { "active" },
+        "status": if m.maintenance || m.mode == TradingMode::Halted { "halted" } else { "active" },
         "symbol": spec.symbol,
         "source": "exchange",
+        // talat's addition: the mode by name (open, post_only, cancel_only, halted, maintenance).
+        "trading_mode": m.mode_name(),
     })
 }
 

@@ -41,6 +41,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v3/market/order-info", get(order_info))
         .route("/api/v3/talat/amend-order", post(amend_order))
         .route("/api/v3/talat/cancel-all", post(cancel_all))
+        .route("/api/v3/talat/cancel-all-after", post(cancel_all_after))
 }
 
 /// A request whose signature, timestamp and key address checked out, with its parameters.
@@ -536,6 +537,26 @@ async fn amend_order(State(state): State<AppState>, signed: Signed) -> Result<Re
     let outcome = state.execute(Command::AmendOrder { user, order, price, qty }).await?;
     let kept_priority = outcome.events.iter().any(|e| matches!(e, Event::OrderAmended { kept_priority: true, .. }));
     Ok(ok_v3(json!({"id": order.0.to_string(), "status": status_after(&state, user, order, &outcome), "kept_priority": kept_priority})))
+}
+
+/// `cancel-all-after` (talat's dead-man's switch, as Kraken's `cancelAllOrdersAfter`): `timeout`
+/// seconds from now every open order of the caller is cancelled unless it calls again first;
+/// `timeout` 0 disarms. Journaled, so a restart keeps the deadline. Answers the server time and
+/// the trigger time (ms; `null` when disarmed).
+async fn cancel_all_after(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
+    limit(&state, &signed.key, Endpoint::CancelOrder)?;
+    require_trade(&signed.key)?;
+    let max_s = talat_core::venue::MAX_CANCEL_AFTER_MS / 1_000;
+    let timeout_s = signed.params.opt_u64("timeout")?.ok_or_else(|| ApiError::invalid_parameter("timeout is required (seconds; 0 disarms)"))?;
+    if timeout_s != 0 && !(1..=max_s).contains(&timeout_s) {
+        return Err(ApiError::invalid_parameter(format!("timeout must be 0 (disarm) or 1 to {max_s} seconds")));
+    }
+    let outcome = state.execute(Command::CancelAfter { user: signed.key.user, timeout_ms: timeout_s * 1_000 }).await?;
+    let trigger_ms = outcome.events.iter().find_map(|e| match e {
+        Event::CancelAfterArmed { deadline_ms, .. } => Some(*deadline_ms),
+        _ => None,
+    });
+    Ok(ok_v3(json!({"current_time": outcome.ts_ms, "trigger_time": trigger_ms})))
 }
 
 /// `cancel-all`: every open order of the caller, or of one market with `sym`. On the cancel lane.

@@ -101,6 +101,8 @@ pub struct DayStats {
 pub struct MarketState {
     pub info: std::sync::Arc<MarketInfo>,
     pub mode: TradingMode,
+    /// The exchange-wide maintenance switch, mirrored into every market so one lock reads both.
+    pub maintenance: bool,
     pub last_price: Option<u64>,
     /// Resting orders keyed by (price, queue position): `queue` grows each time an order joins
     /// the back of a level, so the map's order is exactly price-time priority even after an
@@ -120,6 +122,7 @@ impl MarketState {
     pub fn new(info: std::sync::Arc<MarketInfo>, last_price: Option<u64>) -> MarketState {
         MarketState {
             mode: info.spec.mode,
+            maintenance: false,
             info,
             last_price,
             bids: BTreeMap::new(),
@@ -131,6 +134,17 @@ impl MarketState {
             trades: VecDeque::with_capacity(64),
             minutes: VecDeque::new(),
         }
+    }
+
+    /// The mode customers meet, by name (maintenance overrides every market's own mode).
+    pub fn mode_name(&self) -> &'static str {
+        self.mode.effective_name(self.maintenance)
+    }
+
+    /// No new orders at all (the symbols list's `freeze_buy`/`freeze_sell`, the ticker's
+    /// `isFrozen`).
+    pub fn frozen(&self) -> bool {
+        self.maintenance || matches!(self.mode, TradingMode::CancelOnly | TradingMode::Halted)
     }
 
     /// Puts an order at the back of its price level.

@@ -16,6 +16,8 @@ use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::collections::BTreeMap;
+use talat_core::venue::{Funding, ResumeState, ResumeStep};
 use talat_core::{Account, Applied, AssetId, AssetSpec, Command, Event, MarketId, OrderId, Price, Qty, Side, UserId};
 use talat_engine::Engine;
 use tokio::sync::{broadcast, watch};
@@ -63,6 +65,17 @@ pub struct Feed {
     pub private: Vec<(UserId, PrivateUpdate)>,
 }
 
+/// The venue's switches as the engine last published them.
+#[derive(Clone, Debug, Default)]
+pub struct VenueView {
+    pub funding: Funding,
+    pub resume: ResumeState,
+    /// Armed dead-man's switches the timer still has to fire: user → deadline (sequenced ms).
+    /// A switch that fired with orders left in a halted market leaves this map: the engine
+    /// fires it again itself when that market allows cancels.
+    pub cancel_after: BTreeMap<UserId, u64>,
+}
+
 #[derive(Clone, Debug)]
 pub struct MarketChange {
     pub market: MarketId,
@@ -80,6 +93,9 @@ pub struct ReadModel {
     owners: RwLock<FxHashMap<OrderId, (UserId, MarketId)>>,
     user_count: std::sync::atomic::AtomicU32,
     maintenance: AtomicBool,
+    venue: RwLock<VenueView>,
+    /// Wakes the dead-man's timer when a switch is armed or moved.
+    cancel_after_changed: tokio::sync::Notify,
     applied: watch::Sender<u64>,
     feed: broadcast::Sender<Arc<Feed>>,
 }
@@ -97,6 +113,12 @@ impl ReadModel {
             owners: RwLock::new(FxHashMap::default()),
             user_count: std::sync::atomic::AtomicU32::new(engine.user_count()),
             maintenance: AtomicBool::new(engine.maintenance()),
+            venue: RwLock::new(VenueView {
+                funding: engine.funding(),
+                resume: engine.resume_state().clone(),
+                cancel_after: engine.cancel_after_deadlines().collect(),
+            }),
+            cancel_after_changed: tokio::sync::Notify::new(),
             applied,
             feed,
         };
@@ -104,6 +126,7 @@ impl ReadModel {
             let id = MarketId(m);
             let spec = engine.market_spec(id).expect("listed market").clone();
             model.add_market(id, spec, engine.last_price(id).map(|p| p.0), 0);
+            model.market(id).expect("just added").write().maintenance = engine.maintenance();
         }
         let asset_count = engine.assets().len();
         for u in 0..engine.user_count() {
@@ -193,6 +216,32 @@ impl ReadModel {
         self.maintenance.load(Ordering::Relaxed)
     }
 
+    pub fn venue(&self) -> VenueView {
+        self.venue.read().clone()
+    }
+
+    pub fn funding(&self) -> Funding {
+        self.venue.read().funding
+    }
+
+    /// The user's armed switch's deadline (sequenced ms), if the timer still has to fire it.
+    pub fn cancel_after_of(&self, user: UserId) -> Option<u64> {
+        self.venue.read().cancel_after.get(&user).copied()
+    }
+
+    /// The earliest switch to fire and every switch due at `now_ms` (at most `max_due`).
+    pub fn cancel_after_due(&self, now_ms: u64, max_due: usize) -> (Option<u64>, Vec<UserId>) {
+        let venue = self.venue.read();
+        let earliest = venue.cancel_after.values().min().copied();
+        let due = venue.cancel_after.iter().filter(|(_, &d)| d <= now_ms).map(|(&u, _)| u).take(max_due).collect();
+        (earliest, due)
+    }
+
+    /// Resolves when a switch is armed, moved or disarmed.
+    pub async fn cancel_after_changed(&self) {
+        self.cancel_after_changed.notified().await
+    }
+
     pub fn assets(&self) -> Vec<AssetSpec> {
         self.assets.read().clone()
     }
@@ -280,13 +329,23 @@ impl ReadModel {
             match event {
                 Event::AssetListed { asset } => self.on_asset_listed(applied, *asset),
                 Event::MarketListed { market } => self.on_market_listed(applied, *market, ts_ms),
-                Event::MarketModeChanged { market, mode } => self.on_mode_changed(*market, *mode),
+                Event::MarketModeChanged { market, mode } => {
+                    self.on_mode_changed(*market, *mode);
+                    change_of(feed, *market);
+                }
                 Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => self.update_spec(*market, |spec| {
                     spec.maker_fee_ppm = *maker_fee_ppm;
                     spec.taker_fee_ppm = *taker_fee_ppm;
                 }),
                 Event::BandChanged { market, band_bps } => self.update_spec(*market, |spec| spec.band_bps = *band_bps),
-                Event::MaintenanceChanged { on } => self.maintenance.store(*on, Ordering::Relaxed),
+                Event::MaintenanceChanged { on } => {
+                    self.maintenance.store(*on, Ordering::Relaxed);
+                    // Every market's mode as customers meet it changed: their tickers say so.
+                    for (i, m) in self.markets().iter().enumerate() {
+                        m.write().maintenance = *on;
+                        change_of(feed, MarketId(i as u16));
+                    }
+                }
                 Event::UserCreated { user } => self.on_user_created(*user),
                 Event::Posting { asset, from, to, amount, .. } => {
                     self.post(*from, *asset, amount.0, false);
@@ -306,6 +365,16 @@ impl ReadModel {
                 Event::SelfTradePrevented { .. } => {}
                 Event::OrderAmended { order, price, qty, kept_priority } => self.on_order_amended(*order, *price, *qty, *kept_priority, ts_ms, feed),
                 Event::OrderDone { order, reason, .. } => self.on_order_done(*order, *reason, ts_ms, feed),
+                Event::FundingChanged(funding) => self.venue.write().funding = *funding,
+                Event::ResumeStepTaken { step } => self.on_resume_step(*step, ts_ms),
+                Event::CancelAfterArmed { user, deadline_ms } => {
+                    self.venue.write().cancel_after.insert(*user, *deadline_ms);
+                    self.cancel_after_changed.notify_one();
+                }
+                Event::CancelAfterDisarmed { user } | Event::CancelAfterFired { user, .. } => {
+                    self.venue.write().cancel_after.remove(user);
+                    self.cancel_after_changed.notify_one();
+                }
                 // Balances move by their Posting events; the rest change nothing shown here.
                 Event::Rejected { .. }
                 | Event::Duplicate { .. }
@@ -342,6 +411,21 @@ impl ReadModel {
             let mut info = (*m.info).clone();
             info.spec.mode = mode;
             m.info = Arc::new(info);
+        }
+    }
+
+    /// Mirrors the engine's resume state (the markets list aside: only the engine walks them).
+    fn on_resume_step(&self, step: ResumeStep, ts_ms: u64) {
+        let mut venue = self.venue.write();
+        match step {
+            ResumeStep::Withdrawals => venue.resume = ResumeState::default(),
+            ResumeStep::Begin { cancel_only_ms } => {
+                venue.resume = ResumeState { last: Some(step), last_at_ms: ts_ms, cancel_only_ms, markets: Vec::new() };
+            }
+            _ => {
+                venue.resume.last = Some(step);
+                venue.resume.last_at_ms = ts_ms;
+            }
         }
     }
 

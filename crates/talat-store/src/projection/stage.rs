@@ -190,6 +190,13 @@ impl<'a> Staged<'a> {
                 Event::BandChanged { market, band_bps } => self.market_changes.push((*market, MarketChange::Band(*band_bps))),
                 // Not projected: exchange-wide switches and account settings the engine owns.
                 Event::MaintenanceChanged { .. } | Event::AccountsLinked { .. } | Event::TierLimitsSet { .. } => {}
+                // The venue's switches live in the read models; the status page records its own
+                // history of them.
+                Event::FundingChanged(_)
+                | Event::ResumeStepTaken { .. }
+                | Event::CancelAfterArmed { .. }
+                | Event::CancelAfterDisarmed { .. }
+                | Event::CancelAfterFired { .. } => {}
                 Event::UserCreated { user } => self.users.push((*user, seq, ts_ms)),
 
                 Event::Posting { asset, from, to, amount, cause } => {

@@ -19,7 +19,7 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::sync::Arc;
-use talat_core::{MarketId, Side, TradingMode};
+use talat_core::{MarketId, Side};
 use talat_gateway::gateway::AppState;
 use talat_gateway::read::{MarketChange, MarketState, ReadModel, TradeView};
 use tokio::sync::broadcast::error::RecvError;
@@ -104,6 +104,10 @@ pub struct TickerMessage {
     pub quote_volume: Box<RawValue>,
     #[serde(rename = "isFrozen")]
     pub is_frozen: u8,
+    /// talat's addition: the market's mode by name, so a bot sees cancel-only or a halt as it
+    /// happens (a mode change sends a ticker).
+    #[serde(rename = "tradingMode")]
+    pub trading_mode: &'static str,
     pub high24hr: Box<RawValue>,
     pub low24hr: Box<RawValue>,
     pub open: Box<RawValue>,
@@ -130,7 +134,8 @@ pub fn ticker_message(m: &MarketState, now_ms: u64) -> TickerMessage {
         base_volume: number(t.base_volume),
         quote_volume: number(t.quote_volume),
         // Frozen as the symbols list's freeze_buy/freeze_sell: no new orders at all.
-        is_frozen: u8::from(matches!(m.mode, TradingMode::CancelOnly | TradingMode::Halted)),
+        is_frozen: u8::from(m.frozen()),
+        trading_mode: m.mode_name(),
         high24hr: number(t.high),
         low24hr: number(t.low),
         open: number(t.open),
