@@ -95,6 +95,8 @@ pub struct ResumeState {
     pub last: Option<ResumeStep>,
     /// When `last` was taken (the engine's sequenced time).
     pub last_at_ms: u64,
+    /// When the outage was declared (`Begin`): evidence for withdrawals must be newer.
+    pub began_at_ms: u64,
     pub cancel_only_ms: u64,
     /// The markets the outage halted, in id order: only these are walked back to open, so a
     /// market halted for its own reasons before the outage stays halted.

@@ -30,6 +30,7 @@ impl Engine {
                 }
                 self.resume.markets = markets;
                 self.resume.cancel_only_ms = cancel_only_ms;
+                self.resume.began_at_ms = now_ms;
                 self.set_funding(Funding { deposits_open: false, withdrawals_open: false }, out)?;
             }
             ResumeStep::Deposits => self.set_funding(Funding { deposits_open: true, ..self.funding }, out)?,

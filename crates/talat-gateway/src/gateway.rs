@@ -43,6 +43,8 @@ pub struct Gateway {
     pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
     /// The live market-surveillance monitor, when it runs (`install_surveillance`).
     pub surveillance_state: std::sync::OnceLock<crate::surveillance::SurveillanceHandle>,
+    /// The shed rate and the watchers' heartbeats, for the status page.
+    pub health: crate::health::Health,
     /// Set once the gateway's own timers (the dead-man's switch) run.
     pub timers_started: std::sync::atomic::AtomicBool,
 }
@@ -194,11 +196,13 @@ impl Gateway {
         if inflight >= self.config.max_inflight_places {
             return Err(self.shed("inflight"));
         }
+        self.health.count_admitted();
         Ok(slot)
     }
 
     fn shed(&self, reason: &'static str) -> ApiError {
         metrics::counter!("talat_api_shed_total", "reason" => reason).increment(1);
+        self.health.count_shed();
         ApiError::system_busy(self.config.busy_retry_after_s)
     }
 

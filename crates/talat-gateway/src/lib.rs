@@ -17,6 +17,7 @@ pub mod decimal;
 pub mod error;
 pub mod funds;
 pub mod gateway;
+pub mod health;
 pub mod limits;
 pub mod projection;
 pub mod read;

@@ -85,8 +85,8 @@ pub struct Signals {
     pub answered_recent: u64,
     pub ws_connections: u64,
     pub ws_capacity: u64,
-    /// How far the query store (history, the web app's records) trails the engine, in ms.
-    pub store_lag_ms: u64,
+    /// How many commands the query store (history, the web app's records) trails the engine by.
+    pub store_behind_commands: u64,
     pub watchers: Vec<WatcherBeat>,
 }
 
@@ -125,8 +125,9 @@ impl Component {
 /// Shed share of new orders (per mille) from which the API is degraded, and a partial outage.
 pub const SHED_DEGRADED_PER_MILLE: u64 = 50;
 pub const SHED_PARTIAL_PER_MILLE: u64 = 500;
-/// The store trailing the engine by this much makes the web app's history degraded.
-pub const STORE_LAG_DEGRADED_MS: u64 = 30_000;
+/// The store trailing the engine by this many commands makes the web app's history degraded
+/// (about a minute at a busy day's rate; a surge catches up after it).
+pub const STORE_BEHIND_DEGRADED_COMMANDS: u64 = 50_000;
 /// WebSocket connections at this share of capacity (per mille): degraded.
 pub const WS_DEGRADED_PER_MILLE: u64 = 950;
 /// Missed looks before a watcher counts as behind.
@@ -220,8 +221,8 @@ pub fn measure(signals: &Signals, overrides: &[Override]) -> Vec<Component> {
         (ComponentStatus::Operational, String::new())
     };
     out.push(component("websocket".into(), "WebSocket streams".into(), "สตรีม WebSocket".into(), "platform", ws));
-    let web = if signals.store_lag_ms > STORE_LAG_DEGRADED_MS {
-        (ComponentStatus::DegradedPerformance, format!("order and trade history is {} s behind", signals.store_lag_ms / 1_000))
+    let web = if signals.store_behind_commands > STORE_BEHIND_DEGRADED_COMMANDS {
+        (ComponentStatus::DegradedPerformance, format!("order and trade history is {} commands behind", signals.store_behind_commands))
     } else {
         (ComponentStatus::Operational, String::new())
     };

@@ -68,6 +68,9 @@ pub mod allow {
     pub const SUPPORT_WRITE: &[Role] = &[Support, Admin];
     pub const COMPLAINT: &[Role] = &[Support, Compliance, Admin];
     pub const INCIDENTS_READ: &[Role] = &[Operator, Support, Admin];
+    pub const STATUS_READ: &[Role] = &[Operator, Support, Admin];
+    pub const STATUS_POST: &[Role] = &[Operator, Admin];
+    pub const RESUME: &[Role] = &[Operator, Admin];
     pub const INCIDENTS_CREATE: &[Role] = &[Operator, Admin];
     pub const INCIDENTS_ANSWER: &[Role] = &[Operator, Support, Admin];
     pub const STAFFING: &[Role] = &[Support, Compliance, Admin];

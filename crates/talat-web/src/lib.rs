@@ -39,6 +39,7 @@ pub mod mail;
 pub mod orders;
 pub mod secrets;
 pub mod session;
+pub mod status;
 pub mod support;
 pub mod surveillance;
 pub mod views;
@@ -236,5 +237,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(kyc::routes())
         .merge(funds::routes())
         .merge(surveillance::routes())
+        .merge(status::routes())
         .with_state(web)
 }

@@ -420,7 +420,7 @@ impl ReadModel {
         match step {
             ResumeStep::Withdrawals => venue.resume = ResumeState::default(),
             ResumeStep::Begin { cancel_only_ms } => {
-                venue.resume = ResumeState { last: Some(step), last_at_ms: ts_ms, cancel_only_ms, markets: Vec::new() };
+                venue.resume = ResumeState { last: Some(step), last_at_ms: ts_ms, began_at_ms: ts_ms, cancel_only_ms, markets: Vec::new() };
             }
             _ => {
                 venue.resume.last = Some(step);

@@ -5,7 +5,8 @@
 //! `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC applications,
 //! documents, knowledge tests), `screening` (sanctions lists, hits, clearances), `admission`
 //! (admitted customers and the waitlist), `funds` (bank accounts, deposit intents, bank lines,
-//! exceptions, withdrawals and approvals, payout batches, statements, reconciliations).
+//! exceptions, withdrawals and approvals, payout batches, statements, reconciliations), `status`
+//! (the status page's incidents, their updates and component overrides).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
 //! migrations, and write through [`crate::Store`]'s write transaction like the rest.
@@ -15,6 +16,7 @@ pub(crate) mod funds;
 pub(crate) mod keys;
 pub(crate) mod onboarding;
 pub(crate) mod screening;
+pub(crate) mod status;
 pub(crate) mod support;
 pub(crate) mod surveillance;
 pub(crate) mod web;

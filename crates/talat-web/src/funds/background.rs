@@ -22,9 +22,17 @@ pub fn spawn(web: &Arc<Web>) {
             tracing::error!("funds: recovery after start failed: {e}");
         }
     });
-    crate::spawn_periodic(web, SWEEP_EVERY.min(Duration::from_millis(every)), |web| async move {
-        if let Err(e) = sweep(&web).await {
-            tracing::warn!("funds: sweep failed: {e}");
+    let interval = SWEEP_EVERY.min(Duration::from_millis(every));
+    crate::spawn_periodic(web, interval, move |web| async move {
+        match sweep(&web).await {
+            // The sweep is THB's watcher both ways: statements in, payouts' outcomes looked up.
+            Ok(()) => {
+                let now_ms = web.gateway.now_ms();
+                for component in ["deposits-thb", "withdrawals-thb"] {
+                    web.gateway.health.beat(component, interval.as_millis() as u64, now_ms);
+                }
+            }
+            Err(e) => tracing::warn!("funds: sweep failed: {e}"),
         }
     });
 }
