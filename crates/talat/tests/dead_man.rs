@@ -40,7 +40,7 @@ impl Client {
     }
 
     async fn bid(&self, client_id: &str) -> String {
-        let body = format!(r#"{{"sym":"BTC_THB","amt":100,"rat":1000000,"typ":"limit","client_id":"{client_id}"}}"#);
+        let body = format!(r#"{{"sym":"BTC_THB","amt":100,"rat":3000000,"typ":"limit","client_id":"{client_id}"}}"#);
         let reply = self.signed("POST", "/api/v3/market/place-bid", &body).await;
         assert_eq!(reply["error"], 0, "{reply}");
         reply["result"]["id"].as_str().expect("an order id").to_string()
