@@ -69,6 +69,9 @@ enum Cmd {
         #[arg(long)]
         data: PathBuf,
     },
+    /// The documented order after an outage (deposits, cancel-only, post-only, open,
+    /// withdrawals), one confirmed step at a time through the running exchange's console API.
+    Resume(talat::resume_cli::ResumeArgs),
     /// Continuity drills, with reports kept for the regulator.
     #[command(subcommand)]
     Drill(talat::drill::DrillCmd),
@@ -380,6 +383,7 @@ fn main() -> ExitCode {
         Cmd::Drill(cmd) => return finish("talat drill", talat::drill::run(cmd)),
         Cmd::Promptpay(args) => return promptpay_cli::run(args),
         Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
+        Cmd::Resume(args) => return talat::resume_cli::run(args),
         Cmd::Surveillance(cmd) => return talat::surveillance_cli::run(cmd),
     }
     ExitCode::SUCCESS
