@@ -49,6 +49,8 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("cases", allow::SURVEILLANCE),
         ("tape-audit", allow::SURVEILLANCE),
         ("breaker", allow::SURVEILLANCE_BREAKER),
+        ("status-page", allow::STATUS_READ),
+        ("resume", allow::RESUME),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),

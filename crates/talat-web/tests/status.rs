@@ -129,8 +129,33 @@ async fn incidents_updates_overrides_and_the_feeds() {
             _ => {}
         }
     }
-    assert_eq!(entries, 1);
+    assert_eq!(entries, 1, "{atom}");
     assert!(atom.contains("Withdrawals delayed &lt;bank&gt;"));
+
+    // A status incident linked to the support incident of the same event: its updates reach
+    // the customers' tickets, and closing it resolves them.
+    let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
+    let (s, t) = alice.post("/web/api/support/tickets", json!({"category": "trading", "subject": "Cannot trade", "text": "Orders are refused."})).await;
+    assert_eq!(s, 201, "{t}");
+    let ticket = t["ticket"]["id"].as_u64().unwrap();
+    let (s, v) = op.post("/web/api/console/support/incidents", json!({"title": "Engine halt", "description": "BTC_THB halted", "reason": "r"})).await;
+    assert_eq!(s, 200, "{v}");
+    let support = v["incident"]["id"].as_u64().unwrap();
+    let (s, v) = op.post(&format!("/web/api/console/support/incidents/{support}/link"), json!({"ticket_ids": [ticket]})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = op
+        .post("/web/api/console/status/incidents", json!({"name": "Trading halted", "body": "Investigating.", "support_incident_id": support, "reason": "r"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let linked = v["id"].as_u64().unwrap();
+    let (s, v) = op.post(&format!("/web/api/console/status/incidents/{linked}/updates"), json!({"status": "resolved", "body": "Trading is back.", "reason": "r"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["tickets_answered"], 1);
+    let (_, t) = alice.get(&format!("/web/api/support/tickets/{ticket}")).await;
+    assert_eq!(t["ticket"]["status"], "resolved", "{t}");
+    assert!(t["ticket"]["messages"].as_array().unwrap().iter().any(|m| m["text"] == "Trading is back."), "{t}");
+    let (s, v) = op.post("/web/api/console/status/incidents", json!({"name": "x", "body": "y", "support_incident_id": 999, "reason": "r"})).await;
+    assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("support_incident_id")), "{v}");
 
     // An override wins over the measurement until cleared; support may read, not set.
     let (s, _) = op.call(reqwest::Method::PUT, "/web/api/console/status/overrides/api", Some(json!({"status": "degraded_performance", "reason": "provider latency"}))).await;

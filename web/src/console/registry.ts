@@ -10,6 +10,7 @@ import { staffingPage, reportsPage } from "./support-reports";
 import { kycPage, screeningPage, admissionPage } from "./kyc";
 import { fundsPage } from "./funds";
 import { alertsPage, casesPage, tapeAuditPage, breakerPage } from "./surveillance";
+import { statusAdminPage, resumePage } from "./continuity";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -34,6 +35,8 @@ export const PAGES: ConsolePage[] = [
   { id: "cases", title: "Cases", render: casesPage }, // surveillance cases and one case with its actions and AMLO report (#/cases/<id>)
   { id: "tape-audit", title: "Tape audit", render: tapeAuditPage }, // daily Benford and round-size audit per market
   { id: "breaker", title: "Circuit breaker", render: breakerPage }, // the breaker's halts and resumptions
+  { id: "status-page", title: "Status page", render: statusAdminPage }, // components, overrides, incidents and maintenance on /status
+  { id: "resume", title: "Resume", render: resumePage }, // the runbook after an outage, one confirmed step at a time
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

@@ -3,6 +3,7 @@
 
 use super::view::{self, snapshot};
 use crate::auth::{allow, Action, Staff};
+use crate::support::answer::answer_tickets;
 use crate::body;
 use crate::error::{WebError, WebResult};
 use crate::Web;
@@ -135,7 +136,14 @@ pub async fn update(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): P
         if !web.store.add_status_update(n, status, &text, kind.is_final(status), s.row.id, web.gateway.now_ms()).await? {
             return Err(WebError::conflict(format!("status incident {n} was closed meanwhile")));
         }
-        Ok(json!({"id": n, "status": status}))
+        // The same event's support incident: its customers' tickets get the update too.
+        let mut tickets_answered = 0;
+        if let Some(support) = row.support_incident_id {
+            if let Some(incident) = web.store.incident(support).await?.filter(|i| i.status == "open") {
+                tickets_answered = answer_tickets(&web, &incident, &text, kind.is_final(status), s.row.id).await?;
+            }
+        }
+        Ok(json!({"id": n, "status": status, "tickets_answered": tickets_answered}))
     })
     .await
 }

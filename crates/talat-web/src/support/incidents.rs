@@ -2,8 +2,9 @@
 //! tickets are linked, so staff answer them together (each ticket gets the message, an event
 //! and a mail). The links are what outage compensation will read later.
 
+use super::answer::answer_tickets;
 use super::input::{self, MAX_TEXT_CHARS};
-use super::view::{customer_email, customer_mail, event, status_event};
+use super::view::event;
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
@@ -14,13 +15,10 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use talat_store::{IncidentRow, NewMessage, Set, TicketChange};
+use talat_store::{IncidentRow, Set, TicketChange};
 
-/// Most tickets one link request names, and most tickets one incident answer reaches.
+/// Most tickets one link request names.
 pub const MAX_LINK: usize = 500;
-pub const MAX_ANSWERED: i64 = 5_000;
-/// A ticket changed by someone else while an incident answer runs is retried this often.
-const RETRIES: u32 = 3;
 
 fn incident_json(i: &IncidentRow) -> Value {
     json!({"id": i.id, "title": i.title, "description": i.description, "status": i.status, "created_ms": i.created_ms, "resolved_ms": i.resolved_ms, "ticket_count": i.ticket_count})
@@ -112,43 +110,7 @@ pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
             None | Some(Value::Null) => false,
             Some(_) => body::bool(&m, "resolve")?,
         };
-        let then = if resolve { "resolved" } else { "waiting_customer" };
-        let mut answered = 0u64;
-        for t in web.store.incident_tickets(incident.id, MAX_ANSWERED).await? {
-            let mut t = t;
-            for attempt in 0..=RETRIES {
-                if t.status == "closed" {
-                    break;
-                }
-                let now = web.gateway.now_ms();
-                let mut change = TicketChange { ticket_id: t.id, expect_version: t.version, now_ms: now, ..Default::default() };
-                change.message = Some((NewMessage { author: "staff".into(), author_id: s.row.id, internal: false, body: text.clone() }, Vec::new()));
-                change.events.push(event("staff", s.row.id, "message", None, None, format!("incident {}", incident.id)));
-                if t.first_response_ms.is_none() {
-                    change.set.push(("first_response_ms", Set::Int(now)));
-                }
-                if let Some(e) = status_event("staff", s.row.id, &t.status, then) {
-                    change.events.push(e);
-                    change.set.push(("status", Set::Text(then.into())));
-                    if resolve {
-                        change.set.push(("resolved_ms", Set::Int(now)));
-                    }
-                }
-                let to = customer_email(&web, &t).await?;
-                change.mail.push(customer_mail(&web, &to, "incident.answer", &t, &format!("An update on \"{}\":\n\n{text}", incident.title)));
-                if web.store.change_ticket(&change).await? {
-                    answered += 1;
-                    break;
-                }
-                if attempt == RETRIES {
-                    return Err(WebError::conflict(format!("ticket {} keeps changing; {answered} tickets were answered, send the rest again", t.id)));
-                }
-                t = web.store.ticket(t.id).await?.ok_or_else(|| WebError::internal("a linked ticket vanished"))?;
-            }
-        }
-        if resolve {
-            web.store.resolve_incident(incident.id, web.gateway.now_ms()).await?;
-        }
+        let answered = answer_tickets(&web, &incident, &text, resolve, s.row.id).await?;
         let incident = web.store.incident(incident.id).await?.ok_or_else(|| WebError::internal("the incident vanished"))?;
         Ok(json!({"incident": incident_json(&incident), "answered": answered}))
     })

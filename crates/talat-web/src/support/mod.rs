@@ -8,10 +8,12 @@
 //!
 //! Module map: the routes are `customer`, `console` (queue, reply, assign, priority, complaint),
 //! `incidents`, `staffing` and `reports`; they share `input` (fields, links, attachments),
-//! `clocks` (a ticket's SLA clocks from its history) and `view` (JSON, loading, mail texts, the
+//! `clocks` (a ticket's SLA clocks from its history), `answer` (one answer to an incident's
+//! tickets, which the status page's updates use too) and `view` (JSON, loading, mail texts, the
 //! answers to refused changes), never each other. `sweep` (escalation, breaches, closing
 //! resolved tickets) runs in the background.
 
+pub mod answer;
 pub mod clocks;
 pub mod console;
 pub mod customer;
