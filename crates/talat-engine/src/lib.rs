@@ -36,8 +36,8 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use talat_core::money::{pow10, GridStep};
 use talat_core::{
-    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Funding, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, ResumeState, Seq, Side, TierLimits,
-    UserId,
+    AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Funding, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, ResumeState, Seq, Side,
+    TierLimits, UserId,
 };
 
 pub use invariants::InvariantViolation;

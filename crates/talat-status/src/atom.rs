@@ -44,7 +44,8 @@ pub fn feed(title: &str, base_url: &str, incidents: &[Incident], now_ms: u64) ->
         let _ = writeln!(out, "    <link rel=\"alternate\" type=\"text/html\" href=\"{}/status#incident-{}\"/>", escape(base_url), i.id);
         let mut body = String::new();
         for u in &i.updates {
-            let _ = write!(body, "<p><small>{}</small><br/><strong>{}</strong> - {}</p>", bangkok_iso_datetime(u.created_ms), escape(&u.status), escape(&u.body));
+            let _ =
+                write!(body, "<p><small>{}</small><br/><strong>{}</strong> - {}</p>", bangkok_iso_datetime(u.created_ms), escape(&u.status), escape(&u.body));
         }
         let _ = writeln!(out, "    <content type=\"html\">{}</content>", escape(&body));
         let _ = writeln!(out, "  </entry>");
@@ -89,7 +90,9 @@ mod tests {
             scheduled_for_ms: None,
             scheduled_until_ms: None,
             support_incident: None,
-            updates: vec![IncidentUpdate { id: 1, status: "resolved".into(), body: "ถอนได้ตามปกติ <ok>".into(), created_ms: 1_800_000_600_000 }],
+            updates: vec![IncidentUpdate {
+                id: 1, status: "resolved".into(), body: "ถอนได้ตามปกติ <ok>".into(), created_ms: 1_800_000_600_000
+            }],
         };
         let xml = feed("talat", "http://127.0.0.1:8080", &[incident], 0);
         let names = elements(&xml);

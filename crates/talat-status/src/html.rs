@@ -175,7 +175,11 @@ ul.components li{{display:flex;justify-content:space-between;gap:8px;padding:8px
         "</section><footer><small>{} {}{}</small></footer></body></html>",
         t(lang, "Updated", "อัปเดตเมื่อ"),
         when(text.now_ms),
-        if kind_note { t(lang, " · maintenance is announced here in advance", " · แจ้งการปรับปรุงระบบล่วงหน้าที่นี่") } else { "" }
+        if kind_note {
+            t(lang, " · maintenance is announced here in advance", " · แจ้งการปรับปรุงระบบล่วงหน้าที่นี่")
+        } else {
+            ""
+        }
     );
     out
 }

@@ -52,8 +52,7 @@ pub fn component(c: &Component, position: usize, now_ms: u64) -> Value {
 }
 
 pub fn incident(i: &Incident, components: &[Component], now_ms: u64) -> Value {
-    let affected: Vec<Value> =
-        components.iter().enumerate().filter(|(_, c)| i.components.contains(&c.id)).map(|(p, c)| component(c, p, now_ms)).collect();
+    let affected: Vec<Value> = components.iter().enumerate().filter(|(_, c)| i.components.contains(&c.id)).map(|(p, c)| component(c, p, now_ms)).collect();
     let updates: Vec<Value> = i
         .updates
         .iter()
@@ -167,18 +166,58 @@ mod tests {
         assert_eq!(v["status"]["indicator"], "critical");
         assert_eq!(
             keys(&v["components"][0]),
-            ["created_at", "description", "group", "group_id", "id", "name", "only_show_if_degraded", "page_id", "position", "showcase", "start_date", "status", "updated_at"]
+            [
+                "created_at",
+                "description",
+                "group",
+                "group_id",
+                "id",
+                "name",
+                "only_show_if_degraded",
+                "page_id",
+                "position",
+                "showcase",
+                "start_date",
+                "status",
+                "updated_at"
+            ]
         );
         assert_eq!(v["components"][0]["status"], "major_outage");
         let i = &v["incidents"][0];
         assert_eq!(
             keys(i),
-            ["components", "created_at", "id", "impact", "incident_updates", "monitoring_at", "name", "page_id", "resolved_at", "shortlink", "started_at", "status", "updated_at"]
+            [
+                "components",
+                "created_at",
+                "id",
+                "impact",
+                "incident_updates",
+                "monitoring_at",
+                "name",
+                "page_id",
+                "resolved_at",
+                "shortlink",
+                "started_at",
+                "status",
+                "updated_at"
+            ]
         );
         assert_eq!(i["components"][0]["id"], "trading-btc_thb");
         assert_eq!(
             keys(&i["incident_updates"][0]),
-            ["affected_components", "body", "created_at", "custom_tweet", "deliver_notifications", "display_at", "id", "incident_id", "status", "tweet_id", "updated_at"]
+            [
+                "affected_components",
+                "body",
+                "created_at",
+                "custom_tweet",
+                "deliver_notifications",
+                "display_at",
+                "id",
+                "incident_id",
+                "status",
+                "tweet_id",
+                "updated_at"
+            ]
         );
         assert_eq!(keys(&status_json(&info, &status)), ["page", "status"]);
         assert_eq!(incidents(&info, &components, &[incident])["incidents"].as_array().unwrap().len(), 1);

@@ -48,6 +48,7 @@ pub use app::screening::{
     ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow,
     ScreeningSubjectRow, MAX_SCREENING_ROWS,
 };
+pub use app::status::{NewStatusIncident, StatusIncidentRow, StatusOverrideRow, StatusUpdateRow, MAX_STATUS_INCIDENTS};
 pub use app::support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
     TicketChange, TicketRow, MAX_SUPPORT_ROWS, ROSTER_SLOTS,
@@ -55,7 +56,6 @@ pub use app::support::{
 pub use app::surveillance::{
     AlertRow, BreakerActionRow, CaseChange, CaseEventRow, CaseOpened, CaseRow, CaseSet, LinkFact, NewCaseEvent, MAX_SURVEILLANCE_ROWS,
 };
-pub use app::status::{NewStatusIncident, StatusIncidentRow, StatusOverrideRow, StatusUpdateRow, MAX_STATUS_INCIDENTS};
 pub use app::web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;

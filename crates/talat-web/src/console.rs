@@ -176,8 +176,8 @@ async fn set_mode(State(web): State<Arc<Web>>, headers: HeaderMap, Path(symbol):
     let act = Action { web: &web, staff: &s, action: "market.mode", target: symbol.clone() };
     act.run(allow::MODE, &m, || async {
         let market = market_of(&web, &symbol)?;
-        let mode = TradingMode::parse(body::str(&m, "mode")?)
-            .ok_or_else(|| WebError::invalid("mode", "mode must be open, post_only, cancel_only or halted"))?;
+        let mode =
+            TradingMode::parse(body::str(&m, "mode")?).ok_or_else(|| WebError::invalid("mode", "mode must be open, post_only, cancel_only or halted"))?;
         body::reason(&m)?;
         submit_admin(&web, Command::SetMarketMode { market: market.info.id, mode }).await
     })

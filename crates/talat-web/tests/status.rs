@@ -96,7 +96,8 @@ async fn incidents_updates_overrides_and_the_feeds() {
     let id = v["id"].as_u64().unwrap();
     let (s, v) = op.post(&format!("/web/api/console/status/incidents/{id}/updates"), json!({"status": "in_progress", "body": "x", "reason": "r"})).await;
     assert_eq!(s, 400, "an incident has no maintenance status: {v}");
-    let (s, _) = op.post(&format!("/web/api/console/status/incidents/{id}/updates"), json!({"status": "monitoring", "body": "Payouts flowing.", "reason": "r"})).await;
+    let (s, _) =
+        op.post(&format!("/web/api/console/status/incidents/{id}/updates"), json!({"status": "monitoring", "body": "Payouts flowing.", "reason": "r"})).await;
     assert_eq!(s, 200);
 
     let s = summary(&kit).await;
@@ -148,7 +149,8 @@ async fn incidents_updates_overrides_and_the_feeds() {
         .await;
     assert_eq!(s, 200, "{v}");
     let linked = v["id"].as_u64().unwrap();
-    let (s, v) = op.post(&format!("/web/api/console/status/incidents/{linked}/updates"), json!({"status": "resolved", "body": "Trading is back.", "reason": "r"})).await;
+    let (s, v) =
+        op.post(&format!("/web/api/console/status/incidents/{linked}/updates"), json!({"status": "resolved", "body": "Trading is back.", "reason": "r"})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["tickets_answered"], 1);
     let (_, t) = alice.get(&format!("/web/api/support/tickets/{ticket}")).await;
@@ -158,7 +160,9 @@ async fn incidents_updates_overrides_and_the_feeds() {
     assert_eq!((s.as_u16(), v["field"].as_str()), (400, Some("support_incident_id")), "{v}");
 
     // An override wins over the measurement until cleared; support may read, not set.
-    let (s, _) = op.call(reqwest::Method::PUT, "/web/api/console/status/overrides/api", Some(json!({"status": "degraded_performance", "reason": "provider latency"}))).await;
+    let (s, _) = op
+        .call(reqwest::Method::PUT, "/web/api/console/status/overrides/api", Some(json!({"status": "degraded_performance", "reason": "provider latency"})))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(component(&summary(&kit).await, "api")["status"], "degraded_performance");
     let (s, _) = op.call(reqwest::Method::PUT, "/web/api/console/status/overrides/nope", Some(json!({"status": "major_outage", "reason": "r"}))).await;
@@ -182,7 +186,10 @@ async fn resume_steps_go_in_order_and_reach_the_status_page() {
     let (path, body) = step("open", json!({}));
     let (s, v) = op.post(&path, body).await;
     assert_eq!(s, 409, "{v}");
-    assert!(v["error"].as_str().unwrap_or_default().contains("begin one first") || v["message"].as_str().unwrap_or_default().contains("begin one first"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap_or_default().contains("begin one first") || v["message"].as_str().unwrap_or_default().contains("begin one first"),
+        "{v}"
+    );
     let (s, v) = op.post("/web/api/console/resume/begin", json!({"confirm": "deposits", "reason": "r"})).await;
     assert_eq!(s, 400, "a step is confirmed by its own name: {v}");
 
@@ -192,7 +199,7 @@ async fn resume_steps_go_in_order_and_reach_the_status_page() {
     let s_ = summary(&kit).await;
     assert_eq!(component(&s_, "trading-btc_thb")["status"], "under_maintenance");
     assert_eq!(component(&s_, "withdrawals-thb")["status"], "under_maintenance");
-    assert_eq!(s_["incidents"][0]["name"].as_str().unwrap().starts_with("Resuming"), true, "{s_}");
+    assert!(s_["incidents"][0]["name"].as_str().unwrap().starts_with("Resuming"), "{s_}");
 
     for (word, refused) in [("cancel-only", "out of order"), ("withdrawals", "out of order")] {
         let (path, body) = step(word, json!({}));
@@ -222,7 +229,13 @@ async fn resume_steps_go_in_order_and_reach_the_status_page() {
     let now = kit.ex.gateway.now_ms();
     kit.web
         .store
-        .save_reconciliation(&talat_store::ReconciliationRow { recon_date: "2026-12-06".into(), report: "{}".into(), difference_satang: 0, created_ms: now, created_by: "test".into() })
+        .save_reconciliation(&talat_store::ReconciliationRow {
+            recon_date: "2026-12-06".into(),
+            report: "{}".into(),
+            difference_satang: 0,
+            created_ms: now,
+            created_by: "test".into(),
+        })
         .await
         .unwrap();
     let (s, v) = op.post(&path, body).await;

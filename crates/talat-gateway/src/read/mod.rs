@@ -14,9 +14,9 @@ pub use orders::{OrderStatus, OrderType, OrderView};
 
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::collections::BTreeMap;
 use talat_core::venue::{Funding, ResumeState, ResumeStep};
 use talat_core::{Account, Applied, AssetId, AssetSpec, Command, Event, MarketId, OrderId, Price, Qty, Side, UserId};
 use talat_engine::Engine;

@@ -176,13 +176,12 @@ impl Store {
 
     /// The updates of the given incidents, newest first within each.
     pub async fn status_updates_of(&self, incident_id: u64) -> Result<Vec<StatusUpdateRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, status, body, created_by, created_ms FROM status_updates WHERE incident_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(int(incident_id)?)
-        .bind(MAX_STATUS_UPDATES)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, incident_id, status, body, created_by, created_ms FROM status_updates WHERE incident_id = $1 ORDER BY id DESC LIMIT $2")
+                .bind(int(incident_id)?)
+                .bind(MAX_STATUS_UPDATES)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 let c = Cols::new(row, "status_updates");
@@ -222,11 +221,18 @@ impl Store {
     }
 
     pub async fn status_overrides(&self) -> Result<Vec<StatusOverrideRow>, StoreError> {
-        let rows = sqlx::query("SELECT component, status, reason, set_by, set_ms FROM status_overrides ORDER BY component LIMIT 1000").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT component, status, reason, set_by, set_ms FROM status_overrides ORDER BY component LIMIT 1000").fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 let c = Cols::new(row, "status_overrides");
-                Ok(StatusOverrideRow { component: c.text("component")?, status: c.text("status")?, reason: c.text("reason")?, set_by: c.u64("set_by")?, set_ms: c.u64("set_ms")? })
+                Ok(StatusOverrideRow {
+                    component: c.text("component")?,
+                    status: c.text("status")?,
+                    reason: c.text("reason")?,
+                    set_by: c.u64("set_by")?,
+                    set_ms: c.u64("set_ms")?,
+                })
             })
             .collect()
     }

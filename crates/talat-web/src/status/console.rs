@@ -3,9 +3,9 @@
 
 use super::view::{self, snapshot};
 use crate::auth::{allow, Action, Staff};
-use crate::support::answer::answer_tickets;
 use crate::body;
 use crate::error::{WebError, WebResult};
+use crate::support::answer::answer_tickets;
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -56,14 +56,19 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, b
     let act = Action { web: &web, staff: &s, action: "status.incident.create", target: "status-incident:new".into() };
     act.run(allow::STATUS_POST, &m, || async {
         body::object(&headers, &body, false)?;
-        let kind = IncidentKind::parse(body::opt_str(&m, "kind")?.unwrap_or("incident")).ok_or_else(|| WebError::invalid("kind", "kind must be incident or maintenance"))?;
+        let kind = IncidentKind::parse(body::opt_str(&m, "kind")?.unwrap_or("incident"))
+            .ok_or_else(|| WebError::invalid("kind", "kind must be incident or maintenance"))?;
         let name = text(&m, "name", NAME_CHARS_MAX)?;
         let first = text(&m, "body", BODY_CHARS_MAX)?;
         let status = body::opt_str(&m, "status")?.unwrap_or(kind.first_status());
         if !kind.valid_status(status) || kind.is_final(status) {
-            return Err(WebError::invalid("status", format!("a new {} starts as one of {}", kind.name(), kind.statuses()[..kind.statuses().len() - 1].join(", "))));
+            return Err(WebError::invalid(
+                "status",
+                format!("a new {} starts as one of {}", kind.name(), kind.statuses()[..kind.statuses().len() - 1].join(", ")),
+            ));
         }
-        let impact = Impact::parse(body::opt_str(&m, "impact")?.unwrap_or("minor")).ok_or_else(|| WebError::invalid("impact", "impact must be none, minor, major or critical"))?;
+        let impact = Impact::parse(body::opt_str(&m, "impact")?.unwrap_or("minor"))
+            .ok_or_else(|| WebError::invalid("impact", "impact must be none, minor, major or critical"))?;
         let known: Vec<String> = view::snapshot(&web).await?.components.into_iter().map(|c| c.id).collect();
         let components = body::str_list(&m, "components", 100).or_else(|_| Ok::<_, WebError>(Vec::new()))?;
         if let Some(bad) = components.iter().find(|c| !known.iter().any(|k| k == *c)) {
@@ -156,8 +161,9 @@ pub async fn set_override(State(web): State<Arc<Web>>, headers: HeaderMap, Path(
         if !snapshot(&web).await?.components.iter().any(|c| c.id == component) {
             return Err(WebError::not_found(format!("no component {component}")));
         }
-        let status = ComponentStatus::parse(body::str(&m, "status")?)
-            .ok_or_else(|| WebError::invalid("status", "status must be operational, under_maintenance, degraded_performance, partial_outage or major_outage"))?;
+        let status = ComponentStatus::parse(body::str(&m, "status")?).ok_or_else(|| {
+            WebError::invalid("status", "status must be operational, under_maintenance, degraded_performance, partial_outage or major_outage")
+        })?;
         let reason = body::reason(&m)?;
         web.store.set_status_override(&component, status.name(), &reason, s.row.id, web.gateway.now_ms()).await?;
         Ok(json!({"component": component, "status": status.name()}))

@@ -28,7 +28,9 @@ fn announcement(step: ResumeStep) -> (&'static str, &'static str) {
         ResumeStep::CancelOnly => ("Markets are in cancel-only mode: you can cancel open orders; new orders open later.", "ตลาดเปิดให้ยกเลิกคำสั่งได้เท่านั้น"),
         ResumeStep::PostOnly => ("Markets accept post-only limit orders; nothing matches yet.", "ตลาดรับเฉพาะคำสั่งแบบ post-only ยังไม่มีการจับคู่"),
         ResumeStep::Open => ("Trading is open.", "เปิดการซื้อขายตามปกติแล้ว"),
-        ResumeStep::Withdrawals => ("Withdrawals are back after our reconciliation passed. Service is fully restored.", "เปิดให้ถอนแล้วหลังกระทบยอดผ่าน บริการกลับมาครบถ้วน"),
+        ResumeStep::Withdrawals => {
+            ("Withdrawals are back after our reconciliation passed. Service is fully restored.", "เปิดให้ถอนแล้วหลังกระทบยอดผ่าน บริการกลับมาครบถ้วน")
+        }
     }
 }
 
@@ -57,10 +59,14 @@ pub async fn step(State(web): State<Arc<Web>>, headers: HeaderMap, Path(word): P
     let act = Action { web: &web, staff: &s, action: "resume.step", target: format!("resume:{word}") };
     act.run(allow::RESUME, &m, || async {
         body::object(&headers, &body, false)?;
-        let mut step = ResumeStep::parse(&word).ok_or_else(|| WebError::not_found(format!("no resume step {word}: the steps are {}", ResumeStep::ORDER.join(", "))))?;
+        let mut step =
+            ResumeStep::parse(&word).ok_or_else(|| WebError::not_found(format!("no resume step {word}: the steps are {}", ResumeStep::ORDER.join(", "))))?;
         if let ResumeStep::Begin { cancel_only_ms } = &mut step {
             if let Some(v) = m.get("cancel_only_ms") {
-                *cancel_only_ms = v.as_u64().filter(|ms| *ms <= MAX_CANCEL_ONLY_MS).ok_or_else(|| WebError::invalid("cancel_only_ms", format!("cancel_only_ms must be 0 to {MAX_CANCEL_ONLY_MS}")))?;
+                *cancel_only_ms = v
+                    .as_u64()
+                    .filter(|ms| *ms <= MAX_CANCEL_ONLY_MS)
+                    .ok_or_else(|| WebError::invalid("cancel_only_ms", format!("cancel_only_ms must be 0 to {MAX_CANCEL_ONLY_MS}")))?;
             }
         }
         // The operator confirms by naming the step again: a stray click takes none.
@@ -75,7 +81,9 @@ pub async fn step(State(web): State<Arc<Web>>, headers: HeaderMap, Path(word): P
             let began = venue.resume.began_at_ms;
             let passed = web.store.reconciliations().await?.into_iter().any(|r| r.created_ms >= began && r.difference_satang == 0);
             if !passed {
-                return Err(WebError::conflict("withdrawals wait for a reconciliation that passes (difference 0) made after the outage began: run it on the Reconciliation page"));
+                return Err(WebError::conflict(
+                    "withdrawals wait for a reconciliation that passes (difference 0) made after the outage began: run it on the Reconciliation page",
+                ));
             }
         }
         let outcome = web.gateway.execute(Command::Resume { step }).await?;

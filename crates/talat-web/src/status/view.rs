@@ -26,10 +26,15 @@ pub(crate) fn signals(web: &Web) -> Signals {
     let store_behind_commands = gw.projector.as_ref().map_or(0, |p| gw.read.applied_seq().saturating_sub(p.projected_seq()));
     Signals {
         now_ms,
-        markets: gw.read.markets().iter().map(|m| {
-            let m = m.read();
-            (m.info.spec.symbol.clone(), m.mode_name())
-        }).collect(),
+        markets: gw
+            .read
+            .markets()
+            .iter()
+            .map(|m| {
+                let m = m.read();
+                (m.info.spec.symbol.clone(), m.mode_name())
+            })
+            .collect(),
         funding: venue.funding,
         resuming: venue.resume.active(),
         engine_stopped: gw.sequencer.stop_reason().is_some(),
