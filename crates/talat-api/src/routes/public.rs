@@ -24,40 +24,39 @@ pub fn public_limit(state: &AppState, peer: Peer, endpoint: Endpoint) -> Result<
 
 pub async fn status(State(state): State<AppState>, peer: Peer) -> Result<Response, ApiError> {
     public_limit(&state, peer, Endpoint::Status)?;
-    let (status, message) = if state.read.maintenance() { ("maintenance", "the exchange is under maintenance: cancels only") } else { ("ok", "") };
-    let stopped = state.sequencer.stop_reason().map(|r| r.to_string());
-    let secure = match &stopped {
-        Some(reason) => json!({"name":"Secure endpoints","status":"error","message":reason}),
-        None => json!({"name":"Secure endpoints","status":status,"message":message}),
-    };
-    // talat's additions in the same shape: each market's mode, and the funding switches, so a
-    // monitor reading every entry sees cancel-only, a halt or suspended withdrawals.
-    let mut entries = vec![json!({"name":"Non-secure endpoints","status":"ok","message":""}), secure];
+    // Bitkub's shape is exactly these two entries (SDKs check it): what is not "ok" about
+    // trading and funding goes in the secure endpoints' message.
+    let venue = state.read.venue();
+    let mut notes: Vec<String> = Vec::new();
     for m in state.read.markets() {
         let m = m.read();
         let mode = m.mode_name();
-        let status = if mode == "open" { "ok" } else { mode };
-        entries.push(json!({"name": format!("Market {}", m.info.spec.symbol), "status": status, "message": mode_message(mode)}));
+        if mode != "open" && mode != "maintenance" {
+            notes.push(format!("{} {}", m.info.spec.symbol, mode_message(mode)));
+        }
     }
-    let venue = state.read.venue();
-    for (name, open) in [("Deposits", venue.funding.deposits_open), ("Withdrawals", venue.funding.withdrawals_open)] {
-        let (status, message) = if open { ("ok", "") } else { ("suspended", "suspended while the exchange resumes after an outage") };
-        entries.push(json!({"name": name, "status": status, "message": message}));
+    if !venue.funding.deposits_open {
+        notes.push("deposits suspended".into());
+    }
+    if !venue.funding.withdrawals_open {
+        notes.push("withdrawals suspended".into());
     }
     if let Some(step) = venue.resume.last {
-        let message = format!("resuming after an outage: step {} done, next {}", step.name(), venue.resume.expected().name());
-        entries.push(json!({"name": "Resume", "status": "in_progress", "message": message}));
+        notes.push(format!("resuming after an outage: {} done, next {}", step.name(), venue.resume.expected().name()));
     }
-    Ok(Json(Value::Array(entries)).into_response())
+    let secure = match state.sequencer.stop_reason() {
+        Some(reason) => json!({"name":"Secure endpoints","status":"error","message":reason.to_string()}),
+        None if state.read.maintenance() => json!({"name":"Secure endpoints","status":"maintenance","message":"the exchange is under maintenance: no orders or cancels"}),
+        None => json!({"name":"Secure endpoints","status":"ok","message":notes.join("; ")}),
+    };
+    Ok(Json(json!([{"name":"Non-secure endpoints","status":"ok","message":""}, secure])).into_response())
 }
 
 fn mode_message(mode: &str) -> &'static str {
     match mode {
-        "post_only" => "post-only limit orders and cancels only; nothing matches",
-        "cancel_only" => "cancels only: no new orders",
-        "halted" => "trading halted: no orders or cancels",
-        "maintenance" => "the exchange is under maintenance",
-        _ => "",
+        "post_only" => "post-only: limit orders rest, nothing matches",
+        "cancel_only" => "cancel-only: no new orders",
+        _ => "halted: no orders or cancels",
     }
 }
 
@@ -103,8 +102,6 @@ pub fn symbol_record(m: &MarketState) -> Value {
         "status": if m.maintenance || m.mode == TradingMode::Halted { "halted" } else { "active" },
         "symbol": spec.symbol,
         "source": "exchange",
-        // talat's addition: the mode by name (open, post_only, cancel_only, halted, maintenance).
-        "trading_mode": m.mode_name(),
     })
 }
 
