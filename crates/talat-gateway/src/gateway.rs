@@ -43,6 +43,8 @@ pub struct Gateway {
     pub funds_state: std::sync::OnceLock<crate::funds::Funds>,
     /// The live market-surveillance monitor, when it runs (`install_surveillance`).
     pub surveillance_state: std::sync::OnceLock<crate::surveillance::SurveillanceHandle>,
+    /// Customers' refused and failed requests, queued for the store (outage evidence).
+    pub refusals: crate::refusals::RefusalLog,
 }
 
 pub type AppState = Arc<Gateway>;

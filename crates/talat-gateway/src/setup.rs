@@ -107,6 +107,7 @@ pub fn gateway(
         clock: Arc::new(system_clock_ms),
         funds_state: Default::default(),
         surveillance_state: Default::default(),
+        refusals: Default::default(),
         replays: crate::auth::replay::ReplayGuard::new(crate::auth::replay::DEFAULT_MAX_ENTRIES),
     })
 }

@@ -1,5 +1,6 @@
 //! The HTTP surface: which path goes to which handler.
 
+pub mod evidence;
 pub mod fiat;
 pub mod history;
 pub mod legacy;
@@ -100,6 +101,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), evidence::record))
         .route_layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::buffer_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
