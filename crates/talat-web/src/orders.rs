@@ -1,5 +1,7 @@
 //! Orders through the web API: the same gateway path as the Bitkub API (admission, shedding,
-//! the engine's checks), with inputs checked here first so a bad one names its field.
+//! the engine's checks), with inputs checked here first so a bad one names its field. A place
+//! or cancel the exchange could not serve (shed, the market's mode, a server error) goes into
+//! the gateway's refusal log, the evidence of outage compensation (`talat_gateway::refusals`).
 
 use crate::auth::Customer;
 use crate::body;
@@ -31,8 +33,41 @@ fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, m
     Ok(units)
 }
 
-pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+/// Records `result`'s refusal in the refusal log if it is evidence of an outage. The session
+/// proved who the customer is, so the row is verified.
+fn record_refusal<T>(web: &Web, user: talat_core::UserId, kind: &str, endpoint: &str, order: Option<&serde_json::Map<String, Value>>, result: &WebResult<T>) {
+    let Err(e) = result else { return };
+    let code = e.bitkub_code.unwrap_or(if e.code == "busy" { 90 } else { 0 });
+    if !talat_gateway::refusals::is_evidence(code, e.status.as_u16()) {
+        return;
+    }
+    let text = |key: &str| order.and_then(|m| m.get(key)).and_then(Value::as_str).map(talat_gateway::refusals::field);
+    let market_order = text("type").as_deref() == Some("market");
+    web.gateway.refusals.record(talat_store::RefusedRow {
+        id: 0,
+        user: user.0 as u64,
+        verified: true,
+        ts_ms: web.gateway.now_ms(),
+        kind: kind.into(),
+        endpoint: endpoint.into(),
+        http_status: e.status.as_u16(),
+        code,
+        symbol: text("symbol").map(|s| s.to_ascii_uppercase()),
+        side: text("side"),
+        amount: text("amount"),
+        rate: if market_order { Some("0".into()) } else { text("price") },
+    });
+}
+
+pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, customer: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
+    let user = customer.account.user;
+    let result = place_order(&web, customer, &m).await;
+    record_refusal(&web, user, "place", "/web/api/orders", Some(&m), &result);
+    result
+}
+
+async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &serde_json::Map<String, Value>) -> WebResult<Json<Value>> {
     let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
     let info = Arc::clone(&market.info);
     let side = match body::str(&m, "side")? {
@@ -97,7 +132,9 @@ pub async fn cancel(State(web): State<Arc<Web>>, Path(id): Path<String>, Custome
     if web.gateway.read.open_order(account.user, order).is_none() {
         return Err(WebError::not_found("no such open order"));
     }
-    web.gateway.execute(Command::CancelOrder { user: account.user, order }).await?;
+    let result = web.gateway.execute(Command::CancelOrder { user: account.user, order }).await.map_err(WebError::from);
+    record_refusal(&web, account.user, "cancel", "/web/api/orders/{id}", None, &result);
+    result?;
     Ok(Json(json!({})))
 }
 
@@ -107,7 +144,9 @@ pub async fn cancel_all(State(web): State<Arc<Web>>, headers: HeaderMap, Custome
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),
         None => None,
     };
-    let outcome = web.gateway.execute(Command::CancelAll { user: account.user, market }).await?;
+    let result = web.gateway.execute(Command::CancelAll { user: account.user, market }).await.map_err(WebError::from);
+    record_refusal(&web, account.user, "cancel", "/web/api/orders/cancel-all", None, &result);
+    let outcome = result?;
     let cancelled = outcome.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count();
     Ok(Json(json!({"cancelled": cancelled})))
 }
