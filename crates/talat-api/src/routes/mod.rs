@@ -1,5 +1,6 @@
 //! The HTTP surface: which path goes to which handler.
 
+pub mod compensations;
 pub mod evidence;
 pub mod fiat;
 pub mod history;
@@ -95,6 +96,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(secure::routes(state.clone()))
         .merge(retired::routes())
         .merge(fiat::routes())
+        .merge(compensations::routes())
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))
