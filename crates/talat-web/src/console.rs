@@ -49,6 +49,7 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("cases", allow::SURVEILLANCE),
         ("tape-audit", allow::SURVEILLANCE),
         ("breaker", allow::SURVEILLANCE_BREAKER),
+        ("compensation", allow::COMPENSATION_READ),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),
