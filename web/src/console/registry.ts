@@ -10,6 +10,7 @@ import { staffingPage, reportsPage } from "./support-reports";
 import { kycPage, screeningPage, admissionPage } from "./kyc";
 import { fundsPage } from "./funds";
 import { alertsPage, casesPage, tapeAuditPage, breakerPage } from "./surveillance";
+import { compensationPage } from "./compensation";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -34,6 +35,7 @@ export const PAGES: ConsolePage[] = [
   { id: "cases", title: "Cases", render: casesPage }, // surveillance cases and one case with its actions and AMLO report (#/cases/<id>)
   { id: "tape-audit", title: "Tape audit", render: tapeAuditPage }, // daily Benford and round-size audit per market
   { id: "breaker", title: "Circuit breaker", render: breakerPage }, // the breaker's halts and resumptions
+  { id: "compensation", title: "Compensation", render: compensationPage }, // outage incidents, their preview and evidence, four-eyes approval (#/compensation/<id>)
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on
