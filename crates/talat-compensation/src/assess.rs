@@ -196,10 +196,22 @@ pub fn assess(incident: &Incident, policy: &Policy, facts: &Facts) -> Vec<Assess
         .collect()
 }
 
-fn one(user: u64, incident: &Incident, policy: &Policy, markets: &BTreeMap<u32, &MarketFacts>, requests: &[&Refused], fills: &[&Fill], ticket: bool) -> Assessment {
+fn one(
+    user: u64,
+    incident: &Incident,
+    policy: &Policy,
+    markets: &BTreeMap<u32, &MarketFacts>,
+    requests: &[&Refused],
+    fills: &[&Fill],
+    ticket: bool,
+) -> Assessment {
     let mut lines = Vec::new();
     for r in requests {
-        let note = if r.verified { format!("{} refused, error {}", r.kind.as_str(), r.code) } else { format!("{} refused, error {} (user from the API key header, unverified)", r.kind.as_str(), r.code) };
+        let note = if r.verified {
+            format!("{} refused, error {}", r.kind.as_str(), r.code)
+        } else {
+            format!("{} refused, error {} (user from the API key header, unverified)", r.kind.as_str(), r.code)
+        };
         lines.push(Line { what: "refused".into(), refused_id: Some(r.id), market: r.market, ts_ms: Some(r.ts_ms), note, ..Line::default() });
     }
     if ticket {
@@ -213,7 +225,14 @@ fn one(user: u64, incident: &Incident, policy: &Policy, markets: &BTreeMap<u32, 
         let quote = if f.fee_in_base { quote_of(f.price, f.fee, m.divisor) } else { f.fee as u128 };
         let quote = u64::try_from(quote).unwrap_or(u64::MAX);
         fees = fees.saturating_add(quote);
-        lines.push(Line { what: "fee".into(), market: Some(f.market), ts_ms: Some(f.ts_ms), amount: quote, note: "fee paid in the window".into(), ..Line::default() });
+        lines.push(Line {
+            what: "fee".into(),
+            market: Some(f.market),
+            ts_ms: Some(f.ts_ms),
+            amount: quote,
+            note: "fee paid in the window".into(),
+            ..Line::default()
+        });
     }
     let fee = share(fees, policy.fee_refund_ppm).min(policy.fee_refund_cap);
 
@@ -275,7 +294,8 @@ fn one(user: u64, incident: &Incident, policy: &Policy, markets: &BTreeMap<u32, 
         };
         let realised = u64::try_from(value / taken as u128).unwrap_or(u64::MAX);
         let loss = u64::try_from((worse / m.divisor.max(1)).min(notional)).unwrap_or(u64::MAX);
-        let note = if loss == 0 { "realised at or better than the reference price: no loss (gains are not paid)" } else { "realised worse than the reference price" };
+        let note =
+            if loss == 0 { "realised at or better than the reference price: no loss (gains are not paid)" } else { "realised worse than the reference price" };
         lines.push(line(loss, note, Some(p_ref), Some(realised), Some(taken)));
         losses = losses.saturating_add(loss);
     }

@@ -16,7 +16,18 @@ fn incident() -> Incident {
 }
 
 fn place(id: u64, user: u64, side: Side, amount: u64, rate: u64) -> Refused {
-    Refused { id, user, ts_ms: T0 + 10, kind: RequestKind::Place, market: Some(1), side: Some(side), amount: Some(amount), rate: Some(rate), verified: true, code: 90 }
+    Refused {
+        id,
+        user,
+        ts_ms: T0 + 10,
+        kind: RequestKind::Place,
+        market: Some(1),
+        side: Some(side),
+        amount: Some(amount),
+        rate: Some(rate),
+        verified: true,
+        code: 90,
+    }
 }
 
 fn fill(user: u64, ts_ms: u64, side: Side, price: u64, qty: u64) -> Fill {
@@ -155,7 +166,10 @@ fn the_customer_cap_trims_the_blocked_loss_first_then_fees_then_the_flat_credit(
     assert!(!full[0].capped);
 
     let capped = assess(&incident(), &Policy { customer_cap: 1_000_00, review_above: 900_00, ..base.clone() }, &facts);
-    assert_eq!(capped[0].credits, vec![Credit { class: Class::Flat, amount: 500_00 }, Credit { class: Class::Fee, amount: 300_00 }, Credit { class: Class::Blocked, amount: 200_00 }]);
+    assert_eq!(
+        capped[0].credits,
+        vec![Credit { class: Class::Flat, amount: 500_00 }, Credit { class: Class::Fee, amount: 300_00 }, Credit { class: Class::Blocked, amount: 200_00 }]
+    );
     assert!(capped[0].capped && capped[0].review);
     let tight = assess(&incident(), &Policy { customer_cap: 600_00, ..base.clone() }, &facts);
     assert_eq!(tight[0].credits, vec![Credit { class: Class::Flat, amount: 500_00 }, Credit { class: Class::Fee, amount: 100_00 }]);

@@ -68,36 +68,36 @@ pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, customer: Cu
 }
 
 async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &serde_json::Map<String, Value>) -> WebResult<Json<Value>> {
-    let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
+    let market = web.gateway.market(body::str(m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
     let info = Arc::clone(&market.info);
-    let side = match body::str(&m, "side")? {
+    let side = match body::str(m, "side")? {
         "buy" => Side::Buy,
         "sell" => Side::Sell,
         _ => return Err(WebError::invalid("side", "side must be buy or sell")),
     };
-    let typ = body::str(&m, "type")?;
+    let typ = body::str(m, "type")?;
     let (ps, pstep) = (info.spec.price_scale, info.spec.price_step);
     let kind = match typ {
         "limit" | "post_only" => {
-            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
-            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            let price = decimal(m, "price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
             let tif = if typ == "post_only" { TimeInForce::PostOnly } else { TimeInForce::Gtc };
             OrderKind::Limit { price: Price(price), qty: Qty(qty), tif }
         }
         "market" => {
-            if body::opt_str(&m, "price")?.is_some() {
+            if body::opt_str(m, "price")?.is_some() {
                 return Err(WebError::invalid("price", "a market order takes no price"));
             }
             let amount = match side {
-                Side::Buy => decimal(&m, "amount", info.quote_scale, MAX_AMOUNT, 1)?,
-                Side::Sell => decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?,
+                Side::Buy => decimal(m, "amount", info.quote_scale, MAX_AMOUNT, 1)?,
+                Side::Sell => decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?,
             };
             OrderKind::Market { amount: Amount(amount) }
         }
         "stop_limit" => {
-            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
-            let stop = decimal(&m, "stop_price", ps, MAX_PRICE, pstep)?;
-            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            let price = decimal(m, "price", ps, MAX_PRICE, pstep)?;
+            let stop = decimal(m, "stop_price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
             OrderKind::StopLimit { stop_price: Price(stop), price: Price(price), qty: Qty(qty) }
         }
         _ => return Err(WebError::invalid("type", "type must be limit, market, post_only or stop_limit")),

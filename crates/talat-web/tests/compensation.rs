@@ -113,7 +113,9 @@ async fn compensation_reaches_the_right_customers_with_the_right_amounts_once() 
     assert_eq!(staff[op].get(INCIDENTS).await.1["incidents"], json!([]));
 
     // The operator prepares the incident: exactly A and the API user, with the right amounts.
-    let (s, v) = staff[op].post(INCIDENTS, json!({"title": "BTC_THB halted", "t0_ms": t0, "t1_ms": t1, "markets": ["BTC_THB"], "networks": ["BTC"], "policy": policy})).await;
+    let (s, v) = staff[op]
+        .post(INCIDENTS, json!({"title": "BTC_THB halted", "t0_ms": t0, "t1_ms": t1, "markets": ["BTC_THB"], "networks": ["BTC"], "policy": policy}))
+        .await;
     assert_eq!(s, 200, "{v}");
     let incident = &v["incident"];
     let id = incident["id"].as_u64().unwrap();

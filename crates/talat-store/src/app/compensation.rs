@@ -129,7 +129,8 @@ pub struct CompCreditRow {
     pub completed_ms: Option<u64>,
 }
 
-const CREDIT_SELECT: &str = "SELECT c.reference, c.incident_id, c.user_id, c.asset_id, c.class, c.amount, c.created_ms, c.submitted_ms, p.ts_ms AS completed_ms \
+const CREDIT_SELECT: &str =
+    "SELECT c.reference, c.incident_id, c.user_id, c.asset_id, c.class, c.amount, c.created_ms, c.submitted_ms, p.ts_ms AS completed_ms \
      FROM comp_credits c LEFT JOIN compensations p ON p.reference = c.reference";
 
 impl CompCreditRow {
@@ -359,10 +360,7 @@ impl Store {
 
     /// An incident's credits, by user and class.
     pub async fn comp_credits_of_incident(&self, id: u64) -> Result<Vec<CompCreditRow>, StoreError> {
-        let rows = sqlx::query(&format!("{CREDIT_SELECT} WHERE c.incident_id = $1 ORDER BY c.user_id, c.class"))
-            .bind(int(id)?)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!("{CREDIT_SELECT} WHERE c.incident_id = $1 ORDER BY c.user_id, c.class")).bind(int(id)?).fetch_all(&self.pool).await?;
         rows.iter().map(CompCreditRow::read).collect()
     }
 

@@ -80,7 +80,8 @@ async fn prepare(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body
         if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS || title.chars().any(char::is_control) {
             return Err(WebError::invalid("title", "title must be 1 to 200 printable characters"));
         }
-        let window = Window::new(u64_field(&m, "t0_ms")?, u64_field(&m, "t1_ms")?, web.gateway.now_ms()).map_err(|e| WebError::invalid("t1_ms", e.to_string()))?;
+        let window =
+            Window::new(u64_field(&m, "t0_ms")?, u64_field(&m, "t1_ms")?, web.gateway.now_ms()).map_err(|e| WebError::invalid("t1_ms", e.to_string()))?;
         let mut markets = Vec::new();
         for symbol in body::str_list(&m, "markets", MAX_SCOPE)? {
             markets.push(web.gateway.market(symbol, false).map_err(|_| WebError::invalid("markets", format!("no such market {symbol}")))?);
@@ -89,7 +90,11 @@ async fn prepare(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body
             .into_iter()
             .map(|k| RequestKind::parse(k).ok_or_else(|| WebError::invalid("kinds", format!("{k} is not place, cancel, withdraw, login or other"))))
             .collect::<WebResult<Vec<_>>>()?;
-        let networks: Vec<String> = body::str_list(&m, "networks", MAX_SCOPE)?.into_iter().map(|n| talat_gateway::refusals::field(n.trim())).filter(|n| !n.is_empty() && !n.contains(',')).collect();
+        let networks: Vec<String> = body::str_list(&m, "networks", MAX_SCOPE)?
+            .into_iter()
+            .map(|n| talat_gateway::refusals::field(n.trim()))
+            .filter(|n| !n.is_empty() && !n.contains(','))
+            .collect();
         // One pay asset: the scoped markets' quote (THB unless they say otherwise).
         let quotes: std::collections::BTreeSet<&str> = markets.iter().map(|mk| mk.info.spec.quote.as_str()).collect();
         if quotes.len() > 1 {
@@ -179,7 +184,9 @@ async fn report(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -
 /// The refusal log between `from_ms` and `to_ms` (the newest [`MAX_LISTED_REFUSALS`]).
 async fn refusals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::COMPENSATION_READ)?;
-    let num = |k: &'static str, default: u64| q.get(k).map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| WebError::invalid(k, format!("{k} must be milliseconds"))));
+    let num = |k: &'static str, default: u64| {
+        q.get(k).map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| WebError::invalid(k, format!("{k} must be milliseconds"))))
+    };
     let now = web.gateway.now_ms();
     let (from, to) = (num("from_ms", now.saturating_sub(3_600_000))?, num("to_ms", now)?);
     let rows = web.store.refusals_between(from, to, MAX_LISTED_REFUSALS).await?;

@@ -127,7 +127,16 @@ pub async fn preview(web: &Web, incident: &Incident, markets: &[MarketRef], poli
                 let maker = if taker == Side::Buy { Side::Sell } else { Side::Buy };
                 for (user, side, fee) in [(t.taker_user, taker, t.taker_fee), (t.maker_user, maker, t.maker_fee)] {
                     if users.contains(&(user.0 as u64)) {
-                        fills.push(Fill { user: user.0 as u64, market: id.0 as u32, ts_ms: t.ts_ms, side, price: t.price, qty: t.qty, fee, fee_in_base: side == Side::Buy });
+                        fills.push(Fill {
+                            user: user.0 as u64,
+                            market: id.0 as u32,
+                            ts_ms: t.ts_ms,
+                            side,
+                            price: t.price,
+                            qty: t.qty,
+                            fee,
+                            fee_in_base: side == Side::Buy,
+                        });
                     }
                 }
             }
@@ -137,7 +146,14 @@ pub async fn preview(web: &Web, incident: &Incident, markets: &[MarketRef], poli
                 _ => break,
             }
             if pages >= MAX_TRADE_PAGES {
-                return Err(WebError::invalid("t1_ms", format!("{} traded more than {} trades in this window: split the incident", m.info.spec.symbol, MAX_TRADE_PAGES as i64 * talat_store::MAX_TRADES_PAGE)));
+                return Err(WebError::invalid(
+                    "t1_ms",
+                    format!(
+                        "{} traded more than {} trades in this window: split the incident",
+                        m.info.spec.symbol,
+                        MAX_TRADE_PAGES as i64 * talat_store::MAX_TRADES_PAGE
+                    ),
+                ));
             }
         }
         let (price, source) = match vwap(in_window.iter().copied()) {
