@@ -223,5 +223,30 @@ async fn compensation_reaches_the_right_customers_with_the_right_amounts_once() 
     let actions: Vec<&str> = audit["entries"].as_array().map(|e| e.iter().filter_map(|x| x["action"].as_str()).collect()).unwrap_or_default();
     assert!(actions.iter().filter(|a| **a == "compensation.approve").count() >= 4, "{audit}");
     assert!(actions.contains(&"compensation.prepare"));
+
+    // A support incident's customers count too: D wrote in about the outage, had nothing refused
+    // in ETH_THB, and is paid the flat credit of an ETH_THB incident linked to it.
+    let (mut d, acc_d) = signed_up(&kit, "d@example.com").await;
+    let user_d = acc_d["user_id"].as_u64().unwrap();
+    let (s, v) = d.post("/web/api/support/tickets", json!({"category": "trading", "subject": "Could not trade", "text": "Orders failed this morning."})).await;
+    assert_eq!(s, 201, "{v}");
+    let ticket = v["ticket"]["id"].as_u64().unwrap();
+    let (s, v) =
+        staff[op].post("/web/api/console/support/incidents", json!({"title": "Trading outage", "description": "orders refused", "reason": "outage"})).await;
+    assert_eq!(s, 200, "{v}");
+    let support_incident = v["incident"]["id"].as_u64().unwrap();
+    let (s, v) = staff[op].post(&format!("/web/api/console/support/incidents/{support_incident}/link"), json!({"ticket_ids": [ticket]})).await;
+    assert_eq!(s, 200, "{v}");
+    let body = json!({"title": "ETH_THB", "t0_ms": t0, "t1_ms": t1, "markets": ["ETH_THB"], "support_incident_id": support_incident, "policy": {"flat_credit": 100_00}});
+    let (s, v) = staff[op].post(INCIDENTS, body).await;
+    assert_eq!(s, 200, "{v}");
+    let second = v["incident"]["id"].as_u64().unwrap();
+    let customers = v["incident"]["preview"]["customers"].as_array().unwrap();
+    assert_eq!(customers.iter().map(|c| c["user_id"].as_u64().unwrap()).collect::<Vec<_>>(), vec![user_d], "{v}");
+    assert_eq!(customers[0]["evidence"][0]["what"], "ticket");
+    let before_d = thb_available(&kit, user_d);
+    let (s, v) = staff[by_role(Role::Admin)].post(&format!("{INCIDENTS}/{second}/approve"), json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(thb_available(&kit, user_d), before_d + 10_000);
     kit.ex.stop().await;
 }
