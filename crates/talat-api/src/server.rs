@@ -48,6 +48,10 @@ pub async fn serve_with(
             }
         })
     };
+    // The refusal log's store writer (once per gateway; a gateway without a store keeps none).
+    if let Some(store) = &gateway.store {
+        gateway.refusals.spawn_writer(store.clone(), Arc::clone(&gateway.clock));
+    }
     let (max_connections, max_per_ip) = (gateway.config.max_connections, gateway.config.max_connections_per_ip);
     let head_timeout = Duration::from_millis(gateway.config.header_read_timeout_ms.max(1));
     let app = crate::routes::router_with(gateway, extra);

@@ -116,10 +116,16 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The Bitkub code of an error answer, carried in the response's extensions so that a layer
+/// (the refusal log's) can tell a refusal from a success without reading the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode(pub u16);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.code, "message": self.message });
         let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
         if let Some(seconds) = self.retry_after_s {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

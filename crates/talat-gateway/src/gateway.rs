@@ -47,6 +47,8 @@ pub struct Gateway {
     pub health: crate::health::Health,
     /// Set once the gateway's own timers (the dead-man's switch) run.
     pub timers_started: std::sync::atomic::AtomicBool,
+    /// Customers' refused and failed requests, queued for the store (outage evidence).
+    pub refusals: crate::refusals::RefusalLog,
 }
 
 pub type AppState = Arc<Gateway>;

@@ -8,7 +8,8 @@
 //! refusal as a Bitkub error), `decimal` (exact decimal tokens), `read` (the read models: books,
 //! trades, tickers, balances, open orders, the WebSocket feed), `projection` (the query store's
 //! journal follower), `surveillance` (the live market-surveillance follower, its store writer
-//! and the circuit breaker's commands).
+//! and the circuit breaker's commands), `refusals` (the durable log of customers' refused and
+//! failed requests: a bounded queue and a batch writer, the evidence of outage compensation).
 
 pub mod auth;
 pub mod cancel_after;
@@ -21,6 +22,7 @@ pub mod health;
 pub mod limits;
 pub mod projection;
 pub mod read;
+pub mod refusals;
 pub mod setup;
 pub mod strict_json;
 pub mod surveillance;

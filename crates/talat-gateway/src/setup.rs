@@ -109,6 +109,7 @@ pub fn gateway(
         surveillance_state: Default::default(),
         health: Default::default(),
         timers_started: Default::default(),
+        refusals: Default::default(),
         replays: crate::auth::replay::ReplayGuard::new(crate::auth::replay::DEFAULT_MAX_ENTRIES),
     })
 }

@@ -1,7 +1,8 @@
 //! talat's query store: SQL projections of the engine's events — orders, trades, ledger
 //! postings, OHLCV candles, deposits and withdrawals — for the gateway's history and market-data
 //! reads, written in batches off the matching path; and the application's own tables (web
-//! accounts and staff, API keys, support, onboarding, screening, admission).
+//! accounts and staff, API keys, support, onboarding, screening, admission, funds,
+//! surveillance, compensation).
 //!
 //! * SQLite by default (`sqlite://./data/store.db`: created if missing, WAL mode), PostgreSQL
 //!   given a `postgres://` URL; one schema (`migrations/sqlite`, `migrations/postgres`), run on
@@ -24,7 +25,8 @@
 //!   `keys` (API keys), `support` (tickets, incidents, roster, mail outbox), `onboarding` (KYC),
 //!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist),
 //!   `funds` (THB deposits and withdrawals, statements, reconciliation), `surveillance` (alerts,
-//!   tape audits, breaker actions, link facts; compliance cases and their timeline).
+//!   tape audits, breaker actions, link facts; compliance cases and their timeline),
+//!   `compensation` (the refused-request log, compensation incidents and their credits).
 //! * Shared: `store` (the handle and the write lock), `db` (URLs, pool, migrations), `codec`
 //!   (enum words, checked integers, column reads), `error`.
 
@@ -35,6 +37,7 @@ mod error;
 mod projection;
 mod store;
 
+pub use app::compensation::{CompCreditRow, CompIncidentRow, RefusedRow, MAX_COMP_ROWS, MAX_REFUSED_READ, MAX_TRADES_PAGE};
 pub use app::funds::{
     ApprovalRow, BankAccountRow, BankLineRow, ExceptionRow, FiatDepositRow, FiatWithdrawalRow, FundsEventRow, LedgerTotals, LineSeen, PayoutBatchRow,
     ReconciliationRow, StatementImportRow, Transition, MAX_FUNDS_ROWS,

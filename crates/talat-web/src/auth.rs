@@ -95,6 +95,12 @@ pub mod allow {
     pub const SURVEILLANCE: &[Role] = &[Compliance, Admin];
     /// The circuit breaker's halts and resumptions: operators watch the markets too.
     pub const SURVEILLANCE_BREAKER: &[Role] = &[Operator, Compliance, Admin];
+    /// Outage compensation: reading incidents, the refusal log and the report; preparing an
+    /// incident (operators know the outage); approving it (money goes out: finance or
+    /// compliance, never the preparer — the route checks that).
+    pub const COMPENSATION_READ: &[Role] = &[Operator, Finance, Compliance, Admin];
+    pub const COMPENSATION_PREPARE: &[Role] = &[Operator, Finance, Admin];
+    pub const COMPENSATION_APPROVE: &[Role] = &[Finance, Compliance, Admin];
 }
 
 /// The signed-in customer: the session and the account.

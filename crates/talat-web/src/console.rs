@@ -51,6 +51,7 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("breaker", allow::SURVEILLANCE_BREAKER),
         ("status-page", allow::STATUS_READ),
         ("resume", allow::RESUME),
+        ("compensation", allow::COMPENSATION_READ),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),

@@ -19,13 +19,16 @@
 //!   and `funds` (deposits, withdrawals, statements, reconciliation; the flows are
 //!   `talat_gateway::funds`'s, the rules `talat-funds`'s), and `surveillance` (alerts, compliance
 //!   cases, the AMLO report, tape audits, breaker actions; the detectors are
-//!   `talat-surveillance`'s), each with the helpers its own routes share.
+//!   `talat-surveillance`'s), and `compensation` (outage incidents, their preview with the
+//!   evidence, four-eyes approval, the credits and the regulator's report; the rules are
+//!   `talat-compensation`'s), each with the helpers its own routes share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
 
 pub mod auth;
 pub mod body;
+pub mod compensation;
 pub mod console;
 pub mod customer;
 pub mod dashboard;
@@ -238,5 +241,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(funds::routes())
         .merge(surveillance::routes())
         .merge(status::routes())
+        .merge(compensation::routes())
         .with_state(web)
 }

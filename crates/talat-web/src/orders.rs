@@ -1,5 +1,7 @@
 //! Orders through the web API: the same gateway path as the Bitkub API (admission, shedding,
-//! the engine's checks), with inputs checked here first so a bad one names its field.
+//! the engine's checks), with inputs checked here first so a bad one names its field. A place
+//! or cancel the exchange could not serve (shed, the market's mode, a server error) goes into
+//! the gateway's refusal log, the evidence of outage compensation (`talat_gateway::refusals`).
 
 use crate::auth::Customer;
 use crate::body;
@@ -31,38 +33,71 @@ fn decimal(m: &serde_json::Map<String, Value>, field: &'static str, scale: u8, m
     Ok(units)
 }
 
-pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+/// Records `result`'s refusal in the refusal log if it is evidence of an outage. The session
+/// proved who the customer is, so the row is verified.
+fn record_refusal<T>(web: &Web, user: talat_core::UserId, kind: &str, endpoint: &str, order: Option<&serde_json::Map<String, Value>>, result: &WebResult<T>) {
+    let Err(e) = result else { return };
+    let code = e.bitkub_code.unwrap_or(if e.code == "busy" { 90 } else { 0 });
+    if !talat_gateway::refusals::is_evidence(code, e.status.as_u16()) {
+        return;
+    }
+    let text = |key: &str| order.and_then(|m| m.get(key)).and_then(Value::as_str).map(talat_gateway::refusals::field);
+    let market_order = text("type").as_deref() == Some("market");
+    web.gateway.refusals.record(talat_store::RefusedRow {
+        id: 0,
+        user: user.0 as u64,
+        verified: true,
+        ts_ms: web.gateway.now_ms(),
+        kind: kind.into(),
+        endpoint: endpoint.into(),
+        http_status: e.status.as_u16(),
+        code,
+        symbol: text("symbol").map(|s| s.to_ascii_uppercase()),
+        side: text("side"),
+        amount: text("amount"),
+        rate: if market_order { Some("0".into()) } else { text("price") },
+    });
+}
+
+pub async fn place(State(web): State<Arc<Web>>, headers: HeaderMap, customer: Customer, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
-    let market = web.gateway.market(body::str(&m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
+    let user = customer.account.user;
+    let result = place_order(&web, customer, &m).await;
+    record_refusal(&web, user, "place", "/web/api/orders", Some(&m), &result);
+    result
+}
+
+async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &serde_json::Map<String, Value>) -> WebResult<Json<Value>> {
+    let market = web.gateway.market(body::str(m, "symbol")?, false).map_err(|_| WebError::invalid("symbol", "no such market"))?;
     let info = Arc::clone(&market.info);
-    let side = match body::str(&m, "side")? {
+    let side = match body::str(m, "side")? {
         "buy" => Side::Buy,
         "sell" => Side::Sell,
         _ => return Err(WebError::invalid("side", "side must be buy or sell")),
     };
-    let typ = body::str(&m, "type")?;
+    let typ = body::str(m, "type")?;
     let (ps, pstep) = (info.spec.price_scale, info.spec.price_step);
     let kind = match typ {
         "limit" | "post_only" => {
-            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
-            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            let price = decimal(m, "price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
             let tif = if typ == "post_only" { TimeInForce::PostOnly } else { TimeInForce::Gtc };
             OrderKind::Limit { price: Price(price), qty: Qty(qty), tif }
         }
         "market" => {
-            if body::opt_str(&m, "price")?.is_some() {
+            if body::opt_str(m, "price")?.is_some() {
                 return Err(WebError::invalid("price", "a market order takes no price"));
             }
             let amount = match side {
-                Side::Buy => decimal(&m, "amount", info.quote_scale, MAX_AMOUNT, 1)?,
-                Side::Sell => decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?,
+                Side::Buy => decimal(m, "amount", info.quote_scale, MAX_AMOUNT, 1)?,
+                Side::Sell => decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?,
             };
             OrderKind::Market { amount: Amount(amount) }
         }
         "stop_limit" => {
-            let price = decimal(&m, "price", ps, MAX_PRICE, pstep)?;
-            let stop = decimal(&m, "stop_price", ps, MAX_PRICE, pstep)?;
-            let qty = decimal(&m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
+            let price = decimal(m, "price", ps, MAX_PRICE, pstep)?;
+            let stop = decimal(m, "stop_price", ps, MAX_PRICE, pstep)?;
+            let qty = decimal(m, "amount", info.base_scale, MAX_QTY, info.spec.qty_step)?;
             OrderKind::StopLimit { stop_price: Price(stop), price: Price(price), qty: Qty(qty) }
         }
         _ => return Err(WebError::invalid("type", "type must be limit, market, post_only or stop_limit")),
@@ -97,7 +132,9 @@ pub async fn cancel(State(web): State<Arc<Web>>, Path(id): Path<String>, Custome
     if web.gateway.read.open_order(account.user, order).is_none() {
         return Err(WebError::not_found("no such open order"));
     }
-    web.gateway.execute(Command::CancelOrder { user: account.user, order }).await?;
+    let result = web.gateway.execute(Command::CancelOrder { user: account.user, order }).await.map_err(WebError::from);
+    record_refusal(&web, account.user, "cancel", "/web/api/orders/{id}", None, &result);
+    result?;
     Ok(Json(json!({})))
 }
 
@@ -107,7 +144,9 @@ pub async fn cancel_all(State(web): State<Arc<Web>>, headers: HeaderMap, Custome
         Some(sym) => Some(web.gateway.market(sym, false).map_err(|_| WebError::invalid("symbol", "no such market"))?.info.id),
         None => None,
     };
-    let outcome = web.gateway.execute(Command::CancelAll { user: account.user, market }).await?;
+    let result = web.gateway.execute(Command::CancelAll { user: account.user, market }).await.map_err(WebError::from);
+    record_refusal(&web, account.user, "cancel", "/web/api/orders/cancel-all", None, &result);
+    let outcome = result?;
     let cancelled = outcome.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count();
     Ok(Json(json!({"cancelled": cancelled})))
 }

@@ -358,7 +358,7 @@ async fn console_role_matrix() {
     assert_eq!(
         pages,
         vec![
-            json!(["dashboard", "markets", "incidents", "breaker", "security"]),
+            json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]),
             json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
             json!(["kyc", "screening", "admission", "security"]),
             json!([
@@ -374,10 +374,11 @@ async fn console_role_matrix() {
                 "cases",
                 "tape-audit",
                 "breaker",
+                "compensation",
                 "audit",
                 "security"
             ]),
-            json!(["funds", "security"]),
+            json!(["funds", "compensation", "security"]),
             json!([
                 "dashboard",
                 "markets",
@@ -395,6 +396,7 @@ async fn console_role_matrix() {
                 "cases",
                 "tape-audit",
                 "breaker",
+                "compensation",
                 "audit",
                 "staff",
                 "security"
@@ -1017,12 +1019,12 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let step = now_step();
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "breaker", "security"]));
+    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]));
     // The same session is now a full one.
     let (_, me) = b.get("/web/api/console/me").await;
     assert_eq!(
         (me["pages"].clone(), me["two_factor_required"].as_bool()),
-        (json!(["dashboard", "markets", "incidents", "breaker", "security"]), Some(false)),
+        (json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]), Some(false)),
         "{me}"
     );
     assert_eq!(b.get("/web/api/console/dashboard").await.0, 200);

@@ -48,6 +48,9 @@ export async function marketsPage(view: HTMLElement) {
 
 // ---- portfolio ----
 
+/** A compensation credit's loss class, as customers read it. */
+const COMPENSATION_CLASS: Record<string, string> = { flat: "Inconvenience credit", fee: "Fee refund", blocked: "Loss on a refused order" };
+
 export async function portfolioPage(view: HTMLElement) {
   view.append(h("h1", {}, t("Portfolio")));
   // The level and what it allows (fresh: a reviewer may have approved since the page loaded).
@@ -55,8 +58,8 @@ export async function portfolioPage(view: HTMLElement) {
   view.append(lvlBox);
   clear(lvlBox, levelPanel(session.account?.kyc_level));
   get<{ level: number }>("/web/api/kyc").then((k) => clear(lvlBox, levelPanel(k.level))).catch(() => {});
-  const bal = h("section"), funds = h("section"), trades = h("section");
-  view.append(bal, funds, trades);
+  const bal = h("section"), funds = h("section"), comp = h("section"), trades = h("section");
+  view.append(bal, funds, comp, trades);
   const stop = every(5000, async () => {
     const b = await get<{ assets: any[]; total_thb: string }>("/web/api/balances");
     clear(bal, h("p", { class: "total" }, `${t("Total value")}: ฿${num(b.total_thb)}`),
@@ -65,6 +68,14 @@ export async function portfolioPage(view: HTMLElement) {
   const f = await get<{ items: any[] }>("/web/api/funds/history").catch(() => ({ items: [] }));
   clear(funds, h("h2", {}, t("Deposits and withdrawals")),
     table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, num(i.amount), i.status]), t("Deposits and withdrawals")));
+  // Credits from outage incidents (shown only when there are some).
+  const c = await get<{ compensations: any[] }>("/web/api/compensations").catch(() => ({ compensations: [] }));
+  if (c.compensations.length) {
+    clear(comp, h("h2", {}, t("Outage compensation")),
+      table([t("Time"), t("Incident"), t("Kind"), t("Asset"), t("Amount"), t("Status")],
+        c.compensations.map((x) => [dateTime(x.completed_ms ?? x.created_ms), x.title ?? "", t(COMPENSATION_CLASS[x.class] ?? x.class), x.asset, num(x.amount), t(x.status === "complete" ? "Credited" : "Pending")]),
+        t("Outage compensation")));
+  }
   const tr = await get<{ trades: any[] }>("/web/api/trades/history?limit=50").catch(() => ({ trades: [] }));
   clear(trades, h("h2", {}, t("Trade history")), tradesTable(tr.trades));
   return stop;

@@ -381,6 +381,12 @@ const TH: Record<string, string> = {
   "minutes": "นาที",
   "or": "หรือ",
   "usable from": "ใช้งานได้ตั้งแต่",
+  "Outage compensation": "ค่าชดเชยกรณีระบบขัดข้อง",
+  "Incident": "เหตุการณ์",
+  "Inconvenience credit": "เครดิตชดเชยความไม่สะดวก",
+  "Fee refund": "คืนค่าธรรมเนียม",
+  "Loss on a refused order": "ผลขาดทุนจากคำสั่งที่ถูกปฏิเสธ",
+  "Pending": "รอดำเนินการ",
 };
 
 let lang: Lang = (localStorage.getItem("talat.lang") as Lang) || (navigator.language.startsWith("th") ? "th" : "en");

@@ -1,5 +1,7 @@
 //! The HTTP surface: which path goes to which handler.
 
+pub mod compensations;
+pub mod evidence;
 pub mod fiat;
 pub mod history;
 pub mod legacy;
@@ -95,12 +97,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(secure::routes(state.clone()))
         .merge(retired::routes())
         .merge(fiat::routes())
+        .merge(compensations::routes())
         .merge(ws::routes())
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))
         .merge(extra)
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), evidence::record))
         .route_layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::buffer_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

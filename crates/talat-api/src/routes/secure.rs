@@ -65,6 +65,9 @@ impl FromRequest<AppState> for Signed {
         // The request target exactly as received: path plus `?query`.
         let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let key = state.authenticate(&parts.headers, parts.method.as_str(), target, &bytes, ip)?;
+        if let Some(slot) = parts.extensions.get::<talat_gateway::refusals::VerifiedUser>() {
+            let _ = slot.0.set(key.user.0 as u64);
+        }
         let params = Params::parse(parts.uri.query(), &bytes)?;
         Ok(Signed { key, params })
     }
