@@ -358,8 +358,8 @@ async fn console_role_matrix() {
     assert_eq!(
         pages,
         vec![
-            json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]),
-            json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "security"]),
+            json!(["dashboard", "markets", "incidents", "breaker", "status-page", "resume", "compensation", "security"]),
+            json!(["users", "support", "incidents", "staffing", "reports", "mail", "admission", "status-page", "security"]),
             json!(["kyc", "screening", "admission", "security"]),
             json!([
                 "users",
@@ -396,6 +396,8 @@ async fn console_role_matrix() {
                 "cases",
                 "tape-audit",
                 "breaker",
+                "status-page",
+                "resume",
                 "compensation",
                 "audit",
                 "staff",
@@ -1019,12 +1021,12 @@ async fn required_staff_2fa_restricts_the_session_until_enabled() {
     let step = now_step();
     let (s, v) = b.post("/web/api/console/2fa/enable", json!({"code": code_at(&totp, step)})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]));
+    assert_eq!(v["pages"], json!(["dashboard", "markets", "incidents", "breaker", "status-page", "resume", "compensation", "security"]));
     // The same session is now a full one.
     let (_, me) = b.get("/web/api/console/me").await;
     assert_eq!(
         (me["pages"].clone(), me["two_factor_required"].as_bool()),
-        (json!(["dashboard", "markets", "incidents", "breaker", "compensation", "security"]), Some(false)),
+        (json!(["dashboard", "markets", "incidents", "breaker", "status-page", "resume", "compensation", "security"]), Some(false)),
         "{me}"
     );
     assert_eq!(b.get("/web/api/console/dashboard").await.0, 200);

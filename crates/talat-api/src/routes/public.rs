@@ -46,7 +46,9 @@ pub async fn status(State(state): State<AppState>, peer: Peer) -> Result<Respons
     }
     let secure = match state.sequencer.stop_reason() {
         Some(reason) => json!({"name":"Secure endpoints","status":"error","message":reason.to_string()}),
-        None if state.read.maintenance() => json!({"name":"Secure endpoints","status":"maintenance","message":"the exchange is under maintenance: no orders or cancels"}),
+        None if state.read.maintenance() => {
+            json!({"name":"Secure endpoints","status":"maintenance","message":"the exchange is under maintenance: no orders or cancels"})
+        }
         None => json!({"name":"Secure endpoints","status":"ok","message":notes.join("; ")}),
     };
     Ok(Json(json!([{"name":"Non-secure endpoints","status":"ok","message":""}, secure])).into_response())
