@@ -111,6 +111,10 @@ pub struct Web {
     pub signup_limits: limits::LoginLimits,
     /// Whether the session sweeper runs (started once, by the first `routes`).
     sweeper_started: AtomicBool,
+    /// The status page's stored part (incidents, overrides), cached; `status_generation`
+    /// counts staff changes so a change is seen at once.
+    pub(crate) status_stored: parking_lot::Mutex<Option<Arc<status::view::Stored>>>,
+    pub(crate) status_generation: std::sync::atomic::AtomicU64,
 }
 
 /// How often expired sessions are swept, rows deleted per statement, and most statements per
@@ -125,7 +129,16 @@ impl Web {
         let store = gateway.store.clone().ok_or("the web API needs the query store")?;
         let limits = limits::LoginLimits::new(config.logins_per_ip_per_min, config.logins_per_email_per_min);
         let signup_limits = limits::LoginLimits::per_hour(config.signups_per_ip_per_hour, config.signups_per_email_per_hour);
-        Ok(Arc::new(Web { gateway, store, config, limits, signup_limits, sweeper_started: AtomicBool::new(false) }))
+        Ok(Arc::new(Web {
+            gateway,
+            store,
+            config,
+            limits,
+            signup_limits,
+            sweeper_started: AtomicBool::new(false),
+            status_stored: Default::default(),
+            status_generation: Default::default(),
+        }))
     }
 
     /// Deletes expired sessions (idle past [`session::IDLE_MS`] or older than

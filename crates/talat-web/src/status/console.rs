@@ -116,6 +116,7 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, b
                 now_ms,
             })
             .await?;
+        view::changed(&web);
         Ok(json!({"id": id}))
     })
     .await
@@ -141,6 +142,7 @@ pub async fn update(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): P
         if !web.store.add_status_update(n, status, &text, kind.is_final(status), s.row.id, web.gateway.now_ms()).await? {
             return Err(WebError::conflict(format!("status incident {n} was closed meanwhile")));
         }
+        view::changed(&web);
         // The same event's support incident: its customers' tickets get the update too.
         let mut tickets_answered = 0;
         if let Some(support) = row.support_incident_id {
@@ -166,6 +168,7 @@ pub async fn set_override(State(web): State<Arc<Web>>, headers: HeaderMap, Path(
         })?;
         let reason = body::reason(&m)?;
         web.store.set_status_override(&component, status.name(), &reason, s.row.id, web.gateway.now_ms()).await?;
+        view::changed(&web);
         Ok(json!({"component": component, "status": status.name()}))
     })
     .await
@@ -179,6 +182,7 @@ pub async fn clear_override(State(web): State<Arc<Web>>, headers: HeaderMap, Pat
         if !web.store.clear_status_override(&component).await? {
             return Err(WebError::not_found(format!("component {component} has no override")));
         }
+        view::changed(&web);
         Ok(json!({"component": component}))
     })
     .await

@@ -4,12 +4,14 @@
 use super::view::snapshot;
 use crate::error::WebResult;
 use crate::Web;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use talat_gateway::limits::{Caller, Endpoint};
 use talat_status::statuspage::{self, PageInfo};
 use talat_status::Lang;
 
@@ -28,6 +30,11 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
+/// The public reads' per-address budget (as Bitkub's `/api/status`).
+fn limit(web: &Web, peer: SocketAddr) -> WebResult<()> {
+    web.gateway.limit(Caller::Ip(peer.ip()), Endpoint::Status).map_err(|_| crate::error::WebError::rate_limited())
+}
+
 fn info(headers: &HeaderMap, now_ms: u64) -> PageInfo {
     PageInfo { name: PAGE_NAME.into(), url: base_url(headers), updated_ms: now_ms }
 }
@@ -36,7 +43,13 @@ fn with_type(body: String, content_type: &'static str) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], body).into_response()
 }
 
-pub async fn page(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q): Query<LangQuery>) -> WebResult<Response> {
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> WebResult<Response> {
+    limit(&web, peer)?;
     let s = snapshot(&web).await?;
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok());
     let lang = Lang::choose(q.lang.as_deref(), accept);
@@ -44,22 +57,26 @@ pub async fn page(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q): Que
     Ok(with_type(talat_status::html::page(&text, lang, &s.status, &s.components, &s.incidents), "text/html; charset=utf-8"))
 }
 
-pub async fn summary(State(web): State<Arc<Web>>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+pub async fn summary(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+    limit(&web, peer)?;
     let s = snapshot(&web).await?;
     Ok(Json(statuspage::summary(&info(&headers, s.now_ms), &s.components, &s.incidents, &s.status)))
 }
 
-pub async fn status(State(web): State<Arc<Web>>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+pub async fn status(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+    limit(&web, peer)?;
     let s = snapshot(&web).await?;
     Ok(Json(statuspage::status(&info(&headers, s.now_ms), &s.status)))
 }
 
-pub async fn incidents(State(web): State<Arc<Web>>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+pub async fn incidents(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> WebResult<Json<serde_json::Value>> {
+    limit(&web, peer)?;
     let s = snapshot(&web).await?;
     Ok(Json(statuspage::incidents(&info(&headers, s.now_ms), &s.components, &s.incidents)))
 }
 
-pub async fn atom(State(web): State<Arc<Web>>, headers: HeaderMap) -> WebResult<Response> {
+pub async fn atom(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> WebResult<Response> {
+    limit(&web, peer)?;
     let s = snapshot(&web).await?;
     Ok(with_type(talat_status::atom::feed(PAGE_NAME, &base_url(&headers), &s.incidents, s.now_ms), "application/atom+xml; charset=utf-8"))
 }

@@ -130,5 +130,6 @@ async fn post(web: &Web, step: ResumeStep, by: u64) -> WebResult<()> {
         // A step whose resume incident an operator closed by hand: nothing to post to.
         (_, None) => tracing::warn!(step = step.name(), "resume: no open resume incident on the status page to post this step to"),
     }
+    super::view::changed(web);
     Ok(())
 }

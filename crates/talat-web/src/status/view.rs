@@ -81,14 +81,46 @@ pub(crate) async fn incident(web: &Web, row: StatusIncidentRow) -> WebResult<Inc
     })
 }
 
-pub(crate) async fn snapshot(web: &Web) -> WebResult<Snapshot> {
-    let signals = signals(web);
-    let components = measure(&signals, &overrides(web).await?);
-    let since_ms = signals.now_ms.saturating_sub(talat_status::HISTORY_DAYS * talat_core::calendar::DAY_MS);
+/// What the page reads from the store: overrides and the incidents of the history window.
+pub(crate) struct Stored {
+    overrides: Vec<Override>,
+    incidents: Vec<Incident>,
+    loaded_ms: u64,
+    generation: u64,
+}
+
+/// The stored part is read again after a change made here, or after this long (a change made
+/// by another node sharing the store): during a surge the page is read far more often than
+/// staff write to it, and each read would otherwise cost a query per incident.
+pub(crate) const STORED_TTL_MS: u64 = 5_000;
+
+/// Staff changed an incident, an update or an override: the next read goes to the store.
+pub(crate) fn changed(web: &Web) {
+    web.status_generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+async fn stored(web: &Web, now_ms: u64) -> WebResult<std::sync::Arc<Stored>> {
+    let generation = web.status_generation.load(std::sync::atomic::Ordering::Acquire);
+    if let Some(s) = web.status_stored.lock().clone() {
+        if s.generation == generation && now_ms.saturating_sub(s.loaded_ms) < STORED_TTL_MS {
+            return Ok(s);
+        }
+    }
+    let since_ms = now_ms.saturating_sub(talat_status::HISTORY_DAYS * talat_core::calendar::DAY_MS);
     let mut incidents = Vec::new();
     for row in web.store.status_incidents_since(since_ms, talat_store::MAX_STATUS_INCIDENTS).await? {
         incidents.push(incident(web, row).await?);
     }
+    let fresh = std::sync::Arc::new(Stored { overrides: overrides(web).await?, incidents, loaded_ms: now_ms, generation });
+    *web.status_stored.lock() = Some(fresh.clone());
+    Ok(fresh)
+}
+
+pub(crate) async fn snapshot(web: &Web) -> WebResult<Snapshot> {
+    let signals = signals(web);
+    let stored = stored(web, signals.now_ms).await?;
+    let components = measure(&signals, &stored.overrides);
+    let incidents = stored.incidents.clone();
     let status = page_status(&components, &incidents);
     let resume = web.gateway.read.venue().resume;
     let resume = resume.last.map(|last| (last.name(), resume.expected().name()));
