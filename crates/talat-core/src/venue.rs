@@ -98,8 +98,9 @@ pub struct ResumeState {
     /// When the outage was declared (`Begin`): evidence for withdrawals must be newer.
     pub began_at_ms: u64,
     pub cancel_only_ms: u64,
-    /// The markets the outage halted, in id order: only these are walked back to open, so a
-    /// market halted for its own reasons before the outage stays halted.
+    /// The markets the outage halted, in id order: those that were open. Only these are walked
+    /// back, so a market in another mode for its own reasons (a delisting's cancel-only, a
+    /// halt) stays as it was.
     pub markets: Vec<MarketId>,
 }
 

@@ -21,10 +21,10 @@ impl Engine {
         self.resume.check(step, now_ms).map_err(|_| RejectReason::ResumeOutOfOrder)?;
         match step {
             ResumeStep::Begin { cancel_only_ms } => {
-                // Only markets that were trading are walked back later; a market halted for its
-                // own reasons before the outage stays as it was.
+                // Only markets that were open are walked back later; one that was post-only,
+                // cancel-only (a delisting) or halted for its own reasons stays as it was.
                 let markets: Vec<MarketId> =
-                    (0..self.markets.len()).map(|i| MarketId(i as u16)).filter(|m| self.markets[m.index()].spec.mode != TradingMode::Halted).collect();
+                    (0..self.markets.len()).map(|i| MarketId(i as u16)).filter(|m| self.markets[m.index()].spec.mode == TradingMode::Open).collect();
                 for &m in &markets {
                     self.change_mode(m, TradingMode::Halted, out);
                 }

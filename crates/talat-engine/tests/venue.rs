@@ -86,8 +86,8 @@ fn orders_in_a_halted_market_go_when_it_allows_cancels_again() {
 fn the_resume_runbook_walks_markets_back_in_order() {
     let mut h = Harness::new();
     let user = h.rich_user();
-    // ETH_THB was halted before the outage, for its own reasons: the resume leaves it halted.
-    h.ok(Command::SetMarketMode { market: ETH_THB, mode: TradingMode::Halted });
+    // ETH_THB was cancel-only before the outage (a delisting): the resume leaves it so.
+    h.ok(Command::SetMarketMode { market: ETH_THB, mode: TradingMode::CancelOnly });
     h.rejects(Command::Resume { step: ResumeStep::Deposits }, RejectReason::ResumeOutOfOrder);
 
     let begun = h.ok(Command::Resume { step: ResumeStep::Begin { cancel_only_ms: 600_000 } });
@@ -116,5 +116,5 @@ fn the_resume_runbook_walks_markets_back_in_order() {
     h.rejects(Command::Resume { step: ResumeStep::Open }, RejectReason::ResumeOutOfOrder);
     let (_, events) = h.place(Harness::limit(user, Side::Buy, 900_000, 1_000_000));
     assert!(events.iter().any(|e| matches!(e, Event::OrderRested { .. })), "BTC_THB trades again");
-    h.rejects(eth_bid(user, 50_000), RejectReason::MarketHalted);
+    h.rejects(eth_bid(user, 50_000), RejectReason::CancelOnlyMode);
 }

@@ -87,8 +87,16 @@ pub async fn step(State(web): State<Arc<Web>>, headers: HeaderMap, Path(word): P
             }
         }
         let outcome = web.gateway.execute(Command::Resume { step }).await?;
-        post(&web, step, s.row.id).await?;
-        Ok(json!({"seq": outcome.seq, "step": step.name(), "next": step.next().map(ResumeStep::name)}))
+        // The step is taken (journaled) whatever happens next: a failure to post it is reported,
+        // not turned into an error the operator would retry into "out of order".
+        let posted = match post(&web, step, s.row.id).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(step = step.name(), "resume: the step was taken but not posted to the status page: {}", e.message);
+                false
+            }
+        };
+        Ok(json!({"seq": outcome.seq, "step": step.name(), "next": step.next().map(ResumeStep::name), "status_page_posted": posted}))
     })
     .await
 }
