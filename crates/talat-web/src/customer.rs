@@ -3,8 +3,9 @@
 use crate::auth::{Customer, CustomerSession};
 use crate::body;
 use crate::error::{WebError, WebResult};
-use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
+use crate::login::{totp_aad, use_customer_totp, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
+use crate::security_mail::{send, SecurityEvent};
 use crate::session::{self, Kind, Origin};
 use crate::views::{account_json, balances_json, markets_json};
 use crate::Web;
@@ -102,7 +103,12 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     form.check(&web, Kind::Customer, credentials).await?;
     let account = account.expect("checked above");
     let origin = Origin::of(peer.ip(), &headers);
+    // A sign-in from an address or a device this account never used is worth a mail.
+    let (ip_seen, device_seen) = web.store.origin_seen(account.id, &origin.ip, &origin.device_key()).await?;
     let (token, csrf) = web.open_customer_session(account.id, &origin).await?;
+    if !(ip_seen && device_seen) {
+        send(&web, &account.email, SecurityEvent::NewSignIn { ip: &origin.ip, new_device: !device_seen }).await;
+    }
     Ok(with_cookie(&token, &origin, json!({"account": account_json(&account), "csrf": csrf})))
 }
 
@@ -154,6 +160,7 @@ async fn totp_switch(web: Arc<Web>, headers: HeaderMap, account: WebAccountRow, 
         web.store.set_security_changed(account.id, web.gateway.now_ms()).await?;
     }
     let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+    send(&web, &account.email, SecurityEvent::TwoFactor { on: enable }).await;
     Ok(Json(json!({"account": account_json(&account)})))
 }
 
@@ -205,11 +212,19 @@ pub async fn create_key(State(web): State<Arc<Web>>, headers: HeaderMap, Custome
         .into_iter()
         .map(|s| s.trim().parse::<std::net::IpAddr>().map_err(|_| WebError::invalid("ip_allow", format!("{s:?} is not an IP address"))))
         .collect::<WebResult<Vec<_>>>()?;
+    // A key that can move money out is as strong as a withdrawal: it needs the 2FA code.
+    if perms.withdraw {
+        let code = body::opt_str(&m, "totp")?
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| WebError::invalid("totp", "a key that can withdraw needs your two-factor code"))?;
+        use_customer_totp(&web, &account, code, "totp").await?;
+    }
     if web.gateway.keys.count_of(account.user) >= talat_gateway::auth::keys::KEYS_PER_USER_MAX {
         return Err(WebError::conflict(format!("at most {} keys per account", talat_gateway::auth::keys::KEYS_PER_USER_MAX)));
     }
     let (key, secret) = talat_gateway::setup::create_key(&web.gateway, account.user, perms, ips.clone()).await.map_err(WebError::internal)?;
     let names = perm_names(perms.bits() as u32);
+    send(&web, &account.email, SecurityEvent::ApiKeyCreated { withdraw: perms.withdraw }).await;
     Ok(Json(json!({"key": key, "secret": secret, "key_prefix": &key[..8], "permissions": names, "ip_allow": ips, "created_ms": web.gateway.now_ms()})))
 }
 

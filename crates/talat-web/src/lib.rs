@@ -41,6 +41,8 @@ pub mod login;
 pub mod mail;
 pub mod orders;
 pub mod secrets;
+pub mod security;
+pub mod security_mail;
 pub mod session;
 pub mod status;
 pub mod support;
@@ -238,6 +240,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/2fa/disable", post(customer::totp_disable))
         .route("/web/api/keys", get(customer::keys).post(customer::create_key))
         .route("/web/api/keys/{key}", delete(customer::revoke_key))
+        .route("/web/api/password/change", post(security::change))
+        .route("/web/api/password/forgot", post(security::forgot))
+        .route("/web/api/password/reset", post(security::reset))
+        .route("/web/api/sessions", get(security::sessions))
+        .route("/web/api/sessions/logout-others", post(security::logout_others))
+        .route("/web/api/sessions/{id}", delete(security::logout_one))
         .route("/web/api/status", get(customer::status))
         .route("/web/api/balances", get(customer::balances))
         .route("/web/api/orders", post(orders::place))

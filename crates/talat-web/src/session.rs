@@ -38,7 +38,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Customer => "customer",
             Kind::Staff => "staff",

@@ -359,7 +359,10 @@ async fn the_v4_and_v3_fiat_endpoints() {
     let mut c = customer(&kit, "somchai@example.com").await;
     let mut browsers = staff_browsers(&kit).await;
     bank_account(&mut c, staff(&mut browsers, Role::Finance)).await;
-    let v = c.b.post("/web/api/keys", json!({"permissions": ["trade", "withdraw"]})).await.1;
+    let (s, v) = c.b.post("/web/api/keys", json!({"permissions": ["trade", "withdraw"]})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("totp")), "a key that can withdraw needs the 2FA code: {v}");
+    let code = c.fresh_code(&kit).await;
+    let v = c.b.post("/web/api/keys", json!({"permissions": ["trade", "withdraw"], "totp": code})).await.1;
     let (key, secret) = (v["key"].as_str().unwrap().to_string(), v["secret"].as_str().unwrap().to_string());
     let http = reqwest::Client::new();
     let call = |method: &str, target: &str, body: &str| {

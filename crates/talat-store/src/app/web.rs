@@ -367,6 +367,98 @@ impl Store {
         Ok(())
     }
 
+    /// The live sessions of one owner, newest first: (session row, ip, device key).
+    pub async fn sessions_of(&self, kind: &str, owner_id: u64) -> Result<Vec<(SessionRow, Option<String>, Option<String>)>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS}, ip, device FROM web_sessions WHERE kind = $1 AND owner_id = $2 ORDER BY created_ms DESC LIMIT $3");
+        let rows = sqlx::query(&sql).bind(kind).bind(int(owner_id)?).bind(MAX_WEB_ROWS).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let c = Cols::new(r, "web_sessions");
+                Ok((SessionRow::read(r)?, c.opt_text("ip")?, c.opt_text("device")?))
+            })
+            .collect()
+    }
+
+    /// Ends every session of one owner but `keep` (the caller's own, when given); returns how
+    /// many ended.
+    pub async fn delete_sessions_of(&self, kind: &str, owner_id: u64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM web_sessions WHERE kind = $1 AND owner_id = $2 AND token_sha256 <> $3")
+            .bind(kind)
+            .bind(int(owner_id)?)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Whether the customer signed in before from this address or this device (the lasting
+    /// origins surveillance keeps).
+    pub async fn origin_seen(&self, owner_id: u64, ip: &str, device: &str) -> Result<(bool, bool), StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN ip = $2 THEN 1 ELSE 0 END), 0) AS ips, COALESCE(SUM(CASE WHEN device = $3 THEN 1 ELSE 0 END), 0) AS devices \
+             FROM surv_session_origins WHERE owner_id = $1",
+        )
+        .bind(int(owner_id)?)
+        .bind(ip)
+        .bind(device)
+        .fetch_one(&self.pool)
+        .await?;
+        let c = Cols::new(&row, "surv_session_origins");
+        Ok((c.i64("ips")? > 0, c.i64("devices")? > 0))
+    }
+
+    pub async fn set_web_account_password(&self, id: u64, password_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE web_accounts SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(int(id)?).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- password resets --------------------------------------------------------------------
+
+    /// Stores a reset link's token hash; earlier unused links of the account stop working.
+    pub async fn insert_password_reset(&self, token_sha256: &str, account_id: u64, now_ms: u64, expires_ms: u64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE password_resets SET used_ms = $1 WHERE account_id = $2 AND used_ms IS NULL")
+            .bind(int(now_ms)?)
+            .bind(int(account_id)?)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO password_resets (token_sha256, account_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(token_sha256)
+            .bind(int(account_id)?)
+            .bind(int(now_ms)?)
+            .bind(int(expires_ms)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses a reset link once: its account if it was unused and unexpired, and it is used now.
+    pub async fn use_password_reset(&self, token_sha256: &str, now_ms: u64) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("UPDATE password_resets SET used_ms = $1 WHERE token_sha256 = $2 AND used_ms IS NULL AND expires_ms > $1 RETURNING account_id")
+            .bind(int(now_ms)?)
+            .bind(token_sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| Cols::new(&r, "password_resets").u64("account_id")).transpose()
+    }
+
+    /// Reset links asked for an account since `since_ms` (a bound on mails per account).
+    pub async fn password_resets_since(&self, account_id: u64, since_ms: u64) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM password_resets WHERE account_id = $1 AND created_ms >= $2")
+            .bind(int(account_id)?)
+            .bind(int(since_ms)?)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Cols::new(&row, "password_resets").i64("n")?.max(0) as u64)
+    }
+
     /// Deletes at most `limit` (≤ [`MAX_WEB_ROWS`]) sessions idle since before `idle_before_ms`
     /// or created before `created_before_ms`; returns how many went. Bounded so one call holds
     /// the writer lock briefly; the caller repeats while a call deletes `limit`. Both conditions

@@ -1,0 +1,128 @@
+//! A customer's account security through the web API of a live exchange: changing the password
+//! ends the other sessions, a forgotten password is reset by a mailed single-use link that
+//! expires, sessions are listed and signed out, and each change sends a security mail.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PASSWORD: &str = "a good password";
+
+async fn login(kit: &Kit, email: &str, password: &str) -> (StatusCode, Browser) {
+    let mut b = Browser::new(kit);
+    let (s, _) = b.post("/web/api/login", json!({"email": email, "password": password})).await;
+    (s, b)
+}
+
+async fn mails_to(kit: &Kit, to: &str) -> Vec<talat_store::MailRow> {
+    kit.web.store.outbox(500).await.unwrap().into_iter().filter(|m| m.to_addr == to && m.kind == "security").collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_ends_the_other_sessions() {
+    let kit = start(relaxed()).await;
+    let (mut a, _) = signed_up(&kit, "somchai@example.com").await;
+    let (s, mut phone) = login(&kit, "somchai@example.com", PASSWORD).await;
+    assert_eq!(s, 200);
+    let new_sign_in = mails_to(&kit, "somchai@example.com").await;
+    assert!(new_sign_in.iter().any(|m| m.subject.contains("New sign-in") && m.body.contains("อุปกรณ์ใหม่")), "a new device is told of: {new_sign_in:?}");
+
+    let (_, list) = a.get("/web/api/sessions").await;
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{list}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(sessions.iter().all(|s| s["ip"] == "127.0.0.1"));
+
+    // Bad inputs change nothing.
+    for (body, field) in [
+        (json!({"current": "wrong password", "password": "another good one"}), "current"),
+        (json!({"current": PASSWORD, "password": PASSWORD}), "password"),
+        (json!({"current": PASSWORD, "password": "short"}), "password"),
+    ] {
+        let (s, v) = a.post("/web/api/password/change", body).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{v}");
+    }
+    assert_eq!(phone.get("/web/api/me").await.0, 200, "nothing changed yet");
+
+    let (s, v) = a.post("/web/api/password/change", json!({"current": PASSWORD, "password": "another good one"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["sessions_ended"], 1);
+    assert_eq!(phone.get("/web/api/me").await.0, 401, "the other session ended");
+    assert_eq!(a.get("/web/api/me").await.0, 200, "this one goes on");
+    assert_eq!(login(&kit, "somchai@example.com", PASSWORD).await.0, 401);
+    assert_eq!(login(&kit, "somchai@example.com", "another good one").await.0, 200);
+    assert!(mails_to(&kit, "somchai@example.com").await.iter().any(|m| m.subject.contains("Password changed")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_by_a_single_use_link() {
+    let kit = start(relaxed()).await;
+    let (mut a, _) = signed_up(&kit, "malee@example.com").await;
+    let mut anonymous = Browser::new(&kit);
+    let (s, v) = anonymous.post("/web/api/password/forgot", json!({"email": "nobody@example.com"})).await;
+    assert_eq!((s, v["sent"].as_bool()), (StatusCode::OK, Some(true)), "the same answer for an unknown address");
+    assert!(mails_to(&kit, "nobody@example.com").await.is_empty());
+
+    let (s, _) = anonymous.post("/web/api/password/forgot", json!({"email": "Malee@Example.com"})).await;
+    assert_eq!(s, 200);
+    let mail = mails_to(&kit, "malee@example.com").await.into_iter().find(|m| m.subject.contains("Reset your password")).expect("a reset mail");
+    let token = mail.body.split("reset-password?token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(mail.body.contains("30 minutes") && mail.body.contains("ตั้งรหัสผ่านใหม่"));
+
+    let (s, v) = anonymous.post("/web/api/password/reset", json!({"token": token, "password": "short"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("password")), "{v}");
+    let (s, v) = anonymous.post("/web/api/password/reset", json!({"token": "not-a-token", "password": "a brand new one"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("token")), "{v}");
+    let (s, v) = anonymous.post("/web/api/password/reset", json!({"token": token, "password": "a brand new one"})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = anonymous.post("/web/api/password/reset", json!({"token": token, "password": "yet another one"})).await;
+    assert_eq!(s, 400, "a link works once");
+    assert_eq!(a.get("/web/api/me").await.0, 401, "every session ended");
+    assert_eq!(login(&kit, "malee@example.com", "a brand new one").await.0, 200);
+    assert!(mails_to(&kit, "malee@example.com").await.iter().any(|m| m.subject.contains("Password reset")));
+
+    // An expired link does nothing; asking for a new one makes the older ones stop working.
+    anonymous.post("/web/api/password/forgot", json!({"email": "malee@example.com"})).await;
+    kit.web.store.execute_raw("UPDATE password_resets SET expires_ms = 1 WHERE used_ms IS NULL").await.unwrap();
+    let mails = mails_to(&kit, "malee@example.com").await;
+    let latest = mails.iter().filter(|m| m.subject.contains("Reset your password")).max_by_key(|m| m.id).unwrap();
+    let expired = latest.body.split("reset-password?token=").nth(1).unwrap().split_whitespace().next().unwrap();
+    let (s, v) = anonymous.post("/web/api/password/reset", json!({"token": expired, "password": "a brand new two"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("token")), "{v}");
+    assert_eq!(login(&kit, "malee@example.com", "a brand new one").await.0, 200, "the password stayed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_signed_out_one_by_one_or_everywhere_else() {
+    let kit = start(relaxed()).await;
+    let (mut a, _) = signed_up(&kit, "niran@example.com").await;
+    let (_, mut b) = login(&kit, "niran@example.com", PASSWORD).await;
+    let (_, mut c) = login(&kit, "niran@example.com", PASSWORD).await;
+    let (_, list) = a.get("/web/api/sessions").await;
+    let other = list["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_string();
+    let mine = list["sessions"].as_array().unwrap().iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(a.delete(&format!("/web/api/sessions/{mine}")).await.0, 400, "not the session in use");
+    assert_eq!(a.delete("/web/api/sessions/0000000000000000").await.0, 404);
+    assert_eq!(a.delete(&format!("/web/api/sessions/{other}")).await.0, 200);
+    let alive = [b.get("/web/api/me").await.0, c.get("/web/api/me").await.0];
+    assert_eq!(alive.iter().filter(|s| **s == 401).count(), 1, "exactly that one ended: {alive:?}");
+    let (s, v) = a.post("/web/api/sessions/logout-others", json!({})).await;
+    assert_eq!((s, v["ended"].as_u64()), (StatusCode::OK, Some(1)));
+    assert_eq!(b.get("/web/api/me").await.0, 401);
+    assert_eq!(c.get("/web/api/me").await.0, 401);
+    assert_eq!(a.get("/web/api/sessions").await.1["sessions"].as_array().unwrap().len(), 1);
+
+    // 2FA and API keys send their mails too.
+    let (_, setup) = a.post("/web/api/2fa/setup", json!({})).await;
+    let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
+    let (s, v) = a.post("/web/api/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = a.post("/web/api/keys", json!({"permissions": ["trade"]})).await;
+    assert_eq!(s, 200);
+    let subjects: Vec<String> = mails_to(&kit, "niran@example.com").await.into_iter().map(|m| m.subject).collect();
+    assert!(subjects.iter().any(|s| s.contains("Two-factor authentication turned on")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("New API key")), "{subjects:?}");
+}
