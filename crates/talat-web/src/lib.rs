@@ -111,6 +111,8 @@ pub struct Web {
     pub config: WebConfig,
     pub limits: limits::LoginLimits,
     pub signup_limits: limits::LoginLimits,
+    /// Forgot-password and reset requests (their own budget: sign-ups must not use it up).
+    pub reset_limits: limits::LoginLimits,
     /// Whether the session sweeper runs (started once, by the first `routes`).
     sweeper_started: AtomicBool,
     /// The status page's stored part (incidents, overrides), cached; `status_generation`
@@ -131,12 +133,14 @@ impl Web {
         let store = gateway.store.clone().ok_or("the web API needs the query store")?;
         let limits = limits::LoginLimits::new(config.logins_per_ip_per_min, config.logins_per_email_per_min);
         let signup_limits = limits::LoginLimits::per_hour(config.signups_per_ip_per_hour, config.signups_per_email_per_hour);
+        let reset_limits = limits::LoginLimits::per_hour(security::RESETS_PER_IP_PER_HOUR, security::RESETS_PER_HOUR as u32 * 2);
         Ok(Arc::new(Web {
             gateway,
             store,
             config,
             limits,
             signup_limits,
+            reset_limits,
             sweeper_started: AtomicBool::new(false),
             status_stored: Default::default(),
             status_generation: Default::default(),

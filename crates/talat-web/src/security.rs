@@ -23,6 +23,8 @@ use talat_onboarding::account::check_password;
 pub const RESET_VALID_MS: u64 = 30 * 60 * 1_000;
 /// Reset links one account may be sent an hour (the rest are quietly not sent).
 pub const RESETS_PER_HOUR: u64 = 3;
+/// Forgot-password and reset requests one address may make an hour.
+pub const RESETS_PER_IP_PER_HOUR: u32 = 60;
 /// Characters of a session's hash shown as its id.
 const SESSION_ID_CHARS: usize = 16;
 
@@ -75,7 +77,7 @@ pub async fn change(
 pub async fn forgot(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, true)?;
     let email = body::str(&m, "email")?.trim().to_ascii_lowercase();
-    if !web.signup_limits.allow(peer.ip(), &email) {
+    if !web.reset_limits.allow(peer.ip(), &email) {
         return Err(WebError::rate_limited());
     }
     let now = web.gateway.now_ms();
@@ -95,7 +97,8 @@ pub async fn reset(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     let m = body::object(&headers, &body, true)?;
     let token = body::str(&m, "token")?.trim().to_string();
     let password = new_password(&m, "password")?;
-    if !web.signup_limits.allow(peer.ip(), "password-reset") {
+    // Per address, and per link (its first characters): guessing links is bounded both ways.
+    if !web.reset_limits.allow(peer.ip(), &format!("link:{}", token.get(..12).unwrap_or(&token))) {
         return Err(WebError::rate_limited());
     }
     let account_id = web

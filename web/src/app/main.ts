@@ -5,7 +5,8 @@ import { get, post } from "../lib/api";
 import { t, getLang, setLang, type Lang } from "../lib/i18n";
 import { startRouter, navigate } from "../lib/router";
 import { session, loadMe, setAccount, onSessionChange, type Status } from "./state";
-import { marketsPage, portfolioPage, ordersPage, keysPage, securityPage, loginPage, signupPage } from "./pages";
+import { marketsPage, portfolioPage, ordersPage, keysPage, loginPage, signupPage } from "./pages";
+import { securityPage, forgotPage, resetPage } from "./security";
 import { tradePage } from "./trade";
 import { supportPage } from "./support";
 import { kycPage, verifyPage } from "./kyc";
@@ -94,4 +95,6 @@ rerender = startRouter(view, {
   verify: verifyPage,
   login: loginPage,
   signup: signupPage,
+  forgot: forgotPage,
+  "reset-password": resetPage,
 }, "markets", (name) => { route = name; renderHeader(); renderBanner(); });

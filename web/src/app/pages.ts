@@ -126,10 +126,16 @@ export async function keysPage(view: HTMLElement) {
   const perms = ["trade", "deposit", "withdraw"].map((p) => ({ p, box: h("input", { type: "checkbox", id: `perm-${p}`, checked: p === "trade" }) }));
   const permError = h("div", { class: "field-error" });
   const ips = field(t("IP allow-list"), h("input", { type: "text", placeholder: "203.0.113.5, 2001:db8::1" }));
+  // A key that can withdraw needs the 2FA code; an IP allow-list is recommended for it.
+  const code = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
+  const withdrawNote = h("p", { class: "muted small" }, t("A key that can withdraw needs your 2FA code. Limit it to your server's IP addresses."));
+  const showCode = () => { const w = perms.find((x) => x.p === "withdraw")!.box.checked; code.wrap.hidden = !w; withdrawNote.hidden = !w; };
+  perms.forEach((x) => x.box.addEventListener("change", showCode));
+  showCode();
   const err = errorBox();
   const form = h("form", { novalidate: true, "aria-label": t("Create key") },
     h("fieldset", {}, h("legend", {}, t("Permissions")), perms.map(({ p, box }) => h("label", { class: "check" }, box, ` ${p}`)), permError),
-    ips.wrap, h("button", { type: "submit" }, t("Create key")), err);
+    ips.wrap, withdrawNote, code.wrap, h("button", { type: "submit" }, t("Create key")), err);
   form.onsubmit = async (e) => {
     e.preventDefault();
     err.textContent = "";
@@ -142,9 +148,14 @@ export async function keysPage(view: HTMLElement) {
     const badIp = ipList.find((ip) => !IPV4.test(ip) && !(ip.includes(":") && IPV6.test(ip)));
     ips.error(badIp ? `${t("Enter IPv4 or IPv6 addresses, separated by commas.")} (${badIp})` : null);
     if (badIp) ok = false;
+    const needsCode = chosen.includes("withdraw");
+    code.error(!needsCode || /^\d{6}$/.test(code.input.value.trim()) ? null : (ok = false, t("Enter the 6-digit code.")));
     if (!ok) return;
     try {
-      const k = await post<{ key: string; secret: string }>("/web/api/keys", { permissions: chosen, ip_allow: ipList });
+      const body: Record<string, unknown> = { permissions: chosen, ip_allow: ipList };
+      if (needsCode) body.totp = code.input.value.trim();
+      const k = await post<{ key: string; secret: string }>("/web/api/keys", body);
+      code.input.value = "";
       clear(secretBox, h("p", { role: "alert" }, t("Copy the secret now: it is shown this once.")),
         h("dl", {}, h("dt", {}, t("Key")), h("dd", { class: "mono", "data-testid": "new-key" }, k.key), h("dt", {}, t("Secret")), h("dd", { class: "mono", "data-testid": "new-secret" }, k.secret)));
       await load();
@@ -159,52 +170,6 @@ export async function keysPage(view: HTMLElement) {
     ]), t("API keys")));
   };
   await load();
-}
-
-// ---- security (2FA) ----
-
-export async function securityPage(view: HTMLElement) {
-  view.append(h("h1", {}, t("Two-factor authentication")));
-  const box = h("section");
-  view.append(box);
-  const render = () => {
-    const a = session.account!;
-    const code = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
-    const err = errorBox();
-    const checkCode = () => {
-      const ok = /^\d{6}$/.test(code.input.value.trim());
-      code.error(ok ? null : t("Enter the 6-digit code."));
-      return ok;
-    };
-    if (a.totp_enabled) {
-      const form = h("form", { novalidate: true }, h("p", {}, t("2FA is on.")), code.wrap, h("button", { type: "submit" }, t("Disable 2FA")), err);
-      form.onsubmit = async (e) => {
-        e.preventDefault();
-        if (!checkCode()) return;
-        try { const r = await post<{ account: Account }>("/web/api/2fa/disable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e) { showError(err, e); }
-      };
-      clear(box, form);
-      return;
-    }
-    const setup = h("button", { type: "button" }, t("Set up 2FA"));
-    const secretArea = h("div");
-    setup.onclick = async () => {
-      try {
-        const s = await post<{ secret: string; otpauth_url: string }>("/web/api/2fa/setup");
-        const form = h("form", { novalidate: true },
-          h("p", {}, "Secret: ", h("code", { "data-testid": "totp-secret", class: "mono" }, s.secret)),
-          h("p", { class: "muted small" }, s.otpauth_url), code.wrap, h("button", { type: "submit" }, t("Enable 2FA")), err);
-        form.onsubmit = async (e) => {
-          e.preventDefault();
-          if (!checkCode()) return;
-          try { const r = await post<{ account: Account }>("/web/api/2fa/enable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e) { showError(err, e); }
-        };
-        clear(secretArea, form);
-      } catch (e) { showError(err, e); secretArea.append(err); }
-    };
-    clear(box, h("p", {}, t("2FA is off.")), setup, secretArea);
-  };
-  render();
 }
 
 // ---- log in, sign up ----
@@ -223,7 +188,8 @@ export function loginPage(view: HTMLElement) {
   totp.wrap.hidden = true;
   const err = errorBox();
   const form = h("form", { novalidate: true, class: "card", "aria-label": t("Log in") }, h("h1", {}, t("Log in")), email.wrap, password.wrap, totp.wrap,
-    h("button", { type: "submit" }, t("Log in")), err, h("p", { class: "muted" }, t("No account yet?"), " ", h("a", { href: "#/signup" }, t("Sign up"))));
+    h("button", { type: "submit" }, t("Log in")), err, h("p", { class: "muted" }, h("a", { href: "#/forgot" }, t("Forgot password?"))),
+    h("p", { class: "muted" }, t("No account yet?"), " ", h("a", { href: "#/signup" }, t("Sign up"))));
   form.onsubmit = async (e) => {
     e.preventDefault();
     err.textContent = "";
