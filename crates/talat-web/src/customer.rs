@@ -131,7 +131,8 @@ pub async fn totp_setup(State(web): State<Arc<Web>>, Customer { account, .. }: C
     let (sealed, nonce) = web.gateway.master.seal(&totp_aad("account", account.id), &secret);
     web.store.set_web_account_totp(account.id, Some((&sealed, &nonce)), false).await?;
     let (b32, url) = secrets::totp_setup(&secret, &account.email);
-    Ok(Json(json!({"secret": b32, "otpauth_url": url})))
+    let qr = secrets::totp_qr_png_base64(&secret, &account.email).map_err(WebError::internal)?;
+    Ok(Json(json!({"secret": b32, "otpauth_url": url, "qr_png_base64": qr})))
 }
 
 /// The pending or active TOTP secret of an account, opened.
@@ -151,17 +152,47 @@ async fn totp_switch(web: Arc<Web>, headers: HeaderMap, account: WebAccountRow, 
     if !web.store.use_web_account_totp_step(account.id, step).await? {
         return Err(WebError::invalid("code", TOTP_REPLAYED));
     }
+    let mut backup_codes = Vec::new();
     if enable {
         let (sealed, nonce) = account.totp.as_ref().expect("opened above");
         web.store.set_web_account_totp(account.id, Some((sealed, nonce)), true).await?;
+        backup_codes = new_backup_codes(&web, account.id).await?;
     } else {
         web.store.set_web_account_totp(account.id, None, false).await?;
+        web.store.replace_backup_codes(account.id, &[], web.gateway.now_ms()).await?;
         // Turning 2FA off is a security change: withdrawals wait out the cooling-off.
         web.store.set_security_changed(account.id, web.gateway.now_ms()).await?;
     }
     let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
     send(&web, &account.email, SecurityEvent::TwoFactor { on: enable }).await;
-    Ok(Json(json!({"account": account_json(&account)})))
+    let mut answer = json!({"account": account_json(&account)});
+    if enable {
+        // Shown this once: only their hashes are kept.
+        answer["backup_codes"] = json!(backup_codes);
+    }
+    Ok(Json(answer))
+}
+
+/// Ten fresh backup codes for the account (the old ones stop working); only hashes are kept.
+async fn new_backup_codes(web: &Web, account_id: u64) -> WebResult<Vec<String>> {
+    let codes = secrets::backup_codes(secrets::BACKUP_CODES);
+    let hashes: Vec<String> = codes.iter().map(|c| secrets::sha256_hex(c)).collect();
+    web.store.replace_backup_codes(account_id, &hashes, web.gateway.now_ms()).await?;
+    Ok(codes)
+}
+
+/// `{code}`: a current 2FA code buys ten new backup codes; the old ones stop working.
+pub async fn backup_codes(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let code = body::str(&m, "code")?;
+    use_customer_totp(&web, &account, code, "code").await?;
+    let codes = new_backup_codes(&web, account.id).await?;
+    Ok(Json(json!({"backup_codes": codes})))
+}
+
+/// How many unused backup codes the account has.
+pub async fn backup_codes_left(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
+    Ok(Json(json!({"left": web.store.backup_codes_left(account.id).await?, "totp_enabled": account.totp_enabled})))
 }
 
 pub async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {

@@ -242,6 +242,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/2fa/setup", post(customer::totp_setup))
         .route("/web/api/2fa/enable", post(customer::totp_enable))
         .route("/web/api/2fa/disable", post(customer::totp_disable))
+        .route("/web/api/2fa/backup-codes", get(customer::backup_codes_left).post(customer::backup_codes))
         .route("/web/api/keys", get(customer::keys).post(customer::create_key))
         .route("/web/api/keys/{key}", delete(customer::revoke_key))
         .route("/web/api/password/change", post(security::change))

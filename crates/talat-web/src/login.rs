@@ -83,7 +83,22 @@ impl LoginForm {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let checked = check_login(&self.password, hash, secret.as_deref().map(|s| (s, true)), self.code.as_deref(), web.gateway.now_ms() / 1000).await;
+        // A customer with 2FA may give one of their backup codes instead of a code: the password
+        // is checked alone, then the backup code is used up.
+        let backup = match (kind, &secret, self.code.as_deref().and_then(secrets::normalise_backup_code)) {
+            (Kind::Customer, Some(_), Some(code)) => Some(code),
+            _ => None,
+        };
+        let totp = if backup.is_some() { None } else { secret.as_deref().map(|s| (s, true)) };
+        let mut checked = check_login(&self.password, hash, totp, self.code.as_deref(), web.gateway.now_ms() / 1000).await;
+        if let (Ok(_), Some(code), Some(id)) = (&checked, &backup, id) {
+            if web.store.use_backup_code(id, &secrets::sha256_hex(code), web.gateway.now_ms()).await? {
+                let left = web.store.backup_codes_left(id).await?;
+                crate::security_mail::send(web, &self.email, crate::security_mail::SecurityEvent::BackupCodeUsed { left }).await;
+            } else {
+                checked = Err(WebError::unauthenticated("wrong two-factor code or backup code"));
+            }
+        }
         // A missing 2FA code is not a failed guess.
         if !matches!(&checked, Err(e) if e.code == "totp_required") {
             web.limits.record(&self.email, checked.is_ok(), web.gateway.now_ms());

@@ -70,6 +70,42 @@ pub fn totp_setup(secret: &[u8], account: &str) -> (String, String) {
     (Secret::Raw(secret.to_vec()).to_encoded().to_string(), t.get_url())
 }
 
+/// The otpauth URI as a QR code, a base64 PNG an authenticator app scans from the screen.
+pub fn totp_qr_png_base64(secret: &[u8], account: &str) -> Result<String, String> {
+    totp(secret, account).get_qr_base64()
+}
+
+/// Backup codes per customer: each works once in place of a 2FA code.
+pub const BACKUP_CODES: usize = 10;
+/// Crockford's base32: no I, L, O or U, and a misread O, I or L is taken as 0 or 1 when typed.
+const BACKUP_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `n` fresh backup codes, `XXXXX-XXXXX` (50 bits each).
+pub fn backup_codes(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let mut bytes = [0u8; 10];
+            getrandom::getrandom(&mut bytes).expect("the OS random source works");
+            let chars: String = bytes.iter().map(|b| BACKUP_ALPHABET[(*b & 31) as usize] as char).collect();
+            format!("{}-{}", &chars[..5], &chars[5..])
+        })
+        .collect()
+}
+
+/// A backup code as typed (any case, with or without the dash or spaces) in its stored form.
+pub fn normalise_backup_code(typed: &str) -> Option<String> {
+    let chars: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    (chars.len() == 10 && chars.bytes().all(|b| BACKUP_ALPHABET.contains(&b))).then(|| format!("{}-{}", &chars[..5], &chars[5..]))
+}
+
 /// Seconds per TOTP time step.
 pub const TOTP_STEP_S: u64 = 30;
 
@@ -88,6 +124,20 @@ pub fn totp_step(secret: &[u8], code: &str, now_s: u64) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn backup_codes_are_distinct_and_read_back_as_typed() {
+        let codes = super::backup_codes(super::BACKUP_CODES);
+        assert_eq!(codes.len(), 10);
+        assert_eq!(codes.iter().collect::<std::collections::BTreeSet<_>>().len(), 10);
+        for c in &codes {
+            assert_eq!(super::normalise_backup_code(c).as_deref(), Some(c.as_str()));
+            assert_eq!(super::normalise_backup_code(&c.to_lowercase().replace('-', " ")).as_deref(), Some(c.as_str()));
+        }
+        assert_eq!(super::normalise_backup_code("ABCDE-FGHIO").as_deref(), Some("ABCDE-FGH10"));
+        assert_eq!(super::normalise_backup_code("123456"), None);
+        assert_eq!(super::normalise_backup_code("ABCDE-FGHU0"), None, "U is not in the alphabet");
+    }
     use super::*;
 
     #[test]

@@ -1,6 +1,6 @@
 //! The security mails a customer gets, in Thai and English in one message (the account has no
-//! language setting yet): a sign-in from a new device or address, 2FA turned on or off, an API
-//! key created, the password changed or reset, and the reset link itself. Each goes through
+//! language setting yet): a sign-in from a new device or address, 2FA turned on or off, a backup
+//! code used, an API key created, the password changed or reset, and the reset link itself. Each goes through
 //! the outbox like every other mail.
 
 use crate::Web;
@@ -13,6 +13,7 @@ pub enum SecurityEvent<'a> {
     ApiKeyCreated { withdraw: bool },
     PasswordChanged,
     PasswordReset,
+    BackupCodeUsed { left: u64 },
     ResetLink { link: &'a str, valid_min: u64 },
 }
 
@@ -50,6 +51,11 @@ fn texts(e: &SecurityEvent<'_>) -> (String, String, String) {
             "Password reset / ตั้งรหัสผ่านใหม่แล้ว".into(),
             "Your password was reset with a link from a mail, and every session was signed out.".into(),
             "รหัสผ่านของคุณถูกตั้งใหม่ผ่านลิงก์ทางอีเมล และออกจากระบบทุกอุปกรณ์แล้ว".into(),
+        ),
+        SecurityEvent::BackupCodeUsed { left } => (
+            "A backup code was used / มีการใช้รหัสสำรอง".into(),
+            format!("A backup code was used to sign in to your account; {left} are left."),
+            format!("มีการใช้รหัสสำรองเพื่อเข้าสู่ระบบบัญชีของคุณ เหลือ {left} รหัส"),
         ),
         SecurityEvent::ResetLink { link, valid_min } => (
             "Reset your password / ตั้งรหัสผ่านใหม่".into(),

@@ -126,3 +126,43 @@ async fn sessions_are_signed_out_one_by_one_or_everywhere_else() {
     assert!(subjects.iter().any(|s| s.contains("Two-factor authentication turned on")), "{subjects:?}");
     assert!(subjects.iter().any(|s| s.contains("New API key")), "{subjects:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_setup_has_a_qr_code_and_ten_single_use_backup_codes() {
+    let kit = start(relaxed()).await;
+    let (mut a, _) = signed_up(&kit, "kanya@example.com").await;
+    let (s, setup) = a.post("/web/api/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{setup}");
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD.decode(setup["qr_png_base64"].as_str().unwrap()).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG an authenticator app scans");
+    let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
+    let (s, v) = a.post("/web/api/2fa/enable", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    let codes: Vec<String> = v["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(a.get("/web/api/2fa/backup-codes").await.1["left"], 10);
+
+    let sign_in = |code: String| {
+        let kit = &kit;
+        async move {
+            let mut b = Browser::new(kit);
+            b.post("/web/api/login", json!({"email": "kanya@example.com", "password": PASSWORD, "totp": code})).await.0
+        }
+    };
+    assert_eq!(sign_in("ZZZZZ-ZZZZZ".into()).await, 401, "a code that is not theirs");
+    assert_eq!(sign_in(codes[0].to_lowercase().replace('-', "")).await, 200, "typed in any case, without the dash");
+    assert_eq!(sign_in(codes[0].clone()).await, 401, "each works once");
+    assert_eq!(a.get("/web/api/2fa/backup-codes").await.1["left"], 9);
+    assert!(mails_to(&kit, "kanya@example.com").await.iter().any(|m| m.subject.contains("backup code was used") && m.body.contains("9 are left")));
+
+    // New codes for a current 2FA code; the old ones stop working.
+    kit.web.store.execute_raw("UPDATE web_accounts SET totp_last_step = 0").await.unwrap();
+    let (s, v) = a.post("/web/api/2fa/backup-codes", json!({"code": "000000"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("code")), "{v}");
+    let (s, v) = a.post("/web/api/2fa/backup-codes", json!({"code": totp.generate_current().unwrap()})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(sign_in(codes[1].clone()).await, 401, "replaced");
+    assert_eq!(sign_in(v["backup_codes"][0].as_str().unwrap().to_string()).await, 200);
+}

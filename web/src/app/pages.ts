@@ -184,7 +184,8 @@ function credentialFields() {
 
 export function loginPage(view: HTMLElement) {
   const { email, password } = credentialFields();
-  const totp = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
+  const totp = field(t("2FA code"), h("input", { type: "text", autocomplete: "one-time-code", maxlength: 11 }));
+  totp.wrap.append(h("span", { class: "muted small" }, t("or one of your backup codes")));
   totp.wrap.hidden = true;
   const err = errorBox();
   const form = h("form", { novalidate: true, class: "card", "aria-label": t("Log in") }, h("h1", {}, t("Log in")), email.wrap, password.wrap, totp.wrap,
@@ -196,7 +197,8 @@ export function loginPage(view: HTMLElement) {
     let ok = true;
     email.error(EMAIL.test(email.input.value.trim()) ? null : (ok = false, t("Enter a valid email address.")));
     password.error(password.input.value ? null : (ok = false, t("Required.")));
-    if (!totp.wrap.hidden) totp.error(/^\d{6}$/.test(totp.input.value.trim()) ? null : (ok = false, t("Enter the 6-digit code.")));
+    const code = totp.input.value.trim();
+    if (!totp.wrap.hidden) totp.error(/^\d{6}$/.test(code) || /^[0-9A-Za-z]{5}[- ]?[0-9A-Za-z]{5}$/.test(code) ? null : (ok = false, t("Enter the 6-digit code.")));
     if (!ok) return;
     const body: any = { email: email.input.value.trim(), password: password.input.value };
     if (!totp.wrap.hidden) body.totp = totp.input.value.trim();

@@ -22,6 +22,13 @@ const sixDigits = (f: ReturnType<typeof field>) => {
 };
 const goodPassword = (pw: string) => pw.length >= 10 && !/^\d+$/.test(pw);
 
+/** Backup codes, shown once: each signs in once in place of a 2FA code. */
+function backupList(codes: string[]) {
+  return h("div", { class: "secret", role: "alert", "data-testid": "backup-codes" },
+    h("p", {}, t("Backup codes: write them down now, they are shown this once. Each works once in place of a 2FA code.")),
+    h("ol", { class: "mono" }, codes.map((c) => h("li", {}, c))));
+}
+
 function twoFactor(box: HTMLElement) {
   const render = () => {
     const a = session.account!;
@@ -34,21 +41,42 @@ function twoFactor(box: HTMLElement) {
         if (!sixDigits(code)) return;
         try { const r = await post<{ account: Account }>("/web/api/2fa/disable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e2) { showError(err, e2, { code }); }
       };
-      clear(box, h("h2", {}, t("Two-factor authentication")), form);
+      const left = h("p", { class: "muted", "data-testid": "backup-left" });
+      get<{ left: number }>("/web/api/2fa/backup-codes").then((r) => { left.textContent = `${t("Backup codes left:")} ${r.left}`; }).catch(() => {});
+      const codesArea = h("div");
+      const again = h("button", { type: "button", class: "secondary" }, t("New backup codes"));
+      again.onclick = async () => {
+        err.textContent = "";
+        if (!sixDigits(code)) return;
+        try {
+          const r = await post<{ backup_codes: string[] }>("/web/api/2fa/backup-codes", { code: code.input.value.trim() });
+          code.input.value = "";
+          clear(codesArea, backupList(r.backup_codes));
+          left.textContent = `${t("Backup codes left:")} ${r.backup_codes.length}`;
+        } catch (e2) { showError(err, e2, { code }); }
+      };
+      clear(box, h("h2", {}, t("Two-factor authentication")), form, left, again, codesArea);
       return;
     }
     const setup = h("button", { type: "button" }, t("Set up 2FA"));
     const secretArea = h("div");
     setup.onclick = async () => {
       try {
-        const s = await post<{ secret: string; otpauth_url: string }>("/web/api/2fa/setup");
+        const s = await post<{ secret: string; otpauth_url: string; qr_png_base64: string }>("/web/api/2fa/setup");
         const form = h("form", { novalidate: true },
+          h("p", {}, t("Scan this with your authenticator app, or type the secret.")),
+          h("img", { src: `data:image/png;base64,${s.qr_png_base64}`, alt: t("QR code of your 2FA secret"), width: 200, height: 200, class: "qr", "data-testid": "totp-qr" }),
           h("p", {}, "Secret: ", h("code", { "data-testid": "totp-secret", class: "mono" }, s.secret)),
           h("p", { class: "muted small" }, s.otpauth_url), code.wrap, h("button", { type: "submit" }, t("Enable 2FA")), err);
         form.onsubmit = async (e) => {
           e.preventDefault();
           if (!sixDigits(code)) return;
-          try { const r = await post<{ account: Account }>("/web/api/2fa/enable", { code: code.input.value.trim() }); setAccount(r.account); render(); } catch (e2) { showError(err, e2, { code }); }
+          try {
+            const r = await post<{ account: Account; backup_codes: string[] }>("/web/api/2fa/enable", { code: code.input.value.trim() });
+            setAccount(r.account);
+            render();
+            box.append(backupList(r.backup_codes));
+          } catch (e2) { showError(err, e2, { code }); }
         };
         clear(secretArea, form);
       } catch (e) { showError(err, e); secretArea.append(err); }

@@ -8,3 +8,12 @@ CREATE TABLE password_resets (
     used_ms             BIGINT
 );
 CREATE INDEX password_resets_account ON password_resets (account_id, created_ms);
+
+-- Ten single-use backup codes per customer with 2FA, for a lost phone; only their SHA-256.
+CREATE TABLE totp_backup_codes (
+    account_id          BIGINT NOT NULL,
+    code_sha256         TEXT NOT NULL,
+    created_ms          BIGINT NOT NULL,
+    used_ms             BIGINT,
+    PRIMARY KEY (account_id, code_sha256)
+);

@@ -416,6 +416,45 @@ impl Store {
         Ok(())
     }
 
+    // ---- 2FA backup codes ---------------------------------------------------------------------
+
+    /// Replaces the account's backup codes with `hashes` (SHA-256 hex); none when empty.
+    pub async fn replace_backup_codes(&self, account_id: u64, hashes: &[String], now_ms: u64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM totp_backup_codes WHERE account_id = $1").bind(int(account_id)?).execute(&mut *tx).await?;
+        for h in hashes {
+            sqlx::query("INSERT INTO totp_backup_codes (account_id, code_sha256, created_ms) VALUES ($1, $2, $3)")
+                .bind(int(account_id)?)
+                .bind(h.as_str())
+                .bind(int(now_ms)?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses a backup code once: true if it was the account's and unused (and it is used now).
+    pub async fn use_backup_code(&self, account_id: u64, code_sha256: &str, now_ms: u64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE totp_backup_codes SET used_ms = $1 WHERE account_id = $2 AND code_sha256 = $3 AND used_ms IS NULL")
+            .bind(int(now_ms)?)
+            .bind(int(account_id)?)
+            .bind(code_sha256)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn backup_codes_left(&self, account_id: u64) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM totp_backup_codes WHERE account_id = $1 AND used_ms IS NULL")
+            .bind(int(account_id)?)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Cols::new(&row, "totp_backup_codes").i64("n")?.max(0) as u64)
+    }
+
     // ---- password resets --------------------------------------------------------------------
 
     /// Stores a reset link's token hash; earlier unused links of the account stop working.
