@@ -59,7 +59,7 @@ pub use app::support::{
 pub use app::surveillance::{
     AlertRow, BreakerActionRow, CaseChange, CaseEventRow, CaseOpened, CaseRow, CaseSet, LinkFact, NewCaseEvent, MAX_SURVEILLANCE_ROWS,
 };
-pub use app::web::{AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
+pub use app::web::{AuditFilter, AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;
 pub use error::StoreError;

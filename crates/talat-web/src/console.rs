@@ -287,8 +287,46 @@ async fn lock(State(web): State<Arc<Web>>, headers: HeaderMap, Path(user_id): Pa
     .await
 }
 
-async fn audit(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+/// Most audit entries one CSV export holds (read 500 at a time).
+const AUDIT_CSV_MAX: usize = 20_000;
+
+/// The audit log's filters from the query: `staff` (email), `action` (or its family), `from`
+/// and `to` (Bangkok dates, both included).
+fn audit_filter(q: &HashMap<String, String>) -> WebResult<talat_store::AuditFilter> {
+    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let day = |k: &'static str| -> WebResult<Option<u64>> {
+        match text(k) {
+            None => Ok(None),
+            Some(d) => {
+                let (y, m, dd) = talat_core::calendar::split_iso_date(&d)
+                    .filter(|(y, m, dd)| talat_core::calendar::is_date(*y as i32, *m as u8, *dd as u8))
+                    .ok_or_else(|| WebError::invalid(k, format!("{k} must be a date, YYYY-MM-DD")))?;
+                Ok(Some(talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::days_from_civil(y as i32, m as u8, dd as u8))))
+            }
+        }
+    };
+    let from_ms = day("from")?;
+    let to_ms = day("to")?.map(|ms| ms + talat_core::calendar::DAY_MS);
+    if let (Some(f), Some(t)) = (from_ms, to_ms) {
+        if t <= f {
+            return Err(WebError::invalid("to", "to must not be before from"));
+        }
+    }
+    Ok(talat_store::AuditFilter { staff_email: text("staff").map(|s| s.to_ascii_lowercase()), action: text("action"), from_ms, to_ms })
+}
+
+/// An entry's detail as fields when it is a JSON object (it usually is: the request's own
+/// fields), else as text.
+fn detail_fields(detail: &str) -> Value {
+    match serde_json::from_str::<Value>(detail) {
+        Ok(Value::Object(m)) => Value::Object(m),
+        _ => Value::String(detail.to_string()),
+    }
+}
+
+async fn audit(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Response> {
     s.require(allow::AUDIT)?;
+    let filter = audit_filter(&q)?;
     let before = match q.get("before_id").filter(|s| !s.is_empty()) {
         Some(t) => Some(t.parse::<u64>().map_err(|_| WebError::invalid("before_id", "before_id must be a number"))?),
         None => None,
@@ -299,12 +337,43 @@ async fn audit(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, Stri
         }
         None => 100,
     };
-    let rows = web.store.audit_entries(before, limit).await?;
+    match q.get("format").map(String::as_str) {
+        None | Some("") | Some("json") => {}
+        Some("csv") => return audit_csv(&web, &filter).await,
+        Some(_) => return Err(WebError::invalid("format", "format must be json or csv")),
+    }
+    let rows = web.store.audit_entries_where(&filter, before, limit).await?;
+    let next_before_id = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
     let entries: Vec<Value> = rows
         .iter()
-        .map(|r| json!({"id": r.id, "ts_ms": r.ts_ms, "staff_email": r.staff_email, "role": r.role, "action": r.action, "target": r.target, "detail": r.detail, "outcome": r.outcome}))
+        .map(|r| {
+            json!({"id": r.id, "ts_ms": r.ts_ms, "staff_email": r.staff_email, "role": r.role, "action": r.action, "target": r.target,
+                "detail": r.detail, "detail_fields": detail_fields(&r.detail), "outcome": r.outcome})
+        })
         .collect();
-    Ok(Json(json!({"entries": entries})))
+    Ok(Json(json!({"entries": entries, "next_before_id": next_before_id})).into_response())
+}
+
+/// Every entry the filter matches (at most [`AUDIT_CSV_MAX`]), newest first, as CSV.
+async fn audit_csv(web: &Web, filter: &talat_store::AuditFilter) -> WebResult<Response> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["id", "time_bangkok", "staff", "role", "action", "target", "detail", "outcome"]).map_err(WebError::internal)?;
+    let (mut before, mut written) = (None, 0usize);
+    while written < AUDIT_CSV_MAX {
+        let rows = web.store.audit_entries_where(filter, before, talat_store::MAX_WEB_ROWS).await?;
+        for r in &rows {
+            let time = talat_core::calendar::bangkok_iso_datetime(r.ts_ms);
+            w.write_record([r.id.to_string().as_str(), &time, &r.staff_email, &r.role, &r.action, &r.target, &r.detail, &r.outcome])
+                .map_err(WebError::internal)?;
+        }
+        written += rows.len();
+        match rows.last() {
+            Some(last) if rows.len() as i64 == talat_store::MAX_WEB_ROWS => before = Some(last.id),
+            _ => break,
+        }
+    }
+    let bytes = w.into_inner().map_err(WebError::internal)?;
+    Ok(crate::views::csv_download(format!("audit-{}.csv", web.gateway.now_ms()), bytes))
 }
 
 async fn staff_list(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {

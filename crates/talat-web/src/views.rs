@@ -118,3 +118,11 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
         "ts_ms": o.created_ms,
     })
 }
+
+/// A CSV file as a download named `name`.
+pub fn csv_download(name: String, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
+        .into_response()
+}

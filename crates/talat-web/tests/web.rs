@@ -1282,3 +1282,52 @@ async fn duplicate_json_keys_are_refused_on_the_web_api() {
     assert_eq!(kit.web.store.count_web_accounts().await.unwrap(), 0);
     kit.ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_filters_pages_and_exports() {
+    let kit = start(relaxed()).await;
+    let mut staff = staff_browsers(&kit).await;
+    let op = staff.iter().position(|(r, _)| *r == Role::Operator).unwrap();
+    for mode in ["cancel_only", "open", "halted", "open"] {
+        let (s, v) = staff[op].1.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": mode, "reason": "audit test"})).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let admin = &mut staff.iter_mut().find(|(r, _)| *r == Role::Admin).unwrap().1;
+    let (s, v) = admin.post("/web/api/console/markets/BTC_THB/mode", json!({"mode": "sideways", "reason": "audit test"})).await;
+    assert_eq!(s, 400, "{v}");
+
+    let (_, all) = admin.get("/web/api/console/audit?action=market").await;
+    let entries = all["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "the family `market` finds market.mode: {all}");
+    assert!(entries[0]["outcome"].as_str().unwrap().starts_with("invalid"), "the refused one is audited too: {}", entries[0]);
+    assert_eq!(entries[1]["detail_fields"]["mode"], "open", "details as fields");
+    let (_, mine) = admin.get("/web/api/console/audit?action=market.mode&staff=operator@staff.test").await;
+    assert_eq!(mine["entries"].as_array().unwrap().len(), 4);
+    let today = talat_core::calendar::bangkok_iso_datetime(kit.ex.gateway.now_ms())[..10].to_string();
+    let (_, dated) = admin.get(&format!("/web/api/console/audit?action=market&from={today}&to={today}")).await;
+    assert_eq!(dated["entries"].as_array().unwrap().len(), 5);
+    let (_, none) = admin.get("/web/api/console/audit?action=market&to=2000-01-01").await;
+    assert_eq!(none["entries"].as_array().unwrap().len(), 0);
+
+    // Paging: two at a time, then the rest.
+    let (_, page1) = admin.get("/web/api/console/audit?action=market&limit=2").await;
+    let next = page1["next_before_id"].as_u64().expect("a next page");
+    let (_, page2) = admin.get(&format!("/web/api/console/audit?action=market&limit=2&before_id={next}")).await;
+    assert_eq!(page2["entries"][0]["id"].as_u64().unwrap(), next - 1);
+
+    for bad in ["from=2026-13-01", "to=yesterday", "from=2026-12-02&to=2026-12-01", "format=xml"] {
+        let (s, v) = admin.get(&format!("/web/api/console/audit?{bad}")).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
+    // CSV of the same filter.
+    let resp = admin.http.get(format!("{}/web/api/console/audit?action=market&format=csv", admin.base)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = resp.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["id", "time_bangkok", "staff", "role", "action", "target", "detail", "outcome"]);
+    assert_eq!(reader.records().count(), 5);
+    // Support cannot read the audit log.
+    let support = &mut staff.iter_mut().find(|(r, _)| *r == Role::Support).unwrap().1;
+    assert_eq!(support.get("/web/api/console/audit").await.0, 403);
+}

@@ -90,16 +90,49 @@ export async function usersPage(view: HTMLElement) {
   view.append(form, list, detail);
 }
 
+/** An entry's detail: its fields as a list when it is an object, else the text. */
+function detailOf(e: any) {
+  const f = e.detail_fields;
+  if (f && typeof f === "object" && !Array.isArray(f)) {
+    const keys = Object.keys(f);
+    if (!keys.length) return "—";
+    return h("dl", { class: "fields" }, keys.map((k) => [h("dt", {}, k), h("dd", {}, typeof f[k] === "string" ? f[k] : JSON.stringify(f[k]))]));
+  }
+  return typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail);
+}
+
 export async function auditPage(view: HTMLElement) {
   view.append(h("h1", {}, "Audit log"));
+  const staff = field("Staff (email)", h("input", { type: "email", autocomplete: "off" }));
+  const action = field("Action (or its family, e.g. support)", h("input", { type: "text", autocomplete: "off" }));
+  const from = field("From", h("input", { type: "date" }));
+  const to = field("To", h("input", { type: "date" }));
+  const err = h("div", { class: "form-error", role: "alert" });
+  const csv = h("a", { class: "button secondary", download: "" }, "Download CSV");
+  const form = h("form", { novalidate: true, class: "filters", "aria-label": "Audit filters" }, staff.wrap, action.wrap, from.wrap, to.wrap,
+    h("button", { type: "submit" }, "Filter"), csv, err);
   const box = h("div");
-  view.append(box);
-  const load = async (before?: number) => {
-    const r = await get<{ entries: any[] }>(`/web/api/console/audit?limit=50${before ? `&before_id=${before}` : ""}`);
-    const last = r.entries[r.entries.length - 1];
-    clear(box, table(["Id", "Time", "Staff", "Role", "Action", "Target", "Detail", "Outcome"], r.entries.map((e) => [e.id, dateTime(e.ts_ms), e.staff_email, e.role, e.action, e.target,
-      typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail), e.outcome]), "Audit log"),
-      h("div", { class: "pager" }, before && h("button", { type: "button", onclick: () => load() }, "Newest"), last && r.entries.length === 50 && h("button", { type: "button", onclick: () => load(last.id) }, "Older")));
+  view.append(form, box);
+  const query = () => {
+    const p = new URLSearchParams();
+    for (const [k, f] of [["staff", staff], ["action", action], ["from", from], ["to", to]] as const) if (f.input.value.trim()) p.set(k, f.input.value.trim());
+    return p;
   };
+  const load = async (before?: number) => {
+    err.textContent = "";
+    const p = query();
+    csv.setAttribute("href", `/web/api/console/audit?${p.toString()}${p.toString() ? "&" : ""}format=csv`);
+    p.set("limit", "50");
+    if (before) p.set("before_id", String(before));
+    try {
+      const r = await get<{ entries: any[]; next_before_id: number | null }>(`/web/api/console/audit?${p.toString()}`);
+      clear(box, r.entries.length ? table(["Id", "Time", "Staff", "Role", "Action", "Target", "Detail", "Outcome"], r.entries.map((e) => [e.id, dateTime(e.ts_ms), e.staff_email, e.role, e.action, e.target,
+        detailOf(e), h("span", { class: e.outcome === "ok" ? "up" : "down" }, e.outcome)]), "Audit log") : h("p", { class: "muted" }, "No entries match."),
+        h("div", { class: "pager" }, before && h("button", { type: "button", onclick: () => load() }, "Newest"), r.next_before_id && h("button", { type: "button", onclick: () => load(r.next_before_id!) }, "Older")));
+    } catch (e) {
+      err.textContent = e instanceof Error ? e.message : String(e);
+    }
+  };
+  form.onsubmit = (e) => { e.preventDefault(); void load(); };
   await load();
 }

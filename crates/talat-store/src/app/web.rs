@@ -100,6 +100,16 @@ impl StaffRow {
     }
 }
 
+/// Which audit entries to list: by staff member (exact email), by action (itself or its family:
+/// `support` finds `support.ticket.reply`), and by time (`from_ms` included, `to_ms` not).
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub staff_email: Option<String>,
+    pub action: Option<String>,
+    pub from_ms: Option<u64>,
+    pub to_ms: Option<u64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {
     /// Hex SHA-256 of the cookie's token.
@@ -539,9 +549,28 @@ impl Store {
 
     /// Entries newest first, below `before_id` if given, at most `limit` (≤ [`MAX_WEB_ROWS`]).
     pub async fn audit_entries(&self, before_id: Option<u64>, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+        self.audit_entries_where(&AuditFilter::default(), before_id, limit).await
+    }
+
+    /// Entries matching `filter`, newest first, older than `before_id` (paging).
+    pub async fn audit_entries_where(&self, filter: &AuditFilter, before_id: Option<u64>, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         let before = before_id.map(int).transpose()?.unwrap_or(i64::MAX);
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM staff_audit WHERE id < $1 ORDER BY id DESC LIMIT $2");
-        let rows = sqlx::query(&sql).bind(before).bind(limit.clamp(0, MAX_WEB_ROWS)).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM staff_audit WHERE id < $1 AND ($2 = '' OR staff_email = $2) AND ($3 = '' OR action = $3 OR action LIKE $4) \
+             AND ts_ms >= $5 AND ts_ms < $6 ORDER BY id DESC LIMIT $7"
+        );
+        let action = filter.action.as_deref().unwrap_or("");
+        let rows = sqlx::query(&sql)
+            .bind(before)
+            .bind(filter.staff_email.as_deref().unwrap_or(""))
+            .bind(action)
+            // `support` finds `support.ticket.reply` too; LIKE's own wildcards are not in action names.
+            .bind(format!("{action}.%"))
+            .bind(int(filter.from_ms.unwrap_or(0))?)
+            .bind(filter.to_ms.map(int).transpose()?.unwrap_or(i64::MAX))
+            .bind(limit.clamp(0, MAX_WEB_ROWS))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(AuditRow::read).collect()
     }
 

@@ -7,7 +7,6 @@ use crate::auth::{allow, Staff};
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -31,11 +30,6 @@ fn csv_wanted(q: &HashMap<String, String>) -> WebResult<bool> {
         Some("csv") => Ok(true),
         Some(_) => Err(WebError::invalid("format", "format must be json or csv")),
     }
-}
-
-fn csv_response(name: String, bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
-        .into_response()
 }
 
 fn write_csv(sections: Vec<(Vec<&str>, Vec<Vec<String>>)>) -> WebResult<Vec<u8>> {
@@ -100,7 +94,7 @@ pub async fn complaints(State(web): State<Arc<Web>>, Query(q): Query<HashMap<Str
         .collect();
     let report = complaint_report(&web.config.support.calendar, &m, &facts, web.gateway.now_ms());
     if csv {
-        return Ok(csv_response(format!("complaints-{}.csv", m.label()), complaints_csv(&report)?));
+        return Ok(crate::views::csv_download(format!("complaints-{}.csv", m.label()), complaints_csv(&report)?));
     }
     Ok(Json(json!({"report": report, "truncated": truncated, "generated_ms": web.gateway.now_ms()})).into_response())
 }
@@ -164,7 +158,7 @@ pub async fn sla(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, St
     }
     let rows = sla_report(&facts);
     if csv {
-        return Ok(csv_response(format!("sla-{}.csv", m.label()), sla_csv(&m.label(), &rows)?));
+        return Ok(crate::views::csv_download(format!("sla-{}.csv", m.label()), sla_csv(&m.label(), &rows)?));
     }
     Ok(Json(json!({"month": m.label(), "rows": rows, "truncated": truncated, "generated_ms": now})).into_response())
 }
