@@ -19,7 +19,7 @@ use crate::gateway::Gateway;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use talat_core::{Command, TradingMode};
+use talat_core::Command;
 use talat_journal::storage::FsStorage;
 use talat_journal::{JournalReader, WaitOutcome};
 use talat_sequencer::replay::{InvariantChecks, Replayer, Step};
@@ -228,8 +228,8 @@ async fn carry_out(gateway: &Gateway, store: &talat_store::Store, action: Action
         Err(crate::gateway::Refusal::Engine(reason)) => format!("refused by the engine: {reason:?}"),
         Err(crate::gateway::Refusal::Gateway(error)) => format!("not executed: {error}"),
     };
-    tracing::warn!(%symbol, mode = mode_name(action.mode), %applied, "{}", action.reason);
-    if let Err(error) = store.surveillance_record_action(&symbol, mode_name(action.mode), &action.reason, action.at_ts_ms).await {
+    tracing::warn!(%symbol, mode = action.mode.name(), %applied, "{}", action.reason);
+    if let Err(error) = store.surveillance_record_action(&symbol, action.mode.name(), &action.reason, action.at_ts_ms).await {
         tracing::error!(%error, "the circuit breaker's action could not be recorded");
     }
 }
@@ -252,8 +252,4 @@ pub fn alert_row(alert: &Alert, created_ms: u64) -> talat_store::AlertRow {
         case_id: None,
         created_ms,
     }
-}
-
-pub fn mode_name(mode: TradingMode) -> &'static str {
-    mode.name()
 }

@@ -294,19 +294,11 @@ const AUDIT_CSV_MAX: usize = 20_000;
 /// and `to` (Bangkok dates, both included).
 fn audit_filter(q: &HashMap<String, String>) -> WebResult<talat_store::AuditFilter> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let day = |k: &'static str| -> WebResult<Option<u64>> {
-        match text(k) {
-            None => Ok(None),
-            Some(d) => {
-                let (y, m, dd) = talat_core::calendar::split_iso_date(&d)
-                    .filter(|(y, m, dd)| talat_core::calendar::is_date(*y as i32, *m as u8, *dd as u8))
-                    .ok_or_else(|| WebError::invalid(k, format!("{k} must be a date, YYYY-MM-DD")))?;
-                Ok(Some(talat_core::calendar::bangkok_midnight_ms(talat_core::calendar::days_from_civil(y as i32, m as u8, dd as u8))))
-            }
-        }
+    let day = |k: &'static str| -> WebResult<Option<(u64, u64)>> {
+        text(k).map(|d| talat_gateway::funds::bangkok_day_bounds(&d).ok_or_else(|| WebError::invalid(k, format!("{k} must be a date, YYYY-MM-DD")))).transpose()
     };
-    let from_ms = day("from")?;
-    let to_ms = day("to")?.map(|ms| ms + talat_core::calendar::DAY_MS);
+    let from_ms = day("from")?.map(|(start, _)| start);
+    let to_ms = day("to")?.map(|(_, end)| end);
     if let (Some(f), Some(t)) = (from_ms, to_ms) {
         if t <= f {
             return Err(WebError::invalid("to", "to must not be before from"));

@@ -6,7 +6,7 @@ use crate::Web;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_core::money::format_units;
-use talat_core::{Side, TradingMode, UserId};
+use talat_core::{Side, UserId};
 use talat_gateway::gateway::MarketRef;
 use talat_gateway::read::{OrderType, OrderView};
 use talat_store::WebAccountRow;
@@ -26,11 +26,6 @@ pub fn account_json(a: &WebAccountRow) -> Value {
     })
 }
 
-/// A market's trading mode as the API names it.
-pub fn mode_name(mode: TradingMode) -> &'static str {
-    mode.name()
-}
-
 /// Every market's symbol, mode and fees; for staff also its band and last price.
 pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
     web.gateway
@@ -40,7 +35,7 @@ pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
         .map(|m| {
             let m = m.read();
             let spec = &m.info.spec;
-            let mut row = json!({"symbol": spec.symbol, "mode": mode_name(m.mode), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
+            let mut row = json!({"symbol": spec.symbol, "mode": m.mode.name(), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
             if for_staff {
                 row["band_bps"] = json!(spec.band_bps);
                 row["last_price"] = json!(m.last_price.map(|p| format_units(p as u128, spec.price_scale)));

@@ -153,7 +153,7 @@ fn run_replay(args: &ReplayArgs) -> Result<String, String> {
             "to_ts_ms": to,
             "commands": report.last_command_seq,
             "alerts": alerts,
-            "breaker": actions.iter().map(|a| serde_json::json!({"market": a.market.0, "mode": talat_gateway::surveillance::mode_name(a.mode), "reason": a.reason, "at_ts_ms": a.at_ts_ms})).collect::<Vec<_>>(),
+            "breaker": actions.iter().map(|a| serde_json::json!({"market": a.market.0, "mode": a.mode.name(), "reason": a.reason, "at_ts_ms": a.at_ts_ms})).collect::<Vec<_>>(),
         });
         return Ok(serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n");
     }
@@ -170,13 +170,7 @@ fn run_replay(args: &ReplayArgs) -> Result<String, String> {
         ));
     }
     for a in &actions {
-        out.push_str(&format!(
-            "{}  breaker market {} → {}: {}\n",
-            calendar::bangkok_iso_datetime(a.at_ts_ms),
-            a.market.0,
-            talat_gateway::surveillance::mode_name(a.mode),
-            a.reason
-        ));
+        out.push_str(&format!("{}  breaker market {} → {}: {}\n", calendar::bangkok_iso_datetime(a.at_ts_ms), a.market.0, a.mode.name(), a.reason));
     }
     Ok(out)
 }

@@ -117,7 +117,8 @@ async fn post(web: &Web, step: ResumeStep, by: u64) -> WebResult<()> {
             web.store.add_status_update(open.id, status, &body, resolves, by, now_ms).await?;
         }
         (ResumeStep::Begin { .. }, None) => {
-            let components: Vec<String> = super::view::snapshot(web).await?.components.into_iter().map(|c| c.id).collect();
+            // Every component: the ids come from the measurements alone (no store read).
+            let components: Vec<String> = talat_status::component::measure(&super::view::signals(web), &[]).into_iter().map(|c| c.id).collect();
             web.store
                 .create_status_incident(&NewStatusIncident {
                     kind: "incident",
