@@ -7,13 +7,15 @@
 //! (admitted customers and the waitlist), `funds` (bank accounts, deposit intents, bank lines,
 //! exceptions, withdrawals and approvals, payout batches, statements, reconciliations),
 //! `compensation` (the refused-request log, compensation incidents and their credits), `status`
-//! (the status page's incidents, their updates and component overrides).
+//! (the status page's incidents, their updates and component overrides), `custody` (deposit
+//! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
 //! migrations, and write through [`crate::Store`]'s write transaction like the rest.
 
 pub(crate) mod admission;
 pub(crate) mod compensation;
+pub(crate) mod custody;
 pub(crate) mod funds;
 pub(crate) mod keys;
 pub(crate) mod onboarding;

@@ -1,0 +1,27 @@
+//! Crypto custody: the parts of money in and out that talk to chains.
+//!
+//! * `chain`: the [`chain::Chain`] trait a watcher reads (tip, block hashes, blocks' outputs)
+//!   and exact amount parsing.
+//! * `rpc`: the Bitcoin family's chain over Bitcoin Core's JSON-RPC (litecoind, bitcoind).
+//! * `keys`: deposit addresses derived from an account-level xpub (BIP-32/84), SegWit v0.
+//! * `network`: one network's settings (node, key, confirmation tiers, dust, fees).
+//! * `deposit`: a deposit's statuses and confirmation arithmetic (pure).
+//! * `watcher`: one chain's deposit watcher — durable cursor, reorgs, rescans, credits
+//!   through the engine's idempotent `Deposit`.
+//! * `service`: the networks a server runs and what the HTTP surfaces ask of them.
+//! * `regtest`: a throwaway regtest node (tests and the demo).
+//!
+//! Nothing here credits or pays what the engine did not hold or order: a credit is the engine's
+//! `Deposit`, keyed by (network, txid, output index), so it happens once however often it is
+//! submitted.
+
+pub mod chain;
+pub mod deposit;
+pub mod keys;
+pub mod network;
+pub mod regtest;
+pub mod rpc;
+pub mod service;
+pub mod watcher;
+
+pub use service::{Custody, CustodyConfig, CustodyError};

@@ -1,0 +1,152 @@
+//! A throwaway regtest litecoind (Debian's `litecoind`, Bitcoin Core 0.21's RPC) on free
+//! loopback ports, its data in a directory the caller owns, killed on drop: the tests' chain
+//! and the demo's. A funded wallet (`faucet`) mines and sends, as a customer's wallet would.
+//!
+//! A missing binary is an error naming `scripts/custody-env`: a suite that needs the node must
+//! fail, not pass by silently not running.
+
+use crate::rpc::BitcoinRpc;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const START_ATTEMPTS_MAX: u32 = 5;
+const READY_TIMEOUT_MS: u64 = 30_000;
+const POLL_INTERVAL_MS: u64 = 100;
+/// Coinbase outputs mature after 100 blocks: 101 gives the faucet one spendable reward.
+pub const MATURITY_BLOCKS: u64 = 101;
+pub const RPC_USER: &str = "talat";
+
+pub struct RegtestNode {
+    child: Child,
+    pub rpc_url: String,
+    pub rpc_password: String,
+    /// The faucet wallet's RPC (`/wallet/faucet`).
+    faucet: BitcoinRpc,
+    node: BitcoinRpc,
+    mine_to: String,
+}
+
+/// `litecoind` in PATH, else in /usr/bin (where Debian's package puts it).
+pub fn find_litecoind() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]).map(|dir| dir.join("litecoind")).find(|bin| bin.is_file())
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+impl RegtestNode {
+    /// Starts the node with its data under `dir`, waits for its RPC, makes the faucet wallet
+    /// and mines it a spendable reward.
+    pub async fn start(dir: &Path) -> Result<RegtestNode, String> {
+        let bin = find_litecoind().ok_or("litecoind was not found in PATH or /usr/bin; install it with scripts/custody-env (Debian's litecoind)")?;
+        let mut failure = String::new();
+        for attempt in 0..START_ATTEMPTS_MAX {
+            let data = dir.join(format!("litecoind-{attempt}"));
+            std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
+            let (rpc_port, p2p_port) = (free_port()?, free_port()?);
+            let password = format!("pw{}{attempt}", std::process::id());
+            let child = Command::new(&bin)
+                .arg("-regtest")
+                .arg(format!("-datadir={}", data.display()))
+                .arg(format!("-rpcport={rpc_port}"))
+                .arg(format!("-port={p2p_port}"))
+                .arg("-rpcbind=127.0.0.1")
+                .arg("-rpcallowip=127.0.0.1")
+                .arg(format!("-rpcuser={RPC_USER}"))
+                .arg(format!("-rpcpassword={password}"))
+                .arg("-listen=0")
+                .arg("-server=1")
+                .arg("-fallbackfee=0.0001")
+                .arg("-printtoconsole=0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("starting {}: {e}", bin.display()))?;
+            let url = format!("http://127.0.0.1:{rpc_port}");
+            let node = BitcoinRpc::new(&url, RPC_USER, &password, 8);
+            let mut started = RegtestNode {
+                child,
+                faucet: BitcoinRpc::new(&format!("{url}/wallet/faucet"), RPC_USER, &password, 8),
+                node,
+                rpc_url: url,
+                rpc_password: password,
+                mine_to: String::new(),
+            };
+            match started.wait_ready().await {
+                Ok(()) => {
+                    started.node.call::<Value>("createwallet", json!(["faucet"])).await.map_err(|e| e.to_string())?;
+                    started.mine_to = started.faucet.call("getnewaddress", json!(["", "bech32"])).await.map_err(|e| e.to_string())?;
+                    started.mine(MATURITY_BLOCKS).await?;
+                    return Ok(started);
+                }
+                Err(e) => failure = format!("attempt {attempt}: {e}"),
+            }
+        }
+        Err(format!("litecoind did not start: {failure}"))
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("litecoind exited: {status}"));
+            }
+            match self.node.call::<u64>("getblockcount", json!([])).await {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() > deadline => return Err(format!("no RPC answer in {READY_TIMEOUT_MS} ms: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await,
+            }
+        }
+    }
+
+    /// The node's RPC (no wallet).
+    pub fn rpc(&self) -> &BitcoinRpc {
+        &self.node
+    }
+
+    /// Mines `n` blocks to the faucet; returns their hashes.
+    pub async fn mine(&self, n: u64) -> Result<Vec<String>, String> {
+        self.node.call("generatetoaddress", json!([n, self.mine_to])).await.map_err(|e| e.to_string())
+    }
+
+    /// The faucet pays `amount` (a decimal string of LTC) to `address`; returns the txid.
+    pub async fn send(&self, address: &str, amount: &str) -> Result<String, String> {
+        let amount: Value = serde_json::from_str(amount).map_err(|e| format!("amount {amount}: {e}"))?;
+        self.faucet.call("sendtoaddress", json!([address, amount])).await.map_err(|e| e.to_string())
+    }
+
+    /// Reorg tooling: marks a block (and its descendants) invalid, so the node's best chain
+    /// goes back to its parent.
+    pub async fn invalidate(&self, hash: &str) -> Result<(), String> {
+        self.node.call::<Value>("invalidateblock", json!([hash])).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    pub async fn best_hash(&self) -> Result<String, String> {
+        self.node.call("getbestblockhash", json!([])).await.map_err(|e| e.to_string())
+    }
+
+    /// Mines `n` blocks holding no transaction (`generateblock`): after an `invalidate`, the
+    /// reorged-out payments wait in the mempool instead of being mined again.
+    pub async fn mine_empty(&self, n: u64) -> Result<Vec<String>, String> {
+        let mut hashes = Vec::new();
+        for _ in 0..n {
+            let block: Value = self.node.call("generateblock", json!([self.mine_to, []])).await.map_err(|e| e.to_string())?;
+            hashes.push(block["hash"].as_str().ok_or("generateblock answered no hash")?.to_string());
+        }
+        Ok(hashes)
+    }
+}
+
+impl Drop for RegtestNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,65 @@
+-- Crypto custody: deposit addresses derived per customer and network, each chain watcher's
+-- durable cursor (the recent blocks' hashes, to find a fork point after a reorg), the on-chain
+-- deposits it saw, and the cases a reorg below a credited deposit opens (with the freeze of
+-- that asset's withdrawals for the customer).
+CREATE TABLE custody_addresses (
+    user_id             BIGINT NOT NULL,
+    network             TEXT NOT NULL,
+    derivation_index    BIGINT NOT NULL,
+    address             TEXT NOT NULL UNIQUE,
+    created_ms          BIGINT NOT NULL,
+    PRIMARY KEY (user_id, network)
+);
+CREATE UNIQUE INDEX custody_addresses_index ON custody_addresses (network, derivation_index);
+
+CREATE TABLE custody_blocks (
+    network             TEXT NOT NULL,
+    height              BIGINT NOT NULL,
+    hash                TEXT NOT NULL,
+    PRIMARY KEY (network, height)
+);
+
+CREATE TABLE custody_deposits (
+    network             TEXT NOT NULL,
+    txid                TEXT NOT NULL,
+    output_index        BIGINT NOT NULL,
+    user_id             BIGINT NOT NULL,
+    asset               TEXT NOT NULL,
+    address             TEXT NOT NULL,
+    amount_units        BIGINT NOT NULL,
+    block_height        BIGINT,
+    block_hash          TEXT,
+    confirmations       BIGINT NOT NULL,
+    required_confirmations BIGINT NOT NULL,
+    status              TEXT NOT NULL,
+    seen_ms             BIGINT NOT NULL,
+    updated_ms          BIGINT NOT NULL,
+    credited_ms         BIGINT,
+    PRIMARY KEY (network, txid, output_index)
+);
+CREATE INDEX custody_deposits_user ON custody_deposits (user_id, seen_ms);
+CREATE INDEX custody_deposits_status ON custody_deposits (network, status);
+
+CREATE TABLE custody_cases (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    network             TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    user_id             BIGINT NOT NULL,
+    asset               TEXT NOT NULL,
+    txid                TEXT NOT NULL,
+    output_index        BIGINT NOT NULL,
+    detail              TEXT NOT NULL,
+    opened_ms           BIGINT NOT NULL,
+    resolved_ms         BIGINT,
+    resolved_by         BIGINT,
+    resolution          TEXT
+);
+CREATE INDEX custody_cases_open ON custody_cases (resolved_ms);
+
+CREATE TABLE custody_freezes (
+    user_id             BIGINT NOT NULL,
+    asset               TEXT NOT NULL,
+    case_id             BIGINT NOT NULL,
+    created_ms          BIGINT NOT NULL,
+    PRIMARY KEY (user_id, asset)
+);
