@@ -8,12 +8,20 @@
 //!   right sums)
 //! * padding node (the right partner of a level's last node when the level is odd) = the leaf
 //!   of salted id 32 zero bytes with every balance zero; its sums are zero.
+//! * root = SHA-256(0x02 ‖ asset count (1 byte) ‖ each asset code as its length (1 byte) then
+//!   its ASCII ‖ leaf count (8 bytes BE) ‖ top hash (32) ‖ totals (16 bytes BE each)), where the
+//!   top is the one node left at the last level (the leaf itself in a tree of one account).
+//!
+//! The root binds what the top node alone does not: which asset each column is and how many
+//! accounts there are, so a proof cannot relabel a customer's BTC as ETH or claim a smaller
+//! tree than the published one.
 //!
 //! The prefixes keep a leaf from ever being read as a node (and back): with them, a leaf's
 //! bytes cannot be presented as two children whose sums were never counted. Every amount is 16
 //! bytes, leaf or node, so one encoder serves both. Lengths are fixed by the asset count, so no
 //! length fields are needed: a leaf is 33 + 16 × assets bytes, a node 65 + 32 × assets.
 
+use crate::assets::AssetList;
 use sha2::{Digest, Sha256};
 
 pub type Hash = [u8; 32];
@@ -24,6 +32,7 @@ pub type Salt = [u8; 32];
 
 pub const LEAF_PREFIX: u8 = 0x00;
 pub const NODE_PREFIX: u8 = 0x01;
+pub const ROOT_PREFIX: u8 = 0x02;
 
 /// Bytes of one amount in a leaf or node.
 pub const AMOUNT_BYTES: usize = 16;
@@ -67,6 +76,22 @@ impl Hasher {
         self.bytes.extend_from_slice(right);
         self.amounts(right_sums);
         debug_assert_eq!(self.bytes.len(), 65 + 2 * AMOUNT_BYTES * left_sums.len());
+        Sha256::digest(&self.bytes).into()
+    }
+
+    pub fn root(&mut self, assets: &AssetList, leaf_count: u64, top: &Hash, totals: &[u128]) -> Hash {
+        assert_eq!(assets.len(), totals.len(), "one total per asset");
+        self.bytes.clear();
+        self.bytes.push(ROOT_PREFIX);
+        // AssetList guarantees at most 64 codes of at most 16 ASCII bytes, so each fits a byte.
+        self.bytes.push(u8::try_from(assets.len()).expect("at most 64 assets"));
+        for code in assets.codes() {
+            self.bytes.push(u8::try_from(code.len()).expect("codes of at most 16 bytes"));
+            self.bytes.extend_from_slice(code.as_bytes());
+        }
+        self.bytes.extend_from_slice(&leaf_count.to_be_bytes());
+        self.bytes.extend_from_slice(top);
+        self.amounts(totals);
         Sha256::digest(&self.bytes).into()
     }
 
@@ -118,6 +143,17 @@ mod tests {
         node.extend_from_slice(&r);
         node.extend_from_slice(&4u128.to_be_bytes());
         assert_eq!(hasher.node(&l, &[3], &r, &[4]), <[u8; 32]>::from(Sha256::digest(&node)));
+
+        let mut root = vec![0x02, 2, 3];
+        root.extend_from_slice(b"THB");
+        root.push(2);
+        root.extend_from_slice(b"OP");
+        root.extend_from_slice(&7u64.to_be_bytes());
+        root.extend_from_slice(&l);
+        root.extend_from_slice(&9u128.to_be_bytes());
+        root.extend_from_slice(&10u128.to_be_bytes());
+        let assets = AssetList::new(&["THB", "OP"]).unwrap();
+        assert_eq!(hasher.root(&assets, 7, &l, &[9, 10]), <[u8; 32]>::from(Sha256::digest(&root)));
         // Swapping the children changes the hash: the order is part of the commitment.
         assert_ne!(hasher.node(&l, &[3], &r, &[4]), hasher.node(&r, &[4], &l, &[3]));
     }

@@ -113,8 +113,9 @@ pub fn verify(proof: &Proof) -> Result<VerifiedRoot, PorError> {
             return Err(PorError::TotalsMismatch { asset: assets.code(asset).to_string(), computed, published });
         }
     }
-    if current != published_hash {
-        return Err(PorError::RootHashMismatch { computed: hex::encode(current), published: hex::encode(published_hash) });
+    let computed = hasher.root(&assets, root.leaf_count, &current, &sums);
+    if computed != published_hash {
+        return Err(PorError::RootHashMismatch { computed: hex::encode(computed), published: hex::encode(published_hash) });
     }
     Ok(VerifiedRoot { account_id: proof.account_id, balances: proof.balances.clone(), leaf_index: index, root: root.clone() })
 }

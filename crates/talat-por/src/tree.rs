@@ -47,18 +47,15 @@ pub struct Tree {
     /// (account id, leaf position), sorted by account id.
     by_account: Vec<(u64, u32)>,
     padding: Hash,
+    /// The published hash: the top node bound to the asset codes and the leaf count.
+    root_hash: Hash,
 }
 
 impl Tree {
     pub fn build<S: AsRef<str>>(assets: &[S], accounts: &[Account]) -> Result<Tree, PorError> {
         let assets = AssetList::new(assets)?;
         let width = assets.len();
-        if accounts.is_empty() {
-            return Err(PorError::NoAccounts);
-        }
-        if accounts.len() > MAX_LEAVES {
-            return Err(PorError::TooManyAccounts { count: accounts.len(), max: MAX_LEAVES });
-        }
+        check_account_count(accounts.len())?;
 
         let mut by_id: Vec<(u64, u32)> = accounts.iter().enumerate().map(|(i, a)| (a.id, i as u32)).collect();
         by_id.sort_unstable();
@@ -110,7 +107,9 @@ impl Tree {
             levels.push(level);
         }
         debug_assert_eq!(levels.len(), crate::depth(accounts.len()) + 1);
-        Ok(Tree { assets, levels, leaf_accounts, by_account, padding })
+        let top = levels.last().expect("at least the leaves");
+        let root_hash = hasher.root(&assets, accounts.len() as u64, &top.hashes[0], &top.sums);
+        Ok(Tree { assets, levels, leaf_accounts, by_account, padding, root_hash })
     }
 
     pub fn assets(&self) -> &AssetList {
@@ -125,7 +124,7 @@ impl Tree {
         let top = self.levels.last().expect("a tree has a root");
         assert_eq!(top.hashes.len(), 1, "the top level is the root alone");
         Root {
-            hash_hex: hex::encode(top.hashes[0]),
+            hash_hex: hex::encode(self.root_hash),
             totals: top.sums.clone(),
             leaf_count: self.leaf_count() as u64,
             assets: self.assets.codes().to_vec(),
@@ -156,6 +155,18 @@ impl Tree {
         }
         Some(Proof { format: FORMAT.to_string(), account_id, salt_hex: hex::encode(salt), balances, path, root: self.root() })
     }
+}
+
+/// 1 to [`MAX_LEAVES`] accounts. Apart from `build` so the bound can be tested without
+/// 2^24 accounts in memory.
+pub fn check_account_count(count: usize) -> Result<(), PorError> {
+    if count == 0 {
+        return Err(PorError::NoAccounts);
+    }
+    if count > MAX_LEAVES {
+        return Err(PorError::TooManyAccounts { count, max: MAX_LEAVES });
+    }
+    Ok(())
 }
 
 fn check_balances(assets: &AssetList, account: &Account) -> Result<(), PorError> {
