@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod funds_cli;
 pub mod journal_tools;
 pub mod private_dir;
+pub mod por_cli;
 pub mod progress;
 pub mod resume_cli;
 pub mod serve;
