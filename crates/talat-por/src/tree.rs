@@ -123,12 +123,7 @@ impl Tree {
     pub fn root(&self) -> Root {
         let top = self.levels.last().expect("a tree has a root");
         assert_eq!(top.hashes.len(), 1, "the top level is the root alone");
-        Root {
-            hash_hex: hex::encode(self.root_hash),
-            totals: top.sums.clone(),
-            leaf_count: self.leaf_count() as u64,
-            assets: self.assets.codes().to_vec(),
-        }
+        Root { hash_hex: hex::encode(self.root_hash), totals: top.sums.clone(), leaf_count: self.leaf_count() as u64, assets: self.assets.codes().to_vec() }
     }
 
     /// The account's inclusion proof, or None for an account not in the tree.
@@ -144,7 +139,7 @@ impl Tree {
         let mut index = leaf;
         for level in &self.levels[..self.levels.len() - 1] {
             let sibling = index ^ 1;
-            let side = if index % 2 == 0 { Side::Right } else { Side::Left };
+            let side = if sibling > index { Side::Right } else { Side::Left };
             let step = if sibling < level.hashes.len() {
                 Step { side, hash_hex: hex::encode(level.hashes[sibling]), sums: level.sums[sibling * width..(sibling + 1) * width].to_vec() }
             } else {

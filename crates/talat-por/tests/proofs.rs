@@ -69,7 +69,8 @@ fn bad_inputs_are_refused_by_name() {
     assert_eq!(Tree::build(&["THB", "THB"], &accounts(1)).err(), Some(PorError::DuplicateAsset("THB".into())));
     // The largest balance a leaf holds is accepted, in every asset.
     let max = i128::from(u64::MAX);
-    let tree = Tree::build(&ASSETS, &[Account { id: 1, salt: [0; 32], balances: vec![max; 3] }, Account { id: 2, salt: [0; 32], balances: vec![max; 3] }]).unwrap();
+    let tree =
+        Tree::build(&ASSETS, &[Account { id: 1, salt: [0; 32], balances: vec![max; 3] }, Account { id: 2, salt: [0; 32], balances: vec![max; 3] }]).unwrap();
     assert_eq!(tree.root().totals, vec![2 * u128::from(u64::MAX); 3]);
     assert_eq!(talat_por::tree::check_account_count(talat_por::MAX_LEAVES), Ok(()));
     assert_eq!(

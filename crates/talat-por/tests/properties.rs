@@ -63,7 +63,9 @@ fn apply(proof: &Proof, change: &Tamper) -> Option<Proof> {
     let steps = p.path.len();
     let assets = p.balances.len();
     match *change {
-        Tamper::Balance { asset, delta } if asset < assets => p.balances[asset] = p.balances[asset].checked_add(delta).unwrap_or_else(|| p.balances[asset] - delta),
+        Tamper::Balance { asset, delta } if asset < assets => {
+            p.balances[asset] = p.balances[asset].checked_add(delta).unwrap_or_else(|| p.balances[asset] - delta)
+        }
         Tamper::AccountId { delta } => p.account_id = p.account_id.wrapping_add(delta),
         Tamper::Salt { byte } => flip_byte(&mut p.salt_hex, byte),
         Tamper::SiblingSum { step, asset, delta } if step < steps && asset < assets => p.path[step].sums[asset] += delta,

@@ -97,7 +97,7 @@ pub fn bench(args: &BenchPorArgs) -> Result<String, String> {
     let mut accounts = Vec::with_capacity(count as usize);
     for id in 1..=count {
         accounts.push(synthetic_account(&mut rng, id));
-        if id % 10_000 == 0 {
+        if id.is_multiple_of(10_000) {
             bar.set_position(id);
         }
     }
@@ -123,10 +123,10 @@ pub fn bench(args: &BenchPorArgs) -> Result<String, String> {
     for (n, id) in (1..=count).step_by(PROOF_EVERY as usize).enumerate() {
         let proof = tree.proof(id).ok_or_else(|| format!("no proof for account {id}"))?;
         path_steps += proof.path.len();
-        if (id - 1) % VERIFY_EVERY == 0 {
+        if (id - 1).is_multiple_of(VERIFY_EVERY) {
             to_verify.push(proof);
         }
-        if n % 10_000 == 0 {
+        if n.is_multiple_of(10_000) {
             bar.set_position(n as u64);
         }
     }
@@ -147,8 +147,17 @@ pub fn bench(args: &BenchPorArgs) -> Result<String, String> {
 
     let mut out = format!("talat bench por: {count} accounts × {} assets ({}), seed {}\n", BENCH_ASSETS.len(), BENCH_ASSETS.join(", "), args.seed);
     out.push_str(&format!("accounts generated  {:>10}\n", seconds(generated)));
-    out.push_str(&format!("tree built          {:>10}   {:>12.0} accounts/s   depth {}\n", seconds(built), rate(count, built), talat_por::depth(count as usize)));
-    out.push_str(&format!("proofs generated    {:>10}   {:>12.0} proofs/s     {sampled} (every {PROOF_EVERY}th account, {path_steps} steps)\n", seconds(proved), rate(sampled, proved)));
+    out.push_str(&format!(
+        "tree built          {:>10}   {:>12.0} accounts/s   depth {}\n",
+        seconds(built),
+        rate(count, built),
+        talat_por::depth(count as usize)
+    ));
+    out.push_str(&format!(
+        "proofs generated    {:>10}   {:>12.0} proofs/s     {sampled} (every {PROOF_EVERY}th account, {path_steps} steps)\n",
+        seconds(proved),
+        rate(sampled, proved)
+    ));
     out.push_str(&format!(
         "proofs verified     {:>10}   {:>12.0} proofs/s     {} of {} (every {VERIFY_EVERY}th account): all OK\n",
         seconds(verified),
@@ -181,7 +190,7 @@ fn synthetic_account(rng: &mut SplitMix, id: u64) -> Account {
     }
     let thb = rng.next() % 10_000_000_00;
     let btc = rng.next() % 10_00000000;
-    let eth = if rng.next() % 3 == 0 { 0 } else { rng.next() % 100_00000000 };
+    let eth = if rng.next().is_multiple_of(3) { 0 } else { rng.next() % 100_00000000 };
     Account { id, salt, balances: vec![i128::from(thb), i128::from(btc), i128::from(eth)] }
 }
 

@@ -26,6 +26,9 @@ fn tampered(dir: &Path, name: &str, change: impl FnOnce(&mut serde_json::Value))
     path
 }
 
+/// One edit of a proof's JSON.
+type Change = fn(&mut serde_json::Value);
+
 fn verify(path: &Path, extra: &[&str]) -> Output {
     talat(&[&["por", "verify", path.to_str().unwrap()], extra].concat())
 }
@@ -46,12 +49,12 @@ fn the_fixture_proof_verifies_and_tampered_copies_are_refused_by_name() {
     assert!(text(&published.stdout).contains("(the published root)"));
 
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, Box<dyn FnOnce(&mut serde_json::Value)>, &str); 5] = [
-        ("balance.json", Box::new(|p| p["balances"][0] = "200000001".into()), "THB total mismatch"),
-        ("sibling-sum.json", Box::new(|p| p["path"][2]["sums"][1] = "7".into()), "BTC total mismatch"),
-        ("sibling-hash.json", Box::new(|p| p["path"][2]["hash_hex"] = "00".repeat(32).into()), "root hash mismatch"),
-        ("root.json", Box::new(|p| p["root"]["hash_hex"] = "11".repeat(32).into()), "root hash mismatch"),
-        ("negative.json", Box::new(|p| p["balances"][1] = "-150000000".into()), "negative"),
+    let cases: [(&str, Change, &str); 5] = [
+        ("balance.json", (|p| p["balances"][0] = "200000001".into()), "THB total mismatch"),
+        ("sibling-sum.json", (|p| p["path"][2]["sums"][1] = "7".into()), "BTC total mismatch"),
+        ("sibling-hash.json", (|p| p["path"][2]["hash_hex"] = "00".repeat(32).into()), "root hash mismatch"),
+        ("root.json", (|p| p["root"]["hash_hex"] = "11".repeat(32).into()), "root hash mismatch"),
+        ("negative.json", (|p| p["balances"][1] = "-150000000".into()), "negative"),
     ];
     for (name, change, expected) in cases {
         let refused = verify(&tampered(dir.path(), name, change), &[]);
