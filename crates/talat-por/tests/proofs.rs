@@ -172,6 +172,23 @@ fn tampering_any_field_is_refused_with_what_failed() {
 }
 
 #[test]
+fn a_proof_against_another_root_is_not_the_published_one() {
+    let (tree, proof) = sample();
+    let published = tree.root();
+    let mut upper = published.clone();
+    upper.hash_hex = upper.hash_hex.to_uppercase();
+    assert!(verify_published(&proof, &upper).is_ok(), "hashes compare as bytes");
+    // A proof that verifies on its own, from another tree (one account fewer): not the root
+    // the exchange published.
+    let other = Tree::build(&ASSETS, &accounts(10)).unwrap().proof(5).unwrap();
+    assert!(verify(&other).is_ok());
+    assert!(matches!(verify_published(&other, &published), Err(PorError::NotThePublishedRoot(_))));
+    let mut totals = published.clone();
+    totals.totals[0] += 1;
+    assert!(matches!(verify_published(&proof, &totals), Err(PorError::NotThePublishedRoot(ref why)) if why.contains("totals")));
+}
+
+#[test]
 fn a_sibling_sum_near_the_top_of_u128_overflows_rather_than_wrapping() {
     let (_, mut proof) = sample();
     proof.path[0].sums[0] = u128::MAX;
