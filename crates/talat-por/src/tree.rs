@@ -72,42 +72,20 @@ impl Tree {
         order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(accounts[a.1 as usize].id.cmp(&accounts[b.1 as usize].id)));
 
         let mut hasher = Hasher::new();
-        let mut leaves = Level { hashes: Vec::with_capacity(accounts.len()), sums: Vec::with_capacity(accounts.len() * width) };
-        let mut leaf_accounts = Vec::with_capacity(accounts.len());
-        let mut position_of = vec![0u32; accounts.len()];
-        for (position, (id_hash, input)) in order.iter().enumerate() {
-            let account = &accounts[*input as usize];
-            let start = leaves.sums.len();
-            // check_balances proved every balance is in 0..=u64::MAX.
-            leaves.sums.extend(account.balances.iter().map(|&b| b as u128));
-            leaves.hashes.push(hasher.leaf(id_hash, &leaves.sums[start..]));
-            leaf_accounts.push((account.id, account.salt));
-            position_of[*input as usize] = position as u32;
-        }
+        let (leaves, leaf_accounts, position_of) = leaf_level(&mut hasher, accounts, &order, width);
         let by_account = by_id.into_iter().map(|(id, input)| (id, position_of[input as usize])).collect();
 
         let padding = hash::padding(width);
-        let zeros = vec![0u128; width];
         let mut levels = vec![leaves];
         while levels.last().map_or(0, |l| l.hashes.len()) > 1 {
             let below = levels.last().expect("at least the leaves");
-            let parents = below.hashes.len().div_ceil(2);
-            let mut level = Level { hashes: Vec::with_capacity(parents), sums: Vec::with_capacity(parents * width) };
-            for parent in 0..parents {
-                let (left, right) = (2 * parent, 2 * parent + 1);
-                let left_sums = &below.sums[left * width..(left + 1) * width];
-                let (right_hash, right_sums) =
-                    if right < below.hashes.len() { (&below.hashes[right], &below.sums[right * width..(right + 1) * width]) } else { (&padding, &zeros[..]) };
-                for (asset, (l, r)) in left_sums.iter().zip(right_sums).enumerate() {
-                    let sum = l.checked_add(*r).ok_or_else(|| PorError::SumOverflow { asset: assets.code(asset).to_string(), level: levels.len() })?;
-                    level.sums.push(sum);
-                }
-                level.hashes.push(hasher.node(&below.hashes[left], left_sums, right_hash, right_sums));
-            }
+            let level = parent_level(&mut hasher, below, &padding, &assets, levels.len())?;
             levels.push(level);
         }
         debug_assert_eq!(levels.len(), crate::depth(accounts.len()) + 1);
         let top = levels.last().expect("at least the leaves");
+        // The sums carried up the tree are the plain column sums of the leaves.
+        debug_assert!((0..width).all(|a| top.sums[a] == levels[0].sums.iter().skip(a).step_by(width).sum::<u128>()));
         let root_hash = hasher.root(&assets, accounts.len() as u64, &top.hashes[0], &top.sums);
         Ok(Tree { assets, levels, leaf_accounts, by_account, padding, root_hash })
     }
@@ -150,6 +128,44 @@ impl Tree {
         }
         Some(Proof { format: FORMAT.to_string(), account_id, salt_hex: hex::encode(salt), balances, path, root: self.root() })
     }
+}
+
+/// The leaves in salted-id order, with each leaf's account id and salt, and each input
+/// account's leaf position. `accounts` have been checked (balances in 0..=u64::MAX).
+fn leaf_level(hasher: &mut Hasher, accounts: &[Account], order: &[(Hash, u32)], width: usize) -> (Level, Vec<(u64, Salt)>, Vec<u32>) {
+    let mut leaves = Level { hashes: Vec::with_capacity(accounts.len()), sums: Vec::with_capacity(accounts.len() * width) };
+    let mut leaf_accounts = Vec::with_capacity(accounts.len());
+    let mut position_of = vec![0u32; accounts.len()];
+    for (position, (id_hash, input)) in order.iter().enumerate() {
+        let account = &accounts[*input as usize];
+        let start = leaves.sums.len();
+        leaves.sums.extend(account.balances.iter().map(|&b| b as u128));
+        leaves.hashes.push(hasher.leaf(id_hash, &leaves.sums[start..]));
+        leaf_accounts.push((account.id, account.salt));
+        position_of[*input as usize] = position as u32;
+    }
+    (leaves, leaf_accounts, position_of)
+}
+
+/// The level above `below` (which is level `level - 1`): nodes paired left to right, an odd
+/// last node with the padding node.
+fn parent_level(hasher: &mut Hasher, below: &Level, padding: &Hash, assets: &AssetList, level: usize) -> Result<Level, PorError> {
+    let width = assets.len();
+    let zeros = vec![0u128; width];
+    let parents = below.hashes.len().div_ceil(2);
+    let mut above = Level { hashes: Vec::with_capacity(parents), sums: Vec::with_capacity(parents * width) };
+    for parent in 0..parents {
+        let (left, right) = (2 * parent, 2 * parent + 1);
+        let left_sums = &below.sums[left * width..(left + 1) * width];
+        let (right_hash, right_sums) =
+            if right < below.hashes.len() { (&below.hashes[right], &below.sums[right * width..(right + 1) * width]) } else { (padding, &zeros[..]) };
+        for (asset, (l, r)) in left_sums.iter().zip(right_sums).enumerate() {
+            let sum = l.checked_add(*r).ok_or_else(|| PorError::SumOverflow { asset: assets.code(asset).to_string(), level })?;
+            above.sums.push(sum);
+        }
+        above.hashes.push(hasher.node(&below.hashes[left], left_sums, right_hash, right_sums));
+    }
+    Ok(above)
 }
 
 /// 1 to [`MAX_LEAVES`] accounts. Apart from `build` so the bound can be tested without
