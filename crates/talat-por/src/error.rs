@@ -39,7 +39,7 @@ pub enum PorError {
     WrongPathLength { leaf_count: u64, expected: usize, got: usize },
     #[error("the path's sides put the account at leaf {index}, past the root's {leaf_count} leaves")]
     PositionOutOfRange { index: u64, leaf_count: u64 },
-    #[error("path step {step} stands beyond the end of its level, so its sibling must be the padding node (zero sums, the padding hash), and it is not")]
+    #[error("path step {step}: the sibling lies past the end of its level, so it must be the padding node (the padding hash, zero sums), and it is not")]
     BadPadding { step: usize },
     #[error("{asset} total mismatch: the balances and the path's sibling sums add up to {computed}, the root publishes {published}")]
     TotalsMismatch { asset: String, computed: u128, published: u128 },
