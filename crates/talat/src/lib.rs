@@ -11,6 +11,7 @@ pub mod driver;
 pub mod exchange;
 pub mod funds_cli;
 pub mod journal_tools;
+pub mod por_cli;
 pub mod private_dir;
 pub mod progress;
 pub mod resume_cli;

@@ -60,6 +60,9 @@ enum Cmd {
     /// scenarios) and `replay` (a journal's alerts for a past window).
     #[command(subcommand)]
     Surveillance(talat::surveillance_cli::SurveillanceCmd),
+    /// Proof of reserves: `verify` checks a customer's inclusion proof against its root.
+    #[command(subcommand)]
+    Por(talat::por_cli::PorCmd),
     /// Prints a PromptPay / Thai QR payload for a mobile number, ID, e-wallet, bank account or
     /// biller, static or for an amount.
     Promptpay(promptpay_cli::PromptpayArgs),
@@ -306,6 +309,9 @@ enum BenchCmd {
     /// What a standby costs: the sequencer alone, with an asynchronous and with a synchronous
     /// standby over loopback; throughput and acknowledgement latency as ratios.
     Replication(talat::bench_replication::ReplicationBenchArgs),
+    /// Proof of reserves: builds the Merkle sum tree over synthetic accounts (seeded balances
+    /// and salts); build time, accounts/s, proof generation and verification rates.
+    Por(talat::por_cli::BenchPorArgs),
 }
 
 #[derive(clap::Args)]
@@ -347,6 +353,7 @@ fn main() -> ExitCode {
         }
         Cmd::Bench { what: BenchCmd::Engine(args) } => bench_engine(args),
         Cmd::Bench { what: BenchCmd::Replication(args) } => return finish("talat bench replication", talat::bench_replication::run(&args)),
+        Cmd::Bench { what: BenchCmd::Por(args) } => return finish("talat bench por", talat::por_cli::bench(&args)),
         Cmd::Bench { what: BenchCmd::Journal(args) } => {
             let options = BenchJournalOptions {
                 dir: args.dir,
@@ -383,6 +390,7 @@ fn main() -> ExitCode {
         Cmd::Drill(cmd) => return finish("talat drill", talat::drill::run(cmd)),
         Cmd::Promptpay(args) => return promptpay_cli::run(args),
         Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
+        Cmd::Por(cmd) => return talat::por_cli::run(cmd),
         Cmd::Resume(args) => return talat::resume_cli::run(args),
         Cmd::Surveillance(cmd) => return talat::surveillance_cli::run(cmd),
     }
