@@ -13,8 +13,9 @@ pub struct ConfirmationTier {
     pub confirmations: u32,
 }
 
+/// Every key but the node and the key has a default (Litecoin's, [`NetworkConfig::default`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
     /// Bitkub's network id, e.g. `LTC`, `BTC`.
     pub network: String,
@@ -50,6 +51,13 @@ pub const MAX_BLOCKS_PER_PASS: u64 = 500;
 /// Block hashes kept per network to find a fork point; a reorg deeper than this stops the
 /// watcher (crash rather than guess).
 pub const REORG_WINDOW_BLOCKS: u64 = 288;
+
+impl Default for NetworkConfig {
+    /// Litecoin mainnet's format and talat's tiers; the node and the key must be given.
+    fn default() -> NetworkConfig {
+        NetworkConfig::litecoin("", "", "", "", "ltc")
+    }
+}
 
 impl NetworkConfig {
     /// Litecoin with talat's policy tiers: 3 confirmations up to 10 LTC, 6 up to 100, 12 above
@@ -106,6 +114,9 @@ impl NetworkConfig {
         if self.confirmations.iter().any(|t| t.confirmations == 0) {
             return Err(format!("{}: a tier of 0 confirmations would credit from the mempool", self.network));
         }
+        if self.rpc_url.is_empty() || self.deposit_xpub.is_empty() {
+            return Err(format!("{}: rpc_url and deposit_xpub are required", self.network));
+        }
         if self.poll_ms < 100 {
             return Err(format!("{}: poll_ms below 100", self.network));
         }
@@ -124,6 +135,7 @@ mod tests {
     #[test]
     fn tiers_pick_by_amount_with_the_bound_inclusive() {
         let n = ltc();
+        assert!(NetworkConfig::default().validate().unwrap_err().contains("required"));
         assert_eq!(n.required_confirmations(1), 3);
         assert_eq!(n.required_confirmations(10 * 100_000_000), 3);
         assert_eq!(n.required_confirmations(10 * 100_000_000 + 1), 6);

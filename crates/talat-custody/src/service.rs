@@ -62,8 +62,8 @@ impl Custody {
     }
 
     /// The networks that carry `asset`.
-    pub fn networks_of<'a>(&'a self, asset: &'a str) -> impl Iterator<Item = &'a Network> + 'a {
-        self.networks.iter().filter(move |n| n.config.asset.eq_ignore_ascii_case(asset))
+    pub fn networks_of(&self, asset: &str) -> Vec<&Network> {
+        self.networks.iter().filter(|n| n.config.asset.eq_ignore_ascii_case(asset)).collect()
     }
 
     /// The customer's deposit address on `network`, derived on first use.

@@ -50,6 +50,9 @@ pub struct ServeConfig {
     /// A hot standby and failover: role, replication addresses, synchronous or asynchronous
     /// acknowledgement, the etcd lease (`[continuity]`; default: one node, no standby).
     pub continuity: crate::continuity::ContinuityConfig,
+    /// Crypto deposits: each chain network's node, deposit xpub, confirmation tiers, dust floor
+    /// and fees (`[[custody.networks]]`; default: none, and the v4 crypto lists are empty).
+    pub custody: talat_custody::CustodyConfig,
     /// Start on a data directory its group or others may write to (refused by default).
     pub allow_shared_data_dir: bool,
 }
@@ -70,6 +73,7 @@ impl Default for ServeConfig {
             funds: Default::default(),
             surveillance: Default::default(),
             continuity: Default::default(),
+            custody: Default::default(),
             allow_shared_data_dir: false,
         }
     }
@@ -171,6 +175,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     install_funds(&config, &data_dir, &gateway)?;
+    let custody = start_custody(&config, &store, &gateway)?;
     if let Some((handle, outputs, _thread)) = surveillance {
         gateway.install_surveillance(handle.clone())?;
         tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), handle, outputs));
@@ -202,7 +207,10 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
             }
         }
     };
-    let routes = talat_web::routes(web).merge(talat_webapp::routes()).merge(continuity::healthz_route(Arc::clone(&health)));
+    let routes = talat_web::routes(web)
+        .merge(talat_webapp::routes())
+        .merge(continuity::healthz_route(Arc::clone(&health)))
+        .merge(talat_api::routes::crypto::routes(custody));
     server::serve_with(Arc::clone(&gateway), routes, listener, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
@@ -221,6 +229,22 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
         Some(reason) => Err(reason),
         None => Ok(()),
     }
+}
+
+/// The custody service and its chain watchers, when `[custody]` names networks.
+fn start_custody(config: &ServeConfig, store: &talat_store::Store, gateway: &talat_gateway::AppState) -> Result<Option<Arc<talat_custody::Custody>>, String> {
+    if config.custody.networks.is_empty() {
+        return Ok(None);
+    }
+    let custody = Arc::new(talat_custody::Custody::new(&config.custody, store.clone(), Arc::clone(gateway)).map_err(|e| format!("[custody]: {e}"))?);
+    for n in &custody.networks {
+        if gateway.read.asset_id(&n.config.asset).is_none() {
+            return Err(format!("[custody]: network {} books {}, which is not listed on this exchange", n.config.network, n.config.asset));
+        }
+    }
+    custody.spawn_watchers();
+    tracing::info!(networks = custody.networks.len(), "custody: deposit watchers started");
+    Ok(Some(custody))
 }
 
 /// The store projects only what this node's journal made durable, so it can be ahead of the

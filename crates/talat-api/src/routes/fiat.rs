@@ -38,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A v4 error: `{"code","message","data":{}}` with its HTTP status.
-pub struct V4Error(StatusCode, &'static str, String);
+pub struct V4Error(pub(crate) StatusCode, pub(crate) &'static str, pub(crate) String);
 
 impl IntoResponse for V4Error {
     fn into_response(self) -> Response {

@@ -1,6 +1,7 @@
 //! The HTTP surface: which path goes to which handler.
 
 pub mod compensations;
+pub mod crypto;
 pub mod evidence;
 pub mod fiat;
 pub mod history;

@@ -1,0 +1,206 @@
+//! The v4 crypto endpoints a custody network serves (reference §12.1): deposit addresses (GET,
+//! and POST which derives the customer's address on first use), deposits and coins. Signed
+//! like every v4 endpoint; v4 envelope and error codes. The custody service is handed in by
+//! the server that runs it (`routes(Some(custody))`); without one, lists are truthfully empty
+//! and a new address is refused with "Network is disabled".
+//!
+//! Withdrawals over chains are not built yet: `coins` says `withdraw_enable: false`, and
+//! `POST /api/v4/crypto/withdraws` is not served.
+
+use super::compensations::iso_utc_ms;
+use super::fiat::V4Error;
+use super::json_response;
+use super::secure::Signed;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use talat_custody::chain::format_units;
+use talat_custody::deposit::DepositStatus;
+use talat_custody::service::Network;
+use talat_custody::{Custody, CustodyError};
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::AppState;
+use talat_gateway::limits::{Caller, Endpoint};
+
+const MAX_LIMIT: u64 = 200;
+/// The last 90 days only, as Bitkub.
+const DEPOSIT_WINDOW_MS: u64 = 90 * 86_400_000;
+
+#[derive(Clone)]
+struct Slot(Option<Arc<Custody>>);
+
+pub fn routes(custody: Option<Arc<Custody>>) -> Router<AppState> {
+    Router::new()
+        .route("/api/v4/crypto/addresses", get(addresses).post(new_address))
+        .route("/api/v4/crypto/deposits", get(deposits))
+        .route("/api/v4/crypto/coins", get(coins))
+        .layer(Extension(Slot(custody)))
+}
+
+fn v4(code: &'static str, status: StatusCode, message: impl Into<String>) -> V4Error {
+    V4Error(status, code, message.into())
+}
+
+impl From<CustodyError> for V4Error {
+    fn from(e: CustodyError) -> V4Error {
+        match e {
+            CustodyError::UnknownNetwork(_) | CustodyError::DepositsDisabled(_) => v4("B1001-CW", StatusCode::BAD_REQUEST, "Network is disabled"),
+            other => v4("S1000-CW", StatusCode::INTERNAL_SERVER_ERROR, format!("Internal service error: {other}")),
+        }
+    }
+}
+
+fn page_limit(signed: &Signed) -> Result<(u64, u64), V4Error> {
+    let page = signed.params.opt_u64("page")?.unwrap_or(1);
+    let limit = signed.params.opt_u64("limit")?.unwrap_or(MAX_LIMIT);
+    if page == 0 || limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid_parameter("page starts at 1 and limit is 1 to 200").into());
+    }
+    Ok((page, limit))
+}
+
+fn paged(items: Vec<Value>, page: u64, limit: u64) -> Response {
+    let total = items.len() as u64;
+    let page_items: Vec<Value> = items.into_iter().skip(((page - 1) * limit) as usize).take(limit as usize).collect();
+    let data = json!({"page": page, "total_page": total.div_ceil(limit).max(1), "total_item": total, "items": page_items});
+    json_response(&json!({"code": "0", "message": "success", "data": data}))
+}
+
+fn upper(signed: &Signed, key: &str) -> Result<Option<String>, V4Error> {
+    Ok(signed.params.opt_str(key)?.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()))
+}
+
+/// The network a (symbol, network) pair names: the symbol must be a coin served here.
+fn network_of<'c>(custody: &'c Custody, symbol: &str, network: &str) -> Result<&'c Network, V4Error> {
+    let networks = custody.networks_of(symbol);
+    if networks.is_empty() {
+        return Err(v4("V1007-CW", StatusCode::NOT_FOUND, "Symbol not found"));
+    }
+    networks.into_iter().find(|n| n.config.network.eq_ignore_ascii_case(network)).ok_or_else(|| v4("B1001-CW", StatusCode::BAD_REQUEST, "Network is disabled"))
+}
+
+async fn addresses(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = page_limit(&signed)?;
+    let (symbol, network) = (upper(&signed, "symbol")?, upper(&signed, "network")?);
+    let Some(custody) = custody else { return Ok(paged(Vec::new(), page, limit)) };
+    let rows = custody.store.custody_addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .filter_map(|row| custody.network(&row.network).ok().map(|n| (row, n)))
+        .filter(|(row, n)| {
+            symbol.as_ref().is_none_or(|s| n.config.asset.eq_ignore_ascii_case(s)) && network.as_ref().is_none_or(|w| row.network.eq_ignore_ascii_case(w))
+        })
+        .map(|(row, n)| json!({"symbol": n.config.asset, "network": row.network, "address": row.address, "memo": "", "created_at": iso_utc_ms(row.created_ms)}))
+        .collect();
+    Ok(paged(items, page, limit))
+}
+
+async fn new_address(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.deposit {
+        return Err(ApiError::permission_denied("deposit").into());
+    }
+    let symbol = upper(&signed, "symbol")?.ok_or_else(|| v4("B1007-CW", StatusCode::BAD_REQUEST, "Symbol required"))?;
+    let network = upper(&signed, "network")?.ok_or_else(|| v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: network is required"))?;
+    let Some(custody) = custody else { return Err(v4("B1001-CW", StatusCode::BAD_REQUEST, "Network is disabled")) };
+    let n = network_of(&custody, &symbol, &network)?;
+    let row = custody.address_for(u64::from(signed.key.user.0), &n.config.network).await?;
+    let data = json!([{"symbol": n.config.asset, "network": row.network, "address": row.address, "memo": ""}]);
+    Ok(json_response(&json!({"code": "0", "message": "success", "data": data})))
+}
+
+async fn deposits(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = page_limit(&signed)?;
+    let symbol = upper(&signed, "symbol")?;
+    let status = signed.params.opt_str("status")?.map(|s| s.to_ascii_lowercase());
+    if status.as_deref().is_some_and(|s| !["pending", "rejected", "complete"].contains(&s)) {
+        return Err(ApiError::invalid_parameter("status is pending, rejected or complete").into());
+    }
+    let Some(custody) = custody else { return Ok(paged(Vec::new(), page, limit)) };
+    let since_ms = state.now_ms().saturating_sub(DEPOSIT_WINDOW_MS);
+    let rows = custody.store.custody_deposits_of(u64::from(signed.key.user.0), talat_store::MAX_CUSTODY_ROWS).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .filter(|d| d.seen_ms >= since_ms)
+        .filter(|d| symbol.as_ref().is_none_or(|s| d.asset.eq_ignore_ascii_case(s)))
+        .filter_map(|d| {
+            let word = DepositStatus::parse(&d.status).map_or("pending", DepositStatus::bitkub_status);
+            if status.as_deref().is_some_and(|s| s != word) {
+                return None;
+            }
+            let decimals = custody.network(&d.network).map_or(8, |n| n.config.decimals);
+            Some(json!({
+                "hash": d.txid,
+                "symbol": d.asset,
+                "network": d.network,
+                "amount": format_units(d.amount_units, decimals),
+                "from_address": "",
+                "to_address": d.address,
+                "confirmations": d.confirmations,
+                "status": word,
+                "created_at": iso_utc_ms(d.seen_ms),
+                "completed_at": d.credited_ms.map(iso_utc_ms),
+            }))
+        })
+        .collect();
+    Ok(paged(items, page, limit))
+}
+
+/// A SegWit address of the network's human-readable part, as a regex a client can check.
+fn address_regex(hrp: &str) -> String {
+    format!("^{hrp}1[02-9ac-hj-np-z]{{38,58}}$")
+}
+
+async fn coins(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (symbol, network) = (upper(&signed, "symbol")?, upper(&signed, "network")?);
+    let mut items: Vec<Value> = Vec::new();
+    if let Some(custody) = custody {
+        let mut assets: Vec<&str> = Vec::new();
+        for n in &custody.networks {
+            if !assets.contains(&n.config.asset.as_str()) {
+                assets.push(&n.config.asset);
+            }
+        }
+        for asset in assets.into_iter().filter(|a| symbol.as_ref().is_none_or(|s| a.eq_ignore_ascii_case(s))) {
+            let networks: Vec<&Network> =
+                custody.networks_of(asset).into_iter().filter(|n| network.as_ref().is_none_or(|w| n.config.network.eq_ignore_ascii_case(w))).collect();
+            if networks.is_empty() {
+                continue;
+            }
+            let deposit_enable = networks.iter().any(|n| n.config.deposit_enable);
+            let listed: Vec<Value> = networks
+                .iter()
+                .map(|n| {
+                    let c = &n.config;
+                    json!({
+                        "name": c.name, "network": c.network, "address_regex": address_regex(&c.hrp), "memo_regex": "",
+                        "explorer": c.explorer, "contract_address": "",
+                        "withdraw_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_fee": format_units(c.withdraw_fee_units, c.decimals),
+                        "withdraw_internal_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_internal_fee": "0",
+                        "withdraw_decimal_places": c.decimals, "min_confirm": c.min_confirmations(), "decimal": c.decimals,
+                        "deposit_enable": c.deposit_enable, "withdraw_enable": false, "is_memo": false,
+                    })
+                })
+                .collect();
+            items.push(
+                json!({"name": networks[0].config.name, "symbol": asset, "networks": listed, "deposit_enable": deposit_enable, "withdraw_enable": false}),
+            );
+        }
+    }
+    if items.is_empty() && (symbol.is_some() || network.is_some()) {
+        return Err(v4("V1015-CW", StatusCode::NOT_FOUND, "Coin not found"));
+    }
+    let total = items.len();
+    Ok(json_response(&json!({"code": "0", "message": "success", "data": {"page": 1, "total_page": 1, "total_item": total, "items": items}})))
+}

@@ -1,0 +1,140 @@
+//! The v4 crypto endpoints over a real chain: a regtest litecoind on loopback (scripts/
+//! custody-env), the custody service's watcher, and signed requests as Bitkub's clients send
+//! them. Addresses, coins and deposits, and each refusal with its v4 code.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use talat_api::testkit::TestExchange;
+use talat_core::{AssetSpec, Command};
+use talat_custody::network::NetworkConfig;
+use talat_custody::regtest::{RegtestNode, RPC_USER};
+use talat_custody::{Custody, CustodyConfig};
+use talat_gateway::auth::Perms;
+use talat_gateway::config::ApiConfig;
+use talat_sequencer::SequencerConfig;
+
+/// BIP-32 test vector 1's master public key (public, fine for a test chain).
+const TEST_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+
+struct Client {
+    url: String,
+    http: reqwest::Client,
+    gateway: talat_gateway::gateway::AppState,
+}
+
+impl Client {
+    /// A signed request with `key`; GET parameters go in the query, POST ones in the body.
+    async fn call(&self, key: &(String, String), method: &str, path: &str, params: Value) -> (u16, Value) {
+        // Each signed request works once: the timestamps must differ.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let ts = self.gateway.now_ms().to_string();
+        let (target, body) = if method == "GET" {
+            let query: Vec<String> =
+                params.as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+            (if query.is_empty() { path.to_string() } else { format!("{path}?{}", query.join("&")) }, String::new())
+        } else {
+            (path.to_string(), params.to_string())
+        };
+        let sig = talat_gateway::auth::sign::sign(key.1.as_bytes(), &ts, method, &target, body.as_bytes());
+        let request = if method == "GET" { self.http.get(format!("{}{target}", self.url)) } else { self.http.post(format!("{}{target}", self.url)).body(body) };
+        let response = request
+            .header("X-BTK-APIKEY", &key.0)
+            .header("X-BTK-TIMESTAMP", ts)
+            .header("X-BTK-SIGN", sig)
+            .header("Content-Type", "application/json")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addresses_coins_and_deposits_over_the_v4_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
+    let network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc");
+    let config = CustodyConfig { networks: vec![network] };
+    let custody_slot: Arc<std::sync::OnceLock<Arc<Custody>>> = Arc::default();
+    let slot = Arc::clone(&custody_slot);
+    let ex = TestExchange::start_with(ApiConfig::default(), 2, SequencerConfig::default(), move |gateway| {
+        let store = gateway.store.clone().unwrap();
+        let custody = Arc::new(Custody::new(&config, store, gateway).unwrap());
+        slot.set(Arc::clone(&custody)).ok().unwrap();
+        talat_api::routes::crypto::routes(Some(custody))
+    })
+    .await;
+    let custody = Arc::clone(custody_slot.get().unwrap());
+    ex.gateway.execute(Command::ListAsset(AssetSpec { code: "LTC".into(), scale: 8 })).await.unwrap();
+    let c = Client { url: ex.url.clone(), http: reqwest::Client::new(), gateway: Arc::clone(&ex.gateway) };
+    let key = (ex.users[0].key.clone(), ex.users[0].secret.clone());
+
+    // An address is derived on first use and returned again after.
+    let (status, body) = c.call(&key, "POST", "/api/v4/crypto/addresses", json!({"symbol": "ltc", "network": "LTC"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["code"], "0");
+    let address = body["data"][0]["address"].as_str().unwrap().to_string();
+    assert!(address.starts_with("rltc1q") && body["data"][0]["symbol"] == "LTC", "{body}");
+    let (_, again) = c.call(&key, "POST", "/api/v4/crypto/addresses", json!({"symbol": "LTC", "network": "LTC"})).await;
+    assert_eq!(again["data"][0]["address"], address.as_str());
+    let (_, listed) = c.call(&key, "GET", "/api/v4/crypto/addresses", json!({"symbol": "LTC"})).await;
+    assert_eq!((listed["data"]["total_item"].as_u64(), listed["data"]["items"][0]["address"].as_str()), (Some(1), Some(address.as_str())), "{listed}");
+    assert!(listed["data"]["items"][0]["created_at"].as_str().unwrap().ends_with('Z'));
+
+    // The coins list: one network, its minimum confirmations, withdrawals not offered yet.
+    let (_, coins) = c.call(&key, "GET", "/api/v4/crypto/coins", json!({})).await;
+    let ltc = &coins["data"]["items"][0];
+    assert_eq!((ltc["symbol"].as_str(), ltc["deposit_enable"].as_bool(), ltc["withdraw_enable"].as_bool()), (Some("LTC"), Some(true), Some(false)), "{coins}");
+    let net = &ltc["networks"][0];
+    assert_eq!((net["network"].as_str(), net["min_confirm"].as_u64(), net["decimal"].as_u64()), (Some("LTC"), Some(3), Some(8)));
+    assert_eq!(net["address_regex"], "^rltc1[02-9ac-hj-np-z]{38,58}$");
+
+    // A deposit: pending with its confirmations, then complete and credited.
+    let watcher = custody.watcher("LTC", Some(0)).unwrap();
+    watcher.pass().await.unwrap();
+    let txid = node.send(&address, "1.25").await.unwrap();
+    node.mine(1).await.unwrap();
+    watcher.pass().await.unwrap();
+    let (_, deposits) = c.call(&key, "GET", "/api/v4/crypto/deposits", json!({})).await;
+    let d = &deposits["data"]["items"][0];
+    assert_eq!(
+        (d["hash"].as_str(), d["amount"].as_str(), d["confirmations"].as_u64(), d["status"].as_str()),
+        (Some(txid.as_str()), Some("1.25"), Some(1), Some("pending")),
+        "{deposits}"
+    );
+    assert_eq!(d["to_address"], address.as_str());
+    assert!(d["completed_at"].is_null());
+    node.mine(2).await.unwrap();
+    watcher.pass().await.unwrap();
+    let (_, deposits) = c.call(&key, "GET", "/api/v4/crypto/deposits", json!({"status": "complete"})).await;
+    let d = &deposits["data"]["items"][0];
+    assert_eq!((d["status"].as_str(), d["confirmations"].as_u64()), (Some("complete"), Some(3)), "{deposits}");
+    assert!(d["completed_at"].as_str().is_some());
+    let (_, balances) = c.call(&key, "POST", "/api/v3/market/balances", json!({})).await;
+    assert_eq!(balances["result"]["LTC"]["available"].to_string(), "1.25", "{balances}");
+    let other = (ex.users[1].key.clone(), ex.users[1].secret.clone());
+    let (_, none) = c.call(&other, "GET", "/api/v4/crypto/deposits", json!({})).await;
+    assert_eq!(none["data"]["total_item"], 0, "another customer sees none of it");
+
+    // Refusals, each with its v4 code, and nothing changed.
+    for (params, status, code) in [
+        (json!({"network": "LTC"}), 400, "B1007-CW"),
+        (json!({"symbol": "DOGE", "network": "DOGE"}), 404, "V1007-CW"),
+        (json!({"symbol": "LTC", "network": "BSC"}), 400, "B1001-CW"),
+        (json!({"symbol": "LTC"}), 400, "V1006-CW"),
+    ] {
+        let (s, body) = c.call(&other, "POST", "/api/v4/crypto/addresses", params.clone()).await;
+        assert_eq!((s, body["code"].as_str()), (status, Some(code)), "{params}: {body}");
+    }
+    let (_, none) = c.call(&other, "GET", "/api/v4/crypto/addresses", json!({})).await;
+    assert_eq!(none["data"]["total_item"], 0, "a refused request derived no address");
+    let (s, body) = c.call(&key, "GET", "/api/v4/crypto/deposits", json!({"status": "lost"})).await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("V1006-CW")), "{body}");
+    let (s, body) = c.call(&key, "GET", "/api/v4/crypto/coins", json!({"symbol": "DOGE"})).await;
+    assert_eq!((s, body["code"].as_str()), (404, Some("V1015-CW")), "{body}");
+    let trade_only = talat_gateway::setup::create_key(&ex.gateway, ex.users[1].user, Perms::TRADE, Vec::new()).await.unwrap();
+    let (s, body) = c.call(&trade_only, "POST", "/api/v4/crypto/addresses", json!({"symbol": "LTC", "network": "LTC"})).await;
+    assert_eq!((s, body["code"].as_str()), (403, Some("A1001-CW")), "a key without deposit permission: {body}");
+    ex.stop().await;
+}
