@@ -17,11 +17,14 @@
 
 pub mod chain;
 pub mod deposit;
+pub mod hot;
 pub mod keys;
 pub mod network;
+pub mod payout;
 pub mod regtest;
 pub mod rpc;
 pub mod service;
 pub mod watcher;
+pub mod withdrawals;
 
 pub use service::{Custody, CustodyConfig, CustodyError};

@@ -44,6 +44,10 @@ pub struct NetworkConfig {
     pub explorer: String,
     /// How often the watcher looks at the chain.
     pub poll_ms: u64,
+    /// The network fee rate withdrawals pay, in smallest units per virtual byte.
+    pub fee_rate_units_per_vb: u64,
+    /// A whitelisted address is usable this long after it was added.
+    pub whitelist_cooling_off_ms: u64,
 }
 
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
@@ -87,6 +91,8 @@ impl NetworkConfig {
             withdraw_enable: true,
             explorer: String::new(),
             poll_ms: 2_000,
+            fee_rate_units_per_vb: 20,
+            whitelist_cooling_off_ms: 24 * 3_600_000,
         }
     }
 
@@ -116,6 +122,9 @@ impl NetworkConfig {
         }
         if self.rpc_url.is_empty() || self.deposit_xpub.is_empty() {
             return Err(format!("{}: rpc_url and deposit_xpub are required", self.network));
+        }
+        if self.fee_rate_units_per_vb == 0 || self.fee_rate_units_per_vb > 10_000 {
+            return Err(format!("{}: fee_rate_units_per_vb must be 1 to 10000", self.network));
         }
         if self.poll_ms < 100 {
             return Err(format!("{}: poll_ms below 100", self.network));

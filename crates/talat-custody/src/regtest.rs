@@ -63,6 +63,7 @@ impl RegtestNode {
                 .arg("-listen=0")
                 .arg("-server=1")
                 .arg("-fallbackfee=0.0001")
+                .arg("-txindex=1")
                 .arg("-printtoconsole=0")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -126,6 +127,20 @@ impl RegtestNode {
     /// goes back to its parent.
     pub async fn invalidate(&self, hash: &str) -> Result<(), String> {
         self.node.call::<Value>("invalidateblock", json!([hash])).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// A new address of the faucet wallet (a customer's own wallet, as a withdrawal's
+    /// destination).
+    pub async fn wallet_address(&self) -> Result<String, String> {
+        self.faucet.call("getnewaddress", json!(["", "bech32"])).await.map_err(|e| e.to_string())
+    }
+
+    /// What the faucet wallet received on `address`, in smallest units, from transactions with
+    /// at least `min_confirmations`.
+    pub async fn received(&self, address: &str, min_confirmations: u32) -> Result<u64, String> {
+        let amount: Box<serde_json::value::RawValue> =
+            self.faucet.call("getreceivedbyaddress", json!([address, min_confirmations])).await.map_err(|e| e.to_string())?;
+        crate::chain::parse_units(amount.get(), 8).ok_or_else(|| format!("amount {}", amount.get()))
     }
 
     pub async fn best_hash(&self) -> Result<String, String> {

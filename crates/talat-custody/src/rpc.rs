@@ -123,3 +123,69 @@ impl Chain for BitcoinRpc {
         Ok(ChainBlock { height: block.height, hash: block.hash, prev_hash: block.previousblockhash, outputs })
     }
 }
+
+#[derive(Deserialize)]
+struct ScanJson {
+    unspents: Vec<UnspentJson>,
+}
+
+#[derive(Deserialize)]
+struct UnspentJson {
+    txid: String,
+    vout: u32,
+    amount: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+struct TxStatusJson {
+    confirmations: Option<u64>,
+}
+
+/// What the node knows of a transaction of ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxState {
+    /// Neither in the mempool nor in a block the node has.
+    Unknown,
+    /// In a block `confirmations` deep, or in the mempool (0).
+    Known { confirmations: u64 },
+}
+
+impl BitcoinRpc {
+    /// The confirmed outputs paying `address` (`scantxoutset`, which reads the node's UTXO set:
+    /// no wallet needed).
+    pub async fn unspent(&self, address: &str) -> Result<Vec<crate::payout::Utxo>, ChainError> {
+        let scan: ScanJson = self.call("scantxoutset", json!(["start", [format!("addr({address})")]])).await?;
+        scan.unspents
+            .into_iter()
+            .map(|u| {
+                let units = parse_units(u.amount.get(), self.decimals)
+                    .ok_or_else(|| ChainError::Malformed { method: "scantxoutset".into(), detail: format!("amount {}", u.amount.get()) })?;
+                Ok(crate::payout::Utxo { txid: u.txid, vout: u.vout, units })
+            })
+            .collect()
+    }
+
+    /// Sends a signed transaction. Sending one the node already has (in its mempool or chain)
+    /// is success: the same bytes can only ever pay once.
+    pub async fn broadcast(&self, raw_hex: &str) -> Result<(), ChainError> {
+        match self.call::<String>("sendrawtransaction", json!([raw_hex])).await {
+            Ok(_) => Ok(()),
+            Err(ChainError::Rpc { message, .. })
+                if message.contains("already in block chain") || message.contains("already-in-mempool") || message.contains("txn-already-known") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Looks a transaction up (`getrawtransaction`; the node needs `-txindex` for transactions
+    /// that are neither in its mempool nor its wallet).
+    pub async fn tx_state(&self, txid: &str) -> Result<TxState, ChainError> {
+        match self.call::<TxStatusJson>("getrawtransaction", json!([txid, true])).await {
+            Ok(status) => Ok(TxState::Known { confirmations: status.confirmations.unwrap_or(0) }),
+            Err(ChainError::Rpc { message, .. }) if message.contains("No such mempool or blockchain transaction") => Ok(TxState::Unknown),
+            Err(e) => Err(e),
+        }
+    }
+}

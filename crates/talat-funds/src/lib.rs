@@ -9,6 +9,8 @@
 //! * `lifecycle` (deposit and withdrawal state machines);
 //! * `approval` (maker-checker tiers);
 //! * `limits` (amount bounds, one pending withdrawal, cooling-off);
+//! * `crypto` (crypto withdrawals' checks — whitelist with cooling-off, freeze, one pending —
+//!   and statuses, signed before broadcast);
 //! * `banks` (Thai bank codes and account-number formats);
 //! * `payout` (the payout batch file);
 //! * `callback` (the bank's signed deposit notification);
@@ -17,6 +19,7 @@
 pub mod approval;
 pub mod banks;
 pub mod callback;
+pub mod crypto;
 pub mod lifecycle;
 pub mod limits;
 pub mod matching;

@@ -63,3 +63,58 @@ CREATE TABLE custody_freezes (
     created_ms          BIGINT NOT NULL,
     PRIMARY KEY (user_id, asset)
 );
+
+-- The hot wallet of each network: its signing key sealed under the node's master key (as API
+-- secrets are), and the one address it receives change and top-ups on.
+CREATE TABLE custody_hot_wallets (
+    network             TEXT PRIMARY KEY,
+    address             TEXT NOT NULL,
+    sealed_key          BLOB NOT NULL,
+    nonce               BLOB NOT NULL,
+    created_ms          BIGINT NOT NULL
+);
+
+-- Withdrawal destinations a customer trusts, each usable after its cooling-off.
+CREATE TABLE custody_whitelist (
+    user_id             BIGINT NOT NULL,
+    network             TEXT NOT NULL,
+    address             TEXT NOT NULL,
+    label               TEXT NOT NULL,
+    added_ms            BIGINT NOT NULL,
+    PRIMARY KEY (user_id, network, address)
+);
+
+-- Crypto withdrawals. raw_tx is written (status signed) before the transaction is broadcast:
+-- a row that has one is never signed again.
+CREATE TABLE custody_withdrawals (
+    id                  TEXT PRIMARY KEY,
+    user_id             BIGINT NOT NULL,
+    network             TEXT NOT NULL,
+    asset               TEXT NOT NULL,
+    address             TEXT NOT NULL,
+    amount_units        BIGINT NOT NULL,
+    fee_units           BIGINT NOT NULL,
+    status              TEXT NOT NULL,
+    approvals_needed    BIGINT NOT NULL,
+    source              TEXT NOT NULL,
+    engine_held         BIGINT NOT NULL,
+    txid                TEXT,
+    raw_tx              TEXT,
+    inputs              TEXT,
+    network_fee_units   BIGINT,
+    confirmations       BIGINT NOT NULL,
+    reason              TEXT,
+    created_ms          BIGINT NOT NULL,
+    updated_ms          BIGINT NOT NULL,
+    completed_ms        BIGINT
+);
+CREATE INDEX custody_withdrawals_user ON custody_withdrawals (user_id, created_ms);
+CREATE INDEX custody_withdrawals_status ON custody_withdrawals (status);
+
+CREATE TABLE custody_withdrawal_approvals (
+    withdrawal_id       TEXT NOT NULL,
+    staff_id            BIGINT NOT NULL,
+    staff_email         TEXT NOT NULL,
+    at_ms               BIGINT NOT NULL,
+    PRIMARY KEY (withdrawal_id, staff_id)
+);

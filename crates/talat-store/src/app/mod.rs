@@ -8,7 +8,8 @@
 //! exceptions, withdrawals and approvals, payout batches, statements, reconciliations),
 //! `compensation` (the refused-request log, compensation incidents and their credits), `status`
 //! (the status page's incidents, their updates and component overrides), `custody` (deposit
-//! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes).
+//! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes),
+//! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
 //! migrations, and write through [`crate::Store`]'s write transaction like the rest.
@@ -16,6 +17,7 @@
 pub(crate) mod admission;
 pub(crate) mod compensation;
 pub(crate) mod custody;
+pub(crate) mod custody_withdrawals;
 pub(crate) mod funds;
 pub(crate) mod keys;
 pub(crate) mod onboarding;

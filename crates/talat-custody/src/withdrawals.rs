@@ -1,0 +1,328 @@
+//! Crypto withdrawals on the Bitcoin family, end to end:
+//!
+//! 1. **Request** — `talat_funds::crypto`'s checks (network, second factor, address, minimum,
+//!    fee, whitelist with cooling-off, lock, reorg freeze, one pending), the row written, then
+//!    the engine's `WithdrawalHold` (which also applies the customer's THB-equivalent daily
+//!    budget). Approvals by the THB value's tier (`talat_funds::approval`; a value that cannot
+//!    be priced needs one approver).
+//! 2. **Sign and record** — coin selection over the hot wallet, the signed transaction written
+//!    (status `signed`) *before* it is broadcast.
+//! 3. **Broadcast → confirmations → settle** — the engine's `WithdrawalSettle` once the network's
+//!    minimum confirmations are reached.
+//!
+//! After a crash or timeout a withdrawal in `signed` is sent again *as recorded* (the node
+//! answers "already known" if it has it): never a second signature, so never a second payment.
+
+use crate::hot::{script_of_address, LocalSigner, Signer};
+use crate::rpc::{BitcoinRpc, TxState};
+use crate::service::{Custody, Network};
+use bitcoin::consensus::encode::serialize_hex;
+use talat_core::{Amount, Command, ExternalId, RejectReason, UserId};
+use talat_funds::crypto::{check, CryptoRefusal, CryptoWithdrawalRequest, CryptoWithdrawalStatus as S};
+use talat_gateway::gateway::Refusal;
+use talat_store::{CustodyWithdrawalRow, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WithdrawError {
+    #[error("{0}")]
+    Refused(CryptoRefusal),
+    #[error("the engine refused the withdrawal: {0:?}")]
+    Engine(RejectReason),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for WithdrawError {
+    fn from(e: StoreError) -> WithdrawError {
+        WithdrawError::Unavailable(format!("the store failed: {e}"))
+    }
+}
+
+impl From<crate::chain::ChainError> for WithdrawError {
+    fn from(e: crate::chain::ChainError) -> WithdrawError {
+        WithdrawError::Unavailable(e.to_string())
+    }
+}
+
+impl WithdrawError {
+    /// The v4 code, HTTP status and message Bitkub answers with.
+    pub fn v4(&self) -> (&'static str, u16, String) {
+        match self {
+            WithdrawError::Refused(r) => {
+                let (code, status) = r.v4();
+                (code, status, r.to_string())
+            }
+            WithdrawError::Engine(RejectReason::InsufficientBalance) => ("B1003-CW", 400, "Insufficient balance".into()),
+            WithdrawError::Engine(RejectReason::WithdrawalLimitExceeded) => ("B1011-CW", 400, "Withdrawal exceeds daily limit".into()),
+            WithdrawError::Engine(RejectReason::WithdrawalsSuspended) => ("B1001-CW", 400, "Network is disabled: withdrawals are suspended".into()),
+            WithdrawError::Engine(r) => ("S1000-CW", 500, format!("Internal service error: {r:?}")),
+            WithdrawError::NotFound(m) => ("V1005-CW", 404, m.clone()),
+            WithdrawError::Conflict(m) => ("B1015-CW", 400, m.clone()),
+            WithdrawError::Unavailable(m) => ("S1000-CW", 500, m.clone()),
+        }
+    }
+}
+
+/// Who asks: the engine user, whether their account is locked, whether a second factor was
+/// given (an API key with withdraw permission stands for it), and the person's email (four
+/// eyes: nobody approves their own).
+pub struct Requester {
+    pub user: UserId,
+    pub email: String,
+    pub account_locked: bool,
+    pub second_factor_ok: bool,
+    pub source: String,
+}
+
+fn pending_statuses() -> Vec<&'static str> {
+    S::ALL.into_iter().filter(|s| s.is_pending()).map(S::as_str).collect()
+}
+
+fn status(row: &CustodyWithdrawalRow) -> Result<S, WithdrawError> {
+    S::parse(&row.status).ok_or_else(|| WithdrawError::Unavailable(format!("withdrawal {} has an unknown status {}", row.id, row.status)))
+}
+
+impl Custody {
+    /// The network's hot wallet signer, created (and sealed into the store) on first use.
+    pub async fn hot_signer(&self, network: &Network) -> Result<(LocalSigner, String), WithdrawError> {
+        let aad = format!("custody-hot:{}", network.config.network);
+        let stored = match self.store.custody_hot_wallet(&network.config.network).await? {
+            Some(stored) => stored,
+            None => {
+                let (signer, xprv) = LocalSigner::generate().map_err(WithdrawError::Unavailable)?;
+                let address = signer.address(&network.config.hrp).map_err(WithdrawError::Unavailable)?;
+                let (sealed, nonce) = self.gateway.master.seal(&aad, xprv.as_bytes());
+                self.store.create_custody_hot_wallet(&network.config.network, &address, &sealed, &nonce, self.gateway.now_ms()).await?
+            }
+        };
+        let (address, sealed, nonce) = stored;
+        let xprv = self.gateway.master.open(&aad, &sealed, &nonce).map_err(|e| WithdrawError::Unavailable(format!("the hot wallet key does not open: {e}")))?;
+        let signer = LocalSigner::from_xprv(&String::from_utf8_lossy(&xprv)).map_err(WithdrawError::Unavailable)?;
+        Ok((signer, address))
+    }
+
+    /// THB value of `units` of the network's asset at the last price of its THB market (else
+    /// its opening price); `None` when it has no such market.
+    fn thb_value_satang(&self, network: &Network, units: u64) -> Option<u64> {
+        let market = self.gateway.read.market_by_symbol(&format!("{}_THB", network.config.asset))?;
+        let m = market.read();
+        let price = m.last_price.or(m.info.spec.opening_price.map(|p| p.0))?;
+        let exp = u32::from(m.info.spec.price_scale) + u32::from(m.info.base_scale);
+        let exp = exp.checked_sub(u32::from(m.info.quote_scale))?;
+        u64::try_from((u128::from(price) * u128::from(units)).div_ceil(10u128.checked_pow(exp)?)).ok()
+    }
+
+    /// A new withdrawal of `amount_units` (the fee included) to `address`.
+    pub async fn request_withdrawal(&self, who: &Requester, network: &str, address: &str, amount_units: u64) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        let n = self.network(network).map_err(|_| WithdrawError::Refused(CryptoRefusal::NetworkDisabled))?;
+        let c = &n.config;
+        let user_id = u64::from(who.user.0);
+        let address = address.trim().to_ascii_lowercase();
+        let now = self.gateway.now_ms();
+        let whitelist = self.store.custody_whitelist_of(user_id).await?;
+        let pending = self.store.custody_withdrawals_of(user_id, 20).await?.iter().filter(|w| S::parse(&w.status).is_some_and(S::is_pending)).count();
+        let request = CryptoWithdrawalRequest {
+            amount_units,
+            min_units: c.withdraw_min_units,
+            fee_units: c.withdraw_fee_units,
+            network_enabled: c.withdraw_enable && self.gateway.read.venue().funding.withdrawals_open,
+            address_valid: script_of_address(&address, &c.hrp).is_some(),
+            whitelisted_at_ms: whitelist.iter().find(|w| w.network == c.network && w.address == address).map(|w| w.added_ms),
+            cooling_off_ms: c.whitelist_cooling_off_ms,
+            now_ms: now,
+            pending_withdrawals: pending,
+            frozen: self.store.custody_frozen(user_id, &c.asset).await?,
+            account_locked: who.account_locked,
+            second_factor_ok: who.second_factor_ok,
+        };
+        check(&request).map_err(WithdrawError::Refused)?;
+        let tier = self.thb_value_satang(n, amount_units).map(|v| self.gateway.funds().config.approval.tier(v));
+        let approvals_needed = tier.map_or(1, |t| u64::from(t.approvers) + u64::from(t.checker));
+        let row = CustodyWithdrawalRow {
+            id: new_id(&c.network, now),
+            user_id,
+            network: c.network.clone(),
+            asset: c.asset.clone(),
+            address,
+            amount_units,
+            fee_units: c.withdraw_fee_units,
+            status: S::Requested.as_str().into(),
+            approvals_needed,
+            source: who.source.clone(),
+            engine_held: false,
+            txid: None,
+            raw_tx: None,
+            inputs: None,
+            network_fee_units: None,
+            confirmations: 0,
+            reason: None,
+            created_ms: now,
+            updated_ms: now,
+            completed_ms: None,
+        };
+        if !self.store.insert_custody_withdrawal(&row, &pending_statuses()).await? {
+            return Err(WithdrawError::Refused(CryptoRefusal::PendingExists));
+        }
+        let asset = self.gateway.read.asset_id(&c.asset).ok_or_else(|| WithdrawError::Unavailable(format!("{} is not listed", c.asset)))?;
+        let hold = Command::WithdrawalHold {
+            user: who.user,
+            asset,
+            amount: Amount(amount_units - c.withdraw_fee_units),
+            fee: Amount(c.withdraw_fee_units),
+            withdrawal_id: ExternalId(row.id.clone()),
+        };
+        match self.gateway.execute(hold).await {
+            Ok(_) => {}
+            Err(Refusal::Engine(reason)) => {
+                self.store.delete_unheld_custody_withdrawal(&row.id).await?;
+                return Err(WithdrawError::Engine(reason));
+            }
+            // Not known to have held nothing: recovery asks again (the hold is keyed by id).
+            Err(Refusal::Gateway(e)) => return Err(WithdrawError::Unavailable(e.message.into_owned())),
+        }
+        self.after_hold(&row.id).await
+    }
+
+    async fn after_hold(&self, id: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        self.store.custody_withdrawal_held(id).await?;
+        let row = self.withdrawal(id).await?;
+        let to = if row.approvals_needed == 0 { S::Approved } else { S::AwaitingApproval };
+        self.store.move_custody_withdrawal(id, &[S::Requested.as_str()], to.as_str(), None, self.gateway.now_ms()).await?;
+        self.withdrawal(id).await
+    }
+
+    pub async fn withdrawal(&self, id: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        self.store.custody_withdrawal(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no withdrawal {id}")))
+    }
+
+    /// A staff member's approval; the last one needed approves it. Nobody approves their own
+    /// request or twice.
+    pub async fn approve_withdrawal(&self, id: &str, staff_id: u64, staff_email: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        let row = self.withdrawal(id).await?;
+        if status(&row)? != S::AwaitingApproval {
+            return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not awaiting approval", row.status)));
+        }
+        let owner = self.store.web_account_of_user(UserId(row.user_id as u32)).await?;
+        if owner.is_some_and(|a| a.email.eq_ignore_ascii_case(staff_email)) {
+            return Err(WithdrawError::Conflict("nobody approves their own withdrawal".into()));
+        }
+        if !self.store.add_custody_approval(id, staff_id, staff_email, self.gateway.now_ms()).await? {
+            return Err(WithdrawError::Conflict("you already approved this withdrawal".into()));
+        }
+        if self.store.custody_approvals(id).await?.len() as u64 >= row.approvals_needed {
+            self.store.move_custody_withdrawal(id, &[S::AwaitingApproval.as_str()], S::Approved.as_str(), None, self.gateway.now_ms()).await?;
+        }
+        self.withdrawal(id).await
+    }
+
+    /// Staff reject (or the customer cancels) a withdrawal not yet signed: the hold is released.
+    pub async fn stop_withdrawal(&self, id: &str, to: S, reason: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        assert!(matches!(to, S::Rejected | S::Cancelled), "a stop ends in rejected or cancelled");
+        let row = self.withdrawal(id).await?;
+        let from: Vec<&str> = S::ALL.into_iter().filter(|s| s.can_stop()).map(S::as_str).collect();
+        if !self.store.move_custody_withdrawal(id, &from, to.as_str(), Some(reason), self.gateway.now_ms()).await? {
+            return Err(WithdrawError::Conflict(format!("withdrawal {id} is {} and can no longer be stopped", row.status)));
+        }
+        self.engine(Command::WithdrawalRelease { withdrawal_id: ExternalId(id.into()) }).await?;
+        self.withdrawal(id).await
+    }
+
+    async fn engine(&self, command: Command) -> Result<(), WithdrawError> {
+        match self.gateway.execute(command).await {
+            Ok(_) => Ok(()),
+            Err(Refusal::Engine(reason)) => Err(WithdrawError::Engine(reason)),
+            Err(Refusal::Gateway(e)) => Err(WithdrawError::Unavailable(e.message.into_owned())),
+        }
+    }
+
+    /// Signs an approved withdrawal and records the transaction, without broadcasting it.
+    pub async fn sign_withdrawal(&self, id: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        let row = self.withdrawal(id).await?;
+        if status(&row)? != S::Approved || row.raw_tx.is_some() {
+            return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not approved and unsigned", row.status)));
+        }
+        let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        let (signer, hot_address) = self.hot_signer(n).await?;
+        let rpc = rpc_of(n);
+        let utxos = rpc.unspent(&hot_address).await?;
+        let reserved = self.store.custody_reserved_inputs(&row.network).await?;
+        let send = row.amount_units - row.fee_units;
+        let plan = crate::payout::plan(&utxos, &reserved, send, n.config.fee_rate_units_per_vb).map_err(WithdrawError::Unavailable)?;
+        let destination = script_of_address(&row.address, &n.config.hrp).ok_or_else(|| WithdrawError::Refused(CryptoRefusal::InvalidAddress))?;
+        let (tx, prevouts) = crate::payout::build(&plan, destination, signer.script_pubkey()).map_err(WithdrawError::Unavailable)?;
+        let tx = signer.sign(tx, &prevouts).map_err(WithdrawError::Unavailable)?;
+        let inputs: Vec<String> = plan.inputs.iter().map(crate::payout::Utxo::outpoint).collect();
+        let txid = tx.compute_txid().to_string();
+        if !self.store.record_signed_custody_withdrawal(id, &txid, &serialize_hex(&tx), &inputs.join(","), plan.fee_units, self.gateway.now_ms()).await? {
+            return Err(WithdrawError::Conflict(format!("withdrawal {id} changed while it was being signed; nothing was sent")));
+        }
+        self.withdrawal(id).await
+    }
+
+    /// Broadcasts a signed withdrawal's recorded transaction (again, if need be).
+    pub async fn broadcast_withdrawal(&self, id: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {
+        let row = self.withdrawal(id).await?;
+        let raw = row.raw_tx.as_deref().ok_or_else(|| WithdrawError::Conflict(format!("withdrawal {id} has no signed transaction")))?;
+        let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        rpc_of(n).broadcast(raw).await?;
+        self.store.move_custody_withdrawal(id, &[S::Signed.as_str()], S::Broadcast.as_str(), None, self.gateway.now_ms()).await?;
+        self.withdrawal(id).await
+    }
+
+    /// One pass over a network's withdrawals: approved ones signed and sent, signed ones (a
+    /// crash or a timeout in between) sent again as recorded, broadcast ones followed to their
+    /// confirmations and settled. Returns how many were settled.
+    pub async fn process_withdrawals(&self, network: &str) -> Result<usize, WithdrawError> {
+        let n = self.network(network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        let id = n.config.network.clone();
+        for row in self.store.custody_withdrawals_in(&id, &[S::Approved.as_str()]).await? {
+            match self.sign_withdrawal(&row.id).await {
+                Ok(_) => {}
+                Err(WithdrawError::Unavailable(e)) => tracing::warn!("custody {id}: withdrawal {} waits: {e}", row.id),
+                Err(e) => return Err(e),
+            }
+        }
+        for row in self.store.custody_withdrawals_in(&id, &[S::Signed.as_str()]).await? {
+            if let Err(e) = self.broadcast_withdrawal(&row.id).await {
+                tracing::warn!("custody {id}: withdrawal {} not sent yet: {e}", row.id);
+            }
+        }
+        let rpc = rpc_of(n);
+        let mut settled = 0;
+        for row in self.store.custody_withdrawals_in(&id, &[S::Broadcast.as_str()]).await? {
+            let Some(txid) = row.txid.as_deref() else { continue };
+            let confirmations = match rpc.tx_state(txid).await? {
+                TxState::Known { confirmations } => confirmations,
+                // Dropped from the mempool: send the same bytes again.
+                TxState::Unknown => {
+                    rpc.broadcast(row.raw_tx.as_deref().unwrap_or_default()).await?;
+                    0
+                }
+            };
+            if confirmations != row.confirmations {
+                self.store.set_custody_withdrawal_confirmations(&row.id, confirmations, self.gateway.now_ms()).await?;
+            }
+            if confirmations >= u64::from(n.config.min_confirmations()) {
+                self.engine(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await?;
+                self.store.move_custody_withdrawal(&row.id, &[S::Broadcast.as_str()], S::Completed.as_str(), None, self.gateway.now_ms()).await?;
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+}
+
+fn rpc_of(n: &Network) -> BitcoinRpc {
+    BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals)
+}
+
+/// `<NETWORK>WD<ms><4 random digits>`.
+fn new_id(network: &str, now_ms: u64) -> String {
+    let mut bytes = [0u8; 2];
+    getrandom::getrandom(&mut bytes).expect("the OS random source");
+    format!("{network}WD{now_ms}{:04}", u16::from_le_bytes(bytes) % 10_000)
+}
