@@ -252,7 +252,7 @@ impl Custody {
         let reserved = self.store.custody_reserved_inputs(&row.network).await?;
         let send = row.amount_units - row.fee_units;
         let plan = crate::payout::plan(&utxos, &reserved, send, n.config.fee_rate_units_per_vb).map_err(WithdrawError::Unavailable)?;
-        let destination = script_of_address(&row.address, &n.config.hrp).ok_or_else(|| WithdrawError::Refused(CryptoRefusal::InvalidAddress))?;
+        let destination = script_of_address(&row.address, &n.config.hrp).ok_or(WithdrawError::Refused(CryptoRefusal::InvalidAddress))?;
         let (tx, prevouts) = crate::payout::build(&plan, destination, signer.script_pubkey()).map_err(WithdrawError::Unavailable)?;
         let tx = signer.sign(tx, &prevouts).map_err(WithdrawError::Unavailable)?;
         let inputs: Vec<String> = plan.inputs.iter().map(crate::payout::Utxo::outpoint).collect();
