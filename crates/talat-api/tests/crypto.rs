@@ -82,12 +82,13 @@ async fn addresses_coins_and_deposits_over_the_v4_api() {
     assert_eq!((listed["data"]["total_item"].as_u64(), listed["data"]["items"][0]["address"].as_str()), (Some(1), Some(address.as_str())), "{listed}");
     assert!(listed["data"]["items"][0]["created_at"].as_str().unwrap().ends_with('Z'));
 
-    // The coins list: one network, its minimum confirmations, withdrawals not offered yet.
+    // The coins list: one network, its minimum confirmations, fee and minimum.
     let (_, coins) = c.call(&key, "GET", "/api/v4/crypto/coins", json!({})).await;
     let ltc = &coins["data"]["items"][0];
-    assert_eq!((ltc["symbol"].as_str(), ltc["deposit_enable"].as_bool(), ltc["withdraw_enable"].as_bool()), (Some("LTC"), Some(true), Some(false)), "{coins}");
+    assert_eq!((ltc["symbol"].as_str(), ltc["deposit_enable"].as_bool(), ltc["withdraw_enable"].as_bool()), (Some("LTC"), Some(true), Some(true)), "{coins}");
     let net = &ltc["networks"][0];
     assert_eq!((net["network"].as_str(), net["min_confirm"].as_u64(), net["decimal"].as_u64()), (Some("LTC"), Some(3), Some(8)));
+    assert_eq!((net["withdraw_fee"].as_str(), net["withdraw_min"].as_str(), net["withdraw_enable"].as_bool()), (Some("0.001"), Some("0.001"), Some(true)));
     assert_eq!(net["address_regex"], "^rltc1[02-9ac-hj-np-z]{38,58}$");
 
     // A deposit: pending with its confirmations, then complete and credited.
@@ -136,5 +137,79 @@ async fn addresses_coins_and_deposits_over_the_v4_api() {
     let trade_only = talat_gateway::setup::create_key(&ex.gateway, ex.users[1].user, Perms::TRADE, Vec::new()).await.unwrap();
     let (s, body) = c.call(&trade_only, "POST", "/api/v4/crypto/addresses", json!({"symbol": "LTC", "network": "LTC"})).await;
     assert_eq!((s, body["code"].as_str()), (403, Some("A1001-CW")), "a key without deposit permission: {body}");
+
+    // A withdrawal: from the hot wallet (funded by the faucet) to a whitelisted address of the
+    // customer's own wallet, approved by staff (no LTC_THB market prices it), sent, settled.
+    let (_, hot) = custody.hot_signer(custody.network("LTC").unwrap()).await.unwrap();
+    node.send(&hot, "10").await.unwrap();
+    node.mine(1).await.unwrap();
+    let destination = node.wallet_address().await.unwrap();
+    let store = ex.gateway.store.clone().unwrap();
+    let entry = talat_store::WhitelistRow {
+        user_id: u64::from(ex.users[0].user.0),
+        network: "LTC".into(),
+        address: destination.clone(),
+        label: "mine".into(),
+        added_ms: 0,
+    };
+    store.add_custody_whitelist(&entry).await.unwrap();
+    let unlisted = node.wallet_address().await.unwrap();
+    for (params, status, code) in [
+        (json!({"symbol": "LTC", "network": "LTC", "address": unlisted, "amount": "1"}), 400, "B1014-CW"),
+        (json!({"symbol": "LTC", "network": "LTC", "address": destination, "amount": "1.000000001"}), 400, "V1006-CW"),
+        (json!({"symbol": "LTC", "network": "LTC", "address": destination, "amount": "1", "memo": "x"}), 400, "V1006-CW"),
+        (json!({"symbol": "LTC", "network": "LTC", "address": destination, "amount": "99"}), 400, "B1003-CW"),
+        (json!({"symbol": "LTC", "network": "LTC", "amount": "1"}), 400, "V1006-CW"),
+    ] {
+        let (s, body) = c.call(&key, "POST", "/api/v4/crypto/withdraws", params.clone()).await;
+        assert_eq!((s, body["code"].as_str()), (status, Some(code)), "{params}: {body}");
+    }
+    let (s, body) =
+        c.call(&trade_only, "POST", "/api/v4/crypto/withdraws", json!({"symbol": "LTC", "network": "LTC", "address": destination, "amount": "1"})).await;
+    assert_eq!((s, body["code"].as_str()), (403, Some("A1001-CW")), "{body}");
+    let (_, none) = c.call(&key, "GET", "/api/v4/crypto/withdraws", json!({})).await;
+    assert_eq!(none["data"]["total_item"], 0, "no refused request left a withdrawal");
+
+    let (s, body) = c.call(&key, "POST", "/api/v4/crypto/withdraws", json!({"symbol": "LTC", "network": "LTC", "address": destination, "amount": "1"})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!((body["data"]["amount"].as_str(), body["data"]["fee"].as_str()), (Some("0.999"), Some("0.001")), "{body}");
+    let id = body["data"]["txn_id"].as_str().unwrap().to_string();
+    let (_, listed) = c.call(&key, "GET", "/api/v4/crypto/withdraws", json!({})).await;
+    assert_eq!(
+        (listed["data"]["items"][0]["txn_id"].as_str(), listed["data"]["items"][0]["status"].as_str()),
+        (Some(id.as_str()), Some("pending")),
+        "{listed}"
+    );
+    custody.approve_withdrawal(&id, 9, "ops@talat.local").await.unwrap();
+    custody.process_withdrawals("LTC").await.unwrap();
+    node.mine(3).await.unwrap();
+    custody.process_withdrawals("LTC").await.unwrap();
+    let (_, listed) = c.call(&key, "GET", "/api/v4/crypto/withdraws", json!({"status": "complete"})).await;
+    let w = &listed["data"]["items"][0];
+    assert_eq!((w["status"].as_str(), w["address"].as_str()), (Some("complete"), Some(destination.as_str())), "{listed}");
+    assert!(w["hash"].as_str().is_some_and(|h| h.len() == 64));
+    assert_eq!(node.received(&destination, 1).await.unwrap(), 99_900_000);
+    let (_, balances) = c.call(&key, "POST", "/api/v3/market/balances", json!({})).await;
+    assert_eq!(balances["result"]["LTC"]["available"].to_string(), "0.25", "{balances}");
+
+    // The retired v3 crypto endpoints SDKs still call answer from the same records.
+    let (_, generated) = c.call(&key, "POST", "/api/v3/crypto/generate-address", json!({"sym": "LTC"})).await;
+    assert_eq!(generated["result"][0]["address"], address.as_str(), "{generated}");
+    let (_, v3_addresses) = c.call(&key, "POST", "/api/v3/crypto/addresses", json!({})).await;
+    assert_eq!((v3_addresses["result"][0]["currency"].as_str(), v3_addresses["pagination"]["last"].as_u64()), (Some("LTC"), Some(1)), "{v3_addresses}");
+    let (_, v3_deposits) = c.call(&key, "POST", "/api/v3/crypto/deposit-history", json!({})).await;
+    assert_eq!(
+        (v3_deposits["result"][0]["hash"].as_str(), v3_deposits["result"][0]["status"].as_str()),
+        (Some(txid.as_str()), Some("complete")),
+        "{v3_deposits}"
+    );
+    let (_, v3_withdrawals) = c.call(&key, "POST", "/api/v3/crypto/withdraw-history", json!({})).await;
+    assert_eq!(
+        (v3_withdrawals["result"][0]["txn_id"].as_str(), v3_withdrawals["result"][0]["status"].as_str()),
+        (Some(id.as_str()), Some("complete")),
+        "{v3_withdrawals}"
+    );
+    let (_, refused) = c.call(&key, "POST", "/api/v3/crypto/withdraw", json!({"cur": "LTC", "amt": "0.1", "adr": unlisted, "net": "LTC"})).await;
+    assert_eq!(refused["error"], 42, "not on the whitelist: {refused}");
     ex.stop().await;
 }

@@ -87,20 +87,28 @@ impl Custody {
         Ok(Watcher::new(n.clone(), rpc, self.store.clone(), Arc::clone(&self.gateway), start_height))
     }
 
-    /// Runs every network's watcher on its own timer, beating `deposits-<network>` on the
-    /// status page after each good pass. A deep reorg stops that watcher (the status page shows
-    /// it stopped); a node that cannot be reached is retried on the next tick.
+    /// Runs every network's deposit watcher and withdrawal pass on its own timer, beating
+    /// `deposits-<network>` and `withdrawals-<network>` on the status page after each good
+    /// pass. A deep reorg stops that watcher (the status page shows it stopped); a node that
+    /// cannot be reached is retried on the next tick.
     pub fn spawn_watchers(self: &Arc<Self>) {
         for n in &self.networks {
             let Ok(watcher) = self.watcher(&n.config.network, None) else { continue };
             let gateway = Arc::clone(&self.gateway);
+            let custody = Arc::clone(self);
+            let network = n.config.network.clone();
             let component = format!("deposits-{}", n.config.network.to_ascii_lowercase());
+            let outgoing = format!("withdrawals-{}", n.config.network.to_ascii_lowercase());
             let every = Duration::from_millis(n.config.poll_ms);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
+                    match custody.process_withdrawals(&network).await {
+                        Ok(_) => gateway.health.beat(&outgoing, every.as_millis() as u64, gateway.now_ms()),
+                        Err(e) => tracing::warn!("custody {outgoing}: pass failed: {e}"),
+                    }
                     match watcher.pass().await {
                         Ok(_) => gateway.health.beat(&component, every.as_millis() as u64, gateway.now_ms()),
                         Err(crate::watcher::WatchError::DeepReorg { .. }) => {

@@ -49,6 +49,27 @@ impl From<crate::chain::ChainError> for WithdrawError {
 }
 
 impl WithdrawError {
+    /// The v3 error number Bitkub's retired crypto endpoints answer with.
+    pub fn v3(&self) -> u16 {
+        match self {
+            WithdrawError::Refused(r) => match r {
+                CryptoRefusal::NetworkDisabled => 51,
+                CryptoRefusal::SecondFactorRequired => 52,
+                CryptoRefusal::InvalidAddress => 10,
+                CryptoRefusal::BelowMinimum | CryptoRefusal::BelowFee => 12,
+                CryptoRefusal::NotWhitelisted => 42,
+                // "not allowed to perform this action within the last 24 hours"
+                CryptoRefusal::CoolingOff | CryptoRefusal::Frozen | CryptoRefusal::AccountLocked => 9,
+                CryptoRefusal::PendingExists => 40,
+            },
+            WithdrawError::Engine(RejectReason::InsufficientBalance) => 43,
+            WithdrawError::Engine(RejectReason::WithdrawalLimitExceeded) => 47,
+            WithdrawError::Engine(RejectReason::WithdrawalsSuspended) => 51,
+            WithdrawError::NotFound(_) | WithdrawError::Conflict(_) => 10,
+            WithdrawError::Engine(_) | WithdrawError::Unavailable(_) => 90,
+        }
+    }
+
     /// The v4 code, HTTP status and message Bitkub answers with.
     pub fn v4(&self) -> (&'static str, u16, String) {
         match self {

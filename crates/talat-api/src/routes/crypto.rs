@@ -1,11 +1,15 @@
 //! The v4 crypto endpoints a custody network serves (reference §12.1): deposit addresses (GET,
-//! and POST which derives the customer's address on first use), deposits and coins. Signed
-//! like every v4 endpoint; v4 envelope and error codes. The custody service is handed in by
-//! the server that runs it (`routes(Some(custody))`); without one, lists are truthfully empty
-//! and a new address is refused with "Network is disabled".
+//! and POST which derives the customer's address on first use), deposits, withdrawals (GET,
+//! and POST through talat-custody's checks, hold and approvals) and coins. Signed like every
+//! v4 endpoint; v4 envelope and error codes. The custody service is handed in by the server
+//! that runs it (`routes(Some(custody))`); without one, lists are truthfully empty and a new
+//! address or withdrawal is refused with "Network is disabled". An API key with withdraw
+//! permission stands for the second factor, as at Bitkub; the destination must be on the
+//! customer's whitelist past its cooling-off.
 //!
-//! Withdrawals over chains are not built yet: `coins` says `withdraw_enable: false`, and
-//! `POST /api/v4/crypto/withdraws` is not served.
+//! The retired v3 crypto endpoints SDKs still call (§11.2: `addresses`, `generate-address`,
+//! `deposit-history`, `withdraw-history`, `withdraw`) answer from the same service in the v3
+//! shape, `p`/`lmt` in the query string.
 
 use super::compensations::iso_utc_ms;
 use super::fiat::V4Error;
@@ -14,17 +18,21 @@ use super::secure::Signed;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_custody::chain::format_units;
 use talat_custody::deposit::DepositStatus;
 use talat_custody::service::Network;
+use talat_custody::withdrawals::{Requester, WithdrawError};
 use talat_custody::{Custody, CustodyError};
+use talat_funds::crypto::CryptoWithdrawalStatus;
+use talat_gateway::decimal::Dec;
 use talat_gateway::error::ApiError;
 use talat_gateway::gateway::AppState;
 use talat_gateway::limits::{Caller, Endpoint};
+use talat_store::CustodyWithdrawalRow;
 
 const MAX_LIMIT: u64 = 200;
 /// The last 90 days only, as Bitkub.
@@ -37,7 +45,13 @@ pub fn routes(custody: Option<Arc<Custody>>) -> Router<AppState> {
     Router::new()
         .route("/api/v4/crypto/addresses", get(addresses).post(new_address))
         .route("/api/v4/crypto/deposits", get(deposits))
+        .route("/api/v4/crypto/withdraws", get(withdrawals).post(withdraw))
         .route("/api/v4/crypto/coins", get(coins))
+        .route("/api/v3/crypto/addresses", post(v3_addresses))
+        .route("/api/v3/crypto/generate-address", post(v3_generate_address))
+        .route("/api/v3/crypto/deposit-history", post(v3_deposits))
+        .route("/api/v3/crypto/withdraw-history", post(v3_withdrawals))
+        .route("/api/v3/crypto/withdraw", post(v3_withdraw))
         .layer(Extension(Slot(custody)))
 }
 
@@ -189,13 +203,12 @@ async fn coins(State(state): State<AppState>, Extension(Slot(custody)): Extensio
                         "withdraw_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_fee": format_units(c.withdraw_fee_units, c.decimals),
                         "withdraw_internal_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_internal_fee": "0",
                         "withdraw_decimal_places": c.decimals, "min_confirm": c.min_confirmations(), "decimal": c.decimals,
-                        "deposit_enable": c.deposit_enable, "withdraw_enable": false, "is_memo": false,
+                        "deposit_enable": c.deposit_enable, "withdraw_enable": c.withdraw_enable, "is_memo": false,
                     })
                 })
                 .collect();
-            items.push(
-                json!({"name": networks[0].config.name, "symbol": asset, "networks": listed, "deposit_enable": deposit_enable, "withdraw_enable": false}),
-            );
+            let withdraw_enable = networks.iter().any(|n| n.config.withdraw_enable);
+            items.push(json!({"name": networks[0].config.name, "symbol": asset, "networks": listed, "deposit_enable": deposit_enable, "withdraw_enable": withdraw_enable}));
         }
     }
     if items.is_empty() && (symbol.is_some() || network.is_some()) {
@@ -203,4 +216,239 @@ async fn coins(State(state): State<AppState>, Extension(Slot(custody)): Extensio
     }
     let total = items.len();
     Ok(json_response(&json!({"code": "0", "message": "success", "data": {"page": 1, "total_page": 1, "total_item": total, "items": items}})))
+}
+
+impl From<WithdrawError> for V4Error {
+    fn from(e: WithdrawError) -> V4Error {
+        let (code, status, message) = e.v4();
+        V4Error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), code, message)
+    }
+}
+
+fn withdrawal_json(w: &CustodyWithdrawalRow, decimals: u8) -> Value {
+    let word = CryptoWithdrawalStatus::parse(&w.status).map_or("pending", CryptoWithdrawalStatus::bitkub_status);
+    json!({
+        "txn_id": w.id,
+        "external_ref": w.id,
+        "hash": w.txid,
+        "symbol": w.asset,
+        "network": w.network,
+        "amount": format_units(w.amount_units - w.fee_units, decimals),
+        "fee": format_units(w.fee_units, decimals),
+        "address": w.address,
+        "memo": "",
+        "status": word,
+        "created_at": iso_utc_ms(w.created_ms),
+        "completed_at": w.completed_ms.map(iso_utc_ms),
+    })
+}
+
+async fn withdrawals(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = page_limit(&signed)?;
+    let symbol = upper(&signed, "symbol")?;
+    let status = signed.params.opt_str("status")?.map(|s| s.to_ascii_lowercase());
+    if status.as_deref().is_some_and(|s| !["pending", "processing", "reported", "rejected", "complete"].contains(&s)) {
+        return Err(ApiError::invalid_parameter("status is pending, processing, reported, rejected or complete").into());
+    }
+    let Some(custody) = custody else { return Ok(paged(Vec::new(), page, limit)) };
+    let rows = custody.store.custody_withdrawals_of(u64::from(signed.key.user.0), talat_store::MAX_CUSTODY_ROWS).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .filter(|w| symbol.as_ref().is_none_or(|s| w.asset.eq_ignore_ascii_case(s)))
+        .filter(|w| status.as_deref().is_none_or(|s| CryptoWithdrawalStatus::parse(&w.status).is_some_and(|x| x.bitkub_status() == s)))
+        .map(|w| withdrawal_json(w, custody.network(&w.network).map_or(8, |n| n.config.decimals)))
+        .collect();
+    Ok(paged(items, page, limit))
+}
+
+async fn withdraw(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
+    let signed = signed?;
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.withdraw {
+        return Err(ApiError::permission_denied("withdraw").into());
+    }
+    let symbol = upper(&signed, "symbol")?.ok_or_else(|| v4("B1007-CW", StatusCode::BAD_REQUEST, "Symbol required"))?;
+    let network = upper(&signed, "network")?.ok_or_else(|| v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: network is required"))?;
+    let address = signed.params.opt_str("address")?.filter(|a| !a.trim().is_empty());
+    let address = address.ok_or_else(|| v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: address is required"))?;
+    if signed.params.opt_str("memo")?.is_some_and(|m| !m.is_empty()) {
+        return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: this network takes no memo"));
+    }
+    let Some(custody) = custody else { return Err(v4("B1001-CW", StatusCode::BAD_REQUEST, "Network is disabled")) };
+    let n = network_of(&custody, &symbol, &network)?;
+    let decimals = n.config.decimals;
+    let amount = match signed.params.decimal("amount", decimals, talat_core::money::MAX_AMOUNT) {
+        Some(Ok(units)) if units > 0 => units,
+        None => return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: amount is required")),
+        _ => return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, format!("Invalid parameter: amount must be positive with at most {decimals} decimals"))),
+    };
+    let account = custody.store.web_account_of_user(signed.key.user).await.map_err(ApiError::unavailable)?;
+    let who = Requester {
+        user: signed.key.user,
+        email: account.as_ref().map_or_else(String::new, |a| a.email.clone()),
+        account_locked: account.as_ref().is_some_and(|a| a.locked),
+        // A key with withdraw permission stands for the second factor.
+        second_factor_ok: true,
+        source: "api".into(),
+    };
+    let network_id = n.config.network.clone();
+    let w = custody.request_withdrawal(&who, &network_id, &address, amount).await?;
+    let data = json!({
+        "txn_id": w.id, "symbol": w.asset, "network": w.network,
+        "amount": format_units(w.amount_units - w.fee_units, decimals), "fee": format_units(w.fee_units, decimals),
+        "address": w.address, "memo": "", "created_at": iso_utc_ms(w.created_ms),
+    });
+    Ok(json_response(&json!({"code": "0", "message": "success", "data": data})))
+}
+
+fn v3_error(e: WithdrawError) -> ApiError {
+    ApiError::new(e.v3(), e.to_string())
+}
+
+/// `p` and `lmt` (v3 lists; in the query string even on POST).
+fn v3_page(signed: &Signed) -> Result<(u64, u64), ApiError> {
+    let page = signed.params.opt_u64("p")?.unwrap_or(1);
+    let limit = signed.params.opt_u64("lmt")?.unwrap_or(100);
+    if page == 0 || limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid_parameter("p starts at 1 and lmt is 1 to 200"));
+    }
+    Ok((page, limit))
+}
+
+fn v3_paged(items: Vec<Value>, page: u64, limit: u64) -> Response {
+    let last = (items.len() as u64).div_ceil(limit).max(1);
+    let result: Vec<Value> = items.into_iter().skip(((page - 1) * limit) as usize).take(limit as usize).collect();
+    json_response(&json!({"error": 0, "result": result, "pagination": {"page": page, "last": last}}))
+}
+
+fn v3_amount(state: &AppState, units: u64, decimals: u8) -> Value {
+    serde_json::to_value(Dec::styled(units, decimals, state.config.decimals)).unwrap_or(Value::Null)
+}
+
+async fn v3_addresses(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = v3_page(&signed)?;
+    let Some(custody) = custody else { return Ok(v3_paged(Vec::new(), page, limit)) };
+    let rows = custody.store.custody_addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .filter_map(|r| {
+            custody.network(&r.network).ok().map(|n| json!({"currency": n.config.asset, "address": r.address, "tag": 0, "time": r.created_ms / 1000}))
+        })
+        .collect();
+    Ok(v3_paged(items, page, limit))
+}
+
+async fn v3_generate_address(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.deposit {
+        return Err(ApiError::permission_denied("deposit"));
+    }
+    let symbol = signed
+        .params
+        .opt_str("sym")?
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_parameter("sym is required"))?;
+    let symbol = symbol.split('_').next_back().unwrap_or(&symbol).to_string();
+    let Some(custody) = custody else { return Err(ApiError::new(41, "crypto deposits are not offered on this exchange")) };
+    let network = custody
+        .networks_of(&symbol)
+        .first()
+        .map(|n| n.config.network.clone())
+        .ok_or_else(|| ApiError::new(41, format!("{symbol} cannot be deposited here")))?;
+    let row = custody.address_for(u64::from(signed.key.user.0), &network).await.map_err(|e| ApiError::new(41, e.to_string()))?;
+    Ok(json_response(&json!({"error": 0, "result": [{"currency": symbol, "address": row.address, "memo": ""}]})))
+}
+
+async fn v3_deposits(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = v3_page(&signed)?;
+    let Some(custody) = custody else { return Ok(v3_paged(Vec::new(), page, limit)) };
+    let rows = custody.store.custody_deposits_of(u64::from(signed.key.user.0), talat_store::MAX_CUSTODY_ROWS).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .map(|d| {
+            let decimals = custody.network(&d.network).map_or(8, |n| n.config.decimals);
+            json!({
+                "hash": d.txid, "currency": d.asset, "amount": v3_amount(&state, d.amount_units, decimals),
+                "from_address": "", "to_address": d.address, "confirmations": d.confirmations,
+                "status": DepositStatus::parse(&d.status).map_or("pending", DepositStatus::bitkub_status), "time": d.seen_ms / 1000,
+            })
+        })
+        .collect();
+    Ok(v3_paged(items, page, limit))
+}
+
+async fn v3_withdrawals(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    let (page, limit) = v3_page(&signed)?;
+    let Some(custody) = custody else { return Ok(v3_paged(Vec::new(), page, limit)) };
+    let rows = custody.store.custody_withdrawals_of(u64::from(signed.key.user.0), talat_store::MAX_CUSTODY_ROWS).await.map_err(ApiError::unavailable)?;
+    let items = rows
+        .iter()
+        .map(|w| {
+            let decimals = custody.network(&w.network).map_or(8, |n| n.config.decimals);
+            json!({
+                "txn_id": w.id, "ext_ref": w.id, "hash": w.txid, "currency": w.asset,
+                "amount": v3_amount(&state, w.amount_units - w.fee_units, decimals), "fee": v3_amount(&state, w.fee_units, decimals),
+                "address": w.address, "memo": "",
+                "status": CryptoWithdrawalStatus::parse(&w.status).map_or("pending", CryptoWithdrawalStatus::bitkub_status),
+                "note": w.reason.clone().unwrap_or_default(), "time": w.created_ms / 1000,
+            })
+        })
+        .collect();
+    Ok(v3_paged(items, page, limit))
+}
+
+async fn v3_withdraw(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Signed) -> Result<Response, ApiError> {
+    state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
+    if !signed.key.perms.withdraw {
+        return Err(ApiError::permission_denied("withdraw"));
+    }
+    let currency = signed
+        .params
+        .opt_str("cur")?
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_parameter("cur is required"))?;
+    let address = signed.params.opt_str("adr")?.filter(|a| !a.trim().is_empty()).ok_or_else(|| ApiError::invalid_parameter("adr is required"))?;
+    let network = signed
+        .params
+        .opt_str("net")?
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_parameter("net is required"))?;
+    if signed.params.opt_str("mem")?.is_some_and(|m| !m.is_empty()) {
+        return Err(ApiError::invalid_parameter("this network takes no memo"));
+    }
+    let Some(custody) = custody else { return Err(ApiError::new(51, "crypto withdrawals are not offered on this exchange")) };
+    let n = custody
+        .networks_of(&currency)
+        .into_iter()
+        .find(|n| n.config.network.eq_ignore_ascii_case(&network))
+        .ok_or_else(|| ApiError::new(41, format!("{currency} cannot be withdrawn on {network}")))?;
+    let decimals = n.config.decimals;
+    let amount = match signed.params.decimal("amt", decimals, talat_core::money::MAX_AMOUNT) {
+        Some(Ok(units)) if units > 0 => units,
+        None => return Err(ApiError::new(12, "amt is required")),
+        _ => return Err(ApiError::new(12, format!("amt must be positive with at most {decimals} decimals"))),
+    };
+    let account = custody.store.web_account_of_user(signed.key.user).await.map_err(ApiError::unavailable)?;
+    let who = Requester {
+        user: signed.key.user,
+        email: account.as_ref().map_or_else(String::new, |a| a.email.clone()),
+        account_locked: account.as_ref().is_some_and(|a| a.locked),
+        second_factor_ok: true,
+        source: "api".into(),
+    };
+    let network_id = n.config.network.clone();
+    let w = custody.request_withdrawal(&who, &network_id, &address, amount).await.map_err(v3_error)?;
+    let result = json!({
+        "txn": w.id, "adr": w.address, "mem": "", "cur": w.asset,
+        "amt": v3_amount(&state, w.amount_units - w.fee_units, decimals), "fee": v3_amount(&state, w.fee_units, decimals), "ts": w.created_ms / 1000,
+    });
+    Ok(json_response(&json!({"error": 0, "result": result})))
 }
