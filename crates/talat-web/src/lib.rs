@@ -21,7 +21,9 @@
 //!   cases, the AMLO report, tape audits, breaker actions; the detectors are
 //!   `talat-surveillance`'s), and `compensation` (outage incidents, their preview with the
 //!   evidence, four-eyes approval, the credits and the regulator's report; the rules are
-//!   `talat-compensation`'s), each with the helpers its own routes share.
+//!   `talat-compensation`'s), and `custody` (crypto deposit addresses, deposits, the withdrawal
+//!   whitelist and withdrawals; the console's approvals, reorg cases, wallets and rescans; the
+//!   flows are `talat-custody`'s), each with the helpers its own routes share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
@@ -30,6 +32,7 @@ pub mod auth;
 pub mod body;
 pub mod compensation;
 pub mod console;
+pub mod custody;
 pub mod customer;
 pub mod dashboard;
 pub mod error;
@@ -119,6 +122,8 @@ pub struct Web {
     /// counts staff changes so a change is seen at once.
     pub(crate) status_stored: parking_lot::Mutex<Option<Arc<status::view::Stored>>>,
     pub(crate) status_generation: std::sync::atomic::AtomicU64,
+    /// Crypto custody, when this exchange runs chain networks (`install_custody`).
+    pub custody: std::sync::OnceLock<Arc<talat_custody::Custody>>,
 }
 
 /// How often expired sessions are swept, rows deleted per statement, and most statements per
@@ -144,6 +149,7 @@ impl Web {
             sweeper_started: AtomicBool::new(false),
             status_stored: Default::default(),
             status_generation: Default::default(),
+            custody: Default::default(),
         }))
     }
 
@@ -268,5 +274,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(surveillance::routes())
         .merge(status::routes())
         .merge(compensation::routes())
+        .merge(custody::routes())
         .with_state(web)
 }

@@ -121,3 +121,13 @@ pub fn csv_download(name: String, bytes: Vec<u8>) -> axum::response::Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
         .into_response()
 }
+
+/// The QR as an SVG image (server-made, no script).
+pub fn qr_svg(payload: &str) -> String {
+    use qrcode::render::svg;
+    use qrcode::QrCode;
+    match QrCode::new(payload.as_bytes()) {
+        Ok(code) => code.render::<svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build(),
+        Err(_) => String::new(),
+    }
+}

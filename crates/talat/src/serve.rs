@@ -183,6 +183,9 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let keys = talat_gateway::setup::load_keys(&gateway).await?;
     tracing::info!(keys, "API keys loaded from the store");
     let web = start_web(&config, &data_dir, &gateway)?;
+    if let Some(custody) = &custody {
+        web.custody.set(Arc::clone(custody)).map_err(|_| "custody is installed already")?;
+    }
     let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &data_dir.join("demo-staff.json")).await?) } else { None };
     let mut banner = serde_json::json!({"listen": config.api.listen});
     if let Some(staff) = &demo_staff {

@@ -4,8 +4,6 @@
 use crate::auth::{allow, Staff};
 use crate::error::WebResult;
 use crate::Web;
-use qrcode::render::svg;
-use qrcode::QrCode;
 use serde_json::{json, Value};
 use talat_funds::banks::{bank, bank_name, mask};
 use talat_funds::format_thb;
@@ -30,13 +28,7 @@ pub fn actor(s: &Staff) -> StaffActor {
     }
 }
 
-/// The QR as an SVG image (server-made, no script).
-pub fn qr_svg(payload: &str) -> String {
-    match QrCode::new(payload.as_bytes()) {
-        Ok(code) => code.render::<svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build(),
-        Err(_) => String::new(),
-    }
-}
+pub use crate::views::qr_svg;
 
 pub async fn timeline(web: &Web, subject: &str) -> WebResult<Value> {
     let events = web.store.funds_events(subject).await?;

@@ -1,0 +1,149 @@
+//! The console's crypto routes (page `custody`): withdrawals awaiting approval (four eyes, by
+//! the THB value's tier), rejections that release the hold, reorg cases and their resolution
+//! (which lifts the freeze), each network's wallet (hot balance, pending outgoing, the
+//! watcher's height against the node's) and rescans. Every action is audited.
+
+use super::view::{case_json, custody, withdraw_error, withdrawal_json};
+use crate::auth::{allow, Action, Staff};
+use crate::body;
+use crate::error::{WebError, WebResult};
+use crate::Web;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use talat_custody::chain::{format_units, Chain};
+use talat_funds::crypto::CryptoWithdrawalStatus as S;
+
+/// Most blocks one rescan request re-reads.
+const MAX_RESCAN_BLOCKS: u64 = 10_000;
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/web/api/console/custody/withdrawals", get(withdrawals))
+        .route("/web/api/console/custody/withdrawals/{id}/approve", post(approve))
+        .route("/web/api/console/custody/withdrawals/{id}/reject", post(reject))
+        .route("/web/api/console/custody/cases", get(cases))
+        .route("/web/api/console/custody/cases/{id}/resolve", post(resolve_case))
+        .route("/web/api/console/custody/wallets", get(wallets))
+        .route("/web/api/console/custody/rescan", post(rescan))
+}
+
+async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::FUNDS_READ)?;
+    let c = custody(&web)?;
+    let all = q.get("status").map(String::as_str) == Some("all");
+    let statuses: Vec<&str> = S::ALL.into_iter().filter(|x| all || x.is_pending()).map(S::as_str).collect();
+    let mut out = Vec::new();
+    for n in &c.networks {
+        for w in c.store.custody_withdrawals_in(&n.config.network, &statuses).await? {
+            let mut v = withdrawal_json(c, &w);
+            v["user_email"] = json!(c.store.web_account_of_user(talat_core::UserId(w.user_id as u32)).await?.map(|a| a.email));
+            v["approvals"] =
+                json!(c.store.custody_approvals(&w.id).await?.into_iter().map(|(id, email)| json!({"staff_id": id, "email": email})).collect::<Vec<_>>());
+            out.push(v);
+        }
+    }
+    Ok(Json(json!({"withdrawals": out})))
+}
+
+async fn approve(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.approve", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let c = custody(&web)?;
+        let row = c.approve_withdrawal(&id, s.row.id, &s.row.email).await.map_err(withdraw_error)?;
+        Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
+    })
+    .await
+}
+
+async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.reject", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let reason = body::reason(&m)?;
+        let c = custody(&web)?;
+        let row = c.stop_withdrawal(&id, S::Rejected, &reason).await.map_err(withdraw_error)?;
+        Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
+    })
+    .await
+}
+
+async fn cases(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::FUNDS_READ)?;
+    let c = custody(&web)?;
+    let open_only = q.get("status").map(String::as_str) != Some("all");
+    let rows = c.store.custody_cases(open_only).await?;
+    Ok(Json(json!({"cases": rows.iter().map(case_json).collect::<Vec<_>>()})))
+}
+
+async fn resolve_case(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let act = Action { web: &web, staff: &s, action: "custody.case.resolve", target: format!("custody_case:{id}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let id: u64 = id.parse().map_err(|_| WebError::not_found(format!("no such case {id}")))?;
+        let resolution = body::reason(&m)?;
+        let c = custody(&web)?;
+        if !c.store.resolve_custody_case(id, s.row.id, &resolution, web.gateway.now_ms()).await? {
+            return Err(WebError::conflict("this case is not open"));
+        }
+        Ok(json!({"resolved": id}))
+    })
+    .await
+}
+
+/// Each network: the hot wallet's address and confirmed balance, what signed withdrawals are
+/// still taking out of it, the watcher's height against the node's tip.
+async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::FUNDS_READ)?;
+    let c = custody(&web)?;
+    let mut out = Vec::new();
+    for n in &c.networks {
+        let k = &n.config;
+        let (_, hot) = c.hot_signer(n).await.map_err(withdraw_error)?;
+        let watcher = c.watcher(&k.network, None).map_err(|e| WebError::internal(e.to_string()))?;
+        let (balance, tip, error) = match (watcher.chain.unspent(&hot).await, watcher.chain.tip_height().await) {
+            (Ok(utxos), Ok(tip)) => (Some(utxos.iter().map(|u| u.units).sum::<u64>()), Some(tip), None),
+            (Err(e), _) | (_, Err(e)) => (None, None, Some(e.to_string())),
+        };
+        let outgoing: u64 =
+            c.store.custody_withdrawals_in(&k.network, &[S::Signed.as_str(), S::Broadcast.as_str()]).await?.iter().map(|w| w.amount_units - w.fee_units).sum();
+        let cursor = c.store.custody_cursor(&k.network).await?.map(|(h, _)| h);
+        out.push(json!({
+            "network": k.network, "asset": k.asset, "hot_address": hot,
+            "hot_balance": balance.map(|b| format_units(b, k.decimals)), "outgoing": format_units(outgoing, k.decimals),
+            "node_height": tip, "scanned_height": cursor, "error": error,
+        }));
+    }
+    Ok(Json(json!({"wallets": out})))
+}
+
+/// Re-reads a range of blocks and records deposits the watcher does not have; its next pass
+/// credits them, once (`talat custody rescan` calls this).
+async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let network = body::str(&m, "network")?.to_string();
+    let act = Action { web: &web, staff: &s, action: "custody.rescan", target: format!("network:{network}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let from = m.get("from").and_then(Value::as_u64).ok_or_else(|| WebError::invalid("from", "the first height to re-read"))?;
+        let to = m.get("to").and_then(Value::as_u64).unwrap_or(u64::MAX);
+        let c = custody(&web)?;
+        let watcher = c.watcher(&network, None).map_err(|e| WebError::invalid("network", e.to_string()))?;
+        let cursor = c.store.custody_cursor(&watcher.network.network).await?.map_or(0, |(h, _)| h);
+        let to = to.min(cursor);
+        if from > to {
+            return Err(WebError::invalid("from", format!("the watcher has scanned up to height {cursor}")));
+        }
+        if to - from >= MAX_RESCAN_BLOCKS {
+            return Err(WebError::invalid("from", format!("at most {MAX_RESCAN_BLOCKS} blocks per rescan")));
+        }
+        let missing = watcher.rescan(from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
+        Ok(json!({"network": watcher.network.network, "from": from, "to": to, "missing": missing}))
+    })
+    .await
+}

@@ -1,0 +1,221 @@
+//! Crypto in and out through the web API over a real chain (a regtest litecoind on loopback,
+//! scripts/custody-env): a customer's deposit address with its QR, a deposit confirming then
+//! credited, the whitelist with its 2FA code and cooling-off, a withdrawal approved in the
+//! console, sent, confirmed and settled, another rejected with its hold released; the console's
+//! wallets, cases and rescan; each refusal readable and changing nothing.
+
+mod common;
+
+use common::{staff_browsers, Browser, Kit};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use talat_api::testkit::TestExchange;
+use talat_core::{AssetSpec, Command};
+use talat_custody::network::NetworkConfig;
+use talat_custody::regtest::{RegtestNode, RPC_USER};
+use talat_custody::{Custody, CustodyConfig};
+use talat_gateway::config::ApiConfig;
+use talat_sequencer::SequencerConfig;
+use talat_web::{Role, Web};
+
+const TEST_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+
+struct Rig {
+    kit: Kit,
+    node: RegtestNode,
+    custody: Arc<Custody>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
+    let network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc");
+    let config = CustodyConfig { networks: vec![network] };
+    let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
+    let put = Arc::clone(&slot);
+    let ex = TestExchange::start_with(ApiConfig::default(), 0, SequencerConfig::default(), move |gateway| {
+        let web = Web::new(gateway, common::relaxed()).expect("the test kit has a store");
+        *put.lock().unwrap() = Some(Arc::clone(&web));
+        talat_web::routes(web)
+    })
+    .await;
+    let web = slot.lock().unwrap().take().expect("routes were built");
+    ex.gateway.execute(Command::ListAsset(AssetSpec { code: "LTC".into(), scale: 8 })).await.unwrap();
+    let custody = Arc::new(Custody::new(&config, ex.gateway.store.clone().unwrap(), Arc::clone(&ex.gateway)).unwrap());
+    web.custody.set(Arc::clone(&custody)).ok().unwrap();
+    Rig { kit: Kit { ex, web }, node, custody, _dir: dir }
+}
+
+struct Customer {
+    b: Browser,
+    account_id: u64,
+    user: talat_core::UserId,
+    totp: totp_rs::TOTP,
+}
+
+async fn customer(kit: &Kit, email: &str) -> Customer {
+    let (mut b, account) = common::signed_up(kit, email).await;
+    let account_id = account["id"].as_u64().unwrap();
+    let user = talat_core::UserId(account["user_id"].as_u64().unwrap() as u32);
+    let (s, setup) = b.post("/web/api/2fa/setup", json!({})).await;
+    assert_eq!(s, 200, "{setup}");
+    let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_string()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
+    let mut c = Customer { b, account_id, user, totp };
+    let code = c.fresh_code(kit).await;
+    let (s, v) = c.b.post("/web/api/2fa/enable", json!({"code": code})).await;
+    assert_eq!(s, 200, "{v}");
+    c
+}
+
+impl Customer {
+    /// Each code works once; the test forgets the last step used rather than wait 30 s.
+    async fn fresh_code(&mut self, kit: &Kit) -> String {
+        kit.web.store.execute_raw(&format!("UPDATE web_accounts SET totp_last_step = 0 WHERE id = {}", self.account_id)).await.unwrap();
+        self.totp.generate_current().unwrap()
+    }
+}
+
+fn ltc(kit: &Kit, user: talat_core::UserId) -> (u64, u64) {
+    let (_, b) = kit.web.gateway.read.balances(user).into_iter().find(|(a, _)| a.code == "LTC").expect("LTC is listed");
+    (b.available, b.held)
+}
+
+fn staff(browsers: &mut [(Role, Browser)], role: Role) -> &mut Browser {
+    &mut browsers.iter_mut().find(|(r, _)| *r == role).unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
+    let rig = start().await;
+    let kit = &rig.kit;
+    let mut c = customer(kit, "nok@example.com").await;
+    let (s, v) = c.b.get("/web/api/crypto/networks").await;
+    assert_eq!(s, 200, "{v}");
+    let net = &v["networks"][0];
+    assert_eq!((net["network"].as_str(), net["min_confirmations"].as_u64(), net["withdraw_fee"].as_str()), (Some("LTC"), Some(3), Some("0.001")), "{v}");
+    assert!(net["address"].is_null());
+
+    // The deposit address and its QR; the same one again.
+    let (s, v) = c.b.post("/web/api/crypto/address", json!({"network": "LTC"})).await;
+    assert_eq!(s, 200, "{v}");
+    let address = v["address"].as_str().unwrap().to_string();
+    assert!(v["qr_svg"].as_str().unwrap().contains("<svg"));
+    let (_, again) = c.b.post("/web/api/crypto/address", json!({"network": "LTC"})).await;
+    assert_eq!(again["address"], address.as_str());
+    let (s, v) = c.b.post("/web/api/crypto/address", json!({"network": "DOGE"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("network")), "{v}");
+
+    // A deposit: confirming 1 of 3, then credited.
+    let watcher = rig.custody.watcher("LTC", Some(0)).unwrap();
+    watcher.pass().await.unwrap();
+    rig.node.send(&address, "0.5").await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    watcher.pass().await.unwrap();
+    let (_, v) = c.b.get("/web/api/crypto/deposits").await;
+    let d = &v["deposits"][0];
+    assert_eq!(
+        (d["status"].as_str(), d["confirmations"].as_u64(), d["required_confirmations"].as_u64(), d["amount"].as_str()),
+        (Some("confirming"), Some(1), Some(3), Some("0.5")),
+        "{v}"
+    );
+    rig.node.mine(2).await.unwrap();
+    watcher.pass().await.unwrap();
+    let (_, v) = c.b.get("/web/api/crypto/deposits").await;
+    assert_eq!(v["deposits"][0]["status"], "credited");
+    assert_eq!(ltc(kit, c.user), (50_000_000, 0));
+
+    // The whitelist: a bad code, a bad address, then a good entry still cooling off.
+    let destination = rig.node.wallet_address().await.unwrap();
+    let (s, v) = c.b.post("/web/api/crypto/whitelist", json!({"network": "LTC", "address": destination, "label": "my wallet", "totp": "000000"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("totp")), "{v}");
+    let code = c.fresh_code(kit).await;
+    let (s, v) = c.b.post("/web/api/crypto/whitelist", json!({"network": "LTC", "address": "ltc1qnotours", "totp": code})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("address")), "{v}");
+    let code = c.fresh_code(kit).await;
+    let (s, v) = c.b.post("/web/api/crypto/whitelist", json!({"network": "LTC", "address": destination, "label": "my wallet", "totp": code})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["entry"]["usable"].as_bool(), v["entry"]["label"].as_str()), (Some(false), Some("my wallet")));
+    let code = c.fresh_code(kit).await;
+    let (s, v) = c.b.post("/web/api/crypto/withdrawals", json!({"network": "LTC", "address": destination, "amount": "0.2", "totp": code})).await;
+    assert_eq!((s, v["error"].as_str(), v["bitkub_code"].as_u64()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rejected"), Some(9)), "cooling off: {v}");
+    assert_eq!(ltc(kit, c.user), (50_000_000, 0), "a refusal holds nothing");
+
+    // Past the cooling-off: a withdrawal, approved in the console (no LTC_THB price: one approver).
+    kit.web.store.execute_raw("UPDATE custody_whitelist SET added_ms = 0").await.unwrap();
+    let code = c.fresh_code(kit).await;
+    let (s, v) = c.b.post("/web/api/crypto/withdrawals", json!({"network": "LTC", "address": destination, "amount": "0.2", "totp": code})).await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["withdrawal"]["id"].as_str().unwrap().to_string();
+    assert_eq!((v["withdrawal"]["status"].as_str(), v["withdrawal"]["receives"].as_str()), (Some("awaiting_approval"), Some("0.199")), "{v}");
+    assert_eq!(ltc(kit, c.user), (30_000_000, 20_000_000));
+
+    let mut browsers = staff_browsers(kit).await;
+    let (s, _) = staff(&mut browsers, Role::Support).get("/web/api/console/custody/withdrawals").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "support does not see withdrawals");
+    let (s, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/withdrawals").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["withdrawals"][0]["id"].as_str(), v["withdrawals"][0]["user_email"].as_str()), (Some(id.as_str()), Some("nok@example.com")));
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/withdrawals/{id}/approve"), json!({})).await;
+    assert_eq!((s, v["withdrawal"]["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    // An empty hot wallet: the approved withdrawal waits, nothing is signed.
+    rig.custody.process_withdrawals("LTC").await.unwrap();
+    let (_, v) = c.b.get("/web/api/crypto/withdrawals").await;
+    assert_eq!((v["withdrawals"][0]["status"].as_str(), v["withdrawals"][0]["txid"].as_str()), (Some("approved"), None), "{v}");
+    let (_, hot) = rig.custody.hot_signer(rig.custody.network("LTC").unwrap()).await.unwrap();
+    rig.node.send(&hot, "5").await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    rig.custody.process_withdrawals("LTC").await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("LTC").await.unwrap(), 1);
+    let (_, v) = c.b.get("/web/api/crypto/withdrawals").await;
+    let w = &v["withdrawals"][0];
+    assert_eq!((w["status"].as_str(), w["can_cancel"].as_bool()), (Some("completed"), Some(false)), "{v}");
+    assert!(w["txid"].as_str().is_some());
+    assert_eq!(rig.node.received(&destination, 1).await.unwrap(), 19_900_000);
+    assert_eq!(ltc(kit, c.user), (30_000_000, 0));
+
+    // Another, rejected by finance with a reason: the hold goes back.
+    let code = c.fresh_code(kit).await;
+    let (_, v) = c.b.post("/web/api/crypto/withdrawals", json!({"network": "LTC", "address": destination, "amount": "0.1", "totp": code})).await;
+    let id2 = v["withdrawal"]["id"].as_str().unwrap().to_string();
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/withdrawals/{id2}/reject"), json!({})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a rejection needs a reason: {v}");
+    let (s, v) = staff(&mut browsers, Role::Finance)
+        .post(&format!("/web/api/console/custody/withdrawals/{id2}/reject"), json!({"reason": "destination under review"}))
+        .await;
+    assert_eq!((s, v["withdrawal"]["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    assert_eq!(ltc(kit, c.user), (30_000_000, 0));
+
+    // A third, cancelled by the customer before anyone approved it.
+    let code = c.fresh_code(kit).await;
+    let (_, v) = c.b.post("/web/api/crypto/withdrawals", json!({"network": "LTC", "address": destination, "amount": "0.1", "totp": code})).await;
+    let id3 = v["withdrawal"]["id"].as_str().unwrap().to_string();
+    let (s, v) = c.b.post(&format!("/web/api/crypto/withdrawals/{id3}/cancel"), json!({})).await;
+    assert_eq!((s, v["withdrawal"]["status"].as_str()), (StatusCode::OK, Some("cancelled")), "{v}");
+    let mut other = customer(kit, "other@example.com").await;
+    let (s, _) = other.b.post(&format!("/web/api/crypto/withdrawals/{id}/cancel"), json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "nobody else's withdrawal");
+    let _ = other.fresh_code(kit).await;
+
+    // The console: wallets (the watcher caught up with the node), no open case, a rescan that
+    // finds nothing missing.
+    watcher.pass().await.unwrap();
+    let (s, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert_eq!(s, 200, "{v}");
+    let wallet = &v["wallets"][0];
+    assert_eq!(wallet["scanned_height"], wallet["node_height"], "{v}");
+    assert!(wallet["hot_address"].as_str().unwrap().starts_with("rltc1q"));
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/cases").await;
+    assert_eq!(v["cases"], json!([]));
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/rescan", json!({"network": "LTC", "from": 100})).await;
+    assert_eq!((s, v["missing"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/rescan", json!({"network": "LTC", "from": 1_000_000})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{v}");
+    let (s, _) = staff(&mut browsers, Role::Support).post("/web/api/console/custody/rescan", json!({"network": "LTC", "from": 100})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let _: &Value = &v;
+    rig.kit.ex.stop().await;
+}
