@@ -21,7 +21,9 @@
 //!   cases, the AMLO report, tape audits, breaker actions; the detectors are
 //!   `talat-surveillance`'s), and `compensation` (outage incidents, their preview with the
 //!   evidence, four-eyes approval, the credits and the regulator's report; the rules are
-//!   `talat-compensation`'s), each with the helpers its own routes share.
+//!   `talat-compensation`'s), and `por` (proof of reserves: the daily report, the customer's
+//!   root and inclusion proof, the public root, the console's reports; the tree is
+//!   `talat-por`'s), each with the helpers its own routes share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
@@ -40,6 +42,7 @@ pub mod limits;
 pub mod login;
 pub mod mail;
 pub mod orders;
+pub mod por;
 pub mod secrets;
 pub mod security;
 pub mod security_mail;
@@ -119,6 +122,8 @@ pub struct Web {
     /// counts staff changes so a change is seen at once.
     pub(crate) status_stored: parking_lot::Mutex<Option<Arc<status::view::Stored>>>,
     pub(crate) status_generation: std::sync::atomic::AtomicU64,
+    /// Proof of reserves: one publication at a time, the latest report and its tree.
+    pub(crate) por: por::publish::PorState,
 }
 
 /// How often expired sessions are swept, rows deleted per statement, and most statements per
@@ -144,6 +149,7 @@ impl Web {
             sweeper_started: AtomicBool::new(false),
             status_stored: Default::default(),
             status_generation: Default::default(),
+            por: Default::default(),
         }))
     }
 
@@ -233,6 +239,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         support::sweep::spawn(&web, support::sweep::SWEEP_EVERY);
         kyc::spawn_background(&web);
         funds::spawn_background(&web);
+        por::spawn_background(&web);
     }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
@@ -268,5 +275,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(surveillance::routes())
         .merge(status::routes())
         .merge(compensation::routes())
+        .merge(por::routes())
         .with_state(web)
 }
