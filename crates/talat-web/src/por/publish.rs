@@ -256,7 +256,7 @@ pub fn report_json(web: &Web, report: &PorReportRow) -> Value {
         .map(|(code, units)| {
             let scale = scales.iter().find(|a| &a.code == code).map_or(0, |a| a.scale);
             let amount = units.parse::<u128>().map(|u| talat_core::money::format_units(u, scale)).unwrap_or_else(|_| units.clone());
-            json!({"asset": code, "units": units, "amount": amount})
+            json!({"asset": code, "scale": scale, "units": units, "amount": amount})
         })
         .collect();
     json!({
