@@ -46,8 +46,10 @@ test("a new customer is in no report yet; finance publishes one from the console
 });
 
 test("the customer downloads their proof and the page verifies it in the browser", async () => {
+  // The page is still open from the first test: load it afresh to see the new report.
   await c.goto(`${BASE}/#/por`);
-  await c.getByRole("heading", { name: "Published report" }).waitFor();
+  await c.reload();
+  await c.getByRole("button", { name: "Download and verify my proof" }).waitFor();
   const published = await c.evaluate(() => fetch("/api/por/latest.json").then((r) => r.json()));
   assert.equal(await c.getByTestId("por-root").textContent(), published.root.hash_hex);
   const [download] = await Promise.all([c.waitForEvent("download"), c.getByRole("button", { name: "Download and verify my proof" }).click()]);

@@ -51,7 +51,8 @@ const REPORT_COLUMNS: &str = "id, as_of_ms, assets, root_hash_hex, totals, leaf_
 impl PorReportRow {
     fn read(row: &AnyRow) -> Result<PorReportRow, StoreError> {
         let c = Cols::new(row, "por_reports");
-        let strings = |col: &str| parse_strings(&c.text(col)?).ok_or_else(|| StoreError::corrupt("por_reports", format!("{col} is not a JSON array of strings")));
+        let strings =
+            |col: &str| parse_strings(&c.text(col)?).ok_or_else(|| StoreError::corrupt("por_reports", format!("{col} is not a JSON array of strings")));
         Ok(PorReportRow {
             id: c.u64("id")?,
             as_of_ms: c.u64("as_of_ms")?,
@@ -135,7 +136,8 @@ impl Store {
             .map(|row| {
                 let c = Cols::new(row, "por_salts");
                 let salt = c.bytes("salt")?;
-                let salt = <[u8; POR_SALT_BYTES]>::try_from(salt.as_slice()).map_err(|_| StoreError::corrupt("por_salts", format!("a salt of {} bytes", salt.len())))?;
+                let salt = <[u8; POR_SALT_BYTES]>::try_from(salt.as_slice())
+                    .map_err(|_| StoreError::corrupt("por_salts", format!("a salt of {} bytes", salt.len())))?;
                 Ok((c.u64("user_id")?, salt))
             })
             .collect()

@@ -15,10 +15,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 pub fn routes() -> Router<Arc<Web>> {
-    Router::new()
-        .route("/web/api/por/latest", get(customer_latest))
-        .route("/web/api/por/proof", get(proof))
-        .route("/api/por/latest.json", get(public_latest))
+    Router::new().route("/web/api/por/latest", get(customer_latest)).route("/web/api/por/proof", get(proof)).route("/api/por/latest.json", get(public_latest))
 }
 
 fn none_yet() -> WebError {

@@ -224,8 +224,13 @@ pub async fn tree_of(web: &Web, report: &PorReportRow) -> WebResult<Arc<Tree>> {
     for _ in 0..MAX_PAGES {
         let page = web.store.por_leaves_page(report.id, after, MAX_POR_PAGE).await?;
         for leaf in &page {
-            let salt = salts.get(leaf.user_id as usize).copied().flatten().ok_or_else(|| WebError::internal(format!("no salt stored for user {}", leaf.user_id)))?;
-            accounts.push(Account { id: leaf.user_id, salt: report_salt(&salt, report.as_of_ms), balances: leaf.balances.iter().map(|&b| i128::from(b)).collect() });
+            let salt =
+                salts.get(leaf.user_id as usize).copied().flatten().ok_or_else(|| WebError::internal(format!("no salt stored for user {}", leaf.user_id)))?;
+            accounts.push(Account {
+                id: leaf.user_id,
+                salt: report_salt(&salt, report.as_of_ms),
+                balances: leaf.balances.iter().map(|&b| i128::from(b)).collect(),
+            });
         }
         after = page.last().map(|l| l.user_id);
         if page.len() < MAX_POR_PAGE as usize {
