@@ -54,7 +54,7 @@ async fn published_proofs_verify_against_the_public_root_and_cover_every_balance
     assert!(held_thb > 0, "the open order holds THB");
 
     let mut staff = staff_browsers(&kit).await;
-    let mut by_role = |role: Role| staff.iter_mut().position(|(r, _)| *r == role).unwrap();
+    let by_role = |role: Role| staff.iter().position(|(r, _)| *r == role).unwrap();
     let (finance, support, compliance, operator) = (by_role(Role::Finance), by_role(Role::Support), by_role(Role::Compliance), by_role(Role::Operator));
 
     // Support may not publish (nor read); the refusal is audited like any action.

@@ -283,9 +283,8 @@ pub fn report_json(web: &Web, report: &PorReportRow) -> Value {
 /// report is missing — so once after Bangkok midnight, or at start if today has none.
 pub fn spawn(web: &Arc<Web>) {
     crate::spawn_periodic(web, DAILY_CHECK_EVERY, |web| async move {
-        match publish_if_due(&web).await {
-            Ok(_) => {}
-            Err(e) => tracing::warn!("proof of reserves: the daily report failed: {}", e.message),
+        if let Err(e) = publish_if_due(&web).await {
+            tracing::warn!("proof of reserves: the daily report failed: {}", e.message);
         }
     });
 }
