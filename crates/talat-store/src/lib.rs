@@ -2,7 +2,7 @@
 //! postings, OHLCV candles, deposits and withdrawals — for the gateway's history and market-data
 //! reads, written in batches off the matching path; and the application's own tables (web
 //! accounts and staff, API keys, support, onboarding, screening, admission, funds,
-//! surveillance, compensation).
+//! surveillance, compensation, proof of reserves).
 //!
 //! * SQLite by default (`sqlite://./data/store.db`: created if missing, WAL mode), PostgreSQL
 //!   given a `postgres://` URL; one schema (`migrations/sqlite`, `migrations/postgres`), run on
@@ -26,7 +26,8 @@
 //!   `screening` (sanctions lists and hits), `admission` (admitted customers, waitlist),
 //!   `funds` (THB deposits and withdrawals, statements, reconciliation), `surveillance` (alerts,
 //!   tape audits, breaker actions, link facts; compliance cases and their timeline),
-//!   `compensation` (the refused-request log, compensation incidents and their credits).
+//!   `compensation` (the refused-request log, compensation incidents and their credits), `por`
+//!   (proof of reserves: customers' salts, published reports and their leaves).
 //! * Shared: `store` (the handle and the write lock), `db` (URLs, pool, migrations), `codec`
 //!   (enum words, checked integers, column reads), `error`.
 
@@ -49,6 +50,7 @@ pub use app::onboarding::{
     KnowledgeResultRow, KycApplicationRow, KycChange, KycCounts, KycCreate, KycDocumentRow, KycEventRow, NewKycApplication, NewKycDocument, NewKycEvent,
     MAX_KYC_ROWS,
 };
+pub use app::por::{PorLeafRow, PorReportRow, MAX_POR_PAGE, MAX_POR_REPORTS, POR_KEEP_LEAF_REPORTS, POR_LEAF_BATCH, POR_SALT_BYTES};
 pub use app::screening::{
     ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow,
     ScreeningSubjectRow, MAX_SCREENING_ROWS,

@@ -101,6 +101,10 @@ pub mod allow {
     pub const COMPENSATION_READ: &[Role] = &[Operator, Finance, Compliance, Admin];
     pub const COMPENSATION_PREPARE: &[Role] = &[Operator, Finance, Admin];
     pub const COMPENSATION_APPROVE: &[Role] = &[Finance, Compliance, Admin];
+    /// Proof of reserves: reading the published reports; publishing one now (the daily job
+    /// publishes by itself).
+    pub const POR_READ: &[Role] = &[Finance, Compliance, Admin];
+    pub const POR_PUBLISH: &[Role] = &[Finance, Admin];
 }
 
 /// The signed-in customer: the session and the account.

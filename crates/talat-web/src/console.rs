@@ -52,6 +52,7 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("status-page", allow::STATUS_READ),
         ("resume", allow::RESUME),
         ("compensation", allow::COMPENSATION_READ),
+        ("por", allow::POR_READ),
         ("audit", allow::AUDIT),
         ("staff", allow::STAFF),
         ("security", &Role::ALL),

@@ -23,7 +23,9 @@
 //!   evidence, four-eyes approval, the credits and the regulator's report; the rules are
 //!   `talat-compensation`'s), and `custody` (crypto deposit addresses, deposits, the withdrawal
 //!   whitelist and withdrawals; the console's approvals, reorg cases, wallets and rescans; the
-//!   flows are `talat-custody`'s), each with the helpers its own routes share.
+//!   flows are `talat-custody`'s), and `por` (proof of reserves: the daily report, the customer's
+//!   root and inclusion proof, the public root, the console's reports; the tree is
+//!   `talat-por`'s), each with the helpers its own routes share.
 //!
 //! A route module imports what sits below it, never another route module; only this file and
 //! the families' `mod.rs` mount the routes (tests/layering.rs checks it).
@@ -43,6 +45,7 @@ pub mod limits;
 pub mod login;
 pub mod mail;
 pub mod orders;
+pub mod por;
 pub mod secrets;
 pub mod security;
 pub mod security_mail;
@@ -124,6 +127,8 @@ pub struct Web {
     pub(crate) status_generation: std::sync::atomic::AtomicU64,
     /// Crypto custody, when this exchange runs chain networks (`install_custody`).
     pub custody: std::sync::OnceLock<Arc<talat_custody::Custody>>,
+    /// Proof of reserves: one publication at a time, the latest report and its tree.
+    pub(crate) por: por::publish::PorState,
 }
 
 /// How often expired sessions are swept, rows deleted per statement, and most statements per
@@ -150,6 +155,7 @@ impl Web {
             status_stored: Default::default(),
             status_generation: Default::default(),
             custody: Default::default(),
+            por: Default::default(),
         }))
     }
 
@@ -239,6 +245,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         support::sweep::spawn(&web, support::sweep::SWEEP_EVERY);
         kyc::spawn_background(&web);
         funds::spawn_background(&web);
+        por::spawn_background(&web);
     }
     Router::new()
         .route("/web/api/signup", post(customer::signup))
@@ -275,5 +282,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .merge(status::routes())
         .merge(compensation::routes())
         .merge(custody::routes())
+        .merge(por::routes())
         .with_state(web)
 }

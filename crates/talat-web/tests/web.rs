@@ -375,10 +375,11 @@ async fn console_role_matrix() {
                 "tape-audit",
                 "breaker",
                 "compensation",
+                "por",
                 "audit",
                 "security"
             ]),
-            json!(["funds", "compensation", "security"]),
+            json!(["funds", "compensation", "por", "security"]),
             json!([
                 "dashboard",
                 "markets",
@@ -399,6 +400,7 @@ async fn console_role_matrix() {
                 "status-page",
                 "resume",
                 "compensation",
+                "por",
                 "audit",
                 "staff",
                 "security"

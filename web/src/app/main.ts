@@ -11,6 +11,7 @@ import { tradePage } from "./trade";
 import { supportPage } from "./support";
 import { kycPage, verifyPage } from "./kyc";
 import { depositPage, withdrawPage, bankAccountsPage } from "./funds";
+import { porPage } from "./por";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
@@ -31,7 +32,7 @@ function renderHeader(): void {
   clear(header,
     h("a", { href: "#/markets", class: "brand" }, "talat"),
     h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
-      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support")]),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support"), link("#/por", "Proof of reserves", "por")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
 
@@ -92,6 +93,7 @@ rerender = startRouter(view, {
   withdraw: needsLogin(withdrawPage),
   "bank-accounts": needsLogin(bankAccountsPage),
   kyc: needsLogin(kycPage),
+  por: needsLogin(porPage),
   verify: verifyPage,
   login: loginPage,
   signup: signupPage,

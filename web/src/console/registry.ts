@@ -12,6 +12,7 @@ import { fundsPage } from "./funds";
 import { alertsPage, casesPage, tapeAuditPage, breakerPage } from "./surveillance";
 import { statusAdminPage, resumePage } from "./continuity";
 import { compensationPage } from "./compensation";
+import { porPage } from "./por";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -39,6 +40,7 @@ export const PAGES: ConsolePage[] = [
   { id: "status-page", title: "Status page", render: statusAdminPage }, // components, overrides, incidents and maintenance on /status
   { id: "resume", title: "Resume", render: resumePage }, // the runbook after an outage, one confirmed step at a time
   { id: "compensation", title: "Compensation", render: compensationPage }, // outage incidents, their preview and evidence, four-eyes approval (#/compensation/<id>)
+  { id: "por", title: "Proof of reserves", render: porPage }, // published reports; Publish now for finance and admins
   { id: "audit", title: "Audit log", render: auditPage },
   { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on

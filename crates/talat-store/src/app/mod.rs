@@ -9,7 +9,8 @@
 //! `compensation` (the refused-request log, compensation incidents and their credits), `status`
 //! (the status page's incidents, their updates and component overrides), `custody` (deposit
 //! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes),
-//! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals).
+//! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals),
+//! `por` (proof of reserves: customers' salts, published reports and their leaves).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
 //! migrations, and write through [`crate::Store`]'s write transaction like the rest.
@@ -21,6 +22,7 @@ pub(crate) mod custody_withdrawals;
 pub(crate) mod funds;
 pub(crate) mod keys;
 pub(crate) mod onboarding;
+pub(crate) mod por;
 pub(crate) mod screening;
 pub(crate) mod status;
 pub(crate) mod support;
