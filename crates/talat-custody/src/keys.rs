@@ -52,6 +52,14 @@ impl AddressBook {
     }
 }
 
+/// An account-level xpub made from 32 bytes of key material (the demo derives them from its
+/// master key): only the public half leaves this function.
+pub fn demo_xpub(material: &[u8; 32]) -> Result<String, KeyError> {
+    let secp = Secp256k1::new();
+    let master = bitcoin::bip32::Xpriv::new_master(bitcoin::NetworkKind::Main, material).map_err(|e| KeyError::Derive(e.to_string()))?;
+    Ok(Xpub::from_priv(&secp, &master).to_string())
+}
+
 /// Whether `address` is a SegWit address of this human-readable part (v0 with a 20- or
 /// 32-byte program, or v1+), checksum included. All upper case is valid (BIP-173); compare
 /// addresses lower-cased.

@@ -41,17 +41,25 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl RegtestNode {
-    /// Starts the node with its data under `dir`, waits for its RPC, makes the faucet wallet
-    /// and mines it a spendable reward.
+    /// Starts a throwaway node with its data under `dir`, waits for its RPC, makes the faucet
+    /// wallet and mines it a spendable reward.
     pub async fn start(dir: &Path) -> Result<RegtestNode, String> {
+        RegtestNode::start_in(dir, false).await
+    }
+
+    /// [`RegtestNode::start`], or with `keep` the same chain across restarts (the demo's): the
+    /// data directory is `dir` itself and the faucet wallet is loaded if it exists.
+    pub async fn start_in(dir: &Path, keep: bool) -> Result<RegtestNode, String> {
         let bin = find_litecoind().ok_or("litecoind was not found in PATH or /usr/bin; install it with scripts/custody-env (Debian's litecoind)")?;
         let mut failure = String::new();
         for attempt in 0..START_ATTEMPTS_MAX {
-            let data = dir.join(format!("litecoind-{attempt}"));
+            let data = if keep { dir.to_path_buf() } else { dir.join(format!("litecoind-{attempt}")) };
             std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
             let (rpc_port, p2p_port) = (free_port()?, free_port()?);
             let password = format!("pw{}{attempt}", std::process::id());
-            let child = Command::new(&bin)
+            let mut command = Command::new(&bin);
+            die_with_parent(&mut command);
+            let child = command
                 .arg("-regtest")
                 .arg(format!("-datadir={}", data.display()))
                 .arg(format!("-rpcport={rpc_port}"))
@@ -82,9 +90,15 @@ impl RegtestNode {
             };
             match started.wait_ready().await {
                 Ok(()) => {
-                    started.node.call::<Value>("createwallet", json!(["faucet"])).await.map_err(|e| e.to_string())?;
+                    if let Err(e) = started.node.call::<Value>("createwallet", json!(["faucet"])).await {
+                        // A kept chain has the wallet on disk already.
+                        started.node.call::<Value>("loadwallet", json!(["faucet"])).await.map_err(|l| format!("createwallet: {e}; loadwallet: {l}"))?;
+                    }
                     started.mine_to = started.faucet.call("getnewaddress", json!(["", "bech32"])).await.map_err(|e| e.to_string())?;
-                    started.mine(MATURITY_BLOCKS).await?;
+                    let spendable: Box<serde_json::value::RawValue> = started.faucet.call("getbalance", json!([])).await.map_err(|e| e.to_string())?;
+                    if crate::chain::parse_units(spendable.get(), 8).unwrap_or(0) < 100_000_000 {
+                        started.mine(MATURITY_BLOCKS).await?;
+                    }
                     return Ok(started);
                 }
                 Err(e) => failure = format!("attempt {attempt}: {e}"),
@@ -158,6 +172,21 @@ impl RegtestNode {
         Ok(hashes)
     }
 }
+
+/// The node dies with the thread that started it (Linux's parent-death signal), so a test or a
+/// `talat serve` killed with SIGKILL leaves no node behind holding its ports and data.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl, which
+    // is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
 
 impl Drop for RegtestNode {
     fn drop(&mut self) {

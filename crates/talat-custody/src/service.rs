@@ -42,6 +42,8 @@ pub struct Custody {
     pub networks: Vec<Network>,
     pub store: Store,
     pub gateway: Arc<Gateway>,
+    /// The demo's own regtest node, whose wallet the console's faucet pays from.
+    pub demo_node: std::sync::OnceLock<Arc<crate::regtest::RegtestNode>>,
 }
 
 impl Custody {
@@ -54,7 +56,7 @@ impl Custody {
             }
             networks.push(Network { addresses: AddressBook::new(&n.deposit_xpub, &n.hrp)?, config: n.clone() });
         }
-        Ok(Custody { networks, store, gateway })
+        Ok(Custody { networks, store, gateway, demo_node: Default::default() })
     }
 
     pub fn network(&self, id: &str) -> Result<&Network, CustodyError> {

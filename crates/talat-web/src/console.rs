@@ -45,6 +45,7 @@ fn pages(role: Role) -> Vec<&'static str> {
         ("screening", allow::KYC_SCREENING_READ),
         ("admission", allow::KYC_ADMISSION),
         ("funds", allow::FUNDS_READ),
+        ("custody", allow::FUNDS_READ),
         ("alerts", allow::SURVEILLANCE),
         ("cases", allow::SURVEILLANCE),
         ("tape-audit", allow::SURVEILLANCE),

@@ -370,6 +370,7 @@ async fn console_role_matrix() {
                 "screening",
                 "admission",
                 "funds",
+                "custody",
                 "alerts",
                 "cases",
                 "tape-audit",
@@ -379,7 +380,7 @@ async fn console_role_matrix() {
                 "audit",
                 "security"
             ]),
-            json!(["funds", "compensation", "por", "security"]),
+            json!(["funds", "custody", "compensation", "por", "security"]),
             json!([
                 "dashboard",
                 "markets",
@@ -393,6 +394,7 @@ async fn console_role_matrix() {
                 "screening",
                 "admission",
                 "funds",
+                "custody",
                 "alerts",
                 "cases",
                 "tape-audit",

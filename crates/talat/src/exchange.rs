@@ -19,7 +19,7 @@ pub struct DemoMarket {
     pub reference: u64,
 }
 
-pub const MARKETS: [DemoMarket; 8] = [
+pub const MARKETS: [DemoMarket; 9] = [
     DemoMarket { base: "BTC", base_scale: 8, price_step: 1, qty_step: 1, reference: 3_500_000 * SATANG },
     DemoMarket { base: "ETH", base_scale: 8, price_step: 1, qty_step: 1, reference: 120_000 * SATANG },
     DemoMarket { base: "USDT", base_scale: 6, price_step: 1, qty_step: 100, reference: 3_350 },
@@ -28,6 +28,8 @@ pub const MARKETS: [DemoMarket; 8] = [
     DemoMarket { base: "DOGE", base_scale: 8, price_step: 1, qty_step: 1_000_000, reference: 8 * SATANG },
     DemoMarket { base: "SOL", base_scale: 8, price_step: 1, qty_step: 10_000, reference: 7_000 * SATANG },
     DemoMarket { base: "KUB", base_scale: 8, price_step: 1, qty_step: 10_000, reference: 45 * SATANG },
+    // Last, so the markets before keep their ids: the coin the demo's own regtest chain carries.
+    DemoMarket { base: "LTC", base_scale: 8, price_step: 1, qty_step: 10_000, reference: 3_000 * SATANG },
 ];
 
 /// Who is who in a demo data directory (kept in `<data>/demo.json`).

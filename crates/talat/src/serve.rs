@@ -91,11 +91,25 @@ pub struct DemoConfig {
     pub bot_levels: u32,
     /// Reference price of BTC_THB in THB (the others keep their built-in references).
     pub btc_reference_thb: Option<u64>,
+    /// Run a local regtest litecoind for crypto deposits and withdrawals (LTC) when its binary
+    /// is on this machine (scripts/custody-env installs it) and `[custody]` names no network.
+    pub crypto: bool,
+    /// How often the demo chain mines a block.
+    pub chain_block_ms: u64,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { enabled: true, load_users: 1_000, bot: true, bot_interval_ms: 1_000, bot_levels: 10, btc_reference_thb: None }
+        DemoConfig {
+            enabled: true,
+            load_users: 1_000,
+            bot: true,
+            bot_interval_ms: 1_000,
+            bot_levels: 10,
+            btc_reference_thb: None,
+            crypto: true,
+            chain_block_ms: 5_000,
+        }
     }
 }
 
@@ -175,7 +189,13 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     install_funds(&config, &data_dir, &gateway)?;
-    let custody = start_custody(&config, &store, &gateway)?;
+    let mut banner_notes: Vec<String> = Vec::new();
+    let demo_chain = start_demo_chain(&config, &data_dir, &master, &mut banner_notes).await;
+    let custody = start_custody(&config, demo_chain.as_ref().map(|(c, _)| c), &store, &gateway)?;
+    if let (Some(custody), Some((_, node))) = (&custody, &demo_chain) {
+        custody.demo_node.set(Arc::clone(node)).map_err(|_| "the demo chain is set already")?;
+        spawn_demo_miner(Arc::clone(custody), Arc::clone(node), config.demo.chain_block_ms);
+    }
     if let Some((handle, outputs, _thread)) = surveillance {
         gateway.install_surveillance(handle.clone())?;
         tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), handle, outputs));
@@ -188,6 +208,9 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
     let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &data_dir.join("demo-staff.json")).await?) } else { None };
     let mut banner = serde_json::json!({"listen": config.api.listen});
+    if !banner_notes.is_empty() {
+        banner["notes"] = serde_json::json!(banner_notes);
+    }
     if let Some(staff) = &demo_staff {
         banner["demo_staff"] = staff.clone();
     }
@@ -234,12 +257,93 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     }
 }
 
-/// The custody service and its chain watchers, when `[custody]` names networks.
-fn start_custody(config: &ServeConfig, store: &talat_store::Store, gateway: &talat_gateway::AppState) -> Result<Option<Arc<talat_custody::Custody>>, String> {
-    if config.custody.networks.is_empty() {
+/// The demo's own chain: a regtest litecoind kept in `<data>/chain`, deposits derived from a
+/// key only the master key knows, when the demo is on, `[custody]` names no network and the
+/// binary is on this machine. Crypto funding is off otherwise, and the banner says why.
+async fn start_demo_chain(
+    config: &ServeConfig,
+    data_dir: &Path,
+    master: &MasterKey,
+    notes: &mut Vec<String>,
+) -> Option<(talat_custody::CustodyConfig, Arc<talat_custody::regtest::RegtestNode>)> {
+    if !config.demo.enabled || !config.custody.networks.is_empty() {
+        return None;
+    }
+    if !config.demo.crypto {
+        notes.push("crypto funding: off ([demo] crypto = false)".into());
+        return None;
+    }
+    if talat_custody::regtest::find_litecoind().is_none() {
+        notes.push("crypto funding: off (litecoind not found; scripts/custody-env installs it)".into());
+        return None;
+    }
+    let node = match talat_custody::regtest::RegtestNode::start_in(&data_dir.join("chain"), true).await {
+        Ok(node) => Arc::new(node),
+        Err(e) => {
+            notes.push(format!("crypto funding: off (the demo chain did not start: {e})"));
+            return None;
+        }
+    };
+    // The deposit key comes from the master key, so it is the same after a restart, and only
+    // its public half is ever formed.
+    let xpub = match talat_custody::keys::demo_xpub(&master.derive("demo-deposit-key")) {
+        Ok(xpub) => xpub,
+        Err(e) => {
+            notes.push(format!("crypto funding: off ({e})"));
+            return None;
+        }
+    };
+    let mut network = talat_custody::network::NetworkConfig::litecoin(&node.rpc_url, talat_custody::regtest::RPC_USER, &node.rpc_password, &xpub, "rltc");
+    network.poll_ms = config.demo.chain_block_ms.clamp(500, 60_000);
+    notes.push(format!(
+        "crypto funding: LTC on a local regtest litecoind (a block every {} ms; the console's Custody page has a faucet)",
+        config.demo.chain_block_ms
+    ));
+    Some((talat_custody::CustodyConfig { networks: vec![network] }, node))
+}
+
+/// Mines the demo chain's blocks, so deposits confirm and withdrawals settle, after filling the
+/// hot wallet from the faucet (20 LTC) when it holds less than 10 LTC (withdrawals pay from it).
+fn spawn_demo_miner(custody: Arc<talat_custody::Custody>, node: Arc<talat_custody::regtest::RegtestNode>, every_ms: u64) {
+    tokio::spawn(async move {
+        if let Some(network) = custody.networks.first() {
+            match custody.hot_signer(network).await {
+                Ok((_, hot)) => {
+                    let held: u64 = node.rpc().unspent(&hot).await.map(|u| u.iter().map(|u| u.units).sum()).unwrap_or(0);
+                    if held < 10 * 100_000_000 {
+                        // 20: the first mature coinbase pays 50, and the send pays a fee.
+                        if let Err(e) = node.send(&hot, "20").await {
+                            tracing::warn!("demo chain: could not fill the hot wallet: {e}");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("demo chain: no hot wallet: {e}"),
+            }
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(200)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = node.mine(1).await {
+                tracing::warn!("demo chain: mining failed: {e}");
+            }
+        }
+    });
+}
+
+/// The custody service and its chain watchers, when `[custody]` (or the demo chain) names
+/// networks.
+fn start_custody(
+    config: &ServeConfig,
+    demo: Option<&talat_custody::CustodyConfig>,
+    store: &talat_store::Store,
+    gateway: &talat_gateway::AppState,
+) -> Result<Option<Arc<talat_custody::Custody>>, String> {
+    let networks = demo.unwrap_or(&config.custody);
+    if networks.networks.is_empty() {
         return Ok(None);
     }
-    let custody = Arc::new(talat_custody::Custody::new(&config.custody, store.clone(), Arc::clone(gateway)).map_err(|e| format!("[custody]: {e}"))?);
+    let custody = Arc::new(talat_custody::Custody::new(networks, store.clone(), Arc::clone(gateway)).map_err(|e| format!("[custody]: {e}"))?);
     for n in &custody.networks {
         if gateway.read.asset_id(&n.config.asset).is_none() {
             return Err(format!("[custody]: network {} books {}, which is not listed on this exchange", n.config.network, n.config.asset));
@@ -394,6 +498,9 @@ fn print_banner(banner: &serde_json::Value, json: bool, data_dir: &Path) {
             for (email, password) in staff {
                 println!("staff {email}: password {}", password.as_str().unwrap_or("(see demo-staff.json)"));
             }
+        }
+        for note in banner.get("notes").and_then(|n| n.as_array()).into_iter().flatten() {
+            println!("{}", note.as_str().unwrap_or(""));
         }
         println!("Ctrl-C stops it; everything acknowledged is in {}", data_dir.display());
     }

@@ -37,7 +37,8 @@ fn web_app_and_console_in_a_real_browser() {
 
     // The funds test withdraws to a bank account it has just verified: no cooling-off here.
     let config = std::env::temp_dir().join(format!("talat-e2e-{}.toml", std::process::id()));
-    std::fs::write(&config, "[funds.limits]\ncooling_off_ms = 0\n").expect("the test server's talat.toml");
+    // A block a second on the demo's regtest chain: the crypto deposit confirms in seconds.
+    std::fs::write(&config, "[funds.limits]\ncooling_off_ms = 0\n\n[demo]\nchain_block_ms = 1000\n").expect("the test server's talat.toml");
     let mut server = Served::start(&["--load-users", "0", "--bot-interval-ms", "300", "--config", config.to_str().expect("a UTF-8 temp path")]);
     let banner = server.banner.clone();
     let listen = server.listen.clone();

@@ -12,6 +12,7 @@ import { supportPage } from "./support";
 import { kycPage, verifyPage } from "./kyc";
 import { depositPage, withdrawPage, bankAccountsPage } from "./funds";
 import { porPage } from "./por";
+import { cryptoPage } from "./crypto";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
@@ -32,7 +33,7 @@ function renderHeader(): void {
   clear(header,
     h("a", { href: "#/markets", class: "brand" }, "talat"),
     h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
-      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support"), link("#/por", "Proof of reserves", "por")]),
+      session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/crypto", "Crypto", "crypto"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support"), link("#/por", "Proof of reserves", "por")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
 
@@ -92,6 +93,7 @@ rerender = startRouter(view, {
   deposit: needsLogin(depositPage),
   withdraw: needsLogin(withdrawPage),
   "bank-accounts": needsLogin(bankAccountsPage),
+  crypto: needsLogin(cryptoPage),
   kyc: needsLogin(kycPage),
   por: needsLogin(porPage),
   verify: verifyPage,

@@ -13,6 +13,7 @@ import { alertsPage, casesPage, tapeAuditPage, breakerPage } from "./surveillanc
 import { statusAdminPage, resumePage } from "./continuity";
 import { compensationPage } from "./compensation";
 import { porPage } from "./por";
+import { custodyPage } from "./custody";
 
 export interface ConsolePage {
   id: string; // as the server names it in `pages`
@@ -33,6 +34,7 @@ export const PAGES: ConsolePage[] = [
   { id: "screening", title: "Screening", render: screeningPage }, // sanctions hits and lists
   { id: "admission", title: "Admission", render: admissionPage }, // the capacity model, limits and waitlist
   { id: "funds", title: "Funds", render: fundsPage }, // THB: withdrawals, bank accounts, payouts, statements, exceptions, reconciliation (#/funds/<tab>)
+  { id: "custody", title: "Crypto custody", render: custodyPage }, // wallets, crypto withdrawals to approve, reorg cases, rescan, the demo faucet
   { id: "alerts", title: "Alerts", render: alertsPage }, // surveillance alerts and one alert with its evidence (#/alerts/<id>)
   { id: "cases", title: "Cases", render: casesPage }, // surveillance cases and one case with its actions and AMLO report (#/cases/<id>)
   { id: "tape-audit", title: "Tape audit", render: tapeAuditPage }, // daily Benford and round-size audit per market

@@ -13,10 +13,14 @@ export function startRouter(view: HTMLElement, routes: Record<string, Render>, f
     const name = parts[0] && routes[parts[0]] ? parts[0] : fallback;
     if (cleanup) cleanup();
     cleanup = undefined;
-    view.replaceChildren();
+    // Each route renders into a fresh box: a render still awaiting its data when the route
+    // changes appends into its own box, which is no longer on the page.
+    const page = document.createElement("div");
+    page.className = "page";
+    view.replaceChildren(page);
     onRoute?.(name);
     const mine = ++seq;
-    const result = await routes[name](view, parts.slice(1));
+    const result = await routes[name](page, parts.slice(1));
     if (mine !== seq) result && result();
     else cleanup = result;
   };

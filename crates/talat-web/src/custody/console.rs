@@ -31,6 +31,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/cases/{id}/resolve", post(resolve_case))
         .route("/web/api/console/custody/wallets", get(wallets))
         .route("/web/api/console/custody/rescan", post(rescan))
+        .route("/web/api/console/custody/faucet", post(faucet))
 }
 
 async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
@@ -144,6 +145,30 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         }
         let missing = watcher.rescan(from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
         Ok(json!({"network": watcher.network.network, "from": from, "to": to, "missing": missing}))
+    })
+    .await
+}
+
+/// The demo chain's faucet: pays test coins to a customer's deposit address (derived if they
+/// have none yet), so a newcomer sees a deposit confirm and credit. Only on the demo's own
+/// regtest node.
+async fn faucet(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let email = body::str(&m, "user_email")?.trim().to_string();
+    let act = Action { web: &web, staff: &s, action: "custody.faucet", target: format!("customer:{email}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let node = c.demo_node.get().ok_or_else(|| WebError::not_found("the faucet exists only on the demo's own chain"))?;
+        let amount = body::str(&m, "amount")?.trim().to_string();
+        match talat_custody::chain::parse_units(&amount, 8) {
+            Some(units) if units > 0 && units <= 10 * 100_000_000 => {}
+            _ => return Err(WebError::invalid("amount", "an LTC amount above 0 and at most 10")),
+        }
+        let account = web.store.web_account_by_email(&email).await?.ok_or_else(|| WebError::invalid("user_email", "no customer has this email"))?;
+        let network = c.networks.first().map(|n| n.config.network.clone()).ok_or_else(|| WebError::internal("no network"))?;
+        let address = c.address_for(u64::from(account.user.0), &network).await.map_err(|e| WebError::internal(e.to_string()))?;
+        let txid = node.send(&address.address, &amount).await.map_err(WebError::internal)?;
+        Ok(json!({"network": network, "address": address.address, "amount": amount, "txid": txid}))
     })
     .await
 }

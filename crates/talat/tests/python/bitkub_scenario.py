@@ -27,7 +27,7 @@ from bitkub import BitkubAPIException, BitkubException, Client
 
 SYMBOL = "BTC_THB"
 LEGACY_SYMBOL = "THB_BTC"
-MARKETS = ["BTC_THB", "ETH_THB", "USDT_THB", "XRP_THB", "ADA_THB", "DOGE_THB", "SOL_THB", "KUB_THB"]
+MARKETS = ["BTC_THB", "ETH_THB", "USDT_THB", "XRP_THB", "ADA_THB", "DOGE_THB", "SOL_THB", "KUB_THB", "LTC_THB"]
 # Unique per run: the server treats a client id seen recently as a retry of that order.
 RUN = f"{int(time.time() * 1000):x}"
 CLIENT_BID = f"py-{RUN}-bid"

@@ -1,0 +1,117 @@
+// The console's crypto page (docs/web-api.md, "Crypto", page id `custody`): each network's
+// wallet (hot balance, what signed withdrawals still take out, the watcher's height against the
+// node's), withdrawals awaiting approval (approve; reject with a reason, which releases the
+// hold), reorg cases (resolving one lifts the customer's freeze), a rescan of a block range, and
+// on the demo's own chain a faucet that pays test coins to a customer's deposit address.
+import { h, clear, field, table, every } from "../lib/dom";
+import { get, post, ApiError } from "../lib/api";
+import { t, num, dateTime } from "../lib/i18n";
+
+interface Wallet { network: string; asset: string; hot_address: string; hot_balance: string | null; outgoing: string; node_height: number | null; scanned_height: number | null; error: string | null }
+interface Withdrawal {
+  id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
+  approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
+}
+interface Case { id: number; network: string; kind: string; user_id: number; asset: string; txid: string; detail: string; opened_ms: number; resolution: string | null }
+
+const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
+const short = (s: string) => (s.length > 20 ? `${s.slice(0, 10)}…${s.slice(-8)}` : s);
+
+export async function custodyPage(view: HTMLElement) {
+  view.append(h("h1", {}, t("Crypto custody")));
+  const out = h("div", { class: "ok", role: "status", "aria-live": "polite" });
+  const err = h("div", { class: "form-error", role: "alert" });
+  const wallets = h("section", { "aria-label": t("Wallets") });
+  const withdrawals = h("section", { "aria-label": t("Withdrawals") });
+  const cases = h("section", { "aria-label": t("Reorg cases") });
+  const tools = h("section", { "aria-label": t("Tools") });
+  view.append(out, err, h("h2", {}, t("Wallets")), wallets, h("h2", {}, t("Withdrawals")), withdrawals, h("h2", {}, t("Reorg cases")), cases, h("h2", {}, t("Tools")), tools);
+  const say = (text: string) => { err.textContent = ""; out.textContent = text; };
+  const fail = (e: unknown) => { out.textContent = ""; err.textContent = message(e); };
+
+  const refresh = async () => {
+    const [w, q, c] = await Promise.all([
+      get<{ wallets: Wallet[] }>("/web/api/console/custody/wallets"),
+      get<{ withdrawals: Withdrawal[] }>("/web/api/console/custody/withdrawals"),
+      get<{ cases: Case[] }>("/web/api/console/custody/cases"),
+    ]);
+    clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
+      x.network,
+      h("code", { title: x.hot_address }, short(x.hot_address)),
+      x.hot_balance === null ? h("span", { class: "form-error" }, x.error ?? "—") : `${num(x.hot_balance)} ${x.asset}`,
+      `${num(x.outgoing)} ${x.asset}`,
+      String(x.node_height ?? "—"),
+      String(x.scanned_height ?? "—"),
+    ]), t("Wallets")));
+    clear(withdrawals, table([t("Time"), t("Customer"), t("Amount"), t("To"), t("Status"), t("Approvals"), ""], q.withdrawals.map((x) => {
+      const actions = h("span", { class: "actions" });
+      if (x.status === "awaiting_approval") {
+        const approve = h("button", { type: "button", class: "small", "data-testid": "approve-crypto" }, t("Approve"));
+        approve.onclick = async () => {
+          approve.disabled = true;
+          try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/approve`); say(t("Approved.")); await refresh(); } catch (e) { fail(e); approve.disabled = false; }
+        };
+        actions.append(approve);
+      }
+      if (["awaiting_approval", "approved", "requested"].includes(x.status)) {
+        const reject = h("button", { type: "button", class: "small danger" }, t("Reject"));
+        reject.onclick = async () => {
+          const reason = prompt(t("Why is it rejected? The customer sees this."));
+          if (!reason) return;
+          try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/reject`, { reason }); say(t("Rejected: the hold is released.")); await refresh(); } catch (e) { fail(e); }
+        };
+        actions.append(reject);
+      }
+      return [
+        dateTime(x.created_ms),
+        x.user_email ?? "—",
+        `${num(x.receives)} ${x.asset}`,
+        h("code", { title: x.address }, short(x.address)),
+        h("span", { class: `badge st-${x.status}`, "data-status": x.status }, x.status.replace(/_/g, " "), x.txid ? ` (${x.confirmations})` : ""),
+        `${x.approvals.length} / ${x.approvals_needed}`,
+        actions,
+      ];
+    }), t("Withdrawals")));
+    clear(cases, table([t("Opened"), t("Network"), t("Customer"), t("Detail"), ""], c.cases.map((x) => {
+      const resolve = h("button", { type: "button", class: "small" }, t("Resolve"));
+      resolve.onclick = async () => {
+        const reason = prompt(t("How was it resolved?"));
+        if (!reason) return;
+        try { await post(`/web/api/console/custody/cases/${x.id}/resolve`, { reason }); say(t("Resolved: the freeze is lifted.")); await refresh(); } catch (e) { fail(e); }
+      };
+      return [dateTime(x.opened_ms), `${x.network} ${x.asset}`, String(x.user_id), x.detail, resolve];
+    }), t("Reorg cases")));
+  };
+
+  // The faucet (the demo chain only) and a rescan.
+  const email = field(t("Customer email"), h("input", { type: "email", autocomplete: "off" }));
+  const amount = field(t("Amount"), h("input", { type: "text", inputmode: "decimal", value: "1" }));
+  const send = h("button", { type: "submit", "data-testid": "faucet-send" }, t("Send test coins"));
+  const faucet = h("form", { novalidate: true, "aria-label": t("Faucet") }, h("h3", {}, t("Faucet (demo chain)")), email.wrap, amount.wrap, send);
+  faucet.onsubmit = async (e) => {
+    e.preventDefault();
+    send.disabled = true;
+    try {
+      const r = await post<{ address: string; txid: string; amount: string }>("/web/api/console/custody/faucet", { user_email: email.input.value.trim(), amount: amount.input.value.trim() });
+      say(`${t("Sent")} ${r.amount} → ${r.address} (${short(r.txid)})`);
+    } catch (e) { fail(e); } finally { send.disabled = false; }
+  };
+  const network = field(t("Network"), h("input", { type: "text", value: "LTC" }));
+  const from = field(t("From height"), h("input", { type: "text", inputmode: "numeric" }));
+  const scan = h("button", { type: "submit" }, t("Rescan"));
+  const rescan = h("form", { novalidate: true, "aria-label": t("Rescan") }, h("h3", {}, t("Rescan blocks")), network.wrap, from.wrap, scan);
+  rescan.onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      const r = await post<{ missing: number; from: number; to: number }>("/web/api/console/custody/rescan", { network: network.input.value.trim(), from: Number(from.input.value) });
+      say(`${t("Rescanned heights")} ${r.from}–${r.to}: ${r.missing} ${t("deposits were missing and will be credited.")}`);
+    } catch (e) { fail(e); }
+  };
+  clear(tools, faucet, rescan);
+  try {
+    await refresh();
+  } catch (e) {
+    fail(e);
+  }
+  return every(5000, refresh);
+}
