@@ -10,12 +10,14 @@
 //!   through the engine's idempotent `Deposit`.
 //! * `service`: the networks a server runs and what the HTTP surfaces ask of them.
 //! * `regtest`: a throwaway regtest node (tests and the demo).
+//! * `crash`: crash points the tests of the real process abort at (`TALAT_CRASH_AT`).
 //!
 //! Nothing here credits or pays what the engine did not hold or order: a credit is the engine's
 //! `Deposit`, keyed by (network, txid, output index), so it happens once however often it is
 //! submitted.
 
 pub mod chain;
+pub mod crash;
 pub mod deposit;
 pub mod hot;
 pub mod keys;

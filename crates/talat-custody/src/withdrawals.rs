@@ -281,6 +281,7 @@ impl Custody {
         if !self.store.record_signed_custody_withdrawal(id, &txid, &serialize_hex(&tx), &inputs.join(","), plan.fee_units, self.gateway.now_ms()).await? {
             return Err(WithdrawError::Conflict(format!("withdrawal {id} changed while it was being signed; nothing was sent")));
         }
+        crate::crash::point("custody-signed");
         self.withdrawal(id).await
     }
 
@@ -291,6 +292,7 @@ impl Custody {
         let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
         rpc_of(n).broadcast(raw).await?;
         self.store.move_custody_withdrawal(id, &[S::Signed.as_str()], S::Broadcast.as_str(), None, self.gateway.now_ms()).await?;
+        crate::crash::point("custody-broadcast");
         self.withdrawal(id).await
     }
 

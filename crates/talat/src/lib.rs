@@ -4,7 +4,9 @@
 pub mod bench_engine;
 pub mod bench_replication;
 pub mod bot;
+pub mod console_client;
 pub mod continuity;
+pub mod custody_cli;
 pub mod demo;
 pub mod drill;
 pub mod driver;

@@ -75,6 +75,10 @@ enum Cmd {
     /// The documented order after an outage (deposits, cancel-only, post-only, open,
     /// withdrawals), one confirmed step at a time through the running exchange's console API.
     Resume(talat::resume_cli::ResumeArgs),
+    /// Crypto custody: `rescan` re-reads a range of a chain's blocks through the running
+    /// exchange and records the deposits its watcher missed (credited once, on its next pass).
+    #[command(subcommand)]
+    Custody(talat::custody_cli::CustodyCmd),
     /// Continuity drills, with reports kept for the regulator.
     #[command(subcommand)]
     Drill(talat::drill::DrillCmd),
@@ -392,6 +396,7 @@ fn main() -> ExitCode {
         Cmd::Funds(cmd) => return talat::funds_cli::run(cmd),
         Cmd::Por(cmd) => return talat::por_cli::run(cmd),
         Cmd::Resume(args) => return talat::resume_cli::run(args),
+        Cmd::Custody(cmd) => return talat::custody_cli::run(cmd),
         Cmd::Surveillance(cmd) => return talat::surveillance_cli::run(cmd),
     }
     ExitCode::SUCCESS

@@ -2,9 +2,9 @@
 //! running exchange's console API (the same confirmed, audited, journaled steps as the console's
 //! Resume page). Without a step it prints where the resume stands.
 
+use crate::console_client::{ask, login, Failure};
 use clap::Args;
 use serde_json::{json, Value};
-use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -52,64 +52,6 @@ fn fail(code: u8, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-type Failure = (u8, String);
-
-/// A console session: the cookie jar and the CSRF token.
-struct Console {
-    http: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Console {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Failure> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.map_err(|e| (1, format!("{}: {e}", self.base)))?;
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let message = v["message"].as_str().unwrap_or("refused").to_string();
-            return Err((2, format!("{message} (HTTP {})", status.as_u16())));
-        }
-        Ok(v)
-    }
-}
-
-async fn login(args: &ResumeArgs) -> Result<Console, Failure> {
-    let password = match std::env::var("TALAT_STAFF_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        _ => ask(&format!("password for {}: ", args.staff))?,
-    };
-    let http = reqwest::Client::builder().cookie_store(true).build().map_err(|e| (1, e.to_string()))?;
-    let base = args.server.trim_end_matches('/').to_string();
-    let mut body = json!({"email": args.staff, "password": password});
-    if let Some(code) = &args.totp {
-        body["totp"] = json!(code);
-    }
-    let resp = http.post(format!("{base}/web/api/console/login")).json(&body).send().await.map_err(|e| (1, format!("{base}: {e}")))?;
-    let status = resp.status();
-    let v: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        return Err((2, format!("login refused: {}", v["message"].as_str().unwrap_or("no reason given"))));
-    }
-    if v["two_factor_required"] == true {
-        return Err((2, "this staff account must turn 2FA on in the console first".into()));
-    }
-    let csrf = v["csrf"].as_str().ok_or((1, "the login answer has no CSRF token".to_string()))?.to_string();
-    Ok(Console { http, base, csrf })
-}
-
-fn ask(prompt: &str) -> Result<String, Failure> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| (1, e.to_string()))?;
-    Ok(line.trim().to_string())
-}
-
 fn describe(state: &Value) -> String {
     let order: Vec<&str> = state["order"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     let last = state["last"].as_str();
@@ -143,7 +85,7 @@ async fn resume(args: &ResumeArgs) -> Result<String, Failure> {
             return Err((2, "say why with --reason (it goes in the audit log)".into()));
         }
     }
-    let console = login(args).await?;
+    let console = login(&args.server, &args.staff, args.totp.as_deref()).await?;
     let state = console.call(reqwest::Method::GET, "/web/api/console/resume", None).await?;
     let Some(step) = &args.step else { return Ok(describe(&state)) };
     if !args.yes {

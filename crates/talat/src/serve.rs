@@ -191,9 +191,13 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     install_funds(&config, &data_dir, &gateway)?;
     let mut banner_notes: Vec<String> = Vec::new();
     let demo_chain = start_demo_chain(&config, &data_dir, &master, &mut banner_notes).await;
-    let custody = start_custody(&config, demo_chain.as_ref().map(|(c, _)| c), &store, &gateway)?;
+    let custody = start_custody(&config, demo_chain.as_ref().map(|(c, _)| c), &store, &gateway, &mut banner_notes)?;
     if let (Some(custody), Some((_, node))) = (&custody, &demo_chain) {
         custody.demo_node.set(Arc::clone(node)).map_err(|_| "the demo chain is set already")?;
+        banner_notes.push(format!(
+            "crypto funding: LTC on a local regtest litecoind (a block every {} ms; the console's Crypto custody page has a faucet)",
+            config.demo.chain_block_ms
+        ));
         spawn_demo_miner(Arc::clone(custody), Arc::clone(node), config.demo.chain_block_ms);
     }
     if let Some((handle, outputs, _thread)) = surveillance {
@@ -295,10 +299,6 @@ async fn start_demo_chain(
     };
     let mut network = talat_custody::network::NetworkConfig::litecoin(&node.rpc_url, talat_custody::regtest::RPC_USER, &node.rpc_password, &xpub, "rltc");
     network.poll_ms = config.demo.chain_block_ms.clamp(500, 60_000);
-    notes.push(format!(
-        "crypto funding: LTC on a local regtest litecoind (a block every {} ms; the console's Custody page has a faucet)",
-        config.demo.chain_block_ms
-    ));
     Some((talat_custody::CustodyConfig { networks: vec![network] }, node))
 }
 
@@ -338,6 +338,7 @@ fn start_custody(
     demo: Option<&talat_custody::CustodyConfig>,
     store: &talat_store::Store,
     gateway: &talat_gateway::AppState,
+    notes: &mut Vec<String>,
 ) -> Result<Option<Arc<talat_custody::Custody>>, String> {
     let networks = demo.unwrap_or(&config.custody);
     if networks.networks.is_empty() {
@@ -346,6 +347,11 @@ fn start_custody(
     let custody = Arc::new(talat_custody::Custody::new(networks, store.clone(), Arc::clone(gateway)).map_err(|e| format!("[custody]: {e}"))?);
     for n in &custody.networks {
         if gateway.read.asset_id(&n.config.asset).is_none() {
+            // A demo data directory made before the demo listed LTC runs on without it.
+            if demo.is_some() {
+                notes.push(format!("crypto funding: off ({} is not listed in this data directory, made before the demo listed it)", n.config.asset));
+                return Ok(None);
+            }
             return Err(format!("[custody]: network {} books {}, which is not listed on this exchange", n.config.network, n.config.asset));
         }
     }

@@ -88,18 +88,24 @@ impl Served {
     /// Starts `talat serve --data <fresh dir> --listen 127.0.0.1:0 --json <args>` and reads its
     /// banner.
     pub fn start(args: &[&str]) -> Served {
+        Served::start_with_env(args, &[])
+    }
+
+    /// [`Served::start`] with extra environment variables (e.g. a crash point).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
         let dir = tempfile::tempdir().expect("a temp dir");
         let data = dir.path().join("data");
         let log = dir.path().join("talat.log");
         let mut served = Served { child: None, log, data, banner: serde_json::Value::Null, listen: String::new(), _dir: dir };
-        served.spawn(args);
+        served.spawn(args, env);
         served
     }
 
     /// Starts the server on the data directory it has (a restart after [`Served::kill`]).
-    fn spawn(&mut self, args: &[&str]) {
+    fn spawn(&mut self, args: &[&str], env: &[(&str, &str)]) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("the server log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_talat"))
+            .envs(env.iter().copied())
             .args(["serve", "--data"])
             .arg(&self.data)
             .args(["--listen", "127.0.0.1:0", "--json"])
@@ -124,8 +130,18 @@ impl Served {
 
     /// Starts again on the same data directory, after [`Served::kill`] or [`Served::interrupt`].
     pub fn restart(&mut self, args: &[&str]) {
+        self.restart_with_env(args, &[]);
+    }
+
+    pub fn restart_with_env(&mut self, args: &[&str], env: &[(&str, &str)]) {
         assert!(self.child.is_none(), "stop the server before restarting it");
-        self.spawn(args);
+        self.spawn(args, env);
+    }
+
+    /// Waits for the server to exit by itself (a crash point), at most `timeout` (then kills it).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        let mut child = self.child.take().expect("the server is running");
+        wait_until(&mut child, timeout)
     }
 
     pub fn base_url(&self) -> String {
