@@ -193,4 +193,19 @@ async fn a_crypto_withdrawal_is_paid_once_across_crashes() {
         let now = ltc(&customer.call(&base, "GET", "/web/api/balances", Value::Null, 200).await);
         assert_eq!(now, (before.0 - paid, 0), "settled once, nothing left held");
     }
+
+    // `talat custody rescan` through the console API: the faucet's deposit is known, nothing
+    // is missing; a range beyond what the watcher scanned is refused with its reason.
+    let password = banner["demo_staff"]["finance@talat.local"].as_str().unwrap().to_string();
+    let rescan = |from: &str| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_talat"));
+        c.args(["custody", "rescan", "--chain", "LTC", "--from", from, "--server", &base, "--staff", "finance@talat.local"])
+            .env("TALAT_STAFF_PASSWORD", &password);
+        c
+    };
+    let ok = support::run(rescan("1"), "talat custody rescan", Duration::from_secs(60));
+    assert!(ok.status.success() && ok.stdout.contains("0 deposits were missing"), "{}", ok.describe());
+    let refused = support::run(rescan("99999999"), "talat custody rescan", Duration::from_secs(60));
+    assert!(!refused.status.success() && refused.stderr.contains("scanned up to height"), "{}", refused.describe());
+    server.interrupt().unwrap_or_else(|e| panic!("stopping talat serve: {e}\n{}", server.log_tail()));
 }
