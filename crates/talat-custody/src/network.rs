@@ -48,6 +48,11 @@ pub struct NetworkConfig {
     pub fee_rate_units_per_vb: u64,
     /// A whitelisted address is usable this long after it was added.
     pub whitelist_cooling_off_ms: u64,
+    /// The hot wallet's watermarks: below `hot_low_units` the console alerts that withdrawals
+    /// will soon wait for a top-up from cold; above `hot_high_units` that the excess belongs in
+    /// cold storage (the reference's policy: keep the hot share small).
+    pub hot_low_units: u64,
+    pub hot_high_units: u64,
 }
 
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
@@ -93,6 +98,8 @@ impl NetworkConfig {
             poll_ms: 2_000,
             fee_rate_units_per_vb: 20,
             whitelist_cooling_off_ms: 24 * 3_600_000,
+            hot_low_units: 5 * LTC,
+            hot_high_units: 100 * LTC,
         }
     }
 
@@ -101,6 +108,17 @@ impl NetworkConfig {
     pub fn required_confirmations(&self, amount_units: u64) -> u32 {
         let tier = self.confirmations.iter().find(|t| t.up_to_units.is_none_or(|max| amount_units <= max));
         tier.or(self.confirmations.last()).map_or(1, |t| t.confirmations).max(1)
+    }
+
+    /// Where a hot balance stands against the watermarks: `low`, `high` or `ok`.
+    pub fn hot_watermark(&self, balance_units: u64) -> &'static str {
+        if balance_units < self.hot_low_units {
+            "low"
+        } else if balance_units > self.hot_high_units {
+            "high"
+        } else {
+            "ok"
+        }
     }
 
     /// The smallest confirmation count of any tier (`min_confirm` in the coins list).
@@ -125,6 +143,9 @@ impl NetworkConfig {
         }
         if self.fee_rate_units_per_vb == 0 || self.fee_rate_units_per_vb > 10_000 {
             return Err(format!("{}: fee_rate_units_per_vb must be 1 to 10000", self.network));
+        }
+        if self.hot_low_units >= self.hot_high_units {
+            return Err(format!("{}: hot_low_units must be below hot_high_units", self.network));
         }
         if self.poll_ms < 100 {
             return Err(format!("{}: poll_ms below 100", self.network));
@@ -151,6 +172,10 @@ mod tests {
         assert_eq!(n.required_confirmations(u64::MAX), 12);
         assert_eq!(n.min_confirmations(), 3);
         assert_eq!(n.validate(), Ok(()));
+        assert_eq!((n.hot_watermark(5 * 100_000_000 - 1), n.hot_watermark(5 * 100_000_000), n.hot_watermark(100 * 100_000_000 + 1)), ("low", "ok", "high"));
+        let mut bad = ltc();
+        bad.hot_low_units = bad.hot_high_units;
+        assert!(bad.validate().unwrap_err().contains("hot_low_units"));
     }
 
     #[test]

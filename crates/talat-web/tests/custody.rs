@@ -207,6 +207,7 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
     assert_eq!(s, 200, "{v}");
     let wallet = &v["wallets"][0];
     assert_eq!(wallet["scanned_height"], wallet["node_height"], "{v}");
+    assert_eq!((wallet["watermark"].as_str(), wallet["hot_low"].as_str()), (Some("low"), Some("5.0")), "under 5 LTC left after the 5 sent in: {v}");
     assert!(wallet["hot_address"].as_str().unwrap().starts_with("rltc1q"));
     let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/cases").await;
     assert_eq!(v["cases"], json!([]));

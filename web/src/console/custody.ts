@@ -7,7 +7,10 @@ import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
 import { t, num, dateTime } from "../lib/i18n";
 
-interface Wallet { network: string; asset: string; hot_address: string; hot_balance: string | null; outgoing: string; node_height: number | null; scanned_height: number | null; error: string | null }
+interface Wallet {
+  network: string; asset: string; hot_address: string; hot_balance: string | null; outgoing: string; node_height: number | null; scanned_height: number | null;
+  error: string | null; watermark: "low" | "ok" | "high" | null; hot_low: string; hot_high: string;
+}
 interface Withdrawal {
   id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
   approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
@@ -38,7 +41,9 @@ export async function custodyPage(view: HTMLElement) {
     clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
       x.network,
       h("code", { title: x.hot_address }, short(x.hot_address)),
-      x.hot_balance === null ? h("span", { class: "form-error" }, x.error ?? "—") : `${num(x.hot_balance)} ${x.asset}`,
+      x.hot_balance === null ? h("span", { class: "form-error" }, x.error ?? "—") : h("span", {}, `${num(x.hot_balance)} ${x.asset}`,
+        x.watermark === "low" ? h("span", { class: "badge st-rejected", role: "alert", "data-testid": "hot-low" }, ` ${t("Below")} ${num(x.hot_low)}: ${t("top up from cold")}`) : null,
+        x.watermark === "high" ? h("span", { class: "badge st-awaiting_approval", role: "alert" }, ` ${t("Above")} ${num(x.hot_high)}: ${t("move the excess to cold")}`) : null),
       `${num(x.outgoing)} ${x.asset}`,
       String(x.node_height ?? "—"),
       String(x.scanned_height ?? "—"),

@@ -509,6 +509,10 @@ const TH: Record<string, string> = {
   "Why is it rejected? The customer sees this.": "เหตุผลที่ปฏิเสธ (ลูกค้าจะเห็น)",
   "Withdrawals": "การถอน",
   "deposits were missing and will be credited.": "รายการฝากที่ขาดไปจะถูกเข้าบัญชี",
+  "Below": "ต่ำกว่า",
+  "top up from cold": "เติมจากโคลด์วอลเล็ต",
+  "Above": "สูงกว่า",
+  "move the excess to cold": "ย้ายส่วนเกินไปโคลด์วอลเล็ต",
 };
 
 let lang: Lang = (localStorage.getItem("talat.lang") as Lang) || (navigator.language.startsWith("th") ? "th" : "en");

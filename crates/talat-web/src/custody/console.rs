@@ -98,8 +98,9 @@ async fn resolve_case(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id):
     .await
 }
 
-/// Each network: the hot wallet's address and confirmed balance, what signed withdrawals are
-/// still taking out of it, the watcher's height against the node's tip.
+/// Each network: the hot wallet's address and confirmed balance against its watermarks (`low`:
+/// top it up from cold; `high`: move the excess to cold), what signed withdrawals are still
+/// taking out of it, the watcher's height against the node's tip.
 async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::FUNDS_READ)?;
     let c = custody(&web)?;
@@ -118,6 +119,8 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
         out.push(json!({
             "network": k.network, "asset": k.asset, "hot_address": hot,
             "hot_balance": balance.map(|b| format_units(b, k.decimals)), "outgoing": format_units(outgoing, k.decimals),
+            "watermark": balance.map(|b| k.hot_watermark(b)),
+            "hot_low": format_units(k.hot_low_units, k.decimals), "hot_high": format_units(k.hot_high_units, k.decimals),
             "node_height": tip, "scanned_height": cursor, "error": error,
         }));
     }
