@@ -8,6 +8,7 @@
 //! * `deposit`: a deposit's statuses and confirmation arithmetic (pure).
 //! * `watcher`: one chain's deposit watcher — durable cursor, reorgs, rescans, credits
 //!   through the engine's idempotent `Deposit`.
+//! * `sweep`: customers' deposit outputs to the hot wallet, as a PSBT for the offline signer.
 //! * `service`: the networks a server runs and what the HTTP surfaces ask of them.
 //! * `regtest`: a throwaway regtest node (tests and the demo).
 //! * `crash`: crash points the tests of the real process abort at (`TALAT_CRASH_AT`).
@@ -26,6 +27,7 @@ pub mod payout;
 pub mod regtest;
 pub mod rpc;
 pub mod service;
+pub mod sweep;
 pub mod watcher;
 pub mod withdrawals;
 

@@ -189,3 +189,11 @@ impl BitcoinRpc {
         }
     }
 }
+
+impl BitcoinRpc {
+    /// Whether an output is in the node's UTXO set (`gettxout`, confirmed outputs only).
+    pub async fn is_unspent(&self, txid: &str, vout: u32) -> Result<bool, ChainError> {
+        let out: Value = self.call("gettxout", json!([txid, vout, false])).await?;
+        Ok(!out.is_null())
+    }
+}

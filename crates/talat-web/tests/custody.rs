@@ -217,6 +217,21 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
     assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{v}");
     let (s, _) = staff(&mut browsers, Role::Support).post("/web/api/console/custody/rescan", json!({"network": "LTC", "from": 100})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // A sweep of the credited deposit: proposed by finance, its PSBT released only after a
+    // second person (admin) approved it; anything but its own signed transaction is refused.
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/sweeps", json!({"network": "LTC"})).await;
+    assert_eq!(s, 200, "{v}");
+    let sweep = v["sweep"]["id"].as_u64().unwrap();
+    assert_eq!((v["sweep"]["inputs"].as_u64(), v["sweep"]["psbt"].is_null()), (Some(1), true), "{v}");
+    let (s, _) = staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/sweeps/{sweep}/approve"), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not by whoever proposed it");
+    let (s, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/custody/sweeps/{sweep}/approve"), json!({})).await;
+    assert_eq!((s, v["sweep"]["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    assert!(v["sweep"]["psbt"].as_str().is_some_and(|p| p.starts_with("cHNidP8")), "a base64 PSBT: {v}");
+    let (s, v) =
+        staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/sweeps/{sweep}/broadcast"), json!({"transaction_hex": "00"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let _: &Value = &v;
     rig.kit.ex.stop().await;
 }

@@ -15,6 +15,7 @@ interface Withdrawal {
   id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
   approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
 }
+interface Sweep { id: number; network: string; inputs: number; send: string; fee: string; status: string; proposed_ms: number; unsigned_txid: string; psbt: string | null }
 interface Case { id: number; network: string; kind: string; user_id: number; asset: string; txid: string; detail: string; opened_ms: number; resolution: string | null }
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -28,16 +29,46 @@ export async function custodyPage(view: HTMLElement) {
   const withdrawals = h("section", { "aria-label": t("Withdrawals") });
   const cases = h("section", { "aria-label": t("Reorg cases") });
   const tools = h("section", { "aria-label": t("Tools") });
-  view.append(out, err, h("h2", {}, t("Wallets")), wallets, h("h2", {}, t("Withdrawals")), withdrawals, h("h2", {}, t("Reorg cases")), cases, h("h2", {}, t("Tools")), tools);
+  const sweeps = h("section", { "aria-label": t("Sweeps") });
+  view.append(out, err, h("h2", {}, t("Wallets")), wallets, h("h2", {}, t("Withdrawals")), withdrawals, h("h2", {}, t("Reorg cases")), cases,
+    h("h2", {}, t("Sweeps")), sweeps, h("h2", {}, t("Tools")), tools);
   const say = (text: string) => { err.textContent = ""; out.textContent = text; };
   const fail = (e: unknown) => { out.textContent = ""; err.textContent = message(e); };
 
   const refresh = async () => {
-    const [w, q, c] = await Promise.all([
+    const [w, q, c, s] = await Promise.all([
       get<{ wallets: Wallet[] }>("/web/api/console/custody/wallets"),
       get<{ withdrawals: Withdrawal[] }>("/web/api/console/custody/withdrawals"),
       get<{ cases: Case[] }>("/web/api/console/custody/cases"),
+      get<{ sweeps: Sweep[] }>("/web/api/console/custody/sweeps"),
     ]);
+    const propose = h("button", { type: "button" }, t("Prepare a sweep to the hot wallet"));
+    propose.onclick = async () => {
+      try { await post("/web/api/console/custody/sweeps", { network: w.wallets[0]?.network ?? "LTC" }); say(t("Sweep prepared: a second person approves it before its PSBT is released.")); await refresh(); } catch (e) { fail(e); }
+    };
+    clear(sweeps, propose, table([t("Prepared"), t("Inputs"), t("Amount"), t("Fee"), t("Status"), ""], s.sweeps.map((x) => {
+      const cell = h("span", { class: "actions" });
+      if (x.status === "proposed") {
+        const approve = h("button", { type: "button", class: "small" }, t("Approve"));
+        approve.onclick = async () => { try { await post(`/web/api/console/custody/sweeps/${x.id}/approve`); say(t("Approved.")); await refresh(); } catch (e) { fail(e); } };
+        cell.append(approve);
+      } else if (x.status === "approved" && x.psbt) {
+        const psbt = x.psbt;
+        const download = h("button", { type: "button", class: "small" }, t("Download PSBT"));
+        download.onclick = () => {
+          const a = h("a", { href: URL.createObjectURL(new Blob([psbt], { type: "text/plain" })), download: `sweep-${x.id}.psbt` });
+          a.click();
+        };
+        const send = h("button", { type: "button", class: "small" }, t("Send signed transaction"));
+        send.onclick = async () => {
+          const hex = prompt(t("The signed transaction (hex) from the offline signer:"));
+          if (!hex) return;
+          try { await post(`/web/api/console/custody/sweeps/${x.id}/broadcast`, { transaction_hex: hex.trim() }); say(t("Sent.")); await refresh(); } catch (e) { fail(e); }
+        };
+        cell.append(download, send);
+      }
+      return [dateTime(x.proposed_ms), String(x.inputs), `${num(x.send)}`, `${num(x.fee)}`, x.status, cell];
+    }), t("Sweeps")));
     clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
       x.network,
       h("code", { title: x.hot_address }, short(x.hot_address)),

@@ -513,6 +513,15 @@ const TH: Record<string, string> = {
   "top up from cold": "เติมจากโคลด์วอลเล็ต",
   "Above": "สูงกว่า",
   "move the excess to cold": "ย้ายส่วนเกินไปโคลด์วอลเล็ต",
+  "Sweeps": "การกวาดเหรียญ",
+  "Prepare a sweep to the hot wallet": "เตรียมกวาดเหรียญเข้าฮอตวอลเล็ต",
+  "Sweep prepared: a second person approves it before its PSBT is released.": "เตรียมการกวาดแล้ว: ต้องมีผู้อนุมัติคนที่สองก่อนปล่อย PSBT",
+  "Prepared": "เตรียมเมื่อ",
+  "Inputs": "อินพุต",
+  "Download PSBT": "ดาวน์โหลด PSBT",
+  "Send signed transaction": "ส่งธุรกรรมที่ลงนามแล้ว",
+  "The signed transaction (hex) from the offline signer:": "ธุรกรรมที่ลงนามแล้ว (hex) จากผู้ลงนามออฟไลน์:",
+  "Sent.": "ส่งแล้ว",
 };
 
 let lang: Lang = (localStorage.getItem("talat.lang") as Lang) || (navigator.language.startsWith("th") ? "th" : "en");

@@ -118,3 +118,23 @@ CREATE TABLE custody_withdrawal_approvals (
     at_ms               BIGINT NOT NULL,
     PRIMARY KEY (withdrawal_id, staff_id)
 );
+
+-- Sweeps of customers' deposit outputs to the hot wallet: talat holds no deposit key, so it
+-- prepares a PSBT for the operator's offline signer; a second staff member approves it before
+-- it is released, and the signed transaction is accepted only if it is that PSBT's.
+CREATE TABLE custody_sweeps (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    network             TEXT NOT NULL,
+    psbt                TEXT NOT NULL,
+    unsigned_txid       TEXT NOT NULL,
+    inputs              TEXT NOT NULL,
+    send_units          BIGINT NOT NULL,
+    fee_units           BIGINT NOT NULL,
+    destination         TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    proposed_by         BIGINT NOT NULL,
+    proposed_ms         BIGINT NOT NULL,
+    approved_by         BIGINT,
+    approved_ms         BIGINT,
+    broadcast_ms        BIGINT
+);

@@ -83,6 +83,10 @@ impl CustodyAddressRow {
     }
 }
 
+pub(crate) fn deposit_row(row: &AnyRow) -> Result<CustodyDepositRow, StoreError> {
+    CustodyDepositRow::read(row)
+}
+
 impl CustodyDepositRow {
     fn read(row: &AnyRow) -> Result<CustodyDepositRow, StoreError> {
         let c = Cols::new(row, "custody_deposits");

@@ -316,3 +316,143 @@ impl Store {
             .collect()
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustodySweepRow {
+    pub id: u64,
+    pub network: String,
+    /// Base64 (BIP-174).
+    pub psbt: String,
+    pub unsigned_txid: String,
+    pub inputs: String,
+    pub send_units: u64,
+    pub fee_units: u64,
+    pub destination: String,
+    /// `proposed`, `approved`, `broadcast`.
+    pub status: String,
+    pub proposed_by: u64,
+    pub proposed_ms: u64,
+    pub approved_by: Option<u64>,
+    pub approved_ms: Option<u64>,
+    pub broadcast_ms: Option<u64>,
+}
+
+const SWEEP_COLUMNS: &str =
+    "id, network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms, approved_by, approved_ms, broadcast_ms";
+
+impl CustodySweepRow {
+    fn read(row: &AnyRow) -> Result<CustodySweepRow, StoreError> {
+        let c = Cols::new(row, "custody_sweeps");
+        Ok(CustodySweepRow {
+            id: c.u64("id")?,
+            network: c.text("network")?,
+            psbt: c.text("psbt")?,
+            unsigned_txid: c.text("unsigned_txid")?,
+            inputs: c.text("inputs")?,
+            send_units: c.u64("send_units")?,
+            fee_units: c.u64("fee_units")?,
+            destination: c.text("destination")?,
+            status: c.text("status")?,
+            proposed_by: c.u64("proposed_by")?,
+            proposed_ms: c.u64("proposed_ms")?,
+            approved_by: c.opt_u64("approved_by")?,
+            approved_ms: c.opt_u64("approved_ms")?,
+            broadcast_ms: c.opt_u64("broadcast_ms")?,
+        })
+    }
+}
+
+impl Store {
+    /// A network's credited deposits (candidates for a sweep: the caller checks they are unspent).
+    pub async fn custody_credited_deposits(&self, network: &str, limit: i64) -> Result<Vec<crate::CustodyDepositRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT network, txid, output_index, user_id, asset, address, amount_units, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, credited_ms \
+             FROM custody_deposits WHERE network = $1 AND status = 'credited' ORDER BY block_height, txid, output_index LIMIT $2",
+        )
+        .bind(network)
+        .bind(limit.clamp(0, crate::MAX_CUSTODY_ROWS))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(crate::app::custody::deposit_row).collect()
+    }
+
+    /// The derivation index of a customer's deposit address.
+    pub async fn custody_address_index(&self, network: &str, address: &str) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT derivation_index FROM custody_addresses WHERE network = $1 AND address = $2")
+            .bind(network)
+            .bind(address)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Cols::new(&r, "custody_addresses").u64("derivation_index")).transpose()
+    }
+
+    /// Outputs spent by sweeps not yet broadcast: a second sweep must not propose them again.
+    pub async fn custody_swept_inputs(&self, network: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT inputs FROM custody_sweeps WHERE network = $1").bind(network).fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let text: String = r.try_get("inputs")?;
+            out.extend(text.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+        }
+        Ok(out)
+    }
+
+    pub async fn insert_custody_sweep(&self, s: &CustodySweepRow) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO custody_sweeps (network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9) RETURNING id",
+        )
+        .bind(&s.network)
+        .bind(&s.psbt)
+        .bind(&s.unsigned_txid)
+        .bind(&s.inputs)
+        .bind(int(s.send_units)?)
+        .bind(int(s.fee_units)?)
+        .bind(&s.destination)
+        .bind(int(s.proposed_by)?)
+        .bind(int(s.proposed_ms)?)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = Cols::new(&row, "custody_sweeps").u64("id")?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn custody_sweep(&self, id: u64) -> Result<Option<CustodySweepRow>, StoreError> {
+        let sql = format!("SELECT {SWEEP_COLUMNS} FROM custody_sweeps WHERE id = $1");
+        sqlx::query(&sql).bind(int(id)?).fetch_optional(&self.pool).await?.as_ref().map(CustodySweepRow::read).transpose()
+    }
+
+    pub async fn custody_sweeps(&self, limit: i64) -> Result<Vec<CustodySweepRow>, StoreError> {
+        let sql = format!("SELECT {SWEEP_COLUMNS} FROM custody_sweeps ORDER BY id DESC LIMIT $1");
+        let rows = sqlx::query(&sql).bind(limit.clamp(0, crate::MAX_CUSTODY_ROWS)).fetch_all(&self.pool).await?;
+        rows.iter().map(CustodySweepRow::read).collect()
+    }
+
+    /// Approval by a second staff member (not the proposer); false if not proposed or the same person.
+    pub async fn approve_custody_sweep(&self, id: u64, staff_id: u64, now_ms: u64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE custody_sweeps SET status = 'approved', approved_by = $1, approved_ms = $2 WHERE id = $3 AND status = 'proposed' AND proposed_by <> $1",
+        )
+        .bind(int(staff_id)?)
+        .bind(int(now_ms)?)
+        .bind(int(id)?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn mark_custody_sweep_broadcast(&self, id: u64, now_ms: u64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE custody_sweeps SET status = 'broadcast', broadcast_ms = $1 WHERE id = $2 AND status IN ('approved', 'broadcast')")
+            .bind(int(now_ms)?)
+            .bind(int(id)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

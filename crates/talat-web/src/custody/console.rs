@@ -32,6 +32,9 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/wallets", get(wallets))
         .route("/web/api/console/custody/rescan", post(rescan))
         .route("/web/api/console/custody/faucet", post(faucet))
+        .route("/web/api/console/custody/sweeps", get(sweeps).post(propose_sweep))
+        .route("/web/api/console/custody/sweeps/{id}/approve", post(approve_sweep))
+        .route("/web/api/console/custody/sweeps/{id}/broadcast", post(broadcast_sweep))
 }
 
 async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
@@ -172,6 +175,72 @@ async fn faucet(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         let address = c.address_for(u64::from(account.user.0), &network).await.map_err(|e| WebError::internal(e.to_string()))?;
         let txid = node.send(&address.address, &amount).await.map_err(WebError::internal)?;
         Ok(json!({"network": network, "address": address.address, "amount": amount, "txid": txid}))
+    })
+    .await
+}
+
+fn sweep_json(c: &talat_custody::Custody, s: &talat_store::CustodySweepRow) -> Value {
+    let d = super::view::decimals(c, &s.network);
+    json!({
+        "id": s.id, "network": s.network, "inputs": s.inputs.split(',').filter(|x| !x.is_empty()).count(),
+        "send": format_units(s.send_units, d), "fee": format_units(s.fee_units, d), "destination": s.destination, "status": s.status,
+        "proposed_by": s.proposed_by, "proposed_ms": s.proposed_ms, "approved_by": s.approved_by, "approved_ms": s.approved_ms, "broadcast_ms": s.broadcast_ms,
+        "unsigned_txid": s.unsigned_txid,
+        // Released for the offline signer only once a second staff member approved.
+        "psbt": (s.status != "proposed").then(|| s.psbt.clone()),
+    })
+}
+
+fn sweep_id(text: &str) -> WebResult<u64> {
+    text.parse().map_err(|_| WebError::not_found(format!("no such sweep {text}")))
+}
+
+async fn sweeps(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>> {
+    s.require(allow::FUNDS_READ)?;
+    let c = custody(&web)?;
+    let rows = c.store.custody_sweeps(100).await?;
+    Ok(Json(json!({"sweeps": rows.iter().map(|r| sweep_json(c, r)).collect::<Vec<_>>()})))
+}
+
+/// Gathers credited deposit outputs into a PSBT for the offline holder of the deposit key.
+async fn propose_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let network = body::str(&m, "network")?.to_string();
+    let act = Action { web: &web, staff: &s, action: "custody.sweep.propose", target: format!("network:{network}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let row = c.propose_sweep(&network, s.row.id).await.map_err(withdraw_error)?;
+        Ok(json!({"sweep": sweep_json(c, &row)}))
+    })
+    .await
+}
+
+/// The four eyes: a staff member other than the proposer releases the PSBT.
+async fn approve_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.sweep.approve", target: format!("sweep:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let id = sweep_id(&id)?;
+        let c = custody(&web)?;
+        if !c.store.approve_custody_sweep(id, s.row.id, web.gateway.now_ms()).await? {
+            return Err(WebError::conflict("only a proposed sweep can be approved, and not by whoever proposed it"));
+        }
+        let row = c.store.custody_sweep(id).await?.ok_or_else(|| WebError::not_found("no such sweep"))?;
+        Ok(json!({"sweep": sweep_json(c, &row)}))
+    })
+    .await
+}
+
+/// The offline signer's transaction (hex), sent only if it is the approved PSBT's own.
+async fn broadcast_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let act = Action { web: &web, staff: &s, action: "custody.sweep.broadcast", target: format!("sweep:{id}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let id = sweep_id(&id)?;
+        let signed = body::str(&m, "transaction_hex")?;
+        let c = custody(&web)?;
+        let row = c.broadcast_sweep(id, signed).await.map_err(withdraw_error)?;
+        Ok(json!({"sweep": sweep_json(c, &row)}))
     })
     .await
 }
