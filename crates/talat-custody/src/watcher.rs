@@ -167,7 +167,16 @@ impl<C: Chain> Watcher<C> {
                 }
                 Step::Wait { .. } => {}
                 Step::Credit => {
-                    self.credit(&d).await?;
+                    match self.credit(&d).await {
+                        Ok(()) => {}
+                        // One deposit the engine refuses (say, its asset delisted) must not hold
+                        // up the others: it stays confirming, retried each pass, and is logged.
+                        Err(WatchError::Engine(why)) => {
+                            tracing::error!("custody {}: {why}", self.id());
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
                     let n = crate::deposit::confirmations(scanned, block_height);
                     self.store.custody_mark_credited(self.id(), &d.txid, d.output_index, n, self.gateway.now_ms()).await?;
                     credited += 1;

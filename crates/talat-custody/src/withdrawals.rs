@@ -99,6 +99,10 @@ pub struct Requester {
     pub source: String,
 }
 
+/// A request still without a confirmed hold this long after it was made is recovered by the
+/// withdrawal pass (its handler gave up: a crash, a timeout).
+pub const UNKNOWN_HOLD_AFTER_MS: u64 = 30_000;
+
 fn pending_statuses() -> Vec<&'static str> {
     S::ALL.into_iter().filter(|s| s.is_pending()).map(S::as_str).collect()
 }
@@ -296,17 +300,26 @@ impl Custody {
         self.withdrawal(id).await
     }
 
-    /// One pass over a network's withdrawals: approved ones signed and sent, signed ones (a
-    /// crash or a timeout in between) sent again as recorded, broadcast ones followed to their
-    /// confirmations and settled. Returns how many were settled.
+    /// One pass over a network's withdrawals: requests whose hold's outcome is unknown asked
+    /// again, approved ones signed and sent, signed ones (a crash or a timeout in between) sent
+    /// again as recorded, broadcast ones followed to their confirmations and settled. One
+    /// withdrawal's trouble is logged and does not hold up the others. Returns how many were
+    /// settled.
     pub async fn process_withdrawals(&self, network: &str) -> Result<usize, WithdrawError> {
         let n = self.network(network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
         let id = n.config.network.clone();
+        let now = self.gateway.now_ms();
+        for row in self.store.custody_withdrawals_in(&id, &[S::Requested.as_str()]).await? {
+            // A request in flight is its handler's; one left behind (a crash, a timeout) is ours.
+            if !row.engine_held && now.saturating_sub(row.created_ms) >= UNKNOWN_HOLD_AFTER_MS {
+                if let Err(e) = self.recover_hold(&row).await {
+                    tracing::warn!("custody {id}: withdrawal {} hold not recovered yet: {e}", row.id);
+                }
+            }
+        }
         for row in self.store.custody_withdrawals_in(&id, &[S::Approved.as_str()]).await? {
-            match self.sign_withdrawal(&row.id).await {
-                Ok(_) => {}
-                Err(WithdrawError::Unavailable(e)) => tracing::warn!("custody {id}: withdrawal {} waits: {e}", row.id),
-                Err(e) => return Err(e),
+            if let Err(e) = self.sign_withdrawal(&row.id).await {
+                tracing::warn!("custody {id}: withdrawal {} waits: {e}", row.id);
             }
         }
         for row in self.store.custody_withdrawals_in(&id, &[S::Signed.as_str()]).await? {
@@ -330,12 +343,39 @@ impl Custody {
                 self.store.set_custody_withdrawal_confirmations(&row.id, confirmations, self.gateway.now_ms()).await?;
             }
             if confirmations >= u64::from(n.config.min_confirmations()) {
-                self.engine(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await?;
+                if let Err(e) = self.engine(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await {
+                    tracing::error!("custody {id}: withdrawal {} confirmed but not settled: {e}", row.id);
+                    continue;
+                }
                 self.store.move_custody_withdrawal(&row.id, &[S::Broadcast.as_str()], S::Completed.as_str(), None, self.gateway.now_ms()).await?;
                 settled += 1;
             }
         }
         Ok(settled)
+    }
+
+    /// Asks the engine again for the hold of a request whose first answer was lost (keyed by
+    /// the withdrawal's id: a hold that did happen is answered as a duplicate). Held: it goes
+    /// on to approval; refused: the request ends, having held nothing.
+    async fn recover_hold(&self, row: &CustodyWithdrawalRow) -> Result<(), WithdrawError> {
+        let asset = self.gateway.read.asset_id(&row.asset).ok_or_else(|| WithdrawError::Unavailable(format!("{} is not listed", row.asset)))?;
+        let user = UserId(u32::try_from(row.user_id).map_err(|_| WithdrawError::Unavailable(format!("user id {} out of range", row.user_id)))?);
+        let hold = Command::WithdrawalHold {
+            user,
+            asset,
+            amount: Amount(row.amount_units - row.fee_units),
+            fee: Amount(row.fee_units),
+            withdrawal_id: ExternalId(row.id.clone()),
+        };
+        match self.engine(hold).await {
+            Ok(()) => self.after_hold(&row.id).await.map(|_| ()),
+            Err(WithdrawError::Engine(reason)) => {
+                let why = format!("the engine refused the hold: {reason:?}");
+                self.store.move_custody_withdrawal(&row.id, &[S::Requested.as_str()], S::Rejected.as_str(), Some(&why), self.gateway.now_ms()).await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

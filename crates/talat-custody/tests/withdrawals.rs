@@ -226,3 +226,44 @@ async fn refusals_carry_their_v4_codes_and_change_nothing() {
     assert_eq!(rig.ltc(1), (4 * LTC, LTC));
     rig.exchange.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_hold_was_lost_is_held_or_ended_by_the_next_pass() {
+    let rig = Rig::start(true).await;
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    let old = rig.now() - 60_000;
+    let row = |id: &str, user: usize, amount_units: u64| talat_store::CustodyWithdrawalRow {
+        id: id.into(),
+        user_id: u64::from(rig.user(user).0),
+        network: "LTC".into(),
+        asset: "LTC".into(),
+        address: rig.destination.clone(),
+        amount_units,
+        fee_units: 100_000,
+        status: "requested".into(),
+        approvals_needed: 0,
+        source: "test".into(),
+        engine_held: false,
+        txid: None,
+        raw_tx: None,
+        inputs: None,
+        network_fee_units: None,
+        confirmations: 0,
+        reason: None,
+        created_ms: old,
+        updated_ms: old,
+        completed_ms: None,
+    };
+    // As a crash between writing the row and hearing the engine's answer leaves them.
+    assert!(store.insert_custody_withdrawal(&row("LTCWDLOST1", 0, LTC), &["requested"]).await.unwrap());
+    assert!(store.insert_custody_withdrawal(&row("LTCWDLOST2", 1, 50 * LTC), &["requested"]).await.unwrap());
+    rig.custody.process_withdrawals("LTC").await.unwrap();
+    let held = rig.custody.withdrawal("LTCWDLOST1").await.unwrap();
+    assert!(held.engine_held && held.status != "requested", "held and on its way: {held:?}");
+    assert_eq!(rig.ltc(0), (4 * LTC, LTC), "held once, until it settles");
+    let ended = rig.custody.withdrawal("LTCWDLOST2").await.unwrap();
+    assert_eq!(ended.status, "rejected", "the engine refused it (5 LTC held by nobody): {ended:?}");
+    assert!(ended.reason.unwrap().contains("InsufficientBalance"));
+    assert_eq!(rig.ltc(1), (5 * LTC, 0), "nothing held");
+    rig.exchange.stop().await;
+}
