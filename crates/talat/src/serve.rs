@@ -277,6 +277,13 @@ async fn start_demo_chain(
         notes.push("crypto funding: off ([demo] crypto = false)".into());
         return None;
     }
+    // Each node of a replicated pair would run a chain of its own, and the pair would disagree
+    // about deposits; a drill's nodes also need their cores for the failover they measure.
+    let c = &config.continuity;
+    if c.replication_listen.is_some() || c.peer.is_some() || c.etcd.is_some() {
+        notes.push("crypto funding: off (the demo's own chain runs on a single node only)".into());
+        return None;
+    }
     if talat_custody::regtest::find_litecoind().is_none() {
         notes.push("crypto funding: off (litecoind not found; scripts/custody-env installs it)".into());
         return None;
