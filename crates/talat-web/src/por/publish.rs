@@ -279,10 +279,16 @@ pub fn report_json(web: &Web, report: &PorReportRow) -> Value {
     })
 }
 
-/// Starts the daily job: every [`DAILY_CHECK_EVERY`] (the first at once), publishes if today's
-/// report is missing — so once after Bangkok midnight, or at start if today has none.
+/// Starts the daily job: every [`DAILY_CHECK_EVERY`], publishes if today's report is missing —
+/// so once after Bangkok midnight, or a minute after start if today has none. Not at once: a
+/// node just started (or promoted after a failover) serves its first orders before it reads
+/// every balance and writes a report.
 pub fn spawn(web: &Arc<Web>) {
-    crate::spawn_periodic(web, DAILY_CHECK_EVERY, |web| async move {
+    let started = std::time::Instant::now();
+    crate::spawn_periodic(web, DAILY_CHECK_EVERY, move |web| async move {
+        if started.elapsed() < DAILY_CHECK_EVERY {
+            return;
+        }
         if let Err(e) = publish_if_due(&web).await {
             tracing::warn!("proof of reserves: the daily report failed: {}", e.message);
         }
