@@ -81,9 +81,8 @@ impl Custody {
         if sweep.status == "proposed" {
             return Err(WithdrawError::Conflict("a second staff member must approve the sweep first".into()));
         }
-        let bytes = hex_bytes(signed_hex.trim()).ok_or_else(|| WithdrawError::Conflict("the signed transaction is not hex".into()))?;
-        let tx: bitcoin::Transaction =
-            bitcoin::consensus::deserialize(&bytes).map_err(|e| WithdrawError::Conflict(format!("the signed transaction does not decode: {e}")))?;
+        let tx: bitcoin::Transaction = bitcoin::consensus::encode::deserialize_hex(signed_hex.trim())
+            .map_err(|e| WithdrawError::Conflict(format!("the signed transaction does not decode: {e}")))?;
         if tx.compute_txid().to_string() != sweep.unsigned_txid {
             return Err(WithdrawError::Conflict("this is not the sweep's transaction: its inputs or outputs differ".into()));
         }
@@ -114,11 +113,4 @@ fn psbt_of(n: &Network, tx: bitcoin::Transaction, prevouts: &[bitcoin::TxOut], i
         input.bip32_derivation.insert(key.public_key, (xpub.fingerprint(), path));
     }
     Ok(psbt)
-}
-
-fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }

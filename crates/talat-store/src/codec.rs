@@ -12,6 +12,11 @@ use talat_core::{Account, AssetId, DoneReason, MarketId, OrderId, PostingCause, 
 /// An engine integer as a BIGINT. The engine bounds money below 2^62 and ids/seqs/times stay far
 /// below 2^63, so a failure here is a corrupt input, reported rather than wrapped.
 #[inline]
+/// `$from, $from+1, …` (n of them): the bind marks of an `IN (…)` list.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn int(value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Overflow(value))
 }

@@ -64,3 +64,23 @@ pub fn ask(prompt: &str) -> Result<String, Failure> {
     std::io::stdin().lock().read_line(&mut line).map_err(|e| (1, e.to_string()))?;
     Ok(line.trim().to_string())
 }
+
+/// Runs a console command to its end on a small runtime: its text on stdout and exit 0, or
+/// `<name>: <message>` on stderr and the failure's exit code.
+pub fn run_command<F: std::future::Future<Output = Result<String, Failure>>>(name: &str, command: F) -> std::process::ExitCode {
+    let fail = |code: u8, message: &str| {
+        eprintln!("{name}: {message}");
+        std::process::ExitCode::from(code)
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, &e.to_string()),
+    };
+    match runtime.block_on(command) {
+        Ok(text) => {
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err((code, message)) => fail(code, &message),
+    }
+}

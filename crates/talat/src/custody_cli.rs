@@ -2,7 +2,7 @@
 //! the running exchange's console API (the same audited rescan as the console's Crypto custody
 //! page) and reports the deposits the watcher did not have; its next pass credits them, once.
 
-use crate::console_client::{login, Failure};
+use crate::console_client::{login, run_command, Failure};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::process::ExitCode;
@@ -37,22 +37,7 @@ pub struct RescanArgs {
 
 pub fn run(cmd: CustodyCmd) -> ExitCode {
     let CustodyCmd::Rescan(args) = cmd;
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(1, &e.to_string()),
-    };
-    match runtime.block_on(rescan(&args)) {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err((code, message)) => fail(code, &message),
-    }
-}
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("talat custody: {message}");
-    ExitCode::from(code)
+    run_command("talat custody", rescan(&args))
 }
 
 async fn rescan(args: &RescanArgs) -> Result<String, Failure> {

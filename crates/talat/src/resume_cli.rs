@@ -2,7 +2,7 @@
 //! running exchange's console API (the same confirmed, audited, journaled steps as the console's
 //! Resume page). Without a step it prints where the resume stands.
 
-use crate::console_client::{ask, login, Failure};
+use crate::console_client::{ask, login, run_command, Failure};
 use clap::Args;
 use serde_json::{json, Value};
 use std::process::ExitCode;
@@ -34,22 +34,7 @@ pub struct ResumeArgs {
 }
 
 pub fn run(args: ResumeArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(1, &e.to_string()),
-    };
-    match runtime.block_on(resume(&args)) {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err((code, message)) => fail(code, &message),
-    }
-}
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("talat resume: {message}");
-    ExitCode::from(code)
+    run_command("talat resume", resume(&args))
 }
 
 fn describe(state: &Value) -> String {

@@ -85,7 +85,25 @@ fn paged(items: Vec<Value>, page: u64, limit: u64) -> Response {
 }
 
 fn upper(signed: &Signed, key: &str) -> Result<Option<String>, V4Error> {
+    Ok(upper_param(signed, key)?)
+}
+
+/// A code parameter (`symbol`, `cur`, `net`…), trimmed and upper-cased; empty is absent.
+fn upper_param(signed: &Signed, key: &str) -> Result<Option<String>, ApiError> {
     Ok(signed.params.opt_str(key)?.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()))
+}
+
+/// Who asks for a withdrawal over the API: the key's user, locked or not; a key with withdraw
+/// permission stands for the second factor, as at Bitkub.
+async fn requester(custody: &Custody, signed: &Signed) -> Result<Requester, ApiError> {
+    let account = custody.store.web_account_of_user(signed.key.user).await.map_err(ApiError::unavailable)?;
+    Ok(Requester {
+        user: signed.key.user,
+        email: account.as_ref().map_or_else(String::new, |a| a.email.clone()),
+        account_locked: account.as_ref().is_some_and(|a| a.locked),
+        second_factor_ok: true,
+        source: "api".into(),
+    })
 }
 
 /// The network a (symbol, network) pair names: the symbol must be a coin served here.
@@ -284,15 +302,7 @@ async fn withdraw(State(state): State<AppState>, Extension(Slot(custody)): Exten
         None => return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: amount is required")),
         _ => return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, format!("Invalid parameter: amount must be positive with at most {decimals} decimals"))),
     };
-    let account = custody.store.web_account_of_user(signed.key.user).await.map_err(ApiError::unavailable)?;
-    let who = Requester {
-        user: signed.key.user,
-        email: account.as_ref().map_or_else(String::new, |a| a.email.clone()),
-        account_locked: account.as_ref().is_some_and(|a| a.locked),
-        // A key with withdraw permission stands for the second factor.
-        second_factor_ok: true,
-        source: "api".into(),
-    };
+    let who = requester(&custody, &signed).await?;
     let network_id = n.config.network.clone();
     let w = custody.request_withdrawal(&who, &network_id, &address, amount).await?;
     let data = json!({
@@ -346,12 +356,7 @@ async fn v3_generate_address(State(state): State<AppState>, Extension(Slot(custo
     if !signed.key.perms.deposit {
         return Err(ApiError::permission_denied("deposit"));
     }
-    let symbol = signed
-        .params
-        .opt_str("sym")?
-        .map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid_parameter("sym is required"))?;
+    let symbol = upper_param(&signed, "sym")?.ok_or_else(|| ApiError::invalid_parameter("sym is required"))?;
     let symbol = symbol.split('_').next_back().unwrap_or(&symbol).to_string();
     let Some(custody) = custody else { return Err(ApiError::new(41, "crypto deposits are not offered on this exchange")) };
     let network = custody
@@ -408,19 +413,9 @@ async fn v3_withdraw(State(state): State<AppState>, Extension(Slot(custody)): Ex
     if !signed.key.perms.withdraw {
         return Err(ApiError::permission_denied("withdraw"));
     }
-    let currency = signed
-        .params
-        .opt_str("cur")?
-        .map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid_parameter("cur is required"))?;
+    let currency = upper_param(&signed, "cur")?.ok_or_else(|| ApiError::invalid_parameter("cur is required"))?;
     let address = signed.params.opt_str("adr")?.filter(|a| !a.trim().is_empty()).ok_or_else(|| ApiError::invalid_parameter("adr is required"))?;
-    let network = signed
-        .params
-        .opt_str("net")?
-        .map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid_parameter("net is required"))?;
+    let network = upper_param(&signed, "net")?.ok_or_else(|| ApiError::invalid_parameter("net is required"))?;
     if signed.params.opt_str("mem")?.is_some_and(|m| !m.is_empty()) {
         return Err(ApiError::invalid_parameter("this network takes no memo"));
     }
@@ -436,14 +431,7 @@ async fn v3_withdraw(State(state): State<AppState>, Extension(Slot(custody)): Ex
         None => return Err(ApiError::new(12, "amt is required")),
         _ => return Err(ApiError::new(12, format!("amt must be positive with at most {decimals} decimals"))),
     };
-    let account = custody.store.web_account_of_user(signed.key.user).await.map_err(ApiError::unavailable)?;
-    let who = Requester {
-        user: signed.key.user,
-        email: account.as_ref().map_or_else(String::new, |a| a.email.clone()),
-        account_locked: account.as_ref().is_some_and(|a| a.locked),
-        second_factor_ok: true,
-        source: "api".into(),
-    };
+    let who = requester(&custody, &signed).await?;
     let network_id = n.config.network.clone();
     let w = custody.request_withdrawal(&who, &network_id, &address, amount).await.map_err(v3_error)?;
     let result = json!({

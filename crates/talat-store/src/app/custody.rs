@@ -3,7 +3,7 @@
 //! put on a customer's withdrawals of an asset. Which deposit is credited when is
 //! `talat-custody`'s rule; this module stores what it is given, each step in one transaction.
 
-use crate::codec::{int, Cols};
+use crate::codec::{int, placeholders, Cols};
 use crate::error::StoreError;
 use crate::store::Store;
 use sqlx::any::AnyRow;
@@ -198,8 +198,7 @@ impl Store {
     pub async fn custody_owners(&self, network: &str, addresses: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
         let mut owners = Vec::new();
         for chunk in addresses.chunks(MAX_ADDRESSES_PER_QUERY) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!("SELECT address, user_id FROM custody_addresses WHERE network = $1 AND address IN ({})", marks.join(", "));
+            let sql = format!("SELECT address, user_id FROM custody_addresses WHERE network = $1 AND address IN ({})", placeholders(2, chunk.len()));
             let mut q = sqlx::query(&sql).bind(network);
             for a in chunk {
                 q = q.bind(a);

@@ -3,7 +3,7 @@
 //! allowed are `talat_funds::crypto`'s; each move here is a compare-and-set on the status, so
 //! two workers (or a worker and a restart) cannot both take the same step.
 
-use crate::codec::{int, Cols};
+use crate::codec::{int, placeholders, Cols};
 use crate::error::StoreError;
 use crate::store::Store;
 use sqlx::any::AnyRow;
@@ -142,8 +142,7 @@ impl Store {
     /// two requests at once cannot both pass). False when one is pending.
     pub async fn insert_custody_withdrawal(&self, w: &CustodyWithdrawalRow, pending_statuses: &[&str]) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let marks: Vec<String> = (0..pending_statuses.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!("SELECT COUNT(*) AS n FROM custody_withdrawals WHERE user_id = $1 AND status IN ({})", marks.join(", "));
+        let sql = format!("SELECT COUNT(*) AS n FROM custody_withdrawals WHERE user_id = $1 AND status IN ({})", placeholders(2, pending_statuses.len()));
         let mut q = sqlx::query(&sql).bind(int(w.user_id)?);
         for s in pending_statuses {
             q = q.bind(*s);
@@ -192,11 +191,10 @@ impl Store {
     }
 
     pub async fn custody_withdrawals_in(&self, network: &str, statuses: &[&str]) -> Result<Vec<CustodyWithdrawalRow>, StoreError> {
-        let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
         let limit_mark = statuses.len() + 2;
         let sql = format!(
             "SELECT {COLUMNS} FROM custody_withdrawals WHERE network = $1 AND status IN ({}) ORDER BY created_ms, id LIMIT ${limit_mark}",
-            marks.join(", ")
+            placeholders(2, statuses.len())
         );
         let mut q = sqlx::query(&sql).bind(network);
         for s in statuses {
@@ -216,11 +214,10 @@ impl Store {
     /// Moves a withdrawal from one of `from` to `to`; false if it was in none of them.
     pub async fn move_custody_withdrawal(&self, id: &str, from: &[&str], to: &str, reason: Option<&str>, now_ms: u64) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let marks: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 5)).collect();
         let sql = format!(
             "UPDATE custody_withdrawals SET status = $1, reason = COALESCE($2, reason), updated_ms = $3, completed_ms = CASE WHEN $1 = 'completed' THEN $3 ELSE completed_ms END \
              WHERE id = $4 AND status IN ({})",
-            marks.join(", ")
+            placeholders(5, from.len())
         );
         let mut q = sqlx::query(&sql).bind(to).bind(reason).bind(int(now_ms)?).bind(id);
         for s in from {

@@ -4,7 +4,7 @@
 //! so two staff members or a retry racing each other change a row once; the caller learns
 //! whether its change was the one that happened.
 
-use crate::codec::{int, Cols};
+use crate::codec::{int, placeholders, Cols};
 use crate::error::StoreError;
 use crate::store::Store;
 use sqlx::any::AnyRow;
@@ -302,10 +302,6 @@ pub struct LedgerTotals {
     pub fee_revenue: i64,
     pub compensation: i64,
     pub custody: i64,
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 impl Store {
