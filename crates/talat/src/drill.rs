@@ -87,6 +87,8 @@ pub struct RoundReport {
     /// Requests that failed or were refused while no primary served (expected: they were not
     /// acknowledged, and clients retry them).
     pub not_acknowledged_in_round: u64,
+    /// Those requests by what came back, e.g. `HTTP 503 error null` (HAProxy had no primary).
+    pub refusals: std::collections::BTreeMap<String, u64>,
     /// The killed node's unreplicated tail, cut when it rejoined as the standby.
     pub tail_cut: Option<serde_json::Value>,
     pub new_epoch: u32,
@@ -261,13 +263,18 @@ fn signed(key: &str, secret: &str, method: &str, target: &str, body: &[u8]) -> V
     vec![("X-BTK-APIKEY", key.to_string()), ("X-BTK-TIMESTAMP", ts), ("X-BTK-SIGN", sign)]
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Sent {
     sent_ms: u64,
     done_ms: u64,
     /// The order id when acknowledged.
     order: Option<u64>,
+    /// Otherwise what came back: status and Bitkub error code, or no answer.
+    refusal: Option<String>,
 }
+
+/// Each load client places at most 100 orders/s, under the node's 150/s per user.
+const MIN_ORDER_INTERVAL_MS: u64 = 10;
 
 /// Places small resting bids through `front` until `stop`, from `workers` threads, one demo
 /// load user each; every request's times and outcome are kept.
@@ -284,14 +291,22 @@ fn load(front: SocketAddr, workers: u32, epoch: Instant, stop: Arc<AtomicBool>, 
                     let target = "/api/v3/market/place-bid";
                     let sent_ms = ms();
                     let outcome = http(front, "POST", target, &signed(&key, &secret, "POST", target, body), body, Duration::from_millis(2_000));
-                    let order = match outcome {
+                    let order = match &outcome {
                         Ok((200, json)) if json["error"] == 0 => json["result"]["id"].as_str().and_then(|id| id.parse().ok()),
                         _ => None,
                     };
-                    log.lock().unwrap_or_else(|p| p.into_inner()).push(Sent { sent_ms, done_ms: ms(), order });
-                    if order.is_none() {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
+                    let refusal = match (&outcome, order) {
+                        (_, Some(_)) => None,
+                        (Ok((status, json)), None) => Some(format!("HTTP {status} error {}", json["error"])),
+                        (Err(_), None) => Some("no answer".to_owned()),
+                    };
+                    let done_ms = ms();
+                    log.lock().unwrap_or_else(|p| p.into_inner()).push(Sent { sent_ms, done_ms, order, refusal });
+                    // A client keeps inside its rate limit (150 orders/s per user and endpoint):
+                    // over it, the node would block the key for 30 s and the drill would measure
+                    // the block instead of the failover.
+                    let pause_ms = if order.is_none() { 20 } else { MIN_ORDER_INTERVAL_MS.saturating_sub(done_ms - sent_ms) };
+                    std::thread::sleep(Duration::from_millis(pause_ms));
                 }
             })
         })
@@ -390,6 +405,10 @@ fn failover_in(args: &FailoverArgs, exe: &Path, work: &Path, started_utc_ms: u64
             acknowledged_before_kill: entries.iter().filter(|s| s.order.is_some() && s.done_ms <= kill_ms).count() as u64,
             acknowledged_in_round: entries.iter().filter(|s| s.order.is_some()).count() as u64,
             not_acknowledged_in_round: entries.iter().filter(|s| s.order.is_none()).count() as u64,
+            refusals: entries.iter().filter_map(|s| s.refusal.clone()).fold(Default::default(), |mut by, r| {
+                *by.entry(r).or_insert(0) += 1;
+                by
+            }),
             tail_cut,
             new_epoch,
             websocket_dropped_on_kill,

@@ -23,6 +23,7 @@ fn a_primary_killed_at_random_moments_under_load_loses_no_acknowledged_order() {
     assert_eq!((report.rounds[1].killed.as_str(), report.rounds[1].promoted.as_str()), ("b", "a"));
     for round in &report.rounds {
         assert!(round.acknowledged_before_kill > 0, "orders flowed before the kill: {round:?}");
+        assert!(!round.refusals.keys().any(|r| r.ends_with("error 30")), "the load kept inside its rate limit: {round:?}");
         assert!(round.acknowledged_in_round > round.acknowledged_before_kill, "and after the failover: {round:?}");
         assert!(round.failover_ms > 0);
         assert!(round.websocket_dropped_on_kill && round.websocket_resumed_from_snapshot, "a WebSocket client resumes from a snapshot: {round:?}");
