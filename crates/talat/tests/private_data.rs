@@ -23,7 +23,9 @@ fn modes(dir: &std::path::Path, out: &mut Vec<(String, u32)>) {
 #[test]
 fn the_data_directory_is_private_and_a_shared_one_is_refused() {
     let mut server = Served::start(&["--load-users", "0", "--no-bot"]);
-    server.interrupt().expect("talat serve stops");
+    if let Err(e) = server.interrupt() {
+        panic!("talat serve stops: {e}\n--- server log ---\n{}", server.log_tail());
+    }
     let mut all = Vec::new();
     modes(&server.data, &mut all);
     assert!(all.len() > 3, "{all:?}");

@@ -41,6 +41,21 @@ fn drain<R: Read + Send + 'static>(reader: Option<R>) -> thread::JoinHandle<Stri
     })
 }
 
+/// Each thread of process `pid` with what the kernel says it waits in: what a hung shutdown
+/// was stuck on.
+fn threads_of(pid: u32) -> String {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return "(unreadable)".into() };
+    let mut lines: Vec<String> = tasks
+        .flatten()
+        .map(|t| {
+            let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap_or_default().trim().to_owned();
+            format!("{}: {}", read("comm"), read("wchan"))
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
 /// Waits for `child` until the timeout; kills it (and says so) when the timeout passes.
 pub fn wait_until(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
     let deadline = Instant::now() + timeout;
@@ -48,9 +63,10 @@ pub fn wait_until(child: &mut Child, timeout: Duration) -> Result<ExitStatus, St
         match child.try_wait() {
             Ok(Some(status)) => return Ok(status),
             Ok(None) if Instant::now() >= deadline => {
+                let threads = threads_of(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("still running after {timeout:?}: killed"));
+                return Err(format!("still running after {timeout:?}: killed; its threads (name: kernel wait) were:\n{threads}"));
             }
             Ok(None) => thread::sleep(Duration::from_millis(50)),
             Err(e) => return Err(format!("waiting failed: {e}")),
