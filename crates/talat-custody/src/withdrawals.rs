@@ -20,7 +20,7 @@ use bitcoin::consensus::encode::serialize_hex;
 use talat_core::{Amount, Command, ExternalId, RejectReason, UserId};
 use talat_funds::crypto::{check, CryptoRefusal, CryptoWithdrawalRequest, CryptoWithdrawalStatus as S};
 use talat_gateway::gateway::Refusal;
-use talat_store::{CustodyWithdrawalRow, StoreError};
+use talat_store::{CustodyWithdrawalRow, NewScreeningHit, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WithdrawError {
@@ -59,7 +59,11 @@ impl WithdrawError {
                 CryptoRefusal::BelowMinimum | CryptoRefusal::BelowFee => 12,
                 CryptoRefusal::NotWhitelisted => 42,
                 // "not allowed to perform this action within the last 24 hours"
-                CryptoRefusal::CoolingOff | CryptoRefusal::Frozen | CryptoRefusal::AccountLocked => 9,
+                CryptoRefusal::CoolingOff
+                | CryptoRefusal::Frozen
+                | CryptoRefusal::AccountLocked
+                | CryptoRefusal::SanctionedDestination
+                | CryptoRefusal::UnderReview => 9,
                 CryptoRefusal::PendingExists => 40,
             },
             WithdrawError::Engine(RejectReason::InsufficientBalance) => 43,
@@ -149,22 +153,31 @@ impl Custody {
         let address = address.trim().to_ascii_lowercase();
         let now = self.gateway.now_ms();
         let whitelist = self.store.custody_whitelist_of(user_id).await?;
+        let address_valid = script_of_address(&address, &c.hrp).is_some();
+        let destination_sanctioned = address_valid && self.store.sanctioned_address(&address).await?.is_some();
         let pending = self.store.custody_withdrawals_of(user_id, 20).await?.iter().filter(|w| S::parse(&w.status).is_some_and(S::is_pending)).count();
         let request = CryptoWithdrawalRequest {
             amount_units,
             min_units: c.withdraw_min_units,
             fee_units: c.withdraw_fee_units,
             network_enabled: c.withdraw_enable && self.gateway.read.venue().funding.withdrawals_open,
-            address_valid: script_of_address(&address, &c.hrp).is_some(),
+            address_valid,
+            destination_sanctioned,
             whitelisted_at_ms: whitelist.iter().find(|w| w.network == c.network && w.address == address).map(|w| w.added_ms),
             cooling_off_ms: c.whitelist_cooling_off_ms,
             now_ms: now,
             pending_withdrawals: pending,
             frozen: self.store.custody_frozen(user_id, &c.asset).await?,
             account_locked: who.account_locked,
+            under_review: self.under_review(who.user).await?,
             second_factor_ok: who.second_factor_ok,
         };
-        check(&request).map_err(WithdrawError::Refused)?;
+        if let Err(refusal) = check(&request) {
+            if refusal == CryptoRefusal::SanctionedDestination {
+                self.screen_destination(who.user, &address, "a crypto withdrawal").await?;
+            }
+            return Err(WithdrawError::Refused(refusal));
+        }
         let tier = self.thb_value_satang(n, amount_units).map(|v| self.gateway.funds().config.approval.tier(v));
         let approvals_needed = tier.map_or(1, |t| u64::from(t.approvers) + u64::from(t.checker));
         let row = CustodyWithdrawalRow {
@@ -210,6 +223,35 @@ impl Custody {
             Err(Refusal::Gateway(e)) => return Err(WithdrawError::Unavailable(e.message.into_owned())),
         }
         self.after_hold(&row.id).await
+    }
+
+    /// Whether an active sanctions list names `address`. If one does, the customer gets a
+    /// screening hit for compliance (one per list entry and version, like a name match), and
+    /// its open hit stops every withdrawal of the account until staff decide it.
+    pub async fn screen_destination(&self, user: UserId, address: &str, attempt: &str) -> Result<bool, WithdrawError> {
+        let Some(listed) = self.store.sanctioned_address(address).await? else { return Ok(false) };
+        tracing::warn!(user = user.0, list = %listed.list_name, entity = %listed.entity_id, "{attempt} named a sanctioned address");
+        // Screening hits belong to web accounts; an API-only user has none, and the refusal
+        // and the log line above are then all there is.
+        let Some(account) = self.store.web_account_of_user(user).await? else { return Ok(true) };
+        let hit = NewScreeningHit {
+            list_name: listed.list_name,
+            entity_id: listed.entity_id,
+            entity_version: listed.entity_version,
+            score_milli: 1_000,
+            matched_name: format!("{} address {}", listed.currency, listed.address),
+            reasons: format!("{attempt} named this listed address"),
+        };
+        self.store.record_screening(account.id, &[hit], self.gateway.now_ms()).await?;
+        Ok(true)
+    }
+
+    /// An open or confirmed screening hit on the customer's account stops its withdrawals, as
+    /// it stops THB ones.
+    async fn under_review(&self, user: UserId) -> Result<bool, WithdrawError> {
+        let Some(account) = self.store.web_account_of_user(user).await? else { return Ok(false) };
+        let hits = self.store.screening_hits_of_account(account.id, 50).await?;
+        Ok(hits.iter().any(|h| h.status == "open" || h.status == "confirmed"))
     }
 
     async fn after_hold(&self, id: &str) -> Result<CustodyWithdrawalRow, WithdrawError> {

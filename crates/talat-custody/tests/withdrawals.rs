@@ -1,7 +1,8 @@
 //! Crypto withdrawals on a real chain (a regtest litecoind on loopback, scripts/custody-env):
 //! with and without approval, each paid exactly once across a crash between signing and
 //! broadcast and one between broadcast and settle (a new service over the same store stands
-//! for the restarted process), and every refusal with its v4 code, changing nothing.
+//! for the restarted process), and every refusal with its v4 code, changing nothing — a
+//! destination a sanctions list names among them.
 
 use std::sync::Arc;
 use talat_api::testkit::TestExchange;
@@ -224,6 +225,32 @@ async fn refusals_carry_their_v4_codes_and_change_nothing() {
     let e = rig.custody.request_withdrawal(&rig.who(1), "LTC", &rig.destination, LTC).await.unwrap_err();
     assert_eq!(e.v4().0, "B1009-CW");
     assert_eq!(rig.ltc(1), (4 * LTC, LTC));
+
+    // A destination a sanctions list names: refused, and compliance gets a hit on the account,
+    // whose open hit then stops its other withdrawals too.
+    let listed = rig.node.wallet_address().await.unwrap();
+    rig.whitelist(0, &listed, rig.now() - 2 * DAY_MS).await;
+    let account = store.insert_web_account("customer0@example.com", "x", rig.user(0), rig.now()).await.unwrap().unwrap();
+    let entry = talat_store::SanctionsEntryRow {
+        entity_id: "36001".into(),
+        version: 3,
+        entry: "{}".into(),
+        addresses: vec![("LTC".into(), listed.to_ascii_lowercase())],
+    };
+    let list = talat_store::NewSanctionsList { name: "ofac-sdn".into(), format: "ofac_sdn_csv".into(), sha256: "s".into(), loaded_by: 1, loaded_ms: rig.now() };
+    store.load_sanctions_list(&list, &[entry]).await.unwrap();
+    let e = rig.custody.request_withdrawal(&rig.who(0), "LTC", &listed.to_ascii_uppercase(), LTC).await.unwrap_err();
+    assert_eq!((e.v4().0, e.v3()), ("B1012-CW", 9), "{e}");
+    let hits = store.screening_hits_of_account(account, 10).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].list_name.as_str(), hits[0].entity_id.as_str(), hits[0].entity_version, hits[0].status.as_str()), ("ofac-sdn", "36001", 3, "open"));
+    assert!(hits[0].matched_name.contains(&listed.to_ascii_lowercase()), "{:?}", hits[0]);
+    let e = rig.custody.request_withdrawal(&rig.who(0), "LTC", &rig.destination, LTC).await.unwrap_err();
+    assert_eq!(e.v4().0, "B1010-CW", "an open hit stops the account's withdrawals: {e}");
+    assert!(rig.custody.request_withdrawal(&rig.who(0), "LTC", &listed, LTC).await.is_err());
+    assert_eq!(store.screening_hits_of_account(account, 10).await.unwrap().len(), 1, "one hit per list entry and version");
+    assert!(store.custody_withdrawals_of(u64::from(rig.user(0).0), 10).await.unwrap().is_empty());
+    assert_eq!(rig.ltc(0), (5 * LTC, 0), "nothing held");
     rig.exchange.stop().await;
 }
 

@@ -83,6 +83,8 @@ pub struct CryptoWithdrawalRequest {
     pub network_enabled: bool,
     /// The destination parses as an address of this network.
     pub address_valid: bool,
+    /// An active sanctions list names the destination address.
+    pub destination_sanctioned: bool,
     /// When the customer whitelisted the destination (`None`: not whitelisted).
     pub whitelisted_at_ms: Option<u64>,
     pub cooling_off_ms: u64,
@@ -91,6 +93,8 @@ pub struct CryptoWithdrawalRequest {
     /// A reorg below a credited deposit froze this asset for the customer.
     pub frozen: bool,
     pub account_locked: bool,
+    /// A sanctions screening hit on the account is open or confirmed.
+    pub under_review: bool,
     /// The second factor was given and right (or an API key with withdraw permission made it).
     pub second_factor_ok: bool,
 }
@@ -117,6 +121,10 @@ pub enum CryptoRefusal {
     AccountLocked,
     #[error("a second factor is required")]
     SecondFactorRequired,
+    #[error("the destination address is named on a sanctions list; withdrawals to it are refused and compliance has been told")]
+    SanctionedDestination,
+    #[error("withdrawals wait for a compliance review of this account")]
+    UnderReview,
 }
 
 impl CryptoRefusal {
@@ -126,10 +134,10 @@ impl CryptoRefusal {
             CryptoRefusal::NetworkDisabled => ("B1001-CW", 400),
             CryptoRefusal::InvalidAddress | CryptoRefusal::BelowMinimum | CryptoRefusal::BelowFee => ("V1006-CW", 400),
             CryptoRefusal::NotWhitelisted => ("B1014-CW", 400),
-            CryptoRefusal::CoolingOff => ("B1012-CW", 400),
+            CryptoRefusal::CoolingOff | CryptoRefusal::SanctionedDestination => ("B1012-CW", 400),
             CryptoRefusal::PendingExists => ("B1009-CW", 400),
             CryptoRefusal::Frozen => ("B1013-CW", 400),
-            CryptoRefusal::AccountLocked => ("B1010-CW", 400),
+            CryptoRefusal::AccountLocked | CryptoRefusal::UnderReview => ("B1010-CW", 400),
             CryptoRefusal::SecondFactorRequired => ("A1001-CW", 403),
         }
     }
@@ -147,6 +155,9 @@ pub fn check(r: &CryptoWithdrawalRequest) -> Result<(), CryptoRefusal> {
     if !r.address_valid {
         return Err(CryptoRefusal::InvalidAddress);
     }
+    if r.destination_sanctioned {
+        return Err(CryptoRefusal::SanctionedDestination);
+    }
     if r.amount_units < r.min_units {
         return Err(CryptoRefusal::BelowMinimum);
     }
@@ -160,6 +171,9 @@ pub fn check(r: &CryptoWithdrawalRequest) -> Result<(), CryptoRefusal> {
     }
     if r.account_locked {
         return Err(CryptoRefusal::AccountLocked);
+    }
+    if r.under_review {
+        return Err(CryptoRefusal::UnderReview);
     }
     if r.frozen {
         return Err(CryptoRefusal::Frozen);
@@ -183,12 +197,14 @@ mod tests {
             fee_units: 100_000,
             network_enabled: true,
             address_valid: true,
+            destination_sanctioned: false,
             whitelisted_at_ms: Some(0),
             cooling_off_ms: DAY_MS,
             now_ms: DAY_MS,
             pending_withdrawals: 0,
             frozen: false,
             account_locked: false,
+            under_review: false,
             second_factor_ok: true,
         }
     }
@@ -197,15 +213,17 @@ mod tests {
     fn each_check_refuses_with_its_code() {
         assert_eq!(check(&ok()), Ok(()));
         type Case = (fn(&mut CryptoWithdrawalRequest), CryptoRefusal, &'static str);
-        let cases: [Case; 9] = [
+        let cases: [Case; 11] = [
             (|r| r.network_enabled = false, CryptoRefusal::NetworkDisabled, "B1001-CW"),
             (|r| r.address_valid = false, CryptoRefusal::InvalidAddress, "V1006-CW"),
+            (|r| r.destination_sanctioned = true, CryptoRefusal::SanctionedDestination, "B1012-CW"),
             (|r| r.amount_units = 99_999, CryptoRefusal::BelowMinimum, "V1006-CW"),
             (|r| r.fee_units = 1_000_000, CryptoRefusal::BelowFee, "V1006-CW"),
             (|r| r.whitelisted_at_ms = None, CryptoRefusal::NotWhitelisted, "B1014-CW"),
             (|r| r.whitelisted_at_ms = Some(1), CryptoRefusal::CoolingOff, "B1012-CW"),
             (|r| r.pending_withdrawals = 1, CryptoRefusal::PendingExists, "B1009-CW"),
             (|r| r.frozen = true, CryptoRefusal::Frozen, "B1013-CW"),
+            (|r| r.under_review = true, CryptoRefusal::UnderReview, "B1010-CW"),
             (|r| r.second_factor_ok = false, CryptoRefusal::SecondFactorRequired, "A1001-CW"),
         ];
         for (change, refusal, code) in cases {

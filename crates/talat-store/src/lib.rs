@@ -52,8 +52,8 @@ pub use app::onboarding::{
 };
 pub use app::por::{PorLeafRow, PorReportRow, MAX_POR_PAGE, MAX_POR_REPORTS, POR_KEEP_LEAF_REPORTS, POR_LEAF_BATCH, POR_SALT_BYTES};
 pub use app::screening::{
-    ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow,
-    ScreeningSubjectRow, MAX_SCREENING_ROWS,
+    ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionedAddressRow, SanctionsEntryRow, SanctionsListRow,
+    ScreeningHitRow, ScreeningSubjectRow, MAX_SCREENING_ROWS,
 };
 pub use app::status::{NewStatusIncident, StatusIncidentRow, StatusOverrideRow, StatusUpdateRow, MAX_STATUS_INCIDENTS};
 pub use app::support::{

@@ -11,7 +11,7 @@ use talat_core::UserId;
 use talat_store::*;
 
 fn entry(id: &str, version: u64) -> SanctionsEntryRow {
-    SanctionsEntryRow { entity_id: id.into(), version, entry: format!("{{\"entity_id\":\"{id}\",\"version\":{version}}}") }
+    SanctionsEntryRow { entity_id: id.into(), version, entry: format!("{{\"entity_id\":\"{id}\",\"version\":{version}}}"), addresses: Vec::new() }
 }
 
 fn list(name: &str, sha: &str, at: u64) -> NewSanctionsList {
@@ -180,4 +180,39 @@ async fn two_reviewers_cannot_both_decide(db: &TestDb) {
     }
 }
 
-suite!(lists_load_in_one_transaction_and_replace_by_name, hits_follow_the_applications_and_decisions_are_conditional, two_reviewers_cannot_both_decide);
+async fn listed_addresses_are_found_only_in_active_lists(db: &TestDb) {
+    let store = db.connect().await;
+    let named = |id: &str, version: u64, addresses: &[(&str, &str)]| SanctionsEntryRow {
+        addresses: addresses.iter().map(|(c, a)| (c.to_string(), a.to_string())).collect(),
+        ..entry(id, version)
+    };
+    let loaded = store
+        .load_sanctions_list(
+            &list("ofac-sdn", "s1", 1_000),
+            &[
+                named("36001", 4, &[("XBT", "1exampleaddre55"), ("LTC", "rltc1qexample0")]),
+                named("36002", 1, &[]),
+                named("36003", 2, &[("LTC", "rltc1qexample0")]),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(loaded, ListLoad::Loaded { .. }));
+    let found = store.sanctioned_address("  RLTC1QEXAMPLE0 ").await.unwrap().expect("named by two entries, found in any case");
+    assert_eq!((found.list_name.as_str(), found.currency.as_str(), found.address.as_str()), ("ofac-sdn", "LTC", "rltc1qexample0"));
+    assert!(["36001", "36003"].contains(&found.entity_id.as_str()));
+    assert_eq!(found.entity_version, if found.entity_id == "36001" { 4 } else { 2 });
+    assert_eq!(store.sanctioned_address("1exampleaddre55").await.unwrap().map(|a| a.entity_id), Some("36001".into()));
+    assert_eq!(store.sanctioned_address("rltc1qsomeoneelse").await.unwrap(), None);
+    // A newer file of the list without the address: the old list is inactive, the address free.
+    store.load_sanctions_list(&list("ofac-sdn", "s2", 2_000), &[named("36001", 5, &[("XBT", "1exampleaddre55")])]).await.unwrap();
+    assert_eq!(store.sanctioned_address("rltc1qexample0").await.unwrap(), None);
+    assert_eq!(store.sanctioned_address("1exampleaddre55").await.unwrap().map(|a| a.entity_version), Some(5));
+}
+
+suite!(
+    lists_load_in_one_transaction_and_replace_by_name,
+    hits_follow_the_applications_and_decisions_are_conditional,
+    two_reviewers_cannot_both_decide,
+    listed_addresses_are_found_only_in_active_lists
+);

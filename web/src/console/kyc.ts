@@ -252,7 +252,7 @@ export async function screeningPage(view: HTMLElement) {
 
   if (decides) {
     const name = field("List name", h("input", { type: "text", autocomplete: "off", placeholder: "un-consolidated" }));
-    const format = field("Format", h("select", {}, h("option", { value: "un_xml" }, "UN consolidated list (XML)"), h("option", { value: "csv" }, "CSV")));
+    const format = field("Format", h("select", {}, h("option", { value: "un_xml" }, "UN consolidated list (XML)"), h("option", { value: "csv" }, "CSV"), h("option", { value: "ofac_sdn_csv" }, "OFAC SDN (SDN.CSV)")));
     const file = field("List file", h("input", { type: "file", accept: ".xml,.csv,text/xml,application/xml,text/csv" }));
     const reason = reasonField();
     const err = errorBox();

@@ -19,17 +19,20 @@
 //! | `nationality` | optional; `;`-separated; alpha-3 codes or English country names |
 //! | `list` | required; the source list, e.g. `amlo-th` |
 //! | `thai_name` | optional; the name in Thai script, screened against customers' Thai names |
+//! | `addresses` | optional column; `;`-separated `CURRENCY:address` digital-currency addresses (`LTC:ltc1q…`), refused as withdrawal destinations |
 //!
 //! The header line must be exactly as above. Lines starting with `#` are comments. Surrounding
 //! spaces in fields are trimmed. Errors give the line number and the column.
 
-use super::model::{bounds, Alias, AliasQuality, DobFact, EntryKind, ListEntry};
+use super::model::{bounds, normalize_address, Alias, AliasQuality, DobFact, EntryKind, ListEntry, ListedAddress};
 use super::ListError;
 use crate::date::Date;
 use std::collections::BTreeSet;
 
 /// The required header, in order.
 pub const HEADER: [&str; 9] = ["entity_id", "version", "kind", "name", "aliases", "dob", "nationality", "list", "thai_name"];
+/// The optional last column: digital-currency addresses.
+pub const ADDRESSES_COLUMN: &str = "addresses";
 
 /// Parses a whole CSV list.
 pub fn parse_csv_list(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
@@ -38,10 +41,11 @@ pub fn parse_csv_list(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
     }
     let mut reader = ::csv::ReaderBuilder::new().has_headers(true).comment(Some(b'#')).trim(::csv::Trim::All).flexible(false).from_reader(input);
     let header = reader.headers().map_err(|e| csv_error(input, &e))?;
-    if header.iter().ne(HEADER.iter().copied()) {
+    let with_addresses = header.iter().eq(HEADER.iter().copied().chain([ADDRESSES_COLUMN]));
+    if header.iter().ne(HEADER.iter().copied()) && !with_addresses {
         return Err(ListError::Csv {
             line: header.position().map_or(1, |p| line_of(input, p)),
-            message: format!("the header must be exactly `{}`", HEADER.join(",")),
+            message: format!("the header must be exactly `{}` (optionally followed by `,{ADDRESSES_COLUMN}`)", HEADER.join(",")),
         });
     }
     let mut entries = Vec::new();
@@ -52,7 +56,7 @@ pub fn parse_csv_list(input: &[u8]) -> Result<Vec<ListEntry>, ListError> {
         if entries.len() >= bounds::ENTRIES_MAX {
             return Err(ListError::TooManyEntries { max: bounds::ENTRIES_MAX });
         }
-        let entry = parse_row(&record, line)?;
+        let entry = parse_row(&record, line, with_addresses)?;
         if !seen_ids.insert(entry.entity_id.clone()) {
             return Err(ListError::DuplicateId { entity_id: entry.entity_id });
         }
@@ -78,10 +82,10 @@ fn csv_error(input: &[u8], error: &::csv::Error) -> ListError {
     ListError::Csv { line, message: error.to_string() }
 }
 
-fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListError> {
-    assert_eq!(record.len(), HEADER.len(), "the reader is not flexible");
+fn parse_row(record: &::csv::StringRecord, line: u64, with_addresses: bool) -> Result<ListEntry, ListError> {
+    assert_eq!(record.len(), HEADER.len() + usize::from(with_addresses), "the reader is not flexible");
     let fail = |column: &str, message: String| ListError::Csv { line, message: format!("{column}: {message}") };
-    for (column, value) in HEADER.iter().zip(record.iter()) {
+    for (column, value) in HEADER.iter().chain([&ADDRESSES_COLUMN]).zip(record.iter()) {
         if value.len() > bounds::TEXT_MAX_BYTES {
             return Err(fail(column, format!("longer than {} bytes", bounds::TEXT_MAX_BYTES)));
         }
@@ -123,6 +127,20 @@ fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListE
     let nationalities = list_values(6)?;
     let list = required(7)?;
     let thai_name = column(8);
+    let mut addresses = Vec::new();
+    if with_addresses {
+        for text in column(9).split(';').map(str::trim).filter(|v| !v.is_empty()) {
+            let listed = text
+                .split_once(':')
+                .map(|(currency, address)| (currency.trim(), address.trim()))
+                .filter(|(currency, address)| !currency.is_empty() && !address.is_empty() && !address.contains(char::is_whitespace))
+                .ok_or_else(|| fail(ADDRESSES_COLUMN, format!("{text:?} is not CURRENCY:address")))?;
+            addresses.push(ListedAddress { currency: listed.0.to_ascii_uppercase(), address: normalize_address(listed.1) });
+        }
+        if addresses.len() > bounds::VALUES_PER_ENTRY_MAX {
+            return Err(fail(ADDRESSES_COLUMN, format!("more than {} values", bounds::VALUES_PER_ENTRY_MAX)));
+        }
+    }
     Ok(ListEntry {
         list,
         entity_id,
@@ -137,6 +155,7 @@ fn parse_row(record: &::csv::StringRecord, line: u64) -> Result<ListEntry, ListE
         reference: String::new(),
         regime: None,
         listed_on: None,
+        addresses,
     })
 }
 
@@ -194,11 +213,28 @@ mod tests {
         let short_row = format!("{HEAD}A,1,individual\n");
         assert!(matches!(parse_csv_list(short_row.as_bytes()), Err(ListError::Csv { .. })));
 
+        let bad_address = format!("{}addresses\nA,1,individual,Name,,,,l,,ltc1qxyz\n", HEAD.trim_end().to_owned() + ",");
+        let err = parse_csv_list(bad_address.as_bytes()).unwrap_err().to_string();
+        assert_eq!(err, "CSV line 2: addresses: \"ltc1qxyz\" is not CURRENCY:address");
+
         let wrong_header = "id,version\nA,1\n";
         let err = parse_csv_list(wrong_header.as_bytes()).unwrap_err().to_string();
         assert!(err.contains("the header must be exactly"), "{err}");
 
         let duplicate = format!("{HEAD}A,1,individual,N,,,,l,\nA,2,individual,M,,,,l,\n");
         assert!(matches!(parse_csv_list(duplicate.as_bytes()), Err(ListError::DuplicateId { .. })));
+    }
+
+    #[test]
+    fn an_addresses_column_names_digital_currency_addresses() {
+        let file =
+            format!("{},addresses\nA,1,entity,Mixer Co,,,,in-house,,\"LTC: RLTC1QAbc ; eth:0xDeadBeef\"\nB,1,individual,Name,,,,in-house,,\n", HEAD.trim_end());
+        let entries = parse_csv_list(file.as_bytes()).unwrap();
+        assert_eq!(
+            entries[0].addresses,
+            vec![ListedAddress { currency: "LTC".into(), address: "rltc1qabc".into() }, ListedAddress { currency: "ETH".into(), address: "0xdeadbeef".into() }]
+        );
+        assert!(entries[1].addresses.is_empty());
+        assert!(parse_csv_list(FIXTURE).unwrap().iter().all(|e| e.addresses.is_empty()), "the nine-column header still reads");
     }
 }

@@ -3,6 +3,7 @@
 //! - [`model`]: one list entry, whatever the source format.
 //! - [`un_xml`]: the UN Security Council Consolidated List XML.
 //! - [`csv`]: a simple CSV format for other lists (AMLO's Thai list, in-house lists).
+//! - [`ofac_csv`]: OFAC's SDN list as published in CSV, with the digital-currency addresses it names.
 //! - [`matcher`]: scores a customer against a list (nomenklatura logic-v1 style, threshold 0.70).
 //! - [`clearance`]: a reviewer's "not the same person" decision, which lapses when the entry changes.
 //!
@@ -13,6 +14,7 @@ pub mod clearance;
 pub mod csv;
 pub mod matcher;
 pub mod model;
+pub mod ofac_csv;
 pub mod un_xml;
 
 /// Why a sanctions list could not be loaded. Messages are for staff operating the list import.

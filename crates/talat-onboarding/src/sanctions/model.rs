@@ -103,6 +103,26 @@ pub struct ListEntry {
     pub regime: Option<String>,
     /// Date of listing as written (`YYYY-MM-DD` for the UN list), if given.
     pub listed_on: Option<String>,
+    /// Digital-currency addresses the list names for this entry (OFAC's "Digital Currency
+    /// Address"): a withdrawal to one is refused. Lists stored before addresses existed read
+    /// as naming none.
+    #[serde(default)]
+    pub addresses: Vec<ListedAddress>,
+}
+
+/// A digital-currency address a list names, with the list's currency code (`XBT`, `ETH`, `LTC`…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedAddress {
+    pub currency: String,
+    /// As [`normalize_address`] writes it.
+    pub address: String,
+}
+
+/// The one form addresses are compared in: trimmed and lower case. Bech32 and hex (`0x…`)
+/// addresses are case-insensitive by definition; two Base58 addresses differing only in case
+/// would both need a valid checksum, so folding case never makes two real addresses collide.
+pub fn normalize_address(address: &str) -> String {
+    address.trim().to_ascii_lowercase()
 }
 
 /// Bounds every list parser enforces, so a corrupt or hostile file cannot exhaust memory.

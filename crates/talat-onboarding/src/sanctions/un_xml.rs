@@ -408,6 +408,7 @@ fn finish_entry(entry: EntryBuilder) -> Result<ListEntry, ListError> {
         reference: entry.reference.unwrap_or_default(),
         regime: entry.regime,
         listed_on: entry.listed_on,
+        addresses: Vec::new(),
     })
 }
 

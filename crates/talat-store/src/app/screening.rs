@@ -70,6 +70,19 @@ pub struct SanctionsEntryRow {
     pub entity_id: String,
     pub version: u64,
     pub entry: String,
+    /// The digital-currency addresses the entry names, as (currency, address) with the
+    /// address trimmed and lower case. Stored beside the entry for lookups; not read back.
+    pub addresses: Vec<(String, String)>,
+}
+
+/// A listed address an active list names: what a withdrawal to it is refused with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SanctionedAddressRow {
+    pub list_name: String,
+    pub entity_id: String,
+    pub entity_version: u64,
+    pub currency: String,
+    pub address: String,
 }
 
 /// What loading a list did.
@@ -277,10 +290,45 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        let addresses: Vec<(&str, &str, &str)> =
+            entries.iter().flat_map(|e| e.addresses.iter().map(|(currency, address)| (e.entity_id.as_str(), currency.as_str(), address.as_str()))).collect();
+        for chunk in addresses.chunks(ENTRY_INSERT_BATCH) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4)).collect();
+            // One entry may name an address twice (in two currencies' words): keep one row.
+            let sql = format!("INSERT INTO sanctioned_addresses (list_id, entity_id, currency, address) VALUES {} ON CONFLICT DO NOTHING", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for (entity_id, currency, address) in chunk {
+                debug_assert_eq!(*address, address.trim().to_ascii_lowercase(), "addresses are stored normalised");
+                q = q.bind(id).bind(*entity_id).bind(*currency).bind(*address);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         let list =
             self.sanctions_list(id as u64).await?.ok_or_else(|| StoreError::corrupt("sanctions_lists", format!("list {id} vanished after its insert")))?;
         Ok(ListLoad::Loaded { list, replaced: active.first().map(|l| l.id) })
+    }
+
+    /// The entry of an active list that names `address` (trimmed and lower case), if any.
+    pub async fn sanctioned_address(&self, address: &str) -> Result<Option<SanctionedAddressRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT l.name, a.entity_id, e.version, a.currency, a.address FROM sanctioned_addresses a \
+             JOIN sanctions_lists l ON l.id = a.list_id AND l.active = 1 \
+             JOIN sanctions_entries e ON e.list_id = a.list_id AND e.entity_id = a.entity_id \
+             WHERE a.address = $1 ORDER BY a.list_id LIMIT 1",
+        )
+        .bind(address.trim().to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let c = Cols::new(&row, "sanctioned_addresses");
+        Ok(Some(SanctionedAddressRow {
+            list_name: c.text("name")?,
+            entity_id: c.text("entity_id")?,
+            entity_version: c.u64("version")?,
+            currency: c.text("currency")?,
+            address: c.text("address")?,
+        }))
     }
 
     pub async fn sanctions_list(&self, id: u64) -> Result<Option<SanctionsListRow>, StoreError> {
@@ -327,7 +375,7 @@ impl Store {
             let n = rows.len();
             for r in &rows {
                 let c = Cols::new(r, "sanctions_entries");
-                out.push(SanctionsEntryRow { entity_id: c.text("entity_id")?, version: c.u64("version")?, entry: c.text("entry")? });
+                out.push(SanctionsEntryRow { entity_id: c.text("entity_id")?, version: c.u64("version")?, entry: c.text("entry")?, addresses: Vec::new() });
             }
             if (n as i64) < ENTRY_READ_BATCH {
                 return Ok(out);

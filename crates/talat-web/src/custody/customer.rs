@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_custody::chain::{format_units, parse_units};
 use talat_custody::hot::script_of_address;
-use talat_custody::withdrawals::Requester;
-use talat_funds::crypto::CryptoWithdrawalStatus;
+use talat_custody::withdrawals::{Requester, WithdrawError};
+use talat_funds::crypto::{CryptoRefusal, CryptoWithdrawalStatus};
 use talat_store::WhitelistRow;
 
 /// Longest whitelist label kept.
@@ -101,6 +101,9 @@ async fn add_whitelist(State(web): State<Arc<Web>>, headers: HeaderMap, Customer
     let user_id = u64::from(account.user.0);
     if c.store.custody_whitelist_of(user_id).await?.len() >= MAX_WHITELIST {
         return Err(WebError::conflict(format!("at most {MAX_WHITELIST} addresses can be whitelisted")));
+    }
+    if c.screen_destination(account.user, &address, "a withdrawal whitelist entry").await.map_err(withdraw_error)? {
+        return Err(withdraw_error(WithdrawError::Refused(CryptoRefusal::SanctionedDestination)));
     }
     use_customer_totp(&web, &account, body::str(&m, "totp")?, "totp").await?;
     let row = WhitelistRow { user_id, network: n.config.network.clone(), address, label, added_ms: web.gateway.now_ms() };

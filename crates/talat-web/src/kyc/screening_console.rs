@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use talat_core::{Command, TierLimits};
 use talat_onboarding::sanctions::csv::parse_csv_list;
+use talat_onboarding::sanctions::ofac_csv::parse_ofac_sdn_csv;
 use talat_onboarding::sanctions::un_xml::parse_un_xml;
 use talat_onboarding::Clearance;
 use talat_store::{HitDecision, ListLoad, NewSanctionsList, SanctionsEntryRow, SanctionsListRow, ScreeningHitRow};
@@ -97,8 +98,8 @@ async fn load_list(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bo
         body::object_up_to(&headers, &body, false, MAX_KYC_BODY_BYTES)?;
         let name = list_name(&m)?;
         let format = match body::str(&m, "format")? {
-            f @ ("un_xml" | "csv") => f.to_string(),
-            _ => return Err(WebError::invalid("format", "format must be un_xml or csv")),
+            f @ ("un_xml" | "csv" | "ofac_sdn_csv") => f.to_string(),
+            _ => return Err(WebError::invalid("format", "format must be un_xml, csv or ofac_sdn_csv")),
         };
         let data = base64::engine::general_purpose::STANDARD
             .decode(body::str(&m, "data_base64")?.trim())
@@ -108,8 +109,12 @@ async fn load_list(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bo
             return Err(WebError::invalid("data_base64", "the list file is empty"));
         }
         let sha256 = hex::encode(Sha256::digest(&data));
-        let is_xml = format == "un_xml";
-        let entries = tokio::task::spawn_blocking(move || if is_xml { parse_un_xml(&data) } else { parse_csv_list(&data) })
+        let parse = match format.as_str() {
+            "un_xml" => parse_un_xml,
+            "ofac_sdn_csv" => parse_ofac_sdn_csv,
+            _ => parse_csv_list,
+        };
+        let entries = tokio::task::spawn_blocking(move || parse(&data))
             .await
             .map_err(WebError::internal)?
             .map_err(|e| WebError::invalid("data_base64", format!("the list file could not be read: {e}")))?;
@@ -123,6 +128,7 @@ async fn load_list(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, bo
                     entity_id: e.entity_id.clone(),
                     version: u64::from(e.version),
                     entry: serde_json::to_string(e).map_err(WebError::internal)?,
+                    addresses: e.addresses.iter().map(|a| (a.currency.clone(), a.address.clone())).collect(),
                 })
             })
             .collect::<WebResult<Vec<_>>>()?;
