@@ -9,6 +9,8 @@
 //! * `watcher`: one chain's deposit watcher — durable cursor, reorgs, rescans, credits
 //!   through the engine's idempotent `Deposit`.
 //! * `sweep`: customers' deposit outputs to the hot wallet, as a PSBT for the offline signer.
+//! * `cold`: the cold wallet's balance, hot → cold transfers (signed here after a second
+//!   approval) and cold → hot top-ups (PSBTs for the offline cold key).
 //! * `service`: the networks a server runs and what the HTTP surfaces ask of them.
 //! * `regtest`: a throwaway regtest node (tests and the demo).
 //! * `crash`: crash points the tests of the real process abort at (`TALAT_CRASH_AT`).
@@ -18,6 +20,7 @@
 //! submitted.
 
 pub mod chain;
+pub mod cold;
 pub mod crash;
 pub mod deposit;
 pub mod hot;

@@ -53,6 +53,11 @@ pub struct NetworkConfig {
     /// cold storage (the reference's policy: keep the hot share small).
     pub hot_low_units: u64,
     pub hot_high_units: u64,
+    /// Account-level xpub of the cold wallet (BIP-84, its key offline); empty: no cold wallet.
+    /// Transfers to cold pay its receive addresses; top-ups are PSBTs spending from them.
+    pub cold_xpub: String,
+    /// Receive addresses of the cold wallet talat watches and pays (`0/0` … `0/n-1`).
+    pub cold_addresses: u32,
 }
 
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
@@ -100,6 +105,8 @@ impl NetworkConfig {
             whitelist_cooling_off_ms: 24 * 3_600_000,
             hot_low_units: 5 * LTC,
             hot_high_units: 100 * LTC,
+            cold_xpub: String::new(),
+            cold_addresses: 20,
         }
     }
 
@@ -149,6 +156,12 @@ impl NetworkConfig {
         }
         if self.poll_ms < 100 {
             return Err(format!("{}: poll_ms below 100", self.network));
+        }
+        if !(1..=crate::cold::MAX_COLD_ADDRESSES).contains(&self.cold_addresses) {
+            return Err(format!("{}: cold_addresses must be 1 to {}", self.network, crate::cold::MAX_COLD_ADDRESSES));
+        }
+        if !self.cold_xpub.is_empty() && self.cold_xpub.trim() == self.deposit_xpub.trim() {
+            return Err(format!("{}: cold_xpub must not be the deposit key", self.network));
         }
         Ok(())
     }

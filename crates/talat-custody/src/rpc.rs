@@ -134,6 +134,8 @@ struct UnspentJson {
     txid: String,
     vout: u32,
     amount: Box<RawValue>,
+    #[serde(rename = "scriptPubKey")]
+    script_pub_key: String,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +163,24 @@ impl BitcoinRpc {
                 let units = parse_units(u.amount.get(), self.decimals)
                     .ok_or_else(|| ChainError::Malformed { method: "scantxoutset".into(), detail: format!("amount {}", u.amount.get()) })?;
                 Ok(crate::payout::Utxo { txid: u.txid, vout: u.vout, units })
+            })
+            .collect()
+    }
+
+    /// The unspent outputs of several addresses in one scan of the UTXO set (a scan reads the
+    /// whole set: one per wallet, not one per address), each with the index of its address in
+    /// `addresses`.
+    pub async fn unspent_of(&self, addresses: &[String], hrp: &str) -> Result<Vec<(usize, crate::payout::Utxo)>, ChainError> {
+        let scripts: Vec<String> = addresses.iter().map(|a| crate::hot::script_of_address(a, hrp).map(|s| s.to_hex_string()).unwrap_or_default()).collect();
+        let descriptors: Vec<String> = addresses.iter().map(|a| format!("addr({a})")).collect();
+        let scan: ScanJson = self.call("scantxoutset", json!(["start", descriptors])).await?;
+        scan.unspents
+            .into_iter()
+            .filter_map(|u| scripts.iter().position(|s| !s.is_empty() && *s == u.script_pub_key).map(|i| (i, u)))
+            .map(|(i, u)| {
+                let units = parse_units(u.amount.get(), self.decimals)
+                    .ok_or_else(|| ChainError::Malformed { method: "scantxoutset".into(), detail: format!("amount {}", u.amount.get()) })?;
+                Ok((i, crate::payout::Utxo { txid: u.txid, vout: u.vout, units }))
             })
             .collect()
     }

@@ -5,8 +5,9 @@
 //! web layer), and the signed transaction is accepted only if it is that PSBT's transaction
 //! (the same txid: SegWit signatures do not change it).
 
+use crate::keys::AddressBook;
 use crate::rpc::BitcoinRpc;
-use crate::service::{Custody, Network};
+use crate::service::Custody;
 use crate::withdrawals::WithdrawError;
 use base64::Engine;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Xpub};
@@ -53,7 +54,7 @@ impl Custody {
         let plan = crate::payout::Plan { inputs: utxos.clone(), send_units: send, change_units: 0, fee_units: fee };
         let (tx, prevouts) = crate::payout::build(&plan, crate::hot::Signer::script_pubkey(&signer), crate::hot::Signer::script_pubkey(&signer))
             .map_err(WithdrawError::Unavailable)?;
-        let psbt = psbt_of(n, tx.clone(), &prevouts, &indexes)?;
+        let psbt = psbt_of(&n.config.deposit_xpub, &n.addresses, tx.clone(), &prevouts, &indexes)?;
         let row = CustodySweepRow {
             id: 0,
             network: n.config.network.clone(),
@@ -69,15 +70,20 @@ impl Custody {
             approved_by: None,
             approved_ms: None,
             broadcast_ms: None,
+            kind: "sweep".into(),
+            raw_tx: None,
         };
         let id = self.store.insert_custody_sweep(&row).await?;
         Ok(CustodySweepRow { id, ..row })
     }
 
-    /// Broadcasts the offline signer's transaction (hex) for an approved sweep, after checking
-    /// it is that sweep's transaction.
+    /// Broadcasts the offline signer's transaction (hex) for an approved sweep or cold → hot
+    /// top-up, after checking it is that PSBT's transaction.
     pub async fn broadcast_sweep(&self, id: u64, signed_hex: &str) -> Result<CustodySweepRow, WithdrawError> {
         let sweep = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no sweep {id}")))?;
+        if sweep.kind == "to_cold" {
+            return Err(WithdrawError::Conflict("a transfer to cold is signed by talat when it is approved, not by an offline signer".into()));
+        }
         if sweep.status == "proposed" {
             return Err(WithdrawError::Conflict("a second staff member must approve the sweep first".into()));
         }
@@ -93,10 +99,12 @@ impl Custody {
     }
 }
 
-/// The PSBT of an unsigned sweep: each input's spent output (SegWit v0 needs only that) and its
-/// key's origin under the deposit xpub.
-fn psbt_of(n: &Network, tx: bitcoin::Transaction, prevouts: &[bitcoin::TxOut], indexes: &[u64]) -> Result<Psbt, WithdrawError> {
-    let xpub = Xpub::from_str(n.config.deposit_xpub.trim()).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+/// The PSBT of an unsigned transaction spending outputs of an xpub's receive addresses: each
+/// input's spent output (SegWit v0 needs only that) and its key's origin under `xpub`
+/// (`indexes[i]` is input i's address index in `book`).
+pub(crate) fn psbt_of(xpub: &str, book: &AddressBook, tx: bitcoin::Transaction, prevouts: &[bitcoin::TxOut], indexes: &[u64]) -> Result<Psbt, WithdrawError> {
+    assert_eq!(tx.input.len(), indexes.len(), "one derivation index per input");
+    let xpub = Xpub::from_str(xpub.trim()).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
     let secp = Secp256k1::verification_only();
     let mut psbt = Psbt::from_unsigned_tx(tx).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
     for (i, (input, index)) in psbt.inputs.iter_mut().zip(indexes).enumerate() {
@@ -104,7 +112,7 @@ fn psbt_of(n: &Network, tx: bitcoin::Transaction, prevouts: &[bitcoin::TxOut], i
         let path: DerivationPath = vec![ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index: child }].into();
         let key = xpub.derive_pub(&secp, &path).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
         // The deposit output pays this key's P2WPKH: the PSBT must say so to be signable.
-        let (_, _, program) = bech32::segwit::decode(&n.addresses.address(*index).map_err(|e| WithdrawError::Unavailable(e.to_string()))?)
+        let (_, _, program) = bech32::segwit::decode(&book.address(*index).map_err(|e| WithdrawError::Unavailable(e.to_string()))?)
             .map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
         let mut prevout = prevouts[i].clone();
         let version0 = bitcoin::WitnessProgram::new(bitcoin::WitnessVersion::V0, &program).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;

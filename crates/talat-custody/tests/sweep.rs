@@ -2,6 +2,7 @@
 //! deposits of two customers gathered into one PSBT for the offline holder of the deposit key
 //! (here the test, which made that key), signed outside talat, approved by a second staff
 //! member, broadcast only if it is the PSBT's own transaction, and paid to the hot wallet.
+//! Hot and cold: the excess of the hot wallet to cold under four eyes, and cold → hot top-ups.
 
 use bitcoin::bip32::Xpriv;
 use bitcoin::psbt::Psbt;
@@ -78,5 +79,67 @@ async fn deposits_are_swept_to_the_hot_wallet_through_an_offline_signed_psbt() {
     let (_, hot) = custody.hot_signer(custody.network("LTC").unwrap()).await.unwrap();
     let hot_units: u64 = node.rpc().unspent(&hot).await.unwrap().iter().map(|u| u.units).sum();
     assert_eq!(hot_units, sweep.send_units, "the hot wallet received the sweep");
+    exchange.stop().await;
+}
+
+/// The hot wallet above its high watermark sends the excess to cold once a second staff member
+/// approves (talat signs it, recorded before broadcast; a repeat sends the same transaction);
+/// a top-up from cold is a PSBT the offline cold key signs, sent only after approval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hot_excess_goes_to_cold_and_cold_tops_up_hot_through_a_psbt() {
+    const LTC: u64 = 100_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
+    let exchange = TestExchange::start(ApiConfig::default(), 1, SequencerConfig::default()).await;
+    exchange.gateway.execute(Command::ListAsset(AssetSpec { code: "LTC".into(), scale: 8 })).await.unwrap();
+    let key = |byte: u8| {
+        let master = Xpriv::new_master(bitcoin::NetworkKind::Main, &[byte; 32]).unwrap();
+        let xpub = bitcoin::bip32::Xpub::from_priv(&Secp256k1::new(), &master).to_string();
+        (master, xpub)
+    };
+    let (_, deposit_xpub) = key(1);
+    let (cold_key, cold_xpub) = key(2);
+    let mut network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, &deposit_xpub, "rltc");
+    (network.hot_low_units, network.hot_high_units, network.cold_addresses) = (2 * LTC, 10 * LTC, 5);
+    let without_cold =
+        Custody::new(&CustodyConfig { networks: vec![network.clone()] }, exchange.gateway.store.clone().unwrap(), Arc::clone(&exchange.gateway)).unwrap();
+    assert!(matches!(without_cold.propose_to_cold("LTC", 1, None).await, Err(WithdrawError::Conflict(m)) if m.contains("no cold wallet")));
+    network.cold_xpub = cold_xpub;
+    let custody = Custody::new(&CustodyConfig { networks: vec![network] }, exchange.gateway.store.clone().unwrap(), Arc::clone(&exchange.gateway)).unwrap();
+    let (_, hot) = custody.hot_signer(custody.network("LTC").unwrap()).await.unwrap();
+    node.send(&hot, "20").await.unwrap();
+    node.mine(1).await.unwrap();
+    assert_eq!(custody.hot_balance("LTC").await.unwrap().units, 20 * LTC);
+    assert_eq!(custody.cold_balance("LTC").await.unwrap().unwrap().units, 0);
+
+    // Hot → cold: the excess above the watermarks' middle (20 − 6 = 14 LTC).
+    assert!(matches!(custody.propose_to_cold("LTC", 1, Some(25 * LTC)).await, Err(WithdrawError::Conflict(_))), "more than the hot wallet has");
+    let to_cold = custody.propose_to_cold("LTC", 1, None).await.unwrap();
+    assert_eq!((to_cold.kind.as_str(), to_cold.status.as_str(), to_cold.send_units), ("to_cold", "proposed", 14 * LTC));
+    assert!(matches!(custody.propose_to_cold("LTC", 1, None).await, Err(WithdrawError::Conflict(_))), "one open transfer to cold");
+    assert!(matches!(custody.approve_transfer(to_cold.id, 1).await, Err(WithdrawError::Conflict(m)) if m.contains("proposed a transfer")));
+    let sent = custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    assert_eq!(sent.status, "broadcast");
+    let (txid, raw) = (sent.unsigned_txid.clone(), sent.raw_tx.clone().expect("recorded before broadcast"));
+    let again = custody.send_to_cold(to_cold.id).await.unwrap();
+    assert_eq!((again.unsigned_txid.as_str(), again.raw_tx.as_deref()), (txid.as_str(), Some(raw.as_str())), "sent again only as recorded");
+    node.mine(1).await.unwrap();
+    let cold = custody.cold_balance("LTC").await.unwrap().unwrap();
+    assert_eq!(cold.units, 14 * LTC, "paid once");
+    assert_eq!(custody.hot_balance("LTC").await.unwrap().units, 6 * LTC - sent.fee_units);
+
+    // Cold → hot: a PSBT for the offline cold key.
+    assert!(matches!(custody.propose_top_up("LTC", 1, 15 * LTC).await, Err(WithdrawError::Conflict(m)) if m.contains("cold wallet")));
+    let top_up = custody.propose_top_up("LTC", 1, 3 * LTC).await.unwrap();
+    assert_eq!((top_up.kind.as_str(), top_up.destination.as_str(), top_up.send_units), ("top_up", hot.as_str(), 3 * LTC));
+    let signed = sign_offline(&top_up.psbt, &cold_key);
+    let hex = bitcoin::consensus::encode::serialize_hex(&signed);
+    assert!(matches!(custody.broadcast_sweep(top_up.id, &hex).await, Err(WithdrawError::Conflict(_))), "not before a second approval");
+    assert!(matches!(custody.broadcast_sweep(to_cold.id, &hex).await, Err(WithdrawError::Conflict(_))), "a transfer to cold takes no outside signature");
+    assert_eq!(custody.approve_transfer(top_up.id, 2).await.unwrap().status, "approved", "approved, it waits for the signed transaction");
+    assert_eq!(custody.broadcast_sweep(top_up.id, &hex).await.unwrap().status, "broadcast");
+    node.mine(1).await.unwrap();
+    assert_eq!(custody.hot_balance("LTC").await.unwrap().units, 9 * LTC - sent.fee_units);
+    assert_eq!(custody.cold_balance("LTC").await.unwrap().unwrap().units, 11 * LTC - top_up.fee_units, "the change went back to cold");
     exchange.stop().await;
 }

@@ -233,5 +233,28 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
         staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/sweeps/{sweep}/broadcast"), json!({"transaction_hex": "00"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let _: &Value = &v;
+
+    // Transfers between hot and cold: this network has no cold wallet, and amounts are checked.
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/to-cold", json!({"network": "LTC"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("no cold wallet")), "{v}");
+    let (s, v) =
+        staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/top-up", json!({"network": "LTC", "amount": "0.000000001"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("amount")), "{v}");
+    let (s, _) = staff(&mut browsers, Role::Support).post("/web/api/console/custody/transfers/top-up", json!({"network": "LTC", "amount": "1"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "support moves no coins");
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert_eq!((v["wallets"][0]["cold_configured"].as_bool(), v["wallets"][0]["cold_balance"].is_null()), (Some(false), true), "{v}");
+
+    // An address a sanctions list names cannot be whitelisted (before any code is asked), and
+    // the attempt opens a screening hit for compliance.
+    let listed = rig.node.wallet_address().await.unwrap();
+    let entry = talat_store::SanctionsEntryRow { entity_id: "9".into(), version: 1, entry: "{}".into(), addresses: vec![("LTC".into(), listed.clone())] };
+    let list = talat_store::NewSanctionsList { name: "in-house".into(), format: "csv".into(), sha256: "x".into(), loaded_by: 1, loaded_ms: 1 };
+    kit.web.store.load_sanctions_list(&list, &[entry]).await.unwrap();
+    let (s, v) = c.b.post("/web/api/crypto/whitelist", json!({"network": "LTC", "address": listed, "totp": "000000"})).await;
+    assert_eq!((s, v["bitkub_code"].as_u64()), (StatusCode::UNPROCESSABLE_ENTITY, Some(9)), "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("sanctions list")), "{v}");
+    assert_eq!(kit.web.store.screening_hits_of_account(c.account_id, 10).await.unwrap().len(), 1);
     rig.kit.ex.stop().await;
 }

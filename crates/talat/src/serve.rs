@@ -306,6 +306,10 @@ async fn start_demo_chain(
     };
     let mut network = talat_custody::network::NetworkConfig::litecoin(&node.rpc_url, talat_custody::regtest::RPC_USER, &node.rpc_password, &xpub, "rltc");
     network.poll_ms = config.demo.chain_block_ms.clamp(500, 60_000);
+    // A cold wallet too, so the console's transfers to cold and top-ups can be tried.
+    if let Ok(cold) = talat_custody::keys::demo_xpub(&master.derive("demo-cold-key")) {
+        network.cold_xpub = cold;
+    }
     Some((talat_custody::CustodyConfig { networks: vec![network] }, node))
 }
 

@@ -9,13 +9,17 @@ import { t, num, dateTime } from "../lib/i18n";
 
 interface Wallet {
   network: string; asset: string; hot_address: string; hot_balance: string | null; outgoing: string; node_height: number | null; scanned_height: number | null;
-  error: string | null; watermark: "low" | "ok" | "high" | null; hot_low: string; hot_high: string;
+  error: string | null; watermark: "low" | "ok" | "high" | null; hot_low: string; hot_high: string; cold_configured: boolean; cold_balance: string | null;
 }
 interface Withdrawal {
   id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
   approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
 }
-interface Sweep { id: number; network: string; inputs: number; send: string; fee: string; status: string; proposed_ms: number; unsigned_txid: string; psbt: string | null }
+interface Sweep {
+  id: number; network: string; kind: "sweep" | "to_cold" | "top_up"; inputs: number; send: string; fee: string; status: string; proposed_ms: number; unsigned_txid: string;
+  psbt: string | null;
+}
+const KINDS = { sweep: "sweep", to_cold: "to cold", top_up: "top-up" } as const;
 interface Case { id: number; network: string; kind: string; user_id: number; asset: string; txid: string; detail: string; opened_ms: number; resolution: string | null }
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -46,7 +50,20 @@ export async function custodyPage(view: HTMLElement) {
     propose.onclick = async () => {
       try { await post("/web/api/console/custody/sweeps", { network: w.wallets[0]?.network ?? "LTC" }); say(t("Sweep prepared: a second person approves it before its PSBT is released.")); await refresh(); } catch (e) { fail(e); }
     };
-    clear(sweeps, propose, table([t("Prepared"), t("Inputs"), t("Amount"), t("Fee"), t("Status"), ""], s.sweeps.map((x) => {
+    const network = w.wallets[0]?.network ?? "LTC";
+    const toCold = h("button", { type: "button" }, t("Move the excess to cold"));
+    toCold.onclick = async () => {
+      try { await post("/web/api/console/custody/transfers/to-cold", { network }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+    };
+    const topUp = h("button", { type: "button" }, t("Top up from cold"));
+    topUp.onclick = async () => {
+      const amount = prompt(t("How much to bring from cold?"));
+      if (!amount) return;
+      try { await post("/web/api/console/custody/transfers/top-up", { network, amount: amount.trim() }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+    };
+    const coldConfigured = w.wallets.some((x) => x.cold_configured);
+    clear(sweeps, h("p", { class: "actions" }, propose, coldConfigured ? toCold : null, coldConfigured ? topUp : null),
+      table([t("Prepared"), t("Kind"), t("Inputs"), t("Amount"), t("Fee"), t("Status"), ""], s.sweeps.map((x) => {
       const cell = h("span", { class: "actions" });
       if (x.status === "proposed") {
         const approve = h("button", { type: "button", class: "small" }, t("Approve"));
@@ -67,14 +84,15 @@ export async function custodyPage(view: HTMLElement) {
         };
         cell.append(download, send);
       }
-      return [dateTime(x.proposed_ms), String(x.inputs), `${num(x.send)}`, `${num(x.fee)}`, x.status, cell];
+      return [dateTime(x.proposed_ms), t(KINDS[x.kind] ?? x.kind), String(x.inputs), `${num(x.send)}`, `${num(x.fee)}`, x.status, cell];
     }), t("Sweeps")));
-    clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
+    clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Cold balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
       x.network,
       h("code", { title: x.hot_address }, short(x.hot_address)),
       x.hot_balance === null ? h("span", { class: "form-error" }, x.error ?? "—") : h("span", {}, `${num(x.hot_balance)} ${x.asset}`,
         x.watermark === "low" ? h("span", { class: "badge st-rejected", role: "alert", "data-testid": "hot-low" }, ` ${t("Below")} ${num(x.hot_low)}: ${t("top up from cold")}`) : null,
         x.watermark === "high" ? h("span", { class: "badge st-awaiting_approval", role: "alert" }, ` ${t("Above")} ${num(x.hot_high)}: ${t("move the excess to cold")}`) : null),
+      x.cold_balance !== null ? `${num(x.cold_balance)} ${x.asset}` : t("not configured"),
       `${num(x.outgoing)} ${x.asset}`,
       String(x.node_height ?? "—"),
       String(x.scanned_height ?? "—"),

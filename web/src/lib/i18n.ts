@@ -522,6 +522,15 @@ const TH: Record<string, string> = {
   "Send signed transaction": "ส่งธุรกรรมที่ลงนามแล้ว",
   "The signed transaction (hex) from the offline signer:": "ธุรกรรมที่ลงนามแล้ว (hex) จากผู้ลงนามออฟไลน์:",
   "Sent.": "ส่งแล้ว",
+  "Cold balance": "ยอดโคลด์วอลเล็ต",
+  "not configured": "ยังไม่ได้ตั้งค่า",
+  "Move the excess to cold": "ย้ายส่วนเกินไปโคลด์วอลเล็ต",
+  "Top up from cold": "เติมจากโคลด์วอลเล็ต",
+  "How much to bring from cold?": "ต้องการเติมจากโคลด์วอลเล็ตเท่าไร?",
+  "Transfer prepared: a second person approves it.": "เตรียมการโอนแล้ว: ต้องมีผู้อนุมัติคนที่สอง",
+  "sweep": "กวาดเหรียญ",
+  "to cold": "ไปโคลด์",
+  "top-up": "เติมฮอต",
 };
 
 let lang: Lang = (localStorage.getItem("talat.lang") as Lang) || (navigator.language.startsWith("th") ? "th" : "en");

@@ -271,10 +271,15 @@ impl Store {
     /// Outputs spent by signed transactions not yet confirmed deep enough to leave the node's
     /// UTXO set: coin selection must not use them again.
     pub async fn custody_reserved_inputs(&self, network: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT inputs FROM custody_withdrawals WHERE network = $1 AND status IN ('signed', 'broadcast') AND inputs IS NOT NULL")
-            .bind(network)
-            .fetch_all(&self.pool)
-            .await?;
+        // A hot → cold transfer spends hot outputs too.
+        let rows = sqlx::query(
+            "SELECT inputs FROM custody_withdrawals WHERE network = $1 AND status IN ('signed', 'broadcast') AND inputs IS NOT NULL \
+             UNION ALL SELECT inputs FROM custody_sweeps WHERE network = $2 AND kind = 'to_cold' AND status IN ('signed', 'broadcast')",
+        )
+        .bind(network)
+        .bind(network)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::new();
         for r in rows {
             let text: String = r.try_get("inputs")?;
@@ -315,6 +320,17 @@ impl Store {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A `to_cold` transfer's transaction as signed.
+pub struct SignedTransfer<'a> {
+    pub txid: &'a str,
+    pub raw_hex: &'a str,
+    /// Comma-separated outpoints it spends.
+    pub inputs: &'a str,
+    pub send_units: u64,
+    pub fee_units: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustodySweepRow {
     pub id: u64,
     pub network: String,
@@ -325,17 +341,23 @@ pub struct CustodySweepRow {
     pub send_units: u64,
     pub fee_units: u64,
     pub destination: String,
-    /// `proposed`, `approved`, `broadcast`.
+    /// `proposed`, `approved`, `signed` (a `to_cold` transfer, recorded before it is sent),
+    /// `broadcast`.
     pub status: String,
     pub proposed_by: u64,
     pub proposed_ms: u64,
     pub approved_by: Option<u64>,
     pub approved_ms: Option<u64>,
     pub broadcast_ms: Option<u64>,
+    /// `sweep` (deposits → hot, PSBT), `to_cold` (hot → cold, signed by talat), `top_up`
+    /// (cold → hot, PSBT).
+    pub kind: String,
+    /// A `to_cold` transfer's signed transaction (hex), recorded before its broadcast.
+    pub raw_tx: Option<String>,
 }
 
-const SWEEP_COLUMNS: &str =
-    "id, network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms, approved_by, approved_ms, broadcast_ms";
+const SWEEP_COLUMNS: &str = "id, network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms, approved_by, \
+                             approved_ms, broadcast_ms, kind, raw_tx";
 
 impl CustodySweepRow {
     fn read(row: &AnyRow) -> Result<CustodySweepRow, StoreError> {
@@ -355,6 +377,8 @@ impl CustodySweepRow {
             approved_by: c.opt_u64("approved_by")?,
             approved_ms: c.opt_u64("approved_ms")?,
             broadcast_ms: c.opt_u64("broadcast_ms")?,
+            kind: c.text("kind")?,
+            raw_tx: c.opt_text("raw_tx")?,
         })
     }
 }
@@ -397,8 +421,8 @@ impl Store {
     pub async fn insert_custody_sweep(&self, s: &CustodySweepRow) -> Result<u64, StoreError> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
-            "INSERT INTO custody_sweeps (network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9) RETURNING id",
+            "INSERT INTO custody_sweeps (network, psbt, unsigned_txid, inputs, send_units, fee_units, destination, status, proposed_by, proposed_ms, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9, $10) RETURNING id",
         )
         .bind(&s.network)
         .bind(&s.psbt)
@@ -409,6 +433,7 @@ impl Store {
         .bind(&s.destination)
         .bind(int(s.proposed_by)?)
         .bind(int(s.proposed_ms)?)
+        .bind(&s.kind)
         .fetch_one(&mut *tx)
         .await?;
         let id = Cols::new(&row, "custody_sweeps").u64("id")?;
@@ -442,13 +467,34 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Records an approved `to_cold` transfer's signed transaction; false if it is not an
+    /// approved, unsigned one (then nothing may be sent).
+    pub async fn record_signed_custody_transfer(&self, id: u64, signed: &SignedTransfer<'_>) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE custody_sweeps SET status = 'signed', unsigned_txid = $1, raw_tx = $2, inputs = $3, send_units = $4, fee_units = $5 \
+             WHERE id = $6 AND kind = 'to_cold' AND status = 'approved' AND raw_tx IS NULL",
+        )
+        .bind(signed.txid)
+        .bind(signed.raw_hex)
+        .bind(signed.inputs)
+        .bind(int(signed.send_units)?)
+        .bind(int(signed.fee_units)?)
+        .bind(int(id)?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn mark_custody_sweep_broadcast(&self, id: u64, now_ms: u64) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query("UPDATE custody_sweeps SET status = 'broadcast', broadcast_ms = $1 WHERE id = $2 AND status IN ('approved', 'broadcast')")
-            .bind(int(now_ms)?)
-            .bind(int(id)?)
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE custody_sweeps SET status = 'broadcast', broadcast_ms = $1 WHERE id = $2 AND status IN ('approved', 'signed', 'broadcast')")
+                .bind(int(now_ms)?)
+                .bind(int(id)?)
+                .execute(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -34,6 +34,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/faucet", post(faucet))
         .route("/web/api/console/custody/sweeps", get(sweeps).post(propose_sweep))
         .route("/web/api/console/custody/sweeps/{id}/approve", post(approve_sweep))
+        .route("/web/api/console/custody/transfers/to-cold", post(propose_to_cold))
+        .route("/web/api/console/custody/transfers/top-up", post(propose_top_up))
         .route("/web/api/console/custody/sweeps/{id}/broadcast", post(broadcast_sweep))
 }
 
@@ -119,12 +121,14 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
         let outgoing: u64 =
             c.store.custody_withdrawals_in(&k.network, &[S::Signed.as_str(), S::Broadcast.as_str()]).await?.iter().map(|w| w.amount_units - w.fee_units).sum();
         let cursor = c.store.custody_cursor(&k.network).await?.map(|(h, _)| h);
+        let cold = if k.cold_xpub.is_empty() { None } else { c.cold_balance(&k.network).await.ok().flatten() };
         out.push(json!({
             "network": k.network, "asset": k.asset, "hot_address": hot,
             "hot_balance": balance.map(|b| format_units(b, k.decimals)), "outgoing": format_units(outgoing, k.decimals),
             "watermark": balance.map(|b| k.hot_watermark(b)),
             "hot_low": format_units(k.hot_low_units, k.decimals), "hot_high": format_units(k.hot_high_units, k.decimals),
             "node_height": tip, "scanned_height": cursor, "error": error,
+            "cold_configured": !k.cold_xpub.is_empty(), "cold_balance": cold.map(|b| format_units(b.units, k.decimals)),
         }));
     }
     Ok(Json(json!({"wallets": out})))
@@ -187,7 +191,8 @@ fn sweep_json(c: &talat_custody::Custody, s: &talat_store::CustodySweepRow) -> V
         "proposed_by": s.proposed_by, "proposed_ms": s.proposed_ms, "approved_by": s.approved_by, "approved_ms": s.approved_ms, "broadcast_ms": s.broadcast_ms,
         "unsigned_txid": s.unsigned_txid,
         // Released for the offline signer only once a second staff member approved.
-        "psbt": (s.status != "proposed").then(|| s.psbt.clone()),
+        "psbt": (s.status != "proposed" && !s.psbt.is_empty()).then(|| s.psbt.clone()),
+        "kind": s.kind,
     })
 }
 
@@ -215,17 +220,54 @@ async fn propose_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff
     .await
 }
 
-/// The four eyes: a staff member other than the proposer releases the PSBT.
+/// An amount of the network's asset in the body (`amount`, a decimal), if given.
+fn amount_in(c: &talat_custody::Custody, m: &serde_json::Map<String, Value>, network: &str) -> WebResult<Option<u64>> {
+    let Some(text) = m.get("amount").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let d = super::view::decimals(c, network);
+    match talat_custody::chain::parse_units(text, d) {
+        Some(units) if units > 0 => Ok(Some(units)),
+        _ => Err(WebError::invalid("amount", format!("an amount above 0 with at most {d} decimals"))),
+    }
+}
+
+/// Proposes moving the hot wallet's excess (or `amount`) to the cold wallet; a second staff
+/// member's approval signs and sends it.
+async fn propose_to_cold(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let network = body::str(&m, "network")?.to_string();
+    let act = Action { web: &web, staff: &s, action: "custody.transfer.to_cold", target: format!("network:{network}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let amount = amount_in(c, &m, &network)?;
+        let row = c.propose_to_cold(&network, s.row.id, amount).await.map_err(withdraw_error)?;
+        Ok(json!({"sweep": sweep_json(c, &row)}))
+    })
+    .await
+}
+
+/// Prepares a cold → hot top-up of `amount` as a PSBT for the offline cold key.
+async fn propose_top_up(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let network = body::str(&m, "network")?.to_string();
+    let act = Action { web: &web, staff: &s, action: "custody.transfer.top_up", target: format!("network:{network}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let amount = amount_in(c, &m, &network)?.ok_or_else(|| WebError::invalid("amount", "name the amount to bring from cold"))?;
+        let row = c.propose_top_up(&network, s.row.id, amount).await.map_err(withdraw_error)?;
+        Ok(json!({"sweep": sweep_json(c, &row)}))
+    })
+    .await
+}
+
+/// The four eyes: a staff member other than the proposer approves — a sweep's or top-up's PSBT
+/// is released to the offline signer; a transfer to cold is signed and sent.
 async fn approve_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false).unwrap_or_default();
     let act = Action { web: &web, staff: &s, action: "custody.sweep.approve", target: format!("sweep:{id}") };
     act.run(allow::FUNDS_APPROVE, &m, || async {
         let id = sweep_id(&id)?;
         let c = custody(&web)?;
-        if !c.store.approve_custody_sweep(id, s.row.id, web.gateway.now_ms()).await? {
-            return Err(WebError::conflict("only a proposed sweep can be approved, and not by whoever proposed it"));
-        }
-        let row = c.store.custody_sweep(id).await?.ok_or_else(|| WebError::not_found("no such sweep"))?;
+        let row = c.approve_transfer(id, s.row.id).await.map_err(withdraw_error)?;
         Ok(json!({"sweep": sweep_json(c, &row)}))
     })
     .await
