@@ -43,6 +43,11 @@ impl LocalSigner {
         Ok(LocalSigner { secret: xprv.private_key, public, secp })
     }
 
+    /// The key itself, for signing a proof-of-reserves message (`crate::reserves`).
+    pub fn secret(&self) -> &SecretKey {
+        &self.secret
+    }
+
     /// The wallet's SegWit v0 address with `hrp`.
     pub fn address(&self, hrp: &str) -> Result<String, String> {
         let hrp = bech32::Hrp::parse(hrp).map_err(|e| e.to_string())?;

@@ -11,6 +11,8 @@
 //! * `sweep`: customers' deposit outputs to the hot wallet, as a PSBT for the offline signer.
 //! * `cold`: the cold wallet's balance, hot → cold transfers (signed here after a second
 //!   approval) and cold → hot top-ups (PSBTs for the offline cold key).
+//! * `reserves`: proof of reserves' assets side — hot, cold and unswept deposits on chain, and
+//!   the hot address's signed message (BIP-137).
 //! * `service`: the networks a server runs and what the HTTP surfaces ask of them.
 //! * `regtest`: a throwaway regtest node (tests and the demo).
 //! * `crash`: crash points the tests of the real process abort at (`TALAT_CRASH_AT`).
@@ -28,6 +30,7 @@ pub mod keys;
 pub mod network;
 pub mod payout;
 pub mod regtest;
+pub mod reserves;
 pub mod rpc;
 pub mod service;
 pub mod sweep;

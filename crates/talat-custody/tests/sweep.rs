@@ -141,5 +141,24 @@ async fn the_hot_excess_goes_to_cold_and_cold_tops_up_hot_through_a_psbt() {
     node.mine(1).await.unwrap();
     assert_eq!(custody.hot_balance("LTC").await.unwrap().units, 9 * LTC - sent.fee_units);
     assert_eq!(custody.cold_balance("LTC").await.unwrap().unwrap().units, 11 * LTC - top_up.fee_units, "the change went back to cold");
+
+    // Proof of reserves' assets side: hot and cold on chain, the hot address's signed message.
+    let message = "talat proof of reserves: root 00ff, as of 2026-12-06";
+    let reserves = custody.reserves(message).await.unwrap();
+    let r = &reserves[0];
+    assert_eq!((r.hot_units, r.cold_units, r.deposit_units), (9 * LTC - sent.fee_units, Some(11 * LTC - top_up.fee_units), 0));
+    assert_eq!(r.total_units(), u128::from(20 * LTC - sent.fee_units - top_up.fee_units));
+    assert!(talat_custody::reserves::verify_message(&r.hot_address, "rltc", &r.magic, message, &r.signature));
+    // The hash is the one Litecoin Core signs: its verifymessage (legacy addresses only) accepts
+    // the same signature with the header of the key's P2PKH address.
+    let (signer, _) = custody.hot_signer(custody.network("LTC").unwrap()).await.unwrap();
+    let public = bitcoin::secp256k1::PublicKey::from_secret_key(&Secp256k1::new(), signer.secret());
+    let legacy_address = bitcoin::Address::p2pkh(bitcoin::CompressedPublicKey(public), bitcoin::Network::Regtest).to_string();
+    use base64::Engine;
+    let mut bytes = base64::engine::general_purpose::STANDARD.decode(&r.signature).unwrap();
+    bytes[0] = bytes[0] - 39 + 31;
+    let legacy_signature = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let verified: bool = node.rpc().call("verifymessage", serde_json::json!([legacy_address, legacy_signature, message])).await.unwrap();
+    assert!(verified, "litecoind verifies the signed message");
     exchange.stop().await;
 }

@@ -20,6 +20,7 @@ fn report(as_of_ms: u64, leaves: &[PorLeafRow]) -> PorReportRow {
         leaf_count: leaves.len() as u64,
         published_ms: as_of_ms + 1,
         published_by: (as_of_ms > 1_000).then_some(7), // the first by the daily job
+        reserves: None,
     }
 }
 
@@ -37,6 +38,10 @@ async fn salts_reports_and_pruning(db: &TestDb) {
     let first = store.insert_por_report(&report(1_000, &many), &many).await.unwrap();
     let got = store.latest_por_report().await.unwrap().unwrap();
     assert_eq!(got, PorReportRow { id: first, ..report(1_000, &many) });
+    // The assets side is written once, after the report.
+    assert!(store.set_por_reserves(first, "[]").await.unwrap());
+    assert!(!store.set_por_reserves(first, "[{}]").await.unwrap(), "not rewritten");
+    assert_eq!(store.latest_por_report().await.unwrap().unwrap().reserves.as_deref(), Some("[]"));
     assert_eq!(store.por_leaf(first, 3).await.unwrap().unwrap().balances, vec![300, u64::MAX]);
     assert_eq!(store.por_leaf(first, 100_000).await.unwrap(), None);
     let mut read = Vec::new();

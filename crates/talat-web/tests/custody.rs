@@ -256,5 +256,28 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
     assert_eq!((s, v["bitkub_code"].as_u64()), (StatusCode::UNPROCESSABLE_ENTITY, Some(9)), "{v}");
     assert!(v["message"].as_str().is_some_and(|m| m.contains("sanctions list")), "{v}");
     assert_eq!(kit.web.store.screening_hits_of_account(c.account_id, 10).await.unwrap().len(), 1);
+
+    // Proof of reserves with custody served: each network's holdings on chain beside what
+    // customers are owed of the asset, and the hot address's signature naming the report.
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/por/publish", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    let report = &v["report"];
+    let r = &report["reserves"][0];
+    assert_eq!((r["network"].as_str(), r["asset"].as_str(), r["cold"].as_str()), (Some("LTC"), Some("LTC"), None), "{v}");
+    let message = r["message"].as_str().unwrap();
+    assert!(message.contains(&format!("report {}", report["id"])) && message.contains(report["root"]["hash_hex"].as_str().unwrap()), "{message}");
+    assert!(talat_custody::reserves::verify_message(
+        r["hot_address"].as_str().unwrap(),
+        "rltc",
+        r["magic"].as_str().unwrap(),
+        message,
+        r["signature"].as_str().unwrap()
+    ));
+    let owed = report["totals"].as_array().unwrap().iter().find(|t| t["asset"] == "LTC").unwrap()["amount"].clone();
+    assert_eq!(r["liabilities"], owed, "{v}");
+    let units = |v: &Value| talat_custody::chain::parse_units(v.as_str().unwrap(), 8).unwrap();
+    assert_eq!(r["covered"].as_bool(), Some(units(&r["total"]) >= units(&owed)), "{r}");
+    let (_, public) = c.b.get("/api/por/latest.json").await;
+    assert_eq!(public["reserves"], report["reserves"], "the public report shows the same assets side");
     rig.kit.ex.stop().await;
 }

@@ -10,7 +10,11 @@ import { fromUnits } from "../lib/dec";
 import { verifyPublished, type PorProof, type PorRoot, type PorCheck } from "../lib/por";
 
 interface Total { asset: string; scale: number; units: string; amount: string }
-interface Report { id: number; as_of_ms: number; published_ms: number; root: PorRoot; totals: Total[]; included?: boolean }
+interface Reserve {
+  network: string; asset: string; hot_address: string; hot: string; cold: string | null; deposits: string; total: string; liabilities: string | null;
+  covered: boolean | null; message: string; signature: string;
+}
+interface Report { id: number; as_of_ms: number; published_ms: number; root: PorRoot; totals: Total[]; reserves: Reserve[] | null; included?: boolean }
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
@@ -76,7 +80,18 @@ export async function porPage(view: HTMLElement) {
       h("dt", {}, t("As of")), h("dd", {}, dateTime(published.as_of_ms)),
       h("dt", {}, t("Root hash")), h("dd", {}, h("code", { "data-testid": "por-root" }, published.root.hash_hex)),
       h("dt", {}, t("Accounts")), h("dd", {}, String(published.root.leaf_count))),
-    table([t("Asset"), t("Total owed to customers")], published.totals.map((x) => [x.asset, num(x.amount)]), t("Total owed to customers")));
+    table([t("Asset"), t("Total owed to customers")], published.totals.map((x) => [x.asset, num(x.amount)]), t("Total owed to customers")),
+    published.reserves && published.reserves.length > 0 ? h("div", {},
+      h("h2", {}, t("Held on chain against what is owed")),
+      table([t("Network"), t("Hot wallet"), t("Cold wallet"), t("Deposit addresses"), t("Held on chain"), t("Owed"), ""], published.reserves.map((r) => [
+        r.network, num(r.hot), r.cold === null ? "—" : num(r.cold), num(r.deposits), `${num(r.total)} ${r.asset}`, r.liabilities === null ? "—" : num(r.liabilities),
+        h("span", { class: `badge ${r.covered ? "st-completed" : "st-rejected"}`, "data-testid": "por-covered" }, r.covered ? t("covered") : t("short")),
+      ]), t("Held on chain against what is owed")),
+      ...published.reserves.map((r) => h("details", {}, h("summary", {}, `${t("Signed by the hot wallet")} ${r.network}`),
+        h("dl", { class: "facts" },
+          h("dt", {}, t("Address")), h("dd", {}, h("code", {}, r.hot_address)),
+          h("dt", {}, t("Message")), h("dd", {}, h("code", {}, r.message)),
+          h("dt", {}, t("Signature")), h("dd", {}, h("code", { class: "wrap" }, r.signature)))))) : null);
 
   const result = h("div", { "data-testid": "por-result", "aria-live": "polite" });
   if (report.included) {

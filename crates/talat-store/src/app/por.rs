@@ -37,6 +37,8 @@ pub struct PorReportRow {
     pub published_ms: u64,
     /// The staff member who published it; `None` for the daily job.
     pub published_by: Option<u64>,
+    /// The assets side (JSON, written by [`Store::set_por_reserves`]); `None` until then.
+    pub reserves: Option<String>,
 }
 
 /// One customer's balances in one report, in the report's asset order (smallest units).
@@ -46,7 +48,7 @@ pub struct PorLeafRow {
     pub balances: Vec<u64>,
 }
 
-const REPORT_COLUMNS: &str = "id, as_of_ms, assets, root_hash_hex, totals, leaf_count, published_ms, published_by";
+const REPORT_COLUMNS: &str = "id, as_of_ms, assets, root_hash_hex, totals, leaf_count, published_ms, published_by, reserves";
 
 impl PorReportRow {
     fn read(row: &AnyRow) -> Result<PorReportRow, StoreError> {
@@ -62,6 +64,7 @@ impl PorReportRow {
             leaf_count: c.u64("leaf_count")?,
             published_ms: c.u64("published_ms")?,
             published_by: c.opt_u64("published_by")?,
+            reserves: c.opt_text("reserves")?,
         })
     }
 }
@@ -146,6 +149,18 @@ impl Store {
     /// Writes a report and its leaves in one transaction (leaves in batches of
     /// [`POR_LEAF_BATCH`]), then drops the leaves of reports older than the newest
     /// [`POR_KEEP_LEAF_REPORTS`]. The report row's `id` is ignored; the new id is returned.
+    /// Records a report's assets side (once: a report's reserves are not rewritten).
+    pub async fn set_por_reserves(&self, report_id: u64, reserves_json: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE por_reports SET reserves = $1 WHERE id = $2 AND reserves IS NULL")
+            .bind(reserves_json)
+            .bind(int(report_id)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn insert_por_report(&self, report: &PorReportRow, leaves: &[PorLeafRow]) -> Result<u64, StoreError> {
         assert_eq!(report.leaf_count, leaves.len() as u64, "a report lists as many leaves as it counts");
         assert_eq!(report.assets.len(), report.totals.len(), "one total per asset");

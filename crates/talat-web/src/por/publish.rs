@@ -189,13 +189,68 @@ async fn publish_locked(web: &Web, by: Option<u64>) -> WebResult<Arc<PorReportRo
         leaf_count: root.leaf_count,
         published_ms: web.gateway.now_ms(),
         published_by: by,
+        reserves: None,
     };
     row.id = web.store.insert_por_report(&row, &leaves).await?;
+    row.reserves = record_reserves(web, &row).await?;
     let row = Arc::new(row);
     *web.por.tree.lock().await = Some((row.id, Arc::new(tree)));
     *web.por.latest.lock() = Some(Some(Arc::clone(&row)));
     tracing::info!("proof of reserves: report {} published over {} accounts, root {}", row.id, row.leaf_count, row.root_hash_hex);
     Ok(row)
+}
+
+/// The assets side of a just-published report: each custody network's holdings on chain and
+/// its hot address's signed message naming the report. A chain that cannot be read leaves the
+/// report without it (logged), never unpublished: the liabilities side stands on its own.
+async fn record_reserves(web: &Web, report: &PorReportRow) -> WebResult<Option<String>> {
+    let Some(custody) = web.custody.get() else { return Ok(None) };
+    let message =
+        format!("talat proof of reserves: report {}, root {}, as of {}", report.id, report.root_hash_hex, calendar::bangkok_iso_datetime(report.as_of_ms));
+    let reserves = match custody.reserves(&message).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("proof of reserves: report {} has no assets side: {e}", report.id);
+            return Ok(None);
+        }
+    };
+    let rows: Vec<Value> = reserves
+        .iter()
+        .map(|r| {
+            json!({
+                "network": r.network, "asset": r.asset, "hot_address": r.hot_address,
+                "hot_units": r.hot_units.to_string(), "cold_units": r.cold_units.map(|u| u.to_string()),
+                "deposit_units": r.deposit_units.to_string(), "total_units": r.total_units().to_string(),
+                "message": r.message, "magic": r.magic, "signature": r.signature,
+            })
+        })
+        .collect();
+    let text = Value::Array(rows).to_string();
+    web.store.set_por_reserves(report.id, &text).await?;
+    Ok(Some(text))
+}
+
+/// The report's assets side against its liabilities, per network: amounts formatted in the
+/// asset's scale, and whether the holdings cover what customers are owed of that asset.
+fn reserves_json(report: &PorReportRow, scale_of: impl Fn(&str) -> u8) -> Value {
+    let Some(rows) = report.reserves.as_deref().and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok()) else { return Value::Null };
+    let units = |v: &Value| v.as_str().and_then(|s| s.parse::<u128>().ok());
+    let out: Vec<Value> = rows
+        .into_iter()
+        .map(|mut r| {
+            let asset = r["asset"].as_str().unwrap_or_default().to_owned();
+            let scale = scale_of(&asset);
+            let owed = report.assets.iter().position(|a| *a == asset).and_then(|i| report.totals[i].parse::<u128>().ok());
+            let held = units(&r["total_units"]);
+            for (from, to) in [("hot_units", "hot"), ("cold_units", "cold"), ("deposit_units", "deposits"), ("total_units", "total")] {
+                r[to] = units(&r[from]).map(|u| talat_core::money::format_units(u, scale)).into();
+            }
+            r["liabilities"] = owed.map(|u| talat_core::money::format_units(u, scale)).into();
+            r["covered"] = held.zip(owed).map(|(h, o)| h >= o).into();
+            r
+        })
+        .collect();
+    Value::Array(out)
 }
 
 /// The latest report, if any (cached after the first read; a publication replaces it).
@@ -276,6 +331,7 @@ pub fn report_json(web: &Web, report: &PorReportRow) -> Value {
             "assets": report.assets,
         },
         "totals": totals,
+        "reserves": reserves_json(report, |code| scales.iter().find(|a| a.code == code).map_or(0, |a| a.scale)),
     })
 }
 
