@@ -1,7 +1,9 @@
-//! One chain network's settings (`[[custody.networks]]` in talat.toml): which asset it
-//! carries, how to reach its node, the deposit key, and the money rules — confirmations by
-//! amount tier, the dust floor, withdrawal minimum and fee. Amounts are in the asset's smallest
-//! unit (litoshi, satoshi).
+//! One chain network's settings (`[[custody.networks]]` in talat.toml): its family (Bitcoin or
+//! Ethereum), which asset it carries (one network, one asset: an ERC-20 network names its token
+//! contract), how to reach its node, the deposit key, and the money rules — confirmations by
+//! amount tier, the dust floor, withdrawal minimum and fee, and on Ethereum the gas settings.
+//! Amounts (`*_units`) are in the engine's smallest unit of the asset (litoshi, satoshi,
+//! 10^-8 ETH); on-chain amounts of the Ethereum family (`*_wei`) have the token's decimals.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,18 @@ use serde::{Deserialize, Serialize};
 pub struct ConfirmationTier {
     pub up_to_units: Option<u64>,
     pub confirmations: u32,
+}
+
+/// Which kind of chain a network is: how its node is spoken to, how addresses look, how
+/// withdrawals are built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Bitcoin Core's JSON-RPC, UTXOs, SegWit addresses (Litecoin, Bitcoin).
+    #[default]
+    Bitcoin,
+    /// Ethereum's JSON-RPC, accounts and nonces, native ETH or one ERC-20 token.
+    Ethereum,
 }
 
 /// Every key but the node and the key has a default (Litecoin's, [`NetworkConfig::default`]).
@@ -53,6 +67,21 @@ pub struct NetworkConfig {
     /// cold storage (the reference's policy: keep the hot share small).
     pub hot_low_units: u64,
     pub hot_high_units: u64,
+    /// `bitcoin` (the default) or `ethereum`.
+    pub family: Family,
+    /// Ethereum: the chain id transactions are signed for (1 mainnet, 31337 a local anvil);
+    /// the node must report the same one.
+    pub chain_id: u64,
+    /// Ethereum: the ERC-20 contract this network carries (`0x…`); empty for native ETH.
+    pub token_contract: String,
+    /// Decimals the engine books the asset with (8 for ETH); `decimals` are the chain's.
+    pub engine_decimals: u8,
+    /// Ethereum: gas limit of a withdrawal (21,000 for ETH; a token transfer needs more).
+    pub gas_limit: u64,
+    /// Ethereum: the tip per gas a withdrawal offers.
+    pub priority_fee_per_gas_wei: u64,
+    /// Ethereum: the most any withdrawal, or a fee bump of one, may offer per gas.
+    pub max_fee_per_gas_wei: u64,
 }
 
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
@@ -100,6 +129,81 @@ impl NetworkConfig {
             whitelist_cooling_off_ms: 24 * 3_600_000,
             hot_low_units: 5 * LTC,
             hot_high_units: 100 * LTC,
+            family: Family::Bitcoin,
+            chain_id: 0,
+            token_contract: String::new(),
+            engine_decimals: 8,
+            gas_limit: 0,
+            priority_fee_per_gas_wei: 0,
+            max_fee_per_gas_wei: 0,
+        }
+    }
+
+    /// Native ETH on the chain `chain_id`, booked at 8 decimals, with talat's policy tiers: 12
+    /// confirmations up to 10 ETH, 32 up to 100, 64 (two epochs: finalized) above (the
+    /// reference's practice is 12 to 30).
+    pub fn ethereum(rpc_url: &str, deposit_xpub: &str, chain_id: u64) -> NetworkConfig {
+        const ETH: u64 = 100_000_000;
+        NetworkConfig {
+            network: "ETH".into(),
+            asset: "ETH".into(),
+            name: "Ethereum".into(),
+            decimals: 18,
+            rpc_url: rpc_url.into(),
+            rpc_user: String::new(),
+            rpc_password: String::new(),
+            deposit_xpub: deposit_xpub.into(),
+            hrp: String::new(),
+            confirmations: vec![
+                ConfirmationTier { up_to_units: Some(10 * ETH), confirmations: 12 },
+                ConfirmationTier { up_to_units: Some(100 * ETH), confirmations: 32 },
+                ConfirmationTier { up_to_units: None, confirmations: 64 },
+            ],
+            dust_units: 10_000,
+            withdraw_min_units: 1_000_000,
+            withdraw_fee_units: 200_000,
+            deposit_enable: true,
+            withdraw_enable: true,
+            explorer: String::new(),
+            poll_ms: 4_000,
+            fee_rate_units_per_vb: 0,
+            whitelist_cooling_off_ms: 24 * 3_600_000,
+            hot_low_units: 5 * ETH,
+            hot_high_units: 100 * ETH,
+            family: Family::Ethereum,
+            chain_id,
+            token_contract: String::new(),
+            engine_decimals: 8,
+            gas_limit: crate::evm::tx::TRANSFER_GAS,
+            priority_fee_per_gas_wei: 1_000_000_000,
+            max_fee_per_gas_wei: 500_000_000_000,
+        }
+    }
+
+    /// An ERC-20 token on the chain `chain_id`: its own network id and asset, the contract and
+    /// its decimals; the engine books it at 8 decimals; a transfer's gas limit is 100,000.
+    pub fn erc20(rpc_url: &str, deposit_xpub: &str, chain_id: u64, asset: &str, contract: &str, decimals: u8) -> NetworkConfig {
+        NetworkConfig {
+            network: format!("{asset}-ERC20"),
+            asset: asset.into(),
+            name: asset.into(),
+            decimals,
+            token_contract: contract.to_ascii_lowercase(),
+            gas_limit: 100_000,
+            ..NetworkConfig::ethereum(rpc_url, deposit_xpub, chain_id)
+        }
+    }
+
+    pub fn is_evm(&self) -> bool {
+        self.family == Family::Ethereum
+    }
+
+    /// The ERC-20 contract, if this network carries a token.
+    pub fn token(&self) -> Option<crate::evm::address::Address> {
+        if self.token_contract.is_empty() {
+            None
+        } else {
+            crate::evm::address::parse_hex(&self.token_contract)
         }
     }
 
@@ -141,14 +245,67 @@ impl NetworkConfig {
         if self.rpc_url.is_empty() || self.deposit_xpub.is_empty() {
             return Err(format!("{}: rpc_url and deposit_xpub are required", self.network));
         }
-        if self.fee_rate_units_per_vb == 0 || self.fee_rate_units_per_vb > 10_000 {
-            return Err(format!("{}: fee_rate_units_per_vb must be 1 to 10000", self.network));
+        match self.family {
+            Family::Bitcoin => self.validate_bitcoin()?,
+            Family::Ethereum => self.validate_ethereum()?,
         }
         if self.hot_low_units >= self.hot_high_units {
             return Err(format!("{}: hot_low_units must be below hot_high_units", self.network));
         }
         if self.poll_ms < 100 {
             return Err(format!("{}: poll_ms below 100", self.network));
+        }
+        Ok(())
+    }
+
+    fn validate_bitcoin(&self) -> Result<(), String> {
+        let n = &self.network;
+        if self.fee_rate_units_per_vb == 0 || self.fee_rate_units_per_vb > 10_000 {
+            return Err(format!("{n}: fee_rate_units_per_vb must be 1 to 10000"));
+        }
+        if !self.token_contract.is_empty() || self.chain_id != 0 || self.gas_limit != 0 {
+            return Err(format!("{n}: token_contract, chain_id and gas_limit are for the ethereum family (family = \"ethereum\")"));
+        }
+        // The Bitcoin family's amounts are booked as the node prints them.
+        if self.engine_decimals != self.decimals {
+            return Err(format!("{n}: engine_decimals ({}) must equal decimals ({}) on the bitcoin family", self.engine_decimals, self.decimals));
+        }
+        Ok(())
+    }
+
+    fn validate_ethereum(&self) -> Result<(), String> {
+        let n = &self.network;
+        if self.chain_id == 0 {
+            return Err(format!("{n}: chain_id is required on the ethereum family (1 for mainnet)"));
+        }
+        if self.decimals > crate::evm::units::MAX_DECIMALS || self.engine_decimals > crate::evm::units::MAX_DECIMALS {
+            return Err(format!("{n}: decimals and engine_decimals must be at most {}", crate::evm::units::MAX_DECIMALS));
+        }
+        if self.token_contract.is_empty() {
+            if self.decimals != 18 {
+                return Err(format!("{n}: native ETH has 18 decimals, not {}", self.decimals));
+            }
+        } else {
+            match crate::evm::address::parse_hex(&self.token_contract) {
+                Some(a) if !crate::evm::address::is_zero(&a) => {}
+                _ => return Err(format!("{n}: token_contract {:?} is not a contract address (0x and 40 hex digits)", self.token_contract)),
+            }
+        }
+        if self.gas_limit < crate::evm::tx::TRANSFER_GAS || self.gas_limit > 10_000_000 {
+            return Err(format!("{n}: gas_limit must be 21000 to 10000000"));
+        }
+        if self.max_fee_per_gas_wei == 0 || self.priority_fee_per_gas_wei > self.max_fee_per_gas_wei {
+            return Err(format!("{n}: max_fee_per_gas_wei must be above 0 and at least priority_fee_per_gas_wei"));
+        }
+        if !self.hrp.is_empty() {
+            return Err(format!("{n}: hrp is for the bitcoin family; Ethereum addresses have none"));
+        }
+        // A withdrawal sends exactly its engine units: each must be a whole number of chain units.
+        if crate::evm::units::units_to_raw(1, self.decimals, self.engine_decimals).is_none() {
+            return Err(format!(
+                "{n}: engine_decimals ({}) above the token's decimals ({}) would book amounts the chain cannot carry",
+                self.engine_decimals, self.decimals
+            ));
         }
         Ok(())
     }
@@ -176,6 +333,33 @@ mod tests {
         let mut bad = ltc();
         bad.hot_low_units = bad.hot_high_units;
         assert!(bad.validate().unwrap_err().contains("hot_low_units"));
+    }
+
+    #[test]
+    fn ethereum_configs_are_checked_for_consistency() {
+        let eth = NetworkConfig::ethereum("http://127.0.0.1:8545", "xpub", 1);
+        assert_eq!(eth.validate(), Ok(()));
+        assert_eq!(eth.required_confirmations(10 * 100_000_000), 12);
+        let token = NetworkConfig::erc20("http://127.0.0.1:8545", "xpub", 1, "USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6);
+        assert_eq!((token.network.as_str(), token.token_contract.as_str()), ("USDT-ERC20", "0xdac17f958d2ee523a2206206994597c13d831ec7"));
+        assert!(token.validate().unwrap_err().contains("engine_decimals"), "6-decimal token booked at 8 cannot be paid exactly");
+        let token = NetworkConfig { engine_decimals: 6, ..token };
+        assert_eq!(token.validate(), Ok(()));
+        let cases = [
+            (NetworkConfig { chain_id: 0, ..eth.clone() }, "chain_id"),
+            (NetworkConfig { decimals: 8, ..eth.clone() }, "18 decimals"),
+            (NetworkConfig { token_contract: "0x1234".into(), ..eth.clone() }, "token_contract"),
+            (NetworkConfig { token_contract: format!("0x{}", "0".repeat(40)), ..eth.clone() }, "token_contract"),
+            (NetworkConfig { gas_limit: 20_999, ..eth.clone() }, "gas_limit"),
+            (NetworkConfig { priority_fee_per_gas_wei: eth.max_fee_per_gas_wei + 1, ..eth.clone() }, "max_fee_per_gas_wei"),
+            (NetworkConfig { hrp: "ltc".into(), ..eth.clone() }, "hrp"),
+            (NetworkConfig { token_contract: token.token_contract.clone(), ..ltc() }, "ethereum family"),
+            (NetworkConfig { engine_decimals: 6, ..ltc() }, "engine_decimals"),
+        ];
+        for (config, words) in cases {
+            let e = config.validate().unwrap_err();
+            assert!(e.contains(words), "{e:?} should say {words:?}");
+        }
     }
 
     #[test]

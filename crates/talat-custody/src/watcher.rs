@@ -134,7 +134,22 @@ impl<C: Chain> Watcher<C> {
         for out in &block.outputs {
             let Some(&user_id) = owners.get(&out.address) else { continue };
             let required = u64::from(self.network.required_confirmations(out.amount_units));
-            let status = if out.amount_units < self.network.dust_units { DepositStatus::Dust } else { DepositStatus::Confirming };
+            let status = if out.too_large {
+                // Loud, and kept: staff see the row; nothing is credited or wrapped.
+                tracing::error!(
+                    "custody {}: deposit {}:{} to {} of {} does not fit the engine's books; recorded as refused",
+                    self.id(),
+                    out.txid,
+                    out.index,
+                    out.address,
+                    out.amount_raw.as_deref().unwrap_or("?")
+                );
+                DepositStatus::Refused
+            } else if out.amount_units < self.network.dust_units {
+                DepositStatus::Dust
+            } else {
+                DepositStatus::Confirming
+            };
             rows.push(CustodyDepositRow {
                 network: self.id().into(),
                 txid: out.txid.clone(),
@@ -143,6 +158,7 @@ impl<C: Chain> Watcher<C> {
                 asset: self.network.asset.clone(),
                 address: out.address.clone(),
                 amount_units: out.amount_units,
+                amount_raw: out.amount_raw.clone(),
                 block_height: Some(block.height),
                 block_hash: Some(block.hash.clone()),
                 confirmations: crate::deposit::confirmations(tip, block.height),

@@ -12,6 +12,9 @@
 //!
 //! After a crash or timeout a withdrawal in `signed` is sent again *as recorded* (the node
 //! answers "already known" if it has it): never a second signature, so never a second payment.
+//!
+//! The Ethereum family takes the same steps with its own signing, nonces and fee bumps
+//! (`crate::evm::withdrawals`); the branches below pick by the network's family.
 
 use crate::hot::{script_of_address, LocalSigner, Signer};
 use crate::rpc::{BitcoinRpc, TxState};
@@ -114,6 +117,9 @@ fn status(row: &CustodyWithdrawalRow) -> Result<S, WithdrawError> {
 impl Custody {
     /// The network's hot wallet signer, created (and sealed into the store) on first use.
     pub async fn hot_signer(&self, network: &Network) -> Result<(LocalSigner, String), WithdrawError> {
+        if network.config.is_evm() {
+            return Err(WithdrawError::Unavailable(format!("{} is an Ethereum-family network: its hot wallet is evm_hot_signer's", network.config.network)));
+        }
         let aad = format!("custody-hot:{}", network.config.network);
         let stored = match self.store.custody_hot_wallet(&network.config.network).await? {
             Some(stored) => stored,
@@ -146,6 +152,7 @@ impl Custody {
         let n = self.network(network).map_err(|_| WithdrawError::Refused(CryptoRefusal::NetworkDisabled))?;
         let c = &n.config;
         let user_id = u64::from(who.user.0);
+        let address_valid = n.valid_destination(address);
         let address = address.trim().to_ascii_lowercase();
         let now = self.gateway.now_ms();
         let whitelist = self.store.custody_whitelist_of(user_id).await?;
@@ -155,7 +162,7 @@ impl Custody {
             min_units: c.withdraw_min_units,
             fee_units: c.withdraw_fee_units,
             network_enabled: c.withdraw_enable && self.gateway.read.venue().funding.withdrawals_open,
-            address_valid: script_of_address(&address, &c.hrp).is_some(),
+            address_valid,
             whitelisted_at_ms: whitelist.iter().find(|w| w.network == c.network && w.address == address).map(|w| w.added_ms),
             cooling_off_ms: c.whitelist_cooling_off_ms,
             now_ms: now,
@@ -252,11 +259,11 @@ impl Custody {
         if !self.store.move_custody_withdrawal(id, &from, to.as_str(), Some(reason), self.gateway.now_ms()).await? {
             return Err(WithdrawError::Conflict(format!("withdrawal {id} is {} and can no longer be stopped", row.status)));
         }
-        self.engine(Command::WithdrawalRelease { withdrawal_id: ExternalId(id.into()) }).await?;
+        self.engine_command(Command::WithdrawalRelease { withdrawal_id: ExternalId(id.into()) }).await?;
         self.withdrawal(id).await
     }
 
-    async fn engine(&self, command: Command) -> Result<(), WithdrawError> {
+    pub(crate) async fn engine_command(&self, command: Command) -> Result<(), WithdrawError> {
         match self.gateway.execute(command).await {
             Ok(_) => Ok(()),
             Err(Refusal::Engine(reason)) => Err(WithdrawError::Engine(reason)),
@@ -271,6 +278,9 @@ impl Custody {
             return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not approved and unsigned", row.status)));
         }
         let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        if n.config.is_evm() {
+            return self.sign_evm_withdrawal(&row, n).await;
+        }
         let (signer, hot_address) = self.hot_signer(n).await?;
         let rpc = rpc_of(n);
         let utxos = rpc.unspent(&hot_address).await?;
@@ -294,6 +304,12 @@ impl Custody {
         let row = self.withdrawal(id).await?;
         let raw = row.raw_tx.as_deref().ok_or_else(|| WithdrawError::Conflict(format!("withdrawal {id} has no signed transaction")))?;
         let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        if n.config.is_evm() {
+            if status(&row)? != S::Signed {
+                return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not signed", row.status)));
+            }
+            return self.send_evm_withdrawal(&row, n).await;
+        }
         rpc_of(n).broadcast(raw).await?;
         self.store.move_custody_withdrawal(id, &[S::Signed.as_str()], S::Broadcast.as_str(), None, self.gateway.now_ms()).await?;
         crate::crash::point("custody-broadcast");
@@ -327,6 +343,9 @@ impl Custody {
                 tracing::warn!("custody {id}: withdrawal {} not sent yet: {e}", row.id);
             }
         }
+        if n.config.is_evm() {
+            return self.follow_evm_withdrawals(n).await;
+        }
         let rpc = rpc_of(n);
         let mut settled = 0;
         for row in self.store.custody_withdrawals_in(&id, &[S::Broadcast.as_str()]).await? {
@@ -343,7 +362,7 @@ impl Custody {
                 self.store.set_custody_withdrawal_confirmations(&row.id, confirmations, self.gateway.now_ms()).await?;
             }
             if confirmations >= u64::from(n.config.min_confirmations()) {
-                if let Err(e) = self.engine(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await {
+                if let Err(e) = self.engine_command(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await {
                     tracing::error!("custody {id}: withdrawal {} confirmed but not settled: {e}", row.id);
                     continue;
                 }
@@ -367,7 +386,7 @@ impl Custody {
             fee: Amount(row.fee_units),
             withdrawal_id: ExternalId(row.id.clone()),
         };
-        match self.engine(hold).await {
+        match self.engine_command(hold).await {
             Ok(()) => self.after_hold(&row.id).await.map(|_| ()),
             Err(WithdrawError::Engine(reason)) => {
                 let why = format!("the engine refused the hold: {reason:?}");
