@@ -198,6 +198,18 @@ impl NetworkConfig {
         self.family == Family::Ethereum
     }
 
+    /// Whose deposit addresses these are, in the store: on Ethereum one address per customer
+    /// and *chain* (`EVM-<chain id>`), shared by ETH and every token on it — a customer who
+    /// sends a token to their ETH address is credited, not a stranger whose token address it
+    /// would otherwise be; elsewhere one per network.
+    pub fn address_scope(&self) -> String {
+        if self.is_evm() {
+            format!("EVM-{}", self.chain_id)
+        } else {
+            self.network.clone()
+        }
+    }
+
     /// The ERC-20 contract, if this network carries a token.
     pub fn token(&self) -> Option<crate::evm::address::Address> {
         if self.token_contract.is_empty() {

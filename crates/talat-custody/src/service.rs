@@ -78,6 +78,15 @@ impl Custody {
             if networks.iter().any(|m: &Network| m.config.network == n.network) {
                 return Err(CustodyError::Config(format!("network {} is configured twice", n.network)));
             }
+            // Networks of one chain share their addresses, so they must derive them alike.
+            if let Some(m) =
+                networks.iter().find(|m: &&Network| m.config.address_scope() == n.address_scope() && m.config.deposit_xpub.trim() != n.deposit_xpub.trim())
+            {
+                return Err(CustodyError::Config(format!(
+                    "networks {} and {} are on one chain and share addresses: give them the same deposit_xpub",
+                    m.config.network, n.network
+                )));
+            }
             let addresses = if n.is_evm() { AddressBook::evm(&n.deposit_xpub)? } else { AddressBook::new(&n.deposit_xpub, &n.hrp)? };
             networks.push(Network { addresses, config: n.clone() });
         }
@@ -102,9 +111,24 @@ impl Custody {
         let book = &n.addresses;
         let assigned = self
             .store
-            .assign_custody_address(user_id, &n.config.network, self.gateway.now_ms(), |index| book.address(index).map_err(|e| e.to_string()))
+            .assign_custody_address(user_id, &n.config.address_scope(), self.gateway.now_ms(), |index| book.address(index).map_err(|e| e.to_string()))
             .await?;
-        assigned.map_err(CustodyError::Config)
+        // Stored under the chain's scope on Ethereum; the caller asked for this network.
+        assigned.map(|row| CustodyAddressRow { network: n.config.network.clone(), ..row }).map_err(CustodyError::Config)
+    }
+
+    /// The customer's deposit addresses, one row per configured network that has one (an
+    /// Ethereum chain's one address is listed under each of its networks).
+    pub async fn addresses_of(&self, user_id: u64) -> Result<Vec<CustodyAddressRow>, CustodyError> {
+        let stored = self.store.custody_addresses_of(user_id).await?;
+        Ok(self
+            .networks
+            .iter()
+            .filter_map(|n| {
+                let scope = n.config.address_scope();
+                stored.iter().find(|r| r.network == scope).map(|r| CustodyAddressRow { network: n.config.network.clone(), ..r.clone() })
+            })
+            .collect())
     }
 
     /// A watcher for a Bitcoin-family `network` over its node's RPC.

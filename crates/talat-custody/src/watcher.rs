@@ -128,7 +128,7 @@ impl<C: Chain> Watcher<C> {
         let mut addresses: Vec<String> = block.outputs.iter().map(|o| o.address.clone()).collect();
         addresses.sort();
         addresses.dedup();
-        let owners: rustc_hash::FxHashMap<String, u64> = self.store.custody_owners(self.id(), &addresses).await?.into_iter().collect();
+        let owners: rustc_hash::FxHashMap<String, u64> = self.store.custody_owners(&self.network.address_scope(), &addresses).await?.into_iter().collect();
         let now_ms = self.gateway.now_ms();
         let mut rows = Vec::new();
         for out in &block.outputs {

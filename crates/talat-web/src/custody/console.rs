@@ -121,9 +121,9 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
         let cursor = c.store.custody_cursor(&k.network).await?.map(|(h, _)| h);
         out.push(json!({
             "network": k.network, "asset": k.asset, "hot_address": hot,
-            "hot_balance": balance.map(|b| format_units(b, k.decimals)), "outgoing": format_units(outgoing, k.decimals),
+            "hot_balance": balance.map(|b| format_units(b, k.engine_decimals)), "outgoing": format_units(outgoing, k.engine_decimals),
             "watermark": balance.map(|b| k.hot_watermark(b)),
-            "hot_low": format_units(k.hot_low_units, k.decimals), "hot_high": format_units(k.hot_high_units, k.decimals),
+            "hot_low": format_units(k.hot_low_units, k.engine_decimals), "hot_high": format_units(k.hot_high_units, k.engine_decimals),
             "node_height": tip, "scanned_height": cursor, "error": error,
         }));
     }
