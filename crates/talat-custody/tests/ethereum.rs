@@ -1,0 +1,260 @@
+//! The Ethereum family on a real chain: a throwaway anvil node on loopback (npm's
+//! `@foundry-rs/anvil`, installed by scripts/custody-env), an ERC-20 token of our own compiled
+//! with solc-js at test time and deployed on it, a real exchange (node, sequencer, gateway,
+//! store) and the generic watcher and withdrawal pipeline between them. Each test starts its
+//! own anvil and exchange. anvil mines only when told, so every confirmation is counted here.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use talat_api::testkit::TestExchange;
+use talat_core::{Amount, AssetSpec, Command, ExternalId, UserId};
+use talat_custody::chain::Chain;
+use talat_custody::evm::address::{keccak256, parse_hex, to_checksum};
+use talat_custody::evm::anvil::{AnvilNode, CHAIN_ID};
+use talat_custody::evm::rpc::EvmRpc;
+use talat_custody::network::{ConfirmationTier, NetworkConfig};
+use talat_custody::withdrawals::{Requester, WithdrawError};
+use talat_custody::{Custody, CustodyConfig};
+use talat_gateway::config::ApiConfig;
+use talat_sequencer::SequencerConfig;
+use talat_store::WhitelistRow;
+
+/// BIP-32 test vector 1's master key (a fixed, public key: fine for a test chain).
+const TEST_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+/// One whole ETH or token in on-chain units (18 decimals) and in engine units (8).
+const ETH_WEI: u128 = 1_000_000_000_000_000_000;
+const UNIT: u64 = 100_000_000;
+const DAY_MS: u64 = 86_400_000;
+/// Development account that plays the customers' own wallet (a withdrawal's destination).
+const WALLET: usize = 5;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The test token's creation bytecode: compiled with solc-js once per source text (cached
+/// beside the npm packages, keyed by the source's hash, so a rerun skips the compiler).
+fn token_bytecode() -> Vec<u8> {
+    static CODE: OnceLock<Vec<u8>> = OnceLock::new();
+    CODE.get_or_init(|| {
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let source = std::fs::read(fixtures.join("TestToken.sol")).unwrap();
+        let npm = workspace().join("target/custody-npm");
+        let cached = npm.join(format!("TalatTestToken-{}.hex", hex::encode(&keccak256(&source)[..8])));
+        let text = match std::fs::read_to_string(&cached) {
+            Ok(text) => text,
+            Err(_) => {
+                assert!(npm.join("node_modules/solc").is_dir(), "solc-js is missing from {}: run scripts/custody-env", npm.display());
+                let out = std::process::Command::new("node")
+                    .arg(fixtures.join("compile.cjs"))
+                    .arg(fixtures.join("TestToken.sol"))
+                    .arg("TalatTestToken")
+                    .env("NODE_PATH", npm.join("node_modules"))
+                    .output()
+                    .expect("node runs (scripts/custody-env needs Node and npm)");
+                assert!(out.status.success(), "solc-js failed: {}", String::from_utf8_lossy(&out.stderr));
+                let text = String::from_utf8(out.stdout).unwrap();
+                std::fs::write(&cached, &text).unwrap();
+                text
+            }
+        };
+        hex::decode(text.trim()).expect("the compiler prints hex")
+    })
+    .clone()
+}
+
+/// Small confirmation counts keep the tests short; the tiers' logic is the Bitcoin family's.
+fn tiers() -> Vec<ConfirmationTier> {
+    vec![ConfirmationTier { up_to_units: Some(100 * UNIT), confirmations: 3 }, ConfirmationTier { up_to_units: None, confirmations: 5 }]
+}
+
+struct Rig {
+    node: AnvilNode,
+    exchange: TestExchange,
+    config: CustodyConfig,
+    custody: Arc<Custody>,
+    token: String,
+    /// The customers' own wallet (a development account), lower case.
+    wallet: String,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let node = AnvilNode::start().await.expect("anvil starts (scripts/custody-env installs it)");
+        let token = node.deploy(&token_bytecode()).await.unwrap();
+        let exchange = TestExchange::start(ApiConfig::default(), 2, SequencerConfig::default()).await;
+        let gw = &exchange.gateway;
+        gw.install_funds(talat_gateway::funds::Funds::default()).unwrap();
+        // ETH (scale 8) is listed by the test exchange, which funds each user with 100 ETH.
+        gw.execute(Command::ListAsset(AssetSpec { code: "TTT".into(), scale: 8 })).await.unwrap();
+        let eth = NetworkConfig { confirmations: tiers(), ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID) };
+        let ttt = NetworkConfig { confirmations: tiers(), ..NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18) };
+        let config = CustodyConfig { networks: vec![eth, ttt] };
+        let custody = Arc::new(Custody::new(&config, gw.store.clone().unwrap(), Arc::clone(gw)).unwrap());
+        let wallet = node.accounts[WALLET].clone();
+        Rig { node, exchange, config, custody, token, wallet }
+    }
+
+    fn user(&self, i: usize) -> UserId {
+        self.exchange.users[i].user
+    }
+
+    fn now(&self) -> u64 {
+        self.exchange.gateway.now_ms()
+    }
+
+    /// (available, held) of `asset` for user `i`, in engine units.
+    fn balance(&self, i: usize, asset: &str) -> (u64, u64) {
+        let read = &self.exchange.gateway.read;
+        let b = read.balance(self.user(i), read.asset_id(asset).unwrap());
+        (b.available, b.held)
+    }
+
+    async fn address(&self, i: usize, network: &str) -> String {
+        self.custody.address_for(u64::from(self.user(i).0), network).await.unwrap().address
+    }
+
+    async fn deposit(&self, network: &str, txid: &str, index: u64) -> talat_store::CustodyDepositRow {
+        let store = self.exchange.gateway.store.as_ref().unwrap();
+        store.custody_deposit(network, txid, index).await.unwrap().unwrap_or_else(|| panic!("no deposit {network} {txid}:{index}"))
+    }
+
+    /// The `n`th `Transfer` log index of a token transaction (its key's second half).
+    async fn log_index(&self, txid: &str) -> u64 {
+        let receipt: serde_json::Value = self.node.call("eth_getTransactionReceipt", serde_json::json!([txid])).await.unwrap();
+        let index = receipt["logs"][0]["logIndex"].as_str().unwrap();
+        u64::from_str_radix(index.trim_start_matches("0x"), 16).unwrap()
+    }
+
+    fn who(&self, i: usize) -> Requester {
+        Requester { user: self.user(i), email: format!("customer{i}@example.com"), account_locked: false, second_factor_ok: true, source: "test".into() }
+    }
+
+    async fn whitelist(&self, i: usize, network: &str, address: &str, added_ms: u64) {
+        let row = WhitelistRow { user_id: u64::from(self.user(i).0), network: network.into(), address: address.into(), label: "mine".into(), added_ms };
+        assert!(self.exchange.gateway.store.as_ref().unwrap().add_custody_whitelist(&row).await.unwrap());
+    }
+
+    /// Credits user `i` with `units` of `asset` in the engine (a deposit made earlier).
+    async fn seed(&self, i: usize, asset: &str, units: u64) {
+        let gw = &self.exchange.gateway;
+        let asset_id = gw.read.asset_id(asset).unwrap();
+        gw.execute(Command::Deposit { user: self.user(i), asset: asset_id, amount: Amount(units), external_id: ExternalId(format!("seed-{asset}-{i}")) })
+            .await
+            .unwrap();
+    }
+
+    /// Funds a network's hot wallet from development account 0: `wei` of ETH for value and
+    /// gas, and `token_raw` of the token.
+    async fn fund_hot(&self, network: &str, wei: u128, token_raw: u128) -> String {
+        let (_, hot) = self.custody.evm_hot_signer(self.custody.network(network).unwrap()).await.unwrap();
+        self.node.send_eth(0, &hot, wei).await.unwrap();
+        if token_raw > 0 {
+            self.node.send_token(0, &self.token, &hot, token_raw).await.unwrap();
+        }
+        self.node.mine(1).await.unwrap();
+        hot
+    }
+
+    /// The service as a restarted process builds it: same store, same node, nothing in memory.
+    fn restarted(&self) -> Custody {
+        Custody::new(&self.config, self.exchange.gateway.store.clone().unwrap(), Arc::clone(&self.exchange.gateway)).unwrap()
+    }
+
+    async fn token_balance(&self, owner: &str) -> u128 {
+        self.node.rpc().token_balance(&parse_hex(&self.token).unwrap(), &parse_hex(owner).unwrap()).await.unwrap()
+    }
+
+    async fn eth_balance(&self, owner: &str) -> u128 {
+        self.node.rpc().balance_wei(&parse_hex(owner).unwrap()).await.unwrap()
+    }
+
+    async fn withdrawal_txs(&self, id: &str) -> Vec<talat_store::EvmTxRow> {
+        self.exchange.gateway.store.as_ref().unwrap().evm_txs_of(id).await.unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredited_one() {
+    let rig = Rig::start().await;
+    let eth = rig.custody.evm_watcher("ETH", Some(0)).unwrap();
+    let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
+    let a0 = rig.address(0, "ETH").await;
+    assert_eq!(rig.address(0, "TTT-ERC20").await, a0, "one address per customer on one chain, whatever the token");
+    assert_eq!(a0, a0.to_ascii_lowercase(), "stored lower case");
+    assert_eq!(rig.custody.network("ETH").unwrap().display_address(&a0), to_checksum(&parse_hex(&a0).unwrap()), "shown EIP-55 checksummed");
+    let a1 = rig.address(1, "TTT-ERC20").await;
+    assert_ne!(a1, a0);
+    eth.pass().await.unwrap();
+    ttt.pass().await.unwrap();
+    let (eth0, eth1) = (rig.balance(0, "ETH").0, rig.balance(1, "ETH").0);
+
+    // 1.5 ETH and one wei; 2.25 tokens.
+    let eth_tx = rig.node.send_eth(1, &a0, 3 * ETH_WEI / 2 + 1).await.unwrap();
+    let ttt_tx = rig.node.send_token(0, &rig.token, &a0, 9 * ETH_WEI / 4).await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().found, 1);
+    assert_eq!(ttt.pass().await.unwrap().found, 1, "the token watcher sees the Transfer log only");
+    let d = rig.deposit("ETH", &eth_tx, 0).await;
+    assert_eq!(
+        (d.status.as_str(), d.amount_units, d.amount_raw.as_deref(), d.confirmations, d.required_confirmations),
+        ("confirming", 150_000_000, Some("1500000000000000001"), 1, 3),
+        "whole engine units; the wei recorded exactly: {d:?}"
+    );
+    let log = rig.log_index(&ttt_tx).await;
+    let t = rig.deposit("TTT-ERC20", &ttt_tx, log).await;
+    assert_eq!((t.status.as_str(), t.amount_units, t.confirmations), ("confirming", 225_000_000, 1));
+    assert_eq!((rig.balance(0, "ETH"), rig.balance(0, "TTT")), ((eth0, 0), (0, 0)), "one confirmation of three credits nothing");
+
+    rig.node.mine(1).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.confirmations, 2);
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().credited, 1);
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+    assert_eq!(rig.balance(0, "ETH"), (eth0 + 150_000_000, 0), "the wei below one engine unit is not credited");
+    assert_eq!(rig.balance(0, "TTT"), (225_000_000, 0));
+
+    // Later passes, a second watcher on the same cursor, and a rescan credit nothing again —
+    // even with the watcher's own row of the credit forgotten.
+    rig.node.mine(2).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().credited, 0);
+    assert_eq!(rig.custody.evm_watcher("ETH", Some(0)).unwrap().pass().await.unwrap().credited, 0);
+    let tip = rig.node.rpc().tip_height().await.unwrap();
+    assert_eq!(eth.rescan(0, tip).await.unwrap(), 0, "nothing is missing");
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    store.custody_forget_deposit_for_tests("ETH", &eth_tx, 0).await.unwrap();
+    assert_eq!(eth.rescan(0, tip).await.unwrap(), 1);
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.status, "credited");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 + 150_000_000, 0), "the engine's key (network, tx, 0) makes the credit happen once");
+
+    // An amount no exchange could book (2^200 base units) is recorded as refused, not wrapped.
+    let mut huge = talat_custody::evm::tx::erc20_transfer_data(&parse_hex(&a1).unwrap(), 0);
+    huge[36 + 6] = 1; // byte 6 of the 32-byte amount word: 2^200
+    let huge_tx = rig.node.send_data(0, Some(&rig.token), &huge, 100_000).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    ttt.pass().await.unwrap();
+    let r = rig.deposit("TTT-ERC20", &huge_tx, rig.log_index(&huge_tx).await).await;
+    assert_eq!((r.status.as_str(), r.amount_units), ("refused", 0), "{r:?}");
+    assert_eq!(r.amount_raw.as_deref().map(|a| a.trim_start_matches("0x").trim_start_matches('0').len()), Some(51), "the raw word is kept");
+    assert_eq!(rig.balance(1, "TTT"), (0, 0));
+
+    // A reorg takes the block of an uncredited deposit: it is dropped, nothing is credited.
+    let before = rig.node.snapshot().await.unwrap();
+    let lost = rig.node.send_eth(2, &a1, 2 * ETH_WEI).await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &lost, 0).await.status, "confirming");
+    rig.node.revert(&before).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    let report = eth.pass().await.unwrap();
+    assert_eq!(report.dropped, 1, "{report:?}");
+    assert!(report.cases.is_empty());
+    let d = rig.deposit("ETH", &lost, 0).await;
+    assert_eq!((d.status.as_str(), d.block_height), ("dropped", None), "{d:?}");
+    rig.node.mine(3).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.balance(1, "ETH"), (eth1, 0), "never credited");
+    rig.exchange.stop().await;
+}
