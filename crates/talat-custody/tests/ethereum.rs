@@ -258,3 +258,143 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     assert_eq!(rig.balance(1, "ETH"), (eth1, 0), "never credited");
     rig.exchange.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eth_and_token_withdrawals_are_paid_once_even_when_the_broadcast_answer_is_lost() {
+    let rig = Rig::start().await;
+    rig.seed(1, "TTT", 10 * UNIT).await;
+    let hot_eth = rig.fund_hot("ETH", 10 * ETH_WEI, 0).await;
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 50 * ETH_WEI).await;
+    assert_ne!(hot_eth, hot_ttt, "each network has its own hot key");
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    rig.whitelist(1, "TTT-ERC20", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let eth0 = rig.balance(0, "ETH").0;
+
+    // ETH, typed with its EIP-55 checksum; priced at 120,000 THB it needs one approver.
+    let typed = to_checksum(&parse_hex(&rig.wallet).unwrap());
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &typed, UNIT).await.unwrap();
+    assert_eq!((w.status.as_str(), w.approvals_needed, w.address.as_str()), ("awaiting_approval", 1, rig.wallet.as_str()), "{w:?}");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 - UNIT, UNIT), "the engine holds amount and fee");
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.withdrawal_txs(&w.id).await.is_empty(), "nothing is signed before approval");
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let before = rig.eth_balance(&rig.wallet).await;
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0);
+    let w = rig.custody.withdrawal(&w.id).await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((w.status.as_str(), txs.len(), txs[0].nonce), ("broadcast", 1, 0), "{w:?}");
+    assert_eq!(w.txid.as_deref(), Some(txs[0].txid.as_str()));
+    rig.node.mine(2).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0, "two confirmations of three");
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().confirmations, 2);
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 1);
+    let w = rig.custody.withdrawal(&w.id).await.unwrap();
+    assert_eq!(w.status, "completed");
+    let sent_wei = u128::from(UNIT - w.fee_units) * 10_000_000_000;
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, sent_wei, "the address received the amount less the fee, exactly");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 - UNIT, 0), "settled: the hold left the customer's balance");
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0, "nothing settles twice");
+
+    // A token: signed and recorded, then the process "dies" with the broadcast sent but its
+    // answer never heard (here: the recorded bytes reach the node behind the service's back).
+    let w = rig.custody.request_withdrawal(&rig.who(1), "TTT-ERC20", &rig.wallet, 5 * UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let signed = rig.custody.sign_withdrawal(&w.id).await.unwrap();
+    assert_eq!(signed.status, "signed");
+    rig.node.rpc().send_raw(signed.raw_tx.as_deref().unwrap()).await.unwrap();
+    let after = rig.restarted();
+    assert!(matches!(after.sign_withdrawal(&w.id).await, Err(WithdrawError::Conflict(_))), "a signed withdrawal is never signed again");
+    after.process_withdrawals("TTT-ERC20").await.unwrap();
+    let w = after.withdrawal(&w.id).await.unwrap();
+    assert_eq!((w.status.as_str(), w.txid.as_deref()), ("broadcast", signed.txid.as_deref()), "found by lookup, not sent anew");
+    assert_eq!(rig.withdrawal_txs(&w.id).await.len(), 1, "one signature");
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(after.process_withdrawals("TTT-ERC20").await.unwrap(), 1);
+    assert_eq!(rig.token_balance(&rig.wallet).await, u128::from(5 * UNIT - w.fee_units) * 10_000_000_000, "paid once, exactly");
+    assert_eq!(rig.balance(1, "TTT"), (5 * UNIT, 0));
+    let nonce = EvmRpc::new(&rig.node.rpc_url, None, 18, 8).pending_nonce(&parse_hex(&hot_ttt).unwrap()).await.unwrap();
+    assert_eq!(nonce, 1, "the token's hot wallet sent one transaction");
+    rig.exchange.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_withdrawal_is_replaced_under_two_approvals_and_paid_once() {
+    let rig = Rig::start().await;
+    let hot = rig.fund_hot("ETH", 10 * ETH_WEI, 0).await;
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, 2 * UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    let first = rig.withdrawal_txs(&w.id).await.remove(0);
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "broadcast");
+
+    // The base fee jumps above what the transaction offers: it stays in the pool, unmined.
+    rig.node.set_next_base_fee(200_000_000_000).await.unwrap();
+    rig.node.mine(2).await.unwrap();
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.node.rpc().receipt(&first.txid).await.unwrap().is_none(), "stuck");
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "broadcast");
+
+    let bump = rig.custody.propose_fee_bump(&w.id, 7).await.unwrap();
+    assert!(bump.max_fee_per_gas_wei >= first.max_fee_per_gas_wei * 11 / 10 && bump.priority_fee_per_gas_wei >= first.priority_fee_per_gas_wei * 11 / 10);
+    assert!(matches!(rig.custody.propose_fee_bump(&w.id, 9).await, Err(WithdrawError::Conflict(_))), "one open proposal at a time");
+    assert!(matches!(rig.custody.approve_fee_bump(bump.id, 7).await, Err(WithdrawError::Conflict(_))), "not by the proposer");
+    assert_eq!(rig.withdrawal_txs(&w.id).await.len(), 1, "nothing signed without a second person");
+    let replaced = rig.custody.approve_fee_bump(bump.id, 8).await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!(txs.len(), 2);
+    assert_eq!((txs[1].nonce, txs[1].max_fee_per_gas_wei), (first.nonce, bump.max_fee_per_gas_wei), "same nonce, the approved fee");
+    assert_eq!((replaced.status.as_str(), replaced.txid.as_deref()), ("broadcast", Some(txs[1].txid.as_str())), "recorded, then sent");
+    assert!(matches!(rig.custody.approve_fee_bump(bump.id, 9).await, Err(WithdrawError::Conflict(_))), "a bump is signed once");
+
+    let before = rig.eth_balance(&rig.wallet).await;
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 1);
+    let done = rig.custody.withdrawal(&w.id).await.unwrap();
+    assert_eq!((done.status.as_str(), done.txid.as_deref()), ("completed", Some(txs[1].txid.as_str())), "completed by the mined one");
+    assert!(rig.node.rpc().receipt(&first.txid).await.unwrap().is_none(), "the replaced one can never be mined: its nonce is spent");
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, u128::from(2 * UNIT - done.fee_units) * 10_000_000_000, "paid once");
+    assert_eq!(rig.node.rpc().pending_nonce(&parse_hex(&hot).unwrap()).await.unwrap(), 1);
+    assert!(matches!(rig.custody.propose_fee_bump(&w.id, 7).await, Err(WithdrawError::Conflict(_))), "nothing to bump once completed");
+
+    // The next withdrawal takes the next nonce.
+    let w2 = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w2.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.sign_withdrawal(&w2.id).await.unwrap();
+    assert_eq!(rig.withdrawal_txs(&w2.id).await[0].nonce, 1);
+    rig.exchange.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_nothing() {
+    let rig = Rig::start().await;
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let eth0 = rig.balance(0, "ETH");
+    let checksummed = to_checksum(&parse_hex(&rig.wallet).unwrap());
+    // One letter's case flipped: a typo EIP-55 catches.
+    let flip = checksummed.char_indices().skip(2).find(|(_, c)| c.is_ascii_alphabetic()).map(|(i, _)| i).unwrap();
+    let mut typo = checksummed.clone().into_bytes();
+    typo[flip] ^= 0x20;
+    let typo = String::from_utf8(typo).unwrap();
+    let min = rig.custody.network("ETH").unwrap().config.withdraw_min_units;
+    let cases: Vec<(&str, String, u64, &str)> = vec![
+        ("ETH", "0x1234".into(), UNIT, "V1006-CW"),
+        ("ETH", rig.wallet[2..].to_string(), UNIT, "V1006-CW"),
+        ("ETH", typo, UNIT, "V1006-CW"),
+        ("ETH", format!("0x{}", "0".repeat(40)), UNIT, "V1006-CW"),
+        ("ETH", "ltc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu".into(), UNIT, "V1006-CW"),
+        ("ETH", checksummed.clone(), min - 1, "V1006-CW"),
+        ("ETH", rig.node.accounts[6].clone(), UNIT, "B1014-CW"),
+        ("ETH", checksummed.clone(), 1_000 * UNIT, "B1003-CW"),
+        ("DOGE", checksummed.clone(), UNIT, "B1001-CW"),
+    ];
+    for (network, address, amount, code) in cases {
+        let e = rig.custody.request_withdrawal(&rig.who(0), network, &address, amount).await.unwrap_err();
+        assert_eq!(e.v4().0, code, "{network} {address} {amount}: {e}");
+    }
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    assert!(store.custody_withdrawals_of(u64::from(rig.user(0).0), 10).await.unwrap().is_empty(), "no refused request left a row");
+    assert_eq!(rig.balance(0, "ETH"), eth0, "nor held anything");
+    rig.exchange.stop().await;
+}
