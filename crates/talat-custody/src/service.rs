@@ -150,6 +150,17 @@ impl Custody {
         Ok(Watcher::new(n.clone(), EvmRpc::of(n), self.store.clone(), Arc::clone(&self.gateway), start_height))
     }
 
+    /// Re-reads heights `from..=to` of `network` with its family's watcher (see
+    /// [`Watcher::rescan`]); returns how many deposits were missing.
+    pub async fn rescan(&self, network: &str, from: u64, to: u64) -> Result<usize, CustodyError> {
+        let failed = |e: crate::watcher::WatchError| CustodyError::Config(e.to_string());
+        if self.network(network)?.config.is_evm() {
+            self.evm_watcher(network, None)?.rescan(from, to).await.map_err(failed)
+        } else {
+            self.watcher(network, None)?.rescan(from, to).await.map_err(failed)
+        }
+    }
+
     /// Runs every network's deposit watcher and withdrawal pass on its own timer, beating
     /// `deposits-<network>` and `withdrawals-<network>` on the status page after each good
     /// pass. A deep reorg stops that watcher (the status page shows it stopped); a node that

@@ -136,6 +136,35 @@ impl Custody {
         Ok((signer, address))
     }
 
+    /// A network's hot wallet address (the key made on first use), and from its node the
+    /// wallet's balance of the network's asset in engine units with the node's tip height (or
+    /// why the node could not say).
+    pub async fn hot_wallet(&self, n: &Network) -> Result<(String, Result<(u64, u64), String>), WithdrawError> {
+        use crate::chain::Chain;
+        if n.config.is_evm() {
+            let (_, hot) = self.evm_hot_signer(n).await?;
+            let rpc = crate::evm::rpc::EvmRpc::of(&n.config);
+            let owner = crate::evm::address::parse_hex(&hot).ok_or_else(|| WithdrawError::Unavailable(format!("hot address {hot}")))?;
+            let read = async {
+                let raw = match n.config.token() {
+                    None => rpc.balance_wei(&owner).await,
+                    Some(token) => rpc.token_balance(&token, &owner).await,
+                }
+                .map_err(|e| e.to_string())?;
+                let (units, _) = crate::evm::units::raw_to_units(raw, n.config.decimals, n.config.engine_decimals).map_err(|e| e.to_string())?;
+                Ok((units, rpc.tip_height().await.map_err(|e| e.to_string())?))
+            };
+            return Ok((hot, read.await));
+        }
+        let (_, hot) = self.hot_signer(n).await?;
+        let rpc = rpc_of(n);
+        let read = match (rpc.unspent(&hot).await, rpc.tip_height().await) {
+            (Ok(utxos), Ok(tip)) => Ok((utxos.iter().map(|u| u.units).sum::<u64>(), tip)),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        };
+        Ok((hot, read))
+    }
+
     /// THB value of `units` of the network's asset at the last price of its THB market (else
     /// its opening price); `None` when it has no such market.
     fn thb_value_satang(&self, network: &Network, units: u64) -> Option<u64> {

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_custody::chain::{format_units, Chain};
+use talat_custody::chain::format_units;
 use talat_funds::crypto::CryptoWithdrawalStatus as S;
 
 /// Most blocks one rescan request re-reads.
@@ -110,11 +110,10 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
     let mut out = Vec::new();
     for n in &c.networks {
         let k = &n.config;
-        let (_, hot) = c.hot_signer(n).await.map_err(withdraw_error)?;
-        let watcher = c.watcher(&k.network, None).map_err(|e| WebError::internal(e.to_string()))?;
-        let (balance, tip, error) = match (watcher.chain.unspent(&hot).await, watcher.chain.tip_height().await) {
-            (Ok(utxos), Ok(tip)) => (Some(utxos.iter().map(|u| u.units).sum::<u64>()), Some(tip), None),
-            (Err(e), _) | (_, Err(e)) => (None, None, Some(e.to_string())),
+        let (hot, read) = c.hot_wallet(n).await.map_err(withdraw_error)?;
+        let (balance, tip, error) = match read {
+            Ok((units, tip)) => (Some(units), Some(tip), None),
+            Err(e) => (None, None, Some(e)),
         };
         let outgoing: u64 =
             c.store.custody_withdrawals_in(&k.network, &[S::Signed.as_str(), S::Broadcast.as_str()]).await?.iter().map(|w| w.amount_units - w.fee_units).sum();
@@ -140,8 +139,8 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         let from = m.get("from").and_then(Value::as_u64).ok_or_else(|| WebError::invalid("from", "the first height to re-read"))?;
         let to = m.get("to").and_then(Value::as_u64).unwrap_or(u64::MAX);
         let c = custody(&web)?;
-        let watcher = c.watcher(&network, None).map_err(|e| WebError::invalid("network", e.to_string()))?;
-        let cursor = c.store.custody_cursor(&watcher.network.network).await?.map_or(0, |(h, _)| h);
+        let network = c.network(&network).map_err(|e| WebError::invalid("network", e.to_string()))?.config.network.clone();
+        let cursor = c.store.custody_cursor(&network).await?.map_or(0, |(h, _)| h);
         let to = to.min(cursor);
         if from > to {
             return Err(WebError::invalid("from", format!("the watcher has scanned up to height {cursor}")));
@@ -149,8 +148,8 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         if to - from >= MAX_RESCAN_BLOCKS {
             return Err(WebError::invalid("from", format!("at most {MAX_RESCAN_BLOCKS} blocks per rescan")));
         }
-        let missing = watcher.rescan(from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
-        Ok(json!({"network": watcher.network.network, "from": from, "to": to, "missing": missing}))
+        let missing = c.rescan(&network, from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
+        Ok(json!({"network": network, "from": from, "to": to, "missing": missing}))
     })
     .await
 }
