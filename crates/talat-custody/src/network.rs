@@ -374,6 +374,24 @@ mod tests {
         }
     }
 
+    /// How an operator writes a token network in talat.toml (here through serde's JSON, the
+    /// same derive): the family by name, everything unsaid from the defaults.
+    #[test]
+    fn a_token_network_reads_from_config_with_its_family() {
+        let config: NetworkConfig = serde_json::from_value(serde_json::json!({
+            "family": "ethereum", "network": "USDT-ERC20", "asset": "USDT", "decimals": 6, "engine_decimals": 6,
+            "chain_id": 1, "token_contract": "0xdAC17F958D2ee523a2206206994597C13D831ec7", "rpc_url": "http://127.0.0.1:8545",
+            "deposit_xpub": "xpub", "hrp": "", "gas_limit": 100000, "priority_fee_per_gas_wei": 1000000000, "max_fee_per_gas_wei": 200_000_000_000u64
+        }))
+        .unwrap();
+        assert_eq!((config.family, config.token().is_some(), config.is_evm()), (Family::Ethereum, true, true));
+        assert_eq!(config.address_scope(), "EVM-1");
+        assert_eq!(config.validate(), Ok(()));
+        let ltc: NetworkConfig = serde_json::from_value(serde_json::json!({"rpc_url": "http://127.0.0.1:1", "deposit_xpub": "xpub"})).unwrap();
+        assert_eq!((ltc.family, ltc.address_scope().as_str()), (Family::Bitcoin, "LTC"), "the Bitcoin family stays the default");
+        assert!(serde_json::from_value::<NetworkConfig>(serde_json::json!({"family": "solana"})).is_err());
+    }
+
     #[test]
     fn refuses_tiers_that_would_credit_wrongly() {
         let mut n = ltc();

@@ -102,7 +102,8 @@ impl Custody {
         self.networks.iter().filter(|n| n.config.asset.eq_ignore_ascii_case(asset)).collect()
     }
 
-    /// The customer's deposit address on `network`, derived on first use.
+    /// The customer's deposit address on `network`, derived on first use, as it is shown
+    /// (EIP-55 checksummed on Ethereum; stored lower case).
     pub async fn address_for(&self, user_id: u64, network: &str) -> Result<CustodyAddressRow, CustodyError> {
         let n = self.network(network)?;
         if !n.config.deposit_enable {
@@ -113,12 +114,15 @@ impl Custody {
             .store
             .assign_custody_address(user_id, &n.config.address_scope(), self.gateway.now_ms(), |index| book.address(index).map_err(|e| e.to_string()))
             .await?;
-        // Stored under the chain's scope on Ethereum; the caller asked for this network.
-        assigned.map(|row| CustodyAddressRow { network: n.config.network.clone(), ..row }).map_err(CustodyError::Config)
+        // Stored under the chain's scope on Ethereum, lower case; the caller asked for this
+        // network, and shows the address to a customer.
+        assigned
+            .map(|row| CustodyAddressRow { network: n.config.network.clone(), address: n.display_address(&row.address), ..row })
+            .map_err(CustodyError::Config)
     }
 
-    /// The customer's deposit addresses, one row per configured network that has one (an
-    /// Ethereum chain's one address is listed under each of its networks).
+    /// The customer's deposit addresses as shown, one row per configured network that has one
+    /// (an Ethereum chain's one address is listed under each of its networks).
     pub async fn addresses_of(&self, user_id: u64) -> Result<Vec<CustodyAddressRow>, CustodyError> {
         let stored = self.store.custody_addresses_of(user_id).await?;
         Ok(self
@@ -126,7 +130,11 @@ impl Custody {
             .iter()
             .filter_map(|n| {
                 let scope = n.config.address_scope();
-                stored.iter().find(|r| r.network == scope).map(|r| CustodyAddressRow { network: n.config.network.clone(), ..r.clone() })
+                stored.iter().find(|r| r.network == scope).map(|r| CustodyAddressRow {
+                    network: n.config.network.clone(),
+                    address: n.display_address(&r.address),
+                    ..r.clone()
+                })
             })
             .collect())
     }

@@ -179,11 +179,15 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     let rig = Rig::start().await;
     let eth = rig.custody.evm_watcher("ETH", Some(0)).unwrap();
     let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
-    let a0 = rig.address(0, "ETH").await;
-    assert_eq!(rig.address(0, "TTT-ERC20").await, a0, "one address per customer on one chain, whatever the token");
-    assert_eq!(a0, a0.to_ascii_lowercase(), "stored lower case");
-    assert_eq!(rig.custody.network("ETH").unwrap().display_address(&a0), to_checksum(&parse_hex(&a0).unwrap()), "shown EIP-55 checksummed");
-    let a1 = rig.address(1, "TTT-ERC20").await;
+    let shown = rig.address(0, "ETH").await;
+    assert_eq!(rig.address(0, "TTT-ERC20").await, shown, "one address per customer on one chain, whatever the token");
+    assert_eq!(shown, to_checksum(&parse_hex(&shown).unwrap()), "shown EIP-55 checksummed");
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    let a0 = store.custody_address(u64::from(rig.user(0).0), &format!("EVM-{CHAIN_ID}")).await.unwrap().unwrap().address;
+    assert_eq!(a0, shown.to_ascii_lowercase(), "stored lower case, once for the chain");
+    let listed = rig.custody.addresses_of(u64::from(rig.user(0).0)).await.unwrap();
+    assert_eq!(listed.iter().map(|r| (r.network.as_str(), r.address.as_str())).collect::<Vec<_>>(), [("ETH", shown.as_str()), ("TTT-ERC20", shown.as_str())]);
+    let a1 = rig.address(1, "TTT-ERC20").await.to_ascii_lowercase();
     assert_ne!(a1, a0);
     eth.pass().await.unwrap();
     ttt.pass().await.unwrap();
@@ -222,12 +226,12 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     assert_eq!(rig.custody.evm_watcher("ETH", Some(0)).unwrap().pass().await.unwrap().credited, 0);
     let tip = rig.node.rpc().tip_height().await.unwrap();
     assert_eq!(eth.rescan(0, tip).await.unwrap(), 0, "nothing is missing");
-    let store = rig.exchange.gateway.store.as_ref().unwrap();
     store.custody_forget_deposit_for_tests("ETH", &eth_tx, 0).await.unwrap();
     assert_eq!(eth.rescan(0, tip).await.unwrap(), 1);
     eth.pass().await.unwrap();
     assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.status, "credited");
     assert_eq!(rig.balance(0, "ETH"), (eth0 + 150_000_000, 0), "the engine's key (network, tx, 0) makes the credit happen once");
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.address, a0, "deposits carry the stored form");
 
     // An amount no exchange could book (2^200 base units) is recorded as refused, not wrapped.
     let mut huge = talat_custody::evm::tx::erc20_transfer_data(&parse_hex(&a1).unwrap(), 0);
