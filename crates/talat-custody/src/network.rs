@@ -27,9 +27,13 @@ pub enum Family {
     Ethereum,
 }
 
-/// Every key but the node and the key has a default (Litecoin's, [`NetworkConfig::default`]).
+/// Every key but the node and the key has a default: its family's ([`NetworkConfig::default`]
+/// is Litecoin's, [`NetworkConfig::ethereum`] Ethereum's), so a network that says
+/// `family = "ethereum"` never inherits Litecoin's decimals or confirmation tiers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+// `remote = "Self"`: the derived (de)serializers become inherent functions, which the trait
+// impls below call after laying the table over its family's defaults.
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct NetworkConfig {
     /// Bitkub's network id, e.g. `LTC`, `BTC`.
     pub network: String,
@@ -82,6 +86,37 @@ pub struct NetworkConfig {
     pub priority_fee_per_gas_wei: u64,
     /// Ethereum: the most any withdrawal, or a fee bump of one, may offer per gas.
     pub max_fee_per_gas_wei: u64,
+}
+
+impl Serialize for NetworkConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        NetworkConfig::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for NetworkConfig {
+    /// The table as written, over the defaults of the family it names.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<NetworkConfig, D::Error> {
+        use serde::de::Error;
+        let table = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let family = match table.get("family") {
+            None => Family::default(),
+            Some(v) => Family::deserialize(v).map_err(D::Error::custom)?,
+        };
+        let defaults = match family {
+            Family::Bitcoin => NetworkConfig::default(),
+            Family::Ethereum => NetworkConfig::ethereum("", "", 0),
+        };
+        let mut merged = match NetworkConfig::serialize(&defaults, serde_json::value::Serializer).map_err(D::Error::custom)? {
+            serde_json::Value::Object(map) => map,
+            other => return Err(D::Error::custom(format!("a network's defaults are not a table: {other}"))),
+        };
+        for (key, value) in table {
+            // An unknown key is kept, so the derived reader refuses it by name.
+            merged.insert(key, value);
+        }
+        NetworkConfig::deserialize(serde_json::Value::Object(merged)).map_err(D::Error::custom)
+    }
 }
 
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
@@ -387,7 +422,17 @@ mod tests {
         assert_eq!((config.family, config.token().is_some(), config.is_evm()), (Family::Ethereum, true, true));
         assert_eq!(config.address_scope(), "EVM-1");
         assert_eq!(config.validate(), Ok(()));
+        let eth: NetworkConfig =
+            serde_json::from_value(serde_json::json!({"family": "ethereum", "rpc_url": "http://127.0.0.1:8545", "deposit_xpub": "xpub", "chain_id": 1}))
+                .unwrap();
+        assert_eq!(eth, NetworkConfig::ethereum("http://127.0.0.1:8545", "xpub", 1), "Ethereum's defaults, not Litecoin's decimals or tiers");
+        assert_eq!(eth.validate(), Ok(()));
         let ltc: NetworkConfig = serde_json::from_value(serde_json::json!({"rpc_url": "http://127.0.0.1:1", "deposit_xpub": "xpub"})).unwrap();
+        assert_eq!(ltc, NetworkConfig::litecoin("http://127.0.0.1:1", "", "", "xpub", "ltc"));
+        let back: NetworkConfig = serde_json::from_value(serde_json::to_value(&eth).unwrap()).unwrap();
+        assert_eq!(back, eth, "what is written reads back");
+        let typo = serde_json::from_value::<NetworkConfig>(serde_json::json!({"family": "ethereum", "chainid": 1})).unwrap_err();
+        assert!(typo.to_string().contains("chainid"), "{typo}");
         assert_eq!((ltc.family, ltc.address_scope().as_str()), (Family::Bitcoin, "LTC"), "the Bitcoin family stays the default");
         assert!(serde_json::from_value::<NetworkConfig>(serde_json::json!({"family": "solana"})).is_err());
     }

@@ -209,6 +209,16 @@ impl<C: Chain> Watcher<C> {
             .read
             .asset_id(&self.network.asset)
             .ok_or_else(|| WatchError::Engine(format!("{} is not listed on this exchange", self.network.asset)))?;
+        // Units mean the engine's scale: a network that disagrees would credit by a power of ten.
+        let scale = self.gateway.read.assets().iter().find(|a| a.code == self.network.asset).map(|a| a.scale);
+        if scale != Some(self.network.engine_decimals) {
+            return Err(WatchError::Engine(format!(
+                "{} is booked at scale {scale:?} but network {} says engine_decimals = {}; nothing credited",
+                self.network.asset,
+                self.id(),
+                self.network.engine_decimals
+            )));
+        }
         let external_id = ExternalId(deposit_key(self.id(), &d.txid, d.output_index));
         let command = Command::Deposit { user, asset, amount: Amount(d.amount_units), external_id };
         match self.gateway.execute(command).await {
