@@ -371,7 +371,7 @@ async fn a_stuck_withdrawal_is_replaced_under_two_approvals_and_paid_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_nothing() {
+async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_nothing_and_an_unpayable_one_waits() {
     let rig = Rig::start().await;
     rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
     let eth0 = rig.balance(0, "ETH");
@@ -400,5 +400,17 @@ async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_no
     let store = rig.exchange.gateway.store.as_ref().unwrap();
     assert!(store.custody_withdrawals_of(u64::from(rig.user(0).0), 10).await.unwrap().is_empty(), "no refused request left a row");
     assert_eq!(rig.balance(0, "ETH"), eth0, "nor held anything");
+
+    // A good request the empty hot wallet cannot pay waits, unsigned, taking no nonce.
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &checksummed, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    assert!(matches!(rig.custody.sign_withdrawal(&w.id).await, Err(WithdrawError::Unavailable(m)) if m.contains("top-up")));
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "approved");
+    assert!(rig.withdrawal_txs(&w.id).await.is_empty());
+    rig.fund_hot("ETH", 2 * ETH_WEI, 0).await;
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((rig.custody.withdrawal(&w.id).await.unwrap().status.as_str(), txs[0].nonce), ("broadcast", 0), "topped up, it goes with the first nonce");
     rig.exchange.stop().await;
 }

@@ -106,14 +106,18 @@ impl Custody {
                 data,
             }
         };
-        // The hot wallet must cover the value and the most the gas can cost: a withdrawal it
-        // cannot pay waits for a top-up instead of burning a nonce on a failing transaction.
+        // The hot wallet must cover the value and the most the gas can cost, after what its
+        // signed, unsettled withdrawals will take: one it cannot pay waits for a top-up instead
+        // of taking a nonce its predecessors' shortfall would block.
         let hot_address = signer.address();
         let gas_wei = template(0).max_gas_cost_wei();
+        let (pending_raw, pending_gas_wei) = self.in_flight(n).await?;
         let balance_wei = rpc.balance_wei(&hot_address).await?;
         let short = match c.token() {
-            None => balance_wei < amount_raw.saturating_add(gas_wei),
-            Some(token) => balance_wei < gas_wei || rpc.token_balance(&token, &hot_address).await? < amount_raw,
+            None => balance_wei < amount_raw.saturating_add(gas_wei).saturating_add(pending_raw).saturating_add(pending_gas_wei),
+            Some(token) => {
+                balance_wei < gas_wei.saturating_add(pending_gas_wei) || rpc.token_balance(&token, &hot_address).await? < amount_raw.saturating_add(pending_raw)
+            }
         };
         if short {
             return Err(WithdrawError::Unavailable(format!(
@@ -132,6 +136,23 @@ impl Custody {
         tracing::info!("custody {}: withdrawal {} signed as {} with nonce {}", c.network, row.id, recorded.txid, recorded.nonce);
         crate::crash::point("custody-signed");
         self.withdrawal(&row.id).await
+    }
+
+    /// What the network's signed and broadcast withdrawals will still take from the hot
+    /// wallet: their amounts (on-chain units) and the most their gas can cost (wei). Mined ones
+    /// are counted until they settle: the balance read may or may not include them, and
+    /// counting twice only makes a withdrawal wait a pass longer.
+    async fn in_flight(&self, n: &Network) -> Result<(u128, u128), WithdrawError> {
+        let c = &n.config;
+        let mut amount_raw = 0u128;
+        let mut gas_wei = 0u128;
+        for w in self.store.custody_withdrawals_in(&c.network, &[S::Signed.as_str(), S::Broadcast.as_str()]).await? {
+            let units = w.amount_units.saturating_sub(w.fee_units);
+            amount_raw = amount_raw.saturating_add(units_to_raw(units, c.decimals, c.engine_decimals).unwrap_or(u128::MAX));
+            let most = self.store.evm_txs_of(&w.id).await?.iter().map(|t| u128::from(t.gas_limit) * u128::from(t.max_fee_per_gas_wei)).max().unwrap_or(0);
+            gas_wei = gas_wei.saturating_add(most);
+        }
+        Ok((amount_raw, gas_wei))
     }
 
     /// The first of the withdrawal's transactions that was mined, with its receipt.
