@@ -1,5 +1,6 @@
 //! The console's crypto routes (page `custody`): withdrawals awaiting approval (four eyes, by
-//! the THB value's tier), rejections that release the hold, reorg cases and their resolution
+//! the THB value's tier), rejections that release the hold, fee bumps of a stuck Ethereum
+//! withdrawal (proposed by one staff member, approved by another), reorg cases and their resolution
 //! (which lifts the freeze), each network's wallet (hot balance, pending outgoing, the
 //! watcher's height against the node's) and rescans. Every action is audited.
 
@@ -27,6 +28,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/withdrawals", get(withdrawals))
         .route("/web/api/console/custody/withdrawals/{id}/approve", post(approve))
         .route("/web/api/console/custody/withdrawals/{id}/reject", post(reject))
+        .route("/web/api/console/custody/withdrawals/{id}/fee-bump", post(propose_fee_bump))
+        .route("/web/api/console/custody/fee-bumps/{id}/approve", post(approve_fee_bump))
         .route("/web/api/console/custody/cases", get(cases))
         .route("/web/api/console/custody/cases/{id}/resolve", post(resolve_case))
         .route("/web/api/console/custody/wallets", get(wallets))
@@ -49,6 +52,9 @@ async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String
             v["user_email"] = json!(c.store.web_account_of_user(talat_core::UserId(w.user_id as u32)).await?.map(|a| a.email));
             v["approvals"] =
                 json!(c.store.custody_approvals(&w.id).await?.into_iter().map(|(id, email)| json!({"staff_id": id, "email": email})).collect::<Vec<_>>());
+            if n.config.is_evm() {
+                v["fee_bumps"] = json!(c.store.evm_bumps_of(&w.id).await?.iter().map(bump_json).collect::<Vec<_>>());
+            }
             out.push(v);
         }
     }
@@ -73,6 +79,40 @@ async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<
         let reason = body::reason(&m)?;
         let c = custody(&web)?;
         let row = c.stop_withdrawal(&id, S::Rejected, &reason).await.map_err(withdraw_error)?;
+        Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
+    })
+    .await
+}
+
+fn bump_json(b: &talat_store::EvmBumpRow) -> Value {
+    json!({
+        "id": b.id, "withdrawal_id": b.withdrawal_id, "status": b.status,
+        "max_fee_per_gas_wei": b.max_fee_per_gas_wei.to_string(), "priority_fee_per_gas_wei": b.priority_fee_per_gas_wei.to_string(),
+        "proposed_by": b.proposed_by, "proposed_ms": b.proposed_ms, "approved_by": b.approved_by, "approved_ms": b.approved_ms, "txid": b.txid,
+    })
+}
+
+/// Proposes replacing a stuck Ethereum-family withdrawal's transaction with a higher fee (the
+/// same nonce); nothing is signed until another staff member approves.
+async fn propose_fee_bump(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.fee_bump", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let bump = c.propose_fee_bump(&id, s.row.id).await.map_err(withdraw_error)?;
+        Ok(json!({"fee_bump": bump_json(&bump)}))
+    })
+    .await
+}
+
+/// A second staff member approves a fee bump: the replacement is signed, recorded, then sent.
+async fn approve_fee_bump(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.fee_bump.approve", target: format!("fee_bump:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let bump_id: u64 = id.parse().map_err(|_| WebError::not_found(format!("no such fee bump {id}")))?;
+        let c = custody(&web)?;
+        let row = c.approve_fee_bump(bump_id, s.row.id).await.map_err(withdraw_error)?;
         Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
     })
     .await
