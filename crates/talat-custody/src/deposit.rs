@@ -111,5 +111,7 @@ mod tests {
         assert_eq!(DepositStatus::Credited.bitkub_status(), "complete");
         assert_eq!(DepositStatus::Dust.bitkub_status(), "rejected");
         assert!(deposit_key("LTC", &"a".repeat(64), 4_294_967_295).len() <= talat_core::ids::MAX_EXTERNAL_ID_BYTES);
+        let longest = deposit_key(&"N".repeat(crate::network::MAX_NETWORK_ID_BYTES), &format!("0x{}", "a".repeat(64)), u64::from(u32::MAX));
+        assert!(longest.len() <= talat_core::ids::MAX_EXTERNAL_ID_BYTES, "an Ethereum key with the longest network id fits: {longest}");
     }
 }

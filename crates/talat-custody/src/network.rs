@@ -119,6 +119,9 @@ impl<'de> Deserialize<'de> for NetworkConfig {
     }
 }
 
+/// Longest network id: its deposits' engine keys must fit talat-core's external id.
+pub const MAX_NETWORK_ID_BYTES: usize = 16;
+
 /// Most blocks one watcher pass reads; a node far ahead is caught up over several passes.
 pub const MAX_BLOCKS_PER_PASS: u64 = 500;
 /// Block hashes kept per network to find a fork point; a reorg deeper than this stops the
@@ -289,6 +292,11 @@ impl NetworkConfig {
         if self.confirmations.iter().any(|t| t.confirmations == 0) {
             return Err(format!("{}: a tier of 0 confirmations would credit from the mempool", self.network));
         }
+        // The engine's deposit key is `<network>:<txid>:<index>`: an Ethereum txid (66) and a
+        // log index (10 digits) leave 18 bytes of the 96 for the network's id.
+        if self.network.is_empty() || self.network.len() > MAX_NETWORK_ID_BYTES || !self.network.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            return Err(format!("{:?}: a network id is 1 to {MAX_NETWORK_ID_BYTES} printable characters without ':'", self.network));
+        }
         if self.rpc_url.is_empty() || self.deposit_xpub.is_empty() {
             return Err(format!("{}: rpc_url and deposit_xpub are required", self.network));
         }
@@ -400,6 +408,8 @@ mod tests {
             (NetworkConfig { gas_limit: 20_999, ..eth.clone() }, "gas_limit"),
             (NetworkConfig { priority_fee_per_gas_wei: eth.max_fee_per_gas_wei + 1, ..eth.clone() }, "max_fee_per_gas_wei"),
             (NetworkConfig { hrp: "ltc".into(), ..eth.clone() }, "hrp"),
+            (NetworkConfig { network: "A-VERY-LONG-NETWORK-ID".into(), ..eth.clone() }, "network id"),
+            (NetworkConfig { network: "ETH:1".into(), ..eth.clone() }, "network id"),
             (NetworkConfig { token_contract: token.token_contract.clone(), ..ltc() }, "ethereum family"),
             (NetworkConfig { engine_decimals: 6, ..ltc() }, "engine_decimals"),
         ];
