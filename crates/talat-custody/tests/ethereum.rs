@@ -260,6 +260,20 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     rig.node.mine(3).await.unwrap();
     eth.pass().await.unwrap();
     assert_eq!(rig.balance(1, "ETH"), (eth1, 0), "never credited");
+
+    // A reorg below a credited token deposit: a case, and the customer's withdrawals of the
+    // token frozen until staff resolve it.
+    let before = rig.node.snapshot().await.unwrap();
+    let gone = rig.node.send_token(0, &rig.token, &a1, ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+    rig.node.revert(&before).await.unwrap();
+    rig.node.mine(4).await.unwrap();
+    let report = ttt.pass().await.unwrap();
+    assert_eq!(report.cases.len(), 1, "{report:?}");
+    let gone = store.custody_deposits_of(u64::from(rig.user(1).0), 10).await.unwrap().into_iter().find(|d| d.txid == gone).unwrap();
+    assert_eq!(gone.status, "reorged");
+    assert!(store.custody_frozen(u64::from(rig.user(1).0), "TTT").await.unwrap());
     rig.exchange.stop().await;
 }
 
