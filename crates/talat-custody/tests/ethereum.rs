@@ -80,6 +80,11 @@ struct Rig {
 
 impl Rig {
     async fn start() -> Rig {
+        Rig::start_polling(4_000).await
+    }
+
+    /// With the networks' watchers ticking every `poll_ms` once spawned.
+    async fn start_polling(poll_ms: u64) -> Rig {
         let node = AnvilNode::start().await.expect("anvil starts (scripts/custody-env installs it)");
         let token = node.deploy(&token_bytecode()).await.unwrap();
         let exchange = TestExchange::start(ApiConfig::default(), 2, SequencerConfig::default()).await;
@@ -87,8 +92,8 @@ impl Rig {
         gw.install_funds(talat_gateway::funds::Funds::default()).unwrap();
         // ETH (scale 8) is listed by the test exchange, which funds each user with 100 ETH.
         gw.execute(Command::ListAsset(AssetSpec { code: "TTT".into(), scale: 8 })).await.unwrap();
-        let eth = NetworkConfig { confirmations: tiers(), ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID) };
-        let ttt = NetworkConfig { confirmations: tiers(), ..NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18) };
+        let eth = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID) };
+        let ttt = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18) };
         let config = CustodyConfig { networks: vec![eth, ttt] };
         let custody = Arc::new(Custody::new(&config, gw.store.clone().unwrap(), Arc::clone(gw)).unwrap());
         let wallet = node.accounts[WALLET].clone();
@@ -426,5 +431,45 @@ async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_no
     rig.custody.process_withdrawals("ETH").await.unwrap();
     let txs = rig.withdrawal_txs(&w.id).await;
     assert_eq!((rig.custody.withdrawal(&w.id).await.unwrap().status.as_str(), txs[0].nonce), ("broadcast", 0), "topped up, it goes with the first nonce");
+    rig.exchange.stop().await;
+}
+
+/// Waits up to 10 s for `done`, checking every 50 ms.
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    for _ in 0..200 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("not within 10 s: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_each_ethereum_network_on_its_own_timer() {
+    let rig = Rig::start_polling(100).await;
+    let store = rig.exchange.gateway.store.clone().unwrap();
+    let address = rig.address(0, "TTT-ERC20").await.to_ascii_lowercase();
+    rig.custody.spawn_watchers();
+    // Each watcher starts at the tip it first sees, once its node proves to be on chain 31337.
+    eventually("both watchers have a cursor", || {
+        let store = store.clone();
+        async move { store.custody_cursor("ETH").await.unwrap().is_some() && store.custody_cursor("TTT-ERC20").await.unwrap().is_some() }
+    })
+    .await;
+    let eth0 = rig.balance(0, "ETH").0;
+    rig.node.send_eth(1, &address, ETH_WEI).await.unwrap();
+    rig.node.send_token(0, &rig.token, &address, 3 * ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    eventually("both deposits credited", || async { rig.balance(0, "ETH").0 == eth0 + UNIT && rig.balance(0, "TTT").0 == 3 * UNIT }).await;
+
+    // A node on another chain, or a token whose decimals are not the configured ones, is
+    // refused before anything is read or signed.
+    let wrong_chain = NetworkConfig::ethereum(&rig.node.rpc_url, TEST_XPUB, 1);
+    let e = EvmRpc::of(&wrong_chain).check(&wrong_chain).await.unwrap_err();
+    assert!(e.contains("chain 31337"), "{e}");
+    let wrong_decimals = NetworkConfig { engine_decimals: 6, ..NetworkConfig::erc20(&rig.node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &rig.token, 6) };
+    let e = EvmRpc::of(&wrong_decimals).check(&wrong_decimals).await.unwrap_err();
+    assert!(e.contains("18 decimals"), "{e}");
     rig.exchange.stop().await;
 }
