@@ -338,6 +338,22 @@ async fn eth_and_token_withdrawals_are_paid_once_even_when_the_broadcast_answer_
     assert_eq!(rig.balance(1, "TTT"), (5 * UNIT, 0));
     let nonce = EvmRpc::new(&rig.node.rpc_url, None, 18, 8).pending_nonce(&parse_hex(&hot_ttt).unwrap()).await.unwrap();
     assert_eq!(nonce, 1, "the token's hot wallet sent one transaction");
+
+    // ETH again, and this time the process dies before its broadcast left: the restart sends
+    // the recorded bytes (the same txid), it is paid once.
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let signed = rig.custody.sign_withdrawal(&w.id).await.unwrap();
+    assert!(!rig.node.rpc().knows(signed.txid.as_deref().unwrap()).await.unwrap(), "nothing sent yet");
+    let before = rig.eth_balance(&rig.wallet).await;
+    let after = rig.restarted();
+    after.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.node.rpc().knows(signed.txid.as_deref().unwrap()).await.unwrap(), "the recorded transaction went out");
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(after.process_withdrawals("ETH").await.unwrap(), 1);
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((txs.len(), txs[0].nonce, Some(txs[0].txid.as_str())), (1, 1, signed.txid.as_deref()), "one signature, the hot wallet's next nonce");
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, u128::from(UNIT - w.fee_units) * 10_000_000_000, "paid once");
     rig.exchange.stop().await;
 }
 
