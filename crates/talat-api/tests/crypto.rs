@@ -15,6 +15,8 @@ use talat_sequencer::SequencerConfig;
 
 /// BIP-32 test vector 1's master public key (public, fine for a test chain).
 const TEST_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+/// A made-up ERC-20 contract address.
+const TOKEN: &str = "0x00000000000000000000000000000000000070c3";
 
 struct Client {
     url: String,
@@ -55,7 +57,10 @@ async fn addresses_coins_and_deposits_over_the_v4_api() {
     let dir = tempfile::tempdir().unwrap();
     let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
     let network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc");
-    let config = CustodyConfig { networks: vec![network] };
+    // Ethereum networks listed beside it (their node is not asked for addresses or coins).
+    let eth = NetworkConfig::ethereum("http://127.0.0.1:9", TEST_XPUB, 1);
+    let ttt = NetworkConfig::erc20("http://127.0.0.1:9", TEST_XPUB, 1, "TTT", TOKEN, 18);
+    let config = CustodyConfig { networks: vec![network, eth, ttt] };
     let custody_slot: Arc<std::sync::OnceLock<Arc<Custody>>> = Arc::default();
     let slot = Arc::clone(&custody_slot);
     let ex = TestExchange::start_with(ApiConfig::default(), 2, SequencerConfig::default(), move |gateway| {
@@ -211,5 +216,27 @@ async fn addresses_coins_and_deposits_over_the_v4_api() {
     );
     let (_, refused) = c.call(&key, "POST", "/api/v3/crypto/withdraw", json!({"cur": "LTC", "amt": "0.1", "adr": unlisted, "net": "LTC"})).await;
     assert_eq!(refused["error"], 42, "not on the whitelist: {refused}");
+
+    // Ethereum: one checksummed address for ETH and the token on its chain; the coins list
+    // shows the token's contract, the chain's decimals and the engine's places.
+    let (_, eth) = c.call(&key, "POST", "/api/v4/crypto/addresses", json!({"symbol": "ETH", "network": "ETH"})).await;
+    let eth_address = eth["data"][0]["address"].as_str().unwrap().to_string();
+    let parsed = talat_custody::evm::address::parse_hex(&eth_address).expect("0x and 40 hex digits");
+    assert_eq!(eth_address, talat_custody::evm::address::to_checksum(&parsed), "EIP-55: {eth}");
+    let (_, ttt) = c.call(&key, "POST", "/api/v4/crypto/addresses", json!({"symbol": "TTT", "network": "TTT-ERC20"})).await;
+    assert_eq!(ttt["data"][0]["address"], eth_address.as_str(), "{ttt}");
+    let (_, listed) = c.call(&key, "GET", "/api/v4/crypto/addresses", json!({"symbol": "TTT"})).await;
+    assert_eq!(listed["data"]["items"][0]["address"], eth_address.as_str(), "{listed}");
+    let (_, coins) = c.call(&key, "GET", "/api/v4/crypto/coins", json!({"symbol": "TTT"})).await;
+    let net = &coins["data"]["items"][0]["networks"][0];
+    assert_eq!(
+        (net["network"].as_str(), net["contract_address"].as_str(), net["decimal"].as_u64(), net["withdraw_decimal_places"].as_u64()),
+        (Some("TTT-ERC20"), Some(TOKEN), Some(18), Some(8)),
+        "{coins}"
+    );
+    assert_eq!(
+        (net["address_regex"].as_str(), net["withdraw_min"].as_str(), net["min_confirm"].as_u64()),
+        (Some("^0x[0-9a-fA-F]{40}$"), Some("0.01"), Some(12))
+    );
     ex.stop().await;
 }

@@ -12,7 +12,13 @@ pub struct ChainOutput {
     pub index: u32,
     /// Lower case.
     pub address: String,
+    /// Whole engine units (what a credit books).
     pub amount_units: u64,
+    /// The chain's own integer amount in decimal, where it is finer than the engine's unit
+    /// (the Ethereum family: wei, token base units); recorded beside the credit.
+    pub amount_raw: Option<String>,
+    /// The amount does not fit the engine's books: recorded and refused, never credited.
+    pub too_large: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -28,6 +28,9 @@ fn rpc_of(n: &Network) -> BitcoinRpc {
 }
 
 fn cold_book(n: &Network) -> Result<AddressBook, WithdrawError> {
+    if n.config.is_evm() {
+        return Err(WithdrawError::Conflict(format!("{}: transfers between hot and cold are built for the Bitcoin family only", n.config.network)));
+    }
     if n.config.cold_xpub.is_empty() {
         return Err(WithdrawError::Conflict(format!("{} has no cold wallet configured (cold_xpub)", n.config.network)));
     }
@@ -54,7 +57,7 @@ impl Custody {
     /// The cold wallet's balance; `None` without a cold wallet.
     pub async fn cold_balance(&self, network: &str) -> Result<Option<WalletBalance>, WithdrawError> {
         let n = self.network_of(network)?;
-        if n.config.cold_xpub.is_empty() {
+        if n.config.cold_xpub.is_empty() || n.config.is_evm() {
             return Ok(None);
         }
         let outputs = self.cold_outputs(n).await?;

@@ -2,7 +2,8 @@
 //!
 //! seen (in the mempool) → confirming n/N (in a block) → credited; or dropped (a reorg took the
 //! block before the credit; mined again, it confirms anew), dust (below the floor, recorded,
-//! never credited), reorged (a reorg took the block *after* the credit: a case for staff).
+//! never credited), reorged (a reorg took the block *after* the credit: a case for staff),
+//! refused (an amount larger than the engine can book: recorded, never credited, logged).
 
 /// The words stored in `custody_deposits.status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,11 +14,19 @@ pub enum DepositStatus {
     Dropped,
     Dust,
     Reorged,
+    Refused,
 }
 
 impl DepositStatus {
-    pub const ALL: [DepositStatus; 6] =
-        [DepositStatus::Seen, DepositStatus::Confirming, DepositStatus::Credited, DepositStatus::Dropped, DepositStatus::Dust, DepositStatus::Reorged];
+    pub const ALL: [DepositStatus; 7] = [
+        DepositStatus::Seen,
+        DepositStatus::Confirming,
+        DepositStatus::Credited,
+        DepositStatus::Dropped,
+        DepositStatus::Dust,
+        DepositStatus::Reorged,
+        DepositStatus::Refused,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,6 +36,7 @@ impl DepositStatus {
             DepositStatus::Dropped => "dropped",
             DepositStatus::Dust => "dust",
             DepositStatus::Reorged => "reorged",
+            DepositStatus::Refused => "refused",
         }
     }
 
@@ -39,7 +49,7 @@ impl DepositStatus {
         match self {
             DepositStatus::Seen | DepositStatus::Confirming => "pending",
             DepositStatus::Credited => "complete",
-            DepositStatus::Dropped | DepositStatus::Dust | DepositStatus::Reorged => "rejected",
+            DepositStatus::Dropped | DepositStatus::Dust | DepositStatus::Reorged | DepositStatus::Refused => "rejected",
         }
     }
 }
@@ -101,5 +111,7 @@ mod tests {
         assert_eq!(DepositStatus::Credited.bitkub_status(), "complete");
         assert_eq!(DepositStatus::Dust.bitkub_status(), "rejected");
         assert!(deposit_key("LTC", &"a".repeat(64), 4_294_967_295).len() <= talat_core::ids::MAX_EXTERNAL_ID_BYTES);
+        let longest = deposit_key(&"N".repeat(crate::network::MAX_NETWORK_ID_BYTES), &format!("0x{}", "a".repeat(64)), u64::from(u32::MAX));
+        assert!(longest.len() <= talat_core::ids::MAX_EXTERNAL_ID_BYTES, "an Ethereum key with the longest network id fits: {longest}");
     }
 }

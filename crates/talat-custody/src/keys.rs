@@ -1,7 +1,8 @@
 //! Deposit addresses derived from an extended public key: BIP-32 child `0/index` under the
-//! operator's account-level key (BIP-84's `m/84'/coin'/0'`), as a native SegWit v0 address
-//! (P2WPKH) with the network's human-readable part. talat holds only the public key: the
-//! private side stays with whoever exported it.
+//! operator's account-level key — BIP-84's `m/84'/coin'/0'` as a native SegWit v0 address
+//! (P2WPKH) with the network's human-readable part, or BIP-44's `m/44'/60'/0'` as an Ethereum
+//! address (the last 20 bytes of Keccak-256 of the uncompressed key, stored lower case). talat
+//! holds only the public key: the private side stays with whoever exported it.
 
 use bitcoin::bip32::{ChildNumber, Xpub};
 use bitcoin::hashes::Hash;
@@ -23,19 +24,35 @@ pub enum KeyError {
     Derive(String),
 }
 
+/// How a derived key becomes an address.
+enum Format {
+    /// Native SegWit v0 with this human-readable part.
+    Segwit(bech32::Hrp),
+    /// Ethereum's: lower-case `0x` + 40 hex digits.
+    Evm,
+}
+
 /// One network's deposit address book: an account-level xpub and the address format.
 pub struct AddressBook {
     xpub: Xpub,
-    hrp: bech32::Hrp,
+    format: Format,
     secp: Secp256k1<VerifyOnly>,
+}
+
+fn parse_xpub(xpub: &str) -> Result<Xpub, KeyError> {
+    Xpub::from_str(xpub.trim()).map_err(|e| KeyError::BadXpub(e.to_string()))
 }
 
 impl AddressBook {
     /// `xpub` in the standard `xpub…`/`tpub…` encoding; `hrp` e.g. `ltc`, `rltc`, `bc`, `bcrt`.
     pub fn new(xpub: &str, hrp: &str) -> Result<AddressBook, KeyError> {
-        let xpub = Xpub::from_str(xpub.trim()).map_err(|e| KeyError::BadXpub(e.to_string()))?;
         let hrp = bech32::Hrp::parse(hrp).map_err(|_| KeyError::BadHrp(hrp.into()))?;
-        Ok(AddressBook { xpub, hrp, secp: Secp256k1::verification_only() })
+        Ok(AddressBook { xpub: parse_xpub(xpub)?, format: Format::Segwit(hrp), secp: Secp256k1::verification_only() })
+    }
+
+    /// An Ethereum-family book: `xpub` is the BIP-44 account key (`m/44'/60'/0'`).
+    pub fn evm(xpub: &str) -> Result<AddressBook, KeyError> {
+        Ok(AddressBook { xpub: parse_xpub(xpub)?, format: Format::Evm, secp: Secp256k1::verification_only() })
     }
 
     /// The receive address at `index` (external chain 0).
@@ -43,12 +60,21 @@ impl AddressBook {
         let child = u32::try_from(index).ok().filter(|i| u64::from(*i) <= MAX_DERIVATION_INDEX).ok_or(KeyError::IndexOutOfRange(index))?;
         let path = [ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index: child }];
         let key = self.xpub.derive_pub(&self.secp, &path).map_err(|e| KeyError::Derive(e.to_string()))?;
-        let program = key.to_pub().wpubkey_hash().to_byte_array();
-        bech32::segwit::encode_v0(self.hrp, &program).map_err(|e| KeyError::Derive(e.to_string()))
+        match &self.format {
+            Format::Segwit(hrp) => {
+                let program = key.to_pub().wpubkey_hash().to_byte_array();
+                bech32::segwit::encode_v0(*hrp, &program).map_err(|e| KeyError::Derive(e.to_string()))
+            }
+            Format::Evm => Ok(crate::evm::address::to_lower_hex(&crate::evm::address::address_of_uncompressed(&key.public_key.serialize_uncompressed()))),
+        }
     }
 
+    /// The SegWit human-readable part (empty for the Ethereum family).
     pub fn hrp(&self) -> &str {
-        self.hrp.as_str()
+        match &self.format {
+            Format::Segwit(hrp) => hrp.as_str(),
+            Format::Evm => "",
+        }
     }
 }
 
@@ -103,6 +129,23 @@ mod tests {
         assert!(is_segwit_address(&a, "rltc"));
         assert!(!is_segwit_address(&a, "ltc"));
         assert_ne!(a, ltc.address(1).unwrap());
+    }
+
+    /// The same seed's BIP-44 Ethereum account (m/44'/60'/0'): its first receive address is
+    /// the one every wallet shows for that mnemonic.
+    #[test]
+    fn derives_the_published_ethereum_address_of_the_vector_mnemonic() {
+        let seed: Vec<u8> = (0..VECTOR_SEED_HEX.len()).step_by(2).map(|i| u8::from_str_radix(&VECTOR_SEED_HEX[i..i + 2], 16).unwrap()).collect();
+        let secp = Secp256k1::new();
+        let master = Xpriv::new_master(bitcoin::NetworkKind::Main, &seed).unwrap();
+        let account = master.derive_priv(&secp, &DerivationPath::from_str("m/44'/60'/0'").unwrap()).unwrap();
+        let book = AddressBook::evm(&Xpub::from_priv(&secp, &account).to_string()).unwrap();
+        let first = book.address(0).unwrap();
+        assert_eq!(first, "0x9858effd232b4033e47d90003d41ec34ecaeda94", "stored lower case");
+        let shown = crate::evm::address::to_checksum(&crate::evm::address::parse_hex(&first).unwrap());
+        assert_eq!(shown, "0x9858EfFD232B4033E47d90003D41EC34EcaEda94", "shown EIP-55 checksummed");
+        assert_ne!(book.address(1).unwrap(), first);
+        assert_eq!(book.hrp(), "");
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! * `chain`: the [`chain::Chain`] trait a watcher reads (tip, block hashes, blocks' outputs)
 //!   and exact amount parsing.
 //! * `rpc`: the Bitcoin family's chain over Bitcoin Core's JSON-RPC (litecoind, bitcoind).
-//! * `keys`: deposit addresses derived from an account-level xpub (BIP-32/84), SegWit v0.
+//! * `keys`: deposit addresses derived from an account-level xpub (BIP-32/84 SegWit v0, or
+//!   BIP-44 Ethereum addresses).
+//! * `evm`: the Ethereum family (native ETH and ERC-20 tokens): addresses, exact amounts,
+//!   EIP-1559 transactions, the signer, the JSON-RPC chain, withdrawals with nonces and fee
+//!   bumps, and a throwaway anvil node for tests.
 //! * `network`: one network's settings (node, key, confirmation tiers, dust, fees).
 //! * `deposit`: a deposit's statuses and confirmation arithmetic (pure).
 //! * `watcher`: one chain's deposit watcher — durable cursor, reorgs, rescans, credits
@@ -25,6 +29,7 @@ pub mod chain;
 pub mod cold;
 pub mod crash;
 pub mod deposit;
+pub mod evm;
 pub mod hot;
 pub mod keys;
 pub mod network;

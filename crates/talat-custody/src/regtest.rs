@@ -176,7 +176,7 @@ impl RegtestNode {
 /// The node dies with the thread that started it (Linux's parent-death signal), so a test or a
 /// `talat serve` killed with SIGKILL leaves no node behind holding its ports and data.
 #[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut Command) {
+pub(crate) fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: the closure runs in the child between fork and exec and calls only prctl, which
     // is async-signal-safe.
@@ -186,7 +186,7 @@ fn die_with_parent(command: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_command: &mut Command) {}
+pub(crate) fn die_with_parent(_command: &mut Command) {}
 
 impl Drop for RegtestNode {
     fn drop(&mut self) {

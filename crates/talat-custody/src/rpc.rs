@@ -94,7 +94,14 @@ impl BitcoinRpc {
             let Some(address) = address else { continue };
             let amount_units = parse_units(out.value.get(), self.decimals)
                 .ok_or_else(|| ChainError::Malformed { method: "getblock".into(), detail: format!("amount {} of {}:{}", out.value.get(), tx.txid, out.n) })?;
-            outputs.push(ChainOutput { txid: tx.txid.clone(), index: out.n, address: address.to_ascii_lowercase(), amount_units });
+            outputs.push(ChainOutput {
+                txid: tx.txid.clone(),
+                index: out.n,
+                address: address.to_ascii_lowercase(),
+                amount_units,
+                amount_raw: None,
+                too_large: false,
+            });
         }
         Ok(outputs)
     }

@@ -24,6 +24,9 @@ impl Custody {
     /// deposit output of `network` not already in a sweep, to the hot wallet.
     pub async fn propose_sweep(&self, network: &str, staff_id: u64) -> Result<CustodySweepRow, WithdrawError> {
         let n = self.network(network).map_err(|e| WithdrawError::NotFound(e.to_string()))?;
+        if n.config.is_evm() {
+            return Err(WithdrawError::Conflict(format!("{network}: sweeps of Ethereum deposit addresses are not built (PSBTs are the Bitcoin family's)")));
+        }
         let rpc = BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals);
         let taken = self.store.custody_swept_inputs(&n.config.network).await?;
         let mut utxos = Vec::new();

@@ -128,13 +128,28 @@ impl<C: Chain> Watcher<C> {
         let mut addresses: Vec<String> = block.outputs.iter().map(|o| o.address.clone()).collect();
         addresses.sort();
         addresses.dedup();
-        let owners: rustc_hash::FxHashMap<String, u64> = self.store.custody_owners(self.id(), &addresses).await?.into_iter().collect();
+        let owners: rustc_hash::FxHashMap<String, u64> = self.store.custody_owners(&self.network.address_scope(), &addresses).await?.into_iter().collect();
         let now_ms = self.gateway.now_ms();
         let mut rows = Vec::new();
         for out in &block.outputs {
             let Some(&user_id) = owners.get(&out.address) else { continue };
             let required = u64::from(self.network.required_confirmations(out.amount_units));
-            let status = if out.amount_units < self.network.dust_units { DepositStatus::Dust } else { DepositStatus::Confirming };
+            let status = if out.too_large {
+                // Loud, and kept: staff see the row; nothing is credited or wrapped.
+                tracing::error!(
+                    "custody {}: deposit {}:{} to {} of {} does not fit the engine's books; recorded as refused",
+                    self.id(),
+                    out.txid,
+                    out.index,
+                    out.address,
+                    out.amount_raw.as_deref().unwrap_or("?")
+                );
+                DepositStatus::Refused
+            } else if out.amount_units < self.network.dust_units {
+                DepositStatus::Dust
+            } else {
+                DepositStatus::Confirming
+            };
             rows.push(CustodyDepositRow {
                 network: self.id().into(),
                 txid: out.txid.clone(),
@@ -143,6 +158,7 @@ impl<C: Chain> Watcher<C> {
                 asset: self.network.asset.clone(),
                 address: out.address.clone(),
                 amount_units: out.amount_units,
+                amount_raw: out.amount_raw.clone(),
                 block_height: Some(block.height),
                 block_hash: Some(block.hash.clone()),
                 confirmations: crate::deposit::confirmations(tip, block.height),
@@ -193,6 +209,16 @@ impl<C: Chain> Watcher<C> {
             .read
             .asset_id(&self.network.asset)
             .ok_or_else(|| WatchError::Engine(format!("{} is not listed on this exchange", self.network.asset)))?;
+        // Units mean the engine's scale: a network that disagrees would credit by a power of ten.
+        let scale = self.gateway.read.assets().iter().find(|a| a.code == self.network.asset).map(|a| a.scale);
+        if scale != Some(self.network.engine_decimals) {
+            return Err(WatchError::Engine(format!(
+                "{} is booked at scale {scale:?} but network {} says engine_decimals = {}; nothing credited",
+                self.network.asset,
+                self.id(),
+                self.network.engine_decimals
+            )));
+        }
         let external_id = ExternalId(deposit_key(self.id(), &d.txid, d.output_index));
         let command = Command::Deposit { user, asset, amount: Amount(d.amount_units), external_id };
         match self.gateway.execute(command).await {

@@ -12,6 +12,9 @@
 //!
 //! After a crash or timeout a withdrawal in `signed` is sent again *as recorded* (the node
 //! answers "already known" if it has it): never a second signature, so never a second payment.
+//!
+//! The Ethereum family takes the same steps with its own signing, nonces and fee bumps
+//! (`crate::evm::withdrawals`); the branches below pick by the network's family.
 
 use crate::hot::{script_of_address, LocalSigner, Signer};
 use crate::rpc::{BitcoinRpc, TxState};
@@ -118,6 +121,9 @@ fn status(row: &CustodyWithdrawalRow) -> Result<S, WithdrawError> {
 impl Custody {
     /// The network's hot wallet signer, created (and sealed into the store) on first use.
     pub async fn hot_signer(&self, network: &Network) -> Result<(LocalSigner, String), WithdrawError> {
+        if network.config.is_evm() {
+            return Err(WithdrawError::Unavailable(format!("{} is an Ethereum-family network: its hot wallet is evm_hot_signer's", network.config.network)));
+        }
         let aad = format!("custody-hot:{}", network.config.network);
         let stored = match self.store.custody_hot_wallet(&network.config.network).await? {
             Some(stored) => stored,
@@ -132,6 +138,35 @@ impl Custody {
         let xprv = self.gateway.master.open(&aad, &sealed, &nonce).map_err(|e| WithdrawError::Unavailable(format!("the hot wallet key does not open: {e}")))?;
         let signer = LocalSigner::from_xprv(&String::from_utf8_lossy(&xprv)).map_err(WithdrawError::Unavailable)?;
         Ok((signer, address))
+    }
+
+    /// A network's hot wallet address (the key made on first use), and from its node the
+    /// wallet's balance of the network's asset in engine units with the node's tip height (or
+    /// why the node could not say).
+    pub async fn hot_wallet(&self, n: &Network) -> Result<(String, Result<(u64, u64), String>), WithdrawError> {
+        use crate::chain::Chain;
+        if n.config.is_evm() {
+            let (_, hot) = self.evm_hot_signer(n).await?;
+            let rpc = crate::evm::rpc::EvmRpc::of(&n.config);
+            let owner = crate::evm::address::parse_hex(&hot).ok_or_else(|| WithdrawError::Unavailable(format!("hot address {hot}")))?;
+            let read = async {
+                let raw = match n.config.token() {
+                    None => rpc.balance_wei(&owner).await,
+                    Some(token) => rpc.token_balance(&token, &owner).await,
+                }
+                .map_err(|e| e.to_string())?;
+                let (units, _) = crate::evm::units::raw_to_units(raw, n.config.decimals, n.config.engine_decimals).map_err(|e| e.to_string())?;
+                Ok((units, rpc.tip_height().await.map_err(|e| e.to_string())?))
+            };
+            return Ok((hot, read.await));
+        }
+        let (_, hot) = self.hot_signer(n).await?;
+        let rpc = rpc_of(n);
+        let read = match (rpc.unspent(&hot).await, rpc.tip_height().await) {
+            (Ok(utxos), Ok(tip)) => Ok((utxos.iter().map(|u| u.units).sum::<u64>(), tip)),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        };
+        Ok((hot, read))
     }
 
     /// THB value of `units` of the network's asset at the last price of its THB market (else
@@ -150,10 +185,10 @@ impl Custody {
         let n = self.network(network).map_err(|_| WithdrawError::Refused(CryptoRefusal::NetworkDisabled))?;
         let c = &n.config;
         let user_id = u64::from(who.user.0);
+        let address_valid = n.valid_destination(address);
         let address = address.trim().to_ascii_lowercase();
         let now = self.gateway.now_ms();
         let whitelist = self.store.custody_whitelist_of(user_id).await?;
-        let address_valid = script_of_address(&address, &c.hrp).is_some();
         let destination_sanctioned = address_valid && self.store.sanctioned_address(&address).await?.is_some();
         let pending = self.store.custody_withdrawals_of(user_id, 20).await?.iter().filter(|w| S::parse(&w.status).is_some_and(S::is_pending)).count();
         let request = CryptoWithdrawalRequest {
@@ -294,11 +329,11 @@ impl Custody {
         if !self.store.move_custody_withdrawal(id, &from, to.as_str(), Some(reason), self.gateway.now_ms()).await? {
             return Err(WithdrawError::Conflict(format!("withdrawal {id} is {} and can no longer be stopped", row.status)));
         }
-        self.engine(Command::WithdrawalRelease { withdrawal_id: ExternalId(id.into()) }).await?;
+        self.engine_command(Command::WithdrawalRelease { withdrawal_id: ExternalId(id.into()) }).await?;
         self.withdrawal(id).await
     }
 
-    async fn engine(&self, command: Command) -> Result<(), WithdrawError> {
+    pub(crate) async fn engine_command(&self, command: Command) -> Result<(), WithdrawError> {
         match self.gateway.execute(command).await {
             Ok(_) => Ok(()),
             Err(Refusal::Engine(reason)) => Err(WithdrawError::Engine(reason)),
@@ -313,6 +348,9 @@ impl Custody {
             return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not approved and unsigned", row.status)));
         }
         let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        if n.config.is_evm() {
+            return self.sign_evm_withdrawal(&row, n).await;
+        }
         let (signer, hot_address) = self.hot_signer(n).await?;
         let rpc = rpc_of(n);
         let utxos = rpc.unspent(&hot_address).await?;
@@ -336,6 +374,12 @@ impl Custody {
         let row = self.withdrawal(id).await?;
         let raw = row.raw_tx.as_deref().ok_or_else(|| WithdrawError::Conflict(format!("withdrawal {id} has no signed transaction")))?;
         let n = self.network(&row.network).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
+        if n.config.is_evm() {
+            if status(&row)? != S::Signed {
+                return Err(WithdrawError::Conflict(format!("withdrawal {id} is {}, not signed", row.status)));
+            }
+            return self.send_evm_withdrawal(&row, n).await;
+        }
         rpc_of(n).broadcast(raw).await?;
         self.store.move_custody_withdrawal(id, &[S::Signed.as_str()], S::Broadcast.as_str(), None, self.gateway.now_ms()).await?;
         crate::crash::point("custody-broadcast");
@@ -369,6 +413,9 @@ impl Custody {
                 tracing::warn!("custody {id}: withdrawal {} not sent yet: {e}", row.id);
             }
         }
+        if n.config.is_evm() {
+            return self.follow_evm_withdrawals(n).await;
+        }
         let rpc = rpc_of(n);
         let mut settled = 0;
         for row in self.store.custody_withdrawals_in(&id, &[S::Broadcast.as_str()]).await? {
@@ -385,7 +432,7 @@ impl Custody {
                 self.store.set_custody_withdrawal_confirmations(&row.id, confirmations, self.gateway.now_ms()).await?;
             }
             if confirmations >= u64::from(n.config.min_confirmations()) {
-                if let Err(e) = self.engine(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await {
+                if let Err(e) = self.engine_command(Command::WithdrawalSettle { withdrawal_id: ExternalId(row.id.clone()) }).await {
                     tracing::error!("custody {id}: withdrawal {} confirmed but not settled: {e}", row.id);
                     continue;
                 }
@@ -409,7 +456,7 @@ impl Custody {
             fee: Amount(row.fee_units),
             withdrawal_id: ExternalId(row.id.clone()),
         };
-        match self.engine(hold).await {
+        match self.engine_command(hold).await {
             Ok(()) => self.after_hold(&row.id).await.map(|_| ()),
             Err(WithdrawError::Engine(reason)) => {
                 let why = format!("the engine refused the hold: {reason:?}");

@@ -365,6 +365,13 @@ fn start_custody(
             }
             return Err(format!("[custody]: network {} books {}, which is not listed on this exchange", n.config.network, n.config.asset));
         }
+        let scale = gateway.read.assets().iter().find(|a| a.code == n.config.asset).map(|a| a.scale);
+        if scale != Some(n.config.engine_decimals) {
+            return Err(format!(
+                "[custody]: network {} says engine_decimals = {}, but {} is listed with scale {scale:?}",
+                n.config.network, n.config.engine_decimals, n.config.asset
+            ));
+        }
     }
     custody.spawn_watchers();
     tracing::info!(networks = custody.networks.len(), "custody: deposit watchers started");

@@ -1,7 +1,7 @@
 // The console's crypto page (docs/web-api.md, "Crypto", page id `custody`): each network's
 // wallet (hot balance, what signed withdrawals still take out, the watcher's height against the
 // node's), withdrawals awaiting approval (approve; reject with a reason, which releases the
-// hold), reorg cases (resolving one lifts the customer's freeze), a rescan of a block range, and
+// hold), fee bumps of a stuck Ethereum withdrawal (one person proposes, another approves), reorg cases (resolving one lifts the customer's freeze), a rescan of a block range, and
 // on the demo's own chain a faucet that pays test coins to a customer's deposit address.
 import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
@@ -14,12 +14,14 @@ interface Wallet {
 interface Withdrawal {
   id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
   approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
+  fee_bumps?: FeeBump[];
 }
 interface Sweep {
   id: number; network: string; kind: "sweep" | "to_cold" | "top_up"; inputs: number; send: string; fee: string; status: string; proposed_ms: number; unsigned_txid: string;
   psbt: string | null;
 }
 const KINDS = { sweep: "sweep", to_cold: "to cold", top_up: "top-up" } as const;
+interface FeeBump { id: number; status: string; max_fee_per_gas_wei: string; priority_fee_per_gas_wei: string; proposed_by: number }
 interface Case { id: number; network: string; kind: string; user_id: number; asset: string; txid: string; detail: string; opened_ms: number; resolution: string | null }
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -106,6 +108,25 @@ export async function custodyPage(view: HTMLElement) {
           try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/approve`); say(t("Approved.")); await refresh(); } catch (e) { fail(e); approve.disabled = false; }
         };
         actions.append(approve);
+      }
+      // Ethereum only (the list carries fee_bumps): a broadcast, unmined withdrawal replaced
+      // with the same nonce and a higher fee once a second staff member approves.
+      if (x.fee_bumps && ["signed", "broadcast"].includes(x.status)) {
+        const open = x.fee_bumps.find((b) => b.status === "proposed");
+        if (open) {
+          const approve = h("button", { type: "button", class: "small", "data-testid": "approve-fee-bump" }, `${t("Approve fee bump")} (${num(open.max_fee_per_gas_wei)} wei/gas)`);
+          approve.onclick = async () => {
+            approve.disabled = true;
+            try { await post(`/web/api/console/custody/fee-bumps/${open.id}/approve`); say(t("Replacement signed and sent.")); await refresh(); } catch (e) { fail(e); approve.disabled = false; }
+          };
+          actions.append(approve);
+        } else {
+          const bump = h("button", { type: "button", class: "small", "data-testid": "bump-fee" }, t("Bump fee"));
+          bump.onclick = async () => {
+            try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/fee-bump`); say(t("Fee bump proposed: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+          };
+          actions.append(bump);
+        }
       }
       if (["awaiting_approval", "approved", "requested"].includes(x.status)) {
         const reject = h("button", { type: "button", class: "small danger" }, t("Reject"));

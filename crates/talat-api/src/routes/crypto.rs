@@ -121,7 +121,7 @@ async fn addresses(State(state): State<AppState>, Extension(Slot(custody)): Exte
     let (page, limit) = page_limit(&signed)?;
     let (symbol, network) = (upper(&signed, "symbol")?, upper(&signed, "network")?);
     let Some(custody) = custody else { return Ok(paged(Vec::new(), page, limit)) };
-    let rows = custody.store.custody_addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
+    let rows = custody.addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
     let items = rows
         .iter()
         .filter_map(|row| custody.network(&row.network).ok().map(|n| (row, n)))
@@ -169,7 +169,7 @@ async fn deposits(State(state): State<AppState>, Extension(Slot(custody)): Exten
             if status.as_deref().is_some_and(|s| s != word) {
                 return None;
             }
-            let decimals = custody.network(&d.network).map_or(8, |n| n.config.decimals);
+            let decimals = custody.network(&d.network).map_or(8, |n| n.config.engine_decimals);
             Some(json!({
                 "hash": d.txid,
                 "symbol": d.asset,
@@ -188,8 +188,12 @@ async fn deposits(State(state): State<AppState>, Extension(Slot(custody)): Exten
 }
 
 /// A SegWit address of the network's human-readable part, as a regex a client can check.
-fn address_regex(hrp: &str) -> String {
-    format!("^{hrp}1[02-9ac-hj-np-z]{{38,58}}$")
+fn address_regex(c: &talat_custody::network::NetworkConfig) -> String {
+    if c.is_evm() {
+        "^0x[0-9a-fA-F]{40}$".into()
+    } else {
+        format!("^{}1[02-9ac-hj-np-z]{{38,58}}$", c.hrp)
+    }
 }
 
 async fn coins(State(state): State<AppState>, Extension(Slot(custody)): Extension<Slot>, signed: Result<Signed, ApiError>) -> Result<Response, V4Error> {
@@ -216,11 +220,11 @@ async fn coins(State(state): State<AppState>, Extension(Slot(custody)): Extensio
                 .map(|n| {
                     let c = &n.config;
                     json!({
-                        "name": c.name, "network": c.network, "address_regex": address_regex(&c.hrp), "memo_regex": "",
-                        "explorer": c.explorer, "contract_address": "",
-                        "withdraw_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_fee": format_units(c.withdraw_fee_units, c.decimals),
-                        "withdraw_internal_min": format_units(c.withdraw_min_units, c.decimals), "withdraw_internal_fee": "0",
-                        "withdraw_decimal_places": c.decimals, "min_confirm": c.min_confirmations(), "decimal": c.decimals,
+                        "name": c.name, "network": c.network, "address_regex": address_regex(c), "memo_regex": "",
+                        "explorer": c.explorer, "contract_address": c.token_contract,
+                        "withdraw_min": format_units(c.withdraw_min_units, c.engine_decimals), "withdraw_fee": format_units(c.withdraw_fee_units, c.engine_decimals),
+                        "withdraw_internal_min": format_units(c.withdraw_min_units, c.engine_decimals), "withdraw_internal_fee": "0",
+                        "withdraw_decimal_places": c.engine_decimals, "min_confirm": c.min_confirmations(), "decimal": c.decimals,
                         "deposit_enable": c.deposit_enable, "withdraw_enable": c.withdraw_enable, "is_memo": false,
                     })
                 })
@@ -276,7 +280,7 @@ async fn withdrawals(State(state): State<AppState>, Extension(Slot(custody)): Ex
         .iter()
         .filter(|w| symbol.as_ref().is_none_or(|s| w.asset.eq_ignore_ascii_case(s)))
         .filter(|w| status.as_deref().is_none_or(|s| CryptoWithdrawalStatus::parse(&w.status).is_some_and(|x| x.bitkub_status() == s)))
-        .map(|w| withdrawal_json(w, custody.network(&w.network).map_or(8, |n| n.config.decimals)))
+        .map(|w| withdrawal_json(w, custody.network(&w.network).map_or(8, |n| n.config.engine_decimals)))
         .collect();
     Ok(paged(items, page, limit))
 }
@@ -296,7 +300,7 @@ async fn withdraw(State(state): State<AppState>, Extension(Slot(custody)): Exten
     }
     let Some(custody) = custody else { return Err(v4("B1001-CW", StatusCode::BAD_REQUEST, "Network is disabled")) };
     let n = network_of(&custody, &symbol, &network)?;
-    let decimals = n.config.decimals;
+    let decimals = n.config.engine_decimals;
     let amount = match signed.params.decimal("amount", decimals, talat_core::money::MAX_AMOUNT) {
         Some(Ok(units)) if units > 0 => units,
         None => return Err(v4("V1006-CW", StatusCode::BAD_REQUEST, "Invalid parameter: amount is required")),
@@ -341,7 +345,7 @@ async fn v3_addresses(State(state): State<AppState>, Extension(Slot(custody)): E
     state.limit(Caller::User(signed.key.user.0), Endpoint::Crypto)?;
     let (page, limit) = v3_page(&signed)?;
     let Some(custody) = custody else { return Ok(v3_paged(Vec::new(), page, limit)) };
-    let rows = custody.store.custody_addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
+    let rows = custody.addresses_of(u64::from(signed.key.user.0)).await.map_err(ApiError::unavailable)?;
     let items = rows
         .iter()
         .filter_map(|r| {
@@ -376,7 +380,7 @@ async fn v3_deposits(State(state): State<AppState>, Extension(Slot(custody)): Ex
     let items = rows
         .iter()
         .map(|d| {
-            let decimals = custody.network(&d.network).map_or(8, |n| n.config.decimals);
+            let decimals = custody.network(&d.network).map_or(8, |n| n.config.engine_decimals);
             json!({
                 "hash": d.txid, "currency": d.asset, "amount": v3_amount(&state, d.amount_units, decimals),
                 "from_address": "", "to_address": d.address, "confirmations": d.confirmations,
@@ -395,7 +399,7 @@ async fn v3_withdrawals(State(state): State<AppState>, Extension(Slot(custody)):
     let items = rows
         .iter()
         .map(|w| {
-            let decimals = custody.network(&w.network).map_or(8, |n| n.config.decimals);
+            let decimals = custody.network(&w.network).map_or(8, |n| n.config.engine_decimals);
             json!({
                 "txn_id": w.id, "ext_ref": w.id, "hash": w.txid, "currency": w.asset,
                 "amount": v3_amount(&state, w.amount_units - w.fee_units, decimals), "fee": v3_amount(&state, w.fee_units, decimals),
@@ -425,7 +429,7 @@ async fn v3_withdraw(State(state): State<AppState>, Extension(Slot(custody)): Ex
         .into_iter()
         .find(|n| n.config.network.eq_ignore_ascii_case(&network))
         .ok_or_else(|| ApiError::new(41, format!("{currency} cannot be withdrawn on {network}")))?;
-    let decimals = n.config.decimals;
+    let decimals = n.config.engine_decimals;
     let amount = match signed.params.decimal("amt", decimals, talat_core::money::MAX_AMOUNT) {
         Some(Ok(units)) if units > 0 => units,
         None => return Err(ApiError::new(12, "amt is required")),

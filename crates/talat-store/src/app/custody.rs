@@ -31,11 +31,15 @@ pub struct CustodyDepositRow {
     pub asset: String,
     pub address: String,
     pub amount_units: u64,
+    /// The chain's own integer amount (decimal) where it is finer than the engine's unit
+    /// (Ethereum's wei and token base units); `None` on the Bitcoin family.
+    pub amount_raw: Option<String>,
     pub block_height: Option<u64>,
     pub block_hash: Option<String>,
     pub confirmations: u64,
     pub required_confirmations: u64,
-    /// `seen`, `confirming`, `credited`, `dropped`, `dust` or `reorged` (talat-custody's words).
+    /// `seen`, `confirming`, `credited`, `dropped`, `dust`, `reorged` or `refused`
+    /// (talat-custody's words).
     pub status: String,
     pub seen_ms: u64,
     pub updated_ms: u64,
@@ -67,7 +71,7 @@ pub struct Rewound {
     pub cases: Vec<u64>,
 }
 
-const DEPOSIT_COLUMNS: &str = "network, txid, output_index, user_id, asset, address, amount_units, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, credited_ms";
+const DEPOSIT_COLUMNS: &str = "network, txid, output_index, user_id, asset, address, amount_units, amount_raw, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, credited_ms";
 const CASE_COLUMNS: &str = "id, network, kind, user_id, asset, txid, output_index, detail, opened_ms, resolved_ms, resolved_by, resolution";
 
 impl CustodyAddressRow {
@@ -98,6 +102,7 @@ impl CustodyDepositRow {
             asset: c.text("asset")?,
             address: c.text("address")?,
             amount_units: c.u64("amount_units")?,
+            amount_raw: c.opt_text("amount_raw")?,
             block_height: c.opt_u64("block_height")?,
             block_hash: c.opt_text("block_hash")?,
             confirmations: c.u64("confirmations")?,
@@ -429,8 +434,8 @@ impl Store {
 
 async fn upsert_deposit(tx: &mut crate::store::WriteTx<'_>, d: &CustodyDepositRow) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO custody_deposits (network, txid, output_index, user_id, asset, address, amount_units, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+        "INSERT INTO custody_deposits (network, txid, output_index, user_id, asset, address, amount_units, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, amount_raw) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) \
          ON CONFLICT (network, txid, output_index) DO UPDATE SET block_height = excluded.block_height, block_hash = excluded.block_hash, \
          confirmations = excluded.confirmations, status = excluded.status, updated_ms = excluded.updated_ms \
          WHERE custody_deposits.status IN ('seen', 'confirming', 'dropped')",
@@ -448,6 +453,7 @@ async fn upsert_deposit(tx: &mut crate::store::WriteTx<'_>, d: &CustodyDepositRo
     .bind(int(d.required_confirmations)?)
     .bind(&d.status)
     .bind(int(d.seen_ms)?)
+    .bind(&d.amount_raw)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -387,7 +387,7 @@ impl Store {
     /// A network's credited deposits (candidates for a sweep: the caller checks they are unspent).
     pub async fn custody_credited_deposits(&self, network: &str, limit: i64) -> Result<Vec<crate::CustodyDepositRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT network, txid, output_index, user_id, asset, address, amount_units, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, credited_ms \
+            "SELECT network, txid, output_index, user_id, asset, address, amount_units, amount_raw, block_height, block_hash, confirmations, required_confirmations, status, seen_ms, updated_ms, credited_ms \
              FROM custody_deposits WHERE network = $1 AND status = 'credited' ORDER BY block_height, txid, output_index LIMIT $2",
         )
         .bind(network)

@@ -10,6 +10,7 @@
 //! (the status page's incidents, their updates and component overrides), `custody` (deposit
 //! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes),
 //! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals),
+//! `custody_evm` (the Ethereum family's nonces, signed transactions and fee bumps),
 //! `por` (proof of reserves: customers' salts, published reports and their leaves).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
@@ -18,6 +19,7 @@
 pub(crate) mod admission;
 pub(crate) mod compensation;
 pub(crate) mod custody;
+pub(crate) mod custody_evm;
 pub(crate) mod custody_withdrawals;
 pub(crate) mod funds;
 pub(crate) mod keys;

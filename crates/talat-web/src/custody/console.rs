@@ -1,5 +1,6 @@
 //! The console's crypto routes (page `custody`): withdrawals awaiting approval (four eyes, by
-//! the THB value's tier), rejections that release the hold, reorg cases and their resolution
+//! the THB value's tier), rejections that release the hold, fee bumps of a stuck Ethereum
+//! withdrawal (proposed by one staff member, approved by another), reorg cases and their resolution
 //! (which lifts the freeze), each network's wallet (hot balance, pending outgoing, the
 //! watcher's height against the node's) and rescans. Every action is audited.
 
@@ -16,7 +17,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_custody::chain::{format_units, Chain};
+use talat_custody::chain::format_units;
 use talat_funds::crypto::CryptoWithdrawalStatus as S;
 
 /// Most blocks one rescan request re-reads.
@@ -27,6 +28,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/withdrawals", get(withdrawals))
         .route("/web/api/console/custody/withdrawals/{id}/approve", post(approve))
         .route("/web/api/console/custody/withdrawals/{id}/reject", post(reject))
+        .route("/web/api/console/custody/withdrawals/{id}/fee-bump", post(propose_fee_bump))
+        .route("/web/api/console/custody/fee-bumps/{id}/approve", post(approve_fee_bump))
         .route("/web/api/console/custody/cases", get(cases))
         .route("/web/api/console/custody/cases/{id}/resolve", post(resolve_case))
         .route("/web/api/console/custody/wallets", get(wallets))
@@ -51,6 +54,9 @@ async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String
             v["user_email"] = json!(c.store.web_account_of_user(talat_core::UserId(w.user_id as u32)).await?.map(|a| a.email));
             v["approvals"] =
                 json!(c.store.custody_approvals(&w.id).await?.into_iter().map(|(id, email)| json!({"staff_id": id, "email": email})).collect::<Vec<_>>());
+            if n.config.is_evm() {
+                v["fee_bumps"] = json!(c.store.evm_bumps_of(&w.id).await?.iter().map(bump_json).collect::<Vec<_>>());
+            }
             out.push(v);
         }
     }
@@ -75,6 +81,40 @@ async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<
         let reason = body::reason(&m)?;
         let c = custody(&web)?;
         let row = c.stop_withdrawal(&id, S::Rejected, &reason).await.map_err(withdraw_error)?;
+        Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
+    })
+    .await
+}
+
+fn bump_json(b: &talat_store::EvmBumpRow) -> Value {
+    json!({
+        "id": b.id, "withdrawal_id": b.withdrawal_id, "status": b.status,
+        "max_fee_per_gas_wei": b.max_fee_per_gas_wei.to_string(), "priority_fee_per_gas_wei": b.priority_fee_per_gas_wei.to_string(),
+        "proposed_by": b.proposed_by, "proposed_ms": b.proposed_ms, "approved_by": b.approved_by, "approved_ms": b.approved_ms, "txid": b.txid,
+    })
+}
+
+/// Proposes replacing a stuck Ethereum-family withdrawal's transaction with a higher fee (the
+/// same nonce); nothing is signed until another staff member approves.
+async fn propose_fee_bump(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.fee_bump", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let c = custody(&web)?;
+        let bump = c.propose_fee_bump(&id, s.row.id).await.map_err(withdraw_error)?;
+        Ok(json!({"fee_bump": bump_json(&bump)}))
+    })
+    .await
+}
+
+/// A second staff member approves a fee bump: the replacement is signed, recorded, then sent.
+async fn approve_fee_bump(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.fee_bump.approve", target: format!("fee_bump:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let bump_id: u64 = id.parse().map_err(|_| WebError::not_found(format!("no such fee bump {id}")))?;
+        let c = custody(&web)?;
+        let row = c.approve_fee_bump(bump_id, s.row.id).await.map_err(withdraw_error)?;
         Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
     })
     .await
@@ -112,11 +152,10 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
     let mut out = Vec::new();
     for n in &c.networks {
         let k = &n.config;
-        let (_, hot) = c.hot_signer(n).await.map_err(withdraw_error)?;
-        let watcher = c.watcher(&k.network, None).map_err(|e| WebError::internal(e.to_string()))?;
-        let (balance, tip, error) = match (watcher.chain.unspent(&hot).await, watcher.chain.tip_height().await) {
-            (Ok(utxos), Ok(tip)) => (Some(utxos.iter().map(|u| u.units).sum::<u64>()), Some(tip), None),
-            (Err(e), _) | (_, Err(e)) => (None, None, Some(e.to_string())),
+        let (hot, read) = c.hot_wallet(n).await.map_err(withdraw_error)?;
+        let (balance, tip, error) = match read {
+            Ok((units, tip)) => (Some(units), Some(tip), None),
+            Err(e) => (None, None, Some(e)),
         };
         let outgoing: u64 =
             c.store.custody_withdrawals_in(&k.network, &[S::Signed.as_str(), S::Broadcast.as_str()]).await?.iter().map(|w| w.amount_units - w.fee_units).sum();
@@ -124,9 +163,9 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
         let cold = if k.cold_xpub.is_empty() { None } else { c.cold_balance(&k.network).await.ok().flatten() };
         out.push(json!({
             "network": k.network, "asset": k.asset, "hot_address": hot,
-            "hot_balance": balance.map(|b| format_units(b, k.decimals)), "outgoing": format_units(outgoing, k.decimals),
+            "hot_balance": balance.map(|b| format_units(b, k.engine_decimals)), "outgoing": format_units(outgoing, k.engine_decimals),
             "watermark": balance.map(|b| k.hot_watermark(b)),
-            "hot_low": format_units(k.hot_low_units, k.decimals), "hot_high": format_units(k.hot_high_units, k.decimals),
+            "hot_low": format_units(k.hot_low_units, k.engine_decimals), "hot_high": format_units(k.hot_high_units, k.engine_decimals),
             "node_height": tip, "scanned_height": cursor, "error": error,
             "cold_configured": !k.cold_xpub.is_empty(), "cold_balance": cold.map(|b| format_units(b.units, k.decimals)),
         }));
@@ -144,8 +183,8 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         let from = m.get("from").and_then(Value::as_u64).ok_or_else(|| WebError::invalid("from", "the first height to re-read"))?;
         let to = m.get("to").and_then(Value::as_u64).unwrap_or(u64::MAX);
         let c = custody(&web)?;
-        let watcher = c.watcher(&network, None).map_err(|e| WebError::invalid("network", e.to_string()))?;
-        let cursor = c.store.custody_cursor(&watcher.network.network).await?.map_or(0, |(h, _)| h);
+        let network = c.network(&network).map_err(|e| WebError::invalid("network", e.to_string()))?.config.network.clone();
+        let cursor = c.store.custody_cursor(&network).await?.map_or(0, |(h, _)| h);
         let to = to.min(cursor);
         if from > to {
             return Err(WebError::invalid("from", format!("the watcher has scanned up to height {cursor}")));
@@ -153,8 +192,8 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
         if to - from >= MAX_RESCAN_BLOCKS {
             return Err(WebError::invalid("from", format!("at most {MAX_RESCAN_BLOCKS} blocks per rescan")));
         }
-        let missing = watcher.rescan(from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
-        Ok(json!({"network": watcher.network.network, "from": from, "to": to, "missing": missing}))
+        let missing = c.rescan(&network, from, to).await.map_err(|e| WebError::internal(e.to_string()))?;
+        Ok(json!({"network": network, "from": from, "to": to, "missing": missing}))
     })
     .await
 }

@@ -18,7 +18,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use talat_custody::chain::{format_units, parse_units};
-use talat_custody::hot::script_of_address;
 use talat_custody::withdrawals::{Requester, WithdrawError};
 use talat_funds::crypto::{CryptoRefusal, CryptoWithdrawalStatus};
 use talat_store::WhitelistRow;
@@ -40,7 +39,7 @@ pub fn routes() -> Router<Arc<Web>> {
 
 async fn networks(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let Ok(c) = custody(&web) else { return Ok(Json(json!({"networks": [], "enabled": false}))) };
-    let addresses = c.store.custody_addresses_of(u64::from(account.user.0)).await?;
+    let addresses = c.addresses_of(u64::from(account.user.0)).await.map_err(|e| crate::error::WebError::internal(e.to_string()))?;
     let open = web.gateway.read.venue().funding;
     let out: Vec<Value> = c
         .networks
@@ -48,12 +47,12 @@ async fn networks(State(web): State<Arc<Web>>, Customer { account, .. }: Custome
         .map(|n| {
             let k = &n.config;
             json!({
-                "network": k.network, "asset": k.asset, "name": k.name, "decimals": k.decimals,
+                "network": k.network, "asset": k.asset, "name": k.name, "decimals": k.engine_decimals,
                 "deposit_enabled": k.deposit_enable && open.deposits_open, "withdraw_enabled": k.withdraw_enable && open.withdrawals_open,
                 "min_confirmations": k.min_confirmations(),
-                "confirmations": k.confirmations.iter().map(|t| json!({"up_to": t.up_to_units.map(|u| format_units(u, k.decimals)), "confirmations": t.confirmations})).collect::<Vec<_>>(),
-                "dust": format_units(k.dust_units, k.decimals), "withdraw_min": format_units(k.withdraw_min_units, k.decimals),
-                "withdraw_fee": format_units(k.withdraw_fee_units, k.decimals), "cooling_off_ms": k.whitelist_cooling_off_ms,
+                "confirmations": k.confirmations.iter().map(|t| json!({"up_to": t.up_to_units.map(|u| format_units(u, k.engine_decimals)), "confirmations": t.confirmations})).collect::<Vec<_>>(),
+                "dust": format_units(k.dust_units, k.engine_decimals), "withdraw_min": format_units(k.withdraw_min_units, k.engine_decimals),
+                "withdraw_fee": format_units(k.withdraw_fee_units, k.engine_decimals), "cooling_off_ms": k.whitelist_cooling_off_ms,
                 "address": addresses.iter().find(|a| a.network == k.network).map(|a| a.address.clone()),
             })
         })
@@ -90,10 +89,12 @@ async fn add_whitelist(State(web): State<Arc<Web>>, headers: HeaderMap, Customer
     let c = custody(&web)?;
     let network = body::str(&m, "network")?;
     let n = c.network(network).map_err(|e| WebError::invalid("network", e.to_string()))?;
-    let address = body::str(&m, "address")?.trim().to_ascii_lowercase();
-    if script_of_address(&address, &n.config.hrp).is_none() {
+    let typed = body::str(&m, "address")?;
+    // Checked as typed (an Ethereum address's mixed case is its checksum), stored lower case.
+    if !n.valid_destination(typed) {
         return Err(WebError::invalid("address", format!("this is not a {} address", n.config.name)));
     }
+    let address = typed.trim().to_ascii_lowercase();
     let label: String = m.get("label").and_then(Value::as_str).unwrap_or("").trim().chars().take(MAX_LABEL_CHARS).collect();
     if !account.totp_enabled {
         return Err(WebError::invalid("totp", "turn on two-factor authentication (Security) before adding a withdrawal address"));

@@ -19,7 +19,7 @@ pub fn custody(web: &Web) -> WebResult<&Arc<Custody>> {
 }
 
 pub fn decimals(c: &Custody, network: &str) -> u8 {
-    c.network(network).map_or(8, |n| n.config.decimals)
+    c.network(network).map_or(8, |n| n.config.engine_decimals)
 }
 
 /// A refusal keeps its Bitkub code (the v3 number, as the THB routes' refusals do), so the app

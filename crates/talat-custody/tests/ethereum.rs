@@ -1,0 +1,491 @@
+//! The Ethereum family on a real chain: a throwaway anvil node on loopback (npm's
+//! `@foundry-rs/anvil`, installed by scripts/custody-env), an ERC-20 token of our own compiled
+//! with solc-js at test time and deployed on it, a real exchange (node, sequencer, gateway,
+//! store) and the generic watcher and withdrawal pipeline between them. Each test starts its
+//! own anvil and exchange. anvil mines only when told, so every confirmation is counted here.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use talat_api::testkit::TestExchange;
+use talat_core::{Amount, AssetSpec, Command, ExternalId, UserId};
+use talat_custody::chain::Chain;
+use talat_custody::evm::address::{keccak256, parse_hex, to_checksum};
+use talat_custody::evm::anvil::{AnvilNode, CHAIN_ID};
+use talat_custody::evm::rpc::EvmRpc;
+use talat_custody::network::{ConfirmationTier, NetworkConfig};
+use talat_custody::withdrawals::{Requester, WithdrawError};
+use talat_custody::{Custody, CustodyConfig};
+use talat_gateway::config::ApiConfig;
+use talat_sequencer::SequencerConfig;
+use talat_store::WhitelistRow;
+
+/// BIP-32 test vector 1's master key (a fixed, public key: fine for a test chain).
+const TEST_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+/// One whole ETH or token in on-chain units (18 decimals) and in engine units (8).
+const ETH_WEI: u128 = 1_000_000_000_000_000_000;
+const UNIT: u64 = 100_000_000;
+const DAY_MS: u64 = 86_400_000;
+/// Development account that plays the customers' own wallet (a withdrawal's destination).
+const WALLET: usize = 5;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The test token's creation bytecode: compiled with solc-js once per source text (cached
+/// beside the npm packages, keyed by the source's hash, so a rerun skips the compiler).
+fn token_bytecode() -> Vec<u8> {
+    static CODE: OnceLock<Vec<u8>> = OnceLock::new();
+    CODE.get_or_init(|| {
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let source = std::fs::read(fixtures.join("TestToken.sol")).unwrap();
+        let npm = workspace().join("target/custody-npm");
+        let cached = npm.join(format!("TalatTestToken-{}.hex", hex::encode(&keccak256(&source)[..8])));
+        let text = match std::fs::read_to_string(&cached) {
+            Ok(text) => text,
+            Err(_) => {
+                assert!(npm.join("node_modules/solc").is_dir(), "solc-js is missing from {}: run scripts/custody-env", npm.display());
+                let out = std::process::Command::new("node")
+                    .arg(fixtures.join("compile.cjs"))
+                    .arg(fixtures.join("TestToken.sol"))
+                    .arg("TalatTestToken")
+                    .env("NODE_PATH", npm.join("node_modules"))
+                    .output()
+                    .expect("node runs (scripts/custody-env needs Node and npm)");
+                assert!(out.status.success(), "solc-js failed: {}", String::from_utf8_lossy(&out.stderr));
+                let text = String::from_utf8(out.stdout).unwrap();
+                std::fs::write(&cached, &text).unwrap();
+                text
+            }
+        };
+        hex::decode(text.trim()).expect("the compiler prints hex")
+    })
+    .clone()
+}
+
+/// Small confirmation counts keep the tests short; the tiers' logic is the Bitcoin family's.
+fn tiers() -> Vec<ConfirmationTier> {
+    vec![ConfirmationTier { up_to_units: Some(100 * UNIT), confirmations: 3 }, ConfirmationTier { up_to_units: None, confirmations: 5 }]
+}
+
+struct Rig {
+    node: AnvilNode,
+    exchange: TestExchange,
+    config: CustodyConfig,
+    custody: Arc<Custody>,
+    token: String,
+    /// The customers' own wallet (a development account), lower case.
+    wallet: String,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        Rig::start_polling(4_000).await
+    }
+
+    /// With the networks' watchers ticking every `poll_ms` once spawned.
+    async fn start_polling(poll_ms: u64) -> Rig {
+        let node = AnvilNode::start().await.expect("anvil starts (scripts/custody-env installs it)");
+        let token = node.deploy(&token_bytecode()).await.unwrap();
+        let exchange = TestExchange::start(ApiConfig::default(), 2, SequencerConfig::default()).await;
+        let gw = &exchange.gateway;
+        gw.install_funds(talat_gateway::funds::Funds::default()).unwrap();
+        // ETH (scale 8) is listed by the test exchange, which funds each user with 100 ETH.
+        gw.execute(Command::ListAsset(AssetSpec { code: "TTT".into(), scale: 8 })).await.unwrap();
+        let eth = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID) };
+        let ttt = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18) };
+        let config = CustodyConfig { networks: vec![eth, ttt] };
+        let custody = Arc::new(Custody::new(&config, gw.store.clone().unwrap(), Arc::clone(gw)).unwrap());
+        let wallet = node.accounts[WALLET].clone();
+        Rig { node, exchange, config, custody, token, wallet }
+    }
+
+    fn user(&self, i: usize) -> UserId {
+        self.exchange.users[i].user
+    }
+
+    fn now(&self) -> u64 {
+        self.exchange.gateway.now_ms()
+    }
+
+    /// (available, held) of `asset` for user `i`, in engine units.
+    fn balance(&self, i: usize, asset: &str) -> (u64, u64) {
+        let read = &self.exchange.gateway.read;
+        let b = read.balance(self.user(i), read.asset_id(asset).unwrap());
+        (b.available, b.held)
+    }
+
+    async fn address(&self, i: usize, network: &str) -> String {
+        self.custody.address_for(u64::from(self.user(i).0), network).await.unwrap().address
+    }
+
+    async fn deposit(&self, network: &str, txid: &str, index: u64) -> talat_store::CustodyDepositRow {
+        let store = self.exchange.gateway.store.as_ref().unwrap();
+        store.custody_deposit(network, txid, index).await.unwrap().unwrap_or_else(|| panic!("no deposit {network} {txid}:{index}"))
+    }
+
+    /// The `n`th `Transfer` log index of a token transaction (its key's second half).
+    async fn log_index(&self, txid: &str) -> u64 {
+        let receipt: serde_json::Value = self.node.call("eth_getTransactionReceipt", serde_json::json!([txid])).await.unwrap();
+        let index = receipt["logs"][0]["logIndex"].as_str().unwrap();
+        u64::from_str_radix(index.trim_start_matches("0x"), 16).unwrap()
+    }
+
+    fn who(&self, i: usize) -> Requester {
+        Requester { user: self.user(i), email: format!("customer{i}@example.com"), account_locked: false, second_factor_ok: true, source: "test".into() }
+    }
+
+    async fn whitelist(&self, i: usize, network: &str, address: &str, added_ms: u64) {
+        let row = WhitelistRow { user_id: u64::from(self.user(i).0), network: network.into(), address: address.into(), label: "mine".into(), added_ms };
+        assert!(self.exchange.gateway.store.as_ref().unwrap().add_custody_whitelist(&row).await.unwrap());
+    }
+
+    /// Credits user `i` with `units` of `asset` in the engine (a deposit made earlier).
+    async fn seed(&self, i: usize, asset: &str, units: u64) {
+        let gw = &self.exchange.gateway;
+        let asset_id = gw.read.asset_id(asset).unwrap();
+        gw.execute(Command::Deposit { user: self.user(i), asset: asset_id, amount: Amount(units), external_id: ExternalId(format!("seed-{asset}-{i}")) })
+            .await
+            .unwrap();
+    }
+
+    /// Funds a network's hot wallet from development account 0: `wei` of ETH for value and
+    /// gas, and `token_raw` of the token.
+    async fn fund_hot(&self, network: &str, wei: u128, token_raw: u128) -> String {
+        let (_, hot) = self.custody.evm_hot_signer(self.custody.network(network).unwrap()).await.unwrap();
+        self.node.send_eth(0, &hot, wei).await.unwrap();
+        if token_raw > 0 {
+            self.node.send_token(0, &self.token, &hot, token_raw).await.unwrap();
+        }
+        self.node.mine(1).await.unwrap();
+        hot
+    }
+
+    /// The service as a restarted process builds it: same store, same node, nothing in memory.
+    fn restarted(&self) -> Custody {
+        Custody::new(&self.config, self.exchange.gateway.store.clone().unwrap(), Arc::clone(&self.exchange.gateway)).unwrap()
+    }
+
+    async fn token_balance(&self, owner: &str) -> u128 {
+        self.node.rpc().token_balance(&parse_hex(&self.token).unwrap(), &parse_hex(owner).unwrap()).await.unwrap()
+    }
+
+    async fn eth_balance(&self, owner: &str) -> u128 {
+        self.node.rpc().balance_wei(&parse_hex(owner).unwrap()).await.unwrap()
+    }
+
+    async fn withdrawal_txs(&self, id: &str) -> Vec<talat_store::EvmTxRow> {
+        self.exchange.gateway.store.as_ref().unwrap().evm_txs_of(id).await.unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredited_one() {
+    let rig = Rig::start().await;
+    let eth = rig.custody.evm_watcher("ETH", Some(0)).unwrap();
+    let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
+    let shown = rig.address(0, "ETH").await;
+    assert_eq!(rig.address(0, "TTT-ERC20").await, shown, "one address per customer on one chain, whatever the token");
+    assert_eq!(shown, to_checksum(&parse_hex(&shown).unwrap()), "shown EIP-55 checksummed");
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    let a0 = store.custody_address(u64::from(rig.user(0).0), &format!("EVM-{CHAIN_ID}")).await.unwrap().unwrap().address;
+    assert_eq!(a0, shown.to_ascii_lowercase(), "stored lower case, once for the chain");
+    let listed = rig.custody.addresses_of(u64::from(rig.user(0).0)).await.unwrap();
+    assert_eq!(listed.iter().map(|r| (r.network.as_str(), r.address.as_str())).collect::<Vec<_>>(), [("ETH", shown.as_str()), ("TTT-ERC20", shown.as_str())]);
+    let a1 = rig.address(1, "TTT-ERC20").await.to_ascii_lowercase();
+    assert_ne!(a1, a0);
+    eth.pass().await.unwrap();
+    ttt.pass().await.unwrap();
+    let (eth0, eth1) = (rig.balance(0, "ETH").0, rig.balance(1, "ETH").0);
+
+    // 1.5 ETH and one wei; 2.25 tokens.
+    let eth_tx = rig.node.send_eth(1, &a0, 3 * ETH_WEI / 2 + 1).await.unwrap();
+    let ttt_tx = rig.node.send_token(0, &rig.token, &a0, 9 * ETH_WEI / 4).await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().found, 1);
+    assert_eq!(ttt.pass().await.unwrap().found, 1, "the token watcher sees the Transfer log only");
+    let d = rig.deposit("ETH", &eth_tx, 0).await;
+    assert_eq!(
+        (d.status.as_str(), d.amount_units, d.amount_raw.as_deref(), d.confirmations, d.required_confirmations),
+        ("confirming", 150_000_000, Some("1500000000000000001"), 1, 3),
+        "whole engine units; the wei recorded exactly: {d:?}"
+    );
+    let log = rig.log_index(&ttt_tx).await;
+    let t = rig.deposit("TTT-ERC20", &ttt_tx, log).await;
+    assert_eq!((t.status.as_str(), t.amount_units, t.confirmations), ("confirming", 225_000_000, 1));
+    assert_eq!((rig.balance(0, "ETH"), rig.balance(0, "TTT")), ((eth0, 0), (0, 0)), "one confirmation of three credits nothing");
+
+    rig.node.mine(1).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.confirmations, 2);
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().credited, 1);
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+    assert_eq!(rig.balance(0, "ETH"), (eth0 + 150_000_000, 0), "the wei below one engine unit is not credited");
+    assert_eq!(rig.balance(0, "TTT"), (225_000_000, 0));
+
+    // Later passes, a second watcher on the same cursor, and a rescan credit nothing again —
+    // even with the watcher's own row of the credit forgotten.
+    rig.node.mine(2).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().credited, 0);
+    assert_eq!(rig.custody.evm_watcher("ETH", Some(0)).unwrap().pass().await.unwrap().credited, 0);
+    let tip = rig.node.rpc().tip_height().await.unwrap();
+    assert_eq!(eth.rescan(0, tip).await.unwrap(), 0, "nothing is missing");
+    store.custody_forget_deposit_for_tests("ETH", &eth_tx, 0).await.unwrap();
+    assert_eq!(eth.rescan(0, tip).await.unwrap(), 1);
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.status, "credited");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 + 150_000_000, 0), "the engine's key (network, tx, 0) makes the credit happen once");
+    assert_eq!(rig.deposit("ETH", &eth_tx, 0).await.address, a0, "deposits carry the stored form");
+
+    // An amount no exchange could book (2^200 base units) is recorded as refused, not wrapped.
+    let mut huge = talat_custody::evm::tx::erc20_transfer_data(&parse_hex(&a1).unwrap(), 0);
+    huge[36 + 6] = 1; // byte 6 of the 32-byte amount word: 2^200
+    let huge_tx = rig.node.send_data(0, Some(&rig.token), &huge, 100_000).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    ttt.pass().await.unwrap();
+    let r = rig.deposit("TTT-ERC20", &huge_tx, rig.log_index(&huge_tx).await).await;
+    assert_eq!((r.status.as_str(), r.amount_units), ("refused", 0), "{r:?}");
+    assert_eq!(r.amount_raw.as_deref().map(|a| a.trim_start_matches("0x").trim_start_matches('0').len()), Some(51), "the raw word is kept");
+    assert_eq!(rig.balance(1, "TTT"), (0, 0));
+
+    // A reorg takes the block of an uncredited deposit: it is dropped, nothing is credited.
+    let before = rig.node.snapshot().await.unwrap();
+    let lost = rig.node.send_eth(2, &a1, 2 * ETH_WEI).await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.deposit("ETH", &lost, 0).await.status, "confirming");
+    rig.node.revert(&before).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    let report = eth.pass().await.unwrap();
+    assert_eq!(report.dropped, 1, "{report:?}");
+    assert!(report.cases.is_empty());
+    let d = rig.deposit("ETH", &lost, 0).await;
+    assert_eq!((d.status.as_str(), d.block_height), ("dropped", None), "{d:?}");
+    rig.node.mine(3).await.unwrap();
+    eth.pass().await.unwrap();
+    assert_eq!(rig.balance(1, "ETH"), (eth1, 0), "never credited");
+
+    // A reorg below a credited token deposit: a case, and the customer's withdrawals of the
+    // token frozen until staff resolve it.
+    let before = rig.node.snapshot().await.unwrap();
+    let gone = rig.node.send_token(0, &rig.token, &a1, ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+    rig.node.revert(&before).await.unwrap();
+    rig.node.mine(4).await.unwrap();
+    let report = ttt.pass().await.unwrap();
+    assert_eq!(report.cases.len(), 1, "{report:?}");
+    let gone = store.custody_deposits_of(u64::from(rig.user(1).0), 10).await.unwrap().into_iter().find(|d| d.txid == gone).unwrap();
+    assert_eq!(gone.status, "reorged");
+    assert!(store.custody_frozen(u64::from(rig.user(1).0), "TTT").await.unwrap());
+    rig.exchange.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eth_and_token_withdrawals_are_paid_once_even_when_the_broadcast_answer_is_lost() {
+    let rig = Rig::start().await;
+    rig.seed(1, "TTT", 10 * UNIT).await;
+    let hot_eth = rig.fund_hot("ETH", 10 * ETH_WEI, 0).await;
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 50 * ETH_WEI).await;
+    assert_ne!(hot_eth, hot_ttt, "each network has its own hot key");
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    rig.whitelist(1, "TTT-ERC20", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let eth0 = rig.balance(0, "ETH").0;
+
+    // ETH, typed with its EIP-55 checksum; priced at 120,000 THB it needs one approver.
+    let typed = to_checksum(&parse_hex(&rig.wallet).unwrap());
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &typed, UNIT).await.unwrap();
+    assert_eq!((w.status.as_str(), w.approvals_needed, w.address.as_str()), ("awaiting_approval", 1, rig.wallet.as_str()), "{w:?}");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 - UNIT, UNIT), "the engine holds amount and fee");
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.withdrawal_txs(&w.id).await.is_empty(), "nothing is signed before approval");
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let before = rig.eth_balance(&rig.wallet).await;
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0);
+    let w = rig.custody.withdrawal(&w.id).await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((w.status.as_str(), txs.len(), txs[0].nonce), ("broadcast", 1, 0), "{w:?}");
+    assert_eq!(w.txid.as_deref(), Some(txs[0].txid.as_str()));
+    rig.node.mine(2).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0, "two confirmations of three");
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().confirmations, 2);
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 1);
+    let w = rig.custody.withdrawal(&w.id).await.unwrap();
+    assert_eq!(w.status, "completed");
+    let sent_wei = u128::from(UNIT - w.fee_units) * 10_000_000_000;
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, sent_wei, "the address received the amount less the fee, exactly");
+    assert_eq!(rig.balance(0, "ETH"), (eth0 - UNIT, 0), "settled: the hold left the customer's balance");
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 0, "nothing settles twice");
+
+    // A token: signed and recorded, then the process "dies" with the broadcast sent but its
+    // answer never heard (here: the recorded bytes reach the node behind the service's back).
+    let w = rig.custody.request_withdrawal(&rig.who(1), "TTT-ERC20", &rig.wallet, 5 * UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let signed = rig.custody.sign_withdrawal(&w.id).await.unwrap();
+    assert_eq!(signed.status, "signed");
+    rig.node.rpc().send_raw(signed.raw_tx.as_deref().unwrap()).await.unwrap();
+    let after = rig.restarted();
+    assert!(matches!(after.sign_withdrawal(&w.id).await, Err(WithdrawError::Conflict(_))), "a signed withdrawal is never signed again");
+    after.process_withdrawals("TTT-ERC20").await.unwrap();
+    let w = after.withdrawal(&w.id).await.unwrap();
+    assert_eq!((w.status.as_str(), w.txid.as_deref()), ("broadcast", signed.txid.as_deref()), "found by lookup, not sent anew");
+    assert_eq!(rig.withdrawal_txs(&w.id).await.len(), 1, "one signature");
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(after.process_withdrawals("TTT-ERC20").await.unwrap(), 1);
+    assert_eq!(rig.token_balance(&rig.wallet).await, u128::from(5 * UNIT - w.fee_units) * 10_000_000_000, "paid once, exactly");
+    assert_eq!(rig.balance(1, "TTT"), (5 * UNIT, 0));
+    let nonce = EvmRpc::new(&rig.node.rpc_url, None, 18, 8).pending_nonce(&parse_hex(&hot_ttt).unwrap()).await.unwrap();
+    assert_eq!(nonce, 1, "the token's hot wallet sent one transaction");
+
+    // ETH again, and this time the process dies before its broadcast left: the restart sends
+    // the recorded bytes (the same txid), it is paid once.
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    let signed = rig.custody.sign_withdrawal(&w.id).await.unwrap();
+    assert!(!rig.node.rpc().knows(signed.txid.as_deref().unwrap()).await.unwrap(), "nothing sent yet");
+    let before = rig.eth_balance(&rig.wallet).await;
+    let after = rig.restarted();
+    after.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.node.rpc().knows(signed.txid.as_deref().unwrap()).await.unwrap(), "the recorded transaction went out");
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(after.process_withdrawals("ETH").await.unwrap(), 1);
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((txs.len(), txs[0].nonce, Some(txs[0].txid.as_str())), (1, 1, signed.txid.as_deref()), "one signature, the hot wallet's next nonce");
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, u128::from(UNIT - w.fee_units) * 10_000_000_000, "paid once");
+    rig.exchange.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_withdrawal_is_replaced_under_two_approvals_and_paid_once() {
+    let rig = Rig::start().await;
+    let hot = rig.fund_hot("ETH", 10 * ETH_WEI, 0).await;
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, 2 * UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    let first = rig.withdrawal_txs(&w.id).await.remove(0);
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "broadcast");
+
+    // The base fee jumps above what the transaction offers: it stays in the pool, unmined.
+    rig.node.set_next_base_fee(200_000_000_000).await.unwrap();
+    rig.node.mine(2).await.unwrap();
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert!(rig.node.rpc().receipt(&first.txid).await.unwrap().is_none(), "stuck");
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "broadcast");
+
+    let bump = rig.custody.propose_fee_bump(&w.id, 7).await.unwrap();
+    assert!(bump.max_fee_per_gas_wei >= first.max_fee_per_gas_wei * 11 / 10 && bump.priority_fee_per_gas_wei >= first.priority_fee_per_gas_wei * 11 / 10);
+    assert!(matches!(rig.custody.propose_fee_bump(&w.id, 9).await, Err(WithdrawError::Conflict(_))), "one open proposal at a time");
+    assert!(matches!(rig.custody.approve_fee_bump(bump.id, 7).await, Err(WithdrawError::Conflict(_))), "not by the proposer");
+    assert_eq!(rig.withdrawal_txs(&w.id).await.len(), 1, "nothing signed without a second person");
+    let replaced = rig.custody.approve_fee_bump(bump.id, 8).await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!(txs.len(), 2);
+    assert_eq!((txs[1].nonce, txs[1].max_fee_per_gas_wei), (first.nonce, bump.max_fee_per_gas_wei), "same nonce, the approved fee");
+    assert_eq!((replaced.status.as_str(), replaced.txid.as_deref()), ("broadcast", Some(txs[1].txid.as_str())), "recorded, then sent");
+    assert!(matches!(rig.custody.approve_fee_bump(bump.id, 9).await, Err(WithdrawError::Conflict(_))), "a bump is signed once");
+
+    let before = rig.eth_balance(&rig.wallet).await;
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("ETH").await.unwrap(), 1);
+    let done = rig.custody.withdrawal(&w.id).await.unwrap();
+    assert_eq!((done.status.as_str(), done.txid.as_deref()), ("completed", Some(txs[1].txid.as_str())), "completed by the mined one");
+    assert!(rig.node.rpc().receipt(&first.txid).await.unwrap().is_none(), "the replaced one can never be mined: its nonce is spent");
+    assert_eq!(rig.eth_balance(&rig.wallet).await - before, u128::from(2 * UNIT - done.fee_units) * 10_000_000_000, "paid once");
+    assert_eq!(rig.node.rpc().pending_nonce(&parse_hex(&hot).unwrap()).await.unwrap(), 1);
+    assert!(matches!(rig.custody.propose_fee_bump(&w.id, 7).await, Err(WithdrawError::Conflict(_))), "nothing to bump once completed");
+
+    // The next withdrawal takes the next nonce.
+    let w2 = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w2.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.sign_withdrawal(&w2.id).await.unwrap();
+    assert_eq!(rig.withdrawal_txs(&w2.id).await[0].nonce, 1);
+    rig.exchange.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_nothing_and_an_unpayable_one_waits() {
+    let rig = Rig::start().await;
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let eth0 = rig.balance(0, "ETH");
+    let checksummed = to_checksum(&parse_hex(&rig.wallet).unwrap());
+    // One letter's case flipped: a typo EIP-55 catches.
+    let flip = checksummed.char_indices().skip(2).find(|(_, c)| c.is_ascii_alphabetic()).map(|(i, _)| i).unwrap();
+    let mut typo = checksummed.clone().into_bytes();
+    typo[flip] ^= 0x20;
+    let typo = String::from_utf8(typo).unwrap();
+    let min = rig.custody.network("ETH").unwrap().config.withdraw_min_units;
+    let cases: Vec<(&str, String, u64, &str)> = vec![
+        ("ETH", "0x1234".into(), UNIT, "V1006-CW"),
+        ("ETH", rig.wallet[2..].to_string(), UNIT, "V1006-CW"),
+        ("ETH", typo, UNIT, "V1006-CW"),
+        ("ETH", format!("0x{}", "0".repeat(40)), UNIT, "V1006-CW"),
+        ("ETH", "ltc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu".into(), UNIT, "V1006-CW"),
+        ("ETH", checksummed.clone(), min - 1, "V1006-CW"),
+        ("ETH", rig.node.accounts[6].clone(), UNIT, "B1014-CW"),
+        ("ETH", checksummed.clone(), 1_000 * UNIT, "B1003-CW"),
+        ("DOGE", checksummed.clone(), UNIT, "B1001-CW"),
+    ];
+    for (network, address, amount, code) in cases {
+        let e = rig.custody.request_withdrawal(&rig.who(0), network, &address, amount).await.unwrap_err();
+        assert_eq!(e.v4().0, code, "{network} {address} {amount}: {e}");
+    }
+    let store = rig.exchange.gateway.store.as_ref().unwrap();
+    assert!(store.custody_withdrawals_of(u64::from(rig.user(0).0), 10).await.unwrap().is_empty(), "no refused request left a row");
+    assert_eq!(rig.balance(0, "ETH"), eth0, "nor held anything");
+
+    // A good request the empty hot wallet cannot pay waits, unsigned, taking no nonce.
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &checksummed, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    assert!(matches!(rig.custody.sign_withdrawal(&w.id).await, Err(WithdrawError::Unavailable(m)) if m.contains("top-up")));
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "approved");
+    assert!(rig.withdrawal_txs(&w.id).await.is_empty());
+    rig.fund_hot("ETH", 2 * ETH_WEI, 0).await;
+    rig.custody.process_withdrawals("ETH").await.unwrap();
+    let txs = rig.withdrawal_txs(&w.id).await;
+    assert_eq!((rig.custody.withdrawal(&w.id).await.unwrap().status.as_str(), txs[0].nonce), ("broadcast", 0), "topped up, it goes with the first nonce");
+    rig.exchange.stop().await;
+}
+
+/// Waits up to 10 s for `done`, checking every 50 ms.
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    for _ in 0..200 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("not within 10 s: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_each_ethereum_network_on_its_own_timer() {
+    let rig = Rig::start_polling(100).await;
+    let store = rig.exchange.gateway.store.clone().unwrap();
+    let address = rig.address(0, "TTT-ERC20").await.to_ascii_lowercase();
+    rig.custody.spawn_watchers();
+    // Each watcher starts at the tip it first sees, once its node proves to be on chain 31337.
+    eventually("both watchers have a cursor", || {
+        let store = store.clone();
+        async move { store.custody_cursor("ETH").await.unwrap().is_some() && store.custody_cursor("TTT-ERC20").await.unwrap().is_some() }
+    })
+    .await;
+    let eth0 = rig.balance(0, "ETH").0;
+    rig.node.send_eth(1, &address, ETH_WEI).await.unwrap();
+    rig.node.send_token(0, &rig.token, &address, 3 * ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    eventually("both deposits credited", || async { rig.balance(0, "ETH").0 == eth0 + UNIT && rig.balance(0, "TTT").0 == 3 * UNIT }).await;
+
+    // A node on another chain, or a token whose decimals are not the configured ones, is
+    // refused before anything is read or signed.
+    let wrong_chain = NetworkConfig::ethereum(&rig.node.rpc_url, TEST_XPUB, 1);
+    let e = EvmRpc::of(&wrong_chain).check(&wrong_chain).await.unwrap_err();
+    assert!(e.contains("chain 31337"), "{e}");
+    let wrong_decimals = NetworkConfig { engine_decimals: 6, ..NetworkConfig::erc20(&rig.node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &rig.token, 6) };
+    let e = EvmRpc::of(&wrong_decimals).check(&wrong_decimals).await.unwrap_err();
+    assert!(e.contains("18 decimals"), "{e}");
+    rig.exchange.stop().await;
+}
