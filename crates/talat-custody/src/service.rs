@@ -68,6 +68,8 @@ pub struct Custody {
     pub gateway: Arc<Gateway>,
     /// The demo's own regtest node, whose wallet the console's faucet pays from.
     pub demo_node: std::sync::OnceLock<Arc<crate::regtest::RegtestNode>>,
+    /// The background tasks (each network's timer, the demo's miner), stopped by [`Custody::stop`].
+    tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Custody {
@@ -90,7 +92,7 @@ impl Custody {
             let addresses = if n.is_evm() { AddressBook::evm(&n.deposit_xpub)? } else { AddressBook::new(&n.deposit_xpub, &n.hrp)? };
             networks.push(Network { addresses, config: n.clone() });
         }
-        Ok(Custody { networks, store, gateway, demo_node: Default::default() })
+        Ok(Custody { networks, store, gateway, demo_node: Default::default(), tasks: Default::default() })
     }
 
     pub fn network(&self, id: &str) -> Result<&Network, CustodyError> {
@@ -176,13 +178,30 @@ impl Custody {
     pub fn spawn_watchers(self: &Arc<Self>) {
         for n in &self.networks {
             let network = n.config.network.clone();
-            if n.config.is_evm() {
+            let task = if n.config.is_evm() {
                 let Ok(watcher) = self.evm_watcher(&network, None) else { continue };
-                tokio::spawn(run_network(Arc::clone(self), network, watcher));
+                tokio::spawn(run_network(Arc::clone(self), network, watcher))
             } else {
                 let Ok(watcher) = self.watcher(&network, None) else { continue };
-                tokio::spawn(run_network(Arc::clone(self), network, watcher));
-            }
+                tokio::spawn(run_network(Arc::clone(self), network, watcher))
+            };
+            self.track(&task);
+        }
+    }
+
+    /// Adds a background task [`Custody::stop`] ends.
+    pub fn track(&self, task: &tokio::task::JoinHandle<()>) {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task.abort_handle());
+    }
+
+    /// Ends the background tasks, first thing at shutdown: their chain reads and store writes
+    /// would otherwise compete with the store's last projection, and under load keep the
+    /// server from stopping. Ending one anywhere is what a crash does, which every step is
+    /// built to survive (a block's records commit together; a signed withdrawal is recorded
+    /// before it is sent; engine commands are keyed).
+    pub fn stop(&self) {
+        for task in self.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            task.abort();
         }
     }
 }

@@ -231,6 +231,9 @@ pub async fn standby_phase(
             })
             .await;
     });
+    // Listening for Ctrl-C starts before the banner and lasts the whole loop: a listener made
+    // anew each pass would miss a signal that came between two passes.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|e| format!("listening for signals: {e}"))?;
     println!("{}", serde_json::json!({"role": "standby", "listen": listen, "peer": peer.to_string()}));
 
     let standby_config =
@@ -284,7 +287,7 @@ pub async fn standby_phase(
         }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 stopping = true;
                 control.request_promotion();
                 break;

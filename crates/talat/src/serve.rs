@@ -14,6 +14,7 @@ use talat_gateway::auth::{MasterKey, Perms};
 use talat_gateway::config::ApiConfig;
 use talat_gateway::read::ReadModel;
 use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
+use tokio::signal::unix::SignalKind;
 
 /// `talat.toml`: every key optional.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -133,9 +134,22 @@ pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, String> {
     }
 }
 
+/// How long background work (timers, chain passes, blocking calls) gets to stop once the
+/// orderly shutdown is done — the journal and the query store closed.
+const BACKGROUND_STOP_MS: u64 = 5_000;
+
 pub fn run(options: ServeOptions) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("talat-api").build().map_err(|e| e.to_string())?;
-    runtime.block_on(run_async(options))
+    let result = runtime.block_on(run_async(options));
+    // Dropping a runtime waits without end for its blocking calls; everything acknowledged is
+    // durable by now, so a call still blocked (a node's RPC, a lock) is left behind, and said.
+    let started = std::time::Instant::now();
+    runtime.shutdown_timeout(std::time::Duration::from_millis(BACKGROUND_STOP_MS));
+    if started.elapsed() >= std::time::Duration::from_millis(BACKGROUND_STOP_MS) {
+        tracing::warn!("background work did not stop within {BACKGROUND_STOP_MS} ms of shutdown and was left behind");
+    }
+    tracing::info!("stopped");
+    result
 }
 
 /// The exchange's stages in order: the store, the node, the demo's accounts, the gateway and
@@ -226,13 +240,19 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listening on {listen}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     banner["listen"] = serde_json::json!(local.to_string());
+    // Listen for Ctrl-C and SIGTERM before the banner says the server is ready. A signal that
+    // came between the two would be lost: a process started with SIGINT ignored (a shell's
+    // background job, and whatever it starts) keeps ignoring it until a listener exists.
+    let signal = |kind: SignalKind| tokio::signal::unix::signal(kind).map_err(|e| format!("listening for signals: {e}"));
+    let (mut interrupt, mut terminate) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
     print_banner(&banner, json_banner, &data_dir);
     let stopped_by = Arc::new(std::sync::Mutex::new(None::<String>));
     let shutdown = {
         let stopped_by = Arc::clone(&stopped_by);
         async move {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
                 Ok(reason) = lease_lost => { *stopped_by.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason); }
             }
         }
@@ -240,20 +260,25 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let routes = talat_web::routes(web)
         .merge(talat_webapp::routes())
         .merge(continuity::healthz_route(Arc::clone(&health)))
-        .merge(talat_api::routes::crypto::routes(custody));
+        .merge(talat_api::routes::crypto::routes(custody.clone()));
     server::serve_with(Arc::clone(&gateway), routes, listener, shutdown).await.map_err(|e| e.to_string())?;
+    if let Some(custody) = &custody {
+        custody.stop();
+    }
     tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
     let node = continuity::shut_down(sequencer, replica.as_ref(), &config.continuity)?;
     node.close().map_err(|e| e.to_string())?;
+    tracing::info!("shutting down: the journal is closed");
     if let Some(replication) = replication {
         replication.stop.store(true, std::sync::atomic::Ordering::Release);
         let _ = tokio::task::spawn_blocking(move || replication.thread.join()).await;
     }
     // The follower ends once it has projected everything the closed journal holds.
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;
+    tracing::info!("shutting down: the store's follower has projected the journal");
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
-    tracing::info!(projected, "query store closed");
+    tracing::info!(projected, "shutting down: the query store is closed");
     let stopped_by = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).take();
     match stopped_by {
         Some(reason) => Err(reason),
@@ -316,7 +341,8 @@ async fn start_demo_chain(
 /// Mines the demo chain's blocks, so deposits confirm and withdrawals settle, after filling the
 /// hot wallet from the faucet (20 LTC) when it holds less than 10 LTC (withdrawals pay from it).
 fn spawn_demo_miner(custody: Arc<talat_custody::Custody>, node: Arc<talat_custody::regtest::RegtestNode>, every_ms: u64) {
-    tokio::spawn(async move {
+    let tracked = Arc::clone(&custody);
+    let task = tokio::spawn(async move {
         if let Some(network) = custody.networks.first() {
             match custody.hot_signer(network).await {
                 Ok((_, hot)) => {
@@ -340,6 +366,7 @@ fn spawn_demo_miner(custody: Arc<talat_custody::Custody>, node: Arc<talat_custod
             }
         }
     });
+    tracked.track(&task);
 }
 
 /// The custody service and its chain watchers, when `[custody]` (or the demo chain) names

@@ -22,7 +22,8 @@ fn modes(dir: &std::path::Path, out: &mut Vec<(String, u32)>) {
 
 #[test]
 fn the_data_directory_is_private_and_a_shared_one_is_refused() {
-    let mut server = Served::start(&["--load-users", "0", "--no-bot"]);
+    // Logged at info, so a stop that hangs shows the last shutdown stage it reached.
+    let mut server = Served::start_with_env(&["--load-users", "0", "--no-bot"], &[("TALAT_LOG", "info")]);
     if let Err(e) = server.interrupt() {
         panic!("talat serve stops: {e}\n--- server log ---\n{}", server.log_tail());
     }
