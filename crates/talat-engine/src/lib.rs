@@ -324,6 +324,14 @@ impl Engine {
         self.users.len() as u32
     }
 
+    /// Withdrawals held and neither settled nor released yet: (id, user, asset, amount, fee).
+    pub fn pending_withdrawals(&self) -> impl Iterator<Item = (&ExternalId, UserId, AssetId, u64, u64)> + '_ {
+        self.withdrawals.iter().filter_map(|(id, w)| match w {
+            WithdrawalState::Pending { user, asset, amount, fee, .. } => Some((id, *user, *asset, *amount, *fee)),
+            WithdrawalState::Settled | WithdrawalState::Released => None,
+        })
+    }
+
     pub fn assets(&self) -> &[AssetSpec] {
         &self.assets
     }

@@ -4,8 +4,9 @@
 //! be `auth` (within [`AUTH_TIMEOUT`]) with the key, a timestamp within the window and the HMAC
 //! of the timestamp alone (else `"401"` and the socket closes; anything else first, likewise);
 //! an API key holds at most `max_private_ws_per_key` sockets at once (code `"429"`). Then
-//! `subscribe` / `unsubscribe` to `order_update` and `match_update`, and `ping`. Only the key's
-//! user's orders are pushed, only on the channels subscribed. The socket is closed after
+//! `subscribe` / `unsubscribe` to `order_update` and `match_update` (and talat's own
+//! `funding_update`: deposits credited, withdrawals held, paid or cancelled), and `ping`. Only
+//! the key's user's orders and money are pushed, only on the channels subscribed. The socket is closed after
 //! `private_ws_idle_s` without a ping (an event `ping` or a protocol ping frame) and after
 //! `private_ws_max_age_s` in any case; a socket that falls behind the feed is told and closed
 //! (its client should reconnect and re-read its open orders).
@@ -33,7 +34,7 @@ use talat_core::{DoneReason, OrderId, Side};
 use talat_gateway::auth::{sign, ApiKey};
 use talat_gateway::decimal::Dec;
 use talat_gateway::gateway::{AppState, Gateway};
-use talat_gateway::read::{Feed, MarketInfo, MatchView, OrderStatus, OrderType, OrderView, PrivateUpdate};
+use talat_gateway::read::{Feed, FundingStatus, FundingView, MarketInfo, MatchView, OrderStatus, OrderType, OrderView, PrivateUpdate};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{sleep_until, Instant};
 
@@ -42,6 +43,9 @@ pub const AUTH_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const ORDER_UPDATE: &str = "order_update";
 pub const MATCH_UPDATE: &str = "match_update";
+/// talat's own channel (Bitkub's stream has none for money in and out): deposits credited and
+/// withdrawals held, paid or cancelled, THB and crypto alike.
+pub const FUNDING_UPDATE: &str = "funding_update";
 
 // ---- frames --------------------------------------------------------------------------------
 
@@ -361,10 +365,47 @@ struct Authenticated {
     feed: broadcast::Receiver<Arc<Feed>>,
 }
 
-fn order_of(update: &PrivateUpdate) -> &OrderView {
+fn order_of(update: &PrivateUpdate) -> Option<&OrderView> {
     match update {
-        PrivateUpdate::Order(order) => order,
-        PrivateUpdate::Match(fill) => &fill.order,
+        PrivateUpdate::Order(order) => Some(order),
+        PrivateUpdate::Match(fill) => Some(&fill.order),
+        PrivateUpdate::Funding(_) => None,
+    }
+}
+
+/// A `funding_update`'s data: amounts as exact decimal strings in the asset's scale.
+#[derive(Debug, Serialize)]
+pub struct FundingUpdate {
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub currency: String,
+    pub amount: String,
+    pub fee: String,
+    pub status: &'static str,
+    /// `credited`, `held`, `settled` or `released`: what the engine did.
+    pub event: &'static str,
+    pub reference: String,
+    pub updated_at: u64,
+}
+
+pub fn funding_update(code: &str, scale: u8, f: &FundingView) -> FundingUpdate {
+    let event = match f.status {
+        FundingStatus::Credited => "credited",
+        FundingStatus::Held => "held",
+        FundingStatus::Settled => "settled",
+        FundingStatus::Released => "released",
+    };
+    FundingUpdate {
+        user_id: f.user.0.to_string(),
+        kind: f.kind.name(),
+        currency: code.to_owned(),
+        amount: talat_core::money::format_units(u128::from(f.amount), scale),
+        fee: talat_core::money::format_units(u128::from(f.fee), scale),
+        status: f.status.name(),
+        event,
+        reference: f.reference.clone(),
+        updated_at: f.ts_ms,
     }
 }
 
@@ -376,6 +417,7 @@ pub struct Session {
     auth: Option<Authenticated>,
     order_update: bool,
     match_update: bool,
+    funding_update: bool,
     /// Frames to send before waiting again.
     out: Vec<String>,
     /// Set by a ping (and by auth): the idle timer restarts.
@@ -384,7 +426,17 @@ pub struct Session {
 
 impl Session {
     pub fn new(gateway: AppState, ip: IpAddr) -> Session {
-        Session { gateway, ip, connection_id: connection_id(), auth: None, order_update: false, match_update: false, out: Vec::new(), pinged: false }
+        Session {
+            gateway,
+            ip,
+            connection_id: connection_id(),
+            auth: None,
+            order_update: false,
+            match_update: false,
+            funding_update: false,
+            out: Vec::new(),
+            pinged: false,
+        }
     }
 
     fn reply<D: Serialize>(&mut self, event: &str, channel: Option<&str>, code: &str, data: D) {
@@ -456,18 +508,25 @@ impl Session {
                 let mut last_mention: FxHashMap<OrderId, usize> = FxHashMap::default();
                 if self.order_update {
                     for (i, update) in mine.iter().enumerate() {
-                        last_mention.insert(order_of(update).id, i);
+                        if let Some(order) = order_of(update) {
+                            last_mention.insert(order.id, i);
+                        }
                     }
                 }
                 for (i, update) in mine.into_iter().enumerate() {
-                    let order = order_of(update);
-                    let Some(info) = self.info(order.market) else { continue };
                     let now_ms = self.gateway.now_ms();
+                    let Some(order) = order_of(update) else {
+                        if let PrivateUpdate::Funding(f) = update {
+                            self.push_funding(f, now_ms);
+                        }
+                        continue;
+                    };
+                    let Some(info) = self.info(order.market) else { continue };
                     match update {
                         PrivateUpdate::Order(order) if self.order_update => {
                             self.out.push(frame_text(ORDER_UPDATE, None, "200", order_update(&info, order), &self.connection_id, now_ms));
                         }
-                        PrivateUpdate::Order(_) => {}
+                        PrivateUpdate::Order(_) | PrivateUpdate::Funding(_) => {}
                         PrivateUpdate::Match(fill) => {
                             if self.match_update {
                                 self.out.push(frame_text(MATCH_UPDATE, None, "200", match_update(&info, fill), &self.connection_id, now_ms));
@@ -492,6 +551,14 @@ impl Session {
             }
             Err(RecvError::Closed) => Step::Close(code::GOING_AWAY, "server shutting down".into()),
         }
+    }
+
+    fn push_funding(&mut self, f: &FundingView, now_ms: u64) {
+        if !self.funding_update {
+            return;
+        }
+        let Some(spec) = self.gateway.read.assets().into_iter().nth(f.asset.0 as usize) else { return };
+        self.out.push(frame_text(FUNDING_UPDATE, None, "200", funding_update(&spec.code, spec.scale, f), &self.connection_id, now_ms));
     }
 
     fn info(&self, market: talat_core::MarketId) -> Option<Arc<MarketInfo>> {
@@ -580,15 +647,16 @@ impl Session {
 
     fn on_subscription(&mut self, event: &str, channel: Option<&Value>) {
         let Some(channel) = channel.and_then(Value::as_str) else {
-            self.reply(event, None, "400", says("channel is required: order_update or match_update"));
+            self.reply(event, None, "400", says("channel is required: order_update, match_update or funding_update"));
             return;
         };
         let on = event == "subscribe";
         match channel {
             ORDER_UPDATE => self.order_update = on,
             MATCH_UPDATE => self.match_update = on,
+            FUNDING_UPDATE => self.funding_update = on,
             other => {
-                let message = format!("unknown channel {other:?}: expected order_update or match_update");
+                let message = format!("unknown channel {other:?}: expected order_update, match_update or funding_update");
                 self.reply(event, Some(other), "404", says(message));
                 return;
             }
@@ -687,6 +755,77 @@ mod tests {
         assert_eq!((told["event"].as_str(), told["code"].as_str()), (Some("error"), Some("500")));
         drop(session);
         assert!(ex.gateway.private_ws_per_key.lock().is_empty(), "the key's slot is released");
+        ex.stop().await;
+    }
+
+    /// Real commands through the engine: the read model turns a deposit and a withdrawal's
+    /// hold, settle and release into `funding_update` frames for their owner only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn money_in_and_out_reaches_its_owner_on_funding_update() {
+        use crate::testkit::TestExchange;
+        use talat_core::{Amount, Command, ExternalId};
+        use talat_gateway::config::ApiConfig;
+        let ex = TestExchange::start(ApiConfig::default(), 2, talat_sequencer::SequencerConfig::default()).await;
+        let mut session = Session::new(Arc::clone(&ex.gateway), "127.0.0.1".parse().unwrap());
+        let (user, other) = (ex.users[0].user, ex.users[1].user);
+        let ts = ex.gateway.now_ms().to_string();
+        let sig = sign::sign(ex.users[0].secret.as_bytes(), &ts, "", "", b"");
+        let auth = json!({"event": "auth", "data": {"X-BTK-APIKEY": ex.users[0].key, "X-BTK-SIGN": sig, "X-BTK-TIMESTAMP": ts}});
+        assert_eq!(session.on_text(&auth.to_string()), Step::Continue);
+        assert_eq!(session.on_text(r#"{"event":"subscribe","channel":"funding_update"}"#), Step::Continue);
+        let answer: Value = serde_json::from_str(session.out.last().unwrap()).unwrap();
+        assert_eq!((answer["channel"].as_str(), answer["code"].as_str()), (Some("funding_update"), Some("200")));
+        session.out.clear();
+
+        let thb = ex.gateway.read.asset_id("THB").unwrap();
+        let id = |s: &str| ExternalId(s.into());
+        let commands = [
+            Command::Deposit { user: other, asset: thb, amount: Amount(500_00), external_id: id("not-mine") },
+            Command::Deposit { user, asset: thb, amount: Amount(1_234_56), external_id: id("bank:REF1") },
+            Command::WithdrawalHold { user, asset: thb, amount: Amount(100_00), fee: Amount(20_00), withdrawal_id: id("W1") },
+            Command::WithdrawalSettle { withdrawal_id: id("W1") },
+            Command::WithdrawalHold { user, asset: thb, amount: Amount(50_00), fee: Amount(0), withdrawal_id: id("W2") },
+            Command::WithdrawalRelease { withdrawal_id: id("W2") },
+        ];
+        for c in commands {
+            ex.gateway.execute(c).await.unwrap();
+        }
+        let mut frames: Vec<Value> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while frames.len() < 5 && Instant::now() < deadline {
+            let update = tokio::time::timeout(Duration::from_secs(1), next_feed(&mut session.auth)).await;
+            if let Ok(update) = update {
+                assert_eq!(session.on_feed(update), Step::Continue);
+            }
+            frames.extend(session.out.drain(..).map(|t| serde_json::from_str::<Value>(&t).unwrap()));
+        }
+        let seen: Vec<(&str, &str, &str, &str, &str)> = frames
+            .iter()
+            .map(|f| {
+                let d = &f["data"];
+                (
+                    d["type"].as_str().unwrap(),
+                    d["event"].as_str().unwrap(),
+                    d["status"].as_str().unwrap(),
+                    d["amount"].as_str().unwrap(),
+                    d["reference"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("deposit", "credited", "complete", "1234.56", "bank:REF1"),
+                ("withdrawal", "held", "pending", "100", "W1"),
+                ("withdrawal", "settled", "complete", "100", "W1"),
+                ("withdrawal", "held", "pending", "50", "W2"),
+                ("withdrawal", "released", "cancelled", "50", "W2"),
+            ],
+            "the owner's money only, in order"
+        );
+        let owner = user.0.to_string();
+        assert!(frames.iter().all(|f| f["event"] == "funding_update" && f["data"]["currency"] == "THB" && f["data"]["user_id"] == owner.as_str()));
+        assert_eq!(frames[1]["data"]["fee"], "20");
         ex.stop().await;
     }
 
