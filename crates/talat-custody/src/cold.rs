@@ -150,9 +150,15 @@ impl Custody {
 
     /// A second staff member's approval of a sweep or transfer. A transfer to cold is then
     /// signed, recorded and broadcast at once; the others wait for the offline signer.
+    /// An approved transfer to cold whose sending failed (the node unreachable, too few
+    /// confirmed hot outputs) or that a node forgot is sent again by the same call, exactly as
+    /// signed if it was signed.
     pub async fn approve_transfer(&self, id: u64, staff_id: u64) -> Result<CustodySweepRow, WithdrawError> {
+        let row = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))?;
+        if row.kind == "to_cold" && matches!(row.status.as_str(), "approved" | "signed" | "broadcast") {
+            return self.send_to_cold(id).await;
+        }
         if !self.store.approve_custody_sweep(id, staff_id, self.gateway.now_ms()).await? {
-            let row = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))?;
             return Err(WithdrawError::Conflict(if row.status != "proposed" {
                 format!("transfer {id} is {}, not proposed", row.status)
             } else {

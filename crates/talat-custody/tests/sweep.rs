@@ -121,7 +121,7 @@ async fn the_hot_excess_goes_to_cold_and_cold_tops_up_hot_through_a_psbt() {
     let sent = custody.approve_transfer(to_cold.id, 2).await.unwrap();
     assert_eq!(sent.status, "broadcast");
     let (txid, raw) = (sent.unsigned_txid.clone(), sent.raw_tx.clone().expect("recorded before broadcast"));
-    let again = custody.send_to_cold(to_cold.id).await.unwrap();
+    let again = custody.approve_transfer(to_cold.id, 2).await.unwrap();
     assert_eq!((again.unsigned_txid.as_str(), again.raw_tx.as_deref()), (txid.as_str(), Some(raw.as_str())), "sent again only as recorded");
     node.mine(1).await.unwrap();
     let cold = custody.cold_balance("LTC").await.unwrap().unwrap();

@@ -71,6 +71,11 @@ export async function custodyPage(view: HTMLElement) {
         const approve = h("button", { type: "button", class: "small" }, t("Approve"));
         approve.onclick = async () => { try { await post(`/web/api/console/custody/sweeps/${x.id}/approve`); say(t("Approved.")); await refresh(); } catch (e) { fail(e); } };
         cell.append(approve);
+      } else if (x.kind === "to_cold" && (x.status === "approved" || x.status === "signed")) {
+        // Approved but not sent (the node was unreachable): send it again, as signed.
+        const again = h("button", { type: "button", class: "small" }, t("Send again"));
+        again.onclick = async () => { try { await post(`/web/api/console/custody/sweeps/${x.id}/approve`); say(t("Sent.")); await refresh(); } catch (e) { fail(e); } };
+        cell.append(again);
       } else if (x.status === "approved" && x.psbt) {
         const psbt = x.psbt;
         const download = h("button", { type: "button", class: "small" }, t("Download PSBT"));

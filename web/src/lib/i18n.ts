@@ -527,6 +527,7 @@ const TH: Record<string, string> = {
   "The signed transaction (hex) from the offline signer:": "ธุรกรรมที่ลงนามแล้ว (hex) จากผู้ลงนามออฟไลน์:",
   "Sent.": "ส่งแล้ว",
   "Cold balance": "ยอดโคลด์วอลเล็ต",
+  "Send again": "ส่งอีกครั้ง",
   "Held on chain against what is owed": "สินทรัพย์บนเชนเทียบกับยอดที่ค้างลูกค้า",
   "Hot wallet": "ฮอตวอลเล็ต",
   "Cold wallet": "โคลด์วอลเล็ต",
