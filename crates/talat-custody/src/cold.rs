@@ -6,7 +6,6 @@
 
 use crate::keys::AddressBook;
 use crate::payout::{Utxo, DUST_CHANGE_UNITS};
-use crate::rpc::BitcoinRpc;
 use crate::service::{Custody, Network};
 use crate::withdrawals::WithdrawError;
 use base64::Engine;
@@ -21,10 +20,6 @@ pub const MAX_COLD_ADDRESSES: u32 = 1_000;
 pub struct WalletBalance {
     pub units: u64,
     pub outputs: usize,
-}
-
-fn rpc_of(n: &Network) -> BitcoinRpc {
-    BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals)
 }
 
 fn cold_book(n: &Network) -> Result<AddressBook, WithdrawError> {
@@ -50,7 +45,7 @@ impl Custody {
     async fn cold_outputs(&self, n: &Network) -> Result<Vec<(u64, Utxo)>, WithdrawError> {
         let book = cold_book(n)?;
         let addresses = cold_addresses(n, &book)?;
-        let found = rpc_of(n).unspent_of(&addresses, &n.config.hrp).await?;
+        let found = n.config.bitcoin_rpc().unspent_of(&addresses, &n.config.hrp).await?;
         Ok(found.into_iter().map(|(i, u)| (i as u64, u)).collect())
     }
 
@@ -69,7 +64,7 @@ impl Custody {
         let n = self.network_of(network)?;
         let (_, hot) = self.hot_signer(n).await?;
         let reserved = self.store.custody_reserved_inputs(&n.config.network).await?;
-        let free: Vec<Utxo> = rpc_of(n).unspent(&hot).await?.into_iter().filter(|u| !reserved.contains(&u.outpoint())).collect();
+        let free: Vec<Utxo> = n.config.bitcoin_rpc().unspent(&hot).await?.into_iter().filter(|u| !reserved.contains(&u.outpoint())).collect();
         Ok(WalletBalance { units: free.iter().map(|u| u.units).sum(), outputs: free.len() })
     }
 
@@ -184,7 +179,7 @@ impl Custody {
             Some(raw) => raw.clone(),
             None => self.sign_to_cold(n, &row).await?,
         };
-        rpc_of(n).broadcast(&raw).await?;
+        n.config.bitcoin_rpc().broadcast(&raw).await?;
         self.store.mark_custody_sweep_broadcast(id, self.gateway.now_ms()).await?;
         self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))
     }
@@ -192,7 +187,7 @@ impl Custody {
     async fn sign_to_cold(&self, n: &Network, row: &CustodySweepRow) -> Result<String, WithdrawError> {
         let (signer, hot) = self.hot_signer(n).await?;
         let reserved = self.store.custody_reserved_inputs(&n.config.network).await?;
-        let utxos = rpc_of(n).unspent(&hot).await?;
+        let utxos = n.config.bitcoin_rpc().unspent(&hot).await?;
         let plan = crate::payout::plan(&utxos, &reserved, row.send_units, n.config.fee_rate_units_per_vb).map_err(WithdrawError::Conflict)?;
         let destination = crate::hot::script_of_address(&row.destination, &n.config.hrp)
             .ok_or_else(|| WithdrawError::Unavailable(format!("the cold address {} does not parse", row.destination)))?;

@@ -266,6 +266,12 @@ impl NetworkConfig {
         }
     }
 
+    /// A Bitcoin Core JSON-RPC client for this network's node (the Bitcoin family).
+    pub fn bitcoin_rpc(&self) -> crate::rpc::BitcoinRpc {
+        debug_assert!(!self.is_evm(), "{} is an Ethereum-family network", self.network);
+        crate::rpc::BitcoinRpc::new(&self.rpc_url, &self.rpc_user, &self.rpc_password, self.decimals)
+    }
+
     /// Confirmations a deposit of `amount_units` needs (at least 1: nothing is credited from
     /// the mempool).
     pub fn required_confirmations(&self, amount_units: u64) -> u32 {

@@ -117,7 +117,7 @@ impl Custody {
     async fn network_reserves(&self, n: &Network, message: &str) -> Result<NetworkReserves, WithdrawError> {
         let c = &n.config;
         let (signer, hot_address) = self.hot_signer(n).await?;
-        let rpc = crate::rpc::BitcoinRpc::new(&c.rpc_url, &c.rpc_user, &c.rpc_password, c.decimals);
+        let rpc = c.bitcoin_rpc();
         // Everything at the hot address, also what signed withdrawals are about to spend: it is
         // still the operator's until the chain says otherwise.
         let hot_units = rpc.unspent(&hot_address).await?.iter().map(|u| u.units).sum();

@@ -147,7 +147,7 @@ impl Custody {
         if n.is_evm() {
             return Err(CustodyError::Config(format!("{network} is an Ethereum-family network: its watcher is evm_watcher's")));
         }
-        let rpc = BitcoinRpc::new(&n.rpc_url, &n.rpc_user, &n.rpc_password, n.decimals);
+        let rpc = n.bitcoin_rpc();
         Ok(Watcher::new(n.clone(), rpc, self.store.clone(), Arc::clone(&self.gateway), start_height))
     }
 

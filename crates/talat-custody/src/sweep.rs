@@ -6,7 +6,6 @@
 //! (the same txid: SegWit signatures do not change it).
 
 use crate::keys::AddressBook;
-use crate::rpc::BitcoinRpc;
 use crate::service::Custody;
 use crate::withdrawals::WithdrawError;
 use base64::Engine;
@@ -27,7 +26,7 @@ impl Custody {
         if n.config.is_evm() {
             return Err(WithdrawError::Conflict(format!("{network}: sweeps of Ethereum deposit addresses are not built (PSBTs are the Bitcoin family's)")));
         }
-        let rpc = BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals);
+        let rpc = n.config.bitcoin_rpc();
         let taken = self.store.custody_swept_inputs(&n.config.network).await?;
         let mut utxos = Vec::new();
         let mut indexes = Vec::new();
@@ -96,7 +95,7 @@ impl Custody {
             return Err(WithdrawError::Conflict("this is not the sweep's transaction: its inputs or outputs differ".into()));
         }
         let n = self.network(&sweep.network).map_err(|e| WithdrawError::NotFound(e.to_string()))?;
-        BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals).broadcast(signed_hex.trim()).await?;
+        n.config.bitcoin_rpc().broadcast(signed_hex.trim()).await?;
         self.store.mark_custody_sweep_broadcast(id, self.gateway.now_ms()).await?;
         self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no sweep {id}")))
     }

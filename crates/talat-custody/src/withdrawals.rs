@@ -17,7 +17,7 @@
 //! (`crate::evm::withdrawals`); the branches below pick by the network's family.
 
 use crate::hot::{script_of_address, LocalSigner, Signer};
-use crate::rpc::{BitcoinRpc, TxState};
+use crate::rpc::TxState;
 use crate::service::{Custody, Network};
 use bitcoin::consensus::encode::serialize_hex;
 use talat_core::{Amount, Command, ExternalId, RejectReason, UserId};
@@ -161,7 +161,7 @@ impl Custody {
             return Ok((hot, read.await));
         }
         let (_, hot) = self.hot_signer(n).await?;
-        let rpc = rpc_of(n);
+        let rpc = n.config.bitcoin_rpc();
         let read = match (rpc.unspent(&hot).await, rpc.tip_height().await) {
             (Ok(utxos), Ok(tip)) => Ok((utxos.iter().map(|u| u.units).sum::<u64>(), tip)),
             (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
@@ -352,7 +352,7 @@ impl Custody {
             return self.sign_evm_withdrawal(&row, n).await;
         }
         let (signer, hot_address) = self.hot_signer(n).await?;
-        let rpc = rpc_of(n);
+        let rpc = n.config.bitcoin_rpc();
         let utxos = rpc.unspent(&hot_address).await?;
         let reserved = self.store.custody_reserved_inputs(&row.network).await?;
         let send = row.amount_units - row.fee_units;
@@ -380,7 +380,7 @@ impl Custody {
             }
             return self.send_evm_withdrawal(&row, n).await;
         }
-        rpc_of(n).broadcast(raw).await?;
+        n.config.bitcoin_rpc().broadcast(raw).await?;
         self.store.move_custody_withdrawal(id, &[S::Signed.as_str()], S::Broadcast.as_str(), None, self.gateway.now_ms()).await?;
         crate::crash::point("custody-broadcast");
         self.withdrawal(id).await
@@ -416,7 +416,7 @@ impl Custody {
         if n.config.is_evm() {
             return self.follow_evm_withdrawals(n).await;
         }
-        let rpc = rpc_of(n);
+        let rpc = n.config.bitcoin_rpc();
         let mut settled = 0;
         for row in self.store.custody_withdrawals_in(&id, &[S::Broadcast.as_str()]).await? {
             let Some(txid) = row.txid.as_deref() else { continue };
@@ -466,10 +466,6 @@ impl Custody {
             Err(e) => Err(e),
         }
     }
-}
-
-fn rpc_of(n: &Network) -> BitcoinRpc {
-    BitcoinRpc::new(&n.config.rpc_url, &n.config.rpc_user, &n.config.rpc_password, n.config.decimals)
 }
 
 /// `<NETWORK>WD<ms><4 random digits>`.
