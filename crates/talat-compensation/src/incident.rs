@@ -26,6 +26,16 @@ pub enum IncidentError {
     NotOver,
     #[error("the scope names no market and no request kind")]
     EmptyScope,
+    #[error("four eyes: the staff member who prepared this incident cannot approve it")]
+    PreparerApproves,
+}
+
+/// Four eyes: an incident's credits are approved by someone other than who prepared them.
+pub fn check_four_eyes(prepared_by: u64, approver: u64) -> Result<(), IncidentError> {
+    if prepared_by == approver {
+        return Err(IncidentError::PreparerApproves);
+    }
+    Ok(())
 }
 
 impl Window {
@@ -90,6 +100,12 @@ impl Incident {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preparer_cannot_approve() {
+        assert_eq!(check_four_eyes(7, 7), Err(IncidentError::PreparerApproves));
+        assert_eq!(check_four_eyes(7, 8), Ok(()));
+    }
 
     #[test]
     fn a_window_must_end_after_it_starts_and_be_over() {

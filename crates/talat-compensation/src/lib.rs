@@ -14,12 +14,14 @@
 //! | [`policy`]   | the operator's parameters and their bounds (a bad one refused by name)     |
 //! | [`price`]    | the volume-weighted reference price and exact unit conversions             |
 //! | [`assess`]   | affected customers and their credits per loss class, with the evidence      |
+//! | [`report`]   | the regulator's figures: time to pay, totals and pending per asset          |
 
 pub mod assess;
 pub mod incident;
 pub mod policy;
 pub mod price;
+pub mod report;
 
 pub use assess::{assess, Assessment, Class, Credit, Facts, Fill, Line, MarketFacts, Refused, RequestKind};
-pub use incident::{Incident, IncidentError, Window};
+pub use incident::{check_four_eyes, Incident, IncidentError, Window};
 pub use policy::{Policy, PolicyError};

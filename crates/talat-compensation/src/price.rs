@@ -17,6 +17,39 @@ pub fn vwap(trades: impl IntoIterator<Item = (u64, u64)>) -> Option<u64> {
     u64::try_from(value / volume).ok()
 }
 
+/// Where a market's reference price came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceSource {
+    /// The volume-weighted average of the window's trades.
+    Vwap,
+    /// No trade in the window: the last price at its end.
+    Last,
+    /// Neither: the market cannot price a loss.
+    None,
+}
+
+impl ReferenceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferenceSource::Vwap => "vwap",
+            ReferenceSource::Last => "last",
+            ReferenceSource::None => "none",
+        }
+    }
+}
+
+/// A market's reference price for the incident: the window's VWAP, else the last price at the
+/// window's end (a caller may skip looking it up when the window had volume).
+pub fn reference_price(window_vwap: Option<u64>, last_at_end: Option<u64>) -> (Option<u64>, ReferenceSource) {
+    match window_vwap {
+        Some(p) => (Some(p), ReferenceSource::Vwap),
+        None => match last_at_end {
+            Some(p) => (Some(p), ReferenceSource::Last),
+            None => (None, ReferenceSource::None),
+        },
+    }
+}
+
 /// Quote units of `qty` at `price`, floored.
 pub fn quote_of(price: u64, qty: u64, divisor: u128) -> u128 {
     price as u128 * qty as u128 / divisor.max(1)
@@ -38,6 +71,13 @@ pub fn share(amount: u64, ppm: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reference_is_the_vwap_else_the_last_price_else_none() {
+        assert_eq!(reference_price(Some(10), Some(12)), (Some(10), ReferenceSource::Vwap));
+        assert_eq!(reference_price(None, Some(12)), (Some(12), ReferenceSource::Last));
+        assert_eq!(reference_price(None, None), (None, ReferenceSource::None));
+    }
 
     #[test]
     fn vwap_weights_by_volume_and_floors() {

@@ -162,6 +162,11 @@ impl LevelLimitsTable {
         Ok(())
     }
 
+    /// The daily THB withdrawal budget of `level` in satang (THB's two decimals), saturating.
+    pub fn withdraw_satang_per_day(&self, level: KycLevel) -> u64 {
+        self.limits_for(level).withdraw_thb_per_day.saturating_mul(100)
+    }
+
     /// The limits of `level`.
     pub fn limits_for(&self, level: KycLevel) -> LevelLimits {
         match level {
@@ -182,9 +187,36 @@ pub fn tier_limits(table: &LevelLimitsTable, level: KycLevel, thb: AssetId, thb_
     TierLimits { can_trade: level.can_trade(), daily_withdrawal: Some(WithdrawalBudget { valued_in: thb, amount }) }
 }
 
+/// What a lock saves, to be restored at unlock: with KYC the limits of the customer's level,
+/// without it the engine's defaults.
+pub fn limits_saved_at_lock(level_limits: Option<TierLimits>) -> TierLimits {
+    level_limits.unwrap_or_default()
+}
+
+/// What an unlock restores: with KYC the limits of the customer's level *now* (re-applied, so an
+/// approval during the lock counts, whatever was saved); without it what the lock saved, else
+/// the engine's defaults.
+pub fn limits_restored_at_unlock(level_limits: Option<TierLimits>, saved_at_lock: Option<TierLimits>) -> TierLimits {
+    level_limits.or(saved_at_lock).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unlock_restores_the_level_of_now_else_what_the_lock_saved() {
+        let table = LevelLimitsTable::default();
+        let l1 = tier_limits(&table, KycLevel::L1, AssetId(1), 2);
+        let l2 = tier_limits(&table, KycLevel::L2, AssetId(1), 2);
+        assert_eq!(limits_saved_at_lock(Some(l1.clone())), l1);
+        assert_eq!(limits_saved_at_lock(None), TierLimits::default());
+        // Approved to level 2 while locked: level 2's limits, not the saved level 1's.
+        assert_eq!(limits_restored_at_unlock(Some(l2.clone()), Some(l1.clone())), l2);
+        assert_eq!(limits_restored_at_unlock(None, Some(l1.clone())), l1);
+        assert_eq!(limits_restored_at_unlock(None, None), TierLimits::default());
+        assert_eq!(table.withdraw_satang_per_day(KycLevel::L1), 250_000_000);
+    }
 
     #[test]
     fn tier_limits_of_each_level() {

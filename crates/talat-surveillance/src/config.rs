@@ -5,9 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const MINUTE_MS: u64 = 60_000;
-pub const HOUR_MS: u64 = 60 * MINUTE_MS;
-pub const DAY_MS: u64 = 24 * HOUR_MS;
+// Units of time and the Bangkok offset come from the one calendar module.
+pub use talat_core::calendar::{DAY_MS, HOUR_MS, MINUTE_MS};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

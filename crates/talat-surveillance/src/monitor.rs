@@ -6,12 +6,13 @@
 use crate::alert::Alert;
 use crate::audit::{round_unit, DayCounts, TapeAudit};
 use crate::breaker::{Action, Breaker};
-use crate::config::{ConfigError, SurveillanceConfig, DAY_MS, HOUR_MS};
+use crate::config::{ConfigError, SurveillanceConfig};
 use crate::detectors::front_running::StaffFrontRunning;
 use crate::detectors::{self, Ctx, Detector};
 use crate::links::LinkGraph;
 use crate::tape::{Fact, Tape};
 use std::collections::BTreeMap;
+use talat_core::calendar::bangkok_days as bangkok_day;
 use talat_core::{Applied, MarketId};
 
 /// What one step of the monitor produced.
@@ -45,11 +46,6 @@ pub struct Monitor {
     last_seq: u64,
     last_ts_ms: u64,
     commands: u64,
-}
-
-/// Bangkok calendar day (days since 1970) of an instant.
-fn bangkok_day(ts_ms: u64) -> u64 {
-    (ts_ms + 7 * HOUR_MS) / DAY_MS
 }
 
 impl Monitor {

@@ -28,6 +28,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use talat_core::{Command, TierLimits, TradingMode, UserId};
 use talat_gateway::gateway::MarketRef;
+use talat_onboarding::levels::{limits_restored_at_unlock, limits_saved_at_lock};
 use talat_store::StaffRow;
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
@@ -266,20 +267,13 @@ async fn lock(State(web): State<Arc<Web>>, headers: HeaderMap, Path(user_id): Pa
         };
         // What an unlock restores: with KYC, the limits of the customer's level (re-applied
         // from the level at unlock, so an approval during the lock counts); without, these.
+        let level_limits = kyc_level.map(|level| crate::kyc::levels::limits_for(&web, level));
         let (limits, saved) = if locked {
-            let restore = match kyc_level {
-                Some(level) => crate::kyc::levels::limits_for(&web, level),
-                None => TierLimits::default(),
-            };
-            let saved = serde_json::to_string(&restore).map_err(WebError::internal)?;
+            let saved = serde_json::to_string(&limits_saved_at_lock(level_limits)).map_err(WebError::internal)?;
             (crate::kyc::levels::frozen_limits(&web), Some(saved))
         } else {
-            let restored = match (kyc_level, &account.saved_limits) {
-                (Some(level), _) => crate::kyc::levels::limits_for(&web, level),
-                (None, Some(text)) => serde_json::from_str(text).map_err(WebError::internal)?,
-                (None, None) => TierLimits::default(),
-            };
-            (restored, None)
+            let saved: Option<TierLimits> = account.saved_limits.as_deref().map(serde_json::from_str).transpose().map_err(WebError::internal)?;
+            (limits_restored_at_unlock(level_limits, saved), None)
         };
         let result = submit_admin(&web, Command::SetTierLimits { user, limits }).await?;
         web.store.set_web_account_lock(account.id, locked, saved.as_deref()).await?;

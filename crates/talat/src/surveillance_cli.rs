@@ -116,8 +116,12 @@ pub fn parse_instant(text: &str, end: bool) -> Result<u64, String> {
             h * 60 + mi
         }
     };
-    let local_ms = u64::try_from(day).map_err(|_| bad())? * 86_400_000 + minutes * 60_000;
-    Ok(local_ms.saturating_sub(7 * 3_600_000) - u64::from(end && time.is_none()))
+    // Midnight in Bangkok of that day, then the minutes after it (24:00 for a whole day's end).
+    if day < 1 {
+        return Err(bad());
+    }
+    let midnight_ms = calendar::bangkok_midnight_ms(day);
+    Ok(midnight_ms.saturating_add(minutes * calendar::MINUTE_MS) - u64::from(end && time.is_none()))
 }
 
 fn run_replay(args: &ReplayArgs) -> Result<String, String> {

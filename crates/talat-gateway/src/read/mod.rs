@@ -410,24 +410,11 @@ impl ReadModel {
                     self.on_mode_changed(*market, *mode);
                     change_of(feed, *market);
                 }
-                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => self.update_spec(*market, |spec| {
-                    spec.maker_fee_ppm = *maker_fee_ppm;
-                    spec.taker_fee_ppm = *taker_fee_ppm;
-                }),
+                Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => self.on_fees_changed(*market, *maker_fee_ppm, *taker_fee_ppm),
                 Event::BandChanged { market, band_bps } => self.update_spec(*market, |spec| spec.band_bps = *band_bps),
-                Event::MaintenanceChanged { on } => {
-                    self.maintenance.store(*on, Ordering::Relaxed);
-                    // Every market's mode as customers meet it changed: their tickers say so.
-                    for (i, m) in self.markets().iter().enumerate() {
-                        m.write().maintenance = *on;
-                        change_of(feed, MarketId(i as u16));
-                    }
-                }
+                Event::MaintenanceChanged { on } => self.on_maintenance_changed(*on, feed),
                 Event::UserCreated { user } => self.on_user_created(*user),
-                Event::Posting { asset, from, to, amount, .. } => {
-                    self.post(*from, *asset, amount.0, false);
-                    self.post(*to, *asset, amount.0, true);
-                }
+                Event::Posting { asset, from, to, amount, .. } => self.on_posting(*asset, *from, *to, amount.0),
                 Event::OrderAccepted { order, user, market, side, client_id } => {
                     self.on_order_accepted(applied, *order, *user, *market, *side, client_id.as_ref(), ts_ms)
                 }
@@ -444,29 +431,11 @@ impl ReadModel {
                 Event::OrderDone { order, reason, .. } => self.on_order_done(*order, *reason, ts_ms, feed),
                 Event::FundingChanged(funding) => self.venue.write().funding = *funding,
                 Event::ResumeStepTaken { step } => self.on_resume_step(*step, ts_ms),
-                Event::CancelAfterArmed { user, deadline_ms } => {
-                    self.venue.write().cancel_after.insert(*user, *deadline_ms);
-                    self.cancel_after_changed.notify_one();
-                }
-                Event::CancelAfterDisarmed { user } | Event::CancelAfterFired { user, .. } => {
-                    self.venue.write().cancel_after.remove(user);
-                    self.cancel_after_changed.notify_one();
-                }
+                Event::CancelAfterArmed { user, deadline_ms } => self.on_cancel_after(*user, Some(*deadline_ms)),
+                Event::CancelAfterDisarmed { user } | Event::CancelAfterFired { user, .. } => self.on_cancel_after(*user, None),
                 // Balances move by their Posting events; the rest change nothing shown here.
                 Event::Rejected { .. } | Event::Duplicate { .. } | Event::AccountsLinked { .. } | Event::TierLimitsSet { .. } | Event::Compensated { .. } => {}
-                Event::DepositCredited { user, asset, amount, external_id } => {
-                    let view = FundingView {
-                        user: *user,
-                        kind: FundingKind::Deposit,
-                        asset: *asset,
-                        amount: amount.0,
-                        fee: 0,
-                        status: FundingStatus::Credited,
-                        reference: external_id.0.clone(),
-                        ts_ms,
-                    };
-                    feed.private.push((*user, PrivateUpdate::Funding(view)));
-                }
+                Event::DepositCredited { user, asset, amount, external_id } => self.on_deposit_credited(*user, *asset, amount.0, &external_id.0, ts_ms, feed),
                 Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id } => {
                     self.on_withdrawal_held(*user, *asset, amount.0, fee.0, &withdrawal_id.0, ts_ms, feed)
                 }
@@ -475,6 +444,42 @@ impl ReadModel {
             }
         }
         self.report_new_orders(applied, feed);
+    }
+
+    fn on_fees_changed(&self, market: MarketId, maker_fee_ppm: u32, taker_fee_ppm: u32) {
+        self.update_spec(market, |spec| {
+            spec.maker_fee_ppm = maker_fee_ppm;
+            spec.taker_fee_ppm = taker_fee_ppm;
+        })
+    }
+
+    fn on_maintenance_changed(&self, on: bool, feed: &mut Feed) {
+        self.maintenance.store(on, Ordering::Relaxed);
+        // Every market's mode as customers meet it changed: their tickers say so.
+        for (i, m) in self.markets().iter().enumerate() {
+            m.write().maintenance = on;
+            change_of(feed, MarketId(i as u16));
+        }
+    }
+
+    fn on_posting(&self, asset: AssetId, from: Account, to: Account, amount: u64) {
+        self.post(from, asset, amount, false);
+        self.post(to, asset, amount, true);
+    }
+
+    /// A dead-man's switch armed (`Some(deadline)`), disarmed or fired (`None`).
+    fn on_cancel_after(&self, user: UserId, deadline_ms: Option<u64>) {
+        match deadline_ms {
+            Some(deadline_ms) => self.venue.write().cancel_after.insert(user, deadline_ms),
+            None => self.venue.write().cancel_after.remove(&user),
+        };
+        self.cancel_after_changed.notify_one();
+    }
+
+    fn on_deposit_credited(&self, user: UserId, asset: AssetId, amount: u64, reference: &str, ts_ms: u64, feed: &mut Feed) {
+        let view =
+            FundingView { user, kind: FundingKind::Deposit, asset, amount, fee: 0, status: FundingStatus::Credited, reference: reference.to_string(), ts_ms };
+        feed.private.push((user, PrivateUpdate::Funding(view)));
     }
 
     fn on_asset_listed(&self, applied: &Applied, asset: AssetId) {

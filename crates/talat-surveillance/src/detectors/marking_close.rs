@@ -6,12 +6,12 @@
 use super::{bps, pct, Ctx, Detector, Draft};
 use crate::alert::{Alert, DetectorKind};
 use crate::config::{DAY_MS, HOUR_MS};
+// Bangkok is UTC+7 all year.
 use crate::tape::Fact;
 use std::collections::BTreeMap;
+use talat_core::calendar::BANGKOK_OFFSET_MS as ICT_OFFSET_MS;
 use talat_core::{MarketId, UserId};
 
-/// Bangkok is UTC+7 all year.
-const ICT_OFFSET_MS: u64 = 7 * HOUR_MS;
 /// Fewer trades in the window are not judged.
 const MIN_WINDOW_TRADES: usize = 3;
 

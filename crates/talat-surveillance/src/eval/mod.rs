@@ -163,7 +163,7 @@ fn free_slots(config: &EvalConfig) -> Vec<u64> {
     (4..slots - 1)
         .filter(|s| {
             let at = START_TS_MS + s * slot_ms;
-            let since_midnight = (at + 7 * HOUR_MS) % DAY_MS;
+            let since_midnight = talat_core::calendar::bangkok_ms_of_day(at);
             (HOUR_MS..DAY_MS - HOUR_MS).contains(&since_midnight)
         })
         .collect()

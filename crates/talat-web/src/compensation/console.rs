@@ -152,9 +152,7 @@ async fn approve(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
     let act = Action { web: &web, staff: &s, action: "compensation.approve", target: format!("compensation:{id}") };
     act.run(allow::COMPENSATION_APPROVE, &m, || async {
         let row = incident_row(&web, &id).await?;
-        if row.prepared_by == s.row.id {
-            return Err(WebError::forbidden("four eyes: the staff member who prepared this incident cannot approve it"));
-        }
+        talat_compensation::check_four_eyes(row.prepared_by, s.row.id).map_err(|e| WebError::forbidden(e.to_string()))?;
         let mut already = row.status == "approved";
         if !already {
             let asset = web.gateway.read.asset_id(&row.pay_asset).ok_or_else(|| WebError::internal(format!("no asset {}", row.pay_asset)))?;

@@ -156,18 +156,14 @@ pub async fn preview(web: &Web, incident: &Incident, markets: &[MarketRef], poli
                 ));
             }
         }
-        let (price, source) = match vwap(in_window.iter().copied()) {
-            Some(p) => (Some(p), "vwap"),
-            None => match store.last_price_at(id, w.t1_ms).await? {
-                Some(p) => (Some(p), "last"),
-                None => (None, "none"),
-            },
-        };
+        let window_vwap = vwap(in_window.iter().copied());
+        let last_at_end = if window_vwap.is_none() { store.last_price_at(id, w.t1_ms).await? } else { None };
+        let (price, source) = talat_compensation::price::reference_price(window_vwap, last_at_end);
         references.push(Reference {
             symbol: m.info.spec.symbol.clone(),
             price,
             price_text: price.map(|p| talat_core::money::format_units(p as u128, m.info.spec.price_scale)),
-            source: source.into(),
+            source: source.as_str().into(),
             trades: in_window.len() as u64,
         });
         facts.push(MarketFacts { market: id.0 as u32, divisor: m.divisor(), reference_price: price });

@@ -6,6 +6,7 @@ use super::evidence::Preview;
 use crate::error::{WebError, WebResult};
 use crate::Web;
 use serde_json::{json, Value};
+use talat_compensation::report::PaidCredit;
 use talat_core::money::format_units;
 use talat_store::{CompCreditRow, CompIncidentRow};
 
@@ -112,42 +113,35 @@ pub async fn report_csv(web: &Web, row: &CompIncidentRow) -> WebResult<Vec<u8>> 
     w.write_record(["approved", row.approved_email.as_deref().unwrap_or(""), &row.approved_ms.map(|t| t.to_string()).unwrap_or_default()]).map_err(fail)?;
     w.write_record(["reference", "user_id", "class", "asset", "amount", "status", "approved_ms", "completed_ms", "time_to_pay_ms"]).map_err(fail)?;
     let approved = row.approved_ms.unwrap_or(0);
-    let mut totals: std::collections::BTreeMap<String, (u64, u64, u64, std::collections::BTreeSet<u64>, u64)> = Default::default();
-    for c in &credits {
-        let code = code_of(web, c.asset_id);
-        let time_to_pay = c.completed_ms.map(|t| t.saturating_sub(approved));
+    let codes: Vec<String> = credits.iter().map(|c| code_of(web, c.asset_id)).collect();
+    for (c, code) in credits.iter().zip(&codes) {
+        let time_to_pay = talat_compensation::report::time_to_pay_ms(approved, c.completed_ms);
         w.write_record([
             c.reference.as_str(),
             &c.user.to_string(),
             &c.class,
-            &code,
-            &format_units(c.amount as u128, scale_of(web, &code)),
+            code,
+            &format_units(c.amount as u128, scale_of(web, code)),
             status_of(c),
             &approved.to_string(),
             &c.completed_ms.map(|t| t.to_string()).unwrap_or_default(),
             &time_to_pay.map(|t| t.to_string()).unwrap_or_default(),
         ])
         .map_err(fail)?;
-        let t = totals.entry(code).or_default();
-        t.0 += c.amount;
-        if c.completed_ms.is_none() {
-            t.1 += 1;
-            t.2 += c.amount;
-        }
-        t.3.insert(c.user);
-        t.4 = t.4.max(time_to_pay.unwrap_or(0));
     }
+    let paid: Vec<PaidCredit<'_>> =
+        credits.iter().zip(&codes).map(|(c, code)| PaidCredit { user: c.user, asset: code, amount: c.amount, completed_ms: c.completed_ms }).collect();
     w.write_record(["total", "asset", "customers", "amount", "pending_credits", "pending_amount", "longest_time_to_pay_ms"]).map_err(fail)?;
-    for (code, (amount, pending, pending_amount, users, longest)) in &totals {
+    for (code, t) in &talat_compensation::report::totals(approved, &paid) {
         let scale = scale_of(web, code);
         w.write_record([
             "total",
             code.as_str(),
-            &users.len().to_string(),
-            &format_units(*amount as u128, scale),
-            &pending.to_string(),
-            &format_units(*pending_amount as u128, scale),
-            &longest.to_string(),
+            &t.customers.to_string(),
+            &format_units(t.amount as u128, scale),
+            &t.pending_credits.to_string(),
+            &format_units(t.pending_amount as u128, scale),
+            &t.longest_time_to_pay_ms.to_string(),
         ])
         .map_err(fail)?;
     }

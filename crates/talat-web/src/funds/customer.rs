@@ -40,7 +40,7 @@ async fn overview(State(web): State<Arc<Web>>, Customer { account, .. }: Custome
     let used = web.gateway.fiat()?.withdrawn_today_satang(account.id).await?;
     let limit = if web.config.onboarding.require_kyc {
         let level = talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?;
-        let daily = web.config.onboarding.levels.limits_for(level).withdraw_thb_per_day.saturating_mul(100);
+        let daily = web.config.onboarding.levels.withdraw_satang_per_day(level);
         json!({"daily_thb": format_thb(daily), "used_thb": format_thb(used), "left_thb": format_thb(talat_funds::limits::budget_left(daily, used))})
     } else {
         json!({"daily_thb": null, "used_thb": format_thb(used), "left_thb": null})
