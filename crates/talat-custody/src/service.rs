@@ -68,6 +68,8 @@ pub struct Custody {
     pub gateway: Arc<Gateway>,
     /// The demo's own regtest node, whose wallet the console's faucet pays from.
     pub demo_node: std::sync::OnceLock<Arc<crate::regtest::RegtestNode>>,
+    /// The demo's own anvil node, whose development accounts the faucet pays ETH from.
+    pub demo_evm: std::sync::OnceLock<Arc<crate::evm::anvil::AnvilNode>>,
     /// The background tasks (each network's timer, the demo's miner), stopped by [`Custody::stop`].
     tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
@@ -92,7 +94,7 @@ impl Custody {
             let addresses = if n.is_evm() { AddressBook::evm(&n.deposit_xpub)? } else { AddressBook::new(&n.deposit_xpub, &n.hrp)? };
             networks.push(Network { addresses, config: n.clone() });
         }
-        Ok(Custody { networks, store, gateway, demo_node: Default::default(), tasks: Default::default() })
+        Ok(Custody { networks, store, gateway, demo_node: Default::default(), demo_evm: Default::default(), tasks: Default::default() })
     }
 
     pub fn network(&self, id: &str) -> Result<&Network, CustodyError> {
@@ -202,6 +204,10 @@ impl Custody {
     pub fn stop(&self) {
         for task in self.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             task.abort();
+        }
+        // The demo's Ethereum chain lives in memory until its node writes it out.
+        if let Some(node) = self.demo_evm.get() {
+            node.terminate();
         }
     }
 }

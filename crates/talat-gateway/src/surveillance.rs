@@ -97,13 +97,12 @@ pub async fn load_links(store: &talat_store::Store) -> Result<LinkGraph, String>
 /// Wall-clock milliseconds, for the breaker's timers (the detectors use sequenced time only).
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// What [`spawn`] returns: the handle, the outputs for [`run_writer`], the follower's thread.
+pub type Spawned = (SurveillanceHandle, tokio::sync::mpsc::Receiver<Output>, JoinHandle<()>);
+
 /// Starts the follower from the node's current state (call before the node starts serving)
 /// and returns the handle; outputs arrive on the returned receiver for [`run_writer`].
-pub fn spawn(
-    node: &Node,
-    config: SurveillanceConfig,
-    clock: Clock,
-) -> Result<(SurveillanceHandle, tokio::sync::mpsc::Receiver<Output>, JoinHandle<()>), String> {
+pub fn spawn(node: &Node, config: SurveillanceConfig, clock: Clock) -> Result<Spawned, String> {
     let shared_config = Arc::new(config.clone());
     let mut monitor = Monitor::new(config).map_err(|e| e.to_string())?;
     monitor.seed(node.engine());

@@ -18,6 +18,7 @@ pub mod private_dir;
 pub mod progress;
 pub mod resume_cli;
 pub mod serve;
+pub mod serve_crypto;
 pub mod staffing;
 pub mod state_report;
 pub mod surveillance_cli;

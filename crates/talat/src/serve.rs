@@ -152,8 +152,21 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
     result
 }
 
-/// The exchange's stages in order: the store, the node, the demo's accounts, the gateway and
-/// web API, the banner, serving until Ctrl-C, and an orderly close.
+/// What the node side holds once recovered: the query store and its follower, the node with its
+/// replication, the read models and the surveillance follower.
+struct Recovered {
+    store: talat_store::Store,
+    projector: talat_store::ProjectorHandle,
+    node: Node,
+    replica: Option<Arc<talat_sequencer::ReplicaGate>>,
+    replication: Option<continuity::PrimaryReplication>,
+    read: Arc<ReadModel>,
+    follower: std::thread::JoinHandle<()>,
+    surveillance: Option<talat_gateway::surveillance::Spawned>,
+}
+
+/// The exchange's stages in order: lead or follow, recover, the gateway and web API, the
+/// banner, serving until Ctrl-C (or a lost lease), and an orderly close.
 async fn run_async(options: ServeOptions) -> Result<(), String> {
     let ServeOptions { config, data_dir, json_banner } = options;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().map_err(|e| format!("metrics: {e}"))?;
@@ -166,54 +179,21 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     let Some(start) = continuity::lead_or_follow(&config.continuity, &node_config, &data_dir, &config.api.listen, Arc::clone(&health)).await? else {
         return Ok(());
     };
-    let leadership = start.leadership;
     let (lease_lost_tx, lease_lost) = tokio::sync::oneshot::channel::<String>();
-    if let Some(won) = &leadership {
+    if let Some(won) = &start.leadership {
         *health.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(true);
         tokio::spawn(continuity::keep_lease(config.continuity.clone(), *won, Arc::clone(&health), lease_lost_tx));
     }
-    let (store, projector) = open_store(&config, &data_dir).await?;
-    let mut node = Node::open(&data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
-    refuse_store_ahead_of_journal(&store, &node, &data_dir).await?;
-    if let Some(won) = &leadership {
-        if won.epoch > node.epoch() {
-            node.begin_epoch(won.epoch).map_err(|e| e.to_string())?;
-        }
-    }
-    let (replica, replication) = continuity::start_replication(&config.continuity, &data_dir, &mut node, &health, &start)?;
-    let recovery = node.recovery();
-    tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
-    let read = Arc::new(ReadModel::from_engine(node.engine()));
-    // Listing times live in the store (caught up above), not in the engine.
-    for row in store.markets().await.map_err(|e| format!("query store: {e}"))? {
-        read.set_listed_ts_ms(row.market, row.listed_ts_ms);
-    }
-    node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
-    let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
-    let surveillance = if config.surveillance.enabled {
-        let clock: talat_gateway::surveillance::Clock = Arc::new(|| talat_sequencer::Clock::now_ms(&SystemClock));
-        Some(talat_gateway::surveillance::spawn(&node, config.surveillance.clone(), clock)?)
-    } else {
-        None
-    };
+    let Recovered { store, projector, mut node, replica, replication, read, follower, surveillance } =
+        recover(&config, &data_dir, node_config, &health, &start).await?;
     let master = MasterKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
     let accounts = demo_accounts(&config, &data_dir, &mut node, &master, &store).await?;
-
     let sequencer = node.start(SequencerConfig { gather_us: config.sequencer_gather_us, ..SequencerConfig::default() });
     let store_pair = Some((store.clone(), projector.clone()));
     let gateway = talat_gateway::setup::gateway(config.api.clone(), sequencer.handle(), Arc::clone(&read), store_pair, master.clone(), Some(metrics));
     install_funds(&config, &data_dir, &gateway)?;
     let mut banner_notes: Vec<String> = Vec::new();
-    let demo_chain = start_demo_chain(&config, &data_dir, &master, &mut banner_notes).await;
-    let custody = start_custody(&config, demo_chain.as_ref().map(|(c, _)| c), &store, &gateway, &mut banner_notes)?;
-    if let (Some(custody), Some((_, node))) = (&custody, &demo_chain) {
-        custody.demo_node.set(Arc::clone(node)).map_err(|_| "the demo chain is set already")?;
-        banner_notes.push(format!(
-            "crypto funding: LTC on a local regtest litecoind (a block every {} ms; the console's Crypto custody page has a faucet)",
-            config.demo.chain_block_ms
-        ));
-        spawn_demo_miner(Arc::clone(custody), Arc::clone(node), config.demo.chain_block_ms);
-    }
+    let custody = crate::serve_crypto::start(&config, &data_dir, &master, &store, &gateway, &mut banner_notes).await?;
     if let Some((handle, outputs, _thread)) = surveillance {
         gateway.install_surveillance(handle.clone())?;
         tokio::spawn(talat_gateway::surveillance::run_writer(Arc::clone(&gateway), handle, outputs));
@@ -224,22 +204,10 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     if let Some(custody) = &custody {
         web.custody.set(Arc::clone(custody)).map_err(|_| "custody is installed already")?;
     }
-    let demo_staff = if config.demo.enabled { Some(demo_staff(&web, &data_dir.join("demo-staff.json")).await?) } else { None };
-    let mut banner = serde_json::json!({"listen": config.api.listen});
-    if !banner_notes.is_empty() {
-        banner["notes"] = serde_json::json!(banner_notes);
-    }
-    if let Some(staff) = &demo_staff {
-        banner["demo_staff"] = staff.clone();
-    }
-    if let Some(accounts) = &accounts {
-        start_demo(&config, accounts, &master, &gateway, &mut banner)?;
-    }
-
+    let mut banner = banner_of(&config, &web, &data_dir, banner_notes, accounts.as_ref(), &master, &gateway).await?;
     let listen = &config.api.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listening on {listen}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    banner["listen"] = serde_json::json!(local.to_string());
+    banner["listen"] = serde_json::json!(listener.local_addr().map_err(|e| e.to_string())?.to_string());
     // Listen for Ctrl-C and SIGTERM before the banner says the server is ready. A signal that
     // came between the two would be lost: a process started with SIGINT ignored (a shell's
     // background job, and whatever it starts) keeps ignoring it until a listener exists.
@@ -265,8 +233,86 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     if let Some(custody) = &custody {
         custody.stop();
     }
-    tracing::info!("shutting down: committing what was admitted");
     drop(gateway);
+    close(&config, sequencer, replica, replication, follower, projector).await?;
+    let stopped_by = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match stopped_by {
+        Some(reason) => Err(reason),
+        None => Ok(()),
+    }
+}
+
+/// Opens the query store and the node, caught up with each other, starts replication when this
+/// node has a standby, and starts the readers of the engine's output.
+async fn recover(
+    config: &ServeConfig,
+    data_dir: &Path,
+    node_config: NodeConfig,
+    health: &continuity::Health,
+    start: &continuity::AsPrimary,
+) -> Result<Recovered, String> {
+    let (store, projector) = open_store(config, data_dir).await?;
+    let mut node = Node::open(data_dir, node_config, SystemClock).map_err(|e| format!("opening {}: {e}", data_dir.display()))?;
+    refuse_store_ahead_of_journal(&store, &node, data_dir).await?;
+    if let Some(won) = &start.leadership {
+        if won.epoch > node.epoch() {
+            node.begin_epoch(won.epoch).map_err(|e| e.to_string())?;
+        }
+    }
+    let (replica, replication) = continuity::start_replication(&config.continuity, data_dir, &mut node, health, start)?;
+    let recovery = node.recovery();
+    tracing::info!(data = %data_dir.display(), commands = node.engine().last_seq(), recovery_ms = recovery.total_us() / 1000, "node recovered");
+    let read = Arc::new(ReadModel::from_engine(node.engine()));
+    // Listing times live in the store (caught up above), not in the engine.
+    for row in store.markets().await.map_err(|e| format!("query store: {e}"))? {
+        read.set_listed_ts_ms(row.market, row.listed_ts_ms);
+    }
+    node.set_publisher(talat_gateway::setup::read_model_publisher(Arc::clone(&read)));
+    let follower = talat_gateway::projection::spawn(&node, projector.clone(), config.store_gather_ms)?;
+    let surveillance = if config.surveillance.enabled {
+        let clock: talat_gateway::surveillance::Clock = Arc::new(|| talat_sequencer::Clock::now_ms(&SystemClock));
+        Some(talat_gateway::surveillance::spawn(&node, config.surveillance.clone(), clock)?)
+    } else {
+        None
+    };
+    Ok(Recovered { store, projector, node, replica, replication, read, follower, surveillance })
+}
+
+/// The banner's fields: notes, the demo's staff and customer credentials (the demo's load keys
+/// and liquidity bot start here too).
+async fn banner_of(
+    config: &ServeConfig,
+    web: &talat_web::Web,
+    data_dir: &Path,
+    notes: Vec<String>,
+    accounts: Option<&DemoAccounts>,
+    master: &MasterKey,
+    gateway: &talat_gateway::AppState,
+) -> Result<serde_json::Value, String> {
+    let mut banner = serde_json::json!({"listen": config.api.listen});
+    if !notes.is_empty() {
+        banner["notes"] = serde_json::json!(notes);
+    }
+    if config.demo.enabled {
+        banner["demo_staff"] = demo_staff(web, &data_dir.join("demo-staff.json")).await?;
+    }
+    if let Some(accounts) = accounts {
+        start_demo(config, accounts, master, gateway, &mut banner)?;
+    }
+    Ok(banner)
+}
+
+/// The orderly close once the server has drained: commit what was admitted, close the journal,
+/// stop replication, let the store's follower project everything, close the store.
+async fn close(
+    config: &ServeConfig,
+    sequencer: talat_sequencer::Sequencer,
+    replica: Option<Arc<talat_sequencer::ReplicaGate>>,
+    replication: Option<continuity::PrimaryReplication>,
+    follower: std::thread::JoinHandle<()>,
+    projector: talat_store::ProjectorHandle,
+) -> Result<(), String> {
+    tracing::info!("shutting down: committing what was admitted");
     let node = continuity::shut_down(sequencer, replica.as_ref(), &config.continuity)?;
     node.close().map_err(|e| e.to_string())?;
     tracing::info!("shutting down: the journal is closed");
@@ -279,130 +325,7 @@ async fn run_async(options: ServeOptions) -> Result<(), String> {
     tracing::info!("shutting down: the store's follower has projected the journal");
     let projected = projector.shutdown().await.map_err(|e| format!("query store: {e}"))?;
     tracing::info!(projected, "shutting down: the query store is closed");
-    let stopped_by = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match stopped_by {
-        Some(reason) => Err(reason),
-        None => Ok(()),
-    }
-}
-
-/// The demo's own chain: a regtest litecoind kept in `<data>/chain`, deposits derived from a
-/// key only the master key knows, when the demo is on, `[custody]` names no network and the
-/// binary is on this machine. Crypto funding is off otherwise, and the banner says why.
-async fn start_demo_chain(
-    config: &ServeConfig,
-    data_dir: &Path,
-    master: &MasterKey,
-    notes: &mut Vec<String>,
-) -> Option<(talat_custody::CustodyConfig, Arc<talat_custody::regtest::RegtestNode>)> {
-    if !config.demo.enabled || !config.custody.networks.is_empty() {
-        return None;
-    }
-    if !config.demo.crypto {
-        notes.push("crypto funding: off ([demo] crypto = false)".into());
-        return None;
-    }
-    // Each node of a replicated pair would run a chain of its own, and the pair would disagree
-    // about deposits; a drill's nodes also need their cores for the failover they measure.
-    let c = &config.continuity;
-    if c.replication_listen.is_some() || c.peer.is_some() || c.etcd.is_some() {
-        notes.push("crypto funding: off (the demo's own chain runs on a single node only)".into());
-        return None;
-    }
-    if talat_custody::regtest::find_litecoind().is_none() {
-        notes.push("crypto funding: off (litecoind not found; scripts/custody-env installs it)".into());
-        return None;
-    }
-    let node = match talat_custody::regtest::RegtestNode::start_in(&data_dir.join("chain"), true).await {
-        Ok(node) => Arc::new(node),
-        Err(e) => {
-            notes.push(format!("crypto funding: off (the demo chain did not start: {e})"));
-            return None;
-        }
-    };
-    // The deposit key comes from the master key, so it is the same after a restart, and only
-    // its public half is ever formed.
-    let xpub = match talat_custody::keys::demo_xpub(&master.derive("demo-deposit-key")) {
-        Ok(xpub) => xpub,
-        Err(e) => {
-            notes.push(format!("crypto funding: off ({e})"));
-            return None;
-        }
-    };
-    let mut network = talat_custody::network::NetworkConfig::litecoin(&node.rpc_url, talat_custody::regtest::RPC_USER, &node.rpc_password, &xpub, "rltc");
-    network.poll_ms = config.demo.chain_block_ms.clamp(500, 60_000);
-    // A cold wallet too, so the console's transfers to cold and top-ups can be tried.
-    if let Ok(cold) = talat_custody::keys::demo_xpub(&master.derive("demo-cold-key")) {
-        network.cold_xpub = cold;
-    }
-    Some((talat_custody::CustodyConfig { networks: vec![network] }, node))
-}
-
-/// Mines the demo chain's blocks, so deposits confirm and withdrawals settle, after filling the
-/// hot wallet from the faucet (20 LTC) when it holds less than 10 LTC (withdrawals pay from it).
-fn spawn_demo_miner(custody: Arc<talat_custody::Custody>, node: Arc<talat_custody::regtest::RegtestNode>, every_ms: u64) {
-    let tracked = Arc::clone(&custody);
-    let task = tokio::spawn(async move {
-        if let Some(network) = custody.networks.first() {
-            match custody.hot_signer(network).await {
-                Ok((_, hot)) => {
-                    let held: u64 = node.rpc().unspent(&hot).await.map(|u| u.iter().map(|u| u.units).sum()).unwrap_or(0);
-                    if held < 10 * 100_000_000 {
-                        // 20: the first mature coinbase pays 50, and the send pays a fee.
-                        if let Err(e) = node.send(&hot, "20").await {
-                            tracing::warn!("demo chain: could not fill the hot wallet: {e}");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!("demo chain: no hot wallet: {e}"),
-            }
-        }
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(200)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = node.mine(1).await {
-                tracing::warn!("demo chain: mining failed: {e}");
-            }
-        }
-    });
-    tracked.track(&task);
-}
-
-/// The custody service and its chain watchers, when `[custody]` (or the demo chain) names
-/// networks.
-fn start_custody(
-    config: &ServeConfig,
-    demo: Option<&talat_custody::CustodyConfig>,
-    store: &talat_store::Store,
-    gateway: &talat_gateway::AppState,
-    notes: &mut Vec<String>,
-) -> Result<Option<Arc<talat_custody::Custody>>, String> {
-    let networks = demo.unwrap_or(&config.custody);
-    if networks.networks.is_empty() {
-        return Ok(None);
-    }
-    let custody = Arc::new(talat_custody::Custody::new(networks, store.clone(), Arc::clone(gateway)).map_err(|e| format!("[custody]: {e}"))?);
-    for n in &custody.networks {
-        if gateway.read.asset_id(&n.config.asset).is_none() {
-            // A demo data directory made before the demo listed LTC runs on without it.
-            if demo.is_some() {
-                notes.push(format!("crypto funding: off ({} is not listed in this data directory, made before the demo listed it)", n.config.asset));
-                return Ok(None);
-            }
-            return Err(format!("[custody]: network {} books {}, which is not listed on this exchange", n.config.network, n.config.asset));
-        }
-        let scale = gateway.read.assets().iter().find(|a| a.code == n.config.asset).map(|a| a.scale);
-        if scale != Some(n.config.engine_decimals) {
-            return Err(format!(
-                "[custody]: network {} says engine_decimals = {}, but {} is listed with scale {scale:?}",
-                n.config.network, n.config.engine_decimals, n.config.asset
-            ));
-        }
-    }
-    custody.spawn_watchers();
-    tracing::info!(networks = custody.networks.len(), "custody: deposit watchers started");
-    Ok(Some(custody))
+    Ok(())
 }
 
 /// The store projects only what this node's journal made durable, so it can be ahead of the

@@ -209,3 +209,64 @@ async fn a_crypto_withdrawal_is_paid_once_across_crashes() {
     assert!(!refused.status.success() && refused.stderr.contains("scanned up to height"), "{}", refused.describe());
     server.interrupt().unwrap_or_else(|e| panic!("stopping talat serve: {e}\n{}", server.log_tail()));
 }
+
+/// The customer's deposits on `network` (the web app's list).
+async fn deposits_on(customer: &mut Session, base: &str, network: &str) -> Vec<Value> {
+    let d = customer.call(base, "GET", "/web/api/crypto/deposits", Value::Null, 200).await;
+    d["deposits"].as_array().unwrap().iter().filter(|d| d["network"] == network).cloned().collect()
+}
+
+async fn credited_count(customer: &Session, base: &str, network: &str) -> usize {
+    let mut s = Session { http: customer.http.clone(), csrf: customer.csrf.clone() };
+    deposits_on(&mut s, base, network).await.iter().filter(|d| d["status"] == "credited").count()
+}
+
+/// The demo runs its own Ethereum chain (npm's anvil, scripts/custody-env) beside Litecoin's:
+/// the console's faucet pays ETH to a customer's deposit address, it confirms on anvil's block
+/// timer and is credited; the chain is kept in the data directory, so after a stop and a start
+/// the deposit is still there, nothing looks reorganised, and a new deposit credits too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_an_ethereum_chain_kept_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("talat.toml");
+    // ETH blocks every second (half the Litecoin chain's time, at least 1 s).
+    std::fs::write(&config, "[demo]\nchain_block_ms = 2000\n\n[onboarding]\nrequire_kyc = false\n").unwrap();
+    let args = ["--load-users", "0", "--no-bot", "--config", config.to_str().unwrap()];
+    let mut server = Served::start(&args);
+    let banner = server.banner.clone();
+    assert!(banner["notes"].to_string().contains("ETH on a local anvil node"), "the demo's Ethereum chain runs (scripts/custody-env): {banner}");
+    let base = server.base_url();
+    let mut customer = Session::new();
+    customer.call(&base, "POST", "/web/api/signup", json!({"email": "eth@example.com", "password": "a good password"}), 200).await;
+    let mut finance = Session::staff(&base, &banner, "finance").await;
+    let bad = json!({"user_email": "eth@example.com", "network": "ETH", "amount": "11"});
+    let refused = finance.call(&base, "POST", "/web/api/console/custody/faucet", bad, 400).await;
+    assert!(refused.to_string().contains("at most 10"), "{refused}");
+    let paid =
+        finance.call(&base, "POST", "/web/api/console/custody/faucet", json!({"user_email": "eth@example.com", "network": "ETH", "amount": "1.5"}), 200).await;
+    assert_eq!(paid["network"], "ETH", "{paid}");
+    until("the faucet's ETH deposit credited", CHAIN_TIMEOUT, || async { (credited_count(&customer, &base, "ETH").await == 1).then_some(()) }).await;
+    let balances = customer.call(&base, "GET", "/web/api/balances", Value::Null, 200).await;
+    let eth = balances["assets"].as_array().unwrap().iter().find(|b| b["asset"] == "ETH").cloned().unwrap_or_else(|| panic!("{balances}"));
+    assert_eq!(units(eth["available"].as_str().unwrap()), 150_000_000, "{eth}");
+    let wallets = finance.call(&base, "GET", "/web/api/console/custody/wallets", Value::Null, 200).await;
+    let hot = wallets["wallets"].as_array().unwrap().iter().find(|w| w["network"] == "ETH").cloned().unwrap_or_else(|| panic!("{wallets}"));
+    assert_eq!(hot["hot_balance"].as_str().map(units), Some(20 * 100_000_000), "the demo fills the ETH hot wallet: {hot}");
+
+    server.interrupt().unwrap_or_else(|e| panic!("stopping talat serve: {e}\n{}", server.log_tail()));
+    assert!(server.data.join("ethereum/state.json").is_file(), "the chain is kept in the data directory");
+    server.restart(&args);
+    let base = server.base_url();
+    let mut customer = Session::new();
+    customer.call(&base, "POST", "/web/api/login", json!({"email": "eth@example.com", "password": "a good password"}), 200).await;
+    let mut finance = Session::staff(&base, &server.banner.clone(), "finance").await;
+    let before = deposits_on(&mut customer, &base, "ETH").await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["status"], "credited", "{before:?}");
+    finance.call(&base, "POST", "/web/api/console/custody/faucet", json!({"user_email": "eth@example.com", "network": "ETH", "amount": "0.25"}), 200).await;
+    until("the second ETH deposit credited after the restart", CHAIN_TIMEOUT, || async { (credited_count(&customer, &base, "ETH").await == 2).then_some(()) })
+        .await;
+    let cases = finance.call(&base, "GET", "/web/api/console/custody/cases?status=all", Value::Null, 200).await;
+    assert_eq!(cases["cases"], json!([]), "a restart is not a reorg: {cases}");
+    server.interrupt().unwrap_or_else(|e| panic!("stopping talat serve: {e}\n{}", server.log_tail()));
+}

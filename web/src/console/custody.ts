@@ -166,13 +166,14 @@ export async function custodyPage(view: HTMLElement) {
   // The faucet (the demo chain only) and a rescan.
   const email = field(t("Customer email"), h("input", { type: "email", autocomplete: "off" }));
   const amount = field(t("Amount"), h("input", { type: "text", inputmode: "decimal", value: "1" }));
+  const coin = field(t("Network"), h("select", { "data-testid": "faucet-network" }, h("option", { value: "LTC" }, "LTC"), h("option", { value: "ETH" }, "ETH")));
   const send = h("button", { type: "submit", "data-testid": "faucet-send" }, t("Send test coins"));
-  const faucet = h("form", { novalidate: true, "aria-label": t("Faucet") }, h("h3", {}, t("Faucet (demo chain)")), email.wrap, amount.wrap, send);
+  const faucet = h("form", { novalidate: true, "aria-label": t("Faucet") }, h("h3", {}, t("Faucet (demo chain)")), email.wrap, coin.wrap, amount.wrap, send);
   faucet.onsubmit = async (e) => {
     e.preventDefault();
     send.disabled = true;
     try {
-      const r = await post<{ address: string; txid: string; amount: string }>("/web/api/console/custody/faucet", { user_email: email.input.value.trim(), amount: amount.input.value.trim() });
+      const r = await post<{ address: string; txid: string; amount: string }>("/web/api/console/custody/faucet", { user_email: email.input.value.trim(), network: coin.input.value, amount: amount.input.value.trim() });
       say(`${t("Sent")} ${r.amount} → ${r.address} (${short(r.txid)})`);
     } catch (e) { fail(e); } finally { send.disabled = false; }
   };

@@ -1,7 +1,9 @@
-//! A throwaway local Ethereum node for tests: npm's `@foundry-rs/anvil` (installed by
-//! `scripts/custody-env` into `target/custody-npm`), on a free loopback port, mining only when
-//! told (`--no-mining`), killed on drop and with its parent. Its development accounts are
-//! unlocked and funded: they stand for customers' own wallets (`eth_sendTransaction`).
+//! A local Ethereum node: npm's `@foundry-rs/anvil` (installed by `scripts/custody-env` into
+//! `target/custody-npm`), on a free loopback port, killed with its parent. For tests a throwaway
+//! chain mining only when told (`--no-mining`), killed on drop; for the demo a chain kept on disk
+//! with a block on a timer, stopped on drop with SIGTERM so it writes its state. Its development
+//! accounts are unlocked and funded: they stand for customers' own wallets
+//! (`eth_sendTransaction`) and the demo's faucet.
 //!
 //! A missing binary is an error naming `scripts/custody-env`: a suite that needs the node must
 //! fail, not pass by silently not running.
@@ -23,7 +25,12 @@ pub struct AnvilNode {
     rpc: EvmRpc,
     /// The funded development accounts (lower-case `0x…`).
     pub accounts: Vec<String>,
+    /// A node whose chain is kept on disk stops on SIGTERM, so it writes its state first.
+    keeps_state: bool,
 }
+
+/// How long a node keeping its state gets to write it after SIGTERM before it is killed.
+const STOP_TIMEOUT_MS: u64 = 5_000;
 
 /// `anvil` from `TALAT_ANVIL`, else the platform binary npm installed under
 /// `target/custody-npm` (where `scripts/custody-env` puts it), else `anvil` in PATH.
@@ -52,6 +59,19 @@ fn free_port() -> Result<u16, String> {
 impl AnvilNode {
     /// Starts a node with chain id [`CHAIN_ID`] and waits for its RPC.
     pub async fn start() -> Result<AnvilNode, String> {
+        AnvilNode::start_with(&["--no-mining"], false).await
+    }
+
+    /// The demo's node: its chain kept in `dir/state.json` (read at start, written every 5 s
+    /// and on stop), a block every `block_time_s` seconds.
+    pub async fn start_in(dir: &std::path::Path, block_time_s: u64) -> Result<AnvilNode, String> {
+        assert!(block_time_s >= 1, "anvil mines at most a block a second on a timer");
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let state = dir.join("state.json").to_string_lossy().into_owned();
+        AnvilNode::start_with(&["--state", &state, "--state-interval", "5", "--block-time", &block_time_s.to_string()], true).await
+    }
+
+    async fn start_with(extra: &[&str], keeps_state: bool) -> Result<AnvilNode, String> {
         let bin = find_anvil()
             .ok_or("anvil was not found (TALAT_ANVIL, target/custody-npm or PATH); install it with scripts/custody-env (npm's @foundry-rs/anvil)")?;
         let mut failure = String::new();
@@ -60,14 +80,15 @@ impl AnvilNode {
             let mut command = Command::new(&bin);
             crate::regtest::die_with_parent(&mut command);
             let child = command
-                .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string(), "--no-mining", "--silent"])
+                .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string(), "--silent"])
+                .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .map_err(|e| format!("starting {}: {e}", bin.display()))?;
             let url = format!("http://127.0.0.1:{port}");
-            let mut node = AnvilNode { child, rpc: EvmRpc::new(&url, None, 18, 8), rpc_url: url, accounts: Vec::new() };
+            let mut node = AnvilNode { child, rpc: EvmRpc::new(&url, None, 18, 8), rpc_url: url, accounts: Vec::new(), keeps_state };
             match node.wait_ready().await {
                 Ok(()) => {
                     node.accounts = node.call("eth_accounts", json!([])).await?;
@@ -160,8 +181,35 @@ impl AnvilNode {
     }
 }
 
+impl AnvilNode {
+    /// Stops a node that keeps its state: SIGTERM, then waits (at most [`STOP_TIMEOUT_MS`]) until
+    /// it has exited, so its chain is on disk. The process is reaped on drop.
+    pub fn terminate(&self) {
+        if !self.keeps_state {
+            return;
+        }
+        let pid = self.child.id();
+        // SAFETY: kill(2) on our own child's pid, which has not been reaped (only drop waits).
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_millis(STOP_TIMEOUT_MS);
+        while Instant::now() < deadline && !exited(pid) {
+            std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+        }
+    }
+}
+
+/// Whether our child `pid` has exited (a zombie until reaped, or gone).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses: "pid (comm) S ...".
+        Ok(stat) => stat.rsplit_once(')').is_none_or(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
 impl Drop for AnvilNode {
     fn drop(&mut self) {
+        self.terminate();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

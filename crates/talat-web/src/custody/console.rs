@@ -198,25 +198,48 @@ async fn rescan(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body:
     .await
 }
 
-/// The demo chain's faucet: pays test coins to a customer's deposit address (derived if they
-/// have none yet), so a newcomer sees a deposit confirm and credit. Only on the demo's own
-/// regtest node.
+/// Most a faucet payment sends, in whole coins.
+const FAUCET_MAX_COINS: u64 = 10;
+
+/// The demo chains' faucet: pays test coins (LTC from the regtest node's wallet, ETH from an
+/// anvil development account) to a customer's deposit address on `network` (LTC when not
+/// named; derived if they have none yet), so a newcomer sees a deposit confirm and credit. Only
+/// on the demo's own nodes.
 async fn faucet(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let email = body::str(&m, "user_email")?.trim().to_string();
     let act = Action { web: &web, staff: &s, action: "custody.faucet", target: format!("customer:{email}") };
     act.run(allow::FUNDS_OPERATE, &m, || async {
         let c = custody(&web)?;
-        let node = c.demo_node.get().ok_or_else(|| WebError::not_found("the faucet exists only on the demo's own chain"))?;
+        let network = match m.get("network") {
+            None => "LTC".to_string(),
+            Some(_) => body::str(&m, "network")?.trim().to_ascii_uppercase(),
+        };
+        let n = c.network(&network).map_err(|_| WebError::invalid("network", format!("no network {network} on this exchange")))?;
+        let decimals = n.config.engine_decimals;
         let amount = body::str(&m, "amount")?.trim().to_string();
-        match talat_custody::chain::parse_units(&amount, 8) {
-            Some(units) if units > 0 && units <= 10 * 100_000_000 => {}
-            _ => return Err(WebError::invalid("amount", "an LTC amount above 0 and at most 10")),
-        }
+        let max_units = FAUCET_MAX_COINS * 10u64.pow(u32::from(decimals));
+        let units = match talat_custody::chain::parse_units(&amount, decimals) {
+            Some(units) if units > 0 && units <= max_units => units,
+            _ => {
+                return Err(WebError::invalid(
+                    "amount",
+                    format!("an amount of {network} above 0 and at most {FAUCET_MAX_COINS}, with at most {decimals} decimals"),
+                ))
+            }
+        };
         let account = web.store.web_account_by_email(&email).await?.ok_or_else(|| WebError::invalid("user_email", "no customer has this email"))?;
-        let network = c.networks.first().map(|n| n.config.network.clone()).ok_or_else(|| WebError::internal("no network"))?;
         let address = c.address_for(u64::from(account.user.0), &network).await.map_err(|e| WebError::internal(e.to_string()))?;
-        let txid = node.send(&address.address, &amount).await.map_err(WebError::internal)?;
+        let txid = if n.config.is_evm() {
+            let node = c.demo_evm.get().filter(|_| n.config.token().is_none());
+            let node = node.ok_or_else(|| WebError::not_found(format!("the faucet pays {network} only on the demo's own chain")))?;
+            let wei = talat_custody::evm::units::units_to_raw(units, n.config.decimals, decimals)
+                .ok_or_else(|| WebError::internal("the amount does not convert to wei"))?;
+            node.send_eth(1, &address.address, wei).await.map_err(WebError::internal)?
+        } else {
+            let node = c.demo_node.get().ok_or_else(|| WebError::not_found(format!("the faucet pays {network} only on the demo's own chain")))?;
+            node.send(&address.address, &amount).await.map_err(WebError::internal)?
+        };
         Ok(json!({"network": network, "address": address.address, "amount": amount, "txid": txid}))
     })
     .await
