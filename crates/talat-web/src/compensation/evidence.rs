@@ -95,6 +95,60 @@ fn refused_of(web: &Web, rows: &[RefusedRow]) -> Vec<Refused> {
         .collect()
 }
 
+/// The users a linked support incident's tickets came from.
+async fn ticket_users_of(store: &talat_store::Store, support_incident: Option<u64>) -> WebResult<Vec<u64>> {
+    let mut users = Vec::new();
+    if let Some(id) = support_incident {
+        store.incident(id).await?.ok_or_else(|| WebError::invalid("support_incident_id", format!("no support incident {id}")))?;
+        for t in store.incident_tickets(id, MAX_TICKETS).await? {
+            if let Some(a) = store.web_account(t.account_id).await? {
+                users.push(a.user.0 as u64);
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// The two fills of a trade (taker and maker), kept for the affected `users` only.
+fn fills_of(t: &talat_store::TradeRow, market: u32, users: &BTreeSet<u64>, fills: &mut Vec<Fill>) {
+    let taker = t.taker_side;
+    let maker = if taker == Side::Buy { Side::Sell } else { Side::Buy };
+    for (user, side, fee) in [(t.taker_user, taker, t.taker_fee), (t.maker_user, maker, t.maker_fee)] {
+        if users.contains(&(user.0 as u64)) {
+            fills.push(Fill { user: user.0 as u64, market, ts_ms: t.ts_ms, side, price: t.price, qty: t.qty, fee, fee_in_base: side == Side::Buy });
+        }
+    }
+}
+
+/// One market's trades from t0 to the grace period's end, page by page (bounded): the affected
+/// users' fills go to `fills`; the window's own (price, qty) pairs are returned.
+async fn market_trades(
+    store: &talat_store::Store,
+    m: &MarketRef,
+    w: &talat_compensation::Window,
+    grace_end: u64,
+    users: &BTreeSet<u64>,
+    fills: &mut Vec<Fill>,
+) -> WebResult<Vec<(u64, u64)>> {
+    let id = m.info.id;
+    let (mut in_window, mut after) = (Vec::new(), (0u64, 0u32));
+    for _ in 0..MAX_TRADE_PAGES {
+        let page = store.trades_between(id, w.t0_ms, grace_end, after).await?;
+        for t in &page {
+            if w.contains(t.ts_ms) {
+                in_window.push((t.price, t.qty));
+            }
+            fills_of(t, id.0 as u32, users, fills);
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == talat_store::MAX_TRADES_PAGE => after = (last.seq, last.idx),
+            _ => return Ok(in_window),
+        }
+    }
+    let most = MAX_TRADE_PAGES as i64 * talat_store::MAX_TRADES_PAGE;
+    Err(WebError::invalid("t1_ms", format!("{} traded more than {most} trades in this window: split the incident", m.info.spec.symbol)))
+}
+
 /// Computes the preview of `incident` in `markets` under `policy`.
 pub async fn preview(web: &Web, incident: &Incident, markets: &[MarketRef], policy: &Policy, support_incident: Option<u64>) -> WebResult<Preview> {
     let store = web.gateway.store_at_read_seq().await?;
@@ -102,60 +156,13 @@ pub async fn preview(web: &Web, incident: &Incident, markets: &[MarketRef], poli
     let rows = store.refusals_between(w.t0_ms, w.t1_ms, MAX_REFUSED_READ).await?;
     let truncated = rows.len() as i64 >= MAX_REFUSED_READ;
     let refused = refused_of(web, &rows);
-    let mut ticket_users = Vec::new();
-    if let Some(id) = support_incident {
-        store.incident(id).await?.ok_or_else(|| WebError::invalid("support_incident_id", format!("no support incident {id}")))?;
-        for t in store.incident_tickets(id, MAX_TICKETS).await? {
-            if let Some(a) = store.web_account(t.account_id).await? {
-                ticket_users.push(a.user.0 as u64);
-            }
-        }
-    }
+    let ticket_users = ticket_users_of(store, support_incident).await?;
     let users: BTreeSet<u64> = refused.iter().map(|r| r.user).chain(ticket_users.iter().copied()).collect();
     let grace_end = w.t1_ms.saturating_add(policy.grace_ms);
     let (mut fills, mut facts, mut references) = (Vec::new(), Vec::new(), Vec::new());
     for m in markets {
         let id = m.info.id;
-        let (mut in_window, mut after, mut pages) = (Vec::new(), (0u64, 0u32), 0);
-        loop {
-            let page = store.trades_between(id, w.t0_ms, grace_end, after).await?;
-            for t in &page {
-                if w.contains(t.ts_ms) {
-                    in_window.push((t.price, t.qty));
-                }
-                let taker = t.taker_side;
-                let maker = if taker == Side::Buy { Side::Sell } else { Side::Buy };
-                for (user, side, fee) in [(t.taker_user, taker, t.taker_fee), (t.maker_user, maker, t.maker_fee)] {
-                    if users.contains(&(user.0 as u64)) {
-                        fills.push(Fill {
-                            user: user.0 as u64,
-                            market: id.0 as u32,
-                            ts_ms: t.ts_ms,
-                            side,
-                            price: t.price,
-                            qty: t.qty,
-                            fee,
-                            fee_in_base: side == Side::Buy,
-                        });
-                    }
-                }
-            }
-            pages += 1;
-            match page.last() {
-                Some(last) if page.len() as i64 == talat_store::MAX_TRADES_PAGE => after = (last.seq, last.idx),
-                _ => break,
-            }
-            if pages >= MAX_TRADE_PAGES {
-                return Err(WebError::invalid(
-                    "t1_ms",
-                    format!(
-                        "{} traded more than {} trades in this window: split the incident",
-                        m.info.spec.symbol,
-                        MAX_TRADE_PAGES as i64 * talat_store::MAX_TRADES_PAGE
-                    ),
-                ));
-            }
-        }
+        let in_window = market_trades(store, m, &w, grace_end, &users, &mut fills).await?;
         let window_vwap = vwap(in_window.iter().copied());
         let last_at_end = if window_vwap.is_none() { store.last_price_at(id, w.t1_ms).await? } else { None };
         let (price, source) = talat_compensation::price::reference_price(window_vwap, last_at_end);

@@ -226,6 +226,61 @@ pub async fn close(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
 /// customer must not be tipped off that a report is being considered.
 const DEFAULT_SUBJECT: &str = "A question about your recent trading";
 
+/// Whom a question goes to: `user_id` if given (one of the case's accounts), else the case's
+/// only account.
+fn asked_user(m: &serde_json::Map<String, Value>, users: &[u32]) -> WebResult<u32> {
+    match m.get("user_id") {
+        None | Some(Value::Null) => match users {
+            [only] => Ok(*only),
+            _ => {
+                let list = users.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                Err(WebError::invalid("user_id", format!("this case names several accounts ({list}): say which one to ask")))
+            }
+        },
+        Some(_) => {
+            let u = body::u32(m, "user_id")?;
+            if !users.contains(&u) {
+                return Err(WebError::invalid("user_id", format!("user {u} is not one of this case's accounts")));
+            }
+            Ok(u)
+        }
+    }
+}
+
+/// The question's ticket: a trading question, waiting for the customer from the start.
+fn question_ticket(account_id: u64, subject: &str, now_ms: u64) -> NewTicket {
+    let category = Category::Trading;
+    NewTicket {
+        account_id,
+        category: category.as_str().into(),
+        priority: category.initial_priority().as_str().into(),
+        subject: subject.to_string(),
+        status: "waiting_customer".into(),
+        // No link back to the case: the customer sees a ticket's link.
+        link_kind: None,
+        link_ref: None,
+        complaint_status: None,
+        complaint_reason: None,
+        created_ms: now_ms,
+    }
+}
+
+/// The question ticket's events: created, then at once waiting for the customer, so the support
+/// clocks stand still from the start (their pauses are read from status events); assigned to
+/// whoever asked, as the answer is compliance's to read, not the support queue's.
+fn question_events(staff_id: u64) -> [NewEvent; 4] {
+    let ev = |kind: &str, from: Option<&str>, to: Option<&str>| NewEvent {
+        actor: "staff".into(),
+        actor_id: staff_id,
+        kind: kind.into(),
+        from_state: from.map(Into::into),
+        to_state: to.map(Into::into),
+        detail: String::new(),
+    };
+    let assigned = NewEvent { to_state: Some(staff_id.to_string()), ..ev("assigned", None, None) };
+    [ev("created", None, Some("new")), assigned, ev("message", None, None), ev("status", Some("new"), Some("waiting_customer"))]
+}
+
 /// `{text, subject?, user_id?}`: opens a support ticket to the customer (the case's only
 /// account, or `user_id` among its accounts) with `text` as its first message, waiting for
 /// their answer; the case waits for the customer until now + 24 hours.
@@ -235,23 +290,7 @@ pub async fn ask(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         let text = crate::support::input::text(&m, "text", MAX_QUESTION_CHARS)?;
         // One line: a subject goes into mail headers.
         let subject = opt_text(&m, "subject", MAX_TITLE_CHARS)?.map_or_else(|| DEFAULT_SUBJECT.to_string(), |t| t.replace(['\r', '\n'], " "));
-        let users = case_users(web, c.id).await?;
-        let user = match m.get("user_id") {
-            None | Some(Value::Null) => match users.as_slice() {
-                [only] => *only,
-                _ => {
-                    let list = users.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-                    return Err(WebError::invalid("user_id", format!("this case names several accounts ({list}): say which one to ask")));
-                }
-            },
-            Some(_) => {
-                let u = body::u32(&m, "user_id")?;
-                if !users.contains(&u) {
-                    return Err(WebError::invalid("user_id", format!("user {u} is not one of this case's accounts")));
-                }
-                u
-            }
-        };
+        let user = asked_user(&m, &case_users(web, c.id).await?)?;
         if !CaseAction::AskCustomer.allowed_from(&c.status) {
             return Err(WebError::conflict(CaseAction::AskCustomer.refusal(&c.status)));
         }
@@ -262,34 +301,9 @@ pub async fn ask(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
             .ok_or_else(|| WebError::conflict(format!("user {user} has no web account to write to")))?;
         let now = web.gateway.now_ms();
         let due = now + EXPLAIN_WITHIN_MS;
-        let category = Category::Trading;
-        let ticket = NewTicket {
-            account_id: account.id,
-            category: category.as_str().into(),
-            priority: category.initial_priority().as_str().into(),
-            subject: subject.clone(),
-            status: "waiting_customer".into(),
-            // No link back to the case: the customer sees a ticket's link.
-            link_kind: None,
-            link_ref: None,
-            complaint_status: None,
-            complaint_reason: None,
-            created_ms: now,
-        };
+        let ticket = question_ticket(account.id, &subject, now);
         let first = NewMessage { author: "staff".into(), author_id: s.row.id, internal: false, body: text };
-        let ev = |kind: &str, from: Option<&str>, to: Option<&str>| NewEvent {
-            actor: "staff".into(),
-            actor_id: s.row.id,
-            kind: kind.into(),
-            from_state: from.map(Into::into),
-            to_state: to.map(Into::into),
-            detail: String::new(),
-        };
-        // Created, then at once waiting for the customer: the support clocks stand still from
-        // the start (their pauses are read from status events).
-        // Assigned to whoever asked: the answer is compliance's to read, not the support queue's.
-        let assigned = NewEvent { to_state: Some(s.row.id.to_string()), ..ev("assigned", None, None) };
-        let ticket_events = [ev("created", None, Some("new")), assigned, ev("message", None, None), ev("status", Some("new"), Some("waiting_customer"))];
+        let ticket_events = question_events(s.row.id);
         let (site, to, mail_subject) = (web.config.support.site_name.clone(), account.email.clone(), subject.clone());
         let what = "We have a question for you about your account. Please read it and answer in the app within 24 hours.";
         let mail = move |ticket_id: u64| vec![ticket_mail(&site, &to, "ticket.question", ticket_id, &mail_subject, what)];

@@ -21,23 +21,45 @@ fn opt_ms(ms: Option<u64>) -> String {
     ms.map(when).unwrap_or_default()
 }
 
-/// The report's bytes.
-pub fn render(r: &StrReport) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-    let mut row = |cells: Vec<String>| {
+/// The file being written: a header row and the rows of one section at a time.
+struct Rows(csv::Writer<Vec<u8>>);
+
+impl Rows {
+    fn row(&mut self, cells: Vec<String>) {
         // Writing to a Vec cannot fail.
-        let _ = w.write_record(&cells);
-    };
-    let s = |x: &str| x.to_string();
+        let _ = self.0.write_record(&cells);
+    }
+
+    fn header(&mut self, names: &[&str]) {
+        self.row(names.iter().map(|n| n.to_string()).collect());
+    }
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+/// The report's bytes: its sections in order.
+pub fn render(r: &StrReport) -> Vec<u8> {
+    let mut w = Rows(csv::WriterBuilder::new().flexible(true).from_writer(Vec::new()));
+    report_and_case(&mut w, r);
+    accounts(&mut w, r);
+    alerts(&mut w, r);
+    orders(&mut w, r);
+    trades(&mut w, r);
+    w.header(&["record", "time", "staff", "action", "note"]);
+    for e in &r.timeline {
+        w.row(vec![s("event"), when(e.ts_ms), text(&e.staff), e.action.clone(), text(&e.note)]);
+    }
+    w.0.into_inner().unwrap_or_default()
+}
+
+fn report_and_case(w: &mut Rows, r: &StrReport) {
     let c = &r.case;
-
-    row(["record", "reporting_entity", "report", "generated_at", "generated_by"].map(s).to_vec());
-    row(vec![s("report"), text(&r.reporting_entity), s("suspicious transaction report (AMLO)"), when(r.generated_ms), text(&r.generated_by)]);
-
-    row(["record", "case_id", "title", "status", "disposition", "opened_at", "opened_by", "assignee", "updated_at", "ticket_id", "explain_due_at"]
-        .map(s)
-        .to_vec());
-    row(vec![
+    w.header(&["record", "reporting_entity", "report", "generated_at", "generated_by"]);
+    w.row(vec![s("report"), text(&r.reporting_entity), s("suspicious transaction report (AMLO)"), when(r.generated_ms), text(&r.generated_by)]);
+    w.header(&["record", "case_id", "title", "status", "disposition", "opened_at", "opened_by", "assignee", "updated_at", "ticket_id", "explain_due_at"]);
+    w.row(vec![
         s("case"),
         c.id.to_string(),
         text(&c.title),
@@ -50,10 +72,12 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         c.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
         opt_ms(c.explain_due_ms),
     ]);
+}
 
-    row(["record", "user_id", "account_id", "email", "kyc_name_latin", "kyc_name_thai", "kyc_level", "locked"].map(s).to_vec());
+fn accounts(w: &mut Rows, r: &StrReport) {
+    w.header(&["record", "user_id", "account_id", "email", "kyc_name_latin", "kyc_name_thai", "kyc_level", "locked"]);
     for a in &r.accounts {
-        row(vec![
+        w.row(vec![
             s("account"),
             a.user_id.to_string(),
             a.account_id.map(|x| x.to_string()).unwrap_or_default(),
@@ -64,12 +88,14 @@ pub fn render(r: &StrReport) -> Vec<u8> {
             a.locked.map(|x| x.to_string()).unwrap_or_default(),
         ]);
     }
+}
 
-    row(["record", "alert_id", "detector", "typology", "market", "from", "to", "accounts", "summary", "figures"].map(s).to_vec());
+fn alerts(w: &mut Rows, r: &StrReport) {
+    w.header(&["record", "alert_id", "detector", "typology", "market", "from", "to", "accounts", "summary", "figures"]);
     for a in &r.alerts {
         let figures = a.figures.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let accounts = a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
-        row(vec![
+        w.row(vec![
             s("alert"),
             a.id.clone(),
             a.detector.clone(),
@@ -82,12 +108,26 @@ pub fn render(r: &StrReport) -> Vec<u8> {
             text(&figures),
         ]);
     }
+}
 
-    row(["record", "alert_id", "market", "order_id", "user_id", "side", "price", "price_unit", "amount", "amount_unit", "placed_at", "outcome", "done_at"]
-        .map(s)
-        .to_vec());
+fn orders(w: &mut Rows, r: &StrReport) {
+    w.header(&[
+        "record",
+        "alert_id",
+        "market",
+        "order_id",
+        "user_id",
+        "side",
+        "price",
+        "price_unit",
+        "amount",
+        "amount_unit",
+        "placed_at",
+        "outcome",
+        "done_at",
+    ]);
     for o in &r.orders {
-        row(vec![
+        w.row(vec![
             s("order"),
             o.alert_id.clone(),
             o.symbol.clone(),
@@ -103,8 +143,10 @@ pub fn render(r: &StrReport) -> Vec<u8> {
             opt_ms(o.done_ms),
         ]);
     }
+}
 
-    row([
+fn trades(w: &mut Rows, r: &StrReport) {
+    w.header(&[
         "record",
         "alert_id",
         "market",
@@ -119,11 +161,9 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         "buyer_user_id",
         "seller_user_id",
         "taker_side",
-    ]
-    .map(s)
-    .to_vec());
+    ]);
     for t in &r.trades {
-        row(vec![
+        w.row(vec![
             s("trade"),
             t.alert_id.clone(),
             t.symbol.clone(),
@@ -139,24 +179,5 @@ pub fn render(r: &StrReport) -> Vec<u8> {
             t.seller.to_string(),
             s(t.taker_side),
         ]);
-    }
-
-    row(["record", "time", "staff", "action", "note"].map(s).to_vec());
-    for e in &r.timeline {
-        row(vec![s("event"), when(e.ts_ms), text(&e.staff), e.action.clone(), text(&e.note)]);
-    }
-    w.into_inner().unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::text;
-
-    #[test]
-    fn formulas_are_defused_and_plain_text_is_kept() {
-        assert_eq!(text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(text("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(text("สมชาย ใจดี"), "สมชาย ใจดี");
-        assert_eq!(text("a-b"), "a-b");
     }
 }

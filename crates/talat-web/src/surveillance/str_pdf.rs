@@ -267,14 +267,34 @@ impl Pages {
     }
 }
 
-/// The report's PDF bytes.
+/// The report's PDF bytes: its sections in order.
 pub fn render(r: &StrReport) -> Vec<u8> {
-    let c = &r.case;
     let mut p = Pages::new();
     p.para("Suspicious Transaction Report", 18.0, true, 0.0);
-    p.para(&format!("For the Anti-Money Laundering Office (AMLO). Reporting entity: {}. Case {}.", r.reporting_entity, c.id), 9.0, false, 0.0);
+    p.para(&format!("For the Anti-Money Laundering Office (AMLO). Reporting entity: {}. Case {}.", r.reporting_entity, r.case.id), 9.0, false, 0.0);
     p.para("Times are Bangkok time (UTC+7). Prices are in the quote asset per unit of the base asset, amounts in the base asset.", 8.0, false, 0.0);
+    case(&mut p, r);
+    accounts(&mut p, r);
+    alerts(&mut p, r);
+    orders(&mut p, r);
+    trades(&mut p, r);
+    p.heading("Timeline");
+    for e in &r.timeline {
+        p.para(&format!("{}  {}  {}", short(e.ts_ms), e.staff, e.action.replace('_', " ")), 8.5, true, 0.0);
+        if !e.note.is_empty() {
+            p.para(&e.note, 8.5, false, 12.0);
+        }
+    }
+    if p.lossy {
+        p.y -= 6.0;
+        p.para("Some text uses characters this PDF's font cannot show (Thai is marked [Thai], others ?); the CSV export has it exactly.", 7.5, false, 0.0);
+    }
+    let (pages, _) = p.finish();
+    write(r, pages)
+}
 
+fn case(p: &mut Pages, r: &StrReport) {
+    let c = &r.case;
     p.heading("Case");
     let ticket = match (c.ticket_id, c.explain_due_ms) {
         (Some(t), Some(due)) => format!("support ticket #{t}, answer due {}", when(due)),
@@ -291,7 +311,9 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         ("Last change", when(c.updated_ms)),
         ("This copy", format!("{} by {}", when(r.generated_ms), r.generated_by)),
     ]);
+}
 
+fn accounts(p: &mut Pages, r: &StrReport) {
     p.heading("Accounts");
     let thai_left_out = r.accounts.iter().any(|a| a.name_thai.is_some());
     let rows: Vec<Vec<String>> = r
@@ -312,39 +334,37 @@ pub fn render(r: &StrReport) -> Vec<u8> {
     if thai_left_out {
         p.para("Names in Thai script are in the CSV export of this report (this PDF's font cannot show Thai).", 7.5, false, 0.0);
     }
+}
 
+fn alerts(p: &mut Pages, r: &StrReport) {
     p.heading("Alerts");
     for (i, a) in r.alerts.iter().enumerate() {
         p.room(50.0);
         p.y -= 4.0;
         p.para(&format!("A{} {} - {}", i + 1, a.title, a.symbol), 9.5, true, 0.0);
-        p.para(
-            &format!(
-                "Alert {}: {} to {}; accounts {}",
-                a.id,
-                when(a.from_ms),
-                when(a.to_ms),
-                a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-            ),
-            8.0,
-            false,
-            10.0,
-        );
+        let accounts = a.accounts.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        p.para(&format!("Alert {}: {} to {}; accounts {accounts}", a.id, when(a.from_ms), when(a.to_ms)), 8.0, false, 10.0);
         p.para(&a.summary, 9.0, false, 10.0);
         if !a.figures.is_empty() {
             let figures = a.figures.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(";  ");
             p.para(&format!("Figures: {figures}"), 8.0, false, 10.0);
         }
     }
-    let label = |alert_id: &str| r.alerts.iter().position(|a| a.id == alert_id).map_or_else(|| "?".into(), |i| format!("A{}", i + 1));
+}
 
+/// An alert's short label in this report (`A1`, `A2`, …), as the Alerts section numbers them.
+fn label(r: &StrReport, alert_id: &str) -> String {
+    r.alerts.iter().position(|a| a.id == alert_id).map_or_else(|| "?".into(), |i| format!("A{}", i + 1))
+}
+
+fn orders(p: &mut Pages, r: &StrReport) {
     p.heading("Orders");
     let rows: Vec<Vec<String>> = r
         .orders
         .iter()
         .map(|o| {
             vec![
-                label(&o.alert_id),
+                label(r, &o.alert_id),
                 o.order_id.clone(),
                 o.user_id.to_string(),
                 o.symbol.clone(),
@@ -361,14 +381,16 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         &[28.0, 52.0, 40.0, 52.0, 28.0, 70.0, 70.0, 95.0, 80.0],
         &rows,
     );
+}
 
+fn trades(p: &mut Pages, r: &StrReport) {
     p.heading("Trades");
     let rows: Vec<Vec<String>> = r
         .trades
         .iter()
         .map(|t| {
             vec![
-                label(&t.alert_id),
+                label(r, &t.alert_id),
                 t.seq.to_string(),
                 short(t.ts_ms),
                 t.symbol.clone(),
@@ -386,20 +408,6 @@ pub fn render(r: &StrReport) -> Vec<u8> {
         &[28.0, 50.0, 92.0, 50.0, 68.0, 64.0, 68.0, 32.0, 32.0, 31.0],
         &rows,
     );
-
-    p.heading("Timeline");
-    for e in &r.timeline {
-        p.para(&format!("{}  {}  {}", short(e.ts_ms), e.staff, e.action.replace('_', " ")), 8.5, true, 0.0);
-        if !e.note.is_empty() {
-            p.para(&e.note, 8.5, false, 12.0);
-        }
-    }
-    if p.lossy {
-        p.y -= 6.0;
-        p.para("Some text uses characters this PDF's font cannot show (Thai is marked [Thai], others ?); the CSV export has it exactly.", 7.5, false, 0.0);
-    }
-    let (pages, _) = p.finish();
-    write(r, pages)
 }
 
 /// The document around the pages: catalog, page tree, the two fonts, a footer on each page.

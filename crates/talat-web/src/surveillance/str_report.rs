@@ -9,7 +9,7 @@ use crate::error::WebResult;
 use crate::Web;
 use std::collections::BTreeSet;
 use talat_core::UserId;
-use talat_store::CaseRow;
+use talat_store::{AlertRow, CaseRow};
 
 pub struct StrReport {
     /// Who files it (the site's name) and when and by whom this copy was made.
@@ -108,64 +108,51 @@ async fn staff_email(web: &Web, id: u64) -> WebResult<String> {
     Ok(web.store.staff(id).await?.map_or_else(|| format!("staff {id}"), |s| s.email))
 }
 
-/// Gathers the report of `case` as of `now_ms`, made by `generated_by`.
-pub async fn gather(web: &Web, case: CaseRow, generated_by: &str, now_ms: u64) -> WebResult<StrReport> {
-    let rows = web.store.surveillance_case_alerts(case.id).await?;
-    let mut users = BTreeSet::new();
-    let (mut alerts, mut orders, mut trades) = (Vec::new(), Vec::new(), Vec::new());
-    for a in &rows {
-        let accounts = alert_accounts(a);
-        users.extend(accounts.iter().copied());
-        let u = Units::of(web, &a.symbol);
-        if let Some(e) = alert_evidence(a) {
-            for o in &e.orders {
-                users.insert(o.user.0);
-                orders.push(StrOrder {
-                    alert_id: a.id.clone(),
-                    symbol: a.symbol.clone(),
-                    order_id: o.order.0.to_string(),
-                    user_id: o.user.0,
-                    side: side_name(o.side),
-                    price: if o.price == 0 { String::new() } else { u.price(o.price) },
-                    amount: if o.qty == 0 { String::new() } else { u.qty(o.qty) },
-                    price_unit: format!("{}/{}", u.quote, u.base),
-                    amount_unit: u.base.clone(),
-                    placed_ms: o.placed_ts_ms,
-                    outcome: o.outcome.clone().unwrap_or_default(),
-                    done_ms: o.done_ts_ms,
-                });
-            }
-            for t in &e.trades {
-                users.extend([t.buyer.0, t.seller.0]);
-                trades.push(StrTrade {
-                    alert_id: a.id.clone(),
-                    symbol: a.symbol.clone(),
-                    seq: t.seq,
-                    ts_ms: t.ts_ms,
-                    price: u.price(t.price),
-                    amount: u.qty(t.qty),
-                    value: u.value(t.price, t.qty),
-                    price_unit: format!("{}/{}", u.quote, u.base),
-                    amount_unit: u.base.clone(),
-                    value_unit: u.quote.clone(),
-                    buyer: t.buyer.0,
-                    seller: t.seller.0,
-                    taker_side: side_name(t.taker_side),
-                });
-            }
-        }
-        alerts.push(StrAlert {
-            id: a.id.clone(),
-            detector: a.detector.clone(),
-            title: detector_title(&a.detector).to_string(),
+/// An alert's orders as report rows, in the market's units.
+fn order_rows(a: &AlertRow, u: &Units, orders: &[talat_surveillance::alert::OrderEvidence]) -> Vec<StrOrder> {
+    orders
+        .iter()
+        .map(|o| StrOrder {
+            alert_id: a.id.clone(),
             symbol: a.symbol.clone(),
-            from_ms: a.from_ts_ms,
-            to_ms: a.to_ts_ms,
-            summary: a.summary.clone(),
-            figures: alert_figures(a),
-            accounts,
-        });
-    }
+            order_id: o.order.0.to_string(),
+            user_id: o.user.0,
+            side: side_name(o.side),
+            price: if o.price == 0 { String::new() } else { u.price(o.price) },
+            amount: if o.qty == 0 { String::new() } else { u.qty(o.qty) },
+            price_unit: format!("{}/{}", u.quote, u.base),
+            amount_unit: u.base.clone(),
+            placed_ms: o.placed_ts_ms,
+            outcome: o.outcome.clone().unwrap_or_default(),
+            done_ms: o.done_ts_ms,
+        })
+        .collect()
+}
+
+/// An alert's trades as report rows, in the market's units.
+fn trade_rows(a: &AlertRow, u: &Units, trades: &[talat_surveillance::alert::TradeEvidence]) -> Vec<StrTrade> {
+    trades
+        .iter()
+        .map(|t| StrTrade {
+            alert_id: a.id.clone(),
+            symbol: a.symbol.clone(),
+            seq: t.seq,
+            ts_ms: t.ts_ms,
+            price: u.price(t.price),
+            amount: u.qty(t.qty),
+            value: u.value(t.price, t.qty),
+            price_unit: format!("{}/{}", u.quote, u.base),
+            amount_unit: u.base.clone(),
+            value_unit: u.quote.clone(),
+            buyer: t.buyer.0,
+            seller: t.seller.0,
+            taker_side: side_name(t.taker_side),
+        })
+        .collect()
+}
+
+/// The accounts the report names, each with what KYC verified.
+async fn account_rows(web: &Web, users: BTreeSet<u32>) -> WebResult<Vec<StrAccount>> {
     let mut accounts = Vec::with_capacity(users.len());
     for user in users {
         let account = web.store.web_account_of_user(UserId(user)).await?;
@@ -183,6 +170,37 @@ pub async fn gather(web: &Web, case: CaseRow, generated_by: &str, now_ms: u64) -
             locked: account.as_ref().map(|a| a.locked),
         });
     }
+    Ok(accounts)
+}
+
+/// Gathers the report of `case` as of `now_ms`, made by `generated_by`.
+pub async fn gather(web: &Web, case: CaseRow, generated_by: &str, now_ms: u64) -> WebResult<StrReport> {
+    let rows = web.store.surveillance_case_alerts(case.id).await?;
+    let mut users = BTreeSet::new();
+    let (mut alerts, mut orders, mut trades) = (Vec::new(), Vec::new(), Vec::new());
+    for a in &rows {
+        let accounts = alert_accounts(a);
+        users.extend(accounts.iter().copied());
+        if let Some(e) = alert_evidence(a) {
+            let u = Units::of(web, &a.symbol);
+            users.extend(e.orders.iter().map(|o| o.user.0));
+            users.extend(e.trades.iter().flat_map(|t| [t.buyer.0, t.seller.0]));
+            orders.extend(order_rows(a, &u, &e.orders));
+            trades.extend(trade_rows(a, &u, &e.trades));
+        }
+        alerts.push(StrAlert {
+            id: a.id.clone(),
+            detector: a.detector.clone(),
+            title: detector_title(&a.detector).to_string(),
+            symbol: a.symbol.clone(),
+            from_ms: a.from_ts_ms,
+            to_ms: a.to_ts_ms,
+            summary: a.summary.clone(),
+            figures: alert_figures(a),
+            accounts,
+        });
+    }
+    let accounts = account_rows(web, users).await?;
     let mut timeline = Vec::new();
     for e in web.store.surveillance_case_events(case.id).await? {
         timeline.push(StrEvent { ts_ms: e.ts_ms, staff: staff_email(web, e.staff_id).await?, action: e.action, note: e.note });
