@@ -1,10 +1,10 @@
 //! The read models against the engine itself: a seeded real command stream (every order type,
 //! amends, cancels, stops, all STP modes, deposits, withdrawals, retries) is applied to an
 //! engine and published to a `ReadModel` batch by batch; after every batch the read model's
-//! books, balances and open orders must equal the engine's. A read model that disagrees (or
+//! books, balances, open orders and daily withdrawal budgets must equal the engine's. A read model that disagrees (or
 //! panics, which would stop the sequencer) fails here first.
 
-use talat_core::{Applied, AssetId, Input, MarketId, Side, UserId};
+use talat_core::{Amount, Applied, AssetId, Command, Input, MarketId, Side, TierLimits, UserId, WithdrawalBudget};
 use talat_engine::{Engine, EngineConfig};
 use talat_gateway::read::ReadModel;
 use talat_sequencer::workload::{Workload, WorkloadConfig};
@@ -32,6 +32,16 @@ fn check(engine: &Engine, read: &ReadModel, users: u32) {
         let got: Vec<(u64, u64)> = read.open_orders(user, None).iter().map(|o| (o.id.0, o.open_qty)).collect();
         assert_eq!(got, expected, "user {u} open orders after seq {}", engine.last_seq());
     }
+    let now_ms = engine.last_ts_ms();
+    let today = talat_core::calendar::bangkok_days(now_ms) as u32;
+    let mut budgets = 0;
+    for (user, budget, (day, used)) in engine.withdrawal_budgets() {
+        let view = read.withdrawal_budget(user, now_ms).unwrap_or_else(|| panic!("user {} has a budget the read model lacks", user.0));
+        let used_today = if day == today { used } else { 0 };
+        assert_eq!((view.daily, view.used_today), (budget.amount.0, used_today), "user {} budget after seq {}", user.0, engine.last_seq());
+        budgets += 1;
+    }
+    assert_eq!((0..users).filter(|u| read.withdrawal_budget(UserId(*u), now_ms).is_some()).count(), budgets, "budgets the engine does not keep");
 }
 
 fn run(seed: u64, commands: usize, batch: usize) {
@@ -53,6 +63,14 @@ fn run(seed: u64, commands: usize, batch: usize) {
     for command in workload.setup() {
         apply(&mut engine, &mut workload, command, &mut pending);
     }
+    // Every other user gets a daily budget valued in the first market's quote asset, small
+    // enough that some withdrawals are refused and releases give value back.
+    let quote_code = engine.market_spec(MarketId(0)).expect("the workload lists markets").quote.clone();
+    let quote = AssetId(engine.assets().iter().position(|a| a.code == quote_code).expect("the quote asset is listed") as u16);
+    for u in (0..users).step_by(2) {
+        let limits = TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: quote, amount: Amount(3_000_000) }) };
+        apply(&mut engine, &mut workload, Command::SetTierLimits { user: UserId(u), limits }, &mut pending);
+    }
     read.apply_batch(&std::mem::take(&mut pending));
     check(&engine, &read, users);
     let mut done = 0;
@@ -65,6 +83,8 @@ fn run(seed: u64, commands: usize, batch: usize) {
         read.apply_batch(&std::mem::take(&mut pending));
         check(&engine, &read, users);
     }
+    let charged = (0..users).filter(|u| read.withdrawal_budget(UserId(*u), engine.last_ts_ms()).is_some_and(|b| b.used_today > 0)).count();
+    assert!(charged > 0, "no withdrawal was charged to a budget: the check above compared nothing");
     // A read model built from the engine's state now equals the one kept by events.
     let rebuilt = ReadModel::from_engine(&engine);
     check(&engine, &rebuilt, users);

@@ -114,6 +114,9 @@ pub enum Event {
         amount: Amount,
         fee: Amount,
         withdrawal_id: ExternalId,
+        /// What the hold charged to the user's daily withdrawal budget, in the budget's asset
+        /// (0 without a budget); a release the same Bangkok day gives it back.
+        budget_value: Amount,
     },
     WithdrawalSettled {
         withdrawal_id: ExternalId,

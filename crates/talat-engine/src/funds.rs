@@ -100,7 +100,7 @@ impl Engine {
         self.users[user.index()].withdrawn_today = (day, used_today + value);
         self.withdrawals.insert(withdrawal_id.clone(), WithdrawalState::Pending { user, asset, amount: amount.0, fee: fee.0, day, value });
         self.ledger.post(asset, Account::Available(user), Account::Held(user), total, PostingCause::WithdrawalHold, out);
-        out.push(Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id: withdrawal_id.clone() });
+        out.push(Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id: withdrawal_id.clone(), budget_value: Amount(value) });
         Ok(())
     }
 

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use talat_core::money::{pow10, GridStep};
 use talat_core::{
     AssetId, AssetSpec, ClientId, Command, Event, ExternalId, Funding, Input, MarketId, MarketSpec, OrderId, Price, RejectReason, ResumeState, Seq, Side,
-    TierLimits, UserId,
+    TierLimits, UserId, WithdrawalBudget,
 };
 
 pub use invariants::InvariantViolation;
@@ -138,6 +138,19 @@ impl MarketState {
             Side::Sell => self.base,
         }
     }
+}
+
+/// A withdrawal the engine holds, neither settled nor released yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingWithdrawal<'a> {
+    pub id: &'a ExternalId,
+    pub user: UserId,
+    pub asset: AssetId,
+    pub amount: u64,
+    pub fee: u64,
+    /// The Bangkok day (days since 1970) the hold was charged to the daily budget, and how much.
+    pub budget_day: u32,
+    pub budget_value: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -324,12 +337,20 @@ impl Engine {
         self.users.len() as u32
     }
 
-    /// Withdrawals held and neither settled nor released yet: (id, user, asset, amount, fee).
-    pub fn pending_withdrawals(&self) -> impl Iterator<Item = (&ExternalId, UserId, AssetId, u64, u64)> + '_ {
+    /// Withdrawals held and neither settled nor released yet.
+    pub fn pending_withdrawals(&self) -> impl Iterator<Item = PendingWithdrawal<'_>> + '_ {
         self.withdrawals.iter().filter_map(|(id, w)| match w {
-            WithdrawalState::Pending { user, asset, amount, fee, .. } => Some((id, *user, *asset, *amount, *fee)),
+            WithdrawalState::Pending { user, asset, amount, fee, day, value } => {
+                Some(PendingWithdrawal { id, user: *user, asset: *asset, amount: *amount, fee: *fee, budget_day: *day, budget_value: *value })
+            }
             WithdrawalState::Settled | WithdrawalState::Released => None,
         })
+    }
+
+    /// Every user's daily withdrawal budget and today's use of it: (user, budget, (Bangkok day,
+    /// value used that day)). Users without a budget are left out.
+    pub fn withdrawal_budgets(&self) -> impl Iterator<Item = (UserId, WithdrawalBudget, (u32, u64))> + '_ {
+        self.users.iter().enumerate().filter_map(|(i, u)| u.limits.daily_withdrawal.map(|b| (UserId(i as u32), b, u.withdrawn_today)))
     }
 
     pub fn assets(&self) -> &[AssetSpec] {

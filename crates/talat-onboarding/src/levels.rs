@@ -162,11 +162,6 @@ impl LevelLimitsTable {
         Ok(())
     }
 
-    /// The daily THB withdrawal budget of `level` in satang (THB's two decimals), saturating.
-    pub fn withdraw_satang_per_day(&self, level: KycLevel) -> u64 {
-        self.limits_for(level).withdraw_thb_per_day.saturating_mul(100)
-    }
-
     /// The limits of `level`.
     pub fn limits_for(&self, level: KycLevel) -> LevelLimits {
         match level {
@@ -215,7 +210,6 @@ mod tests {
         assert_eq!(limits_restored_at_unlock(Some(l2.clone()), Some(l1.clone())), l2);
         assert_eq!(limits_restored_at_unlock(None, Some(l1.clone())), l1);
         assert_eq!(limits_restored_at_unlock(None, None), TierLimits::default());
-        assert_eq!(table.withdraw_satang_per_day(KycLevel::L1), 250_000_000);
     }
 
     #[test]

@@ -114,6 +114,23 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
     })
 }
 
+/// `user`'s daily withdrawal budget now, when it is kept in THB (the one budget for THB and
+/// every coin, each withdrawal valued when it was held); `None` without one.
+pub fn withdrawal_budget(web: &Web, user: UserId) -> Option<talat_gateway::read::BudgetView> {
+    let read = &web.gateway.read;
+    let budget = read.withdrawal_budget(user, web.gateway.now_ms())?;
+    let thb = read.asset_id(talat_onboarding::levels::FIAT)?;
+    (budget.valued_in == thb).then_some(budget)
+}
+
+/// The budget as the customer's pages show it: `{asset, daily, used, left}` in THB, or null.
+pub fn withdrawal_limit_json(web: &Web, user: UserId) -> Value {
+    let Some(b) = withdrawal_budget(web, user) else { return Value::Null };
+    let scale = web.gateway.read.assets().iter().find(|a| a.code == talat_onboarding::levels::FIAT).map_or(2, |a| a.scale);
+    let thb = |units: u64| format_units(units.into(), scale);
+    json!({"asset": talat_onboarding::levels::FIAT, "daily": thb(b.daily), "used": thb(b.used_today), "left": thb(b.left_today)})
+}
+
 /// A CSV file as a download named `name`.
 pub fn csv_download(name: String, bytes: Vec<u8>) -> axum::response::Response {
     use axum::http::header;

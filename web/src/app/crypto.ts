@@ -37,14 +37,31 @@ const coin = (amount: string, asset: string) => `${num(amount)} ${asset}`;
 const short = (s: string) => (s.length > 20 ? `${s.slice(0, 10)}…${s.slice(-8)}` : s);
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
+interface Limit { asset: string; daily: string; used: string; left: string }
+interface Info { enabled: boolean; two_factor: boolean; networks: Network[]; limit: Limit | null }
+
 export async function cryptoPage(view: HTMLElement) {
   view.append(h("h1", {}, t("Crypto deposits and withdrawals")));
-  const info = await get<{ enabled: boolean; two_factor: boolean; networks: Network[] }>("/web/api/crypto/networks");
+  const info = await get<Info>("/web/api/crypto/networks");
   if (!info.enabled || !info.networks.length) {
     view.append(h("p", { class: "notice panel", role: "note", "data-testid": "crypto-off" }, t("Crypto deposits and withdrawals are not offered on this exchange.")));
     return;
   }
-  const net = info.networks[0];
+  // One network at a time (LTC, ETH, a token…): picking another draws its page afresh.
+  const picker = h("select", { "data-testid": "crypto-network" }, info.networks.map((n) => h("option", { value: n.network }, `${n.asset} · ${n.name}`)));
+  const body = h("div", {});
+  view.append(field(t("Network"), picker).wrap, body);
+  let stop = await networkPage(body, info, info.networks[0]);
+  picker.onchange = async () => {
+    stop?.();
+    clear(body);
+    const net = info.networks.find((n) => n.network === picker.value) ?? info.networks[0];
+    stop = await networkPage(body, await get<Info>("/web/api/crypto/networks"), net);
+  };
+  return () => stop?.();
+}
+
+async function networkPage(view: HTMLElement, info: Info, net: Network): Promise<(() => void) | undefined> {
   const depositBox = h("section", { class: "panel", "aria-label": t("Deposit") });
   const deposits = h("section", { "aria-label": t("My deposits") });
   const whitelistBox = h("section", { "aria-label": t("Withdrawal addresses") });
@@ -71,7 +88,7 @@ export async function cryptoPage(view: HTMLElement) {
     if (seen !== whitelistSeen) {
       whitelistSeen = seen;
       renderWhitelist(whitelistBox, net, info.two_factor, l.whitelist, refresh);
-      renderWithdraw(withdrawBox, net, info.two_factor, l.whitelist, refresh);
+      renderWithdraw(withdrawBox, net, info.two_factor, info.limit, l.whitelist, refresh);
     }
   };
   await refresh();
@@ -158,7 +175,7 @@ function renderWhitelist(box: HTMLElement, net: Network, twoFactor: boolean, row
   clear(box, list, form);
 }
 
-function renderWithdraw(box: HTMLElement, net: Network, twoFactor: boolean, whitelist: WhitelistEntry[], refresh: () => Promise<void>) {
+function renderWithdraw(box: HTMLElement, net: Network, twoFactor: boolean, limit: Limit | null, whitelist: WhitelistEntry[], refresh: () => Promise<void>) {
   if (!net.withdraw_enabled) {
     clear(box, h("p", { class: "notice panel", role: "note" }, t("Withdrawals on this network are suspended for now.")));
     return;
@@ -178,6 +195,8 @@ function renderWithdraw(box: HTMLElement, net: Network, twoFactor: boolean, whit
   const amount = field(`${t("Amount")} (${net.asset})`, h("input", { type: "text", inputmode: "decimal", autocomplete: "off", placeholder: net.withdraw_min }));
   const receive = h("dd", { "data-testid": "crypto-receive" }, "—");
   const summary = h("dl", { class: "summary" }, h("dt", {}, t("Fee")), h("dd", {}, coin(net.withdraw_fee, net.asset)), h("dt", {}, t("You receive")), receive);
+  // One daily budget in THB for THB and every coin, each withdrawal valued when it is made.
+  if (limit) summary.append(h("dt", {}, t("Left to withdraw today")), h("dd", { "data-testid": "crypto-limit-left" }, `${num(limit.left)} ${limit.asset} / ${num(limit.daily)} ${limit.asset}`));
   const code = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
   const submit = h("button", { type: "submit" }, t("Withdraw"));
   const units = (s: string) => toUnits(s.trim(), net.decimals);

@@ -6,9 +6,11 @@
 //! was acknowledged at seq S can wait for the models to reach S and then read its own write.
 //! Each batch also becomes one [`Feed`] for the WebSocket fan-out.
 
+mod budget;
 mod market;
 mod orders;
 
+pub use budget::BudgetView;
 pub use market::{DayStats, Level, MarketInfo, MarketState, Resting, TradeView, RECENT_TRADES_MAX};
 pub use orders::{OrderStatus, OrderType, OrderView};
 
@@ -155,8 +157,30 @@ pub struct ReadModel {
     /// Withdrawals held and not yet settled or released, by id: their settle and release name
     /// only the id. As many as the engine holds (it keeps the same map), seeded from it.
     held_withdrawals: RwLock<FxHashMap<String, FundingView>>,
+    /// Each user's daily withdrawal budget and today's use, as the engine counts it.
+    budgets: RwLock<budget::Budgets>,
     applied: watch::Sender<u64>,
     feed: broadcast::Sender<Arc<Feed>>,
+}
+
+/// The engine's held withdrawals as the private stream shows them.
+fn held_withdrawals_of(engine: &Engine) -> FxHashMap<String, FundingView> {
+    engine
+        .pending_withdrawals()
+        .map(|w| {
+            let view = FundingView {
+                user: w.user,
+                kind: FundingKind::Withdrawal,
+                asset: w.asset,
+                amount: w.amount,
+                fee: w.fee,
+                status: FundingStatus::Held,
+                reference: w.id.0.clone(),
+                ts_ms: 0,
+            };
+            (w.id.0.clone(), view)
+        })
+        .collect()
 }
 
 impl ReadModel {
@@ -178,24 +202,8 @@ impl ReadModel {
                 cancel_after: engine.cancel_after_deadlines().collect(),
             }),
             cancel_after_changed: tokio::sync::Notify::new(),
-            held_withdrawals: RwLock::new(
-                engine
-                    .pending_withdrawals()
-                    .map(|(id, user, asset, amount, fee)| {
-                        let view = FundingView {
-                            user,
-                            kind: FundingKind::Withdrawal,
-                            asset,
-                            amount,
-                            fee,
-                            status: FundingStatus::Held,
-                            reference: id.0.clone(),
-                            ts_ms: 0,
-                        };
-                        (id.0.clone(), view)
-                    })
-                    .collect(),
-            ),
+            held_withdrawals: RwLock::new(held_withdrawals_of(engine)),
+            budgets: RwLock::new(budget::Budgets::from_engine(engine)),
             applied,
             feed,
         };
@@ -434,9 +442,11 @@ impl ReadModel {
                 Event::CancelAfterArmed { user, deadline_ms } => self.on_cancel_after(*user, Some(*deadline_ms)),
                 Event::CancelAfterDisarmed { user } | Event::CancelAfterFired { user, .. } => self.on_cancel_after(*user, None),
                 // Balances move by their Posting events; the rest change nothing shown here.
-                Event::Rejected { .. } | Event::Duplicate { .. } | Event::AccountsLinked { .. } | Event::TierLimitsSet { .. } | Event::Compensated { .. } => {}
+                Event::TierLimitsSet { user } => self.on_tier_limits_set(applied, *user),
+                Event::Rejected { .. } | Event::Duplicate { .. } | Event::AccountsLinked { .. } | Event::Compensated { .. } => {}
                 Event::DepositCredited { user, asset, amount, external_id } => self.on_deposit_credited(*user, *asset, amount.0, &external_id.0, ts_ms, feed),
-                Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id } => {
+                Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id, budget_value } => {
+                    self.budgets.write().held(*user, &withdrawal_id.0, budget_value.0, ts_ms);
                     self.on_withdrawal_held(*user, *asset, amount.0, fee.0, &withdrawal_id.0, ts_ms, feed)
                 }
                 Event::WithdrawalSettled { withdrawal_id } => self.on_withdrawal_done(&withdrawal_id.0, FundingStatus::Settled, ts_ms, feed),
@@ -550,7 +560,20 @@ impl ReadModel {
         feed.private.push((user, PrivateUpdate::Funding(view)));
     }
 
+    fn on_tier_limits_set(&self, applied: &Applied, user: UserId) {
+        if let Command::SetTierLimits { limits, .. } = &applied.input.command {
+            self.budgets.write().set_limits(user, limits);
+        }
+    }
+
+    /// `user`'s daily withdrawal budget at `now_ms` (THB and every crypto asset together, each
+    /// valued when it was held); `None` when the user has none.
+    pub fn withdrawal_budget(&self, user: UserId, now_ms: u64) -> Option<BudgetView> {
+        self.budgets.read().view(user, now_ms)
+    }
+
     fn on_withdrawal_done(&self, id: &str, status: FundingStatus, ts_ms: u64, feed: &mut Feed) {
+        self.budgets.write().ended(id, status == FundingStatus::Released);
         // The engine settles or releases only what it holds, and the map mirrors its holds.
         let held = self.held_withdrawals.write().remove(id);
         let Some(mut view) = held else {

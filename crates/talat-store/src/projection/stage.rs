@@ -209,7 +209,7 @@ impl<'a> Staged<'a> {
                 Event::Compensated { user, asset, amount, reference } => {
                     self.compensations.push(money(reference, *user, *asset, amount.0, 0, seq, ts_ms));
                 }
-                Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id } => {
+                Event::WithdrawalHeld { user, asset, amount, fee, withdrawal_id, .. } => {
                     self.withdrawals.push(money(withdrawal_id, *user, *asset, amount.0, fee.0, seq, ts_ms));
                 }
                 Event::WithdrawalSettled { withdrawal_id } => {

@@ -57,7 +57,8 @@ async fn networks(State(web): State<Arc<Web>>, Customer { account, .. }: Custome
             })
         })
         .collect();
-    Ok(Json(json!({"networks": out, "enabled": true, "two_factor": account.totp_enabled})))
+    let limit = crate::views::withdrawal_limit_json(&web, account.user);
+    Ok(Json(json!({"networks": out, "enabled": true, "two_factor": account.totp_enabled, "limit": limit})))
 }
 
 async fn address(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {

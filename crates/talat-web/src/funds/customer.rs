@@ -37,13 +37,13 @@ fn amount(m: &serde_json::Map<String, Value>) -> WebResult<u64> {
 
 async fn overview(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let f = &web.gateway.funds().config;
-    let used = web.gateway.fiat()?.withdrawn_today_satang(account.id).await?;
-    let limit = if web.config.onboarding.require_kyc {
-        let level = talat_onboarding::KycLevel::try_from(account.kyc_level).map_err(|e| WebError::internal(e.to_string()))?;
-        let daily = web.config.onboarding.levels.withdraw_satang_per_day(level);
-        json!({"daily_thb": format_thb(daily), "used_thb": format_thb(used), "left_thb": format_thb(talat_funds::limits::budget_left(daily, used))})
-    } else {
-        json!({"daily_thb": null, "used_thb": format_thb(used), "left_thb": null})
+    // The engine's one daily budget, for THB and every coin together (each valued when held).
+    let limit = match crate::views::withdrawal_budget(&web, account.user) {
+        Some(b) => json!({"daily_thb": format_thb(b.daily), "used_thb": format_thb(b.used_today), "left_thb": format_thb(b.left_today)}),
+        None => {
+            let used = web.gateway.fiat()?.withdrawn_today_satang(account.id).await?;
+            json!({"daily_thb": null, "used_thb": format_thb(used), "left_thb": null})
+        }
     };
     let pending = web
         .store
