@@ -769,3 +769,50 @@ async fn deposit_addresses_are_swept_through_offline_signed_transactions_with_ga
     assert_eq!((rig.token_balance(&hot_ttt).await, rig.token_balance(&a0).await), (3 * ETH_WEI, 0), "swept whole");
     rig.exchange.stop().await;
 }
+
+/// Proof of reserves' assets side on Ethereum: hot and cold balances of ETH and the token, the
+/// unswept deposit addresses', and the hot key's EIP-191 signature of the message — the same
+/// bytes anvil's own `personal_sign` makes for a key, and one a cold key signs offline checks
+/// against its cold address and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserves_list_hot_cold_and_deposits_with_eip191_signatures() {
+    use talat_custody::evm::message::{sign_personal, verify_personal};
+    let rig = Rig::start().await;
+    // anvil signs personal messages for its unlocked account 0, whose key is published.
+    let dev = LocalEvmSigner::from_hex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").unwrap();
+    assert_eq!(to_lower_hex(&dev.address()), rig.node.accounts[0]);
+    let message = "talat proof of reserves: report 7, root 00ff, as of 2026-12-06";
+    let by_node: String = rig.node.call("personal_sign", serde_json::json!([format!("0x{}", hex::encode(message)), rig.node.accounts[0]])).await.unwrap();
+    assert_eq!(sign_personal(&dev, message).unwrap(), by_node, "our EIP-191 signature is the node's");
+
+    let hot = rig.fund_hot("ETH", 20 * ETH_WEI, 0).await;
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 4 * ETH_WEI).await;
+    let cold0 = to_lower_hex(&cold_signer(0).address());
+    rig.node.send_eth(1, &cold0, 7 * ETH_WEI).await.unwrap();
+    rig.node.send_token(0, &rig.token, &cold0, 5 * ETH_WEI).await.unwrap();
+    let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
+    let a0 = rig.address(0, "TTT-ERC20").await.to_ascii_lowercase();
+    rig.node.send_token(0, &rig.token, &a0, 2 * ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+
+    let reserves = rig.custody.reserves(message).await.unwrap();
+    let eth = reserves.iter().find(|r| r.network == "ETH").unwrap();
+    assert_eq!((eth.hot_address.as_str(), eth.hot_units, eth.cold_units, eth.deposit_units), (hot.as_str(), 20 * UNIT, Some(7 * UNIT), 0));
+    assert_eq!((eth.scheme.as_str(), eth.cold.len(), eth.cold[0].address.as_str()), ("eip191", 1, cold0.as_str()));
+    assert!(verify_personal(&eth.hot_address, message, &eth.signature));
+    assert!(!verify_personal(&eth.hot_address, "another message", &eth.signature));
+    let token = reserves.iter().find(|r| r.network == "TTT-ERC20").unwrap();
+    assert_eq!((token.hot_address.as_str(), token.hot_units, token.cold_units, token.deposit_units), (hot_ttt.as_str(), 4 * UNIT, Some(5 * UNIT), 2 * UNIT));
+    assert_eq!(token.total_units(), u128::from(11 * UNIT));
+    assert!(verify_personal(&token.hot_address, message, &token.signature));
+    assert!(!verify_personal(&eth.hot_address, message, &token.signature), "each network's own hot key");
+
+    // Cold control, checked as the console checks it: the cold key's own signature only.
+    let config = &rig.custody.network("ETH").unwrap().config;
+    let by_cold = sign_personal(&cold_signer(0), message).unwrap();
+    assert!(talat_custody::reserves::verify_control(config, &cold0, message, &by_cold));
+    assert!(!talat_custody::reserves::verify_control(config, &cold0, message, &sign_personal(&cold_signer(1), message).unwrap()));
+    assert!(!talat_custody::reserves::verify_control(config, &to_lower_hex(&cold_signer(1).address()), message, &by_cold));
+    rig.exchange.stop().await;
+}

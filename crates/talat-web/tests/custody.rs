@@ -29,9 +29,18 @@ struct Rig {
 }
 
 async fn start() -> Rig {
+    start_with_cold("").await
+}
+
+/// With a cold wallet of the account xpub `cold_xpub` (none when empty).
+async fn start_with_cold(cold_xpub: &str) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
-    let network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc");
+    let network = NetworkConfig {
+        cold_xpub: cold_xpub.into(),
+        cold_addresses: 3,
+        ..NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc")
+    };
     let config = CustodyConfig { networks: vec![network] };
     let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
     let put = Arc::clone(&slot);
@@ -279,5 +288,67 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
     assert_eq!(r["covered"].as_bool(), Some(units(&r["total"]) >= units(&owed)), "{r}");
     let (_, public) = c.b.get("/api/por/latest.json").await;
     assert_eq!(public["reserves"], report["reserves"], "the public report shows the same assets side");
+    rig.kit.ex.stop().await;
+}
+
+/// Proof of reserves' cold side: a published report lists each cold address holding coins;
+/// whoever holds the cold key signs the report's message offline (BIP-137), and the console
+/// attaches it — verified first, so a wrong signature is a 400 that stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_address_proves_control_of_a_published_report_offline() {
+    use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let cold_master = Xpriv::new_master(bitcoin::NetworkKind::Main, &[3; 32]).unwrap();
+    let rig = start_with_cold(&Xpub::from_priv(&secp, &cold_master).to_string()).await;
+    let kit = &rig.kit;
+    let key_of = |index: u32| cold_master.derive_priv(&secp, &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index }]).unwrap().private_key;
+    let book = talat_custody::keys::AddressBook::new(&Xpub::from_priv(&secp, &cold_master).to_string(), "rltc").unwrap();
+    let (cold0, cold1) = (book.address(0).unwrap(), book.address(1).unwrap());
+    rig.node.send(&cold0, "2.5").await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    let _customer = customer(kit, "holder@example.com").await;
+    let mut browsers = staff_browsers(kit).await;
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/por/publish", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["report"]["id"].as_u64().unwrap();
+    let r = &v["report"]["reserves"][0];
+    assert_eq!((r["cold"].as_str(), r["scheme"].as_str()), (Some("2.5"), Some("bip137")), "{v}");
+    assert_eq!(r["cold_addresses"], json!([{"address": cold0, "units": "250000000", "amount": "2.5", "proven": false}]), "{v}");
+    let message = r["message"].as_str().unwrap().to_owned();
+    let magic = talat_custody::reserves::message_magic("LTC");
+    let route = format!("/web/api/console/por/reports/{id}/cold-proofs");
+
+    // Refused, each with its reason, and nothing stored: another key's signature, another
+    // message's, an address the report does not list, not base64 at all; support may not.
+    let before = kit.web.store.por_report(id).await.unwrap().unwrap().reserves;
+    let wrong_key = talat_custody::reserves::sign_message(&key_of(1), &magic, &message);
+    let wrong_message = talat_custody::reserves::sign_message(&key_of(0), &magic, "another message");
+    for (address, signature, field) in [
+        (cold0.as_str(), wrong_key.as_str(), "signature"),
+        (cold0.as_str(), wrong_message.as_str(), "signature"),
+        (cold0.as_str(), "%%%", "signature"),
+        (cold1.as_str(), wrong_key.as_str(), "address"),
+    ] {
+        let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"network": "LTC", "address": address, "signature": signature})).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{v}");
+        assert!(v["message"].as_str().is_some_and(|m| m.len() > 20), "a readable reason: {v}");
+    }
+    let good = talat_custody::reserves::sign_message(&key_of(0), &magic, &message);
+    let (s, _) = staff(&mut browsers, Role::Support).post(&route, json!({"network": "LTC", "address": cold0, "signature": good})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(kit.web.store.por_report(id).await.unwrap().unwrap().reserves, before, "nothing stored");
+
+    // The cold key's own signature is kept and shown as proven, to the public too.
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"network": "LTC", "address": cold0.to_ascii_uppercase(), "signature": good})).await;
+    assert_eq!(s, 200, "{v}");
+    let proven = &v["report"]["reserves"][0]["cold_addresses"][0];
+    assert_eq!(
+        (proven["proven"].as_bool(), proven["signature"].as_str(), proven["address"].as_str()),
+        (Some(true), Some(good.as_str()), Some(cold0.as_str())),
+        "{v}"
+    );
+    assert!(talat_custody::reserves::verify_message(&cold0, "rltc", &magic, &message, &good));
+    let (_, public) = Browser::new(kit).get("/api/por/latest.json").await;
+    assert_eq!(public["reserves"][0]["cold_addresses"][0]["proven"].as_bool(), Some(true), "{public}");
     rig.kit.ex.stop().await;
 }
