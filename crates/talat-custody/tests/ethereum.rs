@@ -290,13 +290,19 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     assert_eq!(r.amount_raw.as_deref().map(|a| a.trim_start_matches("0x").trim_start_matches('0').len()), Some(51), "the raw word is kept");
     assert_eq!(rig.balance(1, "TTT"), (0, 0));
 
-    // A reorg takes the block of an uncredited deposit: it is dropped, nothing is credited.
-    let before = rig.node.snapshot().await.unwrap();
+    // A reorg takes the block of an uncredited deposit (the node's own `anvil_reorg`: the
+    // block replaced by another of the same height, the transaction gone): it is dropped,
+    // nothing is credited.
     let lost = rig.node.send_eth(2, &a1, 2 * ETH_WEI).await.unwrap();
     rig.node.mine(1).await.unwrap();
     eth.pass().await.unwrap();
     assert_eq!(rig.deposit("ETH", &lost, 0).await.status, "confirming");
-    rig.node.revert(&before).await.unwrap();
+    let tip = rig.node.rpc().tip_height().await.unwrap();
+    let replaced = rig.node.rpc().block_hash(tip).await.unwrap();
+    rig.node.reorg(1).await.unwrap();
+    assert_eq!(rig.node.rpc().tip_height().await.unwrap(), tip, "the same height");
+    assert_ne!(rig.node.rpc().block_hash(tip).await.unwrap(), replaced, "another block");
+    assert!(rig.node.rpc().receipt(&lost).await.unwrap().is_none(), "the deposit is no longer mined");
     rig.node.mine(3).await.unwrap();
     let report = eth.pass().await.unwrap();
     assert_eq!(report.dropped, 1, "{report:?}");

@@ -205,8 +205,10 @@ impl Custody {
             (0, (destination, u128::from(row.send_units), Vec::new()))
         } else {
             let book = cold_book(c)?;
-            let watched = (0..u64::from(c.cold_addresses)).any(|i| book.address(i).is_ok_and(|a| a == row.destination));
-            assert!(watched, "a transfer to cold pays a watched cold address");
+            // Proposed to a watched cold address; the config may have changed since.
+            if !(0..u64::from(c.cold_addresses)).any(|i| book.address(i).is_ok_and(|a| a == row.destination)) {
+                return Err(WithdrawError::Conflict(format!("{} is not one of the cold wallet's watched addresses; nothing was signed", row.destination)));
+            }
             let raw = raw_of(c, row.send_units)?;
             (raw, payment(c, destination, raw))
         };
