@@ -352,3 +352,77 @@ async fn a_cold_address_proves_control_of_a_published_report_offline() {
     assert_eq!(public["reserves"][0]["cold_addresses"][0]["proven"].as_bool(), Some(true), "{public}");
     rig.kit.ex.stop().await;
 }
+
+/// An Ethereum network through the console, on a real anvil node: the wallets page shows the
+/// cold wallet beside the hot one; the hot excess goes to cold under four eyes; a top-up from
+/// cold is an unsigned transaction released on approval, and only the cold key's own signature
+/// of exactly it is broadcast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_hot_and_cold_through_the_console() {
+    use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+    use talat_custody::evm::signer::{sign_transaction, LocalEvmSigner};
+    use talat_custody::evm::tx::{bytes_of_hex, decode_unsigned, Eip1559Tx};
+    const ETH_WEI: u128 = 1_000_000_000_000_000_000;
+    let node = talat_custody::evm::anvil::AnvilNode::start().await.expect("anvil starts (scripts/custody-env installs it)");
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let cold_master = Xpriv::new_master(bitcoin::NetworkKind::Main, &[4; 32]).unwrap();
+    let network = NetworkConfig {
+        cold_xpub: Xpub::from_priv(&secp, &cold_master).to_string(),
+        cold_addresses: 2,
+        hot_low_units: 2 * 100_000_000,
+        hot_high_units: 10 * 100_000_000,
+        ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, talat_custody::evm::anvil::CHAIN_ID)
+    };
+    let kit = common::start(common::relaxed()).await;
+    let custody =
+        Arc::new(Custody::new(&CustodyConfig { networks: vec![network] }, kit.ex.gateway.store.clone().unwrap(), Arc::clone(&kit.ex.gateway)).unwrap());
+    kit.web.custody.set(Arc::clone(&custody)).ok().unwrap();
+    let (_, hot) = custody.evm_hot_signer(custody.network("ETH").unwrap()).await.unwrap();
+    node.send_eth(0, &hot, 20 * ETH_WEI).await.unwrap();
+    node.mine(1).await.unwrap();
+    let mut browsers = staff_browsers(&kit).await;
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    let w = &v["wallets"][0];
+    assert_eq!(
+        (w["hot_balance"].as_str(), w["watermark"].as_str(), w["cold_configured"].as_bool(), w["cold_balance"].as_str()),
+        (Some("20.0"), Some("high"), Some(true), Some("0.0")),
+        "{v}"
+    );
+
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/to-cold", json!({"network": "ETH"})).await;
+    assert_eq!((s, v["sweep"]["kind"].as_str(), v["sweep"]["send"].as_str()), (StatusCode::OK, Some("to_cold"), Some("14.0")), "{v}");
+    let id = v["sweep"]["id"].as_u64().unwrap();
+    let (s, _) = staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not by the proposer");
+    let (s, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    assert_eq!((s, v["sweep"]["status"].as_str()), (StatusCode::OK, Some("broadcast")), "{v}");
+    node.mine(1).await.unwrap();
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert_eq!(v["wallets"][0]["cold_balance"].as_str(), Some("14.0"), "{v}");
+
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/top-up", json!({"network": "ETH", "amount": "3"})).await;
+    assert_eq!((s, v["sweep"]["psbt"].is_null()), (StatusCode::OK, true), "released only on approval: {v}");
+    let id = v["sweep"]["id"].as_u64().unwrap();
+    let from = v["sweep"]["from"].as_str().unwrap().to_owned();
+    let (_, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    let prepared = decode_unsigned(&bytes_of_hex(v["sweep"]["psbt"].as_str().unwrap()).unwrap()).unwrap();
+    let key = cold_master.derive_priv(&secp, &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index: 0 }]).unwrap().private_key;
+    let cold_key = LocalEvmSigner::from_hex(&hex::encode(key.secret_bytes())).unwrap();
+    let more = sign_transaction(&cold_key, &Eip1559Tx { value_wei: prepared.value_wei * 2, ..prepared.clone() }).unwrap();
+    let route = format!("/web/api/console/custody/sweeps/{id}/broadcast");
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"transaction_hex": more.raw_hex()})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("value")), "names what differs: {v}");
+    assert!(!node.rpc().knows(&more.txid_hex()).await.unwrap());
+    let good = sign_transaction(&cold_key, &prepared).unwrap();
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"transaction_hex": good.raw_hex()})).await;
+    assert_eq!(
+        (s, v["sweep"]["status"].as_str(), from.as_str()),
+        (StatusCode::OK, Some("broadcast"), talat_custody::evm::address::to_lower_hex(&talat_custody::evm::signer::EvmSigner::address(&cold_key)).as_str()),
+        "{v}"
+    );
+    node.mine(1).await.unwrap();
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert!(v["wallets"][0]["hot_balance"].as_str().is_some_and(|b| b.starts_with("8.99")), "6 ETH less gas, plus 3: {v}");
+    kit.ex.stop().await;
+}
