@@ -565,6 +565,12 @@ async fn the_hot_excess_goes_to_cold_once_and_cold_tops_up_hot_through_an_offlin
     assert_eq!((sent.unsigned_txid.as_str(), sent.raw_tx.as_deref()), (txs[0].txid.as_str(), Some(txs[0].raw_tx.as_str())), "recorded as sent");
     let again = rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
     assert_eq!(again.raw_tx, sent.raw_tx, "a repeat approve re-sends the recorded bytes");
+    // The node loses it (dropped from its pool, as a restarted node would): approving again
+    // sends the recorded transaction, the same id, never a new signature.
+    let dropped: serde_json::Value = rig.node.call("anvil_dropTransaction", serde_json::json!([sent.unsigned_txid])).await.unwrap();
+    assert!(!dropped.is_null() && !rig.node.rpc().knows(&sent.unsigned_txid).await.unwrap(), "dropped: {dropped}");
+    rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    assert!(rig.node.rpc().knows(&sent.unsigned_txid).await.unwrap(), "the recorded bytes went out again");
     rig.node.mine(1).await.unwrap();
     let again = rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
     assert_eq!((again.status.as_str(), again.raw_tx.as_deref()), ("broadcast", sent.raw_tx.as_deref()), "and once mined, it is found, not re-signed");
