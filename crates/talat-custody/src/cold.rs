@@ -2,7 +2,9 @@
 //! account xpub, the key offline); transfers hot → cold, proposed by one staff member and signed
 //! by talat once a second approves (recorded before broadcast, as withdrawals are); and
 //! top-ups cold → hot, a PSBT for the offline cold key, sent only if the signed transaction is
-//! that PSBT's own. Both kinds share the sweeps' table and four-eyes approval.
+//! that PSBT's own. Both kinds share the sweeps' table and four-eyes approval. The Ethereum
+//! family's side (balances per cold address, nonces, unsigned EIP-1559 top-ups) is
+//! [`crate::evm::transfers`].
 
 use crate::keys::AddressBook;
 use crate::payout::{Utxo, DUST_CHANGE_UNITS};
@@ -23,11 +25,11 @@ pub struct WalletBalance {
 }
 
 fn cold_book(n: &Network) -> Result<AddressBook, WithdrawError> {
-    if n.config.is_evm() {
-        return Err(WithdrawError::Conflict(format!("{}: transfers between hot and cold are built for the Bitcoin family only", n.config.network)));
-    }
     if n.config.cold_xpub.is_empty() {
         return Err(WithdrawError::Conflict(format!("{} has no cold wallet configured (cold_xpub)", n.config.network)));
+    }
+    if n.config.is_evm() {
+        return crate::evm::transfers::cold_book(&n.config);
     }
     AddressBook::new(&n.config.cold_xpub, &n.config.hrp).map_err(|e| WithdrawError::Unavailable(format!("cold_xpub: {e}")))
 }
@@ -42,7 +44,7 @@ impl Custody {
     }
 
     /// The cold wallet's unspent outputs, each with its receive address's index.
-    async fn cold_outputs(&self, n: &Network) -> Result<Vec<(u64, Utxo)>, WithdrawError> {
+    pub(crate) async fn cold_outputs(&self, n: &Network) -> Result<Vec<(u64, Utxo)>, WithdrawError> {
         let book = cold_book(n)?;
         let addresses = cold_addresses(n, &book)?;
         let found = n.config.bitcoin_rpc().unspent_of(&addresses, &n.config.hrp).await?;
@@ -52,8 +54,11 @@ impl Custody {
     /// The cold wallet's balance; `None` without a cold wallet.
     pub async fn cold_balance(&self, network: &str) -> Result<Option<WalletBalance>, WithdrawError> {
         let n = self.network_of(network)?;
-        if n.config.cold_xpub.is_empty() || n.config.is_evm() {
+        if n.config.cold_xpub.is_empty() {
             return Ok(None);
+        }
+        if n.config.is_evm() {
+            return self.evm_cold_balance(n).await.map(Some);
         }
         let outputs = self.cold_outputs(n).await?;
         Ok(Some(WalletBalance { units: outputs.iter().map(|(_, u)| u.units).sum(), outputs: outputs.len() }))
@@ -62,6 +67,9 @@ impl Custody {
     /// The hot wallet's balance, less what signed withdrawals and transfers already spend.
     pub async fn hot_balance(&self, network: &str) -> Result<WalletBalance, WithdrawError> {
         let n = self.network_of(network)?;
+        if n.config.is_evm() {
+            return self.evm_hot_balance(n).await;
+        }
         let (_, hot) = self.hot_signer(n).await?;
         let reserved = self.store.custody_reserved_inputs(&n.config.network).await?;
         let free: Vec<Utxo> = n.config.bitcoin_rpc().unspent(&hot).await?.into_iter().filter(|u| !reserved.contains(&u.outpoint())).collect();
@@ -91,7 +99,10 @@ impl Custody {
                 )))
             }
         };
-        if amount <= DUST_CHANGE_UNITS || amount >= hot.units {
+        // The Bitcoin family's fee comes out of the hot outputs; on Ethereum the gas is ETH
+        // (of the hot wallet) on top of the value.
+        let least = if c.is_evm() { 0 } else { DUST_CHANGE_UNITS };
+        if amount <= least || amount > hot.units || (amount == hot.units && !(c.is_evm() && c.token().is_some())) {
             return Err(WithdrawError::Conflict(format!(
                 "{amount} units cannot move: the hot wallet has {} units, and the network fee comes on top",
                 hot.units
@@ -109,6 +120,9 @@ impl Custody {
     pub async fn propose_top_up(&self, network: &str, staff_id: u64, amount_units: u64) -> Result<CustodySweepRow, WithdrawError> {
         let n = self.network_of(network)?;
         let book = cold_book(n)?;
+        if n.config.is_evm() {
+            return self.propose_evm_top_up(n, staff_id, amount_units).await;
+        }
         if amount_units <= DUST_CHANGE_UNITS {
             return Err(WithdrawError::Conflict(format!("{amount_units} units is too little to move")));
         }
@@ -150,7 +164,8 @@ impl Custody {
     /// signed if it was signed.
     pub async fn approve_transfer(&self, id: u64, staff_id: u64) -> Result<CustodySweepRow, WithdrawError> {
         let row = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))?;
-        if row.kind == "to_cold" && matches!(row.status.as_str(), "approved" | "signed" | "broadcast") {
+        let from_hot = matches!(row.kind.as_str(), "to_cold" | "gas");
+        if from_hot && matches!(row.status.as_str(), "approved" | "signed" | "broadcast") {
             return self.send_to_cold(id).await;
         }
         if !self.store.approve_custody_sweep(id, staff_id, self.gateway.now_ms()).await? {
@@ -161,20 +176,40 @@ impl Custody {
             }));
         }
         let row = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))?;
-        if row.kind == "to_cold" {
+        if from_hot {
             return self.send_to_cold(id).await;
+        }
+        if row.kind == "sweep" {
+            self.send_gas_of(&row, staff_id).await?;
         }
         Ok(row)
     }
 
-    /// Signs an approved transfer to cold (once: a signed one is only sent again as recorded)
-    /// and broadcasts it.
+    /// An approved EVM token sweep's gas top-up, approved with it and sent from the hot
+    /// wallet (a failure to send leaves it approved: approving it again sends it).
+    async fn send_gas_of(&self, sweep: &CustodySweepRow, staff_id: u64) -> Result<(), WithdrawError> {
+        let Some(gas) = self.gas_of_sweep(sweep).await? else { return Ok(()) };
+        if gas.status == "proposed" && !self.store.approve_custody_sweep(gas.id, staff_id, self.gateway.now_ms()).await? {
+            return Err(WithdrawError::Conflict(format!("the gas top-up {} of sweep {} could not be approved", gas.id, sweep.id)));
+        }
+        if let Err(e) = self.send_to_cold(gas.id).await {
+            tracing::warn!("custody {}: gas top-up {} of sweep {} not sent yet: {e}", sweep.network, gas.id, sweep.id);
+        }
+        Ok(())
+    }
+
+    /// Signs an approved transfer to cold, or an Ethereum sweep's gas top-up (once: a signed
+    /// one is only sent again as recorded), and broadcasts it.
     pub async fn send_to_cold(&self, id: u64) -> Result<CustodySweepRow, WithdrawError> {
         let row = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no transfer {id}")))?;
-        if row.kind != "to_cold" || !matches!(row.status.as_str(), "approved" | "signed" | "broadcast") {
+        let from_hot = row.kind == "to_cold" || (row.kind == "gas" && self.network_of(&row.network)?.config.is_evm());
+        if !from_hot || !matches!(row.status.as_str(), "approved" | "signed" | "broadcast") {
             return Err(WithdrawError::Conflict(format!("transfer {id} is a {} that is {}, not an approved transfer to cold", row.kind, row.status)));
         }
         let n = self.network_of(&row.network)?;
+        if n.config.is_evm() {
+            return self.send_evm_from_hot(n, &row).await;
+        }
         let raw = match &row.raw_tx {
             Some(raw) => raw.clone(),
             None => self.sign_to_cold(n, &row).await?,
@@ -204,7 +239,7 @@ impl Custody {
     }
 }
 
-fn new_transfer(n: &Network, kind: &str, destination: String, amount_units: u64, staff_id: u64, now_ms: u64) -> CustodySweepRow {
+pub(crate) fn new_transfer(n: &Network, kind: &str, destination: String, amount_units: u64, staff_id: u64, now_ms: u64) -> CustodySweepRow {
     CustodySweepRow {
         id: 0,
         network: n.config.network.clone(),

@@ -6,6 +6,10 @@
 //! message magic ("Litecoin Signed Message:\n") and the message, each prefixed with its length,
 //! signed with a recoverable ECDSA signature whose header byte (39 + recovery id) says the
 //! address is native SegWit P2WPKH; base64. Anyone can recover the key and compare its address.
+//! On the Ethereum family the hot key signs as wallets' `personal_sign` does (EIP-191,
+//! [`crate::evm::message`]), and the hot and cold balances are the addresses' ETH or token
+//! balances. Cold addresses are listed one by one, so whoever holds the cold key can prove
+//! control of each offline ([`verify_control`] checks such a signature, of either family).
 
 use crate::keys::is_segwit_address;
 use crate::service::{Custody, Network};
@@ -78,6 +82,23 @@ pub fn verify_message(address: &str, hrp: &str, magic: &str, message: &str, sign
     bech32::segwit::encode_v0(hrp, &program).is_ok_and(|own| own.eq_ignore_ascii_case(address))
 }
 
+/// Whether `signature` signs `message` by the key of `address` on the network: BIP-137 with
+/// the network's message magic on the Bitcoin family, EIP-191 on Ethereum's.
+pub fn verify_control(config: &crate::network::NetworkConfig, address: &str, message: &str, signature: &str) -> bool {
+    if config.is_evm() {
+        crate::evm::message::verify_personal(address, message, signature)
+    } else {
+        verify_message(&address.to_ascii_lowercase(), &config.hrp, &message_magic(&config.network), message, signature)
+    }
+}
+
+/// One cold address and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColdAddress {
+    pub address: String,
+    pub units: u64,
+}
+
 /// One network's reserves at a moment, with the hot address's signed message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkReserves {
@@ -87,11 +108,15 @@ pub struct NetworkReserves {
     pub hot_units: u64,
     /// `None` without a cold wallet.
     pub cold_units: Option<u64>,
+    /// The cold addresses holding any of it.
+    pub cold: Vec<ColdAddress>,
     /// Credited deposit outputs still at customers' deposit addresses (not in a sent sweep).
     pub deposit_units: u64,
     pub message: String,
     pub magic: String,
     pub signature: String,
+    /// How `signature` is made: `bip137` or `eip191`.
+    pub scheme: String,
 }
 
 impl NetworkReserves {
@@ -101,15 +126,14 @@ impl NetworkReserves {
 }
 
 impl Custody {
-    /// Every Bitcoin-family network's reserves now, the hot address signing `message` (the
-    /// Ethereum family's assets side is not built yet).
+    /// Every network's reserves now, the hot address signing `message`.
     pub async fn reserves(&self, message: &str) -> Result<Vec<NetworkReserves>, WithdrawError> {
         if message.len() > MAX_MESSAGE_BYTES {
             return Err(WithdrawError::Conflict(format!("a message of at most {MAX_MESSAGE_BYTES} bytes")));
         }
         let mut out = Vec::with_capacity(self.networks.len());
-        for n in self.networks.iter().filter(|n| !n.config.is_evm()) {
-            out.push(self.network_reserves(n, message).await?);
+        for n in &self.networks {
+            out.push(if n.config.is_evm() { self.evm_network_reserves(n, message).await? } else { self.network_reserves(n, message).await? });
         }
         Ok(out)
     }
@@ -121,7 +145,12 @@ impl Custody {
         // Everything at the hot address, also what signed withdrawals are about to spend: it is
         // still the operator's until the chain says otherwise.
         let hot_units = rpc.unspent(&hot_address).await?.iter().map(|u| u.units).sum();
-        let cold_units = self.cold_balance(&c.network).await?.map(|b| b.units);
+        let (cold_units, cold) = if c.cold_xpub.is_empty() {
+            (None, Vec::new())
+        } else {
+            let cold = self.cold_addresses_held(n).await?;
+            (Some(cold.iter().map(|a| a.units).sum()), cold)
+        };
         let swept: Vec<String> = self
             .store
             .custody_sweeps(talat_store::MAX_CUSTODY_ROWS)
@@ -147,11 +176,71 @@ impl Custody {
             hot_address,
             hot_units,
             cold_units,
+            cold,
             deposit_units,
             message: message.to_owned(),
             magic,
             signature,
+            scheme: "bip137".into(),
         })
+    }
+
+    /// An Ethereum-family network's reserves: the hot and cold addresses' balances of its
+    /// asset, what customers' deposit addresses with credited deposits hold now (unswept), and
+    /// the hot key's EIP-191 signature of `message`.
+    async fn evm_network_reserves(&self, n: &Network, message: &str) -> Result<NetworkReserves, WithdrawError> {
+        use crate::evm::transfers::{asset_raw, units_of};
+        let c = &n.config;
+        let rpc = crate::evm::rpc::EvmRpc::of(c);
+        let (signer, hot_address) = self.evm_hot_signer(n).await?;
+        let hot_units = units_of(c, asset_raw(&rpc, c, &crate::evm::address::parse_hex(&hot_address).expect("a stored hot address")).await?)?;
+        let (cold_units, cold) = if c.cold_xpub.is_empty() {
+            (None, Vec::new())
+        } else {
+            let holdings = self.evm_cold_holdings(n).await?;
+            let cold: Vec<ColdAddress> = holdings.into_iter().filter(|h| h.raw > 0).map(|h| ColdAddress { address: h.address, units: h.units }).collect();
+            (Some(cold.iter().map(|a| a.units).sum()), cold)
+        };
+        let mut addresses: Vec<String> =
+            self.store.custody_credited_deposits(&c.network, talat_store::MAX_CUSTODY_ROWS).await?.into_iter().map(|d| d.address).collect();
+        addresses.sort();
+        addresses.dedup();
+        let mut deposit_units = 0u64;
+        for a in &addresses {
+            let Some(owner) = crate::evm::address::parse_hex(a) else { continue };
+            deposit_units = deposit_units.saturating_add(units_of(c, asset_raw(&rpc, c, &owner).await?)?);
+        }
+        let signature = crate::evm::message::sign_personal(&signer, message).map_err(WithdrawError::Unavailable)?;
+        debug_assert!(crate::evm::message::verify_personal(&hot_address, message, &signature), "a signature checks against its own address");
+        Ok(NetworkReserves {
+            network: c.network.clone(),
+            asset: c.asset.clone(),
+            hot_address,
+            hot_units,
+            cold_units,
+            cold,
+            deposit_units,
+            message: message.to_owned(),
+            magic: crate::evm::message::PERSONAL_PREFIX.into(),
+            signature,
+            scheme: "eip191".into(),
+        })
+    }
+
+    /// The Bitcoin family's cold addresses holding confirmed outputs, with their sums.
+    async fn cold_addresses_held(&self, n: &Network) -> Result<Vec<ColdAddress>, WithdrawError> {
+        let book = crate::keys::AddressBook::new(&n.config.cold_xpub, &n.config.hrp).map_err(|e| WithdrawError::Unavailable(format!("cold_xpub: {e}")))?;
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for (index, utxo) in self.cold_outputs(n).await? {
+            match out.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, units)) => *units = units.saturating_add(utxo.units),
+                None => out.push((index, utxo.units)),
+            }
+        }
+        out.sort_unstable();
+        out.into_iter()
+            .map(|(index, units)| Ok(ColdAddress { address: book.address(index).map_err(|e| WithdrawError::Unavailable(e.to_string()))?, units }))
+            .collect()
     }
 }
 

@@ -3,7 +3,8 @@
 //! output and its key's origin (the account xpub's fingerprint and the path `0/index`), for the
 //! operator's offline signer. A second staff member approves before the PSBT is released (the
 //! web layer), and the signed transaction is accepted only if it is that PSBT's transaction
-//! (the same txid: SegWit signatures do not change it).
+//! (the same txid: SegWit signatures do not change it). The Ethereum family's sweeps (one
+//! unsigned transaction per deposit address, and gas top-ups) are [`crate::evm::sweep`].
 
 use crate::keys::AddressBook;
 use crate::service::Custody;
@@ -22,10 +23,21 @@ impl Custody {
     /// Prepares (and records, as proposed by `staff_id`) a sweep of every credited, unspent
     /// deposit output of `network` not already in a sweep, to the hot wallet.
     pub async fn propose_sweep(&self, network: &str, staff_id: u64) -> Result<CustodySweepRow, WithdrawError> {
+        Ok(self.propose_sweeps(network, staff_id).await?.remove(0))
+    }
+
+    /// Prepares the network's sweeps: one PSBT of every credited deposit output on the Bitcoin
+    /// family; on Ethereum's one unsigned transaction per deposit address (first), each
+    /// followed by the gas top-up it needs, if any (`crate::evm::sweep`). Never empty.
+    pub async fn propose_sweeps(&self, network: &str, staff_id: u64) -> Result<Vec<CustodySweepRow>, WithdrawError> {
         let n = self.network(network).map_err(|e| WithdrawError::NotFound(e.to_string()))?;
         if n.config.is_evm() {
-            return Err(WithdrawError::Conflict(format!("{network}: sweeps of Ethereum deposit addresses are not built (PSBTs are the Bitcoin family's)")));
+            return self.propose_evm_sweeps(n, staff_id).await;
         }
+        Ok(vec![self.propose_utxo_sweep(n, staff_id).await?])
+    }
+
+    async fn propose_utxo_sweep(&self, n: &crate::service::Network, staff_id: u64) -> Result<CustodySweepRow, WithdrawError> {
         let rpc = n.config.bitcoin_rpc();
         let taken = self.store.custody_swept_inputs(&n.config.network).await?;
         let mut utxos = Vec::new();
@@ -83,18 +95,21 @@ impl Custody {
     /// top-up, after checking it is that PSBT's transaction.
     pub async fn broadcast_sweep(&self, id: u64, signed_hex: &str) -> Result<CustodySweepRow, WithdrawError> {
         let sweep = self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no sweep {id}")))?;
-        if sweep.kind == "to_cold" {
-            return Err(WithdrawError::Conflict("a transfer to cold is signed by talat when it is approved, not by an offline signer".into()));
+        if matches!(sweep.kind.as_str(), "to_cold" | "gas") {
+            return Err(WithdrawError::Conflict(format!("a {} transfer is signed by talat when it is approved, not by an offline signer", sweep.kind)));
         }
         if sweep.status == "proposed" {
             return Err(WithdrawError::Conflict("a second staff member must approve the sweep first".into()));
+        }
+        let n = self.network(&sweep.network).map_err(|e| WithdrawError::NotFound(e.to_string()))?;
+        if n.config.is_evm() {
+            return self.broadcast_evm_prepared(n, &sweep, signed_hex).await;
         }
         let tx: bitcoin::Transaction = bitcoin::consensus::encode::deserialize_hex(signed_hex.trim())
             .map_err(|e| WithdrawError::Conflict(format!("the signed transaction does not decode: {e}")))?;
         if tx.compute_txid().to_string() != sweep.unsigned_txid {
             return Err(WithdrawError::Conflict("this is not the sweep's transaction: its inputs or outputs differ".into()));
         }
-        let n = self.network(&sweep.network).map_err(|e| WithdrawError::NotFound(e.to_string()))?;
         n.config.bitcoin_rpc().broadcast(signed_hex.trim()).await?;
         self.store.mark_custody_sweep_broadcast(id, self.gateway.now_ms()).await?;
         self.store.custody_sweep(id).await?.ok_or_else(|| WithdrawError::NotFound(format!("no sweep {id}")))

@@ -9,9 +9,11 @@ use std::sync::{Arc, OnceLock};
 use talat_api::testkit::TestExchange;
 use talat_core::{Amount, AssetSpec, Command, ExternalId, UserId};
 use talat_custody::chain::Chain;
-use talat_custody::evm::address::{keccak256, parse_hex, to_checksum};
+use talat_custody::evm::address::{keccak256, parse_hex, to_checksum, to_lower_hex};
 use talat_custody::evm::anvil::{AnvilNode, CHAIN_ID};
 use talat_custody::evm::rpc::EvmRpc;
+use talat_custody::evm::signer::{sign_transaction, EvmSigner, LocalEvmSigner};
+use talat_custody::evm::tx::{bytes_of_hex, decode_unsigned, Eip1559Tx};
 use talat_custody::network::{ConfirmationTier, NetworkConfig};
 use talat_custody::withdrawals::{Requester, WithdrawError};
 use talat_custody::{Custody, CustodyConfig};
@@ -27,6 +29,33 @@ const UNIT: u64 = 100_000_000;
 const DAY_MS: u64 = 86_400_000;
 /// Development account that plays the customers' own wallet (a withdrawal's destination).
 const WALLET: usize = 5;
+
+/// The operator's cold wallet key, held offline (here by the test): the BIP-32 master of a
+/// fixed seed; talat is configured with its xpub only.
+fn cold_key() -> (bitcoin::bip32::Xpriv, String) {
+    let master = bitcoin::bip32::Xpriv::new_master(bitcoin::NetworkKind::Main, &[2; 32]).unwrap();
+    let xpub = bitcoin::bip32::Xpub::from_priv(&bitcoin::secp256k1::Secp256k1::new(), &master).to_string();
+    (master, xpub)
+}
+
+/// The offline signer: the cold key's receive key `0/index` signs a prepared unsigned
+/// transaction (hex) as it is.
+fn sign_offline(index: u32, unsigned_hex: &str) -> talat_custody::evm::signer::SignedTx {
+    let tx = decode_unsigned(&bytes_of_hex(unsigned_hex).unwrap()).unwrap();
+    sign_as(&cold_signer(index), &tx)
+}
+
+fn cold_signer(index: u32) -> LocalEvmSigner {
+    use bitcoin::bip32::ChildNumber;
+    let (master, _) = cold_key();
+    let path = [ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index }];
+    let child = master.derive_priv(&bitcoin::secp256k1::Secp256k1::new(), &path).unwrap();
+    LocalEvmSigner::from_hex(&hex::encode(child.private_key.secret_bytes())).unwrap()
+}
+
+fn sign_as(signer: &LocalEvmSigner, tx: &Eip1559Tx) -> talat_custody::evm::signer::SignedTx {
+    sign_transaction(signer, tx).unwrap()
+}
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -92,8 +121,20 @@ impl Rig {
         gw.install_funds(talat_gateway::funds::Funds::default()).unwrap();
         // ETH (scale 8) is listed by the test exchange, which funds each user with 100 ETH.
         gw.execute(Command::ListAsset(AssetSpec { code: "TTT".into(), scale: 8 })).await.unwrap();
-        let eth = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID) };
-        let ttt = NetworkConfig { confirmations: tiers(), poll_ms, ..NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18) };
+        // Both networks keep their excess in one cold wallet (the key offline: `cold_key`), and
+        // keep between 2 and 10 whole coins hot.
+        let (_, cold_xpub) = cold_key();
+        let tweak = |n: NetworkConfig| NetworkConfig {
+            confirmations: tiers(),
+            poll_ms,
+            cold_xpub: cold_xpub.clone(),
+            cold_addresses: 3,
+            hot_low_units: 2 * UNIT,
+            hot_high_units: 10 * UNIT,
+            ..n
+        };
+        let eth = tweak(NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, CHAIN_ID));
+        let ttt = tweak(NetworkConfig::erc20(&node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &token, 18));
         let config = CustodyConfig { networks: vec![eth, ttt] };
         let custody = Arc::new(Custody::new(&config, gw.store.clone().unwrap(), Arc::clone(gw)).unwrap());
         let wallet = node.accounts[WALLET].clone();
@@ -249,13 +290,19 @@ async fn eth_and_token_deposits_confirm_credit_once_and_a_reorg_drops_an_uncredi
     assert_eq!(r.amount_raw.as_deref().map(|a| a.trim_start_matches("0x").trim_start_matches('0').len()), Some(51), "the raw word is kept");
     assert_eq!(rig.balance(1, "TTT"), (0, 0));
 
-    // A reorg takes the block of an uncredited deposit: it is dropped, nothing is credited.
-    let before = rig.node.snapshot().await.unwrap();
+    // A reorg takes the block of an uncredited deposit (the node's own `anvil_reorg`: the
+    // block replaced by another of the same height, the transaction gone): it is dropped,
+    // nothing is credited.
     let lost = rig.node.send_eth(2, &a1, 2 * ETH_WEI).await.unwrap();
     rig.node.mine(1).await.unwrap();
     eth.pass().await.unwrap();
     assert_eq!(rig.deposit("ETH", &lost, 0).await.status, "confirming");
-    rig.node.revert(&before).await.unwrap();
+    let tip = rig.node.rpc().tip_height().await.unwrap();
+    let replaced = rig.node.rpc().block_hash(tip).await.unwrap();
+    rig.node.reorg(1).await.unwrap();
+    assert_eq!(rig.node.rpc().tip_height().await.unwrap(), tip, "the same height");
+    assert_ne!(rig.node.rpc().block_hash(tip).await.unwrap(), replaced, "another block");
+    assert!(rig.node.rpc().receipt(&lost).await.unwrap().is_none(), "the deposit is no longer mined");
     rig.node.mine(3).await.unwrap();
     let report = eth.pass().await.unwrap();
     assert_eq!(report.dropped, 1, "{report:?}");
@@ -487,5 +534,297 @@ async fn the_service_runs_each_ethereum_network_on_its_own_timer() {
     let wrong_decimals = NetworkConfig { engine_decimals: 6, ..NetworkConfig::erc20(&rig.node.rpc_url, TEST_XPUB, CHAIN_ID, "TTT", &rig.token, 6) };
     let e = EvmRpc::of(&wrong_decimals).check(&wrong_decimals).await.unwrap_err();
     assert!(e.contains("18 decimals"), "{e}");
+    rig.exchange.stop().await;
+}
+
+/// Hot → cold and back on ETH and a token: the excess above the watermarks' middle goes to the
+/// first cold address once a second staff member approves (signed by talat with the hot
+/// wallet's next nonce, recorded before it is sent; a repeat sends the same bytes); a top-up
+/// is an unsigned transaction the offline cold key signs, broadcast only if it is exactly the
+/// prepared one signed by that cold address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hot_excess_goes_to_cold_once_and_cold_tops_up_hot_through_an_offline_signed_transaction() {
+    let rig = Rig::start().await;
+    let hot = rig.fund_hot("ETH", 20 * ETH_WEI, 0).await;
+    let cold0 = rig.custody.evm_cold_holdings(rig.custody.network("ETH").unwrap()).await.unwrap()[0].address.clone();
+    assert_eq!(cold0, to_lower_hex(&cold_signer(0).address()), "the cold wallet's first address is the cold key's 0/0");
+    assert_eq!(rig.custody.hot_balance("ETH").await.unwrap().units, 20 * UNIT);
+    assert_eq!(rig.custody.cold_balance("ETH").await.unwrap().unwrap().units, 0);
+
+    // Hot → cold: 20 − (2 + 10) / 2 = 14 ETH, under four eyes, paid once.
+    assert!(matches!(rig.custody.propose_to_cold("ETH", 1, Some(20 * UNIT)).await, Err(WithdrawError::Conflict(_))), "the gas comes on top");
+    let to_cold = rig.custody.propose_to_cold("ETH", 1, None).await.unwrap();
+    assert_eq!((to_cold.kind.as_str(), to_cold.destination.as_str(), to_cold.send_units), ("to_cold", cold0.as_str(), 14 * UNIT));
+    assert!(matches!(rig.custody.propose_to_cold("ETH", 2, None).await, Err(WithdrawError::Conflict(_))), "one open transfer to cold");
+    assert!(matches!(rig.custody.approve_transfer(to_cold.id, 1).await, Err(WithdrawError::Conflict(m)) if m.contains("proposed")));
+    let owner = talat_store::evm_transfer_owner(to_cold.id);
+    assert!(rig.withdrawal_txs(&owner).await.is_empty(), "nothing signed before a second person approves");
+    let sent = rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    let txs = rig.withdrawal_txs(&owner).await;
+    assert_eq!((sent.status.as_str(), txs.len(), txs[0].nonce), ("broadcast", 1, 0), "{sent:?}");
+    assert_eq!((sent.unsigned_txid.as_str(), sent.raw_tx.as_deref()), (txs[0].txid.as_str(), Some(txs[0].raw_tx.as_str())), "recorded as sent");
+    let again = rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    assert_eq!(again.raw_tx, sent.raw_tx, "a repeat approve re-sends the recorded bytes");
+    // The node loses it (dropped from its pool, as a restarted node would): approving again
+    // sends the recorded transaction, the same id, never a new signature.
+    let dropped: serde_json::Value = rig.node.call("anvil_dropTransaction", serde_json::json!([sent.unsigned_txid])).await.unwrap();
+    assert!(!dropped.is_null() && !rig.node.rpc().knows(&sent.unsigned_txid).await.unwrap(), "dropped: {dropped}");
+    rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    assert!(rig.node.rpc().knows(&sent.unsigned_txid).await.unwrap(), "the recorded bytes went out again");
+    rig.node.mine(1).await.unwrap();
+    let again = rig.custody.approve_transfer(to_cold.id, 2).await.unwrap();
+    assert_eq!((again.status.as_str(), again.raw_tx.as_deref()), ("broadcast", sent.raw_tx.as_deref()), "and once mined, it is found, not re-signed");
+    assert_eq!(rig.withdrawal_txs(&owner).await.len(), 1, "one signature");
+    assert_eq!(rig.eth_balance(&cold0).await, 14 * ETH_WEI, "paid once");
+    assert_eq!(rig.custody.cold_balance("ETH").await.unwrap().unwrap(), talat_custody::cold::WalletBalance { units: 14 * UNIT, outputs: 1 });
+    let hot_units = rig.custody.hot_balance("ETH").await.unwrap().units;
+    assert!(hot_units < 6 * UNIT && hot_units > 6 * UNIT - UNIT / 1_000, "6 ETH less the gas: {hot_units}");
+    assert_eq!(rig.node.rpc().pending_nonce(&parse_hex(&hot).unwrap()).await.unwrap(), 1);
+
+    // The hot wallet's next withdrawal takes the next nonce: transfers and withdrawals share them.
+    rig.whitelist(0, "ETH", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let w = rig.custody.request_withdrawal(&rig.who(0), "ETH", &rig.wallet, UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.sign_withdrawal(&w.id).await.unwrap();
+    assert_eq!(rig.withdrawal_txs(&w.id).await[0].nonce, 1);
+
+    // Cold → hot: more than any cold address holds is refused; 3 ETH is prepared unsigned.
+    assert!(matches!(rig.custody.propose_top_up("ETH", 1, 15 * UNIT).await, Err(WithdrawError::Conflict(m)) if m.contains("cold address")));
+    let top_up = rig.custody.propose_top_up("ETH", 1, 3 * UNIT).await.unwrap();
+    assert_eq!((top_up.kind.as_str(), top_up.destination.as_str(), top_up.inputs.as_str()), ("top_up", hot.as_str(), cold0.as_str()));
+    let prepared = decode_unsigned(&bytes_of_hex(&top_up.psbt).unwrap()).unwrap();
+    assert_eq!((prepared.to, prepared.value_wei, prepared.nonce, prepared.chain_id), (parse_hex(&hot).unwrap(), 3 * ETH_WEI, 0, CHAIN_ID));
+    assert!(
+        matches!(rig.custody.propose_top_up("ETH", 1, UNIT).await, Err(WithdrawError::Conflict(_))),
+        "the only funded cold address has a prepared transaction open: a second would take its nonce"
+    );
+    let signed = sign_offline(0, &top_up.psbt);
+    assert!(matches!(rig.custody.broadcast_sweep(top_up.id, &signed.raw_hex()).await, Err(WithdrawError::Conflict(_))), "not before approval");
+    assert!(matches!(rig.custody.approve_transfer(top_up.id, 1).await, Err(WithdrawError::Conflict(_))), "not by the proposer");
+    assert_eq!(rig.custody.approve_transfer(top_up.id, 2).await.unwrap().status, "approved");
+    let tampered = [
+        ("value", sign_as(&cold_signer(0), &Eip1559Tx { value_wei: 4 * ETH_WEI, ..prepared.clone() })),
+        ("to", sign_as(&cold_signer(0), &Eip1559Tx { to: parse_hex(&rig.wallet).unwrap(), ..prepared.clone() })),
+        ("signed by", sign_as(&cold_signer(1), &prepared)),
+        ("signed by", sign_as(&LocalEvmSigner::generate().unwrap().0, &prepared)),
+    ];
+    for (words, bad) in tampered {
+        match rig.custody.broadcast_sweep(top_up.id, &bad.raw_hex()).await {
+            Err(WithdrawError::Conflict(m)) => assert!(m.contains(words), "{m:?} should say {words:?}"),
+            other => panic!("a tampered transaction ({words}) was not refused: {other:?}"),
+        }
+        assert!(!rig.node.rpc().knows(&bad.txid_hex()).await.unwrap(), "nothing reached the node");
+    }
+    assert_eq!(rig.exchange.gateway.store.as_ref().unwrap().custody_sweep(top_up.id).await.unwrap().unwrap().status, "approved", "nor changed");
+    let before = rig.eth_balance(&hot).await;
+    assert_eq!(rig.custody.broadcast_sweep(top_up.id, &signed.raw_hex()).await.unwrap().status, "broadcast");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.eth_balance(&hot).await - before, 3 * ETH_WEI, "the top-up arrived");
+    let cold_after = rig.custody.cold_balance("ETH").await.unwrap().unwrap().units;
+    assert!(cold_after < 11 * UNIT && cold_after > 11 * UNIT - UNIT / 1_000, "the cold address paid 3 ETH and the gas: {cold_after}");
+
+    // A token: the excess to cold (the gas in the hot wallet's ETH), and a top-up whose gas
+    // the cold address pays in ETH.
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 20 * ETH_WEI).await;
+    let to_cold = rig.custody.propose_to_cold("TTT-ERC20", 1, None).await.unwrap();
+    assert_eq!(to_cold.send_units, 14 * UNIT);
+    assert_eq!(rig.custody.approve_transfer(to_cold.id, 2).await.unwrap().status, "broadcast");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.token_balance(&cold0).await, 14 * ETH_WEI);
+    assert_eq!(rig.custody.cold_balance("TTT-ERC20").await.unwrap().unwrap().units, 14 * UNIT);
+    assert_eq!(rig.custody.hot_balance("TTT-ERC20").await.unwrap().units, 6 * UNIT, "tokens exactly: the gas was ETH");
+    let top_up = rig.custody.propose_top_up("TTT-ERC20", 1, 2 * UNIT).await.unwrap();
+    rig.custody.approve_transfer(top_up.id, 2).await.unwrap();
+    let signed = sign_offline(0, &top_up.psbt);
+    assert_eq!(rig.custody.broadcast_sweep(top_up.id, &signed.raw_hex()).await.unwrap().status, "broadcast");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.token_balance(&hot_ttt).await, 8 * ETH_WEI, "6 left hot and 2 topped up");
+    assert_eq!(rig.custody.cold_balance("TTT-ERC20").await.unwrap().unwrap().units, 12 * UNIT);
+    rig.exchange.stop().await;
+}
+
+/// A token withdrawal whose transfer reverts on chain (the hot wallet's token balance is gone
+/// by the time it is mined: here its storage slot is zeroed on the node) keeps its hold; one
+/// staff member proposes releasing it, a different one approves, and only then does the
+/// engine return the hold to the customer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reverted_withdrawal_keeps_its_hold_until_two_staff_members_release_it() {
+    let rig = Rig::start().await;
+    rig.seed(1, "TTT", 10 * UNIT).await;
+    let hot = rig.fund_hot("TTT-ERC20", ETH_WEI, 50 * ETH_WEI).await;
+    rig.whitelist(1, "TTT-ERC20", &rig.wallet, rig.now() - 2 * DAY_MS).await;
+    let w = rig.custody.request_withdrawal(&rig.who(1), "TTT-ERC20", &rig.wallet, 5 * UNIT).await.unwrap();
+    rig.custody.approve_withdrawal(&w.id, 7, "ops@talat.local").await.unwrap();
+    rig.custody.process_withdrawals("TTT-ERC20").await.unwrap();
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "broadcast");
+    assert!(
+        matches!(rig.custody.propose_reverted_release(&w.id, 7, "not mined yet").await, Err(WithdrawError::Conflict(_))),
+        "nothing mined: nothing to release"
+    );
+
+    // balanceOf is the token's storage slot 1: the hot wallet's entry is keccak(hot . 1).
+    let mut key = [0u8; 64];
+    key[12..32].copy_from_slice(&parse_hex(&hot).unwrap());
+    key[63] = 1;
+    let slot = format!("0x{}", hex::encode(keccak256(&key)));
+    let _: serde_json::Value = rig.node.call("anvil_setStorageAt", serde_json::json!([rig.token, slot, format!("0x{}", "0".repeat(64))])).await.unwrap();
+    assert_eq!(rig.token_balance(&hot).await, 0);
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(rig.custody.process_withdrawals("TTT-ERC20").await.unwrap(), 0);
+    let txid = rig.withdrawal_txs(&w.id).await[0].txid.clone();
+    assert_eq!(rig.node.rpc().receipt(&txid).await.unwrap().map(|r| r.success), Some(false), "mined and reverted");
+    let stuck = rig.custody.withdrawal(&w.id).await.unwrap();
+    assert_eq!(stuck.status, "broadcast");
+    assert!(stuck.reason.as_deref().is_some_and(|r| r.contains("reverted")), "{stuck:?}");
+    assert_eq!(rig.balance(1, "TTT"), (5 * UNIT, 5 * UNIT), "the hold stays");
+
+    // Four eyes: a reason is required, one open proposal, not approved by its proposer.
+    assert!(matches!(rig.custody.propose_reverted_release(&w.id, 7, "  ").await, Err(WithdrawError::Conflict(_))));
+    assert!(matches!(rig.custody.propose_reverted_release("no-such-id", 7, "why").await, Err(WithdrawError::NotFound(_))));
+    assert!(matches!(rig.custody.approve_reverted_release(&w.id, 8).await, Err(WithdrawError::NotFound(_))), "nothing proposed yet");
+    let release = rig.custody.propose_reverted_release(&w.id, 7, "the hot wallet had no tokens when it was mined").await.unwrap();
+    assert_eq!(release.txid, txid);
+    assert!(matches!(rig.custody.propose_reverted_release(&w.id, 9, "again").await, Err(WithdrawError::Conflict(_))));
+    assert!(matches!(rig.custody.approve_reverted_release(&w.id, 7).await, Err(WithdrawError::Conflict(m)) if m.contains("proposed")));
+    assert_eq!(rig.balance(1, "TTT"), (5 * UNIT, 5 * UNIT), "still held");
+    let released = rig.custody.approve_reverted_release(&w.id, 8).await.unwrap();
+    assert_eq!(released.status, "rejected");
+    assert!(released.reason.as_deref().is_some_and(|r| r.contains(&txid) && r.contains("staff 7 and 8")), "audited in the row: {released:?}");
+    assert_eq!(rig.balance(1, "TTT"), (10 * UNIT, 0), "the hold is back with the customer");
+    assert!(matches!(rig.custody.approve_reverted_release(&w.id, 9).await, Err(WithdrawError::Conflict(_))), "released once");
+    rig.custody.process_withdrawals("TTT-ERC20").await.unwrap();
+    assert_eq!(rig.custody.withdrawal(&w.id).await.unwrap().status, "rejected");
+    assert_eq!(rig.balance(1, "TTT"), (10 * UNIT, 0));
+    rig.exchange.stop().await;
+}
+
+/// BIP-32 test vector 1's master private key: TEST_XPUB's own (public, fine for a test chain).
+const TEST_XPRV: &str = "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
+
+/// The deposit key's signer for the deposit address `address` (searched among the first 20).
+fn deposit_signer(address: &str) -> LocalEvmSigner {
+    use bitcoin::bip32::{ChildNumber, Xpriv};
+    use std::str::FromStr;
+    let master = Xpriv::from_str(TEST_XPRV).unwrap();
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    (0..20)
+        .map(|index| {
+            let child = master.derive_priv(&secp, &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index }]).unwrap();
+            LocalEvmSigner::from_hex(&hex::encode(child.private_key.secret_bytes())).unwrap()
+        })
+        .find(|s| to_lower_hex(&s.address()) == address)
+        .expect("a deposit address of the test key")
+}
+
+/// Sweeps of deposit addresses: ETH's balance less its gas, and a token's whole balance once
+/// the hot wallet (after a second approval) has sent the address the gas, each an unsigned
+/// transaction the offline deposit key signs, broadcast only if it is exactly that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposit_addresses_are_swept_through_offline_signed_transactions_with_gas_topped_up() {
+    let rig = Rig::start().await;
+    let eth = rig.custody.evm_watcher("ETH", Some(0)).unwrap();
+    let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
+    let a0 = rig.address(0, "ETH").await.to_ascii_lowercase();
+    assert!(matches!(rig.custody.propose_sweep("ETH", 1).await, Err(WithdrawError::Conflict(_))), "nothing credited yet");
+    rig.node.send_eth(1, &a0, 2 * ETH_WEI).await.unwrap();
+    rig.node.send_token(0, &rig.token, &a0, 3 * ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(eth.pass().await.unwrap().credited + ttt.pass().await.unwrap().credited, 2);
+    let (_, hot_eth) = rig.custody.evm_hot_signer(rig.custody.network("ETH").unwrap()).await.unwrap();
+
+    // ETH: one transaction from the deposit address, its balance less the most its gas costs.
+    let sweeps = rig.custody.propose_sweeps("ETH", 1).await.unwrap();
+    assert_eq!(sweeps.len(), 1, "no gas top-up for ETH: {sweeps:?}");
+    let sweep = &sweeps[0];
+    let prepared = decode_unsigned(&bytes_of_hex(&sweep.psbt).unwrap()).unwrap();
+    assert_eq!(
+        (sweep.inputs.as_str(), sweep.destination.as_str(), prepared.to, prepared.nonce),
+        (a0.as_str(), hot_eth.as_str(), parse_hex(&hot_eth).unwrap(), 0)
+    );
+    assert_eq!(prepared.value_wei + prepared.max_gas_cost_wei(), 2 * ETH_WEI, "everything but the gas");
+    assert!(matches!(rig.custody.propose_sweep("ETH", 1).await, Err(WithdrawError::Conflict(_))), "the address has a sweep open");
+    let key = deposit_signer(&a0);
+    let signed = sign_as(&key, &prepared);
+    assert!(matches!(rig.custody.broadcast_sweep(sweep.id, &signed.raw_hex()).await, Err(WithdrawError::Conflict(_))), "not before approval");
+    assert!(matches!(rig.custody.approve_transfer(sweep.id, 1).await, Err(WithdrawError::Conflict(_))), "not by the proposer");
+    assert_eq!(rig.custody.approve_transfer(sweep.id, 2).await.unwrap().status, "approved");
+    let elsewhere = sign_as(&key, &Eip1559Tx { to: parse_hex(&rig.wallet).unwrap(), ..prepared.clone() });
+    assert!(matches!(rig.custody.broadcast_sweep(sweep.id, &elsewhere.raw_hex()).await, Err(WithdrawError::Conflict(m)) if m.contains("to")));
+    assert!(!rig.node.rpc().knows(&elsewhere.txid_hex()).await.unwrap(), "nothing sent");
+    assert_eq!(rig.custody.broadcast_sweep(sweep.id, &signed.raw_hex()).await.unwrap().status, "broadcast");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.eth_balance(&hot_eth).await, prepared.value_wei, "the hot wallet received the sweep");
+
+    // The token: the deposit address has too little ETH left for the transfer's gas, so the
+    // proposal carries a gas top-up from the token network's hot wallet.
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 0).await;
+    let sweeps = rig.custody.propose_sweeps("TTT-ERC20", 1).await.unwrap();
+    assert_eq!(sweeps.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(), ["sweep", "gas"], "{sweeps:?}");
+    let (sweep, gas) = (&sweeps[0], &sweeps[1]);
+    let prepared = decode_unsigned(&bytes_of_hex(&sweep.psbt).unwrap()).unwrap();
+    assert_eq!((prepared.to, prepared.value_wei, sweep.send_units), (parse_hex(&rig.token).unwrap(), 0, 3 * UNIT));
+    assert_eq!(prepared.data, talat_custody::evm::tx::erc20_transfer_data(&parse_hex(&hot_ttt).unwrap(), 3 * ETH_WEI), "transfer(hot, balance)");
+    let left_wei = rig.eth_balance(&a0).await;
+    assert_eq!((gas.destination.as_str(), u128::from(gas.send_units)), (a0.as_str(), prepared.max_gas_cost_wei() - left_wei), "exactly the missing gas");
+    assert!(rig.withdrawal_txs(&talat_store::evm_transfer_owner(gas.id)).await.is_empty(), "nothing sent before approval");
+    assert_eq!(rig.custody.approve_transfer(sweep.id, 2).await.unwrap().status, "approved");
+    let gas_row = rig.exchange.gateway.store.as_ref().unwrap().custody_sweep(gas.id).await.unwrap().unwrap();
+    assert_eq!((gas_row.status.as_str(), gas_row.approved_by), ("broadcast", Some(2)), "approved with the sweep and sent by talat");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!(rig.eth_balance(&a0).await, prepared.max_gas_cost_wei(), "the address now holds its gas");
+    let signed = sign_as(&key, &prepared);
+    let stranger = sign_as(&cold_signer(0), &prepared);
+    assert!(matches!(rig.custody.broadcast_sweep(sweep.id, &stranger.raw_hex()).await, Err(WithdrawError::Conflict(m)) if m.contains("signed by")));
+    assert!(matches!(rig.custody.broadcast_sweep(gas.id, &signed.raw_hex()).await, Err(WithdrawError::Conflict(_))), "a gas top-up takes no outside signature");
+    assert_eq!(rig.custody.broadcast_sweep(sweep.id, &signed.raw_hex()).await.unwrap().status, "broadcast");
+    rig.node.mine(1).await.unwrap();
+    assert_eq!((rig.token_balance(&hot_ttt).await, rig.token_balance(&a0).await), (3 * ETH_WEI, 0), "swept whole");
+    rig.exchange.stop().await;
+}
+
+/// Proof of reserves' assets side on Ethereum: hot and cold balances of ETH and the token, the
+/// unswept deposit addresses', and the hot key's EIP-191 signature of the message — the same
+/// bytes anvil's own `personal_sign` makes for a key, and one a cold key signs offline checks
+/// against its cold address and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserves_list_hot_cold_and_deposits_with_eip191_signatures() {
+    use talat_custody::evm::message::{sign_personal, verify_personal};
+    let rig = Rig::start().await;
+    // anvil signs personal messages for its unlocked account 0, whose key is published.
+    let dev = LocalEvmSigner::from_hex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").unwrap();
+    assert_eq!(to_lower_hex(&dev.address()), rig.node.accounts[0]);
+    let message = "talat proof of reserves: report 7, root 00ff, as of 2026-12-06";
+    let by_node: String = rig.node.call("personal_sign", serde_json::json!([format!("0x{}", hex::encode(message)), rig.node.accounts[0]])).await.unwrap();
+    assert_eq!(sign_personal(&dev, message).unwrap(), by_node, "our EIP-191 signature is the node's");
+
+    let hot = rig.fund_hot("ETH", 20 * ETH_WEI, 0).await;
+    let hot_ttt = rig.fund_hot("TTT-ERC20", ETH_WEI, 4 * ETH_WEI).await;
+    let cold0 = to_lower_hex(&cold_signer(0).address());
+    rig.node.send_eth(1, &cold0, 7 * ETH_WEI).await.unwrap();
+    rig.node.send_token(0, &rig.token, &cold0, 5 * ETH_WEI).await.unwrap();
+    let ttt = rig.custody.evm_watcher("TTT-ERC20", Some(0)).unwrap();
+    let a0 = rig.address(0, "TTT-ERC20").await.to_ascii_lowercase();
+    rig.node.send_token(0, &rig.token, &a0, 2 * ETH_WEI).await.unwrap();
+    rig.node.mine(3).await.unwrap();
+    assert_eq!(ttt.pass().await.unwrap().credited, 1);
+
+    let reserves = rig.custody.reserves(message).await.unwrap();
+    let eth = reserves.iter().find(|r| r.network == "ETH").unwrap();
+    assert_eq!((eth.hot_address.as_str(), eth.hot_units, eth.cold_units, eth.deposit_units), (hot.as_str(), 20 * UNIT, Some(7 * UNIT), 0));
+    assert_eq!((eth.scheme.as_str(), eth.cold.len(), eth.cold[0].address.as_str()), ("eip191", 1, cold0.as_str()));
+    assert!(verify_personal(&eth.hot_address, message, &eth.signature));
+    assert!(!verify_personal(&eth.hot_address, "another message", &eth.signature));
+    let token = reserves.iter().find(|r| r.network == "TTT-ERC20").unwrap();
+    assert_eq!((token.hot_address.as_str(), token.hot_units, token.cold_units, token.deposit_units), (hot_ttt.as_str(), 4 * UNIT, Some(5 * UNIT), 2 * UNIT));
+    assert_eq!(token.total_units(), u128::from(11 * UNIT));
+    assert!(verify_personal(&token.hot_address, message, &token.signature));
+    assert!(!verify_personal(&eth.hot_address, message, &token.signature), "each network's own hot key");
+
+    // Cold control, checked as the console checks it: the cold key's own signature only.
+    let config = &rig.custody.network("ETH").unwrap().config;
+    let by_cold = sign_personal(&cold_signer(0), message).unwrap();
+    assert!(talat_custody::reserves::verify_control(config, &cold0, message, &by_cold));
+    assert!(!talat_custody::reserves::verify_control(config, &cold0, message, &sign_personal(&cold_signer(1), message).unwrap()));
+    assert!(!talat_custody::reserves::verify_control(config, &to_lower_hex(&cold_signer(1).address()), message, &by_cold));
     rig.exchange.stop().await;
 }

@@ -40,7 +40,7 @@ mod store;
 
 pub use app::compensation::{CompCreditRow, CompIncidentRow, RefusedRow, MAX_COMP_ROWS, MAX_REFUSED_READ, MAX_TRADES_PAGE};
 pub use app::custody::{CustodyAddressRow, CustodyCaseRow, CustodyDepositRow, Rewound, MAX_CUSTODY_ROWS};
-pub use app::custody_evm::{EvmBumpRow, EvmSigned, EvmTxRow};
+pub use app::custody_evm::{evm_transfer_owner, EvmBumpRow, EvmSigned, EvmTxRow, RevertedReleaseRow};
 pub use app::custody_withdrawals::{CustodySweepRow, CustodyWithdrawalRow, SignedTransfer, WhitelistRow};
 pub use app::funds::{
     ApprovalRow, BankAccountRow, BankLineRow, ExceptionRow, FiatDepositRow, FiatWithdrawalRow, FundsEventRow, LedgerTotals, LineSeen, PayoutBatchRow,

@@ -29,9 +29,18 @@ struct Rig {
 }
 
 async fn start() -> Rig {
+    start_with_cold("").await
+}
+
+/// With a cold wallet of the account xpub `cold_xpub` (none when empty).
+async fn start_with_cold(cold_xpub: &str) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let node = RegtestNode::start(dir.path()).await.expect("litecoind starts (scripts/custody-env installs it)");
-    let network = NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc");
+    let network = NetworkConfig {
+        cold_xpub: cold_xpub.into(),
+        cold_addresses: 3,
+        ..NetworkConfig::litecoin(&node.rpc_url, RPC_USER, &node.rpc_password, TEST_XPUB, "rltc")
+    };
     let config = CustodyConfig { networks: vec![network] };
     let slot: Arc<Mutex<Option<Arc<Web>>>> = Arc::default();
     let put = Arc::clone(&slot);
@@ -280,4 +289,140 @@ async fn deposit_whitelist_and_withdrawals_through_the_web_api() {
     let (_, public) = c.b.get("/api/por/latest.json").await;
     assert_eq!(public["reserves"], report["reserves"], "the public report shows the same assets side");
     rig.kit.ex.stop().await;
+}
+
+/// Proof of reserves' cold side: a published report lists each cold address holding coins;
+/// whoever holds the cold key signs the report's message offline (BIP-137), and the console
+/// attaches it — verified first, so a wrong signature is a 400 that stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_address_proves_control_of_a_published_report_offline() {
+    use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let cold_master = Xpriv::new_master(bitcoin::NetworkKind::Main, &[3; 32]).unwrap();
+    let rig = start_with_cold(&Xpub::from_priv(&secp, &cold_master).to_string()).await;
+    let kit = &rig.kit;
+    let key_of = |index: u32| cold_master.derive_priv(&secp, &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index }]).unwrap().private_key;
+    let book = talat_custody::keys::AddressBook::new(&Xpub::from_priv(&secp, &cold_master).to_string(), "rltc").unwrap();
+    let (cold0, cold1) = (book.address(0).unwrap(), book.address(1).unwrap());
+    rig.node.send(&cold0, "2.5").await.unwrap();
+    rig.node.mine(1).await.unwrap();
+    let _customer = customer(kit, "holder@example.com").await;
+    let mut browsers = staff_browsers(kit).await;
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/por/publish", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["report"]["id"].as_u64().unwrap();
+    let r = &v["report"]["reserves"][0];
+    assert_eq!((r["cold"].as_str(), r["scheme"].as_str()), (Some("2.5"), Some("bip137")), "{v}");
+    assert_eq!(r["cold_addresses"], json!([{"address": cold0, "units": "250000000", "amount": "2.5", "proven": false}]), "{v}");
+    let message = r["message"].as_str().unwrap().to_owned();
+    let magic = talat_custody::reserves::message_magic("LTC");
+    let route = format!("/web/api/console/por/reports/{id}/cold-proofs");
+
+    // Refused, each with its reason, and nothing stored: another key's signature, another
+    // message's, an address the report does not list, not base64 at all; support may not.
+    let before = kit.web.store.por_report(id).await.unwrap().unwrap().reserves;
+    let wrong_key = talat_custody::reserves::sign_message(&key_of(1), &magic, &message);
+    let wrong_message = talat_custody::reserves::sign_message(&key_of(0), &magic, "another message");
+    for (address, signature, field) in [
+        (cold0.as_str(), wrong_key.as_str(), "signature"),
+        (cold0.as_str(), wrong_message.as_str(), "signature"),
+        (cold0.as_str(), "%%%", "signature"),
+        (cold1.as_str(), wrong_key.as_str(), "address"),
+    ] {
+        let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"network": "LTC", "address": address, "signature": signature})).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{v}");
+        assert!(v["message"].as_str().is_some_and(|m| m.len() > 20), "a readable reason: {v}");
+    }
+    let good = talat_custody::reserves::sign_message(&key_of(0), &magic, &message);
+    let (s, _) = staff(&mut browsers, Role::Support).post(&route, json!({"network": "LTC", "address": cold0, "signature": good})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(kit.web.store.por_report(id).await.unwrap().unwrap().reserves, before, "nothing stored");
+
+    // The cold key's own signature is kept and shown as proven, to the public too.
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"network": "LTC", "address": cold0.to_ascii_uppercase(), "signature": good})).await;
+    assert_eq!(s, 200, "{v}");
+    let proven = &v["report"]["reserves"][0]["cold_addresses"][0];
+    assert_eq!(
+        (proven["proven"].as_bool(), proven["signature"].as_str(), proven["address"].as_str()),
+        (Some(true), Some(good.as_str()), Some(cold0.as_str())),
+        "{v}"
+    );
+    assert!(talat_custody::reserves::verify_message(&cold0, "rltc", &magic, &message, &good));
+    let (_, public) = Browser::new(kit).get("/api/por/latest.json").await;
+    assert_eq!(public["reserves"][0]["cold_addresses"][0]["proven"].as_bool(), Some(true), "{public}");
+    rig.kit.ex.stop().await;
+}
+
+/// An Ethereum network through the console, on a real anvil node: the wallets page shows the
+/// cold wallet beside the hot one; the hot excess goes to cold under four eyes; a top-up from
+/// cold is an unsigned transaction released on approval, and only the cold key's own signature
+/// of exactly it is broadcast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_hot_and_cold_through_the_console() {
+    use bitcoin::bip32::{ChildNumber, Xpriv, Xpub};
+    use talat_custody::evm::signer::{sign_transaction, LocalEvmSigner};
+    use talat_custody::evm::tx::{bytes_of_hex, decode_unsigned, Eip1559Tx};
+    const ETH_WEI: u128 = 1_000_000_000_000_000_000;
+    let node = talat_custody::evm::anvil::AnvilNode::start().await.expect("anvil starts (scripts/custody-env installs it)");
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let cold_master = Xpriv::new_master(bitcoin::NetworkKind::Main, &[4; 32]).unwrap();
+    let network = NetworkConfig {
+        cold_xpub: Xpub::from_priv(&secp, &cold_master).to_string(),
+        cold_addresses: 2,
+        hot_low_units: 2 * 100_000_000,
+        hot_high_units: 10 * 100_000_000,
+        ..NetworkConfig::ethereum(&node.rpc_url, TEST_XPUB, talat_custody::evm::anvil::CHAIN_ID)
+    };
+    let kit = common::start(common::relaxed()).await;
+    let custody =
+        Arc::new(Custody::new(&CustodyConfig { networks: vec![network] }, kit.ex.gateway.store.clone().unwrap(), Arc::clone(&kit.ex.gateway)).unwrap());
+    kit.web.custody.set(Arc::clone(&custody)).ok().unwrap();
+    let (_, hot) = custody.evm_hot_signer(custody.network("ETH").unwrap()).await.unwrap();
+    node.send_eth(0, &hot, 20 * ETH_WEI).await.unwrap();
+    node.mine(1).await.unwrap();
+    let mut browsers = staff_browsers(&kit).await;
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    let w = &v["wallets"][0];
+    assert_eq!(
+        (w["hot_balance"].as_str(), w["watermark"].as_str(), w["cold_configured"].as_bool(), w["cold_balance"].as_str()),
+        (Some("20.0"), Some("high"), Some(true), Some("0.0")),
+        "{v}"
+    );
+
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/to-cold", json!({"network": "ETH"})).await;
+    assert_eq!((s, v["sweep"]["kind"].as_str(), v["sweep"]["send"].as_str()), (StatusCode::OK, Some("to_cold"), Some("14.0")), "{v}");
+    let id = v["sweep"]["id"].as_u64().unwrap();
+    let (s, _) = staff(&mut browsers, Role::Finance).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not by the proposer");
+    let (s, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    assert_eq!((s, v["sweep"]["status"].as_str()), (StatusCode::OK, Some("broadcast")), "{v}");
+    node.mine(1).await.unwrap();
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert_eq!(v["wallets"][0]["cold_balance"].as_str(), Some("14.0"), "{v}");
+
+    let (s, v) = staff(&mut browsers, Role::Finance).post("/web/api/console/custody/transfers/top-up", json!({"network": "ETH", "amount": "3"})).await;
+    assert_eq!((s, v["sweep"]["psbt"].is_null()), (StatusCode::OK, true), "released only on approval: {v}");
+    let id = v["sweep"]["id"].as_u64().unwrap();
+    let from = v["sweep"]["from"].as_str().unwrap().to_owned();
+    let (_, v) = staff(&mut browsers, Role::Admin).post(&format!("/web/api/console/custody/sweeps/{id}/approve"), json!({})).await;
+    let prepared = decode_unsigned(&bytes_of_hex(v["sweep"]["psbt"].as_str().unwrap()).unwrap()).unwrap();
+    let key = cold_master.derive_priv(&secp, &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index: 0 }]).unwrap().private_key;
+    let cold_key = LocalEvmSigner::from_hex(&hex::encode(key.secret_bytes())).unwrap();
+    let more = sign_transaction(&cold_key, &Eip1559Tx { value_wei: prepared.value_wei * 2, ..prepared.clone() }).unwrap();
+    let route = format!("/web/api/console/custody/sweeps/{id}/broadcast");
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"transaction_hex": more.raw_hex()})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.contains("value")), "names what differs: {v}");
+    assert!(!node.rpc().knows(&more.txid_hex()).await.unwrap());
+    let good = sign_transaction(&cold_key, &prepared).unwrap();
+    let (s, v) = staff(&mut browsers, Role::Finance).post(&route, json!({"transaction_hex": good.raw_hex()})).await;
+    assert_eq!(
+        (s, v["sweep"]["status"].as_str(), from.as_str()),
+        (StatusCode::OK, Some("broadcast"), talat_custody::evm::address::to_lower_hex(&talat_custody::evm::signer::EvmSigner::address(&cold_key)).as_str()),
+        "{v}"
+    );
+    node.mine(1).await.unwrap();
+    let (_, v) = staff(&mut browsers, Role::Finance).get("/web/api/console/custody/wallets").await;
+    assert!(v["wallets"][0]["hot_balance"].as_str().is_some_and(|b| b.starts_with("8.99")), "6 ETH less gas, plus 3: {v}");
+    kit.ex.stop().await;
 }

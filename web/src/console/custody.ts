@@ -1,7 +1,8 @@
 // The console's crypto page (docs/web-api.md, "Crypto", page id `custody`): each network's
 // wallet (hot balance, what signed withdrawals still take out, the watcher's height against the
 // node's), withdrawals awaiting approval (approve; reject with a reason, which releases the
-// hold), fee bumps of a stuck Ethereum withdrawal (one person proposes, another approves), reorg cases (resolving one lifts the customer's freeze), a rescan of a block range, and
+// hold), fee bumps of a stuck Ethereum withdrawal (one person proposes, another approves), the
+// release of a mined-but-reverted one's hold (the same four eyes), reorg cases (resolving one lifts the customer's freeze), a rescan of a block range, and
 // on the demo's own chain a faucet that pays test coins to a customer's deposit address.
 import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
@@ -15,7 +16,9 @@ interface Withdrawal {
   id: string; network: string; asset: string; address: string; amount: string; receives: string; status: string; approvals_needed: number;
   approvals: { staff_id: number; email: string }[]; user_email: string | null; txid: string | null; confirmations: number; created_ms: number; reason: string | null;
   fee_bumps?: FeeBump[];
+  reverted_release?: RevertedRelease | null;
 }
+interface RevertedRelease { txid: string; reason: string; proposed_by: number; approved_by: number | null }
 interface Sweep {
   id: number; network: string; kind: "sweep" | "to_cold" | "top_up"; inputs: number; send: string; fee: string; status: string; proposed_ms: number; unsigned_txid: string;
   psbt: string | null;
@@ -131,6 +134,27 @@ export async function custodyPage(view: HTMLElement) {
             try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/fee-bump`); say(t("Fee bump proposed: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
           };
           actions.append(bump);
+        }
+      }
+      // Ethereum only: mined but reverted, the hold stays until one person proposes releasing
+      // it and another approves (the server checks the chain both times).
+      if (x.fee_bumps && x.status === "broadcast" && x.reason?.includes("reverted")) {
+        const open = x.reverted_release;
+        if (open && open.approved_by === null) {
+          const approve = h("button", { type: "button", class: "small danger", "data-testid": "approve-release" }, t("Approve release of the hold"));
+          approve.onclick = async () => {
+            approve.disabled = true;
+            try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/release-reverted/approve`); say(t("Released: the hold is back with the customer.")); await refresh(); } catch (e) { fail(e); approve.disabled = false; }
+          };
+          actions.append(approve);
+        } else if (!open) {
+          const release = h("button", { type: "button", class: "small", "data-testid": "release-reverted" }, t("Release the hold"));
+          release.onclick = async () => {
+            const reason = prompt(t("Why release it? The transaction reverted on chain; a second person approves."));
+            if (!reason) return;
+            try { await post(`/web/api/console/custody/withdrawals/${encodeURIComponent(x.id)}/release-reverted`, { reason }); say(t("Release proposed: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+          };
+          actions.append(release);
         }
       }
       if (["awaiting_approval", "approved", "requested"].includes(x.status)) {

@@ -142,6 +142,12 @@ impl AnvilNode {
         }
     }
 
+    /// A reorg by the node itself (`anvil_reorg`): the last `depth` blocks are replaced by as
+    /// many new, empty ones, their transactions gone.
+    pub async fn reorg(&self, depth: u64) -> Result<(), String> {
+        self.call::<Value>("anvil_reorg", json!([depth, []])).await.map(|_| ())
+    }
+
     /// The base fee of the next block (to make a low-fee transaction stuck).
     pub async fn set_next_base_fee(&self, wei: u64) -> Result<(), String> {
         self.call::<Value>("anvil_setNextBlockBaseFeePerGas", json!([format!("{wei:#x}")])).await.map(|_| ())

@@ -71,6 +71,12 @@ impl Eip1559Tx {
         keccak256(&self.typed(None))
     }
 
+    /// The unsigned transaction as an offline signer takes it: `0x02 || rlp([chain_id, …,
+    /// access_list])`, whose Keccak-256 is the signing hash.
+    pub fn encode_unsigned(&self) -> Vec<u8> {
+        self.typed(None)
+    }
+
     /// The signed transaction as `eth_sendRawTransaction` takes it.
     pub fn encode_signed(&self, signature: &Signature) -> Vec<u8> {
         self.typed(Some(signature))
@@ -96,8 +102,8 @@ fn word(bytes: &[u8]) -> Result<[u8; 32], String> {
     Ok(out)
 }
 
-/// Reads a signed type-2 transaction back (access lists must be empty: talat writes none).
-pub fn decode_signed(bytes: &[u8]) -> Result<(Eip1559Tx, Signature), String> {
+/// The type byte and the list header of a typed transaction; the list's payload is returned.
+fn typed_payload(bytes: &[u8]) -> Result<&[u8], String> {
     let (&kind, mut rest) = bytes.split_first().ok_or("empty transaction")?;
     if kind != TYPE_EIP1559 {
         return Err(format!("transaction type {kind:#x}, not EIP-1559"));
@@ -106,27 +112,55 @@ pub fn decode_signed(bytes: &[u8]) -> Result<(Eip1559Tx, Signature), String> {
     if !header.list || header.payload_length != rest.len() {
         return Err("the transaction is not one RLP list".into());
     }
+    Ok(rest)
+}
+
+/// The nine unsigned fields (access lists must be empty: talat writes none).
+fn decode_fields(rest: &mut &[u8]) -> Result<Eip1559Tx, String> {
     let e = |e: alloy_rlp::Error| e.to_string();
-    let chain_id = u64::decode(&mut rest).map_err(e)?;
-    let nonce = u64::decode(&mut rest).map_err(e)?;
-    let max_priority_fee_per_gas_wei = u64::decode(&mut rest).map_err(e)?;
-    let max_fee_per_gas_wei = u64::decode(&mut rest).map_err(e)?;
-    let gas_limit = u64::decode(&mut rest).map_err(e)?;
-    let to = <[u8; 20]>::decode(&mut rest).map_err(e)?;
-    let value_wei = u128::decode(&mut rest).map_err(e)?;
-    let data = Header::decode_bytes(&mut rest, false).map_err(e)?.to_vec();
-    let access_list = Header::decode(&mut rest).map_err(e)?;
+    let chain_id = u64::decode(rest).map_err(e)?;
+    let nonce = u64::decode(rest).map_err(e)?;
+    let max_priority_fee_per_gas_wei = u64::decode(rest).map_err(e)?;
+    let max_fee_per_gas_wei = u64::decode(rest).map_err(e)?;
+    let gas_limit = u64::decode(rest).map_err(e)?;
+    let to = <[u8; 20]>::decode(rest).map_err(e)?;
+    let value_wei = u128::decode(rest).map_err(e)?;
+    let data = Header::decode_bytes(rest, false).map_err(e)?.to_vec();
+    let access_list = Header::decode(rest).map_err(e)?;
     if !access_list.list || access_list.payload_length != 0 {
         return Err("a non-empty access list".into());
     }
+    Ok(Eip1559Tx { chain_id, nonce, max_priority_fee_per_gas_wei, max_fee_per_gas_wei, gas_limit, to, value_wei, data })
+}
+
+/// Reads a signed type-2 transaction back.
+pub fn decode_signed(bytes: &[u8]) -> Result<(Eip1559Tx, Signature), String> {
+    let mut rest = typed_payload(bytes)?;
+    let tx = decode_fields(&mut rest)?;
+    let e = |e: alloy_rlp::Error| e.to_string();
     let y_parity = bool::decode(&mut rest).map_err(e)?;
     let r = word(Header::decode_bytes(&mut rest, false).map_err(e)?)?;
     let s = word(Header::decode_bytes(&mut rest, false).map_err(e)?)?;
     if !rest.is_empty() {
         return Err("bytes after the signature".into());
     }
-    let tx = Eip1559Tx { chain_id, nonce, max_priority_fee_per_gas_wei, max_fee_per_gas_wei, gas_limit, to, value_wei, data };
     Ok((tx, Signature { y_parity, r, s }))
+}
+
+/// Reads an unsigned type-2 transaction ([`Eip1559Tx::encode_unsigned`]) back.
+pub fn decode_unsigned(bytes: &[u8]) -> Result<Eip1559Tx, String> {
+    let mut rest = typed_payload(bytes)?;
+    let tx = decode_fields(&mut rest)?;
+    if !rest.is_empty() {
+        return Err("bytes after the unsigned fields (a signed transaction?)".into());
+    }
+    Ok(tx)
+}
+
+/// `0x`-prefixed (or bare) hex as bytes.
+pub fn bytes_of_hex(text: &str) -> Result<Vec<u8>, String> {
+    let text = text.trim();
+    hex::decode(text.strip_prefix("0x").unwrap_or(text)).map_err(|e| format!("not hex: {e}"))
 }
 
 /// The first four bytes of Keccak-256 of `transfer(address,uint256)`.
@@ -198,6 +232,11 @@ mod tests {
         let mut raw = sample().encode_signed(&sig);
         raw.push(0);
         assert!(decode_signed(&raw).is_err(), "trailing bytes");
+        let unsigned = sample().encode_unsigned();
+        assert_eq!(decode_unsigned(&unsigned), Ok(sample()));
+        assert_eq!(keccak256(&unsigned), sample().signing_hash(), "the signing hash is the unsigned encoding's");
+        assert!(decode_unsigned(&sample().encode_signed(&sig)).is_err(), "a signed one is not unsigned");
+        assert!(decode_signed(&unsigned).is_err(), "nor the other way round");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //!   and the replacement (same nonce, so at most one of them can ever be mined) is recorded
 //!   before it is broadcast. Whichever of the withdrawal's transactions is mined completes it.
 
-use super::address::{parse_hex, to_lower_hex};
+use super::address::{parse_hex, to_lower_hex, Address};
 use super::rpc::{EvmRpc, SendError};
 use super::signer::{sign_transaction, EvmSigner, LocalEvmSigner};
 use super::tx::{decode_signed, erc20_transfer_data, Eip1559Tx};
@@ -38,7 +38,7 @@ pub fn initial_fees(base_fee_wei: u64, priority_wei: u64, cap_wei: u64) -> (u64,
     (priority_wei, max_fee)
 }
 
-fn signed_of(tx: &Eip1559Tx, signer: &dyn EvmSigner) -> Result<EvmSigned, String> {
+pub(crate) fn signed_of(tx: &Eip1559Tx, signer: &dyn EvmSigner) -> Result<EvmSigned, String> {
     let signed = sign_transaction(signer, tx)?;
     Ok(EvmSigned {
         txid: signed.txid_hex(),
@@ -110,16 +110,7 @@ impl Custody {
         // signed, unsettled withdrawals will take: one it cannot pay waits for a top-up instead
         // of taking a nonce its predecessors' shortfall would block.
         let hot_address = signer.address();
-        let gas_wei = template(0).max_gas_cost_wei();
-        let (pending_raw, pending_gas_wei) = self.in_flight(n).await?;
-        let balance_wei = rpc.balance_wei(&hot_address).await?;
-        let short = match c.token() {
-            None => balance_wei < amount_raw.saturating_add(gas_wei).saturating_add(pending_raw).saturating_add(pending_gas_wei),
-            Some(token) => {
-                balance_wei < gas_wei.saturating_add(pending_gas_wei) || rpc.token_balance(&token, &hot_address).await? < amount_raw.saturating_add(pending_raw)
-            }
-        };
-        if short {
+        if !self.hot_covers(n, &rpc, &hot_address, amount_raw, template(0).max_gas_cost_wei()).await? {
             return Err(WithdrawError::Unavailable(format!(
                 "the {} hot wallet {hot} does not cover {amount_raw} and the gas; the withdrawal waits for a top-up",
                 c.network
@@ -138,11 +129,26 @@ impl Custody {
         self.withdrawal(&row.id).await
     }
 
+    /// Whether the hot wallet covers `amount_raw` of the network's asset and `gas_wei`, after
+    /// what its signed, unsettled withdrawals and transfers will take.
+    pub(crate) async fn hot_covers(&self, n: &Network, rpc: &EvmRpc, hot: &Address, amount_raw: u128, gas_wei: u128) -> Result<bool, WithdrawError> {
+        let (pending_raw, pending_gas_wei) = self.in_flight(n).await?;
+        let (transfer_raw, transfer_gas_wei) = self.transfers_in_flight(n, rpc).await?;
+        let (pending_raw, pending_gas_wei) = (pending_raw.saturating_add(transfer_raw), pending_gas_wei.saturating_add(transfer_gas_wei));
+        let balance_wei = rpc.balance_wei(hot).await?;
+        Ok(match n.config.token() {
+            None => balance_wei >= amount_raw.saturating_add(gas_wei).saturating_add(pending_raw).saturating_add(pending_gas_wei),
+            Some(token) => {
+                balance_wei >= gas_wei.saturating_add(pending_gas_wei) && rpc.token_balance(&token, hot).await? >= amount_raw.saturating_add(pending_raw)
+            }
+        })
+    }
+
     /// What the network's signed and broadcast withdrawals will still take from the hot
     /// wallet: their amounts (on-chain units) and the most their gas can cost (wei). Mined ones
     /// are counted until they settle: the balance read may or may not include them, and
     /// counting twice only makes a withdrawal wait a pass longer.
-    async fn in_flight(&self, n: &Network) -> Result<(u128, u128), WithdrawError> {
+    pub(crate) async fn in_flight(&self, n: &Network) -> Result<(u128, u128), WithdrawError> {
         let c = &n.config;
         let mut amount_raw = 0u128;
         let mut gas_wei = 0u128;
@@ -214,8 +220,9 @@ impl Custody {
                 continue;
             };
             if !receipt.success {
-                // Its nonce is spent and nothing moved: staff must look (the hold stays).
-                let why = format!("transaction {} was mined but reverted; the hold stays until staff resolve it", mined.txid);
+                // Its nonce is spent and nothing moved: staff must look (the hold stays until
+                // two of them release it, `super::reverted`).
+                let why = format!("transaction {} was mined but reverted; the hold stays until staff release it (propose, then a second approves)", mined.txid);
                 if row.reason.as_deref() != Some(why.as_str()) {
                     tracing::error!("custody {}: withdrawal {}: {why}", c.network, row.id);
                     self.store.move_custody_withdrawal(&row.id, &[S::Broadcast.as_str()], S::Broadcast.as_str(), Some(&why), self.gateway.now_ms()).await?;

@@ -109,6 +109,47 @@ async fn insert_tx(tx: &mut crate::store::WriteTx<'_>, row: &EvmTxRow) -> Result
     Ok(())
 }
 
+/// The wallet's next nonce: the larger of the stored one and what the node counts.
+async fn next_nonce(tx: &mut crate::store::WriteTx<'_>, chain_id: u64, address: &str, chain_next_nonce: u64) -> Result<u64, StoreError> {
+    let stored = sqlx::query("SELECT next_nonce FROM custody_evm_nonces WHERE chain_id = $1 AND address = $2")
+        .bind(int(chain_id)?)
+        .bind(address)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| Cols::new(&r, "custody_evm_nonces").u64("next_nonce"))
+        .transpose()?;
+    Ok(stored.unwrap_or(0).max(chain_next_nonce))
+}
+
+/// Gives `nonce` of the wallet to `owner` (a withdrawal's id, or `transfer:<id>` for a
+/// transfer the hot wallet signs) and advances the wallet's next nonce past it.
+async fn take_nonce(tx: &mut crate::store::WriteTx<'_>, chain_id: u64, address: &str, nonce: u64, owner: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO custody_evm_nonce_uses (chain_id, address, nonce, withdrawal_id) VALUES ($1, $2, $3, $4)")
+        .bind(int(chain_id)?)
+        .bind(address)
+        .bind(int(nonce)?)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+    let next = nonce.checked_add(1).ok_or(StoreError::Overflow(nonce))?;
+    sqlx::query(
+        "INSERT INTO custody_evm_nonces (chain_id, address, next_nonce) VALUES ($1, $2, $3) \
+         ON CONFLICT (chain_id, address) DO UPDATE SET next_nonce = excluded.next_nonce",
+    )
+    .bind(int(chain_id)?)
+    .bind(address)
+    .bind(int(next)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The owner id under which a transfer's (hot → cold, gas top-up) nonce and transaction are
+/// recorded beside withdrawals'.
+pub fn evm_transfer_owner(transfer_id: u64) -> String {
+    format!("transfer:{transfer_id}")
+}
+
 impl Store {
     /// Signs and records an approved EVM withdrawal in one write transaction: the wallet's next
     /// nonce (the larger of the stored one and `chain_next_nonce`, what the node counts) is
@@ -133,35 +174,12 @@ impl Store {
         if c.text("status")? != "approved" || c.opt_text("raw_tx")?.is_some() {
             return Ok(Err(format!("withdrawal {id} is no longer approved and unsigned; nothing was signed")));
         }
-        let stored = sqlx::query("SELECT next_nonce FROM custody_evm_nonces WHERE chain_id = $1 AND address = $2")
-            .bind(int(chain_id)?)
-            .bind(address)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| Cols::new(&r, "custody_evm_nonces").u64("next_nonce"))
-            .transpose()?;
-        let nonce = stored.unwrap_or(0).max(chain_next_nonce);
+        let nonce = next_nonce(&mut tx, chain_id, address, chain_next_nonce).await?;
         let signed = match sign(nonce) {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        sqlx::query("INSERT INTO custody_evm_nonce_uses (chain_id, address, nonce, withdrawal_id) VALUES ($1, $2, $3, $4)")
-            .bind(int(chain_id)?)
-            .bind(address)
-            .bind(int(nonce)?)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let next = nonce.checked_add(1).ok_or(StoreError::Overflow(nonce))?;
-        sqlx::query(
-            "INSERT INTO custody_evm_nonces (chain_id, address, next_nonce) VALUES ($1, $2, $3) \
-             ON CONFLICT (chain_id, address) DO UPDATE SET next_nonce = excluded.next_nonce",
-        )
-        .bind(int(chain_id)?)
-        .bind(address)
-        .bind(int(next)?)
-        .execute(&mut *tx)
-        .await?;
+        take_nonce(&mut tx, chain_id, address, nonce, id).await?;
         let recorded = EvmTxRow {
             txid: signed.txid.clone(),
             withdrawal_id: id.into(),
@@ -184,6 +202,61 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         assert_eq!(done.rows_affected(), 1, "the withdrawal was checked approved and unsigned under the same write lock");
+        tx.commit().await?;
+        Ok(Ok(recorded))
+    }
+
+    /// Signs and records an approved transfer the EVM hot wallet pays (`to_cold`, or a sweep's
+    /// `gas` top-up) in one write transaction, as [`Store::record_signed_evm_withdrawal`] does a
+    /// withdrawal: the next nonce, the signed transaction (under the owner
+    /// [`evm_transfer_owner`]) and the transfer moved to `signed`. `Ok(Err)` when it is no
+    /// longer approved and unsigned, or `sign` refused: nothing recorded, no nonce used.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_signed_evm_transfer(
+        &self,
+        transfer_id: u64,
+        network: &str,
+        chain_id: u64,
+        address: &str,
+        chain_next_nonce: u64,
+        now_ms: u64,
+        sign: impl FnOnce(u64) -> Result<EvmSigned, String>,
+    ) -> Result<Result<EvmTxRow, String>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT status, kind, raw_tx FROM custody_sweeps WHERE id = $1").bind(int(transfer_id)?).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(Err(format!("no transfer {transfer_id}"))) };
+        let c = Cols::new(&row, "custody_sweeps");
+        if c.text("status")? != "approved" || c.opt_text("raw_tx")?.is_some() || !matches!(c.text("kind")?.as_str(), "to_cold" | "gas") {
+            return Ok(Err(format!("transfer {transfer_id} is no longer an approved, unsigned transfer from hot; nothing was signed")));
+        }
+        let nonce = next_nonce(&mut tx, chain_id, address, chain_next_nonce).await?;
+        let signed = match sign(nonce) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        let owner = evm_transfer_owner(transfer_id);
+        take_nonce(&mut tx, chain_id, address, nonce, &owner).await?;
+        let recorded = EvmTxRow {
+            txid: signed.txid.clone(),
+            withdrawal_id: owner,
+            network: network.into(),
+            nonce,
+            raw_tx: signed.raw_tx.clone(),
+            max_fee_per_gas_wei: signed.max_fee_per_gas_wei,
+            priority_fee_per_gas_wei: signed.priority_fee_per_gas_wei,
+            gas_limit: signed.gas_limit,
+            created_ms: now_ms,
+        };
+        insert_tx(&mut tx, &recorded).await?;
+        let done = sqlx::query(
+            "UPDATE custody_sweeps SET status = 'signed', unsigned_txid = $1, raw_tx = $2 WHERE id = $3 AND status = 'approved' AND raw_tx IS NULL",
+        )
+        .bind(&signed.txid)
+        .bind(&signed.raw_tx)
+        .bind(int(transfer_id)?)
+        .execute(&mut *tx)
+        .await?;
+        assert_eq!(done.rows_affected(), 1, "the transfer was checked approved and unsigned under the same write lock");
         tx.commit().await?;
         Ok(Ok(recorded))
     }
@@ -334,5 +407,94 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Ok(replacement))
+    }
+}
+
+/// A proposed (or approved) release of a mined-but-reverted withdrawal's hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevertedReleaseRow {
+    pub withdrawal_id: String,
+    pub txid: String,
+    pub reason: String,
+    pub proposed_by: u64,
+    pub proposed_ms: u64,
+    pub approved_by: Option<u64>,
+    pub approved_ms: Option<u64>,
+}
+
+const RELEASE_COLUMNS: &str = "withdrawal_id, txid, reason, proposed_by, proposed_ms, approved_by, approved_ms";
+
+impl RevertedReleaseRow {
+    fn read(row: &AnyRow) -> Result<RevertedReleaseRow, StoreError> {
+        let c = Cols::new(row, "custody_reverted_releases");
+        Ok(RevertedReleaseRow {
+            withdrawal_id: c.text("withdrawal_id")?,
+            txid: c.text("txid")?,
+            reason: c.text("reason")?,
+            proposed_by: c.u64("proposed_by")?,
+            proposed_ms: c.u64("proposed_ms")?,
+            approved_by: c.opt_u64("approved_by")?,
+            approved_ms: c.opt_u64("approved_ms")?,
+        })
+    }
+}
+
+impl Store {
+    /// Records a staff member's proposal to release a reverted withdrawal's hold; `Ok(Err)`
+    /// if one is already recorded (proposed or approved).
+    pub async fn propose_reverted_release(&self, row: &RevertedReleaseRow) -> Result<Result<(), String>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let open = sqlx::query("SELECT withdrawal_id FROM custody_reverted_releases WHERE withdrawal_id = $1")
+            .bind(&row.withdrawal_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if open.is_some() {
+            return Ok(Err(format!("a release of withdrawal {} is already proposed", row.withdrawal_id)));
+        }
+        sqlx::query("INSERT INTO custody_reverted_releases (withdrawal_id, txid, reason, proposed_by, proposed_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.withdrawal_id)
+            .bind(&row.txid)
+            .bind(&row.reason)
+            .bind(int(row.proposed_by)?)
+            .bind(int(row.proposed_ms)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn reverted_release(&self, withdrawal_id: &str) -> Result<Option<RevertedReleaseRow>, StoreError> {
+        let sql = format!("SELECT {RELEASE_COLUMNS} FROM custody_reverted_releases WHERE withdrawal_id = $1");
+        sqlx::query(&sql).bind(withdrawal_id).fetch_optional(&self.pool).await?.as_ref().map(RevertedReleaseRow::read).transpose()
+    }
+
+    /// A second staff member approves a proposed release: in one transaction the release is
+    /// marked approved and the withdrawal moved from `broadcast` to `rejected` with `reason`.
+    /// `Ok(Err)` (nothing changed) when there is no open proposal, the approver proposed it,
+    /// or the withdrawal is no longer broadcast.
+    pub async fn approve_reverted_release(&self, withdrawal_id: &str, staff_id: u64, reason: &str, now_ms: u64) -> Result<Result<(), String>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE custody_reverted_releases SET approved_by = $1, approved_ms = $2 WHERE withdrawal_id = $3 AND approved_by IS NULL AND proposed_by <> $1",
+        )
+        .bind(int(staff_id)?)
+        .bind(int(now_ms)?)
+        .bind(withdrawal_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(Err("no release of this withdrawal awaits approval by someone other than its proposer".into()));
+        }
+        let moved = sqlx::query("UPDATE custody_withdrawals SET status = 'rejected', reason = $1, updated_ms = $2 WHERE id = $3 AND status = 'broadcast'")
+            .bind(reason)
+            .bind(int(now_ms)?)
+            .bind(withdrawal_id)
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(Err(format!("withdrawal {withdrawal_id} is no longer broadcast; nothing was released")));
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 }

@@ -10,7 +10,7 @@
 //! (the status page's incidents, their updates and component overrides), `custody` (deposit
 //! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes),
 //! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals),
-//! `custody_evm` (the Ethereum family's nonces, signed transactions and fee bumps),
+//! `custody_evm` (the Ethereum family's nonces, signed transactions, fee bumps and releases of reverted withdrawals),
 //! `por` (proof of reserves: customers' salts, published reports and their leaves).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their

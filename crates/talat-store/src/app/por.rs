@@ -213,6 +213,25 @@ impl Store {
         rows.iter().map(PorReportRow::read).collect()
     }
 
+    pub async fn por_report(&self, id: u64) -> Result<Option<PorReportRow>, StoreError> {
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM por_reports WHERE id = $1");
+        sqlx::query(&sql).bind(int(id)?).fetch_optional(&self.pool).await?.as_ref().map(PorReportRow::read).transpose()
+    }
+
+    /// Replaces a report's assets side with `new_json` if it is still `old_json` (a cold
+    /// address's proof of control attached to it); false if it changed meanwhile.
+    pub async fn replace_por_reserves(&self, report_id: u64, old_json: &str, new_json: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE por_reports SET reserves = $1 WHERE id = $2 AND reserves = $3")
+            .bind(new_json)
+            .bind(int(report_id)?)
+            .bind(old_json)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn latest_por_report(&self) -> Result<Option<PorReportRow>, StoreError> {
         Ok(self.por_reports(1).await?.into_iter().next())
     }

@@ -1,6 +1,7 @@
 //! The console's crypto routes (page `custody`): withdrawals awaiting approval (four eyes, by
 //! the THB value's tier), rejections that release the hold, fee bumps of a stuck Ethereum
-//! withdrawal (proposed by one staff member, approved by another), reorg cases and their resolution
+//! withdrawal (proposed by one staff member, approved by another), the release of a mined but
+//! reverted one's hold (the same four eyes), reorg cases and their resolution
 //! (which lifts the freeze), each network's wallet (hot balance, pending outgoing, the
 //! watcher's height against the node's) and rescans. Every action is audited.
 
@@ -30,6 +31,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/custody/withdrawals/{id}/reject", post(reject))
         .route("/web/api/console/custody/withdrawals/{id}/fee-bump", post(propose_fee_bump))
         .route("/web/api/console/custody/fee-bumps/{id}/approve", post(approve_fee_bump))
+        .route("/web/api/console/custody/withdrawals/{id}/release-reverted", post(propose_release))
+        .route("/web/api/console/custody/withdrawals/{id}/release-reverted/approve", post(approve_release))
         .route("/web/api/console/custody/cases", get(cases))
         .route("/web/api/console/custody/cases/{id}/resolve", post(resolve_case))
         .route("/web/api/console/custody/wallets", get(wallets))
@@ -56,6 +59,7 @@ async fn withdrawals(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String
                 json!(c.store.custody_approvals(&w.id).await?.into_iter().map(|(id, email)| json!({"staff_id": id, "email": email})).collect::<Vec<_>>());
             if n.config.is_evm() {
                 v["fee_bumps"] = json!(c.store.evm_bumps_of(&w.id).await?.iter().map(bump_json).collect::<Vec<_>>());
+                v["reverted_release"] = c.store.reverted_release(&w.id).await?.as_ref().map_or(Value::Null, release_json);
             }
             out.push(v);
         }
@@ -120,6 +124,40 @@ async fn approve_fee_bump(State(web): State<Arc<Web>>, headers: HeaderMap, Path(
     .await
 }
 
+fn release_json(r: &talat_store::RevertedReleaseRow) -> Value {
+    json!({
+        "withdrawal_id": r.withdrawal_id, "txid": r.txid, "reason": r.reason, "proposed_by": r.proposed_by, "proposed_ms": r.proposed_ms,
+        "approved_by": r.approved_by, "approved_ms": r.approved_ms,
+    })
+}
+
+/// Proposes releasing the hold of an Ethereum-family withdrawal whose transaction was mined
+/// but reverted (checked on chain); nothing moves until another staff member approves.
+async fn propose_release(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.release_reverted", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_OPERATE, &m, || async {
+        let reason = body::reason(&m)?;
+        let c = custody(&web)?;
+        let release = c.propose_reverted_release(&id, s.row.id, &reason).await.map_err(withdraw_error)?;
+        Ok(json!({"reverted_release": release_json(&release)}))
+    })
+    .await
+}
+
+/// A second staff member approves: checked on chain again, the withdrawal is rejected and the
+/// engine returns the hold to the customer.
+async fn approve_release(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false).unwrap_or_default();
+    let act = Action { web: &web, staff: &s, action: "custody.withdrawal.release_reverted.approve", target: format!("withdrawal:{id}") };
+    act.run(allow::FUNDS_APPROVE, &m, || async {
+        let c = custody(&web)?;
+        let row = c.approve_reverted_release(&id, s.row.id).await.map_err(withdraw_error)?;
+        Ok(json!({"withdrawal": withdrawal_json(c, &row)}))
+    })
+    .await
+}
+
 async fn cases(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::FUNDS_READ)?;
     let c = custody(&web)?;
@@ -167,7 +205,7 @@ async fn wallets(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>
             "watermark": balance.map(|b| k.hot_watermark(b)),
             "hot_low": format_units(k.hot_low_units, k.engine_decimals), "hot_high": format_units(k.hot_high_units, k.engine_decimals),
             "node_height": tip, "scanned_height": cursor, "error": error,
-            "cold_configured": !k.cold_xpub.is_empty(), "cold_balance": cold.map(|b| format_units(b.units, k.decimals)),
+            "cold_configured": !k.cold_xpub.is_empty(), "cold_balance": cold.map(|b| format_units(b.units, k.engine_decimals)),
         }));
     }
     Ok(Json(json!({"wallets": out})))
@@ -249,12 +287,15 @@ fn sweep_json(c: &talat_custody::Custody, s: &talat_store::CustodySweepRow) -> V
     let d = super::view::decimals(c, &s.network);
     json!({
         "id": s.id, "network": s.network, "inputs": s.inputs.split(',').filter(|x| !x.is_empty()).count(),
-        "send": format_units(s.send_units, d), "fee": format_units(s.fee_units, d), "destination": s.destination, "status": s.status,
+        // A gas top-up sends ETH (wei) from the hot wallet to a deposit address.
+        "send": if s.kind == "gas" { format_units(s.send_units, 18) } else { format_units(s.send_units, d) }, "fee": format_units(s.fee_units, d), "destination": s.destination, "status": s.status,
         "proposed_by": s.proposed_by, "proposed_ms": s.proposed_ms, "approved_by": s.approved_by, "approved_ms": s.approved_ms, "broadcast_ms": s.broadcast_ms,
         "unsigned_txid": s.unsigned_txid,
         // Released for the offline signer only once a second staff member approved.
         "psbt": (s.status != "proposed" && !s.psbt.is_empty()).then(|| s.psbt.clone()),
         "kind": s.kind,
+        // An Ethereum sweep's or top-up's sender: the key the offline signer signs with.
+        "from": s.inputs.starts_with("0x").then(|| s.inputs.clone()),
     })
 }
 
@@ -269,15 +310,16 @@ async fn sweeps(State(web): State<Arc<Web>>, s: Staff) -> WebResult<Json<Value>>
     Ok(Json(json!({"sweeps": rows.iter().map(|r| sweep_json(c, r)).collect::<Vec<_>>()})))
 }
 
-/// Gathers credited deposit outputs into a PSBT for the offline holder of the deposit key.
+/// Gathers credited deposit outputs into a PSBT for the offline holder of the deposit key (on
+/// Ethereum: one unsigned transaction per deposit address, and the gas top-ups they need).
 async fn propose_sweep(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let network = body::str(&m, "network")?.to_string();
     let act = Action { web: &web, staff: &s, action: "custody.sweep.propose", target: format!("network:{network}") };
     act.run(allow::FUNDS_OPERATE, &m, || async {
         let c = custody(&web)?;
-        let row = c.propose_sweep(&network, s.row.id).await.map_err(withdraw_error)?;
-        Ok(json!({"sweep": sweep_json(c, &row)}))
+        let rows = c.propose_sweeps(&network, s.row.id).await.map_err(withdraw_error)?;
+        Ok(json!({"sweep": sweep_json(c, &rows[0]), "sweeps": rows.iter().map(|r| sweep_json(c, r)).collect::<Vec<_>>()}))
     })
     .await
 }

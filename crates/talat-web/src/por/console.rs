@@ -1,12 +1,13 @@
-//! The console's proof-of-reserves routes: the published reports, and publishing one now
-//! (audited; the daily job publishes on its own).
+//! The console's proof-of-reserves routes: the published reports, publishing one now
+//! (audited; the daily job publishes on its own), and attaching a cold address's proof of
+//! control (a signature made offline over a report's message, verified before it is kept).
 
-use super::publish::{publish, report_json};
+use super::publish::{attach_cold_proof, publish, report_json};
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::Web;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,7 +20,10 @@ const REPORTS_LISTED: i64 = 400;
 const _: () = assert!(REPORTS_LISTED <= MAX_POR_REPORTS);
 
 pub fn routes() -> Router<Arc<Web>> {
-    Router::new().route("/web/api/console/por/reports", get(reports)).route("/web/api/console/por/publish", post(publish_now))
+    Router::new()
+        .route("/web/api/console/por/reports", get(reports))
+        .route("/web/api/console/por/publish", post(publish_now))
+        .route("/web/api/console/por/reports/{id}/cold-proofs", post(cold_proof))
 }
 
 async fn reports(State(web): State<Arc<Web>>, s: Staff) -> crate::error::WebResult<Json<Value>> {
@@ -44,6 +48,20 @@ async fn publish_now(State(web): State<Arc<Web>>, headers: HeaderMap, s: Staff, 
         let mut v = report_json(&web, &report);
         v["published_by"] = report.published_by.into();
         Ok(json!({"report": v}))
+    })
+    .await
+}
+
+/// A cold address's signature over the report's message (made offline by the cold key):
+/// verified, then shown in the report as proven; a wrong one is a 400 and stores nothing.
+async fn cold_proof(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<String>, s: Staff, body: Bytes) -> crate::error::WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let act = Action { web: &web, staff: &s, action: "por.cold_proof", target: format!("por-report:{id}") };
+    act.run(allow::POR_PUBLISH, &m, || async {
+        let report_id: u64 = id.parse().map_err(|_| crate::error::WebError::not_found(format!("no report {id}")))?;
+        let (network, address, signature) = (body::str(&m, "network")?, body::str(&m, "address")?, body::str(&m, "signature")?);
+        let report = attach_cold_proof(&web, report_id, network, address, signature, s.row.id).await?;
+        Ok(json!({"report": report_json(&web, &report)}))
     })
     .await
 }

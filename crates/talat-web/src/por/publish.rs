@@ -221,13 +221,60 @@ async fn record_reserves(web: &Web, report: &PorReportRow) -> WebResult<Option<S
                 "network": r.network, "asset": r.asset, "hot_address": r.hot_address,
                 "hot_units": r.hot_units.to_string(), "cold_units": r.cold_units.map(|u| u.to_string()),
                 "deposit_units": r.deposit_units.to_string(), "total_units": r.total_units().to_string(),
-                "message": r.message, "magic": r.magic, "signature": r.signature,
+                "message": r.message, "magic": r.magic, "signature": r.signature, "scheme": r.scheme,
+                // Each cold address, for whoever holds the cold key to prove control of it
+                // (the console's cold-proofs route attaches the signature, checked).
+                "cold_addresses": r.cold.iter().map(|a| json!({"address": a.address, "units": a.units.to_string(), "proven": false})).collect::<Vec<_>>(),
             })
         })
         .collect();
     let text = Value::Array(rows).to_string();
     web.store.set_por_reserves(report.id, &text).await?;
     Ok(Some(text))
+}
+
+/// Attaches a signature made offline by a cold address over `report_id`'s message, once it
+/// is verified (BIP-137 on the Bitcoin family, EIP-191 on Ethereum's): the address is then
+/// shown as proven in the report's JSON. A wrong signature, or an address the report does not
+/// list, is refused and stores nothing.
+pub async fn attach_cold_proof(web: &Web, report_id: u64, network: &str, address: &str, signature: &str, staff_id: u64) -> WebResult<PorReportRow> {
+    let custody = web.custody.get().ok_or_else(|| WebError::not_found("no custody networks are served here"))?;
+    let config = &custody.network(network).map_err(|e| WebError::invalid("network", e.to_string()))?.config;
+    let mut report = web.store.por_report(report_id).await?.ok_or_else(|| WebError::not_found(format!("no report {report_id}")))?;
+    let old = report.reserves.clone().ok_or_else(|| WebError::invalid("network", format!("report {report_id} has no assets side")))?;
+    let mut rows: Vec<Value> = serde_json::from_str(&old).map_err(|e| WebError::internal(format!("report {report_id}'s assets side: {e}")))?;
+    let row = rows
+        .iter_mut()
+        .find(|r| r["network"].as_str() == Some(config.network.as_str()))
+        .ok_or_else(|| WebError::invalid("network", format!("report {report_id} lists no {} reserves", config.network)))?;
+    let message = row["message"].as_str().unwrap_or_default().to_owned();
+    let entry = row
+        .get_mut("cold_addresses")
+        .and_then(Value::as_array_mut)
+        .and_then(|list| list.iter_mut().find(|a| a["address"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(address.trim()))))
+        .ok_or_else(|| WebError::invalid("address", format!("{address} is not a cold address of report {report_id}'s {} reserves", config.network)))?;
+    let stored_address = entry["address"].as_str().unwrap_or_default().to_owned();
+    if !talat_custody::reserves::verify_control(config, &stored_address, &message, signature.trim()) {
+        let scheme = if config.is_evm() { "an EIP-191 personal_sign signature (0x + 130 hex digits)" } else { "a BIP-137 signature (base64)" };
+        return Err(WebError::invalid(
+            "signature",
+            format!("the signature does not prove control of {stored_address}: it must be {scheme} of the report's message by that address's key"),
+        ));
+    }
+    entry["signature"] = json!(signature.trim());
+    entry["proven"] = json!(true);
+    entry["proven_by"] = json!(staff_id);
+    entry["proven_ms"] = json!(web.gateway.now_ms());
+    let new = Value::Array(rows).to_string();
+    if !web.store.replace_por_reserves(report_id, &old, &new).await? {
+        return Err(WebError::conflict("the report's assets side changed meanwhile; send the proof again"));
+    }
+    report.reserves = Some(new);
+    let mut cache = web.por.latest.lock();
+    if cache.as_ref().and_then(|c| c.as_ref()).is_some_and(|r| r.id == report_id) {
+        *cache = Some(Some(Arc::new(report.clone())));
+    }
+    Ok(report)
 }
 
 /// The report's assets side against its liabilities, per network: amounts formatted in the
@@ -244,6 +291,11 @@ fn reserves_json(report: &PorReportRow, scale_of: impl Fn(&str) -> u8) -> Value 
             let held = units(&r["total_units"]);
             for (from, to) in [("hot_units", "hot"), ("cold_units", "cold"), ("deposit_units", "deposits"), ("total_units", "total")] {
                 r[to] = units(&r[from]).map(|u| talat_core::money::format_units(u, scale)).into();
+            }
+            if let Some(cold) = r.get_mut("cold_addresses").and_then(Value::as_array_mut) {
+                for a in cold {
+                    a["amount"] = units(&a["units"]).map(|u| talat_core::money::format_units(u, scale)).into();
+                }
             }
             r["liabilities"] = owed.map(|u| talat_core::money::format_units(u, scale)).into();
             r["covered"] = held.zip(owed).map(|(h, o)| h >= o).into();
