@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use talat_api::testkit::TestExchange;
-use talat_core::{Amount, AssetSpec, Command, ExternalId, UserId};
+use talat_core::{Amount, AssetSpec, Command, ExternalId, TierLimits, UserId, WithdrawalBudget};
 use talat_custody::chain::Chain;
 use talat_custody::evm::address::{keccak256, parse_hex, to_checksum, to_lower_hex};
 use talat_custody::evm::anvil::{AnvilNode, CHAIN_ID};
@@ -479,6 +479,18 @@ async fn bad_destinations_and_amounts_are_refused_with_their_codes_and_change_no
         let e = rig.custody.request_withdrawal(&rig.who(0), network, &address, amount).await.unwrap_err();
         assert_eq!(e.v4().0, code, "{network} {address} {amount}: {e}");
     }
+    // Without the second factor, and past the THB-equivalent daily budget (1 THB a day: no ETH
+    // fits, and an asset the engine cannot value is refused as over the budget too).
+    let mut no_2fa = rig.who(0);
+    no_2fa.second_factor_ok = false;
+    let e = rig.custody.request_withdrawal(&no_2fa, "ETH", &checksummed, UNIT).await.unwrap_err();
+    assert_eq!(e.v4().0, "A1001-CW", "{e}");
+    let thb = rig.exchange.gateway.read.asset_id("THB").expect("the test exchange lists THB");
+    let budget = |amount| TierLimits { can_trade: true, daily_withdrawal: Some(WithdrawalBudget { valued_in: thb, amount: Amount(amount) }) };
+    rig.exchange.gateway.execute(Command::SetTierLimits { user: rig.user(0), limits: budget(1_00) }).await.unwrap();
+    let e = rig.custody.request_withdrawal(&rig.who(0), "ETH", &checksummed, UNIT).await.unwrap_err();
+    assert_eq!(e.v4().0, "B1011-CW", "{e}");
+    rig.exchange.gateway.execute(Command::SetTierLimits { user: rig.user(0), limits: TierLimits::default() }).await.unwrap();
     let store = rig.exchange.gateway.store.as_ref().unwrap();
     assert!(store.custody_withdrawals_of(u64::from(rig.user(0).0), 10).await.unwrap().is_empty(), "no refused request left a row");
     assert_eq!(rig.balance(0, "ETH"), eth0, "nor held anything");
