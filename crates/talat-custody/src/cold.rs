@@ -111,7 +111,7 @@ impl Custody {
         // Each transfer pays the next receive address, round the watched ones.
         let index = mine.len() as u64 % u64::from(c.cold_addresses);
         let destination = book.address(index).map_err(|e| WithdrawError::Unavailable(e.to_string()))?;
-        let row = new_transfer(n, "to_cold", destination, amount, staff_id, self.gateway.now_ms());
+        let row = new_transfer(&n.config.network, "to_cold", &destination, amount, staff_id, self.gateway.now_ms());
         let id = self.store.insert_custody_sweep(&row).await?;
         Ok(CustodySweepRow { id, ..row })
     }
@@ -148,7 +148,7 @@ impl Custody {
             .ok_or_else(|| WithdrawError::Unavailable("the cold change address does not parse".into()))?;
         let (tx, prevouts) = crate::payout::build(&plan, crate::hot::Signer::script_pubkey(&signer), change).map_err(WithdrawError::Unavailable)?;
         let psbt = crate::sweep::psbt_of(&n.config.cold_xpub, &book, tx.clone(), &prevouts, &indexes)?;
-        let mut row = new_transfer(n, "top_up", hot, amount_units, staff_id, self.gateway.now_ms());
+        let mut row = new_transfer(&n.config.network, "top_up", &hot, amount_units, staff_id, self.gateway.now_ms());
         row.psbt = base64::engine::general_purpose::STANDARD.encode(psbt.serialize());
         row.unsigned_txid = tx.compute_txid().to_string();
         row.inputs = plan.inputs.iter().map(Utxo::outpoint).collect::<Vec<_>>().join(",");
@@ -239,16 +239,17 @@ impl Custody {
     }
 }
 
-pub(crate) fn new_transfer(n: &Network, kind: &str, destination: String, amount_units: u64, staff_id: u64, now_ms: u64) -> CustodySweepRow {
+/// A transfer or sweep as proposed by `staff_id`: to be approved by someone else.
+pub(crate) fn new_transfer(network: &str, kind: &str, destination: &str, amount_units: u64, staff_id: u64, now_ms: u64) -> CustodySweepRow {
     CustodySweepRow {
         id: 0,
-        network: n.config.network.clone(),
+        network: network.into(),
         psbt: String::new(),
         unsigned_txid: String::new(),
         inputs: String::new(),
         send_units: amount_units,
         fee_units: 0,
-        destination,
+        destination: destination.into(),
         status: "proposed".into(),
         proposed_by: staff_id,
         proposed_ms: now_ms,

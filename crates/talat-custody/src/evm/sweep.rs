@@ -9,41 +9,15 @@
 
 use super::address::parse_hex;
 use super::rpc::EvmRpc;
-use super::transfers::{asset_raw, payment, units_of};
+use super::transfers::{asset_raw, hex0x, payment, units_of};
 use super::tx::{Eip1559Tx, TRANSFER_GAS};
 use super::withdrawals::initial_fees;
-use crate::network::NetworkConfig;
 use crate::service::{Custody, Network};
 use crate::withdrawals::WithdrawError;
 use talat_store::CustodySweepRow;
 
 /// Most deposit addresses one proposal prepares sweeps for.
 pub const MAX_EVM_SWEEPS: usize = 50;
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
-fn sweep_row(c: &NetworkConfig, kind: &str, destination: &str, send_units: u64, staff_id: u64, now_ms: u64) -> CustodySweepRow {
-    CustodySweepRow {
-        id: 0,
-        network: c.network.clone(),
-        psbt: String::new(),
-        unsigned_txid: String::new(),
-        inputs: String::new(),
-        send_units,
-        fee_units: 0,
-        destination: destination.into(),
-        status: "proposed".into(),
-        proposed_by: staff_id,
-        proposed_ms: now_ms,
-        approved_by: None,
-        approved_ms: None,
-        broadcast_ms: None,
-        kind: kind.into(),
-        raw_tx: None,
-    }
-}
 
 impl Custody {
     /// Prepares a sweep of each deposit address of `network` holding credited deposits and no
@@ -105,7 +79,7 @@ impl Custody {
         let tx =
             Eip1559Tx { chain_id: c.chain_id, nonce, max_priority_fee_per_gas_wei: priority, max_fee_per_gas_wei: max_fee, gas_limit, to, value_wei, data };
         let now = self.gateway.now_ms();
-        let mut sweep = sweep_row(c, "sweep", hot, units_of(c, amount_raw)?, staff_id, now);
+        let mut sweep = crate::cold::new_transfer(&c.network, "sweep", hot, units_of(c, amount_raw)?, staff_id, now);
         sweep.psbt = hex0x(&tx.encode_unsigned());
         sweep.unsigned_txid = hex0x(&tx.signing_hash());
         sweep.inputs = address.to_owned();
@@ -115,7 +89,7 @@ impl Custody {
         if has_wei < gas_wei {
             let top_wei =
                 u64::try_from(gas_wei - has_wei).map_err(|_| WithdrawError::Conflict(format!("a gas top-up of {} wei is too large", gas_wei - has_wei)))?;
-            let gas = sweep_row(c, "gas", address, top_wei, staff_id, now);
+            let gas = crate::cold::new_transfer(&c.network, "gas", address, top_wei, staff_id, now);
             let id = self.store.insert_custody_sweep(&gas).await?;
             rows.push(CustodySweepRow { id, ..gas });
         }

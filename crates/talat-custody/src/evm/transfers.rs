@@ -50,7 +50,7 @@ pub(crate) fn payment(c: &NetworkConfig, to: Address, amount_raw: u128) -> (Addr
     }
 }
 
-fn hex0x(bytes: &[u8]) -> String {
+pub(crate) fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
@@ -277,7 +277,7 @@ impl Custody {
             value_wei,
             data,
         };
-        let mut row = crate::cold::new_transfer(n, "top_up", hot, amount_units, staff_id, self.gateway.now_ms());
+        let mut row = crate::cold::new_transfer(&n.config.network, "top_up", &hot, amount_units, staff_id, self.gateway.now_ms());
         row.psbt = hex0x(&tx.encode_unsigned());
         row.unsigned_txid = hex0x(&tx.signing_hash());
         row.inputs = from.address.clone();

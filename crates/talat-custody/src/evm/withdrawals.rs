@@ -16,7 +16,7 @@
 use super::address::{parse_hex, to_lower_hex, Address};
 use super::rpc::{EvmRpc, SendError};
 use super::signer::{sign_transaction, EvmSigner, LocalEvmSigner};
-use super::tx::{decode_signed, erc20_transfer_data, Eip1559Tx};
+use super::tx::{decode_signed, Eip1559Tx};
 use super::units::units_to_raw;
 use crate::chain::Chain;
 use crate::service::{Custody, Network};
@@ -91,10 +91,7 @@ impl Custody {
             .ok_or_else(|| WithdrawError::Unavailable(format!("{send_units} units are not a whole amount of {}'s on-chain units", c.asset)))?;
         let (priority, max_fee) = initial_fees(rpc.base_fee_wei().await?, c.priority_fee_per_gas_wei, c.max_fee_per_gas_wei);
         let template = |nonce: u64| {
-            let (to, value_wei, data) = match c.token() {
-                None => (destination, amount_raw, Vec::new()),
-                Some(token) => (token, 0, erc20_transfer_data(&destination, amount_raw)),
-            };
+            let (to, value_wei, data) = super::transfers::payment(c, destination, amount_raw);
             Eip1559Tx {
                 chain_id: c.chain_id,
                 nonce,

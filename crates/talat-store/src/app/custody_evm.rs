@@ -24,6 +24,23 @@ pub struct EvmTxRow {
     pub created_ms: u64,
 }
 
+impl EvmTxRow {
+    /// The row recording `signed` for `owner` (a withdrawal id, or `transfer:<id>`).
+    fn of(signed: &EvmSigned, owner: &str, network: &str, nonce: u64, now_ms: u64) -> EvmTxRow {
+        EvmTxRow {
+            txid: signed.txid.clone(),
+            withdrawal_id: owner.into(),
+            network: network.into(),
+            nonce,
+            raw_tx: signed.raw_tx.clone(),
+            max_fee_per_gas_wei: signed.max_fee_per_gas_wei,
+            priority_fee_per_gas_wei: signed.priority_fee_per_gas_wei,
+            gas_limit: signed.gas_limit,
+            created_ms: now_ms,
+        }
+    }
+}
+
 /// What a signer hands back to be recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvmSigned {
@@ -180,17 +197,7 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         take_nonce(&mut tx, chain_id, address, nonce, id).await?;
-        let recorded = EvmTxRow {
-            txid: signed.txid.clone(),
-            withdrawal_id: id.into(),
-            network: network.into(),
-            nonce,
-            raw_tx: signed.raw_tx.clone(),
-            max_fee_per_gas_wei: signed.max_fee_per_gas_wei,
-            priority_fee_per_gas_wei: signed.priority_fee_per_gas_wei,
-            gas_limit: signed.gas_limit,
-            created_ms: now_ms,
-        };
+        let recorded = EvmTxRow::of(&signed, id, network, nonce, now_ms);
         insert_tx(&mut tx, &recorded).await?;
         let done = sqlx::query(
             "UPDATE custody_withdrawals SET status = 'signed', txid = $1, raw_tx = $2, updated_ms = $3 WHERE id = $4 AND status = 'approved' AND raw_tx IS NULL",
@@ -236,17 +243,7 @@ impl Store {
         };
         let owner = evm_transfer_owner(transfer_id);
         take_nonce(&mut tx, chain_id, address, nonce, &owner).await?;
-        let recorded = EvmTxRow {
-            txid: signed.txid.clone(),
-            withdrawal_id: owner,
-            network: network.into(),
-            nonce,
-            raw_tx: signed.raw_tx.clone(),
-            max_fee_per_gas_wei: signed.max_fee_per_gas_wei,
-            priority_fee_per_gas_wei: signed.priority_fee_per_gas_wei,
-            gas_limit: signed.gas_limit,
-            created_ms: now_ms,
-        };
+        let recorded = EvmTxRow::of(&signed, &owner, network, nonce, now_ms);
         insert_tx(&mut tx, &recorded).await?;
         let done = sqlx::query(
             "UPDATE custody_sweeps SET status = 'signed', unsigned_txid = $1, raw_tx = $2 WHERE id = $3 AND status = 'approved' AND raw_tx IS NULL",
