@@ -44,6 +44,8 @@ export async function custodyPage(view: HTMLElement) {
   const say = (text: string) => { err.textContent = ""; out.textContent = text; };
   const fail = (e: unknown) => { out.textContent = ""; err.textContent = message(e); };
 
+  // Which network the sweep and transfer buttons act on (kept across refreshes).
+  let chosen = "";
   const refresh = async () => {
     const [w, q, c, s] = await Promise.all([
       get<{ wallets: Wallet[] }>("/web/api/console/custody/wallets"),
@@ -51,23 +53,27 @@ export async function custodyPage(view: HTMLElement) {
       get<{ cases: Case[] }>("/web/api/console/custody/cases"),
       get<{ sweeps: Sweep[] }>("/web/api/console/custody/sweeps"),
     ]);
+    if (!w.wallets.some((x) => x.network === chosen)) chosen = w.wallets[0]?.network ?? "LTC";
+    const pick = h("select", { "data-testid": "custody-network", "aria-label": t("Network") },
+      w.wallets.map((x) => h("option", { value: x.network }, x.network)));
+    pick.value = chosen;
+    pick.onchange = () => { chosen = pick.value; };
     const propose = h("button", { type: "button" }, t("Prepare a sweep to the hot wallet"));
     propose.onclick = async () => {
-      try { await post("/web/api/console/custody/sweeps", { network: w.wallets[0]?.network ?? "LTC" }); say(t("Sweep prepared: a second person approves it before its PSBT is released.")); await refresh(); } catch (e) { fail(e); }
+      try { await post("/web/api/console/custody/sweeps", { network: chosen }); say(t("Sweep prepared: a second person approves it before its PSBT is released.")); await refresh(); } catch (e) { fail(e); }
     };
-    const network = w.wallets[0]?.network ?? "LTC";
     const toCold = h("button", { type: "button" }, t("Move the excess to cold"));
     toCold.onclick = async () => {
-      try { await post("/web/api/console/custody/transfers/to-cold", { network }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+      try { await post("/web/api/console/custody/transfers/to-cold", { network: chosen }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
     };
     const topUp = h("button", { type: "button" }, t("Top up from cold"));
     topUp.onclick = async () => {
       const amount = prompt(t("How much to bring from cold?"));
       if (!amount) return;
-      try { await post("/web/api/console/custody/transfers/top-up", { network, amount: amount.trim() }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
+      try { await post("/web/api/console/custody/transfers/top-up", { network: chosen, amount: amount.trim() }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
     };
     const coldConfigured = w.wallets.some((x) => x.cold_configured);
-    clear(sweeps, h("p", { class: "actions" }, propose, coldConfigured ? toCold : null, coldConfigured ? topUp : null),
+    clear(sweeps, h("p", { class: "actions" }, pick, propose, coldConfigured ? toCold : null, coldConfigured ? topUp : null),
       table([t("Prepared"), t("Kind"), t("Inputs"), t("Amount"), t("Fee"), t("Status"), ""], s.sweeps.map((x) => {
       const cell = h("span", { class: "actions" });
       if (x.status === "proposed") {
