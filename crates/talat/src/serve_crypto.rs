@@ -47,7 +47,10 @@ pub async fn start(
         if let Some(node) = chains.ethereum {
             custody.demo_evm.set(Arc::clone(&node)).map_err(|_| "the demo's Ethereum node is set already")?;
             notes.push(format!("crypto funding: ETH on a local anvil node (a block every {} s; the faucet pays ETH too)", eth_block_s(config)));
-            fill_ethereum_hot_wallet(&custody, &node).await;
+            // Off the start path: the banner need not wait for the node's answers.
+            let (filler, tracked) = (Arc::clone(&custody), Arc::clone(&custody));
+            let task = tokio::spawn(async move { fill_ethereum_hot_wallet(&filler, &node).await });
+            tracked.track(&task);
         }
     }
     Ok(Some(custody))

@@ -50,6 +50,13 @@ pub(crate) fn payment(c: &NetworkConfig, to: Address, amount_raw: u128) -> (Addr
     }
 }
 
+/// The EIP-1559 transaction paying `amount_raw` to `to` ([`payment`]) with `nonce` and the
+/// fees `(priority, max)`, within the network's gas limit.
+pub(crate) fn payment_tx(c: &NetworkConfig, nonce: u64, (priority, max_fee): (u64, u64), to: Address, amount_raw: u128) -> Eip1559Tx {
+    let (to, value_wei, data) = payment(c, to, amount_raw);
+    Eip1559Tx { chain_id: c.chain_id, nonce, max_priority_fee_per_gas_wei: priority, max_fee_per_gas_wei: max_fee, gas_limit: c.gas_limit, to, value_wei, data }
+}
+
 pub(crate) fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
@@ -266,17 +273,7 @@ impl Custody {
             )));
         };
         let nonce = rpc.pending_nonce(&parse_hex(&from.address).expect("a derived address")).await?;
-        let (to, value_wei, data) = payment(c, parse_hex(&hot).expect("a stored hot address"), amount_raw);
-        let tx = Eip1559Tx {
-            chain_id: c.chain_id,
-            nonce,
-            max_priority_fee_per_gas_wei: priority,
-            max_fee_per_gas_wei: max_fee,
-            gas_limit: c.gas_limit,
-            to,
-            value_wei,
-            data,
-        };
+        let tx = payment_tx(c, nonce, (priority, max_fee), parse_hex(&hot).expect("a stored hot address"), amount_raw);
         let mut row = crate::cold::new_transfer(&n.config.network, "top_up", &hot, amount_units, staff_id, self.gateway.now_ms());
         row.psbt = hex0x(&tx.encode_unsigned());
         row.unsigned_txid = hex0x(&tx.signing_hash());

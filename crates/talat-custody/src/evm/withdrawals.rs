@@ -90,19 +90,7 @@ impl Custody {
         let amount_raw = units_to_raw(send_units, c.decimals, c.engine_decimals)
             .ok_or_else(|| WithdrawError::Unavailable(format!("{send_units} units are not a whole amount of {}'s on-chain units", c.asset)))?;
         let (priority, max_fee) = initial_fees(rpc.base_fee_wei().await?, c.priority_fee_per_gas_wei, c.max_fee_per_gas_wei);
-        let template = |nonce: u64| {
-            let (to, value_wei, data) = super::transfers::payment(c, destination, amount_raw);
-            Eip1559Tx {
-                chain_id: c.chain_id,
-                nonce,
-                max_priority_fee_per_gas_wei: priority,
-                max_fee_per_gas_wei: max_fee,
-                gas_limit: c.gas_limit,
-                to,
-                value_wei,
-                data,
-            }
-        };
+        let template = |nonce: u64| super::transfers::payment_tx(c, nonce, (priority, max_fee), destination, amount_raw);
         // The hot wallet must cover the value and the most the gas can cost, after what its
         // signed, unsettled withdrawals will take: one it cannot pay waits for a top-up instead
         // of taking a nonce its predecessors' shortfall would block.
