@@ -291,7 +291,7 @@ test("place and cancel an order; the order book updates live", async () => {
   await page.getByLabel(/^Amount/).fill(fromUnits(qty, qs));
   await page.getByTestId("total").filter({ hasText: "THB" }).waitFor();
   await page.getByRole("button", { name: "Buy BTC" }).click();
-  await page.getByText("Order placed.").waitFor();
+  await page.getByTestId("order-outcome").filter({ hasText: `Order placed: it rests in the order book at ${shown(priceText, ps)} THB.` }).waitFor();
   const row = bids.getByRole("row").filter({ hasText: shown(priceText, ps) });
   await row.waitFor();
   await shot(page, "trading");
@@ -351,10 +351,15 @@ test("an operator halts a market and the customer sees the banner", async () => 
     await staff.page.getByText("Done.").waitFor();
     await page.goto(`${BASE}/#/trade/BTC_THB`);
     await page.getByText("BTC_THB is halted: no orders are accepted.").waitFor({ timeout: 10000 });
+    // The form says what a halt means and does not offer what would be refused.
+    await page.getByTestId("mode-note").filter({ hasText: "Trading is halted: no new orders and no cancels" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Buy BTC" }).isDisabled(), true);
     await shot(staff.page, "console-markets");
     await staff.page.getByLabel("Reason").fill("e2e: resuming BTC_THB");
     await staff.page.getByRole("button", { name: "Resume BTC_THB" }).click();
     await page.getByText("BTC_THB is halted: no orders are accepted.").waitFor({ state: "detached", timeout: 10000 });
+    await page.getByTestId("mode-note").waitFor({ state: "hidden" });
+    assert.equal(await page.getByRole("button", { name: "Buy BTC" }).isDisabled(), false);
   } finally {
     await staff.close();
   }

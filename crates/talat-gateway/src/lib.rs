@@ -16,6 +16,7 @@ pub mod cancel_after;
 pub mod config;
 pub mod decimal;
 pub mod error;
+pub mod fill;
 pub mod funds;
 pub mod gateway;
 pub mod health;

@@ -107,13 +107,16 @@ async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &ser
     let new = NewOrder { user: account.user, market: info.id, side, kind, client_id: None, stp: StpMode::default() };
     let Placed { order: id, outcome, .. } = web.gateway.place(&slot, new).await?;
     // Still open: the read model has it. Done at once (filled, expired): report what happened.
-    let order = match web.gateway.read.open_order(account.user, id) {
+    let mut order = match web.gateway.read.open_order(account.user, id) {
         Some(o) => order_json(&market, &o),
         None => {
             let status = done_status(&outcome, id).unwrap_or("canceled");
             json!({"id": id.0.to_string(), "symbol": info.spec.symbol, "side": if side == Side::Buy { "buy" } else { "sell" }, "type": typ, "status": status, "ts_ms": outcome.ts_ms})
         }
     };
+    // What it did at once: the customer is told "filled at …", "partly filled, the rest rests",
+    // or "nothing filled", not a bare "order placed".
+    order["fill"] = crate::views::fill_json(&market, &talat_gateway::fill::fill_of(&outcome.events, id));
     Ok(Json(json!({"order": order})))
 }
 

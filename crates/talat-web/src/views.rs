@@ -114,6 +114,32 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
     })
 }
 
+/// What an order did in the command that placed it (see [`talat_gateway::fill`]): decimal
+/// strings with the fee's asset, and how it ended there (`null` while it rests).
+pub(crate) fn fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill) -> Value {
+    use talat_core::DoneReason;
+    let info = &market.info;
+    let (fee_scale, fee_asset) = if fill.fee_in_base() { (info.base_scale, &info.spec.base) } else { (info.quote_scale, &info.spec.quote) };
+    let ended = fill.done.map(|d| match d {
+        DoneReason::Filled => "filled",
+        DoneReason::Cancelled => "cancelled",
+        DoneReason::Expired => "expired",
+        DoneReason::Killed => "killed",
+        DoneReason::SelfTradePrevented => "self_trade_prevented",
+    });
+    json!({
+        "trades": fill.trades,
+        "filled": format_units(u128::from(fill.qty), info.base_scale),
+        "quote": format_units(u128::from(fill.quote), info.quote_scale),
+        "average_price": fill.average_price().map(|p| format_units(u128::from(p), info.spec.price_scale)),
+        "fee": format_units(u128::from(fill.fee), fee_scale),
+        "fee_asset": fee_asset,
+        "base_asset": info.spec.base,
+        "quote_asset": info.spec.quote,
+        "ended": ended,
+    })
+}
+
 /// `user`'s daily withdrawal budget now, when it is kept in THB (the one budget for THB and
 /// every coin, each withdrawal valued when it was held); `None` without one.
 pub fn withdrawal_budget(web: &Web, user: UserId) -> Option<talat_gateway::read::BudgetView> {

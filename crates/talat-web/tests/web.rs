@@ -1335,3 +1335,51 @@ async fn the_audit_log_filters_pages_and_exports() {
     let support = &mut staff.iter_mut().find(|(r, _)| *r == Role::Support).unwrap().1;
     assert_eq!(support.get("/web/api/console/audit").await.0, 403);
 }
+
+/// The place-order answer says what the order did at once: nothing (and why), filled at an
+/// average price with the fee in the asset received, or partly filled with the rest resting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placing_an_order_says_what_it_did() {
+    let kit = start(relaxed()).await;
+    let (mut alice, _) = signed_up(&kit, "alice@example.com").await;
+    let (mut bob, bob_account) = signed_up(&kit, "bob@example.com").await;
+    let btc = kit.web.gateway.read.asset_id("BTC").unwrap();
+    let ext = talat_core::ExternalId("btc-for-bob".into());
+    operator(&kit, talat_core::Command::Deposit { user: user_of(&bob_account), asset: btc, amount: talat_core::Amount(100_000_000), external_id: ext }).await;
+
+    // An empty book: a market buy fills nothing, and says the book had nothing to match.
+    let (s, v) = alice.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "market", "amount": "100"})).await;
+    assert_eq!(s, 200, "{v}");
+    let fill = &v["order"]["fill"];
+    assert_eq!(
+        (v["order"]["status"].as_str(), fill["trades"].as_u64(), fill["filled"].as_str(), fill["ended"].as_str()),
+        (Some("canceled"), Some(0), Some("0"), Some("expired")),
+        "{v}"
+    );
+    assert!(fill["average_price"].is_null(), "{v}");
+
+    // Two levels taken: the average is weighted by quantity; the buyer's fee is in BTC.
+    placed(&mut bob, "BTC_THB", "sell", "3500000", "0.01").await;
+    placed(&mut bob, "BTC_THB", "sell", "3600000", "0.01").await;
+    let taken = placed(&mut alice, "BTC_THB", "buy", "3600000", "0.015").await;
+    let fill = &taken["fill"];
+    assert_eq!(
+        (taken["status"].as_str(), fill["trades"].as_u64(), fill["filled"].as_str(), fill["ended"].as_str()),
+        (Some("filled"), Some(2), Some("0.015"), Some("filled")),
+        "{taken}"
+    );
+    // (3,500,000 × 0.01 + 3,600,000 × 0.005) / 0.015 = 3,533,333.33…
+    assert_eq!(
+        (fill["average_price"].as_str(), fill["quote"].as_str(), fill["fee_asset"].as_str()),
+        (Some("3533333.33"), Some("53000"), Some("BTC")),
+        "{taken}"
+    );
+    assert_ne!(fill["fee"].as_str(), Some("0"), "{taken}");
+
+    // Half of it fills, the rest rests in the book: no end yet.
+    let partly = placed(&mut alice, "BTC_THB", "buy", "3600000", "0.01").await;
+    let fill = &partly["fill"];
+    assert_eq!((fill["filled"].as_str(), fill["average_price"].as_str(), fill["ended"].clone()), (Some("0.005"), Some("3600000"), Value::Null), "{partly}");
+    assert_eq!(partly["filled"].as_str(), Some("0.005"), "{partly}");
+    kit.ex.stop().await;
+}

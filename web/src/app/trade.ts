@@ -1,7 +1,7 @@
 // The trading page of one market: candles, depth, live book and tape, order form, the
 // customer's open orders and history.
 import type { UTCTimestamp } from "lightweight-charts";
-import { h, clear, field, table, every } from "../lib/dom";
+import { h, clear, field, table, every, throttled } from "../lib/dom";
 import { get, post, del, symbols, wsUrl, ApiError, type SymbolInfo } from "../lib/api";
 import { t, num, time, pct } from "../lib/i18n";
 import { candleChart, drawDepth } from "../lib/chart";
@@ -80,15 +80,19 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   const bookTable = (rows: Row[], side: "bids" | "asks") => table([t("Price"), t("Amount"), t("Total")],
     rows.map((r) => [h("span", { class: side === "bids" ? "up" : "down" }, num(decOf(r[1]), sym.price_scale)), num(decOf(r[2])), num(decOf(r[0]))]), side === "bids" ? "Bids" : "Asks");
   let bids: Row[] = [], asks: Row[] = [];
-  const renderBook = () => {
+  /** Book, best prices, depth and the form's estimate: ten times a second at most (see `throttled`). */
+  const renderBook = throttled(() => {
     clear(asksBox, bookTable([...asks].slice(0, 15).reverse(), "asks"));
     clear(bidsBox, bookTable(bids.slice(0, 15), "bids"));
     best = { bid: bids[0] ? decOf(bids[0][1]) : "", ask: asks[0] ? decOf(asks[0][1]) : "" };
     drawDepth(depthCanvas, bids.map((r) => [Number(r[1]), Number(r[2])]), asks.map((r) => [Number(r[1]), Number(r[2])]));
     updateSummary();
-  };
-  const renderTape = (trades: any[]) => clear(tapeBox, table([t("Time"), t("Price"), t("Amount")],
-    trades.slice(0, 20).map((x) => [time(x[0] * 1000), h("span", { class: x[3] === "BUY" ? "up" : "down" }, num(decOf(x[1]), sym.price_scale)), num(decOf(x[2]))]), t("Recent trades")));
+  }, 100);
+  cleanups.push(renderBook.cancel);
+  let tape: any[] = [];
+  const renderTape = throttled(() => clear(tapeBox, table([t("Time"), t("Price"), t("Amount")],
+    tape.slice(0, 20).map((x) => [time(x[0] * 1000), h("span", { class: x[3] === "BUY" ? "up" : "down" }, num(decOf(x[1]), sym.price_scale)), num(decOf(x[2]))]), t("Recent trades"))), 100);
+  cleanups.push(renderTape.cancel);
   const renderTicker = (d: any) => clear(tickerBox,
     h("span", {}, `${t("Last price")} `, h("b", {}, num(decOf(d.last), sym.price_scale))), h("span", { class: Number(d.percentChange) >= 0 ? "up" : "down" }, pct(d.percentChange ?? 0)),
     h("span", {}, `${t("24h high")} ${num(decOf(d.high24hr))}`), h("span", {}, `${t("24h low")} ${num(decOf(d.low24hr))}`));
@@ -101,7 +105,7 @@ export async function tradePage(view: HTMLElement, params: string[]) {
       else if (m.event === "askschanged") { asks = m.data; renderBook(); }
       else if (m.event === "tradeschanged") {
         const [trades, b, a] = m.data;
-        bids = b; asks = a; renderBook(); renderTape(trades);
+        bids = b; asks = a; tape = trades; renderBook(); renderTape();
         for (const x of [...trades].reverse()) if (x[6]) onTrade(x[0], Number(x[1]));
         if (session.account) refreshSoon();
       } else if (m.event === "ticker") renderTicker(m.data);
@@ -114,9 +118,8 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   // ---- order form ----
   const summary = h("dl", { class: "summary", "aria-live": "polite" });
   if (session.account) {
-    buildForm(formBox, sym, summary, () => best, (f) => (updateSummary = f), () => refreshMine());
-    const stop = every(5000, () => refreshMine());
-    cleanups.push(stop);
+    const applyMode = buildForm(formBox, sym, summary, () => best, (f) => (updateSummary = f), () => refreshMine());
+    cleanups.push(every(5000, () => refreshMine()), every(1000, applyMode));
     const mineError = h("div", { class: "form-error", role: "alert" });
     /** Runs a cancel; its refusal is shown, never thrown. */
     const act = async (fn: () => Promise<unknown>) => {
@@ -131,10 +134,13 @@ export async function tradePage(view: HTMLElement, params: string[]) {
         get<{ orders: any[] }>(`/web/api/orders/history?symbol=${sym.symbol}&limit=10`).catch(() => ({ orders: [] })),
         get<{ trades: any[] }>(`/web/api/trades/history?symbol=${sym.symbol}&limit=10`).catch(() => ({ trades: [] })),
       ]);
-      const cancelAll = h("button", { type: "button", class: "small danger", disabled: !open.orders.length, onclick: () => act(() => post("/web/api/orders/cancel-all", { symbol: sym.symbol })) }, t("Cancel all"));
+      // A halted market freezes its book: cancels would be refused, so they are not offered.
+      const frozen = modeOf(sym.symbol) === "halted";
+      const cancelAll = h("button", { type: "button", class: "small danger", disabled: !open.orders.length || frozen, onclick: () => act(() => post("/web/api/orders/cancel-all", { symbol: sym.symbol })) }, t("Cancel all"));
       clear(mine, h("div", { class: "row-between" }, h("h2", {}, t("Open orders")), cancelAll), mineError,
         h("div", { id: "open-orders" }, ordersTable(open.orders, (o) => act(() => del(`/web/api/orders/${o.id}?symbol=${sym.symbol}`)))),
         h("h2", {}, t("Order history")), ordersTable(hist.orders), h("h2", {}, t("Trade history")), tradesTable(tr.trades));
+      if (frozen) mine.querySelectorAll<HTMLButtonElement>("#open-orders button").forEach((b) => (b.disabled = true));
     };
   } else {
     formBox.append(h("p", {}, h("a", { href: "#/login" }, t("Log in")), " / ", h("a", { href: "#/signup" }, t("Sign up"))));
@@ -142,10 +148,39 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   return () => cleanups.forEach((f) => f());
 }
 
+/** What the place-order route says an order did at once (see talat_gateway::fill). */
+type PlacedOrder = {
+  id: string; type: string; price: string | null; status: string;
+  fill: { trades: number; filled: string; quote: string; average_price: string | null; fee: string; fee_asset: string; base_asset: string; quote_asset: string; ended: string | null };
+};
+
+/** Why an order ended without filling completely, in the customer's words. */
+function endedText(ended: string, type: string): string {
+  if (ended === "expired" && type === "post_only") return t("a post-only order that would trade at once is cancelled.");
+  if (ended === "expired") return t("the book had no more orders to match within the price band.");
+  if (ended === "self_trade_prevented") return t("it would have traded with one of your own orders.");
+  if (ended === "killed") return t("it could not be filled completely.");
+  return t("it was cancelled.");
+}
+
+/** The outcome of a submit, said plainly: filled (average price, amount, fee with its unit),
+ *  partly filled with the rest resting or cancelled, resting, or nothing filled and why. */
+export function outcomeText(o: PlacedOrder, sym: SymbolInfo): string {
+  const f = o.fill;
+  const traded = `${num(f.filled)} ${f.base_asset} ${t("at an average price of")} ${num(f.average_price ?? "0", sym.price_scale)} ${f.quote_asset} (${t("fee")} ${num(f.fee)} ${f.fee_asset})`;
+  if (f.ended === "filled") return `${t("Filled")}: ${traded}.`;
+  if (f.trades && !f.ended) return `${t("Partly filled")}: ${traded}; ${t("the rest is in the order book.")}`;
+  if (f.trades) return `${t("Partly filled")}: ${traded}; ${t("the rest was cancelled:")} ${endedText(f.ended!, o.type)}`;
+  if (f.ended) return `${t("Nothing filled")}: ${endedText(f.ended, o.type)}`;
+  if (o.type === "stop_limit") return t("Stop order placed: it waits for the stop price.");
+  return `${t("Order placed: it rests in the order book at")} ${num(o.price ?? "0", sym.price_scale)} ${sym.quote_asset}.`;
+}
+
 /** The order form: validates as the engine does (price and quantity steps, minimum value) and
  *  shows fee and total before anything is sent. Amounts stay decimal strings. */
-function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best: () => { bid: string; ask: string }, setUpdate: (f: () => void) => void, placed: () => void) {
+function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best: () => { bid: string; ask: string }, setUpdate: (f: () => void) => void, placed: () => void): () => void {
   let side: "buy" | "sell" = "buy";
+  let busy = false;
   const sideBar = h("div", { class: "side-bar", role: "group", "aria-label": t("Side") });
   const type = h("select", {}, [["limit", "Limit"], ["market", "Market"], ["post_only", "Post-only"], ["stop_limit", "Stop-limit"]].map(([v, l]) => h("option", { value: v }, t(l))));
   const typeF = field(t("Order type"), type);
@@ -156,7 +191,8 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
   const submit = h("button", { type: "submit", class: "buy" });
   const err = h("div", { class: "form-error", role: "alert" });
   const hint = h("p", { class: "muted small" }, `${t("Price")} step ${sym.price_step} · ${t("Amount")} step ${sym.quantity_step} · min ${sym.min_quote_size} ${sym.quote_asset}`);
-  const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err);
+  const modeNote = h("p", { class: "mode-note", role: "status", "data-testid": "mode-note", hidden: true });
+  const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), modeNote, sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err);
   const isMarketBuy = () => type.value === "market" && side === "buy";
 
   const layout = () => {
@@ -167,8 +203,22 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     submit.textContent = `${t(side === "buy" ? "Buy" : "Sell")} ${sym.base_asset}`;
     submit.className = side;
     update();
+    applyMode();
   };
   type.onchange = layout;
+
+  /** What the market's mode allows now, said above the form; the submit is disabled when the
+   *  engine would refuse the order anyway (the server still checks). */
+  const applyMode = () => {
+    const mode = session.status?.maintenance ? "cancel_only" : modeOf(sym.symbol);
+    const note = mode === "halted" ? t("Trading is halted: no new orders and no cancels until it reopens. Your open orders stay in the book.")
+      : mode === "cancel_only" ? t("Cancel-only: you can cancel your open orders; new orders are refused.")
+      : mode === "post_only" && type.value !== "post_only" ? t("Post-only: only post-only limit orders are accepted now.")
+      : "";
+    modeNote.textContent = note;
+    modeNote.hidden = !note;
+    submit.disabled = busy || note !== "";
+  };
 
   /** Every field's problem (or null), without touching the page. */
   const problems = () => {
@@ -237,11 +287,11 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     if (type.value !== "market") body.price = priceF.input.value.trim();
     if (type.value === "stop_limit") body.stop_price = stopF.input.value.trim();
     const mode = modeOf(sym.symbol);
+    busy = true;
     submit.disabled = true;
     try {
-      await post("/web/api/orders", body);
-      err.textContent = "";
-      err.append(h("span", { class: "ok" }, t("Order placed.")));
+      const r = await post<{ order: PlacedOrder }>("/web/api/orders", body);
+      clear(err, h("span", { class: r.order.fill.trades ? "ok" : r.order.fill.ended ? "warn" : "ok", "data-testid": "order-outcome" }, outcomeText(r.order, sym)));
       amountF.input.value = "";
       update();
       placed();
@@ -254,9 +304,11 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
       }
       if (mode !== "open") console.info("market mode", mode);
     } finally {
-      submit.disabled = false;
+      busy = false;
+      applyMode();
     }
   };
   box.append(form);
   layout();
+  return applyMode;
 }

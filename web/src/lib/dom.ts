@@ -80,3 +80,31 @@ export function every(ms: number, fn: () => void | Promise<void>): () => void {
     clearTimeout(timer);
   };
 }
+
+/** `fn` run at most once every `minMs`, on an animation frame, with whatever state is current
+ *  then: a burst of calls costs one render and the last call is never dropped. A market's book
+ *  socket sends 100–200 updates a second when a bot requotes; rendering each one kept Chromium's
+ *  main thread so busy that a click waited seconds for it. `cancel()` drops a pending run. */
+export function throttled(fn: () => void, minMs: number): { (): void; cancel(): void } {
+  let lastMs = -Infinity;
+  let timer = 0;
+  let frame = 0;
+  const run = () => {
+    frame = 0;
+    lastMs = performance.now();
+    fn();
+  };
+  const call = () => {
+    if (frame || timer) return;
+    const waitMs = lastMs + minMs - performance.now();
+    if (waitMs <= 0) frame = requestAnimationFrame(run);
+    else timer = window.setTimeout(() => { timer = 0; frame = requestAnimationFrame(run); }, waitMs);
+  };
+  call.cancel = () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    frame = 0;
+    timer = 0;
+  };
+  return call;
+}
