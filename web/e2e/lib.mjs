@@ -40,6 +40,16 @@ export async function browser() {
   };
 }
 
+/** A phone's screen (an iPhone 12–15's CSS pixels) and the desktop the browser starts with. */
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1400, height: 900 };
+
+/** The page is no wider than the screen: nothing to scroll sideways (a wide table scrolls in itself). */
+export async function fitsScreen(page, what) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide on a ${width} px screen`);
+}
+
 /** Every request the page sends that is not a GET (what a form would send). */
 export function recordWrites(page) {
   const writes = [];

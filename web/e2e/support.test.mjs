@@ -54,8 +54,16 @@ test("the customer opens a ticket with a PNG attachment", async () => {
   // The screenshot carries a page after its end; the server keeps only the picture.
   const sent = Buffer.concat([png, Buffer.from("<html><script>alert('riding along')</script></html>")]);
   await form.getByLabel(/^Attachments/).setInputFiles({ name: "screenshot.png", mimeType: "image/png", buffer: sent });
+  // Linked to one of the customer's own deposits, picked from a list (no id to copy by hand).
+  await form.getByLabel("Related to").selectOption("deposit");
+  const pick = form.getByLabel("Pick one of yours");
+  await pick.locator("option").nth(1).waitFor({ state: "attached" });
+  const depositId = await pick.locator("option").nth(1).getAttribute("value");
+  await pick.selectOption(depositId);
+  assert.equal(await form.getByLabel("Order, deposit or withdrawal id").inputValue(), depositId);
   await form.getByRole("button", { name: "Send" }).click();
   await c.getByRole("heading", { name: subject }).waitFor();
+  await c.getByText(`Deposit ${depositId}`).first().waitFor();
   ticketId = decodeURIComponent(new URL(c.url()).hash.split("/")[2] ?? "");
   assert.match(ticketId, /^\d+$/);
   await c.getByTestId("sla").filter({ hasText: /We answer by/ }).waitFor();

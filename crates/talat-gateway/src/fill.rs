@@ -17,6 +17,8 @@ pub struct Fill {
     price_qty: u128,
     /// The fee: base units for a buy, quote units for a sell (the asset the taker receives).
     pub fee: u64,
+    /// The price of the last trade (the worst one: a taker walks the book away from the best).
+    pub last_price: u64,
     pub side: Option<Side>,
     /// How the order ended in this command; `None` while it rests (or waits as a stop).
     pub done: Option<DoneReason>,
@@ -32,6 +34,18 @@ impl Fill {
         let qty = u128::from(self.qty);
         let average = (self.price_qty + qty / 2) / qty;
         Some(u64::try_from(average).expect("an average of u64 prices fits in u64"))
+    }
+
+    /// A market buy that traded and ended with less of its `budget` left (quote units) than one
+    /// more `qty_step` costs at its last price: that remainder is dust the grid cannot buy, not
+    /// a part the book could not fill. Scales as in `MarketSpec` (price per whole base unit).
+    pub fn left_only_dust(&self, budget: u64, qty_step: u64, base_scale: u8, quote_scale: u8, price_scale: u8) -> bool {
+        if self.trades == 0 || self.side != Some(Side::Buy) {
+            return false;
+        }
+        // left < one step's cost = price × step × 10^qs / 10^(ps + bs), compared without division.
+        let left = u128::from(budget.saturating_sub(self.quote)) * 10u128.pow(u32::from(price_scale) + u32::from(base_scale));
+        left < u128::from(self.last_price) * u128::from(qty_step) * 10u128.pow(u32::from(quote_scale))
     }
 
     /// The fee is in the base asset (a buy receives base) rather than the quote asset.
@@ -52,6 +66,7 @@ pub fn fill_of(events: &[Event], order: OrderId) -> Fill {
                 fill.quote = fill.quote.checked_add(quote).expect("an order's quote fits in u64");
                 fill.price_qty += u128::from(price.0) * u128::from(qty.0);
                 fill.fee = fill.fee.checked_add(taker_fee.0).expect("an order's fees fit in u64");
+                fill.last_price = price.0;
                 fill.side = Some(*taker_side);
             }
             Event::OrderDone { order: o, reason, .. } if *o == order => fill.done = Some(*reason),
@@ -108,5 +123,16 @@ mod tests {
         assert_eq!(fill.average_price(), None);
         let sold = fill_of(&[trade(7, Side::Sell, 100, 2, 4)], OrderId(7));
         assert_eq!((sold.quote, sold.done, sold.fee_in_base()), (20, None, false));
+    }
+
+    #[test]
+    fn a_market_buys_leftover_below_one_step_is_dust() {
+        // 1 BTC = 3,500,000.00 THB (price scale 2), 1 satoshi steps: one step costs 0.035 THB,
+        // so 0.03 THB buys nothing more at that price, 0.04 THB would.
+        let bought = |quote: u64| Fill { trades: 1, qty: 1, quote, last_price: 350_000_000, side: Some(Side::Buy), ..Fill::default() };
+        assert!(bought(1_997).left_only_dust(2_000, 1, 8, 2, 2), "3 satang left: dust");
+        assert!(!bought(1_996).left_only_dust(2_000, 1, 8, 2, 2), "4 satang buy one more satoshi");
+        assert!(!bought(1_000).left_only_dust(2_000, 1, 8, 2, 2), "10 THB left: the book ran out");
+        assert!(!Fill::default().left_only_dust(2_000, 1, 8, 2, 2), "nothing traded: not dust");
     }
 }

@@ -102,6 +102,10 @@ async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &ser
         }
         _ => return Err(WebError::invalid("type", "type must be limit, market, post_only or stop_limit")),
     };
+    let budget = match kind {
+        OrderKind::Market { amount } if side == Side::Buy => Some(amount.0),
+        _ => None,
+    };
     // The same one shed check and order path as the Bitkub API.
     let slot = web.gateway.admit()?;
     let new = NewOrder { user: account.user, market: info.id, side, kind, client_id: None, stp: StpMode::default() };
@@ -116,7 +120,7 @@ async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &ser
     };
     // What it did at once: the customer is told "filled at …", "partly filled, the rest rests",
     // or "nothing filled", not a bare "order placed".
-    order["fill"] = crate::views::fill_json(&market, &talat_gateway::fill::fill_of(&outcome.events, id));
+    order["fill"] = crate::views::fill_json(&market, &talat_gateway::fill::fill_of(&outcome.events, id), budget);
     Ok(Json(json!({"order": order})))
 }
 

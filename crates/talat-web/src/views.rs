@@ -109,6 +109,10 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
         "stop_price": price(o.stop_price),
         "amount": amount,
         "filled": filled,
+        // Also what a market order (no price of its own) paid on average.
+        "average_price": o.average_price(info.base_scale, info.quote_scale, info.spec.price_scale).map(|p| format_units(u128::from(p), info.spec.price_scale)),
+        "base_asset": info.spec.base,
+        "quote_asset": info.spec.quote,
         "status": o.status.as_str(),
         "ts_ms": o.created_ms,
     })
@@ -116,12 +120,18 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
 
 /// What an order did in the command that placed it (see [`talat_gateway::fill`]): decimal
 /// strings with the fee's asset, and how it ended there (`null` while it rests).
-pub(crate) fn fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill) -> Value {
+pub(crate) fn fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill, market_buy_budget: Option<u64>) -> Value {
     use talat_core::DoneReason;
     let info = &market.info;
+    // A market buy whose last few satang cannot buy one more step has filled, not expired: the
+    // remainder stays in the balance and is reported as such.
+    let dust = market_buy_budget.filter(|&budget| {
+        fill.done == Some(DoneReason::Expired) && fill.left_only_dust(budget, info.spec.qty_step, info.base_scale, info.quote_scale, info.spec.price_scale)
+    });
     let (fee_scale, fee_asset) = if fill.fee_in_base() { (info.base_scale, &info.spec.base) } else { (info.quote_scale, &info.spec.quote) };
     let ended = fill.done.map(|d| match d {
         DoneReason::Filled => "filled",
+        DoneReason::Expired if dust.is_some() => "filled",
         DoneReason::Cancelled => "cancelled",
         DoneReason::Expired => "expired",
         DoneReason::Killed => "killed",
@@ -137,6 +147,7 @@ pub(crate) fn fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill) ->
         "base_asset": info.spec.base,
         "quote_asset": info.spec.quote,
         "ended": ended,
+        "unspent": dust.map(|budget| format_units(u128::from(budget - fill.quote), info.quote_scale)),
     })
 }
 

@@ -1380,6 +1380,28 @@ async fn placing_an_order_says_what_it_did() {
     let partly = placed(&mut alice, "BTC_THB", "buy", "3600000", "0.01").await;
     let fill = &partly["fill"];
     assert_eq!((fill["filled"].as_str(), fill["average_price"].as_str(), fill["ended"].clone()), (Some("0.005"), Some("3600000"), Value::Null), "{partly}");
-    assert_eq!(partly["filled"].as_str(), Some("0.005"), "{partly}");
+    assert_eq!(
+        (partly["filled"].as_str(), partly["average_price"].as_str(), partly["base_asset"].as_str()),
+        (Some("0.005"), Some("3600000"), Some("BTC")),
+        "{partly}"
+    );
+
+    // History carries the average price of every order that filled (a market order has no
+    // price of its own), and none for the one that filled nothing.
+    let (_, history) = alice.get("/web/api/orders/history").await;
+    let averages: Vec<Option<&str>> = list(&history, "orders").iter().map(|o| o["average_price"].as_str()).collect();
+    assert_eq!(averages, [Some("3600000"), Some("3533333.33"), None], "{history}");
+
+    // 50 THB buys 1,351 satoshi at 3,700,000 (49.99 THB); the 0.01 THB left cannot buy one more
+    // (0.037 THB): filled, with the remainder said, not "the book ran out".
+    placed(&mut bob, "BTC_THB", "sell", "3700000", "0.01").await;
+    let (s, v) = alice.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "market", "amount": "50"})).await;
+    assert_eq!(s, 200, "{v}");
+    let fill = &v["order"]["fill"];
+    assert_eq!(
+        (fill["filled"].as_str(), fill["quote"].as_str(), fill["ended"].as_str(), fill["unspent"].as_str()),
+        (Some("0.00001351"), Some("49.99"), Some("filled"), Some("0.01")),
+        "{v}"
+    );
     kit.ex.stop().await;
 }

@@ -22,6 +22,8 @@ const footer = h("footer", {}, "Charts by ", h("a", { href: "https://www.trading
 document.getElementById("app")!.append(header, banner, kycNote, view, footer);
 
 let route = "";
+/** On a phone the main nav folds behind a Menu button; a route change folds it again. */
+let menuOpen = false;
 
 function renderHeader(): void {
   const link = (hash: string, label: string, name: string) => h("a", { href: hash, class: route === name ? "active" : "", "aria-current": route === name ? "page" : undefined }, t(label));
@@ -30,9 +32,10 @@ function renderHeader(): void {
   const acct = session.account
     ? [h("span", { class: "muted" }, session.account.email), h("button", { type: "button", onclick: logout }, t("Log out"))]
     : [link("#/login", "Log in", "login"), link("#/signup", "Sign up", "signup")];
+  const menu = h("button", { type: "button", class: "menu-button", "aria-expanded": String(menuOpen), "aria-controls": "main-nav", onclick: () => { menuOpen = !menuOpen; renderHeader(); } }, t("Menu"));
   clear(header,
-    h("a", { href: "#/markets", class: "brand" }, "talat"),
-    h("nav", { "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
+    h("a", { href: "#/markets", class: "brand" }, "talat"), menu,
+    h("nav", { id: "main-nav", class: menuOpen ? "open" : "", "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
       session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/crypto", "Crypto", "crypto"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support"), link("#/por", "Proof of reserves", "por")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
 }
@@ -101,4 +104,4 @@ rerender = startRouter(view, {
   signup: signupPage,
   forgot: forgotPage,
   "reset-password": resetPage,
-}, "markets", (name) => { route = name; renderHeader(); renderBanner(); });
+}, "markets", (name) => { route = name; menuOpen = false; renderHeader(); renderBanner(); });

@@ -1,10 +1,11 @@
 // Customer pages other than the trading page: markets, portfolio, orders, API keys, security,
 // log in and sign up.
-import { h, clear, field, table, every } from "../lib/dom";
+import { h, clear, field, table, every, throttled } from "../lib/dom";
 import { get, post, del, v3, symbols, wsUrl, ApiError } from "../lib/api";
 import { t, num, pct, dateTime } from "../lib/i18n";
 import { navigate } from "../lib/router";
 import { decOf } from "../lib/dec";
+import { copyButton } from "../lib/funds";
 import { session, setAccount, type Account } from "./state";
 import { levelPanel } from "./kyc";
 
@@ -22,7 +23,8 @@ export async function marketsPage(view: HTMLElement) {
   const tickers = new Map<string, any>();
   const box = h("div");
   view.append(box);
-  const render = () => clear(box, table(
+  // Ten times a second at most: nine markets' tickers arrive as a stream (see `throttled`).
+  const render = throttled(() => clear(box, markets(table(
     [t("Symbol"), t("Last price"), t("24h change"), t("Bid"), t("Ask"), t("24h high"), t("24h low"), t("Volume (THB)")],
     syms.map((s) => {
       const tk = tickers.get(s.symbol) ?? {};
@@ -30,7 +32,7 @@ export async function marketsPage(view: HTMLElement) {
       const p = (x: unknown) => num(decOf(x), s.price_scale);
       return [h("a", { href: `#/trade/${s.symbol}` }, s.symbol), p(tk.last), h("span", { class: ch > 0 ? "up" : ch < 0 ? "down" : "" }, pct(ch)),
         p(tk.highest_bid), p(tk.lowest_ask), p(tk.high_24_hr), p(tk.low_24_hr), num(decOf(tk.quote_volume), 2)];
-    }), t("Markets")));
+    }), t("Markets")))), 100);
   for (const tk of await v3<any[]>("/api/v3/market/ticker")) tickers.set(tk.symbol, tk);
   render();
   // Live: the ticker stream of every market (stream names are quote first: thb_btc).
@@ -43,7 +45,13 @@ export async function marketsPage(view: HTMLElement) {
     tickers.set(s.symbol, { last: m.last, percent_change: m.percentChange, highest_bid: m.highestBid, lowest_ask: m.lowestAsk, high_24_hr: m.high24hr, low_24_hr: m.low24hr, quote_volume: m.quoteVolume });
     render();
   };
-  return () => ws.close();
+  return () => { render.cancel(); ws.close(); };
+}
+
+/** The markets table keeps symbol, price and change on a phone (the other columns fold away). */
+function markets(tb: HTMLTableElement): HTMLTableElement {
+  tb.classList.add("markets-table");
+  return tb;
 }
 
 // ---- portfolio ----
@@ -67,7 +75,7 @@ export async function portfolioPage(view: HTMLElement) {
   });
   const f = await get<{ items: any[] }>("/web/api/funds/history").catch(() => ({ items: [] }));
   clear(funds, h("h2", {}, t("Deposits and withdrawals")),
-    table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, num(i.amount), i.status]), t("Deposits and withdrawals")));
+    table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, `${num(i.amount)} ${i.asset}`, t(FUNDS_STATUS[i.status] ?? i.status)]), t("Deposits and withdrawals")));
   // Credits from outage incidents (shown only when there are some).
   const c = await get<{ compensations: any[] }>("/web/api/compensations").catch(() => ({ compensations: [] }));
   if (c.compensations.length) {
@@ -83,15 +91,38 @@ export async function portfolioPage(view: HTMLElement) {
 
 export function tradesTable(trades: any[]) {
   return table([t("Time"), t("Symbol"), t("Side"), t("Price"), t("Amount"), t("Fee")],
-    trades.map((x) => [dateTime(x.ts_ms), x.symbol, h("span", { class: x.side === "buy" ? "up" : "down" }, t(x.side === "buy" ? "Buy" : "Sell")), num(x.price), num(x.amount), num(x.fee)]), t("Trade history"));
+    trades.map((x) => {
+      const [base, quote] = String(x.symbol).split("_");
+      return [dateTime(x.ts_ms), x.symbol, h("span", { class: x.side === "buy" ? "up" : "down" }, t(x.side === "buy" ? "Buy" : "Sell")),
+        `${num(x.price)} ${quote}`, `${num(x.amount)} ${base}`, `${num(x.fee)} ${x.fee_asset}`];
+    }), t("Trade history"));
+}
+
+/** Deposit and withdrawal states of the portfolio's list (the API's words are the keys). */
+export const FUNDS_STATUS: Record<string, string> = { credited: "Credited", pending: "Pending", settled: "Paid", released: "Cancelled, funds returned" };
+
+/** Order types and statuses as the customer reads them (the API's words are the keys). */
+export const ORDER_TYPE: Record<string, string> = { limit: "Limit", market: "Market", post_only: "Post-only", stop_limit: "Stop-limit" };
+export const ORDER_STATUS: Record<string, string> = {
+  new: "New", open: "Open", partial_filled: "Partly filled", filled: "Filled", canceled: "Cancelled",
+  partial_filled_canceled: "Partly filled, rest cancelled", untriggered: "Waiting for the stop price", rejected: "Refused",
+};
+
+/** An order id a customer can copy (support asks for it). */
+function orderId(id: string): HTMLElement {
+  return h("span", { class: "order-id" }, h("span", { class: "mono nowrap", "data-testid": "order-id" }, id), " ", copyButton(() => id, t("Copy"), t("Copied"), `${t("Copy order id")} ${id}`));
 }
 
 export function ordersTable(orders: any[], onCancel?: (o: any) => void) {
-  const headers = [t("Time"), t("Symbol"), t("Side"), t("Order type"), t("Price"), t("Amount"), t("Filled"), t("Status")];
+  const headers = [t("Time"), t("Symbol"), t("Side"), t("Order type"), t("Price"), t("Average price"), t("Amount"), t("Filled"), t("Status"), t("Order id")];
   if (onCancel) headers.push("");
   return table(headers, orders.map((o) => {
-    const row: any[] = [dateTime(o.ts_ms), o.symbol, h("span", { class: o.side === "buy" ? "up" : "down" }, t(o.side === "buy" ? "Buy" : "Sell")), o.type,
-      o.type === "stop_limit" ? `${num(o.stop_price)} → ${num(o.price)}` : num(o.price), num(o.amount), num(o.filled), o.status];
+    const [base, quote] = String(o.symbol).split("_");
+    // A market buy is given (and fills) in THB; everything else in the base asset.
+    const unit = o.type === "market" && o.side === "buy" ? quote : base;
+    const price = o.type === "stop_limit" ? `${num(o.stop_price)} → ${num(o.price)} ${quote}` : o.price ? `${num(o.price)} ${quote}` : "—";
+    const row: any[] = [dateTime(o.ts_ms), o.symbol, h("span", { class: o.side === "buy" ? "up" : "down" }, t(o.side === "buy" ? "Buy" : "Sell")), t(ORDER_TYPE[o.type] ?? o.type),
+      price, o.average_price ? `${num(o.average_price)} ${quote}` : "—", `${num(o.amount)} ${unit}`, `${num(o.filled)} ${unit}`, t(ORDER_STATUS[o.status] ?? o.status), orderId(o.id)];
     if (onCancel) row.push(h("button", { type: "button", class: "small", "aria-label": `${t("Cancel")} ${o.id}`, onclick: () => onCancel(o) }, t("Cancel")));
     return row;
   }), onCancel ? t("Open orders") : t("Order history"));

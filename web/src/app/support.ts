@@ -4,7 +4,8 @@
 // refusal under the field it names.
 import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
-import { t, dateTime } from "../lib/i18n";
+import { t, dateTime, num } from "../lib/i18n";
+import { ORDER_TYPE, FUNDS_STATUS } from "./pages";
 import { navigate } from "../lib/router";
 import { checkFiles, readAttachments, sizeText, ATTACH_MAX, type Attachment } from "../lib/files";
 import { CATEGORIES, LINK_KINDS, showRefusal, plain, type Ticket, type Message } from "../lib/support";
@@ -123,6 +124,20 @@ async function listPage(view: HTMLElement) {
 
 // ---- a new ticket ----
 
+/** The customer's recent orders (or deposits, or withdrawals) as [id, label] choices, newest first. */
+async function linkChoices(kind: string): Promise<[string, string][]> {
+  if (kind === "order") {
+    const r = await get<{ orders: any[] }>("/web/api/orders/history?limit=50");
+    return r.orders.map((o) => {
+      const [base, quote] = String(o.symbol).split("_");
+      const unit = o.type === "market" && o.side === "buy" ? quote : base;
+      return [o.id, `${dateTime(o.ts_ms)} · ${o.symbol} · ${t(o.side === "buy" ? "Buy" : "Sell")} · ${t(ORDER_TYPE[o.type] ?? o.type)} · ${num(o.amount)} ${unit} · #${o.id}`];
+    });
+  }
+  const r = await get<{ items: any[] }>("/web/api/funds/history?limit=50");
+  return r.items.filter((i) => i.kind === kind).map((i) => [i.id, `${dateTime(i.ts_ms)} · ${num(i.amount)} ${i.asset} · ${t(FUNDS_STATUS[i.status] ?? i.status)} · ${i.id}`]);
+}
+
 function newTicketPage(view: HTMLElement) {
   view.append(h("p", {}, h("a", { href: "#/support" }, `← ${t("My tickets")}`)), h("h1", {}, t("New ticket")));
   const cat = field(t("Category"), h("select", {}, CATEGORIES.map((c) => h("option", { value: c }, category(c)))));
@@ -131,11 +146,25 @@ function newTicketPage(view: HTMLElement) {
   const linkKind = field(t("Related to"), h("select", {}, h("option", { value: "" }, t("Nothing")), LINK_KINDS.map((k) => h("option", { value: k }, t(LINK_LABEL[k])))));
   const linkId = field(t("Order, deposit or withdrawal id"), h("input", { type: "text", autocomplete: "off" }));
   linkId.wrap.hidden = true;
-  linkKind.input.addEventListener("change", () => { linkId.wrap.hidden = !linkKind.input.value; linkId.error(null); });
+  // The customer's own orders, deposits or withdrawals to pick from; the id can still be typed.
+  const pick = field(t("Pick one of yours"), h("select", {}));
+  pick.wrap.hidden = true;
+  pick.input.addEventListener("change", () => { linkId.input.value = pick.input.value; linkId.error(null); });
+  linkKind.input.addEventListener("change", async () => {
+    const kind = linkKind.input.value;
+    linkId.wrap.hidden = !kind;
+    pick.wrap.hidden = !kind;
+    linkId.error(null);
+    linkId.input.value = "";
+    clear(pick.input, h("option", { value: "" }, "—"));
+    if (!kind) return;
+    const choices = await linkChoices(kind).catch(() => []);
+    if (linkKind.input.value === kind) pick.input.append(...choices.map(([id, label]) => h("option", { value: id }, label)));
+  });
   const complaint = h("input", { type: "checkbox", id: "complaint" });
   const files = attachmentsField();
   const err = errorBox();
-  const form = h("form", { novalidate: true, "aria-label": t("New ticket") }, cat.wrap, subject.wrap, text.wrap, linkKind.wrap, linkId.wrap,
+  const form = h("form", { novalidate: true, "aria-label": t("New ticket") }, cat.wrap, subject.wrap, text.wrap, linkKind.wrap, pick.wrap, linkId.wrap,
     h("div", { class: "field" }, h("label", { class: "check" }, complaint, ` ${t("This is a complaint")}`),
       h("div", { class: "muted small" }, t("A complaint is handled under the complaint procedure: we acknowledge it, investigate and tell you the outcome."))),
     files.wrap, h("button", { type: "submit" }, t("Send")), err);

@@ -1,7 +1,7 @@
 // The trading page of one market: candles, depth, live book and tape, order form, the
 // customer's open orders and history.
 import type { UTCTimestamp } from "lightweight-charts";
-import { h, clear, field, table, every, throttled } from "../lib/dom";
+import { h, clear, field, table, every, throttled, confirmDialog } from "../lib/dom";
 import { get, post, del, symbols, wsUrl, ApiError, type SymbolInfo } from "../lib/api";
 import { t, num, time, pct } from "../lib/i18n";
 import { candleChart, drawDepth } from "../lib/chart";
@@ -33,16 +33,26 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   const resBar = h("div", { class: "res-bar", role: "group", "aria-label": "Resolution" });
   const depthCanvas = h("canvas", { class: "depth", role: "img", "aria-label": t("Depth") });
   const bidsBox = h("div"), asksBox = h("div"), tapeBox = h("div");
-  const formBox = h("section", { class: "panel" });
+  const formBox = h("section", { class: "panel form-panel" });
   const mine = h("section", { class: "panel wide" });
-  view.append(h("div", { class: "trade-grid" },
+  // On a phone the grid is one column: a tab bar shows one of chart, book and trades at a time
+  // above the order form (on wider screens the bar is hidden and all three show).
+  const grid = h("div", { class: "trade-grid", "data-tab": "chart" },
     h("section", { class: "panel chart-panel" }, resBar, chartEl, h("h2", {}, t("Depth")), depthCanvas),
-    h("section", { class: "panel" }, h("h2", {}, t("Order book")), asksBox, bidsBox),
-    h("section", { class: "panel" }, h("h2", {}, t("Recent trades")), tapeBox),
-    formBox), mine);
+    h("section", { class: "panel book-panel" }, h("h2", {}, t("Order book")), asksBox, bidsBox),
+    h("section", { class: "panel tape-panel" }, h("h2", {}, t("Recent trades")), tapeBox),
+    formBox);
+  const tabs = h("div", { class: "phone-tabs", role: "tablist", "aria-label": t("Market view") });
+  const showTab = (tab: string) => {
+    grid.dataset.tab = tab;
+    clear(tabs, [["chart", "Chart"], ["book", "Order book"], ["tape", "Recent trades"]].map(([id, label]) =>
+      h("button", { type: "button", role: "tab", "aria-selected": String(tab === id), class: tab === id ? "small active" : "small", onclick: () => showTab(id) }, t(label))));
+  };
+  view.append(tabs, grid, mine);
 
   // ---- candles ----
-  const { chart, series } = candleChart(chartEl);
+  const { chart, series } = candleChart(chartEl, sym.price_scale);
+  showTab("chart");
   cleanups.push(() => chart.remove());
   let res = RESOLUTIONS[0];
   let lastBar: { time: number; open: number; high: number; low: number; close: number } | null = null;
@@ -118,7 +128,7 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   // ---- order form ----
   const summary = h("dl", { class: "summary", "aria-live": "polite" });
   if (session.account) {
-    const applyMode = buildForm(formBox, sym, summary, () => best, (f) => (updateSummary = f), () => refreshMine());
+    const applyMode = buildForm(formBox, sym, summary, () => best, () => ({ bids, asks }), (f) => (updateSummary = f), () => refreshMine());
     cleanups.push(every(5000, () => refreshMine()), every(1000, applyMode));
     const mineError = h("div", { class: "form-error", role: "alert" });
     /** Runs a cancel; its refusal is shown, never thrown. */
@@ -151,7 +161,7 @@ export async function tradePage(view: HTMLElement, params: string[]) {
 /** What the place-order route says an order did at once (see talat_gateway::fill). */
 type PlacedOrder = {
   id: string; type: string; price: string | null; status: string;
-  fill: { trades: number; filled: string; quote: string; average_price: string | null; fee: string; fee_asset: string; base_asset: string; quote_asset: string; ended: string | null };
+  fill: { trades: number; filled: string; quote: string; average_price: string | null; fee: string; fee_asset: string; base_asset: string; quote_asset: string; ended: string | null; unspent: string | null };
 };
 
 /** Why an order ended without filling completely, in the customer's words. */
@@ -168,7 +178,8 @@ function endedText(ended: string, type: string): string {
 export function outcomeText(o: PlacedOrder, sym: SymbolInfo): string {
   const f = o.fill;
   const traded = `${num(f.filled)} ${f.base_asset} ${t("at an average price of")} ${num(f.average_price ?? "0", sym.price_scale)} ${f.quote_asset} (${t("fee")} ${num(f.fee)} ${f.fee_asset})`;
-  if (f.ended === "filled") return `${t("Filled")}: ${traded}.`;
+  const dust = f.unspent ? ` ${num(f.unspent)} ${f.quote_asset} ${t("was too little for one more step and stays in your balance.")}` : "";
+  if (f.ended === "filled") return `${t("Filled")}: ${traded}.${dust}`;
   if (f.trades && !f.ended) return `${t("Partly filled")}: ${traded}; ${t("the rest is in the order book.")}`;
   if (f.trades) return `${t("Partly filled")}: ${traded}; ${t("the rest was cancelled:")} ${endedText(f.ended!, o.type)}`;
   if (f.ended) return `${t("Nothing filled")}: ${endedText(f.ended, o.type)}`;
@@ -176,11 +187,34 @@ export function outcomeText(o: PlacedOrder, sym: SymbolInfo): string {
   return `${t("Order placed: it rests in the order book at")} ${num(o.price ?? "0", sym.price_scale)} ${sym.quote_asset}.`;
 }
 
+/** How far from the best price a market order may fill before the form warns, in percent. */
+export const SLIPPAGE_PCT = "1";
+
+/** How much of a market order the visible book fills within SLIPPAGE_PCT of its best price:
+ *  `null` when it fills all of `amount`, else the part it can (THB for a buy, the base asset
+ *  for a sell). `rows` are the opposite side's levels, best first: [THB, price, amount]. */
+export function fillableWithin(side: "buy" | "sell", amount: string, rows: Row[]): string | null {
+  if (!rows.length) return "0";
+  const factor = add("1", mul(SLIPPAGE_PCT, "0.01"), side === "buy" ? 1 : -1);
+  const bound = mul(decOf(rows[0][1]), factor);
+  let filled = "0";
+  for (const r of rows) {
+    const price = decOf(r[1]);
+    if (side === "buy" ? cmp(price, bound) > 0 : cmp(price, bound) < 0) break;
+    filled = add(filled, decOf(side === "buy" ? r[0] : r[2]));
+    if (cmp(filled, amount) >= 0) return null;
+  }
+  return filled;
+}
+
 /** The order form: validates as the engine does (price and quantity steps, minimum value) and
  *  shows fee and total before anything is sent. Amounts stay decimal strings. */
-function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best: () => { bid: string; ask: string }, setUpdate: (f: () => void) => void, placed: () => void): () => void {
+function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best: () => { bid: string; ask: string }, book: () => { bids: Row[]; asks: Row[] }, setUpdate: (f: () => void) => void, placed: () => void): () => void {
   let side: "buy" | "sell" = "buy";
   let busy = false;
+  /** The market order (type, side, amount) whose thin book the customer was warned of: a second
+   *  submit of the same order sends it. */
+  let warnedOf = "";
   const sideBar = h("div", { class: "side-bar", role: "group", "aria-label": t("Side") });
   const type = h("select", {}, [["limit", "Limit"], ["market", "Market"], ["post_only", "Post-only"], ["stop_limit", "Stop-limit"]].map(([v, l]) => h("option", { value: v }, t(l))));
   const typeF = field(t("Order type"), type);
@@ -192,7 +226,20 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
   const err = h("div", { class: "form-error", role: "alert" });
   const hint = h("p", { class: "muted small" }, `${t("Price")} step ${sym.price_step} · ${t("Amount")} step ${sym.quantity_step} · min ${sym.min_quote_size} ${sym.quote_asset}`);
   const modeNote = h("p", { class: "mode-note", role: "status", "data-testid": "mode-note", hidden: true });
-  const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), modeNote, sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err);
+  // Optional: ask before each order is sent (kept in this browser).
+  const confirmEach = h("input", { type: "checkbox", id: "confirm-orders", checked: localStorage.getItem("talat.confirm-orders") === "1" });
+  confirmEach.onchange = () => localStorage.setItem("talat.confirm-orders", confirmEach.checked ? "1" : "0");
+  const confirmLine = h("label", { class: "check small", for: "confirm-orders" }, confirmEach, ` ${t("Ask me to confirm each order")}`);
+  const confirmed = (what: string) => confirmDialog(`${t("Send this order?")} ${what}`, t("Send"), t("Back"));
+  /** The order in one line, for the confirmation. */
+  const orderSummary = () => {
+    const amount = amountF.input.value.trim();
+    const what = `${t(side === "buy" ? "Buy" : "Sell")} ${isMarketBuy() ? `${sym.base_asset} ${t("for")} ${num(amount)} ${sym.quote_asset}` : `${num(amount)} ${sym.base_asset}`}`;
+    if (type.value === "market") return `${what} ${t("at the market price")}.`;
+    const stop = type.value === "stop_limit" ? `, ${t("when the price reaches")} ${num(stopF.input.value.trim())} ${sym.quote_asset}` : "";
+    return `${what} ${t("at")} ${num(priceF.input.value.trim())} ${sym.quote_asset}${stop}.`;
+  };
+  const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), modeNote, sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err, confirmLine);
   const isMarketBuy = () => type.value === "market" && side === "buy";
 
   const layout = () => {
@@ -247,6 +294,17 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     return p;
   };
 
+  /** What the visible book fills of this market order within SLIPPAGE_PCT, or null (all of it,
+   *  or not a market order with a valid amount). */
+  const thinBook = (): string | null => {
+    const amount = amountF.input.value.trim();
+    if (type.value !== "market" || problems().amount) return null;
+    const { bids, asks } = book();
+    return fillableWithin(side, amount, side === "buy" ? asks : bids);
+  };
+  const thinText = (filled: string) =>
+    `${t("Within")} ${SLIPPAGE_PCT}% ${t("of the best price the book fills only")} ${num(filled)} ${side === "buy" ? sym.quote_asset : sym.base_asset}; ${t("the rest would fill at worse prices or be cancelled.")}`;
+
   /** Value, fee and total (the fee at the taker rate, the most it can be). */
   const update = () => {
     const p = problems();
@@ -267,13 +325,16 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
       total = side === "buy" ? (isMarketBuy() ? value : add(value, fee)) : add(value, fee, -1);
     }
     const approx = type.value === "market" ? "≈ " : "";
+    const short = thinBook();
     clear(summary,
+      short !== null && h("dt", { class: "warn" }, t("Thin book")),
+      short !== null && h("dd", { class: "warn", "data-testid": "slippage-warning" }, thinText(short)),
       h("dt", {}, `${t("Fee")} (${(ppm / 10000).toFixed(2)}%)`), h("dd", { "data-testid": "fee" }, fee ? `${approx}${num(fee)} ${sym.quote_asset}` : "—"),
       h("dt", {}, t("Total")), h("dd", { "data-testid": "total" }, total ? `${approx}${num(total)} ${sym.quote_asset}` : "—"));
   };
   setUpdate(update);
   for (const f of [stopF, priceF, amountF]) {
-    f.input.addEventListener("input", () => { f.error(null); update(); });
+    f.input.addEventListener("input", () => { f.error(null); warnedOf = ""; update(); });
     f.input.addEventListener("blur", () => { const p = problems(); const k = f === stopF ? "stop" : f === priceF ? "price" : "amount"; if (f.input.value.trim()) f.error(p[k]); });
   }
 
@@ -283,6 +344,14 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     const p = problems();
     stopF.error(p.stop); priceF.error(p.price); amountF.error(p.amount);
     if (p.stop || p.price || p.amount) return;
+    const short = thinBook();
+    const order = `${type.value} ${side} ${amountF.input.value.trim()}`;
+    if (short !== null && warnedOf !== order) {
+      warnedOf = order;
+      clear(err, h("span", { class: "warn", "data-testid": "order-outcome" }, `${thinText(short)} ${t("Press the button again to send it anyway.")}`));
+      return;
+    }
+    if (confirmEach.checked && !(await confirmed(orderSummary()))) return;
     const body: Record<string, string> = { symbol: sym.symbol, side, type: type.value, amount: amountF.input.value.trim() };
     if (type.value !== "market") body.price = priceF.input.value.trim();
     if (type.value === "stop_limit") body.stop_price = stopF.input.value.trim();

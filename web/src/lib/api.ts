@@ -1,5 +1,6 @@
 // JSON calls to the server: /web/api/… with the session cookie and the CSRF header, and the
 // public Bitkub-compatible market data.
+import { serverMessage } from "./i18n";
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string, public field?: string, public body?: unknown) {
@@ -24,7 +25,7 @@ export async function call<T = any>(method: string, path: string, body?: unknown
   } catch {
     json = { message: text };
   }
-  if (!res.ok) throw new ApiError(res.status, json.error ?? String(res.status), json.message ?? res.statusText, json.field, json);
+  if (!res.ok) throw new ApiError(res.status, json.error ?? String(res.status), serverMessage(json.message ?? res.statusText, json.bitkub_code), json.field, json);
   if (json && typeof json.csrf === "string") setCsrf(json.csrf);
   return json as T;
 }

@@ -1,6 +1,6 @@
 // Charts: lightweight-charts for candles and time series (its attribution logo is kept on), a
 // small canvas for the depth chart.
-import { createChart, CandlestickSeries, LineSeries, HistogramSeries, LineType, ColorType, type IChartApi, type UTCTimestamp, type Time } from "lightweight-charts";
+import { createChart, CandlestickSeries, LineSeries, HistogramSeries, LineType, ColorType, TickMarkType, type IChartApi, type UTCTimestamp, type Time } from "lightweight-charts";
 
 export const chartLayout = {
   layout: { background: { type: ColorType.Solid, color: "#131722" }, textColor: "#c9d1d9", attributionLogo: true },
@@ -8,8 +8,25 @@ export const chartLayout = {
   timeScale: { timeVisible: true, secondsVisible: false },
 };
 
-export function candleChart(el: HTMLElement) {
-  const chart = createChart(el, { ...chartLayout, autoSize: true });
+// Bangkok wall-clock time on a chart's axis and crosshair, whatever the browser's zone (times
+// are UTC seconds; floats here are for drawing only).
+const bangkokTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Bangkok", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const bangkokDay = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Bangkok", day: "numeric", month: "short" });
+const bangkokFull = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Bangkok", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const secondsOf = (t: Time) => (typeof t === "number" ? t : Date.parse(typeof t === "string" ? t : `${t.year}-${t.month}-${t.day}`) / 1000);
+
+/** Candles with Bangkok time on the axis (ICT) and prices grouped at the market's scale. */
+export function candleChart(el: HTMLElement, priceScale = 2) {
+  const price = new Intl.NumberFormat("en-US", { minimumFractionDigits: priceScale, maximumFractionDigits: priceScale });
+  const chart = createChart(el, {
+    ...chartLayout,
+    autoSize: true,
+    localization: { timeFormatter: (t: Time) => `${bangkokFull.format(secondsOf(t) * 1000)} ICT`, priceFormatter: (p: number) => price.format(p) },
+    timeScale: {
+      ...chartLayout.timeScale,
+      tickMarkFormatter: (t: Time, type: TickMarkType) => (type <= TickMarkType.DayOfMonth ? bangkokDay : bangkokTime).format(secondsOf(t) * 1000),
+    },
+  });
   const series = chart.addSeries(CandlestickSeries, { upColor: "#26a69a", downColor: "#ef5350", borderVisible: false, wickUpColor: "#26a69a", wickDownColor: "#ef5350" });
   return { chart, series };
 }

@@ -108,3 +108,21 @@ export function throttled(fn: () => void, minMs: number): { (): void; cancel(): 
   };
   return call;
 }
+
+/** A modal question: resolves true on `yes`, false on `no` or Escape. The dialog is removed after. */
+export function confirmDialog(question: string, yes: string, no: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "confirm", "aria-label": question });
+    const done = (answer: boolean) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    dialog.append(h("p", {}, question), h("div", { class: "actions" },
+      h("button", { type: "button", class: "buy", onclick: () => done(true) }, yes),
+      h("button", { type: "button", onclick: () => done(false) }, no)));
+    dialog.addEventListener("cancel", (e) => { e.preventDefault(); done(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

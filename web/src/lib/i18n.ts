@@ -6,6 +6,8 @@ export type Lang = "en" | "th";
 
 const TH: Record<string, string> = {
   "Markets": "ตลาด",
+  "Menu": "เมนู",
+  "Market view": "มุมมองตลาด",
   "Trade": "เทรด",
   "Portfolio": "พอร์ต",
   "Orders": "คำสั่งซื้อขาย",
@@ -335,6 +337,30 @@ const TH: Record<string, string> = {
   "Completed": "สำเร็จ",
   "Cooling off": "อยู่ในช่วงรอก่อนใช้งาน",
   "Copied": "คัดลอกแล้ว",
+  "Copy order id": "คัดลอกหมายเลขคำสั่ง",
+  "Thin book": "สภาพคล่องต่ำ",
+  "was too little for one more step and stays in your balance.": "น้อยเกินกว่าจะซื้อเพิ่มได้อีกหนึ่งหน่วย จึงคงอยู่ในยอดเงินของคุณ",
+  "Pick one of yours": "เลือกจากรายการของคุณ",
+  "Within": "ภายใน",
+  "of the best price the book fills only": "จากราคาดีที่สุด สมุดคำสั่งรองรับได้เพียง",
+  "the rest would fill at worse prices or be cancelled.": "ส่วนที่เหลือจะได้ราคาแย่กว่านี้หรือถูกยกเลิก",
+  "Press the button again to send it anyway.": "กดปุ่มอีกครั้งหากต้องการส่งคำสั่งนี้",
+  "Ask me to confirm each order": "ให้ยืนยันก่อนส่งทุกคำสั่ง",
+  "Send this order?": "ส่งคำสั่งนี้หรือไม่?",
+  "Back": "กลับ",
+  "for": "ด้วยเงิน",
+  "at the market price": "ที่ราคาตลาด",
+  "when the price reaches": "เมื่อราคาถึง",
+  "at": "ที่ราคา",
+  "Paid": "จ่ายแล้ว",
+  "Cancelled, funds returned": "ยกเลิกแล้ว คืนเงินแล้ว",
+  "Order id": "หมายเลขคำสั่ง",
+  "Average price": "ราคาเฉลี่ย",
+  "New": "ใหม่",
+  "Open": "เปิดอยู่",
+  "Partly filled, rest cancelled": "จับคู่บางส่วน ส่วนที่เหลือยกเลิกแล้ว",
+  "Waiting for the stop price": "รอราคาถึงราคา stop",
+  "Refused": "ถูกปฏิเสธ",
   "Copy": "คัดลอก",
   "Copy the QR code text": "คัดลอกข้อความ QR โค้ด",
   "Create the QR code": "สร้าง QR โค้ด",
@@ -567,7 +593,52 @@ const TH: Record<string, string> = {
   "sweep": "กวาดเหรียญ",
   "to cold": "ไปโคลด์",
   "top-up": "เติมฮอต",
+  // The engine's refusals, word for word as the server sends them (talat_core::RejectReason).
+  "user not found": "ไม่พบผู้ใช้",
+  "invalid parameter": "ข้อมูลไม่ถูกต้อง",
+  "amend changes nothing": "การแก้ไขไม่ได้เปลี่ยนแปลงอะไร",
+  "asset not found": "ไม่พบสินทรัพย์นี้",
+  "already listed": "มีอยู่ในระบบแล้ว",
+  "invalid symbol": "ไม่มีตลาดนี้",
+  "invalid amount": "จำนวนไม่ถูกต้อง",
+  "invalid rate": "ราคาไม่ถูกต้อง",
+  "rate outside the market's price band": "ราคาอยู่นอกช่วงราคาที่ตลาดอนุญาต",
+  "stop price would trigger immediately": "ราคา stop จะทำงานทันที",
+  "amount too low": "จำนวนน้อยเกินไป",
+  "insufficient balance": "ยอดเงินคงเหลือไม่เพียงพอ",
+  "post-only order would match": "คำสั่ง post-only จะจับคู่ทันที จึงไม่ถูกส่ง",
+  "order not found": "ไม่พบคำสั่งนี้",
+  "KYC level 1 is required to proceed": "ต้องยืนยันตัวตนระดับ 1 ก่อนทำรายการ",
+  "too many open orders": "มีคำสั่งที่เปิดอยู่มากเกินไป",
+  "withdrawal exceeds the daily limit": "การถอนเกินวงเงินต่อวัน",
+  "withdrawal not found or already completed": "ไม่พบรายการถอน หรือรายการเสร็จสิ้นแล้ว",
+  "cancel only mode": "ตลาดนี้ยกเลิกคำสั่งได้อย่างเดียว",
+  "market accepts only post-only limit orders": "ตลาดนี้รับเฉพาะคำสั่ง limit แบบ post-only",
+  "market is halted": "ตลาดนี้หยุดการซื้อขายชั่วคราว",
+  "exchange is under maintenance": "ระบบอยู่ระหว่างปรับปรุง",
+  "withdrawal is under maintenance": "ระบบถอนเงินอยู่ระหว่างปรับปรุง",
+  "resume step out of order": "ขั้นตอนการเปิดระบบไม่เป็นไปตามลำดับ",
+  "the dead-man's switch is not due": "ยังไม่ถึงเวลาของ dead-man's switch",
 };
+
+/** Bitkub's error codes (reference §13.1) in Thai: what a server refusal says when its own
+ *  words have no translation here. */
+const BITKUB_TH: Record<number, string> = {
+  1: "ข้อมูลที่ส่งไม่ถูกต้อง", 5: "ไม่อนุญาตให้ใช้จาก IP นี้", 9: "บัญชีนี้ทำรายการนี้ไม่ได้", 10: "ข้อมูลไม่ถูกต้อง", 11: "ไม่มีตลาดนี้",
+  12: "จำนวนไม่ถูกต้อง", 13: "ราคาไม่ถูกต้อง", 14: "ราคาอยู่นอกช่วงที่อนุญาต", 15: "จำนวนน้อยเกินไป", 18: "ยอดเงินคงเหลือไม่เพียงพอ",
+  21: "ไม่พบคำสั่งที่จะยกเลิก", 22: "ฝั่งคำสั่งไม่ถูกต้อง", 24: "ระดับการยืนยันตัวตนไม่ถูกต้อง", 25: "ต้องยืนยันตัวตนระดับ 1 ก่อนทำรายการ",
+  30: "เกินขีดจำกัด กรุณารอสักครู่", 40: "มีรายการถอนที่รอดำเนินการอยู่", 41: "ไม่รองรับการถอนสกุลนี้", 42: "ที่อยู่นี้ไม่อยู่ในรายการที่อนุญาต",
+  43: "ยอดเงินคงเหลือไม่เพียงพอ", 47: "จำนวนถอนเกินวงเงินสูงสุด", 48: "บัญชีธนาคารไม่ถูกต้อง", 49: "เกินวงเงินของธนาคาร",
+  50: "มีรายการที่รอดำเนินการอยู่", 51: "ระบบถอนเงินอยู่ระหว่างปรับปรุง", 52: "ไม่มีสิทธิ์ทำรายการนี้", 55: "ตลาดนี้ยกเลิกคำสั่งได้อย่างเดียว",
+  56: "บัญชีถูกระงับการซื้อ", 57: "บัญชีถูกระงับการขาย", 58: "บัญชีธนาคารยังไม่ได้รับการยืนยัน", 90: "ระบบขัดข้อง กรุณาติดต่อฝ่ายบริการลูกค้า",
+};
+
+/** A server error's message in the customer's language: its own words translated when they are
+ *  known, else its Bitkub code's meaning, else the server's (English) words. */
+export function serverMessage(message: string, bitkubCode?: number): string {
+  if (lang !== "th") return message;
+  return TH[message] ?? (bitkubCode !== undefined ? BITKUB_TH[bitkubCode] : undefined) ?? message;
+}
 
 let lang: Lang = (localStorage.getItem("talat.lang") as Lang) || (navigator.language.startsWith("th") ? "th" : "en");
 document.documentElement.lang = lang;

@@ -139,6 +139,19 @@ impl OrderView {
 }
 
 impl OrderView {
+    /// The average price of what filled so far, in price units to the nearest unit (display
+    /// only): quote over quantity, rescaled from `10^-quote_scale` per `10^-base_scale` to
+    /// `10^-price_scale` per whole base unit. `None` before a fill.
+    pub fn average_price(&self, base_scale: u8, quote_scale: u8, price_scale: u8) -> Option<u64> {
+        if self.filled_qty == 0 {
+            return None;
+        }
+        let up = 10u128.pow(u32::from(price_scale) + u32::from(base_scale));
+        let down = u128::from(self.filled_qty) * 10u128.pow(u32::from(quote_scale));
+        let average = (u128::from(self.filled_quote) * up + down / 2) / down;
+        u64::try_from(average).ok()
+    }
+
     /// A stored order in the shape the read models use, so both print the same way.
     pub fn from_row(row: &talat_store::OrderRow) -> OrderView {
         let status = match row.status {
