@@ -348,6 +348,14 @@ test("a market buy says what it filled; the engine's refusal reads in Thai (on a
   const marketRow = history.getByRole("row").filter({ hasText: "Market" }).first();
   await marketRow.filter({ hasText: /\d THB/ }).waitFor();
   await page.getByLabel("Ask me to confirm each order").uncheck();
+  // The fill is a notification: the bell counts it unread, its panel says what was bought, and
+  // opening it reads it.
+  await page.getByRole("button", { name: /^Notifications \([1-9]\d* unread\)$/ }).click();
+  await page.getByRole("region", { name: "Notifications" }).getByTestId("notification").filter({ hasText: /Bought [\d.]+ BTC at [\d,.]+ THB \(order #\d+\)/ }).first().waitFor();
+  await page.getByRole("button", { name: "Notifications (0 unread)" }).waitFor();
+  await fitsScreen(page, "notifications");
+  await shot(page, "phone-notifications");
+  await page.getByRole("button", { name: "Notifications (0 unread)" }).click();
   assert.match(await marketRow.getByTestId("order-id").textContent(), /^\d+$/);
   await shot(page, "phone-market-filled");
 

@@ -27,5 +27,6 @@ pub mod refusals;
 pub mod setup;
 pub mod strict_json;
 pub mod surveillance;
+pub mod ws_slot;
 
 pub use gateway::{AppState, Gateway, MarketRef, PlaceSlot, Placed, Refusal};

@@ -44,6 +44,7 @@ pub mod kyc;
 pub mod limits;
 pub mod login;
 pub mod mail;
+pub mod notifications;
 pub mod orders;
 pub mod por;
 pub mod secrets;
@@ -273,6 +274,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/orders/{id}", delete(orders::cancel))
         .route("/web/api/trades/history", get(history::trades))
         .route("/web/api/funds/history", get(history::funds))
+        .route("/web/api/notifications", get(notifications::list))
+        .route("/web/api/notifications/read", post(notifications::read))
+        .route("/web/api/notifications/stream", get(notifications::stream))
         .merge(console::routes())
         .merge(dashboard::routes())
         .merge(support::routes())

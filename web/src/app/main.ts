@@ -13,6 +13,7 @@ import { kycPage, verifyPage } from "./kyc";
 import { depositPage, withdrawPage, bankAccountsPage } from "./funds";
 import { porPage } from "./por";
 import { cryptoPage } from "./crypto";
+import { bell, startNotifications, refreshNotifications } from "./notify";
 
 const header = h("header", { class: "top" });
 const banner = h("div", { id: "banner", role: "status", "aria-live": "polite" });
@@ -30,7 +31,7 @@ function renderHeader(): void {
   const lang = h("select", { id: "lang", "aria-label": t("Language"), onchange: (e: Event) => { setLang((e.target as HTMLSelectElement).value as Lang); rerender(); } },
     h("option", { value: "th", selected: getLang() === "th" }, "ไทย"), h("option", { value: "en", selected: getLang() === "en" }, "English"));
   const acct = session.account
-    ? [h("span", { class: "muted" }, session.account.email), h("button", { type: "button", onclick: logout }, t("Log out"))]
+    ? [bell(), h("span", { class: "muted" }, session.account.email), h("button", { type: "button", onclick: logout }, t("Log out"))]
     : [link("#/login", "Log in", "login"), link("#/signup", "Sign up", "signup")];
   const menu = h("button", { type: "button", class: "menu-button", "aria-expanded": String(menuOpen), "aria-controls": "main-nav", onclick: () => { menuOpen = !menuOpen; renderHeader(); } }, t("Menu"));
   clear(header,
@@ -72,10 +73,22 @@ function renderKycNote(): void {
   kycNote.className = show ? "kyc-note on" : "kyc-note";
 }
 
+/** The markets' modes last seen: a change is in the notifications too, so the bell looks again. */
+let modes = "";
 every(2000, async () => {
   session.status = await get<Status>("/web/api/status");
   renderBanner();
+  const now = (session.status?.markets ?? []).map((m) => `${m.symbol}:${m.mode}`).join(",");
+  if (modes && now !== modes && session.account) refreshNotifications();
+  modes = now;
 });
+
+/** Notifications run while someone is signed in. */
+let stopNotifications: (() => void) | null = null;
+const followSession = () => {
+  if (session.account && !stopNotifications) stopNotifications = startNotifications();
+  else if (!session.account && stopNotifications) { stopNotifications(); stopNotifications = null; }
+};
 
 const needsLogin = (render: (v: HTMLElement, p: string[]) => any) => (v: HTMLElement, p: string[]) => {
   if (!session.account) { navigate("#/login"); return; }
@@ -83,8 +96,9 @@ const needsLogin = (render: (v: HTMLElement, p: string[]) => any) => (v: HTMLEle
 };
 
 let rerender = () => {};
-onSessionChange(() => { renderHeader(); renderKycNote(); });
+onSessionChange(() => { followSession(); renderHeader(); renderKycNote(); });
 await loadMe();
+followSession();
 rerender = startRouter(view, {
   markets: marketsPage,
   trade: tradePage,

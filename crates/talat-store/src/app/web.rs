@@ -189,6 +189,24 @@ impl Store {
         row.map(|r| Cols::new(&r, "web_accounts").u64("id")).transpose()
     }
 
+    /// Up to when the account has read its notifications (ms; 0: nothing read yet).
+    pub async fn notifications_read_ms(&self, id: u64) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT notifications_read_ms FROM web_accounts WHERE id = $1").bind(int(id)?).fetch_optional(&self.pool).await?;
+        row.map_or(Ok(0), |r| Cols::new(&r, "web_accounts").u64("notifications_read_ms"))
+    }
+
+    /// Marks the account's notifications read up to `read_ms`; never moves the mark back.
+    pub async fn mark_notifications_read(&self, id: u64, read_ms: u64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE web_accounts SET notifications_read_ms = $1 WHERE id = $2 AND notifications_read_ms < $1")
+            .bind(int(read_ms)?)
+            .bind(int(id)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many customer accounts exist.
     pub async fn count_web_accounts(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM web_accounts").fetch_one(&self.pool).await?;

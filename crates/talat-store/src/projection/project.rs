@@ -133,6 +133,15 @@ async fn write_listings(conn: &mut AnyConnection, style: Placeholders, s: &Stage
         }
     }
 
+    for (seq, ts_ms, market, mode) in &s.mode_history {
+        sqlx::query("INSERT INTO market_mode_changes (seq, market_id, ts_ms, mode) VALUES ($1, $2, $3, $4)")
+            .bind(int(*seq)?)
+            .bind(i64::from(market.0))
+            .bind(int(*ts_ms)?)
+            .bind(mode.as_word())
+            .execute(&mut *conn)
+            .await?;
+    }
     for (market, change) in &s.market_changes {
         let id = i64::from(market.0);
         let query = match change {

@@ -280,6 +280,19 @@ impl Store {
         read_all(rows, |r| DepositRow::read(r, "deposits", "external_id"))
     }
 
+    /// Market mode changes at or after `since_ms`, newest first, at most `limit`: (ts_ms,
+    /// market, mode) from the `market_mode_changes` history.
+    pub async fn market_mode_changes_since(&self, since_ms: u64, limit: u32) -> Result<Vec<(u64, MarketId, talat_core::TradingMode)>, StoreError> {
+        let sql = "SELECT ts_ms, market_id, mode FROM market_mode_changes WHERE ts_ms >= $1 ORDER BY seq DESC, market_id LIMIT $2";
+        let rows = sqlx::query(sql).bind(int(since_ms)?).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
+        read_all(rows, |r| {
+            let cols = crate::codec::Cols::new(r, "market_mode_changes");
+            let word: String = r.try_get("mode")?;
+            let mode = talat_core::TradingMode::parse(&word).ok_or_else(|| StoreError::corrupt("market_mode_changes", format!("mode {word:?}")))?;
+            Ok((cols.u64("ts_ms")?, cols.market("market_id")?, mode))
+        })
+    }
+
     /// The user's compensation credits, newest first (`external_id` holds the reference).
     pub async fn compensations_of(&self, user: UserId, limit: u32) -> Result<Vec<DepositRow>, StoreError> {
         let sql = "SELECT reference, user_id, asset_id, amount, seq, ts_ms FROM compensations WHERE user_id = $1 ORDER BY seq DESC LIMIT $2";

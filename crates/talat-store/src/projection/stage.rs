@@ -147,6 +147,8 @@ pub(crate) struct Staged<'a> {
     pub assets: Vec<Listed<'a, AssetSpec>>,
     pub markets: Vec<Listed<'a, MarketSpec>>,
     pub market_changes: Vec<(MarketId, MarketChange)>,
+    /// Every mode change with when it happened: the `market_mode_changes` history.
+    pub mode_history: Vec<(Seq, u64, MarketId, talat_core::TradingMode)>,
     pub users: Vec<(UserId, Seq, u64)>,
     pub orders: BTreeMap<u64, OrderEntry<'a>>,
     pub trades: Vec<NewTrade>,
@@ -183,7 +185,10 @@ impl<'a> Staged<'a> {
                     Command::ListMarket(spec) => self.markets.push(Listed { id: market.0.into(), spec, seq, ts_ms }),
                     other => return Err(inconsistent(seq, format!("MarketListed after {other:?}"))),
                 },
-                Event::MarketModeChanged { market, mode } => self.market_changes.push((*market, MarketChange::Mode(*mode))),
+                Event::MarketModeChanged { market, mode } => {
+                    self.market_changes.push((*market, MarketChange::Mode(*mode)));
+                    self.mode_history.push((seq, ts_ms, *market, *mode));
+                }
                 Event::FeesChanged { market, maker_fee_ppm, taker_fee_ppm } => {
                     self.market_changes.push((*market, MarketChange::Fees { maker_fee_ppm: *maker_fee_ppm, taker_fee_ppm: *taker_fee_ppm }))
                 }
