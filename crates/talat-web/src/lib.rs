@@ -13,7 +13,9 @@
 //!   (the login form and its checks, customer or staff);
 //! * the routes: `customer` (signup, login, 2FA, keys, balances, status), `orders`, `history`
 //!   (order, trade and funds history from the query store), `console` (staff login and 2FA,
-//!   markets, users, audit), `dashboard` (the console dashboard, from Prometheus text), and the
+//!   markets, users, audit), `console_user` (the customer picture support sees),
+//!   `staff_admin` (invite, disable, change role under four eyes; the rules are
+//!   `talat-staff`'s), `dashboard` (the console dashboard, from Prometheus text), and the
 //!   families `support` (tickets, complaints, incidents, staffing and reports; the rules are
 //!   `talat-support`'s) and `kyc` (onboarding and KYC; the rules are `talat-onboarding`'s),
 //!   and `funds` (deposits, withdrawals, statements, reconciliation; the flows are
@@ -34,6 +36,7 @@ pub mod auth;
 pub mod body;
 pub mod compensation;
 pub mod console;
+pub mod console_user;
 pub mod custody;
 pub mod customer;
 pub mod dashboard;
@@ -50,6 +53,7 @@ pub mod secrets;
 pub mod security;
 pub mod security_mail;
 pub mod session;
+pub mod staff_admin;
 pub mod status;
 pub mod support;
 pub mod surveillance;
@@ -274,6 +278,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/trades/history", get(history::trades))
         .route("/web/api/funds/history", get(history::funds))
         .merge(console::routes())
+        .merge(console_user::routes())
+        .merge(staff_admin::routes())
         .merge(dashboard::routes())
         .merge(support::routes())
         .merge(kyc::routes())
