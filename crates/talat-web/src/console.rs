@@ -77,6 +77,7 @@ fn permissions(role: Role) -> Vec<&'static str> {
         ("staff.manage", allow::STAFF),
         ("staff.2fa.reset", allow::STAFF_2FA_RESET),
         ("support.write", allow::SUPPORT_WRITE),
+        ("complaint", allow::COMPLAINT),
         ("incidents.create", allow::INCIDENTS_CREATE),
         ("incidents.answer", allow::INCIDENTS_ANSWER),
         ("status.post", allow::STATUS_POST),
