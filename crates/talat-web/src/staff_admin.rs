@@ -249,7 +249,8 @@ async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<
 }
 
 /// `{token, password}` (no session): an invited staff member sets their password, once per
-/// link, before it expires. They then log in as any staff member does.
+/// link, before it expires (audited as `staff.password.set`, by them). They then log in as any
+/// staff member does.
 async fn set_password(State(web): State<Arc<Web>>, headers: HeaderMap, body: Bytes) -> WebResult<Json<Value>> {
     let m = body::object(&headers, &body, false)?;
     let token = body::str(&m, "token")?.to_string();
@@ -261,5 +262,18 @@ async fn set_password(State(web): State<Arc<Web>>, headers: HeaderMap, body: Byt
         .use_staff_password_link(&secrets::sha256_hex(&token), &hash, web.gateway.now_ms())
         .await?
         .ok_or_else(|| WebError::invalid("token", "this link is invalid, used or expired: ask an admin for a new invitation"))?;
+    // The account's first password is part of its story in the audit log (who, when).
+    let entry = talat_store::AuditRow {
+        id: 0,
+        ts_ms: web.gateway.now_ms(),
+        staff_id: staff.id,
+        staff_email: staff.email.clone(),
+        role: staff.role.clone(),
+        action: "staff.password.set".into(),
+        target: format!("staff:{}", staff.id),
+        detail: "{}".into(),
+        outcome: "ok".into(),
+    };
+    web.store.append_audit(&entry).await?;
     Ok(Json(json!({"staff": {"email": staff.email, "role": staff.role}})))
 }

@@ -220,7 +220,7 @@ async fn an_invite_takes_two_admins_and_a_one_time_link() {
     assert_eq!(new.get("/web/api/console/me").await.1["staff"]["role"], "kyc");
 
     let audit = audit_actions(&kit).await;
-    for action in ["staff.invite", "staff.change.approve"] {
+    for action in ["staff.invite", "staff.change.approve", "staff.password.set"] {
         assert!(audit.iter().any(|(a, o)| a == action && o == "ok"), "{action}: {audit:?}");
     }
     assert!(audit.iter().any(|(a, o)| a == "staff.change.approve" && o.starts_with("forbidden")), "{audit:?}");

@@ -34,13 +34,14 @@ function profile(p: any) {
 }
 
 function kyc(p: any) {
+  if (p.kind === "api") return [h("h2", {}, "KYC"), h("p", { class: "muted" }, "API-only accounts have no KYC applications or knowledge test.")];
   const k = p.kyc ?? {}, apps: any[] = k.applications ?? [], t = k.knowledge;
   const test = t ? kv([["Knowledge test", t.passed_current ? "passed (current version)" : "not passed (current version)"],
     ["Latest attempt", `${t.last.score_pct}% — ${t.last.passed ? "pass" : "fail"}, ${when(t.last.ts_ms)} (version ${t.last.version})`], ["Attempts", t.attempts]])
     : h("p", { class: "muted" }, "Knowledge test not taken.");
   return [h("h2", {}, "KYC"), test,
     apps.length ? table(["Application", "Level", "Status", "Submitted", "Decided", "Reason"], apps.map((a) => [h("a", { href: `#/kyc/${a.id}` }, `#${a.id}`), a.level, words(a.status), when(a.submitted_ms), when(a.decided_ms), a.decision_reason ?? "—"]), "KYC applications")
-      : h("p", { class: "muted" }, p.kind === "api" ? "API-only accounts have no KYC applications." : "No KYC application yet.")];
+      : h("p", { class: "muted" }, "No KYC application yet.")];
 }
 
 function trading(p: any) {
