@@ -182,13 +182,15 @@ impl Web {
         Ok(total)
     }
 
-    /// Creates `<role>@talat.local` for every role that has no account yet, with a random
-    /// password. Returns every demo staff email with its password if it was created now
-    /// (`None` for accounts that existed: their password is not recoverable).
+    /// Creates `<role>@talat.local` for every role that has no account yet, and a second admin
+    /// `admin2@talat.local` (staff changes need two admins: four eyes), with random passwords.
+    /// Returns every demo staff email with its password if it was created now (`None` for
+    /// accounts that existed: their password is not recoverable).
     pub async fn ensure_demo_staff(&self) -> Result<Vec<(String, Option<String>)>, String> {
         let mut out = Vec::new();
-        for role in Role::ALL {
-            let email = format!("{}@talat.local", role.as_str());
+        let accounts = Role::ALL.into_iter().map(|r| (r.as_str().to_string(), r)).chain([("admin2".to_string(), Role::Admin)]);
+        for (name, role) in accounts {
+            let email = format!("{name}@talat.local");
             if self.store.staff_by_email(&email).await.map_err(|e| e.to_string())?.is_some() {
                 out.push((email, None));
                 continue;

@@ -117,9 +117,9 @@ export async function staffPage(view: HTMLElement) {
     clear(changes, h("h2", {}, "Waiting for a second admin"), pending.length ? table(["Change", "Reason", "Proposed by", "When", ""], pending.map((c) => [describe(c), c.reason, c.proposed_by_email ?? `#${c.proposed_by}`, dateTime(c.proposed_ms),
       h("div", { class: "actions" },
         c.proposed_by === myId ? h("span", { class: "muted small" }, "yours: another admin approves") : h("button", { type: "button", class: "small", onclick: () => clear(formArea, actionForm(`Approve: ${describe(c)}`, [], "Approve", (reason) => decide(c, "approve", reason), () => {})) }, "Approve"),
-        h("button", { type: "button", class: "small danger", onclick: () => clear(formArea, actionForm(`Reject: ${describe(c)}`, [], "Reject", (reason) => decide(c, "reject", reason), () => {}, "danger")) }, c.proposed_by === myId ? "Withdraw" : "Reject"))]), "Pending staff changes")
+        h("button", { type: "button", class: "small danger", onclick: () => clear(formArea, actionForm(`Reject: ${describe(c)}`, [], "Reject", (reason) => decide(c, "reject", reason), () => {}, "danger")) }, c.proposed_by === myId ? "Withdraw" : "Reject"))]), "Changes waiting for a second admin")
       : h("p", { class: "muted" }, "Nothing waiting."),
-      decided.length ? [h("h2", {}, "Decided"), table(["Change", "Reason", "Proposed by", "Outcome", "By", "When"], decided.map((c) => [describe(c), c.reason, c.proposed_by_email ?? `#${c.proposed_by}`, c.status, c.decided_by_email ?? "", c.decided_ms ? dateTime(c.decided_ms) : ""]), "Decided staff changes")] : null);
+      decided.length ? [h("h2", {}, "Decided"), table(["Change", "Reason", "Proposed by", "Outcome", "By", "When"], decided.map((c) => [describe(c), c.reason, c.proposed_by_email ?? `#${c.proposed_by}`, c.status, c.decided_by_email ?? "", c.decided_ms ? dateTime(c.decided_ms) : ""]), "Decided changes")] : null);
   };
 
   await load();
