@@ -56,6 +56,7 @@ pub use app::screening::{
     ClearanceRow, HitDecision, ListLoad, NewSanctionsList, NewScreeningHit, Recorded, SanctionedAddressRow, SanctionsEntryRow, SanctionsListRow,
     ScreeningHitRow, ScreeningSubjectRow, MAX_SCREENING_ROWS,
 };
+pub use app::staff::{StaffApplied, StaffChangeRow, StaffEffect, MAX_STAFF_CHANGES};
 pub use app::status::{NewStatusIncident, StatusIncidentRow, StatusOverrideRow, StatusUpdateRow, MAX_STATUS_INCIDENTS};
 pub use app::support::{
     AttachmentMeta, EventRow, IncidentRow, MailRow, MessageRow, NewAttachment, NewEvent, NewMail, NewMessage, NewTicket, QueueFilter, Set, SupportCounts,
@@ -64,7 +65,7 @@ pub use app::support::{
 pub use app::surveillance::{
     AlertRow, BreakerActionRow, CaseChange, CaseEventRow, CaseOpened, CaseRow, CaseSet, LinkFact, NewCaseEvent, MAX_SURVEILLANCE_ROWS,
 };
-pub use app::web::{AuditFilter, AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
+pub use app::web::{AccountHit, AuditFilter, AuditRow, SessionRow, StaffRow, WebAccountRow, MAX_WEB_ROWS};
 pub use codec::{OrderStatus, OrderType, WithdrawalStatus};
 pub use db::Backend;
 pub use error::StoreError;

@@ -20,35 +20,8 @@ use std::sync::Arc;
 use talat_core::Command;
 use talat_store::{AuditRow, StaffRow, WebAccountRow};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Operator,
-    Support,
-    Kyc,
-    Compliance,
-    /// Money in and out: statements, payouts, approving withdrawals.
-    Finance,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 6] = [Role::Operator, Role::Support, Role::Kyc, Role::Compliance, Role::Finance, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Support => "support",
-            Role::Kyc => "kyc",
-            Role::Compliance => "compliance",
-            Role::Finance => "finance",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+/// The console roles are `talat-staff`'s (with the rules of changing the staff).
+pub use talat_staff::Role;
 
 /// What each route allows (docs/web-api.md, staff console table).
 pub mod allow {
@@ -156,6 +129,10 @@ impl Staff {
     async fn of(web: &Web, parts: &Parts) -> WebResult<Staff> {
         let session = web.session(Kind::Staff, &parts.method, &parts.headers).await?;
         let row = web.store.staff(session.owner_id).await?.ok_or_else(|| WebError::unauthenticated("the staff account no longer exists"))?;
+        // Disabling ends the sessions in the same transaction; this covers a race with it.
+        if row.disabled_ms.is_some() {
+            return Err(WebError::unauthenticated("this staff account is disabled"));
+        }
         let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
         let restricted = web.config.require_staff_2fa && !row.totp_enabled;
         Ok(Staff { session, row, role, restricted })

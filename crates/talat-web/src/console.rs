@@ -14,7 +14,7 @@ use crate::error::{WebError, WebResult};
 use crate::login::{totp_aad, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::session::{self, Kind};
-use crate::views::{account_json, balances_json, market_ref, markets_json, order_json};
+use crate::views::{account_hit_json, account_json, markets_json, staff_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -29,7 +29,6 @@ use std::sync::Arc;
 use talat_core::{Command, TierLimits, TradingMode, UserId};
 use talat_gateway::gateway::MarketRef;
 use talat_onboarding::levels::{limits_restored_at_unlock, limits_saved_at_lock};
-use talat_store::StaffRow;
 
 /// The console pages a role may open (`security`, where staff set up 2FA, is every role's).
 fn pages(role: Role) -> Vec<&'static str> {
@@ -65,17 +64,56 @@ fn pages(role: Role) -> Vec<&'static str> {
     .collect()
 }
 
-/// The pages of a signed-in staff member: only `security` while 2FA is required but not on.
-fn pages_of(s: &Staff) -> Vec<&'static str> {
-    if s.restricted {
-        vec!["security"]
+/// The actions a role may take, named for the console: it shows a button only when its action
+/// is listed (the route still checks the role: this only spares staff a button that would be
+/// refused).
+fn permissions(role: Role) -> Vec<&'static str> {
+    [
+        ("market.mode", allow::MODE),
+        ("market.fees", allow::FEES),
+        ("market.band", allow::BAND),
+        ("maintenance", allow::MAINTENANCE),
+        ("user.lock", allow::LOCK),
+        ("staff.manage", allow::STAFF),
+        ("staff.2fa.reset", allow::STAFF_2FA_RESET),
+        ("support.write", allow::SUPPORT_WRITE),
+        ("complaint", allow::COMPLAINT),
+        ("incidents.create", allow::INCIDENTS_CREATE),
+        ("incidents.answer", allow::INCIDENTS_ANSWER),
+        ("status.post", allow::STATUS_POST),
+        ("roster", allow::ROSTER),
+        ("kyc.decide", allow::KYC_DECIDE),
+        ("kyc.screening.decide", allow::KYC_SCREENING_DECIDE),
+        ("funds.approve", allow::FUNDS_APPROVE),
+        ("funds.check", allow::FUNDS_CHECK),
+        ("funds.operate", allow::FUNDS_OPERATE),
+        ("surveillance.breaker", allow::SURVEILLANCE_BREAKER),
+        ("compensation.prepare", allow::COMPENSATION_PREPARE),
+        ("compensation.approve", allow::COMPENSATION_APPROVE),
+        ("por.publish", allow::POR_PUBLISH),
+    ]
+    .into_iter()
+    .filter(|(_, roles)| roles.contains(&role))
+    .map(|(p, _)| p)
+    .collect()
+}
+
+/// What the console may show a signed-in staff member: pages and actions (none but `security`
+/// while 2FA is required but not on).
+fn access_json(role: Role, restricted: bool) -> Value {
+    if restricted {
+        json!({"pages": ["security"], "permissions": [], "two_factor_required": true})
     } else {
-        pages(s.role)
+        json!({"pages": pages(role), "permissions": permissions(role), "two_factor_required": false})
     }
 }
 
-fn staff_json(row: &StaffRow) -> Value {
-    json!({"id": row.id, "email": row.email, "role": row.role, "totp_enabled": row.totp_enabled})
+/// `access` (pages, permissions, two_factor_required) with the staff member and more fields.
+fn with_access(role: Role, restricted: bool, mut v: Value) -> Value {
+    if let (Value::Object(m), Value::Object(a)) = (&mut v, access_json(role, restricted)) {
+        m.extend(a);
+    }
+    v
 }
 
 pub fn routes() -> Router<Arc<Web>> {
@@ -91,7 +129,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/web/api/console/markets/{symbol}/band", post(set_band))
         .route("/web/api/console/maintenance", post(maintenance))
         .route("/web/api/console/users", get(users))
-        .route("/web/api/console/users/{user_id}", get(user))
         .route("/web/api/console/users/{user_id}/lock", post(lock))
         .route("/web/api/console/audit", get(audit))
         .route("/web/api/console/staff", get(staff_list))
@@ -104,12 +141,15 @@ pub async fn login(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<S
     let credentials = row.as_ref().map(|r| Credentials { id: r.id, password_hash: r.password_hash.clone(), totp: r.totp.as_ref().filter(|_| r.totp_enabled) });
     form.check(&web, Kind::Staff, credentials).await?;
     let row = row.expect("checked above");
+    // After the password: a disabled account learns it is disabled, nobody else does.
+    if row.disabled_ms.is_some() {
+        return Err(WebError::forbidden("this staff account is disabled"));
+    }
     let role = Role::parse(&row.role).ok_or_else(|| WebError::forbidden("unknown role"))?;
     // Without 2FA where it is required, the password opens a restricted session only.
     let restricted = web.config.require_staff_2fa && !row.totp_enabled;
-    let pages = if restricted { vec!["security"] } else { pages(role) };
     let (token, csrf) = web.open_session(Kind::Staff, row.id).await?;
-    let mut response = Json(json!({"staff": staff_json(&row), "csrf": csrf, "pages": pages, "two_factor_required": restricted})).into_response();
+    let mut response = Json(with_access(role, restricted, json!({"staff": staff_json(&row), "csrf": csrf}))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(Kind::Staff, &token));
     Ok(response)
 }
@@ -122,7 +162,7 @@ async fn logout(State(web): State<Arc<Web>>, StaffEvenRestricted(s): StaffEvenRe
 }
 
 async fn me(StaffEvenRestricted(s): StaffEvenRestricted) -> WebResult<Json<Value>> {
-    Ok(Json(json!({"staff": staff_json(&s.row), "csrf": s.session.csrf, "pages": pages_of(&s), "two_factor_required": s.restricted})))
+    Ok(Json(with_access(s.role, s.restricted, json!({"staff": staff_json(&s.row), "csrf": s.session.csrf}))))
 }
 
 /// Starts (or restarts) 2FA setup: a new secret, stored sealed and inactive until `enable`.
@@ -160,7 +200,7 @@ async fn totp_enable(State(web): State<Arc<Web>>, headers: HeaderMap, StaffEvenR
         }
         web.store.set_staff_totp(s.row.id, Some((sealed, nonce)), true).await?;
         let row = web.store.staff(s.row.id).await?.ok_or_else(|| WebError::internal("the staff account vanished"))?;
-        Ok(json!({"staff": staff_json(&row), "pages": pages(s.role), "two_factor_required": false}))
+        Ok(with_access(s.role, false, json!({"staff": staff_json(&row)})))
     })
     .await
 }
@@ -231,20 +271,12 @@ async fn users(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, Stri
         return Err(WebError::invalid("q", "the search is too long"));
     }
     let user = needle.parse::<u32>().ok().map(UserId);
-    let rows = web.store.search_web_accounts(&needle, user, 50).await?;
-    Ok(Json(json!({"users": rows.iter().map(account_json).collect::<Vec<_>>()})))
+    let hits = web.store.search_accounts(&needle, user, 50).await?;
+    Ok(Json(json!({"users": hits.iter().map(account_hit_json).collect::<Vec<_>>()})))
 }
 
 fn user_id_of(text: &str) -> WebResult<UserId> {
     text.parse::<u32>().map(UserId).map_err(|_| WebError::invalid("user_id", "user_id must be a number"))
-}
-
-async fn user(State(web): State<Arc<Web>>, Path(user_id): Path<String>, s: Staff) -> WebResult<Json<Value>> {
-    s.require(allow::USERS)?;
-    let user = user_id_of(&user_id)?;
-    let account = web.store.web_account_of_user(user).await?.ok_or_else(|| WebError::not_found("no web account for this user"))?;
-    let open: Vec<Value> = web.gateway.read.open_orders(user, None).iter().filter_map(|o| Some(order_json(&market_ref(&web, o.market)?, o))).collect();
-    Ok(Json(json!({"account": account_json(&account), "balances": balances_json(&web, user), "open_orders": open})))
 }
 
 /// Lock: the engine's tier limits say no trading and no withdrawal of any listed asset. Unlock

@@ -6,15 +6,14 @@
 
 use crate::auth::Customer;
 use crate::error::{WebError, WebResult};
-use crate::views::{market_ref, order_json};
+use crate::views::{fill_json, funds_items, market_ref, order_json};
 use crate::Web;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use talat_core::money::format_units;
-use talat_core::{MarketId, Side};
+use talat_core::MarketId;
 use talat_gateway::gateway::MarketRef;
 use talat_store::HistoryQuery;
 
@@ -97,22 +96,7 @@ pub async fn trades(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String,
     let mut markets = Markets::new(&web);
     let mut trades = Vec::with_capacity(fills.len());
     for f in &fills {
-        let market = markets.get(f.market)?;
-        let info = &market.info;
-        let (fee_scale, fee_asset) = if f.side == Side::Buy { (info.base_scale, &info.spec.base) } else { (info.quote_scale, &info.spec.quote) };
-        trades.push(json!({
-            "id": format!("{}-{}", f.seq, f.idx),
-            "ts_ms": f.ts_ms,
-            "symbol": info.spec.symbol,
-            "side": if f.side == Side::Buy { "buy" } else { "sell" },
-            "price": format_units(u128::from(f.price), info.spec.price_scale),
-            "amount": format_units(u128::from(f.qty), info.base_scale),
-            "quote": format_units(u128::from(f.quote), info.quote_scale),
-            "fee": format_units(u128::from(f.fee), fee_scale),
-            "fee_asset": fee_asset,
-            "is_maker": f.is_maker,
-            "order_id": f.order.0.to_string(),
-        }));
+        trades.push(fill_json(&markets.get(f.market)?, f));
     }
     Ok(Json(json!({"trades": trades})))
 }
@@ -125,28 +109,8 @@ pub async fn funds(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, 
     let store = web.gateway.store_at_read_seq().await?;
     let deposits = store.deposits_of(account.user, limit).await?;
     let withdrawals = store.withdrawals_of(account.user, limit).await?;
-    let assets = web.gateway.read.assets();
-    let asset = |id: talat_core::AssetId| assets.get(usize::from(id.0)).ok_or_else(|| WebError::internal(format!("asset {} is not in the read model", id.0)));
-    // (seq, item): both lists are newest first; merged by the seq that created each.
-    let mut items: Vec<(u64, Value)> = Vec::with_capacity(deposits.len() + withdrawals.len());
-    for d in &deposits {
-        let a = asset(d.asset)?;
-        items.push((d.seq, json!({"id": d.external_id, "ts_ms": d.ts_ms, "kind": "deposit", "asset": a.code, "amount": format_units(u128::from(d.amount), a.scale), "status": "credited"})));
-    }
-    for w in &withdrawals {
-        let a = asset(w.asset)?;
-        items.push((
-            w.seq,
-            json!({
-                "id": w.withdrawal_id, "ts_ms": w.ts_ms, "kind": "withdrawal", "asset": a.code,
-                "amount": format_units(u128::from(w.amount), a.scale), "fee": format_units(u128::from(w.fee), a.scale),
-                "status": w.status.as_str(), "updated_ms": w.updated_ts_ms,
-            }),
-        ));
-    }
-    items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
-    items.truncate(limit as usize);
-    Ok(Json(json!({"items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>()})))
+    let items = funds_items(&web, &deposits, &withdrawals, limit as usize)?;
+    Ok(Json(json!({"items": items})))
 }
 
 #[cfg(test)]

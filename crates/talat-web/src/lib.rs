@@ -13,7 +13,9 @@
 //!   (the login form and its checks, customer or staff);
 //! * the routes: `customer` (signup, login, 2FA, keys, balances, status), `orders`, `history`
 //!   (order, trade and funds history from the query store), `console` (staff login and 2FA,
-//!   markets, users, audit), `dashboard` (the console dashboard, from Prometheus text), and the
+//!   markets, users, audit), `console_user` (the customer picture support sees),
+//!   `staff_admin` (invite, disable, change role under four eyes; the rules are
+//!   `talat-staff`'s), `dashboard` (the console dashboard, from Prometheus text), and the
 //!   families `support` (tickets, complaints, incidents, staffing and reports; the rules are
 //!   `talat-support`'s) and `kyc` (onboarding and KYC; the rules are `talat-onboarding`'s),
 //!   and `funds` (deposits, withdrawals, statements, reconciliation; the flows are
@@ -34,6 +36,7 @@ pub mod auth;
 pub mod body;
 pub mod compensation;
 pub mod console;
+pub mod console_user;
 pub mod custody;
 pub mod customer;
 pub mod dashboard;
@@ -51,6 +54,7 @@ pub mod secrets;
 pub mod security;
 pub mod security_mail;
 pub mod session;
+pub mod staff_admin;
 pub mod status;
 pub mod support;
 pub mod surveillance;
@@ -179,13 +183,15 @@ impl Web {
         Ok(total)
     }
 
-    /// Creates `<role>@talat.local` for every role that has no account yet, with a random
-    /// password. Returns every demo staff email with its password if it was created now
-    /// (`None` for accounts that existed: their password is not recoverable).
+    /// Creates `<role>@talat.local` for every role that has no account yet, and a second admin
+    /// `admin2@talat.local` (staff changes need two admins: four eyes), with random passwords.
+    /// Returns every demo staff email with its password if it was created now (`None` for
+    /// accounts that existed: their password is not recoverable).
     pub async fn ensure_demo_staff(&self) -> Result<Vec<(String, Option<String>)>, String> {
         let mut out = Vec::new();
-        for role in Role::ALL {
-            let email = format!("{}@talat.local", role.as_str());
+        let accounts = Role::ALL.into_iter().map(|r| (r.as_str().to_string(), r)).chain([("admin2".to_string(), Role::Admin)]);
+        for (name, role) in accounts {
+            let email = format!("{name}@talat.local");
             if self.store.staff_by_email(&email).await.map_err(|e| e.to_string())?.is_some() {
                 out.push((email, None));
                 continue;
@@ -278,6 +284,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/notifications/read", post(notifications::read))
         .route("/web/api/notifications/stream", get(notifications::stream))
         .merge(console::routes())
+        .merge(console_user::routes())
+        .merge(staff_admin::routes())
         .merge(dashboard::routes())
         .merge(support::routes())
         .merge(kyc::routes())

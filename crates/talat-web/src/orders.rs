@@ -120,7 +120,7 @@ async fn place_order(web: &Arc<Web>, Customer { account, .. }: Customer, m: &ser
     };
     // What it did at once: the customer is told "filled at …", "partly filled, the rest rests",
     // or "nothing filled", not a bare "order placed".
-    order["fill"] = crate::views::fill_json(&market, &talat_gateway::fill::fill_of(&outcome.events, id), budget);
+    order["fill"] = crate::views::placed_fill_json(&market, &talat_gateway::fill::fill_of(&outcome.events, id), budget);
     Ok(Json(json!({"order": order})))
 }
 

@@ -1,5 +1,5 @@
-//! The JSON shapes several routes share (docs/web-api.md): an account, a customer's balances,
-//! the markets list, an order. Reads of the gateway's read model only; nothing here checks who
+//! The JSON shapes several routes share (docs/web-api.md): an account (and a console search's
+//! hit), a customer's balances, the markets list, an order, a fill, funds history items. Reads of the gateway's read model only; nothing here checks who
 //! asks.
 
 use crate::Web;
@@ -120,7 +120,7 @@ pub(crate) fn order_json(market: &MarketRef, o: &OrderView) -> Value {
 
 /// What an order did in the command that placed it (see [`talat_gateway::fill`]): decimal
 /// strings with the fee's asset, and how it ended there (`null` while it rests).
-pub(crate) fn fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill, market_buy_budget: Option<u64>) -> Value {
+pub(crate) fn placed_fill_json(market: &MarketRef, fill: &talat_gateway::fill::Fill, market_buy_budget: Option<u64>) -> Value {
     use talat_core::DoneReason;
     let info = &market.info;
     // A market buy whose last few satang cannot buy one more step has filled, not expired: the
@@ -184,4 +184,78 @@ pub fn qr_svg(payload: &str) -> String {
         Ok(code) => code.render::<svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build(),
         Err(_) => String::new(),
     }
+}
+
+/// One fill as the history pages show it. `fee` is in the asset the fill received
+/// (`fee_asset`: base for a buy, quote for a sell); `quote` is what the fill paid (buy) or
+/// received before the fee (sell).
+pub(crate) fn fill_json(market: &MarketRef, f: &talat_store::FillRow) -> Value {
+    let info = &market.info;
+    let buy = f.side == Side::Buy;
+    let (fee_scale, fee_asset) = if buy { (info.base_scale, &info.spec.base) } else { (info.quote_scale, &info.spec.quote) };
+    json!({
+        "id": format!("{}-{}", f.seq, f.idx),
+        "ts_ms": f.ts_ms,
+        "symbol": info.spec.symbol,
+        "side": if buy { "buy" } else { "sell" },
+        "price": format_units(u128::from(f.price), info.spec.price_scale),
+        "amount": format_units(u128::from(f.qty), info.base_scale),
+        "quote": format_units(u128::from(f.quote), info.quote_scale),
+        "fee": format_units(u128::from(f.fee), fee_scale),
+        "fee_asset": fee_asset,
+        "is_maker": f.is_maker,
+        "order_id": f.order.0.to_string(),
+    })
+}
+
+/// Credited deposits and withdrawals with their status, merged newest first by the seq that
+/// created each, at most `limit`. A withdrawal's `fee` is charged on top of its `amount`.
+pub(crate) fn funds_items(
+    web: &Web,
+    deposits: &[talat_store::DepositRow],
+    withdrawals: &[talat_store::WithdrawalRow],
+    limit: usize,
+) -> crate::error::WebResult<Vec<Value>> {
+    let assets = web.gateway.read.assets();
+    let asset = |id: talat_core::AssetId| {
+        assets.get(usize::from(id.0)).ok_or_else(|| crate::error::WebError::internal(format!("asset {} is not in the read model", id.0)))
+    };
+    let mut items: Vec<(u64, Value)> = Vec::with_capacity(deposits.len() + withdrawals.len());
+    for d in deposits {
+        let a = asset(d.asset)?;
+        items.push((d.seq, json!({"id": d.external_id, "ts_ms": d.ts_ms, "kind": "deposit", "asset": a.code, "amount": format_units(u128::from(d.amount), a.scale), "status": "credited"})));
+    }
+    for w in withdrawals {
+        let a = asset(w.asset)?;
+        items.push((
+            w.seq,
+            json!({
+                "id": w.withdrawal_id, "ts_ms": w.ts_ms, "kind": "withdrawal", "asset": a.code,
+                "amount": format_units(u128::from(w.amount), a.scale), "fee": format_units(u128::from(w.fee), a.scale),
+                "status": w.status.as_str(), "updated_ms": w.updated_ts_ms,
+            }),
+        ));
+    }
+    items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    items.truncate(limit);
+    Ok(items.into_iter().map(|(_, v)| v).collect())
+}
+
+/// A console search's hit: a web account's fields, or an API-only user's (no email).
+pub(crate) fn account_hit_json(hit: &talat_store::AccountHit) -> Value {
+    match hit {
+        talat_store::AccountHit::Web(a) => {
+            let mut v = account_json(a);
+            v["kind"] = json!("web");
+            v
+        }
+        talat_store::AccountHit::ApiOnly { user, created_ms, live_keys } => {
+            json!({"kind": "api", "user_id": user.0, "email": null, "created_ms": created_ms, "api_keys": live_keys, "locked": false, "totp_enabled": false})
+        }
+    }
+}
+
+/// A staff member as the console lists one (never the password hash or the TOTP secret).
+pub(crate) fn staff_json(row: &talat_store::StaffRow) -> Value {
+    json!({"id": row.id, "email": row.email, "role": row.role, "totp_enabled": row.totp_enabled, "disabled": row.disabled_ms.is_some(), "created_ms": row.created_ms})
 }

@@ -9,6 +9,7 @@ import { get, post, ApiError } from "../lib/api";
 import { dateTime, num } from "../lib/i18n";
 import { satang } from "../lib/funds";
 import { navigate } from "../lib/router";
+import { can } from "./access";
 
 const BASE = "/web/api/console/compensation";
 const enc = (id: unknown) => encodeURIComponent(String(id));
@@ -32,7 +33,7 @@ export async function compensationPage(view: HTMLElement, params: string[]) {
   if (params[0]) return incidentDetail(view, params[0]);
   view.append(h("h1", {}, "Outage compensation"));
   const err = errorBox(), list = h("section"), log = h("section");
-  view.append(err, list, defineForm(), log);
+  view.append(err, list, can("compensation.prepare") ? defineForm() : "", log);
   try {
     const r = await get<{ incidents: Incident[] }>(`${BASE}/incidents`);
     clear(list, h("h2", {}, "Incidents"), table(["#", "Title", "Window", "Markets", "Customers", "Total", "Status", "Prepared by", "Approved by"],
@@ -138,7 +139,7 @@ async function incidentDetail(view: HTMLElement, id: string) {
       h("p", {}, `Prepared by ${i.prepared_by} at ${dateTime(i.created_ms)}`, i.approved_by ? ` · approved by ${i.approved_by} at ${dateTime(i.approved_ms ?? 0)}` : ""),
       h("p", {}, `${i.customers} customer(s), ${num(i.total)} ${i.pay_asset} in all.`),
       h("details", {}, h("summary", {}, "Policy"), h("pre", {}, JSON.stringify(i.policy, null, 2))),
-      approve, " ", h("a", { href: `${BASE}/incidents/${enc(i.id)}/report`, download: `compensation-${i.id}.csv` }, "Regulator's report (CSV)"),
+      can("compensation.approve") && approve, " ", h("a", { href: `${BASE}/incidents/${enc(i.id)}/report`, download: `compensation-${i.id}.csv` }, "Regulator's report (CSV)"),
       p ? [
         h("h2", {}, "Reference prices"),
         table(["Market", "Price", "Source", "Trades in the window"], p.references.map((r) => [r.symbol, r.price_text ? num(r.price_text) : "—", r.source, String(r.trades)]), "Reference prices"),

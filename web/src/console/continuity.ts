@@ -5,6 +5,7 @@ import { h, clear, field, table } from "../lib/dom";
 import { get, post, call } from "../lib/api";
 import { dateTime } from "../lib/i18n";
 import { showRefusal } from "../lib/support";
+import { can } from "./access";
 
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 const STATUS_COLOURS: Record<string, string> = {
@@ -63,7 +64,7 @@ export async function statusAdminPage(view: HTMLElement) {
         } catch (e) { showRefusal(e, {}, err); }
       };
       return [c.name_en, h("span", { class: STATUS_COLOURS[c.status] ?? "" }, words(c.status) + (c.overridden ? " (override)" : "")), c.reason || "—",
-        h("span", { class: "inline-form" }, select, reason, set, c.overridden ? clearBtn : null, err)];
+        can("status.post") ? h("span", { class: "inline-form" }, select, reason, set, c.overridden ? clearBtn : null, err) : ""];
     }), "Components"));
 
     clear(incidents, h("h2", {}, "Incidents and maintenance (90 days)"));
@@ -75,7 +76,7 @@ export async function statusAdminPage(view: HTMLElement) {
         h("p", { class: "muted" }, `${i.kind} · ${words(i.status)} · impact ${i.impact} · ${i.components.join(", ") || "no component"}`),
         i.scheduled_for_ms ? h("p", {}, `Scheduled ${dateTime(i.scheduled_for_ms)} – ${dateTime(i.scheduled_until_ms ?? 0)}`) : null,
         h("ol", {}, i.updates.map((u) => h("li", {}, h("strong", {}, words(u.status)), ` — ${u.body} `, h("small", {}, dateTime(u.created_ms))))));
-      if (i.resolved_ms === null) {
+      if (i.resolved_ms === null && can("status.post")) {
         const status = field("Status", h("select", {}, statuses.map((s) => h("option", { value: s }, words(s)))) as HTMLSelectElement);
         const body = field("Update", h("textarea", { rows: 2 }));
         const reason = field("Reason", h("input", { type: "text", placeholder: "why (audit log)" }));
@@ -122,7 +123,7 @@ export async function statusAdminPage(view: HTMLElement) {
         await load();
       } catch (e2) { showRefusal(e2, { kind, name, body, impact, components: comps, scheduled_for_ms: from, scheduled_until_ms: until, reason }, err); }
     };
-    clear(form, f);
+    clear(form, can("status.post") ? f : null);
   };
   await load();
 }

@@ -7,6 +7,7 @@
 import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
 import { t, num, dateTime } from "../lib/i18n";
+import { can } from "./access";
 
 interface Wallet {
   network: string; asset: string; hot_address: string; hot_balance: string | null; outgoing: string; node_height: number | null; scanned_height: number | null;
@@ -32,6 +33,8 @@ const short = (s: string) => (s.length > 20 ? `${s.slice(0, 10)}…${s.slice(-8)
 
 export async function custodyPage(view: HTMLElement) {
   view.append(h("h1", {}, t("Crypto custody")));
+  // Compliance reads custody; finance and admins act (the server checks each action's role).
+  const acts = can("funds.operate") || can("funds.approve");
   const out = h("div", { class: "ok", role: "status", "aria-live": "polite" });
   const err = h("div", { class: "form-error", role: "alert" });
   const wallets = h("section", { "aria-label": t("Wallets") });
@@ -73,7 +76,7 @@ export async function custodyPage(view: HTMLElement) {
       try { await post("/web/api/console/custody/transfers/top-up", { network: chosen, amount: amount.trim() }); say(t("Transfer prepared: a second person approves it.")); await refresh(); } catch (e) { fail(e); }
     };
     const coldConfigured = w.wallets.some((x) => x.cold_configured);
-    clear(sweeps, h("p", { class: "actions" }, pick, propose, coldConfigured ? toCold : null, coldConfigured ? topUp : null),
+    clear(sweeps, acts && h("p", { class: "actions" }, pick, propose, coldConfigured ? toCold : null, coldConfigured ? topUp : null),
       table([t("Prepared"), t("Kind"), t("Inputs"), t("Amount"), t("Fee"), t("Status"), ""], s.sweeps.map((x) => {
       const cell = h("span", { class: "actions" });
       if (x.status === "proposed") {
@@ -100,7 +103,7 @@ export async function custodyPage(view: HTMLElement) {
         };
         cell.append(download, send);
       }
-      return [dateTime(x.proposed_ms), t(KINDS[x.kind] ?? x.kind), String(x.inputs), `${num(x.send)}`, `${num(x.fee)}`, x.status, cell];
+      return [dateTime(x.proposed_ms), t(KINDS[x.kind] ?? x.kind), String(x.inputs), `${num(x.send)}`, `${num(x.fee)}`, x.status, acts ? cell : ""];
     }), t("Sweeps")));
     clear(wallets, table([t("Network"), t("Hot address"), t("Hot balance"), t("Cold balance"), t("Outgoing"), t("Node height"), t("Scanned height")], w.wallets.map((x) => [
       x.network,
@@ -179,7 +182,7 @@ export async function custodyPage(view: HTMLElement) {
         h("code", { title: x.address }, short(x.address)),
         h("span", { class: `badge st-${x.status}`, "data-status": x.status }, x.status.replace(/_/g, " "), x.txid ? ` (${x.confirmations})` : ""),
         `${x.approvals.length} / ${x.approvals_needed}`,
-        actions,
+        acts ? actions : "",
       ];
     }), t("Withdrawals")));
     clear(cases, table([t("Opened"), t("Network"), t("Customer"), t("Detail"), ""], c.cases.map((x) => {
@@ -189,7 +192,7 @@ export async function custodyPage(view: HTMLElement) {
         if (!reason) return;
         try { await post(`/web/api/console/custody/cases/${x.id}/resolve`, { reason }); say(t("Resolved: the freeze is lifted.")); await refresh(); } catch (e) { fail(e); }
       };
-      return [dateTime(x.opened_ms), `${x.network} ${x.asset}`, String(x.user_id), x.detail, resolve];
+      return [dateTime(x.opened_ms), `${x.network} ${x.asset}`, String(x.user_id), x.detail, acts ? resolve : ""];
     }), t("Reorg cases")));
   };
 
@@ -218,7 +221,7 @@ export async function custodyPage(view: HTMLElement) {
       say(`${t("Rescanned heights")} ${r.from}–${r.to}: ${r.missing} ${t("deposits were missing and will be credited.")}`);
     } catch (e) { fail(e); }
   };
-  clear(tools, faucet, rescan);
+  clear(tools, acts ? [faucet, rescan] : h("p", { class: "muted" }, "Your role reads custody; it takes no action here."));
   try {
     await refresh();
   } catch (e) {

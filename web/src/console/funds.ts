@@ -12,6 +12,7 @@ import { dateBarChart } from "../lib/chart";
 import { ageText, fieldFor } from "../lib/kyc";
 import { bangkokToday, satang, thb, type BankAccount, type StaffWithdrawal, type PayoutBatch, type ImportSummary, type FundsException, type ReconReport } from "../lib/funds";
 import { staffMe, type StaffMe } from "./support";
+import { can } from "./access";
 
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -49,10 +50,9 @@ export async function fundsPage(view: HTMLElement, params: string[]) {
     h("nav", { class: "tabs", "aria-label": "Funds" }, TABS.map((x) => h("a", { href: `#/funds/${x.id}`, class: x === tab ? "active" : "", "aria-current": x === tab ? "page" : undefined }, x.title))),
     out, box);
   const me = await staffMe().catch(() => null);
-  const role = me?.staff.role ?? "";
-  const acts = role === "finance" || role === "admin";
+  const acts = can("funds.operate");
   const ctx: Ctx = {
-    me, acts, approves: acts || role === "compliance",
+    me, acts, approves: can("funds.approve") || can("funds.check"),
     done: (text) => { out.className = "ok"; out.textContent = text; },
     quiet: () => { out.className = ""; out.textContent = ""; },
   };

@@ -11,6 +11,7 @@ import { barChart } from "../lib/chart";
 import { ageText, fieldFor, fileBase64, type Application } from "../lib/kyc";
 import { showRefusal, plain, assigneeText, assigneeId } from "../lib/support";
 import { staffMe, type StaffMe } from "./support";
+import { can } from "./access";
 
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -37,6 +38,37 @@ export function slaBadge(state: string | undefined, ageMs?: number) {
   return h("span", { class: `clock sla-${s} ${s === "ok" ? "running" : s}`, "data-testid": "sla" }, text);
 }
 
+/** The customer's data fields as a reviewer reads them, in this order; others follow, worded. */
+const DATA_LABELS: [string, string][] = [
+  ["id_type", "ID document type"], ["id_number", "ID number"], ["laser_code", "Laser code (back of Thai ID)"],
+  ["passport_country", "Passport country"], ["passport_expiry", "Passport expiry"],
+  ["first_name_th", "First name (Thai)"], ["last_name_th", "Last name (Thai)"], ["first_name_en", "First name (English)"], ["last_name_en", "Last name (English)"],
+  ["dob", "Date of birth"], ["nationality", "Nationality"], ["address", "Address"], ["occupation", "Occupation"],
+  ["source_of_funds", "Source of funds"], ["expected_monthly_thb", "Expected monthly volume (THB)"], ["fatca_us_person", "US person (FATCA)"],
+  ["id_photo_document", "ID photo (document #)"], ["selfie_document", "Selfie (document #)"], ["documents", "Documents (#)"], ["note", "Customer's note"],
+];
+const ID_TYPES: Record<string, string> = { thai_id: "Thai ID card", passport: "Passport" };
+
+function labelled(data: Record<string, unknown> | null | undefined): HTMLElement {
+  const d = data ?? {};
+  const known = DATA_LABELS.filter(([k]) => k in d);
+  const rest = Object.keys(d).filter((k) => !DATA_LABELS.some(([x]) => x === k));
+  const value = (k: string, v: unknown) => (k === "id_type" && typeof v === "string" ? ID_TYPES[v] ?? words(v) : k === "source_of_funds" && typeof v === "string" ? words(v) : show(v));
+  const rows = [...known.map(([k, label]) => [label, k] as const), ...rest.map((k) => [words(k).replace(/^./, (c) => c.toUpperCase()), k] as const)];
+  return h("dl", { class: "kv", "aria-label": "Customer's data" }, rows.length ? rows.map(([label, k]) => [h("dt", {}, label), h("dd", {}, value(k, d[k]))]) : [h("dt", {}, "—"), h("dd", {}, "")]);
+}
+
+/** The knowledge test: the latest attempt's score, pass or fail and when, and the current version's standing. */
+function knowledgeView(k: any): HTMLElement {
+  if (!k) return h("p", { class: "muted", "data-testid": "knowledge-result" }, "Not taken yet.");
+  return h("dl", { class: "kv", "data-testid": "knowledge-result" },
+    h("dt", {}, "Result"), h("dd", {}, h("span", { class: `badge ${k.last.passed ? "up" : "down"}` }, k.last.passed ? "pass" : "fail"), ` ${k.last.score_pct}%`),
+    h("dt", {}, "Taken"), h("dd", {}, dateTime(k.last.ts_ms)),
+    h("dt", {}, "Test version"), h("dd", {}, `${k.last.version}${k.last.version === k.current_version ? " (current)" : ` (current is ${k.current_version})`}`),
+    h("dt", {}, "Current version passed"), h("dd", {}, k.passed_current ? "yes" : "no"),
+    h("dt", {}, "Attempts"), h("dd", {}, String(k.attempts)));
+}
+
 const riskBadge = (rating: unknown) => (rating ? h("span", { class: `badge risk risk-${String(rating).toLowerCase()}` }, words(rating)) : "—");
 
 function assigneeLabel(a: unknown, me: StaffMe | null): string {
@@ -55,7 +87,7 @@ export async function kycPage(view: HTMLElement, params: string[]) {
   if (params[0]) return applicationPage(view, params[0]);
   view.append(h("h1", {}, "KYC applications"));
   const me = await staffMe().catch(() => null);
-  const reviews = me?.staff.role === "kyc" || me?.staff.role === "admin";
+  const reviews = can("kyc.decide");
   const counts = h("div", { class: "tiles", "aria-label": "Application counts" });
   const status = field("Status", h("select", {}, h("option", { value: "" }, "to decide (default)"), APP_STATUSES.map((s) => h("option", { value: s, selected: filters.status === s }, words(s))),
     h("option", { value: "all", selected: filters.status === "all" }, "all")));
@@ -118,7 +150,7 @@ function documentView(d: any): HTMLElement {
 async function applicationPage(view: HTMLElement, id: string) {
   const path = `/web/api/console/kyc/applications/${encodeURIComponent(id)}`;
   const me = await staffMe().catch(() => null);
-  const reviews = me?.staff.role === "kyc" || me?.staff.role === "admin";
+  const reviews = can("kyc.decide");
   const out = h("div", { role: "status", "aria-live": "polite", "data-testid": "kyc-outcome" });
   const head = h("section"), main = h("div", { class: "ticket-main" }), side = h("aside", { class: "ticket-side" });
   view.append(h("p", {}, h("a", { href: "#/kyc" }, "← KYC queue")), head, out, h("div", { class: "ticket-grid" }, main, side));
@@ -127,7 +159,7 @@ async function applicationPage(view: HTMLElement, id: string) {
   const fail = (text: string) => { out.className = "form-error"; out.textContent = text; };
 
   const load = async () => {
-    const r = await get<{ application: any; customer: any }>(path);
+    const r = await get<{ application: any; customer: any; knowledge: any }>(path);
     const a = r.application ?? {}, c = r.customer ?? {};
     // Four eyes: a first approval of a high-risk customer leaves `first_approver` set while it is still open.
     awaiting = (awaiting || !!a.awaiting_second_reviewer || (a.first_approver !== null && a.first_approver !== undefined)) && a.status === "submitted";
@@ -141,7 +173,8 @@ async function applicationPage(view: HTMLElement, id: string) {
     const rf = a.risk_factors ?? {};
     const factors: any[] = a.risk?.factors ?? (Array.isArray(rf) ? rf : rf.factors) ?? [];
     clear(main,
-      h("h2", {}, "Customer's data"), kv(a.data ?? {}),
+      h("h2", {}, "Customer's data"), labelled(a.data),
+      h("h2", {}, "Knowledge test"), knowledgeView(r.knowledge),
       h("h2", {}, "Documents"), docs.length ? h("div", { class: "docs" }, docs.map(documentView)) : h("p", { class: "muted" }, "No documents."),
       h("h2", {}, "Identity check"), kv({ provider: a.identity?.provider, outcome: a.identity?.outcome }), evidence ? h("div", { "aria-label": "Identity evidence" }, show(evidence)) : null,
       h("h2", {}, "Risk"), a.risk ? kv({ rating: a.risk.rating, points: a.risk.points ?? rf.points, next_review_ms: a.risk.next_review_ms ?? rf.next_review_ms, next_review_on: rf.next_review_on }) : h("p", { class: "muted" }, "Not rated yet."),
@@ -202,7 +235,7 @@ async function applicationPage(view: HTMLElement, id: string) {
 export async function screeningPage(view: HTMLElement) {
   view.append(h("h1", {}, "Sanctions screening"));
   const me = await staffMe().catch(() => null);
-  const decides = me?.staff.role === "compliance" || me?.staff.role === "admin";
+  const decides = can("kyc.screening.decide");
   const out = h("div", { role: "status", "aria-live": "polite", "data-testid": "screening-outcome" });
   const openOnly = h("input", { type: "checkbox", checked: true });
   const hitsErr = errorBox(), hitsBox = h("div"), listsBox = h("div");

@@ -4,8 +4,10 @@ import { h, clear, field } from "../lib/dom";
 import { get, post, setCsrf, ApiError } from "../lib/api";
 import { startRouter, navigate } from "../lib/router";
 import { PAGES } from "./registry";
+import { setPermissions } from "./access";
+import { setPasswordPage } from "./set-password";
 
-interface Me { staff: { id: number; email: string; role: string; totp_enabled: boolean }; csrf: string; pages: string[]; two_factor_required: boolean }
+interface Me { staff: { id: number; email: string; role: string; totp_enabled: boolean }; csrf: string; pages: string[]; permissions: string[]; two_factor_required: boolean }
 
 const root = document.getElementById("app")!;
 const header = h("header", { class: "top console" });
@@ -14,13 +16,20 @@ const footer = h("footer", {}, "Charts by ", h("a", { href: "https://www.trading
 root.append(header, view, footer);
 
 let me: Me | null = null;
-try {
-  me = await get<Me>("/web/api/console/me");
-  setCsrf(me.csrf);
-} catch { me = null; }
-
-if (!me) loginForm();
-else shell(me);
+// An invited staff member's one-time link (#/set-password/<token>) works without a session.
+const invite = /^#\/set-password\/([^/?#]+)/.exec(location.hash);
+if (invite) {
+  clear(header, h("span", { class: "brand" }, "talat console"));
+  setPasswordPage(view, decodeURIComponent(invite[1]));
+} else {
+  try {
+    me = await get<Me>("/web/api/console/me");
+    setCsrf(me.csrf);
+    setPermissions(me.permissions);
+  } catch { me = null; }
+  if (!me) loginForm();
+  else shell(me);
+}
 
 function loginForm(): void {
   clear(header, h("span", { class: "brand" }, "talat console"));

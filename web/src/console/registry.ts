@@ -24,7 +24,7 @@ export interface ConsolePage {
 export const PAGES: ConsolePage[] = [
   { id: "dashboard", title: "Dashboard", render: dashboardPage },
   { id: "markets", title: "Markets", render: marketsPage },
-  { id: "users", title: "Users", render: usersPage },
+  { id: "users", title: "Users", render: usersPage }, // search (web and API-only accounts) and one customer's picture (#/users/<user id>)
   { id: "support", title: "Support", render: supportPage }, // the ticket queue and one ticket (#/support/<id>)
   { id: "incidents", title: "Incidents", render: incidentsPage },
   { id: "staffing", title: "Staffing", render: staffingPage },
@@ -44,6 +44,6 @@ export const PAGES: ConsolePage[] = [
   { id: "compensation", title: "Compensation", render: compensationPage }, // outage incidents, their preview and evidence, four-eyes approval (#/compensation/<id>)
   { id: "por", title: "Proof of reserves", render: porPage }, // published reports; Publish now for finance and admins
   { id: "audit", title: "Audit log", render: auditPage },
-  { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list and 2FA reset
+  { id: "staff", title: "Staff", render: staffPage }, // admins: the staff list, invite, role change and disable (four eyes), 2FA reset
   { id: "security", title: "Security", render: securityPage }, // every role; the only page until required 2FA is on
 ];

@@ -7,6 +7,7 @@ import { dateTime } from "../lib/i18n";
 import { dayChart, hhmm } from "../lib/chart";
 import { showRefusal, plain } from "../lib/support";
 import { staffMe } from "./support";
+import { can } from "./access";
 
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -75,7 +76,7 @@ export async function staffingPage(view: HTMLElement) {
         return [`${hhmm(n(i.start_min))}–${hhmm(n(i.start_min) + 30)}`, fixed(i.arrivals, 2), String(n(i.agents)), String(toRoster(i)), String(n(i.rostered)),
           h("span", { class: gap < 0 ? "down" : "" }, gap > 0 ? `+${gap}` : String(gap)), level(i.service_level), fixed(i.asa_s), level(i.occupancy)];
       }), "Staffing intervals"));
-      if (me?.staff.role === "admin") rosterEditor();
+      if (can("roster")) rosterEditor();
     } catch (e) {
       showRefusal(e, { ...fields, arrivals }, err);
     }

@@ -8,6 +8,7 @@ import { get, post, ApiError } from "../lib/api";
 import { dateTime } from "../lib/i18n";
 import { checkFiles, readAttachments, sizeText, ATTACH_MAX, type Attachment } from "../lib/files";
 import { PRIORITIES, STATUSES, COMPLAINT_STATUSES, showRefusal, plain, assigneeText, assigneeId, type Ticket, type Clock, type Message } from "../lib/support";
+import { can } from "./access";
 
 export interface StaffMe { staff: { id: number; email: string; role: string } }
 
@@ -137,9 +138,8 @@ function messageView(m: Message) {
 async function ticketPage(view: HTMLElement, id: string) {
   const path = `/web/api/console/support/tickets/${encodeURIComponent(id)}`;
   const me = await staffMe().catch(() => null);
-  const role = me?.staff.role ?? "";
-  const handles = role === "support" || role === "admin";
-  const movesComplaints = handles || role === "compliance";
+  const handles = can("support.write");
+  const movesComplaints = can("complaint");
   const out = h("div", { role: "status", "aria-live": "polite" });
   const head = h("section"), info = h("section", { class: "ticket-info" }), thread = h("section", { "aria-label": "Messages" }), events = h("section");
   const actions = h("section", { class: "ticket-actions" }), replyArea = h("section"), complaintArea = h("section", { "aria-label": "Complaint" });
@@ -265,13 +265,12 @@ async function ticketPage(view: HTMLElement, id: string) {
 export async function incidentsPage(view: HTMLElement) {
   view.append(h("h1", {}, "Incidents"));
   const me = await staffMe().catch(() => null);
-  const role = me?.staff.role ?? "";
   const out = h("div", { role: "status", "aria-live": "polite" });
   const list = h("div"), detail = h("section");
   view.append(out, list);
   const done = (text: string) => { out.className = "ok"; out.textContent = text; };
 
-  if (role === "operator" || role === "admin") {
+  if (can("incidents.create")) {
     const title = field("Title", h("input", { type: "text", autocomplete: "off" }));
     const description = field("Description", h("textarea", { rows: 3 }));
     const reason = field("Reason", h("input", { type: "text", autocomplete: "off", placeholder: "why (kept in the audit log)" }));

@@ -11,7 +11,8 @@
 //! addresses, chain watchers' cursors, on-chain deposits, reorg cases and freezes),
 //! `custody_withdrawals` (hot wallets' sealed keys, whitelists, crypto withdrawals, approvals),
 //! `custody_evm` (the Ethereum family's nonces, signed transactions, fee bumps and releases of reverted withdrawals),
-//! `por` (proof of reserves: customers' salts, published reports and their leaves).
+//! `por` (proof of reserves: customers' salts, published reports and their leaves), `staff`
+//! (admins' proposed staff changes under four eyes, invited staff's set-password links).
 //!
 //! New domains (funds, custody, continuity, surveillance) add their module here, with their
 //! migrations, and write through [`crate::Store`]'s write transaction like the rest.
@@ -26,6 +27,7 @@ pub(crate) mod keys;
 pub(crate) mod onboarding;
 pub(crate) mod por;
 pub(crate) mod screening;
+pub(crate) mod staff;
 pub(crate) mod status;
 pub(crate) mod support;
 pub(crate) mod surveillance;

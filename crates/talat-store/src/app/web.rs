@@ -72,6 +72,14 @@ impl WebAccountRow {
     }
 }
 
+/// An account a console search found: a web account, or an engine user with no web account
+/// (API-only: created for API keys, e.g. a market maker's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountHit {
+    Web(Box<WebAccountRow>),
+    ApiOnly { user: UserId, created_ms: u64, live_keys: u64 },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffRow {
     pub id: u64,
@@ -81,12 +89,14 @@ pub struct StaffRow {
     pub totp: Option<Sealed>,
     pub totp_enabled: bool,
     pub created_ms: u64,
+    /// When an approved change disabled the account (migration 0021): it cannot log in.
+    pub disabled_ms: Option<u64>,
 }
 
-const STAFF_COLUMNS: &str = "id, email, password_hash, role, totp_sealed, totp_nonce, totp_enabled, created_ms";
+pub(crate) const STAFF_COLUMNS: &str = "id, email, password_hash, role, totp_sealed, totp_nonce, totp_enabled, created_ms, disabled_ms";
 
 impl StaffRow {
-    fn read(row: &AnyRow) -> Result<StaffRow, StoreError> {
+    pub(crate) fn read(row: &AnyRow) -> Result<StaffRow, StoreError> {
         let c = Cols::new(row, "staff");
         Ok(StaffRow {
             id: c.u64("id")?,
@@ -96,6 +106,7 @@ impl StaffRow {
             totp: sealed(row)?,
             totp_enabled: c.bool("totp_enabled")?,
             created_ms: c.u64("created_ms")?,
+            disabled_ms: c.opt_u64("disabled_ms")?,
         })
     }
 }
@@ -238,6 +249,44 @@ impl Store {
         let rows =
             sqlx::query(&sql).bind(pattern).bind(user.map(|u| i64::from(u.0)).unwrap_or(-1)).bind(limit.clamp(0, MAX_WEB_ROWS)).fetch_all(&self.pool).await?;
         rows.iter().map(WebAccountRow::read).collect()
+    }
+
+    /// Every account `needle` finds, API-only ones included: the web accounts
+    /// [`Store::search_web_accounts`] finds, then engine users without a web account whose user
+    /// id is `user` or one of whose API keys starts with `needle` (all of them when `needle` is
+    /// empty), oldest first, at most `limit` in all.
+    pub async fn search_accounts(&self, needle: &str, user: Option<UserId>, limit: i64) -> Result<Vec<AccountHit>, StoreError> {
+        let limit = limit.clamp(0, MAX_WEB_ROWS);
+        let mut hits: Vec<AccountHit> = self.search_web_accounts(needle, user, limit).await?.into_iter().map(|a| AccountHit::Web(Box::new(a))).collect();
+        let left = limit - hits.len() as i64;
+        if left <= 0 {
+            return Ok(hits);
+        }
+        let escaped: String = needle.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+        let rows = sqlx::query(
+            "SELECT u.user_id, u.created_ts_ms, (SELECT COUNT(*) FROM api_keys k WHERE k.user_id = u.user_id AND k.revoked_ms IS NULL) AS live_keys \
+             FROM users u WHERE NOT EXISTS (SELECT 1 FROM web_accounts w WHERE w.user_id = u.user_id) \
+             AND ($1 = '' OR u.user_id = $2 OR EXISTS (SELECT 1 FROM api_keys k WHERE k.user_id = u.user_id AND k.api_key LIKE $3 ESCAPE '\\')) \
+             ORDER BY u.user_id LIMIT $4",
+        )
+        .bind(needle)
+        .bind(user.map(|u| i64::from(u.0)).unwrap_or(-1))
+        .bind(format!("{escaped}%"))
+        .bind(left)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let c = Cols::new(r, "users");
+            hits.push(AccountHit::ApiOnly { user: c.user("user_id")?, created_ms: c.u64("created_ts_ms")?, live_keys: c.u64("live_keys")? });
+        }
+        Ok(hits)
+    }
+
+    /// When the engine created `user`, from the projected `users` table (`None`: no such user
+    /// yet in the store).
+    pub async fn engine_user_created_ms(&self, user: UserId) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT created_ts_ms FROM users WHERE user_id = $1").bind(i64::from(user.0)).fetch_optional(&self.pool).await?;
+        row.map(|r| Cols::new(&r, "users").u64("created_ts_ms")).transpose()
     }
 
     /// Sets (or clears) the sealed TOTP secret and whether it is active. Setting it inactive

@@ -28,3 +28,19 @@ pub async fn knowledge_state(web: &Web, account_id: u64) -> WebResult<Option<Val
     let passed = results.iter().any(|r| r.passed && r.test_version == test.version);
     Ok(Some(json!({"passed": passed, "version": test.version, "last_score_pct": last.score_pct})))
 }
+
+/// What a reviewer sees of the customer's knowledge test: whether the current version is
+/// passed, the latest attempt (score, pass or fail, when, which version) and how many there
+/// were; `None` before any attempt.
+pub async fn knowledge_result(web: &Web, account_id: u64) -> WebResult<Option<Value>> {
+    let test = knowledge_test(web)?;
+    let results = web.store.knowledge_results(account_id, KNOWLEDGE_LOOKBACK).await?;
+    let Some(last) = results.first() else { return Ok(None) };
+    let passed_current = results.iter().any(|r| r.passed && r.test_version == test.version);
+    Ok(Some(json!({
+        "passed_current": passed_current,
+        "current_version": test.version,
+        "attempts": results.len(),
+        "last": {"score_pct": last.score_pct, "passed": last.passed, "ts_ms": last.ts_ms, "version": last.test_version},
+    })))
+}

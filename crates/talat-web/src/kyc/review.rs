@@ -135,7 +135,8 @@ async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>, s: Staff) -> 
     s.require(allow::KYC_READ)?;
     let app = load(&web, &id).await?;
     let customer = web.store.web_account(app.account_id).await?.map(|a| account_json(&a));
-    Ok(Json(json!({"application": detail_json(&web, &app).await?, "customer": customer})))
+    let knowledge = super::knowledge::knowledge_result(&web, app.account_id).await?;
+    Ok(Json(json!({"application": detail_json(&web, &app).await?, "customer": customer, "knowledge": knowledge})))
 }
 
 fn event(staff_id: u64, kind: &str, detail: impl Into<String>) -> NewKycEvent {
