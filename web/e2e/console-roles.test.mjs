@@ -8,7 +8,7 @@
 // (a second use is refused) and logs in with their role.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, browser, recordWrites, shot, signIn, staffPassword } from "./lib.mjs";
+import { BASE, browser, recordWrites, shot, signIn, logInAs, staffPassword } from "./lib.mjs";
 
 /** A console POST from the page, with the session's CSRF token: `{status, body}`. */
 const consolePost = (page, path, body) => page.evaluate(async ({ path, body }) => {
@@ -96,21 +96,6 @@ test("an admin proposes an invitation, cannot approve it themselves (four eyes),
   }
 });
 
-/** Logs in as `email` (waiting out the per-address login limit, as `signIn` does). */
-async function logIn(page, email, password, role) {
-  await page.goto(`${BASE}/console`);
-  for (let attempt = 0; ; attempt++) {
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    const who = page.getByText(`${email} (${role})`);
-    const limited = page.getByText("too many attempts");
-    await who.or(limited).first().waitFor({ timeout: 15000 });
-    if (await who.count()) return;
-    assert.ok(attempt < 12, "still rate-limited after a minute");
-    await page.waitForTimeout(7000);
-  }
-}
 
 test("a second admin approves an invitation; the invited staff member sets a password once and logs in", async () => {
   const first = await browser(), second = await browser(), invitee = await browser();
@@ -128,7 +113,7 @@ test("a second admin approves an invitation; the invited staff member sets a pas
 
     const a2 = second.page;
     const { email, password } = staffPassword("admin2");
-    await logIn(a2, email, password, "admin");
+    await logInAs(a2, email, password, "admin");
     await a2.goto(`${BASE}/console#/staff`);
     const pending = a2.getByRole("table", { name: "Changes waiting for a second admin" }).getByRole("row").filter({ hasText: invited });
     await pending.getByRole("button", { name: "Approve" }).click();
@@ -156,7 +141,7 @@ test("a second admin approves an invitation; the invited staff member sets a pas
     await p.getByRole("button", { name: "Set password" }).click();
     await p.getByText("this link is invalid, used or expired").waitFor();
     await p.goto("about:blank");
-    await logIn(p, invited, "a new reviewer password", "kyc");
+    await logInAs(p, invited, "a new reviewer password", "kyc");
     await p.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "KYC", exact: true }).waitFor();
     for (const b of [first, second, invitee]) assert.deepEqual(b.errors, []);
   } finally {

@@ -55,11 +55,13 @@ fn item(ts_ms: u64, id: String, kind: &str, mut fields: Value) -> Item {
 /// `GET /web/api/notifications` → `{notifications: [...], unread, read_ms}`.
 pub async fn list(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {
     let since_ms = web.gateway.now_ms().saturating_sub(WINDOW_MS);
-    let mut items = fills(&web, account.user).await?;
-    items.extend(funds(&web, account.user).await?);
+    // The engine's half once it holds what this customer was last told (read-your-writes).
+    let projected = web.gateway.store_at_read_seq().await?;
+    let mut items = fills(&web, projected, account.user).await?;
+    items.extend(funds(&web, projected, account.user).await?);
+    items.extend(markets(&web, projected, since_ms).await?);
     items.extend(kyc(&web, account.id).await?);
     items.extend(tickets(&web, account.id).await?);
-    items.extend(markets(&web, since_ms).await?);
     items.retain(|i| i.ts_ms >= since_ms);
     items.sort_by_key(|i| std::cmp::Reverse(i.ts_ms));
     items.truncate(MAX_NOTIFICATIONS);
@@ -85,8 +87,7 @@ pub async fn read(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { ac
 }
 
 /// The customer's recent fills: one per trade, with price and amount in the market's units.
-async fn fills(web: &Web, user: talat_core::UserId) -> WebResult<Vec<Item>> {
-    let store = web.gateway.store_at_read_seq().await?;
+async fn fills(web: &Web, store: &talat_store::Store, user: talat_core::UserId) -> WebResult<Vec<Item>> {
     let mut items = Vec::new();
     for f in store.user_fills(user, None, MAX_NOTIFICATIONS as u32).await? {
         let Some(market) = crate::views::market_ref(web, f.market) else { continue };
@@ -106,8 +107,7 @@ async fn fills(web: &Web, user: talat_core::UserId) -> WebResult<Vec<Item>> {
 }
 
 /// Credited deposits and withdrawals in their latest state (held, paid or returned).
-async fn funds(web: &Web, user: talat_core::UserId) -> WebResult<Vec<Item>> {
-    let store = web.gateway.store_at_read_seq().await?;
+async fn funds(web: &Web, store: &talat_store::Store, user: talat_core::UserId) -> WebResult<Vec<Item>> {
     let assets = web.gateway.read.assets();
     let mut items = Vec::new();
     for d in store.deposits_of(user, MAX_NOTIFICATIONS as u32).await? {
@@ -152,8 +152,7 @@ async fn tickets(web: &Web, account_id: u64) -> WebResult<Vec<Item>> {
 }
 
 /// Markets halted, made cancel-only or post-only, and reopened.
-async fn markets(web: &Web, since_ms: u64) -> WebResult<Vec<Item>> {
-    let store = web.gateway.store_at_read_seq().await?;
+async fn markets(web: &Web, store: &talat_store::Store, since_ms: u64) -> WebResult<Vec<Item>> {
     let mut items = Vec::new();
     for (ts_ms, market, mode) in store.market_mode_changes_since(since_ms, MAX_NOTIFICATIONS as u32).await? {
         let Some(m) = crate::views::market_ref(web, market) else { continue };

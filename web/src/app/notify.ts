@@ -40,8 +40,21 @@ export function describe(n: Note): string {
   }
 }
 
+/** A bell drawn inline (emoji fonts are not on every phone or server). */
+function bellIcon(): SVGElement {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "bell-icon");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M12 22a2.5 2.5 0 0 0 2.5-2.5h-5A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
+}
+
 function render(): void {
-  button.textContent = `🔔${unread ? ` ${unread}` : ""}`;
+  button.replaceChildren(bellIcon(), unread ? ` ${unread}` : "");
   button.setAttribute("aria-label", `${t("Notifications")} (${unread} ${t("unread")})`);
   button.setAttribute("aria-expanded", String(open));
   button.classList.toggle("has-unread", unread > 0);
