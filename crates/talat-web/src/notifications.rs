@@ -11,7 +11,7 @@
 
 use crate::auth::Customer;
 use crate::error::{WebError, WebResult};
-use crate::{body, Web};
+use crate::{body, views, Web};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -23,8 +23,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use talat_core::calendar::DAY_MS;
-use talat_core::money::format_units;
-use talat_core::Side;
 use talat_gateway::read::Feed;
 use talat_gateway::ws_slot::WsSlot;
 use tokio::sync::broadcast::error::RecvError;
@@ -86,43 +84,33 @@ pub async fn read(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { ac
     Ok(Json(json!({"read_ms": web.store.notifications_read_ms(account.id).await?})))
 }
 
-/// The customer's recent fills: one per trade, with price and amount in the market's units.
+/// The customer's recent fills, one per trade, as the trade history shows them
+/// ([`views::fill_json`]) with the market's two assets named for the sentence.
 async fn fills(web: &Web, store: &talat_store::Store, user: talat_core::UserId) -> WebResult<Vec<Item>> {
     let mut items = Vec::new();
     for f in store.user_fills(user, None, MAX_NOTIFICATIONS as u32).await? {
-        let Some(market) = crate::views::market_ref(web, f.market) else { continue };
-        let info = &market.info;
-        items.push(item(
-            f.ts_ms,
-            format!("fill-{}-{}-{}", f.seq, f.idx, u8::from(f.is_maker)),
-            "fill",
-            json!({
-                "symbol": info.spec.symbol, "side": if f.side == Side::Buy { "buy" } else { "sell" },
-                "price": format_units(u128::from(f.price), info.spec.price_scale), "amount": format_units(u128::from(f.qty), info.base_scale),
-                "base": info.spec.base, "quote": info.spec.quote, "order_id": f.order.0.to_string(),
-            }),
-        ));
+        let Some(market) = views::market_ref(web, f.market) else { continue };
+        let mut fields = views::fill_json(&market, &f);
+        fields["base"] = market.info.spec.base.as_str().into();
+        fields["quote"] = market.info.spec.quote.as_str().into();
+        items.push(item(f.ts_ms, format!("fill-{}-{}-{}", f.seq, f.idx, u8::from(f.is_maker)), "fill", fields));
     }
     Ok(items)
 }
 
-/// Credited deposits and withdrawals in their latest state (held, paid or returned).
+/// Credited deposits and withdrawals as the funds history shows them ([`views::funds_items`]);
+/// a withdrawal dated by its latest state (held, paid or returned).
 async fn funds(web: &Web, store: &talat_store::Store, user: talat_core::UserId) -> WebResult<Vec<Item>> {
-    let assets = web.gateway.read.assets();
+    let deposits = store.deposits_of(user, MAX_NOTIFICATIONS as u32).await?;
+    let withdrawals = store.withdrawals_of(user, MAX_NOTIFICATIONS as u32).await?;
     let mut items = Vec::new();
-    for d in store.deposits_of(user, MAX_NOTIFICATIONS as u32).await? {
-        let Some(a) = assets.get(usize::from(d.asset.0)) else { continue };
-        items.push(item(
-            d.ts_ms,
-            format!("deposit-{}", d.external_id),
-            "deposit",
-            json!({"asset": a.code, "amount": format_units(u128::from(d.amount), a.scale)}),
-        ));
-    }
-    for w in store.withdrawals_of(user, MAX_NOTIFICATIONS as u32).await? {
-        let Some(a) = assets.get(usize::from(w.asset.0)) else { continue };
-        let fields = json!({"asset": a.code, "amount": format_units(u128::from(w.amount), a.scale), "status": w.status.as_str()});
-        items.push(item(w.updated_ts_ms, format!("withdrawal-{}-{}", w.withdrawal_id, w.status.as_str()), "withdrawal", fields));
+    for fields in views::funds_items(web, &deposits, &withdrawals, 2 * MAX_NOTIFICATIONS)? {
+        let (kind, id) = (fields["kind"].as_str().unwrap_or_default().to_string(), fields["id"].as_str().unwrap_or_default().to_string());
+        let (ts_ms, id) = match kind.as_str() {
+            "withdrawal" => (fields["updated_ms"].as_u64().unwrap_or_default(), format!("withdrawal-{id}-{}", fields["status"].as_str().unwrap_or_default())),
+            _ => (fields["ts_ms"].as_u64().unwrap_or_default(), format!("deposit-{id}")),
+        };
+        items.push(item(ts_ms, id, &kind, fields));
     }
     Ok(items)
 }
@@ -155,7 +143,7 @@ async fn tickets(web: &Web, account_id: u64) -> WebResult<Vec<Item>> {
 async fn markets(web: &Web, store: &talat_store::Store, since_ms: u64) -> WebResult<Vec<Item>> {
     let mut items = Vec::new();
     for (ts_ms, market, mode) in store.market_mode_changes_since(since_ms, MAX_NOTIFICATIONS as u32).await? {
-        let Some(m) = crate::views::market_ref(web, market) else { continue };
+        let Some(m) = views::market_ref(web, market) else { continue };
         let mode = mode.name();
         items.push(item(ts_ms, format!("market-{}-{ts_ms}-{mode}", market.0), "market", json!({"symbol": m.info.spec.symbol, "mode": mode})));
     }
