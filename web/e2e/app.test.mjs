@@ -370,6 +370,13 @@ test("a market buy says what it filled; the engine's refusal reads in Thai (on a
     await page.getByRole("form", { name: "ส่งคำสั่ง" }).getByText("ยอดเงินคงเหลือไม่เพียงพอ").waitFor();
     await fitsScreen(page, "trade in Thai");
     await shot(page, "phone-refusal-thai");
+    // The switch is the account's too: its mails now come in Thai.
+    const lang = () => page.evaluate(async () => (await fetch("/web/api/me").then((r) => r.json())).account.lang);
+    assert.equal(await lang(), "th");
+    await page.getByLabel("ภาษา").first().selectOption("en");
+    await page.getByRole("button", { name: "Buy BTC" }).waitFor();
+    for (let i = 0; i < 50 && (await lang()) !== "en"; i++) await page.waitForTimeout(100);
+    assert.equal(await lang(), "en", "switched back, the account's language follows");
   } finally {
     // The tests after this one read English on a desktop, whatever happened here.
     await page.evaluate(() => localStorage.setItem("talat.lang", "en"));

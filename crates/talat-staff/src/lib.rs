@@ -106,6 +106,8 @@ pub enum StaffError {
     EmailTaken(String),
     #[error("a change to this staff member is already waiting for approval")]
     AlreadyPending,
+    #[error("the admin who proposed this change is no longer an active admin; reject it, and an active admin may propose it again")]
+    ProposerGone,
 }
 
 impl StaffError {
@@ -201,6 +203,11 @@ pub fn check_approval(proposed_by: u64, approver: &Member, change: &Change, staf
     }
     if approver.id == proposed_by {
         return Err(StaffError::SameAdmin);
+    }
+    // Four eyes means two admins who both hold the role now: one disabled or demoted since
+    // proposing no longer vouches for the change.
+    if !staff.iter().any(|m| m.id == proposed_by && active_admin(m)) {
+        return Err(StaffError::ProposerGone);
     }
     check_change(approver, change, staff)
 }

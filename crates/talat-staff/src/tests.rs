@@ -91,3 +91,16 @@ fn approval_rechecks_the_staff_as_they_are_now() {
     s[2].disabled = true;
     assert_eq!(check_approval(1, &s[1], &Change::SetRole { staff: 3, role: Role::Kyc }, &s), Err(StaffError::Disabled("s3@staff.test".into())));
 }
+
+#[test]
+fn a_proposer_disabled_or_demoted_since_no_longer_vouches() {
+    let change = Change::SetRole { staff: 3, role: Role::Kyc };
+    let mut s = staff();
+    s.push(m(5, Role::Admin));
+    assert_eq!(check_approval(1, &s[1], &change, &s), Ok(()));
+    s[0].disabled = true;
+    assert_eq!(check_approval(1, &s[1], &change, &s), Err(StaffError::ProposerGone));
+    s[0] = m(1, Role::Support);
+    assert_eq!(check_approval(1, &s[1], &change, &s), Err(StaffError::ProposerGone));
+    assert_eq!(check_approval(42, &s[1], &change, &s), Err(StaffError::ProposerGone), "a proposer not on the staff at all");
+}

@@ -73,4 +73,5 @@ pub use projection::candles::Resolution;
 pub use projection::projector::{Catchup, Projector, ProjectorError, ProjectorHandle, MAX_COMMANDS_PER_TX};
 pub use projection::queries::{HistoryPage, HistoryQuery, MAX_CANDLES, MAX_LIMIT};
 pub use projection::rows::{AssetRow, CandleRow, DepositRow, FillRow, HistoryCursor, MarketRow, OrderRow, PostingRow, TradeRow, WithdrawalRow};
+pub use projection::stage::SystemCancel;
 pub use store::Store;

@@ -3,6 +3,7 @@
 use crate::auth::{Customer, CustomerSession};
 use crate::body;
 use crate::error::{WebError, WebResult};
+use crate::lang::Lang;
 use crate::login::{totp_aad, use_customer_totp, Credentials, LoginForm, TOTP_REPLAYED};
 use crate::secrets;
 use crate::security_mail::{send, SecurityEvent};
@@ -59,6 +60,10 @@ pub async fn signup(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<
     }
     let password = body::str(&m, "password")?.to_string();
     check_password(&password).map_err(|e| WebError::invalid("password", e.to_string()))?;
+    let lang = match m.get("lang") {
+        None | Some(Value::Null) => Lang::accepted(&headers).unwrap_or(Lang::Th),
+        Some(v) => v.as_str().and_then(Lang::parse).ok_or_else(bad_lang)?,
+    };
     if web.store.web_account_by_email(&email).await?.is_some() {
         return Err(WebError::conflict("an account with this email exists"));
     }
@@ -78,6 +83,7 @@ pub async fn signup(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<
         .insert_web_account(&email, &hash, user, web.gateway.now_ms())
         .await?
         .ok_or_else(|| WebError::conflict("an account with this email exists"))?;
+    web.store.set_web_account_lang(id, lang.as_str()).await?;
     // Demo funds for the first `demo_funded_max` accounts only: free money is capped.
     if web.config.demo && web.store.count_web_accounts().await? <= web.config.demo_funded_max {
         for command in demo_funding(&web, user) {
@@ -121,6 +127,22 @@ pub async fn logout(State(web): State<Arc<Web>>, CustomerSession(s): CustomerSes
 
 pub async fn me(Customer { session: s, account }: Customer) -> WebResult<Json<Value>> {
     Ok(Json(json!({"account": account_json(&account), "csrf": s.csrf})))
+}
+
+fn bad_lang() -> WebError {
+    WebError::invalid("lang", "lang must be th or en")
+}
+
+/// `POST /web/api/language {lang}`: the language the customer's mails are written in (the app
+/// sends it when its own language switch changes).
+pub async fn set_language(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { account, .. }: Customer, body: Bytes) -> WebResult<Json<Value>> {
+    let m = body::object(&headers, &body, false)?;
+    let lang = m.get("lang").and_then(Value::as_str).and_then(Lang::parse).ok_or_else(bad_lang)?;
+    if !web.store.set_web_account_lang(account.id, lang.as_str()).await? {
+        return Err(WebError::internal("the account vanished"));
+    }
+    let account = web.store.web_account(account.id).await?.ok_or_else(|| WebError::internal("the account vanished"))?;
+    Ok(Json(json!({"account": account_json(&account)})))
 }
 
 pub async fn totp_setup(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {

@@ -7,7 +7,7 @@
 //! Module map, from the bottom up:
 //! * `error` (the error shape), `body` (JSON fields), `secrets` (argon2id, TOTP, tokens),
 //!   `session` (cookie, expiry, CSRF), `limits` (login attempts), `mail` (the outbox's SMTP
-//!   sender);
+//!   sender), `lang` (the customer's language, which their mails are written in);
 //! * `auth` (the roles and what each route allows, the `Customer` and `Staff` extractors, the
 //!   audited staff `Action`), `views` (accounts, balances, markets and orders as JSON), `login`
 //!   (the login form and its checks, customer or staff);
@@ -44,6 +44,7 @@ pub mod error;
 pub mod funds;
 pub mod history;
 pub mod kyc;
+pub mod lang;
 pub mod limits;
 pub mod login;
 pub mod mail;
@@ -259,6 +260,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/web/api/login", post(customer::login))
         .route("/web/api/logout", post(customer::logout))
         .route("/web/api/me", get(customer::me))
+        .route("/web/api/language", post(customer::set_language))
         .route("/web/api/2fa/setup", post(customer::totp_setup))
         .route("/web/api/2fa/enable", post(customer::totp_enable))
         .route("/web/api/2fa/disable", post(customer::totp_disable))

@@ -1,5 +1,5 @@
-//! In-app notifications: what happened to the customer's account lately — fills, deposits and
-//! withdrawals, KYC decisions, staff answers to tickets, markets halted or reopened — gathered
+//! In-app notifications: what happened to the customer's account lately — fills, orders the
+//! exchange cancelled (the cancel-after switch), deposits and withdrawals, KYC decisions, staff answers to tickets, markets halted or reopened — gathered
 //! from the tables that already record them (nothing is written twice), newest first, with
 //! which are unread. The read mark is the account's own (`notifications_read_ms`).
 //!
@@ -57,6 +57,7 @@ pub async fn list(State(web): State<Arc<Web>>, Customer { account, .. }: Custome
     let projected = web.gateway.store_at_read_seq().await?;
     let mut items = fills(&web, projected, account.user).await?;
     items.extend(funds(&web, projected, account.user).await?);
+    items.extend(system_cancels(&web, projected, account.user, since_ms).await?);
     items.extend(markets(&web, projected, since_ms).await?);
     items.extend(kyc(&web, account.id).await?);
     items.extend(tickets(&web, account.id).await?);
@@ -111,6 +112,22 @@ async fn funds(web: &Web, store: &talat_store::Store, user: talat_core::UserId) 
             _ => (fields["ts_ms"].as_u64().unwrap_or_default(), format!("deposit-{id}")),
         };
         items.push(item(ts_ms, id, &kind, fields));
+    }
+    Ok(items)
+}
+
+/// Orders the exchange cancelled rather than the customer (the cancel-after switch firing), as
+/// the order history shows them ([`views::order_json`]) with why and the market's assets.
+async fn system_cancels(web: &Web, store: &talat_store::Store, user: talat_core::UserId, since_ms: u64) -> WebResult<Vec<Item>> {
+    let mut items = Vec::new();
+    for (row, cause) in store.system_cancels_of(user, since_ms, MAX_NOTIFICATIONS as u32).await? {
+        let Some(market) = views::market_ref(web, row.market) else { continue };
+        let mut fields = views::order_json(&market, &talat_gateway::read::OrderView::from_row(&row));
+        fields["cause"] = cause.as_word().into();
+        // `id` becomes the notification's own; the order's is kept as the fills name it.
+        fields["order_id"] = row.order.0.to_string().into();
+        let ts_ms = row.closed_ts_ms.unwrap_or(row.updated_ts_ms);
+        items.push(item(ts_ms, format!("cancel-{}", row.order.0), "cancel", fields));
     }
     Ok(items)
 }

@@ -44,7 +44,9 @@ fn refused(e: StaffError) -> WebError {
         StaffError::NotAdmin | StaffError::SameAdmin | StaffError::DisableSelf | StaffError::OwnRole => WebError::forbidden(message),
         StaffError::NoSuchStaff(_) => WebError::not_found(message),
         StaffError::SameRole(..) => WebError::invalid("role", message),
-        StaffError::EmailTaken(_) | StaffError::LastAdmin | StaffError::Disabled(_) | StaffError::AlreadyPending => WebError::conflict(message),
+        StaffError::EmailTaken(_) | StaffError::LastAdmin | StaffError::Disabled(_) | StaffError::AlreadyPending | StaffError::ProposerGone => {
+            WebError::conflict(message)
+        }
     }
 }
 

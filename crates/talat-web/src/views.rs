@@ -23,6 +23,7 @@ pub fn account_json(a: &WebAccountRow) -> Value {
         "email_verified": a.email_verified_ms.is_some(),
         "kyc_level": a.kyc_level,
         "admitted": a.admitted_ms.is_some(),
+        "lang": a.lang,
     })
 }
 

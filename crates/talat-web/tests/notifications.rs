@@ -110,3 +110,45 @@ async fn the_session_stream_says_notify_when_the_customers_order_changes() {
     assert_eq!(frame.into_text().unwrap().as_str(), r#"{"event":"notify"}"#);
     kit.ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_the_cancel_after_switch_cancelled_is_notified_and_a_customers_own_cancel_is_not() {
+    let kit = start(relaxed()).await;
+    let (mut carol, account) = signed_up(&kit, "carol@example.com").await;
+    let mut ids = Vec::new();
+    for price in ["3000000", "2900000"] {
+        let (s, v) = carol.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": price, "amount": "0.001"})).await;
+        assert_eq!(s, 200, "{v}");
+        ids.push(v["order"]["id"].as_str().unwrap().to_string());
+    }
+    let (s, v) = carol.delete(&format!("/web/api/orders/{}", ids[1])).await;
+    assert_eq!(s, 200, "{v}");
+    // The switch, armed for its shortest timeout, is fired by the gateway's timer.
+    operator(&kit, Command::CancelAfter { user: user_of(&account), timeout_ms: talat_core::venue::MIN_CANCEL_AFTER_MS }).await;
+    let mut cancels = Vec::new();
+    for _ in 0..100 {
+        let (_, v) = carol.get("/web/api/notifications").await;
+        cancels = v["notifications"].as_array().unwrap_or_else(|| panic!("{v}")).iter().filter(|n| n["kind"] == "cancel").cloned().collect();
+        if !cancels.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(cancels.len(), 1, "only the order the switch cancelled, not the one carol cancelled: {cancels:?}");
+    let n = &cancels[0];
+    assert_eq!(
+        (
+            n["order_id"].as_str(),
+            n["cause"].as_str(),
+            n["side"].as_str(),
+            n["price"].as_str(),
+            n["amount"].as_str(),
+            n["status"].as_str(),
+            n["unread"].as_bool()
+        ),
+        (Some(ids[0].as_str()), Some("cancel_after"), Some("buy"), Some("3000000"), Some("0.001"), Some("canceled"), Some(true)),
+        "{n}"
+    );
+    let (_, open) = carol.get("/web/api/orders/open").await;
+    assert_eq!(open["orders"].as_array().map(Vec::len), Some(0), "{open}");
+}

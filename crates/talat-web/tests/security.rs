@@ -27,7 +27,7 @@ async fn changing_the_password_ends_the_other_sessions() {
     let (s, mut phone) = login(&kit, "somchai@example.com", PASSWORD).await;
     assert_eq!(s, 200);
     let new_sign_in = mails_to(&kit, "somchai@example.com").await;
-    assert!(new_sign_in.iter().any(|m| m.subject.contains("New sign-in") && m.body.contains("อุปกรณ์ใหม่")), "a new device is told of: {new_sign_in:?}");
+    assert!(new_sign_in.iter().any(|m| m.subject.contains("New sign-in") && m.body.contains("a new device")), "a new device is told of: {new_sign_in:?}");
 
     let (_, list) = a.get("/web/api/sessions").await;
     let sessions = list["sessions"].as_array().unwrap();
@@ -69,7 +69,7 @@ async fn a_forgotten_password_is_reset_by_a_single_use_link() {
     assert_eq!(s, 200);
     let mail = mails_to(&kit, "malee@example.com").await.into_iter().find(|m| m.subject.contains("Reset your password")).expect("a reset mail");
     let token = mail.body.split("reset-password?token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
-    assert!(mail.body.contains("30 minutes") && mail.body.contains("ตั้งรหัสผ่านใหม่"));
+    assert!(mail.body.contains("30 minutes") && !mail.body.contains("รหัสผ่าน"), "in English only: {}", mail.body);
 
     let (s, v) = anonymous.post("/web/api/password/reset", json!({"token": token, "password": "short"})).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("password")), "{v}");
@@ -165,4 +165,61 @@ async fn two_factor_setup_has_a_qr_code_and_ten_single_use_backup_codes() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(sign_in(codes[1].clone()).await, 401, "replaced");
     assert_eq!(sign_in(v["backup_codes"][0].as_str().unwrap().to_string()).await, 200);
+}
+
+async fn outbox_to(kit: &Kit, to: &str) -> Vec<talat_store::MailRow> {
+    kit.web.store.outbox(500).await.unwrap().into_iter().filter(|m| m.to_addr == to).collect()
+}
+
+async fn latest_reset_mail(kit: &Kit, anonymous: &mut Browser, email: &str) -> talat_store::MailRow {
+    let (s, _) = anonymous.post("/web/api/password/forgot", json!({"email": email})).await;
+    assert_eq!(s, 200);
+    mails_to(kit, email).await.into_iter().max_by_key(|m| m.id).expect("a reset mail")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mails_come_in_the_customers_language() {
+    let kit = start(relaxed()).await;
+    let mut anonymous = Browser::new(&kit);
+    // A language that is not Thai or English is refused, and no account is made.
+    let (s, v) = anonymous.post("/web/api/signup", json!({"email": "kenji@example.com", "password": "a good password", "lang": "ja"})).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lang")), "{v}");
+    assert!(kit.web.store.web_account_by_email("kenji@example.com").await.unwrap().is_none());
+    assert!(outbox_to(&kit, "kenji@example.com").await.is_empty());
+
+    // No `lang`: the browser's Accept-Language decides (Thai here).
+    let resp = anonymous
+        .http
+        .post(format!("{}/web/api/signup", anonymous.base))
+        .header("Accept-Language", "th-TH,th;q=0.9,en;q=0.8")
+        .json(&json!({"email": "pim@example.com", "password": "a good password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["account"]["lang"], "th");
+    let verify = outbox_to(&kit, "pim@example.com").await.into_iter().find(|m| m.kind == "email.verify").expect("a verification mail");
+    assert!(verify.subject.contains("ยืนยันที่อยู่อีเมล") && verify.body.contains("#/verify?token=") && !verify.body.contains("Please"), "{verify:?}");
+
+    // A Thai customer's security mails are in Thai only, the link included.
+    let (mut thai, account) = signed_up_in(&kit, "somsri@example.com", "th").await;
+    assert_eq!(account["lang"], "th");
+    let reset = latest_reset_mail(&kit, &mut anonymous, "somsri@example.com").await;
+    assert!(reset.subject.contains("ตั้งรหัสผ่านใหม่") && reset.body.contains("30 นาที") && reset.body.contains("reset-password?token="), "{reset:?}");
+    assert!(!reset.body.contains("minutes") && !reset.subject.contains("Reset"), "no English: {reset:?}");
+
+    // A bad language changes nothing; a good one changes the next mail's.
+    for bad in [json!({"lang": "EN"}), json!({"lang": 1}), json!({})] {
+        let (s, v) = thai.post("/web/api/language", bad.clone()).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lang")), "{bad}: {v}");
+    }
+    assert_eq!(thai.get("/web/api/me").await.1["account"]["lang"], "th");
+    let (s, v) = thai.post("/web/api/language", json!({"lang": "en"})).await;
+    assert_eq!((s, &v["account"]["lang"]), (StatusCode::OK, &json!("en")), "{v}");
+    let reset = latest_reset_mail(&kit, &mut anonymous, "somsri@example.com").await;
+    assert!(reset.subject.contains("Reset your password") && reset.body.contains("30 minutes") && !reset.body.contains("นาที"), "{reset:?}");
+
+    // Only a signed-in customer sets a language.
+    assert_eq!(Browser::new(&kit).post("/web/api/language", json!({"lang": "th"})).await.0, StatusCode::UNAUTHORIZED);
 }

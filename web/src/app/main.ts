@@ -28,7 +28,7 @@ let menuOpen = false;
 
 function renderHeader(): void {
   const link = (hash: string, label: string, name: string) => h("a", { href: hash, class: route === name ? "active" : "", "aria-current": route === name ? "page" : undefined }, t(label));
-  const lang = h("select", { id: "lang", "aria-label": t("Language"), onchange: (e: Event) => { setLang((e.target as HTMLSelectElement).value as Lang); rerender(); } },
+  const lang = h("select", { id: "lang", "aria-label": t("Language"), onchange: (e: Event) => changeLang((e.target as HTMLSelectElement).value as Lang) },
     h("option", { value: "th", selected: getLang() === "th" }, "ไทย"), h("option", { value: "en", selected: getLang() === "en" }, "English"));
   const acct = session.account
     ? [bell(), h("span", { class: "muted" }, session.account.email), h("button", { type: "button", onclick: logout }, t("Log out"))]
@@ -39,6 +39,13 @@ function renderHeader(): void {
     h("nav", { id: "main-nav", class: menuOpen ? "open" : "", "aria-label": "Main" }, link("#/markets", "Markets", "markets"), link("#/trade/BTC_THB", "Trade", "trade"),
       session.account && [link("#/portfolio", "Portfolio", "portfolio"), link("#/orders", "Orders", "orders"), link("#/deposit", "Deposit", "deposit"), link("#/withdraw", "Withdraw", "withdraw"), link("#/crypto", "Crypto", "crypto"), link("#/bank-accounts", "Bank accounts", "bank-accounts"), link("#/keys", "API keys", "keys"), link("#/security", "Security", "security"), link("#/kyc", "Verification", "kyc"), link("#/support", "Support", "support"), link("#/por", "Proof of reserves", "por")]),
     h("div", { class: "right" }, h("label", { for: "lang", class: "sr-only" }, t("Language")), lang, acct));
+}
+
+/** Switches the app's language; signed in, the account's too, so mails come in it. */
+function changeLang(l: Lang): void {
+  setLang(l);
+  rerender();
+  if (session.account) post("/web/api/language", { lang: l }).catch(() => { /* the app keeps its language; mails stay in the old one */ });
 }
 
 async function logout(): Promise<void> {

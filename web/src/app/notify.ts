@@ -24,6 +24,8 @@ export function describe(n: Note): string {
   switch (n.kind) {
     case "fill":
       return `${t(n.side === "buy" ? "Bought" : "Sold")} ${num(n.amount)} ${n.base} ${t("at")} ${num(n.price)} ${n.quote} (${t("order")} #${n.order_id})`;
+    case "cancel":
+      return `${t(n.cause === "cancel_after" ? "Your cancel-after timer cancelled an order" : "The exchange cancelled an order")}: ${t(n.side === "buy" ? "Buy" : "Sell")} ${num(n.amount)} ${n.base_asset} ${n.price ? `${t("at")} ${num(n.price)} ${n.quote_asset} ` : ""}(${t("order")} #${n.order_id})`;
     case "deposit":
       return `${t("Deposit credited")}: ${num(n.amount)} ${n.asset}`;
     case "withdrawal":

@@ -2,7 +2,7 @@
 // log in and sign up.
 import { h, clear, field, table, every, throttled } from "../lib/dom";
 import { get, post, del, v3, symbols, wsUrl, ApiError } from "../lib/api";
-import { t, num, pct, dateTime } from "../lib/i18n";
+import { t, num, pct, dateTime, getLang } from "../lib/i18n";
 import { navigate } from "../lib/router";
 import { decOf } from "../lib/dec";
 import { copyButton } from "../lib/funds";
@@ -265,7 +265,7 @@ export function signupPage(view: HTMLElement) {
     password.error(pw.length >= 10 && !/^\d+$/.test(pw) ? null : (ok = false, t("At least 10 characters, not all digits.")));
     if (!ok) return;
     try {
-      const r = await post<{ account: Account; csrf: string }>("/web/api/signup", { email: email.input.value.trim(), password: pw });
+      const r = await post<{ account: Account; csrf: string }>("/web/api/signup", { email: email.input.value.trim(), password: pw, lang: getLang() });
       setAccount(r.account, r.csrf);
       navigate("#/markets");
     } catch (e) {

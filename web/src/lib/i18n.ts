@@ -358,6 +358,8 @@ const TH: Record<string, string> = {
   "cancel-only": "ยกเลิกคำสั่งได้อย่างเดียว",
   "post-only orders only": "รับเฉพาะคำสั่ง post-only",
   "trading reopened": "เปิดการซื้อขายอีกครั้ง",
+  "Your cancel-after timer cancelled an order": "ตัวตั้งเวลายกเลิกคำสั่งของคุณยกเลิกคำสั่งแล้ว",
+  "The exchange cancelled an order": "กระดานเทรดยกเลิกคำสั่งของคุณ",
   "was too little for one more step and stays in your balance.": "น้อยเกินกว่าจะซื้อเพิ่มได้อีกหนึ่งหน่วย จึงคงอยู่ในยอดเงินของคุณ",
   "Pick one of yours": "เลือกจากรายการของคุณ",
   "Within": "ภายใน",

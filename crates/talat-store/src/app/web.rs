@@ -37,10 +37,12 @@ pub struct WebAccountRow {
     pub waitlisted_ms: Option<u64>,
     pub risk_rating: Option<String>,
     pub next_review_ms: Option<u64>,
+    /// The customer's language, `th` or `en` (migration 0023): their mails are written in it.
+    pub lang: String,
 }
 
 const ACCOUNT_COLUMNS: &str = "id, email, password_hash, totp_sealed, totp_nonce, totp_enabled, user_id, locked, saved_limits, created_ms, \
-     email_verified_ms, kyc_level, admitted_ms, waitlisted_ms, risk_rating, next_review_ms";
+     email_verified_ms, kyc_level, admitted_ms, waitlisted_ms, risk_rating, next_review_ms, lang";
 
 fn sealed(row: &AnyRow) -> Result<Option<Sealed>, StoreError> {
     use sqlx::Row;
@@ -68,6 +70,7 @@ impl WebAccountRow {
             waitlisted_ms: c.opt_u64("waitlisted_ms")?,
             risk_rating: c.opt_text("risk_rating")?,
             next_review_ms: c.opt_u64("next_review_ms")?,
+            lang: c.text("lang")?,
         })
     }
 }
@@ -198,6 +201,15 @@ impl Store {
             .await?;
         tx.commit().await?;
         row.map(|r| Cols::new(&r, "web_accounts").u64("id")).transpose()
+    }
+
+    /// Sets the account's language (`th` or `en`, checked by the caller); false if there is no
+    /// such account.
+    pub async fn set_web_account_lang(&self, id: u64, lang: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE web_accounts SET lang = $1 WHERE id = $2").bind(lang).bind(int(id)?).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Up to when the account has read its notifications (ms; 0: nothing read yet).

@@ -12,4 +12,4 @@ pub(crate) mod projector;
 pub(crate) mod queries;
 pub(crate) mod rows;
 mod sql;
-mod stage;
+pub(crate) mod stage;

@@ -93,6 +93,30 @@ fn opt(value: Option<u64>) -> Result<Val<'static>, StoreError> {
     Ok(Val::OptInt(value.map(int).transpose()?))
 }
 
+/// The histories kept for notifications: market mode changes and the orders the exchange
+/// cancelled.
+async fn write_histories(conn: &mut AnyConnection, s: &Staged<'_>) -> Result<(), StoreError> {
+    for (seq, ts_ms, market, mode) in &s.mode_history {
+        sqlx::query("INSERT INTO market_mode_changes (seq, market_id, ts_ms, mode) VALUES ($1, $2, $3, $4)")
+            .bind(int(*seq)?)
+            .bind(i64::from(market.0))
+            .bind(int(*ts_ms)?)
+            .bind(mode.as_word())
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (seq, ts_ms, order, cause) in &s.system_cancels {
+        sqlx::query("INSERT INTO system_cancels (order_id, seq, ts_ms, cause) VALUES ($1, $2, $3, $4)")
+            .bind(int(*order)?)
+            .bind(int(*seq)?)
+            .bind(int(*ts_ms)?)
+            .bind(cause.as_word())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn write_listings(conn: &mut AnyConnection, style: Placeholders, s: &Staged<'_>) -> Result<(), StoreError> {
     let mut v = Vec::with_capacity(s.assets.len() * 5);
     for a in &s.assets {
@@ -133,15 +157,7 @@ async fn write_listings(conn: &mut AnyConnection, style: Placeholders, s: &Stage
         }
     }
 
-    for (seq, ts_ms, market, mode) in &s.mode_history {
-        sqlx::query("INSERT INTO market_mode_changes (seq, market_id, ts_ms, mode) VALUES ($1, $2, $3, $4)")
-            .bind(int(*seq)?)
-            .bind(i64::from(market.0))
-            .bind(int(*ts_ms)?)
-            .bind(mode.as_word())
-            .execute(&mut *conn)
-            .await?;
-    }
+    write_histories(conn, s).await?;
     for (market, change) in &s.market_changes {
         let id = i64::from(market.0);
         let query = match change {

@@ -293,6 +293,23 @@ impl Store {
         })
     }
 
+    /// The user's orders the exchange cancelled (not the user) at or after `since_ms`, newest
+    /// first, at most `limit`, each with why.
+    pub async fn system_cancels_of(&self, user: UserId, since_ms: u64, limit: u32) -> Result<Vec<(OrderRow, crate::SystemCancel)>, StoreError> {
+        let columns: Vec<String> = OrderRow::COLUMNS.split(',').map(|c| format!("o.{}", c.trim())).collect();
+        let sql = format!(
+            "SELECT {}, c.cause FROM system_cancels c JOIN orders o ON o.order_id = c.order_id \
+             WHERE o.user_id = $1 AND c.ts_ms >= $2 ORDER BY c.seq DESC, c.order_id DESC LIMIT $3",
+            columns.join(", ")
+        );
+        let rows = sqlx::query(&sql).bind(i64::from(user.0)).bind(int(since_ms)?).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
+        read_all(rows, |r| {
+            let word: String = r.try_get("cause")?;
+            let cause = crate::SystemCancel::parse(&word).ok_or_else(|| StoreError::corrupt("system_cancels", format!("cause {word:?}")))?;
+            Ok((OrderRow::read(r)?, cause))
+        })
+    }
+
     /// The user's compensation credits, newest first (`external_id` holds the reference).
     pub async fn compensations_of(&self, user: UserId, limit: u32) -> Result<Vec<DepositRow>, StoreError> {
         let sql = "SELECT reference, user_id, asset_id, amount, seq, ts_ms FROM compensations WHERE user_id = $1 ORDER BY seq DESC LIMIT $2";

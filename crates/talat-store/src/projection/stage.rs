@@ -150,6 +150,9 @@ pub(crate) struct Staged<'a> {
     /// Every mode change with when it happened: the `market_mode_changes` history.
     pub mode_history: Vec<(Seq, u64, MarketId, talat_core::TradingMode)>,
     pub users: Vec<(UserId, Seq, u64)>,
+    /// Orders cancelled by something other than their owner's own command: the
+    /// `system_cancels` table (seq, ts_ms, order, cause).
+    pub system_cancels: Vec<(Seq, u64, u64, SystemCancel)>,
     pub orders: BTreeMap<u64, OrderEntry<'a>>,
     pub trades: Vec<NewTrade>,
     pub postings: Vec<NewPosting>,
@@ -160,6 +163,40 @@ pub(crate) struct Staged<'a> {
     /// (withdrawal id, new status, ts): applied after the inserts, so a withdrawal held and
     /// settled in one run ends settled.
     pub withdrawal_changes: Vec<(&'a str, crate::codec::WithdrawalStatus, u64)>,
+}
+
+/// Why the exchange, not the customer, cancelled an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SystemCancel {
+    /// The customer's cancel-after switch fired (also when it fires late, as a halt or
+    /// maintenance ends).
+    CancelAfter,
+    /// Any other command of the exchange's.
+    Exchange,
+}
+
+impl SystemCancel {
+    /// The cause of a cancel in `applied`; `None` when the command is the owner's own order
+    /// command (place, amend, cancel, cancel-all).
+    fn of(applied: &Applied) -> Option<SystemCancel> {
+        match &applied.input.command {
+            Command::PlaceOrder(_) | Command::AmendOrder { .. } | Command::CancelOrder { .. } | Command::CancelAll { .. } => None,
+            Command::CancelAfterExpired { .. } => Some(SystemCancel::CancelAfter),
+            _ if applied.events.iter().any(|e| matches!(e, Event::CancelAfterFired { .. })) => Some(SystemCancel::CancelAfter),
+            _ => Some(SystemCancel::Exchange),
+        }
+    }
+
+    pub fn as_word(self) -> &'static str {
+        match self {
+            SystemCancel::CancelAfter => "cancel_after",
+            SystemCancel::Exchange => "exchange",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<SystemCancel> {
+        [SystemCancel::CancelAfter, SystemCancel::Exchange].into_iter().find(|c| c.as_word() == word)
+    }
 }
 
 fn inconsistent(seq: Seq, what: impl Into<String>) -> StoreError {
@@ -232,12 +269,7 @@ impl<'a> Staged<'a> {
                     let p = self.touch(order.0, ts_ms);
                     p.amend = Some((price.0, p.filled_qty.saturating_add(qty.0)));
                 }
-                Event::OrderDone { order, reason, remaining } => {
-                    let p = self.touch(order.0, ts_ms);
-                    p.status = Some(OrderStatus::from_done(*reason));
-                    p.remaining_qty = Some(remaining.0);
-                    p.closed_ts_ms = Some(ts_ms);
-                }
+                Event::OrderDone { order, reason, remaining } => self.done(applied, order.0, *reason, remaining.0),
                 Event::Trade { .. } => {
                     self.trade(event, seq, ts_ms, trade_idx);
                     trade_idx += 1;
@@ -245,6 +277,20 @@ impl<'a> Staged<'a> {
             }
         }
         Ok(())
+    }
+
+    /// An order ended; a cancel the owner did not ask for is also kept as a system cancel.
+    fn done(&mut self, applied: &'a Applied, order: u64, reason: talat_core::DoneReason, remaining_qty: u64) {
+        let (seq, ts_ms) = (applied.input.seq, applied.input.ts_ms);
+        let p = self.touch(order, ts_ms);
+        p.status = Some(OrderStatus::from_done(reason));
+        p.remaining_qty = Some(remaining_qty);
+        p.closed_ts_ms = Some(ts_ms);
+        if reason == talat_core::DoneReason::Cancelled {
+            if let Some(cause) = SystemCancel::of(applied) {
+                self.system_cancels.push((seq, ts_ms, order, cause));
+            }
+        }
     }
 
     /// A new order: its placement comes from the command that accepted it.

@@ -6,6 +6,7 @@
 //! (`admission_console`).
 
 use crate::error::WebResult;
+use crate::lang::Lang;
 use crate::Web;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -75,14 +76,16 @@ pub async fn sweep(web: &Web) -> WebResult<usize> {
         let now = web.gateway.now_ms();
         if web.store.admit_waitlisted(account.id, now).await? {
             let site = &web.config.support.site_name;
+            let link = format!("{}/#/kyc", web.config.onboarding.public_url.trim_end_matches('/'));
+            let (subject, text) = Lang::of(&account).pick(
+                ("Your account is open", "Thank you for waiting. You can now verify your identity and start trading:"),
+                ("บัญชีของคุณเปิดใช้งานแล้ว", "ขอบคุณที่รอ ตอนนี้คุณยืนยันตัวตนและเริ่มซื้อขายได้แล้ว:"),
+            );
             let mail = NewMail {
                 kind: "admission.admitted".into(),
                 to_addr: account.email.clone(),
-                subject: format!("[{site}] Your account is open"),
-                body: format!(
-                    "Thank you for waiting. You can now verify your identity and start trading:\n{}/#/kyc\n\n— {site}",
-                    web.config.onboarding.public_url
-                ),
+                subject: format!("[{site}] {subject}"),
+                body: format!("{text}\n{link}\n\n— {site}"),
             };
             web.store.enqueue_mail(&[mail], now).await?;
             admitted += 1;

@@ -11,6 +11,7 @@ use super::view::{application_json, document_json};
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
+use crate::lang::Lang;
 use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
@@ -147,16 +148,21 @@ fn changed_meanwhile() -> WebError {
     WebError::conflict("the application changed meanwhile; reload it and try again")
 }
 
-async fn customer_mail(web: &Web, app: &KycApplicationRow, kind: &str, what: &str) -> WebResult<NewMail> {
+/// The customer's email address and language, for a mail about their application.
+async fn recipient(web: &Web, app: &KycApplicationRow) -> WebResult<(String, Lang)> {
+    Ok(web.store.web_account(app.account_id).await?.map_or((String::new(), Lang::Th), |a| (a.email.clone(), Lang::of(&a))))
+}
+
+/// The decision's mail; `what` says it in the customer's language.
+fn customer_mail(web: &Web, app: &KycApplicationRow, (to, lang): (String, Lang), kind: &str, what: &str) -> NewMail {
     let site = &web.config.support.site_name;
-    let to = web.store.web_account(app.account_id).await?.map(|a| a.email).unwrap_or_default();
     let link = format!("{}/#/kyc", web.config.onboarding.public_url.trim_end_matches('/'));
-    Ok(NewMail {
-        kind: kind.into(),
-        to_addr: to,
-        subject: format!("[{site}] Your verification (level {})", app.level),
-        body: format!("{what}\n\nSee your verification status: {link}\n\n— {site}"),
-    })
+    let level = app.level;
+    let (subject, see) = lang.pick(
+        (format!("Your verification (level {level})"), "See your verification status:"),
+        (format!("ผลการยืนยันตัวตนของคุณ (ระดับ {level})"), "ดูสถานะการยืนยันตัวตนของคุณ:"),
+    );
+    NewMail { kind: kind.into(), to_addr: to, subject: format!("[{site}] {subject}"), body: format!("{what}\n\n{see} {link}\n\n— {site}") }
 }
 
 async fn answer(web: &Web, id: u64, extra: Option<(&str, Value)>) -> WebResult<Value> {
@@ -255,12 +261,14 @@ async fn approve(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
                 change.account_risk = Some((r.clone(), factors["next_review_ms"].as_u64()));
             }
         }
-        let what = if app.level == 1 {
-            "Your identity verification is approved. Once you have passed the knowledge test you can trade."
-        } else {
-            "Your income or asset documents are accepted: your account is now at level 2, with higher limits."
+        let to = recipient(&web, &app).await?;
+        let what = match (app.level, to.1) {
+            (1, Lang::En) => "Your identity verification is approved. Once you have passed the knowledge test you can trade.",
+            (1, Lang::Th) => "การยืนยันตัวตนของคุณได้รับการอนุมัติแล้ว เมื่อผ่านแบบทดสอบความรู้แล้วคุณจะซื้อขายได้",
+            (_, Lang::En) => "Your income or asset documents are accepted: your account is now at level 2, with higher limits.",
+            (_, Lang::Th) => "เอกสารรายได้หรือทรัพย์สินของคุณได้รับการยอมรับแล้ว บัญชีของคุณอยู่ที่ระดับ 2 พร้อมวงเงินที่สูงขึ้น",
         };
-        change.mail.push(customer_mail(&web, &app, "kyc.approved", what).await?);
+        change.mail.push(customer_mail(&web, &app, to, "kyc.approved", what));
         if !web.store.change_kyc_application(&change).await? {
             return Err(changed_meanwhile());
         }
@@ -281,7 +289,11 @@ async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<
             return Err(WebError::conflict(format!("the application is already {}", app.status)));
         }
         let now = web.gateway.now_ms();
-        let what = format!("We could not approve your verification: {reason}\n\nYou may submit a new application.");
+        let to = recipient(&web, &app).await?;
+        let what = to.1.pick(
+            format!("We could not approve your verification: {reason}\n\nYou may submit a new application."),
+            format!("เราไม่สามารถอนุมัติการยืนยันตัวตนของคุณได้: {reason}\n\nคุณยื่นคำขอใหม่ได้"),
+        );
         let change = KycChange {
             application_id: app.id,
             expect_version: app.version,
@@ -293,7 +305,7 @@ async fn reject(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path<
                 ("decided_ms", Set::Int(now)),
             ],
             events: vec![event(s.row.id, "rejected", reason)],
-            mail: vec![customer_mail(&web, &app, "kyc.rejected", &what).await?],
+            mail: vec![customer_mail(&web, &app, to, "kyc.rejected", &what)],
             ..Default::default()
         };
         if !web.store.change_kyc_application(&change).await? {
@@ -312,14 +324,18 @@ async fn request_info(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id):
         let reason = body::reason(&m)?;
         let app = load(&web, &id).await?;
         open_for_decision(&app)?;
-        let what = format!("We need more information to complete your verification:\n\n{reason}\n\nPlease answer in the app.");
+        let to = recipient(&web, &app).await?;
+        let what = to.1.pick(
+            format!("We need more information to complete your verification:\n\n{reason}\n\nPlease answer in the app."),
+            format!("เราต้องการข้อมูลเพิ่มเติมเพื่อยืนยันตัวตนของคุณให้เสร็จสิ้น:\n\n{reason}\n\nโปรดตอบในแอป"),
+        );
         let change = KycChange {
             application_id: app.id,
             expect_version: app.version,
             now_ms: web.gateway.now_ms(),
             set: vec![("status", Set::Text("more_info".into()))],
             events: vec![event(s.row.id, "info_requested", reason)],
-            mail: vec![customer_mail(&web, &app, "kyc.more_info", &what).await?],
+            mail: vec![customer_mail(&web, &app, to, "kyc.more_info", &what)],
             ..Default::default()
         };
         if !web.store.change_kyc_application(&change).await? {

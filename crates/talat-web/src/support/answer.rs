@@ -38,7 +38,8 @@ pub async fn answer_tickets(web: &Web, incident: &IncidentRow, text: &str, resol
                 }
             }
             let to = customer_email(web, &t).await?;
-            change.mail.push(customer_mail(web, &to, "incident.answer", &t, &format!("An update on \"{}\":\n\n{text}", incident.title)));
+            let what = to.lang.pick(format!("An update on \"{}\":\n\n{text}", incident.title), format!("ความคืบหน้าเรื่อง \"{}\":\n\n{text}", incident.title));
+            change.mail.push(customer_mail(web, &to, "incident.answer", &t, &what));
             if web.store.change_ticket(&change).await? {
                 answered += 1;
                 break;

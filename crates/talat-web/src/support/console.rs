@@ -10,6 +10,7 @@ use super::view::{
 use crate::auth::{allow, Action, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
+use crate::lang::Lang;
 use crate::views::account_json;
 use crate::Web;
 use axum::body::Bytes;
@@ -65,7 +66,7 @@ pub async fn queue(State(web): State<Arc<Web>>, Query(q): Query<HashMap<String, 
         let c = clocks(&cfg.calendar, &cfg.policy, &t, &events, now);
         let key =
             (c.first_response.state.urgency().min(c.resolution.state.urgency()), c.first_response.due_ms.min(c.resolution.due_ms).unwrap_or(u64::MAX), t.id);
-        let email = customer_email(&web, &t).await?;
+        let email = customer_email(&web, &t).await?.email;
         let mut v = ticket_json(&web, &Loaded { ticket: t, events });
         v["customer_email"] = email.into();
         listed.push((key, v));
@@ -134,10 +135,11 @@ pub async fn reply(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Pa
         let then = to.as_str();
         if !internal {
             let to = customer_email(&web, t).await?;
-            let what = if then == "resolved" {
-                "We have answered your request and consider it resolved. If something is still wrong, just reply in the app."
-            } else {
-                "We have answered your request. Read the answer and reply in the app."
+            let what = match (then == "resolved", to.lang) {
+                (true, Lang::En) => "We have answered your request and consider it resolved. If something is still wrong, just reply in the app.",
+                (true, Lang::Th) => "เราได้ตอบคำขอของคุณและถือว่าเรื่องได้รับการแก้ไขแล้ว หากยังมีปัญหา ตอบกลับในแอปได้เลย",
+                (false, Lang::En) => "We have answered your request. Read the answer and reply in the app.",
+                (false, Lang::Th) => "เราได้ตอบคำขอของคุณแล้ว อ่านคำตอบและตอบกลับได้ในแอป",
             };
             change.mail.push(customer_mail(&web, &to, "ticket.answered", t, what));
         }
@@ -254,12 +256,18 @@ pub async fn complaint(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id)
         }
         change.events.push(event("staff", s.row.id, "complaint", t.complaint_status.as_deref(), Some(to.as_str()), reason.clone().unwrap_or_default()));
         let email = customer_email(&web, t).await?;
-        let what = match to {
-            ComplaintStatus::Received => "Your request is now handled as a complaint.".to_string(),
-            ComplaintStatus::Acknowledged => "We acknowledge your complaint and are looking into it.".to_string(),
-            ComplaintStatus::Investigating => "We are investigating your complaint.".to_string(),
-            ComplaintStatus::Resolved => format!("Your complaint is resolved.{}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default()),
-            ComplaintStatus::Rejected => format!("We have rejected your complaint: {}", reason.as_deref().unwrap_or("")),
+        let why = reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
+        let what = match (to, email.lang) {
+            (ComplaintStatus::Received, Lang::En) => "Your request is now handled as a complaint.".to_string(),
+            (ComplaintStatus::Received, Lang::Th) => "คำขอของคุณได้รับการดำเนินการในฐานะข้อร้องเรียนแล้ว".to_string(),
+            (ComplaintStatus::Acknowledged, Lang::En) => "We acknowledge your complaint and are looking into it.".to_string(),
+            (ComplaintStatus::Acknowledged, Lang::Th) => "เราได้รับทราบข้อร้องเรียนของคุณและกำลังตรวจสอบ".to_string(),
+            (ComplaintStatus::Investigating, Lang::En) => "We are investigating your complaint.".to_string(),
+            (ComplaintStatus::Investigating, Lang::Th) => "เรากำลังสอบสวนข้อร้องเรียนของคุณ".to_string(),
+            (ComplaintStatus::Resolved, Lang::En) => format!("Your complaint is resolved.{why}"),
+            (ComplaintStatus::Resolved, Lang::Th) => format!("ข้อร้องเรียนของคุณได้รับการแก้ไขแล้ว{why}"),
+            (ComplaintStatus::Rejected, Lang::En) => format!("We have rejected your complaint:{why}"),
+            (ComplaintStatus::Rejected, Lang::Th) => format!("เราปฏิเสธข้อร้องเรียนของคุณ:{why}"),
         };
         change.mail.push(customer_mail(&web, &email, "complaint.status", t, &what));
         if !web.store.change_ticket(&change).await? {

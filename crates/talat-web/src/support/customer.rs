@@ -7,6 +7,13 @@ use crate::auth::Customer;
 use crate::body;
 use crate::error::{WebError, WebResult};
 use crate::Web;
+
+/// The acknowledgements of a new request and of a complaint, (English, Thai).
+const REQUEST_RECEIVED: (&str, &str) = ("We have received your request and will answer as soon as we can.", "เราได้รับคำขอของคุณแล้ว และจะตอบโดยเร็วที่สุด");
+const COMPLAINT_RECEIVED: (&str, &str) = (
+    "We have received your complaint. We will acknowledge it within one business day and keep you informed until it is resolved.",
+    "เราได้รับข้อร้องเรียนของคุณแล้ว เราจะแจ้งรับทราบภายในหนึ่งวันทำการ และแจ้งความคืบหน้าจนกว่าจะได้รับการแก้ไข",
+);
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -79,12 +86,10 @@ pub async fn create(State(web): State<Arc<Web>>, headers: HeaderMap, Customer { 
     if complaint {
         events.push(event("customer", account.id, "complaint", None, Some("received"), reason.clone().unwrap_or_default()));
     }
-    let what = if complaint {
-        "We have received your complaint. We will acknowledge it within one business day and keep you informed until it is resolved."
-    } else {
-        "We have received your request and will answer as soon as we can."
-    };
-    let (site, to, subject) = (web.config.support.site_name.clone(), account.email.clone(), new.subject.clone());
+    let to = view::Recipient::of(&account);
+    let what = if complaint { COMPLAINT_RECEIVED } else { REQUEST_RECEIVED };
+    let what = to.lang.pick(what.0, what.1);
+    let (site, subject) = (web.config.support.site_name.clone(), new.subject.clone());
     let kind = if complaint { "complaint.received" } else { "ticket.received" };
     let ack = move |id: u64| vec![view::ticket_mail(&site, &to, kind, id, &subject, what)];
     let ticket = web.store.create_ticket(&new, &first, &files, &events, &ack).await?;
@@ -164,13 +169,9 @@ async fn flag_complaint(web: &Web, l: &Loaded, account: &WebAccountRow, reason: 
         change.set.push(("complaint_reason", Set::Text(r.clone())));
     }
     change.events.push(event("customer", account.id, "complaint", None, Some("received"), reason.unwrap_or_default()));
-    change.mail.push(customer_mail(
-        web,
-        &account.email,
-        "complaint.received",
-        t,
-        "We have received your complaint. We will acknowledge it within one business day and keep you informed until it is resolved.",
-    ));
+    let to = view::Recipient::of(account);
+    let what = to.lang.pick(COMPLAINT_RECEIVED.0, COMPLAINT_RECEIVED.1);
+    change.mail.push(customer_mail(web, &to, "complaint.received", t, what));
     if !web.store.change_ticket(&change).await? {
         return Err(changed_meanwhile());
     }

@@ -4,6 +4,7 @@
 
 use super::clocks::{clocks, clocks_json};
 use crate::error::{WebError, WebResult};
+use crate::lang::Lang;
 use crate::Web;
 use serde_json::{json, Value};
 use talat_store::{AttachmentMeta, EventRow, MessageRow, NewEvent, NewMail, TicketRow};
@@ -111,23 +112,35 @@ pub fn status_event(actor: &str, actor_id: u64, from: &str, to: &str) -> Option<
     (from != to).then(|| event(actor, actor_id, "status", Some(from), Some(to), ""))
 }
 
-/// A mail to the customer about their ticket.
-pub fn customer_mail(web: &Web, to: &str, kind: &str, t: &TicketRow, what: &str) -> NewMail {
-    ticket_mail(&web.config.support.site_name, to, kind, t.id, &t.subject, what)
+/// Who a mail about a ticket goes to: the customer's address and language.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    pub email: String,
+    pub lang: Lang,
 }
 
-pub fn ticket_mail(site: &str, to: &str, kind: &str, ticket_id: u64, subject: &str, what: &str) -> NewMail {
-    NewMail {
-        kind: kind.into(),
-        to_addr: to.into(),
-        subject: format!("[{site} #{ticket_id}] {subject}"),
-        body: format!("{what}\n\nTicket #{ticket_id}: {subject}\nFollow it in the app under Support.\n\n— {site} customer support"),
+impl Recipient {
+    pub fn of(account: &talat_store::WebAccountRow) -> Recipient {
+        Recipient { email: account.email.clone(), lang: Lang::of(account) }
     }
 }
 
-/// The customer's email address for mail about a ticket.
-pub async fn customer_email(web: &Web, t: &TicketRow) -> WebResult<String> {
-    Ok(web.store.web_account(t.account_id).await?.map(|a| a.email).unwrap_or_default())
+/// A mail to the customer about their ticket; `what` is in `to.lang`.
+pub fn customer_mail(web: &Web, to: &Recipient, kind: &str, t: &TicketRow, what: &str) -> NewMail {
+    ticket_mail(&web.config.support.site_name, to, kind, t.id, &t.subject, what)
+}
+
+pub fn ticket_mail(site: &str, to: &Recipient, kind: &str, ticket_id: u64, subject: &str, what: &str) -> NewMail {
+    let footer = to.lang.pick(
+        format!("Ticket #{ticket_id}: {subject}\nFollow it in the app under Support.\n\n— {site} customer support"),
+        format!("คำขอ #{ticket_id}: {subject}\nติดตามได้ในแอปที่เมนูช่วยเหลือ\n\n— ฝ่ายบริการลูกค้า {site}"),
+    );
+    NewMail { kind: kind.into(), to_addr: to.email.clone(), subject: format!("[{site} #{ticket_id}] {subject}"), body: format!("{what}\n\n{footer}") }
+}
+
+/// The customer a mail about a ticket goes to.
+pub async fn customer_email(web: &Web, t: &TicketRow) -> WebResult<Recipient> {
+    Ok(web.store.web_account(t.account_id).await?.map_or(Recipient { email: String::new(), lang: Lang::Th }, |a| Recipient::of(&a)))
 }
 
 /// `Content-Disposition` for a customer's file name (RFC 6266): an ASCII fallback in

@@ -11,7 +11,7 @@ use super::view::{
 use crate::auth::{allow, Action, Role, Staff};
 use crate::body;
 use crate::error::{WebError, WebResult};
-use crate::support::view::ticket_mail;
+use crate::support::view::{ticket_mail, Recipient};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -304,8 +304,11 @@ pub async fn ask(State(web): State<Arc<Web>>, headers: HeaderMap, Path(id): Path
         let ticket = question_ticket(account.id, &subject, now);
         let first = NewMessage { author: "staff".into(), author_id: s.row.id, internal: false, body: text };
         let ticket_events = question_events(s.row.id);
-        let (site, to, mail_subject) = (web.config.support.site_name.clone(), account.email.clone(), subject.clone());
-        let what = "We have a question for you about your account. Please read it and answer in the app within 24 hours.";
+        let (site, to, mail_subject) = (web.config.support.site_name.clone(), Recipient::of(&account), subject.clone());
+        let what = to.lang.pick(
+            "We have a question for you about your account. Please read it and answer in the app within 24 hours.",
+            "เรามีคำถามเกี่ยวกับบัญชีของคุณ โปรดอ่านและตอบในแอปภายใน 24 ชั่วโมง",
+        );
         let mail = move |ticket_id: u64| vec![ticket_mail(&site, &to, "ticket.question", ticket_id, &mail_subject, what)];
         let (case_id, staff_id) = (c.id, s.row.id);
         let change = move |ticket_id: u64| CaseChange {

@@ -81,9 +81,15 @@ impl Browser {
     }
 }
 
+/// A signed-up customer whose app is in English (mails in English too).
 pub async fn signed_up(kit: &Kit, email: &str) -> (Browser, Value) {
+    signed_up_in(kit, email, "en").await
+}
+
+/// A signed-up customer whose app is in `lang` (`th` or `en`).
+pub async fn signed_up_in(kit: &Kit, email: &str, lang: &str) -> (Browser, Value) {
     let mut b = Browser::new(kit);
-    let (s, v) = b.post("/web/api/signup", json!({"email": email, "password": "a good password"})).await;
+    let (s, v) = b.post("/web/api/signup", json!({"email": email, "password": "a good password", "lang": lang})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     (b, v["account"].clone())
 }
