@@ -90,28 +90,24 @@ const MAX_LIVE_QUOTES: usize = 200;
 /// there is nothing left to cancel). False when refused (a halted market freezes its book) or
 /// shed: the caller tries again next tick.
 async fn took_effect(gateway: &Gateway, command: Command) -> bool {
-    match gateway.submit(command).await {
-        Ok(outcome) => matches!(talat_gateway::gateway::refusal(&outcome), None | Some(talat_core::RejectReason::UnknownOrder)),
-        Err(error) => {
-            tracing::debug!(%error, "liquidity bot command not applied");
-            false
-        }
-    }
+    sequenced(gateway, command)
+        .await
+        .is_some_and(|outcome| matches!(talat_gateway::gateway::refusal(&outcome), None | Some(talat_core::RejectReason::UnknownOrder)))
 }
 
 /// Submits and returns the id of the order it created, if any. The bot never retries: a
 /// refused or shed command is just skipped this tick.
 async fn submit(gateway: &Gateway, command: Command) -> Option<OrderId> {
-    match gateway.submit(command).await {
-        Ok(outcome) => outcome.events.iter().find_map(|e| match e {
-            Event::OrderRested { order, .. } => Some(*order),
-            _ => None,
-        }),
-        Err(error) => {
-            tracing::debug!(%error, "liquidity bot command not applied");
-            None
-        }
-    }
+    sequenced(gateway, command).await?.events.iter().find_map(|e| match e {
+        Event::OrderRested { order, .. } => Some(*order),
+        _ => None,
+    })
+}
+
+/// The engine's outcome of `command`, or `None` (logged) when the gateway did not sequence it
+/// (shed, or the sequencer stopped).
+async fn sequenced(gateway: &Gateway, command: Command) -> Option<talat_sequencer::Outcome> {
+    gateway.submit(command).await.map_err(|error| tracing::debug!(%error, "liquidity bot command not applied")).ok()
 }
 
 /// Places the new quotes first and only then cancels the previous ones, so the book is never
