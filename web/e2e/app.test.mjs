@@ -334,7 +334,7 @@ test("a market buy says what it filled; the engine's refusal reads in Thai (on a
   await page.getByLabel(/^Spend/).fill("20");
   await page.getByRole("button", { name: "Buy BTC" }).click();
   const dialog = page.getByRole("dialog");
-  await dialog.getByText("Send this order? Buy BTC for 20 THB at the market price.").waitFor();
+  await dialog.getByText("Send this order? Buy BTC for 20.00 THB at the market price.").waitFor();
   await dialog.getByRole("button", { name: "Back" }).click();
   await dialog.waitFor({ state: "detached" });
   assert.deepEqual(writes, [], "Back sent nothing");
@@ -401,9 +401,20 @@ test("API keys: bad IP refused in the form, create (secret shown once), Thai dat
   await keys.getByText("127.0.0.1").waitFor({ state: "detached" });
 });
 
-test("portfolio shows balances", async () => {
+test("portfolio shows balances, each to its asset's decimals", async () => {
   await page.goto(`${BASE}/#/portfolio`);
-  await page.getByRole("table", { name: "Balances" }).getByText("THB", { exact: true }).waitFor();
+  const balances = page.getByRole("table", { name: "Balances" });
+  await balances.getByText("THB", { exact: true }).waitFor();
+  // The market buy's BTC to 8 decimals and the THB to 2, padded from what the server sent
+  // (nothing else moves this customer's balances now).
+  const mine = await page.evaluate(() => fetch("/web/api/balances").then((r) => r.json()));
+  for (const [asset, scale] of [["BTC", 8], ["THB", 2]]) {
+    const b = mine.assets.find((a) => a.asset === asset);
+    assert.ok(b, `a ${asset} balance: ${JSON.stringify(mine)}`);
+    const cells = balances.getByRole("row").filter({ has: page.getByRole("cell", { name: asset, exact: true }) }).getByRole("cell");
+    await cells.nth(1).filter({ hasText: new RegExp(`^${shown(b.available, scale).replace(/\./g, "\\.")}$`) }).waitFor();
+    assert.match(await cells.nth(2).textContent(), new RegExp(`^0\\.0{${scale}}$`), `nothing of ${asset} held`);
+  }
   await page.getByTestId("kyc-level").filter({ hasText: "Verification level: 1" }).filter({ hasText: "trading" }).waitFor();
   await shot(page, "portfolio");
 });
