@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { randomInt } from "node:crypto";
-import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits, signIn, noisePng, thaiId, PHONE, DESKTOP, fitsScreen } from "./lib.mjs";
+import { BASE, browser, recordWrites, shot, totp, reloginWithTotp, staffPassword, grouped, units, fromUnits, signIn, noisePng, thaiId, PHONE, SMALL_PHONE, DESKTOP, fitsScreen } from "./lib.mjs";
 
 /** A price as the book prints it: grouped, padded to the market's price scale. */
 const shown = (s, scale) => { const [i, f = ""] = s.split("."); return grouped(scale ? `${i}.${f.padEnd(scale, "0")}` : i); };
@@ -276,10 +276,11 @@ test("bad order inputs show messages by the fields and send nothing", async () =
   assert.deepEqual(writes, [], "no request left the page");
 });
 
-let placed = null;
-test("place and cancel an order; the order book updates live", async () => {
-  await page.goto(`${BASE}/#/trade/BTC_THB`);
-  // On a phone the book is one tab of the market view.
+/** A buy limit order resting one step above the sixth bid level (inside the visible book, out
+ *  of the takers' reach), on a level nobody else quotes, worth twice the minimum: placed from
+ *  the trade page's form (the Order book tab open), its outcome and its row in the book waited
+ *  for. Returns its price, quantity and book row. */
+async function placeRestingBuy() {
   await page.getByRole("tab", { name: "Order book" }).click();
   const info = await page.evaluate(async () => {
     const sym = (await fetch("/api/v3/market/symbols").then((r) => r.json())).result.find((s) => s.symbol === "BTC_THB");
@@ -292,8 +293,6 @@ test("place and cancel an order; the order book updates live", async () => {
   assert.ok(info.sixth, "the bot quotes at least six bid levels");
   const bids = page.getByRole("table", { name: "Bids" });
   await bids.getByRole("row").nth(6).waitFor();
-  // One step above the sixth bid level (inside the visible book, out of the takers' reach),
-  // on a level nobody else quotes.
   let price = units(info.sixth, ps) + step;
   while (await bids.getByText(shown(fromUnits(price, ps), ps), { exact: true }).count()) price += step;
   const priceText = fromUnits(price, ps);
@@ -309,14 +308,65 @@ test("place and cancel an order; the order book updates live", async () => {
   await page.getByTestId("order-outcome").filter({ hasText: `Order placed: it rests in the order book at ${shown(priceText, ps)} THB.` }).waitFor();
   const row = bids.getByRole("row").filter({ hasText: shown(priceText, ps) });
   await row.waitFor();
+  // The book's amount at that level is the order's, to BTC's 8 decimals.
+  await row.getByText(shown(fromUnits(qty, qs), qs), { exact: true }).waitFor();
+  return { priceText, ps, qtyText: fromUnits(qty, qs), qs, row };
+}
+
+let placed = null;
+test("place and cancel an order; the order book updates live", async () => {
+  await page.goto(`${BASE}/#/trade/BTC_THB`);
+  // On a phone the book is one tab of the market view.
+  const { priceText, ps, qtyText, qs, row } = await placeRestingBuy();
   await shot(page, "trading");
   const open = page.locator("#open-orders");
-  await open.getByRole("row").filter({ hasText: grouped(priceText) }).first().waitFor();
+  // Its row in the open orders: the price to the market's 2 decimals, the amount to BTC's 8
+  // (0.00002900 BTC, not 0.000029 BTC), nothing filled yet (0.00000000 BTC).
+  const mine = open.getByRole("row").filter({ hasText: `${shown(priceText, ps)} THB` });
+  await mine.filter({ hasText: `${shown(qtyText, qs)} BTC` }).filter({ hasText: "0.00000000 BTC" }).first().waitFor();
   await fitsScreen(page, "trade");
   await shot(page, "phone-trading");
   await open.getByRole("button", { name: /^Cancel / }).first().click();
   await row.waitFor({ state: "detached" });
   placed = priceText;
+});
+
+// The narrowest phones in common use (360 × 800): each tab of the market view, the order form,
+// an order placed and cancelled, the open orders and the history, the portfolio and the markets
+// all fit the screen.
+test("at 360 × 800: the trade page's tabs, an order placed and cancelled, the portfolio and the markets fit the screen", async () => {
+  await page.setViewportSize(SMALL_PHONE);
+  try {
+    await page.goto(`${BASE}/#/trade/BTC_THB`);
+    await page.getByRole("tab", { name: "Chart" }).click();
+    await page.getByRole("img", { name: "Chart" }).waitFor();
+    await fitsScreen(page, "360: chart tab");
+    await page.getByRole("tab", { name: "Recent trades" }).click();
+    await page.getByRole("table", { name: "Recent trades" }).getByRole("row").nth(1).waitFor();
+    await fitsScreen(page, "360: recent trades tab");
+    const { priceText, ps, row } = await placeRestingBuy();
+    await fitsScreen(page, "360: order book tab with the order");
+    const open = page.locator("#open-orders");
+    const mine = open.getByRole("row").filter({ hasText: `${shown(priceText, ps)} THB` }).first();
+    await mine.waitFor();
+    const id = (await mine.getByTestId("order-id").textContent()).trim();
+    await fitsScreen(page, "360: open orders");
+    await page.getByRole("form", { name: "Place order" }).scrollIntoViewIfNeeded();
+    await shot(page, "phone360-trade");
+    await mine.getByRole("button", { name: `Cancel ${id}` }).click();
+    await row.waitFor({ state: "detached" });
+    await page.getByRole("table", { name: "Order history" }).getByRole("row").filter({ has: page.getByTestId("order-id").filter({ hasText: new RegExp(`^${id}$`) }) }).filter({ hasText: "Cancelled" }).waitFor();
+    await fitsScreen(page, "360: order history");
+    await page.goto(`${BASE}/#/portfolio`);
+    await page.getByRole("table", { name: "Balances" }).getByText("THB", { exact: true }).waitFor();
+    await page.getByRole("table", { name: "Trade history" }).waitFor();
+    await fitsScreen(page, "360: portfolio");
+    await page.goto(`${BASE}/#/markets`);
+    await page.getByRole("table", { name: "Markets" }).getByRole("link", { name: "BTC_THB" }).waitFor();
+    await fitsScreen(page, "360: markets");
+  } finally {
+    await page.setViewportSize(PHONE);
+  }
 });
 
 test("a market buy says what it filled; the engine's refusal reads in Thai (on a phone)", async () => {
@@ -334,7 +384,7 @@ test("a market buy says what it filled; the engine's refusal reads in Thai (on a
   await page.getByLabel(/^Spend/).fill("20");
   await page.getByRole("button", { name: "Buy BTC" }).click();
   const dialog = page.getByRole("dialog");
-  await dialog.getByText("Send this order? Buy BTC for 20 THB at the market price.").waitFor();
+  await dialog.getByText("Send this order? Buy BTC for 20.00 THB at the market price.").waitFor();
   await dialog.getByRole("button", { name: "Back" }).click();
   await dialog.waitFor({ state: "detached" });
   assert.deepEqual(writes, [], "Back sent nothing");
@@ -408,9 +458,20 @@ test("API keys: bad IP refused in the form, create (secret shown once), Thai dat
   await keys.getByText("127.0.0.1").waitFor({ state: "detached" });
 });
 
-test("portfolio shows balances", async () => {
+test("portfolio shows balances, each to its asset's decimals", async () => {
   await page.goto(`${BASE}/#/portfolio`);
-  await page.getByRole("table", { name: "Balances" }).getByText("THB", { exact: true }).waitFor();
+  const balances = page.getByRole("table", { name: "Balances" });
+  await balances.getByText("THB", { exact: true }).waitFor();
+  // The market buy's BTC to 8 decimals and the THB to 2, padded from what the server sent
+  // (nothing else moves this customer's balances now).
+  const mine = await page.evaluate(() => fetch("/web/api/balances").then((r) => r.json()));
+  for (const [asset, scale] of [["BTC", 8], ["THB", 2]]) {
+    const b = mine.assets.find((a) => a.asset === asset);
+    assert.ok(b, `a ${asset} balance: ${JSON.stringify(mine)}`);
+    const cells = balances.getByRole("row").filter({ has: page.getByRole("cell", { name: asset, exact: true }) }).getByRole("cell");
+    await cells.nth(1).filter({ hasText: new RegExp(`^${shown(b.available, scale).replace(/\./g, "\\.")}$`) }).waitFor();
+    assert.match(await cells.nth(2).textContent(), new RegExp(`^0\\.0{${scale}}$`), `nothing of ${asset} held`);
+  }
   await page.getByTestId("kyc-level").filter({ hasText: "Verification level: 1" }).filter({ hasText: "trading" }).waitFor();
   await shot(page, "portfolio");
 });

@@ -1,13 +1,16 @@
 // End-to-end: the console fits each role (issue 21) in headless chromium against a real
 // `talat serve`. An operator sees the Markets page's halt buttons but no fee or band controls
 // (and the server refuses them anyway); support finds an API-only account in the user search
-// and opens its picture, with no lock button; an admin proposes inviting a staff member (a bad
+// and opens its picture, with no lock button, and the market maker's, whose open orders are cut
+// to the newest 20 with a note; an admin proposes inviting a staff member (a bad
 // address is refused in the form, nothing sent), cannot approve their own proposal (no button,
 // and the server refuses it: four eyes) and withdraws it; proposed again, the demo's second
 // admin approves it, and the invited staff member sets a password through the one-time link
 // (a second use is refused) and logs in with their role.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { BASE, browser, recordWrites, shot, signIn, logInAs, staffPassword } from "./lib.mjs";
 
 /** A console POST from the page, with the session's CSRF token: `{status, body}`. */
@@ -35,7 +38,7 @@ test("an operator's Markets page has the halt buttons but no fee or band control
   }
 });
 
-test("support finds an API-only account and opens its picture, with no lock button", async () => {
+test("support finds an API-only account and opens its picture, with no lock button; the market maker's shows its newest 20 open orders of all", async () => {
   const b = await browser();
   try {
     const p = b.page;
@@ -50,6 +53,15 @@ test("support finds an API-only account and opens its picture, with no lock butt
     for (const h of ["KYC", "Open orders", "Trades", "Funding", "API keys", "Tickets"]) await p.getByRole("heading", { name: h, exact: true }).waitFor();
     assert.equal(await p.getByRole("button", { name: "Lock" }).count(), 0, "support may not lock");
     await shot(p, "console-user-picture");
+    // The demo market maker has hundreds of open orders: the picture shows the newest 20 and says so.
+    const { maker } = JSON.parse(readFileSync(join(process.env.TALAT_DATA, "demo.json"), "utf8"));
+    await p.goto(`${BASE}/console#/users/${maker}`);
+    await p.getByRole("heading", { name: `User ${maker} (API only)` }).waitFor();
+    const note = p.getByTestId("open-orders-capped");
+    await note.waitFor();
+    const [, shown, total] = (await note.textContent()).match(/^Showing (\d+) of (\d+) open orders \(the newest\)\.$/) ?? [];
+    assert.ok(Number(shown) === 20 && Number(total) > 20, `the note: ${await note.textContent()}`);
+    assert.equal(await p.getByRole("table", { name: "Open orders" }).locator("tbody tr").count(), 20);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -43,8 +43,11 @@ test("a deposit from the faucet confirms and is credited on the customer's page"
   const status = c.getByTestId("deposit-status").first();
   await status.waitFor({ timeout: 20000 });
   await c.locator('[data-testid="deposit-status"][data-status="credited"]').first().waitFor({ timeout: 30000 });
-  assert.match(await c.locator("table[aria-label='My deposits'] tbody tr").first().textContent(), /1\.25 LTC/);
+  // Amounts to LTC's 8 decimals: 1.25000000 LTC, on this page and in the portfolio's list.
+  assert.match(await c.locator("table[aria-label='My deposits'] tbody tr").first().textContent(), /1\.25000000 LTC/);
   await shot(c, "crypto-deposit");
+  await c.goto(`${BASE}/#/portfolio`);
+  await c.getByRole("table", { name: "Deposits and withdrawals" }).getByRole("row").filter({ hasText: "1.25000000 LTC" }).first().waitFor();
   await f.reload();
   await f.getByRole("heading", { name: "Wallets" }).waitFor();
   await shot(f, "console-custody");

@@ -40,8 +40,10 @@ export async function browser() {
   };
 }
 
-/** A phone's screen (an iPhone 12–15's CSS pixels) and the desktop the browser starts with. */
+/** A phone's screen (an iPhone 12–15's CSS pixels), a small one (many Android phones' 360 CSS
+ *  pixels) and the desktop the browser starts with. */
 export const PHONE = { width: 390, height: 844 };
+export const SMALL_PHONE = { width: 360, height: 800 };
 export const DESKTOP = { width: 1400, height: 900 };
 
 /** The page is no wider than the screen: nothing to scroll sideways (a wide table scrolls in itself). */

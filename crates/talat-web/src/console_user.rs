@@ -30,8 +30,8 @@ fn user_id_of(text: &str) -> WebResult<UserId> {
 }
 
 /// `GET /web/api/console/users/{user_id}` → `{user_id, kind, account, profile, api_keys, kyc,
-/// balances, open_orders, orders, trades, funding, tickets}`; `account`, `kyc` and `tickets`
-/// are empty for an API-only user (they belong to web accounts).
+/// balances, open_orders, open_orders_total, orders, trades, funding, tickets}`; `account`,
+/// `kyc` and `tickets` are empty for an API-only user (they belong to web accounts).
 async fn picture(State(web): State<Arc<Web>>, Path(user_id): Path<String>, s: Staff) -> WebResult<Json<Value>> {
     s.require(allow::USERS)?;
     let user = user_id_of(&user_id)?;
@@ -47,8 +47,10 @@ async fn picture(State(web): State<Arc<Web>>, Path(user_id): Path<String>, s: St
         "profile": profile_json(account.as_ref(), created_ms),
         "api_keys": api_keys_json(&web, user).await?,
         "balances": balances_json(&web, user),
-        "open_orders": open_orders_json(&web, user),
     });
+    let (open_orders, open_orders_total) = open_orders_json(&web, user);
+    v["open_orders"] = open_orders;
+    v["open_orders_total"] = json!(open_orders_total);
     trading_json(&web, user, &mut v).await?;
     let (kyc, tickets) = match &account {
         Some(a) => (kyc_json(&web, a).await?, tickets_json(&web, a.id).await?),
@@ -87,8 +89,12 @@ async fn api_keys_json(web: &Web, user: UserId) -> WebResult<Value> {
         .collect())
 }
 
-fn open_orders_json(web: &Web, user: UserId) -> Value {
-    web.gateway.read.open_orders(user, None).iter().filter_map(|o| Some(order_json(&market_ref(web, o.market)?, o))).collect()
+/// The newest [`PICTURE_ROWS`] open orders (a market maker has hundreds) and how many are open.
+fn open_orders_json(web: &Web, user: UserId) -> (Value, usize) {
+    let open = web.gateway.read.open_orders(user, None);
+    // Ids are handed out in order, so the highest ids are the newest orders.
+    let newest = open.iter().rev().take(PICTURE_ROWS as usize).filter_map(|o| Some(order_json(&market_ref(web, o.market)?, o))).collect();
+    (newest, open.len())
 }
 
 /// `orders`, `trades` and `funding`: the newest [`PICTURE_ROWS`] of each, once the store has

@@ -8,7 +8,7 @@ use crate::login::{totp_aad, use_customer_totp, Credentials, LoginForm, TOTP_REP
 use crate::secrets;
 use crate::security_mail::{send, SecurityEvent};
 use crate::session::{self, Kind, Origin};
-use crate::views::{account_json, balances_json, markets_json};
+use crate::views::{account_json, assets_json, balances_json, markets_json};
 use crate::Web;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -291,7 +291,7 @@ pub async fn revoke_key(State(web): State<Arc<Web>>, Path(key): Path<String>, Cu
 
 /// Public: needs no session (the login page shows it too).
 pub async fn status(State(web): State<Arc<Web>>) -> Json<Value> {
-    Json(json!({"maintenance": web.gateway.read.maintenance(), "markets": markets_json(&web, false)}))
+    Json(json!({"maintenance": web.gateway.read.maintenance(), "assets": assets_json(&web), "markets": markets_json(&web, false)}))
 }
 
 pub async fn balances(State(web): State<Arc<Web>>, Customer { account, .. }: Customer) -> WebResult<Json<Value>> {

@@ -27,7 +27,8 @@ pub fn account_json(a: &WebAccountRow) -> Value {
     })
 }
 
-/// Every market's symbol, mode and fees; for staff also its band and last price.
+/// Every market's symbol, mode, fees and price scale (decimals of its prices); for staff also its
+/// band and last price.
 pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
     web.gateway
         .read
@@ -36,7 +37,7 @@ pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
         .map(|m| {
             let m = m.read();
             let spec = &m.info.spec;
-            let mut row = json!({"symbol": spec.symbol, "mode": m.mode.name(), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm});
+            let mut row = json!({"symbol": spec.symbol, "mode": m.mode.name(), "maker_fee_ppm": spec.maker_fee_ppm, "taker_fee_ppm": spec.taker_fee_ppm, "price_scale": spec.price_scale});
             if for_staff {
                 row["band_bps"] = json!(spec.band_bps);
                 row["last_price"] = json!(m.last_price.map(|p| format_units(p as u128, spec.price_scale)));
@@ -44,6 +45,12 @@ pub(crate) fn markets_json(web: &Web, for_staff: bool) -> Vec<Value> {
             row
         })
         .collect()
+}
+
+/// Every listed asset's code and scale (its decimals), so the apps print each amount to its
+/// asset's decimals.
+pub(crate) fn assets_json(web: &Web) -> Vec<Value> {
+    web.gateway.read.assets().iter().map(|a| json!({"asset": a.code, "scale": a.scale})).collect()
 }
 
 /// Each asset with its THB value at the last price of `<ASSET>_THB` (its opening price before

@@ -135,6 +135,24 @@ async fn support_sees_the_customers_full_picture() {
     );
     assert!(p["kyc"]["applications"].as_array().is_some());
     assert!(p["balances"]["assets"].as_array().unwrap().iter().any(|a| a["asset"] == "THB"));
+    assert_eq!(p["open_orders_total"], 1, "{p}");
+
+    // More open orders than the picture holds (a market maker has hundreds): the newest
+    // PICTURE_ROWS, newest first, and the count of them all.
+    let cap = talat_web::console_user::PICTURE_ROWS as usize;
+    let mut ids = vec![p["open_orders"][0]["id"].as_str().unwrap().to_string()];
+    for i in 1..=cap + 4 {
+        let price = (3_000_000 - i).to_string();
+        let (s, v) = alice.post("/web/api/orders", json!({"symbol": "BTC_THB", "side": "buy", "type": "limit", "price": price, "amount": "0.001"})).await;
+        assert_eq!(s, 200, "{v}");
+        ids.push(v["order"]["id"].as_str().unwrap().to_string());
+    }
+    let (s, p) = b.get(&format!("/web/api/console/users/{uid}")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["open_orders_total"].as_u64(), Some(cap as u64 + 5), "{p}");
+    let shown: Vec<&str> = p["open_orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let newest: Vec<&str> = ids.iter().rev().take(cap).map(String::as_str).collect();
+    assert_eq!(shown, newest, "the newest {cap}, newest first");
 
     // Bad inputs and roles: clear refusals.
     let (s, v) = b.get("/web/api/console/users/abc").await;

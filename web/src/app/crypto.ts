@@ -6,7 +6,8 @@
 // names, else next to the form.
 import { h, clear, field, every, table } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
-import { t, num, dateTime } from "../lib/i18n";
+import { t, dateTime } from "../lib/i18n";
+import { coin } from "../lib/amounts";
 import { showRefusal } from "../lib/support";
 import { svgElement, copyButton } from "../lib/funds";
 import { fromUnits, toUnits } from "../lib/dec";
@@ -33,7 +34,6 @@ const WITHDRAWAL_STATUS: Record<string, string> = {
   completed: "Completed", rejected: "Rejected", cancelled: "Cancelled",
 };
 const label = (labels: Record<string, string>, s: string) => (labels[s] ? t(labels[s]) : s.replace(/_/g, " "));
-const coin = (amount: string, asset: string) => `${num(amount)} ${asset}`;
 const short = (s: string) => (s.length > 20 ? `${s.slice(0, 10)}…${s.slice(-8)}` : s);
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
@@ -196,7 +196,7 @@ function renderWithdraw(box: HTMLElement, net: Network, twoFactor: boolean, limi
   const receive = h("dd", { "data-testid": "crypto-receive" }, "—");
   const summary = h("dl", { class: "summary" }, h("dt", {}, t("Fee")), h("dd", {}, coin(net.withdraw_fee, net.asset)), h("dt", {}, t("You receive")), receive);
   // One daily budget in THB for THB and every coin, each withdrawal valued when it is made.
-  if (limit) summary.append(h("dt", {}, t("Left to withdraw today")), h("dd", { "data-testid": "crypto-limit-left" }, `${num(limit.left)} ${limit.asset} / ${num(limit.daily)} ${limit.asset}`));
+  if (limit) summary.append(h("dt", {}, t("Left to withdraw today")), h("dd", { "data-testid": "crypto-limit-left" }, `${coin(limit.left, limit.asset)} / ${coin(limit.daily, limit.asset)}`));
   const code = field(t("2FA code"), h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }));
   const submit = h("button", { type: "submit" }, t("Withdraw"));
   const units = (s: string) => toUnits(s.trim(), net.decimals);

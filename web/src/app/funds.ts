@@ -6,7 +6,8 @@
 // decides and its message is shown by the field it names, else next to the form.
 import { h, clear, field, every, type Child } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
-import { t, num, dateTime, getLang } from "../lib/i18n";
+import { t, dateTime, getLang } from "../lib/i18n";
+import { amount as shownAmount } from "../lib/amounts";
 import { showRefusal } from "../lib/support";
 import {
   satang, thb, minus, amountProblem, svgElement, copyButton, countdown,
@@ -16,7 +17,7 @@ import {
 const errorBox = () => h("div", { class: "form-error", role: "alert" });
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 const showError = (box: HTMLElement, e: unknown) => { box.textContent = message(e); };
-const baht = (s: string | null | undefined) => (s === null || s === undefined || s === "" ? "—" : `฿${num(s, 2)}`);
+const baht = (s: string | null | undefined) => (s === null || s === undefined || s === "" ? "—" : `฿${shownAmount(s, "THB")}`);
 
 const DEPOSIT_STATUS: Record<string, string> = {
   awaiting_payment: "Awaiting payment", credited: "Credited", expired: "Expired", exception: "Being checked by our team", refunded: "Refunded",

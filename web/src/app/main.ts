@@ -1,10 +1,10 @@
 // The customer app: shell (nav, language, banner), session and routes.
 import "../style.css";
 import { h, clear, every } from "../lib/dom";
-import { get, post } from "../lib/api";
+import { post } from "../lib/api";
 import { t, getLang, setLang, type Lang } from "../lib/i18n";
 import { startRouter, navigate } from "../lib/router";
-import { session, loadMe, setAccount, onSessionChange, type Status } from "./state";
+import { session, loadMe, loadStatus, setAccount, onSessionChange } from "./state";
 import { marketsPage, portfolioPage, ordersPage, keysPage, loginPage, signupPage } from "./pages";
 import { securityPage, forgotPage, resetPage } from "./security";
 import { tradePage } from "./trade";
@@ -82,8 +82,12 @@ function renderKycNote(): void {
 
 /** The markets' modes last seen: a change is in the notifications too, so the bell looks again. */
 let modes = "";
+/** Settles once the first status has been asked for: pages render after it, so amounts are
+ *  padded to their scales from the first paint. */
+let statusAsked = () => {};
+const firstStatus = new Promise<void>((r) => (statusAsked = r));
 every(2000, async () => {
-  session.status = await get<Status>("/web/api/status");
+  try { await loadStatus(); } finally { statusAsked(); }
   renderBanner();
   const now = (session.status?.markets ?? []).map((m) => `${m.symbol}:${m.mode}`).join(",");
   if (modes && now !== modes && session.account) refreshNotifications();
@@ -104,7 +108,7 @@ const needsLogin = (render: (v: HTMLElement, p: string[]) => any) => (v: HTMLEle
 
 let rerender = () => {};
 onSessionChange(() => { followSession(); renderHeader(); renderKycNote(); });
-await loadMe();
+await Promise.all([loadMe(), firstStatus]);
 followSession();
 rerender = startRouter(view, {
   markets: marketsPage,

@@ -4,7 +4,8 @@
 // ticket answers), and a nudge from the status poll when a market's mode changes.
 import { h, clear } from "../lib/dom";
 import { get, post, wsUrl } from "../lib/api";
-import { t, num, dateTime } from "../lib/i18n";
+import { t, dateTime } from "../lib/i18n";
+import { coin, price } from "../lib/amounts";
 
 type Note = { id: string; ts_ms: number; kind: string; unread: boolean; [field: string]: any };
 
@@ -23,13 +24,13 @@ const box = h("div", { class: "bell-box" }, button, panel);
 export function describe(n: Note): string {
   switch (n.kind) {
     case "fill":
-      return `${t(n.side === "buy" ? "Bought" : "Sold")} ${num(n.amount)} ${n.base} ${t("at")} ${num(n.price)} ${n.quote} (${t("order")} #${n.order_id})`;
+      return `${t(n.side === "buy" ? "Bought" : "Sold")} ${coin(n.amount, n.base)} ${t("at")} ${price(n.price, n.symbol)} ${n.quote} (${t("order")} #${n.order_id})`;
     case "cancel":
-      return `${t(n.cause === "cancel_after" ? "Your cancel-after timer cancelled an order" : "The exchange cancelled an order")}: ${t(n.side === "buy" ? "Buy" : "Sell")} ${num(n.amount)} ${n.base_asset} ${n.price ? `${t("at")} ${num(n.price)} ${n.quote_asset} ` : ""}(${t("order")} #${n.order_id})`;
+      return `${t(n.cause === "cancel_after" ? "Your cancel-after timer cancelled an order" : "The exchange cancelled an order")}: ${t(n.side === "buy" ? "Buy" : "Sell")} ${coin(n.amount, n.base_asset)} ${n.price ? `${t("at")} ${price(n.price, n.symbol)} ${n.quote_asset} ` : ""}(${t("order")} #${n.order_id})`;
     case "deposit":
-      return `${t("Deposit credited")}: ${num(n.amount)} ${n.asset}`;
+      return `${t("Deposit credited")}: ${coin(n.amount, n.asset)}`;
     case "withdrawal":
-      return `${t(n.status === "settled" ? "Withdrawal paid" : n.status === "released" ? "Withdrawal cancelled, funds returned" : "Withdrawal requested")}: ${num(n.amount)} ${n.asset}`;
+      return `${t(n.status === "settled" ? "Withdrawal paid" : n.status === "released" ? "Withdrawal cancelled, funds returned" : "Withdrawal requested")}: ${coin(n.amount, n.asset)}`;
     case "kyc":
       return n.status === "approved" ? `${t("Identity verification approved")} (${t("level")} ${n.level})`
         : n.status === "rejected" ? t("Identity verification not approved") : t("More information is needed for your identity verification");

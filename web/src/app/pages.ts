@@ -2,9 +2,9 @@
 // log in and sign up.
 import { h, clear, field, table, every, throttled } from "../lib/dom";
 import { get, post, del, v3, symbols, wsUrl, ApiError } from "../lib/api";
-import { t, num, pct, dateTime, getLang } from "../lib/i18n";
+import { t, pct, dateTime, getLang } from "../lib/i18n";
+import { amount, coin, price } from "../lib/amounts";
 import { navigate } from "../lib/router";
-import { decOf } from "../lib/dec";
 import { copyButton } from "../lib/funds";
 import { session, setAccount, type Account } from "./state";
 import { levelPanel } from "./kyc";
@@ -29,9 +29,9 @@ export async function marketsPage(view: HTMLElement) {
     syms.map((s) => {
       const tk = tickers.get(s.symbol) ?? {};
       const ch = Number(tk.percent_change ?? 0);
-      const p = (x: unknown) => num(decOf(x), s.price_scale);
+      const p = (x: unknown) => price(x, s.symbol);
       return [h("a", { href: `#/trade/${s.symbol}` }, s.symbol), p(tk.last), h("span", { class: ch > 0 ? "up" : ch < 0 ? "down" : "" }, pct(ch)),
-        p(tk.highest_bid), p(tk.lowest_ask), p(tk.high_24_hr), p(tk.low_24_hr), num(decOf(tk.quote_volume), 2)];
+        p(tk.highest_bid), p(tk.lowest_ask), p(tk.high_24_hr), p(tk.low_24_hr), amount(tk.quote_volume, s.quote_asset)];
     }), t("Markets")))), 100);
   for (const tk of await v3<any[]>("/api/v3/market/ticker")) tickers.set(tk.symbol, tk);
   render();
@@ -70,18 +70,18 @@ export async function portfolioPage(view: HTMLElement) {
   view.append(bal, funds, comp, trades);
   const stop = every(5000, async () => {
     const b = await get<{ assets: any[]; total_thb: string }>("/web/api/balances");
-    clear(bal, h("p", { class: "total" }, `${t("Total value")}: ฿${num(b.total_thb)}`),
-      table([t("Asset"), t("Available"), t("Held"), t("Value (THB)")], b.assets.map((a) => [a.asset, num(a.available), num(a.held), num(a.value_thb)]), "Balances"));
+    clear(bal, h("p", { class: "total" }, `${t("Total value")}: ฿${amount(b.total_thb, "THB")}`),
+      table([t("Asset"), t("Available"), t("Held"), t("Value (THB)")], b.assets.map((a) => [a.asset, amount(a.available, a.asset), amount(a.held, a.asset), amount(a.value_thb, "THB")]), "Balances"));
   });
   const f = await get<{ items: any[] }>("/web/api/funds/history").catch(() => ({ items: [] }));
   clear(funds, h("h2", {}, t("Deposits and withdrawals")),
-    table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, `${num(i.amount)} ${i.asset}`, t(FUNDS_STATUS[i.status] ?? i.status)]), t("Deposits and withdrawals")));
+    table([t("Time"), t("Kind"), t("Asset"), t("Amount"), t("Status")], f.items.map((i) => [dateTime(i.ts_ms), t(i.kind === "deposit" ? "Deposit" : "Withdrawal"), i.asset, coin(i.amount, i.asset), t(FUNDS_STATUS[i.status] ?? i.status)]), t("Deposits and withdrawals")));
   // Credits from outage incidents (shown only when there are some).
   const c = await get<{ compensations: any[] }>("/web/api/compensations").catch(() => ({ compensations: [] }));
   if (c.compensations.length) {
     clear(comp, h("h2", {}, t("Outage compensation")),
       table([t("Time"), t("Incident"), t("Kind"), t("Asset"), t("Amount"), t("Status")],
-        c.compensations.map((x) => [dateTime(x.completed_ms ?? x.created_ms), x.title ?? "", t(COMPENSATION_CLASS[x.class] ?? x.class), x.asset, num(x.amount), t(x.status === "complete" ? "Credited" : "Pending")]),
+        c.compensations.map((x) => [dateTime(x.completed_ms ?? x.created_ms), x.title ?? "", t(COMPENSATION_CLASS[x.class] ?? x.class), x.asset, amount(x.amount, x.asset), t(x.status === "complete" ? "Credited" : "Pending")]),
         t("Outage compensation")));
   }
   const tr = await get<{ trades: any[] }>("/web/api/trades/history?limit=50").catch(() => ({ trades: [] }));
@@ -94,7 +94,7 @@ export function tradesTable(trades: any[]) {
     trades.map((x) => {
       const [base, quote] = String(x.symbol).split("_");
       return [dateTime(x.ts_ms), x.symbol, h("span", { class: x.side === "buy" ? "up" : "down" }, t(x.side === "buy" ? "Buy" : "Sell")),
-        `${num(x.price)} ${quote}`, `${num(x.amount)} ${base}`, `${num(x.fee)} ${x.fee_asset}`];
+        `${price(x.price, x.symbol)} ${quote}`, coin(x.amount, base), coin(x.fee, x.fee_asset)];
     }), t("Trade history"));
 }
 
@@ -120,9 +120,10 @@ export function ordersTable(orders: any[], onCancel?: (o: any) => void) {
     const [base, quote] = String(o.symbol).split("_");
     // A market buy is given (and fills) in THB; everything else in the base asset.
     const unit = o.type === "market" && o.side === "buy" ? quote : base;
-    const price = o.type === "stop_limit" ? `${num(o.stop_price)} → ${num(o.price)} ${quote}` : o.price ? `${num(o.price)} ${quote}` : "—";
+    const at = (x: unknown) => price(x, o.symbol);
+    const limit = o.type === "stop_limit" ? `${at(o.stop_price)} → ${at(o.price)} ${quote}` : o.price ? `${at(o.price)} ${quote}` : "—";
     const row: any[] = [dateTime(o.ts_ms), o.symbol, h("span", { class: o.side === "buy" ? "up" : "down" }, t(o.side === "buy" ? "Buy" : "Sell")), t(ORDER_TYPE[o.type] ?? o.type),
-      price, o.average_price ? `${num(o.average_price)} ${quote}` : "—", `${num(o.amount)} ${unit}`, `${num(o.filled)} ${unit}`, t(ORDER_STATUS[o.status] ?? o.status), orderId(o.id)];
+      limit, o.average_price ? `${at(o.average_price)} ${quote}` : "—", coin(o.amount, unit), coin(o.filled, unit), t(ORDER_STATUS[o.status] ?? o.status), orderId(o.id)];
     if (onCancel) row.push(h("button", { type: "button", class: "small", "aria-label": `${t("Cancel")} ${o.id}`, onclick: () => onCancel(o) }, t("Cancel")));
     return row;
   }), onCancel ? t("Open orders") : t("Order history"));

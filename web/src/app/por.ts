@@ -5,7 +5,8 @@
 // checked the same way.
 import { h, clear, table } from "../lib/dom";
 import { get, ApiError } from "../lib/api";
-import { t, num, dateTime } from "../lib/i18n";
+import { t, dateTime } from "../lib/i18n";
+import { amount, coin } from "../lib/amounts";
 import { fromUnits } from "../lib/dec";
 import { verifyPublished, type PorProof, type PorRoot, type PorCheck } from "../lib/por";
 
@@ -37,7 +38,7 @@ function verdict(box: HTMLElement, result: PorCheck, report: Report): void {
   clear(box,
     h("p", { class: "ok", role: "status" }, t("Your balances are included")),
     h("p", { class: "muted small" }, `${t("Checked in this browser against the published root")} ${result.root.hash_hex}`),
-    table([t("Asset"), t("Your balance in the report")], result.root.assets.map((code, i) => [code, num(fromUnits(result.balances[i], scale(code)))]), t("Your balances in the report")));
+    table([t("Asset"), t("Your balance in the report")], result.root.assets.map((code, i) => [code, amount(fromUnits(result.balances[i], scale(code)), code)]), t("Your balances in the report")));
   box.dataset.verified = "true";
 }
 
@@ -80,11 +81,11 @@ export async function porPage(view: HTMLElement) {
       h("dt", {}, t("As of")), h("dd", {}, dateTime(published.as_of_ms)),
       h("dt", {}, t("Root hash")), h("dd", {}, h("code", { "data-testid": "por-root" }, published.root.hash_hex)),
       h("dt", {}, t("Accounts")), h("dd", {}, String(published.root.leaf_count))),
-    table([t("Asset"), t("Total owed to customers")], published.totals.map((x) => [x.asset, num(x.amount)]), t("Total owed to customers")),
+    table([t("Asset"), t("Total owed to customers")], published.totals.map((x) => [x.asset, amount(x.amount, x.asset)]), t("Total owed to customers")),
     published.reserves && published.reserves.length > 0 ? h("div", {},
       h("h2", {}, t("Held on chain against what is owed")),
       table([t("Network"), t("Hot wallet"), t("Cold wallet"), t("Deposit addresses"), t("Held on chain"), t("Owed"), ""], published.reserves.map((r) => [
-        r.network, num(r.hot), r.cold === null ? "—" : num(r.cold), num(r.deposits), `${num(r.total)} ${r.asset}`, r.liabilities === null ? "—" : num(r.liabilities),
+        r.network, amount(r.hot, r.asset), r.cold === null ? "—" : amount(r.cold, r.asset), amount(r.deposits, r.asset), coin(r.total, r.asset), r.liabilities === null ? "—" : amount(r.liabilities, r.asset),
         h("span", { class: `badge ${r.covered ? "st-completed" : "st-rejected"}`, "data-testid": "por-covered" }, r.covered ? t("covered") : t("short")),
       ]), t("Held on chain against what is owed")),
       ...published.reserves.map((r) => h("details", {}, h("summary", {}, `${t("Signed by the hot wallet")} ${r.network}`),

@@ -1,5 +1,6 @@
 // The signed-in customer (or null) and the exchange status, shared by the pages.
 import { get, setCsrf } from "../lib/api";
+import { learnScales } from "../lib/amounts";
 
 export interface Account {
   id: number | string;
@@ -17,7 +18,9 @@ export interface Account {
 
 export interface Status {
   maintenance: boolean;
-  markets: { symbol: string; mode: string; maker_fee_ppm?: number; taker_fee_ppm?: number }[];
+  /** Every asset's decimals: amounts are shown padded to them (lib/amounts). */
+  assets?: { asset: string; scale: number }[];
+  markets: { symbol: string; mode: string; maker_fee_ppm?: number; taker_fee_ppm?: number; price_scale?: number }[];
 }
 
 export const session: { account: Account | null; status: Status | null } = { account: null, status: null };
@@ -40,6 +43,13 @@ export async function loadMe(): Promise<void> {
   } catch {
     setAccount(null, "");
   }
+}
+
+/** The exchange's status again (modes, fees, and the scales amounts and prices are shown to). */
+export async function loadStatus(): Promise<void> {
+  const s = await get<Status>("/web/api/status");
+  learnScales(s.assets, s.markets);
+  session.status = s;
 }
 
 export function modeOf(symbol: string): string {

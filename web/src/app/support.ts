@@ -4,7 +4,8 @@
 // refusal under the field it names.
 import { h, clear, field, table, every } from "../lib/dom";
 import { get, post, ApiError } from "../lib/api";
-import { t, dateTime, num } from "../lib/i18n";
+import { t, dateTime } from "../lib/i18n";
+import { coin } from "../lib/amounts";
 import { ORDER_TYPE, FUNDS_STATUS } from "./pages";
 import { navigate } from "../lib/router";
 import { checkFiles, readAttachments, sizeText, ATTACH_MAX, type Attachment } from "../lib/files";
@@ -131,11 +132,11 @@ async function linkChoices(kind: string): Promise<[string, string][]> {
     return r.orders.map((o) => {
       const [base, quote] = String(o.symbol).split("_");
       const unit = o.type === "market" && o.side === "buy" ? quote : base;
-      return [o.id, `${dateTime(o.ts_ms)} · ${o.symbol} · ${t(o.side === "buy" ? "Buy" : "Sell")} · ${t(ORDER_TYPE[o.type] ?? o.type)} · ${num(o.amount)} ${unit} · #${o.id}`];
+      return [o.id, `${dateTime(o.ts_ms)} · ${o.symbol} · ${t(o.side === "buy" ? "Buy" : "Sell")} · ${t(ORDER_TYPE[o.type] ?? o.type)} · ${coin(o.amount, unit)} · #${o.id}`];
     });
   }
   const r = await get<{ items: any[] }>("/web/api/funds/history?limit=50");
-  return r.items.filter((i) => i.kind === kind).map((i) => [i.id, `${dateTime(i.ts_ms)} · ${num(i.amount)} ${i.asset} · ${t(FUNDS_STATUS[i.status] ?? i.status)} · ${i.id}`]);
+  return r.items.filter((i) => i.kind === kind).map((i) => [i.id, `${dateTime(i.ts_ms)} · ${coin(i.amount, i.asset)} · ${t(FUNDS_STATUS[i.status] ?? i.status)} · ${i.id}`]);
 }
 
 function newTicketPage(view: HTMLElement) {

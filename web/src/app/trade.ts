@@ -3,7 +3,8 @@
 import type { UTCTimestamp } from "lightweight-charts";
 import { h, clear, field, table, every, throttled, confirmDialog } from "../lib/dom";
 import { get, post, del, symbols, wsUrl, ApiError, type SymbolInfo } from "../lib/api";
-import { t, num, time, pct } from "../lib/i18n";
+import { t, time, pct } from "../lib/i18n";
+import * as fmt from "../lib/amounts";
 import { candleChart, drawDepth } from "../lib/chart";
 import { isDec, isMultipleOf, toUnits, fromUnits, mul, mulPpm, add, cmp, decOf, scaleOf } from "../lib/dec";
 import { session, modeOf, takerPpm } from "./state";
@@ -88,7 +89,7 @@ export async function tradePage(view: HTMLElement, params: string[]) {
     refreshMine();
   };
   const bookTable = (rows: Row[], side: "bids" | "asks") => table([t("Price"), t("Amount"), t("Total")],
-    rows.map((r) => [h("span", { class: side === "bids" ? "up" : "down" }, num(decOf(r[1]), sym.price_scale)), num(decOf(r[2])), num(decOf(r[0]))]), side === "bids" ? "Bids" : "Asks");
+    rows.map((r) => [h("span", { class: side === "bids" ? "up" : "down" }, fmt.price(r[1], sym.symbol)), fmt.amount(r[2], sym.base_asset), fmt.amount(r[0], sym.quote_asset)]), side === "bids" ? "Bids" : "Asks");
   let bids: Row[] = [], asks: Row[] = [];
   /** Book, best prices, depth and the form's estimate: ten times a second at most (see `throttled`). */
   const renderBook = throttled(() => {
@@ -101,11 +102,11 @@ export async function tradePage(view: HTMLElement, params: string[]) {
   cleanups.push(renderBook.cancel);
   let tape: any[] = [];
   const renderTape = throttled(() => clear(tapeBox, table([t("Time"), t("Price"), t("Amount")],
-    tape.slice(0, 20).map((x) => [time(x[0] * 1000), h("span", { class: x[3] === "BUY" ? "up" : "down" }, num(decOf(x[1]), sym.price_scale)), num(decOf(x[2]))]), t("Recent trades"))), 100);
+    tape.slice(0, 20).map((x) => [time(x[0] * 1000), h("span", { class: x[3] === "BUY" ? "up" : "down" }, fmt.price(x[1], sym.symbol)), fmt.amount(x[2], sym.base_asset)]), t("Recent trades"))), 100);
   cleanups.push(renderTape.cancel);
   const renderTicker = (d: any) => clear(tickerBox,
-    h("span", {}, `${t("Last price")} `, h("b", {}, num(decOf(d.last), sym.price_scale))), h("span", { class: Number(d.percentChange) >= 0 ? "up" : "down" }, pct(d.percentChange ?? 0)),
-    h("span", {}, `${t("24h high")} ${num(decOf(d.high24hr))}`), h("span", {}, `${t("24h low")} ${num(decOf(d.low24hr))}`));
+    h("span", {}, `${t("Last price")} `, h("b", {}, fmt.price(d.last, sym.symbol))), h("span", { class: Number(d.percentChange) >= 0 ? "up" : "down" }, pct(d.percentChange ?? 0)),
+    h("span", {}, `${t("24h high")} ${fmt.price(d.high24hr, sym.symbol)}`), h("span", {}, `${t("24h low")} ${fmt.price(d.low24hr, sym.symbol)}`));
   let ws: WebSocket | null = null, closed = false;
   const connect = () => {
     ws = new WebSocket(wsUrl(`/websocket-api/orderbook/${sym.pairing_id}`));
@@ -177,14 +178,14 @@ function endedText(ended: string, type: string): string {
  *  partly filled with the rest resting or cancelled, resting, or nothing filled and why. */
 export function outcomeText(o: PlacedOrder, sym: SymbolInfo): string {
   const f = o.fill;
-  const traded = `${num(f.filled)} ${f.base_asset} ${t("at an average price of")} ${num(f.average_price ?? "0", sym.price_scale)} ${f.quote_asset} (${t("fee")} ${num(f.fee)} ${f.fee_asset})`;
-  const dust = f.unspent ? ` ${num(f.unspent)} ${f.quote_asset} ${t("was too little for one more step and stays in your balance.")}` : "";
+  const traded = `${fmt.coin(f.filled, f.base_asset)} ${t("at an average price of")} ${fmt.price(f.average_price ?? "0", sym.symbol)} ${f.quote_asset} (${t("fee")} ${fmt.coin(f.fee, f.fee_asset)})`;
+  const dust = f.unspent ? ` ${fmt.coin(f.unspent, f.quote_asset)} ${t("was too little for one more step and stays in your balance.")}` : "";
   if (f.ended === "filled") return `${t("Filled")}: ${traded}.${dust}`;
   if (f.trades && !f.ended) return `${t("Partly filled")}: ${traded}; ${t("the rest is in the order book.")}`;
   if (f.trades) return `${t("Partly filled")}: ${traded}; ${t("the rest was cancelled:")} ${endedText(f.ended!, o.type)}`;
   if (f.ended) return `${t("Nothing filled")}: ${endedText(f.ended, o.type)}`;
   if (o.type === "stop_limit") return t("Stop order placed: it waits for the stop price.");
-  return `${t("Order placed: it rests in the order book at")} ${num(o.price ?? "0", sym.price_scale)} ${sym.quote_asset}.`;
+  return `${t("Order placed: it rests in the order book at")} ${fmt.price(o.price ?? "0", sym.symbol)} ${sym.quote_asset}.`;
 }
 
 /** How far from the best price a market order may fill before the form warns, in percent. */
@@ -224,7 +225,7 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
   const amountLabel = amountF.wrap.querySelector("label")!;
   const submit = h("button", { type: "submit", class: "buy" });
   const err = h("div", { class: "form-error", role: "alert" });
-  const hint = h("p", { class: "muted small" }, `${t("Price")} step ${sym.price_step} · ${t("Amount")} step ${sym.quantity_step} · min ${sym.min_quote_size} ${sym.quote_asset}`);
+  const hint = h("p", { class: "muted small" }, `${t("Price")} step ${sym.price_step} · ${t("Amount")} step ${sym.quantity_step} · min ${fmt.coin(sym.min_quote_size, sym.quote_asset)}`);
   const modeNote = h("p", { class: "mode-note", role: "status", "data-testid": "mode-note", hidden: true });
   // Optional: ask before each order is sent (kept in this browser).
   const confirmEach = h("input", { type: "checkbox", id: "confirm-orders", checked: localStorage.getItem("talat.confirm-orders") === "1" });
@@ -234,10 +235,10 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
   /** The order in one line, for the confirmation. */
   const orderSummary = () => {
     const amount = amountF.input.value.trim();
-    const what = `${t(side === "buy" ? "Buy" : "Sell")} ${isMarketBuy() ? `${sym.base_asset} ${t("for")} ${num(amount)} ${sym.quote_asset}` : `${num(amount)} ${sym.base_asset}`}`;
+    const what = `${t(side === "buy" ? "Buy" : "Sell")} ${isMarketBuy() ? `${sym.base_asset} ${t("for")} ${fmt.coin(amount, sym.quote_asset)}` : fmt.coin(amount, sym.base_asset)}`;
     if (type.value === "market") return `${what} ${t("at the market price")}.`;
-    const stop = type.value === "stop_limit" ? `, ${t("when the price reaches")} ${num(stopF.input.value.trim())} ${sym.quote_asset}` : "";
-    return `${what} ${t("at")} ${num(priceF.input.value.trim())} ${sym.quote_asset}${stop}.`;
+    const stop = type.value === "stop_limit" ? `, ${t("when the price reaches")} ${fmt.price(stopF.input.value.trim(), sym.symbol)} ${sym.quote_asset}` : "";
+    return `${what} ${t("at")} ${fmt.price(priceF.input.value.trim(), sym.symbol)} ${sym.quote_asset}${stop}.`;
   };
   const form = h("form", { novalidate: true, "aria-label": t("Place order") }, h("h2", {}, t("Place order")), modeNote, sideBar, typeF.wrap, stopF.wrap, priceF.wrap, amountF.wrap, hint, summary, submit, err, confirmLine);
   const isMarketBuy = () => type.value === "market" && side === "buy";
@@ -285,11 +286,11 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     else if (cmp(amount, "0") === 0) p.amount = t("Must be more than zero.");
     else if (isMarketBuy()) {
       if (toUnits(amount, sym.quote_asset_scale) === null) p.amount = `${t("Amount must be a multiple of")} ${fromUnits(1n, sym.quote_asset_scale)}.`;
-      else if (cmp(amount, sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${sym.min_quote_size} ${sym.quote_asset}.`;
+      else if (cmp(amount, sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${fmt.coin(sym.min_quote_size, sym.quote_asset)}.`;
     } else if (!isMultipleOf(amount, sym.quantity_step)) p.amount = `${t("Amount must be a multiple of")} ${sym.quantity_step}.`;
     else {
       const ref = type.value === "market" ? best().bid : p.price ? "" : price;
-      if (ref && cmp(mul(ref, amount), sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${sym.min_quote_size} ${sym.quote_asset}.`;
+      if (ref && cmp(mul(ref, amount), sym.min_quote_size) < 0) p.amount = `${t("Order value must be at least")} ${fmt.coin(sym.min_quote_size, sym.quote_asset)}.`;
     }
     return p;
   };
@@ -303,7 +304,7 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     return fillableWithin(side, amount, side === "buy" ? asks : bids);
   };
   const thinText = (filled: string) =>
-    `${t("Within")} ${SLIPPAGE_PCT}% ${t("of the best price the book fills only")} ${num(filled)} ${side === "buy" ? sym.quote_asset : sym.base_asset}; ${t("the rest would fill at worse prices or be cancelled.")}`;
+    `${t("Within")} ${SLIPPAGE_PCT}% ${t("of the best price the book fills only")} ${fmt.coin(filled, side === "buy" ? sym.quote_asset : sym.base_asset)}; ${t("the rest would fill at worse prices or be cancelled.")}`;
 
   /** Value, fee and total (the fee at the taker rate, the most it can be). */
   const update = () => {
@@ -329,8 +330,8 @@ function buildForm(box: HTMLElement, sym: SymbolInfo, summary: HTMLElement, best
     clear(summary,
       short !== null && h("dt", { class: "warn" }, t("Thin book")),
       short !== null && h("dd", { class: "warn", "data-testid": "slippage-warning" }, thinText(short)),
-      h("dt", {}, `${t("Fee")} (${(ppm / 10000).toFixed(2)}%)`), h("dd", { "data-testid": "fee" }, fee ? `${approx}${num(fee)} ${sym.quote_asset}` : "—"),
-      h("dt", {}, t("Total")), h("dd", { "data-testid": "total" }, total ? `${approx}${num(total)} ${sym.quote_asset}` : "—"));
+      h("dt", {}, `${t("Fee")} (${(ppm / 10000).toFixed(2)}%)`), h("dd", { "data-testid": "fee" }, fee ? `${approx}${fmt.coin(fee, sym.quote_asset)}` : "—"),
+      h("dt", {}, t("Total")), h("dd", { "data-testid": "total" }, total ? `${approx}${fmt.coin(total, sym.quote_asset)}` : "—"));
   };
   setUpdate(update);
   for (const f of [stopF, priceF, amountF]) {

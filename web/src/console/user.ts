@@ -50,13 +50,19 @@ function trading(p: any) {
   const bals: any[] = p.balances?.assets ?? [];
   return [
     ...section("Balances", bals, "No balances.", () => table(["Asset", "Available", "Held", "Value (THB)"], bals.map((b) => [b.asset, num(b.available), num(b.held), num(b.value_thb)]), "Balances")),
-    ...section("Open orders", p.open_orders ?? [], "No open orders.", () => table(orderHead, p.open_orders.map(orderRow), "Open orders")),
+    ...section("Open orders", p.open_orders ?? [], "No open orders.", () => h("div", {}, openOrdersNote(p), table(orderHead, p.open_orders.map(orderRow), "Open orders"))),
     ...section("Recent orders", p.orders ?? [], "No orders.", () => table(orderHead, p.orders.map(orderRow), "Recent orders")),
     ...section("Trades", p.trades ?? [], "No trades.", () => table(["Time", "Symbol", "Side", "Price", "Amount", "Fee", "Order"], p.trades.map((t: any) =>
       [when(t.ts_ms), t.symbol, t.side, num(t.price), num(t.amount), `${num(t.fee)} ${t.fee_asset}`, t.order_id]), "Trades")),
     ...section("Funding", p.funding ?? [], "No deposits or withdrawals.", () => table(["Time", "Kind", "Asset", "Amount", "Fee", "Status", "Reference"], p.funding.map((f: any) =>
       [when(f.ts_ms), f.kind, f.asset, num(f.amount), f.fee ? num(f.fee) : "—", words(f.status), f.id]), "Funding")),
   ];
+}
+
+/** The picture holds the newest open orders only (a market maker has hundreds): say so when it cut the list. */
+function openOrdersNote(p: any): HTMLElement | null {
+  const shown = p.open_orders.length, total = Number(p.open_orders_total ?? shown);
+  return total > shown ? h("p", { class: "muted", "data-testid": "open-orders-capped" }, `Showing ${shown} of ${total} open orders (the newest).`) : null;
 }
 
 function keysAndTickets(p: any) {
