@@ -364,6 +364,11 @@ test("at 360 × 800: the trade page's tabs, an order placed and cancelled, the p
     await page.goto(`${BASE}/#/markets`);
     await page.getByRole("table", { name: "Markets" }).getByRole("link", { name: "BTC_THB" }).waitFor();
     await fitsScreen(page, "360: markets");
+    // A tablet (iPad Air, portrait): the trade page's two-column layout fits too.
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto(`${BASE}/#/trade/BTC_THB`);
+    await page.getByRole("form", { name: "Place order" }).waitFor();
+    await fitsScreen(page, "820: trade");
   } finally {
     await page.setViewportSize(PHONE);
   }
