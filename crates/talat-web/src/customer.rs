@@ -80,10 +80,9 @@ pub async fn signup(State(web): State<Arc<Web>>, ConnectInfo(peer): ConnectInfo<
     // A concurrent signup with the same email loses here; its engine user stays unused.
     let id = web
         .store
-        .insert_web_account(&email, &hash, user, web.gateway.now_ms())
+        .insert_web_account_in(&email, &hash, user, web.gateway.now_ms(), lang.as_str())
         .await?
         .ok_or_else(|| WebError::conflict("an account with this email exists"))?;
-    web.store.set_web_account_lang(id, lang.as_str()).await?;
     // Demo funds for the first `demo_funded_max` accounts only: free money is capped.
     if web.config.demo && web.store.count_web_accounts().await? <= web.config.demo_funded_max {
         for command in demo_funding(&web, user) {

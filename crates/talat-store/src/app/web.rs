@@ -188,15 +188,24 @@ impl AuditRow {
 impl Store {
     // ---- customer accounts ----------------------------------------------------------------
 
-    /// Inserts an account; `None` if the email is taken (emails are stored lower-cased by the
-    /// caller). Returns the new id.
+    /// Inserts an account reading Thai; `None` if the email is taken (emails are stored
+    /// lower-cased by the caller). Returns the new id.
     pub async fn insert_web_account(&self, email: &str, password_hash: &str, user: UserId, created_ms: u64) -> Result<Option<u64>, StoreError> {
+        self.insert_web_account_in(email, password_hash, user, created_ms, "th").await
+    }
+
+    /// [`Store::insert_web_account`] with the account's language (`th` or `en`, checked by the
+    /// caller) in the same row.
+    pub async fn insert_web_account_in(&self, email: &str, password_hash: &str, user: UserId, created_ms: u64, lang: &str) -> Result<Option<u64>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query("INSERT INTO web_accounts (email, password_hash, totp_enabled, user_id, locked, created_ms) VALUES ($1, $2, 0, $3, 0, $4) ON CONFLICT DO NOTHING RETURNING id")
+        let row = sqlx::query(
+            "INSERT INTO web_accounts (email, password_hash, totp_enabled, user_id, locked, created_ms, lang) VALUES ($1, $2, 0, $3, 0, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+        )
             .bind(email)
             .bind(password_hash)
             .bind(i64::from(user.0))
             .bind(int(created_ms)?)
+            .bind(lang)
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
