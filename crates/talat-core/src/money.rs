@@ -114,7 +114,16 @@ impl GridStep {
     /// Whether `value` is a multiple of the step.
     #[inline]
     pub fn divides(&self, value: u64) -> bool {
-        value.wrapping_mul(self.inverse).rotate_right(self.shift) <= self.max_quotient
+        self.exact_quotient(value).is_some()
+    }
+
+    /// `value / step` if `value` is a multiple of the step, without dividing: for a multiple,
+    /// multiplying by the odd part's inverse and rotating out the power of two is the quotient;
+    /// for anything else the result lands above the largest possible quotient.
+    #[inline]
+    pub fn exact_quotient(&self, value: u64) -> Option<u64> {
+        let q = value.wrapping_mul(self.inverse).rotate_right(self.shift);
+        (q <= self.max_quotient).then_some(q)
     }
 }
 
@@ -216,6 +225,7 @@ mod tests {
                 x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 for value in [k, x, x - x % step, step.wrapping_mul(k), (x - x % step).wrapping_add(1), u64::MAX - k] {
                     assert_eq!(grid.divides(value), value % step == 0, "step {step} value {value}");
+                    assert_eq!(grid.exact_quotient(value), (value % step == 0).then(|| value / step), "step {step} value {value}");
                 }
             }
         }

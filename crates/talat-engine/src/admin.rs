@@ -69,7 +69,7 @@ impl Engine {
         }
         let notional_divisor = Engine::notional_divisor(base_scale, quote_scale, spec.price_scale).expect("exponent checked above");
         let market = MarketId(self.markets.len() as u16);
-        self.markets.push(MarketState::new(spec.clone(), base, quote, notional_divisor, None, Book::default()));
+        self.markets.push(MarketState::new(spec.clone(), base, quote, notional_divisor, None, Book::new(spec.price_step)));
         self.market_by_symbol.insert(spec.symbol.clone(), market);
         out.push(Event::MarketListed { market });
         Ok(())

@@ -3,10 +3,11 @@
 //! live levels; they are ordered by a `BTreeMap` (deterministic iteration, ~50 ns a search) that
 //! is touched only when a level appears or disappears.
 
+use crate::ladder::Ladder;
 use crate::orders::{Links, OrderStore, NIL};
-use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
+use talat_core::money::GridStep;
 use talat_core::{OrderId, Price, Side};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,8 +19,8 @@ pub struct Level {
     pub count: u32,
 }
 
-/// Price levels live in a slab; each side's `BTreeMap` orders price → level slot and a hash map
-/// finds a price's level without a tree search. A resting order knows its level slot, so
+/// Price levels live in a slab; each side's `BTreeMap` orders price → level slot and a
+/// [`Ladder`] finds a price's level without a tree search. A resting order knows its level slot, so
 /// filling, reducing or unlinking it costs no search, and the best price of each side is cached.
 ///
 /// A level that empties stays indexed (with `count == 0`) so that an order moving onto a recently
@@ -27,8 +28,9 @@ pub struct Level {
 /// every reader, dropped when the scan for a new best price passes them, and collected in one
 /// ordered pass once they outnumber twice the live levels of their side (and a floor of
 /// [`EMPTY_LEVELS_FLOOR`]), which bounds both their memory and that scan.
-#[derive(Default)]
 pub struct Book {
+    /// The market's price grid: a resting price's grid index keys the ladders.
+    grid: GridStep,
     levels: Vec<Level>,
     free_levels: Vec<u32>,
     /// Scratch for [`Book::level_emptied`]: the empty levels its scan passed. Always empty between calls.
@@ -47,19 +49,58 @@ pub const EMPTY_LEVELS_FLOOR: usize = 64;
 #[derive(Default)]
 struct SideIndex {
     ordered: BTreeMap<u64, u32>,
-    /// Lookup only, never iterated.
-    lookup: FxHashMap<u64, u32>,
+    /// Grid index → level slot. Lookup only, never iterated.
+    lookup: Ladder,
     best: Option<(u64, u32)>,
     live_levels: usize,
     empty_levels: usize,
 }
 
 impl Book {
+    /// An empty book for a market whose prices are multiples of `price_step`.
+    pub fn new(price_step: u64) -> Book {
+        Book {
+            grid: GridStep::new(price_step),
+            levels: Vec::new(),
+            free_levels: Vec::new(),
+            passed_empty: Vec::new(),
+            bids: SideIndex::default(),
+            asks: SideIndex::default(),
+            buy_stops: BTreeMap::new(),
+            sell_stops: BTreeMap::new(),
+        }
+    }
+
+    /// A resting price's position on the grid. Only grid prices are admitted, so anything else
+    /// here is a bug: crash rather than index a level under the wrong key.
+    #[inline]
+    fn grid_index(grid: &GridStep, price: u64) -> u64 {
+        grid.exact_quotient(price).expect("a resting price lies on its market's grid")
+    }
+
     #[inline]
     fn index(&self, side: Side) -> &SideIndex {
         match side {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
+        }
+    }
+
+    /// Starts loading a resting order's level (`NIL` and unknown slots are ignored).
+    #[inline]
+    pub fn prefetch_level(&self, slot: u32) {
+        if let Some(level) = self.levels.get(slot as usize) {
+            crate::prefetch::read(level);
+        }
+    }
+
+    /// Starts loading the level at `price` on `side`, if there is one, for an order about to
+    /// rest there. Off-grid prices (refused later) are ignored.
+    #[inline]
+    pub fn prefetch_level_at(&self, side: Side, price: Price) {
+        let Some(grid_index) = self.grid.exact_quotient(price.0) else { return };
+        if let Some(slot) = self.index(side).lookup.get(grid_index) {
+            self.prefetch_level(slot);
         }
     }
 
@@ -110,8 +151,9 @@ impl Book {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let slot = match index.lookup.get(&price) {
-            Some(&slot) => {
+        let grid_index = Self::grid_index(&self.grid, price);
+        let slot = match index.lookup.get(grid_index) {
+            Some(slot) => {
                 if self.levels[slot as usize].count == 0 {
                     index.empty_levels -= 1;
                     index.live_levels += 1;
@@ -132,7 +174,7 @@ impl Book {
                     }
                 };
                 index.ordered.insert(price, slot);
-                index.lookup.insert(price, slot);
+                index.lookup.insert(grid_index, slot);
                 index.live_levels += 1;
                 slot
             }
@@ -179,7 +221,7 @@ impl Book {
             // Bounded by the side's empty levels, themselves bounded (see the type's documentation).
             for (passed_price, passed_slot) in passed.drain(..) {
                 index.ordered.remove(&passed_price);
-                index.lookup.remove(&passed_price);
+                index.lookup.remove(Self::grid_index(&self.grid, passed_price));
                 self.free_levels.push(passed_slot);
                 index.empty_levels -= 1;
             }
@@ -198,17 +240,18 @@ impl Book {
         let levels = &self.levels;
         let free_levels = &mut self.free_levels;
         let lookup = &mut index.lookup;
+        let grid = &self.grid;
         index.ordered.retain(|price, slot| {
             let keep = levels[*slot as usize].count > 0;
             if !keep {
                 free_levels.push(*slot);
-                lookup.remove(price);
+                lookup.remove(Self::grid_index(grid, *price));
             }
             keep
         });
         index.empty_levels = 0;
         debug_assert_eq!(index.ordered.len(), index.live_levels);
-        debug_assert_eq!(index.lookup.len(), index.live_levels);
+        debug_assert_eq!(index.lookup.indexed(), index.live_levels);
     }
 
     /// Appends the order in `slot` to the back of its price level.

@@ -73,6 +73,15 @@ impl Ledger {
         self.balances[user.index() * self.stride + asset.index()]
     }
 
+    /// Starts loading a balance the caller will read soon (see [`crate::prefetch`]); an unknown
+    /// user or asset is ignored.
+    #[inline]
+    pub fn prefetch(&self, user: UserId, asset: AssetId) {
+        if user.index() < self.users && asset.index() < self.stride {
+            crate::prefetch::read(&self.balances[user.index() * self.stride + asset.index()]);
+        }
+    }
+
     #[inline]
     pub fn available(&self, user: UserId, asset: AssetId) -> u64 {
         self.balance(user, asset).available

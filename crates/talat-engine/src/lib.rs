@@ -18,9 +18,12 @@
 
 pub mod book;
 pub mod estimate;
+mod id_index;
 pub mod invariants;
+mod ladder;
 pub mod ledger;
 pub mod orders;
+mod prefetch;
 pub mod snapshot;
 
 mod admin;
@@ -259,6 +262,7 @@ impl Engine {
         // Time never runs backwards inside the engine, whatever the sequencer's clock did.
         self.last_ts_ms = self.last_ts_ms.max(input.ts_ms);
         let first_event = out.len();
+        self.prefetch(&input.command);
         let result = self.dispatch(&input.command, out);
         if let Err(reason) = result {
             debug_assert_eq!(out.len(), first_event, "a rejected command must emit nothing else");
@@ -268,6 +272,32 @@ impl Engine {
             if let Err(violation) = self.check_invariants() {
                 panic!("engine invariant broken after seq {}: {violation} (command {:?})", input.seq, input.command);
             }
+        }
+    }
+
+    /// Starts loading what an order command reads first — its user, the order's index bucket or
+    /// the balance it holds from — so that those cache misses overlap rather than follow one
+    /// another (with 100 k users and a million orders, each is a miss). Changes nothing.
+    #[inline]
+    fn prefetch(&self, command: &Command) {
+        let user = match command {
+            Command::PlaceOrder(new) => {
+                if let Some(m) = self.markets.get(new.market.index()) {
+                    self.ledger.prefetch(new.user, m.held_asset(new.side));
+                    if let talat_core::OrderKind::Limit { price, .. } = new.kind {
+                        m.book.prefetch_level_at(new.side, price);
+                    }
+                }
+                new.user
+            }
+            Command::AmendOrder { user, order, .. } | Command::CancelOrder { user, order } => {
+                self.orders.prefetch_id(*order);
+                *user
+            }
+            _ => return,
+        };
+        if let Some(hot) = self.users_hot.get(user.index()) {
+            prefetch::read(hot);
         }
     }
 

@@ -6,7 +6,7 @@
 //! neighbours' 16-byte links, not their whole orders (with a million resting orders, each of
 //! those is a cache miss).
 
-use rustc_hash::FxHashMap;
+use crate::id_index::IdIndex;
 use talat_core::money::{div_ceil_u128, div_floor_u128, notional_scaled, FEE_PPM_ONE};
 use talat_core::{ClientId, MarketId, OrderId, Price, Qty, Side, StpMode, UserId};
 
@@ -120,7 +120,7 @@ pub struct OrderStore {
     slots: Vec<Option<Order>>,
     links: Vec<Links>,
     free: Vec<u32>,
-    by_id: FxHashMap<OrderId, u32>,
+    by_id: IdIndex,
 }
 
 impl OrderStore {
@@ -148,14 +148,13 @@ impl OrderStore {
                 (self.slots.len() - 1) as u32
             }
         };
-        let previous = self.by_id.insert(id, slot);
-        assert!(previous.is_none(), "order id reused");
+        self.by_id.insert(id, slot);
         slot
     }
 
     pub fn remove(&mut self, slot: u32) -> Order {
         let order = self.slots[slot as usize].take().expect("removing a free slot");
-        let removed = self.by_id.remove(&order.id);
+        let removed = self.by_id.remove(order.id);
         debug_assert_eq!(removed, Some(slot));
         self.free.push(slot);
         order
@@ -163,7 +162,19 @@ impl OrderStore {
 
     #[inline]
     pub fn slot_of(&self, id: OrderId) -> Option<u32> {
-        self.by_id.get(&id).copied()
+        self.by_id.get(id)
+    }
+
+    /// Starts loading the index bucket of `id` (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch_id(&self, id: OrderId) {
+        self.by_id.prefetch(id);
+    }
+
+    /// Starts loading the queue links of `slot`.
+    #[inline]
+    pub fn prefetch_links(&self, slot: u32) {
+        crate::prefetch::read(&self.links[slot as usize]);
     }
 
     #[inline]

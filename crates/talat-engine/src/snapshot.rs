@@ -259,18 +259,21 @@ impl Engine {
                 return Err(malformed("a market with a zero price or quantity step"));
             }
             for o in ms.bids.iter().chain(&ms.asks).chain(&ms.buy_stops).chain(&ms.sell_stops) {
-                if !seen_ids.insert(o.id) || o.id.0 >= snap.next_order_id {
+                if !seen_ids.insert(o.id) || o.id.0 == 0 || o.id.0 >= snap.next_order_id {
                     return Err(malformed("an order id is repeated or not yet issued"));
                 }
             }
             if ms.bids.iter().chain(&ms.asks).any(|o| o.open_qty.0 == 0 || o.price.0 == 0) {
                 return Err(malformed("a resting order with no quantity or price"));
             }
+            if ms.bids.iter().chain(&ms.asks).any(|o| o.price.0 % ms.spec.price_step != 0) {
+                return Err(malformed("a resting price off the market's grid"));
+            }
             let base = *engine.asset_by_code.get(&ms.spec.base).ok_or_else(|| malformed("market of an unlisted asset"))?;
             let quote = *engine.asset_by_code.get(&ms.spec.quote).ok_or_else(|| malformed("market of an unlisted asset"))?;
             let notional_divisor = Engine::notional_divisor(engine.assets[base.index()].scale, engine.assets[quote.index()].scale, ms.spec.price_scale)
                 .ok_or_else(|| malformed("market scales"))?;
-            let mut book = Book::default();
+            let mut book = Book::new(ms.spec.price_step);
             for o in ms.bids.into_iter().chain(ms.asks) {
                 check_user(&o, engine.users.len())?;
                 let slot = orders.insert(o.into_order(market, OrderState::Resting));

@@ -290,11 +290,19 @@ impl Engine {
     pub(crate) fn amend_order(&mut self, user: UserId, id: OrderId, price: Option<Price>, qty: Option<Qty>, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
+        self.orders.prefetch_links(slot);
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
         }
         let market = o.market;
+        if let Some(m) = self.markets.get(market.index()) {
+            self.ledger.prefetch(user, m.held_asset(o.side));
+            m.book.prefetch_level(o.level);
+            if let Some(new_price) = price {
+                m.book.prefetch_level_at(o.side, new_price);
+            }
+        }
         let m = self.check_trading_allowed(user, market)?;
         match m.spec.mode {
             TradingMode::CancelOnly => return Err(RejectReason::CancelOnlyMode),
@@ -365,9 +373,14 @@ impl Engine {
     pub(crate) fn cancel_order(&mut self, user: UserId, id: OrderId, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
+        self.orders.prefetch_links(slot);
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
+        }
+        if let Some(m) = self.markets.get(o.market.index()) {
+            self.ledger.prefetch(user, m.held_asset(o.side));
+            m.book.prefetch_level(o.level);
         }
         if self.maintenance {
             return Err(RejectReason::Maintenance);
