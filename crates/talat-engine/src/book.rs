@@ -104,6 +104,13 @@ impl Book {
         }
     }
 
+    /// Whether the ladder finds exactly the levels the ordered index holds (an invariant).
+    pub fn lookup_agrees(&self, side: Side) -> bool {
+        let index = self.index(side);
+        index.lookup.indexed() == index.ordered.len()
+            && index.ordered.iter().all(|(&price, &slot)| self.grid.exact_quotient(price).and_then(|i| index.lookup.get(i)) == Some(slot))
+    }
+
     /// Non-empty levels of one side, best first.
     pub fn levels(&self, side: Side) -> Box<dyn Iterator<Item = &Level> + '_> {
         let level = move |(_, &slot): (&u64, &u32)| &self.levels[slot as usize];

@@ -78,6 +78,7 @@ impl Engine {
             for side in [Side::Buy, Side::Sell] {
                 let (live, empty) = (m.book.level_count(side), m.book.empty_level_count(side));
                 ensure!(live == m.book.levels(side).count(), "market {} miscounts its live levels", m.spec.symbol);
+                ensure!(m.book.lookup_agrees(side), "market {}'s price ladder disagrees with its level index", m.spec.symbol);
                 ensure!(empty <= (2 * live).max(crate::book::EMPTY_LEVELS_FLOOR), "market {} keeps {empty} empty levels", m.spec.symbol);
                 let first = m.book.levels(side).next().map(|l| Price(l.price));
                 ensure!(m.book.best(side) == first, "market {} caches a stale best {:?} price", m.spec.symbol, side);
@@ -92,6 +93,9 @@ impl Engine {
             }
         }
         ensure!(on_books == self.orders.len(), "{} live orders but {on_books} on books and stop lists", self.orders.len());
+        for (slot, o) in self.orders.iter() {
+            ensure!(self.orders.slot_of(o.id) == Some(slot), "order {} is not found by its id", o.id);
+        }
         Ok(())
     }
 
