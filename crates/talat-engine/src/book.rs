@@ -104,6 +104,19 @@ impl Book {
         }
     }
 
+    /// Starts loading the links of the last order at `price` on `side`, which an order joining
+    /// that level writes; the level itself was prefetched earlier (`prefetch_level_at`).
+    #[inline]
+    pub fn prefetch_tail_at(&self, side: Side, price: Price, orders: &OrderStore) {
+        let Some(grid_index) = self.grid.exact_quotient(price.0) else { return };
+        if let Some(slot) = self.index(side).lookup.get(grid_index) {
+            let tail = self.levels[slot as usize].tail;
+            if tail != NIL {
+                orders.prefetch_links(tail);
+            }
+        }
+    }
+
     /// Whether the ladder finds exactly the levels the ordered index holds (an invariant).
     pub fn lookup_agrees(&self, side: Side) -> bool {
         let index = self.index(side);

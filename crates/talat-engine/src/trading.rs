@@ -351,13 +351,14 @@ impl Engine {
         }
 
         // ---- validated: mutate from here on ----
-        let (old_price, old_qty, old_held, post_only) = (o.price, o.open_qty, o.held, o.post_only);
+        let (old_price, old_qty, old_held, post_only, side) = (o.price, o.open_qty, o.held, o.post_only, o.side);
         let kept_priority = new_price == old_price && new_qty <= old_qty;
         let book = &mut self.markets[market.index()].book;
         if kept_priority {
             let level = self.orders.get(slot).level;
             book.reduce_level(level, old_qty.0 - new_qty.0);
         } else {
+            book.prefetch_tail_at(side, new_price, &self.orders);
             book.unlink(&mut self.orders, slot);
         }
         let o = self.orders.get_mut(slot);

@@ -211,8 +211,14 @@ mod tests {
         // A restart into a halted market: the new run cannot clear the old quotes until it reopens.
         bot.abort();
         let _ = bot.await;
-        let left = until(&gateway, maker, "quotes left by the stopped run", |q| !q.is_empty()).await;
+        until(&gateway, maker, "quotes left by the stopped run", |q| !q.is_empty()).await;
+        // Read the book only once the halt has committed: a cancel the stopped run still had in
+        // flight then either ran before the halt or is refused by it (reading before the halt
+        // let such a cancel land after the read, and the comparison below failed).
         set_mode(&gateway, TradingMode::Halted).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let left = maker_quotes(&gateway, maker);
+        assert!(!left.is_empty(), "the stopped run left quotes on the halted book");
         let bot = tokio::spawn(run(Arc::clone(&gateway), config));
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(maker_quotes(&gateway, maker), left, "a halted book stays as it was");
