@@ -117,6 +117,11 @@ impl Book {
         }
     }
 
+    /// The price step the ladders index by (an invariant: the market's own).
+    pub fn price_step(&self) -> u64 {
+        self.grid.step()
+    }
+
     /// Whether the ladder finds exactly the levels the ordered index holds (an invariant).
     pub fn lookup_agrees(&self, side: Side) -> bool {
         let index = self.index(side);

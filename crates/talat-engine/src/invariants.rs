@@ -75,6 +75,7 @@ impl Engine {
             }
             ensure!(m.band() == m.compute_band(), "market {} caches a stale price band", m.spec.symbol);
             ensure!(m.price_grid.step() == m.spec.price_step && m.qty_grid.step() == m.spec.qty_step, "market {} caches a stale grid", m.spec.symbol);
+            ensure!(m.book.price_step() == m.spec.price_step, "market {}'s book indexes a stale price step", m.spec.symbol);
             for side in [Side::Buy, Side::Sell] {
                 let (live, empty) = (m.book.level_count(side), m.book.empty_level_count(side));
                 ensure!(live == m.book.levels(side).count(), "market {} miscounts its live levels", m.spec.symbol);
