@@ -103,7 +103,9 @@ impl<S: Storage> Admission<S> {
     }
 
     /// Takes up to `max_commands` commands, highest-priority lane first, plus every control
-    /// request. Sleeps up to `idle_wait` if there is nothing at all.
+    /// request. Sleeps up to `idle_wait` if there is nothing at all. Once there is work, and
+    /// unless a full batch already waits, lets more arrive until `not_before` (the pacing of
+    /// group commits: see [`crate::SequencerConfig::gather_us`]).
     pub(crate) fn drain(
         &self,
         max_commands: usize,
@@ -111,7 +113,7 @@ impl<S: Storage> Admission<S> {
         completers: &mut Vec<Completer>,
         controls: &mut Vec<Control<S>>,
         idle_wait: Duration,
-        gather: Duration,
+        not_before: Option<Instant>,
     ) -> Drained {
         assert!(max_commands >= 1);
         let mut queues = self.lock();
@@ -126,6 +128,7 @@ impl<S: Storage> Admission<S> {
             queues = self.wake.wait_timeout(queues, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
             queues.idle = false;
         }
+        let gather = not_before.map_or(Duration::ZERO, |at| at.saturating_duration_since(Instant::now()));
         if !gather.is_zero() && queues.closed.is_none() && queues.lanes.iter().map(|l| l.len()).sum::<usize>() < max_commands {
             // Let more arrive before this group commit (submitters do not wake a busy thread).
             drop(queues);

@@ -89,9 +89,11 @@ pub struct SequencerConfig {
     pub idle_wait_ms: u64,
     /// Bound on pending control requests (replication readers and the like).
     pub max_pending_controls: usize,
-    /// Once work arrives, wait this long for more before committing, unless a full batch is
-    /// already waiting (0: commit at once). Fewer, larger group commits spend less CPU on
-    /// fdatasync per command, at the price of this much added latency.
+    /// Pacing of group commits: one starts no sooner than this long after the previous one
+    /// started, unless a full batch already waits (0: commit at once). Under a steady stream this
+    /// bounds the fdatasyncs to one per `gather_us` — fewer, larger group commits spend less CPU
+    /// per command — at the price of at most this much added latency; a command arriving after a
+    /// quiet spell longer than it commits at once.
     pub gather_us: u64,
 }
 

@@ -167,6 +167,8 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
     let mut guard = CloseOnUnwind { admission: &admission, armed: true };
     let idle_wait = Duration::from_millis(config.idle_wait_ms);
     let gather = Duration::from_micros(config.gather_us);
+    // When the last group commit started: the next one starts no sooner than `gather` after it.
+    let mut last_commit_at: Option<Instant> = None;
     let mut commands = Vec::with_capacity(config.max_batch_commands);
     let mut completers = Vec::with_capacity(config.max_batch_commands);
     let mut controls = Vec::new();
@@ -179,13 +181,15 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
         // With batches waiting for the standby, look at the lanes without sleeping: the next
         // wait is for the standby, below.
         let idle = if waiting.is_empty() { idle_wait } else { Duration::ZERO };
-        let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle, gather);
+        let not_before = last_commit_at.filter(|_| !gather.is_zero()).map(|at| at + gather);
+        let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle, not_before);
         for control in controls.drain(..) {
             control(&mut node);
         }
         let mut result = Ok(());
         let committed_now = !commands.is_empty();
         if committed_now {
+            last_commit_at = Some(Instant::now());
             let mut outcomes = Vec::with_capacity(commands.len());
             match node.committer.commit_unacknowledged(&mut commands, &mut outcomes) {
                 Ok(batch) => {

@@ -16,6 +16,11 @@ use talat_gateway::read::ReadModel;
 use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
 use tokio::signal::unix::SignalKind;
 
+/// One group commit per millisecond at most: at 12 k requests/s offered on the 2-core VM, the
+/// server's CPU per answered request (followers caught up) fell from 141-146 µs to 130-133 µs
+/// and place p99 from 90-155 ms to 41-66 ms (three alternated pairs), for at most 1 ms added.
+pub const DEFAULT_SEQUENCER_GATHER_US: u64 = 1_000;
+
 /// `talat.toml`: every key optional.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -27,7 +32,8 @@ pub struct ServeConfig {
     /// Longest time the store's journal follower holds commands to write them in one
     /// transaction (unless a reader waits for them); 0 writes whatever is there at once.
     pub store_gather_ms: u64,
-    /// The sequencer waits this long for more commands before each group commit (0: none).
+    /// Group commits start at most once per this many µs under a steady stream (0: at once);
+    /// see `SequencerConfig::gather_us`.
     pub sequencer_gather_us: u64,
     pub api: ApiConfig,
     pub demo: DemoConfig,
@@ -64,7 +70,7 @@ impl Default for ServeConfig {
             data_dir: None,
             store_url: None,
             store_gather_ms: talat_gateway::projection::DEFAULT_GATHER_MS,
-            sequencer_gather_us: 0,
+            sequencer_gather_us: DEFAULT_SEQUENCER_GATHER_US,
             api: ApiConfig::default(),
             demo: DemoConfig::default(),
             require_staff_2fa: None,
