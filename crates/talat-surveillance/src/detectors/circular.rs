@@ -92,6 +92,15 @@ impl Graph {
     fn walk(&self, to: UserId, max_edges: usize, path: &mut Vec<UserId>, found: &mut Vec<Vec<UserId>>) {
         let here = *path.last().expect("the path starts with its origin");
         let Some(next) = self.out.get(&here) else { return };
+        if path.len() >= max_edges {
+            // No room for another edge: only the closing one counts, and a set holds it at most
+            // once. The same finding as the loop below, without visiting every counterparty at
+            // the deepest level (the bulk of the search: up to MAX_COUNTERPARTIES^max_edges).
+            if path.len() >= 2 && next.contains(&to) {
+                found.push(path.clone());
+            }
+            return;
+        }
         for &n in next {
             if n == to && path.len() >= 2 {
                 found.push(path.clone());
@@ -177,6 +186,53 @@ impl Detector for Circular {
                 trades: ctx.trades_of(*market, from, trade.ts_ms, &group).into_iter().filter(|t| group.contains(&t.buyer) && group.contains(&t.seller)).collect(),
             }));
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The search as first written: every counterparty visited at every level, the deepest too.
+    fn paths_back_visiting_every_edge(graph: &Graph, from: UserId, to: UserId, max_edges: usize) -> Vec<Vec<UserId>> {
+        fn walk(graph: &Graph, to: UserId, max_edges: usize, path: &mut Vec<UserId>, found: &mut Vec<Vec<UserId>>) {
+            let here = *path.last().expect("non-empty");
+            let Some(next) = graph.out.get(&here) else { return };
+            for &n in next {
+                if n == to && path.len() >= 2 {
+                    found.push(path.clone());
+                } else if n != to && !path.contains(&n) && path.len() < max_edges && graph.small_circle(n) {
+                    path.push(n);
+                    walk(graph, to, max_edges, path, found);
+                    path.pop();
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(graph, to, max_edges, &mut vec![from], &mut found);
+        found
+    }
+
+    proptest! {
+        #[test]
+        fn the_pruned_search_finds_the_same_paths_in_the_same_order(
+            trades in proptest::collection::vec((0u32..10, 0u32..10, 1u64..5), 0..120),
+            max_edges in 2usize..6,
+        ) {
+            let mut graph = Graph::default();
+            for (i, &(seller, buyer, qty)) in trades.iter().enumerate() {
+                if seller != buyer {
+                    graph.add(i as u64, UserId(seller), UserId(buyer), qty);
+                }
+            }
+            for from in 0..10 {
+                for to in 0..10 {
+                    let (from, to) = (UserId(from), UserId(to));
+                    prop_assert_eq!(graph.paths_back(from, to, max_edges), paths_back_visiting_every_edge(&graph, from, to, max_edges));
+                }
+            }
         }
     }
 }
