@@ -3,7 +3,8 @@
 //! `null` and `""` meaning "not given" for optional fields and unknown keys ignored. Values keep
 //! their raw JSON token so decimals are read exactly.
 
-use serde_json::value::RawValue;
+mod members;
+
 use std::collections::HashMap;
 use talat_gateway::decimal::{self, DecimalError};
 use talat_gateway::error::ApiError;
@@ -15,6 +16,29 @@ const PARAMS_MAX: usize = 64;
 pub struct Params {
     /// key → raw JSON token (query values are stored as JSON strings).
     values: HashMap<String, String>,
+}
+
+/// A JSON object body's members, refused if a key appears twice in any object of it (see
+/// `talat_gateway::strict_json`), if it is not one object, or if it has too many members — in
+/// that order, as the body reads.
+fn body_members(text: &str) -> Result<Vec<(String, &serde_json::value::RawValue)>, ApiError> {
+    let twice = |key: String| ApiError::invalid_json(format!("the key {key} appears twice"));
+    let general_check = || talat_gateway::strict_json::duplicate_key(text.as_bytes());
+    let (list, nested) = match members::read(text, PARAMS_MAX) {
+        Ok(members::Read::Members { list, nested }) => (list, nested),
+        Ok(members::Read::Duplicate(key)) => return Err(twice(key)),
+        // A key twice inside a nested value may come before what broke the parse.
+        Err(e) => return Err(general_check().map_or_else(|| ApiError::invalid_json(format!("expected a JSON object ({e})")), twice)),
+    };
+    if nested || list.len() > PARAMS_MAX {
+        if let Some(key) = general_check() {
+            return Err(twice(key));
+        }
+    }
+    if list.len() > PARAMS_MAX {
+        return Err(ApiError::invalid_parameter("too many parameters"));
+    }
+    Ok(list)
 }
 
 impl Params {
@@ -31,16 +55,8 @@ impl Params {
         }
         let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid_json("the body is not UTF-8"))?;
         if !text.trim().is_empty() {
-            if let Some(key) = talat_gateway::strict_json::duplicate_key(body) {
-                return Err(ApiError::invalid_json(format!("the key {key} appears twice")));
-            }
-            let object: HashMap<String, Box<RawValue>> =
-                serde_json::from_str(text).map_err(|e| ApiError::invalid_json(format!("expected a JSON object ({e})")))?;
-            if object.len() > PARAMS_MAX {
-                return Err(ApiError::invalid_parameter("too many parameters"));
-            }
-            for (key, raw) in object {
-                values.insert(key, raw.get().to_string());
+            for (key, raw) in body_members(text)? {
+                values.insert(key, raw.get().to_owned());
             }
         }
         Ok(Params { values })
@@ -136,6 +152,7 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn query_and_body_merge_with_nulls_and_empties_as_absent() {
@@ -172,5 +189,54 @@ mod tests {
         assert_eq!(percent_decode("a%20b+c%2"), "a b c%2");
         assert_eq!(percent_decode("%E0%B8%95"), "ต");
         assert_eq!(percent_decode("%éé"), "%éé");
+    }
+
+    /// How bodies were read before the one-pass reader: the general duplicate check on every
+    /// body, then a map of raw values.
+    fn body_members_two_passes(text: &str) -> Result<HashMap<String, String>, ApiError> {
+        if let Some(key) = talat_gateway::strict_json::duplicate_key(text.as_bytes()) {
+            return Err(ApiError::invalid_json(format!("the key {key} appears twice")));
+        }
+        let object: HashMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_str(text).map_err(|e| ApiError::invalid_json(format!("expected a JSON object ({e})")))?;
+        if object.len() > PARAMS_MAX {
+            return Err(ApiError::invalid_parameter("too many parameters"));
+        }
+        Ok(object.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect())
+    }
+
+    /// JSON-ish text from a few keys and values, nested at times, broken at times.
+    fn body() -> impl Strategy<Value = String> {
+        let key = prop_oneof![Just("a"), Just("b"), Just("sym"), Just("amt"), Just("x\\u0061")].prop_map(|k| format!("\"{k}\""));
+        let leaf = prop_oneof![Just("1".to_string()), Just("\"s\"".to_string()), Just("null".to_string()), Just("1e-05".to_string())];
+        let value = leaf.prop_recursive(2, 12, 4, move |inner| {
+            let key = prop_oneof![Just("\"a\""), Just("\"b\"")];
+            prop_oneof![
+                proptest::collection::vec((key, inner.clone()), 0..4)
+                    .prop_map(|m| format!("{{{}}}", m.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(","))),
+                proptest::collection::vec(inner, 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+            ]
+        });
+        // `unique`: every key distinct, so that more members than are read can appear.
+        (proptest::collection::vec((key, value), 0..70), any::<bool>(), 0usize..4, any::<usize>()).prop_map(|(members, unique, damage, at)| {
+            let key_of = |i: usize, k: &String| if unique { format!("\"k{i}\"") } else { k.clone() };
+            let text = format!("{{{}}}", members.iter().enumerate().map(|(i, (k, v))| format!("{}:{v}", key_of(i, k))).collect::<Vec<_>>().join(","));
+            let at = at % (text.len() + 1);
+            match damage {
+                0 => text[..at].to_string(),
+                1 => format!("{}]{}", &text[..at], &text[at..]),
+                _ => text,
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_refuses_and_reads_as_the_two_passes_did(text in body()) {
+            // A blank body is never read as an object (`Params::parse` skips it).
+            proptest::prop_assume!(!text.trim().is_empty());
+            let one = body_members(&text).map(|list| list.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect::<HashMap<_, _>>()).map_err(|e| (e.code, e.message.into_owned()));
+            proptest::prop_assert_eq!(one, body_members_two_passes(&text).map_err(|e| (e.code, e.message.into_owned())));
+        }
     }
 }
