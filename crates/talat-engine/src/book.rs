@@ -98,18 +98,22 @@ impl Book {
     /// rest there. Off-grid prices (refused later) are ignored.
     #[inline]
     pub fn prefetch_level_at(&self, side: Side, price: Price) {
-        let Some(grid_index) = self.grid.exact_quotient(price.0) else { return };
-        if let Some(slot) = self.index(side).lookup.get(grid_index) {
+        if let Some(slot) = self.level_at(side, price.0) {
             self.prefetch_level(slot);
         }
+    }
+
+    /// The level slot resting at `price` on `side`, if any; `None` too for a price off the grid.
+    #[inline]
+    fn level_at(&self, side: Side, price: u64) -> Option<u32> {
+        self.grid.exact_quotient(price).and_then(|grid_index| self.index(side).lookup.get(grid_index))
     }
 
     /// Starts loading the links of the last order at `price` on `side`, which an order joining
     /// that level writes; the level itself was prefetched earlier (`prefetch_level_at`).
     #[inline]
     pub fn prefetch_tail_at(&self, side: Side, price: Price, orders: &OrderStore) {
-        let Some(grid_index) = self.grid.exact_quotient(price.0) else { return };
-        if let Some(slot) = self.index(side).lookup.get(grid_index) {
+        if let Some(slot) = self.level_at(side, price.0) {
             let tail = self.levels[slot as usize].tail;
             if tail != NIL {
                 orders.prefetch_links(tail);
@@ -125,8 +129,7 @@ impl Book {
     /// Whether the ladder finds exactly the levels the ordered index holds (an invariant).
     pub fn lookup_agrees(&self, side: Side) -> bool {
         let index = self.index(side);
-        index.lookup.indexed() == index.ordered.len()
-            && index.ordered.iter().all(|(&price, &slot)| self.grid.exact_quotient(price).and_then(|i| index.lookup.get(i)) == Some(slot))
+        index.lookup.indexed() == index.ordered.len() && index.ordered.iter().all(|(&price, &slot)| self.level_at(side, price) == Some(slot))
     }
 
     /// Non-empty levels of one side, best first.
