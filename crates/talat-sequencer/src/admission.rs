@@ -38,8 +38,8 @@ pub(crate) struct Admission<S: Storage> {
 /// What the sequencer found when it asked for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Drained {
-    /// Commands and/or controls were taken.
-    Work,
+    /// Commands and/or controls were taken; `paced` if the drain waited for its window first.
+    Work { paced: bool },
     /// Nothing arrived within the idle wait.
     Idle,
     /// Admission is closed and every queue is empty: the sequencer may exit.
@@ -129,7 +129,8 @@ impl<S: Storage> Admission<S> {
             queues.idle = false;
         }
         let gather = not_before.map_or(Duration::ZERO, |at| at.saturating_duration_since(Instant::now()));
-        if !gather.is_zero() && queues.closed.is_none() && queues.lanes.iter().map(|l| l.len()).sum::<usize>() < max_commands {
+        let paced = !gather.is_zero() && queues.closed.is_none() && queues.lanes.iter().map(|l| l.len()).sum::<usize>() < max_commands;
+        if paced {
             // Let more arrive before this group commit (submitters do not wake a busy thread).
             drop(queues);
             std::thread::sleep(gather);
@@ -149,7 +150,7 @@ impl<S: Storage> Admission<S> {
             debug_assert!(queues.closed.is_some());
             Drained::Closed
         } else {
-            Drained::Work
+            Drained::Work { paced }
         }
     }
 

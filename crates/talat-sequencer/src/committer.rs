@@ -76,6 +76,8 @@ pub struct CommitStats {
     pub checkpoint_hash_us: u64,
     /// Time it spent copying the state for snapshots (the writing is on another thread).
     pub snapshot_copy_us: u64,
+    /// Group commits that waited out the pacing window (`SequencerConfig::gather_us`) first.
+    pub paced_batches: u64,
 }
 
 pub(crate) struct Committer<S: Storage> {
@@ -144,6 +146,10 @@ impl<S: Storage> Committer<S> {
 
     pub(crate) fn stats(&self) -> CommitStats {
         self.stats
+    }
+
+    pub(crate) fn note_paced(&mut self) {
+        self.stats.paced_batches += 1;
     }
 
     pub(crate) fn epoch(&self) -> u32 {

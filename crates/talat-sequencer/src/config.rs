@@ -95,6 +95,10 @@ pub struct SequencerConfig {
     /// per command — at the price of at most this much added latency; a command arriving after a
     /// quiet spell longer than it commits at once.
     pub gather_us: u64,
+    /// Pacing applies only after a group commit that held at least this many commands (the idea
+    /// of PostgreSQL's `commit_siblings`): a lone client whose every commit holds its one
+    /// command is never made to wait, while a busy stream, whose commits hold several, is paced.
+    pub gather_min_commands: usize,
 }
 
 impl Default for SequencerConfig {
@@ -108,6 +112,7 @@ impl Default for SequencerConfig {
             idle_wait_ms: 50,
             max_pending_controls: 64,
             gather_us: 0,
+            gather_min_commands: 2,
         }
     }
 }
@@ -125,6 +130,7 @@ impl SequencerConfig {
 
     pub(crate) fn assert_valid(&self, journal: &JournalConfig) {
         assert!(self.gather_us <= GATHER_MAX_US, "gather_us must be at most {GATHER_MAX_US}");
+        assert!(self.gather_min_commands >= 1, "gather_min_commands must be at least 1");
         for capacity in self.lane_capacities() {
             assert!((1..=LANE_CAPACITY_MAX).contains(&capacity), "lane capacities must be in 1..={LANE_CAPACITY_MAX}");
         }

@@ -167,8 +167,8 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
     let mut guard = CloseOnUnwind { admission: &admission, armed: true };
     let idle_wait = Duration::from_millis(config.idle_wait_ms);
     let gather = Duration::from_micros(config.gather_us);
-    // When the last group commit started: the next one starts no sooner than `gather` after it.
-    let mut last_commit_at: Option<Instant> = None;
+    // When the last group commit started, and how many commands it held (see `pace_until`).
+    let mut last_commit: Option<(Instant, usize)> = None;
     let mut commands = Vec::with_capacity(config.max_batch_commands);
     let mut completers = Vec::with_capacity(config.max_batch_commands);
     let mut controls = Vec::new();
@@ -181,15 +181,19 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
         // With batches waiting for the standby, look at the lanes without sleeping: the next
         // wait is for the standby, below.
         let idle = if waiting.is_empty() { idle_wait } else { Duration::ZERO };
-        let not_before = last_commit_at.filter(|_| !gather.is_zero()).map(|at| at + gather);
+        let not_before = pace_until(last_commit, gather, config.gather_min_commands);
         let drained = admission.drain(max, &mut commands, &mut completers, &mut controls, idle, not_before);
+        // A drain that found only controls may have waited too, but it commits nothing.
+        if drained == (Drained::Work { paced: true }) && !commands.is_empty() {
+            node.committer.note_paced();
+        }
         for control in controls.drain(..) {
             control(&mut node);
         }
         let mut result = Ok(());
         let committed_now = !commands.is_empty();
         if committed_now {
-            last_commit_at = Some(Instant::now());
+            last_commit = Some((Instant::now(), commands.len()));
             let mut outcomes = Vec::with_capacity(commands.len());
             match node.committer.commit_unacknowledged(&mut commands, &mut outcomes) {
                 Ok(batch) => {
@@ -230,6 +234,14 @@ fn run<S: Storage>(mut node: Node<S>, admission: Arc<Admission<S>>, config: Sequ
     }
 }
 
+/// When the next group commit may start: `gather` after the last one started, if that one held
+/// at least `min_commands` commands (others were arriving alongside it, so waiting gathers
+/// more); otherwise at once: a lone client's commands each commit without waiting.
+fn pace_until(last_commit: Option<(Instant, usize)>, gather: Duration, min_commands: usize) -> Option<Instant> {
+    let (started_at, commands) = last_commit?;
+    (!gather.is_zero() && commands >= min_commands).then(|| started_at + gather)
+}
+
 /// Answers the waiting batches, oldest first, that the standby holds; with `must_wait`, waits
 /// for the oldest one first (bounded by the replication gate's policy).
 fn acknowledge_ready<S: Storage>(node: &mut Node<S>, waiting: &mut VecDeque<Waiting>, mut must_wait: bool) -> Result<(), CommitError> {
@@ -248,4 +260,22 @@ fn acknowledge_ready<S: Storage>(node: &mut Node<S>, waiting: &mut VecDeque<Wait
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pace_until;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn only_a_commit_with_siblings_paces_the_next() {
+        let at = Instant::now();
+        let gather = Duration::from_millis(1);
+        assert_eq!(pace_until(None, gather, 2), None, "the first commit never waits");
+        assert_eq!(pace_until(Some((at, 1)), gather, 2), None, "a lone command's commit does not pace");
+        assert_eq!(pace_until(Some((at, 2)), gather, 2), Some(at + gather));
+        assert_eq!(pace_until(Some((at, 500)), gather, 2), Some(at + gather));
+        assert_eq!(pace_until(Some((at, 1)), gather, 1), Some(at + gather), "a minimum of 1 paces after every commit");
+        assert_eq!(pace_until(Some((at, 500)), Duration::ZERO, 2), None, "no window, no pacing");
+    }
 }

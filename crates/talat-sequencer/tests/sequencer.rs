@@ -8,8 +8,8 @@ use std::time::Duration;
 use support::*;
 use talat_core::{Command, Event, ExternalId, Input, OrderId, UserId};
 use talat_journal::storage::FaultyStorage;
-use talat_journal::storage::Storage;
-use talat_sequencer::{Lane, ManualClock, Node, NodeConfig, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason, SubmitError};
+use talat_journal::storage::{FsStorage, Storage};
+use talat_sequencer::{CommitStats, Lane, ManualClock, Node, NodeConfig, NotAcknowledged, SequencerConfig, SequencerHandle, StopReason, SubmitError};
 
 fn pause<S: Storage>(handle: &SequencerHandle<S>) -> mpsc::Sender<()> {
     // Parks the sequencer thread inside a control request until the returned sender fires (or
@@ -208,33 +208,63 @@ fn snapshots_come_due_by_time_on_the_injected_clock() {
     assert_eq!(reopened.recovery().replayed.commands, 0);
 }
 
+/// Runs a fresh node's sequencer with `config`, lets `drive` submit the setup commands of a
+/// workload (it returns how many it submitted), and returns the node's counters after shutdown.
+fn stats_after(config: SequencerConfig, drive: impl FnOnce(&SequencerHandle<FsStorage>, &[Command]) -> usize) -> CommitStats {
+    let dir = tempfile::tempdir().unwrap();
+    // Checkpoints end a batch: put them out of the way.
+    let node_config = NodeConfig { checkpoint_every_commands: 1_000, ..small_config() };
+    let node = Node::open(dir.path(), node_config, ManualClock::new(START_MS)).unwrap();
+    let sequencer = node.start(config);
+    let submitted = drive(&sequencer.handle(), &workload(9).setup());
+    let node = sequencer.shutdown().unwrap();
+    let stats = node.stats();
+    assert_eq!(stats.commands, submitted as u64);
+    node.close().unwrap();
+    stats
+}
+
 #[test]
 fn a_gather_window_makes_one_group_commit_of_what_arrives_within_it() {
     // The same arrivals — one command, then the rest 20 ms later — with and without a window.
     // The first command finds no earlier group commit, so it commits at once either way; the
-    // window paces the next one.
+    // window paces the next one (pacing after every commit, so that the lone first paces).
     let batches_with = |gather_us: u64| {
-        let dir = tempfile::tempdir().unwrap();
-        // Checkpoints end a batch: put them out of the way of this one.
-        let config = NodeConfig { checkpoint_every_commands: 1_000, ..small_config() };
-        let node = Node::open(dir.path(), config, ManualClock::new(START_MS)).unwrap();
-        let sequencer = node.start(SequencerConfig { gather_us, ..SequencerConfig::default() });
-        let handle = sequencer.handle();
-        let commands = workload(9).setup();
-        assert!(commands.len() >= 2, "the setup has several commands");
-        let first = handle.submit(commands[0].clone(), Lane::of(&commands[0])).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-        let rest: Vec<_> = commands[1..].iter().map(|c| handle.submit(c.clone(), Lane::of(c)).unwrap()).collect();
-        first.wait().unwrap();
-        for ticket in rest {
-            ticket.wait().unwrap();
-        }
-        let node = sequencer.shutdown().unwrap();
-        let stats = node.stats();
-        assert_eq!(stats.commands, commands.len() as u64);
-        node.close().unwrap();
+        let config = SequencerConfig { gather_us, gather_min_commands: 1, ..SequencerConfig::default() };
+        let stats = stats_after(config, |handle, commands| {
+            assert!(commands.len() >= 2, "the setup has several commands");
+            let first = handle.submit(commands[0].clone(), Lane::of(&commands[0])).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let rest: Vec<_> = commands[1..].iter().map(|c| handle.submit(c.clone(), Lane::of(c)).unwrap()).collect();
+            first.wait().unwrap();
+            for ticket in rest {
+                ticket.wait().unwrap();
+            }
+            commands.len()
+        });
         stats.batches
     };
     assert!(batches_with(0) >= 2, "without a window the first command commits alone");
     assert_eq!(batches_with(100_000), 2, "the first commits at once; a 100 ms window takes everything that came after it");
+}
+
+#[test]
+fn a_lone_client_is_never_paced() {
+    // One command at a time, each submitted once the previous is answered: every group commit
+    // holds one command, so with the default `gather_min_commands` none waits for the window.
+    let paced_with = |gather_min_commands: usize| {
+        let config = SequencerConfig { gather_us: 100_000, gather_min_commands, ..SequencerConfig::default() };
+        let stats = stats_after(config, |handle, commands| {
+            for command in &commands[..4] {
+                handle.submit(command.clone(), Lane::of(command)).unwrap().wait().unwrap();
+            }
+            4
+        });
+        assert_eq!(stats.batches, 4);
+        stats.paced_batches
+    };
+    assert_eq!(paced_with(SequencerConfig::default().gather_min_commands), 0);
+    // Each later command arrives well within 100 ms of the commit before it (only a stall of
+    // the whole machine could make one miss the window), so pacing after every commit waits.
+    assert!(paced_with(1) >= 1, "pacing after every commit makes later commands wait");
 }

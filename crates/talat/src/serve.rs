@@ -33,7 +33,8 @@ pub struct ServeConfig {
     /// transaction (unless a reader waits for them); 0 writes whatever is there at once.
     pub store_gather_ms: u64,
     /// Group commits start at most once per this many µs under a steady stream (0: at once);
-    /// see `SequencerConfig::gather_us`.
+    /// a lone client, whose every commit holds one command, is not paced. See
+    /// `SequencerConfig::gather_us` and `gather_min_commands`.
     pub sequencer_gather_us: u64,
     pub api: ApiConfig,
     pub demo: DemoConfig,
