@@ -119,3 +119,30 @@ async fn a_declared_capacity_sheds_the_excess_and_only_the_excess() {
     }
     ex.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_order_is_shed_before_its_signature_is_looked_at() {
+    // No new order may be in flight: every one is shed. An unsigned one and one with a wrong
+    // signature get the same "busy" answer as a good one — admission runs before any
+    // authentication work — while a signed read is served as usual.
+    let config = ApiConfig { rate_limits: false, max_inflight_places: 0, ..ApiConfig::default() };
+    let ex = TestExchange::start(config, 1, SequencerConfig::default()).await;
+    let http = reqwest::Client::new();
+    let body = r#"{"sym":"BTC_THB","amt":1000,"rat":3000000,"typ":"limit"}"#;
+    let target = "/api/v3/market/place-bid";
+    let (status, retry_after, reply) = signed(&http, &ex, 0, "POST", target, body).await;
+    assert_eq!((status, reply["error"].as_i64(), retry_after.as_deref()), (503, Some(90), Some("1")), "{reply}");
+    let unsigned = http.post(format!("{}{target}", ex.url)).body(body).send().await.expect("request");
+    assert_eq!(unsigned.status().as_u16(), 503);
+    assert_eq!(unsigned.json::<Value>().await.expect("json")["error"].as_i64(), Some(90));
+    let mut wrong = http.post(format!("{}{target}", ex.url)).body(body);
+    for (name, value) in ex.sign_headers(0, "POST", target, body) {
+        wrong = wrong.header(name, if name == "X-BTK-SIGN" { "0".repeat(64) } else { value });
+    }
+    let wrong = wrong.send().await.expect("request");
+    assert_eq!(wrong.status().as_u16(), 503);
+    assert_eq!(wrong.json::<Value>().await.expect("json")["error"].as_i64(), Some(90));
+    let (status, _, balances) = signed(&http, &ex, 0, "POST", "/api/v3/market/balances", "{}").await;
+    assert_eq!((status, balances["error"].as_i64()), (200, Some(0)));
+    ex.stop().await;
+}

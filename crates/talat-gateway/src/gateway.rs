@@ -181,7 +181,7 @@ impl Gateway {
     /// the place lane's high-water mark and the in-flight bound. The slot it returns counts the
     /// order as in flight until the last clone of it drops, and is what [`Gateway::place`]
     /// takes, so no order is placed without passing here exactly once. The Bitkub routes call
-    /// it before authenticating (`routes::ops::admit_new_order`), so a shed order costs as
+    /// it before authenticating (the `routes::ops::Admitted` extractor), so a shed order costs as
     /// little as possible while the exchange is over capacity.
     pub fn admit(&self) -> Result<PlaceSlot, ApiError> {
         if let Some(budget) = &self.new_order_budget {

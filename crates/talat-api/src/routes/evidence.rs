@@ -1,8 +1,9 @@
-//! The layer that records customers' refused and failed Bitkub API requests in the gateway's
-//! refusal log (`talat_gateway::refusals`: which refusals count, and why a shed order's user is
-//! read from its key header unverified). It costs a successful request one header lookup and
-//! one small allocation; a refused one, a key lookup and, for a new order, reading its
-//! parameters from the already-buffered body. The web app records its own order routes.
+//! Records customers' refused and failed Bitkub API requests in the gateway's refusal log
+//! (`talat_gateway::refusals`: which refusals count, and why a shed order's user is read from
+//! its key header unverified); run inside the request layer, `ops::track`. It costs a
+//! successful request one header lookup and one small allocation; a refused one, a key lookup
+//! and, for a new order, reading its parameters from the already-buffered body. The web app
+//! records its own order routes.
 
 use crate::params::Params;
 use axum::extract::{MatchedPath, Request, State};

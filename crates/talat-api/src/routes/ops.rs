@@ -1,15 +1,18 @@
-//! Operations endpoints: Prometheus `/metrics`, the OpenAPI description, and the request
-//! latency layer that feeds the per-endpoint histograms.
+//! Operations endpoints — Prometheus `/metrics`, the OpenAPI description — and what wraps every
+//! request: body buffering, the request layer (`track`: the per-endpoint latency histograms and
+//! the refusal evidence) and a new order's admission (`Admitted`).
 
 use axum::extract::ConnectInfo;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock, RwLock};
-use talat_gateway::gateway::AppState;
+use talat_gateway::error::ApiError;
+use talat_gateway::gateway::{AppState, PlaceSlot};
 use talat_sequencer::Lane;
 
 /// The OpenAPI 3 description of every endpoint, talat's additions included.
@@ -97,26 +100,28 @@ fn too_large_for_web(max_bytes: usize) -> Response {
     (axum::http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
 }
 
-/// New-order endpoints only: the gateway's one shed check ([`talat_gateway::Gateway::admit`]),
-/// before any work (authentication, parsing). The slot rides to the handler in the request's
-/// extensions and stays held until the answer is written.
-pub async fn admit_new_order(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match state.admit() {
-        Ok(slot) => {
-            request.extensions_mut().insert(slot.clone());
-            let response = next.run(request).await;
-            drop(slot);
-            response
-        }
-        Err(shed) => shed.into_response(),
+/// A new order's admission: the gateway's one shed check ([`talat_gateway::Gateway::admit`]).
+/// The new-order handlers take it as their first extractor, so it runs before any work
+/// (authentication, parsing) — a shed order is answered at once — and the slot is held until
+/// the handler has answered. An extractor rather than a layer: a layer wraps the route once
+/// more, which costs every request a boxed clone of the route and a boxed future.
+pub struct Admitted(pub PlaceSlot);
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.admit().map(Admitted)
     }
 }
 
-/// Records each request's latency and status under its route (not its raw path: bounded labels).
-pub async fn track(request: Request, next: Next) -> Response {
+/// Records each request's latency and status under its route (not its raw path: bounded labels),
+/// around the refusal evidence ([`super::evidence::record`]): one layer for both, since each
+/// layer costs every request a boxed clone of the route and a boxed future.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = route_metrics(request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()));
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let response = super::evidence::record(State(state), request, next).await;
     route.latency_seconds.record(started.elapsed().as_secs_f64());
     route.requests(response.status().as_u16()).increment(1);
     response

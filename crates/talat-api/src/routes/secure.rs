@@ -4,10 +4,11 @@
 //!
 //! Every handler refuses a bad request before submitting anything, so a refusal changes nothing.
 
+use super::ops::Admitted;
 use super::{ok_v3, Empty, Pairs};
 use crate::params::Params;
 use axum::body::Body;
-use axum::extract::{Extension, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -23,14 +24,11 @@ use talat_gateway::gateway::{AppState, MarketRef, PlaceSlot, Placed};
 use talat_gateway::limits::{Caller, Endpoint};
 use talat_gateway::read::{OrderStatus, OrderType, OrderView};
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    let new_orders = Router::new()
+pub fn routes() -> Router<AppState> {
+    Router::new()
         .route("/api/v3/market/place-bid", post(place_bid))
         .route("/api/v3/market/place-ask", post(place_ask))
         .route("/api/v3/talat/place-order", post(place_order))
-        .route_layer(axum::middleware::from_fn_with_state(state, super::ops::admit_new_order));
-    Router::new()
-        .merge(new_orders)
         .route("/api/v3/market/wallet", post(wallet))
         .route("/api/v3/market/balances", post(balances))
         .route("/api/v3/user/trading-credits", post(trading_credits))
@@ -289,11 +287,11 @@ async fn place(state: AppState, slot: PlaceSlot, signed: Signed, side: Side) -> 
     }))
 }
 
-async fn place_bid(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
+async fn place_bid(State(state): State<AppState>, Admitted(slot): Admitted, signed: Signed) -> Result<Response, ApiError> {
     place(state, slot, signed, Side::Buy).await
 }
 
-async fn place_ask(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
+async fn place_ask(State(state): State<AppState>, Admitted(slot): Admitted, signed: Signed) -> Result<Response, ApiError> {
     place(state, slot, signed, Side::Sell).await
 }
 
@@ -453,7 +451,7 @@ fn stp_of(params: &Params) -> Result<StpMode, ApiError> {
 /// `place-order`: `sym`, `sd`, `typ` (limit | market | stop_limit), `amt` (base quantity;
 /// quote to spend for a market buy), `rat`, `stop` (stop-limit trigger), `tif` (gtc | ioc |
 /// fok | post_only), `stp`, `client_id`.
-async fn place_order(State(state): State<AppState>, Extension(slot): Extension<PlaceSlot>, signed: Signed) -> Result<Response, ApiError> {
+async fn place_order(State(state): State<AppState>, Admitted(slot): Admitted, signed: Signed) -> Result<Response, ApiError> {
     limit(&state, &signed.key, Endpoint::Extension)?;
     require_trade(&signed.key)?;
     let p = &signed.params;
