@@ -84,16 +84,12 @@ impl Spoofing {
         let Some(spoof_orders) = self.resting.get(&(user, market, spoof_side)) else { return };
         let best = book.best(spoof_side);
         // Away from the touch: strictly behind the best price of its side.
-        let away: BTreeMap<OrderId, (u64, u64)> = spoof_orders
-            .iter()
-            .filter(|(_, (price, _))| match (best, spoof_side) {
-                (Some(best), Side::Sell) => *price > best,
-                (Some(best), Side::Buy) => *price < best,
-                (None, _) => false,
-            })
-            .map(|(id, v)| (*id, *v))
-            .collect();
-        let spoof_qty: u64 = away.values().map(|(_, open)| open).sum();
+        let away_from_touch = |price: u64| match (best, spoof_side) {
+            (Some(best), Side::Sell) => price > best,
+            (Some(best), Side::Buy) => price < best,
+            (None, _) => false,
+        };
+        let spoof_qty: u64 = spoof_orders.values().filter(|(price, _)| away_from_touch(*price)).map(|(_, open)| open).sum();
         if spoof_qty == 0 {
             return;
         }
@@ -108,6 +104,8 @@ impl Spoofing {
         if self.pending.get(&key).is_some_and(|p| p.fill_ts_ms + config.cancel_within_ms >= ctx.ts_ms) {
             return;
         }
+        // Only a fill that may be a spoof's is worth a copy of the orders (most fills stop above).
+        let away: BTreeMap<OrderId, (u64, u64)> = spoof_orders.iter().filter(|(_, (price, _))| away_from_touch(*price)).map(|(id, v)| (*id, *v)).collect();
         self.pending.insert(
             key,
             Pending {
