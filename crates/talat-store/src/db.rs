@@ -79,6 +79,9 @@ pub(crate) async fn open(url: &str, shape: PoolShape) -> Result<(AnyPool, Backen
     if let Some(dir) = &target.parent_dir {
         std::fs::create_dir_all(dir)?;
     }
+    if target.backend == Backend::Sqlite {
+        crate::sqlite_library::configure_once();
+    }
     let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
     if shape == PoolShape::Dedicated {
         options = options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);

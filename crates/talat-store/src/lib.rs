@@ -36,6 +36,7 @@ mod codec;
 mod db;
 mod error;
 mod projection;
+mod sqlite_library;
 mod store;
 
 pub use app::compensation::{CompCreditRow, CompIncidentRow, RefusedRow, MAX_COMP_ROWS, MAX_REFUSED_READ, MAX_TRADES_PAGE};
