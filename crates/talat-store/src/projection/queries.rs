@@ -95,6 +95,19 @@ impl<'a> Filter<'a> {
     }
 }
 
+/// `postings_of`: one index-ordered read per side, each stopping at the limit (as in
+/// `fills_of`). A posting between two accounts of the user (a hold) comes from the first read
+/// only. `$1` asset, `$2` user, `$3` limit.
+fn postings_of_sql() -> String {
+    let cols = PostingRow::COLUMNS;
+    format!(
+        "SELECT {cols} FROM (SELECT {cols} FROM postings WHERE from_user = $2 AND asset_id = $1 ORDER BY seq DESC, idx DESC LIMIT $3) AS f \
+         UNION ALL SELECT {cols} FROM (SELECT {cols} FROM postings WHERE to_user = $2 AND asset_id = $1 \
+         AND (from_user IS NULL OR from_user <> $2) ORDER BY seq DESC, idx DESC LIMIT $3) AS t \
+         ORDER BY seq DESC, idx DESC LIMIT $3"
+    )
+}
+
 fn read_all<T>(rows: Vec<AnyRow>, read: impl Fn(&AnyRow) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     rows.iter().map(read).collect()
 }
@@ -247,17 +260,17 @@ impl Store {
 
     /// Ledger movements touching any account of `user` in `asset`, newest first.
     pub async fn postings_of(&self, user: UserId, asset: AssetId, limit: u32) -> Result<Vec<PostingRow>, StoreError> {
-        // As in `fills_of`: one index-ordered read per side, each stopping at the limit. A
-        // posting between two accounts of the user (a hold) comes from the first read only.
-        let cols = PostingRow::COLUMNS;
-        let sql = format!(
-            "SELECT {cols} FROM (SELECT {cols} FROM postings WHERE from_user = $2 AND asset_id = $1 ORDER BY seq DESC, idx DESC LIMIT $3) AS f \
-             UNION ALL SELECT {cols} FROM (SELECT {cols} FROM postings WHERE to_user = $2 AND asset_id = $1 \
-             AND (from_user IS NULL OR from_user <> $2) ORDER BY seq DESC, idx DESC LIMIT $3) AS t \
-             ORDER BY seq DESC, idx DESC LIMIT $3"
-        );
+        let sql = postings_of_sql();
         let rows = sqlx::query(&sql).bind(i64::from(asset.0)).bind(i64::from(user.0)).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
         read_all(rows, PostingRow::read)
+    }
+
+    /// How the store's database would run `postings_of` (for tests: each side is read through
+    /// its user index, whatever the indexes' definitions).
+    #[cfg(test)]
+    pub(crate) async fn postings_of_plan(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", postings_of_sql())).bind(1i64).bind(1i64).bind(10i64).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| row.try_get::<String, _>(3).map_err(StoreError::from)).collect()
     }
 
     /// Every posting of `asset` (for audits and tests: postings sum to zero per asset), oldest
@@ -322,5 +335,22 @@ impl Store {
         let sql = format!("SELECT {} FROM withdrawals WHERE user_id = $1 ORDER BY seq DESC LIMIT $2", WithdrawalRow::COLUMNS);
         let rows = sqlx::query(&sql).bind(i64::from(user.0)).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
         read_all(rows, WithdrawalRow::read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+
+    /// Each side of a customer's ledger is read through its user index (`postings_from`,
+    /// `postings_to`): partial indexes, which only a query the planner can prove to need no
+    /// NULL user may use. A full scan here would read every posting of the exchange.
+    #[test]
+    fn a_customers_ledger_is_read_through_the_user_indexes() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let plan = runtime.block_on(async { Store::connect("sqlite::memory:").await?.postings_of_plan().await }).expect("the plan");
+        let uses = |index: &str| plan.iter().any(|step| step.contains(&format!("INDEX {index} ")));
+        assert!(uses("postings_from") && uses("postings_to"), "plan: {plan:#?}");
+        assert!(!plan.iter().any(|step| step.starts_with("SCAN postings")), "plan: {plan:#?}");
     }
 }
