@@ -22,10 +22,10 @@ pub(crate) fn configure_once() {
         let off: c_int = 0;
         let methods = rust_allocator();
         // SAFETY: each option gets the one argument of the type sqlite3_config documents for it
-        // (an int; a pointer to a sqlite3_mem_methods, which SQLite copies before returning). The calls are made
-        // inside a `Once`, before this process opens any connection through the store, as
-        // sqlite3_config requires; were SQLite started already, each returns SQLITE_MISUSE and
-        // changes nothing.
+        // (an int; a pointer to a sqlite3_mem_methods, which SQLite copies before returning).
+        // The calls are made inside a `Once`, before this process opens any connection through
+        // the store, as sqlite3_config requires; were SQLite started already, each returns
+        // SQLITE_MISUSE and changes nothing.
         let (statistics, allocator) = unsafe {
             (
                 libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, off),
