@@ -167,14 +167,17 @@ mod tests {
 
     #[test]
     fn the_settings_are_in_force_once_a_store_has_opened() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let store = runtime.block_on(crate::Store::connect("sqlite::memory:")).expect("an in-memory store");
-        // SAFETY: plain reads of SQLite's global state, which it guards itself.
-        let (memory_used, mut current, mut highwater) = (unsafe { libsqlite3_sys::sqlite3_memory_used() }, 0, 0);
-        let rc = unsafe { libsqlite3_sys::sqlite3_status64(libsqlite3_sys::SQLITE_STATUS_MALLOC_COUNT, &mut current, &mut highwater, 0) };
+        // Read while the store is open, on its runtime.
+        let (rc, memory_used, current) = crate::Store::with_memory_store(|store| async move {
+            let _open = &store;
+            let (mut current, mut highwater) = (0, 0);
+            // SAFETY: plain reads of SQLite's global state, which it guards itself.
+            let rc = unsafe { libsqlite3_sys::sqlite3_status64(libsqlite3_sys::SQLITE_STATUS_MALLOC_COUNT, &mut current, &mut highwater, 0) };
+            Ok((rc, unsafe { libsqlite3_sys::sqlite3_memory_used() }, current))
+        })
+        .expect("an in-memory store");
         assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
         // With statistics kept, an open database with its schema migrated holds many blocks.
         assert_eq!((memory_used, current), (0, 0), "memory statistics are off");
-        drop(store);
     }
 }

@@ -66,6 +66,13 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// For the crate's unit tests: runs `work` on a fresh in-memory store, on a runtime of its own.
+    #[cfg(test)]
+    pub(crate) fn with_memory_store<T, F: std::future::Future<Output = Result<T, StoreError>>>(work: impl FnOnce(Store) -> F) -> Result<T, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async { work(Store::connect("sqlite::memory:").await?).await })
+    }
+
     /// Opens `url` (`sqlite://PATH` — created with its directory if missing, WAL mode —,
     /// `sqlite::memory:`, or `postgres://…`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {

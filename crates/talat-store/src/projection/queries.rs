@@ -347,8 +347,7 @@ mod tests {
     /// NULL user may use. A full scan here would read every posting of the exchange.
     #[test]
     fn a_customers_ledger_is_read_through_the_user_indexes() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let plan = runtime.block_on(async { Store::connect("sqlite::memory:").await?.postings_of_plan().await }).expect("the plan");
+        let plan = Store::with_memory_store(|store| async move { store.postings_of_plan().await }).expect("the plan");
         let uses = |index: &str| plan.iter().any(|step| step.contains(&format!("INDEX {index} ")));
         assert!(uses("postings_from") && uses("postings_to"), "plan: {plan:#?}");
         assert!(!plan.iter().any(|step| step.starts_with("SCAN postings")), "plan: {plan:#?}");
