@@ -12,6 +12,7 @@ pub mod drill;
 pub mod driver;
 pub mod exchange;
 pub mod funds_cli;
+pub mod huge_pages;
 pub mod journal_tools;
 pub mod por_cli;
 pub mod private_dir;

@@ -146,6 +146,7 @@ pub fn load_config(path: Option<&Path>) -> Result<ServeConfig, String> {
 const BACKGROUND_STOP_MS: u64 = 5_000;
 
 pub fn run(options: ServeOptions) -> Result<(), String> {
+    crate::huge_pages::disable_transparent_huge_pages();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("talat-api").build().map_err(|e| e.to_string())?;
     let result = runtime.block_on(run_async(options));
     // Dropping a runtime waits without end for its blocking calls; everything acknowledged is

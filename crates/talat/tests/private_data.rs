@@ -78,6 +78,9 @@ fn a_ctrl_c_right_after_the_banner_stops_a_server_started_with_sigint_ignored() 
     let caught = status_text.lines().find_map(|l| l.strip_prefix("SigCgt:")).map(|hex| u64::from_str_radix(hex.trim(), 16).expect("a hex mask"));
     let bit = |signal: libc::c_int| 1u64 << (signal - 1);
     assert!(caught.is_some_and(|m| m & bit(libc::SIGINT) != 0 && m & bit(libc::SIGTERM) != 0), "SigCgt {caught:x?} at the banner");
+    // And it runs without transparent huge pages (talat::huge_pages says why).
+    let thp = status_text.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
+    assert_eq!(thp, Some("0"), "THP_enabled at the banner");
     // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
     let status = support::wait_until(&mut child, Duration::from_secs(30));
