@@ -16,6 +16,14 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// stuck, not busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// WAL pages after which a committing SQLite connection copies the log back into the database
+/// (SQLite's default is 1,000). The projector's inserts land all over the user indexes, so one
+/// page is rewritten by many commits; a longer log copies each page back once per window instead
+/// of once per commit group. At 12 k/s offered (`talat loadgen`) the projector's SQLite thread
+/// took 19.1 -> 17.0 us per answered request on average (6 alternated pairs), its checkpoints
+/// (copy, read back, fsync) a ninth of its time before. The log file grows to about 32 MiB.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_192;
+
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -105,7 +113,7 @@ pub(crate) async fn open(url: &str, shape: PoolShape) -> Result<(AnyPool, Backen
                     // temp_store=MEMORY: statement journals (multi-row upserts inside the
                     // projector's transaction) stay in memory instead of temp-file writes.
                     let pragmas = format!(
-                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};",
                         BUSY_TIMEOUT.as_millis()
                     );
                     conn.execute(pragmas.as_str()).await?;
@@ -141,6 +149,23 @@ mod tests {
         let mem = target("sqlite::memory:").unwrap();
         assert!(mem.in_memory);
         assert_eq!(mem.url, "sqlite::memory:");
+    }
+
+    #[test]
+    fn every_sqlite_connection_gets_the_stores_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/store.db", dir.path().display());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            for shape in [PoolShape::Shared, PoolShape::Dedicated] {
+                let (pool, _) = open(&url, shape).await.unwrap();
+                let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(&pool).await.unwrap();
+                assert_eq!(pages, i64::from(WAL_AUTOCHECKPOINT_PAGES), "{shape:?}");
+                let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+                assert_eq!(mode, "wal", "{shape:?}");
+                pool.close().await;
+            }
+        });
     }
 
     #[test]
