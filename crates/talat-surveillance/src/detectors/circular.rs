@@ -81,32 +81,44 @@ impl Graph {
         self.counterparties.get(&user).is_some_and(|c| c.len() <= MAX_COUNTERPARTIES)
     }
 
-    /// Paths buyer → … → seller of 2 to `max_edges` edges through small-circle accounts.
-    fn paths_back(&self, from: UserId, to: UserId, max_edges: usize) -> Vec<Vec<UserId>> {
+    /// Trades from `seller` to `buyer` in the window.
+    fn laps(&self, seller: UserId, buyer: UserId) -> u32 {
+        self.edges.get(&(seller, buyer)).map_or(0, |edge| edge.0)
+    }
+
+    /// Paths buyer → … → seller of 2 to `max_edges` edges through small-circle accounts, every
+    /// edge (the closing one too) carrying at least `min_laps` trades. A cycle with a thinner
+    /// edge went round fewer times than `min_laps` and is dropped anyway; not walking such edges
+    /// keeps the search to the pairs that trade with each other again and again (under
+    /// `talat loadgen`'s random pairs, almost none).
+    fn paths_back(&self, from: UserId, to: UserId, max_edges: usize, min_laps: u32) -> Vec<Vec<UserId>> {
         let mut found = Vec::new();
         let mut path = vec![from];
-        self.walk(to, max_edges, &mut path, &mut found);
+        self.walk(to, max_edges, min_laps, &mut path, &mut found);
         found
     }
 
-    fn walk(&self, to: UserId, max_edges: usize, path: &mut Vec<UserId>, found: &mut Vec<Vec<UserId>>) {
+    fn walk(&self, to: UserId, max_edges: usize, min_laps: u32, path: &mut Vec<UserId>, found: &mut Vec<Vec<UserId>>) {
         let here = *path.last().expect("the path starts with its origin");
         let Some(next) = self.out.get(&here) else { return };
         if path.len() >= max_edges {
             // No room for another edge: only the closing one counts, and a set holds it at most
             // once. The same finding as the loop below, without visiting every counterparty at
             // the deepest level (the bulk of the search: up to MAX_COUNTERPARTIES^max_edges).
-            if path.len() >= 2 && next.contains(&to) {
+            if path.len() >= 2 && next.contains(&to) && self.laps(here, to) >= min_laps {
                 found.push(path.clone());
             }
             return;
         }
         for &n in next {
+            if self.laps(here, n) < min_laps {
+                continue;
+            }
             if n == to && path.len() >= 2 {
                 found.push(path.clone());
             } else if n != to && !path.contains(&n) && path.len() < max_edges && self.small_circle(n) {
                 path.push(n);
-                self.walk(to, max_edges, path, found);
+                self.walk(to, max_edges, min_laps, path, found);
                 path.pop();
             }
         }
@@ -129,11 +141,11 @@ impl Detector for Circular {
         let graph = self.graphs.entry(*market).or_default();
         graph.expire(trade.ts_ms.saturating_sub(config.window_ms));
         graph.add(trade.ts_ms, trade.seller, trade.buyer, trade.qty);
-        if !graph.small_circle(trade.seller) || !graph.small_circle(trade.buyer) {
+        if !graph.small_circle(trade.seller) || !graph.small_circle(trade.buyer) || graph.laps(trade.seller, trade.buyer) < config.min_laps {
             return;
         }
         // The cycle: seller → buyer → … → seller.
-        for back in graph.paths_back(trade.buyer, trade.seller, config.max_group - 1) {
+        for back in graph.paths_back(trade.buyer, trade.seller, config.max_group - 1, config.min_laps) {
             let mut cycle = vec![trade.seller];
             cycle.extend(back);
             let n = cycle.len();
@@ -215,11 +227,18 @@ mod tests {
         found
     }
 
+    /// Whether every edge along `path` and its closing edge into `to` carry `min_laps` trades
+    /// (the edge from `to` into `path[0]` is the new trade's, checked by the caller).
+    fn every_edge_has(graph: &Graph, path: &[UserId], to: UserId, min_laps: u32) -> bool {
+        path.windows(2).all(|w| graph.laps(w[0], w[1]) >= min_laps) && graph.laps(*path.last().expect("non-empty"), to) >= min_laps
+    }
+
     proptest! {
         #[test]
         fn the_pruned_search_finds_the_same_paths_in_the_same_order(
             trades in proptest::collection::vec((0u32..10, 0u32..10, 1u64..5), 0..120),
             max_edges in 2usize..6,
+            min_laps in 1u32..4,
         ) {
             let mut graph = Graph::default();
             for (i, &(seller, buyer, qty)) in trades.iter().enumerate() {
@@ -230,7 +249,8 @@ mod tests {
             for from in 0..10 {
                 for to in 0..10 {
                     let (from, to) = (UserId(from), UserId(to));
-                    prop_assert_eq!(graph.paths_back(from, to, max_edges), paths_back_visiting_every_edge(&graph, from, to, max_edges));
+                    let every: Vec<_> = paths_back_visiting_every_edge(&graph, from, to, max_edges).into_iter().filter(|p| every_edge_has(&graph, p, to, min_laps)).collect();
+                    prop_assert_eq!(graph.paths_back(from, to, max_edges, min_laps), every);
                 }
             }
         }
