@@ -87,7 +87,13 @@ unsafe fn base_and_size(block: *mut c_void) -> (*mut u8, usize) {
     }
 }
 
+/// Blocks SQLite asked for, counted in tests only: the proof that it allocates through here.
+#[cfg(test)]
+static MALLOC_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 unsafe extern "C" fn sqlite_malloc(size: c_int) -> *mut c_void {
+    #[cfg(test)]
+    MALLOC_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let Some(layout) = usize::try_from(size).ok().and_then(layout) else { return std::ptr::null_mut() };
     // SAFETY: the layout's size is at least HEADER, never zero; the header is then written.
     unsafe { hand_out(alloc(layout), layout.size() - HEADER) }
@@ -167,6 +173,7 @@ mod tests {
 
     #[test]
     fn the_settings_are_in_force_once_a_store_has_opened() {
+        let calls_before = MALLOC_CALLS.load(std::sync::atomic::Ordering::Relaxed);
         // Read while the store is open, on its runtime.
         let (rc, memory_used, current) = crate::Store::with_memory_store(|store| async move {
             let _open = &store;
@@ -179,5 +186,9 @@ mod tests {
         assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
         // With statistics kept, an open database with its schema migrated holds many blocks.
         assert_eq!((memory_used, current), (0, 0), "memory statistics are off");
+        // Opening and migrating a database takes thousands of blocks, all through sqlite_malloc
+        // (the test above calls it directly once: far below the bound).
+        let calls = MALLOC_CALLS.load(std::sync::atomic::Ordering::Relaxed) - calls_before;
+        assert!(calls >= 100, "SQLite allocates through the Rust allocator: {calls} blocks");
     }
 }
