@@ -31,7 +31,16 @@ pub trait BookUnderTest {
     /// Orders resting over all books, read outside the timer to check the
     /// engine against the workload's reference model.
     fn resting_orders(&self) -> u64;
+
+    /// Told, before each op, the op `LOOKAHEAD_FAR` ops ahead (`far`) and the
+    /// next one (`near`), as a sequencer knows the rest of its batch. An engine
+    /// may start loading what those read; it must change nothing. Default: no-op.
+    #[inline]
+    fn hint(&self, _far: Option<&MarketOp>, _near: Option<&MarketOp>) {}
 }
+
+/// How many ops ahead [`BookUnderTest::hint`]'s `far` op is.
+pub const LOOKAHEAD_FAR: usize = 2;
 
 impl<B: BookUnderTest + ?Sized> BookUnderTest for Box<B> {
     fn name(&self) -> &'static str {
@@ -44,5 +53,9 @@ impl<B: BookUnderTest + ?Sized> BookUnderTest for Box<B> {
 
     fn resting_orders(&self) -> u64 {
         (**self).resting_orders()
+    }
+
+    fn hint(&self, far: Option<&MarketOp>, near: Option<&MarketOp>) {
+        (**self).hint(far, near)
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::book::{BookUnderTest, Outcome};
+use crate::book::{BookUnderTest, Outcome, LOOKAHEAD_FAR};
 use crate::peers::{LobsterBooks, MatchcoreBooks, OrderbookRsBooks, Peer};
 use crate::report::{EngineFigures, OutcomeCounts, Report, WorkloadSummary};
 use crate::workload::{BookSpec, MarketOp, Workload};
@@ -72,7 +72,8 @@ fn warmed<B: BookUnderTest>(w: &Workload, build: &mut impl FnMut(&BookSpec) -> B
 fn run_stream<B: BookUnderTest>(book: &mut B, stream: &[MarketOp]) -> (Duration, [u64; 3]) {
     let mut counts = [0u64; 3];
     let start = Instant::now();
-    for op in stream {
+    for (i, op) in stream.iter().enumerate() {
+        book.hint(stream.get(i + LOOKAHEAD_FAR), stream.get(i + 1));
         counts[book.apply(op) as usize] += 1;
     }
     (start.elapsed(), counts)
@@ -84,8 +85,9 @@ fn run_stream<B: BookUnderTest>(book: &mut B, stream: &[MarketOp]) -> (Duration,
 #[inline(never)]
 fn run_stream_timed<B: BookUnderTest>(book: &mut B, stream: &[MarketOp], clock: &quanta::Clock, hist: &mut Histogram<u64>) -> [u64; 3] {
     let mut counts = [0u64; 3];
-    for op in stream {
+    for (i, op) in stream.iter().enumerate() {
         let t0 = clock.raw();
+        book.hint(stream.get(i + LOOKAHEAD_FAR), stream.get(i + 1));
         let outcome = book.apply(op);
         let t1 = clock.raw();
         counts[outcome as usize] += 1;

@@ -198,6 +198,10 @@ pub(crate) enum WithdrawalState {
     Released,
 }
 
+/// Live orders plus users from which [`Engine::lookahead_pays`]: several MB of orders, index
+/// and per-user state, more than a core's own caches (4 MiB of L2 on the project's machine).
+pub const LOOKAHEAD_MIN_ENTRIES: usize = 65_536;
+
 pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) last_seq: Seq,
@@ -271,6 +275,37 @@ impl Engine {
         if self.config.check_invariants_every_command {
             if let Err(violation) = self.check_invariants() {
                 panic!("engine invariant broken after seq {}: {violation} (command {:?})", input.seq, input.command);
+            }
+        }
+    }
+
+    /// Whether look-ahead hints pay for themselves: only once the orders and users outgrow the
+    /// caches. Below that every line a hint loads is already there and the hint is pure work
+    /// (`talat bench engine`: the normal case, 1,000 resting orders, ran 7 % slower with hints;
+    /// the large one, a million orders and 100 k users, 24-43 % faster).
+    #[inline]
+    pub fn lookahead_pays(&self) -> bool {
+        self.orders.len() + self.users_hot.len() >= LOOKAHEAD_MIN_ENTRIES
+    }
+
+    /// A hint for a command that will be applied a few commands from now (the rest of a
+    /// sequencer batch, a benchmark's stream): starts loading what it reads first, as `apply`
+    /// does at its own start, but early enough that those misses overlap the commands before it.
+    /// Changes nothing; a wrong hint costs only memory bandwidth.
+    #[inline]
+    pub fn prefetch_upcoming(&self, command: &Command) {
+        self.prefetch(command);
+    }
+
+    /// A hint for the very next command, given after [`Engine::prefetch_upcoming`] for it: the
+    /// order an amend or a cancel names is looked up (its index bucket is loaded by now) and the
+    /// order itself starts loading. Changes nothing.
+    #[inline]
+    pub fn prefetch_next(&self, command: &Command) {
+        if let Command::AmendOrder { order, .. } | Command::CancelOrder { order, .. } = command {
+            if let Some(slot) = self.orders.slot_of(*order) {
+                self.orders.prefetch_order(slot);
+                self.orders.prefetch_links(slot);
             }
         }
     }

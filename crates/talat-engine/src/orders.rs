@@ -171,6 +171,14 @@ impl OrderStore {
         self.by_id.prefetch(id);
     }
 
+    /// Starts loading the order in `slot`.
+    #[inline]
+    pub fn prefetch_order(&self, slot: u32) {
+        if let Some(order) = self.slots.get(slot as usize) {
+            crate::prefetch::read(order);
+        }
+    }
+
     /// Starts loading the queue links of `slot`.
     #[inline]
     pub fn prefetch_links(&self, slot: u32) {

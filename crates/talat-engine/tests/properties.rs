@@ -1,7 +1,7 @@
 //! Property tests on random command streams: the engine's fills equal those of a naive
 //! reference matcher, every invariant holds after every command (the engine checks itself after
-//! each command in test builds), snapshot → restore → continue equals never snapshotting, and
-//! arbitrary commands never panic.
+//! each command in test builds), snapshot → restore → continue equals never snapshotting,
+//! look-ahead hints change nothing, and arbitrary commands never panic.
 
 mod support;
 use proptest::prelude::*;
@@ -434,6 +434,27 @@ proptest! {
             prop_assert_eq!(a, b);
         }
         prop_assert_eq!(straight.engine.state_hash(), resumed.engine.state_hash());
+    }
+
+    /// Look-ahead hints, right or wrong (the commands' own, or arbitrary ones naming orders that
+    /// do not exist), change no event and no state.
+    #[test]
+    fn lookahead_hints_change_nothing(
+        commands in proptest::collection::vec(command_strategy(), 1..100),
+        noise in proptest::collection::vec(arbitrary_command(), 1..8),
+    ) {
+        let (mut plain, _) = setup();
+        let (mut hinted, _) = setup();
+        for (i, command) in commands.iter().enumerate() {
+            for far in commands.get(i + 2).into_iter().chain(noise.get(i % noise.len())) {
+                hinted.engine.prefetch_upcoming(far);
+            }
+            for near in commands.get(i + 1).into_iter().chain(noise.get((i + 1) % noise.len())) {
+                hinted.engine.prefetch_next(near);
+            }
+            prop_assert_eq!(plain.apply(command.clone()), hinted.apply(command.clone()));
+        }
+        prop_assert_eq!(plain.engine.state_hash(), hinted.engine.state_hash());
     }
 
     #[test]

@@ -347,7 +347,21 @@ impl<S: Storage> Committer<S> {
             Some(_) => Vec::with_capacity(self.inputs.len()),
             None => Vec::new(),
         };
-        for (i, input) in self.inputs.drain(..).enumerate() {
+        let lookahead = self.engine.lookahead_pays();
+        let mut inputs = self.inputs.drain(..);
+        let mut i = 0;
+        while let Some(input) = inputs.next() {
+            if lookahead {
+                // The rest of the batch is known: start loading what the next commands read
+                // while this one runs (hints only; they change nothing).
+                let rest = inputs.as_slice();
+                if let Some(far) = rest.get(1) {
+                    self.engine.prefetch_upcoming(&far.command);
+                }
+                if let Some(near) = rest.first() {
+                    self.engine.prefetch_next(&near.command);
+                }
+            }
             // Most commands emit a handful of events; one allocation instead of regrowing.
             let mut events = Vec::with_capacity(EVENTS_PER_COMMAND_HINT);
             self.engine.apply(&input, &mut events);
@@ -356,6 +370,7 @@ impl<S: Storage> Committer<S> {
                 published.push(Applied { input, events: events.clone() });
             }
             outcomes.push(Outcome { seq, journal_seq: first_command_journal_seq + i as u64, ts_ms, events });
+            i += 1;
         }
         metrics::histogram!("talat_batch_apply_seconds").record(apply_started.elapsed().as_secs_f64());
         published

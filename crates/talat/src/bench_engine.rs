@@ -97,16 +97,13 @@ impl TalatBooks {
     }
 }
 
-impl BookUnderTest for TalatBooks {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
+impl TalatBooks {
+    /// The engine command for a workload op.
     #[inline]
-    fn apply(&mut self, op: &MarketOp) -> Outcome {
+    fn command(&self, op: &MarketOp) -> Command {
         let market = MarketId(op.market as u16);
         match op.op {
-            Op::Place { id, account, side, price_ticks, qty_lots, tif } => {
+            Op::Place { account, side, price_ticks, qty_lots, tif, .. } => {
                 let tif = match tif {
                     Tif::Gtc => TimeInForce::Gtc,
                     Tif::Ioc => TimeInForce::Ioc,
@@ -116,23 +113,47 @@ impl BookUnderTest for TalatBooks {
                     WSide::Sell => Side::Sell,
                 };
                 let kind = OrderKind::Limit { price: Price(price_ticks), qty: Qty(qty_lots * BASE_UNITS_PER_LOT), tif };
-                let user = UserId(account as u32);
-                let events = self.submit(Command::PlaceOrder(NewOrder { user, market, side, kind, client_id: None, stp: StpMode::ExpireTaker }));
-                if let Some(Event::OrderAccepted { order, .. }) = events.first() {
-                    self.ids[id as usize] = order.0;
-                }
+                Command::PlaceOrder(NewOrder { user: UserId(account as u32), market, side, kind, client_id: None, stp: StpMode::ExpireTaker })
             }
-            Op::Cancel { id, account } => {
-                let order = OrderId(self.ids[id as usize]);
-                self.submit(Command::CancelOrder { user: UserId(account as u32), order });
-            }
-            Op::Amend { id, account, new_price_ticks, new_qty_lots } => {
-                let order = OrderId(self.ids[id as usize]);
-                let (price, qty) = (Some(Price(new_price_ticks)), Some(Qty(new_qty_lots * BASE_UNITS_PER_LOT)));
-                self.submit(Command::AmendOrder { user: UserId(account as u32), order, price, qty });
-            }
+            Op::Cancel { id, account } => Command::CancelOrder { user: UserId(account as u32), order: OrderId(self.ids[id as usize]) },
+            Op::Amend { id, account, new_price_ticks, new_qty_lots } => Command::AmendOrder {
+                user: UserId(account as u32),
+                order: OrderId(self.ids[id as usize]),
+                price: Some(Price(new_price_ticks)),
+                qty: Some(Qty(new_qty_lots * BASE_UNITS_PER_LOT)),
+            },
+        }
+    }
+}
+
+impl BookUnderTest for TalatBooks {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    #[inline]
+    fn apply(&mut self, op: &MarketOp) -> Outcome {
+        let command = self.command(op);
+        let events = self.submit(command);
+        if let (Op::Place { id, .. }, Some(Event::OrderAccepted { order, .. })) = (op.op, events.first()) {
+            self.ids[id as usize] = order.0;
         }
         self.outcome()
+    }
+
+    /// The engine's look-ahead hints, as the sequencer gives them over a batch. An op ahead
+    /// that names an order placed by an op before it still reads id 0 here: a wasted hint.
+    #[inline]
+    fn hint(&self, far: Option<&MarketOp>, near: Option<&MarketOp>) {
+        if !self.engine.lookahead_pays() {
+            return;
+        }
+        if let Some(op) = far {
+            self.engine.prefetch_upcoming(&self.command(op));
+        }
+        if let Some(op) = near {
+            self.engine.prefetch_next(&self.command(op));
+        }
     }
 
     fn resting_orders(&self) -> u64 {
