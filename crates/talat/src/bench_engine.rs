@@ -95,9 +95,7 @@ impl TalatBooks {
             _ => Outcome::Done,
         }
     }
-}
 
-impl TalatBooks {
     /// The engine command for a workload op.
     #[inline]
     fn command(&self, op: &MarketOp) -> Command {

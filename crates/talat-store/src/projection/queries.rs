@@ -11,6 +11,7 @@ use crate::store::Store;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
+use std::sync::LazyLock;
 use talat_core::{AssetId, MarketId, OrderId, UserId};
 
 /// Most rows one list query returns.
@@ -97,8 +98,8 @@ impl<'a> Filter<'a> {
 
 /// `postings_of`: one index-ordered read per side, each stopping at the limit (as in
 /// `fills_of`). A posting between two accounts of the user (a hold) comes from the first read
-/// only. `$1` asset, `$2` user, `$3` limit.
-fn postings_of_sql() -> String {
+/// only. `$1` asset, `$2` user, `$3` limit. Built once, not on every customer's read.
+static POSTINGS_OF_SQL: LazyLock<String> = LazyLock::new(|| {
     let cols = PostingRow::COLUMNS;
     format!(
         "SELECT {cols} FROM (SELECT {cols} FROM postings WHERE from_user = $2 AND asset_id = $1 ORDER BY seq DESC, idx DESC LIMIT $3) AS f \
@@ -106,7 +107,7 @@ fn postings_of_sql() -> String {
          AND (from_user IS NULL OR from_user <> $2) ORDER BY seq DESC, idx DESC LIMIT $3) AS t \
          ORDER BY seq DESC, idx DESC LIMIT $3"
     )
-}
+});
 
 fn read_all<T>(rows: Vec<AnyRow>, read: impl Fn(&AnyRow) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     rows.iter().map(read).collect()
@@ -260,8 +261,8 @@ impl Store {
 
     /// Ledger movements touching any account of `user` in `asset`, newest first.
     pub async fn postings_of(&self, user: UserId, asset: AssetId, limit: u32) -> Result<Vec<PostingRow>, StoreError> {
-        let sql = postings_of_sql();
-        let rows = sqlx::query(&sql).bind(i64::from(asset.0)).bind(i64::from(user.0)).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(POSTINGS_OF_SQL.as_str()).bind(i64::from(asset.0)).bind(i64::from(user.0)).bind(clamp(limit, MAX_LIMIT)).fetch_all(&self.pool).await?;
         read_all(rows, PostingRow::read)
     }
 
@@ -269,7 +270,7 @@ impl Store {
     /// its user index, whatever the indexes' definitions).
     #[cfg(test)]
     pub(crate) async fn postings_of_plan(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", postings_of_sql())).bind(1i64).bind(1i64).bind(10i64).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", *POSTINGS_OF_SQL)).bind(1i64).bind(1i64).bind(10i64).fetch_all(&self.pool).await?;
         rows.iter().map(|row| row.try_get::<String, _>(3).map_err(StoreError::from)).collect()
     }
 
