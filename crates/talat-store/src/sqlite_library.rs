@@ -91,9 +91,24 @@ unsafe fn base_and_size(block: *mut c_void) -> (*mut u8, usize) {
 #[cfg(test)]
 static MALLOC_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+#[cfg(test)]
+thread_local! {
+    /// The same count for the calling thread alone, which tests running beside it do not move.
+    static THREAD_MALLOC_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Blocks SQLite has asked for on this thread so far (tests only).
+#[cfg(test)]
+pub(crate) fn thread_malloc_calls() -> u64 {
+    THREAD_MALLOC_CALLS.with(|calls| calls.get())
+}
+
 unsafe extern "C" fn sqlite_malloc(size: c_int) -> *mut c_void {
     #[cfg(test)]
-    MALLOC_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    {
+        MALLOC_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        THREAD_MALLOC_CALLS.with(|calls| calls.set(calls.get() + 1));
+    }
     let Some(layout) = usize::try_from(size).ok().and_then(layout) else { return std::ptr::null_mut() };
     // SAFETY: the layout's size is at least HEADER, never zero; the header is then written.
     unsafe { hand_out(alloc(layout), layout.size() - HEADER) }

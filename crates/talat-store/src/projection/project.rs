@@ -398,3 +398,33 @@ async fn write_money(conn: &mut AnyConnection, style: Placeholders, s: &Staged<'
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use talat_core::{Command, UserId};
+
+    fn user_created(seq: Seq, user: u32) -> Applied {
+        Applied { input: Input { seq, ts_ms: 1_000 + seq, command: Command::CreateUser }, events: vec![Event::UserCreated { user: UserId(user) }] }
+    }
+
+    /// The store's multi-row inserts stop at a failing row without undoing the rows before it
+    /// (`INSERT OR FAIL` on SQLite, see `sql::fail_fast`); what keeps the store whole is the
+    /// write transaction, which an error drops uncommitted.
+    #[test]
+    fn a_projection_failing_midway_leaves_the_store_as_it_was() {
+        let (error, users, projected) = Store::with_memory_store(|store| async move {
+            store.project(&[user_created(1, 1)]).await?;
+            // A row the next batch's third user collides with.
+            sqlx::query("INSERT INTO users (user_id, created_seq, created_ts_ms) VALUES (4, 99, 99)").execute(&store.pool).await?;
+            let batch: Vec<Applied> = (2..=5).map(|seq| user_created(seq, seq as u32)).collect();
+            let error = store.project(&batch).await.expect_err("the duplicate user fails the batch");
+            let users: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM users ORDER BY user_id").fetch_all(&store.pool).await?;
+            Ok((error, users, store.projected_seq().await?))
+        })
+        .expect("an in-memory store");
+        assert!(error.to_string().contains("UNIQUE"), "{error}");
+        assert_eq!(users, vec![1, 4], "users 2 and 3, inserted before the failing row, were rolled back");
+        assert_eq!(projected, 1);
+    }
+}
