@@ -16,10 +16,13 @@ use talat_gateway::read::ReadModel;
 use talat_sequencer::{Node, NodeConfig, SequencerConfig, SystemClock};
 use tokio::signal::unix::SignalKind;
 
-/// One group commit per millisecond at most: at 12 k requests/s offered on the 2-core VM, the
-/// server's CPU per answered request (followers caught up) fell from 141-146 µs to 130-133 µs
-/// and place p99 from 90-155 ms to 41-66 ms (three alternated pairs), for at most 1 ms added.
-pub const DEFAULT_SEQUENCER_GATHER_US: u64 = 1_000;
+/// One group commit per two milliseconds at most under a steady stream. Pacing at 1 ms (session
+/// 17) took the server's CPU per answered request at 12 k/s offered on the 2-core VM from
+/// 141-146 µs to 130-133 µs and place p99 from 90-155 ms to 41-66 ms; 2 ms then took the
+/// sequencer thread from 9.6-12.0 to 7.8-8.8 µs per request at 20 k/s (three alternated pairs;
+/// the server 63-77 → 62-70 µs, place p99 27-33 → 24-29 ms) for place p50 about 0.7 ms higher
+/// (1.45 → 2.1-2.3 ms at 12 k/s). A lone client is not paced (`gather_min_commands`).
+pub const DEFAULT_SEQUENCER_GATHER_US: u64 = 2_000;
 
 /// `talat.toml`: every key optional.
 #[derive(Clone, Debug, Serialize, Deserialize)]
