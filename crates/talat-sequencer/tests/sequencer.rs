@@ -268,3 +268,34 @@ fn a_lone_client_is_never_paced() {
     // the whole machine could make one miss the window), so pacing after every commit waits.
     assert!(paced_with(1) >= 1, "pacing after every commit makes later commands wait");
 }
+
+/// Once the engine holds `LOOKAHEAD_MIN_ENTRIES` users and orders, the committer gives look-ahead
+/// hints over the rest of each batch (`Committer::apply_batch`); the outcomes are still exactly
+/// a plain engine's, which applies the same commands with no hint at all.
+#[test]
+fn look_ahead_hints_over_a_batch_change_no_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = NodeConfig { engine: engine_config(), ..NodeConfig::default() };
+    let mut node = Node::open(dir.path(), config, ManualClock::new(START_MS)).unwrap();
+    let mut workload = workload(7);
+    let mut commands = workload.setup();
+    commands.extend(std::iter::repeat_n(Command::CreateUser, talat_engine::LOOKAHEAD_MIN_ENTRIES));
+    let mut outcomes = node.commit(commands.clone()).unwrap();
+    assert!(node.engine().lookahead_pays(), "the hints are given from here on");
+    let trading: Vec<Command> = (0..3_000).map(|_| workload.next_command()).collect();
+    outcomes.extend(node.commit(trading.clone()).unwrap());
+    commands.extend(trading);
+
+    let mut engine = talat_engine::Engine::new(engine_config());
+    let mut traded = 0;
+    for (command, outcome) in commands.iter().zip(&outcomes) {
+        let mut events = Vec::new();
+        engine.apply(&Input { seq: outcome.seq, ts_ms: outcome.ts_ms, command: command.clone() }, &mut events);
+        assert_eq!(events, outcome.events, "command {}", outcome.seq);
+        traded += events.iter().filter(|e| matches!(e, Event::Trade { .. })).count();
+    }
+    assert_eq!(outcomes.len(), commands.len());
+    assert!(traded > 100, "the stream matched orders: {traded} trades");
+    assert_eq!(engine.state_hash(), node.engine().state_hash());
+    node.close().unwrap();
+}
