@@ -306,7 +306,9 @@ impl Engine {
     pub(crate) fn amend_order(&mut self, user: UserId, id: OrderId, price: Option<Price>, qty: Option<Qty>, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
-        self.prefetch_order(slot, price);
+        if self.lookahead_pays() {
+            self.prefetch_order(slot, price);
+        }
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
@@ -353,12 +355,15 @@ impl Engine {
         // ---- validated: mutate from here on ----
         let (old_price, old_qty, old_held, post_only, side) = (o.price, o.open_qty, o.held, o.post_only, o.side);
         let kept_priority = new_price == old_price && new_qty <= old_qty;
+        let prefetch = self.lookahead_pays();
         let book = &mut self.markets[market.index()].book;
         if kept_priority {
             let level = self.orders.get(slot).level;
             book.reduce_level(level, old_qty.0 - new_qty.0);
         } else {
-            book.prefetch_tail_at(side, new_price, &self.orders);
+            if prefetch {
+                book.prefetch_tail_at(side, new_price, &self.orders);
+            }
             book.unlink(&mut self.orders, slot);
         }
         let o = self.orders.get_mut(slot);
@@ -383,7 +388,9 @@ impl Engine {
     pub(crate) fn cancel_order(&mut self, user: UserId, id: OrderId, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
-        self.prefetch_order(slot, None);
+        if self.lookahead_pays() {
+            self.prefetch_order(slot, None);
+        }
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
