@@ -77,10 +77,10 @@ impl From<Backend> for Placeholders {
 /// before it: `INSERT OR FAIL INTO …`.
 ///
 /// Why: an insert of several rows (`VALUES (…), (…)` is a compound SELECT to SQLite) that could
-/// end in an ABORT (the default for every constraint) makes SQLite keep a statement journal, a copy of each page the statement first
-/// changes, so it can undo that statement alone. On the query store's writer that was the
-/// `subjournalPageIfRequired` → `memjrnlWrite` path: a 4 KiB copy and its allocations for every
-/// page of every multi-row insert. The store never needs that undo: any error ends the whole
+/// end in an ABORT (the default for every constraint) makes SQLite keep a statement journal: a
+/// copy of each existing page the statement first changes, so it can undo that statement
+/// alone. On the query store's writer that was the `subjournalPageIfRequired` → `memjrnlWrite`
+/// path: a 4 KiB copy and its allocations for every such page of every multi-row insert. The store never needs that undo: any error ends the whole
 /// write transaction, which is dropped uncommitted and rolls back (`Store::project_all`).
 /// PostgreSQL has no such clause and no such journal; its statements stay as written.
 fn fail_fast(prefix: &str, style: Placeholders) -> (&'static str, &str) {
@@ -177,7 +177,10 @@ mod tests {
     /// A connection of SQLite's own, opened on the test's thread so that the blocks it allocates
     /// can be counted there (`sqlite_library::thread_malloc_calls`); a file in WAL mode, as the
     /// store's database is.
-    struct RawDb(*mut libsqlite3_sys::sqlite3, #[allow(dead_code)] tempfile::TempDir);
+    struct RawDb {
+        db: *mut libsqlite3_sys::sqlite3,
+        _dir: tempfile::TempDir,
+    }
 
     impl RawDb {
         fn open() -> RawDb {
@@ -188,7 +191,7 @@ mod tests {
             // SAFETY: a NUL-terminated name and an out-pointer SQLite fills; closed in Drop.
             let rc = unsafe { libsqlite3_sys::sqlite3_open(path.as_ptr(), &mut db) };
             assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
-            let db = RawDb(db, dir);
+            let db = RawDb { db, _dir: dir };
             db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY");
             db
         }
@@ -198,7 +201,7 @@ mod tests {
             let sql = std::ffi::CString::new(sql).expect("no NUL in test SQL");
             let before = crate::sqlite_library::thread_malloc_calls();
             // SAFETY: an open connection, a NUL-terminated statement, no callback.
-            let rc = unsafe { libsqlite3_sys::sqlite3_exec(self.0, sql.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
+            let rc = unsafe { libsqlite3_sys::sqlite3_exec(self.db, sql.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
             assert_eq!(rc, libsqlite3_sys::SQLITE_OK, "{sql:?}");
             crate::sqlite_library::thread_malloc_calls() - before
         }
@@ -207,7 +210,7 @@ mod tests {
     impl Drop for RawDb {
         fn drop(&mut self) {
             // SAFETY: opened in open, closed once.
-            unsafe { libsqlite3_sys::sqlite3_close(self.0) };
+            unsafe { libsqlite3_sys::sqlite3_close(self.db) };
         }
     }
 
@@ -230,7 +233,7 @@ mod tests {
         // bound is within the statement's 3 × ROWS parameters; the text outlives the statement
         // (SQLITE_STATIC), which is finalized before returning.
         unsafe {
-            assert_eq!(libsqlite3_sys::sqlite3_prepare_v2(db.0, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut()), libsqlite3_sys::SQLITE_OK);
+            assert_eq!(libsqlite3_sys::sqlite3_prepare_v2(db.db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut()), libsqlite3_sys::SQLITE_OK);
             for row in 0..ROWS {
                 let at = (3 * row) as c_int;
                 libsqlite3_sys::sqlite3_bind_int64(stmt, at + 1, 2 * (row * 7) + 1);
@@ -240,7 +243,7 @@ mod tests {
             let before = crate::sqlite_library::thread_malloc_calls();
             assert_eq!(libsqlite3_sys::sqlite3_step(stmt), libsqlite3_sys::SQLITE_DONE);
             let blocks = crate::sqlite_library::thread_malloc_calls() - before;
-            assert_eq!(libsqlite3_sys::sqlite3_changes(db.0), ROWS as c_int);
+            assert_eq!(libsqlite3_sys::sqlite3_changes(db.db), ROWS as c_int);
             libsqlite3_sys::sqlite3_finalize(stmt);
             blocks
         }
@@ -256,14 +259,16 @@ mod tests {
             db.exec(&insert_even_rows(table, 2_000));
         }
         db.exec("BEGIN");
-        // The odd keys land between the even ones (every seventh), so each insert changes pages
-        // that existed before it, as the store's inserts change the pages of its indexes.
+        // The odd keys (1, 15, 29, …) land among the even ones all along the table, so each
+        // insert changes pages that existed before it, as the store's inserts change the pages
+        // of its indexes.
         // Numbered: the statement as PostgreSQL gets it, whose constraints would ABORT.
         let abort_blocks = blocks_to_insert_odd_rows(&db, "aborts", Placeholders::Numbered);
         let fail_blocks = blocks_to_insert_odd_rows(&db, "fails", Placeholders::Anonymous);
         db.exec("COMMIT");
         // With ABORT, SQLite copies each page the insert changes first into its statement
-        // journal, allocating for every copy; with FAIL it keeps none (measured: 136 blocks against 385).
+        // journal, allocating for every copy; with FAIL it keeps none (measured: 136 blocks
+        // against 385).
         assert!(fail_blocks * 2 < abort_blocks, "blocks allocated: {fail_blocks} with OR FAIL, {abort_blocks} without");
     }
 }
