@@ -289,9 +289,12 @@ impl Engine {
 
     /// Starts loading what acting on a found order reads next (see [`crate::prefetch`]): its
     /// queue links, its level, the balance it holds from and, for an amend to a new price, the
-    /// level it moves to. Changes nothing.
+    /// level it moves to; only where prefetching pays (`lookahead_pays`). Changes nothing.
     #[inline]
     fn prefetch_order(&self, slot: u32, new_price: Option<Price>) {
+        if !self.lookahead_pays() {
+            return;
+        }
         self.orders.prefetch_links(slot);
         let o = self.orders.get(slot);
         if let Some(m) = self.markets.get(o.market.index()) {
@@ -306,9 +309,7 @@ impl Engine {
     pub(crate) fn amend_order(&mut self, user: UserId, id: OrderId, price: Option<Price>, qty: Option<Qty>, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
-        if self.lookahead_pays() {
-            self.prefetch_order(slot, price);
-        }
+        self.prefetch_order(slot, price);
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
@@ -388,9 +389,7 @@ impl Engine {
     pub(crate) fn cancel_order(&mut self, user: UserId, id: OrderId, out: &mut Vec<Event>) -> Checked<()> {
         self.user_hot(user)?;
         let slot = self.orders.slot_of(id).ok_or(RejectReason::UnknownOrder)?;
-        if self.lookahead_pays() {
-            self.prefetch_order(slot, None);
-        }
+        self.prefetch_order(slot, None);
         let o = self.orders.get(slot);
         if o.user != user {
             return Err(RejectReason::UnknownOrder);
