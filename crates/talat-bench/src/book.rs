@@ -39,7 +39,8 @@ pub trait BookUnderTest {
     fn hint(&self, _far: Option<&MarketOp>, _near: Option<&MarketOp>) {}
 }
 
-/// How many ops ahead [`BookUnderTest::hint`]'s `far` op is.
+/// How many ops ahead [`BookUnderTest::hint`]'s `far` op is: the distance the sequencer gives
+/// talat's engine its far hint at (`talat_engine::UPCOMING_DISTANCE`).
 pub const LOOKAHEAD_FAR: usize = 2;
 
 impl<B: BookUnderTest + ?Sized> BookUnderTest for Box<B> {

@@ -23,6 +23,6 @@ pub mod rng;
 pub mod runner;
 pub mod workload;
 
-pub use book::{BookUnderTest, Outcome};
+pub use book::{BookUnderTest, Outcome, LOOKAHEAD_FAR};
 pub use report::{EngineFigures, Ratio, Report};
 pub use workload::{BookSpec, MarketOp, Op, Side, Tif, Workload};

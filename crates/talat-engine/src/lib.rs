@@ -202,6 +202,11 @@ pub(crate) enum WithdrawalState {
 /// and per-user state, more than a core's own caches (4 MiB of L2 on the project's machine).
 pub const LOOKAHEAD_MIN_ENTRIES: usize = 65_536;
 
+/// How many commands ahead of the one being applied [`Engine::prefetch_upcoming`] is given its
+/// command ([`Engine::prefetch_next`] gets the very next one): far enough for the misses it
+/// starts to land while the commands between run.
+pub const UPCOMING_DISTANCE: usize = 2;
+
 pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) last_seq: Seq,

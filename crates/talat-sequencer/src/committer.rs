@@ -17,7 +17,7 @@ use crate::replay;
 use crate::snapshots::{SnapshotTaker, Written};
 use crate::ticket::Outcome;
 use talat_core::{Applied, Command, Input};
-use talat_engine::Engine;
+use talat_engine::{Engine, UPCOMING_DISTANCE};
 use talat_journal::storage::Storage;
 use talat_journal::{AppendError, Journal, JournalError, Record, RecordKind};
 
@@ -355,7 +355,7 @@ impl<S: Storage> Committer<S> {
                 // The rest of the batch is known: start loading what the next commands read
                 // while this one runs (hints only; they change nothing).
                 let rest = inputs.as_slice();
-                if let Some(far) = rest.get(1) {
+                if let Some(far) = rest.get(UPCOMING_DISTANCE - 1) {
                     self.engine.prefetch_upcoming(&far.command);
                 }
                 if let Some(near) = rest.first() {

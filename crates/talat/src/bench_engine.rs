@@ -16,6 +16,10 @@ use talat_engine::{Engine, EngineConfig};
 /// mid price of 10,000 THB a lot is worth 100 THB, above the 10 THB minimum.
 pub const BASE_UNITS_PER_LOT: u64 = 1_000_000;
 
+// The bench's timed loop hands every engine its far op at the distance the sequencer gives
+// talat's engine its far hint; the two must not drift apart.
+const _: () = assert!(talat_bench::LOOKAHEAD_FAR == talat_engine::UPCOMING_DISTANCE);
+
 pub struct TalatBooks {
     engine: Engine,
     seq: u64,
